@@ -1,0 +1,43 @@
+"""refundkit: record offline refunds on VTEX orders exactly once, and report gross versus net revenue.
+
+VTEX has no "offline refund". refundkit keeps each refund made outside VTEX (cash, bank transfer, a refund service)
+as a Master Data v2 document, notes it on the order, knows each order's refundable balance, and reports revenue net
+of both VTEX-native refunds (return invoices) and offline ones. It never moves money.
+
+Start with :func:`connect`::
+
+    import refundkit
+    rk = refundkit.connect()            # your account from the environment / .env, or the embedded sandbox
+    rk.ledger.quote("1306331686122-01")
+"""
+
+from .config import Settings, load_settings
+from .errors import (
+    AuthenticationError,
+    BadResponse,
+    ConfigError,
+    ForbiddenEndpoint,
+    InputError,
+    LedgerError,
+    NetworkError,
+    NotFound,
+    PermissionDenied,
+    RateLimited,
+    RefundkitError,
+    ServerError,
+    VtexError,
+)
+from .ledger import Ledger, RefundConflict, RefundRefused
+from .money import Money
+from .session import Session, connect
+from .timeutil import Instant, parse_instant
+from .vtex import VtexClient
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "connect", "Session", "Settings", "load_settings", "VtexClient", "Ledger", "Money", "Instant", "parse_instant",
+    "RefundkitError", "ConfigError", "InputError", "VtexError", "AuthenticationError", "PermissionDenied",
+    "NotFound", "RateLimited", "ServerError", "NetworkError", "BadResponse", "ForbiddenEndpoint", "LedgerError",
+    "RefundRefused", "RefundConflict", "__version__",
+]

@@ -1,0 +1,223 @@
+"""Money: an integer amount in minor units plus an ISO 4217 currency code.
+
+Floats never appear. Decimals appear only when parsing what a person typed and when formatting for people.
+VTEX sends every amount as an integer of *cents* (value x 100) whatever the currency; :func:`from_vtex_cents`
+and :func:`to_vtex_cents` are the only places that conversion happens.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+__all__ = [
+    "Money",
+    "CurrencyMismatch",
+    "AmountError",
+    "currency_exponent",
+    "parse_amount",
+    "format_minor",
+    "from_vtex_cents",
+    "to_vtex_cents",
+]
+
+# ISO 4217 minor-unit exponents that differ from 2. Everything else has 2.
+_EXPONENTS: dict[str, int] = {
+    "BIF": 0, "CLP": 0, "DJF": 0, "GNF": 0, "ISK": 0, "JPY": 0, "KMF": 0, "KRW": 0, "PYG": 0,
+    "RWF": 0, "UGX": 0, "UYI": 0, "VND": 0, "VUV": 0, "XAF": 0, "XOF": 0, "XPF": 0,
+    "BHD": 3, "IQD": 3, "JOD": 3, "KWD": 3, "LYD": 3, "OMR": 3, "TND": 3,
+}
+_CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
+
+
+class AmountError(ValueError):
+    """An amount a person typed cannot be read as money in the given currency."""
+
+
+class CurrencyMismatch(ValueError):
+    """Two amounts in different currencies were combined."""
+
+
+def _check_currency(currency: str) -> str:
+    if not isinstance(currency, str) or not _CURRENCY_RE.match(currency):
+        raise AmountError(f"currency must be a three-letter ISO 4217 code such as BRL, got {currency!r}")
+    return currency
+
+
+def currency_exponent(currency: str) -> int:
+    """How many decimal places the currency has (BRL 2, JPY 0, KWD 3)."""
+    return _EXPONENTS.get(_check_currency(currency), 2)
+
+
+@dataclass(frozen=True, slots=True, order=False)
+class Money:
+    """An amount of one currency, in minor units (``Money(1234, "BRL")`` is R$ 12.34)."""
+
+    minor: int
+    currency: str
+
+    def __post_init__(self) -> None:
+        if isinstance(self.minor, bool) or not isinstance(self.minor, int):
+            raise TypeError(f"Money.minor must be an int of minor units, got {type(self.minor).__name__}")
+        _check_currency(self.currency)
+
+    @classmethod
+    def zero(cls, currency: str) -> Money:
+        return cls(0, currency)
+
+    @classmethod
+    def parse(cls, text: str, currency: str) -> Money:
+        return cls(parse_amount(text, currency), currency)
+
+    def _same(self, other: Money) -> None:
+        if not isinstance(other, Money):
+            raise TypeError(f"cannot combine Money with {type(other).__name__}")
+        if other.currency != self.currency:
+            raise CurrencyMismatch(f"cannot combine {self.currency} and {other.currency}")
+
+    def __add__(self, other: Money) -> Money:
+        self._same(other)
+        return Money(self.minor + other.minor, self.currency)
+
+    def __sub__(self, other: Money) -> Money:
+        self._same(other)
+        return Money(self.minor - other.minor, self.currency)
+
+    def __neg__(self) -> Money:
+        return Money(-self.minor, self.currency)
+
+    def __lt__(self, other: Money) -> bool:
+        self._same(other)
+        return self.minor < other.minor
+
+    def __le__(self, other: Money) -> bool:
+        self._same(other)
+        return self.minor <= other.minor
+
+    def __gt__(self, other: Money) -> bool:
+        self._same(other)
+        return self.minor > other.minor
+
+    def __ge__(self, other: Money) -> bool:
+        self._same(other)
+        return self.minor >= other.minor
+
+    def decimal_str(self) -> str:
+        """``"123.45"``: major units with the currency's decimals, no symbol, no grouping."""
+        return format_minor(self.minor, self.currency)
+
+    def __str__(self) -> str:
+        return f"{self.currency} {self.decimal_str()}"
+
+
+def format_minor(minor: int, currency: str) -> str:
+    """Format minor units as major units with exactly the currency's decimals: ``12345, "BRL" -> "123.45"``."""
+    exp = currency_exponent(currency)
+    sign = "-" if minor < 0 else ""
+    whole, frac = divmod(abs(int(minor)), 10**exp)
+    return f"{sign}{whole}.{frac:0{exp}d}" if exp else f"{sign}{whole}"
+
+
+_AMOUNT_RE = re.compile(r"^[+-]?(\d+|\d{1,3}(?:[ ,.'\u00a0]\d{3})+)?(?:[.,](\d+))?$")
+
+
+def parse_amount(text: str | int | Decimal, currency: str) -> int:
+    """Read an amount in major units as minor units of ``currency``.
+
+    Accepts a decimal point or a decimal comma (``"12.34"``, ``"12,34"``), thousands separators when a decimal
+    separator of the other kind follows (``"1.234,56"``, ``"1,234.56"``) and surrounding spaces. Refuses more
+    decimals than the currency has, signs other than a plain leading minus, exponents, NaN and empty text, with a
+    message that says what to type instead.
+    """
+    exp = currency_exponent(currency)
+    if isinstance(text, bool):
+        raise AmountError(f"amount must be a number, got {text!r}")
+    if isinstance(text, int):
+        return text * 10**exp
+    if isinstance(text, Decimal):
+        raw = format(text, "f")
+    elif isinstance(text, str):
+        raw = text
+    else:
+        raise AmountError(f"amount must be text such as '12.34', got {type(text).__name__}")
+    s = raw.strip().replace("\u00a0", " ")
+    if not s:
+        raise AmountError("amount is empty: type an amount such as 12.34")
+    neg = s.startswith("-")
+    body = s[1:].strip() if s[0] in "+-" else s
+    normal = _normalise_separators(body)
+    if normal is None:
+        raise AmountError(f"{raw!r} is not an amount: type digits with at most one decimal separator, such as 12.34")
+    try:
+        value = Decimal(normal)
+    except InvalidOperation:
+        raise AmountError(f"{raw!r} is not an amount: type digits such as 12.34") from None
+    if not value.is_finite():
+        raise AmountError(f"{raw!r} is not an amount")
+    places = -value.as_tuple().exponent if value.as_tuple().exponent < 0 else 0
+    frac_digits = len(normal.split(".", 1)[1]) if "." in normal else 0
+    if max(places, frac_digits) > exp:
+        if exp == 0:
+            raise AmountError(f"{raw!r} has decimals, but {currency} has none: type a whole number")
+        raise AmountError(f"{raw!r} has more than {exp} decimals, which {currency} does not have")
+    minor = int(value.scaleb(exp))
+    return -minor if neg else minor
+
+
+def _normalise_separators(body: str) -> str | None:
+    """Return the amount with '.' as the only decimal separator and no grouping, or None if ambiguous/garbled."""
+    if not body or not re.fullmatch(r"[0-9 .,'\u00a0]+", body) or not body[0].isdigit() and body[0] not in ".,":
+        return None
+    last_dot, last_comma = body.rfind("."), body.rfind(",")
+    if last_dot >= 0 and last_comma >= 0:
+        dec = "." if last_dot > last_comma else ","
+        group = "," if dec == "." else "."
+        int_part, frac = body.rsplit(dec, 1)
+        if not re.fullmatch(r"\d{1,3}(?:[" + re.escape(group) + r" ']\d{3})*", int_part):
+            return None
+        return int_part.replace(group, "").replace(" ", "").replace("'", "") + "." + frac if frac.isdigit() else None
+    sep = "." if last_dot >= 0 else "," if last_comma >= 0 else None
+    compact = body.replace(" ", "").replace("'", "")
+    if " " in body or "'" in body:
+        # spaces/apostrophes only as thousands groups
+        int_part = body.rsplit(sep, 1)[0] if sep and body.count(sep) == 1 else body
+        if not re.fullmatch(r"\d{1,3}(?:[ ']\d{3})*", int_part):
+            return None
+    if sep is None:
+        return compact if compact.isdigit() else None
+    if compact.count(sep) > 1:
+        return None  # "1.234.567" is ambiguous without a decimal part: refuse rather than guess
+    int_part, frac = compact.split(sep)
+    if not frac.isdigit() or (int_part and not int_part.isdigit()):
+        return None
+    return (int_part or "0") + "." + frac
+
+
+def from_vtex_cents(cents: int, currency: str) -> int:
+    """VTEX amounts are integer cents (x100) for every currency; convert to the currency's minor units.
+
+    For 2-decimal currencies this is the identity. A JPY value of 1500 cents is 15 yen; a fractional result is
+    impossible in practice and refused rather than rounded.
+    """
+    if isinstance(cents, bool) or not isinstance(cents, int):
+        raise AmountError(f"VTEX amount must be an integer of cents, got {cents!r}")
+    exp = currency_exponent(currency)
+    if exp == 2:
+        return cents
+    if exp > 2:
+        return cents * 10 ** (exp - 2)
+    q, r = divmod(cents, 10 ** (2 - exp))
+    if r:
+        raise AmountError(f"VTEX amount {cents} cents is not a whole number of {currency} minor units")
+    return q
+
+
+def to_vtex_cents(minor: int, currency: str) -> int:
+    exp = currency_exponent(currency)
+    if exp <= 2:
+        return minor * 10 ** (2 - exp)
+    q, r = divmod(minor, 10 ** (exp - 2))
+    if r:
+        raise AmountError(f"{format_minor(minor, currency)} {currency} cannot be expressed in VTEX cents")
+    return q
