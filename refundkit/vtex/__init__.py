@@ -1,0 +1,15 @@
+"""VTEX resources: OMS orders, Master Data v2 documents, Do notes — over one paced, retrying transport."""
+
+from .client import VtexClient
+from .limiter import AdaptiveLimiter
+from .masterdata import MasterData
+from .models import Note, Order, OrderItem, OrderSummary, Payment, ReturnInvoice
+from .notes import Notes
+from .oms import Orders
+from .transport import ALLOWED, RetryPolicy, Transport, check_allowed
+
+__all__ = [
+    "VtexClient", "Transport", "RetryPolicy", "AdaptiveLimiter", "ALLOWED", "check_allowed",
+    "Orders", "Notes", "MasterData",
+    "Order", "OrderSummary", "OrderItem", "Payment", "ReturnInvoice", "Note",
+]

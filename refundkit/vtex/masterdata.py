@@ -1,0 +1,138 @@
+"""Master Data v2: schemas, documents by id, search and scroll.
+
+Consistency, as VTEX documents it: ``/documents`` (get by id) is strongly consistent; ``/search`` and ``/scroll``
+are eventually consistent (a write shows up there some time later). Code that must know whether a document exists
+reads it by id; search is for listing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from typing import Any
+from urllib.parse import quote
+
+from ..errors import BadResponse, InputError
+from .transport import Transport
+
+__all__ = ["MasterData", "SEARCH_PAGE", "SEARCH_DEPTH"]
+
+SEARCH_PAGE = 100
+SEARCH_DEPTH = 10_000
+_ID_RE = re.compile(r"^[A-Za-z0-9_.\-]{1,128}$")
+_RANGE_RE = re.compile(r"resources\s+(\d+)-(\d+)/(\d+)")
+
+
+def _check_id(doc_id: str) -> str:
+    if not isinstance(doc_id, str) or not _ID_RE.match(doc_id):
+        raise InputError(f"{doc_id!r} is not a usable Master Data document id (letters, digits, '-', '_', '.')")
+    return doc_id
+
+
+class MasterData:
+    def __init__(self, transport: Transport) -> None:
+        self._t = transport
+
+    @staticmethod
+    def _base(entity: str) -> str:
+        return f"/api/dataentities/{quote(entity)}"
+
+    # -- schemas ------------------------------------------------------------------------------------------------
+    def save_schema(self, entity: str, name: str, schema: dict[str, Any]) -> None:
+        self._t.request("PUT", f"{self._base(entity)}/schemas/{quote(name)}", json=schema)
+
+    def get_schema(self, entity: str, name: str) -> dict[str, Any] | None:
+        return self._t.json("GET", f"{self._base(entity)}/schemas/{quote(name)}", not_found_ok=True)
+
+    # -- documents ----------------------------------------------------------------------------------------------
+    def get(self, entity: str, doc_id: str, fields: Sequence[str] | str = "_all") -> dict[str, Any] | None:
+        """The document, or None. Strongly consistent: reflects every write that was acknowledged."""
+        f = fields if isinstance(fields, str) else ",".join(fields)
+        body = self._t.json("GET", f"{self._base(entity)}/documents/{quote(_check_id(doc_id))}",
+                            params={"_fields": f}, not_found_ok=True)
+        if body is not None and not isinstance(body, dict):
+            raise BadResponse(f"Master Data sent document {doc_id} in an unknown shape")
+        return body
+
+    def put(self, entity: str, doc_id: str, document: dict[str, Any], *, schema: str | None = None,
+            where: str | None = None) -> int:
+        """Create the document with this id, or replace it whole. With ``where``, only if the stored document
+        satisfies it. Returns the HTTP status (204 written; 304 is how the sandbox reports an unmet condition, but
+        VTEX does not document that status, so callers that use ``where`` must read back by id to know)."""
+        params = {k: v for k, v in (("_schema", schema), ("_where", where)) if v}
+        response = self._t.request("PUT", f"{self._base(entity)}/documents/{quote(_check_id(doc_id))}",
+                                   json=document, params=params or None, idempotent=True, ok=(200, 201, 204, 304))
+        return response.status_code  # type: ignore[union-attr]
+
+    def patch(self, entity: str, doc_id: str, fields: dict[str, Any], *, schema: str | None = None,
+              where: str | None = None) -> int:
+        """Update some fields (creating the document if absent). Same conditional semantics as :meth:`put`."""
+        params = {k: v for k, v in (("_schema", schema), ("_where", where)) if v}
+        response = self._t.request("PATCH", f"{self._base(entity)}/documents/{quote(_check_id(doc_id))}",
+                                   json=fields, params=params or None, idempotent=True, ok=(200, 201, 204, 304))
+        return response.status_code  # type: ignore[union-attr]
+
+    # -- search and scroll --------------------------------------------------------------------------------------
+    def search(
+        self,
+        entity: str,
+        *,
+        where: str | None = None,
+        fields: Sequence[str] = ("_all",),
+        sort: str | None = "createdIn ASC",
+        schema: str | None = None,
+        limit: int = SEARCH_DEPTH,
+    ) -> Iterator[dict[str, Any]]:
+        """Documents matching ``where`` (eventually consistent), 100 per request, up to VTEX's 10,000 reachable.
+        Use :meth:`scroll` for more."""
+        params: dict[str, str] = {"_fields": ",".join(fields)}
+        if where:
+            params["_where"] = where
+        if sort:
+            params["_sort"] = sort
+        if schema:
+            params["_schema"] = schema
+        start = 0
+        limit = min(limit, SEARCH_DEPTH)
+        while start < limit:
+            end = min(start + SEARCH_PAGE, limit)
+            response = self._t.request("GET", f"{self._base(entity)}/search", params=params,
+                                       headers={"REST-Range": f"resources={start}-{end}"})
+            docs = response.json()  # type: ignore[union-attr]
+            if not isinstance(docs, list):
+                raise BadResponse(f"Master Data search on {entity} did not answer with a list")
+            yield from docs
+            m = _RANGE_RE.search(response.headers.get("REST-Content-Range", ""))  # type: ignore[union-attr]
+            total = int(m.group(3)) if m else None
+            if not docs or len(docs) < end - start or (total is not None and end >= total):
+                return
+            start = end
+
+    def scroll(
+        self,
+        entity: str,
+        *,
+        where: str | None = None,
+        fields: Sequence[str] = ("_all",),
+        sort: str | None = None,
+        size: int = 1000,
+    ) -> Iterator[dict[str, Any]]:
+        """Every matching document, past search's 10,000 limit (eventually consistent)."""
+        params: dict[str, str] = {"_fields": ",".join(fields), "_size": str(min(max(size, 1), 1000))}
+        if where:
+            params["_where"] = where
+        if sort:
+            params["_sort"] = sort
+        response = self._t.request("GET", f"{self._base(entity)}/scroll", params=params)
+        token: str | None = None
+        while True:
+            docs = response.json()  # type: ignore[union-attr]
+            if not isinstance(docs, list):
+                raise BadResponse(f"Master Data scroll on {entity} did not answer with a list")
+            if not docs:
+                return
+            yield from docs
+            token = response.headers.get("X-VTEX-MD-TOKEN") or token  # type: ignore[union-attr]
+            if not token:
+                return
+            response = self._t.request("GET", f"{self._base(entity)}/scroll", params={"_token": token})
