@@ -1,0 +1,283 @@
+"""Bulk import of offline refunds from a CSV file (a third party's export, a spreadsheet).
+
+Columns ``order_id, amount, refunded_at, source, external_ref, reason``; optional ``currency, note``. UTF-8 with or
+without a byte-order mark; comma or semicolon separated; amounts with a decimal point or a decimal comma.
+
+Every row is validated before anything is written — against the order, its ledger and the rows above it in the
+same file — and each row ends as *recorded*, *already recorded* or *refused* (with the reason). Good rows are recorded
+concurrently (rows of one order in file order, orders in parallel); refused rows are never written. Because each
+refund's id is derived from order + source + reference, importing the same file again writes nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from ..errors import InputError, RefundkitError
+from ..vtex.models import Order
+from ..vtex.oms import check_order_id
+from .model import LedgerEntry, OrderLedger, RefundConflict, RefundRefused, refund_id
+from .rules import RefundInput, build_quote, check_input, entry_from, parse_refund_amount
+from .service import Ledger
+
+__all__ = ["ImportRow", "ImportReport", "read_refund_csv", "import_refunds", "REQUIRED_COLUMNS", "OPTIONAL_COLUMNS"]
+
+REQUIRED_COLUMNS = ("order_id", "amount", "refunded_at", "source", "external_ref", "reason")
+OPTIONAL_COLUMNS = ("currency", "note")
+_ALIASES = {"external_reference": "external_ref", "reference": "external_ref", "ref": "external_ref",
+            "order": "order_id", "orderid": "order_id", "refund_date": "refunded_at", "date": "refunded_at"}
+
+RECORDED, ALREADY, REFUSED, WOULD = "recorded", "already recorded", "refused", "would record"
+
+
+@dataclass
+class ImportRow:
+    line: int
+    order_id: str
+    amount: str
+    source: str
+    external_ref: str
+    outcome: str = ""
+    message: str = ""
+    entry_id: str | None = None
+    pending: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"line": self.line, "order_id": self.order_id, "amount": self.amount, "source": self.source,
+                "external_ref": self.external_ref, "outcome": self.outcome, "message": self.message,
+                "entry_id": self.entry_id, "pending": list(self.pending)}
+
+
+@dataclass
+class ImportReport:
+    file: str
+    rows: list[ImportRow] = field(default_factory=list)
+    dry_run: bool = False
+    warnings: list[str] = field(default_factory=list)
+
+    def count(self, outcome: str) -> int:
+        return sum(1 for r in self.rows if r.outcome == outcome)
+
+    @property
+    def refused(self) -> int:
+        return self.count(REFUSED)
+
+    @property
+    def ok(self) -> bool:
+        return self.refused == 0
+
+    def summary(self) -> str:
+        parts = [f"{self.count(WOULD)} would be recorded" if self.dry_run else f"{self.count(RECORDED)} recorded",
+                 f"{self.count(ALREADY)} already recorded", f"{self.refused} refused"]
+        return f"{self.file}: {len(self.rows)} rows: " + ", ".join(parts)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"file": self.file, "dry_run": self.dry_run, "summary": self.summary(), "warnings": self.warnings,
+                "counts": {k: self.count(k) for k in (RECORDED, ALREADY, REFUSED, WOULD)},
+                "rows": [r.as_dict() for r in self.rows]}
+
+
+def _decode(data: bytes, name: str) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{name} is not UTF-8 text (byte {exc.start}): save it as 'CSV UTF-8' and import again") \
+            from None
+
+
+def read_refund_csv(source: str | Path | bytes, name: str | None = None) -> tuple[list[tuple[int, dict[str, str]]],
+                                                                                    list[str]]:
+    """Parse the file into (line number, row) pairs. File-level problems raise :class:`InputError`."""
+    if isinstance(source, bytes):
+        text, name = _decode(source, name or "the file"), name or "the file"
+    else:
+        path = Path(source)
+        name = name or str(path)
+        try:
+            text = _decode(path.read_bytes(), name)
+        except FileNotFoundError:
+            raise InputError(f"{name}: no such file") from None
+        except IsADirectoryError:
+            raise InputError(f"{name} is a folder, not a CSV file") from None
+        except OSError as exc:
+            raise InputError(f"{name} cannot be read: {exc.strerror}") from None
+    lines = text.splitlines()
+    first = next((ln for ln in lines if ln.strip()), None)
+    if first is None:
+        raise InputError(f"{name} is empty: it needs a header line ({', '.join(REQUIRED_COLUMNS)}) and rows")
+    delimiter = ";" if first.count(";") > first.count(",") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"')
+    header: list[str] | None = None
+    rows: list[tuple[int, dict[str, str]]] = []
+    warnings: list[str] = []
+    try:
+        for fields in reader:
+            line = reader.line_num
+            if not any(f.strip() for f in fields):
+                continue
+            if header is None:
+                header = [_ALIASES.get(k, k) for k in
+                          (f.strip().lower().replace(" ", "_").replace("-", "_") for f in fields)]
+                missing = [c for c in REQUIRED_COLUMNS if c not in header]
+                if missing:
+                    raise InputError(
+                        f"{name}: the header lacks column(s) {', '.join(missing)}; it needs "
+                        f"{', '.join(REQUIRED_COLUMNS)} (optional: {', '.join(OPTIONAL_COLUMNS)}) — found "
+                        f"{', '.join(header)}")
+                dupes = sorted({c for c in header if header.count(c) > 1})
+                if dupes:
+                    raise InputError(f"{name}: column(s) {', '.join(dupes)} appear more than once in the header")
+                extra = [c for c in header if c not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]
+                if extra:
+                    warnings.append(f"ignored column(s): {', '.join(extra)}")
+                continue
+            if len(fields) != len(header):
+                rows.append((line, {"__error__": f"has {len(fields)} fields but the header has {len(header)} "
+                                                  f"(separator '{delimiter}'); quote values that contain it"}))
+                continue
+            rows.append((line, {k: v.strip() for k, v in zip(header, fields)}))
+    except csv.Error as exc:
+        raise InputError(f"{name}: line {reader.line_num} is not valid CSV ({exc})") from None
+    if header is None or not rows:
+        raise InputError(f"{name} has a header but no rows")
+    return rows, warnings
+
+
+def import_refunds(ledger: Ledger, source: str | Path | bytes, *, dry_run: bool = False, name: str | None = None,
+                   workers: int = 16, progress: Callable[[int, int], None] | None = None) -> ImportReport:
+    """Validate every row, then record the good ones concurrently. See the module docstring."""
+    parsed, warnings = read_refund_csv(source, name)
+    report = ImportReport(file=name or (str(source) if not isinstance(source, bytes) else "the file"),
+                          dry_run=dry_run, warnings=warnings)
+    now = ledger.clock()
+    items: list[tuple[ImportRow, RefundInput | None, dict]] = []
+    for line, row in parsed:
+        r = ImportRow(line, row.get("order_id", ""), row.get("amount", ""), row.get("source", ""),
+                      row.get("external_ref", ""))
+        if "__error__" in row:
+            r.outcome, r.message = REFUSED, f"line {line} {row['__error__']}"
+            items.append((r, None, {}))
+            continue
+        raw = RefundInput(row["order_id"], row["amount"], row["source"], row["external_ref"],
+                          reason=row.get("reason", ""), note=row.get("note", ""),
+                          refunded_at=row.get("refunded_at") or None, currency=row.get("currency") or None)
+        if not row.get("refunded_at"):
+            r.outcome, r.message = REFUSED, "refunded_at is empty: give the date the money went back (2026-03-01)"
+            items.append((r, None, {}))
+            continue
+        clean, problems = check_input(raw, now=now, extra_sources=ledger.extra_sources)
+        try:
+            r.order_id = check_order_id(raw.order_id)
+        except RefundkitError as exc:
+            problems.insert(0, str(exc))
+        if problems:
+            r.outcome, r.message = REFUSED, "; ".join(problems)
+        else:
+            r.entry_id = refund_id(r.order_id, clean["source"], clean["external_ref"])
+        items.append((r, raw, clean))
+
+    live = [(r, raw, clean) for r, raw, clean in items if not r.outcome]
+    order_ids = list(dict.fromkeys(r.order_id for r, _, _ in live))
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        heads = dict(zip(order_ids, pool.map(_safe(ledger.order_ledger), order_ids)))
+        # rows already in their order's ledger need no order; the others are checked against it
+        need = [o for o in order_ids if isinstance(heads[o], OrderLedger)
+                and any(r.order_id == o and heads[o].entry(r.entry_id) is None for r, _, _ in live)]
+        orders = dict(zip(need, pool.map(_safe(ledger.client.orders.get), need)))
+
+    accepted: dict[str, list[tuple[ImportRow, RefundInput, dict]]] = {}
+    seen: dict[str, tuple[ImportRow, Any]] = {}
+    simulated: dict[str, OrderLedger] = {}
+    for r, raw, clean in live:
+        head = heads[r.order_id]
+        if isinstance(head, Exception):
+            r.outcome, r.message = REFUSED, f"could not read the ledger of order {r.order_id}: {head}"
+            continue
+        existing = head.entry(r.entry_id)
+        order = orders.get(r.order_id)
+        if existing is not None:
+            _judge_existing(r, raw, existing)
+            continue
+        if isinstance(order, Exception):
+            r.outcome, r.message = REFUSED, (f"order {r.order_id} does not exist on this VTEX account"
+                                             if "404" in str(order) or "does not exist" in str(order) else
+                                             f"could not read order {r.order_id}: {order}")
+            continue
+        assert isinstance(order, Order)
+        if r.entry_id in seen:
+            first, amount = seen[r.entry_id]
+            quote = build_quote(order, simulated[r.order_id], raw, clean)
+            if quote.proposed is not None and quote.proposed != amount:
+                r.outcome, r.message = REFUSED, (f"same order, source and reference as line {first.line} but a "
+                                                 f"different amount ({quote.proposed} vs {amount})")
+            else:
+                r.outcome, r.message = ALREADY, f"duplicate of line {first.line}"
+                r.entry_id = first.entry_id
+            continue
+        sim = simulated.setdefault(r.order_id, head)
+        quote = build_quote(order, sim, raw, clean)
+        if quote.problems:
+            r.outcome, r.message = REFUSED, "; ".join(quote.problems)
+            continue
+        entry = entry_from(raw, clean, quote, entry_id=r.entry_id, order_id=r.order_id, user=ledger.user, now=now)
+        simulated[r.order_id] = replace(sim, entries=sim.entries + (entry,))
+        seen[r.entry_id] = (r, quote.proposed)
+        r.amount = entry.amount.decimal_str()
+        if dry_run:
+            r.outcome, r.message = WOULD, f"{entry.amount} via {entry.source}"
+        else:
+            accepted.setdefault(r.order_id, []).append((r, raw, clean))
+
+    report.rows = [r for r, _, _ in items]
+    if dry_run or not accepted:
+        return report
+
+    total = sum(len(v) for v in accepted.values())
+    done = [0]
+
+    def record_group(order_id: str) -> None:
+        order, head = orders[order_id], heads[order_id]
+        for i, (r, raw, _) in enumerate(accepted[order_id]):
+            try:
+                result = ledger.record_input(raw, order=order, ledger=head if i == 0 else None)
+                r.outcome = RECORDED if result.recorded_now else ALREADY
+                r.entry_id = result.entry.entry_id
+                r.pending = result.pending
+                r.message = f"{result.entry.amount} via {result.entry.source}" + (
+                    f" (pending: {', '.join(result.pending)})" if result.pending else "")
+            except (RefundRefused, RefundConflict) as exc:
+                r.outcome, r.message = REFUSED, str(exc)
+            except RefundkitError as exc:
+                r.outcome, r.message = REFUSED, f"not recorded: {exc}"
+            done[0] += 1
+            if progress:
+                progress(done[0], total)
+
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        list(pool.map(record_group, list(accepted)))
+    return report
+
+
+def _judge_existing(r: ImportRow, raw: RefundInput, existing: LedgerEntry) -> None:
+    amount, problem = parse_refund_amount(raw, existing.amount.currency)
+    if problem is None and amount != existing.amount:
+        r.outcome = REFUSED
+        r.message = (f"already recorded as {existing.entry_id} for {existing.amount}, not {amount}: reverse it and "
+                     "record the right amount with a new reference")
+    else:
+        r.outcome, r.message = ALREADY, f"already recorded as {existing.entry_id}"
+
+
+def _safe(fn: Callable[[str], Any]) -> Callable[[str], Any]:
+    def call(arg: str) -> Any:
+        try:
+            return fn(arg)
+        except RefundkitError as exc:
+            return exc
+    return call

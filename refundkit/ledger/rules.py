@@ -1,0 +1,208 @@
+"""Validation rules for a proposed refund. Pure functions: every problem is collected, each says what to fix."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import timedelta
+from decimal import Decimal
+
+from ..money import AmountError, Money, parse_amount
+from ..timeutil import Instant, parse_instant
+from ..vtex.models import Order
+from .model import KNOWN_SOURCES, LedgerEntry, OrderLedger, Quote
+
+__all__ = ["RefundInput", "check_input", "build_quote", "MAX_REASON", "MAX_NOTE", "MAX_REF", "CLOCK_SKEW"]
+
+MAX_REASON = 500
+MAX_NOTE = 1000
+MAX_REF = 100
+#: How far in the future a refunded-at may lie before it is refused (clocks disagree a little).
+CLOCK_SKEW = timedelta(minutes=5)
+NOT_REFUNDABLE = {
+    "canceled": "it is canceled, so VTEX already returned the payment",
+    "cancel": "it is being canceled, so VTEX is returning the payment",
+    "payment-pending": "its payment is still pending, so there is nothing to refund yet",
+}
+_SOURCE_RE = re.compile(r"^[a-z][a-z0-9-]{1,31}$")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+class RefundInput:
+    """A refund as a person or a CSV row gave it: text, not yet trusted."""
+
+    __slots__ = ("order_id", "amount", "source", "external_ref", "reason", "note", "refunded_at", "currency",
+                 "allow_over_refund", "over_refund_reason")
+
+    def __init__(self, order_id: str, amount: str | int | Decimal | Money | None, source: str, external_ref: str, *,
+                 reason: str = "", note: str = "", refunded_at: str | Instant | None = None,
+                 currency: str | None = None, allow_over_refund: bool = False, over_refund_reason: str = "") -> None:
+        self.order_id = order_id
+        self.amount = amount
+        self.source = source
+        self.external_ref = external_ref
+        self.reason = reason or ""
+        self.note = note or ""
+        self.refunded_at = refunded_at
+        self.currency = currency
+        self.allow_over_refund = allow_over_refund
+        self.over_refund_reason = over_refund_reason or ""
+
+    def __repr__(self) -> str:
+        return f"RefundInput(order_id={self.order_id!r}, amount={self.amount!r}, source={self.source!r}, " \
+               f"external_ref={self.external_ref!r})"
+
+
+def check_source(source: str, extra_sources: Iterable[str] = ()) -> tuple[str | None, str | None]:
+    """(normalised source, problem)."""
+    s = (source or "").strip().lower().replace("_", "-").replace(" ", "-")
+    allowed = tuple(KNOWN_SOURCES) + tuple(x.strip().lower() for x in extra_sources if x.strip())
+    if not s:
+        return None, f"source is missing: use one of {', '.join(allowed)}"
+    if s not in allowed:
+        return None, (f"unknown source {source!r}: use one of {', '.join(allowed)} "
+                      "(or add it to REFUNDKIT_EXTRA_SOURCES)")
+    return s, None
+
+
+def _text_problem(label: str, value: str, limit: int, required: bool = False) -> str | None:
+    if not isinstance(value, str):
+        return f"{label} must be text"
+    if required and not value.strip():
+        return f"{label} is missing"
+    if len(value) > limit:
+        return f"{label} is {len(value)} characters long; shorten it to at most {limit}"
+    if _CONTROL.search(value):
+        return f"{label} contains control characters; remove them"
+    return None
+
+
+def check_input(raw: RefundInput, *, now: Instant, extra_sources: Iterable[str] = ()) -> tuple[dict, list[str]]:
+    """Checks that need no order: source, reference, texts, date, over-refund reason. Returns (clean, problems)."""
+    problems: list[str] = []
+    clean: dict = {}
+    source, p = check_source(raw.source, extra_sources)
+    if p:
+        problems.append(p)
+    clean["source"] = source
+    ref = (raw.external_ref or "").strip() if isinstance(raw.external_ref, str) else raw.external_ref
+    p = _text_problem("external reference", ref, MAX_REF, required=True)
+    if p:
+        problems.append(p + (" (the third party's refund id or a receipt number)" if "missing" in p else ""))
+    clean["external_ref"] = ref
+    for label, value, limit in (("reason", raw.reason, MAX_REASON), ("note", raw.note, MAX_NOTE)):
+        p = _text_problem(label, value, limit)
+        if p:
+            problems.append(p)
+    clean["reason"] = (raw.reason or "").strip()
+    clean["note"] = (raw.note or "").strip()
+    when = raw.refunded_at
+    if when is None or (isinstance(when, str) and not when.strip()):
+        clean["refunded_at"] = now
+    elif isinstance(when, Instant):
+        clean["refunded_at"] = when
+    else:
+        try:
+            text = when.strip()
+            if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+                text += "T00:00:00Z"
+            clean["refunded_at"] = parse_instant(text)
+        except (ValueError, AttributeError):
+            clean["refunded_at"] = None
+            problems.append(f"refunded-at {when!r} is not a date: use ISO 8601 such as 2026-03-01 or "
+                            "2026-03-01T14:30:00-03:00")
+    if clean.get("refunded_at") is not None and clean["refunded_at"].ns > (now + CLOCK_SKEW).ns:
+        problems.append(f"refunded-at {clean['refunded_at'].isoformat(digits=0)} is in the future; "
+                        "give the date the money went back")
+    if raw.allow_over_refund and not raw.over_refund_reason.strip():
+        problems.append("an over-refund needs a reason: say why more than the refundable balance went back")
+    if raw.currency is not None and raw.currency.strip() and not re.fullmatch(r"[A-Za-z]{3}", raw.currency.strip()):
+        problems.append(f"currency {raw.currency!r} is not a three-letter code such as BRL")
+    return clean, problems
+
+
+def parse_refund_amount(raw: RefundInput, currency: str) -> tuple[Money | None, str | None]:
+    if isinstance(raw.amount, Money):
+        if raw.amount.currency != currency:
+            return None, f"amount is in {raw.amount.currency} but the order is in {currency}"
+        m = raw.amount
+    else:
+        if raw.amount is None or (isinstance(raw.amount, str) and not raw.amount.strip()):
+            return None, "amount is missing: give the amount that went back, such as 12.34"
+        try:
+            m = Money(parse_amount(raw.amount, currency), currency)
+        except AmountError as exc:
+            return None, f"amount: {exc}"
+    if m.minor <= 0:
+        return None, f"amount must be more than zero (got {m.decimal_str()}); to undo a refund, reverse it"
+    return m, None
+
+
+def build_quote(order: Order, ledger: OrderLedger, raw: RefundInput | None = None, clean: dict | None = None,
+                problems: Iterable[str] = ()) -> Quote:
+    """The order's balance, and every problem with ``raw`` (when given) against it."""
+    currency = order.currency
+    offline = ledger.offline_refunded(currency) if ledger.entries else Money.zero(currency)
+    native = order.native_refunded
+    probs = list(problems)
+    warnings: list[str] = []
+    proposed: Money | None = None
+    if raw is not None:
+        if raw.currency and raw.currency.strip() and raw.currency.strip().upper() != currency:
+            probs.append(f"currency {raw.currency.strip().upper()} is not the order's currency {currency}; "
+                         "refunds are recorded in the order's currency")
+        proposed, p = parse_refund_amount(raw, currency)
+        if p:
+            probs.append(p)
+        why = NOT_REFUNDABLE.get(order.status)
+        if why:
+            probs.append(f"order {order.order_id} cannot take an offline refund: {why}")
+        when = (clean or {}).get("refunded_at")
+        if when is not None and when.ns < order.created_at.ns:
+            probs.append(f"refunded-at {when.isoformat(digits=0)} is before the order was created "
+                         f"({order.created_at.isoformat(digits=0)})")
+        if proposed is not None:
+            refundable = order.total - native - offline
+            if proposed > refundable:
+                over = proposed - refundable
+                if raw.allow_over_refund:
+                    warnings.append(f"over-refund of {over} beyond the refundable {refundable}: "
+                                    f"{raw.over_refund_reason.strip()}")
+                else:
+                    probs.append(f"amount {proposed} is more than the refundable balance {refundable} "
+                                 f"(order total {order.total} − VTEX refunds {native} − offline refunds {offline}); "
+                                 "record at most the balance, or allow an over-refund with a reason")
+    return Quote(
+        order_id=order.order_id,
+        status=order.status,
+        currency=currency,
+        created_at=order.created_at,
+        order_total=order.total,
+        native_refunded=native,
+        offline_refunded=offline,
+        entries=ledger.entries,
+        return_invoices=order.return_invoices,
+        proposed=proposed,
+        problems=tuple(dict.fromkeys(probs)),
+        warnings=tuple(warnings),
+    )
+
+
+def entry_from(raw: RefundInput, clean: dict, quote: Quote, *, entry_id: str, order_id: str, user: str,
+               now: Instant) -> LedgerEntry:
+    assert quote.proposed is not None
+    return LedgerEntry(
+        entry_id=entry_id,
+        order_id=order_id,
+        kind="refund",
+        amount=quote.proposed,
+        refunded_at=clean["refunded_at"],
+        source=clean["source"],
+        external_ref=clean["external_ref"],
+        reason=clean["reason"],
+        note=clean["note"],
+        recorded_by=user,
+        recorded_at=now,
+        over_refund=bool(quote.warnings),
+        over_refund_reason=raw.over_refund_reason.strip() if quote.warnings else "",
+    )

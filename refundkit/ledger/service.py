@@ -1,0 +1,560 @@
+"""The refund ledger: record offline refunds exactly once, reverse them, list them, reconcile notes.
+
+How a refund is recorded exactly once
+=====================================
+Two documents per refund live in Master Data v2:
+
+* the **order's ledger document** (entity ``{entity}Order``, id ``order-{orderId}``) holds every entry of the order
+  and a ``version``. It is the source of truth for the order's balance.
+* the **entry document** (entity ``{entity}``, id = the refund's identity) is the searchable copy, one per refund or
+  reversal, which listings and reports read. It also carries the note status.
+
+A refund's id is derived from its identity — order + source + external reference, normalised — so a retry, a
+double click or a re-import names the same id. Recording appends the entry to the order's ledger document with a
+**conditional write**: ``PUT …/documents/order-{id}?_where=version={v}`` carrying version ``v + 1``. Whoever read
+version ``v`` and validated the balance against it wins only if nobody appended in between; the loser re-reads,
+re-validates against the new balance (and sees the winner's entry if it was the same refund) and tries again.
+
+The VTEX behaviour this relies on, all documented for Master Data v2:
+
+1. ``GET /documents/{id}`` is strongly consistent (``/search`` and ``/scroll`` are not, so they are never used to
+   decide whether something exists);
+2. ``PUT /documents/{id}?_where=…`` writes only when the stored document satisfies the condition, atomically with
+   the write (the save flow locks the document, then evaluates ``_where``, then persists);
+3. a ``PUT`` on an id that does not exist creates it.
+
+VTEX does not document the status it answers when a condition fails, so refundkit never trusts the status: after
+every conditional write it reads the ledger document back by id and checks whether its entry is there. If a
+condition were silently ignored, a race could lose an entry; if a conditional create were refused, recording fails
+loudly after a few attempts instead of writing anything inconsistent.
+
+After the append: the Do note (marked with the entry id, so it is never posted twice) and then the entry document.
+If either fails the refund stays recorded — the ledger document has it — and is reported pending;
+``refundkit reconcile`` finishes it. Nothing is ever deleted; a mistake is undone by a reversal entry.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from ..errors import LedgerError, NotFound, RefundkitError, VtexError
+from ..money import Money
+from ..timeutil import Instant, utc_now
+from ..vtex.client import VtexClient
+from ..vtex.models import Order
+from ..vtex.notes import MAX_NOTE_CHARS
+from ..vtex.oms import check_order_id
+from .model import (
+    REFUND,
+    REVERSAL,
+    LedgerEntry,
+    OrderLedger,
+    Quote,
+    RecordResult,
+    RefundConflict,
+    RefundRefused,
+    head_id,
+    refund_id,
+    reversal_id,
+)
+from .rules import RefundInput, build_quote, check_input, entry_from
+
+__all__ = ["Ledger", "SCHEMA_NAME", "ReconcileReport", "ENTRY_SCHEMA", "HEAD_SCHEMA"]
+
+log = logging.getLogger("refundkit.ledger")
+
+SCHEMA_NAME = "refundkit-v1"
+
+_ENTRY_FIELDS = ["id", "orderId", "kind", "amount", "currency", "refundedAt", "source", "externalRef", "reason",
+                 "note", "recordedBy", "recordedAt", "reverses", "overRefund", "overRefundReason", "noteStatus",
+                 "noteId"]
+ENTRY_SCHEMA: dict[str, Any] = {
+    "title": "refundkit ledger entry: an offline refund or its reversal (VTEX moved no money)",
+    "type": "object",
+    "properties": {
+        "id": {"type": "string"},
+        "orderId": {"type": "string", "minLength": 1},
+        "kind": {"type": "string", "enum": [REFUND, REVERSAL]},
+        "amount": {"type": "integer", "minimum": 1, "description": "minor units of currency"},
+        "currency": {"type": "string", "pattern": "^[A-Z]{3}$"},
+        "refundedAt": {"type": "string", "format": "date-time"},
+        "source": {"type": "string"},
+        "externalRef": {"type": "string"},
+        "reason": {"type": "string"},
+        "note": {"type": "string"},
+        "recordedBy": {"type": "string"},
+        "recordedAt": {"type": "string", "format": "date-time"},
+        "reverses": {"type": ["string", "null"]},
+        "overRefund": {"type": "boolean"},
+        "overRefundReason": {"type": "string"},
+        "noteStatus": {"type": "string", "enum": ["pending", "posted"]},
+        "noteId": {"type": ["string", "null"]},
+    },
+    "required": ["orderId", "kind", "amount", "currency", "refundedAt", "source", "externalRef", "recordedBy",
+                 "recordedAt", "noteStatus"],
+    "v-indexed": ["orderId", "kind", "currency", "refundedAt", "recordedAt", "source", "externalRef", "reverses",
+                  "noteStatus"],
+    "v-default-fields": _ENTRY_FIELDS,
+    "v-cache": False,
+}
+HEAD_SCHEMA: dict[str, Any] = {
+    "title": "refundkit order ledger: every entry of one order, written with conditional writes on version",
+    "type": "object",
+    "properties": {
+        "id": {"type": "string"},
+        "orderId": {"type": "string", "minLength": 1},
+        "version": {"type": "integer", "minimum": 0},
+        "entries": {"type": "array", "items": {"type": "object"}},
+    },
+    "required": ["orderId", "version", "entries"],
+    "v-indexed": ["orderId", "version"],
+    "v-default-fields": ["id", "orderId", "version", "entries"],
+    "v-cache": False,
+}
+
+
+@dataclass
+class ReconcileReport:
+    notes_posted: list[str] = field(default_factory=list)
+    notes_found: list[str] = field(default_factory=list)
+    documents_repaired: list[str] = field(default_factory=list)
+    over_refunded: list[dict[str, str]] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    orders_checked: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "orders_checked": self.orders_checked,
+            "notes_posted": self.notes_posted,
+            "notes_found": self.notes_found,
+            "documents_repaired": self.documents_repaired,
+            "over_refunded": self.over_refunded,
+            "failed": self.failed,
+        }
+
+
+class _Journal:
+    """Ids this machine wrote recently, so listings can show them before Master Data search catches up.
+
+    Only ids are kept; what is shown is always read back from VTEX by id. Entries older than a day are dropped.
+    """
+
+    KEEP_S = 86_400
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self._memory: dict[str, tuple[str, float]] = {}
+
+    def add(self, entry_id: str, order_id: str) -> None:
+        now = time.time()
+        with self._lock:
+            self._memory[entry_id] = (order_id, now)
+            if self.path:
+                try:
+                    self.path.parent.mkdir(parents=True, exist_ok=True)
+                    with self.path.open("a", encoding="utf-8") as fh:
+                        fh.write(json.dumps({"id": entry_id, "orderId": order_id, "at": now}) + "\n")
+                except OSError as exc:  # the journal is a convenience; the ledger is in VTEX
+                    log.warning("could not write the local journal %s: %s", self.path, exc)
+
+    def recent(self) -> dict[str, str]:
+        cutoff = time.time() - self.KEEP_S
+        out: dict[str, str] = {}
+        with self._lock:
+            if self.path and self.path.exists():
+                try:
+                    for line in self.path.read_text(encoding="utf-8").splitlines():
+                        try:
+                            row = json.loads(line)
+                        except ValueError:
+                            continue
+                        if row.get("at", 0) >= cutoff:
+                            out[row["id"]] = row["orderId"]
+                except OSError:
+                    pass
+            out.update({k: v for k, (v, at) in self._memory.items() if at >= cutoff})
+        return out
+
+
+class Ledger:
+    """Offline refunds of one VTEX account, kept in Master Data v2.
+
+    >>> ledger = Ledger(VtexClient.from_env())                                     # doctest: +SKIP
+    >>> ledger.quote("1306331686122-01").refundable                                # doctest: +SKIP
+    Money(minor=7453, currency='BRL')
+    >>> ledger.record("1306331686122-01", "12.34", "apace", "APC-123")            # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        client: VtexClient,
+        *,
+        entity: str | None = None,
+        user: str | None = None,
+        extra_sources: Iterable[str] = (),
+        journal_dir: Path | None | bool = True,
+        clock: Callable[[], Instant] = utc_now,
+        max_attempts: int = 30,
+    ) -> None:
+        self.client = client
+        settings = client.settings
+        self.entity = entity or settings.entity
+        self.head_entity = self.entity + "Order"
+        self.user = user or settings.user
+        self.extra_sources = tuple(extra_sources)
+        self.clock = clock
+        self.max_attempts = max_attempts
+        if journal_dir is True:
+            journal_dir = settings.cache_dir
+        path = None
+        if journal_dir:
+            safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in (settings.account or "account"))
+            path = Path(journal_dir) / f"journal-{safe}-{self.entity}.jsonl"
+        self._journal = _Journal(path)
+        self._rng = random.Random()
+
+    def __repr__(self) -> str:
+        return f"Ledger(account={self.client.settings.account!r}, entity={self.entity!r}, user={self.user!r})"
+
+    # -- setup --------------------------------------------------------------------------------------------------
+    def setup(self) -> list[str]:
+        """Save (or re-save, idempotently) the two schemas. Returns what was done, for display."""
+        done = []
+        for entity, schema in ((self.entity, ENTRY_SCHEMA), (self.head_entity, HEAD_SCHEMA)):
+            current = self.client.masterdata.get_schema(entity, SCHEMA_NAME)
+            if current is not None and _same_schema(current, schema):
+                done.append(f"schema {SCHEMA_NAME} of {entity}: already up to date")
+                continue
+            self.client.masterdata.save_schema(entity, SCHEMA_NAME, schema)
+            done.append(f"schema {SCHEMA_NAME} of {entity}: saved")
+        return done
+
+    # -- reading ------------------------------------------------------------------------------------------------
+    def order_ledger(self, order_id: str) -> OrderLedger:
+        """The order's entries, read by id (strongly consistent: includes every acknowledged write)."""
+        oid = check_order_id(order_id)
+        doc = self.client.masterdata.get(self.head_entity, head_id(oid))
+        return OrderLedger.from_document(oid, doc)
+
+    def _order(self, order_id: str) -> Order:
+        try:
+            return self.client.orders.get(order_id)
+        except NotFound:
+            raise RefundRefused([f"order {order_id} does not exist on this VTEX account (check the id; orders "
+                                 "older than two years cannot be read)"]) from None
+
+    def quote(self, order_id: str, amount: Any = None, source: str = "other", external_ref: str = "quote", *,
+              refunded_at: str | Instant | None = None, currency: str | None = None,
+              allow_over_refund: bool = False, over_refund_reason: str = "", reason: str = "",
+              note: str = "") -> Quote:
+        """The order's refundable balance and, for a proposed refund (``amount`` given), every problem with it."""
+        try:
+            oid = check_order_id(order_id)
+        except RefundkitError as exc:
+            raise RefundRefused([str(exc)]) from None
+        order = self._order(oid)
+        ledger = self.order_ledger(oid)
+        if amount is None:
+            return build_quote(order, ledger)
+        raw = RefundInput(oid, amount, source, external_ref, reason=reason, note=note, refunded_at=refunded_at,
+                          currency=currency, allow_over_refund=allow_over_refund,
+                          over_refund_reason=over_refund_reason)
+        clean, problems = check_input(raw, now=self.clock(), extra_sources=self.extra_sources)
+        return build_quote(order, ledger, raw, clean, problems)
+
+    # -- recording ----------------------------------------------------------------------------------------------
+    def record(self, order_id: str, amount: Any, source: str, external_ref: str, *, reason: str = "",
+               note: str = "", refunded_at: str | Instant | None = None, currency: str | None = None,
+               allow_over_refund: bool = False, over_refund_reason: str = "") -> RecordResult:
+        """Record an offline refund exactly once. VTEX moves no money.
+
+        Raises :class:`RefundRefused` (nothing written; ``.problems`` lists every reason) or
+        :class:`RefundConflict` (the same refund exists with another amount). Returns a :class:`RecordResult`
+        whose ``outcome`` is ``"recorded"`` or ``"already recorded"``.
+        """
+        raw = RefundInput(order_id, amount, source, external_ref, reason=reason, note=note,
+                          refunded_at=refunded_at, currency=currency, allow_over_refund=allow_over_refund,
+                          over_refund_reason=over_refund_reason)
+        return self.record_input(raw)
+
+    def record_input(self, raw: RefundInput, *, order: Order | None = None,
+                     ledger: OrderLedger | None = None) -> RecordResult:
+        now = self.clock()
+        clean, problems = check_input(raw, now=now, extra_sources=self.extra_sources)
+        try:
+            oid = check_order_id(raw.order_id)
+        except RefundkitError as exc:
+            raise RefundRefused([str(exc), *problems]) from None
+        if order is None:
+            try:
+                order = self._order(oid)
+            except RefundRefused as exc:
+                raise RefundRefused(exc.problems + problems) from None
+        if problems:
+            ledger = ledger or self.order_ledger(oid)
+            quote = build_quote(order, ledger, raw, clean, problems)
+            raise RefundRefused(list(quote.problems), quote)
+        entry_id = refund_id(oid, clean["source"], clean["external_ref"])
+        if ledger is None:
+            ledger = self.order_ledger(oid)
+        for attempt in range(1, self.max_attempts + 1):
+            existing = ledger.entry(entry_id)
+            quote = build_quote(order, ledger, raw, clean, problems)
+            if existing is not None:
+                return self._already(existing, quote)
+            if quote.problems:
+                raise RefundRefused(list(quote.problems), quote)
+            entry = entry_from(raw, clean, quote, entry_id=entry_id, order_id=oid, user=self.user, now=now)
+            landed, back = self._append(ledger, entry)
+            if landed:
+                return self._finish(entry, replace(quote, entries=back.entries,
+                                                   offline_refunded=back.offline_refunded(order.currency)))
+            ledger = back
+            self._pause(attempt)
+        raise LedgerError(f"order {oid} is being changed by others too often to record this refund; try again")
+
+    def _already(self, existing: LedgerEntry, quote: Quote) -> RecordResult:
+        proposed = quote.proposed
+        if proposed is not None and proposed != existing.amount:
+            raise RefundConflict(
+                f"refund {existing.entry_id} ({existing.source} {existing.external_ref!r}) is already recorded on "
+                f"order {existing.order_id} for {existing.amount}, not {proposed}; if the amount was wrong, reverse "
+                f"it (refundkit reverse {existing.entry_id} --reason ...) and record the right one with a new "
+                "reference", existing)
+        done = self._finish(existing, replace(quote, proposed=None, problems=(), warnings=()), new=False)
+        return RecordResult("already recorded", done.entry, done.quote, done.pending, done.messages)
+
+    def _pause(self, attempt: int) -> None:
+        time.sleep(self._rng.uniform(0, min(0.2, 0.01 * attempt)))
+
+    def _append(self, ledger: OrderLedger, entry: LedgerEntry) -> tuple[bool, OrderLedger]:
+        """Conditional append of ``entry`` to the order's ledger document: (landed, the ledger as read back)."""
+        new = OrderLedger(ledger.order_id, ledger.version + 1, ledger.entries + (entry,))
+        status = self.client.masterdata.put(self.head_entity, head_id(ledger.order_id), _head_doc(new),
+                                            schema=SCHEMA_NAME, where=f"version={ledger.version}")
+        # Do not trust the status (VTEX does not document the one for an unmet condition): read back by id.
+        back = self.order_ledger(ledger.order_id)
+        landed = back.entry(entry.entry_id) is not None
+        if landed:
+            self._journal.add(entry.entry_id, entry.order_id)
+        elif status != 304:
+            log.debug("conditional write on %s answered %s but did not land", ledger.order_id, status)
+        return landed, back
+
+    def _finish(self, entry: LedgerEntry, quote: Quote, new: bool = True) -> RecordResult:
+        """Post the note (once) and write the entry document. Failures leave the refund recorded and pending."""
+        pending: list[str] = []
+        messages: list[str] = []
+        md = self.client.masterdata
+        doc = None
+        if not new:
+            try:
+                doc = md.get(self.entity, entry.entry_id)
+            except VtexError as exc:
+                messages.append(f"could not read the entry document: {exc}")
+            if doc is not None and doc.get("noteStatus") == "posted":
+                return RecordResult("recorded", LedgerEntry.from_document(doc), quote, (), tuple(messages))
+        note_id = None
+        try:
+            text = note_text(entry, quote)
+            post = self.client.notes.post_new if new else self.client.notes.create_once
+            note, _ = post(entry.order_id, text, marker=entry.entry_id)
+            note_id = note.note_id
+        except RefundkitError as exc:
+            pending.append("note")
+            messages.append(f"the order note could not be posted ({exc}); run `refundkit reconcile` to post it")
+        final = replace(entry, note_status="posted" if note_id else "pending", note_id=note_id)
+        try:
+            md.put(self.entity, entry.entry_id, final.to_document(), schema=SCHEMA_NAME)
+        except RefundkitError as exc:
+            pending.append("document")
+            messages.append(f"the entry document could not be written ({exc}); the refund is recorded in the "
+                            "order's ledger; run `refundkit reconcile` to finish")
+        return RecordResult("recorded", final, quote, tuple(pending), tuple(messages))
+
+    # -- reversal -----------------------------------------------------------------------------------------------
+    def reverse(self, entry_id: str, reason: str, *, order_id: str | None = None) -> RecordResult:
+        """Undo a refund by appending a reversal entry (and a note). Reversing twice records one reversal."""
+        entry_id = (entry_id or "").strip().lower()
+        if not entry_id.startswith("rf-") or len(entry_id) != 27:
+            raise RefundRefused([f"{entry_id!r} is not a refund id (refund ids look like rf- and 24 hex digits; "
+                                 "list them with `refundkit refunds --order ORDER_ID`)"])
+        if not reason or not reason.strip():
+            raise RefundRefused(["a reversal needs a reason: say why the refund is being undone"])
+        if len(reason) > 500:
+            raise RefundRefused([f"reason is {len(reason)} characters long; shorten it to at most 500"])
+        if order_id is None:
+            doc = self.client.masterdata.get(self.entity, entry_id)
+            if doc is None:
+                for eid, oid in self._journal.recent().items():
+                    if eid == entry_id:
+                        order_id = oid
+                if order_id is None:
+                    raise RefundRefused([f"refund {entry_id} was not found; check the id with `refundkit refunds`"])
+            else:
+                order_id = str(doc["orderId"])
+        oid = check_order_id(order_id)
+        order = self._order(oid)
+        rid = reversal_id(entry_id)
+        now = self.clock()
+        ledger = self.order_ledger(oid)
+        for attempt in range(1, self.max_attempts + 1):
+            target = ledger.entry(entry_id)
+            if target is None or target.kind != REFUND:
+                raise RefundRefused([f"refund {entry_id} is not in the ledger of order {oid}"])
+            quote = build_quote(order, ledger)
+            existing = ledger.reversal_of(entry_id)
+            if existing is not None:
+                return self._already(existing, quote)
+            reversal = LedgerEntry(
+                entry_id=rid, order_id=oid, kind=REVERSAL, amount=target.amount, refunded_at=now,
+                source=target.source, external_ref=target.external_ref, reason=reason.strip(), note="",
+                recorded_by=self.user, recorded_at=now, reverses=entry_id)
+            landed, back = self._append(ledger, reversal)
+            if landed:
+                return self._finish(reversal, replace(quote, entries=back.entries,
+                                                      offline_refunded=back.offline_refunded(order.currency)))
+            ledger = back
+            self._pause(attempt)
+        raise LedgerError(f"order {oid} is being changed by others too often to record this reversal; try again")
+
+    # -- listing ------------------------------------------------------------------------------------------------
+    def entries(self, *, order_id: str | None = None, start: Instant | None = None,
+                end: Instant | None = None) -> list[LedgerEntry]:
+        """Ledger entries of one order, or with ``refundedAt`` in ``[start, end)``, or all.
+
+        For one order the order's ledger document is read by id (exact). Otherwise Master Data search is used and
+        merged with what this machine wrote recently (read back by id), since search lags behind writes.
+        """
+        if order_id is not None:
+            ledger = self.order_ledger(order_id)
+            return self._with_note_status(list(ledger.entries))
+        clauses = []
+        if start is not None:
+            clauses.append(f'refundedAt>="{_md_time(start)}"')
+        if end is not None:
+            clauses.append(f'refundedAt<"{_md_time(end)}"')
+        where = " AND ".join(clauses) or None
+        md = self.client.masterdata
+        found: dict[str, LedgerEntry] = {}
+        for doc in md.scroll(self.entity, where=where, fields=_ENTRY_FIELDS):
+            e = LedgerEntry.from_document(doc)
+            found[e.entry_id] = e
+        recent = self._journal.recent()
+        missing_orders = {oid for eid, oid in recent.items() if eid not in found}
+        for oid in sorted(missing_orders):
+            try:
+                for e in self.entries(order_id=oid):
+                    found.setdefault(e.entry_id, e)
+            except NotFound:
+                continue
+        out = [e for e in found.values()
+               if (start is None or e.refunded_at.ns >= start.ns) and (end is None or e.refunded_at.ns < end.ns)]
+        return sorted(out, key=lambda e: (e.refunded_at.ns, e.recorded_at.ns, e.entry_id))
+
+    def _with_note_status(self, entries: list[LedgerEntry]) -> list[LedgerEntry]:
+        out = []
+        for e in entries:
+            doc = self.client.masterdata.get(self.entity, e.entry_id, fields=["id", "noteStatus", "noteId"])
+            if doc and doc.get("noteStatus"):
+                e = replace(e, note_status=str(doc["noteStatus"]), note_id=doc.get("noteId") or None)
+            out.append(e)
+        return out
+
+    # -- reconcile ----------------------------------------------------------------------------------------------
+    def reconcile(self, *, order_ids: Iterable[str] | None = None,
+                  progress: Callable[[int, int], None] | None = None) -> ReconcileReport:
+        """Finish what failed half-way: write missing entry documents, post missing notes (never twice: each note
+        carries its entry id, looked for first), and report orders refunded beyond their total."""
+        report = ReconcileReport()
+        md = self.client.masterdata
+        if order_ids is None:
+            orders = {str(d["orderId"]) for d in md.scroll(self.head_entity, fields=["orderId"]) if d.get("orderId")}
+            orders |= set(self._journal.recent().values())
+        else:
+            orders = {check_order_id(o) for o in order_ids}
+        ordered = sorted(orders)
+        for n, oid in enumerate(ordered, 1):
+            report.orders_checked += 1
+            try:
+                self._reconcile_order(oid, report)
+            except RefundkitError as exc:
+                report.failed.append(f"{oid}: {exc}")
+            if progress:
+                progress(n, len(ordered))
+        return report
+
+    def _reconcile_order(self, oid: str, report: ReconcileReport) -> None:
+        ledger = self.order_ledger(oid)
+        if not ledger.entries:
+            return
+        order = self.client.orders.get(oid)
+        quote = build_quote(order, ledger)
+        for entry in ledger.entries:
+            doc = self.client.masterdata.get(self.entity, entry.entry_id)
+            if doc is not None and doc.get("noteStatus") == "posted":
+                continue
+            note, created = self.client.notes.create_once(entry.order_id, note_text(entry, quote),
+                                                          marker=entry.entry_id)
+            (report.notes_posted if created else report.notes_found).append(entry.entry_id)
+            final = replace(entry, note_status="posted", note_id=note.note_id)
+            if doc is None:
+                report.documents_repaired.append(entry.entry_id)
+            self.client.masterdata.put(self.entity, entry.entry_id, final.to_document(), schema=SCHEMA_NAME)
+        if quote.refundable.minor < 0:
+            report.over_refunded.append({
+                "order_id": oid,
+                "currency": quote.currency,
+                "order_total": quote.order_total.decimal_str(),
+                "native_refunded": quote.native_refunded.decimal_str(),
+                "offline_refunded": quote.offline_refunded.decimal_str(),
+                "excess": (-quote.refundable).decimal_str(),
+            })
+
+
+def _head_doc(ledger: OrderLedger) -> dict[str, Any]:
+    doc = ledger.to_document()
+    for e in doc["entries"]:  # note status lives on the entry document only
+        e.pop("noteStatus", None)
+        e.pop("noteId", None)
+    return doc
+
+
+def _md_time(i: Instant) -> str:
+    return i.to_utc().isoformat(digits=3).replace("+00:00", "Z")
+
+
+def _same_schema(current: dict[str, Any], wanted: dict[str, Any]) -> bool:
+    return all(current.get(k) == v for k, v in wanted.items())
+
+
+def note_text(entry: LedgerEntry, quote: Quote) -> str:
+    """The Do note: what, how, by whom, the entry id. At most 2,000 characters."""
+    when = entry.refunded_at.isoformat(digits=0)
+    if entry.kind == REFUND:
+        text = (f"Offline refund of {entry.amount} recorded by refundkit: paid back via {entry.source} "
+                f"(reference {entry.external_ref}) on {when}, recorded by {entry.recorded_by}. ")
+        if entry.reason:
+            text += f"Reason: {entry.reason}. "
+        if entry.over_refund:
+            text += f"Over-refund allowed: {entry.over_refund_reason}. "
+        if entry.note:
+            text += f"Note: {entry.note} "
+    else:
+        text = (f"Reversal of offline refund {entry.reverses} ({entry.amount}, {entry.source} "
+                f"{entry.external_ref}) recorded by refundkit, by {entry.recorded_by}. Reason: {entry.reason}. ")
+    text += (f"Refundable balance now {quote.refundable}. VTEX moved no money. "
+             f"[refundkit:{entry.entry_id}]")
+    if len(text) > MAX_NOTE_CHARS:
+        cut = len(text) - MAX_NOTE_CHARS + 3
+        text = text.replace(f"Note: {entry.note} ", f"Note: {entry.note[:-cut]}... ")
+    return text[:MAX_NOTE_CHARS] if len(text) > MAX_NOTE_CHARS else text

@@ -1,0 +1,85 @@
+"""``refundkit.connect()``: the one call a notebook or script makes to get a working client and ledger.
+
+With an account configured (environment or ``.env``) it talks to that account. Without one, ``demo=True`` (the
+default in notebooks) starts the embedded sandbox in this process, so every notebook runs on a fresh machine with no
+VTEX account; ``demo=False`` raises :class:`~refundkit.errors.ConfigError` with the how-to.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from .config import Settings, load_settings
+from .errors import ConfigError
+from .ledger import Ledger
+from .vtex import VtexClient
+
+__all__ = ["Session", "connect"]
+
+log = logging.getLogger("refundkit")
+
+
+@dataclass
+class Session:
+    settings: Settings
+    client: VtexClient
+    ledger: Ledger
+    sandbox: Any = None  # the embedded sandbox, when one was started
+    _server: Any = field(default=None, repr=False)
+
+    @property
+    def is_sandbox(self) -> bool:
+        return self.sandbox is not None or bool(self.settings.base_url and "127.0.0.1" in self.settings.base_url)
+
+    def describe(self) -> str:
+        where = "the embedded sandbox (no VTEX account needed)" if self.sandbox is not None else (
+            f"account {self.settings.account} at {self.client.transport.base_url}")
+        return f"refundkit connected to {where}; ledger entity {self.ledger.entity}; recording as {self.ledger.user}"
+
+    def close(self) -> None:
+        self.client.close()
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def connect(*, demo: bool | None = None, settings: Settings | None = None, sandbox_options: dict | None = None,
+            setup: bool = True, **transport_options: Any) -> Session:
+    """Connect to the configured VTEX account, or (``demo``) to an embedded sandbox when none is configured.
+
+    ``demo=None`` means: use the sandbox only when no account is configured.
+    """
+    settings = settings or load_settings()
+    sandbox = server = None
+    if not settings.configured:
+        if demo is False:
+            settings.require_account()
+        from .sandbox import Sandbox, SandboxConfig  # imported lazily: only demos need it
+
+        sandbox = Sandbox(SandboxConfig(**(sandbox_options or {})))
+        server = sandbox.serve(port=0).__enter__()
+        cfg = sandbox.config
+        settings = settings.with_(account=cfg.account, app_key=cfg.app_key,
+                                  app_token=_secret(cfg.app_token), base_url=server.base_url)
+    elif demo is True and not (settings.base_url or "").startswith("http://127.0.0.1"):
+        raise ConfigError("demo=True, but a real VTEX account is configured; unset VTEX_ACCOUNT_NAME to use the "
+                          "sandbox, or connect without demo=True")
+    client = VtexClient(settings, **transport_options)
+    ledger = Ledger(client)
+    if setup and (sandbox is not None or (settings.base_url or "").startswith("http://127.0.0.1")):
+        ledger.setup()  # saving the schemas is idempotent; on a real account run `refundkit setup` once instead
+    return Session(settings, client, ledger, sandbox, server)
+
+
+def _secret(value: str):  # noqa: ANN202
+    from .config import Secret
+
+    return Secret(value)
