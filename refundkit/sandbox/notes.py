@@ -1,0 +1,121 @@
+"""VTEX DO notes (``/api/do/notes``): create, list by order, get. Notes cannot be edited or deleted, as on VTEX.
+
+Limits kept: ``description`` at most 2,000 characters, at most 30 notes per order, ``perPage`` at most 30.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import uuid
+from typing import Callable
+
+from refundkit.timeutil import utc_now
+
+from .config import SandboxConfig
+from .http import BadJson, Request, Response, json_response, oms_error
+
+__all__ = ["Notes", "MAX_DESCRIPTION", "MAX_NOTES_PER_ORDER", "MAX_PER_PAGE"]
+
+MAX_DESCRIPTION = 2000
+MAX_NOTES_PER_ORDER = 30
+MAX_PER_PAGE = 30
+DEFAULT_PER_PAGE = 15
+
+
+def _bad(message: str) -> Response:
+    return oms_error(400, "DO001", message)
+
+
+class Notes:
+    def __init__(self, config: SandboxConfig, log: Callable[[dict], None] | None = None) -> None:
+        self.config = config
+        self.lock = threading.Lock()
+        self.notes: dict[str, dict] = {}
+        self.by_target: dict[str, list[str]] = {}
+        self._log = log
+        self.owner = uuid.uuid5(uuid.NAMESPACE_DNS, f"{config.account}.notes").hex
+
+    def create(self, req: Request) -> Response:
+        try:
+            body = req.json()
+        except BadJson as exc:
+            return _bad(str(exc))
+        if not isinstance(body, dict):
+            return _bad("the body must be a JSON object with target, domain and description")
+        missing = [k for k in ("target", "domain", "description") if k not in body or body[k] in (None, "")]
+        if missing:
+            return _bad(f"missing required field(s): {', '.join(missing)}")
+        target = body["target"]
+        if not isinstance(target, dict):
+            return _bad("target must be an object {id, type, url}")
+        missing = [f"target.{k}" for k in ("id", "type", "url") if not isinstance(target.get(k), str) or not target[k]]
+        if missing:
+            return _bad(f"missing required field(s): {', '.join(missing)}")
+        if not isinstance(body["domain"], str) or not isinstance(body["description"], str):
+            return _bad("domain and description must be strings")
+        if len(body["description"]) > MAX_DESCRIPTION:
+            return _bad(f"description has {len(body['description'])} characters; the maximum is {MAX_DESCRIPTION}")
+        created_by = body.get("createdBy")
+        if created_by is not None and not isinstance(created_by, dict):
+            return _bad("createdBy must be an object {id, name}")
+        created_by = created_by or {}
+        key = req.header("x-vtex-api-appkey") or ""
+        stamp = utc_now().isoformat(7).replace("+00:00", "Z")
+        note = {
+            "id": uuid.uuid4().hex.upper(),
+            "domain": body["domain"],
+            "owner": self.owner,
+            "target": {"id": target["id"], "type": target["type"], "url": target["url"]},
+            "description": body["description"],
+            "creationDate": stamp,
+            "lastUpdate": stamp,
+            "createdBy": {"id": str(created_by.get("id") or key), "name": str(created_by.get("name") or key),
+                          "email": str(created_by.get("email") or ""), "key": key or None},
+        }
+        with self.lock:
+            existing = self.by_target.get(target["id"], [])
+            if len(existing) >= MAX_NOTES_PER_ORDER:
+                return _bad(f"order {target['id']} already has {len(existing)} notes; VTEX allows at most "
+                            f"{MAX_NOTES_PER_ORDER} notes per order")
+            self._add(note)
+            if self._log is not None:
+                self._log({"op": "note", "note": note})
+        return json_response(200, note)
+
+    def _add(self, note: dict) -> None:
+        self.notes[note["id"]] = note
+        self.by_target.setdefault(note["target"]["id"], []).append(note["id"])
+
+    def list(self, req: Request) -> Response:
+        target = req.query.get("target.id")
+        if not target:
+            return _bad("target.id is required: GET /api/do/notes?target.id=<orderId>")
+        try:
+            per_page = int(req.query.get("perPage") or DEFAULT_PER_PAGE)
+            page = int(req.query.get("page") or 1)
+        except ValueError:
+            return _bad("perPage and page must be integers")
+        if not 1 <= per_page <= MAX_PER_PAGE:
+            return _bad(f"perPage must be between 1 and {MAX_PER_PAGE}, got {per_page}")
+        if page < 1:
+            return _bad(f"page must be 1 or more, got {page}")
+        with self.lock:
+            notes = [self.notes[i] for i in self.by_target.get(target, [])]
+        first = (page - 1) * per_page
+        return json_response(200, {
+            "items": notes[first:first + per_page],
+            "paging": {"page": page, "perPage": per_page, "total": len(notes),
+                       "pages": math.ceil(len(notes) / per_page)},
+        })
+
+    def get(self, req: Request, note_id: str) -> Response:
+        with self.lock:
+            note = self.notes.get(note_id)
+        if note is None:
+            return oms_error(404, "DO004", f"note {note_id} not found")
+        return json_response(200, note)
+
+    def replay(self, record: dict) -> None:
+        with self.lock:
+            self._add(record["note"])
