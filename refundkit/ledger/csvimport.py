@@ -265,6 +265,12 @@ def import_refunds(ledger: Ledger, source: str | Path | bytes, *, dry_run: bool 
 
 
 def _judge_existing(r: ImportRow, raw: RefundInput, existing: LedgerEntry) -> None:
+    currency = (raw.currency or "").strip().upper()
+    if currency and currency != existing.amount.currency:
+        r.outcome = REFUSED
+        r.message = (f"already recorded as {existing.entry_id} in {existing.amount.currency}, but this row says "
+                     f"{currency}: check the row")
+        return
     amount, problem = parse_refund_amount(raw, existing.amount.currency)
     if problem is None and amount != existing.amount:
         r.outcome = REFUSED

@@ -97,6 +97,9 @@ class LedgerEntry:
     over_refund_reason: str = ""
     note_status: str = "pending"  # "pending" | "posted"
     note_id: str | None = None
+    #: Which write appended this entry to the order's ledger document (kept there only): tells a recorder whether
+    #: the entry it reads back is its own or a concurrent recorder's of the same refund.
+    write_id: str = field(default="", compare=False)
 
     @property
     def signed(self) -> Money:
@@ -148,6 +151,7 @@ class LedgerEntry:
                 over_refund_reason=str(doc.get("overRefundReason") or ""),
                 note_status=str(doc.get("noteStatus") or "pending"),
                 note_id=doc.get("noteId") or None,
+                write_id=str(doc.get("writeId") or ""),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise LedgerError(f"ledger document {doc.get('id')!r} is damaged ({exc}); inspect it in Master Data") from None

@@ -40,6 +40,7 @@ import logging
 import random
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -72,6 +73,8 @@ __all__ = ["Ledger", "SCHEMA_NAME", "ReconcileReport", "ENTRY_SCHEMA", "HEAD_SCH
 log = logging.getLogger("refundkit.ledger")
 
 SCHEMA_NAME = "refundkit-v1"
+#: Entries younger than this with no entry document yet are left to their recorder, which may be finishing them.
+RECONCILE_GRACE_S = 120
 
 _ENTRY_FIELDS = ["id", "orderId", "kind", "amount", "currency", "refundedAt", "source", "externalRef", "reason",
                  "note", "recordedBy", "recordedAt", "reverses", "overRefund", "overRefundReason", "noteStatus",
@@ -128,6 +131,7 @@ class ReconcileReport:
     documents_repaired: list[str] = field(default_factory=list)
     over_refunded: list[dict[str, str]] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
+    in_progress: list[str] = field(default_factory=list)
     orders_checked: int = 0
 
     def as_dict(self) -> dict[str, Any]:
@@ -137,6 +141,7 @@ class ReconcileReport:
             "notes_found": self.notes_found,
             "documents_repaired": self.documents_repaired,
             "over_refunded": self.over_refunded,
+            "in_progress": self.in_progress,
             "failed": self.failed,
         }
 
@@ -169,6 +174,7 @@ class _Journal:
     def recent(self) -> dict[str, str]:
         cutoff = time.time() - self.KEEP_S
         out: dict[str, str] = {}
+        stale = 0
         with self._lock:
             if self.path and self.path.exists():
                 try:
@@ -179,6 +185,13 @@ class _Journal:
                             continue
                         if row.get("at", 0) >= cutoff:
                             out[row["id"]] = row["orderId"]
+                        else:
+                            stale += 1
+                    if stale > 1000:  # rewrite the file without lines older than a day
+                        keep = [json.dumps({"id": k, "orderId": v, "at": cutoff + 1}) for k, v in out.items()]
+                        tmp = self.path.with_suffix(".tmp")
+                        tmp.write_text("".join(line + "\n" for line in keep), encoding="utf-8")
+                        tmp.replace(self.path)
                 except OSError:
                     pass
             out.update({k: v for k, (v, at) in self._memory.items() if at >= cutoff})
@@ -204,6 +217,7 @@ class Ledger:
         journal_dir: Path | None | bool = True,
         clock: Callable[[], Instant] = utc_now,
         max_attempts: int = 30,
+        reconcile_grace_s: float = RECONCILE_GRACE_S,
     ) -> None:
         self.client = client
         settings = client.settings
@@ -213,6 +227,7 @@ class Ledger:
         self.extra_sources = tuple(extra_sources)
         self.clock = clock
         self.max_attempts = max_attempts
+        self.reconcile_grace_s = reconcile_grace_s
         if journal_dir is True:
             journal_dir = settings.cache_dir
         path = None
@@ -323,6 +338,9 @@ class Ledger:
         raise LedgerError(f"order {oid} is being changed by others too often to record this refund; try again")
 
     def _already(self, existing: LedgerEntry, quote: Quote) -> RecordResult:
+        """The refund is in the ledger already: write nothing. Its note and entry document may still be on their way
+        (another recorder may be finishing them right now), so a missing one is reported, and left to that recorder
+        or to ``refundkit reconcile`` — posting it from here could put a second note on the order."""
         proposed = quote.proposed
         if proposed is not None and proposed != existing.amount:
             raise RefundConflict(
@@ -330,44 +348,57 @@ class Ledger:
                 f"order {existing.order_id} for {existing.amount}, not {proposed}; if the amount was wrong, reverse "
                 f"it (refundkit reverse {existing.entry_id} --reason ...) and record the right one with a new "
                 "reference", existing)
-        done = self._finish(existing, replace(quote, proposed=None, problems=(), warnings=()), new=False)
-        return RecordResult("already recorded", done.entry, done.quote, done.pending, done.messages)
+        quote = replace(quote, proposed=None, problems=(), warnings=())
+        entry, pending, messages = existing, [], []
+        try:
+            doc = self.client.masterdata.get(self.entity, existing.entry_id, fields=["id", "noteStatus", "noteId"])
+        except VtexError as exc:
+            return RecordResult("already recorded", entry, quote, (),
+                                (f"could not read the entry document to check its note: {exc}",))
+        if doc is None:
+            pending = ["note", "document"]
+            messages.append("its order note and entry document are not written yet; if `refundkit refunds` still "
+                            "shows it pending in a minute, run `refundkit reconcile`")
+        else:
+            entry = replace(existing, note_status=str(doc.get("noteStatus") or "pending"),
+                            note_id=doc.get("noteId") or None)
+            if entry.note_status != "posted":
+                pending = ["note"]
+                messages.append("its order note is not posted yet; run `refundkit reconcile` to post it")
+        return RecordResult("already recorded", entry, quote, tuple(pending), tuple(messages))
 
     def _pause(self, attempt: int) -> None:
         time.sleep(self._rng.uniform(0, min(0.2, 0.01 * attempt)))
 
     def _append(self, ledger: OrderLedger, entry: LedgerEntry) -> tuple[bool, OrderLedger]:
-        """Conditional append of ``entry`` to the order's ledger document: (landed, the ledger as read back)."""
+        """Conditional append of ``entry`` to the order's ledger document: (landed, the ledger as read back).
+
+        ``landed`` means *this* write put the entry there: a concurrent recorder of the same refund (same entry id)
+        may have won the race, and then the entry read back carries that recorder's write id, not ours."""
+        entry = replace(entry, write_id=uuid.uuid4().hex)
         new = OrderLedger(ledger.order_id, ledger.version + 1, ledger.entries + (entry,))
         status = self.client.masterdata.put(self.head_entity, head_id(ledger.order_id), _head_doc(new),
                                             schema=SCHEMA_NAME, where=f"version={ledger.version}")
         # Do not trust the status (VTEX does not document the one for an unmet condition): read back by id.
         back = self.order_ledger(ledger.order_id)
-        landed = back.entry(entry.entry_id) is not None
+        found = back.entry(entry.entry_id)
+        landed = found is not None and found.write_id == entry.write_id
         if landed:
             self._journal.add(entry.entry_id, entry.order_id)
         elif status != 304:
             log.debug("conditional write on %s answered %s but did not land", ledger.order_id, status)
         return landed, back
 
-    def _finish(self, entry: LedgerEntry, quote: Quote, new: bool = True) -> RecordResult:
-        """Post the note (once) and write the entry document. Failures leave the refund recorded and pending."""
+    def _finish(self, entry: LedgerEntry, quote: Quote) -> RecordResult:
+        """After this recorder appended ``entry``: post the note (once) and write the entry document. Failures leave
+        the refund recorded and pending."""
         pending: list[str] = []
         messages: list[str] = []
         md = self.client.masterdata
-        doc = None
-        if not new:
-            try:
-                doc = md.get(self.entity, entry.entry_id)
-            except VtexError as exc:
-                messages.append(f"could not read the entry document: {exc}")
-            if doc is not None and doc.get("noteStatus") == "posted":
-                return RecordResult("recorded", LedgerEntry.from_document(doc), quote, (), tuple(messages))
         note_id = None
         try:
             text = note_text(entry, quote)
-            post = self.client.notes.post_new if new else self.client.notes.create_once
-            note, _ = post(entry.order_id, text, marker=entry.entry_id)
+            note, _ = self.client.notes.post_new(entry.order_id, text, marker=entry.entry_id)
             note_id = note.note_id
         except RefundkitError as exc:
             pending.append("note")
@@ -438,12 +469,13 @@ class Ledger:
         if order_id is not None:
             ledger = self.order_ledger(order_id)
             return self._with_note_status(list(ledger.entries))
-        clauses = []
-        if start is not None:
-            clauses.append(f'refundedAt>="{_md_time(start)}"')
-        if end is not None:
-            clauses.append(f'refundedAt<"{_md_time(end)}"')
-        where = " AND ".join(clauses) or None
+        # `between` (inclusive) is the range form VTEX documents for _where; the exact half-open cut is made below
+        where = None
+        if start is not None or end is not None:
+            lo = _md_time(start) if start is not None else "0000-01-01T00:00:00.000Z"
+            hi = _md_time(end) if end is not None else "9999-12-31T23:59:59.999Z"
+            where = f'refundedAt between "{lo}" AND "{hi}"'
+
         md = self.client.masterdata
         found: dict[str, LedgerEntry] = {}
         for doc in md.scroll(self.entity, where=where, fields=_ENTRY_FIELDS):
@@ -499,9 +531,14 @@ class Ledger:
             return
         order = self.client.orders.get(oid)
         quote = build_quote(order, ledger)
+        now = self.clock()
         for entry in ledger.entries:
             doc = self.client.masterdata.get(self.entity, entry.entry_id)
             if doc is not None and doc.get("noteStatus") == "posted":
+                continue
+            if doc is None and now.ns - entry.recorded_at.ns < self.reconcile_grace_s * 1e9:
+                # its recorder may be posting the note right now; posting here too could leave two notes
+                report.in_progress.append(entry.entry_id)
                 continue
             note, created = self.client.notes.create_once(entry.order_id, note_text(entry, quote),
                                                           marker=entry.entry_id)
@@ -523,9 +560,11 @@ class Ledger:
 
 def _head_doc(ledger: OrderLedger) -> dict[str, Any]:
     doc = ledger.to_document()
-    for e in doc["entries"]:  # note status lives on the entry document only
+    for e, entry in zip(doc["entries"], ledger.entries):  # note status lives on the entry document only
         e.pop("noteStatus", None)
         e.pop("noteId", None)
+        if entry.write_id:
+            e["writeId"] = entry.write_id
     return doc
 
 

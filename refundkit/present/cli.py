@@ -1,8 +1,8 @@
 """The ``refundkit`` command.
 
-Exit codes: 0 done (recorded, or already recorded); 1 refused by validation or a conflict (nothing written);
-2 usage error (bad flag, date, amount syntax, file, configuration); 3 VTEX could not be reached or failed;
-130 interrupted. Errors a user can cause print one line to stderr, never a traceback.
+Exit codes: 0 done (recorded, or already recorded); 1 refused by validation (including an unreadable amount or
+refunded-at) or a conflict — nothing written; 2 usage error (bad flag, date range, file, configuration); 3 VTEX
+could not be reached or failed, or the order was too busy to record on; 130 interrupted. Errors a user can cause print one line to stderr, never a traceback.
 """
 
 from __future__ import annotations
@@ -19,9 +19,10 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ..config import Settings, load_settings
-from ..errors import ConfigError, InputError, RefundkitError, VtexError
+from ..errors import ConfigError, InputError, LedgerError, RefundkitError, VtexError
 from ..ledger import Ledger, RefundConflict, RefundRefused, import_refunds
 from ..ledger.model import KNOWN_SOURCES, LedgerEntry
+from ..ledger.service import RECONCILE_GRACE_S
 from ..money import format_minor
 from ..timeutil import Instant, local_day_bounds, zone
 from ..vtex import VtexClient
@@ -414,6 +415,9 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
         for o in report.over_refunded:
             print(f"  over-refunded: order {o['order_id']} by {o['currency']} {o['excess']} (total "
                   f"{o['order_total']}, VTEX refunds {o['native_refunded']}, offline {o['offline_refunded']})")
+        if report.in_progress:
+            print(f"  left alone (recorded under {RECONCILE_GRACE_S} s ago; their recorder may still be finishing): "
+                  f"{', '.join(report.in_progress)}")
         for f in report.failed:
             print(f"  failed: {f}")
     return EXIT_OK if not report.failed else EXIT_VTEX
@@ -501,7 +505,7 @@ def main(argv: list[str] | None = None) -> int:
     except (UsageError, InputError, ConfigError) as exc:
         print(f"refundkit: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except VtexError as exc:
+    except (VtexError, LedgerError) as exc:
         print(f"refundkit: {exc}", file=sys.stderr)
         return EXIT_VTEX
     except RefundkitError as exc:

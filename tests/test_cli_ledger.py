@@ -1,0 +1,382 @@
+"""The ledger commands of ``refundkit`` as a person runs them: real subprocesses against a sandbox served here.
+
+Every run is checked: no traceback on stderr, the app token never printed. After every test: no money-moving call
+and no DELETE reached the sandbox.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from refundkit.ledger.model import refund_id, reversal_id
+from refundkit.sandbox import FaultRule, Sandbox, SandboxConfig, SandboxServer
+from refundkit.sandbox.store import OrderSummary
+
+WRITES = ("POST", "PUT", "PATCH", "DELETE")
+
+
+@dataclass
+class Run:
+    code: int
+    out: str
+    err: str
+
+    def json(self):
+        return json.loads(self.out)
+
+
+@dataclass
+class Cli:
+    sb: Sandbox
+    srv: SandboxServer
+    home: Path
+    used: set[str]
+
+    @property
+    def env(self) -> dict[str, str]:
+        cfg = self.sb.config
+        keep = {k: v for k, v in os.environ.items() if k in ("PATH", "SYSTEMROOT", "LANG", "LC_ALL", "TMPDIR")}
+        return {**keep, "VTEX_BASE_URL": self.srv.base_url, "VTEX_ACCOUNT_NAME": cfg.account,
+                "VTEX_APP_KEY": cfg.app_key, "VTEX_APP_TOKEN": cfg.app_token,
+                "REFUNDKIT_CACHE_DIR": str(self.home / "cache"), "REFUNDKIT_USER": "clerk-cli",
+                "PYTHONIOENCODING": "utf-8"}
+
+    def run(self, *args: str, env: dict[str, str] | None = None, timeout: float = 60) -> Run:
+        proc = subprocess.run([sys.executable, "-m", "refundkit.present.cli", *args], capture_output=True,
+                              text=True, encoding="utf-8", env=self.env if env is None else env, cwd=self.home,
+                              timeout=timeout)
+        run = Run(proc.returncode, proc.stdout, proc.stderr)
+        assert "Traceback" not in run.err, run.err
+        token = self.sb.config.app_token
+        assert token not in run.out and token not in run.err, "the app token was printed"
+        return run
+
+    def writes(self) -> list[tuple[str, str]]:
+        return [(r.method, r.path) for r in list(self.sb.requests) if r.method in WRITES]
+
+    def order(self, pred: Callable[[OrderSummary], bool] | None = None) -> OrderSummary:
+        pred = pred or (lambda o: o.status == "invoiced" and o.currency == "BRL" and not o.input_invoices
+                        and o.total_cents >= 5000)
+        for o in self.sb.store.orders:
+            if o.order_id not in self.used and pred(o):
+                self.used.add(o.order_id)
+                return o
+        raise LookupError("no such order left in the sandbox store")
+
+    def notes(self, order_id: str) -> list[dict]:
+        with self.sb.notes.lock:
+            return [dict(self.sb.notes.notes[i]) for i in self.sb.notes.by_target.get(order_id, [])]
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Sandbox, SandboxServer, Path]]:
+    sb = Sandbox(SandboxConfig(orders=300, flash_sale_orders=0, start="2026-02-20", end="2026-04-30"))
+    with sb.serve(port=0) as srv:
+        yield sb, srv, tmp_path_factory.mktemp("cli")
+
+
+@pytest.fixture(scope="module")
+def _used() -> set[str]:
+    return set()
+
+
+@pytest.fixture
+def cli(served, _used: set[str]) -> Iterator[Cli]:
+    sb, srv, home = served
+    c = Cli(sb, srv, home, _used)
+    if not c.writes():
+        assert c.run("setup").code == 0
+    sb.faults.clear()
+    yield c
+    sb.faults.clear()
+    assert sb.money_moving_calls == [], "refundkit called an endpoint that moves money"
+    assert sb.deletes == [] and not [r for r in list(sb.requests) if r.method == "DELETE"], "refundkit sent a DELETE"
+    assert sb.internal_errors == []
+
+
+def cents(n: int) -> str:
+    return f"{n // 100}.{n % 100:02d}"
+
+
+# -- setup, record, already recorded, refused, usage ----------------------------------------------------------------
+
+
+def test_setup_is_safe_to_repeat(cli: Cli) -> None:
+    before = cli.writes()
+    r = cli.run("setup")
+    assert r.code == 0 and r.out.count("already up to date") == 2
+    assert cli.writes() == before
+
+
+def test_record_then_record_again(cli: Cli) -> None:
+    o = cli.order()
+    r = cli.run("record", o.order_id, "--amount", "12.34", "--source", "apace", "--ref", "APC-123",
+                "--reason", "damaged item", "--note", "called the client")
+    eid = refund_id(o.order_id, "apace", "APC-123")
+    assert r.code == 0, r.err
+    assert r.out.startswith(f"recorded: {eid}") and "BRL 12.34" in r.out
+    assert f"refundable balance now BRL {cents(o.total_cents - 1234)}" in r.out
+    (note,) = cli.notes(o.order_id)
+    assert f"[refundkit:{eid}]" in note["description"] and "clerk-cli" in note["description"]
+    before = cli.writes()
+    again = cli.run("record", o.order_id, "--amount", "12,34", "--source", "apace", "--ref", "apc-123")
+    assert again.code == 0 and again.out.startswith(f"already recorded: {eid}")
+    assert cli.writes() == before, "recording again wrote something"
+
+
+def test_record_json(cli: Cli) -> None:
+    o = cli.order()
+    r = cli.run("record", o.order_id, "--amount", "1.00", "--source", "cash", "--ref", "R-1", "--json")
+    assert r.code == 0
+    d = r.json()
+    assert d["outcome"] == "recorded" and d["refund_id"] == refund_id(o.order_id, "cash", "R-1")
+    assert (d["amount"], d["currency"], d["pending"]) == ("1.00", "BRL", [])
+    assert d["refundable"] == cents(o.total_cents - 100)
+    again = cli.run("record", o.order_id, "--amount", "1.00", "--source", "cash", "--ref", "R-1", "--json")
+    assert again.json()["outcome"] == "already recorded"
+
+
+def test_record_refused_exits_1_with_one_line_and_writes_nothing(cli: Cli) -> None:
+    o = cli.order()
+    before = cli.writes()
+    r = cli.run("record", o.order_id, "--amount", cents(o.total_cents + 1), "--source", "cash", "--ref", "R-1")
+    assert r.code == 1 and r.out == ""
+    lines = r.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("refundkit: refused:") and "refundable balance" in lines[0]
+    assert lines[0].endswith("(nothing written)")
+    assert cli.writes() == before
+
+
+@pytest.mark.parametrize(("extra", "words"), [
+    (["--amount", "0"], "more than zero"),
+    (["--amount", "1.001"], "decimals"),
+    (["--amount", "1", "--source", "paypal"], "unknown source"),
+    (["--amount", "1", "--refunded-at", "2099-01-01"], "in the future"),
+    (["--amount", "1", "--refunded-at", "2020-01-01"], "before the order was created"),
+    (["--amount", "1", "--currency", "USD"], "not the order's currency"),
+    (["--amount", "1", "--note", "x" * 1001], "at most 1000"),
+])
+def test_each_validation_refusal_exits_1(cli: Cli, extra: list[str], words: str) -> None:
+    o = cli.order()
+    args = ["record", o.order_id, "--source", "cash", "--ref", "R-1", *extra]
+    if "--source" in extra[2:]:
+        args = ["record", o.order_id, "--ref", "R-1", *extra]
+    before = cli.writes()
+    r = cli.run(*args)
+    assert r.code == 1 and words in r.err and len(r.err.strip().splitlines()) == 1, r.err
+    assert cli.writes() == before
+
+
+@pytest.mark.parametrize("kind", ["canceled", "payment-pending", "unknown", "malformed"])
+def test_orders_that_take_no_refund_exit_1(cli: Cli, kind: str) -> None:
+    if kind in ("canceled", "payment-pending"):
+        oid = cli.order(lambda o: o.status == kind).order_id
+    else:
+        oid = "9999999999999-01" if kind == "unknown" else "not/an/order"
+    r = cli.run("record", oid, "--amount", "1", "--source", "cash", "--ref", "R-1")
+    assert r.code == 1 and r.err.startswith("refundkit: refused:")
+    words = {"canceled": "canceled", "payment-pending": "payment is still pending", "unknown": "does not exist",
+             "malformed": "is not a VTEX order id"}[kind]
+    assert words in r.err
+
+
+@pytest.mark.parametrize("args", [
+    ["record", "1-01", "--source", "cash", "--ref", "R"],  # no --amount
+    ["record", "1-01", "--amount", "1", "--source", "cash", "--ref", "R", "--bogus"],
+    ["refunds", "--from", "2026-13-01", "--to", "2026-12-31"],
+    ["refunds", "--from", "2026-03-02", "--to", "2026-03-01"],
+    ["refunds", "--from", "2026-03-01"],
+    ["refunds", "--format", "xml"],
+    ["reverse", "rf-x"],  # no --reason
+    ["import"],
+    [],
+])
+def test_usage_errors_exit_2(cli: Cli, args: list[str]) -> None:
+    before = cli.writes()
+    r = cli.run(*args)
+    assert r.code == 2, (r.code, r.err)
+    assert r.out == "" or args == []
+    assert cli.writes() == before
+
+
+def test_import_of_a_missing_file_is_a_usage_error(cli: Cli) -> None:
+    r = cli.run("import", str(cli.home / "nope.csv"))
+    assert r.code == 2 and "no such file" in r.err and len(r.err.strip().splitlines()) == 1
+
+
+def test_no_account_configured_is_a_usage_error(cli: Cli) -> None:
+    env = {k: v for k, v in cli.env.items() if not k.startswith("VTEX_")}
+    r = cli.run("quote", "1-01", env=env)
+    assert r.code == 2 and "VTEX_ACCOUNT_NAME" in r.err and "refundkit sandbox" in r.err
+
+
+def test_wrong_credentials_exit_3_without_printing_them(cli: Cli) -> None:
+    env = {**cli.env, "VTEX_APP_TOKEN": "WRONG-TOKEN-must-not-show-4471"}
+    r = cli.run("quote", cli.order().order_id, env=env)
+    assert r.code == 3 and "401" in r.err and "VTEX_APP_TOKEN" in r.err
+    assert "WRONG-TOKEN-must-not-show-4471" not in r.err + r.out
+
+
+# -- dry run and quote -------------------------------------------------------------------------------------------
+
+
+def test_dry_run_prints_the_quote_and_writes_nothing(cli: Cli) -> None:
+    o = cli.order()
+    before = cli.writes()
+    r = cli.run("record", o.order_id, "--amount", "10.00", "--source", "cash", "--ref", "R-1", "--dry-run")
+    assert r.code == 0 and "dry run: nothing written" in r.out
+    assert f"refundable balance   BRL {cents(o.total_cents):>12}" in r.out and "proposed refund" in r.out
+    bad = cli.run("record", o.order_id, "--amount", cents(o.total_cents + 1), "--source", "cash", "--ref", "R-1",
+                  "--dry-run")
+    assert bad.code == 1 and "problem:" in bad.out and "would be refused" in bad.out
+    js = cli.run("record", o.order_id, "--amount", "10.00", "--source", "cash", "--ref", "R-1", "--dry-run",
+                 "--json")
+    d = js.json()
+    assert js.code == 0 and d["ok"] and d["proposed"] == "10.00" and d["refundable"] == cents(o.total_cents)
+    assert cli.writes() == before, "--dry-run wrote something"
+
+
+def test_quote_shows_native_and_offline_refunds(cli: Cli) -> None:
+    o = cli.order(lambda o: o.status == "invoiced" and o.input_invoices and o.refunded_cents < o.total_cents)
+    r = cli.run("quote", o.order_id, "--json")
+    d = r.json()
+    assert r.code == 0 and d["native_refunded"] == cents(o.refunded_cents)
+    assert d["refundable"] == cents(o.total_cents - o.refunded_cents) and len(d["return_invoices"]) >= 1
+    text = cli.run("quote", o.order_id)
+    assert "VTEX refunds" in text.out and "return invoice(s)" in text.out
+
+
+# -- reverse -------------------------------------------------------------------------------------------------------
+
+
+def test_reverse(cli: Cli) -> None:
+    o = cli.order()
+    eid = refund_id(o.order_id, "cash", "R-1")
+    assert cli.run("record", o.order_id, "--amount", "2.00", "--source", "cash", "--ref", "R-1").code == 0
+    r = cli.run("reverse", eid, "--reason", "recorded on the wrong order")
+    assert r.code == 0 and r.out.startswith(f"reversed: {eid} by {reversal_id(eid)}")
+    assert f"refundable balance now BRL {cents(o.total_cents)}" in r.out
+    before = cli.writes()
+    again = cli.run("reverse", eid, "--reason", "again", "--json")
+    assert again.code == 0 and again.json()["outcome"] == "already recorded"
+    assert cli.writes() == before
+    assert len(cli.notes(o.order_id)) == 2
+    bad = cli.run("reverse", "rf-nope", "--reason", "x")
+    assert bad.code == 1 and "is not a refund id" in bad.err
+
+
+# -- import --------------------------------------------------------------------------------------------------------
+
+
+def test_import_reports_each_row_and_exits_1_with_a_refused_row(cli: Cli) -> None:
+    a, b = cli.order(), cli.order()
+    canceled = cli.order(lambda o: o.status == "canceled")
+    path = cli.home / "apace.csv"
+    path.write_text("\ufefforder_id;amount;refunded_at;source;external_ref;reason\n"
+                    f"{a.order_id};1,50;2026-04-20;apace;APC-1;damaged\n"
+                    f"{b.order_id};2,00;2026-04-20;apace;APC-2;late\n"
+                    f"{canceled.order_id};1,00;2026-04-20;apace;APC-3;x\n", encoding="utf-8")
+    before = cli.writes()
+    dry = cli.run("import", str(path), "--dry-run")
+    assert dry.code == 1 and "2 would be recorded" in dry.out and "(dry run: nothing written)" in dry.out
+    assert cli.writes() == before
+    r = cli.run("import", str(path))
+    assert r.code == 1
+    lines = r.out.splitlines()
+    assert any(a.order_id in ln and " recorded " in ln for ln in lines)
+    assert any(canceled.order_id in ln and "refused" in ln and "canceled" in ln for ln in lines)
+    assert lines[-1].endswith("3 rows: 2 recorded, 0 already recorded, 1 refused")
+    assert cli.notes(canceled.order_id) == []
+    before = cli.writes()
+    again = cli.run("import", str(path), "--json")
+    d = again.json()
+    assert again.code == 1 and d["counts"]["already recorded"] == 2 and d["counts"]["recorded"] == 0
+    assert [row["outcome"] for row in d["rows"]] == ["already recorded", "already recorded", "refused"]
+    assert cli.writes() == before, "re-importing wrote something"
+
+
+def test_import_of_good_rows_exits_0(cli: Cli) -> None:
+    a = cli.order()
+    path = cli.home / "good.csv"
+    path.write_text(f"order_id,amount,refunded_at,source,external_ref,reason\n"
+                    f"{a.order_id},1.00,2026-04-20,cash,R-1,ok\n", encoding="utf-8")
+    r = cli.run("import", str(path))
+    assert r.code == 0 and r.out.splitlines()[-1].endswith("1 recorded, 0 already recorded, 0 refused")
+    assert cli.run("import", str(path)).code == 0
+
+
+# -- refunds listing --------------------------------------------------------------------------------------------------
+
+
+def test_refunds_as_csv_right_after_recording(cli: Cli) -> None:
+    o = cli.order()
+    cli.run("record", o.order_id, "--amount", "3.00", "--source", "cash", "--ref", "R-1",
+            "--refunded-at", "2026-04-15T10:00:00-03:00")
+    cli.run("record", o.order_id, "--amount", "1.00", "--source", "apace", "--ref", "APC-1",
+            "--refunded-at", "2026-04-16T10:00:00Z")
+    cli.run("reverse", refund_id(o.order_id, "cash", "R-1"), "--reason", "typo")
+    r = cli.run("refunds", "--order", o.order_id, "--format", "csv")
+    assert r.code == 0
+    rows = list(csv.DictReader(io.StringIO(r.out)))
+    assert [(x["kind"], x["amount"], x["note_status"]) for x in rows] == [
+        ("refund", "3.00", "posted"), ("refund", "1.00", "posted"), ("reversal", "-3.00", "posted")]
+    assert {x["order_id"] for x in rows} == {o.order_id} and rows[0]["recorded_by"] == "clerk-cli"
+    assert rows[0]["refunded_at"].startswith("2026-04-15T13:00:00")
+    ranged = cli.run("refunds", "--from", "2026-04-16", "--to", "2026-04-16", "--format", "csv")
+    ids = [x["entry_id"] for x in csv.DictReader(io.StringIO(ranged.out))]
+    assert refund_id(o.order_id, "apace", "APC-1") in ids and refund_id(o.order_id, "cash", "R-1") not in ids
+    js = cli.run("refunds", "--order", o.order_id, "--format", "json")
+    assert js.code == 0 and len(js.json()) == 3
+    table = cli.run("refunds", "--order", o.order_id, "--format", "table")
+    assert table.code == 0 and o.order_id in table.out
+    tz = cli.run("refunds", "--order", o.order_id, "--format", "csv", "--tz", "America/Sao_Paulo")
+    assert list(csv.DictReader(io.StringIO(tz.out)))[0]["refunded_at"].startswith("2026-04-15T10:00:00")
+
+
+def test_refunds_written_to_a_file(cli: Cli) -> None:
+    o = cli.order()
+    cli.run("record", o.order_id, "--amount", "3.00", "--source", "cash", "--ref", "R-1")
+    out = cli.home / "refunds.csv"
+    r = cli.run("refunds", "--order", o.order_id, "-o", str(out))
+    assert r.code == 0 and len(list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))) == 1
+
+
+# -- reconcile ----------------------------------------------------------------------------------------------------
+
+
+def test_reconcile_posts_a_missing_note_once(cli: Cli) -> None:
+    o = cli.order()
+    cli.sb.faults.add(FaultRule(method="POST", path=r"^/api/do/notes$", status=500, times=3))
+    r = cli.run("record", o.order_id, "--amount", "1.00", "--source", "cash", "--ref", "R-1")
+    assert r.code == 0 and r.out.startswith("recorded:") and "reconcile" in r.err
+    assert cli.notes(o.order_id) == []
+    rec = cli.run("reconcile", "--order", o.order_id, "--json")
+    d = rec.json()
+    assert rec.code == 0 and d["notes_posted"] == [refund_id(o.order_id, "cash", "R-1")]
+    assert len(cli.notes(o.order_id)) == 1
+    again = cli.run("reconcile", "--order", o.order_id)
+    assert again.code == 0 and "notes posted: 0" in again.out and "checked 1 order(s)" in again.out
+    assert len(cli.notes(o.order_id)) == 1
+    # the whole account (the journal in REFUNDKIT_CACHE_DIR and scroll find the orders): still nothing new
+    whole = cli.run("reconcile")
+    assert whole.code == 0 and "notes posted: 0" in whole.out
+    assert len(cli.notes(o.order_id)) == 1
+
+
+def test_reconcile_reports_over_refunds(cli: Cli) -> None:
+    o = cli.order()
+    r = cli.run("record", o.order_id, "--amount", cents(o.total_cents + 100), "--source", "cash", "--ref", "R-1",
+                "--allow-over-refund", "goodwill")
+    assert r.code == 0
+    rec = cli.run("reconcile", "--order", o.order_id)
+    assert rec.code == 0 and f"over-refunded: order {o.order_id} by BRL 1.00" in rec.out
