@@ -66,6 +66,12 @@ class Secret:
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("Secret is immutable")
 
+    def __copy__(self) -> Secret:
+        return self
+
+    def __deepcopy__(self, memo: dict) -> Secret:
+        return self
+
     def __reduce__(self):  # keep pickles (e.g. multiprocessing) from carrying the token by accident
         raise TypeError("a Secret cannot be pickled")
 

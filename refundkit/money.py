@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import MAX_PREC, Context, Decimal, InvalidOperation
 
 __all__ = [
     "Money",
@@ -161,7 +161,7 @@ def parse_amount(text: str | int | Decimal, currency: str) -> int:
         if exp == 0:
             raise AmountError(f"{raw!r} has decimals, but {currency} has none: type a whole number")
         raise AmountError(f"{raw!r} has more than {exp} decimals, which {currency} does not have")
-    minor = int(value.scaleb(exp))
+    minor = int(value.scaleb(exp, Context(prec=MAX_PREC)))  # exact: the default 28 digits would round
     return -minor if neg else minor
 
 

@@ -111,6 +111,8 @@ def parse_instant(text: str) -> Instant:
     if off and off not in ("Z", "z"):
         sign = -1 if off[0] == "-" else 1
         digits = off[1:].replace(":", "")
+        if int(digits[:2]) > 23 or int(digits[2:]) > 59:
+            raise ValueError(f"{text!r} has an impossible UTC offset {off}")
         offset = sign * (int(digits[:2]) * 60 + int(digits[2:]))
     frac_ns = int((frac or "").ljust(9, "0")) if frac else 0
     delta = base - _EPOCH

@@ -117,7 +117,9 @@ class MasterData:
         sort: str | None = None,
         size: int = 1000,
     ) -> Iterator[dict[str, Any]]:
-        """Every matching document, past search's 10,000 limit (eventually consistent)."""
+        """Every matching document, past search's 10,000 limit (eventually consistent).
+
+        Read it to the end: VTEX keeps an abandoned scroll token alive for 20 minutes and allows 10 per account."""
         params: dict[str, str] = {"_fields": ",".join(fields), "_size": str(min(max(size, 1), 1000))}
         if where:
             params["_where"] = where

@@ -113,7 +113,7 @@ class Orders:
         progress: Callable[[ListProgress], None] | None = None,
     ) -> list[OrderSummary]:
         """Every order created in ``[start, end)``, exactly once, sorted by creation time then id."""
-        start, end = start.to_utc().floor_ms(), end.to_utc().ceil_ms()
+        lo, hi, start, end = start.ns, end.ns, start.to_utc().floor_ms(), end.to_utc().ceil_ms()
         if end.ns <= start.ns:
             return []
         found: dict[str, OrderSummary] = {}
@@ -164,7 +164,8 @@ class Orders:
                 for f in pending:
                     f.cancel()
                 raise
-        return sorted(found.values(), key=lambda o: (o.created_at.ns, o.order_id))
+        return sorted((o for o in found.values() if lo <= o.created_at.ns < hi),
+                      key=lambda o: (o.created_at.ns, o.order_id))
 
 
 def _split(a: Instant, b: Instant, total: int) -> list[tuple[Instant, Instant]]:

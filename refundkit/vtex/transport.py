@@ -255,7 +255,7 @@ class Transport:
                 error: VtexError = NetworkError(
                     f"could not reach {urlsplit(self.base_url).netloc} ({type(exc).__name__}) for {what}: check "
                     "VTEX_ACCOUNT_NAME or VTEX_BASE_URL and your network", request=what)
-                if attempt < self.retry.attempts:
+                if attempt < min(self.retry.attempts, 3):  # a host that refuses thrice is down or misnamed
                     self._backoff(attempt, None, what, "connection failed")
                     continue
                 raise error from None
@@ -300,6 +300,7 @@ class Transport:
         status = response.status_code
         path = response.request.url.path
         detail = _vtex_message(response)
+        detail = detail.replace(self.settings.app_token.reveal(), "****") if self.settings.app_token else detail
         detail = f": {detail}" if detail else ""
         if status == 401:
             return AuthenticationError(
