@@ -86,13 +86,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rate-limit", type=float, default=50.0, help="calls per second the account allows (default 50)")
     p.add_argument("--workers", type=int, default=16, help="import_refunds(workers=...) (default 16)")
     p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--baseline-rows", type=int, default=100,
+                   help="rows of the baseline: the same import one row at a time, measured first (default 100)")
     args, ignored = p.parse_known_args(argv)  # ./dev bench passes every script the same flags
     if ignored:
         print(f"(ignoring {' '.join(ignored)})")
     rows = args.rows or (200 if args.quick else 2_000)
 
     sb = Sandbox(SandboxConfig(seed=args.seed, latency_ms=args.latency_ms, rate_limit=args.rate_limit))
-    text = build_csv(sb, rows)
+    lines = build_csv(sb, rows + args.baseline_rows).splitlines(keepends=True)
+    text = "".join(lines[: rows + 1])
+    baseline_text = "".join(lines[:1] + lines[rows + 1:])
     with tempfile.TemporaryDirectory() as tmp, sb.serve(port=0) as srv:
         path = Path(tmp) / "refunds.csv"
         path.write_text(text, encoding="utf-8")
@@ -105,6 +109,15 @@ def main(argv: list[str] | None = None) -> int:
         time.sleep(1.0)  # let the account's bucket refill
         print(f"sandbox: {args.latency_ms:g} ms per call, {args.rate_limit:g} calls/s allowed; {rows:,} rows, "
               f"{rows:,} distinct orders; import_refunds(workers={args.workers})")
+        if args.baseline_rows:
+            # -- baseline: the same import, one row and one call at a time (different orders) ------------------
+            base_path = Path(tmp) / "baseline.csv"
+            base_path.write_text(baseline_text, encoding="utf-8")
+            b_seconds, b_report, _, _ = run(base_path, settings, sb, 1)
+            b_ok = b_report.count("recorded") == args.baseline_rows
+            print(f"baseline:  {b_seconds:7.1f} s for {args.baseline_rows:,} rows one at a time = "
+                  f"{args.baseline_rows / b_seconds:6.2f} rows/s  {'all recorded' if b_ok else 'WRONG'}")
+            time.sleep(1.0)
 
         # -- first import ------------------------------------------------------------------------------------------
         seconds, report, sent, throttled = run(path, settings, sb, args.workers)
@@ -123,6 +136,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"import:    {seconds:7.1f} s  {rows / seconds:6.2f} rows/s  {seconds / floor:5.2f}x floor "
               f"(target 1.3x)  {sent:,} calls sent, {refused_by_limit} answered 429 (limiter saw {throttled})  "
               f"{'all recorded' if ok else f'WRONG: {dict(counts)}'}")
+        if args.baseline_rows:
+            print(f"  {(rows / seconds) / (args.baseline_rows / b_seconds):.1f}x the rows per second of the baseline")
         if report.rows and not ok:
             bad = [r for r in report.rows if r.outcome != "recorded"][:3]
             for r in bad:
