@@ -73,7 +73,8 @@ def connect(*, demo: bool | None = None, settings: Settings | None = None, sandb
         raise ConfigError("demo=True, but a real VTEX account is configured; unset VTEX_ACCOUNT_NAME to use the "
                           "sandbox, or connect without demo=True")
     client = VtexClient(settings, **transport_options)
-    ledger = Ledger(client)
+    # an embedded sandbox forgets everything when the process ends, so its writes are not journaled to disk
+    ledger = Ledger(client, journal_dir=False if sandbox is not None else True)
     if setup and (sandbox is not None or (settings.base_url or "").startswith("http://127.0.0.1")):
         ledger.setup()  # saving the schemas is idempotent; on a real account run `refundkit setup` once instead
     return Session(settings, client, ledger, sandbox, server)
