@@ -1,0 +1,165 @@
+"""Polars frames of orders, offline refunds (ledger entries) and VTEX-native refunds (return invoices).
+
+Every frame has a fixed schema, also when it has no rows, so reports and charts never special-case "no data".
+Money stays in integer minor units (``Int64``) next to its ``currency``; :func:`with_major` adds amounts in major
+units as *text* for people to read, never as floats to compute with. Timestamps are ``Datetime("ns", "UTC")`` built
+from :attr:`Instant.ns <refundkit.timeutil.Instant.ns>`, so the 100 ns digits VTEX writes survive.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+import polars as pl
+
+from ..ledger.model import LedgerEntry
+from ..money import format_minor
+from ..timeutil import Instant
+from ..vtex.models import Order, OrderSummary
+
+__all__ = [
+    "UTC_NS",
+    "ORDERS_SCHEMA",
+    "REFUNDS_SCHEMA",
+    "NATIVE_REFUNDS_SCHEMA",
+    "orders_frame",
+    "refunds_frame",
+    "native_refunds_frame",
+    "with_major",
+]
+
+#: The one timestamp type of every frame: nanoseconds, UTC.
+UTC_NS = pl.Datetime("ns", "UTC")
+
+ORDERS_SCHEMA: dict[str, pl.DataType] = {
+    "order_id": pl.String(),
+    "created_at": UTC_NS,
+    "status": pl.String(),
+    "currency": pl.String(),
+    "total_minor": pl.Int64(),
+    "sales_channel": pl.String(),
+    "payment_names": pl.String(),
+}
+
+REFUNDS_SCHEMA: dict[str, pl.DataType] = {
+    "entry_id": pl.String(),
+    "order_id": pl.String(),
+    "kind": pl.String(),  # "refund" | "reversal"
+    "amount_minor": pl.Int64(),  # always positive
+    "signed_minor": pl.Int64(),  # what the entry adds to offline refunds: refund +, reversal −
+    "currency": pl.String(),
+    "refunded_at": UTC_NS,  # when the money went back (a reversal: when it was recorded)
+    "source": pl.String(),
+    "external_ref": pl.String(),
+    "reason": pl.String(),
+    "recorded_by": pl.String(),
+    "recorded_at": UTC_NS,
+    "reverses": pl.String(),  # a reversal: the refund it undoes
+    "reversed_refunded_at": UTC_NS,  # a reversal: refunded_at of that refund, when it is in the same list
+    "over_refund": pl.Boolean(),
+    "note_status": pl.String(),  # "posted" | "pending" (the order note is not written yet)
+}
+
+NATIVE_REFUNDS_SCHEMA: dict[str, pl.DataType] = {
+    "order_id": pl.String(),
+    "invoice_number": pl.String(),
+    "amount_minor": pl.Int64(),
+    "currency": pl.String(),
+    "issued_at": UTC_NS,  # may be null: VTEX does not require an issuance date
+    "order_created_at": UTC_NS,
+}
+
+
+def _instants(values: Iterable[Instant | None]) -> list[int | None]:
+    return [None if v is None else v.ns for v in values]
+
+
+def _frame(columns: Mapping[str, list], schema: Mapping[str, pl.DataType]) -> pl.DataFrame:
+    """Build a frame column by column; timestamps arrive as ``int`` nanoseconds and are cast exactly."""
+    data = {}
+    for name, dtype in schema.items():
+        values = columns[name]
+        if dtype == UTC_NS:
+            data[name] = pl.Series(name, values, dtype=pl.Int64).cast(UTC_NS)
+        else:
+            data[name] = pl.Series(name, values, dtype=dtype)
+    return pl.DataFrame(data)
+
+
+def orders_frame(orders: Iterable[OrderSummary]) -> pl.DataFrame:
+    """One row per order of the OMS list: ``order_id, created_at, status, currency, total_minor, sales_channel,
+    payment_names``. ``total_minor`` is the order total VTEX lists (``totalValue``), in minor units."""
+    rows = list(orders)
+    return _frame({
+        "order_id": [o.order_id for o in rows],
+        "created_at": _instants(o.created_at for o in rows),
+        "status": [o.status for o in rows],
+        "currency": [o.currency for o in rows],
+        "total_minor": [o.total.minor for o in rows],
+        "sales_channel": [o.sales_channel for o in rows],
+        "payment_names": [o.payment_names for o in rows],
+    }, ORDERS_SCHEMA)
+
+
+def refunds_frame(entries: Iterable[LedgerEntry]) -> pl.DataFrame:
+    """One row per ledger entry (offline refunds and their reversals).
+
+    ``amount_minor`` is positive for both kinds; ``signed_minor`` is what the entry adds to the order's offline
+    refunds (a refund adds, a reversal takes its refund's amount back). ``reversed_refunded_at`` is, for a reversal,
+    the date of the refund it undoes when that refund is in ``entries`` too (reports can then net the mistake out
+    where it was made).
+    """
+    rows = list(entries)
+    refunded_at = {e.entry_id: e.refunded_at for e in rows if e.kind == "refund"}
+    return _frame({
+        "entry_id": [e.entry_id for e in rows],
+        "order_id": [e.order_id for e in rows],
+        "kind": [e.kind for e in rows],
+        "amount_minor": [e.amount.minor for e in rows],
+        "signed_minor": [e.signed.minor for e in rows],
+        "currency": [e.amount.currency for e in rows],
+        "refunded_at": _instants(e.refunded_at for e in rows),
+        "source": [e.source for e in rows],
+        "external_ref": [e.external_ref for e in rows],
+        "reason": [e.reason for e in rows],
+        "recorded_by": [e.recorded_by for e in rows],
+        "recorded_at": _instants(e.recorded_at for e in rows),
+        "reverses": [e.reverses for e in rows],
+        "reversed_refunded_at": _instants(refunded_at.get(e.reverses) if e.reverses else None for e in rows),
+        "over_refund": [e.over_refund for e in rows],
+        "note_status": [e.note_status for e in rows],
+    }, REFUNDS_SCHEMA)
+
+
+def native_refunds_frame(orders: Mapping[str, Order] | Iterable[Order]) -> pl.DataFrame:
+    """One row per VTEX return invoice (a refund VTEX itself made) of the given full orders:
+    ``order_id, invoice_number, amount_minor, currency, issued_at, order_created_at``."""
+    values = orders.values() if isinstance(orders, Mapping) else orders
+    rows = [(o, inv) for o in values for inv in o.return_invoices]
+    return _frame({
+        "order_id": [o.order_id for o, _ in rows],
+        "invoice_number": [inv.invoice_number for _, inv in rows],
+        "amount_minor": [inv.value.minor for _, inv in rows],
+        "currency": [inv.value.currency for _, inv in rows],
+        "issued_at": _instants(inv.issued_at for _, inv in rows),
+        "order_created_at": _instants(o.created_at for o, _ in rows),
+    }, NATIVE_REFUNDS_SCHEMA)
+
+
+def with_major(df: pl.DataFrame, *columns: str, currency: str = "currency") -> pl.DataFrame:
+    """Add, for each ``<name>_minor`` column, a text column ``<name>`` with the amount in major units
+    (``12345`` BRL → ``"123.45"``), for display. With no ``columns``, every ``*_minor`` column.
+
+    The text is exact (integer arithmetic); do not parse it back to compute with.
+    """
+    names = list(columns) or [c for c in df.columns if c.endswith("_minor")]
+    if not names:
+        return df
+    currencies = df.get_column(currency).to_list()
+    added = []
+    for name in names:
+        label = name.removesuffix("_minor") if name.endswith("_minor") else f"{name}_major"
+        values = df.get_column(name).to_list()
+        added.append(pl.Series(label, [None if m is None or c is None else format_minor(m, c)
+                                        for m, c in zip(values, currencies)], dtype=pl.String))
+    return df.with_columns(added)
