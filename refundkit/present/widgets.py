@@ -129,7 +129,7 @@ def _display_data(figure: Any) -> dict[str, Any]:
 
 
 class _Form:
-    """What both ledger forms share: errors/result widgets and a button that is busy while it works."""
+    """What every form shares: shown as its ``widget`` when it is the last expression of a cell."""
 
     widget: w.VBox
 

@@ -87,7 +87,8 @@ class Orders:
         return out
 
     # -- list ---------------------------------------------------------------------------------------------------
-    def _page(self, start: Instant, end: Instant, page: int, statuses: Sequence[str] | None) -> dict:
+    def _page(self, start: Instant, end: Instant, page: int, statuses: Sequence[str] | None,
+              has_return_invoice: bool | None = None) -> dict:
         params = {
             "f_creationDate": f"creationDate:[{start.filter_format()} TO {end.filter_format()}]",
             "orderBy": "creationDate,asc",
@@ -96,6 +97,8 @@ class Orders:
         }
         if statuses:
             params["f_status"] = ",".join(statuses)
+        if has_return_invoice is not None:
+            params["f_hasInputInvoice"] = "true" if has_return_invoice else "false"
         body = self._t.json("GET", "/api/oms/pvt/orders", params=params)
         if not isinstance(body, dict) or not isinstance(body.get("list"), list):
             raise BadResponse("VTEX sent an order list without a 'list' array")
@@ -111,8 +114,11 @@ class Orders:
         *,
         statuses: Sequence[str] | None = None,
         progress: Callable[[ListProgress], None] | None = None,
+        has_return_invoice: bool | None = None,
     ) -> list[OrderSummary]:
-        """Every order created in ``[start, end)``, exactly once, sorted by creation time then id."""
+        """Every order created in ``[start, end)``, exactly once, sorted by creation time then id.
+
+        ``has_return_invoice=True`` keeps only orders with a return (Input) invoice — VTEX-native refunds."""
         lo, hi, start, end = start.ns, end.ns, start.to_utc().floor_ms(), end.to_utc().ceil_ms()
         if end.ns <= start.ns:
             return []
@@ -136,10 +142,10 @@ class Orders:
             pending: set[Future] = set()
 
             def probe(a: Instant, b: Instant) -> tuple[str, Instant, Instant, dict]:
-                return "probe", a, b, self._page(a, b, 1, statuses)
+                return "probe", a, b, self._page(a, b, 1, statuses, has_return_invoice)
 
             def page(a: Instant, b: Instant, n: int) -> tuple[str, Instant, Instant, dict]:
-                return "page", a, b, self._page(a, b, n, statuses)
+                return "page", a, b, self._page(a, b, n, statuses, has_return_invoice)
 
             pending.add(pool.submit(probe, start, end))
             try:

@@ -63,3 +63,26 @@ def test_collect_refuses_an_empty_range(rk: refundkit.Session) -> None:
 def test_the_default_range_of_the_sandbox_is_its_whole_store(rk: refundkit.Session) -> None:
     start, end = default_range(rk)
     assert (start, end) == (START, END)
+
+
+def test_collect_reads_only_orders_with_return_invoices_when_the_list_can_filter(rk: refundkit.Session) -> None:
+    """When the order list can filter on return invoices (VTEX's f_hasInputInvoice), only those orders are read in
+    full, and the result is the same as reading every invoiced order."""
+    real = rk.client.orders
+    invoiced = [o.order_id for o in real.list(START, END, statuses=["invoiced"])]
+    with_returns = {oid for oid, o in real.get_many(invoiced).items() if o.return_invoices}
+    read: list[str] = []
+
+    class FilteringOrders:
+        def list(self, start, end, *, statuses=None, progress=None, has_return_invoice=None):  # noqa: ANN001
+            found = real.list(start, end, statuses=statuses, progress=progress)
+            return found if has_return_invoice is None else [o for o in found if o.order_id in with_returns]
+
+        def get_many(self, order_ids, *, missing="raise"):  # noqa: ANN001
+            read.extend(order_ids)
+            return real.get_many(order_ids, missing=missing)
+
+    client = type("Client", (), {"orders": FilteringOrders()})()
+    filtered = collect_revenue((client, rk.ledger), START, END)
+    assert set(read) == with_returns and filtered.notes == ()
+    assert filtered.native_refunds.equals(collect_revenue(rk, START, END).native_refunds)

@@ -297,3 +297,22 @@ def test_an_unreachable_host_is_a_network_error() -> None:
     with VtexClient(settings, retry=RetryPolicy(attempts=2, wait_initial=0.01, wait_max=0.01)) as other:
         with pytest.raises(NetworkError, match="could not reach"):
             other.orders.get("1-01")
+
+
+def test_list_can_keep_only_orders_with_return_invoices(tmp_path) -> None:
+    from refundkit.config import load_settings
+    from refundkit.sandbox import Sandbox, SandboxConfig
+    from refundkit.timeutil import parse_instant
+    from refundkit.vtex import RetryPolicy, VtexClient
+
+    sb = Sandbox(SandboxConfig(orders=800, flash_sale_orders=0, start="2026-01-01", end="2026-03-31"))
+    with sb.serve(port=0) as srv:
+        cfg = sb.config
+        env = {"VTEX_BASE_URL": srv.base_url, "VTEX_ACCOUNT_NAME": cfg.account, "VTEX_APP_KEY": cfg.app_key,
+               "VTEX_APP_TOKEN": cfg.app_token, "REFUNDKIT_CACHE_DIR": str(tmp_path)}
+        with VtexClient(load_settings(env=env, env_file=False), retry=RetryPolicy.fast()) as client:
+            got = client.orders.list(parse_instant("2026-01-01T00:00:00Z"), parse_instant("2026-04-01T00:00:00Z"),
+                                     has_return_invoice=True)
+    want = {o.order_id for o in sb.store.orders if o.has_input_invoice}
+    assert want and {o.order_id for o in got} == want
+    assert sb.money_moving_calls == []
