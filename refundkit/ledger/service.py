@@ -321,21 +321,17 @@ class Ledger:
         entry_id = refund_id(oid, clean["source"], clean["external_ref"])
         if ledger is None:
             ledger = self.order_ledger(oid)
-        for attempt in range(1, self.max_attempts + 1):
-            existing = ledger.entry(entry_id)
-            quote = build_quote(order, ledger, raw, clean, problems)
-            if existing is not None:
-                return self._already(existing, quote)
-            if quote.problems:
+
+        def decide(current: OrderLedger) -> tuple[Quote, LedgerEntry | None, LedgerEntry | None]:
+            quote = build_quote(order, current, raw, clean, problems)
+            existing = current.entry(entry_id)
+            if existing is None and quote.problems:
                 raise RefundRefused(list(quote.problems), quote)
-            entry = entry_from(raw, clean, quote, entry_id=entry_id, order_id=oid, user=self.user, now=now)
-            landed, back = self._append(ledger, entry)
-            if landed:
-                return self._finish(entry, replace(quote, entries=back.entries,
-                                                   offline_refunded=back.offline_refunded(order.currency)))
-            ledger = back
-            self._pause(attempt)
-        raise LedgerError(f"order {oid} is being changed by others too often to record this refund; try again")
+            entry = None if existing else entry_from(raw, clean, quote, entry_id=entry_id, order_id=oid,
+                                                     user=self.user, now=now)
+            return quote, existing, entry
+
+        return self._commit(order, ledger, decide, "refund")
 
     def _already(self, existing: LedgerEntry, quote: Quote) -> RecordResult:
         """The refund is in the ledger already: write nothing. Its note and entry document may still be on their way
@@ -437,26 +433,38 @@ class Ledger:
         order = self._order(oid)
         rid = reversal_id(entry_id)
         now = self.clock()
-        ledger = self.order_ledger(oid)
-        for attempt in range(1, self.max_attempts + 1):
-            target = ledger.entry(entry_id)
+
+        def decide(current: OrderLedger) -> tuple[Quote, LedgerEntry | None, LedgerEntry | None]:
+            target = current.entry(entry_id)
             if target is None or target.kind != REFUND:
                 raise RefundRefused([f"refund {entry_id} is not in the ledger of order {oid}"])
-            quote = build_quote(order, ledger)
-            existing = ledger.reversal_of(entry_id)
-            if existing is not None:
-                return self._already(existing, quote)
-            reversal = LedgerEntry(
+            existing = current.reversal_of(entry_id)
+            entry = None if existing else LedgerEntry(
                 entry_id=rid, order_id=oid, kind=REVERSAL, amount=target.amount, refunded_at=now,
                 source=target.source, external_ref=target.external_ref, reason=reason.strip(), note="",
                 recorded_by=self.user, recorded_at=now, reverses=entry_id)
-            landed, back = self._append(ledger, reversal)
+            return build_quote(order, current), existing, entry
+
+        return self._commit(order, self.order_ledger(oid), decide, "reversal")
+
+    def _commit(self, order: Order, ledger: OrderLedger,
+                decide: Callable[[OrderLedger], tuple[Quote, LedgerEntry | None, LedgerEntry | None]],
+                what: str) -> RecordResult:
+        """The optimistic loop: ``decide`` validates against the ledger as read and returns (quote, the entry already
+        there or None, the entry to append); append it conditionally; on a lost race decide again on what won."""
+        for attempt in range(1, self.max_attempts + 1):
+            quote, existing, entry = decide(ledger)
+            if existing is not None:
+                return self._already(existing, quote)
+            assert entry is not None
+            landed, back = self._append(ledger, entry)
             if landed:
-                return self._finish(reversal, replace(quote, entries=back.entries,
-                                                      offline_refunded=back.offline_refunded(order.currency)))
+                return self._finish(entry, replace(quote, entries=back.entries,
+                                                   offline_refunded=back.offline_refunded(order.currency)))
             ledger = back
             self._pause(attempt)
-        raise LedgerError(f"order {oid} is being changed by others too often to record this reversal; try again")
+        raise LedgerError(f"order {order.order_id} is being changed by others too often to record this {what}; "
+                          "try again")
 
     # -- listing ------------------------------------------------------------------------------------------------
     def entries(self, *, order_id: str | None = None, start: Instant | None = None,

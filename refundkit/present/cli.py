@@ -16,6 +16,7 @@ import sys
 import threading
 from datetime import date
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any, TextIO
 
 from ..config import Settings, load_settings
@@ -75,34 +76,26 @@ def _statuses(text: str) -> list[str]:
     return out
 
 
-def _positive_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must not be negative")
-    return v
+def _number(kind: type, low: float = 0, high: float | None = None) -> Callable[[str], Any]:
+    """An argparse type: a number of ``kind`` within [low, high], with a message that says what to type."""
+    what = "a whole number" if kind is int else "a number"
+
+    def parse(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
+        if value != value or value < low or (high is not None and value > high):  # value != value: NaN
+            bound = f"between {low:g} and {high:g}" if high is not None else f"{low:g} or more"
+            raise argparse.ArgumentTypeError(f"{text!r} must be {bound}")
+        return value
+
+    return parse
 
 
-def _probability(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number between 0 and 1") from None
-    if not 0 <= v <= 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be between 0 and 1")
-    return v
-
-
-def _nonneg_float(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must not be negative")
-    return v
+_positive_int = _number(int)
+_probability = _number(float, 0, 1)
+_nonneg_float = _number(float)
 
 
 def build_parser() -> argparse.ArgumentParser:
