@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from .config import Settings, load_settings
+from .config import Secret, Settings, load_settings
 from .errors import ConfigError
 from .ledger import Ledger
 from .vtex import VtexClient
@@ -68,7 +68,7 @@ def connect(*, demo: bool | None = None, settings: Settings | None = None, sandb
         server = sandbox.serve(port=0).__enter__()
         cfg = sandbox.config
         settings = settings.with_(account=cfg.account, app_key=cfg.app_key,
-                                  app_token=_secret(cfg.app_token), base_url=server.base_url)
+                                  app_token=Secret(cfg.app_token), base_url=server.base_url)
     elif demo is True and not (settings.base_url or "").startswith("http://127.0.0.1"):
         raise ConfigError("demo=True, but a real VTEX account is configured; unset VTEX_ACCOUNT_NAME to use the "
                           "sandbox, or connect without demo=True")
@@ -79,8 +79,3 @@ def connect(*, demo: bool | None = None, settings: Settings | None = None, sandb
         ledger.setup()  # saving the schemas is idempotent; on a real account run `refundkit setup` once instead
     return Session(settings, client, ledger, sandbox, server)
 
-
-def _secret(value: str):  # noqa: ANN202
-    from .config import Secret
-
-    return Secret(value)

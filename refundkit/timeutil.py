@@ -63,7 +63,8 @@ class Instant:
         return f"{base}{fraction}{sign}{h:02d}:{m:02d}"
 
     def filter_format(self) -> str:
-        """UTC with milliseconds and ``Z``, the form OMS list filters take: ``2026-03-01T15:34:56.123Z``."""
+        """UTC with milliseconds and ``Z``: ``2026-03-01T15:34:56.123Z``, the form OMS list filters take and the one
+        refundkit stores dates in Master Data with (so they sort and compare as text)."""
         secs, frac = divmod(self.ns, _NS)
         base = (_EPOCH + timedelta(seconds=secs)).strftime("%Y-%m-%dT%H:%M:%S")
         return f"{base}.{frac // 1_000_000:03d}Z"

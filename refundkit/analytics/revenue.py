@@ -14,8 +14,7 @@ view) or by the date their order was created (``attribution="order_date"``, the 
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, Literal
@@ -313,7 +312,6 @@ class RevenueData:
     start: Instant
     end: Instant
     definitions: str = DEFINITIONS
-    notes: tuple[str, ...] = ()
 
     @property
     def currencies(self) -> list[str]:
@@ -339,18 +337,12 @@ def _client_and_ledger(source: Any) -> tuple[VtexClient, Ledger]:
     return client, ledger
 
 
-def _return_invoice_filter(client: VtexClient) -> bool:
-    """Whether the order list can filter on return invoices (VTEX's ``f_hasInputInvoice``)."""
-    return "has_return_invoice" in inspect.signature(client.orders.list).parameters
-
-
 def collect_revenue(
     source: Any,
     start: Instant,
     end: Instant,
     *,
     lookback: timedelta = timedelta(days=90),
-    native_statuses: Sequence[str] = ("invoiced",),
     progress: Callable[[str], None] | None = None,
 ) -> RevenueData:
     """Read what a revenue report over ``[start, end)`` needs from VTEX and the ledger.
@@ -360,30 +352,21 @@ def collect_revenue(
     * Orders created in ``[start − lookback, end)`` are listed (every one, exactly once). Those created in
       ``[start, end)`` make :attr:`RevenueData.orders`; the earlier ones only matter for their return invoices
       issued in the range (a return usually follows the sale within weeks; ``lookback`` says how far back to look).
-    * Return invoices are on the full order only, which is one request per order. When the order list can filter on
-      return invoices it is asked for those orders; otherwise every order in ``native_statuses`` (VTEX issues return
-      invoices on invoiced orders) is read in full — slower, and said in :attr:`RevenueData.notes`.
+    * Return invoices are on the full order only, which is one request per order: the order list is asked for the
+      orders that have one (VTEX's ``f_hasInputInvoice``), and only those are read in full.
     * Ledger entries refunded at or after ``start`` (search), plus, for reversals of earlier refunds, those refunds.
     """
     if end.ns <= start.ns:
         raise InputError(f"the report range is empty: end {end} is not after start {start}")
     client, ledger = _client_and_ledger(source)
     say = progress or (lambda _msg: None)
-    notes: list[str] = []
     earliest = start - lookback
 
     say(f"listing orders created from {earliest.isoformat(0)} to {end.isoformat(0)}")
     listed = client.orders.list(earliest, end)
     in_range = [o for o in listed if start.ns <= o.created_at.ns < end.ns]
 
-    if _return_invoice_filter(client):
-        with_returns: list[str] = [o.order_id for o in client.orders.list(  # type: ignore[call-arg]
-            earliest, end, has_return_invoice=True)]
-    else:
-        statuses = set(native_statuses)
-        with_returns = [o.order_id for o in listed if o.status in statuses]
-        notes.append(f"return invoices were looked for on {len(with_returns):,} orders with status "
-                     f"{', '.join(sorted(statuses))} (the order list cannot say which orders have one)")
+    with_returns = [o.order_id for o in client.orders.list(earliest, end, has_return_invoice=True)]
     say(f"reading {len(with_returns):,} orders in full for their return invoices")
     full = client.orders.get_many(with_returns, missing="skip")
 
@@ -403,7 +386,6 @@ def collect_revenue(
         offline_refunds=refunds_frame(entries),
         start=start,
         end=end,
-        notes=tuple(notes),
     )
 
 

@@ -114,13 +114,13 @@ class LedgerEntry:
             "kind": self.kind,
             "amount": self.amount.minor,
             "currency": self.amount.currency,
-            "refundedAt": self.refunded_at.to_utc().isoformat(digits=3).replace("+00:00", "Z"),
+            "refundedAt": self.refunded_at.filter_format(),
             "source": self.source,
             "externalRef": self.external_ref,
             "reason": self.reason,
             "note": self.note,
             "recordedBy": self.recorded_by,
-            "recordedAt": self.recorded_at.to_utc().isoformat(digits=3).replace("+00:00", "Z"),
+            "recordedAt": self.recorded_at.filter_format(),
             "reverses": self.reverses,
             "overRefund": self.over_refund,
             "overRefundReason": self.over_refund_reason,
@@ -156,8 +156,6 @@ class LedgerEntry:
         except (KeyError, TypeError, ValueError) as exc:
             raise LedgerError(f"ledger document {doc.get('id')!r} is damaged ({exc}); inspect it in Master Data") from None
 
-    def same_refund(self, other: LedgerEntry) -> bool:
-        return self.amount == other.amount and self.kind == other.kind and self.order_id == other.order_id
 
 
 @dataclass(frozen=True)

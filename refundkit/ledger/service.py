@@ -480,8 +480,8 @@ class Ledger:
         # `between` (inclusive) is the range form VTEX documents for _where; the exact half-open cut is made below
         where = None
         if start is not None or end is not None:
-            lo = _md_time(start) if start is not None else "0000-01-01T00:00:00.000Z"
-            hi = _md_time(end) if end is not None else "9999-12-31T23:59:59.999Z"
+            lo = start.filter_format() if start is not None else "0000-01-01T00:00:00.000Z"
+            hi = end.filter_format() if end is not None else "9999-12-31T23:59:59.999Z"
             where = f'refundedAt between "{lo}" AND "{hi}"'
 
         md = self.client.masterdata
@@ -574,10 +574,6 @@ def _head_doc(ledger: OrderLedger) -> dict[str, Any]:
         if entry.write_id:
             e["writeId"] = entry.write_id
     return doc
-
-
-def _md_time(i: Instant) -> str:
-    return i.to_utc().isoformat(digits=3).replace("+00:00", "Z")
 
 
 def _same_schema(current: dict[str, Any], wanted: dict[str, Any]) -> bool:

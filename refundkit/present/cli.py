@@ -305,17 +305,23 @@ def cmd_record(args: argparse.Namespace) -> int:
             return EXIT_OK if q.ok else EXIT_REFUSED
         result = ledger.record(args.order_id, args.amount, args.source, args.ref, **kw)
     e = result.entry
-    if args.json:
-        print(json.dumps({"outcome": result.outcome, "refund_id": e.entry_id, "order_id": e.order_id,
-                          "amount": e.amount.decimal_str(), "currency": e.amount.currency,
-                          "pending": list(result.pending), "messages": list(result.messages),
-                          "refundable": result.quote.refundable.decimal_str()}, indent=2))
-    else:
-        print(f"{result.outcome}: {e.entry_id} — {e.amount} on order {e.order_id} via {e.source} "
-              f"(ref {e.external_ref}); refundable balance now {result.quote.refundable}")
-        for m in result.messages:
-            print(f"  note: {m}", file=sys.stderr)
+    _print_result(result, args.json, f"{result.outcome}: {e.entry_id} — {e.amount} on order {e.order_id} via "
+                  f"{e.source} (ref {e.external_ref})", refund_id=e.entry_id)
     return EXIT_OK
+
+
+def _print_result(result: Any, as_json: bool, line: str, **ids: Any) -> None:
+    """What `record` and `reverse` print: one line for a person, or JSON; messages go to stderr."""
+    e = result.entry
+    if as_json:
+        print(json.dumps({"outcome": result.outcome, **ids, "order_id": e.order_id, "amount": e.amount.decimal_str(),
+                          "currency": e.amount.currency, "pending": list(result.pending),
+                          "messages": list(result.messages), "refundable": result.quote.refundable.decimal_str()},
+                         indent=2))
+        return
+    print(f"{line}; refundable balance now {result.quote.refundable}")
+    for m in result.messages:
+        print(f"  note: {m}", file=sys.stderr)
 
 
 def cmd_reverse(args: argparse.Namespace) -> int:
@@ -323,17 +329,9 @@ def cmd_reverse(args: argparse.Namespace) -> int:
     with _client(settings) as client:
         result = Ledger(client).reverse(args.refund_id, args.reason)
     e = result.entry
-    if args.json:
-        print(json.dumps({"outcome": result.outcome, "reversal_id": e.entry_id, "reverses": e.reverses,
-                          "order_id": e.order_id, "amount": e.amount.decimal_str(), "currency": e.amount.currency,
-                          "pending": list(result.pending), "refundable": result.quote.refundable.decimal_str()},
-                         indent=2))
-    else:
-        verb = "reversed" if result.recorded_now else "already reversed"
-        print(f"{verb}: {e.reverses} by {e.entry_id} — {e.amount} back on order {e.order_id}; refundable "
-              f"balance now {result.quote.refundable}")
-        for m in result.messages:
-            print(f"  note: {m}", file=sys.stderr)
+    verb = "reversed" if result.recorded_now else "already reversed"
+    _print_result(result, args.json, f"{verb}: {e.reverses} by {e.entry_id} — {e.amount} back on order {e.order_id}",
+                  reversal_id=e.entry_id, reverses=e.reverses)
     return EXIT_OK
 
 

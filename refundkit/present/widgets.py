@@ -20,6 +20,7 @@ import json
 import secrets
 from datetime import date, datetime, time
 from html import escape
+from collections.abc import Callable
 from typing import Any
 
 import ipywidgets as w
@@ -49,6 +50,22 @@ def make_reference(source: str, when: date | None = None) -> str:
     day = when or utc_now().to_datetime().date()
     prefix = (source or "refund").strip().upper() or "REFUND"
     return f"{prefix}-{day:%Y%m%d}-{secrets.token_hex(2).upper()}"
+
+
+def _run_once(form: Any, button: Any, busy_label: str, idle_label: str, action: Callable[[], None]) -> None:
+    """Run a form's action with its button disabled and relabelled; a click arriving meanwhile does nothing."""
+    if form._busy:  # a second click that arrived while the first is still running
+        return
+    form._busy = True
+    button.disabled = True
+    button.description = busy_label
+    form.errors.value = ""
+    try:
+        action()
+    finally:
+        form._busy = False
+        button.description = idle_label
+        form._sync_button()
 
 
 def _problems_html(problems: list[str], heading: str = "Nothing was recorded:") -> str:
@@ -280,18 +297,7 @@ class RefundForm(_Form):
 
     def record(self, _button: Any = None) -> None:
         """The "Record refund" button: checks, records once, shows the outcome. Safe to call repeatedly."""
-        if self._busy:  # a second click that arrived while the first is still recording
-            return
-        self._busy = True
-        self.record_button.disabled = True
-        self.record_button.description = _RECORDING_LABEL
-        self.errors.value = ""
-        try:
-            self._record()
-        finally:
-            self._busy = False
-            self.record_button.description = _RECORD_LABEL
-            self._sync_button()
+        _run_once(self, self.record_button, _RECORDING_LABEL, _RECORD_LABEL, self._record)
 
     def _record(self) -> None:
         refunded_at, problems = self._refunded_at()
@@ -352,18 +358,7 @@ class ReverseForm(_Form):
             self.reverse_button.disabled = not self.confirm.value
 
     def reverse(self, _button: Any = None) -> None:
-        if self._busy:
-            return
-        self._busy = True
-        self.reverse_button.disabled = True
-        self.reverse_button.description = _REVERSING_LABEL
-        self.errors.value = ""
-        try:
-            self._reverse()
-        finally:
-            self._busy = False
-            self.reverse_button.description = _REVERSE_LABEL
-            self._sync_button()
+        _run_once(self, self.reverse_button, _REVERSING_LABEL, _REVERSE_LABEL, self._reverse)
 
     def _reverse(self) -> None:
         if not self.confirm.value:

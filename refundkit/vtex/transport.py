@@ -276,7 +276,7 @@ class Transport:
                 outcome = "ok"
             limiter.release(outcome, retry_after)
             log.debug("%s -> %s in %.0f ms (attempt %d)", what, status, (time.monotonic() - started) * 1e3, attempt)
-            if status in ok or (status == 304 and 304 in ok):
+            if status in ok:
                 return response
             if status == 404 and not_found_ok:
                 return None
