@@ -60,8 +60,7 @@ def build_csv(sb: Sandbox, rows: int) -> str:
             continue
         amount = max(1, min(balance, balance // 3 + 1))
         when = (o.created + timedelta(days=1)).to_utc().isoformat(digits=0)
-        w.writerow([o.order_id, f"{amount // 100}.{amount % 100:02d}", when, "apace", f"APC-{n:06d}",
-                    "returned item"])
+        w.writerow([o.order_id, f"{amount // 100}.{amount % 100:02d}", when, "apace", f"APC-{n:06d}", "returned item"])
         n += 1
     if n < rows:
         raise SystemExit(f"the sandbox store has only {n} eligible orders; ask for fewer rows")
@@ -86,8 +85,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rate-limit", type=float, default=50.0, help="calls per second the account allows (default 50)")
     p.add_argument("--workers", type=int, default=16, help="import_refunds(workers=...) (default 16)")
     p.add_argument("--seed", type=int, default=7)
-    p.add_argument("--baseline-rows", type=int, default=100,
-                   help="rows of the baseline: the same import one row at a time, measured first (default 100)")
+    p.add_argument(
+        "--baseline-rows",
+        type=int,
+        default=100,
+        help="rows of the baseline: the same import one row at a time, measured first (default 100)",
+    )
     args, ignored = p.parse_known_args(argv)  # ./dev bench passes every script the same flags
     if ignored:
         print(f"(ignoring {' '.join(ignored)})")
@@ -96,27 +99,39 @@ def main(argv: list[str] | None = None) -> int:
     sb = Sandbox(SandboxConfig(seed=args.seed, latency_ms=args.latency_ms, rate_limit=args.rate_limit))
     lines = build_csv(sb, rows + args.baseline_rows).splitlines(keepends=True)
     text = "".join(lines[: rows + 1])
-    baseline_text = "".join(lines[:1] + lines[rows + 1:])
+    baseline_text = "".join(lines[:1] + lines[rows + 1 :])
     with tempfile.TemporaryDirectory() as tmp, sb.serve(port=0) as srv:
         path = Path(tmp) / "refunds.csv"
         path.write_text(text, encoding="utf-8")
         cfg = sb.config
-        settings = load_settings(env={"VTEX_BASE_URL": srv.base_url, "VTEX_ACCOUNT_NAME": cfg.account,
-                                      "VTEX_APP_KEY": cfg.app_key, "VTEX_APP_TOKEN": cfg.app_token,
-                                      "REFUNDKIT_CACHE_DIR": tmp, "REFUNDKIT_USER": "bench"}, env_file=False)
+        settings = load_settings(
+            env={
+                "VTEX_BASE_URL": srv.base_url,
+                "VTEX_ACCOUNT_NAME": cfg.account,
+                "VTEX_APP_KEY": cfg.app_key,
+                "VTEX_APP_TOKEN": cfg.app_token,
+                "REFUNDKIT_CACHE_DIR": tmp,
+                "REFUNDKIT_USER": "bench",
+            },
+            env_file=False,
+        )
         with VtexClient(settings) as client:
             Ledger(client, journal_dir=False).setup()
         time.sleep(1.0)  # let the account's bucket refill
-        print(f"sandbox: {args.latency_ms:g} ms per call, {args.rate_limit:g} calls/s allowed; {rows:,} rows, "
-              f"{rows:,} distinct orders; import_refunds(workers={args.workers})")
+        print(
+            f"sandbox: {args.latency_ms:g} ms per call, {args.rate_limit:g} calls/s allowed; {rows:,} rows, "
+            f"{rows:,} distinct orders; import_refunds(workers={args.workers})"
+        )
         if args.baseline_rows:
             # -- baseline: the same import, one row and one call at a time (different orders) ------------------
             base_path = Path(tmp) / "baseline.csv"
             base_path.write_text(baseline_text, encoding="utf-8")
             b_seconds, b_report, _, _ = run(base_path, settings, sb, 1)
             b_ok = b_report.count("recorded") == args.baseline_rows
-            print(f"baseline:  {b_seconds:7.1f} s for {args.baseline_rows:,} rows one at a time = "
-                  f"{args.baseline_rows / b_seconds:6.2f} rows/s  {'all recorded' if b_ok else 'WRONG'}")
+            print(
+                f"baseline:  {b_seconds:7.1f} s for {args.baseline_rows:,} rows one at a time = "
+                f"{args.baseline_rows / b_seconds:6.2f} rows/s  {'all recorded' if b_ok else 'WRONG'}"
+            )
             time.sleep(1.0)
 
         # -- first import ------------------------------------------------------------------------------------------
@@ -129,13 +144,16 @@ def main(argv: list[str] | None = None) -> int:
         counts = Counter(report.as_dict()["counts"])
         ok = counts["recorded"] == rows
         by_kind = sorted(Counter(kind(r.method, r.path) for r in needed).items())
-        print(f"calls needed: {len(needed):,} = {per_row:.2f} per row "
-              f"({', '.join(f'{k} {v / rows:.2f}' for k, v in by_kind)})")
-        print(f"floor: {len(needed):,} calls / {args.rate_limit:g} per s = {floor:.1f} s "
-              f"= {rows / floor:.2f} rows/s")
-        print(f"import:    {seconds:7.1f} s  {rows / seconds:6.2f} rows/s  {seconds / floor:5.2f}x floor "
-              f"(target 1.3x)  {sent:,} calls sent, {refused_by_limit} answered 429 (limiter saw {throttled})  "
-              f"{'all recorded' if ok else f'WRONG: {dict(counts)}'}")
+        print(
+            f"calls needed: {len(needed):,} = {per_row:.2f} per row "
+            f"({', '.join(f'{k} {v / rows:.2f}' for k, v in by_kind)})"
+        )
+        print(f"floor: {len(needed):,} calls / {args.rate_limit:g} per s = {floor:.1f} s = {rows / floor:.2f} rows/s")
+        print(
+            f"import:    {seconds:7.1f} s  {rows / seconds:6.2f} rows/s  {seconds / floor:5.2f}x floor "
+            f"(target 1.3x)  {sent:,} calls sent, {refused_by_limit} answered 429 (limiter saw {throttled})  "
+            f"{'all recorded' if ok else f'WRONG: {dict(counts)}'}"
+        )
         if args.baseline_rows:
             print(f"  {(rows / seconds) / (args.baseline_rows / b_seconds):.1f}x the rows per second of the baseline")
         if report.rows and not ok:
@@ -146,22 +164,26 @@ def main(argv: list[str] | None = None) -> int:
         first_put = min((r.at for r in needed if r.method in WRITES), default=None)
         if first_put is not None and needed:
             t0 = min(r.at for r in answered)
-            print(f"  phases: reading ledgers and orders {first_put - t0:6.1f} s "
-                  f"({sum(1 for r in needed if r.at < first_put):,} calls), recording "
-                  f"{max(r.at for r in answered) - first_put:6.1f} s "
-                  f"({sum(1 for r in needed if r.at >= first_put):,} calls)")
+            print(
+                f"  phases: reading ledgers and orders {first_put - t0:6.1f} s "
+                f"({sum(1 for r in needed if r.at < first_put):,} calls), recording "
+                f"{max(r.at for r in answered) - first_put:6.1f} s "
+                f"({sum(1 for r in needed if r.at >= first_put):,} calls)"
+            )
 
         # -- the same file again -----------------------------------------------------------------------------------
         time.sleep(1.0)
-        seconds2, report2, sent2, throttled2 = run(path, settings, sb, args.workers)
+        seconds2, report2, _sent2, _throttled2 = run(path, settings, sb, args.workers)
         answered2 = list(sb.requests)
         writes2 = [r for r in answered2 if r.method in WRITES]
         needed2 = [r for r in answered2 if r.status != 429]
         again = report2.count("already recorded") == rows
-        print(f"re-import: {seconds2:7.1f} s  {len(needed2):,} calls needed ({len(needed2) / rows:.2f} per row, "
-              f"floor {len(needed2) / args.rate_limit:.1f} s), {len(answered2) - len(needed2)} answered 429; "
-              f"writes: {len(writes2)}  "
-              f"{'nothing written, every row already recorded' if again and not writes2 else 'WRONG'}")
+        print(
+            f"re-import: {seconds2:7.1f} s  {len(needed2):,} calls needed ({len(needed2) / rows:.2f} per row, "
+            f"floor {len(needed2) / args.rate_limit:.1f} s), {len(answered2) - len(needed2)} answered 429; "
+            f"writes: {len(writes2)}  "
+            f"{'nothing written, every row already recorded' if again and not writes2 else 'WRONG'}"
+        )
         assert sb.money_moving_calls == [] and sb.deletes == []
     return 0 if ok and again and not writes2 else 1
 

@@ -44,8 +44,15 @@ class Run:
 
 def sandbox_config(total: int, latency_ms: float, rate_limit: float, seed: int) -> SandboxConfig:
     flash = 3200  # one day holds more than a filter can page through (3,000)
-    return SandboxConfig(seed=seed, orders=total - flash - GROUPS, flash_sale_orders=flash, start="2026-06-01",
-                         end="2026-06-30", latency_ms=latency_ms, rate_limit=rate_limit)
+    return SandboxConfig(
+        seed=seed,
+        orders=total - flash - GROUPS,
+        flash_sale_orders=flash,
+        start="2026-06-01",
+        end="2026-06-30",
+        latency_ms=latency_ms,
+        rate_limit=rate_limit,
+    )
 
 
 def baseline(base_url: str, headers: dict[str, str], start: Instant, end: Instant) -> Run:
@@ -60,8 +67,12 @@ def baseline(base_url: str, headers: dict[str, str], start: Instant, end: Instan
             last_created: Instant | None = None
             page = 1
             while page <= 30:
-                params = {"f_creationDate": f"creationDate:[{lower.filter_format()} TO {end.filter_format()}]",
-                          "orderBy": "creationDate,asc", "page": str(page), "per_page": "100"}
+                params = {
+                    "f_creationDate": f"creationDate:[{lower.filter_format()} TO {end.filter_format()}]",
+                    "orderBy": "creationDate,asc",
+                    "page": str(page),
+                    "per_page": "100",
+                }
                 calls += 1
                 r = client.get("/api/oms/pvt/orders", params=params)
                 if r.status_code == 429:
@@ -119,8 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     start, end = local_day_bounds(first, last)
     floor_calls = math.ceil(total / 100)
     floor = floor_calls / args.rate_limit
-    print(f"sandbox: {latency:.0f} ms per call, {args.rate_limit:g} calls/s allowed; "
-          f"range {first} to {last}")
+    print(f"sandbox: {latency:.0f} ms per call, {args.rate_limit:g} calls/s allowed; range {first} to {last}")
 
     results: list[Run] = []
     for k in range(args.repeat):
@@ -130,31 +140,44 @@ def main(argv: list[str] | None = None) -> int:
         flash_count = sum(1 for o in sb.store.orders if o.created.to_datetime().date() == flash)
         if k == 0:
             print(f"orders in the range: {len(expected):,} (flash-sale day {flash}: {flash_count:,})")
-            print(f"floor: {floor_calls} calls / {args.rate_limit:g} per s = {floor:.2f} s; "
-                  f"one call at a time: ~{floor_calls * latency / 1000:.1f} s")
+            print(
+                f"floor: {floor_calls} calls / {args.rate_limit:g} per s = {floor:.2f} s; "
+                f"one call at a time: ~{floor_calls * latency / 1000:.1f} s"
+            )
         assert len(expected) == total, f"the store holds {len(expected)} orders in the range, not {total}"
         with sb.serve(port=0) as srv:
             cfg = sb.config
-            settings = Settings(account=cfg.account, app_key=cfg.app_key, app_token=Secret(cfg.app_token),
-                                base_url=srv.base_url)
+            settings = Settings(
+                account=cfg.account, app_key=cfg.app_key, app_token=Secret(cfg.app_token), base_url=srv.base_url
+            )
             if k == 0 and not args.no_baseline:
-                headers = {"X-VTEX-API-AppKey": cfg.app_key, "X-VTEX-API-AppToken": cfg.app_token,
-                           "Accept": "application/json", "Content-Type": "application/json"}
+                headers = {
+                    "X-VTEX-API-AppKey": cfg.app_key,
+                    "X-VTEX-API-AppToken": cfg.app_token,
+                    "Accept": "application/json",
+                    "Content-Type": "application/json",
+                }
                 b = baseline(srv.base_url, headers, start, end)
-                print(f"baseline:  {b.seconds:6.2f} s  {b.seconds / floor:5.2f}x floor  {b.calls:4d} calls  "
-                      f"{b.throttled:3d} x 429  {check(b, expected)}")
+                print(
+                    f"baseline:  {b.seconds:6.2f} s  {b.seconds / floor:5.2f}x floor  {b.calls:4d} calls  "
+                    f"{b.throttled:3d} x 429  {check(b, expected)}"
+                )
                 time.sleep(1.0)  # let the account's bucket refill before the next client
                 sb.clear_records()
             r = refundkit_run(settings, start, end)
             served_429 = sum(1 for rec in sb.requests if rec.status == 429)
             assert sb.money_moving_calls == []
         results.append(r)
-        print(f"refundkit: {r.seconds:6.2f} s  {r.seconds / floor:5.2f}x floor  {r.calls:4d} calls  "
-              f"{r.throttled:3d} x 429 (sandbox answered {served_429})  {check(r, expected)}")
+        print(
+            f"refundkit: {r.seconds:6.2f} s  {r.seconds / floor:5.2f}x floor  {r.calls:4d} calls  "
+            f"{r.throttled:3d} x 429 (sandbox answered {served_429})  {check(r, expected)}"
+        )
     if args.repeat > 1:
         times = sorted(r.seconds for r in results)
-        print(f"refundkit over {args.repeat} runs: best {times[0]:.2f} s, median {times[len(times) // 2]:.2f} s, "
-              f"worst {times[-1]:.2f} s (target {1.3 * floor:.2f} s = 1.3x floor)")
+        print(
+            f"refundkit over {args.repeat} runs: best {times[0]:.2f} s, median {times[len(times) // 2]:.2f} s, "
+            f"worst {times[-1]:.2f} s (target {1.3 * floor:.2f} s = 1.3x floor)"
+        )
     return 0 if all(check(r, expected).startswith("every") for r in results) else 1
 
 

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from .errors import ConfigError
 
-__all__ = ["Secret", "Settings", "load_settings", "read_env_file", "SANDBOX_HINT"]
+__all__ = ["SANDBOX_HINT", "Secret", "Settings", "load_settings", "read_env_file"]
 
 SANDBOX_HINT = (
     "No VTEX account is configured. Set VTEX_ACCOUNT_NAME, VTEX_APP_KEY and VTEX_APP_TOKEN (in the environment or "
@@ -97,8 +97,15 @@ class Settings:
 
     def require_account(self) -> Settings:
         """Raise :class:`ConfigError` with the how-to unless an account and credentials are set."""
-        missing = [n for n, v in (("VTEX_ACCOUNT_NAME", self.account), ("VTEX_APP_KEY", self.app_key),
-                                  ("VTEX_APP_TOKEN", self.app_token)) if not v]
+        missing = [
+            n
+            for n, v in (
+                ("VTEX_ACCOUNT_NAME", self.account),
+                ("VTEX_APP_KEY", self.app_key),
+                ("VTEX_APP_TOKEN", self.app_token),
+            )
+            if not v
+        ]
         if len(missing) == 3:
             raise ConfigError(SANDBOX_HINT)
         if missing:
@@ -148,7 +155,7 @@ def _find_env_file(start: Path) -> Path | None:
     return None
 
 
-def load_settings(env: dict[str, str] | None = None, env_file: Path | None | bool = True) -> Settings:
+def load_settings(env: dict[str, str] | None = None, env_file: Path | bool | None = True) -> Settings:
     """Build :class:`Settings` from ``env`` (default ``os.environ``) over the ``.env`` file.
 
     ``env_file=True`` looks for ``.env`` from the current folder upwards; a path reads that file; ``False`` none.

@@ -23,19 +23,19 @@ method and path only.
 from __future__ import annotations
 
 __all__ = [
-    "RefundkitError",
-    "ConfigError",
-    "InputError",
-    "VtexError",
     "AuthenticationError",
-    "PermissionDenied",
-    "NotFound",
-    "RateLimited",
-    "ServerError",
-    "NetworkError",
     "BadResponse",
+    "ConfigError",
     "ForbiddenEndpoint",
+    "InputError",
     "LedgerError",
+    "NetworkError",
+    "NotFound",
+    "PermissionDenied",
+    "RateLimited",
+    "RefundkitError",
+    "ServerError",
+    "VtexError",
 ]
 
 

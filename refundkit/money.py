@@ -12,21 +12,42 @@ from dataclasses import dataclass
 from decimal import MAX_PREC, Context, Decimal, InvalidOperation
 
 __all__ = [
-    "Money",
-    "CurrencyMismatch",
     "AmountError",
+    "CurrencyMismatch",
+    "Money",
     "currency_exponent",
-    "parse_amount",
     "format_minor",
     "from_vtex_cents",
+    "parse_amount",
     "to_vtex_cents",
 ]
 
 # ISO 4217 minor-unit exponents that differ from 2. Everything else has 2.
 _EXPONENTS: dict[str, int] = {
-    "BIF": 0, "CLP": 0, "DJF": 0, "GNF": 0, "ISK": 0, "JPY": 0, "KMF": 0, "KRW": 0, "PYG": 0,
-    "RWF": 0, "UGX": 0, "UYI": 0, "VND": 0, "VUV": 0, "XAF": 0, "XOF": 0, "XPF": 0,
-    "BHD": 3, "IQD": 3, "JOD": 3, "KWD": 3, "LYD": 3, "OMR": 3, "TND": 3,
+    "BIF": 0,
+    "CLP": 0,
+    "DJF": 0,
+    "GNF": 0,
+    "ISK": 0,
+    "JPY": 0,
+    "KMF": 0,
+    "KRW": 0,
+    "PYG": 0,
+    "RWF": 0,
+    "UGX": 0,
+    "UYI": 0,
+    "VND": 0,
+    "VUV": 0,
+    "XAF": 0,
+    "XOF": 0,
+    "XPF": 0,
+    "BHD": 3,
+    "IQD": 3,
+    "JOD": 3,
+    "KWD": 3,
+    "LYD": 3,
+    "OMR": 3,
+    "TND": 3,
 }
 _CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
 
@@ -167,7 +188,7 @@ def parse_amount(text: str | int | Decimal, currency: str) -> int:
 
 def _normalise_separators(body: str) -> str | None:
     """Return the amount with '.' as the only decimal separator and no grouping, or None if ambiguous/garbled."""
-    if not body or not re.fullmatch(r"[0-9 .,'\u00a0]+", body) or not body[0].isdigit() and body[0] not in ".,":
+    if not body or not re.fullmatch(r"[0-9 .,'\u00a0]+", body) or (not body[0].isdigit() and body[0] not in ".,"):
         return None
     last_dot, last_comma = body.rfind("."), body.rfind(",")
     if last_dot >= 0 and last_comma >= 0:

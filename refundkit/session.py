@@ -34,8 +34,11 @@ class Session:
         return self.sandbox is not None or bool(self.settings.base_url and "127.0.0.1" in self.settings.base_url)
 
     def describe(self) -> str:
-        where = "the embedded sandbox (no VTEX account needed)" if self.sandbox is not None else (
-            f"account {self.settings.account} at {self.client.transport.base_url}")
+        where = (
+            "the embedded sandbox (no VTEX account needed)"
+            if self.sandbox is not None
+            else (f"account {self.settings.account} at {self.client.transport.base_url}")
+        )
         return f"refundkit connected to {where}; ledger entity {self.ledger.entity}; recording as {self.ledger.user}"
 
     def close(self) -> None:
@@ -51,8 +54,14 @@ class Session:
         self.close()
 
 
-def connect(*, demo: bool | None = None, settings: Settings | None = None, sandbox_options: dict | None = None,
-            setup: bool = True, **transport_options: Any) -> Session:
+def connect(
+    *,
+    demo: bool | None = None,
+    settings: Settings | None = None,
+    sandbox_options: dict | None = None,
+    setup: bool = True,
+    **transport_options: Any,
+) -> Session:
     """Connect to the configured VTEX account, or (``demo``) to an embedded sandbox when none is configured.
 
     ``demo=None`` means: use the sandbox only when no account is configured.
@@ -67,15 +76,17 @@ def connect(*, demo: bool | None = None, settings: Settings | None = None, sandb
         sandbox = Sandbox(SandboxConfig(**(sandbox_options or {})))
         server = sandbox.serve(port=0).__enter__()
         cfg = sandbox.config
-        settings = settings.with_(account=cfg.account, app_key=cfg.app_key,
-                                  app_token=Secret(cfg.app_token), base_url=server.base_url)
+        settings = settings.with_(
+            account=cfg.account, app_key=cfg.app_key, app_token=Secret(cfg.app_token), base_url=server.base_url
+        )
     elif demo is True and not (settings.base_url or "").startswith("http://127.0.0.1"):
-        raise ConfigError("demo=True, but a real VTEX account is configured; unset VTEX_ACCOUNT_NAME to use the "
-                          "sandbox, or connect without demo=True")
+        raise ConfigError(
+            "demo=True, but a real VTEX account is configured; unset VTEX_ACCOUNT_NAME to use the "
+            "sandbox, or connect without demo=True"
+        )
     client = VtexClient(settings, **transport_options)
     # an embedded sandbox forgets everything when the process ends, so its writes are not journaled to disk
-    ledger = Ledger(client, journal_dir=False if sandbox is not None else True)
+    ledger = Ledger(client, journal_dir=not sandbox is not None)
     if setup and (sandbox is not None or (settings.base_url or "").startswith("http://127.0.0.1")):
         ledger.setup()  # saving the schemas is idempotent; on a real account run `refundkit setup` once instead
     return Session(settings, client, ledger, sandbox, server)
-

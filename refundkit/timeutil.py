@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-__all__ = ["Instant", "parse_instant", "local_day_bounds", "zone", "utc_now"]
+__all__ = ["Instant", "local_day_bounds", "parse_instant", "utc_now", "zone"]
 
 _NS = 1_000_000_000
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _RE = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?"
     r"\s*(Z|z|[+-]\d{2}:?\d{2})?$"
@@ -105,7 +105,7 @@ def parse_instant(text: str) -> Instant:
         raise ValueError(f"{text!r} is not an ISO 8601 timestamp such as 2026-03-01T12:34:56Z")
     y, mo, d, hh, mi, ss, frac, off = m.groups()
     try:
-        base = datetime(int(y), int(mo), int(d), int(hh), int(mi), int(ss or 0), tzinfo=timezone.utc)
+        base = datetime(int(y), int(mo), int(d), int(hh), int(mi), int(ss or 0), tzinfo=UTC)
     except ValueError as exc:
         raise ValueError(f"{text!r} is not a real date and time ({exc})") from None
     offset = 0
@@ -137,4 +137,4 @@ def local_day_bounds(first: date, last: date, tz: str = "UTC") -> tuple[Instant,
 
 
 def utc_now() -> Instant:
-    return Instant.from_datetime(datetime.now(timezone.utc))
+    return Instant.from_datetime(datetime.now(UTC))

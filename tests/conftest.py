@@ -12,7 +12,7 @@ from refundkit.config import load_settings
 from refundkit.timeutil import parse_instant
 
 #: A small store for tests that need real orders but not thousands of them.
-SMALL_STORE = dict(orders=300, flash_sale_orders=0, start="2026-02-20", end="2026-04-30")
+SMALL_STORE = {"orders": 300, "flash_sale_orders": 0, "start": "2026-02-20", "end": "2026-04-30"}
 SMALL_START, SMALL_END = parse_instant("2026-02-20T00:00:00Z"), parse_instant("2026-05-01T00:00:00Z")
 
 

@@ -46,15 +46,27 @@ class Cli:
     def env(self) -> dict[str, str]:
         cfg = self.sb.config
         keep = {k: v for k, v in os.environ.items() if k in ("PATH", "SYSTEMROOT", "LANG", "LC_ALL", "TMPDIR")}
-        return {**keep, "VTEX_BASE_URL": self.srv.base_url, "VTEX_ACCOUNT_NAME": cfg.account,
-                "VTEX_APP_KEY": cfg.app_key, "VTEX_APP_TOKEN": cfg.app_token,
-                "REFUNDKIT_CACHE_DIR": str(self.home / "cache"), "REFUNDKIT_USER": "clerk-cli",
-                "PYTHONIOENCODING": "utf-8"}
+        return {
+            **keep,
+            "VTEX_BASE_URL": self.srv.base_url,
+            "VTEX_ACCOUNT_NAME": cfg.account,
+            "VTEX_APP_KEY": cfg.app_key,
+            "VTEX_APP_TOKEN": cfg.app_token,
+            "REFUNDKIT_CACHE_DIR": str(self.home / "cache"),
+            "REFUNDKIT_USER": "clerk-cli",
+            "PYTHONIOENCODING": "utf-8",
+        }
 
     def run(self, *args: str, env: dict[str, str] | None = None, timeout: float = 60) -> Run:
-        proc = subprocess.run([sys.executable, "-m", "refundkit.present.cli", *args], capture_output=True,
-                              text=True, encoding="utf-8", env=self.env if env is None else env, cwd=self.home,
-                              timeout=timeout)
+        proc = subprocess.run(
+            [sys.executable, "-m", "refundkit.present.cli", *args],
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            env=self.env if env is None else env,
+            cwd=self.home,
+            timeout=timeout,
+        )
         run = Run(proc.returncode, proc.stdout, proc.stderr)
         assert "Traceback" not in run.err, run.err
         token = self.sb.config.app_token
@@ -65,8 +77,9 @@ class Cli:
         return [(r.method, r.path) for r in list(self.sb.requests) if r.method in WRITES]
 
     def order(self, pred: Callable[[OrderSummary], bool] | None = None) -> OrderSummary:
-        pred = pred or (lambda o: o.status == "invoiced" and o.currency == "BRL" and not o.input_invoices
-                        and o.total_cents >= 5000)
+        pred = pred or (
+            lambda o: o.status == "invoiced" and o.currency == "BRL" and not o.input_invoices and o.total_cents >= 5000
+        )
         for o in self.sb.store.orders:
             if o.order_id not in self.used and pred(o):
                 self.used.add(o.order_id)
@@ -120,8 +133,20 @@ def test_setup_is_safe_to_repeat(cli: Cli) -> None:
 
 def test_record_then_record_again(cli: Cli) -> None:
     o = cli.order()
-    r = cli.run("record", o.order_id, "--amount", "12.34", "--source", "apace", "--ref", "APC-123",
-                "--reason", "damaged item", "--note", "called the client")
+    r = cli.run(
+        "record",
+        o.order_id,
+        "--amount",
+        "12.34",
+        "--source",
+        "apace",
+        "--ref",
+        "APC-123",
+        "--reason",
+        "damaged item",
+        "--note",
+        "called the client",
+    )
     eid = refund_id(o.order_id, "apace", "APC-123")
     assert r.code == 0, r.err
     assert r.out.startswith(f"recorded: {eid}") and "BRL 12.34" in r.out
@@ -157,15 +182,18 @@ def test_record_refused_exits_1_with_one_line_and_writes_nothing(cli: Cli) -> No
     assert cli.writes() == before
 
 
-@pytest.mark.parametrize(("extra", "words"), [
-    (["--amount", "0"], "more than zero"),
-    (["--amount", "1.001"], "decimals"),
-    (["--amount", "1", "--source", "paypal"], "unknown source"),
-    (["--amount", "1", "--refunded-at", "2099-01-01"], "in the future"),
-    (["--amount", "1", "--refunded-at", "2020-01-01"], "before the order was created"),
-    (["--amount", "1", "--currency", "USD"], "not the order's currency"),
-    (["--amount", "1", "--note", "x" * 1001], "at most 1000"),
-])
+@pytest.mark.parametrize(
+    ("extra", "words"),
+    [
+        (["--amount", "0"], "more than zero"),
+        (["--amount", "1.001"], "decimals"),
+        (["--amount", "1", "--source", "paypal"], "unknown source"),
+        (["--amount", "1", "--refunded-at", "2099-01-01"], "in the future"),
+        (["--amount", "1", "--refunded-at", "2020-01-01"], "before the order was created"),
+        (["--amount", "1", "--currency", "USD"], "not the order's currency"),
+        (["--amount", "1", "--note", "x" * 1001], "at most 1000"),
+    ],
+)
 def test_each_validation_refusal_exits_1(cli: Cli, extra: list[str], words: str) -> None:
     o = cli.order()
     args = ["record", o.order_id, "--source", "cash", "--ref", "R-1", *extra]
@@ -185,22 +213,29 @@ def test_orders_that_take_no_refund_exit_1(cli: Cli, kind: str) -> None:
         oid = "9999999999999-01" if kind == "unknown" else "not/an/order"
     r = cli.run("record", oid, "--amount", "1", "--source", "cash", "--ref", "R-1")
     assert r.code == 1 and r.err.startswith("refundkit: refused:")
-    words = {"canceled": "canceled", "payment-pending": "payment is still pending", "unknown": "does not exist",
-             "malformed": "is not a VTEX order id"}[kind]
+    words = {
+        "canceled": "canceled",
+        "payment-pending": "payment is still pending",
+        "unknown": "does not exist",
+        "malformed": "is not a VTEX order id",
+    }[kind]
     assert words in r.err
 
 
-@pytest.mark.parametrize("args", [
-    ["record", "1-01", "--source", "cash", "--ref", "R"],  # no --amount
-    ["record", "1-01", "--amount", "1", "--source", "cash", "--ref", "R", "--bogus"],
-    ["refunds", "--from", "2026-13-01", "--to", "2026-12-31"],
-    ["refunds", "--from", "2026-03-02", "--to", "2026-03-01"],
-    ["refunds", "--from", "2026-03-01"],
-    ["refunds", "--format", "xml"],
-    ["reverse", "rf-x"],  # no --reason
-    ["import"],
-    [],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["record", "1-01", "--source", "cash", "--ref", "R"],  # no --amount
+        ["record", "1-01", "--amount", "1", "--source", "cash", "--ref", "R", "--bogus"],
+        ["refunds", "--from", "2026-13-01", "--to", "2026-12-31"],
+        ["refunds", "--from", "2026-03-02", "--to", "2026-03-01"],
+        ["refunds", "--from", "2026-03-01"],
+        ["refunds", "--format", "xml"],
+        ["reverse", "rf-x"],  # no --reason
+        ["import"],
+        [],
+    ],
+)
 def test_usage_errors_exit_2(cli: Cli, args: list[str]) -> None:
     before = cli.writes()
     r = cli.run(*args)
@@ -236,11 +271,11 @@ def test_dry_run_prints_the_quote_and_writes_nothing(cli: Cli) -> None:
     r = cli.run("record", o.order_id, "--amount", "10.00", "--source", "cash", "--ref", "R-1", "--dry-run")
     assert r.code == 0 and "dry run: nothing written" in r.out
     assert f"refundable balance   BRL {cents(o.total_cents):>12}" in r.out and "proposed refund" in r.out
-    bad = cli.run("record", o.order_id, "--amount", cents(o.total_cents + 1), "--source", "cash", "--ref", "R-1",
-                  "--dry-run")
+    bad = cli.run(
+        "record", o.order_id, "--amount", cents(o.total_cents + 1), "--source", "cash", "--ref", "R-1", "--dry-run"
+    )
     assert bad.code == 1 and "problem:" in bad.out and "would be refused" in bad.out
-    js = cli.run("record", o.order_id, "--amount", "10.00", "--source", "cash", "--ref", "R-1", "--dry-run",
-                 "--json")
+    js = cli.run("record", o.order_id, "--amount", "10.00", "--source", "cash", "--ref", "R-1", "--dry-run", "--json")
     d = js.json()
     assert js.code == 0 and d["ok"] and d["proposed"] == "10.00" and d["refundable"] == cents(o.total_cents)
     assert cli.writes() == before, "--dry-run wrote something"
@@ -282,10 +317,13 @@ def test_import_reports_each_row_and_exits_1_with_a_refused_row(cli: Cli) -> Non
     a, b = cli.order(), cli.order()
     canceled = cli.order(lambda o: o.status == "canceled")
     path = cli.home / "apace.csv"
-    path.write_text("\ufefforder_id;amount;refunded_at;source;external_ref;reason\n"
-                    f"{a.order_id};1,50;2026-04-20;apace;APC-1;damaged\n"
-                    f"{b.order_id};2,00;2026-04-20;apace;APC-2;late\n"
-                    f"{canceled.order_id};1,00;2026-04-20;apace;APC-3;x\n", encoding="utf-8")
+    path.write_text(
+        "\ufefforder_id;amount;refunded_at;source;external_ref;reason\n"
+        f"{a.order_id};1,50;2026-04-20;apace;APC-1;damaged\n"
+        f"{b.order_id};2,00;2026-04-20;apace;APC-2;late\n"
+        f"{canceled.order_id};1,00;2026-04-20;apace;APC-3;x\n",
+        encoding="utf-8",
+    )
     before = cli.writes()
     dry = cli.run("import", str(path), "--dry-run")
     assert dry.code == 1 and "2 would be recorded" in dry.out and "(dry run: nothing written)" in dry.out
@@ -308,8 +346,10 @@ def test_import_reports_each_row_and_exits_1_with_a_refused_row(cli: Cli) -> Non
 def test_import_of_good_rows_exits_0(cli: Cli) -> None:
     a = cli.order()
     path = cli.home / "good.csv"
-    path.write_text(f"order_id,amount,refunded_at,source,external_ref,reason\n"
-                    f"{a.order_id},1.00,2026-04-20,cash,R-1,ok\n", encoding="utf-8")
+    path.write_text(
+        f"order_id,amount,refunded_at,source,external_ref,reason\n{a.order_id},1.00,2026-04-20,cash,R-1,ok\n",
+        encoding="utf-8",
+    )
     r = cli.run("import", str(path))
     assert r.code == 0 and r.out.splitlines()[-1].endswith("1 recorded, 0 already recorded, 0 refused")
     assert cli.run("import", str(path)).code == 0
@@ -320,16 +360,39 @@ def test_import_of_good_rows_exits_0(cli: Cli) -> None:
 
 def test_refunds_as_csv_right_after_recording(cli: Cli) -> None:
     o = cli.order()
-    cli.run("record", o.order_id, "--amount", "3.00", "--source", "cash", "--ref", "R-1",
-            "--refunded-at", "2026-04-15T10:00:00-03:00")
-    cli.run("record", o.order_id, "--amount", "1.00", "--source", "apace", "--ref", "APC-1",
-            "--refunded-at", "2026-04-16T10:00:00Z")
+    cli.run(
+        "record",
+        o.order_id,
+        "--amount",
+        "3.00",
+        "--source",
+        "cash",
+        "--ref",
+        "R-1",
+        "--refunded-at",
+        "2026-04-15T10:00:00-03:00",
+    )
+    cli.run(
+        "record",
+        o.order_id,
+        "--amount",
+        "1.00",
+        "--source",
+        "apace",
+        "--ref",
+        "APC-1",
+        "--refunded-at",
+        "2026-04-16T10:00:00Z",
+    )
     cli.run("reverse", refund_id(o.order_id, "cash", "R-1"), "--reason", "typo")
     r = cli.run("refunds", "--order", o.order_id, "--format", "csv")
     assert r.code == 0
     rows = list(csv.DictReader(io.StringIO(r.out)))
     assert [(x["kind"], x["amount"], x["note_status"]) for x in rows] == [
-        ("refund", "3.00", "posted"), ("refund", "1.00", "posted"), ("reversal", "-3.00", "posted")]
+        ("refund", "3.00", "posted"),
+        ("refund", "1.00", "posted"),
+        ("reversal", "-3.00", "posted"),
+    ]
     assert {x["order_id"] for x in rows} == {o.order_id} and rows[0]["recorded_by"] == "clerk-cli"
     assert rows[0]["refunded_at"].startswith("2026-04-15T13:00:00")
     ranged = cli.run("refunds", "--from", "2026-04-16", "--to", "2026-04-16", "--format", "csv")
@@ -340,7 +403,7 @@ def test_refunds_as_csv_right_after_recording(cli: Cli) -> None:
     table = cli.run("refunds", "--order", o.order_id, "--format", "table")
     assert table.code == 0 and o.order_id in table.out
     tz = cli.run("refunds", "--order", o.order_id, "--format", "csv", "--tz", "America/Sao_Paulo")
-    assert list(csv.DictReader(io.StringIO(tz.out)))[0]["refunded_at"].startswith("2026-04-15T10:00:00")
+    assert next(iter(csv.DictReader(io.StringIO(tz.out))))["refunded_at"].startswith("2026-04-15T10:00:00")
 
 
 def test_refunds_written_to_a_file(cli: Cli) -> None:
@@ -375,8 +438,18 @@ def test_reconcile_posts_a_missing_note_once(cli: Cli) -> None:
 
 def test_reconcile_reports_over_refunds(cli: Cli) -> None:
     o = cli.order()
-    r = cli.run("record", o.order_id, "--amount", cents(o.total_cents + 100), "--source", "cash", "--ref", "R-1",
-                "--allow-over-refund", "goodwill")
+    r = cli.run(
+        "record",
+        o.order_id,
+        "--amount",
+        cents(o.total_cents + 100),
+        "--source",
+        "cash",
+        "--ref",
+        "R-1",
+        "--allow-over-refund",
+        "goodwill",
+    )
     assert r.code == 0
     rec = cli.run("reconcile", "--order", o.order_id)
     assert rec.code == 0 and f"over-refunded: order {o.order_id} by BRL 1.00" in rec.out

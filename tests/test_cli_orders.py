@@ -43,13 +43,24 @@ def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
 @pytest.fixture
 def env(sandbox: tuple[Sandbox, str], tmp_path: Path) -> dict[str, str]:
     sb, base_url = sandbox
-    return clean_env(tmp_path, VTEX_BASE_URL=base_url, VTEX_ACCOUNT_NAME=sb.config.account,
-                     VTEX_APP_KEY=sb.config.app_key, VTEX_APP_TOKEN=sb.config.app_token)
+    return clean_env(
+        tmp_path,
+        VTEX_BASE_URL=base_url,
+        VTEX_ACCOUNT_NAME=sb.config.account,
+        VTEX_APP_KEY=sb.config.app_key,
+        VTEX_APP_TOKEN=sb.config.app_token,
+    )
 
 
 def run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run([sys.executable, "-m", "refundkit.present.cli", *args], env=env, cwd=cwd,
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "refundkit.present.cli", *args],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert "Traceback" not in proc.stderr, proc.stderr
     return proc
 
@@ -63,8 +74,9 @@ def one_line_error(proc: subprocess.CompletedProcess[str]) -> str:
 
 def store_rows(sb: Sandbox, first: date, last: date, tz: str = "UTC", statuses: set[str] | None = None):
     start, end = local_day_bounds(first, last, tz)
-    return [o for o in sb.store.orders if start.ns <= o.created.ns < end.ns
-            and (statuses is None or o.status in statuses)]
+    return [
+        o for o in sb.store.orders if start.ns <= o.created.ns < end.ns and (statuses is None or o.status in statuses)
+    ]
 
 
 # -- formats ----------------------------------------------------------------------------------------------------------
@@ -122,8 +134,9 @@ def test_output_file(sandbox, env, tmp_path: Path) -> None:
 
 
 def test_an_unwritable_output_is_a_one_line_usage_error(env, tmp_path: Path) -> None:
-    proc = run(["orders", "--from", "2026-03-02", "--to", "2026-03-02", "-o", str(tmp_path / "no" / "x.csv")],
-               env, tmp_path)
+    proc = run(
+        ["orders", "--from", "2026-03-02", "--to", "2026-03-02", "-o", str(tmp_path / "no" / "x.csv")], env, tmp_path
+    )
     assert proc.returncode == 2
     assert "cannot write" in one_line_error(proc)
 
@@ -135,8 +148,9 @@ def test_the_time_zone_decides_which_orders_fall_in_a_day(sandbox, env, tmp_path
     utc = json.loads(run(args, env, tmp_path).stdout)
     sp = json.loads(run([*args, "--tz", "America/Sao_Paulo"], env, tmp_path).stdout)
     assert [r["order_id"] for r in utc] == [o.order_id for o in store_rows(sb, date(2026, 3, 1), date(2026, 3, 1))]
-    assert [r["order_id"] for r in sp] == [o.order_id for o in store_rows(sb, date(2026, 3, 1), date(2026, 3, 1),
-                                                                          "America/Sao_Paulo")]
+    assert [r["order_id"] for r in sp] == [
+        o.order_id for o in store_rows(sb, date(2026, 3, 1), date(2026, 3, 1), "America/Sao_Paulo")
+    ]
     midnight = {o.order_id for o in sb.store.orders if o.created == sb.store.midnight_instant}
     assert len(midnight) == 40
     assert midnight <= {r["order_id"] for r in utc}
@@ -146,8 +160,11 @@ def test_the_time_zone_decides_which_orders_fall_in_a_day(sandbox, env, tmp_path
 
 def test_status_filter(sandbox, env, tmp_path: Path) -> None:
     sb, _ = sandbox
-    proc = run(["orders", "--from", "2026-03-01", "--to", "2026-03-07", "--status", "invoiced,canceled",
-                "--format", "json"], env, tmp_path)
+    proc = run(
+        ["orders", "--from", "2026-03-01", "--to", "2026-03-07", "--status", "invoiced,canceled", "--format", "json"],
+        env,
+        tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr
     rows = json.loads(proc.stdout)
     want = store_rows(sb, date(2026, 3, 1), date(2026, 3, 7), statuses={"invoiced", "canceled"})
@@ -161,15 +178,18 @@ def test_an_empty_day_prints_only_the_header(env, tmp_path: Path) -> None:
 
 
 # -- mistakes -------------------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("args, words", [
-    (["--from", "2026-13-01", "--to", "2026-03-01"], "not a date: use YYYY-MM-DD"),
-    (["--from", "01/03/2026", "--to", "2026-03-01"], "not a date: use YYYY-MM-DD"),
-    (["--from", "2026-03-05", "--to", "2026-03-01"], "before --from"),
-    (["--from", "2026-03-01", "--to", "2026-03-01", "--tz", "Mars/Olympus"], "America/Sao_Paulo"),
-    (["--from", "2026-03-01", "--to", "2026-03-01", "--status", "refunded"], "unknown status"),
-    (["--from", "2026-03-01", "--to", "2026-03-01", "--format", "xml"], "invalid choice"),
-    (["--from", "2026-03-01"], "--to"),
-])
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--from", "2026-13-01", "--to", "2026-03-01"], "not a date: use YYYY-MM-DD"),
+        (["--from", "01/03/2026", "--to", "2026-03-01"], "not a date: use YYYY-MM-DD"),
+        (["--from", "2026-03-05", "--to", "2026-03-01"], "before --from"),
+        (["--from", "2026-03-01", "--to", "2026-03-01", "--tz", "Mars/Olympus"], "America/Sao_Paulo"),
+        (["--from", "2026-03-01", "--to", "2026-03-01", "--status", "refunded"], "unknown status"),
+        (["--from", "2026-03-01", "--to", "2026-03-01", "--format", "xml"], "invalid choice"),
+        (["--from", "2026-03-01"], "--to"),
+    ],
+)
 def test_usage_errors_exit_2_with_one_line(args: list[str], words: str, env, tmp_path: Path) -> None:
     proc = run(["orders", *args], env, tmp_path)
     assert proc.returncode == 2
@@ -190,8 +210,11 @@ def test_an_unreachable_host_is_one_line(env, tmp_path: Path) -> None:
     with socket.socket() as s:  # a port nothing listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = run(["orders", "--from", "2026-03-01", "--to", "2026-03-01"],
-               {**env, "VTEX_BASE_URL": f"http://127.0.0.1:{port}"}, tmp_path)
+    proc = run(
+        ["orders", "--from", "2026-03-01", "--to", "2026-03-01"],
+        {**env, "VTEX_BASE_URL": f"http://127.0.0.1:{port}"},
+        tmp_path,
+    )
     assert proc.returncode != 0
     line = one_line_error(proc)
     assert "could not reach" in line and f"127.0.0.1:{port}" in line and "VTEX_BASE_URL" in line
@@ -210,7 +233,9 @@ def test_a_dot_env_in_the_working_folder_configures_the_command(sandbox, tmp_pat
     sb, base_url = sandbox
     (tmp_path / ".env").write_text(
         f"VTEX_BASE_URL={base_url}\nVTEX_ACCOUNT_NAME={sb.config.account}\nVTEX_APP_KEY={sb.config.app_key}\n"
-        f"VTEX_APP_TOKEN={sb.config.app_token}\n", encoding="utf-8")
+        f"VTEX_APP_TOKEN={sb.config.app_token}\n",
+        encoding="utf-8",
+    )
     proc = run(["orders", "--from", "2026-03-02", "--to", "2026-03-02"], clean_env(tmp_path), tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert len(proc.stdout.splitlines()) == 1 + len(store_rows(sb, date(2026, 3, 2), date(2026, 3, 2)))

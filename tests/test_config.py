@@ -17,8 +17,10 @@ FULL = {"VTEX_ACCOUNT_NAME": "acme", "VTEX_APP_KEY": "vtexappkey-acme-ABC", "VTE
 
 
 def test_settings_from_the_environment() -> None:
-    s = load_settings(env={**FULL, "REFUNDKIT_ENTITY": "myRefunds", "REFUNDKIT_USER": "ana",
-                           "REFUNDKIT_CACHE_DIR": "/tmp/rk-cache"}, env_file=False)
+    s = load_settings(
+        env={**FULL, "REFUNDKIT_ENTITY": "myRefunds", "REFUNDKIT_USER": "ana", "REFUNDKIT_CACHE_DIR": "/tmp/rk-cache"},
+        env_file=False,
+    )
     assert (s.account, s.app_key, s.entity, s.user) == ("acme", "vtexappkey-acme-ABC", "myRefunds", "ana")
     assert s.app_token == Secret(TOKEN) and s.app_token.reveal() == TOKEN
     assert s.cache_dir == Path("/tmp/rk-cache")
@@ -43,8 +45,7 @@ def test_base_url_and_environment_change_the_host() -> None:
 
 
 def test_blank_values_count_as_unset_and_spaces_are_trimmed() -> None:
-    s = load_settings(env={"VTEX_ACCOUNT_NAME": "  acme ", "VTEX_APP_KEY": "", "VTEX_APP_TOKEN": "   "},
-                      env_file=False)
+    s = load_settings(env={"VTEX_ACCOUNT_NAME": "  acme ", "VTEX_APP_KEY": "", "VTEX_APP_TOKEN": "   "}, env_file=False)
     assert s.account == "acme" and s.app_key is None and s.app_token is None
 
 
@@ -61,16 +62,20 @@ def write_env(folder: Path, text: str) -> Path:
 
 
 def test_a_dot_env_file_is_read_and_the_environment_wins(tmp_path: Path) -> None:
-    path = write_env(tmp_path, "VTEX_ACCOUNT_NAME=fromfile\nVTEX_APP_KEY=key-from-file\n"
-                               f"VTEX_APP_TOKEN={TOKEN}\nREFUNDKIT_ENTITY=fileEntity\n")
+    path = write_env(
+        tmp_path,
+        "VTEX_ACCOUNT_NAME=fromfile\nVTEX_APP_KEY=key-from-file\n"
+        f"VTEX_APP_TOKEN={TOKEN}\nREFUNDKIT_ENTITY=fileEntity\n",
+    )
     s = load_settings(env={"VTEX_ACCOUNT_NAME": "fromenv"}, env_file=path)
     assert s.account == "fromenv"  # the environment wins
     assert s.app_key == "key-from-file" and s.entity == "fileEntity"
     assert s.app_token is not None and s.app_token.reveal() == TOKEN
 
 
-def test_the_dot_env_is_found_in_the_current_folder_or_a_parent(tmp_path: Path,
-                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_dot_env_is_found_in_the_current_folder_or_a_parent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     write_env(tmp_path, "VTEX_ACCOUNT_NAME=parentshop\n")
     nested = tmp_path / "notebooks" / "deep"
     nested.mkdir(parents=True)
@@ -94,8 +99,13 @@ def test_env_file_syntax(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     values = read_env_file(path)
-    assert values == {"VTEX_ACCOUNT_NAME": "acme", "VTEX_APP_KEY": "vtexappkey-acme-ABC",
-                      "VTEX_APP_TOKEN": f"{TOKEN} # not a comment", "REFUNDKIT_USER": "ana", "EMPTY": ""}
+    assert values == {
+        "VTEX_ACCOUNT_NAME": "acme",
+        "VTEX_APP_KEY": "vtexappkey-acme-ABC",
+        "VTEX_APP_TOKEN": f"{TOKEN} # not a comment",
+        "REFUNDKIT_USER": "ana",
+        "EMPTY": "",
+    }
 
 
 @pytest.mark.parametrize("line", ["just words", "=value", "1ABC=x", "MY-KEY=x"])
@@ -116,8 +126,9 @@ def test_a_malformed_env_line_never_echoes_a_token(tmp_path: Path) -> None:
 
 
 # -- invalid values ---------------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("url", ["acme.vtexcommercestable.com.br", "ftp://acme.com", "http://", "https:// x",
-                                 "127.0.0.1:8765", "//acme.com"])
+@pytest.mark.parametrize(
+    "url", ["acme.vtexcommercestable.com.br", "ftp://acme.com", "http://", "https:// x", "127.0.0.1:8765", "//acme.com"]
+)
 def test_an_invalid_base_url_is_a_clear_config_error(url: str) -> None:
     with pytest.raises(ConfigError) as err:
         load_settings(env={**FULL, "VTEX_BASE_URL": url}, env_file=False)
@@ -125,8 +136,10 @@ def test_an_invalid_base_url_is_a_clear_config_error(url: str) -> None:
     assert "VTEX_BASE_URL" in msg and "http:// or https://" in msg and repr(url) in msg
 
 
-@pytest.mark.parametrize("account", ["my store", "acme.com", "-acme", "acme_shop", "açme", "a" * 64,
-                                     "https://acme.vtexcommercestable.com.br"])
+@pytest.mark.parametrize(
+    "account",
+    ["my store", "acme.com", "-acme", "acme_shop", "açme", "a" * 64, "https://acme.vtexcommercestable.com.br"],
+)
 def test_an_invalid_account_name_is_a_clear_config_error(account: str) -> None:
     with pytest.raises(ConfigError) as err:
         load_settings(env={**FULL, "VTEX_ACCOUNT_NAME": account}, env_file=False)
@@ -151,8 +164,7 @@ def test_no_account_says_how_to_configure_or_start_the_demo() -> None:
         s.require_account()
     msg = str(err.value)
     assert msg == SANDBOX_HINT
-    for words in ("VTEX_ACCOUNT_NAME", "VTEX_APP_KEY", "VTEX_APP_TOKEN", ".env", "refundkit sandbox",
-                  "refundkit demo"):
+    for words in ("VTEX_ACCOUNT_NAME", "VTEX_APP_KEY", "VTEX_APP_TOKEN", ".env", "refundkit sandbox", "refundkit demo"):
         assert words in msg
     with pytest.raises(ConfigError):
         _ = s.vtex_url
@@ -169,7 +181,7 @@ def test_a_partial_configuration_names_what_is_missing() -> None:
 # -- the secret ------------------------------------------------------------------------------------------------------
 def test_secret_redacts_itself_everywhere() -> None:
     s = Secret(TOKEN)
-    for text in (repr(s), str(s), f"{s}", f"{s!r}", f"{s:>40}", "%s" % s, "{}".format(s), str([s]), str({"t": s})):
+    for text in (repr(s), str(s), f"{s}", f"{s!r}", f"{s:>40}", f"{s}", f"{s}", str([s]), str({"t": s})):
         assert TOKEN not in text
     assert repr(s) == "Secret('****')"
     assert s.reveal() == TOKEN

@@ -18,13 +18,13 @@ from ..timeutil import Instant
 from ..vtex.models import Order, OrderSummary
 
 __all__ = [
-    "UTC_NS",
+    "NATIVE_REFUNDS_SCHEMA",
     "ORDERS_SCHEMA",
     "REFUNDS_SCHEMA",
-    "NATIVE_REFUNDS_SCHEMA",
+    "UTC_NS",
+    "native_refunds_frame",
     "orders_frame",
     "refunds_frame",
-    "native_refunds_frame",
     "with_major",
 ]
 
@@ -90,15 +90,18 @@ def orders_frame(orders: Iterable[OrderSummary]) -> pl.DataFrame:
     """One row per order of the OMS list: ``order_id, created_at, status, currency, total_minor, sales_channel,
     payment_names``. ``total_minor`` is the order total VTEX lists (``totalValue``), in minor units."""
     rows = list(orders)
-    return _frame({
-        "order_id": [o.order_id for o in rows],
-        "created_at": _instants(o.created_at for o in rows),
-        "status": [o.status for o in rows],
-        "currency": [o.currency for o in rows],
-        "total_minor": [o.total.minor for o in rows],
-        "sales_channel": [o.sales_channel for o in rows],
-        "payment_names": [o.payment_names for o in rows],
-    }, ORDERS_SCHEMA)
+    return _frame(
+        {
+            "order_id": [o.order_id for o in rows],
+            "created_at": _instants(o.created_at for o in rows),
+            "status": [o.status for o in rows],
+            "currency": [o.currency for o in rows],
+            "total_minor": [o.total.minor for o in rows],
+            "sales_channel": [o.sales_channel for o in rows],
+            "payment_names": [o.payment_names for o in rows],
+        },
+        ORDERS_SCHEMA,
+    )
 
 
 def refunds_frame(entries: Iterable[LedgerEntry]) -> pl.DataFrame:
@@ -111,24 +114,27 @@ def refunds_frame(entries: Iterable[LedgerEntry]) -> pl.DataFrame:
     """
     rows = list(entries)
     refunded_at = {e.entry_id: e.refunded_at for e in rows if e.kind == "refund"}
-    return _frame({
-        "entry_id": [e.entry_id for e in rows],
-        "order_id": [e.order_id for e in rows],
-        "kind": [e.kind for e in rows],
-        "amount_minor": [e.amount.minor for e in rows],
-        "signed_minor": [e.signed.minor for e in rows],
-        "currency": [e.amount.currency for e in rows],
-        "refunded_at": _instants(e.refunded_at for e in rows),
-        "source": [e.source for e in rows],
-        "external_ref": [e.external_ref for e in rows],
-        "reason": [e.reason for e in rows],
-        "recorded_by": [e.recorded_by for e in rows],
-        "recorded_at": _instants(e.recorded_at for e in rows),
-        "reverses": [e.reverses for e in rows],
-        "reversed_refunded_at": _instants(refunded_at.get(e.reverses) if e.reverses else None for e in rows),
-        "over_refund": [e.over_refund for e in rows],
-        "note_status": [e.note_status for e in rows],
-    }, REFUNDS_SCHEMA)
+    return _frame(
+        {
+            "entry_id": [e.entry_id for e in rows],
+            "order_id": [e.order_id for e in rows],
+            "kind": [e.kind for e in rows],
+            "amount_minor": [e.amount.minor for e in rows],
+            "signed_minor": [e.signed.minor for e in rows],
+            "currency": [e.amount.currency for e in rows],
+            "refunded_at": _instants(e.refunded_at for e in rows),
+            "source": [e.source for e in rows],
+            "external_ref": [e.external_ref for e in rows],
+            "reason": [e.reason for e in rows],
+            "recorded_by": [e.recorded_by for e in rows],
+            "recorded_at": _instants(e.recorded_at for e in rows),
+            "reverses": [e.reverses for e in rows],
+            "reversed_refunded_at": _instants(refunded_at.get(e.reverses) if e.reverses else None for e in rows),
+            "over_refund": [e.over_refund for e in rows],
+            "note_status": [e.note_status for e in rows],
+        },
+        REFUNDS_SCHEMA,
+    )
 
 
 def native_refunds_frame(orders: Mapping[str, Order] | Iterable[Order]) -> pl.DataFrame:
@@ -136,14 +142,17 @@ def native_refunds_frame(orders: Mapping[str, Order] | Iterable[Order]) -> pl.Da
     ``order_id, invoice_number, amount_minor, currency, issued_at, order_created_at``."""
     values = orders.values() if isinstance(orders, Mapping) else orders
     rows = [(o, inv) for o in values for inv in o.return_invoices]
-    return _frame({
-        "order_id": [o.order_id for o, _ in rows],
-        "invoice_number": [inv.invoice_number for _, inv in rows],
-        "amount_minor": [inv.value.minor for _, inv in rows],
-        "currency": [inv.value.currency for _, inv in rows],
-        "issued_at": _instants(inv.issued_at for _, inv in rows),
-        "order_created_at": _instants(o.created_at for o, _ in rows),
-    }, NATIVE_REFUNDS_SCHEMA)
+    return _frame(
+        {
+            "order_id": [o.order_id for o, _ in rows],
+            "invoice_number": [inv.invoice_number for _, inv in rows],
+            "amount_minor": [inv.value.minor for _, inv in rows],
+            "currency": [inv.value.currency for _, inv in rows],
+            "issued_at": _instants(inv.issued_at for _, inv in rows),
+            "order_created_at": _instants(o.created_at for o, _ in rows),
+        },
+        NATIVE_REFUNDS_SCHEMA,
+    )
 
 
 def with_major(df: pl.DataFrame, *columns: str, currency: str = "currency") -> pl.DataFrame:
@@ -160,6 +169,11 @@ def with_major(df: pl.DataFrame, *columns: str, currency: str = "currency") -> p
     for name in names:
         label = name.removesuffix("_minor") if name.endswith("_minor") else f"{name}_major"
         values = df.get_column(name).to_list()
-        added.append(pl.Series(label, [None if m is None or c is None else format_minor(m, c)
-                                        for m, c in zip(values, currencies)], dtype=pl.String))
+        added.append(
+            pl.Series(
+                label,
+                [None if m is None or c is None else format_minor(m, c) for m, c in zip(values, currencies)],
+                dtype=pl.String,
+            )
+        )
     return df.with_columns(added)

@@ -31,20 +31,20 @@ if TYPE_CHECKING:
     from ..vtex import VtexClient
 
 __all__ = [
-    "DEFINITIONS",
-    "REVENUE_SCHEMA",
-    "GROSS_SCHEMA",
+    "ATTRIBUTIONS",
     "CANCELED_STATUSES",
+    "DEFINITIONS",
+    "GROSS_SCHEMA",
     "PAYMENT_PENDING_STATUSES",
     "PERIODS",
-    "ATTRIBUTIONS",
+    "REVENUE_SCHEMA",
     "RevenueData",
-    "gross_by_period",
-    "orders_by_status",
-    "gross_vs_net",
-    "definitions_line",
     "collect_revenue",
     "default_range",
+    "definitions_line",
+    "gross_by_period",
+    "gross_vs_net",
+    "orders_by_status",
 ]
 
 Period = Literal["day", "week", "month"]
@@ -148,10 +148,17 @@ def _in_range(column: str | pl.Expr, start: Instant | None, end: Instant | None)
     return cond
 
 
-def _counted_orders(orders_df: pl.DataFrame, *, include_canceled: bool, include_payment_pending: bool,
-                    start: Instant | None, end: Instant | None) -> pl.DataFrame:
-    excluded = (() if include_canceled else CANCELED_STATUSES) + \
-        (() if include_payment_pending else PAYMENT_PENDING_STATUSES)
+def _counted_orders(
+    orders_df: pl.DataFrame,
+    *,
+    include_canceled: bool,
+    include_payment_pending: bool,
+    start: Instant | None,
+    end: Instant | None,
+) -> pl.DataFrame:
+    excluded = (() if include_canceled else CANCELED_STATUSES) + (
+        () if include_payment_pending else PAYMENT_PENDING_STATUSES
+    )
     return orders_df.filter(~pl.col("status").is_in(list(excluded)) & _in_range("created_at", start, end))
 
 
@@ -176,26 +183,35 @@ def gross_by_period(
     payment-pending ones unless included (see :data:`DEFINITIONS`).
     """
     _check(period, tz=tz)
-    counted = _counted_orders(orders_df, include_canceled=include_canceled,
-                              include_payment_pending=include_payment_pending, start=start, end=end)
-    out = (counted
-           .group_by(_period_expr("created_at", period, tz).alias("period"), "currency")
-           .agg(pl.len().cast(pl.Int64).alias("orders"), pl.col("total_minor").sum().cast(pl.Int64).alias("gross_minor"))
-           .sort("period", "currency"))
+    counted = _counted_orders(
+        orders_df,
+        include_canceled=include_canceled,
+        include_payment_pending=include_payment_pending,
+        start=start,
+        end=end,
+    )
+    out = (
+        counted.group_by(_period_expr("created_at", period, tz).alias("period"), "currency")
+        .agg(pl.len().cast(pl.Int64).alias("orders"), pl.col("total_minor").sum().cast(pl.Int64).alias("gross_minor"))
+        .sort("period", "currency")
+    )
     return out.select([pl.col(c).cast(t) for c, t in GROSS_SCHEMA.items()]) if out.height else _empty(GROSS_SCHEMA)
 
 
-def orders_by_status(orders_df: pl.DataFrame, *, include_canceled: bool = False,
-                     include_payment_pending: bool = False) -> pl.DataFrame:
+def orders_by_status(
+    orders_df: pl.DataFrame, *, include_canceled: bool = False, include_payment_pending: bool = False
+) -> pl.DataFrame:
     """How many orders, and for how much, per currency and status, and whether gross revenue counts them:
     ``currency, status, orders, total_minor, in_gross``; the most frequent statuses first."""
-    excluded = (() if include_canceled else CANCELED_STATUSES) + \
-        (() if include_payment_pending else PAYMENT_PENDING_STATUSES)
-    return (orders_df
-            .group_by("currency", "status")
-            .agg(pl.len().cast(pl.Int64).alias("orders"), pl.col("total_minor").sum().cast(pl.Int64).alias("total_minor"))
-            .with_columns((~pl.col("status").is_in(list(excluded))).alias("in_gross"))
-            .sort(["currency", "orders", "status"], descending=[False, True, False]))
+    excluded = (() if include_canceled else CANCELED_STATUSES) + (
+        () if include_payment_pending else PAYMENT_PENDING_STATUSES
+    )
+    return (
+        orders_df.group_by("currency", "status")
+        .agg(pl.len().cast(pl.Int64).alias("orders"), pl.col("total_minor").sum().cast(pl.Int64).alias("total_minor"))
+        .with_columns((~pl.col("status").is_in(list(excluded))).alias("in_gross"))
+        .sort(["currency", "orders", "status"], descending=[False, True, False])
+    )
 
 
 # -- gross vs net --------------------------------------------------------------------------------------------------
@@ -237,37 +253,50 @@ def gross_vs_net(
       each currency, with zeros where nothing happened, so charts do not join distant points.
     """
     _check(period, attribution, tz, reversals)
-    counted = _counted_orders(orders_df, include_canceled=include_canceled,
-                              include_payment_pending=include_payment_pending, start=start, end=end)
+    counted = _counted_orders(
+        orders_df,
+        include_canceled=include_canceled,
+        include_payment_pending=include_payment_pending,
+        start=start,
+        end=end,
+    )
     gross = gross_by_period(counted, period=period, tz=tz, include_canceled=True, include_payment_pending=True)
 
     if reversals == "with_refund":
         offline_at = pl.coalesce(pl.col("reversed_refunded_at"), pl.col("refunded_at"))
     else:
         offline_at = pl.col("refunded_at")
-    native = native_df.select("order_id", "currency", pl.col("amount_minor").alias("minor"),
-                              pl.coalesce(pl.col("issued_at"), pl.col("order_created_at")).alias("at"))
+    native = native_df.select(
+        "order_id",
+        "currency",
+        pl.col("amount_minor").alias("minor"),
+        pl.coalesce(pl.col("issued_at"), pl.col("order_created_at")).alias("at"),
+    )
     offline = offline_df.select("order_id", "currency", pl.col("signed_minor").alias("minor"), offline_at.alias("at"))
 
     def per_period(refunds: pl.DataFrame, name: str) -> pl.DataFrame:
         if attribution == "refund_date":
             dated = refunds.filter(_in_range("at", start, end))
         else:
-            dated = refunds.drop("at").join(counted.select("order_id", pl.col("created_at").alias("at")),
-                                            on="order_id", how="inner")
-        return (dated.group_by(_period_expr("at", period, tz).alias("period"), "currency")
-                .agg(pl.col("minor").sum().cast(pl.Int64).alias(name)))
+            dated = refunds.drop("at").join(
+                counted.select("order_id", pl.col("created_at").alias("at")), on="order_id", how="inner"
+            )
+        return dated.group_by(_period_expr("at", period, tz).alias("period"), "currency").agg(
+            pl.col("minor").sum().cast(pl.Int64).alias(name)
+        )
 
     keys = ["period", "currency"]
-    out = (gross
-           .join(per_period(native, "native_refunds_minor"), on=keys, how="full", coalesce=True)
-           .join(per_period(offline, "offline_refunds_minor"), on=keys, how="full", coalesce=True))
+    out = gross.join(per_period(native, "native_refunds_minor"), on=keys, how="full", coalesce=True).join(
+        per_period(offline, "offline_refunds_minor"), on=keys, how="full", coalesce=True
+    )
     if fill_gaps and out.height:
         out = _fill_gaps(out, period, tz, start, end)
-    out = out.with_columns(pl.col(c).fill_null(0) for c in ("orders", "gross_minor", "native_refunds_minor",
-                                                            "offline_refunds_minor"))
     out = out.with_columns(
-        (pl.col("gross_minor") - pl.col("native_refunds_minor") - pl.col("offline_refunds_minor")).alias("net_minor"))
+        pl.col(c).fill_null(0) for c in ("orders", "gross_minor", "native_refunds_minor", "offline_refunds_minor")
+    )
+    out = out.with_columns(
+        (pl.col("gross_minor") - pl.col("native_refunds_minor") - pl.col("offline_refunds_minor")).alias("net_minor")
+    )
     out = out.select([pl.col(c).cast(t) for c, t in REVENUE_SCHEMA.items()]).sort("currency", "period")
     return out if out.height else _empty(REVENUE_SCHEMA)
 
@@ -284,14 +313,25 @@ def _fill_gaps(df: pl.DataFrame, period: str, tz: str, start: Instant | None, en
     return pl.concat(grid).join(df, on=["period", "currency"], how="left")
 
 
-def definitions_line(attribution: str = "refund_date", *, include_canceled: bool = False,
-                     include_payment_pending: bool = False, tz: str = "UTC") -> str:
+def definitions_line(
+    attribution: str = "refund_date",
+    *,
+    include_canceled: bool = False,
+    include_payment_pending: bool = False,
+    tz: str = "UTC",
+) -> str:
     """One line saying what a gross-vs-net figure shows, for chart subtitles."""
-    left_out = [name for name, included in (("canceled", include_canceled),
-                                            ("payment-pending", include_payment_pending)) if not included]
+    left_out = [
+        name
+        for name, included in (("canceled", include_canceled), ("payment-pending", include_payment_pending))
+        if not included
+    ]
     gross = "Gross = order totals by order date" + (f" ({' and '.join(left_out)} orders left out)" if left_out else "")
-    view = ("refunds on the date the money went back (cash view)" if attribution == "refund_date"
-            else "refunds on their order's date (cohort view)")
+    view = (
+        "refunds on the date the money went back (cash view)"
+        if attribution == "refund_date"
+        else "refunds on their order's date (cohort view)"
+    )
     return f"{gross}; net = gross − VTEX refunds − offline refunds; {view}; periods in {tz}."
 
 
@@ -315,9 +355,11 @@ class RevenueData:
 
     @property
     def currencies(self) -> list[str]:
-        return sorted(set(self.orders.get_column("currency").to_list())
-                      | set(self.native_refunds.get_column("currency").to_list())
-                      | set(self.offline_refunds.get_column("currency").to_list()))
+        return sorted(
+            set(self.orders.get_column("currency").to_list())
+            | set(self.native_refunds.get_column("currency").to_list())
+            | set(self.offline_refunds.get_column("currency").to_list())
+        )
 
     def gross_vs_net(self, **options: Any) -> pl.DataFrame:
         """:func:`gross_vs_net` over this data, limited to ``[start, end)`` unless other bounds are given."""

@@ -16,7 +16,22 @@ from .rules import RefundInput
 from .service import SCHEMA_NAME, Ledger, ReconcileReport, note_text
 
 __all__ = [
-    "Ledger", "LedgerEntry", "OrderLedger", "Quote", "RecordResult", "RefundConflict", "RefundRefused",
-    "RefundInput", "ReconcileReport", "ImportReport", "ImportRow", "import_refunds", "read_refund_csv",
-    "KNOWN_SOURCES", "SCHEMA_NAME", "refund_id", "reversal_id", "note_text",
+    "KNOWN_SOURCES",
+    "SCHEMA_NAME",
+    "ImportReport",
+    "ImportRow",
+    "Ledger",
+    "LedgerEntry",
+    "OrderLedger",
+    "Quote",
+    "ReconcileReport",
+    "RecordResult",
+    "RefundConflict",
+    "RefundInput",
+    "RefundRefused",
+    "import_refunds",
+    "note_text",
+    "read_refund_csv",
+    "refund_id",
+    "reversal_id",
 ]

@@ -26,12 +26,19 @@ from .model import LedgerEntry, OrderLedger, RefundConflict, RefundRefused, refu
 from .rules import RefundInput, build_quote, check_input, entry_from, parse_refund_amount
 from .service import Ledger
 
-__all__ = ["ImportRow", "ImportReport", "read_refund_csv", "import_refunds", "REQUIRED_COLUMNS", "OPTIONAL_COLUMNS"]
+__all__ = ["OPTIONAL_COLUMNS", "REQUIRED_COLUMNS", "ImportReport", "ImportRow", "import_refunds", "read_refund_csv"]
 
 REQUIRED_COLUMNS = ("order_id", "amount", "refunded_at", "source", "external_ref", "reason")
 OPTIONAL_COLUMNS = ("currency", "note")
-_ALIASES = {"external_reference": "external_ref", "reference": "external_ref", "ref": "external_ref",
-            "order": "order_id", "orderid": "order_id", "refund_date": "refunded_at", "date": "refunded_at"}
+_ALIASES = {
+    "external_reference": "external_ref",
+    "reference": "external_ref",
+    "ref": "external_ref",
+    "order": "order_id",
+    "orderid": "order_id",
+    "refund_date": "refunded_at",
+    "date": "refunded_at",
+}
 
 RECORDED, ALREADY, REFUSED, WOULD = "recorded", "already recorded", "refused", "would record"
 
@@ -49,9 +56,17 @@ class ImportRow:
     pending: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
-        return {"line": self.line, "order_id": self.order_id, "amount": self.amount, "source": self.source,
-                "external_ref": self.external_ref, "outcome": self.outcome, "message": self.message,
-                "entry_id": self.entry_id, "pending": list(self.pending)}
+        return {
+            "line": self.line,
+            "order_id": self.order_id,
+            "amount": self.amount,
+            "source": self.source,
+            "external_ref": self.external_ref,
+            "outcome": self.outcome,
+            "message": self.message,
+            "entry_id": self.entry_id,
+            "pending": list(self.pending),
+        }
 
 
 @dataclass
@@ -73,26 +88,36 @@ class ImportReport:
         return self.refused == 0
 
     def summary(self) -> str:
-        parts = [f"{self.count(WOULD)} would be recorded" if self.dry_run else f"{self.count(RECORDED)} recorded",
-                 f"{self.count(ALREADY)} already recorded", f"{self.refused} refused"]
+        parts = [
+            f"{self.count(WOULD)} would be recorded" if self.dry_run else f"{self.count(RECORDED)} recorded",
+            f"{self.count(ALREADY)} already recorded",
+            f"{self.refused} refused",
+        ]
         return f"{self.file}: {len(self.rows)} rows: " + ", ".join(parts)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"file": self.file, "dry_run": self.dry_run, "summary": self.summary(), "warnings": self.warnings,
-                "counts": {k: self.count(k) for k in (RECORDED, ALREADY, REFUSED, WOULD)},
-                "rows": [r.as_dict() for r in self.rows]}
+        return {
+            "file": self.file,
+            "dry_run": self.dry_run,
+            "summary": self.summary(),
+            "warnings": self.warnings,
+            "counts": {k: self.count(k) for k in (RECORDED, ALREADY, REFUSED, WOULD)},
+            "rows": [r.as_dict() for r in self.rows],
+        }
 
 
 def _decode(data: bytes, name: str) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InputError(f"{name} is not UTF-8 text (byte {exc.start}): save it as 'CSV UTF-8' and import again") \
-            from None
+        raise InputError(
+            f"{name} is not UTF-8 text (byte {exc.start}): save it as 'CSV UTF-8' and import again"
+        ) from None
 
 
-def read_refund_csv(source: str | Path | bytes, name: str | None = None) -> tuple[list[tuple[int, dict[str, str]]],
-                                                                                    list[str]]:
+def read_refund_csv(
+    source: str | Path | bytes, name: str | None = None
+) -> tuple[list[tuple[int, dict[str, str]]], list[str]]:
     """Parse the file into (line number, row) pairs. File-level problems raise :class:`InputError`."""
     if isinstance(source, bytes):
         text, name = _decode(source, name or "the file"), name or "the file"
@@ -122,14 +147,16 @@ def read_refund_csv(source: str | Path | bytes, name: str | None = None) -> tupl
             if not any(f.strip() for f in fields):
                 continue
             if header is None:
-                header = [_ALIASES.get(k, k) for k in
-                          (f.strip().lower().replace(" ", "_").replace("-", "_") for f in fields)]
+                header = [
+                    _ALIASES.get(k, k) for k in (f.strip().lower().replace(" ", "_").replace("-", "_") for f in fields)
+                ]
                 missing = [c for c in REQUIRED_COLUMNS if c not in header]
                 if missing:
                     raise InputError(
                         f"{name}: the header lacks column(s) {', '.join(missing)}; it needs "
                         f"{', '.join(REQUIRED_COLUMNS)} (optional: {', '.join(OPTIONAL_COLUMNS)}) — found "
-                        f"{', '.join(header)}")
+                        f"{', '.join(header)}"
+                    )
                 dupes = sorted({c for c in header if header.count(c) > 1})
                 if dupes:
                     raise InputError(f"{name}: column(s) {', '.join(dupes)} appear more than once in the header")
@@ -138,8 +165,15 @@ def read_refund_csv(source: str | Path | bytes, name: str | None = None) -> tupl
                     warnings.append(f"ignored column(s): {', '.join(extra)}")
                 continue
             if len(fields) != len(header):
-                rows.append((line, {"__error__": f"has {len(fields)} fields but the header has {len(header)} "
-                                                  f"(separator '{delimiter}'); quote values that contain it"}))
+                rows.append(
+                    (
+                        line,
+                        {
+                            "__error__": f"has {len(fields)} fields but the header has {len(header)} "
+                            f"(separator '{delimiter}'); quote values that contain it"
+                        },
+                    )
+                )
                 continue
             rows.append((line, {k: v.strip() for k, v in zip(header, fields)}))
     except csv.Error as exc:
@@ -149,24 +183,40 @@ def read_refund_csv(source: str | Path | bytes, name: str | None = None) -> tupl
     return rows, warnings
 
 
-def import_refunds(ledger: Ledger, source: str | Path | bytes, *, dry_run: bool = False, name: str | None = None,
-                   workers: int = 16, progress: Callable[[int, int], None] | None = None) -> ImportReport:
+def import_refunds(
+    ledger: Ledger,
+    source: str | Path | bytes,
+    *,
+    dry_run: bool = False,
+    name: str | None = None,
+    workers: int = 16,
+    progress: Callable[[int, int], None] | None = None,
+) -> ImportReport:
     """Validate every row, then record the good ones concurrently. See the module docstring."""
     parsed, warnings = read_refund_csv(source, name)
-    report = ImportReport(file=name or (str(source) if not isinstance(source, bytes) else "the file"),
-                          dry_run=dry_run, warnings=warnings)
+    report = ImportReport(
+        file=name or (str(source) if not isinstance(source, bytes) else "the file"), dry_run=dry_run, warnings=warnings
+    )
     now = ledger.clock()
     items: list[tuple[ImportRow, RefundInput | None, dict]] = []
     for line, row in parsed:
-        r = ImportRow(line, row.get("order_id", ""), row.get("amount", ""), row.get("source", ""),
-                      row.get("external_ref", ""))
+        r = ImportRow(
+            line, row.get("order_id", ""), row.get("amount", ""), row.get("source", ""), row.get("external_ref", "")
+        )
         if "__error__" in row:
             r.outcome, r.message = REFUSED, f"line {line} {row['__error__']}"
             items.append((r, None, {}))
             continue
-        raw = RefundInput(row["order_id"], row["amount"], row["source"], row["external_ref"],
-                          reason=row.get("reason", ""), note=row.get("note", ""),
-                          refunded_at=row.get("refunded_at") or None, currency=row.get("currency") or None)
+        raw = RefundInput(
+            row["order_id"],
+            row["amount"],
+            row["source"],
+            row["external_ref"],
+            reason=row.get("reason", ""),
+            note=row.get("note", ""),
+            refunded_at=row.get("refunded_at") or None,
+            currency=row.get("currency") or None,
+        )
         if not row.get("refunded_at"):
             r.outcome, r.message = REFUSED, "refunded_at is empty: give the date the money went back (2026-03-01)"
             items.append((r, None, {}))
@@ -187,8 +237,12 @@ def import_refunds(ledger: Ledger, source: str | Path | bytes, *, dry_run: bool 
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         heads = dict(zip(order_ids, pool.map(_safe(ledger.order_ledger), order_ids)))
         # rows already in their order's ledger need no order; the others are checked against it
-        need = [o for o in order_ids if isinstance(heads[o], OrderLedger)
-                and any(r.order_id == o and heads[o].entry(r.entry_id) is None for r, _, _ in live)]
+        need = [
+            o
+            for o in order_ids
+            if isinstance(heads[o], OrderLedger)
+            and any(r.order_id == o and heads[o].entry(r.entry_id) is None for r, _, _ in live)
+        ]
         orders = dict(zip(need, pool.map(_safe(ledger.client.orders.get), need)))
 
     accepted: dict[str, list[tuple[ImportRow, RefundInput, dict]]] = {}
@@ -205,17 +259,27 @@ def import_refunds(ledger: Ledger, source: str | Path | bytes, *, dry_run: bool 
             _judge_existing(r, raw, existing)
             continue
         if isinstance(order, Exception):
-            r.outcome, r.message = REFUSED, (f"order {r.order_id} does not exist on this VTEX account"
-                                             if "404" in str(order) or "does not exist" in str(order) else
-                                             f"could not read order {r.order_id}: {order}")
+            r.outcome, r.message = (
+                REFUSED,
+                (
+                    f"order {r.order_id} does not exist on this VTEX account"
+                    if "404" in str(order) or "does not exist" in str(order)
+                    else f"could not read order {r.order_id}: {order}"
+                ),
+            )
             continue
         assert isinstance(order, Order)
         if r.entry_id in seen:
             first, amount = seen[r.entry_id]
             quote = build_quote(order, simulated[r.order_id], raw, clean)
             if quote.proposed is not None and quote.proposed != amount:
-                r.outcome, r.message = REFUSED, (f"same order, source and reference as line {first.line} but a "
-                                                 f"different amount ({quote.proposed} vs {amount})")
+                r.outcome, r.message = (
+                    REFUSED,
+                    (
+                        f"same order, source and reference as line {first.line} but a "
+                        f"different amount ({quote.proposed} vs {amount})"
+                    ),
+                )
             else:
                 r.outcome, r.message = ALREADY, f"duplicate of line {first.line}"
                 r.entry_id = first.entry_id
@@ -226,7 +290,7 @@ def import_refunds(ledger: Ledger, source: str | Path | bytes, *, dry_run: bool 
             r.outcome, r.message = REFUSED, "; ".join(quote.problems)
             continue
         entry = entry_from(raw, clean, quote, entry_id=r.entry_id, order_id=r.order_id, user=ledger.user, now=now)
-        simulated[r.order_id] = replace(sim, entries=sim.entries + (entry,))
+        simulated[r.order_id] = replace(sim, entries=(*sim.entries, entry))
         seen[r.entry_id] = (r, quote.proposed)
         r.amount = entry.amount.decimal_str()
         if dry_run:
@@ -250,7 +314,8 @@ def import_refunds(ledger: Ledger, source: str | Path | bytes, *, dry_run: bool 
                 r.entry_id = result.entry.entry_id
                 r.pending = result.pending
                 r.message = f"{result.entry.amount} via {result.entry.source}" + (
-                    f" (pending: {', '.join(result.pending)})" if result.pending else "")
+                    f" (pending: {', '.join(result.pending)})" if result.pending else ""
+                )
             except (RefundRefused, RefundConflict) as exc:
                 r.outcome, r.message = REFUSED, str(exc)
             except RefundkitError as exc:
@@ -268,14 +333,18 @@ def _judge_existing(r: ImportRow, raw: RefundInput, existing: LedgerEntry) -> No
     currency = (raw.currency or "").strip().upper()
     if currency and currency != existing.amount.currency:
         r.outcome = REFUSED
-        r.message = (f"already recorded as {existing.entry_id} in {existing.amount.currency}, but this row says "
-                     f"{currency}: check the row")
+        r.message = (
+            f"already recorded as {existing.entry_id} in {existing.amount.currency}, but this row says "
+            f"{currency}: check the row"
+        )
         return
     amount, problem = parse_refund_amount(raw, existing.amount.currency)
     if problem is None and amount != existing.amount:
         r.outcome = REFUSED
-        r.message = (f"already recorded as {existing.entry_id} for {existing.amount}, not {amount}: reverse it and "
-                     "record the right amount with a new reference")
+        r.message = (
+            f"already recorded as {existing.entry_id} for {existing.amount}, not {amount}: reverse it and "
+            "record the right amount with a new reference"
+        )
     else:
         r.outcome, r.message = ALREADY, f"already recorded as {existing.entry_id}"
 
@@ -286,4 +355,5 @@ def _safe(fn: Callable[[str], Any]) -> Callable[[str], Any]:
             return fn(arg)
         except RefundkitError as exc:
             return exc
+
     return call

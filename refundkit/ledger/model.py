@@ -21,12 +21,12 @@ __all__ = [
     "OrderLedger",
     "Quote",
     "RecordResult",
-    "RefundRefused",
     "RefundConflict",
+    "RefundRefused",
+    "head_id",
+    "normalise_ref",
     "refund_id",
     "reversal_id",
-    "normalise_ref",
-    "head_id",
 ]
 
 #: Where money went back to the customer. Add more with REFUNDKIT_EXTRA_SOURCES=name,name.
@@ -154,8 +154,9 @@ class LedgerEntry:
                 write_id=str(doc.get("writeId") or ""),
             )
         except (KeyError, TypeError, ValueError) as exc:
-            raise LedgerError(f"ledger document {doc.get('id')!r} is damaged ({exc}); inspect it in Master Data") from None
-
+            raise LedgerError(
+                f"ledger document {doc.get('id')!r} is damaged ({exc}); inspect it in Master Data"
+            ) from None
 
 
 @dataclass(frozen=True)
@@ -248,14 +249,23 @@ class Quote:
             "problems": list(self.problems),
             "warnings": list(self.warnings),
             "entries": [
-                {"id": e.entry_id, "kind": e.kind, "amount": e.amount.decimal_str(), "source": e.source,
-                 "external_ref": e.external_ref, "refunded_at": e.refunded_at.isoformat(digits=3),
-                 "reverses": e.reverses}
+                {
+                    "id": e.entry_id,
+                    "kind": e.kind,
+                    "amount": e.amount.decimal_str(),
+                    "source": e.source,
+                    "external_ref": e.external_ref,
+                    "refunded_at": e.refunded_at.isoformat(digits=3),
+                    "reverses": e.reverses,
+                }
                 for e in self.entries
             ],
             "return_invoices": [
-                {"invoice_number": r.invoice_number, "value": r.value.decimal_str(),
-                 "issued_at": r.issued_at.isoformat(digits=3) if r.issued_at else None}
+                {
+                    "invoice_number": r.invoice_number,
+                    "value": r.value.decimal_str(),
+                    "issued_at": r.issued_at.isoformat(digits=3) if r.issued_at else None,
+                }
                 for r in self.return_invoices
             ],
         }

@@ -12,7 +12,7 @@ from ..timeutil import Instant, parse_instant
 from ..vtex.models import Order
 from .model import KNOWN_SOURCES, LedgerEntry, OrderLedger, Quote
 
-__all__ = ["RefundInput", "check_input", "build_quote", "MAX_REASON", "MAX_NOTE", "MAX_REF", "CLOCK_SKEW"]
+__all__ = ["CLOCK_SKEW", "MAX_NOTE", "MAX_REASON", "MAX_REF", "RefundInput", "build_quote", "check_input"]
 
 MAX_REASON = 500
 MAX_NOTE = 1000
@@ -31,12 +31,33 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 class RefundInput:
     """A refund as a person or a CSV row gave it: text, not yet trusted."""
 
-    __slots__ = ("order_id", "amount", "source", "external_ref", "reason", "note", "refunded_at", "currency",
-                 "allow_over_refund", "over_refund_reason")
+    __slots__ = (
+        "allow_over_refund",
+        "amount",
+        "currency",
+        "external_ref",
+        "note",
+        "order_id",
+        "over_refund_reason",
+        "reason",
+        "refunded_at",
+        "source",
+    )
 
-    def __init__(self, order_id: str, amount: str | int | Decimal | Money | None, source: str, external_ref: str, *,
-                 reason: str = "", note: str = "", refunded_at: str | Instant | None = None,
-                 currency: str | None = None, allow_over_refund: bool = False, over_refund_reason: str = "") -> None:
+    def __init__(
+        self,
+        order_id: str,
+        amount: str | int | Decimal | Money | None,
+        source: str,
+        external_ref: str,
+        *,
+        reason: str = "",
+        note: str = "",
+        refunded_at: str | Instant | None = None,
+        currency: str | None = None,
+        allow_over_refund: bool = False,
+        over_refund_reason: str = "",
+    ) -> None:
         self.order_id = order_id
         self.amount = amount
         self.source = source
@@ -49,8 +70,10 @@ class RefundInput:
         self.over_refund_reason = over_refund_reason or ""
 
     def __repr__(self) -> str:
-        return f"RefundInput(order_id={self.order_id!r}, amount={self.amount!r}, source={self.source!r}, " \
-               f"external_ref={self.external_ref!r})"
+        return (
+            f"RefundInput(order_id={self.order_id!r}, amount={self.amount!r}, source={self.source!r}, "
+            f"external_ref={self.external_ref!r})"
+        )
 
 
 def check_source(source: str, extra_sources: Iterable[str] = ()) -> tuple[str | None, str | None]:
@@ -60,8 +83,9 @@ def check_source(source: str, extra_sources: Iterable[str] = ()) -> tuple[str | 
     if not s:
         return None, f"source is missing: use one of {', '.join(allowed)}"
     if s not in allowed:
-        return None, (f"unknown source {source!r}: use one of {', '.join(allowed)} "
-                      "(or add it to REFUNDKIT_EXTRA_SOURCES)")
+        return None, (
+            f"unknown source {source!r}: use one of {', '.join(allowed)} (or add it to REFUNDKIT_EXTRA_SOURCES)"
+        )
     return s, None
 
 
@@ -109,11 +133,14 @@ def check_input(raw: RefundInput, *, now: Instant, extra_sources: Iterable[str] 
             clean["refunded_at"] = parse_instant(text)
         except (ValueError, AttributeError):
             clean["refunded_at"] = None
-            problems.append(f"refunded-at {when!r} is not a date: use ISO 8601 such as 2026-03-01 or "
-                            "2026-03-01T14:30:00-03:00")
+            problems.append(
+                f"refunded-at {when!r} is not a date: use ISO 8601 such as 2026-03-01 or 2026-03-01T14:30:00-03:00"
+            )
     if clean.get("refunded_at") is not None and clean["refunded_at"].ns > (now + CLOCK_SKEW).ns:
-        problems.append(f"refunded-at {clean['refunded_at'].isoformat(digits=0)} is in the future; "
-                        "give the date the money went back")
+        problems.append(
+            f"refunded-at {clean['refunded_at'].isoformat(digits=0)} is in the future; "
+            "give the date the money went back"
+        )
     if raw.allow_over_refund and not raw.over_refund_reason.strip():
         problems.append("an over-refund needs a reason: say why more than the refundable balance went back")
     if raw.currency is not None and raw.currency.strip() and not re.fullmatch(r"[A-Za-z]{3}", raw.currency.strip()):
@@ -138,8 +165,13 @@ def parse_refund_amount(raw: RefundInput, currency: str) -> tuple[Money | None, 
     return m, None
 
 
-def build_quote(order: Order, ledger: OrderLedger, raw: RefundInput | None = None, clean: dict | None = None,
-                problems: Iterable[str] = ()) -> Quote:
+def build_quote(
+    order: Order,
+    ledger: OrderLedger,
+    raw: RefundInput | None = None,
+    clean: dict | None = None,
+    problems: Iterable[str] = (),
+) -> Quote:
     """The order's balance, and every problem with ``raw`` (when given) against it."""
     currency = order.currency
     offline = ledger.offline_refunded(currency) if ledger.entries else Money.zero(currency)
@@ -149,8 +181,10 @@ def build_quote(order: Order, ledger: OrderLedger, raw: RefundInput | None = Non
     proposed: Money | None = None
     if raw is not None:
         if raw.currency and raw.currency.strip() and raw.currency.strip().upper() != currency:
-            probs.append(f"currency {raw.currency.strip().upper()} is not the order's currency {currency}; "
-                         "refunds are recorded in the order's currency")
+            probs.append(
+                f"currency {raw.currency.strip().upper()} is not the order's currency {currency}; "
+                "refunds are recorded in the order's currency"
+            )
         proposed, p = parse_refund_amount(raw, currency)
         if p:
             probs.append(p)
@@ -159,19 +193,24 @@ def build_quote(order: Order, ledger: OrderLedger, raw: RefundInput | None = Non
             probs.append(f"order {order.order_id} cannot take an offline refund: {why}")
         when = (clean or {}).get("refunded_at")
         if when is not None and when.ns < order.created_at.ns:
-            probs.append(f"refunded-at {when.isoformat(digits=0)} is before the order was created "
-                         f"({order.created_at.isoformat(digits=0)})")
+            probs.append(
+                f"refunded-at {when.isoformat(digits=0)} is before the order was created "
+                f"({order.created_at.isoformat(digits=0)})"
+            )
         if proposed is not None:
             refundable = order.total - native - offline
             if proposed > refundable:
                 over = proposed - refundable
                 if raw.allow_over_refund:
-                    warnings.append(f"over-refund of {over} beyond the refundable {refundable}: "
-                                    f"{raw.over_refund_reason.strip()}")
+                    warnings.append(
+                        f"over-refund of {over} beyond the refundable {refundable}: {raw.over_refund_reason.strip()}"
+                    )
                 else:
-                    probs.append(f"amount {proposed} is more than the refundable balance {refundable} "
-                                 f"(order total {order.total} − VTEX refunds {native} − offline refunds {offline}); "
-                                 "record at most the balance, or allow an over-refund with a reason")
+                    probs.append(
+                        f"amount {proposed} is more than the refundable balance {refundable} "
+                        f"(order total {order.total} − VTEX refunds {native} − offline refunds {offline}); "
+                        "record at most the balance, or allow an over-refund with a reason"
+                    )
     return Quote(
         order_id=order.order_id,
         status=order.status,
@@ -188,8 +227,9 @@ def build_quote(order: Order, ledger: OrderLedger, raw: RefundInput | None = Non
     )
 
 
-def entry_from(raw: RefundInput, clean: dict, quote: Quote, *, entry_id: str, order_id: str, user: str,
-               now: Instant) -> LedgerEntry:
+def entry_from(
+    raw: RefundInput, clean: dict, quote: Quote, *, entry_id: str, order_id: str, user: str, now: Instant
+) -> LedgerEntry:
     assert quote.proposed is not None
     return LedgerEntry(
         entry_id=entry_id,

@@ -47,7 +47,6 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import LedgerError, NotFound, RefundkitError, VtexError
-from ..money import Money
 from ..timeutil import Instant, utc_now
 from ..vtex.client import VtexClient
 from ..vtex.models import Order
@@ -68,7 +67,7 @@ from .model import (
 )
 from .rules import RefundInput, build_quote, check_input, entry_from
 
-__all__ = ["Ledger", "SCHEMA_NAME", "ReconcileReport", "ENTRY_SCHEMA", "HEAD_SCHEMA"]
+__all__ = ["ENTRY_SCHEMA", "HEAD_SCHEMA", "SCHEMA_NAME", "Ledger", "ReconcileReport"]
 
 log = logging.getLogger("refundkit.ledger")
 
@@ -76,9 +75,25 @@ SCHEMA_NAME = "refundkit-v1"
 #: Entries younger than this with no entry document yet are left to their recorder, which may be finishing them.
 RECONCILE_GRACE_S = 120
 
-_ENTRY_FIELDS = ["id", "orderId", "kind", "amount", "currency", "refundedAt", "source", "externalRef", "reason",
-                 "note", "recordedBy", "recordedAt", "reverses", "overRefund", "overRefundReason", "noteStatus",
-                 "noteId"]
+_ENTRY_FIELDS = [
+    "id",
+    "orderId",
+    "kind",
+    "amount",
+    "currency",
+    "refundedAt",
+    "source",
+    "externalRef",
+    "reason",
+    "note",
+    "recordedBy",
+    "recordedAt",
+    "reverses",
+    "overRefund",
+    "overRefundReason",
+    "noteStatus",
+    "noteId",
+]
 ENTRY_SCHEMA: dict[str, Any] = {
     "title": "refundkit ledger entry: an offline refund or its reversal (VTEX moved no money)",
     "type": "object",
@@ -101,10 +116,29 @@ ENTRY_SCHEMA: dict[str, Any] = {
         "noteStatus": {"type": "string", "enum": ["pending", "posted"]},
         "noteId": {"type": ["string", "null"]},
     },
-    "required": ["orderId", "kind", "amount", "currency", "refundedAt", "source", "externalRef", "recordedBy",
-                 "recordedAt", "noteStatus"],
-    "v-indexed": ["orderId", "kind", "currency", "refundedAt", "recordedAt", "source", "externalRef", "reverses",
-                  "noteStatus"],
+    "required": [
+        "orderId",
+        "kind",
+        "amount",
+        "currency",
+        "refundedAt",
+        "source",
+        "externalRef",
+        "recordedBy",
+        "recordedAt",
+        "noteStatus",
+    ],
+    "v-indexed": [
+        "orderId",
+        "kind",
+        "currency",
+        "refundedAt",
+        "recordedAt",
+        "source",
+        "externalRef",
+        "reverses",
+        "noteStatus",
+    ],
     "v-default-fields": _ENTRY_FIELDS,
     "v-cache": False,
 }
@@ -214,7 +248,7 @@ class Ledger:
         entity: str | None = None,
         user: str | None = None,
         extra_sources: Iterable[str] = (),
-        journal_dir: Path | None | bool = True,
+        journal_dir: Path | bool | None = True,
         clock: Callable[[], Instant] = utc_now,
         max_attempts: int = 30,
         reconcile_grace_s: float = RECONCILE_GRACE_S,
@@ -264,13 +298,27 @@ class Ledger:
         try:
             return self.client.orders.get(order_id)
         except NotFound:
-            raise RefundRefused([f"order {order_id} does not exist on this VTEX account (check the id; orders "
-                                 "older than two years cannot be read)"]) from None
+            raise RefundRefused(
+                [
+                    f"order {order_id} does not exist on this VTEX account (check the id; orders "
+                    "older than two years cannot be read)"
+                ]
+            ) from None
 
-    def quote(self, order_id: str, amount: Any = None, source: str = "other", external_ref: str = "quote", *,
-              refunded_at: str | Instant | None = None, currency: str | None = None,
-              allow_over_refund: bool = False, over_refund_reason: str = "", reason: str = "",
-              note: str = "") -> Quote:
+    def quote(
+        self,
+        order_id: str,
+        amount: Any = None,
+        source: str = "other",
+        external_ref: str = "quote",
+        *,
+        refunded_at: str | Instant | None = None,
+        currency: str | None = None,
+        allow_over_refund: bool = False,
+        over_refund_reason: str = "",
+        reason: str = "",
+        note: str = "",
+    ) -> Quote:
         """The order's refundable balance and, for a proposed refund (``amount`` given), every problem with it."""
         try:
             oid = check_order_id(order_id)
@@ -280,29 +328,59 @@ class Ledger:
         ledger = self.order_ledger(oid)
         if amount is None:
             return build_quote(order, ledger)
-        raw = RefundInput(oid, amount, source, external_ref, reason=reason, note=note, refunded_at=refunded_at,
-                          currency=currency, allow_over_refund=allow_over_refund,
-                          over_refund_reason=over_refund_reason)
+        raw = RefundInput(
+            oid,
+            amount,
+            source,
+            external_ref,
+            reason=reason,
+            note=note,
+            refunded_at=refunded_at,
+            currency=currency,
+            allow_over_refund=allow_over_refund,
+            over_refund_reason=over_refund_reason,
+        )
         clean, problems = check_input(raw, now=self.clock(), extra_sources=self.extra_sources)
         return build_quote(order, ledger, raw, clean, problems)
 
     # -- recording ----------------------------------------------------------------------------------------------
-    def record(self, order_id: str, amount: Any, source: str, external_ref: str, *, reason: str = "",
-               note: str = "", refunded_at: str | Instant | None = None, currency: str | None = None,
-               allow_over_refund: bool = False, over_refund_reason: str = "") -> RecordResult:
+    def record(
+        self,
+        order_id: str,
+        amount: Any,
+        source: str,
+        external_ref: str,
+        *,
+        reason: str = "",
+        note: str = "",
+        refunded_at: str | Instant | None = None,
+        currency: str | None = None,
+        allow_over_refund: bool = False,
+        over_refund_reason: str = "",
+    ) -> RecordResult:
         """Record an offline refund exactly once. VTEX moves no money.
 
         Raises :class:`RefundRefused` (nothing written; ``.problems`` lists every reason) or
         :class:`RefundConflict` (the same refund exists with another amount). Returns a :class:`RecordResult`
         whose ``outcome`` is ``"recorded"`` or ``"already recorded"``.
         """
-        raw = RefundInput(order_id, amount, source, external_ref, reason=reason, note=note,
-                          refunded_at=refunded_at, currency=currency, allow_over_refund=allow_over_refund,
-                          over_refund_reason=over_refund_reason)
+        raw = RefundInput(
+            order_id,
+            amount,
+            source,
+            external_ref,
+            reason=reason,
+            note=note,
+            refunded_at=refunded_at,
+            currency=currency,
+            allow_over_refund=allow_over_refund,
+            over_refund_reason=over_refund_reason,
+        )
         return self.record_input(raw)
 
-    def record_input(self, raw: RefundInput, *, order: Order | None = None,
-                     ledger: OrderLedger | None = None) -> RecordResult:
+    def record_input(
+        self, raw: RefundInput, *, order: Order | None = None, ledger: OrderLedger | None = None
+    ) -> RecordResult:
         now = self.clock()
         clean, problems = check_input(raw, now=now, extra_sources=self.extra_sources)
         try:
@@ -327,8 +405,11 @@ class Ledger:
             existing = current.entry(entry_id)
             if existing is None and quote.problems:
                 raise RefundRefused(list(quote.problems), quote)
-            entry = None if existing else entry_from(raw, clean, quote, entry_id=entry_id, order_id=oid,
-                                                     user=self.user, now=now)
+            entry = (
+                None
+                if existing
+                else entry_from(raw, clean, quote, entry_id=entry_id, order_id=oid, user=self.user, now=now)
+            )
             return quote, existing, entry
 
         return self._commit(order, ledger, decide, "refund")
@@ -343,21 +424,27 @@ class Ledger:
                 f"refund {existing.entry_id} ({existing.source} {existing.external_ref!r}) is already recorded on "
                 f"order {existing.order_id} for {existing.amount}, not {proposed}; if the amount was wrong, reverse "
                 f"it (refundkit reverse {existing.entry_id} --reason ...) and record the right one with a new "
-                "reference", existing)
+                "reference",
+                existing,
+            )
         quote = replace(quote, proposed=None, problems=(), warnings=())
         entry, pending, messages = existing, [], []
         try:
             doc = self.client.masterdata.get(self.entity, existing.entry_id, fields=["id", "noteStatus", "noteId"])
         except VtexError as exc:
-            return RecordResult("already recorded", entry, quote, (),
-                                (f"could not read the entry document to check its note: {exc}",))
+            return RecordResult(
+                "already recorded", entry, quote, (), (f"could not read the entry document to check its note: {exc}",)
+            )
         if doc is None:
             pending = ["note", "document"]
-            messages.append("its order note and entry document are not written yet; if `refundkit refunds` still "
-                            "shows it pending in a minute, run `refundkit reconcile`")
+            messages.append(
+                "its order note and entry document are not written yet; if `refundkit refunds` still "
+                "shows it pending in a minute, run `refundkit reconcile`"
+            )
         else:
-            entry = replace(existing, note_status=str(doc.get("noteStatus") or "pending"),
-                            note_id=doc.get("noteId") or None)
+            entry = replace(
+                existing, note_status=str(doc.get("noteStatus") or "pending"), note_id=doc.get("noteId") or None
+            )
             if entry.note_status != "posted":
                 pending = ["note"]
                 messages.append("its order note is not posted yet; run `refundkit reconcile` to post it")
@@ -372,9 +459,14 @@ class Ledger:
         ``landed`` means *this* write put the entry there: a concurrent recorder of the same refund (same entry id)
         may have won the race, and then the entry read back carries that recorder's write id, not ours."""
         entry = replace(entry, write_id=uuid.uuid4().hex)
-        new = OrderLedger(ledger.order_id, ledger.version + 1, ledger.entries + (entry,))
-        status = self.client.masterdata.put(self.head_entity, head_id(ledger.order_id), _head_doc(new),
-                                            schema=SCHEMA_NAME, where=f"version={ledger.version}")
+        new = OrderLedger(ledger.order_id, ledger.version + 1, (*ledger.entries, entry))
+        status = self.client.masterdata.put(
+            self.head_entity,
+            head_id(ledger.order_id),
+            _head_doc(new),
+            schema=SCHEMA_NAME,
+            where=f"version={ledger.version}",
+        )
         # Do not trust the status (VTEX does not document the one for an unmet condition): read back by id.
         back = self.order_ledger(ledger.order_id)
         found = back.entry(entry.entry_id)
@@ -404,8 +496,10 @@ class Ledger:
             md.put(self.entity, entry.entry_id, final.to_document(), schema=SCHEMA_NAME)
         except RefundkitError as exc:
             pending.append("document")
-            messages.append(f"the entry document could not be written ({exc}); the refund is recorded in the "
-                            "order's ledger; run `refundkit reconcile` to finish")
+            messages.append(
+                f"the entry document could not be written ({exc}); the refund is recorded in the "
+                "order's ledger; run `refundkit reconcile` to finish"
+            )
         return RecordResult("recorded", final, quote, tuple(pending), tuple(messages))
 
     # -- reversal -----------------------------------------------------------------------------------------------
@@ -413,8 +507,12 @@ class Ledger:
         """Undo a refund by appending a reversal entry (and a note). Reversing twice records one reversal."""
         entry_id = (entry_id or "").strip().lower()
         if not entry_id.startswith("rf-") or len(entry_id) != 27:
-            raise RefundRefused([f"{entry_id!r} is not a refund id (refund ids look like rf- and 24 hex digits; "
-                                 "list them with `refundkit refunds --order ORDER_ID`)"])
+            raise RefundRefused(
+                [
+                    f"{entry_id!r} is not a refund id (refund ids look like rf- and 24 hex digits; "
+                    "list them with `refundkit refunds --order ORDER_ID`)"
+                ]
+            )
         if not reason or not reason.strip():
             raise RefundRefused(["a reversal needs a reason: say why the refund is being undone"])
         if len(reason) > 500:
@@ -439,17 +537,35 @@ class Ledger:
             if target is None or target.kind != REFUND:
                 raise RefundRefused([f"refund {entry_id} is not in the ledger of order {oid}"])
             existing = current.reversal_of(entry_id)
-            entry = None if existing else LedgerEntry(
-                entry_id=rid, order_id=oid, kind=REVERSAL, amount=target.amount, refunded_at=now,
-                source=target.source, external_ref=target.external_ref, reason=reason.strip(), note="",
-                recorded_by=self.user, recorded_at=now, reverses=entry_id)
+            entry = (
+                None
+                if existing
+                else LedgerEntry(
+                    entry_id=rid,
+                    order_id=oid,
+                    kind=REVERSAL,
+                    amount=target.amount,
+                    refunded_at=now,
+                    source=target.source,
+                    external_ref=target.external_ref,
+                    reason=reason.strip(),
+                    note="",
+                    recorded_by=self.user,
+                    recorded_at=now,
+                    reverses=entry_id,
+                )
+            )
             return build_quote(order, current), existing, entry
 
         return self._commit(order, self.order_ledger(oid), decide, "reversal")
 
-    def _commit(self, order: Order, ledger: OrderLedger,
-                decide: Callable[[OrderLedger], tuple[Quote, LedgerEntry | None, LedgerEntry | None]],
-                what: str) -> RecordResult:
+    def _commit(
+        self,
+        order: Order,
+        ledger: OrderLedger,
+        decide: Callable[[OrderLedger], tuple[Quote, LedgerEntry | None, LedgerEntry | None]],
+        what: str,
+    ) -> RecordResult:
         """The optimistic loop: ``decide`` validates against the ledger as read and returns (quote, the entry already
         there or None, the entry to append); append it conditionally; on a lost race decide again on what won."""
         for attempt in range(1, self.max_attempts + 1):
@@ -459,16 +575,19 @@ class Ledger:
             assert entry is not None
             landed, back = self._append(ledger, entry)
             if landed:
-                return self._finish(entry, replace(quote, entries=back.entries,
-                                                   offline_refunded=back.offline_refunded(order.currency)))
+                return self._finish(
+                    entry, replace(quote, entries=back.entries, offline_refunded=back.offline_refunded(order.currency))
+                )
             ledger = back
             self._pause(attempt)
-        raise LedgerError(f"order {order.order_id} is being changed by others too often to record this {what}; "
-                          "try again")
+        raise LedgerError(
+            f"order {order.order_id} is being changed by others too often to record this {what}; try again"
+        )
 
     # -- listing ------------------------------------------------------------------------------------------------
-    def entries(self, *, order_id: str | None = None, start: Instant | None = None,
-                end: Instant | None = None) -> list[LedgerEntry]:
+    def entries(
+        self, *, order_id: str | None = None, start: Instant | None = None, end: Instant | None = None
+    ) -> list[LedgerEntry]:
         """Ledger entries of one order, or with ``refundedAt`` in ``[start, end)``, or all.
 
         For one order the order's ledger document is read by id (exact). Otherwise Master Data search is used and
@@ -497,8 +616,11 @@ class Ledger:
                     found.setdefault(e.entry_id, e)
             except NotFound:
                 continue
-        out = [e for e in found.values()
-               if (start is None or e.refunded_at.ns >= start.ns) and (end is None or e.refunded_at.ns < end.ns)]
+        out = [
+            e
+            for e in found.values()
+            if (start is None or e.refunded_at.ns >= start.ns) and (end is None or e.refunded_at.ns < end.ns)
+        ]
         return sorted(out, key=lambda e: (e.refunded_at.ns, e.recorded_at.ns, e.entry_id))
 
     def _with_note_status(self, entries: list[LedgerEntry]) -> list[LedgerEntry]:
@@ -511,8 +633,9 @@ class Ledger:
         return out
 
     # -- reconcile ----------------------------------------------------------------------------------------------
-    def reconcile(self, *, order_ids: Iterable[str] | None = None,
-                  progress: Callable[[int, int], None] | None = None) -> ReconcileReport:
+    def reconcile(
+        self, *, order_ids: Iterable[str] | None = None, progress: Callable[[int, int], None] | None = None
+    ) -> ReconcileReport:
         """Finish what failed half-way: write missing entry documents, post missing notes (never twice: each note
         carries its entry id, looked for first), and report orders refunded beyond their total."""
         report = ReconcileReport()
@@ -548,22 +671,25 @@ class Ledger:
                 # its recorder may be posting the note right now; posting here too could leave two notes
                 report.in_progress.append(entry.entry_id)
                 continue
-            note, created = self.client.notes.create_once(entry.order_id, note_text(entry, quote),
-                                                          marker=entry.entry_id)
+            note, created = self.client.notes.create_once(
+                entry.order_id, note_text(entry, quote), marker=entry.entry_id
+            )
             (report.notes_posted if created else report.notes_found).append(entry.entry_id)
             final = replace(entry, note_status="posted", note_id=note.note_id)
             if doc is None:
                 report.documents_repaired.append(entry.entry_id)
             self.client.masterdata.put(self.entity, entry.entry_id, final.to_document(), schema=SCHEMA_NAME)
         if quote.refundable.minor < 0:
-            report.over_refunded.append({
-                "order_id": oid,
-                "currency": quote.currency,
-                "order_total": quote.order_total.decimal_str(),
-                "native_refunded": quote.native_refunded.decimal_str(),
-                "offline_refunded": quote.offline_refunded.decimal_str(),
-                "excess": (-quote.refundable).decimal_str(),
-            })
+            report.over_refunded.append(
+                {
+                    "order_id": oid,
+                    "currency": quote.currency,
+                    "order_total": quote.order_total.decimal_str(),
+                    "native_refunded": quote.native_refunded.decimal_str(),
+                    "offline_refunded": quote.offline_refunded.decimal_str(),
+                    "excess": (-quote.refundable).decimal_str(),
+                }
+            )
 
 
 def _head_doc(ledger: OrderLedger) -> dict[str, Any]:
@@ -584,8 +710,10 @@ def note_text(entry: LedgerEntry, quote: Quote) -> str:
     """The Do note: what, how, by whom, the entry id. At most 2,000 characters."""
     when = entry.refunded_at.isoformat(digits=0)
     if entry.kind == REFUND:
-        text = (f"Offline refund of {entry.amount} recorded by refundkit: paid back via {entry.source} "
-                f"(reference {entry.external_ref}) on {when}, recorded by {entry.recorded_by}. ")
+        text = (
+            f"Offline refund of {entry.amount} recorded by refundkit: paid back via {entry.source} "
+            f"(reference {entry.external_ref}) on {when}, recorded by {entry.recorded_by}. "
+        )
         if entry.reason:
             text += f"Reason: {entry.reason}. "
         if entry.over_refund:
@@ -593,10 +721,11 @@ def note_text(entry: LedgerEntry, quote: Quote) -> str:
         if entry.note:
             text += f"Note: {entry.note} "
     else:
-        text = (f"Reversal of offline refund {entry.reverses} ({entry.amount}, {entry.source} "
-                f"{entry.external_ref}) recorded by refundkit, by {entry.recorded_by}. Reason: {entry.reason}. ")
-    text += (f"Refundable balance now {quote.refundable}. VTEX moved no money. "
-             f"[refundkit:{entry.entry_id}]")
+        text = (
+            f"Reversal of offline refund {entry.reverses} ({entry.amount}, {entry.source} "
+            f"{entry.external_ref}) recorded by refundkit, by {entry.recorded_by}. Reason: {entry.reason}. "
+        )
+    text += f"Refundable balance now {quote.refundable}. VTEX moved no money. [refundkit:{entry.entry_id}]"
     if len(text) > MAX_NOTE_CHARS:
         cut = len(text) - MAX_NOTE_CHARS + 3
         text = text.replace(f"Note: {entry.note} ", f"Note: {entry.note[:-cut]}... ")

@@ -31,8 +31,12 @@ def _exact(values: list[int], currency: str) -> list[str]:
 
 def _empty_figure(title: str, message: str) -> go.Figure:
     fig = go.Figure()
-    fig.update_layout(title=dict(text=title), xaxis=dict(visible=False), yaxis=dict(visible=False),
-                      annotations=[dict(text=message, showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5)])
+    fig.update_layout(
+        title={"text": title},
+        xaxis={"visible": False},
+        yaxis={"visible": False},
+        annotations=[{"text": message, "showarrow": False, "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5}],
+    )
     return fig
 
 
@@ -48,33 +52,57 @@ def daily_gross(
 
     ``orders_df`` is :func:`refundkit.analytics.orders_frame`; which orders count is said in the subtitle.
     """
-    daily = gross_by_period(orders_df, period="day", tz=tz, include_canceled=include_canceled,
-                            include_payment_pending=include_payment_pending)
+    daily = gross_by_period(
+        orders_df,
+        period="day",
+        tz=tz,
+        include_canceled=include_canceled,
+        include_payment_pending=include_payment_pending,
+    )
     if currency is not None:
         daily = daily.filter(pl.col("currency") == currency)
     currencies = sorted(daily.get_column("currency").unique().to_list())
-    left_out = [s for s, inc in (("canceled", include_canceled), ("payment-pending", include_payment_pending))
-                if not inc]
+    left_out = [
+        s for s, inc in (("canceled", include_canceled), ("payment-pending", include_payment_pending)) if not inc
+    ]
     title = "Daily gross revenue" + (f" ({currency})" if currency else "")
-    subtitle = (f"Order totals by order date ({tz})"
-                + (f"; {' and '.join(left_out)} orders left out" if left_out else "")
-                + "; one panel per currency, never added together")
+    subtitle = (
+        f"Order totals by order date ({tz})"
+        + (f"; {' and '.join(left_out)} orders left out" if left_out else "")
+        + "; one panel per currency, never added together"
+    )
     if not currencies:
         return _empty_figure(title, "No orders" + (f" in {currency}" if currency else "") + " in this range")
-    fig = make_subplots(rows=len(currencies), cols=1, shared_xaxes=True, vertical_spacing=0.08,
-                        subplot_titles=[f"{c} per day" for c in currencies])
+    fig = make_subplots(
+        rows=len(currencies),
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.08,
+        subplot_titles=[f"{c} per day" for c in currencies],
+    )
     for row, cur in enumerate(currencies, start=1):
         part = daily.filter(pl.col("currency") == cur).sort("period")
         gross = part.get_column("gross_minor").to_list()
         orders = part.get_column("orders").to_list()
-        fig.add_trace(go.Bar(
-            x=part.get_column("period").to_list(), y=_major(gross, cur), name=f"gross {cur}",
-            marker_color=_GROSS, customdata=[[g, n] for g, n in zip(_exact(gross, cur), orders)],
-            hovertemplate="%{x|%Y-%m-%d}<br>gross %{customdata[0]}<br>%{customdata[1]} orders<extra></extra>",
-        ), row=row, col=1)
+        fig.add_trace(
+            go.Bar(
+                x=part.get_column("period").to_list(),
+                y=_major(gross, cur),
+                name=f"gross {cur}",
+                marker_color=_GROSS,
+                customdata=[[g, n] for g, n in zip(_exact(gross, cur), orders)],
+                hovertemplate="%{x|%Y-%m-%d}<br>gross %{customdata[0]}<br>%{customdata[1]} orders<extra></extra>",
+            ),
+            row=row,
+            col=1,
+        )
         fig.update_yaxes(title_text=cur, row=row, col=1)
-    fig.update_layout(title=dict(text=title, subtitle=dict(text=subtitle)), showlegend=False,
-                      height=320 * len(currencies) + 80, bargap=0.1)
+    fig.update_layout(
+        title={"text": title, "subtitle": {"text": subtitle}},
+        showlegend=False,
+        height=320 * len(currencies) + 80,
+        bargap=0.1,
+    )
     return fig
 
 
@@ -95,36 +123,52 @@ def gross_vs_net_chart(
     """
     view = "refund date (cash view)" if attribution == "refund_date" else "order date (cohort view)"
     title = title or f"Gross vs net revenue, {currency}: refunds counted by {view}"
-    subtitle = definitions_line(attribution, include_canceled=include_canceled,
-                                include_payment_pending=include_payment_pending, tz=tz)
+    subtitle = definitions_line(
+        attribution, include_canceled=include_canceled, include_payment_pending=include_payment_pending, tz=tz
+    )
     part = df.filter(pl.col("currency") == currency).sort("period")
     if part.height == 0:
         return _empty_figure(title, f"No orders or refunds in {currency} in this range")
     x = part.get_column("period").to_list()
-    series = {name: part.get_column(f"{name}_minor").to_list()
-              for name in ("gross", "native_refunds", "offline_refunds", "net")}
+    series = {
+        name: part.get_column(f"{name}_minor").to_list()
+        for name in ("gross", "native_refunds", "offline_refunds", "net")
+    }
     fig = go.Figure()
-    for name, label, color in (("native_refunds", "VTEX refunds", _NATIVE),
-                               ("offline_refunds", "offline refunds", _OFFLINE)):
+    for name, label, color in (
+        ("native_refunds", "VTEX refunds", _NATIVE),
+        ("offline_refunds", "offline refunds", _OFFLINE),
+    ):
         values = series[name]
-        fig.add_trace(go.Bar(
-            x=x, y=_major([-v for v in values], currency), name=label, marker_color=color,
-            customdata=_exact(values, currency),
-            hovertemplate=f"%{{x|%Y-%m-%d}}<br>{label} %{{customdata}}<extra></extra>",
-        ))
+        fig.add_trace(
+            go.Bar(
+                x=x,
+                y=_major([-v for v in values], currency),
+                name=label,
+                marker_color=color,
+                customdata=_exact(values, currency),
+                hovertemplate=f"%{{x|%Y-%m-%d}}<br>{label} %{{customdata}}<extra></extra>",
+            )
+        )
     for name, label, color in (("gross", "gross revenue", _GROSS), ("net", "net revenue", _NET)):
         values = series[name]
-        fig.add_trace(go.Scatter(
-            x=x, y=_major(values, currency), name=label, mode="lines+markers", line=dict(color=color),
-            customdata=_exact(values, currency),
-            hovertemplate=f"%{{x|%Y-%m-%d}}<br>{label} %{{customdata}}<extra></extra>",
-        ))
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=_major(values, currency),
+                name=label,
+                mode="lines+markers",
+                line={"color": color},
+                customdata=_exact(values, currency),
+                hovertemplate=f"%{{x|%Y-%m-%d}}<br>{label} %{{customdata}}<extra></extra>",
+            )
+        )
     fig.update_layout(
-        title=dict(text=title, subtitle=dict(text=subtitle)),
+        title={"text": title, "subtitle": {"text": subtitle}},
         barmode="relative",
-        yaxis=dict(title=dict(text=f"{currency} (refunds below zero)"), zeroline=True),
-        legend=dict(orientation="h", yanchor="top", y=-0.12),
-        margin=dict(t=110),
+        yaxis={"title": {"text": f"{currency} (refunds below zero)"}, "zeroline": True},
+        legend={"orientation": "h", "yanchor": "top", "y": -0.12},
+        margin={"t": 110},
         height=480,
     )
     return fig

@@ -14,9 +14,9 @@ import shutil
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from collections.abc import Callable
 from typing import Any, TextIO
 
 from ..config import Settings, load_settings
@@ -25,21 +25,42 @@ from ..ledger import Ledger, RefundConflict, RefundRefused, import_refunds
 from ..ledger.model import KNOWN_SOURCES, LedgerEntry
 from ..ledger.service import RECONCILE_GRACE_S
 from ..money import format_minor
-from ..timeutil import Instant, local_day_bounds, zone
+from ..timeutil import local_day_bounds, zone
 from ..vtex import VtexClient
 from .tables import write_rows
 
-__all__ = ["main", "build_parser"]
+__all__ = ["build_parser", "main"]
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_VTEX, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 ORDER_STATUSES = (
-    "order-created", "order-accepted", "on-order-completed", "on-order-completed-ffm", "payment-pending",
-    "payment-approved", "waiting-for-authorization", "waiting-for-sellers-confirmation", "waiting-for-fulfillment",
-    "waiting-ffmt-authorization", "waiting-for-manual-authorization", "authorize-fulfillment",
-    "window-to-change-payment", "window-to-change-seller", "window-to-cancel", "ready-for-handling",
-    "start-handling", "handling", "ready-for-invoicing", "invoice", "invoiced", "request-cancel",
-    "cancellation-requested", "cancel", "canceled", "waiting-for-mkt-authorization", "waiting-seller-handling",
+    "order-created",
+    "order-accepted",
+    "on-order-completed",
+    "on-order-completed-ffm",
+    "payment-pending",
+    "payment-approved",
+    "waiting-for-authorization",
+    "waiting-for-sellers-confirmation",
+    "waiting-for-fulfillment",
+    "waiting-ffmt-authorization",
+    "waiting-for-manual-authorization",
+    "authorize-fulfillment",
+    "window-to-change-payment",
+    "window-to-change-seller",
+    "window-to-cancel",
+    "ready-for-handling",
+    "start-handling",
+    "handling",
+    "ready-for-invoicing",
+    "invoice",
+    "invoiced",
+    "request-cancel",
+    "cancellation-requested",
+    "cancel",
+    "canceled",
+    "waiting-for-mkt-authorization",
+    "waiting-seller-handling",
 )
 
 
@@ -71,8 +92,9 @@ def _statuses(text: str) -> list[str]:
     out = [s.strip() for s in text.split(",") if s.strip()]
     bad = [s for s in out if s not in ORDER_STATUSES]
     if bad or not out:
-        raise argparse.ArgumentTypeError(f"unknown status {', '.join(bad) or text!r}: use VTEX statuses such as "
-                                         "invoiced,handling,canceled")
+        raise argparse.ArgumentTypeError(
+            f"unknown status {', '.join(bad) or text!r}: use VTEX statuses such as invoiced,handling,canceled"
+        )
     return out
 
 
@@ -99,8 +121,11 @@ _nonneg_float = _number(float)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="refundkit", description="Record offline refunds on VTEX orders exactly once, and report "
-                "gross versus net revenue. VTEX moves no money: refundkit never refunds, cancels or invoices.")
+    p = _Parser(
+        prog="refundkit",
+        description="Record offline refunds on VTEX orders exactly once, and report "
+        "gross versus net revenue. VTEX moves no money: refundkit never refunds, cancels or invoices.",
+    )
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     s = sub.add_parser("sandbox", help="serve a local stand-in for VTEX (no account needed)")
@@ -108,8 +133,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--latency-ms", type=_positive_int, default=0)
     s.add_argument("--rate-limit", type=_nonneg_float, default=None, help="calls per second (default: unlimited)")
     s.add_argument("--error-rate", type=_probability, default=0.0, help="share of requests answered with a 5xx")
-    s.add_argument("--search-lag-s", type=_nonneg_float, default=2.0,
-                   help="seconds before Master Data search sees a write (default 2)")
+    s.add_argument(
+        "--search-lag-s",
+        type=_nonneg_float,
+        default=2.0,
+        help="seconds before Master Data search sees a write (default 2)",
+    )
     s.add_argument("--seed", type=_positive_int, default=7)
     s.add_argument("--orders", type=_positive_int, default=None, help="regular orders in the synthetic store")
     s.add_argument("--memory", action="store_true", help="keep nothing across restarts")
@@ -142,8 +171,12 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--note", default="")
     r.add_argument("--refunded-at", default=None, help="when the money went back (ISO 8601); default now")
     r.add_argument("--currency", default=None, help="optional check: must be the order's currency")
-    r.add_argument("--allow-over-refund", metavar="REASON", default=None,
-                   help="record more than the refundable balance, saying why")
+    r.add_argument(
+        "--allow-over-refund",
+        metavar="REASON",
+        default=None,
+        help="record more than the refundable balance, saying why",
+    )
     r.add_argument("--dry-run", action="store_true", help="print the quote; write nothing")
     r.add_argument("--json", action="store_true")
 
@@ -229,19 +262,28 @@ def cmd_orders(args: argparse.Namespace) -> int:
     start, end = local_day_bounds(args.start, args.end, args.tz)
     progress = _Progress("Listing orders")
     with _client(settings) as client:
-        orders = client.orders.list(start, end, statuses=args.status, progress=lambda p: progress.update(
-            f"{p.orders:,} orders" + (f" of ~{p.expected:,}" if p.expected else "") + f", {p.calls} calls"))
+        orders = client.orders.list(
+            start,
+            end,
+            statuses=args.status,
+            progress=lambda p: progress.update(
+                f"{p.orders:,} orders" + (f" of ~{p.expected:,}" if p.expected else "") + f", {p.calls} calls"
+            ),
+        )
     progress.done()
     columns = ["order_id", "created_at", "status", "currency", "total", "sales_channel", "payment_names"]
-    rows = [{
-        "order_id": o.order_id,
-        "created_at": o.created_at.in_zone(args.tz).isoformat(),
-        "status": o.status,
-        "currency": o.currency,
-        "total": o.total.decimal_str(),
-        "sales_channel": o.sales_channel,
-        "payment_names": o.payment_names,
-    } for o in orders]
+    rows = [
+        {
+            "order_id": o.order_id,
+            "created_at": o.created_at.in_zone(args.tz).isoformat(),
+            "status": o.status,
+            "currency": o.currency,
+            "total": o.total.decimal_str(),
+            "sales_channel": o.sales_channel,
+            "payment_names": o.payment_names,
+        }
+        for o in orders
+    ]
     out = _open_out(args.output)
     try:
         write_rows(out, rows, columns, _default_format(args.format, args.output), numeric={"total"})
@@ -264,10 +306,16 @@ def cmd_setup(args: argparse.Namespace) -> int:
 def _print_quote(q: Any, stream: TextIO = sys.stdout) -> None:
     print(f"Order {q.order_id} ({q.status}, created {q.created_at.isoformat(digits=0)})", file=stream)
     print(f"  order total          {q.currency} {q.order_total.decimal_str():>12}", file=stream)
-    print(f"  VTEX refunds         {q.currency} {(-q.native_refunded).decimal_str():>12}"
-          f"  ({len(q.return_invoices)} return invoice(s))", file=stream)
-    print(f"  offline refunds      {q.currency} {(-q.offline_refunded).decimal_str():>12}"
-          f"  ({len(q.entries)} ledger entr{'y' if len(q.entries) == 1 else 'ies'})", file=stream)
+    print(
+        f"  VTEX refunds         {q.currency} {(-q.native_refunded).decimal_str():>12}"
+        f"  ({len(q.return_invoices)} return invoice(s))",
+        file=stream,
+    )
+    print(
+        f"  offline refunds      {q.currency} {(-q.offline_refunded).decimal_str():>12}"
+        f"  ({len(q.entries)} ledger entr{'y' if len(q.entries) == 1 else 'ies'})",
+        file=stream,
+    )
     print(f"  refundable balance   {q.currency} {q.refundable.decimal_str():>12}", file=stream)
     if q.proposed is not None:
         print(f"  proposed refund      {q.currency} {q.proposed.decimal_str():>12}", file=stream)
@@ -291,8 +339,14 @@ def cmd_quote(args: argparse.Namespace) -> int:
 def cmd_record(args: argparse.Namespace) -> int:
     settings = _settings()
     over = args.allow_over_refund
-    kw = dict(reason=args.reason, note=args.note, refunded_at=args.refunded_at, currency=args.currency,
-              allow_over_refund=over is not None, over_refund_reason=over or "")
+    kw = {
+        "reason": args.reason,
+        "note": args.note,
+        "refunded_at": args.refunded_at,
+        "currency": args.currency,
+        "allow_over_refund": over is not None,
+        "over_refund_reason": over or "",
+    }
     with _client(settings) as client:
         ledger = Ledger(client)
         if args.dry_run:
@@ -305,8 +359,12 @@ def cmd_record(args: argparse.Namespace) -> int:
             return EXIT_OK if q.ok else EXIT_REFUSED
         result = ledger.record(args.order_id, args.amount, args.source, args.ref, **kw)
     e = result.entry
-    _print_result(result, args.json, f"{result.outcome}: {e.entry_id} — {e.amount} on order {e.order_id} via "
-                  f"{e.source} (ref {e.external_ref})", refund_id=e.entry_id)
+    _print_result(
+        result,
+        args.json,
+        f"{result.outcome}: {e.entry_id} — {e.amount} on order {e.order_id} via {e.source} (ref {e.external_ref})",
+        refund_id=e.entry_id,
+    )
     return EXIT_OK
 
 
@@ -314,10 +372,21 @@ def _print_result(result: Any, as_json: bool, line: str, **ids: Any) -> None:
     """What `record` and `reverse` print: one line for a person, or JSON; messages go to stderr."""
     e = result.entry
     if as_json:
-        print(json.dumps({"outcome": result.outcome, **ids, "order_id": e.order_id, "amount": e.amount.decimal_str(),
-                          "currency": e.amount.currency, "pending": list(result.pending),
-                          "messages": list(result.messages), "refundable": result.quote.refundable.decimal_str()},
-                         indent=2))
+        print(
+            json.dumps(
+                {
+                    "outcome": result.outcome,
+                    **ids,
+                    "order_id": e.order_id,
+                    "amount": e.amount.decimal_str(),
+                    "currency": e.amount.currency,
+                    "pending": list(result.pending),
+                    "messages": list(result.messages),
+                    "refundable": result.quote.refundable.decimal_str(),
+                },
+                indent=2,
+            )
+        )
         return
     print(f"{line}; refundable balance now {result.quote.refundable}")
     for m in result.messages:
@@ -330,8 +399,13 @@ def cmd_reverse(args: argparse.Namespace) -> int:
         result = Ledger(client).reverse(args.refund_id, args.reason)
     e = result.entry
     verb = "reversed" if result.recorded_now else "already reversed"
-    _print_result(result, args.json, f"{verb}: {e.reverses} by {e.entry_id} — {e.amount} back on order {e.order_id}",
-                  reversal_id=e.entry_id, reverses=e.reverses)
+    _print_result(
+        result,
+        args.json,
+        f"{verb}: {e.reverses} by {e.entry_id} — {e.amount} back on order {e.order_id}",
+        reversal_id=e.entry_id,
+        reverses=e.reverses,
+    )
     return EXIT_OK
 
 
@@ -339,8 +413,12 @@ def cmd_import(args: argparse.Namespace) -> int:
     settings = _settings()
     progress = _Progress("Recording")
     with _client(settings) as client:
-        report = import_refunds(Ledger(client), args.file, dry_run=args.dry_run,
-                                progress=lambda n, t: progress.update(f"{n:,} of {t:,} rows"))
+        report = import_refunds(
+            Ledger(client),
+            args.file,
+            dry_run=args.dry_run,
+            progress=lambda n, t: progress.update(f"{n:,} of {t:,} rows"),
+        )
     progress.done()
     if args.json:
         print(json.dumps(report.as_dict(), indent=2))
@@ -355,11 +433,18 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def _entry_row(e: LedgerEntry, tz: str) -> dict[str, Any]:
     return {
-        "entry_id": e.entry_id, "order_id": e.order_id, "kind": e.kind,
-        "amount": format_minor(e.signed.minor, e.amount.currency), "currency": e.amount.currency,
-        "refunded_at": e.refunded_at.in_zone(tz).isoformat(digits=3), "source": e.source,
-        "external_ref": e.external_ref, "reason": e.reason, "recorded_by": e.recorded_by,
-        "recorded_at": e.recorded_at.in_zone(tz).isoformat(digits=3), "reverses": e.reverses or "",
+        "entry_id": e.entry_id,
+        "order_id": e.order_id,
+        "kind": e.kind,
+        "amount": format_minor(e.signed.minor, e.amount.currency),
+        "currency": e.amount.currency,
+        "refunded_at": e.refunded_at.in_zone(tz).isoformat(digits=3),
+        "source": e.source,
+        "external_ref": e.external_ref,
+        "reason": e.reason,
+        "recorded_by": e.recorded_by,
+        "recorded_at": e.recorded_at.in_zone(tz).isoformat(digits=3),
+        "reverses": e.reverses or "",
         "note_status": e.note_status,
     }
 
@@ -379,8 +464,21 @@ def cmd_refunds(args: argparse.Namespace) -> int:
         if args.order and start is not None:
             entries = [e for e in entries if start.ns <= e.refunded_at.ns < end.ns]  # type: ignore[union-attr]
     rows = [_entry_row(e, args.tz) for e in entries]
-    columns = ["entry_id", "order_id", "kind", "amount", "currency", "refunded_at", "source", "external_ref",
-               "reason", "recorded_by", "recorded_at", "reverses", "note_status"]
+    columns = [
+        "entry_id",
+        "order_id",
+        "kind",
+        "amount",
+        "currency",
+        "refunded_at",
+        "source",
+        "external_ref",
+        "reason",
+        "recorded_by",
+        "recorded_at",
+        "reverses",
+        "note_status",
+    ]
     out = _open_out(args.output)
     try:
         write_rows(out, rows, columns, _default_format(args.format, args.output), numeric={"amount"})
@@ -394,21 +492,28 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     settings = _settings()
     progress = _Progress("Reconciling")
     with _client(settings) as client:
-        report = Ledger(client).reconcile(order_ids=args.order,
-                                          progress=lambda n, t: progress.update(f"{n:,} of {t:,} orders"))
+        report = Ledger(client).reconcile(
+            order_ids=args.order, progress=lambda n, t: progress.update(f"{n:,} of {t:,} orders")
+        )
     progress.done()
     if args.json:
         print(json.dumps(report.as_dict(), indent=2))
     else:
         print(f"checked {report.orders_checked} order(s) with ledger entries")
-        print(f"  notes posted: {len(report.notes_posted)}; notes already there: {len(report.notes_found)}; "
-              f"entry documents repaired: {len(report.documents_repaired)}")
+        print(
+            f"  notes posted: {len(report.notes_posted)}; notes already there: {len(report.notes_found)}; "
+            f"entry documents repaired: {len(report.documents_repaired)}"
+        )
         for o in report.over_refunded:
-            print(f"  over-refunded: order {o['order_id']} by {o['currency']} {o['excess']} (total "
-                  f"{o['order_total']}, VTEX refunds {o['native_refunded']}, offline {o['offline_refunded']})")
+            print(
+                f"  over-refunded: order {o['order_id']} by {o['currency']} {o['excess']} (total "
+                f"{o['order_total']}, VTEX refunds {o['native_refunded']}, offline {o['offline_refunded']})"
+            )
         if report.in_progress:
-            print(f"  left alone (recorded under {RECONCILE_GRACE_S} s ago; their recorder may still be finishing): "
-                  f"{', '.join(report.in_progress)}")
+            print(
+                f"  left alone (recorded under {RECONCILE_GRACE_S} s ago; their recorder may still be finishing): "
+                f"{', '.join(report.in_progress)}"
+            )
         for f in report.failed:
             print(f"  failed: {f}")
     return EXIT_OK if not report.failed else EXIT_VTEX
@@ -418,9 +523,14 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     from ..sandbox import SandboxConfig, run_forever
 
     settings = load_settings()
-    kw: dict[str, Any] = dict(seed=args.seed, latency_ms=args.latency_ms, rate_limit=args.rate_limit or None,
-                              error_rate=args.error_rate, search_lag_s=args.search_lag_s,
-                              state_dir=None if args.memory else settings.cache_dir / "sandbox")
+    kw: dict[str, Any] = {
+        "seed": args.seed,
+        "latency_ms": args.latency_ms,
+        "rate_limit": args.rate_limit or None,
+        "error_rate": args.error_rate,
+        "search_lag_s": args.search_lag_s,
+        "state_dir": None if args.memory else settings.cache_dir / "sandbox",
+    }
     if args.orders is not None:
         kw["orders"] = args.orders
     run_forever(SandboxConfig(**kw), port=args.port)
@@ -441,13 +551,21 @@ def cmd_demo(args: argparse.Namespace) -> int:
     sandbox = Sandbox(SandboxConfig(search_lag_s=2.0, state_dir=settings.cache_dir / "sandbox"))
     with sandbox.serve(port=args.port) as server:
         cfg = sandbox.config
-        env = dict(os.environ, VTEX_BASE_URL=server.base_url, VTEX_ACCOUNT_NAME=cfg.account,
-                   VTEX_APP_KEY=cfg.app_key, VTEX_APP_TOKEN=cfg.app_token)
+        env = dict(
+            os.environ,
+            VTEX_BASE_URL=server.base_url,
+            VTEX_ACCOUNT_NAME=cfg.account,
+            VTEX_APP_KEY=cfg.app_key,
+            VTEX_APP_TOKEN=cfg.app_token,
+        )
         demo_settings = load_settings(env=env, env_file=False)
         with VtexClient(demo_settings) as client:
             Ledger(client).setup()
-        print(f"refundkit sandbox at {server.base_url} (synthetic store; what you record is kept in "
-              f"{settings.cache_dir / 'sandbox'})", flush=True)
+        print(
+            f"refundkit sandbox at {server.base_url} (synthetic store; what you record is kept in "
+            f"{settings.cache_dir / 'sandbox'})",
+            flush=True,
+        )
         if args.no_lab:
             print("Sandbox running; press Ctrl-C to stop.", flush=True)
             threading.Event().wait()
@@ -455,8 +573,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
         jupyter = shutil.which("jupyter", path=str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", ""))
         if not jupyter:
             raise UsageError("JupyterLab is not installed: run ./dev demo (or pip install -e '.[notebooks]')")
-        cmd = [jupyter, "lab", f"--ServerApp.root_dir={_notebooks_dir()}", f"--ServerApp.port={args.lab_port}",
-               "--ServerApp.ip=127.0.0.1"]
+        cmd = [
+            jupyter,
+            "lab",
+            f"--ServerApp.root_dir={_notebooks_dir()}",
+            f"--ServerApp.port={args.lab_port}",
+            "--ServerApp.ip=127.0.0.1",
+        ]
         if hasattr(os, "geteuid") and os.geteuid() == 0:
             cmd.append("--allow-root")
         if not sys.stdout.isatty() or os.environ.get("CI"):
@@ -472,8 +595,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {
-    "orders": cmd_orders, "setup": cmd_setup, "quote": cmd_quote, "record": cmd_record, "reverse": cmd_reverse,
-    "import": cmd_import, "refunds": cmd_refunds, "reconcile": cmd_reconcile, "sandbox": cmd_sandbox,
+    "orders": cmd_orders,
+    "setup": cmd_setup,
+    "quote": cmd_quote,
+    "record": cmd_record,
+    "reverse": cmd_reverse,
+    "import": cmd_import,
+    "refunds": cmd_refunds,
+    "reconcile": cmd_reconcile,
+    "sandbox": cmd_sandbox,
     "demo": cmd_demo,
 }
 

@@ -10,8 +10,9 @@ from typing import Any, TextIO
 __all__ = ["write_rows"]
 
 
-def write_rows(out: TextIO, rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str,
-               numeric: Iterable[str] = ()) -> None:
+def write_rows(
+    out: TextIO, rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str, numeric: Iterable[str] = ()
+) -> None:
     numeric = set(numeric)
     if fmt == "csv":
         w = csv.writer(out, lineterminator="\n")
@@ -26,8 +27,9 @@ def write_rows(out: TextIO, rows: Sequence[dict[str, Any]], columns: Sequence[st
         widths = [max([len(c)] + [len(row[i]) for row in cells]) for i, c in enumerate(columns)]
 
         def line(values: Sequence[str]) -> str:
-            return "  ".join(v.rjust(w) if c in numeric else v.ljust(w)
-                             for v, w, c in zip(values, widths, columns)).rstrip()
+            return "  ".join(
+                v.rjust(w) if c in numeric else v.ljust(w) for v, w, c in zip(values, widths, columns)
+            ).rstrip()
 
         out.write(line(columns) + "\n")
         out.write("  ".join("-" * w for w in widths) + "\n")

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Callable
 from datetime import date, datetime, time
 from html import escape
-from collections.abc import Callable
 from typing import Any
 
 import ipywidgets as w
@@ -32,7 +32,7 @@ from ..ledger.model import LedgerEntry, Quote, RecordResult
 from ..timeutil import Instant, local_day_bounds, utc_now, zone
 from .charts import gross_vs_net_chart
 
-__all__ = ["RefundForm", "ReverseForm", "RevenueExplorer", "make_reference"]
+__all__ = ["RefundForm", "RevenueExplorer", "ReverseForm", "make_reference"]
 
 _WIDE = w.Layout(width="32em")
 _STYLE = {"description_width": "10em"}
@@ -93,12 +93,26 @@ def quote_html(quote: Quote) -> str:
     body = "".join(f"<tr><th style='text-align:left'>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in rows)
     html = f"<table class='refundkit-balance'>{body}</table>"
     if quote.entries:
-        head = "".join(f"<th>{h}</th>" for h in ("id", "kind", "amount", "source", "reference", "refunded at",
-                                                   "reverses"))
+        head = "".join(
+            f"<th>{h}</th>" for h in ("id", "kind", "amount", "source", "reference", "refunded at", "reverses")
+        )
         lines = "".join(
-            "<tr>" + "".join(f"<td>{escape(str(v))}</td>" for v in (
-                e.entry_id, e.kind, e.amount, e.source, e.external_ref, _when(e.refunded_at), e.reverses or ""))
-            + "</tr>" for e in quote.entries)
+            "<tr>"
+            + "".join(
+                f"<td>{escape(str(v))}</td>"
+                for v in (
+                    e.entry_id,
+                    e.kind,
+                    e.amount,
+                    e.source,
+                    e.external_ref,
+                    _when(e.refunded_at),
+                    e.reverses or "",
+                )
+            )
+            + "</tr>"
+            for e in quote.entries
+        )
         html += f"<p><b>Ledger entries</b></p><table class='refundkit-entries'><tr>{head}</tr>{lines}</table>"
     else:
         html += "<p>No offline refunds recorded on this order yet.</p>"
@@ -111,16 +125,21 @@ def _result_html(result: RecordResult) -> str:
     """What was recorded (or found already recorded), for the ``result`` widget."""
     e: LedgerEntry = result.entry
     if e.kind == "reversal":
-        what = (f"reversal of refund {e.reverses} ({e.amount}, {e.source} reference {e.external_ref}) "
-                f"on order {e.order_id}")
+        what = (
+            f"reversal of refund {e.reverses} ({e.amount}, {e.source} reference {e.external_ref}) on order {e.order_id}"
+        )
     else:
-        what = (f"offline refund of {e.amount} on order {e.order_id} ({e.source}, reference {e.external_ref}), "
-                f"refunded at {_when(e.refunded_at)}")
+        what = (
+            f"offline refund of {e.amount} on order {e.order_id} ({e.source}, reference {e.external_ref}), "
+            f"refunded at {_when(e.refunded_at)}"
+        )
     if result.recorded_now:
         text = f"<b>Recorded</b>: {escape(what)}. Id <code>{escape(e.entry_id)}</code>."
     else:
-        text = (f"<b>Already recorded</b>: this {escape(what)} was recorded before by {escape(e.recorded_by)} on "
-                f"{escape(_when(e.recorded_at))} (id <code>{escape(e.entry_id)}</code>); nothing new was written.")
+        text = (
+            f"<b>Already recorded</b>: this {escape(what)} was recorded before by {escape(e.recorded_by)} on "
+            f"{escape(_when(e.recorded_at))} (id <code>{escape(e.entry_id)}</code>); nothing new was written."
+        )
     text += f" Refundable balance now {escape(str(result.quote.refundable))}."
     if result.messages:
         text += _problems_html(list(result.messages), "Still to finish:")
@@ -130,8 +149,10 @@ def _result_html(result: RecordResult) -> str:
 def _failure(exc: BaseException) -> str:
     """Text for an error a form shows instead of a traceback."""
     if isinstance(exc, VtexError):
-        return (f"VTEX failed: {exc}. Nothing is lost: click again when VTEX answers; the same refund is never "
-                "recorded twice.")
+        return (
+            f"VTEX failed: {exc}. Nothing is lost: click again when VTEX answers; the same refund is never "
+            "recorded twice."
+        )
     if isinstance(exc, RefundkitError):
         return str(exc)
     return f"Unexpected error ({type(exc).__name__}: {exc}). Please report it; click again to retry."
@@ -140,9 +161,14 @@ def _failure(exc: BaseException) -> str:
 def _display_data(figure: Any) -> dict[str, Any]:
     """A plotly figure as a notebook output (the mime bundle JupyterLab, Voilà and saved notebooks render)."""
     title = figure.layout.title.text or "plotly figure"
-    return {"output_type": "display_data", "metadata": {},
-            "data": {"application/vnd.plotly.v1+json": {**json.loads(figure.to_json()), "config": {}},
-                     "text/plain": f"<Figure: {title}>"}}
+    return {
+        "output_type": "display_data",
+        "metadata": {},
+        "data": {
+            "application/vnd.plotly.v1+json": {**json.loads(figure.to_json()), "config": {}},
+            "text/plain": f"<Figure: {title}>",
+        },
+    }
 
 
 class _Form:
@@ -165,8 +191,9 @@ class RefundForm(_Form):
     ``over_refund_reason``, ``confirm``, ``record_button``, ``errors``, ``result``; ``widget`` is the whole form.
     """
 
-    def __init__(self, ledger: Ledger, *, tz: str = "UTC", sources: tuple[str, ...] | None = None,
-                 source: str = "cash") -> None:
+    def __init__(
+        self, ledger: Ledger, *, tz: str = "UTC", sources: tuple[str, ...] | None = None, source: str = "cash"
+    ) -> None:
         zone(tz)
         self.ledger = ledger
         self.tz = tz
@@ -182,61 +209,82 @@ class RefundForm(_Form):
         self.lookup_button = w.Button(description="Look up", tooltip="Show the order's refundable balance")
         self.quote_view = w.HTML()
         self.amount = text("Amount", "12.34 (in the order's currency)")
-        self.source = w.Dropdown(options=options, value=source if source in options else options[0],
-                                 description="Paid back via", layout=_WIDE, style=_STYLE)
+        self.source = w.Dropdown(
+            options=options,
+            value=source if source in options else options[0],
+            description="Paid back via",
+            layout=_WIDE,
+            style=_STYLE,
+        )
         self.reference = text("Reference", "refund service id or receipt number")
         self.generate_button = w.Button(description="Generate", tooltip="Make a reference when you have none")
         self.reference_hint = w.HTML()
         self.refunded_on = w.DatePicker(description="Refunded on", value=today, style=_STYLE)
         self.refunded_time = w.TimePicker(description=f"at ({tz})", value=None, style=_STYLE)
         self.reason = text("Reason", "why the customer was refunded")
-        self.note = w.Textarea(description="Note", placeholder="anything else worth keeping", layout=_WIDE,
-                               style=_STYLE)
-        self.over_refund = w.Checkbox(description="Allow more than the refundable balance", value=False,
-                                      indent=False)
+        self.note = w.Textarea(
+            description="Note", placeholder="anything else worth keeping", layout=_WIDE, style=_STYLE
+        )
+        self.over_refund = w.Checkbox(description="Allow more than the refundable balance", value=False, indent=False)
         self.over_refund_reason = text("Over-refund reason", "why more than the balance went back")
-        self.confirm = w.Checkbox(description="I confirm this money went back to the customer outside VTEX",
-                                  value=False, indent=False, layout=w.Layout(width="auto"))
-        self.record_button = w.Button(description=_RECORD_LABEL, button_style="primary", disabled=True,
-                                      tooltip="Tick 'I confirm' first")
+        self.confirm = w.Checkbox(
+            description="I confirm this money went back to the customer outside VTEX",
+            value=False,
+            indent=False,
+            layout=w.Layout(width="auto"),
+        )
+        self.record_button = w.Button(
+            description=_RECORD_LABEL, button_style="primary", disabled=True, tooltip="Tick 'I confirm' first"
+        )
         self.errors = w.HTML()
         self.result = w.HTML()
 
-        for widget, css in ((self.order_id, "refundkit-order-id"), (self.lookup_button, "refundkit-lookup"),
-                            (self.quote_view, "refundkit-quote"), (self.amount, "refundkit-amount"),
-                            (self.source, "refundkit-source"), (self.reference, "refundkit-reference"),
-                            (self.generate_button, "refundkit-generate"),
-                            (self.reference_hint, "refundkit-reference-hint"),
-                            (self.refunded_on, "refundkit-refunded-on"),
-                            (self.refunded_time, "refundkit-refunded-time"), (self.reason, "refundkit-reason"),
-                            (self.note, "refundkit-note"), (self.over_refund, "refundkit-over-refund"),
-                            (self.over_refund_reason, "refundkit-over-refund-reason"),
-                            (self.confirm, "refundkit-confirm"), (self.record_button, "refundkit-record"),
-                            (self.errors, "refundkit-errors"), (self.result, "refundkit-result")):
+        for widget, css in (
+            (self.order_id, "refundkit-order-id"),
+            (self.lookup_button, "refundkit-lookup"),
+            (self.quote_view, "refundkit-quote"),
+            (self.amount, "refundkit-amount"),
+            (self.source, "refundkit-source"),
+            (self.reference, "refundkit-reference"),
+            (self.generate_button, "refundkit-generate"),
+            (self.reference_hint, "refundkit-reference-hint"),
+            (self.refunded_on, "refundkit-refunded-on"),
+            (self.refunded_time, "refundkit-refunded-time"),
+            (self.reason, "refundkit-reason"),
+            (self.note, "refundkit-note"),
+            (self.over_refund, "refundkit-over-refund"),
+            (self.over_refund_reason, "refundkit-over-refund-reason"),
+            (self.confirm, "refundkit-confirm"),
+            (self.record_button, "refundkit-record"),
+            (self.errors, "refundkit-errors"),
+            (self.result, "refundkit-result"),
+        ):
             widget.add_class(css)
 
         self.lookup_button.on_click(self.look_up)
         self.generate_button.on_click(self.generate_reference)
         self.record_button.on_click(self.record)
         self.confirm.observe(self._sync_button, names="value")
-        self.widget = w.VBox([
-            w.HTML("<b>Record an offline refund</b> (VTEX moves no money; this only records what was paid back)"),
-            w.HBox([self.order_id, self.lookup_button]),
-            self.quote_view,
-            self.amount,
-            self.source,
-            w.HBox([self.reference, self.generate_button]),
-            self.reference_hint,
-            w.HBox([self.refunded_on, self.refunded_time]),
-            self.reason,
-            self.note,
-            self.over_refund,
-            self.over_refund_reason,
-            self.confirm,
-            self.record_button,
-            self.errors,
-            self.result,
-        ])
+        self.widget = w.VBox(
+            [
+                w.HTML("<b>Record an offline refund</b> (VTEX moves no money; this only records what was paid back)"),
+                w.HBox([self.order_id, self.lookup_button]),
+                self.quote_view,
+                self.amount,
+                self.source,
+                w.HBox([self.reference, self.generate_button]),
+                self.reference_hint,
+                w.HBox([self.refunded_on, self.refunded_time]),
+                self.reason,
+                self.note,
+                self.over_refund,
+                self.over_refund_reason,
+                self.confirm,
+                self.record_button,
+                self.errors,
+                self.result,
+            ]
+        )
         self.widget.add_class("refundkit-refund-form")
 
     # -- handlers ----------------------------------------------------------------------------------------------
@@ -252,7 +300,7 @@ class RefundForm(_Form):
         except RefundRefused as exc:
             self.quote_view.value = ""
             self.errors.value = _problems_html(exc.problems, "Cannot look up this order:")
-        except Exception as exc:  # noqa: BLE001 - a form shows the error instead of losing it in a callback
+        except Exception as exc:
             self.quote_view.value = ""
             self.errors.value = _message_html(_failure(exc))
         else:
@@ -262,8 +310,10 @@ class RefundForm(_Form):
         """Fill in a new reference (for refunds without one) and say to keep it."""
         ref = make_reference(self.source.value, self.refunded_on.value)
         self.reference.value = ref
-        self.reference_hint.value = (f"<div>Generated reference <code>{escape(ref)}</code>: write it on the "
-                                     "receipt. Recording again with it finds the same refund.</div>")
+        self.reference_hint.value = (
+            f"<div>Generated reference <code>{escape(ref)}</code>: write it on the "
+            "receipt. Recording again with it finds the same refund.</div>"
+        )
 
     def _refunded_at(self) -> tuple[Instant | None, list[str]]:
         """The refunded-at instant the date and time pickers say (None: now)."""
@@ -281,17 +331,27 @@ class RefundForm(_Form):
 
     def _inputs(self, refunded_at: Instant | None) -> dict[str, Any]:
         over = bool(self.over_refund.value)
-        return dict(reason=self.reason.value, note=self.note.value, refunded_at=refunded_at,
-                    allow_over_refund=over, over_refund_reason=self.over_refund_reason.value if over else "")
+        return {
+            "reason": self.reason.value,
+            "note": self.note.value,
+            "refunded_at": refunded_at,
+            "allow_over_refund": over,
+            "over_refund_reason": self.over_refund_reason.value if over else "",
+        }
 
     def _checked_problems(self, refunded_at: Instant | None) -> list[str]:
         """Every problem the ledger finds with what is typed, without recording anything."""
         try:
-            quote = self.ledger.quote(self.order_id.value, self.amount.value, self.source.value,
-                                      self.reference.value, **self._inputs(refunded_at))
+            quote = self.ledger.quote(
+                self.order_id.value,
+                self.amount.value,
+                self.source.value,
+                self.reference.value,
+                **self._inputs(refunded_at),
+            )
         except RefundRefused as exc:
             return list(exc.problems)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             return [f"could not check the refund against the order: {_failure(exc)}"]
         return list(quote.problems)
 
@@ -307,15 +367,20 @@ class RefundForm(_Form):
             self.errors.value = _problems_html(problems + self._checked_problems(refunded_at))
             return
         try:
-            result = self.ledger.record(self.order_id.value, self.amount.value, self.source.value,
-                                        self.reference.value, **self._inputs(refunded_at))
+            result = self.ledger.record(
+                self.order_id.value,
+                self.amount.value,
+                self.source.value,
+                self.reference.value,
+                **self._inputs(refunded_at),
+            )
         except RefundRefused as exc:
             self.errors.value = _problems_html(exc.problems)
             return
         except RefundConflict as exc:
             self.errors.value = _problems_html([str(exc)])
             return
-        except Exception as exc:  # noqa: BLE001 - shown as text, never a traceback
+        except Exception as exc:
             self.errors.value = _message_html(_failure(exc))
             return
         self.last_result = result
@@ -336,21 +401,38 @@ class ReverseForm(_Form):
         self._busy = False
         self.last_result: RecordResult | None = None
         self.refund_id = w.Text(description="Refund id", placeholder="rf-…", layout=_WIDE, style=_STYLE)
-        self.reason = w.Text(description="Reason", placeholder="why the refund is undone", layout=_WIDE,
-                             style=_STYLE)
-        self.confirm = w.Checkbox(description="I confirm this refund was recorded by mistake", value=False,
-                                  indent=False, layout=w.Layout(width="auto"))
+        self.reason = w.Text(description="Reason", placeholder="why the refund is undone", layout=_WIDE, style=_STYLE)
+        self.confirm = w.Checkbox(
+            description="I confirm this refund was recorded by mistake",
+            value=False,
+            indent=False,
+            layout=w.Layout(width="auto"),
+        )
         self.reverse_button = w.Button(description=_REVERSE_LABEL, button_style="warning", disabled=True)
         self.errors = w.HTML()
         self.result = w.HTML()
-        for widget, css in ((self.refund_id, "refundkit-refund-id"), (self.reason, "refundkit-reverse-reason"),
-                            (self.confirm, "refundkit-reverse-confirm"), (self.reverse_button, "refundkit-reverse"),
-                            (self.errors, "refundkit-errors"), (self.result, "refundkit-result")):
+        for widget, css in (
+            (self.refund_id, "refundkit-refund-id"),
+            (self.reason, "refundkit-reverse-reason"),
+            (self.confirm, "refundkit-reverse-confirm"),
+            (self.reverse_button, "refundkit-reverse"),
+            (self.errors, "refundkit-errors"),
+            (self.result, "refundkit-result"),
+        ):
             widget.add_class(css)
         self.reverse_button.on_click(self.reverse)
         self.confirm.observe(self._sync_button, names="value")
-        self.widget = w.VBox([w.HTML("<b>Reverse an offline refund</b> recorded by mistake"), self.refund_id,
-                              self.reason, self.confirm, self.reverse_button, self.errors, self.result])
+        self.widget = w.VBox(
+            [
+                w.HTML("<b>Reverse an offline refund</b> recorded by mistake"),
+                self.refund_id,
+                self.reason,
+                self.confirm,
+                self.reverse_button,
+                self.errors,
+                self.result,
+            ]
+        )
         self.widget.add_class("refundkit-reverse-form")
 
     def _sync_button(self, _change: Any = None) -> None:
@@ -374,7 +456,7 @@ class ReverseForm(_Form):
         except RefundRefused as exc:
             self.errors.value = _problems_html(exc.problems, "Nothing was reversed:")
             return
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             self.errors.value = _message_html(_failure(exc))
             return
         self.last_result = result
@@ -388,8 +470,9 @@ class RevenueExplorer(_Form):
     range, period, attribution or currency changes. Child widgets: ``first_day``, ``last_day``, ``period``,
     ``attribution``, ``currency``, ``message``, ``output``; ``figure`` and ``table`` are the latest drawn."""
 
-    def __init__(self, data: RevenueData, *, tz: str = "UTC", period: str = "week",
-                 attribution: str = "refund_date") -> None:
+    def __init__(
+        self, data: RevenueData, *, tz: str = "UTC", period: str = "week", attribution: str = "refund_date"
+    ) -> None:
         zone(tz)
         self.data = data
         self.tz = tz
@@ -404,24 +487,33 @@ class RevenueExplorer(_Form):
         self.period = w.Dropdown(options=list(PERIODS), value=period, description="Period")
         self.attribution = w.ToggleButtons(
             options=[("By refund date (cash)", "refund_date"), ("By order date (cohort)", "order_date")],
-            value=attribution if attribution in ATTRIBUTIONS else "refund_date", description="Refunds")
+            value=attribution if attribution in ATTRIBUTIONS else "refund_date",
+            description="Refunds",
+        )
         self.currency = w.Dropdown(options=currencies, value=currencies[0], description="Currency")
         self.message = w.HTML()
         self.output = w.Output()
-        for widget, css in ((self.first_day, "refundkit-first-day"), (self.last_day, "refundkit-last-day"),
-                            (self.period, "refundkit-period"), (self.attribution, "refundkit-attribution"),
-                            (self.currency, "refundkit-currency"), (self.message, "refundkit-explorer-message"),
-                            (self.output, "refundkit-chart")):
+        for widget, css in (
+            (self.first_day, "refundkit-first-day"),
+            (self.last_day, "refundkit-last-day"),
+            (self.period, "refundkit-period"),
+            (self.attribution, "refundkit-attribution"),
+            (self.currency, "refundkit-currency"),
+            (self.message, "refundkit-explorer-message"),
+            (self.output, "refundkit-chart"),
+        ):
             widget.add_class(css)
         for control in (self.first_day, self.last_day, self.period, self.attribution, self.currency):
             control.observe(self.redraw, names="value")
-        self.widget = w.VBox([
-            w.HBox([self.first_day, self.last_day]),
-            w.HBox([self.period, self.currency]),
-            self.attribution,
-            self.message,
-            self.output,
-        ])
+        self.widget = w.VBox(
+            [
+                w.HBox([self.first_day, self.last_day]),
+                w.HBox([self.period, self.currency]),
+                self.attribution,
+                self.message,
+                self.output,
+            ]
+        )
         self.widget.add_class("refundkit-revenue-explorer")
         self.redraw()
 
@@ -434,14 +526,18 @@ class RevenueExplorer(_Form):
         start, end = local_day_bounds(first, last, self.tz)
         notes = []
         if start.ns < self.data.start.ns or end.ns > self.data.end.ns:
-            notes.append(f"The data covers {self.first_day_available} to {self.last_day_available} only; "
-                         "collect a wider range for more.")
+            notes.append(
+                f"The data covers {self.first_day_available} to {self.last_day_available} only; "
+                "collect a wider range for more."
+            )
         try:
-            self.table = self.data.gross_vs_net(period=self.period.value, attribution=self.attribution.value,
-                                                tz=self.tz, start=start, end=end)
-            self.figure = gross_vs_net_chart(self.table, self.currency.value, attribution=self.attribution.value,
-                                             tz=self.tz)
-        except Exception as exc:  # noqa: BLE001
+            self.table = self.data.gross_vs_net(
+                period=self.period.value, attribution=self.attribution.value, tz=self.tz, start=start, end=end
+            )
+            self.figure = gross_vs_net_chart(
+                self.table, self.currency.value, attribution=self.attribution.value, tz=self.tz
+            )
+        except Exception as exc:
             self.message.value = _message_html(_failure(exc))
             return
         self.message.value = "".join(_message_html(n) for n in notes)

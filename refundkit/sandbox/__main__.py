@@ -24,9 +24,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--search-lag-s", type=float, default=0.0)
     p.add_argument("--state-dir", default=None, help="keep Master Data documents and notes here across restarts")
     a = p.parse_args(argv)
-    cfg = SandboxConfig(seed=a.seed, orders=a.orders, flash_sale_orders=a.flash_sale_orders, start=a.start,
-                        end=a.end, latency_ms=a.latency_ms, rate_limit=a.rate_limit, error_rate=a.error_rate,
-                        search_lag_s=a.search_lag_s, state_dir=a.state_dir)
+    cfg = SandboxConfig(
+        seed=a.seed,
+        orders=a.orders,
+        flash_sale_orders=a.flash_sale_orders,
+        start=a.start,
+        end=a.end,
+        latency_ms=a.latency_ms,
+        rate_limit=a.rate_limit,
+        error_rate=a.error_rate,
+        search_lag_s=a.search_lag_s,
+        state_dir=a.state_dir,
+    )
     try:
         run_forever(cfg, port=a.port)
     except OSError as exc:

@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 __all__ = [
-    "SandboxConfig",
-    "FaultRule",
-    "FaultRules",
     "DEMO_ACCOUNT",
     "DEMO_APP_KEY",
     "DEMO_APP_TOKEN",
+    "FaultRule",
+    "FaultRules",
+    "SandboxConfig",
 ]
 
 DEMO_ACCOUNT = "refundkitdemo"

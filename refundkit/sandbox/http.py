@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-__all__ = ["Request", "Response", "json_response", "oms_error", "md_error", "BadJson"]
+__all__ = ["BadJson", "Request", "Response", "json_response", "md_error", "oms_error"]
 
 JSON_TYPE = "application/json; charset=utf-8"
 

@@ -23,8 +23,9 @@ import re
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from refundkit.timeutil import utc_now
 
@@ -42,7 +43,7 @@ from .mdquery import (
     sort_documents,
 )
 
-__all__ = ["MasterData", "SYSTEM_FIELDS"]
+__all__ = ["SYSTEM_FIELDS", "MasterData"]
 
 SYSTEM_FIELDS = ("id", "accountId", "accountName", "dataEntityId", "createdIn", "updatedIn")
 _DEFAULT_FIELDS = ("id", "accountId", "accountName", "dataEntityId")
@@ -112,8 +113,12 @@ class _Scroll:
 class MasterData:
     """The Master Data state of one account. Every public method is a handler: ``(Request, ...) -> Response``."""
 
-    def __init__(self, config: SandboxConfig, log: Callable[[dict], None] | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        config: SandboxConfig,
+        log: Callable[[dict], None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.config = config
         self.lock = threading.RLock()
         self.entities: dict[str, _Entity] = {}
@@ -191,14 +196,16 @@ class MasterData:
     def _new_doc(self, ent: _Entity, doc_id: str, fields: dict, previous: dict | None) -> dict:
         stamp = utc_now().isoformat(7).replace("+00:00", "Z")
         doc = {k: v for k, v in fields.items() if k not in SYSTEM_FIELDS}
-        doc.update({
-            "id": previous["id"] if previous else doc_id,
-            "accountId": self.account_id,
-            "accountName": self.config.account,
-            "dataEntityId": ent.name,
-            "createdIn": previous["createdIn"] if previous else stamp,
-            "updatedIn": stamp,
-        })
+        doc.update(
+            {
+                "id": previous["id"] if previous else doc_id,
+                "accountId": self.account_id,
+                "accountName": self.config.account,
+                "dataEntityId": ent.name,
+                "createdIn": previous["createdIn"] if previous else stamp,
+                "updatedIn": stamp,
+            }
+        )
         return doc
 
     @staticmethod
@@ -223,8 +230,9 @@ class MasterData:
         if not name:
             return None
         if ent is None or name not in ent.schemas:
-            return md_error(400, f"Schema '{name}' not found for this data entity; save it first with "
-                                 f"PUT /schemas/{name}")
+            return md_error(
+                400, f"Schema '{name}' not found for this data entity; save it first with PUT /schemas/{name}"
+            )
         return name
 
     # -- schemas ---------------------------------------------------------------------------------------------------
@@ -325,8 +333,9 @@ class MasterData:
         resp.headers.pop("X-Sandbox-Document-Id", None)
         return resp
 
-    def _conditional_write(self, req: Request, entity: str, doc_id: str, body: dict, partial: bool,
-                           conditional: bool = True) -> Response:
+    def _conditional_write(
+        self, req: Request, entity: str, doc_id: str, body: dict, partial: bool, conditional: bool = True
+    ) -> Response:
         bad = self._check_names(entity, doc_id)
         if bad:
             return bad
@@ -450,8 +459,11 @@ class MasterData:
     def search(self, req: Request, entity: str) -> Response:
         raw = req.header("REST-Range")
         if raw is None:
-            return md_error(400, "the REST-Range header is required: send 'REST-Range: resources=0-100' "
-                                 f"(end exclusive, at most {MAX_PAGE} documents per request)")
+            return md_error(
+                400,
+                "the REST-Range header is required: send 'REST-Range: resources=0-100' "
+                f"(end exclusive, at most {MAX_PAGE} documents per request)",
+            )
         m = _RANGE_RE.match(raw)
         if not m:
             return md_error(400, f"REST-Range must look like 'resources=0-100', got {raw!r}")
@@ -459,11 +471,13 @@ class MasterData:
         if end <= first:
             return md_error(400, f"REST-Range {raw!r}: the end must be greater than the start (end is exclusive)")
         if end - first > MAX_PAGE:
-            return md_error(400, f"REST-Range {raw!r} asks for {end - first} documents; at most {MAX_PAGE} per "
-                                 "request")
+            return md_error(400, f"REST-Range {raw!r} asks for {end - first} documents; at most {MAX_PAGE} per request")
         if end > MAX_DEPTH:
-            return md_error(400, f"REST-Range {raw!r} goes past document {MAX_DEPTH}: search reaches only the first "
-                                 f"{MAX_DEPTH} documents; use /scroll to read more")
+            return md_error(
+                400,
+                f"REST-Range {raw!r} goes past document {MAX_DEPTH}: search reaches only the first "
+                f"{MAX_DEPTH} documents; use /scroll to read more",
+            )
         result = self._query(req, entity)
         if isinstance(result, Response):
             return result
@@ -481,7 +495,7 @@ class MasterData:
                 if sc is None or sc.entity != entity:
                     return md_error(400, f"Operation not found for this token: '{token}'")
                 sc.last_used = now
-                page = sc.rows[sc.cursor:sc.cursor + sc.size]
+                page = sc.rows[sc.cursor : sc.cursor + sc.size]
                 sc.cursor += len(page)
                 if not page:
                     del self.scrolls[token]  # the query is finished: its slot is free again
@@ -500,8 +514,11 @@ class MasterData:
         with self.lock:
             self._expire(now)
             if len(self.scrolls) >= self.config.max_scrolls:
-                return md_error(429, f"too many simultaneous scrolls: at most {self.config.max_scrolls} per account; "
-                                     "finish a scroll (read until an empty page) or wait for its token to expire")
+                return md_error(
+                    429,
+                    f"too many simultaneous scrolls: at most {self.config.max_scrolls} per account; "
+                    "finish a scroll (read until an empty page) or wait for its token to expire",
+                )
             token = uuid.uuid4().hex
             self.scrolls[token] = sc = _Scroll(token, entity, rows, size, 0, now)
             page = rows[:size]

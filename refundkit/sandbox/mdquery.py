@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["WhereError", "parse_where", "parse_sort", "get_field", "MISSING", "Node", "sort_documents"]
+__all__ = ["MISSING", "Node", "WhereError", "get_field", "parse_sort", "parse_where", "sort_documents"]
 
 
 class WhereError(ValueError):
@@ -72,7 +72,7 @@ def _tokenize(text: str) -> list[_Token]:
                     i += len(op)
                     break
             else:
-                raise WhereError(f"unknown operator {text[i:i + 2]!r} at position {i}; use =, <>, >, <, >= or <=")
+                raise WhereError(f"unknown operator {text[i : i + 2]!r} at position {i}; use =, <>, >, <, >= or <=")
         elif c in "\"'":
             j, out = i + 1, []
             while j < n and text[j] != c:
@@ -322,11 +322,13 @@ class _Parser:
             if negated:
                 nxt = self.take()
             if not nxt.is_kw("null"):
-                raise WhereError(f"expected 'null' after '{field} is{' not' if negated else ''}', "
-                                 f"found {nxt.describe()}")
+                raise WhereError(
+                    f"expected 'null' after '{field} is{' not' if negated else ''}', found {nxt.describe()}"
+                )
             return IsNull(field, negated)
-        raise WhereError(f"expected an operator (=, <>, >, <, >=, <=, between, is) after {field!r}, "
-                         f"found {t.describe()}")
+        raise WhereError(
+            f"expected an operator (=, <>, >, <, >=, <=, between, is) after {field!r}, found {t.describe()}"
+        )
 
 
 def parse_where(text: str) -> Node:

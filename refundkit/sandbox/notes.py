@@ -8,14 +8,14 @@ from __future__ import annotations
 import math
 import threading
 import uuid
-from typing import Callable
+from collections.abc import Callable
 
 from refundkit.timeutil import utc_now
 
 from .config import SandboxConfig
 from .http import BadJson, Request, Response, json_response, oms_error
 
-__all__ = ["Notes", "MAX_DESCRIPTION", "MAX_NOTES_PER_ORDER", "MAX_PER_PAGE"]
+__all__ = ["MAX_DESCRIPTION", "MAX_NOTES_PER_ORDER", "MAX_PER_PAGE", "Notes"]
 
 MAX_DESCRIPTION = 2000
 MAX_NOTES_PER_ORDER = 30
@@ -70,14 +70,20 @@ class Notes:
             "description": body["description"],
             "creationDate": stamp,
             "lastUpdate": stamp,
-            "createdBy": {"id": str(created_by.get("id") or key), "name": str(created_by.get("name") or key),
-                          "email": str(created_by.get("email") or ""), "key": key or None},
+            "createdBy": {
+                "id": str(created_by.get("id") or key),
+                "name": str(created_by.get("name") or key),
+                "email": str(created_by.get("email") or ""),
+                "key": key or None,
+            },
         }
         with self.lock:
             existing = self.by_target.get(target["id"], [])
             if len(existing) >= MAX_NOTES_PER_ORDER:
-                return _bad(f"order {target['id']} already has {len(existing)} notes; VTEX allows at most "
-                            f"{MAX_NOTES_PER_ORDER} notes per order")
+                return _bad(
+                    f"order {target['id']} already has {len(existing)} notes; VTEX allows at most "
+                    f"{MAX_NOTES_PER_ORDER} notes per order"
+                )
             self._add(note)
             if self._log is not None:
                 self._log({"op": "note", "note": note})
@@ -103,11 +109,18 @@ class Notes:
         with self.lock:
             notes = [self.notes[i] for i in self.by_target.get(target, [])]
         first = (page - 1) * per_page
-        return json_response(200, {
-            "items": notes[first:first + per_page],
-            "paging": {"page": page, "perPage": per_page, "total": len(notes),
-                       "pages": math.ceil(len(notes) / per_page)},
-        })
+        return json_response(
+            200,
+            {
+                "items": notes[first : first + per_page],
+                "paging": {
+                    "page": page,
+                    "perPage": per_page,
+                    "total": len(notes),
+                    "pages": math.ceil(len(notes) / per_page),
+                },
+            },
+        )
 
     def get(self, req: Request, note_id: str) -> Response:
         with self.lock:

@@ -14,16 +14,16 @@ import random
 import re
 import threading
 import unicodedata
+from collections.abc import Sequence
 from datetime import timedelta
 from itertools import accumulate, chain
-from typing import Sequence
 
 from refundkit.timeutil import Instant, parse_instant
 
 from .http import Request, Response, json_response, oms_error
 from .store import PAYMENT_SYSTEMS, STATUS_DESCRIPTIONS, OrderSummary, Store, catalog_entry, cities
 
-__all__ = ["list_orders", "get_order", "order_detail", "list_item", "vtex_date", "MAX_PAGE", "MAX_PER_PAGE"]
+__all__ = ["MAX_PAGE", "MAX_PER_PAGE", "get_order", "list_item", "list_orders", "order_detail", "vtex_date"]
 
 MAX_PAGE = 30
 MAX_PER_PAGE = 100
@@ -64,8 +64,11 @@ def _int_param(req: Request, name: str, default: int) -> int | Response:
 def _parse_range(raw: str, field: str) -> tuple[Instant, Instant] | Response:
     m = _RANGE_RE.match(raw)
     if not m or m.group(1) != field:
-        return oms_error(400, "OMS002", f"f_{field} must look like {field}:[2026-03-01T00:00:00.000Z TO "
-                                        f"2026-03-01T23:59:59.999Z], got {raw!r}")
+        return oms_error(
+            400,
+            "OMS002",
+            f"f_{field} must look like {field}:[2026-03-01T00:00:00.000Z TO 2026-03-01T23:59:59.999Z], got {raw!r}",
+        )
     try:
         first, last = parse_instant(m.group(2)), parse_instant(m.group(3))
     except ValueError as exc:
@@ -81,19 +84,31 @@ def list_orders(store: Store, req: Request) -> Response:
     if isinstance(per_page, Response):
         return per_page
     if per_page < 1 or per_page > MAX_PER_PAGE:
-        return oms_error(400, "OMS004", f"per_page must be between 1 and {MAX_PER_PAGE}, got {per_page}; VTEX returns "
-                                        f"at most {MAX_PAGE} pages of {MAX_PER_PAGE} orders per filter")
+        return oms_error(
+            400,
+            "OMS004",
+            f"per_page must be between 1 and {MAX_PER_PAGE}, got {per_page}; VTEX returns "
+            f"at most {MAX_PAGE} pages of {MAX_PER_PAGE} orders per filter",
+        )
     if page < 1 or page > MAX_PAGE:
-        return oms_error(400, "OMS004", f"page must be between 1 and {MAX_PAGE}, got {page}: VTEX returns at most "
-                                        f"{MAX_PAGE} pages of {MAX_PER_PAGE} orders ({MAX_PAGE * MAX_PER_PAGE}) per "
-                                        f"filter; narrow f_creationDate to see the rest")
+        return oms_error(
+            400,
+            "OMS004",
+            f"page must be between 1 and {MAX_PAGE}, got {page}: VTEX returns at most "
+            f"{MAX_PAGE} pages of {MAX_PER_PAGE} orders ({MAX_PAGE * MAX_PER_PAGE}) per "
+            f"filter; narrow f_creationDate to see the rest",
+        )
 
     order_by = req.query.get("orderBy") or "creationDate,desc"
     field, _, direction = order_by.partition(",")
     direction = (direction or "asc").lower()
     if field not in _ORDER_FIELDS or direction not in ("asc", "desc"):
-        return oms_error(400, "OMS005", f"orderBy must be <field>,<asc|desc> with field one of "
-                                        f"{', '.join(sorted(_ORDER_FIELDS))}; got {order_by!r}")
+        return oms_error(
+            400,
+            "OMS005",
+            f"orderBy must be <field>,<asc|desc> with field one of "
+            f"{', '.join(sorted(_ORDER_FIELDS))}; got {order_by!r}",
+        )
 
     window = range(len(store.orders))
     raw = req.query.get("f_creationDate")
@@ -141,7 +156,7 @@ def list_orders(store: Store, req: Request) -> Response:
         rank = _rank(store, field)
         ordered = sorted(positions, key=rank.__getitem__, reverse=direction == "desc")
     first = (page - 1) * per_page
-    page_positions = ordered[first:first + per_page]
+    page_positions = ordered[first : first + per_page]
     body = {
         "list": [list_item(store, p) for p in page_positions],
         "facets": [],
@@ -185,8 +200,8 @@ class _Column:
         self.prefix = list(accumulate(values, initial=0))
         self.prefix_sq = list(accumulate(self.squares, initial=0))
         b = self.BLOCK
-        self.block_max = [max(values[i:i + b]) for i in range(0, len(values), b)]
-        self.block_min = [min(values[i:i + b]) for i in range(0, len(values), b)]
+        self.block_max = [max(values[i : i + b]) for i in range(0, len(values), b)]
+        self.block_min = [min(values[i : i + b]) for i in range(0, len(values), b)]
 
     def _extreme(self, lo: int, hi: int, fn, blocks: list[int]) -> int:
         b = self.BLOCK
@@ -195,16 +210,21 @@ class _Column:
             return fn(self.values[lo:hi])
         parts = [fn(blocks[first_full:last_full])]
         if lo < first_full * b:
-            parts.append(fn(self.values[lo:first_full * b]))
+            parts.append(fn(self.values[lo : first_full * b]))
         if last_full * b < hi:
-            parts.append(fn(self.values[last_full * b:hi]))
+            parts.append(fn(self.values[last_full * b : hi]))
         return fn(parts)
 
     def range_stat(self, lo: int, hi: int) -> _Stat:
         if hi <= lo:
             return _EMPTY
-        return (hi - lo, self.prefix[hi] - self.prefix[lo], self.prefix_sq[hi] - self.prefix_sq[lo],
-                self._extreme(lo, hi, max, self.block_max), self._extreme(lo, hi, min, self.block_min))
+        return (
+            hi - lo,
+            self.prefix[hi] - self.prefix[lo],
+            self.prefix_sq[hi] - self.prefix_sq[lo],
+            self._extreme(lo, hi, max, self.block_max),
+            self._extreme(lo, hi, min, self.block_min),
+        )
 
 
 def _merge(a: _Stat, b: _Stat) -> _Stat:
@@ -220,8 +240,10 @@ def _stats_body(totals: dict, facets: dict) -> dict:
     stats = {}
     for name in _COLUMNS:
         d = _stat_dict(totals[name])
-        d["Facets"] = {facet: {key: _stat_dict(facets[name][facet][key]) for key in sorted(facets[name][facet])}
-                       for facet, _ in _FACETS}
+        d["Facets"] = {
+            facet: {key: _stat_dict(facets[name][facet][key]) for key in sorted(facets[name][facet])}
+            for facet, _ in _FACETS
+        }
         stats[name] = d
     return stats
 
@@ -229,8 +251,17 @@ def _stats_body(totals: dict, facets: dict) -> dict:
 def _stat_dict(st: _Stat) -> dict:
     n, s, sq, hi, lo = st
     var = (sq - s * s / n) / (n - 1) if n > 1 else 0.0
-    return {"Count": n, "Max": hi, "Mean": s / n if n else 0.0, "Min": lo, "Missing": 0,
-            "StdDev": math.sqrt(max(var, 0.0)), "Sum": s, "SumOfSquares": sq, "Facets": None}
+    return {
+        "Count": n,
+        "Max": hi,
+        "Mean": s / n if n else 0.0,
+        "Min": lo,
+        "Missing": 0,
+        "StdDev": math.sqrt(max(var, 0.0)),
+        "Sum": s,
+        "SumOfSquares": sq,
+        "Facets": None,
+    }
 
 
 _COLUMNS = ("totalValue", "totalItems")
@@ -262,7 +293,7 @@ class _Index:
     def select(self, window: range, statuses, has_input) -> tuple[Sequence[int], dict]:
         lo, hi = window.start, window.stop
         runs: list[list[int]] = []
-        totals = {name: _EMPTY for name in _COLUMNS}
+        totals = dict.fromkeys(_COLUMNS, _EMPTY)
         facets = {name: {facet: {} for facet, _ in _FACETS} for name in _COLUMNS}
         for key, pos, cols in self.partitions:
             if statuses is not None and key[0] not in statuses:
@@ -287,7 +318,7 @@ class _Index:
 
     def stats_of(self, positions: list[int]) -> dict:
         """Statistics of an arbitrary set of positions (the slow path, for the rarer filters)."""
-        totals = {name: _EMPTY for name in _COLUMNS}
+        totals = dict.fromkeys(_COLUMNS, _EMPTY)
         facets = {name: {facet: {} for facet, _ in _FACETS} for name in _COLUMNS}
         keys = self._key_of()
         for p in positions:
@@ -379,23 +410,57 @@ def get_order(store: Store, req: Request, order_id: str) -> Response:
 
 
 _CURRENCY_PREFS = {
-    "BRL": {"countryCode": "BRA", "currencyCode": "BRL", "currencyLocale": 1046, "currencySymbol": "R$",
-            "timeZone": "E. South America Standard Time",
-            "currencyFormatInfo": {"CurrencyDecimalDigits": 2, "CurrencyDecimalSeparator": ",",
-                                   "CurrencyGroupSeparator": ".", "CurrencyGroupSize": 3,
-                                   "StartsWithCurrencySymbol": True}},
-    "USD": {"countryCode": "USA", "currencyCode": "USD", "currencyLocale": 1033, "currencySymbol": "$",
-            "timeZone": "Eastern Standard Time",
-            "currencyFormatInfo": {"CurrencyDecimalDigits": 2, "CurrencyDecimalSeparator": ".",
-                                   "CurrencyGroupSeparator": ",", "CurrencyGroupSize": 3,
-                                   "StartsWithCurrencySymbol": True}},
+    "BRL": {
+        "countryCode": "BRA",
+        "currencyCode": "BRL",
+        "currencyLocale": 1046,
+        "currencySymbol": "R$",
+        "timeZone": "E. South America Standard Time",
+        "currencyFormatInfo": {
+            "CurrencyDecimalDigits": 2,
+            "CurrencyDecimalSeparator": ",",
+            "CurrencyGroupSeparator": ".",
+            "CurrencyGroupSize": 3,
+            "StartsWithCurrencySymbol": True,
+        },
+    },
+    "USD": {
+        "countryCode": "USA",
+        "currencyCode": "USD",
+        "currencyLocale": 1033,
+        "currencySymbol": "$",
+        "timeZone": "Eastern Standard Time",
+        "currencyFormatInfo": {
+            "CurrencyDecimalDigits": 2,
+            "CurrencyDecimalSeparator": ".",
+            "CurrencyGroupSeparator": ",",
+            "CurrencyGroupSize": 3,
+            "StartsWithCurrencySymbol": True,
+        },
+    },
 }
-_TOTAL_NAMES = {"Items": "Total dos Itens", "Discounts": "Total dos Descontos", "Shipping": "Total do Frete",
-                "Tax": "Total da Taxa"}
-_CANCEL_REASONS = ["Cliente desistiu da compra", "Pagamento não aprovado", "Produto sem estoque",
-                   "Endereço de entrega inválido"]
-_STREETS = ["Rua das Flores", "Avenida Brasil", "Rua Sete de Setembro", "Avenida Paulista", "Rua XV de Novembro",
-            "Main Street", "Oak Avenue", "Sunset Boulevard"]
+_TOTAL_NAMES = {
+    "Items": "Total dos Itens",
+    "Discounts": "Total dos Descontos",
+    "Shipping": "Total do Frete",
+    "Tax": "Total da Taxa",
+}
+_CANCEL_REASONS = [
+    "Cliente desistiu da compra",
+    "Pagamento não aprovado",
+    "Produto sem estoque",
+    "Endereço de entrega inválido",
+]
+_STREETS = [
+    "Rua das Flores",
+    "Avenida Brasil",
+    "Rua Sete de Setembro",
+    "Avenida Paulista",
+    "Rua XV de Novembro",
+    "Main Street",
+    "Oak Avenue",
+    "Sunset Boulevard",
+]
 
 
 def _hex(rng: random.Random, n: int = 32) -> str:
@@ -410,10 +475,20 @@ def order_detail(o: OrderSummary, seed: int, account: str) -> dict:
     country = "USA" if o.currency == "USD" else "BRA"
     email = f"{_ascii(o.client_first_name)}.{_ascii(o.client_last_name)}{o.index % 97}@example.com".lower()
     address = {
-        "addressType": "residential", "receiverName": o.client_name, "addressId": _hex(rng, 12).lower(),
-        "versionId": None, "entityId": None, "postalCode": f"{zip_prefix}-{rng.randrange(1000):03d}",
-        "city": city, "state": state, "country": country, "street": rng.choice(_STREETS),
-        "number": str(rng.randrange(1, 3000)), "neighborhood": "Centro", "complement": "", "reference": None,
+        "addressType": "residential",
+        "receiverName": o.client_name,
+        "addressId": _hex(rng, 12).lower(),
+        "versionId": None,
+        "entityId": None,
+        "postalCode": f"{zip_prefix}-{rng.randrange(1000):03d}",
+        "city": city,
+        "state": state,
+        "country": country,
+        "street": rng.choice(_STREETS),
+        "number": str(rng.randrange(1, 3000)),
+        "neighborhood": "Centro",
+        "complement": "",
+        "reference": None,
         "geoCoordinates": [],
     }
 
@@ -421,86 +496,203 @@ def order_detail(o: OrderSummary, seed: int, account: str) -> dict:
     for i, line in enumerate(o.items):
         name, brand, category, _ = catalog_entry(line.product)
         total = line.selling_price * line.quantity
-        items.append({
-            "uniqueId": _hex(rng), "id": line.sku, "productId": str(100 + line.product), "ean": None,
-            "lockId": f"00-{group}-01", "itemAttachment": {"content": {}, "name": None}, "attachments": [],
-            "quantity": line.quantity, "seller": "1", "name": name, "refId": f"REF{line.sku}",
-            "price": line.price, "listPrice": line.list_price, "manualPrice": None,
-            "priceTags": [], "imageUrl": f"https://{account}.vteximg.com.br/arquivos/ids/{line.sku}-55-55/img.jpg",
-            "detailUrl": f"/p{line.product}/p", "components": [], "bundleItems": [], "params": [], "offerings": [],
-            "attachmentOfferings": [], "sellerSku": line.sku, "priceValidUntil": None, "commission": 0, "tax": 0,
-            "preSaleDate": None,
-            "additionalInfo": {
-                "brandName": brand, "brandId": str(2000000 + hash_small(brand)), "categoriesIds": "/1/",
-                "categories": [{"id": 1, "name": category}], "productClusterId": "", "commercialConditionId": "1",
-                "dimension": {"cubicweight": 1.0, "height": 10, "length": 20, "weight": 500, "width": 15},
-                "offeringInfo": None, "offeringType": None, "offeringTypeId": None,
-            },
-            "measurementUnit": "un", "unitMultiplier": 1, "sellingPrice": line.selling_price, "isGift": False,
-            "shippingPrice": None, "rewardValue": 0, "freightCommission": 0,
-            "priceDefinition": {"sellingPrices": [{"value": line.selling_price, "quantity": line.quantity}],
-                                "calculatedSellingPrice": line.selling_price, "total": total, "reason": None},
-            "taxCode": None, "parentItemIndex": None, "parentAssemblyBinding": None, "callCenterOperator": None,
-            "serialNumbers": None, "assemblies": [], "costPrice": line.price * 6 // 10,
-        })
+        items.append(
+            {
+                "uniqueId": _hex(rng),
+                "id": line.sku,
+                "productId": str(100 + line.product),
+                "ean": None,
+                "lockId": f"00-{group}-01",
+                "itemAttachment": {"content": {}, "name": None},
+                "attachments": [],
+                "quantity": line.quantity,
+                "seller": "1",
+                "name": name,
+                "refId": f"REF{line.sku}",
+                "price": line.price,
+                "listPrice": line.list_price,
+                "manualPrice": None,
+                "priceTags": [],
+                "imageUrl": f"https://{account}.vteximg.com.br/arquivos/ids/{line.sku}-55-55/img.jpg",
+                "detailUrl": f"/p{line.product}/p",
+                "components": [],
+                "bundleItems": [],
+                "params": [],
+                "offerings": [],
+                "attachmentOfferings": [],
+                "sellerSku": line.sku,
+                "priceValidUntil": None,
+                "commission": 0,
+                "tax": 0,
+                "preSaleDate": None,
+                "additionalInfo": {
+                    "brandName": brand,
+                    "brandId": str(2000000 + hash_small(brand)),
+                    "categoriesIds": "/1/",
+                    "categories": [{"id": 1, "name": category}],
+                    "productClusterId": "",
+                    "commercialConditionId": "1",
+                    "dimension": {"cubicweight": 1.0, "height": 10, "length": 20, "weight": 500, "width": 15},
+                    "offeringInfo": None,
+                    "offeringType": None,
+                    "offeringTypeId": None,
+                },
+                "measurementUnit": "un",
+                "unitMultiplier": 1,
+                "sellingPrice": line.selling_price,
+                "isGift": False,
+                "shippingPrice": None,
+                "rewardValue": 0,
+                "freightCommission": 0,
+                "priceDefinition": {
+                    "sellingPrices": [{"value": line.selling_price, "quantity": line.quantity}],
+                    "calculatedSellingPrice": line.selling_price,
+                    "total": total,
+                    "reason": None,
+                },
+                "taxCode": None,
+                "parentItemIndex": None,
+                "parentAssemblyBinding": None,
+                "callCenterOperator": None,
+                "serialNumbers": None,
+                "assemblies": [],
+                "costPrice": line.price * 6 // 10,
+            }
+        )
 
     transaction_id = _hex(rng)
     payments = []
     for p in o.payments:
         system, pgroup = PAYMENT_SYSTEMS[p.name]
         card = pgroup == "creditCard"
-        payments.append({
-            "id": _hex(rng), "paymentSystem": system, "paymentSystemName": p.name, "value": p.value,
-            "installments": rng.choice((1, 1, 2, 3, 6)) if card else 1, "referenceValue": p.value,
-            "cardHolder": None, "cardNumber": None, "firstDigits": "411111" if card else None,
-            "lastDigits": f"{rng.randrange(10000):04d}" if card else None, "cvv2": None, "expireMonth": None,
-            "expireYear": None, "url": None, "giftCardId": str(rng.randrange(10**6)) if pgroup == "giftCard" else None,
-            "giftCardName": None, "giftCardCaption": None, "redemptionCode": None, "group": pgroup,
-            "tid": str(rng.randrange(10**9)), "dueDate": None,
-            "connectorResponses": {"Tid": str(rng.randrange(10**9)), "ReturnCode": "00", "Message": None,
-                                   "authId": str(rng.randrange(10**6))},
-            "giftCardProvider": "VtexGiftCard" if pgroup == "giftCard" else None, "giftCardAsDiscount": False,
-            "koinUrl": None, "accountId": None, "parentAccountId": None,
-            "bankIssuedInvoiceIdentificationNumber": None, "bankIssuedInvoiceIdentificationNumberFormatted": None,
-            "bankIssuedInvoiceBarCodeNumber": None, "bankIssuedInvoiceBarCodeType": None, "billingAddress": None,
-            "paymentOrigin": None,
-        })
+        payments.append(
+            {
+                "id": _hex(rng),
+                "paymentSystem": system,
+                "paymentSystemName": p.name,
+                "value": p.value,
+                "installments": rng.choice((1, 1, 2, 3, 6)) if card else 1,
+                "referenceValue": p.value,
+                "cardHolder": None,
+                "cardNumber": None,
+                "firstDigits": "411111" if card else None,
+                "lastDigits": f"{rng.randrange(10000):04d}" if card else None,
+                "cvv2": None,
+                "expireMonth": None,
+                "expireYear": None,
+                "url": None,
+                "giftCardId": str(rng.randrange(10**6)) if pgroup == "giftCard" else None,
+                "giftCardName": None,
+                "giftCardCaption": None,
+                "redemptionCode": None,
+                "group": pgroup,
+                "tid": str(rng.randrange(10**9)),
+                "dueDate": None,
+                "connectorResponses": {
+                    "Tid": str(rng.randrange(10**9)),
+                    "ReturnCode": "00",
+                    "Message": None,
+                    "authId": str(rng.randrange(10**6)),
+                },
+                "giftCardProvider": "VtexGiftCard" if pgroup == "giftCard" else None,
+                "giftCardAsDiscount": False,
+                "koinUrl": None,
+                "accountId": None,
+                "parentAccountId": None,
+                "bankIssuedInvoiceIdentificationNumber": None,
+                "bankIssuedInvoiceIdentificationNumberFormatted": None,
+                "bankIssuedInvoiceBarCodeNumber": None,
+                "bankIssuedInvoiceBarCodeType": None,
+                "billingAddress": None,
+                "paymentOrigin": None,
+            }
+        )
 
     packages = []
     if o.output_invoice is not None:
-        packages.append(_package(o, "Output", o.output_invoice, o.total_cents, o.invoiced,
-                                 [(i, line.quantity) for i, line in enumerate(o.items)], rng, account))
+        packages.append(
+            _package(
+                o,
+                "Output",
+                o.output_invoice,
+                o.total_cents,
+                o.invoiced,
+                [(i, line.quantity) for i, line in enumerate(o.items)],
+                rng,
+                account,
+            )
+        )
     for inv in o.input_invoices:
         pkg = _package(o, "Input", inv.number, inv.value, inv.issued, list(inv.items), rng, account)
         if inv.items:
-            refund_items = [{"useFreight": inv.value == o.total_cents, "isCompensation": False,
-                             "compensationValue": 0, "id": o.items[i].sku, "quantity": q,
-                             "price": o.items[i].selling_price, "description": "Devolução"} for i, q in inv.items]
+            refund_items = [
+                {
+                    "useFreight": inv.value == o.total_cents,
+                    "isCompensation": False,
+                    "compensationValue": 0,
+                    "id": o.items[i].sku,
+                    "quantity": q,
+                    "price": o.items[i].selling_price,
+                    "description": "Devolução",
+                }
+                for i, q in inv.items
+            ]
         else:
-            refund_items = [{"useFreight": False, "isCompensation": True, "compensationValue": inv.value,
-                             "id": o.items[0].sku, "quantity": 0, "price": 0, "description": "Compensação"}]
+            refund_items = [
+                {
+                    "useFreight": False,
+                    "isCompensation": True,
+                    "compensationValue": inv.value,
+                    "id": o.items[0].sku,
+                    "quantity": 0,
+                    "price": 0,
+                    "description": "Compensação",
+                }
+            ]
         pkg["restitutions"] = {"Refund": {"value": inv.value, "giftCardData": None, "items": refund_items}}
         packages.append(pkg)
 
     cancellation = None
     if o.canceled is not None:
         by_user = rng.random() < 0.5
-        cancellation = {"RequestedByUser": by_user, "RequestedBySystem": not by_user,
-                        "RequestedBySellerNotification": False, "RequestedByPaymentNotification": False,
-                        "Reason": rng.choice(_CANCEL_REASONS),
-                        "CancellationDate": o.canceled.isoformat(7).replace("+00:00", "Z")}
+        cancellation = {
+            "RequestedByUser": by_user,
+            "RequestedBySystem": not by_user,
+            "RequestedBySellerNotification": False,
+            "RequestedByPaymentNotification": False,
+            "Reason": rng.choice(_CANCEL_REASONS),
+            "CancellationDate": o.canceled.isoformat(7).replace("+00:00", "Z"),
+        }
 
     shipping_per_item = [o.shipping_cents // len(o.items)] * len(o.items)
     shipping_per_item[0] += o.shipping_cents - sum(shipping_per_item)
-    logistics = [{
-        "itemIndex": i, "selectedSla": "Normal", "lockTTL": "10d", "price": shipping_per_item[i],
-        "listPrice": shipping_per_item[i], "sellingPrice": shipping_per_item[i], "deliveryWindow": None,
-        "deliveryCompany": "Transportadora Padrão", "shippingEstimate": "5bd",
-        "shippingEstimateDate": vtex_date(o.created + timedelta(days=7)), "shipsTo": [country],
-        "deliveryChannels": [{"id": "delivery", "stockBalance": 0}], "selectedDeliveryChannel": "delivery",
-        "addressId": address["addressId"], "versionId": None, "entityId": None, "polygonName": None,
-        "pickupPointId": None, "transitTime": "5bd", "slas": [], "deliveryIds": [], "pickupStoreInfo": None,
-    } for i in range(len(o.items))]
+    logistics = [
+        {
+            "itemIndex": i,
+            "selectedSla": "Normal",
+            "lockTTL": "10d",
+            "price": shipping_per_item[i],
+            "listPrice": shipping_per_item[i],
+            "sellingPrice": shipping_per_item[i],
+            "deliveryWindow": None,
+            "deliveryCompany": "Transportadora Padrão",
+            "shippingEstimate": "5bd",
+            "shippingEstimateDate": vtex_date(o.created + timedelta(days=7)),
+            "shipsTo": [country],
+            "deliveryChannels": [{"id": "delivery", "stockBalance": 0}],
+            "selectedDeliveryChannel": "delivery",
+            "addressId": address["addressId"],
+            "versionId": None,
+            "entityId": None,
+            "polygonName": None,
+            "pickupPointId": None,
+            "transitTime": "5bd",
+            "slas": [],
+            "deliveryIds": [],
+            "pickupStoreInfo": None,
+        }
+        for i in range(len(o.items))
+    ]
 
     profile_id = _hex(rng).lower()
     return {
@@ -526,8 +718,8 @@ def order_detail(o: OrderSummary, seed: int, account: str) -> dict:
         "isCompleted": o.status not in ("payment-pending",),
         "roundingError": 0,
         "orderFormId": _hex(rng).lower(),
-        "allowCancellation": o.status in ("payment-pending", "payment-approved", "window-to-cancel",
-                                          "ready-for-handling"),
+        "allowCancellation": o.status
+        in ("payment-pending", "payment-approved", "window-to-cancel", "ready-for-handling"),
         "allowEdition": False,
         "isCheckedIn": False,
         "authorizedDate": vtex_date(o.authorized),
@@ -540,21 +732,43 @@ def order_detail(o: OrderSummary, seed: int, account: str) -> dict:
             {"id": "Shipping", "name": _TOTAL_NAMES["Shipping"], "value": o.shipping_cents},
             {"id": "Tax", "name": _TOTAL_NAMES["Tax"], "value": o.tax_cents},
         ],
-        "sellers": [{"id": "1", "name": account, "logo": None,
-                     "fulfillmentEndpoint": f"http://fulfillment.vtexcommerce.com.br/api/fulfillment?an={account}"}],
-        "clientPreferencesData": {"locale": "en-US" if o.currency == "USD" else "pt-BR",
-                                  "optinNewsLetter": rng.random() < 0.4},
+        "sellers": [
+            {
+                "id": "1",
+                "name": account,
+                "logo": None,
+                "fulfillmentEndpoint": f"http://fulfillment.vtexcommerce.com.br/api/fulfillment?an={account}",
+            }
+        ],
+        "clientPreferencesData": {
+            "locale": "en-US" if o.currency == "USD" else "pt-BR",
+            "optinNewsLetter": rng.random() < 0.4,
+        },
         "cancellationData": cancellation,
         "taxData": None,
         "subscriptionData": None,
-        "itemMetadata": {"Items": [{
-            "Id": line.sku, "Seller": "1", "Name": catalog_entry(line.product)[0],
-            "SkuName": catalog_entry(line.product)[0], "ProductId": str(100 + line.product),
-            "RefId": f"REF{line.sku}", "Ean": f"789{line.sku:0>10}",
-            "ImageUrl": f"https://{account}.vteximg.com.br/arquivos/ids/{line.sku}-55-55/img.jpg",
-            "DetailUrl": f"/p{line.product}/p", "AssemblyOptions": []} for line in o.items]},
-        "marketplace": {"baseURL": f"http://oms.vtexinternal.com.br/api/oms?an={account}", "isCertified": None,
-                        "name": account},
+        "itemMetadata": {
+            "Items": [
+                {
+                    "Id": line.sku,
+                    "Seller": "1",
+                    "Name": catalog_entry(line.product)[0],
+                    "SkuName": catalog_entry(line.product)[0],
+                    "ProductId": str(100 + line.product),
+                    "RefId": f"REF{line.sku}",
+                    "Ean": f"789{line.sku:0>10}",
+                    "ImageUrl": f"https://{account}.vteximg.com.br/arquivos/ids/{line.sku}-55-55/img.jpg",
+                    "DetailUrl": f"/p{line.product}/p",
+                    "AssemblyOptions": [],
+                }
+                for line in o.items
+            ]
+        },
+        "marketplace": {
+            "baseURL": f"http://oms.vtexinternal.com.br/api/oms?an={account}",
+            "isCertified": None,
+            "name": account,
+        },
         "storePreferencesData": _CURRENCY_PREFS[o.currency],
         "customData": None,
         "commercialConditionData": None,
@@ -563,37 +777,94 @@ def order_detail(o: OrderSummary, seed: int, account: str) -> dict:
         "changesAttachment": None,
         "callCenterOperatorData": None,
         "packageAttachment": {"packages": packages},
-        "paymentData": {"giftCards": [], "transactions": [{
-            "isActive": True, "transactionId": transaction_id, "merchantName": account.upper(),
-            "payments": payments}]},
-        "shippingData": {"id": "shippingData", "address": address, "logisticsInfo": logistics,
-                         "trackingHints": None, "selectedAddresses": [
-                             {k: address[k] for k in ("addressId", "versionId", "entityId", "addressType",
-                                                      "receiverName", "street", "number", "complement",
-                                                      "neighborhood", "postalCode", "city", "state", "country",
-                                                      "reference", "geoCoordinates")}],
-                         "contactInformation": []},
+        "paymentData": {
+            "giftCards": [],
+            "transactions": [
+                {
+                    "isActive": True,
+                    "transactionId": transaction_id,
+                    "merchantName": account.upper(),
+                    "payments": payments,
+                }
+            ],
+        },
+        "shippingData": {
+            "id": "shippingData",
+            "address": address,
+            "logisticsInfo": logistics,
+            "trackingHints": None,
+            "selectedAddresses": [
+                {
+                    k: address[k]
+                    for k in (
+                        "addressId",
+                        "versionId",
+                        "entityId",
+                        "addressType",
+                        "receiverName",
+                        "street",
+                        "number",
+                        "complement",
+                        "neighborhood",
+                        "postalCode",
+                        "city",
+                        "state",
+                        "country",
+                        "reference",
+                        "geoCoordinates",
+                    )
+                }
+            ],
+            "contactInformation": [],
+        },
         "ratesAndBenefitsData": {"id": "ratesAndBenefitsData", "rateAndBenefitsIdentifiers": []},
         "marketingData": None,
         "giftRegistryData": None,
         "clientProfileData": {
-            "id": "clientProfileData", "email": email, "firstName": o.client_first_name,
-            "lastName": o.client_last_name, "documentType": "cpf" if country == "BRA" else "ssn",
-            "document": f"{rng.randrange(10**11):011d}", "phone": f"+55119{rng.randrange(10**8):08d}",
-            "corporateName": None, "tradeName": None, "corporateDocument": None, "stateInscription": None,
-            "corporatePhone": None, "isCorporate": False, "userProfileId": profile_id, "userProfileVersion": None,
-            "customerClass": None, "customerCode": None,
+            "id": "clientProfileData",
+            "email": email,
+            "firstName": o.client_first_name,
+            "lastName": o.client_last_name,
+            "documentType": "cpf" if country == "BRA" else "ssn",
+            "document": f"{rng.randrange(10**11):011d}",
+            "phone": f"+55119{rng.randrange(10**8):08d}",
+            "corporateName": None,
+            "tradeName": None,
+            "corporateDocument": None,
+            "stateInscription": None,
+            "corporatePhone": None,
+            "isCorporate": False,
+            "userProfileId": profile_id,
+            "userProfileVersion": None,
+            "customerClass": None,
+            "customerCode": None,
         },
         "items": items,
         "marketplaceItems": [],
     }
 
 
-def _package(o: OrderSummary, kind: str, number: str, value: int, issued: Instant | None,
-             lines: list[tuple[int, int]], rng: random.Random, account: str) -> dict:
+def _package(
+    o: OrderSummary,
+    kind: str,
+    number: str,
+    value: int,
+    issued: Instant | None,
+    lines: list[tuple[int, int]],
+    rng: random.Random,
+    account: str,
+) -> dict:
     return {
-        "items": [{"itemIndex": i, "quantity": q, "price": o.items[i].selling_price, "description": None,
-                   "unitMultiplier": 1.0} for i, q in lines],
+        "items": [
+            {
+                "itemIndex": i,
+                "quantity": q,
+                "price": o.items[i].selling_price,
+                "description": None,
+                "unitMultiplier": 1.0,
+            }
+            for i, q in lines
+        ],
         "courier": "Transportadora Padrão" if kind == "Output" else None,
         "invoiceNumber": number,
         "invoiceValue": value,

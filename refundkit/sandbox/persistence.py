@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
-__all__ = ["StateLog", "STATE_FILE"]
+__all__ = ["STATE_FILE", "StateLog"]
 
 STATE_FILE = "sandbox-state.jsonl"
 

@@ -18,9 +18,10 @@ import sys
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable, TextIO
+from typing import Any, TextIO
 from urllib.parse import parse_qsl, unquote
 
 from . import oms
@@ -31,7 +32,7 @@ from .notes import Notes
 from .persistence import StateLog
 from .store import Store
 
-__all__ = ["Sandbox", "SandboxServer", "RequestRecord", "run_forever", "DROP"]
+__all__ = ["DROP", "RequestRecord", "Sandbox", "SandboxServer", "run_forever"]
 
 
 @dataclass(frozen=True)
@@ -148,8 +149,9 @@ class Sandbox:
             print(f"refundkit sandbox: internal error on {req.method} {req.path}\n{tb}", file=sys.stderr)
             resp = oms_error(500, "SANDBOX_BUG", "the sandbox failed; see internal_errors")
         finally:
-            record = RequestRecord(req.method, req.path, dict(req.query), None if resp is DROP else resp.status,
-                                   time.time())
+            record = RequestRecord(
+                req.method, req.path, dict(req.query), None if resp is DROP else resp.status, time.time()
+            )
             with self._records_lock:
                 self.requests.append(record)
                 if any(m == req.method and rx.match(req.path) for m, rx in _TRIPWIRES):
@@ -161,16 +163,20 @@ class Sandbox:
     def _pipeline(self, req: Request, sleep: Callable[[float], Any]) -> Response | Any:
         cfg = self.config
         if not self._authorized(req):
-            return oms_error(401, "Unauthorized", "send this sandbox's X-VTEX-API-AppKey and X-VTEX-API-AppToken "
-                                                  "headers")
+            return oms_error(
+                401, "Unauthorized", "send this sandbox's X-VTEX-API-AppKey and X-VTEX-API-AppToken headers"
+            )
         if cfg.rate_limit:
             with self._bucket_lock:
                 wait = self._bucket.take(float(cfg.rate_limit), time.monotonic())
             if wait:
                 seconds = max(1, math.ceil(wait))
-                return oms_error(429, "TooManyRequests", f"rate limit of {cfg.rate_limit} requests per second "
-                                                         f"exceeded; retry after {seconds} s",
-                                 {"Retry-After": str(seconds)})
+                return oms_error(
+                    429,
+                    "TooManyRequests",
+                    f"rate limit of {cfg.rate_limit} requests per second exceeded; retry after {seconds} s",
+                    {"Retry-After": str(seconds)},
+                )
         rule = self.faults.take(req.method, req.path)
         if rule is not None and not rule.after_write:
             if rule.delay_s:
@@ -218,8 +224,12 @@ class Sandbox:
                 continue
             return handler(req, **{k: unquote(v) for k, v in m.groupdict().items()})
         if allowed:
-            return oms_error(405, "MethodNotAllowed", f"{req.method} is not supported on {req.path}",
-                             {"Allow": ", ".join(sorted(set(allowed)))})
+            return oms_error(
+                405,
+                "MethodNotAllowed",
+                f"{req.method} is not supported on {req.path}",
+                {"Allow": ", ".join(sorted(set(allowed)))},
+            )
         return oms_error(404, "NotFound", f"no such endpoint in the sandbox: {req.method} {req.path}")
 
     @staticmethod
@@ -248,7 +258,7 @@ class _Handler(BaseHTTPRequestHandler):
     sys_version = ""
     server: _HTTPServer
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
     def _read_body(self) -> bytes:
@@ -313,8 +323,9 @@ class _HTTPServer(ThreadingHTTPServer):
         self._stopping.wait(seconds)
 
     def process_request(self, request: Any, client_address: Any) -> None:
-        t = threading.Thread(target=self._run, args=(request, client_address), daemon=True,
-                             name=f"vtex-sandbox-conn-{client_address[1]}")
+        t = threading.Thread(
+            target=self._run, args=(request, client_address), daemon=True, name=f"vtex-sandbox-conn-{client_address[1]}"
+        )
         with self._conns_lock:
             self._conns[t] = request
         t.start()
@@ -358,8 +369,12 @@ class SandboxServer:
         self.sandbox = sandbox
         self._httpd = _HTTPServer(sandbox, (host, port))
         self.host, self.port = self._httpd.server_address[0], self._httpd.server_address[1]
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                                        daemon=True, name=f"vtex-sandbox-{self.port}")
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            daemon=True,
+            name=f"vtex-sandbox-{self.port}",
+        )
         self._stopped = False
 
     @property
@@ -394,8 +409,11 @@ def run_forever(config: SandboxConfig, port: int = 8765, out: TextIO | None = No
     out = out if out is not None else sys.stdout
     sandbox = Sandbox(config)
     with sandbox.serve(port=port) as srv:
-        print(f"VTEX sandbox for account {config.account!r} at {srv.base_url} "
-              f"({len(sandbox.store)} orders, seed {config.seed})", file=out)
+        print(
+            f"VTEX sandbox for account {config.account!r} at {srv.base_url} "
+            f"({len(sandbox.store)} orders, seed {config.seed})",
+            file=out,
+        )
         print("Point refundkit at it with:", file=out)
         print(f"export VTEX_BASE_URL={srv.base_url}", file=out)
         print(f"export VTEX_ACCOUNT_NAME={config.account}", file=out)

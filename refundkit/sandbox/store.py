@@ -21,14 +21,14 @@ from __future__ import annotations
 import bisect
 import random
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import NamedTuple
 
 from refundkit.timeutil import Instant
 
 from .config import SandboxConfig
 
-__all__ = ["Store", "OrderSummary", "ItemLine", "Payment", "InputInvoice", "STATUS_DESCRIPTIONS"]
+__all__ = ["STATUS_DESCRIPTIONS", "InputInvoice", "ItemLine", "OrderSummary", "Payment", "Store"]
 
 _NS = 1_000_000_000
 _TICK = 100  # VTEX timestamps have 7 fractional digits: 100 ns
@@ -82,16 +82,78 @@ _CATALOG = [
     ("Cartão Presente R$ 100", "Loja", "Vale-presente", 10000),
     ("Vestido Midi", "Aurora", "Roupas", 21990),
 ]
-_FIRST = ["Ana", "Bruno", "Carla", "Diego", "Elisa", "Fábio", "Gabriela", "Heitor", "Isabela", "João", "Karina",
-          "Lucas", "Mariana", "Nicolas", "Olívia", "Pedro", "Quésia", "Rafael", "Sofia", "Tiago", "Úrsula", "Vítor",
-          "Wesley", "Yasmin", "Zeca", "Beatriz", "Caio", "Daniela", "Eduardo", "Fernanda"]
-_LAST = ["Silva", "Souza", "Oliveira", "Santos", "Lima", "Pereira", "Costa", "Ferreira", "Almeida", "Rocha",
-         "Carvalho", "Gomes", "Martins", "Araújo", "Ribeiro", "Barbosa", "Teixeira", "Moreira", "Cardoso", "Nunes"]
-_CITIES = [("São Paulo", "SP", "01310"), ("Rio de Janeiro", "RJ", "20040"), ("Belo Horizonte", "MG", "30130"),
-           ("Curitiba", "PR", "80010"), ("Porto Alegre", "RS", "90010"), ("Salvador", "BA", "40020"),
-           ("Recife", "PE", "50030"), ("Fortaleza", "CE", "60060"), ("Brasília", "DF", "70040")]
-_US_CITIES = [("Miami", "FL", "33101"), ("New York", "NY", "10001"), ("Austin", "TX", "73301"),
-              ("Seattle", "WA", "98101"), ("Chicago", "IL", "60601")]
+_FIRST = [
+    "Ana",
+    "Bruno",
+    "Carla",
+    "Diego",
+    "Elisa",
+    "Fábio",
+    "Gabriela",
+    "Heitor",
+    "Isabela",
+    "João",
+    "Karina",
+    "Lucas",
+    "Mariana",
+    "Nicolas",
+    "Olívia",
+    "Pedro",
+    "Quésia",
+    "Rafael",
+    "Sofia",
+    "Tiago",
+    "Úrsula",
+    "Vítor",
+    "Wesley",
+    "Yasmin",
+    "Zeca",
+    "Beatriz",
+    "Caio",
+    "Daniela",
+    "Eduardo",
+    "Fernanda",
+]
+_LAST = [
+    "Silva",
+    "Souza",
+    "Oliveira",
+    "Santos",
+    "Lima",
+    "Pereira",
+    "Costa",
+    "Ferreira",
+    "Almeida",
+    "Rocha",
+    "Carvalho",
+    "Gomes",
+    "Martins",
+    "Araújo",
+    "Ribeiro",
+    "Barbosa",
+    "Teixeira",
+    "Moreira",
+    "Cardoso",
+    "Nunes",
+]
+_CITIES = [
+    ("São Paulo", "SP", "01310"),
+    ("Rio de Janeiro", "RJ", "20040"),
+    ("Belo Horizonte", "MG", "30130"),
+    ("Curitiba", "PR", "80010"),
+    ("Porto Alegre", "RS", "90010"),
+    ("Salvador", "BA", "40020"),
+    ("Recife", "PE", "50030"),
+    ("Fortaleza", "CE", "60060"),
+    ("Brasília", "DF", "70040"),
+]
+_US_CITIES = [
+    ("Miami", "FL", "33101"),
+    ("New York", "NY", "10001"),
+    ("Austin", "TX", "73301"),
+    ("Seattle", "WA", "98101"),
+    ("Chicago", "IL", "60601"),
+]
 
 # name -> (paymentSystem id, group). The spec's group enum has no PayPal group; VTEX files wallets like it under
 # "promissory" in that enum's terms, so that is what the sandbox sends.
@@ -104,13 +166,39 @@ PAYMENT_SYSTEMS = {
     "PayPal": ("31", "promissory"),
     "Gift card": ("16", "giftCard"),
 }
-_BRL_PAY = (["Visa", "Mastercard", "American Express", "Boleto Bancário", "Pix", "PayPal", "Gift card"],
-            [30, 25, 5, 12, 20, 4, 4])
+_BRL_PAY = (
+    ["Visa", "Mastercard", "American Express", "Boleto Bancário", "Pix", "PayPal", "Gift card"],
+    [30, 25, 5, 12, 20, 4, 4],
+)
 _USD_PAY = (["Visa", "Mastercard", "American Express", "PayPal"], [40, 30, 15, 15])
 
 # Local hour (store time, UTC-3) -> relative weight; shifted to UTC below.
-_LOCAL_HOUR_WEIGHTS = [0.35, 0.2, 0.12, 0.08, 0.08, 0.15, 0.35, 0.6, 0.9, 1.1, 1.25, 1.35, 1.45, 1.35, 1.3, 1.25,
-                       1.25, 1.35, 1.5, 1.65, 1.8, 1.7, 1.2, 0.7]
+_LOCAL_HOUR_WEIGHTS = [
+    0.35,
+    0.2,
+    0.12,
+    0.08,
+    0.08,
+    0.15,
+    0.35,
+    0.6,
+    0.9,
+    1.1,
+    1.25,
+    1.35,
+    1.45,
+    1.35,
+    1.3,
+    1.25,
+    1.25,
+    1.35,
+    1.5,
+    1.65,
+    1.8,
+    1.7,
+    1.2,
+    0.7,
+]
 _UTC_HOUR_WEIGHTS = [_LOCAL_HOUR_WEIGHTS[(h - 3) % 24] for h in range(24)]
 _WEEKDAY_WEIGHTS = [1.0, 1.0, 1.05, 1.05, 1.15, 0.85, 0.75]  # Monday first
 _FLASH_HOUR_WEIGHTS = [0.5, 0.3, 0.2, 0.2, 0.2, 0.3, 0.5, 1, 2, 3, 4, 5, 9, 10, 8, 5, 4, 3, 3, 3, 3, 2, 1.5, 1]
@@ -209,7 +297,7 @@ def _day(text: str) -> date:
 
 
 def _day_ns(d: date) -> int:
-    return Instant.from_datetime(datetime(d.year, d.month, d.day, tzinfo=timezone.utc)).ns
+    return Instant.from_datetime(datetime(d.year, d.month, d.day, tzinfo=UTC)).ns
 
 
 def _ticks(rng: random.Random, span_ns: int) -> int:
@@ -245,8 +333,10 @@ class Store:
         created: list[int] = []
         # regular orders: a day by weekday x slow growth x seasonal peaks, then an hour by the daily curve
         days = [first + timedelta(days=i) for i in range(span_days)]
-        weights = [_WEEKDAY_WEIGHTS[d.weekday()] * (1 + 0.35 * i / max(span_days - 1, 1)) * _season(d)
-                   for i, d in enumerate(days)]
+        weights = [
+            _WEEKDAY_WEIGHTS[d.weekday()] * (1 + 0.35 * i / max(span_days - 1, 1)) * _season(d)
+            for i, d in enumerate(days)
+        ]
         if cfg.orders:
             picked_days = rng.choices(range(span_days), weights=weights, k=cfg.orders)
             hours = rng.choices(range(24), weights=_UTC_HOUR_WEIGHTS, k=cfg.orders)

@@ -9,7 +9,19 @@ from .oms import Orders
 from .transport import ALLOWED, RetryPolicy, Transport, check_allowed
 
 __all__ = [
-    "VtexClient", "Transport", "RetryPolicy", "AdaptiveLimiter", "ALLOWED", "check_allowed",
-    "Orders", "Notes", "MasterData",
-    "Order", "OrderSummary", "OrderItem", "Payment", "ReturnInvoice", "Note",
+    "ALLOWED",
+    "AdaptiveLimiter",
+    "MasterData",
+    "Note",
+    "Notes",
+    "Order",
+    "OrderItem",
+    "OrderSummary",
+    "Orders",
+    "Payment",
+    "RetryPolicy",
+    "ReturnInvoice",
+    "Transport",
+    "VtexClient",
+    "check_allowed",
 ]

@@ -15,7 +15,7 @@ from urllib.parse import quote
 from ..errors import BadResponse, InputError
 from .transport import Transport
 
-__all__ = ["MasterData", "SEARCH_PAGE", "SEARCH_DEPTH"]
+__all__ = ["SEARCH_DEPTH", "SEARCH_PAGE", "MasterData"]
 
 SEARCH_PAGE = 100
 SEARCH_DEPTH = 10_000
@@ -48,28 +48,46 @@ class MasterData:
     def get(self, entity: str, doc_id: str, fields: Sequence[str] | str = "_all") -> dict[str, Any] | None:
         """The document, or None. Strongly consistent: reflects every write that was acknowledged."""
         f = fields if isinstance(fields, str) else ",".join(fields)
-        body = self._t.json("GET", f"{self._base(entity)}/documents/{quote(_check_id(doc_id))}",
-                            params={"_fields": f}, not_found_ok=True)
+        body = self._t.json(
+            "GET",
+            f"{self._base(entity)}/documents/{quote(_check_id(doc_id))}",
+            params={"_fields": f},
+            not_found_ok=True,
+        )
         if body is not None and not isinstance(body, dict):
             raise BadResponse(f"Master Data sent document {doc_id} in an unknown shape")
         return body
 
-    def put(self, entity: str, doc_id: str, document: dict[str, Any], *, schema: str | None = None,
-            where: str | None = None) -> int:
+    def put(
+        self, entity: str, doc_id: str, document: dict[str, Any], *, schema: str | None = None, where: str | None = None
+    ) -> int:
         """Create the document with this id, or replace it whole. With ``where``, only if the stored document
         satisfies it. Returns the HTTP status (204 written; 304 is how the sandbox reports an unmet condition, but
         VTEX does not document that status, so callers that use ``where`` must read back by id to know)."""
         params = {k: v for k, v in (("_schema", schema), ("_where", where)) if v}
-        response = self._t.request("PUT", f"{self._base(entity)}/documents/{quote(_check_id(doc_id))}",
-                                   json=document, params=params or None, idempotent=True, ok=(200, 201, 204, 304))
+        response = self._t.request(
+            "PUT",
+            f"{self._base(entity)}/documents/{quote(_check_id(doc_id))}",
+            json=document,
+            params=params or None,
+            idempotent=True,
+            ok=(200, 201, 204, 304),
+        )
         return response.status_code  # type: ignore[union-attr]
 
-    def patch(self, entity: str, doc_id: str, fields: dict[str, Any], *, schema: str | None = None,
-              where: str | None = None) -> int:
+    def patch(
+        self, entity: str, doc_id: str, fields: dict[str, Any], *, schema: str | None = None, where: str | None = None
+    ) -> int:
         """Update some fields (creating the document if absent). Same conditional semantics as :meth:`put`."""
         params = {k: v for k, v in (("_schema", schema), ("_where", where)) if v}
-        response = self._t.request("PATCH", f"{self._base(entity)}/documents/{quote(_check_id(doc_id))}",
-                                   json=fields, params=params or None, idempotent=True, ok=(200, 201, 204, 304))
+        response = self._t.request(
+            "PATCH",
+            f"{self._base(entity)}/documents/{quote(_check_id(doc_id))}",
+            json=fields,
+            params=params or None,
+            idempotent=True,
+            ok=(200, 201, 204, 304),
+        )
         return response.status_code  # type: ignore[union-attr]
 
     # -- search and scroll --------------------------------------------------------------------------------------
@@ -96,8 +114,9 @@ class MasterData:
         limit = min(limit, SEARCH_DEPTH)
         while start < limit:
             end = min(start + SEARCH_PAGE, limit)
-            response = self._t.request("GET", f"{self._base(entity)}/search", params=params,
-                                       headers={"REST-Range": f"resources={start}-{end}"})
+            response = self._t.request(
+                "GET", f"{self._base(entity)}/search", params=params, headers={"REST-Range": f"resources={start}-{end}"}
+            )
             docs = response.json()  # type: ignore[union-attr]
             if not isinstance(docs, list):
                 raise BadResponse(f"Master Data search on {entity} did not answer with a list")

@@ -11,7 +11,7 @@ from ..errors import BadResponse
 from ..money import AmountError, Money, from_vtex_cents
 from ..timeutil import Instant, parse_instant
 
-__all__ = ["OrderSummary", "Order", "OrderItem", "Payment", "ReturnInvoice", "Note"]
+__all__ = ["Note", "Order", "OrderItem", "OrderSummary", "Payment", "ReturnInvoice"]
 
 
 def _cents(raw: Any, currency: str, where: str) -> Money:
@@ -146,8 +146,9 @@ class Order:
                 sku=str(it.get("id") or ""),
                 name=str(it.get("name") or ""),
                 quantity=int(it.get("quantity") or 0),
-                unit_price=_cents(it.get("sellingPrice", it.get("price", 0)) or 0, currency,
-                                  f"items[{i}].sellingPrice of order {oid}"),
+                unit_price=_cents(
+                    it.get("sellingPrice", it.get("price", 0)) or 0, currency, f"items[{i}].sellingPrice of order {oid}"
+                ),
             )
             for i, it in enumerate(body.get("items") or [])
             if isinstance(it, dict)
@@ -155,22 +156,27 @@ class Order:
         payments = []
         for tx in (body.get("paymentData") or {}).get("transactions") or []:
             for p in (tx or {}).get("payments") or []:
-                payments.append(Payment(
-                    payment_id=str(p.get("id") or ""),
-                    method=str(p.get("paymentSystemName") or ""),
-                    group=str(p.get("group") or ""),
-                    value=_cents(p.get("value", 0), currency, f"payment value of order {oid}"),
-                    installments=int(p.get("installments") or 1),
-                ))
+                payments.append(
+                    Payment(
+                        payment_id=str(p.get("id") or ""),
+                        method=str(p.get("paymentSystemName") or ""),
+                        group=str(p.get("group") or ""),
+                        value=_cents(p.get("value", 0), currency, f"payment value of order {oid}"),
+                        installments=int(p.get("installments") or 1),
+                    )
+                )
         invoices = []
         for pkg in (body.get("packageAttachment") or {}).get("packages") or []:
             if isinstance(pkg, dict) and str(pkg.get("type", "")).lower() == "input":
-                invoices.append(ReturnInvoice(
-                    invoice_number=str(pkg.get("invoiceNumber") or ""),
-                    value=_cents(pkg.get("invoiceValue"), currency, f"return invoice value of order {oid}"),
-                    issued_at=_instant(pkg.get("issuanceDate"), f"issuanceDate of a return invoice of {oid}",
-                                       required=False),
-                ))
+                invoices.append(
+                    ReturnInvoice(
+                        invoice_number=str(pkg.get("invoiceNumber") or ""),
+                        value=_cents(pkg.get("invoiceValue"), currency, f"return invoice value of order {oid}"),
+                        issued_at=_instant(
+                            pkg.get("issuanceDate"), f"issuanceDate of a return invoice of {oid}", required=False
+                        ),
+                    )
+                )
         return cls(
             order_id=oid,
             sequence=str(body.get("sequence") or ""),

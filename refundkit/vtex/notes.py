@@ -7,13 +7,12 @@ refund id) before posting, and again after a lost answer, so a retried post neve
 
 from __future__ import annotations
 
-
 from ..errors import BadResponse, InputError, NetworkError, ServerError
 from .models import Note
 from .oms import check_order_id
 from .transport import Transport
 
-__all__ = ["Notes", "MAX_NOTE_CHARS", "MAX_NOTES_PER_ORDER"]
+__all__ = ["MAX_NOTES_PER_ORDER", "MAX_NOTE_CHARS", "Notes"]
 
 MAX_NOTE_CHARS = 2000
 MAX_NOTES_PER_ORDER = 30
@@ -41,8 +40,11 @@ class Notes:
         notes: list[Note] = []
         page = 1
         while True:
-            body = self._t.json("GET", "/api/do/notes",
-                                params={"target.id": oid, "perPage": str(MAX_NOTES_PER_ORDER), "page": str(page)})
+            body = self._t.json(
+                "GET",
+                "/api/do/notes",
+                params={"target.id": oid, "perPage": str(MAX_NOTES_PER_ORDER), "page": str(page)},
+            )
             if not isinstance(body, dict) or not isinstance(body.get("items"), list):
                 raise BadResponse(f"VTEX sent the notes of order {oid} in an unknown shape")
             notes.extend(Note.from_vtex(n) for n in body["items"])

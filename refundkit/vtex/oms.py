@@ -15,6 +15,7 @@ answers and is kept once, by the range it belongs to.
 
 from __future__ import annotations
 
+import itertools
 import math
 import threading
 from collections.abc import Callable, Iterable, Sequence
@@ -27,7 +28,7 @@ from ..timeutil import Instant
 from .models import Order, OrderSummary
 from .transport import Transport
 
-__all__ = ["Orders", "MAX_PAGES", "MAX_PER_PAGE", "ListProgress"]
+__all__ = ["MAX_PAGES", "MAX_PER_PAGE", "ListProgress", "Orders"]
 
 MAX_PAGES = 30
 MAX_PER_PAGE = 100
@@ -64,8 +65,11 @@ class Orders:
         oid = check_order_id(order_id)
         body = self._t.json("GET", f"/api/oms/pvt/orders/{quote(oid)}", not_found_ok=True)
         if body is None:
-            raise NotFound(f"order {oid} does not exist on this VTEX account (or is older than two years)",
-                           status=404, request=f"GET /api/oms/pvt/orders/{oid}")
+            raise NotFound(
+                f"order {oid} does not exist on this VTEX account (or is older than two years)",
+                status=404,
+                request=f"GET /api/oms/pvt/orders/{oid}",
+            )
         return Order.from_vtex(body)
 
     def get_many(self, order_ids: Iterable[str], *, missing: str = "raise") -> dict[str, Order]:
@@ -87,8 +91,14 @@ class Orders:
         return out
 
     # -- list ---------------------------------------------------------------------------------------------------
-    def _page(self, start: Instant, end: Instant, page: int, statuses: Sequence[str] | None,
-              has_return_invoice: bool | None = None) -> dict:
+    def _page(
+        self,
+        start: Instant,
+        end: Instant,
+        page: int,
+        statuses: Sequence[str] | None,
+        has_return_invoice: bool | None = None,
+    ) -> dict:
         params = {
             "f_creationDate": f"creationDate:[{start.filter_format()} TO {end.filter_format()}]",
             "orderBy": "creationDate,asc",
@@ -170,8 +180,9 @@ class Orders:
                 for f in pending:
                     f.cancel()
                 raise
-        return sorted((o for o in found.values() if lo <= o.created_at.ns < hi),
-                      key=lambda o: (o.created_at.ns, o.order_id))
+        return sorted(
+            (o for o in found.values() if lo <= o.created_at.ns < hi), key=lambda o: (o.created_at.ns, o.order_id)
+        )
 
 
 def _split(a: Instant, b: Instant, total: int) -> list[tuple[Instant, Instant]]:
@@ -180,7 +191,8 @@ def _split(a: Instant, b: Instant, total: int) -> list[tuple[Instant, Instant]]:
     if width_ms <= 1:
         raise BadResponse(
             f"more than {MAX_PAGES * MAX_PER_PAGE} orders were created within one millisecond at {a}; "
-            "VTEX cannot page through them — narrow the query with a status filter")
+            "VTEX cannot page through them — narrow the query with a status filter"
+        )
     parts = min(max(2, math.ceil(total / 2400)), width_ms)
     edges = [a.ns + (width_ms * i // parts) * _MS for i in range(parts)] + [b.ns]
-    return [(Instant(x), Instant(y)) for x, y in zip(edges, edges[1:]) if y > x]
+    return [(Instant(x), Instant(y)) for x, y in itertools.pairwise(edges) if y > x]

@@ -44,7 +44,7 @@ from ..errors import (
 )
 from .limiter import AdaptiveLimiter
 
-__all__ = ["Transport", "RetryPolicy", "ALLOWED", "check_allowed"]
+__all__ = ["ALLOWED", "RetryPolicy", "Transport", "check_allowed"]
 
 log = logging.getLogger("refundkit.vtex")
 
@@ -195,10 +195,17 @@ class Transport:
                     "X-VTEX-API-AppToken": token.reveal() if token else "",
                     "User-Agent": "refundkit/0.1",
                 }
-                limits = httpx.Limits(max_connections=self._max_connections,
-                                      max_keepalive_connections=self._max_connections)
-                client = httpx.Client(base_url=base, headers=headers, timeout=self._timeout, limits=limits,
-                                      transport=self._http_transport, follow_redirects=False)
+                limits = httpx.Limits(
+                    max_connections=self._max_connections, max_keepalive_connections=self._max_connections
+                )
+                client = httpx.Client(
+                    base_url=base,
+                    headers=headers,
+                    timeout=self._timeout,
+                    limits=limits,
+                    transport=self._http_transport,
+                    follow_redirects=False,
+                )
                 self._clients[host] = client
                 self._limiters[host] = self._limiter_factory()
             return client, self._limiters[host]
@@ -254,7 +261,9 @@ class Transport:
                 limiter.release("error")
                 error: VtexError = NetworkError(
                     f"could not reach {urlsplit(self.base_url).netloc} ({type(exc).__name__}) for {what}: check "
-                    "VTEX_ACCOUNT_NAME or VTEX_BASE_URL and your network", request=what)
+                    "VTEX_ACCOUNT_NAME or VTEX_BASE_URL and your network",
+                    request=what,
+                )
                 if attempt < min(self.retry.attempts, 3):  # a host that refuses thrice is down or misnamed
                     self._backoff(attempt, None, what, "connection failed")
                     continue
@@ -262,8 +271,7 @@ class Transport:
             except httpx.TransportError as exc:
                 # sent, but the answer was lost (timeout, reset): VTEX may have acted
                 limiter.release("error")
-                error = NetworkError(f"no answer from VTEX for {what} ({type(exc).__name__}); try again",
-                                     request=what)
+                error = NetworkError(f"no answer from VTEX for {what} ({type(exc).__name__}); try again", request=what)
                 if idempotent and attempt < self.retry.attempts:
                     self._backoff(attempt, None, what, type(exc).__name__)
                     continue
@@ -305,7 +313,9 @@ class Transport:
         if status == 401:
             return AuthenticationError(
                 f"VTEX refused the credentials (401) for {what}: check VTEX_APP_KEY and VTEX_APP_TOKEN",
-                status=status, request=what)
+                status=status,
+                request=what,
+            )
         if status == 403:
             return PermissionDenied(f"VTEX denied {what} (403){detail}; {_hint(path)}", status=status, request=what)
         if status == 404:
@@ -313,10 +323,14 @@ class Transport:
         if status == 429:
             return RateLimited(
                 f"VTEX kept rate-limiting {what} after {self.retry.attempts} attempts; wait a minute and try again",
-                retry_after=retry_after, status=status, request=what)
+                retry_after=retry_after,
+                status=status,
+                request=what,
+            )
         if status >= 500:
-            return ServerError(f"VTEX failed on {what} ({status}) after retrying{detail}; try again later",
-                               status=status, request=what)
+            return ServerError(
+                f"VTEX failed on {what} ({status}) after retrying{detail}; try again later", status=status, request=what
+            )
         return BadResponse(f"VTEX rejected {what} ({status}){detail}", status=status, request=what)
 
     def json(self, method: str, path: str, **kw: Any) -> Any:
@@ -327,5 +341,8 @@ class Transport:
         try:
             return response.json()
         except ValueError:
-            raise BadResponse(f"VTEX answered {method} {path} with something that is not JSON",
-                              status=response.status_code, request=f"{method} {path}") from None
+            raise BadResponse(
+                f"VTEX answered {method} {path} with something that is not JSON",
+                status=response.status_code,
+                request=f"{method} {path}",
+            ) from None

@@ -10,8 +10,8 @@ import pytest
 import refundkit
 from refundkit.analytics import DEFINITIONS, collect_revenue, default_range
 from refundkit.errors import InputError
-
-from tests.conftest import SMALL_END as END, SMALL_START as START
+from tests.conftest import SMALL_END as END
+from tests.conftest import SMALL_START as START
 
 
 @pytest.fixture(scope="module")
@@ -23,10 +23,12 @@ def test_collect_reads_orders_return_invoices_and_the_ledger(rk: refundkit.Sessi
     orders = rk.client.orders.list(START, END)
     invoiced = [o for o in orders if o.status == "invoiced"]
     first, second = invoiced[0], invoiced[1]
-    kept = rk.ledger.record(first.order_id, "10.00", "cash", "CASH-T-1",
-                            refunded_at=first.created_at + timedelta(days=1))
-    wrong = rk.ledger.record(second.order_id, "3.00", "bank-transfer", "BT-T-2",
-                             refunded_at=second.created_at + timedelta(days=1))
+    kept = rk.ledger.record(
+        first.order_id, "10.00", "cash", "CASH-T-1", refunded_at=first.created_at + timedelta(days=1)
+    )
+    wrong = rk.ledger.record(
+        second.order_id, "3.00", "bank-transfer", "BT-T-2", refunded_at=second.created_at + timedelta(days=1)
+    )
     rk.ledger.reverse(wrong.entry.entry_id, "typed on the wrong order")
 
     data = collect_revenue(rk, START, END)
@@ -46,8 +48,12 @@ def test_collect_reads_orders_return_invoices_and_the_ledger(rk: refundkit.Sessi
     for df in (cash, cohort):
         part = df.filter(pl.col("currency") == currency)
         assert part.get_column("offline_refunds_minor").sum() == 1000  # the reversal took the 3.00 back out
-        assert (part.get_column("net_minor").sum() == part.get_column("gross_minor").sum()
-                - part.get_column("native_refunds_minor").sum() - part.get_column("offline_refunds_minor").sum())
+        assert (
+            part.get_column("net_minor").sum()
+            == part.get_column("gross_minor").sum()
+            - part.get_column("native_refunds_minor").sum()
+            - part.get_column("offline_refunds_minor").sum()
+        )
     counted = [o for o in orders if o.status not in ("canceled", "cancel", "payment-pending")]
     for cur in ("BRL", "USD"):
         want = sum(o.total.minor for o in counted if o.currency == cur)
@@ -74,11 +80,11 @@ def test_collect_reads_only_orders_with_return_invoices_when_the_list_can_filter
     read: list[str] = []
 
     class FilteringOrders:
-        def list(self, start, end, *, statuses=None, progress=None, has_return_invoice=None):  # noqa: ANN001
+        def list(self, start, end, *, statuses=None, progress=None, has_return_invoice=None):
             found = real.list(start, end, statuses=statuses, progress=progress)
             return found if has_return_invoice is None else [o for o in found if o.order_id in with_returns]
 
-        def get_many(self, order_ids, *, missing="raise"):  # noqa: ANN001
+        def get_many(self, order_ids, *, missing="raise"):
             read.extend(order_ids)
             return real.get_many(order_ids, missing=missing)
 

@@ -33,31 +33,69 @@ def at(text: str) -> Instant:
     return parse_instant(text)
 
 
-def summary(order_id: str, created: str, total: int, *, currency: str = "BRL", status: str = "invoiced") -> OrderSummary:
-    return OrderSummary(order_id=order_id, created_at=at(created), status=status, currency=currency,
-                        total=Money(total, currency), sales_channel="1", payment_names="Pix")
+def summary(
+    order_id: str, created: str, total: int, *, currency: str = "BRL", status: str = "invoiced"
+) -> OrderSummary:
+    return OrderSummary(
+        order_id=order_id,
+        created_at=at(created),
+        status=status,
+        currency=currency,
+        total=Money(total, currency),
+        sales_channel="1",
+        payment_names="Pix",
+    )
 
 
 def full(s: OrderSummary, *invoices: tuple[str, int, str | None]) -> Order:
     return Order(
-        order_id=s.order_id, sequence="1", status=s.status, currency=s.currency, created_at=s.created_at,
-        total=s.total, totals={}, items=(), payments=(),
-        return_invoices=tuple(ReturnInvoice(n, Money(v, s.currency), None if d is None else at(d))
-                              for n, v, d in invoices),
+        order_id=s.order_id,
+        sequence="1",
+        status=s.status,
+        currency=s.currency,
+        created_at=s.created_at,
+        total=s.total,
+        totals={},
+        items=(),
+        payments=(),
+        return_invoices=tuple(
+            ReturnInvoice(n, Money(v, s.currency), None if d is None else at(d)) for n, v, d in invoices
+        ),
         sales_channel="1",
     )
 
 
 def refund(entry_id: str, order_id: str, amount: int, when: str, *, currency: str = "BRL") -> LedgerEntry:
-    return LedgerEntry(entry_id=entry_id, order_id=order_id, kind="refund", amount=Money(amount, currency),
-                       refunded_at=at(when), source="cash", external_ref=f"REF-{entry_id}", reason="", note="",
-                       recorded_by="tester", recorded_at=at(when))
+    return LedgerEntry(
+        entry_id=entry_id,
+        order_id=order_id,
+        kind="refund",
+        amount=Money(amount, currency),
+        refunded_at=at(when),
+        source="cash",
+        external_ref=f"REF-{entry_id}",
+        reason="",
+        note="",
+        recorded_by="tester",
+        recorded_at=at(when),
+    )
 
 
 def reversal(entry_id: str, of: LedgerEntry, when: str) -> LedgerEntry:
-    return LedgerEntry(entry_id=entry_id, order_id=of.order_id, kind="reversal", amount=of.amount,
-                       refunded_at=at(when), source=of.source, external_ref=of.external_ref, reason="mistake",
-                       note="", recorded_by="tester", recorded_at=at(when), reverses=of.entry_id)
+    return LedgerEntry(
+        entry_id=entry_id,
+        order_id=of.order_id,
+        kind="reversal",
+        amount=of.amount,
+        refunded_at=at(when),
+        source=of.source,
+        external_ref=of.external_ref,
+        reason="mistake",
+        note="",
+        recorded_by="tester",
+        recorded_at=at(when),
+        reverses=of.entry_id,
+    )
 
 
 def rows(df: pl.DataFrame, *columns: str) -> list[tuple]:
@@ -92,17 +130,25 @@ def test_refunds_frame_signs_reversals_and_knows_the_reversed_refunds_date() -> 
     df = refunds_frame([r, v])
     assert df.schema == pl.Schema(REFUNDS_SCHEMA)
     assert rows(df, "entry_id", "kind", "amount_minor", "signed_minor", "reverses") == [
-        ("rf-1", "refund", 500, 500, None), ("rv-1", "reversal", 500, -500, "rf-1")]
+        ("rf-1", "refund", 500, 500, None),
+        ("rv-1", "reversal", 500, -500, "rf-1"),
+    ]
     reversed_at = df.get_column("reversed_refunded_at").dt.epoch("ns").to_list()
     assert reversed_at == [None, r.refunded_at.ns]
 
 
 def test_native_refunds_frame_has_one_row_per_return_invoice() -> None:
     s = summary("1-01", "2026-03-01T10:00:00Z", 10000)
-    df = native_refunds_frame({s.order_id: full(s, ("R1", 1500, "2026-03-05T00:00:00Z"), ("R2", 700, None)),
-                               "2-01": full(summary("2-01", "2026-03-01T11:00:00Z", 900))})
+    df = native_refunds_frame(
+        {
+            s.order_id: full(s, ("R1", 1500, "2026-03-05T00:00:00Z"), ("R2", 700, None)),
+            "2-01": full(summary("2-01", "2026-03-01T11:00:00Z", 900)),
+        }
+    )
     assert rows(df, "order_id", "invoice_number", "amount_minor", "currency") == [
-        ("1-01", "R1", 1500, "BRL"), ("1-01", "R2", 700, "BRL")]
+        ("1-01", "R1", 1500, "BRL"),
+        ("1-01", "R2", 700, "BRL"),
+    ]
     assert df.get_column("issued_at").null_count() == 1
 
 
@@ -113,12 +159,14 @@ def test_with_major_is_exact_text_per_currency() -> None:
 
 # -- gross ---------------------------------------------------------------------------------------------------------
 def test_canceled_and_payment_pending_orders_are_left_out_of_gross_unless_asked() -> None:
-    orders = orders_frame([
-        summary("1-01", "2026-03-01T10:00:00Z", 10000),
-        summary("2-01", "2026-03-01T11:00:00Z", 2000, status="canceled"),
-        summary("3-01", "2026-03-01T12:00:00Z", 300, status="payment-pending"),
-        summary("4-01", "2026-03-01T13:00:00Z", 40, status="cancel"),
-    ])
+    orders = orders_frame(
+        [
+            summary("1-01", "2026-03-01T10:00:00Z", 10000),
+            summary("2-01", "2026-03-01T11:00:00Z", 2000, status="canceled"),
+            summary("3-01", "2026-03-01T12:00:00Z", 300, status="payment-pending"),
+            summary("4-01", "2026-03-01T13:00:00Z", 40, status="cancel"),
+        ]
+    )
 
     def gross(**kw) -> list[tuple]:
         return rows(gross_vs_net(orders, NO_REFUNDS, NO_OFFLINE, **kw), "orders", "gross_minor")
@@ -130,35 +178,45 @@ def test_canceled_and_payment_pending_orders_are_left_out_of_gross_unless_asked(
 
 
 def test_gross_by_period_sums_only_within_a_currency() -> None:
-    orders = orders_frame([
-        summary("1-01", "2026-03-01T10:00:00Z", 10000),
-        summary("2-01", "2026-03-01T11:00:00Z", 2500),
-        summary("3-01", "2026-03-01T12:00:00Z", 777, currency="USD"),
-    ])
+    orders = orders_frame(
+        [
+            summary("1-01", "2026-03-01T10:00:00Z", 10000),
+            summary("2-01", "2026-03-01T11:00:00Z", 2500),
+            summary("3-01", "2026-03-01T12:00:00Z", 777, currency="USD"),
+        ]
+    )
     assert rows(gross_by_period(orders), "period", "currency", "orders", "gross_minor") == [
-        (date(2026, 3, 1), "BRL", 2, 12500), (date(2026, 3, 1), "USD", 1, 777)]
+        (date(2026, 3, 1), "BRL", 2, 12500),
+        (date(2026, 3, 1), "USD", 1, 777),
+    ]
 
 
 def test_orders_by_status_says_which_statuses_gross_counts() -> None:
-    orders = orders_frame([
-        summary("1-01", "2026-03-01T10:00:00Z", 100),
-        summary("2-01", "2026-03-01T11:00:00Z", 20),
-        summary("3-01", "2026-03-01T12:00:00Z", 3, status="canceled"),
-        summary("4-01", "2026-03-01T13:00:00Z", 7, currency="USD", status="payment-pending"),
-    ])
+    orders = orders_frame(
+        [
+            summary("1-01", "2026-03-01T10:00:00Z", 100),
+            summary("2-01", "2026-03-01T11:00:00Z", 20),
+            summary("3-01", "2026-03-01T12:00:00Z", 3, status="canceled"),
+            summary("4-01", "2026-03-01T13:00:00Z", 7, currency="USD", status="payment-pending"),
+        ]
+    )
     assert rows(orders_by_status(orders), "currency", "status", "orders", "total_minor", "in_gross") == [
-        ("BRL", "invoiced", 2, 120, True), ("BRL", "canceled", 1, 3, False),
-        ("USD", "payment-pending", 1, 7, False)]
+        ("BRL", "invoiced", 2, 120, True),
+        ("BRL", "canceled", 1, 3, False),
+        ("USD", "payment-pending", 1, 7, False),
+    ]
 
 
 # -- refunds -------------------------------------------------------------------------------------------------------
 def test_net_is_gross_minus_native_minus_offline() -> None:
     s = summary("1-01", "2026-03-01T10:00:00Z", 10000)
-    out = gross_vs_net(orders_frame([s]), native_refunds_frame([full(s, ("R1", 1500, "2026-03-01T18:00:00Z"))]),
-                       refunds_frame([refund("rf-1", "1-01", 250, "2026-03-01T20:00:00Z")]))
+    out = gross_vs_net(
+        orders_frame([s]),
+        native_refunds_frame([full(s, ("R1", 1500, "2026-03-01T18:00:00Z"))]),
+        refunds_frame([refund("rf-1", "1-01", 250, "2026-03-01T20:00:00Z")]),
+    )
     assert out.schema == pl.Schema(REVENUE_SCHEMA)
-    assert rows(out, "period", "currency", "orders", *MONEY) == [
-        (date(2026, 3, 1), "BRL", 1, 10000, 1500, 250, 8250)]
+    assert rows(out, "period", "currency", "orders", *MONEY) == [(date(2026, 3, 1), "BRL", 1, 10000, 1500, 250, 8250)]
 
 
 def test_a_refund_in_another_currency_is_never_added() -> None:
@@ -167,8 +225,13 @@ def test_a_refund_in_another_currency_is_never_added() -> None:
     out = gross_vs_net(
         orders_frame([brl, usd]),
         native_refunds_frame([full(usd, ("R1", 100, "2026-03-01T12:00:00Z"))]),
-        refunds_frame([refund("rf-1", "2-01", 900, "2026-03-01T13:00:00Z", currency="USD"),
-                       refund("rf-2", "9-01", 55, "2026-03-01T14:00:00Z", currency="EUR")]))
+        refunds_frame(
+            [
+                refund("rf-1", "2-01", 900, "2026-03-01T13:00:00Z", currency="USD"),
+                refund("rf-2", "9-01", 55, "2026-03-01T14:00:00Z", currency="EUR"),
+            ]
+        ),
+    )
     assert rows(out, "currency", "orders", *MONEY) == [
         ("BRL", 1, 10000, 0, 0, 10000),
         ("EUR", 0, 0, 0, 55, -55),
@@ -192,7 +255,10 @@ def test_a_reversal_takes_its_refund_back_out_of_offline_refunds() -> None:
     # or on the day it was recorded, leaving the days already reported as they were
     daily = gross_vs_net(orders_frame([s]), NO_REFUNDS, offline, reversals="reversal_date", fill_gaps=False)
     assert rows(daily, "period", "offline_refunds_minor") == [
-        (date(2026, 3, 1), 0), (date(2026, 3, 2), 2300), (date(2026, 3, 20), -2000)]
+        (date(2026, 3, 1), 0),
+        (date(2026, 3, 2), 2300),
+        (date(2026, 3, 20), -2000),
+    ]
 
 
 def test_refund_date_and_order_date_attribution_put_a_refund_in_different_periods() -> None:
@@ -209,7 +275,8 @@ def test_refund_date_and_order_date_attribution_put_a_refund_in_different_period
     ]
     cohort = gross_vs_net(orders, native, offline, period="month", attribution="order_date")
     assert rows(cohort, "period", "gross_minor", "native_refunds_minor", "offline_refunds_minor", "net_minor") == [
-        (date(2026, 1, 1), 10000, 1000, 400, 8600)]
+        (date(2026, 1, 1), 10000, 1000, 400, 8600)
+    ]
     # the totals agree; only the periods differ
     for column in MONEY:
         assert cash.get_column(column).sum() == cohort.get_column(column).sum()
@@ -218,10 +285,10 @@ def test_refund_date_and_order_date_attribution_put_a_refund_in_different_period
 def test_order_date_view_leaves_out_refunds_of_orders_not_counted_in_gross() -> None:
     kept = summary("1-01", "2026-03-01T10:00:00Z", 10000)
     canceled = summary("2-01", "2026-03-01T11:00:00Z", 5000, status="canceled")
-    offline = refunds_frame([refund("rf-1", "2-01", 700, "2026-03-02T10:00:00Z"),
-                             refund("rf-2", "3-01", 80, "2026-03-02T10:00:00Z")])  # order outside the data
-    cohort = gross_vs_net(orders_frame([kept, canceled]), NO_REFUNDS, offline, period="month",
-                          attribution="order_date")
+    offline = refunds_frame(
+        [refund("rf-1", "2-01", 700, "2026-03-02T10:00:00Z"), refund("rf-2", "3-01", 80, "2026-03-02T10:00:00Z")]
+    )  # order outside the data
+    cohort = gross_vs_net(orders_frame([kept, canceled]), NO_REFUNDS, offline, period="month", attribution="order_date")
     assert rows(cohort, "gross_minor", "offline_refunds_minor", "net_minor") == [(10000, 0, 10000)]
     cash = gross_vs_net(orders_frame([kept, canceled]), NO_REFUNDS, offline, period="month")
     assert rows(cash, "gross_minor", "offline_refunds_minor", "net_minor") == [(10000, 780, 9220)]
@@ -237,8 +304,10 @@ def test_a_return_invoice_without_issuance_date_counts_on_its_orders_date() -> N
 def test_periods_start_on_the_first_day_in_the_reports_time_zone() -> None:
     # 02:30 UTC on Monday 2026-03-02 is still Sunday 2026-03-01 in São Paulo (UTC−3)
     orders = orders_frame([summary("1-01", "2026-03-02T02:30:00Z", 100), summary("2-01", "2026-03-31T12:00:00Z", 20)])
-    by = {p: rows(gross_vs_net(orders, NO_REFUNDS, NO_OFFLINE, period=p, fill_gaps=False), "period", "gross_minor")
-          for p in ("day", "week", "month")}
+    by = {
+        p: rows(gross_vs_net(orders, NO_REFUNDS, NO_OFFLINE, period=p, fill_gaps=False), "period", "gross_minor")
+        for p in ("day", "week", "month")
+    }
     assert by["day"] == [(date(2026, 3, 2), 100), (date(2026, 3, 31), 20)]
     assert by["week"] == [(date(2026, 3, 2), 100), (date(2026, 3, 30), 20)]
     assert by["month"] == [(date(2026, 3, 1), 120)]
@@ -250,31 +319,42 @@ def test_gaps_are_filled_with_zeros_per_currency() -> None:
     orders = orders_frame([summary("1-01", "2026-03-01T10:00:00Z", 100), summary("2-01", "2026-03-04T10:00:00Z", 40)])
     out = gross_vs_net(orders, NO_REFUNDS, NO_OFFLINE)
     assert rows(out, "period", "orders", "gross_minor", "net_minor") == [
-        (date(2026, 3, 1), 1, 100, 100), (date(2026, 3, 2), 0, 0, 0), (date(2026, 3, 3), 0, 0, 0),
-        (date(2026, 3, 4), 1, 40, 40)]
+        (date(2026, 3, 1), 1, 100, 100),
+        (date(2026, 3, 2), 0, 0, 0),
+        (date(2026, 3, 3), 0, 0, 0),
+        (date(2026, 3, 4), 1, 40, 40),
+    ]
 
 
 def test_start_and_end_bound_orders_and_refund_dates_half_open() -> None:
     s1 = summary("1-01", "2026-03-01T00:00:00Z", 100)
     s2 = summary("2-01", "2026-03-03T00:00:00Z", 20)  # exactly at end: left out
-    offline = refunds_frame([refund("rf-1", "1-01", 5, "2026-03-02T23:59:59.9999999Z"),
-                             refund("rf-2", "1-01", 7, "2026-03-03T00:00:00Z")])
+    offline = refunds_frame(
+        [refund("rf-1", "1-01", 5, "2026-03-02T23:59:59.9999999Z"), refund("rf-2", "1-01", 7, "2026-03-03T00:00:00Z")]
+    )
     start, end = at("2026-03-01T00:00:00Z"), at("2026-03-03T00:00:00Z")
     out = gross_vs_net(orders_frame([s1, s2]), NO_REFUNDS, offline, start=start, end=end)
     assert rows(out, "period", "gross_minor", "offline_refunds_minor") == [
-        (date(2026, 3, 1), 100, 0), (date(2026, 3, 2), 0, 5)]
+        (date(2026, 3, 1), 100, 0),
+        (date(2026, 3, 2), 0, 5),
+    ]
     # the cohort view keeps every later refund of the orders in range
-    cohort = gross_vs_net(orders_frame([s1, s2]), NO_REFUNDS, offline, start=start, end=end,
-                          attribution="order_date")
+    cohort = gross_vs_net(orders_frame([s1, s2]), NO_REFUNDS, offline, start=start, end=end, attribution="order_date")
     assert rows(cohort, "period", "gross_minor", "offline_refunds_minor") == [
-        (date(2026, 3, 1), 100, 12), (date(2026, 3, 2), 0, 0)]
+        (date(2026, 3, 1), 100, 12),
+        (date(2026, 3, 2), 0, 0),
+    ]
 
 
 def test_revenue_data_never_reports_beyond_what_was_collected() -> None:
     s1 = summary("1-01", "2026-03-01T10:00:00Z", 100)
-    data = RevenueData(orders_frame([s1]), NO_REFUNDS,
-                       refunds_frame([refund("rf-1", "1-01", 5, "2026-04-02T10:00:00Z")]),
-                       start=at("2026-03-01T00:00:00Z"), end=at("2026-04-01T00:00:00Z"))
+    data = RevenueData(
+        orders_frame([s1]),
+        NO_REFUNDS,
+        refunds_frame([refund("rf-1", "1-01", 5, "2026-04-02T10:00:00Z")]),
+        start=at("2026-03-01T00:00:00Z"),
+        end=at("2026-04-01T00:00:00Z"),
+    )
     out = data.gross_vs_net(period="month", end=at("2026-05-01T00:00:00Z"))
     assert rows(out, "period", "gross_minor", "offline_refunds_minor") == [(date(2026, 3, 1), 100, 0)]
     assert data.currencies == ["BRL"]
@@ -290,8 +370,14 @@ def test_empty_inputs_give_an_empty_frame_with_the_schema() -> None:
 
 def test_wrong_options_say_what_to_use() -> None:
     with pytest.raises(InputError) as err:
-        gross_vs_net(orders_frame([]), NO_REFUNDS, NO_OFFLINE, period="year", attribution="ship_date",  # type: ignore[arg-type]
-                     tz="Mars/Olympus")
+        gross_vs_net(
+            orders_frame([]),
+            NO_REFUNDS,
+            NO_OFFLINE,
+            period="year",
+            attribution="ship_date",  # type: ignore[arg-type]
+            tz="Mars/Olympus",
+        )
     text = str(err.value)
     assert "day, week, month" in text and "refund_date, order_date" in text and "IANA" in text
 
@@ -304,8 +390,10 @@ def test_the_definitions_line_states_the_view() -> None:
 
 def test_amounts_stay_integers_over_many_orders() -> None:
     base = at("2026-03-01T00:00:00Z")
-    orders = [OrderSummary(f"{n}-01", base + timedelta(minutes=n), "invoiced", "BRL", Money(1, "BRL"), "1", "Pix")
-              for n in range(1000)]
+    orders = [
+        OrderSummary(f"{n}-01", base + timedelta(minutes=n), "invoiced", "BRL", Money(1, "BRL"), "1", "Pix")
+        for n in range(1000)
+    ]
     out = gross_vs_net(orders_frame(orders), NO_REFUNDS, NO_OFFLINE, period="month")
     assert rows(out, "orders", "gross_minor") == [(1000, 1000)]
     assert out.schema["gross_minor"] == pl.Int64

@@ -69,4 +69,3 @@ def env(make_env: Callable[..., Env]) -> Env:
 @pytest.fixture
 def ledger(env: Env) -> Ledger:
     return env.ledger(user="tester")
-

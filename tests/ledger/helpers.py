@@ -19,7 +19,7 @@ WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
 def small_config(**kw) -> SandboxConfig:
     """A small store (fast to build): 300 regular orders from 2026-02-20 to 2026-04-30."""
-    base = dict(orders=300, flash_sale_orders=0, start="2026-02-20", end="2026-04-30")
+    base = {"orders": 300, "flash_sale_orders": 0, "start": "2026-02-20", "end": "2026-04-30"}
     base.update(kw)
     return SandboxConfig(**base)
 
@@ -66,8 +66,15 @@ class Orders:
         raise LookupError(f"the sandbox store has no (more) {what}")
 
     def invoiced(self, currency: str = "BRL", min_total: int = 5000) -> OrderSummary:
-        return self.pick(lambda o: o.status == "invoiced" and o.currency == currency and not o.input_invoices
-                         and o.total_cents >= min_total, f"invoiced {currency} order")
+        return self.pick(
+            lambda o: (
+                o.status == "invoiced"
+                and o.currency == currency
+                and not o.input_invoices
+                and o.total_cents >= min_total
+            ),
+            f"invoiced {currency} order",
+        )
 
     def usd(self) -> OrderSummary:
         return self.invoiced("USD", min_total=1000)
@@ -77,12 +84,16 @@ class Orders:
 
     def partly_returned(self) -> OrderSummary:
         """An invoiced order with a return invoice that did not refund all of it."""
-        return self.pick(lambda o: o.status == "invoiced" and o.input_invoices and 0 < o.refunded_cents < o.total_cents,
-                         "order with a partial return invoice")
+        return self.pick(
+            lambda o: o.status == "invoiced" and o.input_invoices and 0 < o.refunded_cents < o.total_cents,
+            "order with a partial return invoice",
+        )
 
     def fully_returned(self) -> OrderSummary:
-        return self.pick(lambda o: o.status == "invoiced" and o.input_invoices and o.refunded_cents >= o.total_cents,
-                         "order refunded in full by a return invoice")
+        return self.pick(
+            lambda o: o.status == "invoiced" and o.input_invoices and o.refunded_cents >= o.total_cents,
+            "order refunded in full by a return invoice",
+        )
 
     def eligible(self, n: int) -> list[OrderSummary]:
         return [self.invoiced() for _ in range(n)]
@@ -106,9 +117,14 @@ class Env:
     @property
     def env(self) -> dict[str, str]:
         cfg = self.sb.config
-        return {"VTEX_BASE_URL": self.srv.base_url, "VTEX_ACCOUNT_NAME": cfg.account, "VTEX_APP_KEY": cfg.app_key,
-                "VTEX_APP_TOKEN": cfg.app_token, "REFUNDKIT_CACHE_DIR": str(self.tmp / "cache"),
-                "REFUNDKIT_USER": "tester"}
+        return {
+            "VTEX_BASE_URL": self.srv.base_url,
+            "VTEX_ACCOUNT_NAME": cfg.account,
+            "VTEX_APP_KEY": cfg.app_key,
+            "VTEX_APP_TOKEN": cfg.app_token,
+            "REFUNDKIT_CACHE_DIR": str(self.tmp / "cache"),
+            "REFUNDKIT_USER": "tester",
+        }
 
     def client(self, **transport: object) -> VtexClient:
         transport.setdefault("retry", RetryPolicy.fast())
@@ -116,7 +132,7 @@ class Env:
         self.stack.callback(client.close)
         return client
 
-    def ledger(self, *, journal: Path | None | bool = None, user: str | None = None, **kw: object) -> Ledger:
+    def ledger(self, *, journal: Path | bool | None = None, user: str | None = None, **kw: object) -> Ledger:
         """A ledger on a new client. ``journal`` defaults to a folder under the test's tmp path."""
         client = self.client()
         journal_dir = self.tmp / "journal" if journal is None else journal
@@ -128,5 +144,3 @@ class Env:
 
     def writes(self) -> list[tuple[str, str]]:
         return writes(self.sb)
-
-

@@ -20,14 +20,24 @@ def rows(data: bytes):
 
 def test_comma_file() -> None:
     got, warnings = rows(f"{HEADER}\n1-01,12.34,2026-03-01,apace,APC-1,damaged\n".encode())
-    assert got == [{"order_id": "1-01", "amount": "12.34", "refunded_at": "2026-03-01", "source": "apace",
-                    "external_ref": "APC-1", "reason": "damaged"}]
+    assert got == [
+        {
+            "order_id": "1-01",
+            "amount": "12.34",
+            "refunded_at": "2026-03-01",
+            "source": "apace",
+            "external_ref": "APC-1",
+            "reason": "damaged",
+        }
+    ]
     assert warnings == []
 
 
 def test_semicolon_file_with_bom_decimal_comma_and_crlf() -> None:
-    data = "\ufefforder_id;amount;refunded_at;source;external_ref;reason;currency;note\r\n" \
-           "1-01;1.234,56;2026-03-01;cash;R-1;troca;BRL;ação\r\n"
+    data = (
+        "\ufefforder_id;amount;refunded_at;source;external_ref;reason;currency;note\r\n"
+        "1-01;1.234,56;2026-03-01;cash;R-1;troca;BRL;ação\r\n"
+    )
     got, _ = rows(data.encode("utf-8"))
     assert got[0]["order_id"] == "1-01" and got[0]["amount"] == "1.234,56" and got[0]["note"] == "ação"
     assert parse_amount(got[0]["amount"], "BRL") == 123456
@@ -46,14 +56,16 @@ def test_header_spelling_and_aliases() -> None:
 
 
 def test_blank_lines_are_skipped_and_line_numbers_kept() -> None:
-    parsed, _ = read_refund_csv(f"\n{HEADER}\n\n1-01,1,2026-03-01,cash,R-1,\n,,,,,\n2-01,2,2026-03-01,cash,R-2,\n"
-                                .encode(), "f.csv")
+    parsed, _ = read_refund_csv(
+        f"\n{HEADER}\n\n1-01,1,2026-03-01,cash,R-1,\n,,,,,\n2-01,2,2026-03-01,cash,R-2,\n".encode(), "f.csv"
+    )
     assert [(line, row["order_id"]) for line, row in parsed] == [(4, "1-01"), (6, "2-01")]
 
 
 def test_a_line_with_the_wrong_number_of_fields_is_one_refused_row() -> None:
-    parsed, _ = read_refund_csv(f"{HEADER}\n1-01,1,2026-03-01,cash,R-1\n2-01,2,2026-03-01,cash,R-2,x\n".encode(),
-                                "f.csv")
+    parsed, _ = read_refund_csv(
+        f"{HEADER}\n1-01,1,2026-03-01,cash,R-1\n2-01,2,2026-03-01,cash,R-2,x\n".encode(), "f.csv"
+    )
     assert parsed[0][1]["__error__"].startswith("has 5 fields but the header has 6")
     assert parsed[1][1]["order_id"] == "2-01"
     # an unterminated quote swallows the rest of the file: one refused row, not a crash
@@ -61,15 +73,18 @@ def test_a_line_with_the_wrong_number_of_fields_is_one_refused_row() -> None:
     assert "has 1 fields but the header has 6" in only[1]["__error__"]
 
 
-@pytest.mark.parametrize(("data", "words"), [
-    (b"", "is empty"),
-    (b"\n\n  \n", "is empty"),
-    (b"order_id,amount\n", "lacks column(s)"),
-    (HEADER.encode() + b"\n", "header but no rows"),
-    (b"\xff\xfeo\x00r\x00", "not UTF-8"),
-    ("order_id,amount,refunded_at,source,external_ref,reason\n1,2,3,4,5,é\n".encode("cp1252"), "not UTF-8"),
-    (HEADER.encode() + b',reason\n', "more than once"),
-])
+@pytest.mark.parametrize(
+    ("data", "words"),
+    [
+        (b"", "is empty"),
+        (b"\n\n  \n", "is empty"),
+        (b"order_id,amount\n", "lacks column(s)"),
+        (HEADER.encode() + b"\n", "header but no rows"),
+        (b"\xff\xfeo\x00r\x00", "not UTF-8"),
+        ("order_id,amount,refunded_at,source,external_ref,reason\n1,2,3,4,5,é\n".encode("cp1252"), "not UTF-8"),
+        (HEADER.encode() + b",reason\n", "more than once"),
+    ],
+)
 def test_file_problems(data: bytes, words: str) -> None:
     with pytest.raises(InputError) as info:
         read_refund_csv(data, "f.csv")
@@ -83,8 +98,12 @@ def test_the_missing_columns_are_named() -> None:
     assert "refunded_at, external_ref, reason" in msg and ", ".join(OPTIONAL_COLUMNS) in msg
 
 
-@given(cents=st.lists(st.integers(min_value=1, max_value=10**9), min_size=1, max_size=20),
-       sep=st.sampled_from([",", ";"]), bom=st.booleans(), comma_decimal=st.booleans())
+@given(
+    cents=st.lists(st.integers(min_value=1, max_value=10**9), min_size=1, max_size=20),
+    sep=st.sampled_from([",", ";"]),
+    bom=st.booleans(),
+    comma_decimal=st.booleans(),
+)
 def test_any_well_formed_file_reads_back_the_amounts(cents, sep, bom, comma_decimal) -> None:
     lines = [sep.join(REQUIRED_COLUMNS)]
     for i, c in enumerate(cents):

@@ -69,8 +69,9 @@ def test_a_lost_answer_to_the_note_post_writes_one_note(env: Env, ledger: Ledger
 
 def test_a_lost_answer_to_the_entry_document_write_is_retried(env: Env, ledger: Ledger) -> None:
     o = env.orders.invoiced()
-    env.fault("PUT", r"^/api/dataentities/offlineRefund/documents/", status=None, after_write=True,
-              drop_connection=True)
+    env.fault(
+        "PUT", r"^/api/dataentities/offlineRefund/documents/", status=None, after_write=True, drop_connection=True
+    )
     r = ledger.record(o.order_id, "2.00", "cash", "R-2")
     assert r.pending == ()
     assert stored_doc(env.sb, "offlineRefund", r.entry.entry_id)["noteStatus"] == "posted"
@@ -115,7 +116,7 @@ def _race(n: int, fn) -> list:
         barrier.wait()
         try:
             return fn(i)
-        except Exception as exc:  # noqa: BLE001 - collected for the assertions
+        except Exception as exc:
             return exc
 
     with ThreadPoolExecutor(max_workers=n) as pool:

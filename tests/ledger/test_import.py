@@ -58,18 +58,30 @@ def test_import_records_good_rows_and_refuses_bad_ones_without_writing_them(env:
     got = {r.line: (r.outcome, r.message) for r in report.rows}
     assert [got[n][0] for n in (2, 3, 4, 12)] == ["recorded"] * 4, got
     assert got[14][0] == "already recorded" and "duplicate of line 4" in got[14][1]
-    expect_refused = {5: "canceled", 6: "does not exist", 7: "not an amount", 8: "unknown source",
-                      9: "not the order's currency", 10: "in the future", 11: "refunded_at is empty",
-                      13: "refundable balance BRL 1.00", 15: "different amount", 16: "not a VTEX order id",
-                      17: "fields but the header has"}
+    expect_refused = {
+        5: "canceled",
+        6: "does not exist",
+        7: "not an amount",
+        8: "unknown source",
+        9: "not the order's currency",
+        10: "in the future",
+        11: "refunded_at is empty",
+        13: "refundable balance BRL 1.00",
+        15: "different amount",
+        16: "not a VTEX order id",
+        17: "fields but the header has",
+    }
     for line, words in expect_refused.items():
         assert got[line][0] == "refused" and words in got[line][1], (line, got[line])
     assert report.refused == len(expect_refused) and not report.ok
     assert report.summary().endswith("4 recorded, 1 already recorded, 11 refused")
     # written: exactly the four good rows, once each
-    for n, o, src, ref, cents in ((2, good[0], "apace", "APC-1", 1000), (3, good[1], "cash", "R-1", 550),
-                                  (4, good[2], "bank-transfer", "TX-1", 100),
-                                  (12, small, "cash", "R-9", small.total_cents - 100)):
+    for n, o, src, ref, cents in (
+        (2, good[0], "apace", "APC-1", 1000),
+        (3, good[1], "cash", "R-1", 550),
+        (4, good[2], "bank-transfer", "TX-1", 100),
+        (12, small, "cash", "R-9", small.total_cents - 100),
+    ):
         eid = refund_id(o.order_id, src, ref)
         assert got[n][0] == "recorded" and [r.entry_id for r in report.rows if r.line == n] == [eid]
         assert stored_doc(env.sb, "offlineRefund", eid)["amount"] == cents
@@ -101,16 +113,18 @@ def test_re_importing_with_a_changed_amount_refuses_that_row(env: Env, ledger: L
     o = env.orders.invoiced()
     import_refunds(ledger, csv_file(env.tmp, [HEADER, f"{o.order_id},1.00,2026-04-20,cash,R-1,,,"], "a.csv"))
     before = env.writes()
-    report = import_refunds(ledger, csv_file(env.tmp, [HEADER, f"{o.order_id},1.50,2026-04-20,cash,R-1,,,"],
-                                             "b.csv"))
+    report = import_refunds(ledger, csv_file(env.tmp, [HEADER, f"{o.order_id},1.50,2026-04-20,cash,R-1,,,"], "b.csv"))
     assert outcomes(report) == ["refused"] and "reverse it" in report.rows[0].message
     assert env.writes() == before
 
 
 def test_dry_run_validates_and_writes_nothing(env: Env, ledger: Ledger) -> None:
     orders = env.orders.eligible(2)
-    lines = [HEADER, f"{orders[0].order_id},1.00,2026-04-20,cash,R-1,,,",
-             f"{orders[1].order_id},0,2026-04-20,cash,R-2,,,"]
+    lines = [
+        HEADER,
+        f"{orders[0].order_id},1.00,2026-04-20,cash,R-1,,,",
+        f"{orders[1].order_id},0,2026-04-20,cash,R-2,,,",
+    ]
     before = env.writes()
     report = import_refunds(ledger, csv_file(env.tmp, lines), dry_run=True)
     assert outcomes(report) == ["would record", "refused"] and report.dry_run
@@ -118,21 +132,29 @@ def test_dry_run_validates_and_writes_nothing(env: Env, ledger: Ledger) -> None:
     assert env.writes() == before
 
 
-@pytest.mark.parametrize(("sep", "bom", "amount", "cents"), [
-    (",", False, "12.34", 1234),
-    (",", True, '"12,34"', 1234),
-    (";", False, "12,34", 1234),
-    (";", True, "1.234,56", 123456),
-    (",", True, '"1,234.56"', 123456),
-])
-def test_separators_bom_and_decimal_commas(env: Env, ledger: Ledger, sep: str, bom: bool, amount: str,
-                                           cents: int) -> None:
+@pytest.mark.parametrize(
+    ("sep", "bom", "amount", "cents"),
+    [
+        (",", False, "12.34", 1234),
+        (",", True, '"12,34"', 1234),
+        (";", False, "12,34", 1234),
+        (";", True, "1.234,56", 123456),
+        (",", True, '"1,234.56"', 123456),
+    ],
+)
+def test_separators_bom_and_decimal_commas(
+    env: Env, ledger: Ledger, sep: str, bom: bool, amount: str, cents: int
+) -> None:
     o = env.orders.invoiced(min_total=200000)
     header = "order_id,amount,refunded_at,source,external_ref,reason"
     row = f"{o.order_id},{amount},2026-04-20,cash,R-1,é ñ ü"
     if sep == ";":
-        header, row = header.replace(",", ";"), row.replace(",", ";", 5) if "," not in amount else (
-            ";".join([o.order_id, amount, "2026-04-20", "cash", "R-1", "é ñ ü"]))
+        header, row = (
+            header.replace(",", ";"),
+            row.replace(",", ";", 5)
+            if "," not in amount
+            else (";".join([o.order_id, amount, "2026-04-20", "cash", "R-1", "é ñ ü"])),
+        )
     path = env.tmp / "x.csv"
     path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + f"{header}\r\n{row}\r\n".encode())
     report = import_refunds(ledger, path)
@@ -171,8 +193,14 @@ def test_import_with_failing_notes_reports_pending_and_reconcile_finishes(env: E
 
 def test_import_with_lost_answers_records_each_row_once(env: Env, ledger: Ledger) -> None:
     orders = env.orders.eligible(4)
-    env.fault("PUT", r"^/api/dataentities/offlineRefundOrder/documents/", status=None, after_write=True,
-              drop_connection=True, times=2)
+    env.fault(
+        "PUT",
+        r"^/api/dataentities/offlineRefundOrder/documents/",
+        status=None,
+        after_write=True,
+        drop_connection=True,
+        times=2,
+    )
     env.fault("POST", r"^/api/do/notes$", status=502, after_write=True, times=2)
     lines = [HEADER] + [f"{o.order_id},1.00,2026-04-20,cash,R-{i},,," for i, o in enumerate(orders)]
     report = import_refunds(ledger, csv_file(env.tmp, lines))
@@ -181,14 +209,21 @@ def test_import_with_lost_answers_records_each_row_once(env: Env, ledger: Ledger
         assert len(ledger.order_ledger(o.order_id).entries) == 1 and len(notes_of(env.sb, o.order_id)) == 1
 
 
-@pytest.mark.parametrize(("content", "words"), [
-    (b"", "is empty"),
-    (b"order_id,amount\n1-01,1.00\n", "lacks column(s) refunded_at, source, external_ref, reason"),
-    (HEADER.encode() + b"\n", "has a header but no rows"),
-    ("order_id,amount,refunded_at,source,external_ref,reason\n1-01,1.00,2026-04-01,cash,R,ação\n".encode("latin-1"),
-     "not UTF-8"),
-    (b"order_id,amount,amount,refunded_at,source,external_ref,reason\n", "more than once"),
-])
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        (b"", "is empty"),
+        (b"order_id,amount\n1-01,1.00\n", "lacks column(s) refunded_at, source, external_ref, reason"),
+        (HEADER.encode() + b"\n", "has a header but no rows"),
+        (
+            "order_id,amount,refunded_at,source,external_ref,reason\n1-01,1.00,2026-04-01,cash,R,ação\n".encode(
+                "latin-1"
+            ),
+            "not UTF-8",
+        ),
+        (b"order_id,amount,amount,refunded_at,source,external_ref,reason\n", "more than once"),
+    ],
+)
 def test_file_problems_are_one_clear_error(env: Env, ledger: Ledger, content: bytes, words: str) -> None:
     path = env.tmp / "bad.csv"
     path.write_bytes(content)

@@ -100,8 +100,10 @@ def test_listing_one_order_has_one_row_per_entry_with_note_status(env: Env, ledg
     v = ledger.reverse(r1.entry.entry_id, "duplicate of APC-2")
     entries = ledger.entries(order_id=o.order_id)
     assert [(e.entry_id, e.kind, e.note_status) for e in entries] == [
-        (r1.entry.entry_id, "refund", "posted"), (r2.entry.entry_id, "refund", "pending"),
-        (v.entry.entry_id, "reversal", "posted")]
+        (r1.entry.entry_id, "refund", "posted"),
+        (r2.entry.entry_id, "refund", "pending"),
+        (v.entry.entry_id, "reversal", "posted"),
+    ]
     assert sum((e.signed for e in entries), Money(0, "BRL")) == Money(200, "BRL")
 
 
@@ -129,8 +131,12 @@ def test_reversal_gives_the_balance_back_with_a_note(env: Env, ledger: Ledger) -
     v = ledger.reverse(r.entry.entry_id, "recorded on the wrong order")
     assert v.outcome == "recorded" and v.pending == ()
     e = v.entry
-    assert (e.kind, e.reverses, e.amount, e.entry_id) == ("reversal", r.entry.entry_id, r.entry.amount,
-                                                          reversal_id(r.entry.entry_id))
+    assert (e.kind, e.reverses, e.amount, e.entry_id) == (
+        "reversal",
+        r.entry.entry_id,
+        r.entry.amount,
+        reversal_id(r.entry.entry_id),
+    )
     assert e.reason == "recorded on the wrong order" and e.recorded_by == "tester"
     assert v.quote.refundable == Money(o.total_cents, "BRL")
     assert ledger.quote(o.order_id).offline_refunded == Money(0, "BRL")
@@ -165,8 +171,9 @@ def test_concurrent_reversals_of_one_refund_record_one(env: Env) -> None:
     ledgers = [env.ledger() for _ in range(6)]
     barrier = threading.Barrier(6)
     # the six reversers all read the same version of the ledger before any of them writes
-    env.fault("GET", r"^/api/dataentities/offlineRefundOrder/documents/", status=None, after_write=True,
-              delay_s=0.25, times=6)
+    env.fault(
+        "GET", r"^/api/dataentities/offlineRefundOrder/documents/", status=None, after_write=True, delay_s=0.25, times=6
+    )
 
     def reverse(i: int):
         barrier.wait()
@@ -196,13 +203,16 @@ def test_reversal_of_a_refund_whose_entry_document_is_missing_uses_the_journal(e
     assert ledger.reverse(r.entry.entry_id, "typo").recorded_now
 
 
-@pytest.mark.parametrize(("refund", "reason", "words"), [
-    ("rf-123", "typo", "is not a refund id"),
-    ("order-1", "typo", "is not a refund id"),
-    ("rf-" + "0" * 24, "typo", "was not found"),
-    ("VALID", "   ", "needs a reason"),
-    ("VALID", "x" * 501, "at most 500"),
-])
+@pytest.mark.parametrize(
+    ("refund", "reason", "words"),
+    [
+        ("rf-123", "typo", "is not a refund id"),
+        ("order-1", "typo", "is not a refund id"),
+        ("rf-" + "0" * 24, "typo", "was not found"),
+        ("VALID", "   ", "needs a reason"),
+        ("VALID", "x" * 501, "at most 500"),
+    ],
+)
 def test_reversal_refusals_say_what_to_fix(env: Env, ledger: Ledger, refund: str, reason: str, words: str) -> None:
     o = env.orders.invoiced()
     r = ledger.record(o.order_id, "1.00", "cash", "R-1")
@@ -235,16 +245,27 @@ def test_reversal_dates_are_when_it_was_recorded(env: Env, ledger: Ledger) -> No
 def test_setup_saves_the_schemas_once(make_env) -> None:
     env = make_env(setup=False)
     ledger = env.ledger()
-    assert ledger.setup() == [f"schema {SCHEMA_NAME} of offlineRefund: saved",
-                              f"schema {SCHEMA_NAME} of offlineRefundOrder: saved"]
+    assert ledger.setup() == [
+        f"schema {SCHEMA_NAME} of offlineRefund: saved",
+        f"schema {SCHEMA_NAME} of offlineRefundOrder: saved",
+    ]
     before = env.writes()
     assert all("already up to date" in line for line in ledger.setup())
     assert env.writes() == before
     with env.sb.masterdata.lock:
         saved = env.sb.masterdata.entities["offlineRefund"].schemas[SCHEMA_NAME]
     assert saved == ENTRY_SCHEMA
-    for f in ("orderId", "refundedAt", "recordedAt", "source", "externalRef", "kind", "currency", "reverses",
-              "noteStatus"):
+    for f in (
+        "orderId",
+        "refundedAt",
+        "recordedAt",
+        "source",
+        "externalRef",
+        "kind",
+        "currency",
+        "reverses",
+        "noteStatus",
+    ):
         assert f in saved["v-indexed"]
     assert saved["v-cache"] is False
     assert set(ENTRY_SCHEMA["required"]) <= set(ENTRY_SCHEMA["properties"])

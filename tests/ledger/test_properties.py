@@ -80,8 +80,10 @@ def test_a_refund_amount_is_read_in_the_order_currency(minor: int, currency: str
     assert neg is None and "more than zero" in problem
 
 
-@given(ref=st.text(alphabet=st.characters(blacklist_categories=["Cs", "Cc"]), min_size=1, max_size=30),
-       pad=st.sampled_from(["", " ", "  ", "\t"]))
+@given(
+    ref=st.text(alphabet=st.characters(blacklist_categories=["Cs", "Cc"]), min_size=1, max_size=30),
+    pad=st.sampled_from(["", " ", "  ", "\t"]),
+)
 def test_identity_ignores_case_and_surrounding_space(ref: str, pad: str) -> None:
     assume(ref.strip())
     assert refund_id("1-01", "cash", pad + ref + pad) == refund_id("1-01", "cash", ref)
@@ -92,9 +94,12 @@ def test_identity_ignores_case_and_surrounding_space(ref: str, pad: str) -> None
 # -- balance arithmetic -------------------------------------------------------------------------------------------
 
 operations = st.lists(
-    st.one_of(st.tuples(st.just("refund"), st.integers(min_value=1, max_value=10**7)),
-              st.tuples(st.just("reverse"), st.integers(min_value=0, max_value=50))),
-    max_size=40)
+    st.one_of(
+        st.tuples(st.just("refund"), st.integers(min_value=1, max_value=10**7)),
+        st.tuples(st.just("reverse"), st.integers(min_value=0, max_value=50)),
+    ),
+    max_size=40,
+)
 
 
 def build(ops, currency: str) -> tuple[OrderLedger, int, int]:
@@ -104,14 +109,27 @@ def build(ops, currency: str) -> tuple[OrderLedger, int, int]:
     refunds = reversals = 0
     for i, (op, n) in enumerate(ops):
         if op == "refund":
-            e = LedgerEntry(f"rf-{i:024x}", "1-01", "refund", Money(n, currency), NOW, "cash", f"R{i}", "", "",
-                            "t", NOW)
+            e = LedgerEntry(
+                f"rf-{i:024x}", "1-01", "refund", Money(n, currency), NOW, "cash", f"R{i}", "", "", "t", NOW
+            )
             open_refunds.append(e)
             refunds += n
         elif open_refunds:
             target = open_refunds.pop(n % len(open_refunds))
-            e = LedgerEntry(f"rv-{i:024x}", "1-01", "reversal", target.amount, NOW, "cash", target.external_ref,
-                            "oops", "", "t", NOW, reverses=target.entry_id)
+            e = LedgerEntry(
+                f"rv-{i:024x}",
+                "1-01",
+                "reversal",
+                target.amount,
+                NOW,
+                "cash",
+                target.external_ref,
+                "oops",
+                "",
+                "t",
+                NOW,
+                reverses=target.entry_id,
+            )
             reversals += target.amount.minor
         else:
             continue
@@ -120,12 +138,27 @@ def build(ops, currency: str) -> tuple[OrderLedger, int, int]:
 
 
 def order(total: int, currency: str, native: tuple[int, ...] = ()) -> Order:
-    return Order("1-01", "1", "invoiced", currency, parse_instant("2026-01-01T00:00:00Z"), Money(total, currency), {},
-                 (), (), tuple(ReturnInvoice(f"R{i}", Money(v, currency), None) for i, v in enumerate(native)), "1")
+    return Order(
+        "1-01",
+        "1",
+        "invoiced",
+        currency,
+        parse_instant("2026-01-01T00:00:00Z"),
+        Money(total, currency),
+        {},
+        (),
+        (),
+        tuple(ReturnInvoice(f"R{i}", Money(v, currency), None) for i, v in enumerate(native)),
+        "1",
+    )
 
 
-@given(ops=operations, currency=CURRENCIES, total=st.integers(min_value=0, max_value=10**9),
-       native=st.lists(st.integers(min_value=0, max_value=10**6), max_size=3))
+@given(
+    ops=operations,
+    currency=CURRENCIES,
+    total=st.integers(min_value=0, max_value=10**9),
+    native=st.lists(st.integers(min_value=0, max_value=10**6), max_size=3),
+)
 def test_offline_refunded_is_refunds_minus_reversals_and_refundable_follows(ops, currency, total, native) -> None:
     ledger, refunds, reversals = build(ops, currency)
     assert ledger.offline_refunded(currency) == Money(refunds - reversals, currency)
@@ -138,22 +171,26 @@ def test_offline_refunded_is_refunds_minus_reversals_and_refundable_follows(ops,
     assert Money.parse(d["refundable"], currency) == q.refundable
 
 
-@given(ops=operations, total=st.integers(min_value=1, max_value=10**8), amount=st.integers(min_value=1,
-                                                                                          max_value=10**8))
+@given(
+    ops=operations, total=st.integers(min_value=1, max_value=10**8), amount=st.integers(min_value=1, max_value=10**8)
+)
 def test_a_proposed_refund_fits_exactly_when_it_is_at_most_the_balance(ops, total, amount) -> None:
     ledger, _, _ = build(ops, "BRL")
     raw = RefundInput("1-01", format_minor(amount, "BRL"), "cash", "NEW")
     clean, problems = check_input(raw, now=NOW)
     q = build_quote(order(total, "BRL"), ledger, raw, clean, problems)
     assert q.ok == (amount <= q.refundable.minor)
-    over = RefundInput("1-01", format_minor(amount, "BRL"), "cash", "NEW", allow_over_refund=True,
-                       over_refund_reason="goodwill")
+    over = RefundInput(
+        "1-01", format_minor(amount, "BRL"), "cash", "NEW", allow_over_refund=True, over_refund_reason="goodwill"
+    )
     q2 = build_quote(order(total, "BRL"), ledger, over, check_input(over, now=NOW)[0])
     assert q2.ok and bool(q2.warnings) == (amount > q.refundable.minor)
 
 
-@given(ops=operations.filter(lambda o: any(op == "refund" for op, _ in o)),
-       currencies=st.tuples(CURRENCIES, CURRENCIES).filter(lambda c: c[0] != c[1]))
+@given(
+    ops=operations.filter(lambda o: any(op == "refund" for op, _ in o)),
+    currencies=st.tuples(CURRENCIES, CURRENCIES).filter(lambda c: c[0] != c[1]),
+)
 def test_currencies_never_mix(ops, currencies) -> None:
     ledger, _, _ = build(ops, currencies[0])
     with pytest.raises(CurrencyMismatch):
@@ -168,9 +205,16 @@ def test_currencies_never_mix(ops, currencies) -> None:
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(ops=st.lists(st.one_of(st.tuples(st.just("refund"), st.integers(min_value=1, max_value=40000)),
-                              st.tuples(st.just("reverse"), st.integers(min_value=0, max_value=9))),
-                    min_size=1, max_size=6))
+@given(
+    ops=st.lists(
+        st.one_of(
+            st.tuples(st.just("refund"), st.integers(min_value=1, max_value=40000)),
+            st.tuples(st.just("reverse"), st.integers(min_value=0, max_value=9)),
+        ),
+        min_size=1,
+        max_size=6,
+    )
+)
 def test_recording_and_reversing_against_the_sandbox_keeps_the_balance(env: Env, ops) -> None:
     o = env.orders.invoiced()
     ledger = env.ledger(journal=False)

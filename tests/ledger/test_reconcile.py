@@ -137,13 +137,21 @@ def test_reconcile_from_another_machine_finds_the_orders_by_scroll(make_env) -> 
 def test_reconcile_reports_orders_refunded_beyond_their_total(env: Env, ledger: Ledger) -> None:
     o = env.orders.invoiced()
     ok = env.orders.invoiced()
-    ledger.record(o.order_id, money(o.total_cents + 250), "cash", "R-1", allow_over_refund=True,
-                  over_refund_reason="goodwill")
+    ledger.record(
+        o.order_id, money(o.total_cents + 250), "cash", "R-1", allow_over_refund=True, over_refund_reason="goodwill"
+    )
     ledger.record(ok.order_id, "1.00", "cash", "R-1")
     report = ledger.reconcile(order_ids=[o.order_id, ok.order_id])
-    assert report.over_refunded == [{
-        "order_id": o.order_id, "currency": "BRL", "order_total": money(o.total_cents), "native_refunded": "0.00",
-        "offline_refunded": money(o.total_cents + 250), "excess": "2.50"}]
+    assert report.over_refunded == [
+        {
+            "order_id": o.order_id,
+            "currency": "BRL",
+            "order_total": money(o.total_cents),
+            "native_refunded": "0.00",
+            "offline_refunded": money(o.total_cents + 250),
+            "excess": "2.50",
+        }
+    ]
     d = report.as_dict()
     assert d["orders_checked"] == 2 and d["over_refunded"][0]["excess"] == "2.50"
 

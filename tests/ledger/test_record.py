@@ -43,7 +43,13 @@ def test_record_writes_the_ledger_the_entry_document_and_one_note(env: Env, ledg
     doc = stored_doc(env.sb, "offlineRefund", e.entry_id)
     assert doc is not None
     assert (doc["orderId"], doc["amount"], doc["currency"], doc["source"], doc["externalRef"], doc["kind"]) == (
-        o.order_id, 1234, "BRL", "apace", "APC-123", "refund")
+        o.order_id,
+        1234,
+        "BRL",
+        "apace",
+        "APC-123",
+        "refund",
+    )
     assert doc["reason"] == "damaged item" and doc["note"] == "called the client" and doc["recordedBy"] == "tester"
     assert doc["noteStatus"] == "posted" and doc["noteId"]
     head = stored_doc(env.sb, "offlineRefundOrder", f"order-{o.order_id}")
@@ -56,7 +62,7 @@ def test_record_writes_the_ledger_the_entry_document_and_one_note(env: Env, ledg
     assert "BRL 12.34" in text and "VTEX moved no money" in text
     assert doc["noteId"] == notes[0]["id"]
     # exactly: ledger PUT, note POST, entry document PUT
-    new = env.writes()[len(before):]
+    new = env.writes()[len(before) :]
     assert [m for m, _ in new] == ["PUT", "POST", "PUT"]
 
 
@@ -119,10 +125,12 @@ def test_over_refund_needs_the_flag_and_a_reason(env: Env, ledger: Ledger) -> No
     o = env.orders.invoiced()
     too_much = money(o.total_cents + 100)
     one_problem_about(refused(ledger, o.order_id, too_much, "cash", "R-1"), "more than the refundable balance")
-    one_problem_about(refused(ledger, o.order_id, too_much, "cash", "R-1", allow_over_refund=True),
-                      "over-refund needs a reason")
-    r = ledger.record(o.order_id, too_much, "cash", "R-1", allow_over_refund=True,
-                      over_refund_reason="goodwill for a late delivery")
+    one_problem_about(
+        refused(ledger, o.order_id, too_much, "cash", "R-1", allow_over_refund=True), "over-refund needs a reason"
+    )
+    r = ledger.record(
+        o.order_id, too_much, "cash", "R-1", allow_over_refund=True, over_refund_reason="goodwill for a late delivery"
+    )
     assert r.entry.over_refund and r.entry.over_refund_reason == "goodwill for a late delivery"
     assert r.quote.refundable == Money(-100, "BRL")
     doc = stored_doc(env.sb, "offlineRefund", r.entry.entry_id)
@@ -133,15 +141,18 @@ def test_over_refund_needs_the_flag_and_a_reason(env: Env, ledger: Ledger) -> No
 # -- validation: each rule, nothing written ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("amount", "words"), [
-    ("0", ("more than zero",)),
-    ("0.00", ("more than zero",)),
-    ("-5.00", ("more than zero", "reverse")),
-    ("1.234", ("more than 2 decimals",)),
-    ("abc", ("not an amount",)),
-    ("", ("amount is missing",)),
-    ("1.2.3", ("not an amount",)),
-])
+@pytest.mark.parametrize(
+    ("amount", "words"),
+    [
+        ("0", ("more than zero",)),
+        ("0.00", ("more than zero",)),
+        ("-5.00", ("more than zero", "reverse")),
+        ("1.234", ("more than 2 decimals",)),
+        ("abc", ("not an amount",)),
+        ("", ("amount is missing",)),
+        ("1.2.3", ("not an amount",)),
+    ],
+)
 def test_amount_rules(env: Env, ledger: Ledger, amount: str, words: tuple[str, ...]) -> None:
     o = env.orders.invoiced()
     before = env.writes()
@@ -151,8 +162,9 @@ def test_amount_rules(env: Env, ledger: Ledger, amount: str, words: tuple[str, .
 
 def test_refunds_are_in_the_order_currency(env: Env, ledger: Ledger) -> None:
     o = env.orders.usd()
-    one_problem_about(refused(ledger, o.order_id, "1.00", "cash", "R-1", currency="BRL"),
-                      "BRL is not the order's currency USD")
+    one_problem_about(
+        refused(ledger, o.order_id, "1.00", "cash", "R-1", currency="BRL"), "BRL is not the order's currency USD"
+    )
     one_problem_about(refused(ledger, o.order_id, Money(100, "BRL"), "cash", "R-2"), "in BRL", "order is in USD")
     one_problem_about(refused(ledger, o.order_id, "1.00", "cash", "R-3", currency="dollars"), "three-letter code")
     r = ledger.record(o.order_id, "1.00", "cash", "R-4", currency="usd")
@@ -160,8 +172,9 @@ def test_refunds_are_in_the_order_currency(env: Env, ledger: Ledger) -> None:
     assert ledger.quote(o.order_id).currency == "USD"
 
 
-@pytest.mark.parametrize(("status", "why"), [("canceled", "it is canceled"),
-                                             ("payment-pending", "payment is still pending")])
+@pytest.mark.parametrize(
+    ("status", "why"), [("canceled", "it is canceled"), ("payment-pending", "payment is still pending")]
+)
 def test_canceled_and_payment_pending_orders_take_no_refund(env: Env, ledger: Ledger, status: str, why: str) -> None:
     o = env.orders.status(status)
     before = env.writes()
@@ -183,10 +196,12 @@ def test_refunded_at_rules(env: Env, ledger: Ledger) -> None:
     future = (utc_now() + timedelta(days=2)).isoformat(digits=0)
     one_problem_about(refused(ledger, o.order_id, "1.00", "cash", "R-1", refunded_at=future), "in the future")
     before = (o.created - timedelta(seconds=1)).isoformat(digits=0)
-    one_problem_about(refused(ledger, o.order_id, "1.00", "cash", "R-1", refunded_at=before),
-                      "before the order was created")
-    one_problem_about(refused(ledger, o.order_id, "1.00", "cash", "R-1", refunded_at="yesterday"),
-                      "not a date", "ISO 8601")
+    one_problem_about(
+        refused(ledger, o.order_id, "1.00", "cash", "R-1", refunded_at=before), "before the order was created"
+    )
+    one_problem_about(
+        refused(ledger, o.order_id, "1.00", "cash", "R-1", refunded_at="yesterday"), "not a date", "ISO 8601"
+    )
     one_problem_about(refused(ledger, o.order_id, "1.00", "cash", "R-1", refunded_at="2026-02-30"), "not a date")
     # backdated, after creation: fine, and kept as given
     after = (o.created + timedelta(days=1)).isoformat(digits=3)
@@ -215,8 +230,9 @@ def test_extra_sources_extend_the_list(env: Env) -> None:
 
 def test_too_long_texts_say_how_long_they_may_be(env: Env, ledger: Ledger) -> None:
     o = env.orders.invoiced()
-    problems = refused(ledger, o.order_id, "1.00", "cash", "R-1", note="n" * (MAX_NOTE + 1),
-                       reason="r" * (MAX_REASON + 1))
+    problems = refused(
+        ledger, o.order_id, "1.00", "cash", "R-1", note="n" * (MAX_NOTE + 1), reason="r" * (MAX_REASON + 1)
+    )
     one_problem_about(problems, "note is", f"at most {MAX_NOTE}")
     one_problem_about(problems, "reason is", f"at most {MAX_REASON}")
     one_problem_about(refused(ledger, o.order_id, "1.00", "cash", "R-1", note="bell\x07"), "control characters")
@@ -225,10 +241,18 @@ def test_too_long_texts_say_how_long_they_may_be(env: Env, ledger: Ledger) -> No
 def test_every_problem_is_reported_at_once(env: Env, ledger: Ledger) -> None:
     o = env.orders.status("canceled")
     future = (utc_now() + timedelta(days=2)).isoformat(digits=0)
-    problems = refused(ledger, o.order_id, "1.234", "paypal", "", refunded_at=future, currency="EUR",
-                       note="x" * (MAX_NOTE + 1))
-    for words in (("unknown source",), ("external reference is missing",), ("in the future",),
-                  ("note is",), ("EUR",), ("decimals",), ("cannot take an offline refund",)):
+    problems = refused(
+        ledger, o.order_id, "1.234", "paypal", "", refunded_at=future, currency="EUR", note="x" * (MAX_NOTE + 1)
+    )
+    for words in (
+        ("unknown source",),
+        ("external reference is missing",),
+        ("in the future",),
+        ("note is",),
+        ("EUR",),
+        ("decimals",),
+        ("cannot take an offline refund",),
+    ):
         one_problem_about(problems, *words)
     assert len(problems) == len(set(problems))
 

@@ -36,19 +36,39 @@ CREATED = parse_instant("2026-05-01T09:30:00.1234567-03:00")
 
 def order(total: int = 10000, currency: str = "BRL", status: str = "invoiced", returns: tuple[int, ...] = ()) -> Order:
     return Order(
-        order_id="1306331686122-01", sequence="500001", status=status, currency=currency, created_at=CREATED,
-        total=Money(total, currency), totals={}, items=(), payments=(),
-        return_invoices=tuple(ReturnInvoice(f"R{i}", Money(v, currency), CREATED + timedelta(days=3))
-                              for i, v in enumerate(returns)),
-        sales_channel="1")
+        order_id="1306331686122-01",
+        sequence="500001",
+        status=status,
+        currency=currency,
+        created_at=CREATED,
+        total=Money(total, currency),
+        totals={},
+        items=(),
+        payments=(),
+        return_invoices=tuple(
+            ReturnInvoice(f"R{i}", Money(v, currency), CREATED + timedelta(days=3)) for i, v in enumerate(returns)
+        ),
+        sales_channel="1",
+    )
 
 
-def entry(amount: int, kind: str = "refund", currency: str = "BRL", n: int = 0, reverses: str | None = None
-          ) -> LedgerEntry:
-    return LedgerEntry(entry_id=f"rf-{n:024x}" if kind == "refund" else f"rv-{n:024x}", order_id="1306331686122-01",
-                       kind=kind, amount=Money(amount, currency), refunded_at=NOW, source="cash",
-                       external_ref=f"R-{n}", reason="", note="", recorded_by="tester", recorded_at=NOW,
-                       reverses=reverses)
+def entry(
+    amount: int, kind: str = "refund", currency: str = "BRL", n: int = 0, reverses: str | None = None
+) -> LedgerEntry:
+    return LedgerEntry(
+        entry_id=f"rf-{n:024x}" if kind == "refund" else f"rv-{n:024x}",
+        order_id="1306331686122-01",
+        kind=kind,
+        amount=Money(amount, currency),
+        refunded_at=NOW,
+        source="cash",
+        external_ref=f"R-{n}",
+        reason="",
+        note="",
+        recorded_by="tester",
+        recorded_at=NOW,
+        reverses=reverses,
+    )
 
 
 def quote_for(raw: RefundInput, o: Order | None = None, ledger: OrderLedger | None = None):
@@ -86,11 +106,23 @@ def test_reversal_and_head_ids() -> None:
 
 
 def test_entry_document_round_trip() -> None:
-    e = LedgerEntry(entry_id="rf-" + "a" * 24, order_id="1-01", kind="refund", amount=Money(1234, "BRL"),
-                    refunded_at=parse_instant("2026-03-01T14:30:00.123-03:00"), source="apace",
-                    external_ref="APC-1", reason="why", note="note", recorded_by="ana",
-                    recorded_at=parse_instant("2026-03-02T00:00:00Z"), over_refund=True,
-                    over_refund_reason="goodwill", note_status="posted", note_id="N1")
+    e = LedgerEntry(
+        entry_id="rf-" + "a" * 24,
+        order_id="1-01",
+        kind="refund",
+        amount=Money(1234, "BRL"),
+        refunded_at=parse_instant("2026-03-01T14:30:00.123-03:00"),
+        source="apace",
+        external_ref="APC-1",
+        reason="why",
+        note="note",
+        recorded_by="ana",
+        recorded_at=parse_instant("2026-03-02T00:00:00Z"),
+        over_refund=True,
+        over_refund_reason="goodwill",
+        note_status="posted",
+        note_id="N1",
+    )
     doc = e.to_document()
     assert doc["amount"] == 1234 and doc["currency"] == "BRL" and doc["refundedAt"] == "2026-03-01T17:30:00.123Z"
     assert LedgerEntry.from_document(doc) == e
@@ -105,8 +137,9 @@ def test_a_damaged_document_says_so() -> None:
 
 
 def test_order_ledger_sums_refunds_net_of_reversals() -> None:
-    ledger = OrderLedger("1-01", 3, (entry(500, n=1), entry(300, n=2), entry(500, "reversal", n=1,
-                                                                            reverses=f"rf-{1:024x}")))
+    ledger = OrderLedger(
+        "1-01", 3, (entry(500, n=1), entry(300, n=2), entry(500, "reversal", n=1, reverses=f"rf-{1:024x}"))
+    )
     assert ledger.offline_refunded("BRL") == Money(300, "BRL")
     assert ledger.reversal_of(f"rf-{1:024x}").kind == "reversal"
     assert ledger.reversal_of(f"rf-{2:024x}") is None
@@ -137,28 +170,40 @@ def test_a_good_refund_has_no_problems() -> None:
     assert q.ok and q.proposed == Money(1234, "BRL") and q.refundable == Money(10000, "BRL")
 
 
-@pytest.mark.parametrize(("amount", "currency", "minor"), [
-    ("12.34", "BRL", 1234), ("12,34", "BRL", 1234), (" 1.234,56 ", "BRL", 123456), ("1,234.56", "BRL", 123456),
-    ("15", "JPY", 15), ("1.234", "KWD", 1234), ("0.01", "USD", 1), (7, "BRL", 700),
-])
+@pytest.mark.parametrize(
+    ("amount", "currency", "minor"),
+    [
+        ("12.34", "BRL", 1234),
+        ("12,34", "BRL", 1234),
+        (" 1.234,56 ", "BRL", 123456),
+        ("1,234.56", "BRL", 123456),
+        ("15", "JPY", 15),
+        ("1.234", "KWD", 1234),
+        ("0.01", "USD", 1),
+        (7, "BRL", 700),
+    ],
+)
 def test_amounts_in_each_currency(amount, currency: str, minor: int) -> None:
     assert parse_refund_amount(RefundInput("1-01", amount, "cash", "r"), currency) == (Money(minor, currency), None)
 
 
-@pytest.mark.parametrize(("amount", "currency", "words"), [
-    ("1.5", "JPY", "has decimals, but JPY has none"),
-    ("1.2345", "KWD", "more than 3 decimals"),
-    ("0.001", "BRL", "more than 2 decimals"),
-    ("1e3", "BRL", "not an amount"),
-    ("NaN", "BRL", "not an amount"),
-    ("1.234.567", "BRL", "not an amount"),
-    ("--1", "BRL", "not an amount"),
-    (None, "BRL", "amount is missing"),
-    ("  ", "BRL", "amount is missing"),
-    ("0", "BRL", "more than zero"),
-    ("-0.01", "BRL", "more than zero"),
-    (True, "BRL", "must be a number"),
-])
+@pytest.mark.parametrize(
+    ("amount", "currency", "words"),
+    [
+        ("1.5", "JPY", "has decimals, but JPY has none"),
+        ("1.2345", "KWD", "more than 3 decimals"),
+        ("0.001", "BRL", "more than 2 decimals"),
+        ("1e3", "BRL", "not an amount"),
+        ("NaN", "BRL", "not an amount"),
+        ("1.234.567", "BRL", "not an amount"),
+        ("--1", "BRL", "not an amount"),
+        (None, "BRL", "amount is missing"),
+        ("  ", "BRL", "amount is missing"),
+        ("0", "BRL", "more than zero"),
+        ("-0.01", "BRL", "more than zero"),
+        (True, "BRL", "must be a number"),
+    ],
+)
 def test_amounts_that_are_refused(amount, currency: str, words: str) -> None:
     m, problem = parse_refund_amount(RefundInput("1-01", amount, "cash", "r"), currency)
     assert m is None and words in problem
@@ -175,18 +220,26 @@ def test_over_the_balance_counts_native_and_offline_refunds() -> None:
 
 
 def test_over_refund_with_a_reason_is_a_warning_not_a_problem() -> None:
-    raw = RefundInput("1306331686122-01", "200.00", "cash", "R", allow_over_refund=True,
-                      over_refund_reason="goodwill")
+    raw = RefundInput("1306331686122-01", "200.00", "cash", "R", allow_over_refund=True, over_refund_reason="goodwill")
     q = quote_for(raw)
     assert q.ok and q.warnings and "over-refund of BRL 100.00" in q.warnings[0]
     e = entry_from(raw, check_input(raw, now=NOW)[0], q, entry_id="rf-x", order_id="1-01", user="u", now=NOW)
     assert e.over_refund and e.over_refund_reason == "goodwill"
 
 
-@pytest.mark.parametrize(("status", "refusable"), [
-    ("canceled", True), ("cancel", True), ("payment-pending", True), ("invoiced", False), ("handling", False),
-    ("payment-approved", False), ("ready-for-handling", False), ("window-to-cancel", False),
-])
+@pytest.mark.parametrize(
+    ("status", "refusable"),
+    [
+        ("canceled", True),
+        ("cancel", True),
+        ("payment-pending", True),
+        ("invoiced", False),
+        ("handling", False),
+        ("payment-approved", False),
+        ("ready-for-handling", False),
+        ("window-to-cancel", False),
+    ],
+)
 def test_order_statuses(status: str, refusable: bool) -> None:
     q = quote_for(RefundInput("1306331686122-01", "1.00", "cash", "R"), order(status=status))
     assert (not q.ok) == refusable
@@ -217,19 +270,36 @@ def test_sources() -> None:
 
 
 def test_every_problem_at_once_without_repeats() -> None:
-    raw = RefundInput("1306331686122-01", "0.001", "", "", reason="\x00", note="x" * 1001,
-                      refunded_at="2099-01-01", currency="EUR", allow_over_refund=True)
+    raw = RefundInput(
+        "1306331686122-01",
+        "0.001",
+        "",
+        "",
+        reason="\x00",
+        note="x" * 1001,
+        refunded_at="2099-01-01",
+        currency="EUR",
+        allow_over_refund=True,
+    )
     q = quote_for(raw, order(status="canceled"))
     text = " | ".join(q.problems)
-    for words in ("source is missing", "external reference is missing", "reason contains control characters",
-                  "note is 1001 characters long", "in the future", "over-refund needs a reason",
-                  "EUR is not the order's currency", "more than 2 decimals", "it is canceled"):
+    for words in (
+        "source is missing",
+        "external reference is missing",
+        "reason contains control characters",
+        "note is 1001 characters long",
+        "in the future",
+        "over-refund needs a reason",
+        "EUR is not the order's currency",
+        "more than 2 decimals",
+        "it is canceled",
+    ):
         assert words in text
     assert len(q.problems) == len(set(q.problems)) == 9
 
 
 def test_a_non_text_reference_is_refused() -> None:
-    clean, problems = check_input(RefundInput("1-01", "1", "cash", 123), now=NOW)  # type: ignore[arg-type]
+    _clean, problems = check_input(RefundInput("1-01", "1", "cash", 123), now=NOW)  # type: ignore[arg-type]
     assert "external reference must be text" in problems[0]
 
 
@@ -240,8 +310,14 @@ def test_note_text_says_what_how_who_and_the_id() -> None:
     e = entry(1234, n=7)
     q = quote_for(RefundInput("1306331686122-01", "12.34", "cash", "R-7"))
     text = note_text(e, q)
-    for part in ("Offline refund of BRL 12.34", "via cash", "reference R-7", "recorded by tester",
-                 "VTEX moved no money", f"[refundkit:{e.entry_id}]"):
+    for part in (
+        "Offline refund of BRL 12.34",
+        "via cash",
+        "reference R-7",
+        "recorded by tester",
+        "VTEX moved no money",
+        f"[refundkit:{e.entry_id}]",
+    ):
         assert part in text
     long = LedgerEntry(**{**e.__dict__, "note": "é" * 3000, "reason": "r" * 500})
     cut = note_text(long, q)
@@ -258,6 +334,6 @@ def test_recorded_by_is_refundkit_user_or_the_os_user() -> None:
     assert load_settings(env={"REFUNDKIT_USER": "ana"}, env_file=False).user == "ana"
     try:
         os_user = getpass.getuser()
-    except Exception:  # noqa: BLE001 - no user database entry (containers)
+    except Exception:
         os_user = "unknown"
     assert load_settings(env={}, env_file=False).user == os_user

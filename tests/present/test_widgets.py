@@ -16,10 +16,10 @@ import refundkit
 from refundkit.analytics import collect_revenue
 from refundkit.errors import NetworkError
 from refundkit.present.charts import daily_gross, gross_vs_net_chart
-from refundkit.present.widgets import RefundForm, ReverseForm, RevenueExplorer, make_reference
+from refundkit.present.widgets import RefundForm, RevenueExplorer, ReverseForm, make_reference
 from refundkit.timeutil import parse_instant
-
-from tests.conftest import SMALL_END as END, SMALL_START as START
+from tests.conftest import SMALL_END as END
+from tests.conftest import SMALL_START as START
 
 
 def text(html: str) -> str:
@@ -67,7 +67,11 @@ def test_recording_through_the_form(rk: refundkit.Session, order_id: str) -> Non
     assert form.errors.value == ""
     [entry] = rk.ledger.entries(order_id=order_id)
     assert (entry.amount.minor, entry.source, entry.external_ref, entry.reason) == (
-        1234, "cash", "CASH-T-1", "damaged on arrival")
+        1234,
+        "cash",
+        "CASH-T-1",
+        "damaged on arrival",
+    )
     assert entry.entry_id in shown
     assert "Refundable balance" in text(form.quote_view.value)
     # the next refund needs a fresh confirmation; the button is back, disabled until then
@@ -110,8 +114,9 @@ def test_a_click_while_recording_is_ignored(rk: refundkit.Session, order_id: str
     assert form.record_button.description == "Record refund"
 
 
-def test_every_validation_problem_is_listed_together_and_nothing_is_written(rk: refundkit.Session,
-                                                                            order_id: str) -> None:
+def test_every_validation_problem_is_listed_together_and_nothing_is_written(
+    rk: refundkit.Session, order_id: str
+) -> None:
     form = RefundForm(rk.ledger)
     fill(form, order_id, amount="12.345.6", reference="")
     form.refunded_on.value = date.today() + timedelta(days=3)
@@ -128,8 +133,9 @@ def test_every_validation_problem_is_listed_together_and_nothing_is_written(rk: 
     assert form.confirm.value is True, "a refused refund keeps the confirmation for the corrected retry"
 
 
-def test_without_confirmation_nothing_is_recorded_and_the_other_problems_show_too(rk: refundkit.Session,
-                                                                                   order_id: str) -> None:
+def test_without_confirmation_nothing_is_recorded_and_the_other_problems_show_too(
+    rk: refundkit.Session, order_id: str
+) -> None:
     form = RefundForm(rk.ledger)
     fill(form, order_id, amount="")
     form.record_button.click()

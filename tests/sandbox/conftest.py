@@ -25,7 +25,7 @@ def served(config: SandboxConfig | None = None) -> Iterator[tuple[Sandbox, Sandb
 
 def small_config(**kw) -> SandboxConfig:
     """A small store (fast to build) for tests that are not about orders."""
-    base = dict(orders=300, flash_sale_orders=0, start="2026-02-20", end="2026-04-30")
+    base = {"orders": 300, "flash_sale_orders": 0, "start": "2026-02-20", "end": "2026-04-30"}
     base.update(kw)
     return SandboxConfig(**base)
 

@@ -29,6 +29,7 @@ def _drop_required(*names: str):
     def fix(components: dict) -> None:
         for name in names:
             components["schemas"][name].pop("required", None)
+
     return fix
 
 
@@ -36,6 +37,7 @@ def _number(schema: str, *fields: str):
     def fix(components: dict) -> None:
         for f in fields:
             components["schemas"][schema]["properties"][f]["type"] = "number"
+
     return fix
 
 
@@ -56,8 +58,19 @@ SPEC_FIXES = {
 
 # schema keys whose value is a map of names, not a schema (its keys must survive the conversion)
 _NAME_MAPS = {"properties", "patternProperties", "definitions", "schemas"}
-_OPENAPI_ONLY = {"nullable", "example", "examples", "deprecated", "description", "title", "xml", "externalDocs",
-                 "discriminator", "readOnly", "writeOnly"}
+_OPENAPI_ONLY = {
+    "nullable",
+    "example",
+    "examples",
+    "deprecated",
+    "description",
+    "title",
+    "xml",
+    "externalDocs",
+    "discriminator",
+    "readOnly",
+    "writeOnly",
+}
 
 
 def _convert(node):
@@ -69,8 +82,9 @@ def _convert(node):
     for k, v in node.items():
         if k in _OPENAPI_ONLY:
             continue
-        out[k] = {name: _convert(sub) for name, sub in v.items()} if k in _NAME_MAPS and isinstance(v, dict) \
-            else _convert(v)
+        out[k] = (
+            {name: _convert(sub) for name, sub in v.items()} if k in _NAME_MAPS and isinstance(v, dict) else _convert(v)
+        )
     if node.get("nullable") is True:
         if "$ref" in out:
             return {"anyOf": [out, {"type": "null"}]}
@@ -113,12 +127,14 @@ def test_list_orders_matches_the_spec(full):
     sb, c = full
     v = validator("orders.json", "/api/oms/pvt/orders", "get")
     flash = sb.store.flash_sale_day.isoformat()
-    for params in ({}, {"per_page": 100, "page": 30},
-                   {"f_creationDate": f"creationDate:[{flash}T00:00:00.000Z TO {flash}T23:59:59.999Z]",
-                    "per_page": 100},
-                   {"salesChannelId": "2", "per_page": 50},  # USD only: no BRL facet
-                   {"f_hasInputInvoice": "true", "f_status": "invoiced", "per_page": 100},
-                   {"f_creationDate": "creationDate:[2020-01-01T00:00:00.000Z TO 2020-01-02T00:00:00.000Z]"}):
+    for params in (
+        {},
+        {"per_page": 100, "page": 30},
+        {"f_creationDate": f"creationDate:[{flash}T00:00:00.000Z TO {flash}T23:59:59.999Z]", "per_page": 100},
+        {"salesChannelId": "2", "per_page": 50},  # USD only: no BRL facet
+        {"f_hasInputInvoice": "true", "f_status": "invoiced", "per_page": 100},
+        {"f_creationDate": "creationDate:[2020-01-01T00:00:00.000Z TO 2020-01-02T00:00:00.000Z]"},
+    ):
         r = c.get("/api/oms/pvt/orders", params=params)
         assert r.status_code == 200
         check(v, r.json())
@@ -145,8 +161,14 @@ def test_get_order_matches_the_spec(full):
 def test_create_note_matches_the_spec():
     with served(small_config()) as (sb, _srv, c):
         order_id = sb.store.orders[0].order_id
-        r = c.post("/api/do/notes", json={"target": {"id": order_id, "type": "order", "url": f"/orders/{order_id}"},
-                                          "domain": "oms", "description": "Offline refund recorded"})
+        r = c.post(
+            "/api/do/notes",
+            json={
+                "target": {"id": order_id, "type": "order", "url": f"/orders/{order_id}"},
+                "domain": "oms",
+                "description": "Offline refund recorded",
+            },
+        )
         assert r.status_code == 200
         check(validator("do.json", "/notes", "post"), r.json())
 
@@ -156,8 +178,7 @@ def test_master_data_responses_match_the_spec():
     base = "/api/dataentities/offlineRefund"
     rng = {"REST-Range": "resources=0-10"}
     with served(small_config()) as (_sb, _srv, c):
-        schema = {"properties": {"amount": {"type": "integer"}, "orderId": {"type": "string"}},
-                  "v-indexed": ["amount"]}
+        schema = {"properties": {"amount": {"type": "integer"}, "orderId": {"type": "string"}}, "v-indexed": ["amount"]}
         r = c.put(f"{base}/schemas/v1", json=schema)
         check(validator(spec, "/api/dataentities/{dataEntityName}/schemas/{schemaName}", "put"), r.json())
         r = c.get(f"{base}/schemas/v1")

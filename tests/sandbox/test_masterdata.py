@@ -31,8 +31,9 @@ def rng(first: int, end: int) -> dict:
 def save_schema(c: httpx.Client, name: str = "v1", schema: dict | None = None) -> None:
     r = c.put(f"{E}/schemas/{name}", json=schema or SCHEMA)
     assert r.status_code == 200, r.text
-    assert r.json() == {"Message": "JSON Schema persisted successfully. Revalidation and indexing process running "
-                                   "in background."}
+    assert r.json() == {
+        "Message": "JSON Schema persisted successfully. Revalidation and indexing process running in background."
+    }
 
 
 def get_all(c: httpx.Client, doc_id: str) -> httpx.Response:
@@ -49,12 +50,18 @@ def test_create_get_replace_patch(md):
     assert created["Href"].endswith(f"/api/dataentities/offlineRefund/documents/{doc_id}")
 
     minimal = c.get(f"{E}/documents/{doc_id}").json()
-    assert minimal == {"id": doc_id, "accountId": minimal["accountId"], "accountName": sb.config.account,
-                       "dataEntityId": "offlineRefund"}
+    assert minimal == {
+        "id": doc_id,
+        "accountId": minimal["accountId"],
+        "accountName": sb.config.account,
+        "dataEntityId": "offlineRefund",
+    }
     full = get_all(c, doc_id).json()
     assert full["amount"] == 500 and full["createdIn"] and full["updatedIn"]
     assert c.get(f"{E}/documents/{doc_id}", params={"_fields": "amount,currency"}).json() == {
-        "amount": 500, "currency": "BRL"}
+        "amount": 500,
+        "currency": "BRL",
+    }
 
     assert c.put(f"{E}/documents/{doc_id}", json={"orderId": "1-01", "amount": 700}).status_code == 204
     replaced = get_all(c, doc_id).json()
@@ -141,8 +148,10 @@ def test_conditional_write_304_and_create_when_absent(md):
     assert get_all(c, "c1").json()["version"] == 1
     assert c.put(f"{E}/documents/c1", params={"_where": "version=1"}, json={"version": 2}).status_code == 204
     assert c.patch(f"{E}/documents/c1", params={"_where": "version=1"}, json={"version": 3}).status_code == 304
-    assert c.patch(f"{E}/documents/c1", params={"_where": "version=2 AND status is null"},
-                   json={"version": 3}).status_code == 204
+    assert (
+        c.patch(f"{E}/documents/c1", params={"_where": "version=2 AND status is null"}, json={"version": 3}).status_code
+        == 204
+    )
     assert get_all(c, "c1").json()["version"] == 3
     r = c.put(f"{E}/documents/c1", params={"_where": "version=="}, json={"version": 4})
     assert r.status_code == 400 and "Message" in r.json()
@@ -165,14 +174,17 @@ def test_conditional_writes_are_atomic_under_concurrency():
                         seen = cl.get(f"{E}/documents/ledger", params={"_fields": "_all"}).json()["version"]
                         assert seen == rnd
                         barrier.wait()  # everyone has read the same version before anyone writes
-                        r = cl.put(f"{E}/documents/ledger", params={"_where": f"version={seen}"},
-                                   json={"version": seen + 1, "writer": n})
+                        r = cl.put(
+                            f"{E}/documents/ledger",
+                            params={"_where": f"version={seen}"},
+                            json={"version": seen + 1, "writer": n},
+                        )
                         assert r.status_code in (204, 304)
                         if r.status_code == 204:
                             with lock:
                                 wins[rnd].append(n)
                         barrier.wait()
-            except BaseException as exc:  # noqa: BLE001 - reported below
+            except BaseException as exc:
                 errors.append(exc)
                 barrier.abort()
 
@@ -188,7 +200,8 @@ def test_conditional_writes_are_atomic_under_concurrency():
 
 
 def test_search_lag_hides_new_documents_and_shows_old_versions():
-    with served(small_config(search_lag_s=0.4)) as (sb, _srv, c):
+    with served(small_config(search_lag_s=0.4)) as (_sb, _srv, c):
+
         def search() -> list[dict]:
             return c.get(f"{E}/search", params={"_fields": "id,amount"}, headers=rng(0, 100)).json()
 
@@ -209,13 +222,15 @@ def test_search_lag_hides_new_documents_and_shows_old_versions():
 
 def fill(c: httpx.Client, n: int) -> None:
     for i in range(n):
-        r = c.put(f"{E}/documents/d{i:04d}", json={"orderId": f"{i}-01", "amount": i + 1, "currency": "BRL",
-                                                   "status": "even" if i % 2 == 0 else "odd"})
+        r = c.put(
+            f"{E}/documents/d{i:04d}",
+            json={"orderId": f"{i}-01", "amount": i + 1, "currency": "BRL", "status": "even" if i % 2 == 0 else "odd"},
+        )
         assert r.status_code == 204
 
 
 def test_search_range_headers_and_paging(md):
-    sb, c = md
+    _sb, c = md
     fill(c, 250)
     r = c.get(f"{E}/search", params={"_fields": "id,amount", "_sort": "amount ASC"}, headers=rng(0, 100))
     assert r.status_code == 200
@@ -223,8 +238,11 @@ def test_search_range_headers_and_paging(md):
     assert [d["amount"] for d in r.json()] == list(range(1, 101))
     r = c.get(f"{E}/search", params={"_fields": "id,amount", "_sort": "amount ASC"}, headers=rng(200, 300))
     assert r.headers["REST-Content-Range"] == "resources 200-250/250" and len(r.json()) == 50
-    r = c.get(f"{E}/search", params={"_where": "status=even AND amount>100", "_fields": "amount",
-                                     "_sort": "amount DESC"}, headers=rng(0, 10))
+    r = c.get(
+        f"{E}/search",
+        params={"_where": "status=even AND amount>100", "_fields": "amount", "_sort": "amount DESC"},
+        headers=rng(0, 10),
+    )
     assert r.headers["REST-Content-Range"] == "resources 0-10/75"
     assert r.json()[0] == {"amount": 249}
     r = c.get(f"{E}/search", params={"status": "odd", "_fields": "id"}, headers=rng(0, 5))
@@ -275,8 +293,9 @@ def test_indexed_fields_with_a_schema(md):
 def test_scroll_to_exhaustion(md):
     _, c = md
     fill(c, 250)
-    r = c.get(f"{E}/scroll", params={"_size": 100, "_fields": "id,amount", "_sort": "amount ASC",
-                                     "_where": "amount>10"})
+    r = c.get(
+        f"{E}/scroll", params={"_size": 100, "_fields": "id,amount", "_sort": "amount ASC", "_where": "amount>10"}
+    )
     assert r.status_code == 200
     token = r.headers["X-VTEX-MD-TOKEN"]
     assert r.headers["REST-Content-Total"] == "240"

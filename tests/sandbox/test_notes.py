@@ -8,8 +8,12 @@ NOTES = "/api/do/notes"
 
 
 def note_body(order_id: str, text: str = "Offline refund of R$ 10,00 recorded", **extra) -> dict:
-    return {"target": {"id": order_id, "type": "order", "url": f"/orders/{order_id}"}, "domain": "oms",
-            "description": text, **extra}
+    return {
+        "target": {"id": order_id, "type": "order", "url": f"/orders/{order_id}"},
+        "domain": "oms",
+        "description": text,
+        **extra,
+    }
 
 
 def test_create_list_and_get_a_note(md):
@@ -18,8 +22,7 @@ def test_create_list_and_get_a_note(md):
     r = c.post(NOTES, json=note_body(order_id, createdBy={"id": "u1", "name": "Analyst"}))
     assert r.status_code == 200
     note = r.json()
-    assert set(note) == {"id", "domain", "owner", "target", "description", "creationDate", "lastUpdate",
-                         "createdBy"}
+    assert set(note) == {"id", "domain", "owner", "target", "description", "creationDate", "lastUpdate", "createdBy"}
     assert note["target"] == {"id": order_id, "type": "order", "url": f"/orders/{order_id}"}
     assert note["createdBy"]["name"] == "Analyst" and note["createdBy"]["key"] == sb.config.app_key
     assert c.get(f"{NOTES}/{note['id']}").json() == note
@@ -30,13 +33,16 @@ def test_create_list_and_get_a_note(md):
     assert c.get(NOTES, params={"target.id": "other-01"}).json()["items"] == []
 
 
-@pytest.mark.parametrize("mutate", [
-    lambda b: b.pop("target"),
-    lambda b: b.pop("domain"),
-    lambda b: b.pop("description"),
-    lambda b: b["target"].pop("id"),
-    lambda b: b.update(description=""),
-])
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        lambda b: b.pop("target"),
+        lambda b: b.pop("domain"),
+        lambda b: b.pop("description"),
+        lambda b: b["target"].pop("id"),
+        lambda b: b.update(description=""),
+    ],
+)
 def test_missing_fields_are_400(md, mutate):
     _, c = md
     body = note_body("1-01")

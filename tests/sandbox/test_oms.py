@@ -39,8 +39,11 @@ def fetch_all(c: httpx.Client, params: dict) -> list[dict]:
 
 def test_requests_without_the_right_keys_get_401_without_the_token(demo):
     sb, srv = demo
-    for headers in ({}, {"X-VTEX-API-AppKey": sb.config.app_key, "X-VTEX-API-AppToken": "wrong"},
-                    {"X-VTEX-API-AppKey": "wrong", "X-VTEX-API-AppToken": sb.config.app_token}):
+    for headers in (
+        {},
+        {"X-VTEX-API-AppKey": sb.config.app_key, "X-VTEX-API-AppToken": "wrong"},
+        {"X-VTEX-API-AppKey": "wrong", "X-VTEX-API-AppToken": sb.config.app_token},
+    ):
         r = httpx.get(srv.base_url + LIST, headers=headers)
         assert r.status_code == 401
         assert "error" in r.json()
@@ -49,8 +52,10 @@ def test_requests_without_the_right_keys_get_401_without_the_token(demo):
 
 def test_header_names_are_case_insensitive(demo):
     sb, srv = demo
-    r = httpx.get(srv.base_url + LIST, headers={"x-vtex-api-appkey": sb.config.app_key,
-                                                 "X-VTEX-API-APPTOKEN": sb.config.app_token})
+    r = httpx.get(
+        srv.base_url + LIST,
+        headers={"x-vtex-api-appkey": sb.config.app_key, "X-VTEX-API-APPTOKEN": sb.config.app_token},
+    )
     assert r.status_code == 200
 
 
@@ -61,8 +66,7 @@ def test_list_shape_and_defaults(demo_client, demo):
     assert r.headers["content-type"] == "application/json; charset=utf-8"
     body = r.json()
     assert set(body) == {"list", "facets", "paging", "stats"}
-    assert body["paging"] == {"total": len(sb.store), "pages": -(-len(sb.store) // 15), "currentPage": 1,
-                              "perPage": 15}
+    assert body["paging"] == {"total": len(sb.store), "pages": -(-len(sb.store) // 15), "currentPage": 1, "perPage": 15}
     assert len(body["list"]) == 15
     # default order: newest first
     newest = sb.store.orders[-1]
@@ -74,8 +78,18 @@ def test_list_shape_and_defaults(demo_client, demo):
     assert body["stats"]["stats"]["totalValue"]["Count"] == len(sb.store)
 
 
-@pytest.mark.parametrize("params", [{"per_page": 101}, {"page": 31}, {"page": 0}, {"per_page": 0},
-                                    {"page": "x"}, {"orderBy": "color,asc"}, {"f_hasInputInvoice": "maybe"}])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"per_page": 101},
+        {"page": 31},
+        {"page": 0},
+        {"per_page": 0},
+        {"page": "x"},
+        {"orderBy": "color,asc"},
+        {"f_hasInputInvoice": "maybe"},
+    ],
+)
 def test_paging_caps_and_bad_parameters_are_400_in_oms_style(demo_client, params):
     r = demo_client.get(LIST, params=params)
     assert r.status_code == 400
@@ -91,9 +105,15 @@ def test_page_30_of_100_is_the_deepest_allowed(demo_client):
     assert len(r.json()["list"]) == 100
 
 
-@pytest.mark.parametrize("bad", ["2026-03-01", "creationDate:[2026-03-01T00:00:00.000Z]",
-                                 "creationDate:[yesterday TO today]", "invoicedDate:[2026-03-01T00:00:00Z TO "
-                                                                      "2026-03-02T00:00:00Z]"])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "2026-03-01",
+        "creationDate:[2026-03-01T00:00:00.000Z]",
+        "creationDate:[yesterday TO today]",
+        "invoicedDate:[2026-03-01T00:00:00Z TO 2026-03-02T00:00:00Z]",
+    ],
+)
 def test_malformed_creation_date_filter_is_400(demo_client, bad):
     r = demo_client.get(LIST, params={"f_creationDate": bad})
     assert r.status_code == 400
@@ -103,14 +123,24 @@ def test_malformed_creation_date_filter_is_400(demo_client, bad):
 def test_window_bounds_are_inclusive_to_the_nanosecond(demo_client, demo):
     sb, _ = demo
     o = sb.store.orders[1234]
-    exact = demo_client.get(LIST, params={"f_creationDate": f"creationDate:[{o.created.isoformat(7)} TO "
-                                                           f"{o.created.isoformat(7)}]", "per_page": 100})
+    exact = demo_client.get(
+        LIST,
+        params={
+            "f_creationDate": f"creationDate:[{o.created.isoformat(7)} TO {o.created.isoformat(7)}]",
+            "per_page": 100,
+        },
+    )
     assert o.order_id in {i["orderId"] for i in exact.json()["list"]}
     # one 100 ns tick later as the lower bound: gone
     later = Instant(o.created.ns + 100)
-    r = demo_client.get(LIST, params={"f_creationDate": f"creationDate:[{later.isoformat(7)} TO "
-                                                       f"{(later + timedelta(days=1)).isoformat(7)}]",
-                                      "per_page": 100, "orderBy": "creationDate,asc"})
+    r = demo_client.get(
+        LIST,
+        params={
+            "f_creationDate": f"creationDate:[{later.isoformat(7)} TO {(later + timedelta(days=1)).isoformat(7)}]",
+            "per_page": 100,
+            "orderBy": "creationDate,asc",
+        },
+    )
     assert o.order_id not in {i["orderId"] for i in r.json()["list"]}
 
 
@@ -156,8 +186,10 @@ def test_flash_sale_day_exceeds_what_paging_can_reach(demo_client, demo):
     assert paging["pages"] > 30
     expected = sum(1 for o in sb.store.orders if o.created.isoformat(7)[:10] == day)
     assert paging["total"] == expected
-    assert demo_client.get(LIST, params={"f_creationDate": day_window(day), "per_page": 100,
-                                         "page": 31}).status_code == 400
+    assert (
+        demo_client.get(LIST, params={"f_creationDate": day_window(day), "per_page": 100, "page": 31}).status_code
+        == 400
+    )
 
 
 def test_paging_is_stable_and_complete_over_a_window(demo_client, demo):
@@ -194,8 +226,7 @@ def test_order_by_total_value_breaks_ties_by_order_id(demo_client, demo):
     expected = sorted(sb.store.orders, key=lambda o: (o.total_cents, o.order_id))[:100]
     assert [i["orderId"] for i in r.json()["list"]] == [o.order_id for o in expected]
     r = demo_client.get(LIST, params={"orderBy": "orderId,desc", "per_page": 5})
-    assert [i["orderId"] for i in r.json()["list"]] == sorted((o.order_id for o in sb.store.orders),
-                                                             reverse=True)[:5]
+    assert [i["orderId"] for i in r.json()["list"]] == sorted((o.order_id for o in sb.store.orders), reverse=True)[:5]
 
 
 def test_get_order_shape(demo_client, demo):
@@ -243,9 +274,15 @@ def test_unknown_order_is_404_oms003(demo_client):
 
 def test_list_call_over_the_whole_store_is_cheap(demo):
     sb, _ = demo
-    queries = [{}, {"per_page": "100", "page": "30", "f_status": "invoiced,canceled"},
-               {"f_creationDate": "creationDate:[2026-01-01T00:00:00.000Z TO 2026-09-30T23:59:59.999Z]",
-                "per_page": "100", "f_hasInputInvoice": "false"}]
+    queries = [
+        {},
+        {"per_page": "100", "page": "30", "f_status": "invoiced,canceled"},
+        {
+            "f_creationDate": "creationDate:[2026-01-01T00:00:00.000Z TO 2026-09-30T23:59:59.999Z]",
+            "per_page": "100",
+            "f_hasInputInvoice": "false",
+        },
+    ]
     for q in queries:
         req = Request("GET", LIST, q)
         list_orders(sb.store, req)

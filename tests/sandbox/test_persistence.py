@@ -17,23 +17,39 @@ RANGE = {"REST-Range": "resources=0-100"}
 def test_state_survives_a_restart(tmp_path):
     cfg = small_config(state_dir=tmp_path)
     with served(cfg) as (sb, _srv, c):
-        assert c.put(f"{E}/schemas/v1", json={"properties": {"amount": {"type": "integer"}},
-                                              "v-indexed": ["amount"]}).status_code == 200
+        assert (
+            c.put(
+                f"{E}/schemas/v1", json={"properties": {"amount": {"type": "integer"}}, "v-indexed": ["amount"]}
+            ).status_code
+            == 200
+        )
         assert c.put(f"{E}/documents/keep", params={"_schema": "v1"}, json={"amount": 1}).status_code == 204
         assert c.patch(f"{E}/documents/keep", json={"amount": 2}).status_code == 204
         assert c.put(f"{E}/documents/gone", json={"amount": 3}).status_code == 204
         assert c.delete(f"{E}/documents/gone").status_code == 204
         created = c.post(f"{E}/documents", json={"amount": 4}).json()["DocumentId"]
         order_id = sb.store.orders[0].order_id
-        note = c.post("/api/do/notes", json={"target": {"id": order_id, "type": "order",
-                                                        "url": f"/orders/{order_id}"},
-                                             "domain": "oms", "description": "kept"}).json()
+        note = c.post(
+            "/api/do/notes",
+            json={
+                "target": {"id": order_id, "type": "order", "url": f"/orders/{order_id}"},
+                "domain": "oms",
+                "description": "kept",
+            },
+        ).json()
         before = c.get(f"{E}/documents/keep", params={"_fields": "_all"}).json()
         sb.deletes.clear()
 
     lines = (tmp_path / STATE_FILE).read_text().splitlines()
-    assert [json.loads(line)["op"] for line in lines] == ["schema", "document", "document", "document",
-                                                          "document", "document", "note"]
+    assert [json.loads(line)["op"] for line in lines] == [
+        "schema",
+        "document",
+        "document",
+        "document",
+        "document",
+        "document",
+        "note",
+    ]
 
     with served(small_config(state_dir=tmp_path, search_lag_s=30)) as (sb, _srv, c):
         assert c.get(f"{E}/documents/keep", params={"_fields": "_all"}).json() == before
@@ -43,8 +59,12 @@ def test_state_survives_a_restart(tmp_path):
         hits = c.get(f"{E}/search", params={"_fields": "id,amount", "_sort": "amount ASC"}, headers=RANGE).json()
         assert [h["amount"] for h in hits] == [2, 4]
         assert c.get(f"{E}/schemas/v1").status_code == 200
-        ids = [h["id"] for h in c.get(f"{E}/search", params={"_schema": "v1", "_where": "amount>1",
-                                                             "_fields": "id"}, headers=RANGE).json()]
+        ids = [
+            h["id"]
+            for h in c.get(
+                f"{E}/search", params={"_schema": "v1", "_where": "amount>1", "_fields": "id"}, headers=RANGE
+            ).json()
+        ]
         assert sorted(ids) == sorted(["keep", created])
         notes = c.get("/api/do/notes", params={"target.id": order_id}).json()["items"]
         assert notes == [note]

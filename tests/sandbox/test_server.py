@@ -29,13 +29,13 @@ def test_handle_works_without_sockets():
     req = Request("GET", ORDERS, {"per_page": "2"}, {k.lower(): v for k, v in auth_headers(sb).items()})
     resp = sb.handle(req)
     assert resp.status == 200 and len(resp.body["list"]) == 2
-    status, headers, body = sb.handle(Request("GET", ORDERS))
+    status, _headers, body = sb.handle(Request("GET", ORDERS))
     assert status == 401 and "error" in body
     assert [r.status for r in sb.requests] == [200, 401]
 
 
 def test_rate_limit_answers_429_with_retry_after_and_spends_no_token():
-    with served(small_config(rate_limit=5)) as (sb, _srv, c):
+    with served(small_config(rate_limit=5)) as (_sb, _srv, c):
         statuses = [c.get(ORDERS).status_code for _ in range(5)]
         assert statuses == [200] * 5
         r = c.get(ORDERS)
@@ -50,7 +50,7 @@ def test_rate_limit_answers_429_with_retry_after_and_spends_no_token():
 
 
 def test_429_is_not_delayed_by_latency():
-    with served(small_config(rate_limit=1, latency_ms=300)) as (sb, _srv, c):
+    with served(small_config(rate_limit=1, latency_ms=300)) as (_sb, _srv, c):
         start = time.monotonic()
         assert c.get(ORDERS).status_code == 200
         assert time.monotonic() - start >= 0.3
@@ -80,8 +80,9 @@ def test_error_rate_one_fails_everything_before_the_operation():
 
 def test_fault_after_write_loses_the_answer_but_not_the_write():
     with served(small_config()) as (sb, _srv, c):
-        sb.faults.add(FaultRule(method="PUT", path=r"^/api/dataentities/[^/]+/documents/", status=500, times=1,
-                                after_write=True))
+        sb.faults.add(
+            FaultRule(method="PUT", path=r"^/api/dataentities/[^/]+/documents/", status=500, times=1, after_write=True)
+        )
         r = c.put(f"{DOC}/w1", json={"amount": 1})
         assert r.status_code == 500
         assert c.get(f"{DOC}/w1", params={"_fields": "_all"}).json()["amount"] == 1
@@ -162,7 +163,7 @@ def test_money_moving_endpoints_are_refused_and_recorded():
             assert r.status_code == 403
             assert r.json() == {"error": {"code": "SANDBOX", "message": "refused: this endpoint moves money"}}
         httpx.post(srv.base_url + TRIPWIRES[0][1], json={})  # even without keys, the attempt is recorded
-        assert [(r.method, r.path) for r in sb.money_moving_calls] == TRIPWIRES + [TRIPWIRES[0]]
+        assert [(r.method, r.path) for r in sb.money_moving_calls] == [*TRIPWIRES, TRIPWIRES[0]]
         assert [r.status for r in sb.money_moving_calls][-1] == 401
         assert c.get(ORDERS + "/1306331686122-01/invoice").status_code in (404, 405)
         sb.money_moving_calls.clear()
@@ -198,7 +199,7 @@ def test_keep_alive_reuses_one_connection(md):
 
 
 def test_several_sandboxes_at_once():
-    with served(small_config(seed=1)) as (a, srv_a, ca), served(small_config(seed=2)) as (b, srv_b, cb):
+    with served(small_config(seed=1)) as (_a, srv_a, ca), served(small_config(seed=2)) as (_b, srv_b, cb):
         assert srv_a.port != srv_b.port
         ids_a = [o["orderId"] for o in ca.get(ORDERS).json()["list"]]
         ids_b = [o["orderId"] for o in cb.get(ORDERS).json()["list"]]
@@ -231,9 +232,13 @@ def test_run_forever_prints_the_exports_and_stops_on_ctrl_c(monkeypatch):
     def fake_wait() -> None:
         lines = dict(line.split("=", 1) for line in out.getvalue().splitlines() if line.startswith("export "))
         url = lines["export VTEX_BASE_URL"]
-        seen["status"] = httpx.get(url + ORDERS, headers={"X-VTEX-API-AppKey": lines["export VTEX_APP_KEY"],
-                                                          "X-VTEX-API-AppToken": lines["export VTEX_APP_TOKEN"]
-                                                          }).status_code
+        seen["status"] = httpx.get(
+            url + ORDERS,
+            headers={
+                "X-VTEX-API-AppKey": lines["export VTEX_APP_KEY"],
+                "X-VTEX-API-AppToken": lines["export VTEX_APP_TOKEN"],
+            },
+        ).status_code
         seen["account"] = lines["export VTEX_ACCOUNT_NAME"]
         raise KeyboardInterrupt
 
@@ -247,9 +252,14 @@ def test_run_forever_prints_the_exports_and_stops_on_ctrl_c(monkeypatch):
 def test_module_entry_point_exits_cleanly_on_sigint():
     root = Path(__file__).resolve().parents[2]
     env = {**os.environ, "PYTHONPATH": str(root)}
-    proc = subprocess.Popen([sys.executable, "-m", "refundkit.sandbox", "--port", "0", "--orders", "50",
-                             "--flash-sale-orders", "0"], cwd=root, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "refundkit.sandbox", "--port", "0", "--orders", "50", "--flash-sale-orders", "0"],
+        cwd=root,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         lines = []
         for line in proc.stdout:

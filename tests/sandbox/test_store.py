@@ -11,9 +11,12 @@ from refundkit.timeutil import parse_instant
 
 
 def test_same_seed_same_orders_different_seed_different_orders():
-    cfg = dict(orders=500, flash_sale_orders=100, start="2026-01-01", end="2026-03-31")
-    a, b, c = Store(SandboxConfig(seed=1, **cfg)), Store(SandboxConfig(seed=1, **cfg)), Store(SandboxConfig(seed=2,
-                                                                                                            **cfg))
+    cfg = {"orders": 500, "flash_sale_orders": 100, "start": "2026-01-01", "end": "2026-03-31"}
+    a, b, c = (
+        Store(SandboxConfig(seed=1, **cfg)),
+        Store(SandboxConfig(seed=1, **cfg)),
+        Store(SandboxConfig(seed=2, **cfg)),
+    )
     assert a.orders == b.orders
     assert [o.order_id for o in a.orders] != [o.order_id for o in c.orders]
     some = a.orders[77].order_id
@@ -36,15 +39,29 @@ def test_default_store_builds_fast_and_is_shaped_as_promised(demo):
 
     statuses = Counter(o.status for o in store.orders)
     assert statuses.most_common(1)[0][0] == "invoiced"
-    assert set(statuses) == {"invoiced", "handling", "ready-for-handling", "payment-approved", "payment-pending",
-                             "canceled", "window-to-cancel"}
+    assert set(statuses) == {
+        "invoiced",
+        "handling",
+        "ready-for-handling",
+        "payment-approved",
+        "payment-pending",
+        "canceled",
+        "window-to-cancel",
+    }
     assert 0.02 < statuses["payment-pending"] / n < 0.045
     assert 0.035 < statuses["canceled"] / n < 0.07
     usd = [o for o in store.orders if o.currency == "USD"]
     assert 0.07 < len(usd) / n < 0.13 and all(o.sales_channel == "2" for o in usd)
     assert {o.sales_channel for o in store.orders} == {"1", "2", "3"}
     assert {p for o in store.orders for p in o.payment_names} == {
-        "Visa", "Mastercard", "American Express", "Boleto Bancário", "Pix", "PayPal", "Gift card"}
+        "Visa",
+        "Mastercard",
+        "American Express",
+        "Boleto Bancário",
+        "Pix",
+        "PayPal",
+        "Gift card",
+    }
     assert {o.origin for o in store.orders} == {"Marketplace", "Fulfillment"}
     assert all(1 <= len(o.items) <= 4 for o in store.orders)
     assert all(o.discounts_cents <= 0 for o in store.orders)
@@ -59,7 +76,7 @@ def test_default_store_builds_fast_and_is_shaped_as_promised(demo):
     for o in refunded:
         assert o.refunded_cents <= o.total_cents
         for inv in o.input_invoices:
-            assert 0 < inv.value
+            assert inv.value > 0
             assert o.invoiced < inv.issued < limit
     assert any(o.refunded_cents == o.total_cents for o in refunded)
     assert any(o.refunded_cents < o.total_cents for o in refunded)

@@ -22,9 +22,14 @@ def sandbox_client(tmp_path: Any = None, client_options: dict | None = None, **c
     options: dict[str, Any] = {"retry": RetryPolicy.fast(), "timeout": 10.0}
     options.update(client_options or {})
     with sb.serve(port=0) as srv:
-        settings = Settings(account=sb.config.account, app_key=sb.config.app_key,
-                            app_token=Secret(sb.config.app_token), base_url=srv.base_url, user="tester",
-                            **({"cache_dir": tmp_path} if tmp_path is not None else {}))
+        settings = Settings(
+            account=sb.config.account,
+            app_key=sb.config.app_key,
+            app_token=Secret(sb.config.app_token),
+            base_url=srv.base_url,
+            user="tester",
+            **({"cache_dir": tmp_path} if tmp_path is not None else {}),
+        )
         with VtexClient(settings, **options) as client:
             yield sb, srv, client
         assert sb.money_moving_calls == []
@@ -33,7 +38,7 @@ def sandbox_client(tmp_path: Any = None, client_options: dict | None = None, **c
 
 #: June 2026: 800 regular orders plus 3,200 on the flash-sale day (2026-06-15), a group of 40 orders sharing the
 #: instant 2026-06-10T00:00:00 and 25 sharing 2026-06-20T14:27:31.4159267.
-JUNE = dict(orders=800, flash_sale_orders=3200, start="2026-06-01", end="2026-06-30", seed=11)
+JUNE = {"orders": 800, "flash_sale_orders": 3200, "start": "2026-06-01", "end": "2026-06-30", "seed": 11}
 
 
 def fast_pacing() -> dict:

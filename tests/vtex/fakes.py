@@ -79,10 +79,7 @@ class Recorder:
         with self._lock:
             self.requests.append(request)
             n = len(self.requests)
-        if callable(self.respond):
-            answer = self.respond(request)
-        else:
-            answer = self.respond[min(n, len(self.respond)) - 1]
+        answer = self.respond(request) if callable(self.respond) else self.respond[min(n, len(self.respond)) - 1]
         if isinstance(answer, BaseException):
             raise answer
         if isinstance(answer, type) and issubclass(answer, httpx.TransportError):
@@ -103,9 +100,15 @@ def fast_limiter(clock: FakeClock | None = None, **kw: object) -> Callable[[], A
     return lambda: AdaptiveLimiter(**opts)
 
 
-def make_transport(handler: Callable[[httpx.Request], httpx.Response], *, clock: FakeClock | None = None,
-                   waits: Waits | None = None, retry: RetryPolicy | None = None, settings: Settings | None = None,
-                   **kw: object) -> Transport:
+def make_transport(
+    handler: Callable[[httpx.Request], httpx.Response],
+    *,
+    clock: FakeClock | None = None,
+    waits: Waits | None = None,
+    retry: RetryPolicy | None = None,
+    settings: Settings | None = None,
+    **kw: object,
+) -> Transport:
     clock = clock or (waits.clock if waits else FakeClock())
     return Transport(
         settings or make_settings(),
@@ -118,8 +121,9 @@ def make_transport(handler: Callable[[httpx.Request], httpx.Response], *, clock:
 
 
 def json_response(status: int, body: object, headers: dict[str, str] | None = None) -> httpx.Response:
-    return httpx.Response(status, content=json.dumps(body).encode(),
-                          headers={"Content-Type": "application/json", **(headers or {})})
+    return httpx.Response(
+        status, content=json.dumps(body).encode(), headers={"Content-Type": "application/json", **(headers or {})}
+    )
 
 
 # -- a faithful fake of GET /api/oms/pvt/orders ------------------------------------------------------------------
@@ -189,29 +193,50 @@ class FakeOms:
         if q.get("f_status"):
             wanted = set(q["f_status"].split(","))
             matches = [o for o in matches if o.status in wanted]
-        rows = matches[(page - 1) * per_page: page * per_page]
-        return json_response(200, {
-            "list": [self.row(o) for o in rows],
-            "facets": [],
-            "paging": {"total": len(matches), "pages": math.ceil(len(matches) / per_page),
-                       "currentPage": page, "perPage": per_page},
-            "stats": {"stats": {}},
-        })
+        rows = matches[(page - 1) * per_page : page * per_page]
+        return json_response(
+            200,
+            {
+                "list": [self.row(o) for o in rows],
+                "facets": [],
+                "paging": {
+                    "total": len(matches),
+                    "pages": math.ceil(len(matches) / per_page),
+                    "currentPage": page,
+                    "perPage": per_page,
+                },
+                "stats": {"stats": {}},
+            },
+        )
 
     @staticmethod
     def row(o: FakeOrder) -> dict:
         return {
-            "orderId": o.order_id, "creationDate": Instant(o.created.ns, -180).isoformat(7), "clientName": "Ana",
-            "items": None, "totalValue": o.total, "paymentNames": "Pix", "status": o.status,
-            "statusDescription": o.status, "marketPlaceOrderId": None, "sequence": o.order_id[:6],
-            "salesChannel": "1", "affiliateId": "", "origin": "Marketplace", "currencyCode": o.currency,
+            "orderId": o.order_id,
+            "creationDate": Instant(o.created.ns, -180).isoformat(7),
+            "clientName": "Ana",
+            "items": None,
+            "totalValue": o.total,
+            "paymentNames": "Pix",
+            "status": o.status,
+            "statusDescription": o.status,
+            "marketPlaceOrderId": None,
+            "sequence": o.order_id[:6],
+            "salesChannel": "1",
+            "affiliateId": "",
+            "origin": "Marketplace",
+            "currencyCode": o.currency,
         }
 
     @staticmethod
     def detail(o: FakeOrder) -> dict:
         return {
-            "orderId": o.order_id, "sequence": o.order_id[:6], "status": o.status,
-            "creationDate": Instant(o.created.ns, -180).isoformat(7), "value": o.total, "salesChannel": "1",
+            "orderId": o.order_id,
+            "sequence": o.order_id[:6],
+            "status": o.status,
+            "creationDate": Instant(o.created.ns, -180).isoformat(7),
+            "value": o.total,
+            "salesChannel": "1",
             "totals": [{"id": "Items", "name": "Items Total", "value": o.total}],
             "storePreferencesData": {"currencyCode": o.currency},
         }

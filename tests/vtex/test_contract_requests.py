@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import timedelta
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -45,7 +45,7 @@ if not all((SPEC_DIR / f).is_file() for f in SPEC_FILES):
 
 
 # -- the spec side ------------------------------------------------------------------------------------------------
-@lru_cache(maxsize=None)
+@cache
 def spec(name: str) -> dict:
     return json.loads((SPEC_DIR / name).read_text(encoding="utf-8"))
 
@@ -74,7 +74,7 @@ def find_operation(method: str, path: str) -> tuple[str, str, dict]:
         prefix = server_prefix(name)
         if prefix and not path.startswith(prefix + "/"):
             continue
-        rel = path[len(prefix):]
+        rel = path[len(prefix) :]
         for template, item in spec(name)["paths"].items():
             rx = "^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template)) + "$"
             if re.match(rx, rel):
@@ -158,19 +158,32 @@ def check_request(request: httpx.Request) -> str:
 
 # -- the client side: record what it sends ------------------------------------------------------------------------
 NOTE = {"id": "N1", "target": {"id": "1306331686122-01", "type": "order"}, "description": "offline refund RF-1"}
-ORDER = {"orderId": "1306331686122-01", "status": "invoiced", "creationDate": "2026-03-01T12:00:00.0000000+00:00",
-         "value": 1000, "storePreferencesData": {"currencyCode": "BRL"}}
+ORDER = {
+    "orderId": "1306331686122-01",
+    "status": "invoiced",
+    "creationDate": "2026-03-01T12:00:00.0000000+00:00",
+    "value": 1000,
+    "storePreferencesData": {"currencyCode": "BRL"},
+}
 
 
 def fake_vtex(request: httpx.Request) -> httpx.Response:
     path, q = request.url.path, dict(parse_qsl(request.url.query.decode()))
     if path == "/api/oms/pvt/orders":
         page = int(q.get("page", "1"))
-        rows = [{"orderId": f"{page}{k:03d}-01", "creationDate": "2026-03-01T12:00:00.1234567+00:00",
-                 "totalValue": 100, "status": "invoiced", "currencyCode": "BRL"} for k in range(100 if page < 3
-                                                                                              else 50)]
-        return json_response(200, {"list": rows, "paging": {"total": 250, "pages": 3, "currentPage": page,
-                                                            "perPage": 100}})
+        rows = [
+            {
+                "orderId": f"{page}{k:03d}-01",
+                "creationDate": "2026-03-01T12:00:00.1234567+00:00",
+                "totalValue": 100,
+                "status": "invoiced",
+                "currencyCode": "BRL",
+            }
+            for k in range(100 if page < 3 else 50)
+        ]
+        return json_response(
+            200, {"list": rows, "paging": {"total": 250, "pages": 3, "currentPage": page, "perPage": 100}}
+        )
     if path.startswith("/api/oms/pvt/orders/"):
         return json_response(200, ORDER)
     if path == "/api/do/notes":
@@ -206,8 +219,13 @@ def recorded() -> list[httpx.Request]:
         notes.create("1306331686122-01", "offline refund RF-1 of BRL 10.00")
         notes.list("1306331686122-01")
         md.put("offlineRefund", "rf-1", {"orderId": "1306331686122-01", "amount": 1000})
-        md.put("offlineRefund", "rf-1", {"orderId": "1306331686122-01", "amount": 900}, schema="refundkit-v1",
-               where="amount=1000")
+        md.put(
+            "offlineRefund",
+            "rf-1",
+            {"orderId": "1306331686122-01", "amount": 900},
+            schema="refundkit-v1",
+            where="amount=1000",
+        )
         md.patch("offlineRefund", "rf-1", {"reason": "damaged"}, schema="refundkit-v1")
         md.get("offlineRefund", "rf-1")
         md.get("offlineRefund", "rf-1", fields=["id", "amount"])
@@ -236,10 +254,17 @@ def test_every_recorded_request_fits_the_spec(recorded: list[httpx.Request]) -> 
 
 @pytest.mark.parametrize("what", ["list", "get", "notes", "md"])
 def test_each_kind_of_request_fits_the_spec(recorded: list[httpx.Request], what: str) -> None:
-    prefixes = {"list": "/api/oms/pvt/orders", "get": "/api/oms/pvt/orders/", "notes": "/api/do/notes",
-                "md": "/api/dataentities/"}
-    chosen = [r for r in recorded if r.url.path.startswith(prefixes[what])
-              and not (what == "list" and r.url.path != "/api/oms/pvt/orders")]
+    prefixes = {
+        "list": "/api/oms/pvt/orders",
+        "get": "/api/oms/pvt/orders/",
+        "notes": "/api/do/notes",
+        "md": "/api/dataentities/",
+    }
+    chosen = [
+        r
+        for r in recorded
+        if r.url.path.startswith(prefixes[what]) and not (what == "list" and r.url.path != "/api/oms/pvt/orders")
+    ]
     assert chosen
     for r in chosen:
         check_request(r)
@@ -269,27 +294,39 @@ def test_scroll_continues_with_only_the_token(recorded: list[httpx.Request]) -> 
 
 
 # -- the checker itself is not vacuous ----------------------------------------------------------------------------
-def _request(method: str, path: str, *, params: dict | None = None, body: Any = None,
-             headers: dict | None = None) -> httpx.Request:
-    base = {"Accept": "application/json", "Content-Type": "application/json", "X-VTEX-API-AppKey": APP_KEY,
-            "X-VTEX-API-AppToken": TOKEN}
+def _request(
+    method: str, path: str, *, params: dict | None = None, body: Any = None, headers: dict | None = None
+) -> httpx.Request:
+    base = {
+        "Accept": "application/json",
+        "Content-Type": "application/json",
+        "X-VTEX-API-AppKey": APP_KEY,
+        "X-VTEX-API-AppToken": TOKEN,
+    }
     base.update(headers or {})
-    return httpx.Request(method, "https://acme.vtexcommercestable.com.br" + path, params=params,
-                         headers={k: v for k, v in base.items() if v is not None},
-                         content=None if body is None else json.dumps(body).encode())
+    return httpx.Request(
+        method,
+        "https://acme.vtexcommercestable.com.br" + path,
+        params=params,
+        headers={k: v for k, v in base.items() if v is not None},
+        content=None if body is None else json.dumps(body).encode(),
+    )
 
 
-@pytest.mark.parametrize("request_, problem", [
-    (_request("GET", "/api/oms/pvt/orders", params={"f_creationDate": "x", "pageSize": "100"}), "pageSize"),
-    (_request("GET", "/api/oms/pvt/orders", params={"page": "two"}), "integer"),
-    (_request("GET", "/api/do/notes", params={"perPage": "30"}), "target.id"),
-    (_request("POST", "/api/do/notes", body={"target": {"id": "1"}, "domain": "oms"}), "description"),
-    (_request("POST", "/api/do/notes", body={"target": "1", "domain": "oms", "description": "x"}), "object"),
-    (_request("GET", "/api/dataentities/E1/search"), "REST-Range"),
-    (_request("GET", "/api/oms/pvt/orders/1-01", headers={"Accept": None}), "Accept"),
-    (_request("GET", "/api/oms/pvt/orderz"), "no such path"),
-    (_request("DELETE", "/api/do/notes"), "not for DELETE"),
-])
+@pytest.mark.parametrize(
+    ("request_", "problem"),
+    [
+        (_request("GET", "/api/oms/pvt/orders", params={"f_creationDate": "x", "pageSize": "100"}), "pageSize"),
+        (_request("GET", "/api/oms/pvt/orders", params={"page": "two"}), "integer"),
+        (_request("GET", "/api/do/notes", params={"perPage": "30"}), "target.id"),
+        (_request("POST", "/api/do/notes", body={"target": {"id": "1"}, "domain": "oms"}), "description"),
+        (_request("POST", "/api/do/notes", body={"target": "1", "domain": "oms", "description": "x"}), "object"),
+        (_request("GET", "/api/dataentities/E1/search"), "REST-Range"),
+        (_request("GET", "/api/oms/pvt/orders/1-01", headers={"Accept": None}), "Accept"),
+        (_request("GET", "/api/oms/pvt/orderz"), "no such path"),
+        (_request("DELETE", "/api/do/notes"), "not for DELETE"),
+    ],
+)
 def test_the_checker_catches_requests_that_break_the_contract(request_: httpx.Request, problem: str) -> None:
     with pytest.raises((AssertionError, jsonschema.ValidationError)) as err:
         check_request(request_)

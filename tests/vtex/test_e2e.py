@@ -72,8 +72,9 @@ def test_groups_sharing_one_instant_are_kept_whole_by_the_range_they_belong_to(j
 
 def test_a_429_storm_slows_the_client_down_but_loses_nothing() -> None:
     # the account allows 10 calls/s; a window's pages go out 16 at a time, so the first burst is throttled
-    with sandbox_client(orders=0, flash_sale_orders=3100, start="2026-06-14", end="2026-06-16", seed=3,
-                        rate_limit=10) as (sb, _srv, client):
+    with sandbox_client(
+        orders=0, flash_sale_orders=3100, start="2026-06-14", end="2026-06-16", seed=3, rate_limit=10
+    ) as (sb, _srv, client):
         start, end = local_day_bounds(date(2026, 6, 14), date(2026, 6, 16))
         # a client that starts far above the account's limit, so the first burst is throttled
         client.transport._limiter_factory = lambda: AdaptiveLimiter(initial_rate=200.0)
@@ -151,8 +152,11 @@ class CountingTransport(httpx.HTTPTransport):
 
 def test_get_many_fetches_concurrently_and_matches_the_store() -> None:
     counting = CountingTransport()
-    with sandbox_client(client_options={"http_transport": counting, **fast_pacing()}, latency_ms=100,
-                        **JUNE) as (sb, _srv, client):
+    with sandbox_client(client_options={"http_transport": counting, **fast_pacing()}, latency_ms=100, **JUNE) as (
+        sb,
+        _srv,
+        client,
+    ):
         picks = sb.store.orders[::40][:32]
         got = client.orders.get_many([o.order_id for o in picks])
         assert counting.most >= 8  # several gets were waiting on VTEX at once
@@ -167,7 +171,8 @@ def test_get_many_fetches_concurrently_and_matches_the_store() -> None:
         with pytest.raises(NotFound):
             client.orders.get_many([picks[0].order_id, "9999999999999-01"])
         assert set(client.orders.get_many([picks[0].order_id, "9999999999999-01"], missing="skip")) == {
-            picks[0].order_id}
+            picks[0].order_id
+        }
 
 
 def test_return_invoices_in_the_store_are_native_refunds(june) -> None:
@@ -276,11 +281,10 @@ def test_a_wrong_token_is_an_authentication_error_without_the_token() -> None:
     from refundkit.errors import AuthenticationError
     from refundkit.vtex import VtexClient
 
-    with sandbox_client(**JUNE) as (sb, srv, client):
+    with sandbox_client(**JUNE) as (sb, _srv, client):
         bad = client.settings.with_(app_token=Secret("WRONG-TOKEN-abcdef123456"))
-        with VtexClient(bad, retry=RetryPolicy.fast()) as other:
-            with pytest.raises(AuthenticationError) as err:
-                other.orders.get(sb.store.orders[0].order_id)
+        with VtexClient(bad, retry=RetryPolicy.fast()) as other, pytest.raises(AuthenticationError) as err:
+            other.orders.get(sb.store.orders[0].order_id)
     assert "VTEX_APP_TOKEN" in str(err.value) and "WRONG-TOKEN" not in str(err.value)
 
 
@@ -308,11 +312,17 @@ def test_list_can_keep_only_orders_with_return_invoices(tmp_path) -> None:
     sb = Sandbox(SandboxConfig(orders=800, flash_sale_orders=0, start="2026-01-01", end="2026-03-31"))
     with sb.serve(port=0) as srv:
         cfg = sb.config
-        env = {"VTEX_BASE_URL": srv.base_url, "VTEX_ACCOUNT_NAME": cfg.account, "VTEX_APP_KEY": cfg.app_key,
-               "VTEX_APP_TOKEN": cfg.app_token, "REFUNDKIT_CACHE_DIR": str(tmp_path)}
+        env = {
+            "VTEX_BASE_URL": srv.base_url,
+            "VTEX_ACCOUNT_NAME": cfg.account,
+            "VTEX_APP_KEY": cfg.app_key,
+            "VTEX_APP_TOKEN": cfg.app_token,
+            "REFUNDKIT_CACHE_DIR": str(tmp_path),
+        }
         with VtexClient(load_settings(env=env, env_file=False), retry=RetryPolicy.fast()) as client:
-            got = client.orders.list(parse_instant("2026-01-01T00:00:00Z"), parse_instant("2026-04-01T00:00:00Z"),
-                                     has_return_invoice=True)
+            got = client.orders.list(
+                parse_instant("2026-01-01T00:00:00Z"), parse_instant("2026-04-01T00:00:00Z"), has_return_invoice=True
+            )
     want = {o.order_id for o in sb.store.orders if o.has_input_invoice}
     assert want and {o.order_id for o in got} == want
     assert sb.money_moving_calls == []

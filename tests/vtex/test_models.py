@@ -12,33 +12,80 @@ from refundkit.timeutil import parse_instant
 from refundkit.vtex.models import Note, Order, OrderSummary
 
 ROW = {
-    "orderId": "1306331686122-01", "creationDate": "2026-03-01T12:34:56.1234567-03:00", "clientName": "Ana Silva",
-    "items": None, "totalValue": 24999, "paymentNames": "Visa", "status": "invoiced",
-    "statusDescription": "Faturado", "marketPlaceOrderId": None, "sequence": "501456", "salesChannel": "1",
-    "affiliateId": "", "origin": "Marketplace", "workflowInErrorState": False, "currencyCode": "BRL",
+    "orderId": "1306331686122-01",
+    "creationDate": "2026-03-01T12:34:56.1234567-03:00",
+    "clientName": "Ana Silva",
+    "items": None,
+    "totalValue": 24999,
+    "paymentNames": "Visa",
+    "status": "invoiced",
+    "statusDescription": "Faturado",
+    "marketPlaceOrderId": None,
+    "sequence": "501456",
+    "salesChannel": "1",
+    "affiliateId": "",
+    "origin": "Marketplace",
+    "workflowInErrorState": False,
+    "currencyCode": "BRL",
 }
 
 ORDER = {
-    "orderId": "1306331686122-01", "sequence": "501456", "status": "invoiced", "salesChannel": "1",
-    "origin": "Marketplace", "creationDate": "2026-03-01T12:34:56.1234567-03:00", "value": 24999,
-    "totals": [{"id": "Items", "name": "Total dos Itens", "value": 25990},
-               {"id": "Discounts", "name": "Total dos Descontos", "value": -2990},
-               {"id": "Shipping", "name": "Total do Frete", "value": 1999},
-               {"id": "Tax", "name": "Total da Taxa", "value": 0}],
+    "orderId": "1306331686122-01",
+    "sequence": "501456",
+    "status": "invoiced",
+    "salesChannel": "1",
+    "origin": "Marketplace",
+    "creationDate": "2026-03-01T12:34:56.1234567-03:00",
+    "value": 24999,
+    "totals": [
+        {"id": "Items", "name": "Total dos Itens", "value": 25990},
+        {"id": "Discounts", "name": "Total dos Descontos", "value": -2990},
+        {"id": "Shipping", "name": "Total do Frete", "value": 1999},
+        {"id": "Tax", "name": "Total da Taxa", "value": 0},
+    ],
     "items": [{"id": "123", "name": "Tênis Corrida Leve", "quantity": 1, "price": 25990, "sellingPrice": 22999}],
-    "paymentData": {"transactions": [{"isActive": True, "transactionId": "T1", "payments": [
-        {"id": "P1", "paymentSystemName": "Visa", "group": "creditCard", "value": 20000, "installments": 3},
-        {"id": "P2", "paymentSystemName": "Gift card", "group": "giftCard", "value": 4999, "installments": 1},
-    ]}]},
-    "packageAttachment": {"packages": [
-        {"type": "Output", "invoiceNumber": "NF-1", "invoiceValue": 24999,
-         "issuanceDate": "2026-03-02T10:00:00.0000000+00:00"},
-        {"type": "Input", "invoiceNumber": "NF-R1", "invoiceValue": 5000,
-         "issuanceDate": "2026-03-10T09:15:00.1000001+00:00", "restitutions": {"Refund": {"value": 5000}}},
-        {"type": "Input", "invoiceNumber": "NF-R2", "invoiceValue": 1999, "issuanceDate": None},
-    ]},
-    "storePreferencesData": {"countryCode": "BRA", "currencyCode": "BRL", "timeZone": "E. South America Standard Time",
-                             "currencyFormatInfo": {"CurrencyDecimalDigits": 2}},
+    "paymentData": {
+        "transactions": [
+            {
+                "isActive": True,
+                "transactionId": "T1",
+                "payments": [
+                    {"id": "P1", "paymentSystemName": "Visa", "group": "creditCard", "value": 20000, "installments": 3},
+                    {
+                        "id": "P2",
+                        "paymentSystemName": "Gift card",
+                        "group": "giftCard",
+                        "value": 4999,
+                        "installments": 1,
+                    },
+                ],
+            }
+        ]
+    },
+    "packageAttachment": {
+        "packages": [
+            {
+                "type": "Output",
+                "invoiceNumber": "NF-1",
+                "invoiceValue": 24999,
+                "issuanceDate": "2026-03-02T10:00:00.0000000+00:00",
+            },
+            {
+                "type": "Input",
+                "invoiceNumber": "NF-R1",
+                "invoiceValue": 5000,
+                "issuanceDate": "2026-03-10T09:15:00.1000001+00:00",
+                "restitutions": {"Refund": {"value": 5000}},
+            },
+            {"type": "Input", "invoiceNumber": "NF-R2", "invoiceValue": 1999, "issuanceDate": None},
+        ]
+    },
+    "storePreferencesData": {
+        "countryCode": "BRA",
+        "currencyCode": "BRL",
+        "timeZone": "E. South America Standard Time",
+        "currencyFormatInfo": {"CurrencyDecimalDigits": 2},
+    },
 }
 
 
@@ -50,7 +97,12 @@ def test_list_row_is_parsed_with_exact_time_and_integer_money() -> None:
     assert s.created_at.isoformat(7) == "2026-03-01T12:34:56.1234567-03:00"
     assert s.total == Money(24999, "BRL") and isinstance(s.total.minor, int)
     assert (s.status, s.currency, s.sales_channel, s.payment_names, s.origin) == (
-        "invoiced", "BRL", "1", "Visa", "Marketplace")
+        "invoiced",
+        "BRL",
+        "1",
+        "Visa",
+        "Marketplace",
+    )
 
 
 def test_rows_100_ns_apart_are_different_and_ordered() -> None:
@@ -70,11 +122,17 @@ def test_a_whole_float_is_read_as_its_integer() -> None:
     assert OrderSummary.from_vtex({**ROW, "totalValue": 24999.0}).total == Money(24999, "BRL")
 
 
-@pytest.mark.parametrize("field, value, words", [
-    ("orderId", None, "orderId"), ("orderId", "", "orderId"),
-    ("currencyCode", None, "currency"), ("currencyCode", "R$", "currency"),
-    ("creationDate", None, "creationDate"), ("creationDate", "yesterday", "creationDate"),
-])
+@pytest.mark.parametrize(
+    ("field", "value", "words"),
+    [
+        ("orderId", None, "orderId"),
+        ("orderId", "", "orderId"),
+        ("currencyCode", None, "currency"),
+        ("currencyCode", "R$", "currency"),
+        ("creationDate", None, "creationDate"),
+        ("creationDate", "yesterday", "creationDate"),
+    ],
+)
 def test_list_rows_missing_what_refundkit_relies_on_are_refused(field: str, value: object, words: str) -> None:
     with pytest.raises(BadResponse, match=words):
         OrderSummary.from_vtex({**ROW, field: value})
@@ -83,8 +141,12 @@ def test_list_rows_missing_what_refundkit_relies_on_are_refused(field: str, valu
 def test_order_totals_items_and_payments_are_integer_money() -> None:
     o = Order.from_vtex(ORDER)
     assert o.total == Money(24999, "BRL")
-    assert o.totals == {"Items": Money(25990, "BRL"), "Discounts": Money(-2990, "BRL"),
-                        "Shipping": Money(1999, "BRL"), "Tax": Money(0, "BRL")}
+    assert o.totals == {
+        "Items": Money(25990, "BRL"),
+        "Discounts": Money(-2990, "BRL"),
+        "Shipping": Money(1999, "BRL"),
+        "Tax": Money(0, "BRL"),
+    }
     assert o.items[0].unit_price == Money(22999, "BRL") and o.items[0].quantity == 1
     assert [p.value.minor for p in o.payments] == [20000, 4999]
     assert o.payment_names == "Visa, Gift card"
@@ -154,8 +216,14 @@ def test_an_order_that_is_not_an_object_or_has_no_id_is_refused() -> None:
 
 
 def test_note_parsing() -> None:
-    n = Note.from_vtex({"id": "n1", "target": {"id": "1-01", "type": "order"}, "description": "refunded 10.00",
-                        "creationDate": "2026-03-01T12:00:00.1234567+00:00"})
+    n = Note.from_vtex(
+        {
+            "id": "n1",
+            "target": {"id": "1-01", "type": "order"},
+            "description": "refunded 10.00",
+            "creationDate": "2026-03-01T12:00:00.1234567+00:00",
+        }
+    )
     assert (n.note_id, n.order_id, n.description) == ("n1", "1-01", "refunded 10.00")
     assert n.created_at is not None and n.created_at.ns % 1_000 == 700
     with pytest.raises(BadResponse):

@@ -33,8 +33,9 @@ def order_at(ns: int, status: str = "invoiced") -> FakeOrder:
     return FakeOrder(f"{next(ids)}-01", Instant(ns), status=status)
 
 
-def spread(n: int, start_ns: int, width_ns: int, seed: int = 1, statuses: tuple[str, ...] = ("invoiced",)) \
-        -> list[FakeOrder]:
+def spread(
+    n: int, start_ns: int, width_ns: int, seed: int = 1, statuses: tuple[str, ...] = ("invoiced",)
+) -> list[FakeOrder]:
     """``n`` orders at random 100 ns ticks in ``[start, start + width)``."""
     rng = random.Random(seed)
     return [order_at(start_ns + rng.randrange(width_ns // 100) * 100, rng.choice(statuses)) for _ in range(n)]
@@ -46,8 +47,11 @@ def run_list(fake: FakeOms, start: Instant, end: Instant, **kw: object) -> list:
 
 
 def expected_ids(fake: FakeOms, start: Instant, end: Instant, statuses: set[str] | None = None) -> list[str]:
-    return [o.order_id for o in fake.orders if start.ns <= o.created.ns < end.ns
-            and (statuses is None or o.status in statuses)]
+    return [
+        o.order_id
+        for o in fake.orders
+        if start.ns <= o.created.ns < end.ns and (statuses is None or o.status in statuses)
+    ]
 
 
 def assert_exactly_once(result: list, fake: FakeOms, start: Instant, end: Instant, **kw: object) -> None:
@@ -91,7 +95,7 @@ def test_exactly_3000_is_paged_without_splitting_and_3001_splits() -> None:
     result = run_list(fake, T0, T0 + timedelta(days=1))
     assert len(result) == 3_000
     assert sorted(fake.pages_requested) == list(range(1, 31))
-    fake = FakeOms(orders + [order_at(T0.ns + DAY // 2 + 12_345_600)])
+    fake = FakeOms([*orders, order_at(T0.ns + DAY // 2 + 12345600)])
     result = run_list(fake, T0, T0 + timedelta(days=1))
     assert_exactly_once(result, fake, T0, T0 + timedelta(days=1))
     assert len({q["f_creationDate"] for q in fake.queries}) > 1
@@ -201,8 +205,9 @@ def test_start_and_end_in_other_offsets_are_the_same_instants() -> None:
     fake = FakeOms(orders)
     local_start = parse_instant("2026-05-31T21:00:00-03:00")
     local_end = parse_instant("2026-06-01T21:00:00-03:00")
-    assert [o.order_id for o in run_list(fake, local_start, local_end)] == expected_ids(fake, T0, T0 + timedelta(
-        days=1))
+    assert [o.order_id for o in run_list(fake, local_start, local_end)] == expected_ids(
+        fake, T0, T0 + timedelta(days=1)
+    )
 
 
 # -- filters ------------------------------------------------------------------------------------------------------
@@ -216,14 +221,13 @@ def test_status_filter_is_sent_and_paging_follows_the_filtered_total() -> None:
 
 def test_a_list_answer_without_paging_total_is_bad_response() -> None:
     from .fakes import Recorder, json_response
+
     rec = Recorder([json_response(200, {"list": [], "paging": {}})])
-    with make_transport(rec) as t:
-        with pytest.raises(BadResponse, match="paging.total"):
-            Orders(t).list(T0, T0 + timedelta(days=1))
+    with make_transport(rec) as t, pytest.raises(BadResponse, match="paging.total"):
+        Orders(t).list(T0, T0 + timedelta(days=1))
     rec = Recorder([json_response(200, {"items": []})])
-    with make_transport(rec) as t:
-        with pytest.raises(BadResponse, match="'list'"):
-            Orders(t).list(T0, T0 + timedelta(days=1))
+    with make_transport(rec) as t, pytest.raises(BadResponse, match="'list'"):
+        Orders(t).list(T0, T0 + timedelta(days=1))
 
 
 # -- the algorithm at small scale, on random data -------------------------------------------------------------------

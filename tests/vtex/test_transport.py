@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 import httpx
@@ -29,14 +29,20 @@ from refundkit.vtex.notes import Notes
 from refundkit.vtex.oms import Orders
 from refundkit.vtex.transport import RetryPolicy, Transport, check_allowed, parse_retry_after
 
-from .fakes import BASE, TOKEN, FakeClock, Recorder, Waits, fast_limiter, json_response, make_settings, \
-    make_transport
+from .fakes import BASE, TOKEN, FakeClock, Recorder, Waits, fast_limiter, json_response, make_settings, make_transport
 
 ORDERS = "/api/oms/pvt/orders"
-NOTE_BODY = {"target": {"id": "1-01", "type": "order", "url": "/admin/orders/1-01"}, "domain": "oms",
-             "description": "refunded"}
-NOTE_OK = {"id": "note-1", "target": {"id": "1-01", "type": "order"}, "description": "refunded",
-           "creationDate": "2026-03-01T12:00:00.0000000+00:00"}
+NOTE_BODY = {
+    "target": {"id": "1-01", "type": "order", "url": "/admin/orders/1-01"},
+    "domain": "oms",
+    "description": "refunded",
+}
+NOTE_OK = {
+    "id": "note-1",
+    "target": {"id": "1-01", "type": "order"},
+    "description": "refunded",
+    "creationDate": "2026-03-01T12:00:00.0000000+00:00",
+}
 
 
 def ok(body: object = None) -> httpx.Response:
@@ -63,8 +69,9 @@ def test_get_is_retried_after_a_retryable_status(code: int, waits: Waits) -> Non
     assert len(waits.transport) == 2
 
 
-@pytest.mark.parametrize("exc", [httpx.ConnectError, httpx.ConnectTimeout, httpx.ReadTimeout,
-                                 httpx.RemoteProtocolError])
+@pytest.mark.parametrize(
+    "exc", [httpx.ConnectError, httpx.ConnectTimeout, httpx.ReadTimeout, httpx.RemoteProtocolError]
+)
 def test_get_is_retried_after_a_connection_problem(exc: type[httpx.TransportError], waits: Waits) -> None:
     rec = Recorder([exc, exc, ok()])
     with make_transport(rec, waits=waits) as t:
@@ -95,9 +102,8 @@ def test_gives_up_after_the_policy_attempts_with_server_error(waits: Waits) -> N
 
 def test_persistent_429_ends_as_rate_limited_with_retry_after(waits: Waits) -> None:
     rec = Recorder([status(429, **{"Retry-After": "2"})])
-    with make_transport(rec, waits=waits, retry=RetryPolicy(attempts=3)) as t:
-        with pytest.raises(RateLimited) as err:
-            t.json("GET", ORDERS)
+    with make_transport(rec, waits=waits, retry=RetryPolicy(attempts=3)) as t, pytest.raises(RateLimited) as err:
+        t.json("GET", ORDERS)
     assert err.value.retry_after == 2.0
     assert waits.transport == [2.0, 2.0]
     assert "wait" in str(err.value)
@@ -105,9 +111,8 @@ def test_persistent_429_ends_as_rate_limited_with_retry_after(waits: Waits) -> N
 
 def test_persistent_connection_failure_ends_as_network_error(waits: Waits) -> None:
     rec = Recorder([httpx.ConnectError])
-    with make_transport(rec, waits=waits, retry=RetryPolicy(attempts=3)) as t:
-        with pytest.raises(NetworkError) as err:
-            t.json("GET", ORDERS)
+    with make_transport(rec, waits=waits, retry=RetryPolicy(attempts=3)) as t, pytest.raises(NetworkError) as err:
+        t.json("GET", ORDERS)
     assert len(rec.requests) == 3
     assert "acme.vtexcommercestable.com.br" in str(err.value)
     assert "VTEX_ACCOUNT_NAME" in str(err.value)
@@ -132,7 +137,7 @@ def test_retry_after_in_seconds_is_waited_exactly(waits: Waits) -> None:
 
 
 def test_retry_after_as_an_http_date_is_waited_until_that_date(waits: Waits) -> None:
-    when = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(seconds=120)
+    when = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=120)
     rec = Recorder([status(429, **{"Retry-After": format_datetime(when, usegmt=True)}), ok()])
     with make_transport(rec, waits=waits) as t:
         t.json("GET", ORDERS)
@@ -154,18 +159,30 @@ def test_retry_after_pauses_the_limiter_so_the_retry_goes_after_it(waits: Waits)
     assert sent_at[1] - sent_at[0] >= 30.0
 
 
-@pytest.mark.parametrize("value, expected", [
-    ("3", 3.0), (" 10 ", 10.0), ("0", 0.0), ("-5", 0.0), ("1.5", 1.5), ("soon", None), ("", None), (None, None),
-])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("3", 3.0),
+        (" 10 ", 10.0),
+        ("0", 0.0),
+        ("-5", 0.0),
+        ("1.5", 1.5),
+        ("soon", None),
+        ("", None),
+        (None, None),
+    ],
+)
 def test_parse_retry_after_delta_seconds(value: str | None, expected: float | None) -> None:
     assert parse_retry_after(value) == expected
 
 
 def test_parse_retry_after_http_date_against_a_given_now() -> None:
-    assert parse_retry_after("Sun, 01 Mar 2026 12:00:30 GMT", now=datetime(2026, 3, 1, 12, tzinfo=timezone.utc)
-                             .timestamp()) == 30.0
-    assert parse_retry_after("Sun, 01 Mar 2026 11:00:00 GMT", now=datetime(2026, 3, 1, 12, tzinfo=timezone.utc)
-                             .timestamp()) == 0.0
+    assert (
+        parse_retry_after("Sun, 01 Mar 2026 12:00:30 GMT", now=datetime(2026, 3, 1, 12, tzinfo=UTC).timestamp()) == 30.0
+    )
+    assert (
+        parse_retry_after("Sun, 01 Mar 2026 11:00:00 GMT", now=datetime(2026, 3, 1, 12, tzinfo=UTC).timestamp()) == 0.0
+    )
 
 
 def test_429_without_retry_after_backs_off_and_pauses_the_limiter(waits: Waits) -> None:
@@ -186,18 +203,16 @@ def _post_note(t: Transport) -> object:
 @pytest.mark.parametrize("code", [500, 502, 503, 504])
 def test_post_is_not_retried_after_a_server_error(code: int, waits: Waits) -> None:
     rec = Recorder([status(code), json_response(201, NOTE_OK)])
-    with make_transport(rec, waits=waits) as t:
-        with pytest.raises(ServerError):
-            _post_note(t)
+    with make_transport(rec, waits=waits) as t, pytest.raises(ServerError):
+        _post_note(t)
     assert len(rec.requests) == 1
 
 
 @pytest.mark.parametrize("exc", [httpx.ReadTimeout, httpx.RemoteProtocolError, httpx.ReadError])
 def test_post_is_not_retried_after_the_answer_was_lost(exc: type[httpx.TransportError], waits: Waits) -> None:
     rec = Recorder([exc, json_response(201, NOTE_OK)])
-    with make_transport(rec, waits=waits) as t:
-        with pytest.raises(NetworkError) as err:
-            _post_note(t)
+    with make_transport(rec, waits=waits) as t, pytest.raises(NetworkError) as err:
+        _post_note(t)
     assert len(rec.requests) == 1
     assert "no answer" in str(err.value)
 
@@ -220,9 +235,8 @@ def test_post_is_retried_when_it_never_left(exc: type[httpx.TransportError], wai
 
 def test_notes_create_sends_one_post_when_vtex_fails(waits: Waits) -> None:
     rec = Recorder([status(502)])
-    with make_transport(rec, waits=waits) as t:
-        with pytest.raises(ServerError):
-            Notes(t).create("1-01", "refunded")
+    with make_transport(rec, waits=waits) as t, pytest.raises(ServerError):
+        Notes(t).create("1-01", "refunded")
     assert [r.method for r in rec.requests] == ["POST"]
 
 
@@ -249,28 +263,29 @@ def test_patch_is_retried_only_when_the_caller_says_it_is_idempotent(waits: Wait
 # -- error mapping ----------------------------------------------------------------------------------------------------
 def test_401_says_to_check_the_app_key_and_token(waits: Waits) -> None:
     rec = Recorder([json_response(401, {"Message": "Unauthorized"})])
-    with make_transport(rec, waits=waits) as t:
-        with pytest.raises(AuthenticationError) as err:
-            t.json("GET", ORDERS)
+    with make_transport(rec, waits=waits) as t, pytest.raises(AuthenticationError) as err:
+        t.json("GET", ORDERS)
     assert len(rec.requests) == 1  # credentials do not get better by retrying
     msg = str(err.value)
     assert "VTEX_APP_KEY" in msg and "VTEX_APP_TOKEN" in msg
     assert err.value.status == 401 and err.value.request == f"GET {ORDERS}"
 
 
-@pytest.mark.parametrize("method, path, resource", [
-    ("GET", ORDERS, "List Orders"),
-    ("GET", f"{ORDERS}/1306331686122-01", "View order"),
-    ("GET", "/api/dataentities/offlineRefund/search", "Read only documents"),
-    ("GET", "/api/dataentities/offlineRefund/scroll", "Read only documents"),
-    ("PUT", "/api/dataentities/offlineRefund/documents/x1", "Insert or update document"),
-    ("PUT", "/api/dataentities/offlineRefund/schemas/v1", "Master Data administrator"),
-])
+@pytest.mark.parametrize(
+    ("method", "path", "resource"),
+    [
+        ("GET", ORDERS, "List Orders"),
+        ("GET", f"{ORDERS}/1306331686122-01", "View order"),
+        ("GET", "/api/dataentities/offlineRefund/search", "Read only documents"),
+        ("GET", "/api/dataentities/offlineRefund/scroll", "Read only documents"),
+        ("PUT", "/api/dataentities/offlineRefund/documents/x1", "Insert or update document"),
+        ("PUT", "/api/dataentities/offlineRefund/schemas/v1", "Master Data administrator"),
+    ],
+)
 def test_403_names_the_license_manager_resource(method: str, path: str, resource: str, waits: Waits) -> None:
     rec = Recorder([json_response(403, {"Message": "Access denied"})])
-    with make_transport(rec, waits=waits) as t:
-        with pytest.raises(PermissionDenied) as err:
-            t.request(method, path, json={} if method == "PUT" else None)
+    with make_transport(rec, waits=waits) as t, pytest.raises(PermissionDenied) as err:
+        t.request(method, path, json={} if method == "PUT" else None)
     msg = str(err.value)
     assert resource in msg and "License Manager" in msg and "Access denied" in msg
     assert len(rec.requests) == 1
@@ -288,25 +303,22 @@ def test_404_is_not_found_or_none_when_tolerated(waits: Waits) -> None:
 
 def test_orders_get_of_an_unknown_order_is_not_found_naming_it(waits: Waits) -> None:
     rec = Recorder([json_response(404, {"error": {"code": "OMS004", "message": "Order not found"}})])
-    with make_transport(rec, waits=waits) as t:
-        with pytest.raises(NotFound, match="1306331686122-01"):
-            Orders(t).get("1306331686122-01")
+    with make_transport(rec, waits=waits) as t, pytest.raises(NotFound, match="1306331686122-01"):
+        Orders(t).get("1306331686122-01")
 
 
 def test_unexpected_4xx_is_bad_response_with_vtex_message(waits: Waits) -> None:
     rec = Recorder([json_response(400, {"error": {"code": "OMS002", "message": "bad date"}})])
-    with make_transport(rec, waits=waits) as t:
-        with pytest.raises(BadResponse, match="bad date"):
-            t.json("GET", ORDERS)
+    with make_transport(rec, waits=waits) as t, pytest.raises(BadResponse, match="bad date"):
+        t.json("GET", ORDERS)
     assert len(rec.requests) == 1
 
 
 @pytest.mark.parametrize("body", [b"<html>gateway</html>", b'{"list": [', b"\xff\xfe"])
 def test_unreadable_json_is_bad_response(body: bytes, waits: Waits) -> None:
     rec = Recorder([httpx.Response(200, content=body)])
-    with make_transport(rec, waits=waits) as t:
-        with pytest.raises(BadResponse, match="not JSON"):
-            t.json("GET", ORDERS)
+    with make_transport(rec, waits=waits) as t, pytest.raises(BadResponse, match="not JSON"):
+        t.json("GET", ORDERS)
 
 
 def test_empty_answers_are_none(waits: Waits) -> None:
@@ -346,7 +358,7 @@ MONEY_MOVING = [
 ]
 
 
-@pytest.mark.parametrize("method, path", MONEY_MOVING)
+@pytest.mark.parametrize(("method", "path"), MONEY_MOVING)
 def test_money_moving_requests_are_refused_before_anything_is_sent(method: str, path: str, waits: Waits) -> None:
     rec = Recorder([ok()])
     with make_transport(rec, waits=waits) as t:
@@ -365,20 +377,33 @@ def test_allowlist_ignores_method_case(method: str) -> None:
     check_allowed(method, "/api/do/notes")
 
 
-@pytest.mark.parametrize("method, path", [
-    ("GET", ORDERS), ("GET", f"{ORDERS}/1-01"), ("GET", "/api/do/notes"), ("POST", "/api/do/notes"),
-    ("GET", "/api/dataentities/E1/documents/d1"), ("PUT", "/api/dataentities/E1/documents/d1"),
-    ("PATCH", "/api/dataentities/E1/documents/d1"), ("GET", "/api/dataentities/E1/search"),
-    ("GET", "/api/dataentities/E1/scroll"), ("PUT", "/api/dataentities/E1/schemas/v1"),
-])
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", ORDERS),
+        ("GET", f"{ORDERS}/1-01"),
+        ("GET", "/api/do/notes"),
+        ("POST", "/api/do/notes"),
+        ("GET", "/api/dataentities/E1/documents/d1"),
+        ("PUT", "/api/dataentities/E1/documents/d1"),
+        ("PATCH", "/api/dataentities/E1/documents/d1"),
+        ("GET", "/api/dataentities/E1/search"),
+        ("GET", "/api/dataentities/E1/scroll"),
+        ("PUT", "/api/dataentities/E1/schemas/v1"),
+    ],
+)
 def test_the_calls_refundkit_needs_are_allowed(method: str, path: str) -> None:
     check_allowed(method, path)
 
 
 def test_the_allowlist_is_checked_before_the_limiter_and_the_network() -> None:
     clock = FakeClock()
-    t = Transport(make_settings(), http_transport=httpx.MockTransport(lambda r: pytest.fail("sent")),
-                  limiter_factory=fast_limiter(clock), sleep=clock.sleep)
+    t = Transport(
+        make_settings(),
+        http_transport=httpx.MockTransport(lambda r: pytest.fail("sent")),
+        limiter_factory=fast_limiter(clock),
+        sleep=clock.sleep,
+    )
     with t:
         with pytest.raises(ForbiddenEndpoint):
             t.request("POST", "/api/pvt/transactions/T1/refunding-request", json={"value": 100})
@@ -400,14 +425,17 @@ def _echo_token(code: int) -> Recorder:
     # a server that echoes the credentials it got in its error body (as some proxies and debug pages do)
     def handler(request: httpx.Request) -> httpx.Response:
         got = request.headers.get("X-VTEX-API-AppToken")
-        return httpx.Response(code, content=json.dumps({"Message": f"token {got} rejected"}).encode(),
-                              headers={"Content-Type": "application/json", "X-Echo-Token": got or ""})
+        return httpx.Response(
+            code,
+            content=json.dumps({"Message": f"token {got} rejected"}).encode(),
+            headers={"Content-Type": "application/json", "X-Echo-Token": got or ""},
+        )
+
     return Recorder(handler)
 
 
 @pytest.mark.parametrize("code", [400, 401, 403, 404, 429, 500, 503])
-def test_the_token_never_appears_in_errors_or_logs(code: int, waits: Waits,
-                                                   caplog: pytest.LogCaptureFixture) -> None:
+def test_the_token_never_appears_in_errors_or_logs(code: int, waits: Waits, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)  # every logger, httpx and httpcore included
     for name in ("refundkit", "httpx", "httpcore"):
         logging.getLogger(name).setLevel(logging.DEBUG)
@@ -416,8 +444,17 @@ def test_the_token_never_appears_in_errors_or_logs(code: int, waits: Waits,
         with make_transport(rec, waits=waits, retry=RetryPolicy(attempts=2, wait_initial=0.01, wait_max=0.01)) as t:
             with pytest.raises(VtexError) as err:
                 t.json("GET", ORDERS)
-            texts = [str(err.value), repr(err.value), *map(str, err.value.args), repr(t), str(t),
-                     repr(t.settings), str(t.settings), f"{t.settings}", err.value.request or ""]
+            texts = [
+                str(err.value),
+                repr(err.value),
+                *map(str, err.value.args),
+                repr(t),
+                str(t),
+                repr(t.settings),
+                str(t.settings),
+                f"{t.settings}",
+                err.value.request or "",
+            ]
     finally:
         for name in ("refundkit", "httpx", "httpcore"):
             logging.getLogger(name).setLevel(logging.NOTSET)
@@ -449,14 +486,19 @@ def test_network_errors_do_not_show_the_token(waits: Waits, caplog: pytest.LogCa
 def test_missing_credentials_refuse_to_build_a_transport() -> None:
     from refundkit.config import Settings
     from refundkit.errors import ConfigError
+
     with pytest.raises(ConfigError, match="VTEX_APP_TOKEN"):
         Transport(Settings(account="acme", app_key="k"))
 
 
 def test_base_url_replaces_the_vtex_host(waits: Waits) -> None:
     rec = Recorder([ok()])
-    t = Transport(make_settings(base_url="http://127.0.0.1:9999/"), http_transport=rec.transport,
-                  limiter_factory=fast_limiter(waits.clock), sleep=waits.sleep)
+    t = Transport(
+        make_settings(base_url="http://127.0.0.1:9999/"),
+        http_transport=rec.transport,
+        limiter_factory=fast_limiter(waits.clock),
+        sleep=waits.sleep,
+    )
     with t:
         t.json("GET", ORDERS)
     assert str(rec.requests[0].url).startswith("http://127.0.0.1:9999/api/oms/pvt/orders")
