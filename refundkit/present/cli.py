@@ -22,6 +22,7 @@ from typing import Any, TextIO
 from ..config import Settings, load_settings
 from ..errors import ConfigError, InputError, LedgerError, RefundkitError, VtexError
 from ..ledger import Ledger, RefundConflict, RefundRefused, import_refunds
+from ..ledger.duplicates import find_likely_duplicates
 from ..ledger.model import KNOWN_SOURCES, LedgerEntry
 from ..ledger.service import RECONCILE_GRACE_S
 from ..money import format_minor
@@ -178,6 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="record more than the refundable balance, saying why",
     )
     r.add_argument("--dry-run", action="store_true", help="print the quote; write nothing")
+    r.add_argument("--yes", action="store_true", help="record even if it looks like a refund already recorded")
     r.add_argument("--json", action="store_true")
 
     v = sub.add_parser("reverse", help="undo a recorded refund with a reversal entry")
@@ -357,6 +359,8 @@ def cmd_record(args: argparse.Namespace) -> int:
                 _print_quote(q)
                 print("dry run: nothing written" + ("" if q.ok else "; this refund would be refused"))
             return EXIT_OK if q.ok else EXIT_REFUSED
+        if _likely_duplicate_stops(ledger, args):
+            return EXIT_REFUSED
         result = ledger.record(args.order_id, args.amount, args.source, args.ref, **kw)
     e = result.entry
     _print_result(
@@ -366,6 +370,28 @@ def cmd_record(args: argparse.Namespace) -> int:
         refund_id=e.entry_id,
     )
     return EXIT_OK
+
+
+def _likely_duplicate_stops(ledger: Ledger, args: argparse.Namespace) -> bool:
+    """Warn about a likely duplicate (same order and amount, another reference, within the window); True when the
+    refund must not be recorded because ``--yes`` was not given."""
+    check = find_likely_duplicates(
+        ledger, args.order_id, args.amount, args.source, args.ref, refunded_at=args.refunded_at
+    )
+    if not check.found:
+        return False
+    print(
+        f"refundkit: likely duplicate: order {args.order_id} already has a refund of the same amount within "
+        f"{check.window_days} days under another reference:",
+        file=sys.stderr,
+    )
+    for line in check.describe():
+        print(f"  {line}", file=sys.stderr)
+    if args.yes:
+        print("  recording anyway (--yes)", file=sys.stderr)
+        return False
+    print("  nothing written; if this is another refund, run the same command again with --yes", file=sys.stderr)
+    return True
 
 
 def _print_result(result: Any, as_json: bool, line: str, **ids: Any) -> None:

@@ -1,0 +1,59 @@
+"""`refundkit record` warns about a likely duplicate and records it only with --yes (real subprocesses, sandbox)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from refundkit.sandbox import Sandbox, SandboxConfig
+
+
+def test_record_warns_about_a_likely_duplicate_and_needs_yes(tmp_path: Path) -> None:
+    sb = Sandbox(SandboxConfig(orders=120, flash_sale_orders=0, start="2026-02-20", end="2026-04-30"))
+    with sb.serve(port=0) as srv:
+        cfg = sb.config
+        env = {
+            "PATH": os.environ.get("PATH", ""),
+            "VTEX_BASE_URL": srv.base_url,
+            "VTEX_ACCOUNT_NAME": cfg.account,
+            "VTEX_APP_KEY": cfg.app_key,
+            "VTEX_APP_TOKEN": cfg.app_token,
+            "REFUNDKIT_CACHE_DIR": str(tmp_path),
+            "PYTHONIOENCODING": "utf-8",
+        }
+
+        def run(*args: str) -> subprocess.CompletedProcess[str]:
+            proc = subprocess.run(
+                [sys.executable, "-m", "refundkit.present.cli", *args],
+                check=False,
+                capture_output=True,
+                text=True,
+                env=env,
+                cwd=tmp_path,
+                timeout=60,
+            )
+            assert "Traceback" not in proc.stderr, proc.stderr
+            return proc
+
+        order = next(
+            o.order_id
+            for o in sb.store.orders
+            if o.status == "invoiced" and o.currency == "BRL" and not o.input_invoices and o.total_cents >= 5000
+        )
+        assert run("setup").returncode == 0
+        first = run("record", order, "--amount", "10.00", "--source", "cash", "--ref", "R-1", "--reason", "x")
+        assert first.returncode == 0 and first.stdout.startswith("recorded"), first.stderr
+
+        second = run("record", order, "--amount", "10.00", "--source", "cash", "--ref", "R-2", "--reason", "x")
+        assert second.returncode == 1
+        assert "likely duplicate" in second.stderr and "R-1" in second.stderr and "--yes" in second.stderr
+        assert "nothing written" in second.stderr and second.stdout == ""
+
+        again = run("record", order, "--amount", "10.00", "--source", "cash", "--ref", "R-1", "--reason", "x")
+        assert again.returncode == 0 and again.stdout.startswith("already recorded"), "the same refund is no warning"
+
+        forced = run("record", order, "--amount", "10.00", "--source", "cash", "--ref", "R-2", "--reason", "x", "--yes")
+        assert forced.returncode == 0 and forced.stdout.startswith("recorded"), forced.stderr
+        assert "recording anyway" in forced.stderr
