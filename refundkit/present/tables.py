@@ -1,4 +1,8 @@
-"""Rows out as CSV, JSON or an aligned text table."""
+"""Rows out as CSV, JSON or an aligned text table.
+
+CSV is opened in spreadsheets, so every text cell goes through :func:`refundkit.textsafety.neutralise_formula`;
+the ``numeric`` columns (amounts) are numbers and are written as they are.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,8 @@ import csv
 import json
 from collections.abc import Iterable, Sequence
 from typing import Any, TextIO
+
+from ..textsafety import neutralise_formula
 
 __all__ = ["write_rows"]
 
@@ -18,7 +24,7 @@ def write_rows(
         w = csv.writer(out, lineterminator="\n")
         w.writerow(columns)
         for r in rows:
-            w.writerow(["" if r.get(c) is None else r.get(c) for c in columns])
+            w.writerow([_csv_cell(r.get(c), c in numeric) for c in columns])
     elif fmt == "json":
         json.dump([{c: r.get(c) for c in columns} for r in rows], out, indent=2, ensure_ascii=False)
         out.write("\n")
@@ -28,7 +34,7 @@ def write_rows(
 
         def line(values: Sequence[str]) -> str:
             return "  ".join(
-                v.rjust(w) if c in numeric else v.ljust(w) for v, w, c in zip(values, widths, columns)
+                v.rjust(w) if c in numeric else v.ljust(w) for v, w, c in zip(values, widths, columns, strict=True)
             ).rstrip()
 
         out.write(line(columns) + "\n")
@@ -38,3 +44,11 @@ def write_rows(
         out.write(f"({len(rows):,} row{'s' if len(rows) != 1 else ''})\n")
     else:  # pragma: no cover - argparse restricts the choices
         raise ValueError(f"unknown format {fmt!r}")
+
+
+def _csv_cell(value: Any, numeric: bool) -> Any:
+    if value is None:
+        return ""
+    if numeric or not isinstance(value, str):
+        return value
+    return neutralise_formula(value)

