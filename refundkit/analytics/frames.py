@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 
 import polars as pl
 
-from ..ledger.model import LedgerEntry
+from ..ledger.model import EntryKind, LedgerEntry
 from ..money import format_minor
 from ..timeutil import Instant
 from ..vtex.models import Order, OrderSummary
@@ -44,7 +44,7 @@ ORDERS_SCHEMA: dict[str, pl.DataType] = {
 REFUNDS_SCHEMA: dict[str, pl.DataType] = {
     "entry_id": pl.String(),
     "order_id": pl.String(),
-    "kind": pl.String(),  # "refund" | "reversal"
+    "kind": pl.String(),  # an EntryKind: "refund" | "reversal"
     "amount_minor": pl.Int64(),  # always positive
     "signed_minor": pl.Int64(),  # what the entry adds to offline refunds: refund +, reversal −
     "currency": pl.String(),
@@ -57,7 +57,7 @@ REFUNDS_SCHEMA: dict[str, pl.DataType] = {
     "reverses": pl.String(),  # a reversal: the refund it undoes
     "reversed_refunded_at": UTC_NS,  # a reversal: refunded_at of that refund, when it is in the same list
     "over_refund": pl.Boolean(),
-    "note_status": pl.String(),  # "posted" | "pending" (the order note is not written yet)
+    "note_status": pl.String(),  # a NoteStatus: "posted" | "pending" (the order note is not written yet)
 }
 
 NATIVE_REFUNDS_SCHEMA: dict[str, pl.DataType] = {
@@ -113,12 +113,12 @@ def refunds_frame(entries: Iterable[LedgerEntry]) -> pl.DataFrame:
     where it was made).
     """
     rows = list(entries)
-    refunded_at = {e.entry_id: e.refunded_at for e in rows if e.kind == "refund"}
+    refunded_at = {e.entry_id: e.refunded_at for e in rows if e.kind == EntryKind.REFUND}
     return _frame(
         {
             "entry_id": [e.entry_id for e in rows],
             "order_id": [e.order_id for e in rows],
-            "kind": [e.kind for e in rows],
+            "kind": [str(e.kind) for e in rows],
             "amount_minor": [e.amount.minor for e in rows],
             "signed_minor": [e.signed.minor for e in rows],
             "currency": [e.amount.currency for e in rows],
@@ -131,7 +131,7 @@ def refunds_frame(entries: Iterable[LedgerEntry]) -> pl.DataFrame:
             "reverses": [e.reverses for e in rows],
             "reversed_refunded_at": _instants(refunded_at.get(e.reverses) if e.reverses else None for e in rows),
             "over_refund": [e.over_refund for e in rows],
-            "note_status": [e.note_status for e in rows],
+            "note_status": [str(e.note_status) for e in rows],
         },
         REFUNDS_SCHEMA,
     )

@@ -16,17 +16,26 @@ import io
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from ..errors import InputError, RefundkitError
 from ..vtex.models import Order
 from ..vtex.oms import check_order_id
-from .model import LedgerEntry, OrderLedger, RefundConflict, RefundRefused, refund_id
+from .model import LedgerEntry, OrderLedger, Pending, RefundConflict, RefundRefused, refund_id
+from .recording import Ledger
 from .rules import RefundInput, build_quote, check_input, entry_from, parse_refund_amount
-from .service import Ledger
 
-__all__ = ["OPTIONAL_COLUMNS", "REQUIRED_COLUMNS", "ImportReport", "ImportRow", "import_refunds", "read_refund_csv"]
+__all__ = [
+    "OPTIONAL_COLUMNS",
+    "REQUIRED_COLUMNS",
+    "ImportOutcome",
+    "ImportReport",
+    "ImportRow",
+    "import_refunds",
+    "read_refund_csv",
+]
 
 REQUIRED_COLUMNS = ("order_id", "amount", "refunded_at", "source", "external_ref", "reason")
 OPTIONAL_COLUMNS = ("currency", "note")
@@ -40,7 +49,22 @@ _ALIASES = {
     "date": "refunded_at",
 }
 
-RECORDED, ALREADY, REFUSED, WOULD = "recorded", "already recorded", "refused", "would record"
+
+class ImportOutcome(StrEnum):
+    """How one row of an import ended."""
+
+    RECORDED = "recorded"
+    ALREADY_RECORDED = "already recorded"
+    REFUSED = "refused"
+    WOULD_RECORD = "would record"  # a dry run
+
+
+RECORDED, ALREADY, REFUSED, WOULD = (
+    ImportOutcome.RECORDED,
+    ImportOutcome.ALREADY_RECORDED,
+    ImportOutcome.REFUSED,
+    ImportOutcome.WOULD_RECORD,
+)
 
 
 @dataclass
@@ -50,10 +74,10 @@ class ImportRow:
     amount: str
     source: str
     external_ref: str
-    outcome: str = ""
+    outcome: ImportOutcome | None = None  # None until the row is decided
     message: str = ""
     entry_id: str | None = None
-    pending: tuple[str, ...] = ()
+    pending: tuple[Pending, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -76,7 +100,7 @@ class ImportReport:
     dry_run: bool = False
     warnings: list[str] = field(default_factory=list)
 
-    def count(self, outcome: str) -> int:
+    def count(self, outcome: ImportOutcome) -> int:
         return sum(1 for r in self.rows if r.outcome == outcome)
 
     @property

@@ -6,24 +6,38 @@ Pure data and arithmetic; no I/O.
 from __future__ import annotations
 
 import hashlib
+import operator
 import re
+import secrets
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import date
+from enum import StrEnum
+from typing import Any, Final
 
 from ..errors import LedgerError
 from ..money import Money
-from ..timeutil import Instant, parse_instant
+from ..timeutil import Instant, parse_instant, utc_now
 
 __all__ = [
+    "ENTRY_FIELDS",
+    "ENTRY_FIELD_NAMES",
     "KNOWN_SOURCES",
+    "REFUND",
+    "REVERSAL",
+    "EntryField",
+    "EntryKind",
     "LedgerEntry",
+    "NoteStatus",
     "OrderLedger",
+    "Outcome",
+    "Pending",
     "Quote",
     "RecordResult",
     "RefundConflict",
     "RefundRefused",
     "head_id",
+    "make_reference",
     "normalise_ref",
     "refund_id",
     "reversal_id",
@@ -32,7 +46,37 @@ __all__ = [
 #: Where money went back to the customer. Add more with REFUNDKIT_EXTRA_SOURCES=name,name.
 KNOWN_SOURCES: tuple[str, ...] = ("apace", "cash", "bank-transfer", "store-credit", "other")
 
-REFUND, REVERSAL = "refund", "reversal"
+
+class EntryKind(StrEnum):
+    """What a ledger entry is: money went back to the customer, or an earlier refund is undone."""
+
+    REFUND = "refund"
+    REVERSAL = "reversal"
+
+
+REFUND: Final = EntryKind.REFUND
+REVERSAL: Final = EntryKind.REVERSAL
+
+
+class NoteStatus(StrEnum):
+    """Whether the entry's order note is on the order yet (``refundkit reconcile`` posts a pending one)."""
+
+    PENDING = "pending"
+    POSTED = "posted"
+
+
+class Outcome(StrEnum):
+    """What :meth:`Ledger.record` (or ``reverse``) did."""
+
+    RECORDED = "recorded"
+    ALREADY_RECORDED = "already recorded"
+
+
+class Pending(StrEnum):
+    """What is still to be written after the entry landed in the order's ledger document."""
+
+    NOTE = "note"
+    DOCUMENT = "document"
 
 
 class RefundRefused(LedgerError):
@@ -77,13 +121,83 @@ def head_id(order_id: str) -> str:
     return "order-" + order_id.strip().lower()
 
 
+def make_reference(source: str, when: date | None = None) -> str:
+    """A reference for a refund that has none (cash handed over, no receipt number): ``CASH-20261126-7F3A``.
+
+    Write it on the receipt: the reference is part of the refund's identity, so typing the same one again finds the
+    same refund instead of recording a second one.
+    """
+    day = when or utc_now().to_datetime().date()
+    prefix = (source or "refund").strip().upper() or "REFUND"
+    return f"{prefix}-{day:%Y%m%d}-{secrets.token_hex(2).upper()}"
+
+
+@dataclass(frozen=True)
+class EntryField:
+    """One field of an entry document: its name in Master Data, where its value comes from on
+    :class:`LedgerEntry` (a dotted attribute path), and what the saved schema says of it."""
+
+    name: str
+    attr: str
+    schema: dict[str, Any]
+    required: bool = False
+    indexed: bool = False
+
+    def value(self, entry: LedgerEntry) -> Any:
+        v = operator.attrgetter(self.attr)(entry)
+        if isinstance(v, Instant):
+            return v.filter_format()
+        if isinstance(v, StrEnum):
+            return v.value
+        return v
+
+
+_DATE_TIME: Final = {"type": "string", "format": "date-time"}
+_STRING: Final = {"type": "string"}
+
+#: The entry document, field by field: the one definition from which the document, the saved JSON schema, its
+#: indexed and default fields and the fields a listing asks for are all derived.
+ENTRY_FIELDS: Final[tuple[EntryField, ...]] = (
+    EntryField("id", "entry_id", _STRING),
+    EntryField("orderId", "order_id", {"type": "string", "minLength": 1}, required=True, indexed=True),
+    EntryField("kind", "kind", {"type": "string", "enum": [k.value for k in EntryKind]}, required=True, indexed=True),
+    EntryField(
+        "amount",
+        "amount.minor",
+        {"type": "integer", "minimum": 1, "description": "minor units of currency"},
+        required=True,
+    ),
+    EntryField("currency", "amount.currency", {"type": "string", "pattern": "^[A-Z]{3}$"}, required=True, indexed=True),
+    EntryField("refundedAt", "refunded_at", _DATE_TIME, required=True, indexed=True),
+    EntryField("source", "source", _STRING, required=True, indexed=True),
+    EntryField("externalRef", "external_ref", _STRING, required=True, indexed=True),
+    EntryField("reason", "reason", _STRING),
+    EntryField("note", "note", _STRING),
+    EntryField("recordedBy", "recorded_by", _STRING, required=True),
+    EntryField("recordedAt", "recorded_at", _DATE_TIME, required=True, indexed=True),
+    EntryField("reverses", "reverses", {"type": ["string", "null"]}, indexed=True),
+    EntryField("overRefund", "over_refund", {"type": "boolean"}),
+    EntryField("overRefundReason", "over_refund_reason", _STRING),
+    EntryField(
+        "noteStatus",
+        "note_status",
+        {"type": "string", "enum": [s.value for s in NoteStatus]},
+        required=True,
+        indexed=True,
+    ),
+    EntryField("noteId", "note_id", {"type": ["string", "null"]}),
+)
+ENTRY_FIELD_NAMES: Final[tuple[str, ...]] = tuple(f.name for f in ENTRY_FIELDS)
+_DOC_NAME: Final = {f.attr: f.name for f in ENTRY_FIELDS}
+
+
 @dataclass(frozen=True)
 class LedgerEntry:
     """One row of the ledger. ``amount`` is positive for both kinds; a reversal takes its refund's amount back."""
 
     entry_id: str
     order_id: str
-    kind: str  # "refund" | "reversal"
+    kind: EntryKind
     amount: Money
     refunded_at: Instant
     source: str
@@ -95,7 +209,7 @@ class LedgerEntry:
     reverses: str | None = None
     over_refund: bool = False
     over_refund_reason: str = ""
-    note_status: str = "pending"  # "pending" | "posted"
+    note_status: NoteStatus = NoteStatus.PENDING
     note_id: str | None = None
     #: Which write appended this entry to the order's ledger document (kept there only): tells a recorder whether
     #: the entry it reads back is its own or a concurrent recorder's of the same refund.
@@ -107,50 +221,41 @@ class LedgerEntry:
         return self.amount if self.kind == REFUND else -self.amount
 
     def to_document(self) -> dict[str, Any]:
-        """The Master Data document (field names as in the saved schema)."""
-        return {
-            "id": self.entry_id,
-            "orderId": self.order_id,
-            "kind": self.kind,
-            "amount": self.amount.minor,
-            "currency": self.amount.currency,
-            "refundedAt": self.refunded_at.filter_format(),
-            "source": self.source,
-            "externalRef": self.external_ref,
-            "reason": self.reason,
-            "note": self.note,
-            "recordedBy": self.recorded_by,
-            "recordedAt": self.recorded_at.filter_format(),
-            "reverses": self.reverses,
-            "overRefund": self.over_refund,
-            "overRefundReason": self.over_refund_reason,
-            "noteStatus": self.note_status,
-            "noteId": self.note_id,
-        }
+        """The Master Data document (field names as in the saved schema: :data:`ENTRY_FIELDS`)."""
+        return {f.name: f.value(self) for f in ENTRY_FIELDS}
 
     @classmethod
     def from_document(cls, doc: dict[str, Any]) -> LedgerEntry:
+        """An entry document, or an entry of an order's ledger document (which has no note status but a
+        ``writeId``)."""
+        v = {f.attr: doc.get(f.name) for f in ENTRY_FIELDS}
+
+        def need(attr: str) -> Any:
+            if v[attr] is None:
+                raise KeyError(_DOC_NAME[attr])
+            return v[attr]
+
         try:
-            amount = doc["amount"]
+            amount = need("amount.minor")
             if isinstance(amount, float) and amount.is_integer():
                 amount = int(amount)
             return cls(
-                entry_id=str(doc["id"]),
-                order_id=str(doc["orderId"]),
-                kind=str(doc["kind"]),
-                amount=Money(amount, str(doc["currency"])),
-                refunded_at=parse_instant(doc["refundedAt"]),
-                source=str(doc.get("source") or ""),
-                external_ref=str(doc.get("externalRef") or ""),
-                reason=str(doc.get("reason") or ""),
-                note=str(doc.get("note") or ""),
-                recorded_by=str(doc.get("recordedBy") or ""),
-                recorded_at=parse_instant(doc["recordedAt"]),
-                reverses=doc.get("reverses") or None,
-                over_refund=bool(doc.get("overRefund")),
-                over_refund_reason=str(doc.get("overRefundReason") or ""),
-                note_status=str(doc.get("noteStatus") or "pending"),
-                note_id=doc.get("noteId") or None,
+                entry_id=str(need("entry_id")),
+                order_id=str(need("order_id")),
+                kind=EntryKind(need("kind")),
+                amount=Money(amount, str(need("amount.currency"))),
+                refunded_at=parse_instant(need("refunded_at")),
+                source=str(v["source"] or ""),
+                external_ref=str(v["external_ref"] or ""),
+                reason=str(v["reason"] or ""),
+                note=str(v["note"] or ""),
+                recorded_by=str(v["recorded_by"] or ""),
+                recorded_at=parse_instant(need("recorded_at")),
+                reverses=v["reverses"] or None,
+                over_refund=bool(v["over_refund"]),
+                over_refund_reason=str(v["over_refund_reason"] or ""),
+                note_status=NoteStatus(v["note_status"] or NoteStatus.PENDING),
+                note_id=v["note_id"] or None,
                 write_id=str(doc.get("writeId") or ""),
             )
         except (KeyError, TypeError, ValueError) as exc:
@@ -273,14 +378,14 @@ class Quote:
 
 @dataclass(frozen=True)
 class RecordResult:
-    """What :meth:`Ledger.record` did. ``outcome`` is ``"recorded"`` or ``"already recorded"``."""
+    """What :meth:`Ledger.record` did. ``pending`` is finished later by ``refundkit reconcile``."""
 
-    outcome: str
+    outcome: Outcome
     entry: LedgerEntry
     quote: Quote
-    pending: tuple[str, ...] = ()  # "document" and/or "note": finished later by `refundkit reconcile`
+    pending: tuple[Pending, ...] = ()
     messages: tuple[str, ...] = field(default=())
 
     @property
     def recorded_now(self) -> bool:
-        return self.outcome == "recorded"
+        return self.outcome == Outcome.RECORDED

@@ -10,7 +10,7 @@ from decimal import Decimal
 from ..money import AmountError, Money, parse_amount
 from ..timeutil import Instant, parse_instant
 from ..vtex.models import Order
-from .model import KNOWN_SOURCES, LedgerEntry, OrderLedger, Quote
+from .model import KNOWN_SOURCES, EntryKind, LedgerEntry, OrderLedger, Quote
 
 __all__ = ["CLOCK_SKEW", "MAX_NOTE", "MAX_REASON", "MAX_REF", "RefundInput", "build_quote", "check_input"]
 
@@ -234,7 +234,7 @@ def entry_from(
     return LedgerEntry(
         entry_id=entry_id,
         order_id=order_id,
-        kind="refund",
+        kind=EntryKind.REFUND,
         amount=quote.proposed,
         refunded_at=clean["refunded_at"],
         source=clean["source"],

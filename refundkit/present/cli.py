@@ -24,7 +24,7 @@ from ..errors import ConfigError, InputError, LedgerError, RefundkitError, VtexE
 from ..ledger import Ledger, RefundConflict, RefundRefused, import_refunds
 from ..ledger.duplicates import find_likely_duplicates
 from ..ledger.model import KNOWN_SOURCES, LedgerEntry
-from ..ledger.service import RECONCILE_GRACE_S
+from ..ledger.reconcile import RECONCILE_GRACE_S
 from ..money import format_minor
 from ..timeutil import local_day_bounds, zone
 from ..vtex import VtexClient

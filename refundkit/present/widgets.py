@@ -17,7 +17,6 @@ parts stable CSS classes (``refundkit-errors``, ``refundkit-result``, ...) for b
 from __future__ import annotations
 
 import json
-import secrets
 from collections.abc import Callable
 from datetime import date, datetime, time
 from html import escape
@@ -27,12 +26,12 @@ import ipywidgets as w
 
 from ..analytics.revenue import ATTRIBUTIONS, PERIODS, RevenueData
 from ..errors import RefundkitError, VtexError
-from ..ledger import KNOWN_SOURCES, Ledger, RefundConflict, RefundRefused
-from ..ledger.model import LedgerEntry, Quote, RecordResult
+from ..ledger import KNOWN_SOURCES, Ledger, RefundConflict, RefundRefused, make_reference
+from ..ledger.model import EntryKind, LedgerEntry, Quote, RecordResult
 from ..timeutil import Instant, local_day_bounds, utc_now, zone
 from .charts import gross_vs_net_chart
 
-__all__ = ["RefundForm", "RevenueExplorer", "ReverseForm", "make_reference"]
+__all__ = ["RefundForm", "RevenueExplorer", "ReverseForm"]
 
 _WIDE = w.Layout(width="32em")
 _STYLE = {"description_width": "10em"}
@@ -41,17 +40,6 @@ _REVERSE_LABEL, _REVERSING_LABEL = "Reverse refund", "Reversing…"
 
 
 # -- small helpers (display only) ----------------------------------------------------------------------------------
-def make_reference(source: str, when: date | None = None) -> str:
-    """A reference for a refund that has none (cash handed over, no receipt number): ``CASH-20261126-7F3A``.
-
-    Write it on the receipt: the reference is part of the refund's identity, so typing the same one again finds the
-    same refund instead of recording a second one.
-    """
-    day = when or utc_now().to_datetime().date()
-    prefix = (source or "refund").strip().upper() or "REFUND"
-    return f"{prefix}-{day:%Y%m%d}-{secrets.token_hex(2).upper()}"
-
-
 def _run_once(form: Any, button: Any, busy_label: str, idle_label: str, action: Callable[[], None]) -> None:
     """Run a form's action with its button disabled and relabelled; a click arriving meanwhile does nothing."""
     if form._busy:  # a second click that arrived while the first is still running
@@ -124,7 +112,7 @@ def quote_html(quote: Quote) -> str:
 def _result_html(result: RecordResult) -> str:
     """What was recorded (or found already recorded), for the ``result`` widget."""
     e: LedgerEntry = result.entry
-    if e.kind == "reversal":
+    if e.kind == EntryKind.REVERSAL:
         what = (
             f"reversal of refund {e.reverses} ({e.amount}, {e.source} reference {e.external_ref}) on order {e.order_id}"
         )

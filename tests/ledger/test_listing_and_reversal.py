@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from refundkit.ledger import Ledger, RefundRefused, reversal_id
-from refundkit.ledger.service import ENTRY_SCHEMA, HEAD_SCHEMA, SCHEMA_NAME
+from refundkit.ledger.schemas import ENTRY_SCHEMA, HEAD_SCHEMA, SCHEMA_NAME
 from refundkit.money import Money
 from refundkit.timeutil import Instant, local_day_bounds, parse_instant, utc_now
 

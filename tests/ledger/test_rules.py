@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
 
 from refundkit.errors import LedgerError
+from refundkit.ledger import note_text
 from refundkit.ledger.model import (
     KNOWN_SOURCES,
+    EntryKind,
     LedgerEntry,
+    NoteStatus,
     OrderLedger,
     head_id,
     normalise_ref,
@@ -25,7 +29,7 @@ from refundkit.ledger.rules import (
     entry_from,
     parse_refund_amount,
 )
-from refundkit.ledger.service import _head_doc, note_text
+from refundkit.ledger.schemas import ENTRY_SCHEMA, head_document
 from refundkit.money import CurrencyMismatch, Money
 from refundkit.timeutil import Instant, parse_instant
 from refundkit.vtex.models import Order, ReturnInvoice
@@ -127,6 +131,25 @@ def test_entry_document_round_trip() -> None:
     assert doc["amount"] == 1234 and doc["currency"] == "BRL" and doc["refundedAt"] == "2026-03-01T17:30:00.123Z"
     assert LedgerEntry.from_document(doc) == e
     assert LedgerEntry.from_document({**doc, "amount": 1234.0}).amount == Money(1234, "BRL")
+    back = LedgerEntry.from_document(json.loads(json.dumps(doc)))
+    assert back.kind is EntryKind.REFUND and back.note_status is NoteStatus.POSTED
+
+
+def test_the_entry_document_the_schema_and_its_default_fields_name_the_same_fields() -> None:
+    doc = entry(100).to_document()
+    assert list(doc) == list(ENTRY_SCHEMA["properties"]) == ENTRY_SCHEMA["v-default-fields"]
+    assert len(doc) == 17
+    assert set(ENTRY_SCHEMA["required"]) <= set(doc) and set(ENTRY_SCHEMA["v-indexed"]) <= set(doc)
+    assert ENTRY_SCHEMA["properties"]["kind"]["enum"] == ["refund", "reversal"]
+    assert ENTRY_SCHEMA["properties"]["noteStatus"]["enum"] == ["pending", "posted"]
+
+
+def test_an_unknown_kind_or_note_status_is_a_damaged_document() -> None:
+    doc = entry(100).to_document()
+    with pytest.raises(LedgerError, match="damaged"):
+        LedgerEntry.from_document({**doc, "kind": "refnud"})
+    with pytest.raises(LedgerError, match="damaged"):
+        LedgerEntry.from_document({**doc, "noteStatus": "sent"})
 
 
 def test_a_damaged_document_says_so() -> None:
@@ -154,7 +177,7 @@ def test_order_ledger_never_mixes_currencies() -> None:
 
 def test_head_document_keeps_write_ids_and_drops_note_status() -> None:
     e = LedgerEntry(**{**entry(100).__dict__, "note_status": "posted", "note_id": "N", "write_id": "w1"})
-    doc = _head_doc(OrderLedger("1-01", 1, (e,)))
+    doc = head_document(OrderLedger("1-01", 1, (e,)))
     assert "noteStatus" not in doc["entries"][0] and "noteId" not in doc["entries"][0]
     assert doc["entries"][0]["writeId"] == "w1"
     back = OrderLedger.from_document("1-01", doc).entries[0]

@@ -15,8 +15,9 @@ import pytest
 import refundkit
 from refundkit.analytics import collect_revenue
 from refundkit.errors import NetworkError
+from refundkit.ledger import make_reference
 from refundkit.present.charts import daily_gross, gross_vs_net_chart
-from refundkit.present.widgets import RefundForm, RevenueExplorer, ReverseForm, make_reference
+from refundkit.present.widgets import RefundForm, RevenueExplorer, ReverseForm
 from refundkit.timeutil import parse_instant
 from tests.conftest import SMALL_END as END
 from tests.conftest import SMALL_START as START

@@ -207,7 +207,7 @@ def fake_vtex(request: httpx.Request) -> httpx.Response:
 
 @pytest.fixture(scope="module")
 def recorded() -> list[httpx.Request]:
-    from refundkit.ledger.service import ENTRY_SCHEMA
+    from refundkit.ledger.schemas import ENTRY_SCHEMA
 
     rec = Recorder(fake_vtex)
     with make_transport(rec) as t:

@@ -1,4 +1,4 @@
-"""The refund ledger: record offline refunds exactly once, reverse them, list them, reconcile notes.
+"""Recording: quote, record offline refunds exactly once, reverse them, list them.
 
 How a refund is recorded exactly once
 =====================================
@@ -35,14 +35,12 @@ If either fails the refund stays recorded — the ledger document has it — and
 
 from __future__ import annotations
 
-import json
 import logging
 import random
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -50,13 +48,17 @@ from ..errors import LedgerError, NotFound, RefundkitError, VtexError
 from ..timeutil import Instant, utc_now
 from ..vtex.client import VtexClient
 from ..vtex.models import Order
-from ..vtex.notes import MAX_NOTE_CHARS
 from ..vtex.oms import check_order_id
+from .journal import Journal
 from .model import (
+    ENTRY_FIELD_NAMES,
     REFUND,
     REVERSAL,
     LedgerEntry,
+    NoteStatus,
     OrderLedger,
+    Outcome,
+    Pending,
     Quote,
     RecordResult,
     RefundConflict,
@@ -65,171 +67,14 @@ from .model import (
     refund_id,
     reversal_id,
 )
+from .notetext import note_text
+from .reconcile import RECONCILE_GRACE_S, ReconcileReport, reconcile
 from .rules import RefundInput, build_quote, check_input, entry_from
+from .schemas import ENTRY_SCHEMA, HEAD_SCHEMA, SCHEMA_NAME, head_document, same_schema
 
-__all__ = ["ENTRY_SCHEMA", "HEAD_SCHEMA", "SCHEMA_NAME", "Ledger", "ReconcileReport"]
+__all__ = ["Ledger"]
 
 log = logging.getLogger("refundkit.ledger")
-
-SCHEMA_NAME = "refundkit-v1"
-#: Entries younger than this with no entry document yet are left to their recorder, which may be finishing them.
-RECONCILE_GRACE_S = 120
-
-_ENTRY_FIELDS = [
-    "id",
-    "orderId",
-    "kind",
-    "amount",
-    "currency",
-    "refundedAt",
-    "source",
-    "externalRef",
-    "reason",
-    "note",
-    "recordedBy",
-    "recordedAt",
-    "reverses",
-    "overRefund",
-    "overRefundReason",
-    "noteStatus",
-    "noteId",
-]
-ENTRY_SCHEMA: dict[str, Any] = {
-    "title": "refundkit ledger entry: an offline refund or its reversal (VTEX moved no money)",
-    "type": "object",
-    "properties": {
-        "id": {"type": "string"},
-        "orderId": {"type": "string", "minLength": 1},
-        "kind": {"type": "string", "enum": [REFUND, REVERSAL]},
-        "amount": {"type": "integer", "minimum": 1, "description": "minor units of currency"},
-        "currency": {"type": "string", "pattern": "^[A-Z]{3}$"},
-        "refundedAt": {"type": "string", "format": "date-time"},
-        "source": {"type": "string"},
-        "externalRef": {"type": "string"},
-        "reason": {"type": "string"},
-        "note": {"type": "string"},
-        "recordedBy": {"type": "string"},
-        "recordedAt": {"type": "string", "format": "date-time"},
-        "reverses": {"type": ["string", "null"]},
-        "overRefund": {"type": "boolean"},
-        "overRefundReason": {"type": "string"},
-        "noteStatus": {"type": "string", "enum": ["pending", "posted"]},
-        "noteId": {"type": ["string", "null"]},
-    },
-    "required": [
-        "orderId",
-        "kind",
-        "amount",
-        "currency",
-        "refundedAt",
-        "source",
-        "externalRef",
-        "recordedBy",
-        "recordedAt",
-        "noteStatus",
-    ],
-    "v-indexed": [
-        "orderId",
-        "kind",
-        "currency",
-        "refundedAt",
-        "recordedAt",
-        "source",
-        "externalRef",
-        "reverses",
-        "noteStatus",
-    ],
-    "v-default-fields": _ENTRY_FIELDS,
-    "v-cache": False,
-}
-HEAD_SCHEMA: dict[str, Any] = {
-    "title": "refundkit order ledger: every entry of one order, written with conditional writes on version",
-    "type": "object",
-    "properties": {
-        "id": {"type": "string"},
-        "orderId": {"type": "string", "minLength": 1},
-        "version": {"type": "integer", "minimum": 0},
-        "entries": {"type": "array", "items": {"type": "object"}},
-    },
-    "required": ["orderId", "version", "entries"],
-    "v-indexed": ["orderId", "version"],
-    "v-default-fields": ["id", "orderId", "version", "entries"],
-    "v-cache": False,
-}
-
-
-@dataclass
-class ReconcileReport:
-    notes_posted: list[str] = field(default_factory=list)
-    notes_found: list[str] = field(default_factory=list)
-    documents_repaired: list[str] = field(default_factory=list)
-    over_refunded: list[dict[str, str]] = field(default_factory=list)
-    failed: list[str] = field(default_factory=list)
-    in_progress: list[str] = field(default_factory=list)
-    orders_checked: int = 0
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "orders_checked": self.orders_checked,
-            "notes_posted": self.notes_posted,
-            "notes_found": self.notes_found,
-            "documents_repaired": self.documents_repaired,
-            "over_refunded": self.over_refunded,
-            "in_progress": self.in_progress,
-            "failed": self.failed,
-        }
-
-
-class _Journal:
-    """Ids this machine wrote recently, so listings can show them before Master Data search catches up.
-
-    Only ids are kept; what is shown is always read back from VTEX by id. Entries older than a day are dropped.
-    """
-
-    KEEP_S = 86_400
-
-    def __init__(self, path: Path | None) -> None:
-        self.path = path
-        self._lock = threading.Lock()
-        self._memory: dict[str, tuple[str, float]] = {}
-
-    def add(self, entry_id: str, order_id: str) -> None:
-        now = time.time()
-        with self._lock:
-            self._memory[entry_id] = (order_id, now)
-            if self.path:
-                try:
-                    self.path.parent.mkdir(parents=True, exist_ok=True)
-                    with self.path.open("a", encoding="utf-8") as fh:
-                        fh.write(json.dumps({"id": entry_id, "orderId": order_id, "at": now}) + "\n")
-                except OSError as exc:  # the journal is a convenience; the ledger is in VTEX
-                    log.warning("could not write the local journal %s: %s", self.path, exc)
-
-    def recent(self) -> dict[str, str]:
-        cutoff = time.time() - self.KEEP_S
-        out: dict[str, str] = {}
-        stale = 0
-        with self._lock:
-            if self.path and self.path.exists():
-                try:
-                    for line in self.path.read_text(encoding="utf-8").splitlines():
-                        try:
-                            row = json.loads(line)
-                        except ValueError:
-                            continue
-                        if row.get("at", 0) >= cutoff:
-                            out[row["id"]] = row["orderId"]
-                        else:
-                            stale += 1
-                    if stale > 1000:  # rewrite the file without lines older than a day
-                        keep = [json.dumps({"id": k, "orderId": v, "at": cutoff + 1}) for k, v in out.items()]
-                        tmp = self.path.with_suffix(".tmp")
-                        tmp.write_text("".join(line + "\n" for line in keep), encoding="utf-8")
-                        tmp.replace(self.path)
-                except OSError:
-                    pass
-            out.update({k: v for k, (v, at) in self._memory.items() if at >= cutoff})
-        return out
 
 
 class Ledger:
@@ -268,7 +113,7 @@ class Ledger:
         if journal_dir:
             safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in (settings.account or "account"))
             path = Path(journal_dir) / f"journal-{safe}-{self.entity}.jsonl"
-        self._journal = _Journal(path)
+        self.journal = Journal(path)
         self._rng = random.Random()
 
     def __repr__(self) -> str:
@@ -280,7 +125,7 @@ class Ledger:
         done = []
         for entity, schema in ((self.entity, ENTRY_SCHEMA), (self.head_entity, HEAD_SCHEMA)):
             current = self.client.masterdata.get_schema(entity, SCHEMA_NAME)
-            if current is not None and _same_schema(current, schema):
+            if current is not None and same_schema(current, schema):
                 done.append(f"schema {SCHEMA_NAME} of {entity}: already up to date")
                 continue
             self.client.masterdata.save_schema(entity, SCHEMA_NAME, schema)
@@ -300,8 +145,10 @@ class Ledger:
         except NotFound:
             raise RefundRefused(
                 [
-                    f"order {order_id} does not exist on this VTEX account (check the id; orders "
-                    "older than two years cannot be read)"
+                    (
+                        f"order {order_id} does not exist on this VTEX account (check the id; orders "
+                        "older than two years cannot be read)"
+                    )
                 ]
             ) from None
 
@@ -428,27 +275,30 @@ class Ledger:
                 existing,
             )
         quote = replace(quote, proposed=None, problems=(), warnings=())
-        entry, pending, messages = existing, [], []
+        entry = existing
+        pending: list[Pending] = []
+        messages: list[str] = []
         try:
             doc = self.client.masterdata.get(self.entity, existing.entry_id, fields=["id", "noteStatus", "noteId"])
         except VtexError as exc:
-            return RecordResult(
-                "already recorded", entry, quote, (), (f"could not read the entry document to check its note: {exc}",)
-            )
+            problem = f"could not read the entry document to check its note: {exc}"
+            return RecordResult(Outcome.ALREADY_RECORDED, entry, quote, (), (problem,))
         if doc is None:
-            pending = ["note", "document"]
+            pending = [Pending.NOTE, Pending.DOCUMENT]
             messages.append(
                 "its order note and entry document are not written yet; if `refundkit refunds` still "
                 "shows it pending in a minute, run `refundkit reconcile`"
             )
         else:
             entry = replace(
-                existing, note_status=str(doc.get("noteStatus") or "pending"), note_id=doc.get("noteId") or None
+                existing,
+                note_status=NoteStatus(doc.get("noteStatus") or NoteStatus.PENDING),
+                note_id=doc.get("noteId") or None,
             )
-            if entry.note_status != "posted":
-                pending = ["note"]
+            if entry.note_status != NoteStatus.POSTED:
+                pending = [Pending.NOTE]
                 messages.append("its order note is not posted yet; run `refundkit reconcile` to post it")
-        return RecordResult("already recorded", entry, quote, tuple(pending), tuple(messages))
+        return RecordResult(Outcome.ALREADY_RECORDED, entry, quote, tuple(pending), tuple(messages))
 
     def _pause(self, attempt: int) -> None:
         time.sleep(self._rng.uniform(0, min(0.2, 0.01 * attempt)))
@@ -463,7 +313,7 @@ class Ledger:
         status = self.client.masterdata.put(
             self.head_entity,
             head_id(ledger.order_id),
-            _head_doc(new),
+            head_document(new),
             schema=SCHEMA_NAME,
             where=f"version={ledger.version}",
         )
@@ -472,7 +322,7 @@ class Ledger:
         found = back.entry(entry.entry_id)
         landed = found is not None and found.write_id == entry.write_id
         if landed:
-            self._journal.add(entry.entry_id, entry.order_id)
+            self.journal.add(entry.entry_id, entry.order_id)
         elif status != 304:
             log.debug("conditional write on %s answered %s but did not land", ledger.order_id, status)
         return landed, back
@@ -480,7 +330,7 @@ class Ledger:
     def _finish(self, entry: LedgerEntry, quote: Quote) -> RecordResult:
         """After this recorder appended ``entry``: post the note (once) and write the entry document. Failures leave
         the refund recorded and pending."""
-        pending: list[str] = []
+        pending: list[Pending] = []
         messages: list[str] = []
         md = self.client.masterdata
         note_id = None
@@ -489,18 +339,18 @@ class Ledger:
             note, _ = self.client.notes.post_new(entry.order_id, text, marker=entry.entry_id)
             note_id = note.note_id
         except RefundkitError as exc:
-            pending.append("note")
+            pending.append(Pending.NOTE)
             messages.append(f"the order note could not be posted ({exc}); run `refundkit reconcile` to post it")
-        final = replace(entry, note_status="posted" if note_id else "pending", note_id=note_id)
+        final = replace(entry, note_status=NoteStatus.POSTED if note_id else NoteStatus.PENDING, note_id=note_id)
         try:
             md.put(self.entity, entry.entry_id, final.to_document(), schema=SCHEMA_NAME)
         except RefundkitError as exc:
-            pending.append("document")
+            pending.append(Pending.DOCUMENT)
             messages.append(
                 f"the entry document could not be written ({exc}); the refund is recorded in the "
                 "order's ledger; run `refundkit reconcile` to finish"
             )
-        return RecordResult("recorded", final, quote, tuple(pending), tuple(messages))
+        return RecordResult(Outcome.RECORDED, final, quote, tuple(pending), tuple(messages))
 
     # -- reversal -----------------------------------------------------------------------------------------------
     def reverse(self, entry_id: str, reason: str, *, order_id: str | None = None) -> RecordResult:
@@ -509,8 +359,10 @@ class Ledger:
         if not entry_id.startswith("rf-") or len(entry_id) != 27:
             raise RefundRefused(
                 [
-                    f"{entry_id!r} is not a refund id (refund ids look like rf- and 24 hex digits; "
-                    "list them with `refundkit refunds --order ORDER_ID`)"
+                    (
+                        f"{entry_id!r} is not a refund id (refund ids look like rf- and 24 hex digits; "
+                        "list them with `refundkit refunds --order ORDER_ID`)"
+                    )
                 ]
             )
         if not reason or not reason.strip():
@@ -520,7 +372,7 @@ class Ledger:
         if order_id is None:
             doc = self.client.masterdata.get(self.entity, entry_id)
             if doc is None:
-                for eid, oid in self._journal.recent().items():
+                for eid, oid in self.journal.recent().items():
                     if eid == entry_id:
                         order_id = oid
                 if order_id is None:
@@ -605,10 +457,10 @@ class Ledger:
 
         md = self.client.masterdata
         found: dict[str, LedgerEntry] = {}
-        for doc in md.scroll(self.entity, where=where, fields=_ENTRY_FIELDS):
+        for doc in md.scroll(self.entity, where=where, fields=ENTRY_FIELD_NAMES):
             e = LedgerEntry.from_document(doc)
             found[e.entry_id] = e
-        recent = self._journal.recent()
+        recent = self.journal.recent()
         missing_orders = {oid for eid, oid in recent.items() if eid not in found}
         for oid in sorted(missing_orders):
             try:
@@ -628,105 +480,16 @@ class Ledger:
         for e in entries:
             doc = self.client.masterdata.get(self.entity, e.entry_id, fields=["id", "noteStatus", "noteId"])
             if doc and doc.get("noteStatus"):
-                e = replace(e, note_status=str(doc["noteStatus"]), note_id=doc.get("noteId") or None)
-            out.append(e)
+                out.append(replace(e, note_status=NoteStatus(doc["noteStatus"]), note_id=doc.get("noteId") or None))
+            else:
+                out.append(e)
         return out
 
+    # -- reconcile ----------------------------------------------------------------------------------------------
     # -- reconcile ----------------------------------------------------------------------------------------------
     def reconcile(
         self, *, order_ids: Iterable[str] | None = None, progress: Callable[[int, int], None] | None = None
     ) -> ReconcileReport:
         """Finish what failed half-way: write missing entry documents, post missing notes (never twice: each note
         carries its entry id, looked for first), and report orders refunded beyond their total."""
-        report = ReconcileReport()
-        md = self.client.masterdata
-        if order_ids is None:
-            orders = {str(d["orderId"]) for d in md.scroll(self.head_entity, fields=["orderId"]) if d.get("orderId")}
-            orders |= set(self._journal.recent().values())
-        else:
-            orders = {check_order_id(o) for o in order_ids}
-        ordered = sorted(orders)
-        for n, oid in enumerate(ordered, 1):
-            report.orders_checked += 1
-            try:
-                self._reconcile_order(oid, report)
-            except RefundkitError as exc:
-                report.failed.append(f"{oid}: {exc}")
-            if progress:
-                progress(n, len(ordered))
-        return report
-
-    def _reconcile_order(self, oid: str, report: ReconcileReport) -> None:
-        ledger = self.order_ledger(oid)
-        if not ledger.entries:
-            return
-        order = self.client.orders.get(oid)
-        quote = build_quote(order, ledger)
-        now = self.clock()
-        for entry in ledger.entries:
-            doc = self.client.masterdata.get(self.entity, entry.entry_id)
-            if doc is not None and doc.get("noteStatus") == "posted":
-                continue
-            if doc is None and now.ns - entry.recorded_at.ns < self.reconcile_grace_s * 1e9:
-                # its recorder may be posting the note right now; posting here too could leave two notes
-                report.in_progress.append(entry.entry_id)
-                continue
-            note, created = self.client.notes.create_once(
-                entry.order_id, note_text(entry, quote), marker=entry.entry_id
-            )
-            (report.notes_posted if created else report.notes_found).append(entry.entry_id)
-            final = replace(entry, note_status="posted", note_id=note.note_id)
-            if doc is None:
-                report.documents_repaired.append(entry.entry_id)
-            self.client.masterdata.put(self.entity, entry.entry_id, final.to_document(), schema=SCHEMA_NAME)
-        if quote.refundable.minor < 0:
-            report.over_refunded.append(
-                {
-                    "order_id": oid,
-                    "currency": quote.currency,
-                    "order_total": quote.order_total.decimal_str(),
-                    "native_refunded": quote.native_refunded.decimal_str(),
-                    "offline_refunded": quote.offline_refunded.decimal_str(),
-                    "excess": (-quote.refundable).decimal_str(),
-                }
-            )
-
-
-def _head_doc(ledger: OrderLedger) -> dict[str, Any]:
-    doc = ledger.to_document()
-    for e, entry in zip(doc["entries"], ledger.entries):  # note status lives on the entry document only
-        e.pop("noteStatus", None)
-        e.pop("noteId", None)
-        if entry.write_id:
-            e["writeId"] = entry.write_id
-    return doc
-
-
-def _same_schema(current: dict[str, Any], wanted: dict[str, Any]) -> bool:
-    return all(current.get(k) == v for k, v in wanted.items())
-
-
-def note_text(entry: LedgerEntry, quote: Quote) -> str:
-    """The Do note: what, how, by whom, the entry id. At most 2,000 characters."""
-    when = entry.refunded_at.isoformat(digits=0)
-    if entry.kind == REFUND:
-        text = (
-            f"Offline refund of {entry.amount} recorded by refundkit: paid back via {entry.source} "
-            f"(reference {entry.external_ref}) on {when}, recorded by {entry.recorded_by}. "
-        )
-        if entry.reason:
-            text += f"Reason: {entry.reason}. "
-        if entry.over_refund:
-            text += f"Over-refund allowed: {entry.over_refund_reason}. "
-        if entry.note:
-            text += f"Note: {entry.note} "
-    else:
-        text = (
-            f"Reversal of offline refund {entry.reverses} ({entry.amount}, {entry.source} "
-            f"{entry.external_ref}) recorded by refundkit, by {entry.recorded_by}. Reason: {entry.reason}. "
-        )
-    text += f"Refundable balance now {quote.refundable}. VTEX moved no money. [refundkit:{entry.entry_id}]"
-    if len(text) > MAX_NOTE_CHARS:
-        cut = len(text) - MAX_NOTE_CHARS + 3
-        text = text.replace(f"Note: {entry.note} ", f"Note: {entry.note[:-cut]}... ")
-    return text[:MAX_NOTE_CHARS] if len(text) > MAX_NOTE_CHARS else text
+        return reconcile(self, order_ids=order_ids, progress=progress)
