@@ -17,6 +17,7 @@ __all__ = [
     "Money",
     "currency_exponent",
     "format_minor",
+    "format_money",
     "from_vtex_cents",
     "parse_amount",
     "to_vtex_cents",
@@ -138,6 +139,15 @@ def format_minor(minor: int, currency: str) -> str:
     sign = "-" if minor < 0 else ""
     whole, frac = divmod(abs(int(minor)), 10**exp)
     return f"{sign}{whole}.{frac:0{exp}d}" if exp else f"{sign}{whole}"
+
+
+def format_money(minor: int, currency: str) -> str:
+    """Money for people to read: the currency code and major units with thousands grouped,
+    ``123456, "BRL" -> "BRL 1,234.56"`` (``"BRL -1,234.56"`` when negative). Exact: integer arithmetic only."""
+    exp = currency_exponent(currency)
+    sign = "-" if minor < 0 else ""
+    whole, frac = divmod(abs(int(minor)), 10**exp)
+    return f"{currency} {sign}{whole:,}" + (f".{frac:0{exp}d}" if exp else "")
 
 
 _AMOUNT_RE = re.compile(r"^[+-]?(\d+|\d{1,3}(?:[ ,.'\u00a0]\d{3})+)?(?:[.,](\d+))?$")
