@@ -1,0 +1,241 @@
+"""The Import form of the refund desk: upload a CSV of refunds, see every row checked, record the good ones.
+
+1. Upload the file (or, in a notebook, ``form.load(path)``): every row is validated against its order and ledger
+   without writing anything, and shown with what would happen to it.
+2. Tick the confirmation and press "Record good rows": the good rows are recorded (exactly once: a row already
+   recorded stays so), with a progress bar; refused rows are never written.
+3. Download the per-row result as CSV.
+
+Uses :func:`refundkit.ledger.import_refunds`, so it behaves like ``refundkit import``.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+from html import escape
+from pathlib import Path
+from typing import Any
+
+import ipywidgets as w
+
+from ..ledger import ImportReport, Ledger, import_refunds
+from .record_form import _Form, _guarded, _no_command_line, failure_text
+
+__all__ = ["ImportForm", "download_link", "report_csv"]
+
+_RECORD, _RECORDING = "Record good rows", "Recording…"
+_CONFIRM_TEXT = "I confirm these refunds went back to the customers outside VTEX"
+_COLUMNS = ("line", "order_id", "amount", "source", "external_ref", "outcome", "message", "entry_id")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: Any) -> str:
+    """A CSV cell a spreadsheet shows as text (a leading =, +, - or @ would run as a formula)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_START) and not _is_number(text) else text
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text.replace(",", "."))
+    except ValueError:
+        return False
+    return True
+
+
+def report_csv(report: ImportReport) -> bytes:
+    """The per-row result of an import (or of its check) as UTF-8 CSV with a byte-order mark (spreadsheets)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(_COLUMNS)
+    for r in report.rows:
+        d = r.as_dict()
+        writer.writerow([_cell(d[c]) for c in _COLUMNS])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def download_link(data: bytes, filename: str, label: str, mime: str) -> str:
+    """An HTML link that downloads ``data`` as ``filename`` (works in JupyterLab and Voilà: no server round trip)."""
+    b64 = base64.b64encode(data).decode("ascii")
+    return (
+        f"<a class='refundkit-download' download='{escape(filename)}' href='data:{mime};base64,{b64}' "
+        f"style='padding:0.3em 0.8em;border:1px solid #888;border-radius:3px;text-decoration:none'>"
+        f"{escape(label)}</a>"
+    )
+
+
+def _rows_html(report: ImportReport) -> str:
+    colour = {"refused": "#b00020", "recorded": "#1b5e20", "already recorded": "#555", "would record": "#0d47a1"}
+    head = "".join(
+        f"<th style='text-align:left;padding-right:1em'>{h}</th>"
+        for h in ("Line", "Order ID", "Amount", "Source", "External reference", "Outcome", "Why")
+    )
+    body = "".join(
+        "<tr>"
+        + "".join(
+            f"<td style='padding-right:1em'>{escape(str(v))}</td>"
+            for v in (r.line, r.order_id, r.amount, r.source, r.external_ref)
+        )
+        + f"<td style='color:{colour.get(r.outcome, '#000')}'><b>{escape(r.outcome)}</b></td>"
+        + f"<td>{escape(_no_command_line(r.message))}</td></tr>"
+        for r in report.rows
+    )
+    return f"<table class='refundkit-import-rows'><tr>{head}</tr>{body}</table>"
+
+
+class ImportForm(_Form):
+    """Upload, check, record and download. Child widgets: ``upload``, ``summary``, ``rows``, ``confirm``,
+    ``record_button``, ``progress``, ``result``, ``download``; ``report`` is the latest check or import."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = ledger
+        self._busy = False
+        self._data: bytes | None = None
+        self._name = ""
+        self.report: ImportReport | None = None
+        self.upload = w.FileUpload(accept=".csv,text/csv", multiple=False, description="Choose CSV file")
+        self.summary = w.HTML()
+        self.rows = w.HTML()
+        self.confirm = w.Checkbox(description=_CONFIRM_TEXT, indent=False, layout=w.Layout(width="auto"))
+        self.record_button = w.Button(description=_RECORD, button_style="primary", disabled=True)
+        self.progress = w.IntProgress(value=0, min=0, max=1, description="Recorded", layout=w.Layout(display="none"))
+        self.result = w.HTML()
+        self.download = w.HTML()
+        for widget, css in (
+            (self.upload, "refundkit-upload"),
+            (self.summary, "refundkit-import-summary"),
+            (self.rows, "refundkit-import-table"),
+            (self.confirm, "refundkit-import-confirm"),
+            (self.record_button, "refundkit-import-record"),
+            (self.progress, "refundkit-import-progress"),
+            (self.result, "refundkit-import-result"),
+            (self.download, "refundkit-import-download"),
+        ):
+            widget.add_class(css)
+        self.upload.observe(self._uploaded, names="value")
+        self.confirm.observe(self._sync, names="value")
+        self.record_button.on_click(self.record)
+        self.widget = w.VBox(
+            [
+                w.HTML(
+                    "<h3>Import refunds from a CSV file</h3><p>Columns <code>order_id, amount, refunded_at, source, "
+                    "external_ref, reason</code> (optional <code>currency, note</code>); comma or semicolon; a decimal "
+                    "point or comma. Every row is checked first and nothing is written until you record. A file "
+                    "imported twice records nothing new.</p>"
+                ),
+                self.upload,
+                self.summary,
+                self.rows,
+                self.confirm,
+                self.record_button,
+                self.progress,
+                self.result,
+                self.download,
+            ]
+        )
+        self.widget.add_class("refundkit-import-form")
+
+    # -- state ---------------------------------------------------------------------------------------------------
+    def _good_rows(self) -> int:
+        return 0 if self.report is None or not self.report.dry_run else self.report.count("would record")
+
+    def _sync(self, _change: Any = None) -> None:
+        if not self._busy:
+            self.record_button.disabled = not (self.confirm.value and self._good_rows())
+
+    def _uploaded(self, change: Any) -> None:
+        files = change["new"]
+        if not files:
+            return
+        f = files[0]
+        self.load(bytes(f["content"]), str(f.get("name") or "the file"))
+
+    # -- actions -------------------------------------------------------------------------------------------------
+    def load(self, source: bytes | str | Path, name: str | None = None) -> None:
+        """Check a file (its bytes, or a path): every row validated, nothing written. Replaces what was shown."""
+        if isinstance(source, (str, Path)):
+            path = Path(source)
+            name = name or path.name
+            try:
+                source = path.read_bytes()
+            except OSError as exc:
+                self._reset()
+                self.summary.value = f"<div class='refundkit-refused'>Cannot read {escape(str(path))}: {escape(exc.strerror or str(exc))}.</div>"
+                return
+        self._reset()
+        self._data, self._name = source, name or "the file"
+        try:
+            report = import_refunds(self.ledger, source, dry_run=True, name=self._name)
+        except Exception as exc:
+            self._data = None
+            self.summary.value = (
+                f"<div class='refundkit-refused'><b>{escape(self._name)}</b>: {escape(failure_text(exc))}</div>"
+            )
+            return
+        self.report = report
+        good = report.count("would record")
+        words = [
+            f"{len(report.rows)} rows",
+            f"{good} would be recorded",
+            f"{report.count('already recorded')} already recorded",
+            f"{report.refused} refused",
+        ]
+        html = f"<div><b>{escape(self._name)}</b>: {', '.join(words)}. Nothing is written yet.</div>"
+        if report.warnings:
+            html += "<ul>" + "".join(f"<li>{escape(x)}</li>" for x in report.warnings) + "</ul>"
+        if report.refused:
+            html += "<div>Refused rows are never recorded: fix them in the file and upload it again.</div>"
+        self.summary.value = html
+        self.rows.value = _rows_html(report)
+        self.download.value = download_link(
+            report_csv(report), _result_name(self._name, "check"), "Download the check (CSV)", "text/csv"
+        )
+        self._sync()
+
+    def _reset(self) -> None:
+        self._data, self.report = None, None
+        self.summary.value = self.rows.value = self.result.value = self.download.value = ""
+        self.confirm.value = False
+        self.progress.layout.display = "none"
+        self._sync()
+
+    def record(self, _button: Any = None) -> None:
+        """Record the good rows of the checked file, showing progress; then the per-row result."""
+        _guarded(self, self.record_button, _RECORDING, self._record)
+
+    def _record(self) -> None:
+        self.result.value = ""
+        if self._data is None or not self._good_rows() or not self.confirm.value:
+            return
+        self.progress.value, self.progress.max = 0, max(1, self._good_rows())
+        self.progress.layout.display = ""
+
+        def progress(done: int, total: int) -> None:
+            self.progress.max = max(1, total)
+            self.progress.value = done
+
+        try:
+            report = import_refunds(self.ledger, self._data, name=self._name, progress=progress)
+        except Exception as exc:
+            self.result.value = f"<div class='refundkit-refused'>{escape(failure_text(exc))}</div>"
+            return
+        self.progress.value = self.progress.max
+        self.report = report
+        self.confirm.value = False
+        self.rows.value = _rows_html(report)
+        self.summary.value = ""
+        self.result.value = (
+            f"<div class='refundkit-done'><b>Import finished</b>: {report.count('recorded')} recorded, "
+            f"{report.count('already recorded')} already recorded, {report.refused} refused "
+            "(refused rows were not written).</div>"
+        )
+        self.download.value = download_link(
+            report_csv(report), _result_name(self._name, "result"), "Download the result (CSV)", "text/csv"
+        )
+
+
+def _result_name(name: str, what: str) -> str:
+    stem = Path(name).stem or "import"
+    return f"{stem}-{what}.csv"

@@ -1,0 +1,614 @@
+"""The Record form of the refund desk: look an order up, record an offline refund once, reverse one from its ledger.
+
+Made for people who don't code, and for keyboards: Enter in "Order ID" looks the order up; every field is a labelled
+input a screen reader (and a browser test) finds by its label. What it protects against:
+
+- a click that arrives while a refund is being recorded (or just after, before the browser saw the button go
+  disabled) is ignored, with no message;
+- every action replaces the previous result, so no stale "Recorded" sits under a later error;
+- looking up another order clears the amount, reference, reason, note, confirmations and result;
+- a canceled or payment-pending order says at look-up that it cannot take an offline refund (balance 0);
+- a likely duplicate (same order and amount under another reference, within the ledger's window) is shown and needs
+  a second, explicit confirmation;
+- messages say what to do here, never on a command line; money is shown as money; dates in the chosen time zone.
+
+Driven without a browser the same way a person uses it::
+
+    form = RecordForm(rk.ledger)
+    form.order_id.value = "1306331686122-01"       # looks the order up, as Enter does
+    form.amount.value = "12.34"
+    form.reference.value = "RECEIPT-0042"
+    form.confirm.value = True
+    form.record_button.click()
+    form.result.value                               # "Recorded ..."
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Callable
+from datetime import date, datetime, time
+from html import escape
+from typing import Any
+
+import ipywidgets as w
+
+from ..errors import RefundkitError, VtexError
+from ..ledger import KNOWN_SOURCES, Ledger, RefundConflict, RefundRefused
+from ..ledger.duplicates import duplicate_window_days, likely_duplicates
+from ..ledger.model import LedgerEntry, Quote, RecordResult
+from ..ledger.rules import NOT_REFUNDABLE
+from ..money import Money
+from ..timeutil import Instant, utc_now, zone
+
+__all__ = ["TIME_ZONES", "RecordForm", "failure_text", "local_time", "reference_for"]
+
+#: Time zones offered in the forms (the configured one is added when missing).
+TIME_ZONES = (
+    "UTC",
+    "America/Sao_Paulo",
+    "America/Mexico_City",
+    "America/Bogota",
+    "America/Argentina/Buenos_Aires",
+    "America/Santiago",
+    "America/Lima",
+    "America/New_York",
+    "Europe/Lisbon",
+    "Europe/Madrid",
+)
+_RECORD, _RECORDING = "Record refund", "Recording…"
+_REVERSE, _REVERSING = "Reverse refund", "Reversing…"
+_WIDE = w.Layout(width="34em")
+_STYLE = {"description_width": "11em"}
+_CONFIRM_TEXT = "I confirm this money went back to the customer outside VTEX"
+_DUPLICATE_TEXT = "Yes, this is a different refund: record it too"
+
+
+# -- display helpers -------------------------------------------------------------------------------------------------
+def local_time(i: Instant | None, tz: str) -> str:
+    """``2026-03-01 14:30`` in ``tz`` (the zone is named next to the dates, not on each one)."""
+    return "" if i is None else f"{i.in_zone(tz).to_datetime():%Y-%m-%d %H:%M}"
+
+
+def reference_for(source: str, when: date | None = None) -> str:
+    """A reference for a refund that has none (cash handed over): ``CASH-20261126-7F3A``. Write it on the receipt."""
+    day = when or utc_now().to_datetime().date()
+    prefix = (source or "refund").strip().upper() or "REFUND"
+    return f"{prefix}-{day:%Y%m%d}-{secrets.token_hex(2).upper()}"
+
+
+_CLI_HINT = re.compile(r"\s*[;(,]?\s*(?:run|check the id with|list them with|if)?[^;()]*`refundkit [^`]*`[^;)]*\)?")
+
+
+def _no_command_line(text: str) -> str:
+    """Drop a "run `refundkit …`" clause from a lower layer's message: the person here has no command line."""
+    return _CLI_HINT.sub("", text).strip()
+
+
+def failure_text(exc: BaseException) -> str:
+    """What a form shows for an error instead of a traceback."""
+    if isinstance(exc, VtexError):
+        return (
+            f"VTEX did not answer as expected ({_no_command_line(str(exc))}). Nothing is lost: try again in a "
+            "moment; the same refund is never recorded twice."
+        )
+    if isinstance(exc, RefundkitError):
+        return _no_command_line(str(exc))
+    return f"Something unexpected went wrong ({type(exc).__name__}). Try again; if it repeats, tell your administrator."
+
+
+def _list_html(heading: str, items: list[str], css: str) -> str:
+    lis = "".join(f"<li>{escape(_no_command_line(i))}</li>" for i in items)
+    return f"<div class='{css}'><b>{escape(heading)}</b><ul>{lis}</ul></div>"
+
+
+def _refused_html(problems: list[str], what: str = "recorded") -> str:
+    return _list_html(f"Refused — nothing was {what}:", problems, "refundkit-refused")
+
+
+def _pending_text(result: RecordResult) -> str:
+    parts = []
+    if "note" in result.pending:
+        parts.append("the note on the VTEX order")
+    if "document" in result.pending:
+        parts.append("the searchable copy in Master Data")
+    if not parts:
+        return ""
+    return (
+        f" Still to write: {' and '.join(parts)} (VTEX did not answer in time). The refund itself is recorded; "
+        "press <b>Finish pending</b> to write the rest."
+    )
+
+
+class _Form:
+    widget: w.Box
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.widget._repr_mimebundle_(**kwargs)
+
+
+def _guarded(form: Any, button: w.Button, busy: str, action: Callable[[], None]) -> None:
+    """Run ``action`` with ``button`` disabled and relabelled. A click that arrives while it runs, or that was sent
+    before the browser saw the button disabled (it is handled after the first one finishes), finds the button
+    disabled or the form busy and is ignored, silently."""
+    if form._busy or button.disabled:
+        return
+    form._busy = True
+    idle = button.description
+    button.disabled = True
+    button.description = busy
+    try:
+        action()
+    finally:
+        form._busy = False
+        button.description = idle
+        form._sync()
+
+
+class RecordForm(_Form):
+    """Look up an order, record an offline refund on it, reverse one from its ledger.
+
+    Child widgets (attributes): ``order_id``, ``lookup_button``, ``order_view``, ``ledger_view``, ``amount``,
+    ``currency_label``, ``source``, ``reference``, ``generate_button``, ``reason``, ``refunded_on``, ``note``,
+    ``over_refund``, ``over_refund_reason``, ``confirm``, ``duplicate_confirm``, ``record_button``, ``result``,
+    ``finish_button``, ``tz_picker``; the reversal panel: ``reverse_reason``, ``reverse_button``, ``cancel_reverse``.
+    """
+
+    def __init__(
+        self,
+        ledger: Ledger,
+        *,
+        tz: str = "UTC",
+        sources: tuple[str, ...] | None = None,
+        source: str = "cash",
+        duplicate_days: int | None = None,
+    ) -> None:
+        zone(tz)
+        self.ledger = ledger
+        self.duplicate_days = duplicate_window_days() if duplicate_days is None else duplicate_days
+        self._busy = False
+        self.quote: Quote | None = None  # the order looked up
+        self.last_result: RecordResult | None = None
+        self._to_reverse: LedgerEntry | None = None
+        options = tuple(sources or (*KNOWN_SOURCES, *getattr(ledger, "extra_sources", ())))
+
+        def text(label: str, placeholder: str = "", **kw: Any) -> w.Text:
+            return w.Text(description=label, placeholder=placeholder, layout=_WIDE, style=_STYLE, **kw)
+
+        zones = TIME_ZONES if tz in TIME_ZONES else (tz, *TIME_ZONES)
+        self.tz_picker = w.Dropdown(options=zones, value=tz, description="Time zone", style=_STYLE)
+        # value syncs on Enter (or on leaving the field): Enter looks the order up
+        self.order_id = text("Order ID", "such as 1306331686122-01", continuous_update=False)
+        self.lookup_button = w.Button(description="Look up", tooltip="Show the order, its balance and its ledger")
+        self.order_view = w.HTML()
+        self.ledger_view = w.VBox()
+        self.reverse_text = w.HTML()
+        self.reverse_reason = text("Reason for reversing", "why this refund is undone")
+        self.reverse_button = w.Button(description=_REVERSE, button_style="warning", disabled=True)
+        self.cancel_reverse = w.Button(description="Cancel")
+        self.reverse_panel = w.VBox(
+            [self.reverse_text, self.reverse_reason, w.HBox([self.reverse_button, self.cancel_reverse])],
+            layout=w.Layout(display="none", border="1px solid #d9a400", padding="0.5em", margin="0.5em 0"),
+        )
+        self.amount = text("Amount", "12.34")
+        self.currency_label = w.HTML()
+        self.source = w.Dropdown(
+            options=options, value=source if source in options else options[0], description="Source", style=_STYLE
+        )
+        self.reference = text("External reference", "the refund service's id or the receipt number")
+        self.generate_button = w.Button(description="Generate", tooltip="Make a reference when you have none")
+        self.reason = text("Reason", "why the customer was refunded")
+        self.refunded_on = w.DatePicker(
+            description="Refunded on", value=self._today(), style=_STYLE, layout=w.Layout(width="22em")
+        )
+        self.note = w.Textarea(
+            description="Note", placeholder="anything else worth keeping", layout=_WIDE, style=_STYLE
+        )
+        self.over_refund = w.Checkbox(description="Allow more than the refundable balance", indent=False)
+        self.over_refund_reason = text("Over-refund reason", "why more than the balance went back")
+        self.over_refund_reason.layout = w.Layout(width="34em", display="none")
+        self.confirm = w.Checkbox(description=_CONFIRM_TEXT, indent=False, layout=w.Layout(width="auto"))
+        self.duplicate_confirm = w.Checkbox(
+            description=_DUPLICATE_TEXT, indent=False, layout=w.Layout(width="auto", display="none")
+        )
+        self.record_button = w.Button(
+            description=_RECORD, button_style="primary", disabled=True, tooltip="Tick 'I confirm' first"
+        )
+        self.result = w.HTML()
+        self.finish_button = w.Button(description="Finish pending", layout=w.Layout(display="none"))
+
+        for widget, css in (
+            (self.order_id, "refundkit-order-id"),
+            (self.lookup_button, "refundkit-lookup"),
+            (self.order_view, "refundkit-order"),
+            (self.ledger_view, "refundkit-ledger"),
+            (self.reverse_panel, "refundkit-reverse-panel"),
+            (self.reverse_button, "refundkit-reverse"),
+            (self.amount, "refundkit-amount"),
+            (self.reference, "refundkit-reference"),
+            (self.confirm, "refundkit-confirm"),
+            (self.duplicate_confirm, "refundkit-duplicate-confirm"),
+            (self.record_button, "refundkit-record"),
+            (self.result, "refundkit-result"),
+        ):
+            widget.add_class(css)
+
+        self.order_id.observe(self._order_typed, names="value")
+        self.lookup_button.on_click(self.look_up)
+        self.generate_button.on_click(self.generate_reference)
+        self.record_button.on_click(self.record)
+        self.reverse_button.on_click(self.reverse)
+        self.cancel_reverse.on_click(lambda _b: self._close_reversal())
+        self.finish_button.on_click(self.finish_pending)
+        self.confirm.observe(self._sync, names="value")
+        self.reverse_reason.observe(self._sync, names="value")
+        self.over_refund.observe(self._over_refund_toggled, names="value")
+        self.tz_picker.observe(lambda _c: self._show_order(), names="value")
+        for field in (self.amount, self.source, self.reference, self.refunded_on):
+            field.observe(self._proposal_changed, names="value")
+
+        self.widget = w.VBox(
+            [
+                w.HTML(
+                    "<h3>Record an offline refund</h3><p>VTEX moves no money: this records money you already paid "
+                    "back outside VTEX (cash, a transfer, a refund service), exactly once.</p>"
+                ),
+                self.tz_picker,
+                w.HBox([self.order_id, self.lookup_button]),
+                self.order_view,
+                self.ledger_view,
+                self.reverse_panel,
+                w.HBox([self.amount, self.currency_label]),
+                self.source,
+                w.HBox([self.reference, self.generate_button]),
+                self.reason,
+                self.refunded_on,
+                self.note,
+                self.over_refund,
+                self.over_refund_reason,
+                self.confirm,
+                self.duplicate_confirm,
+                self.record_button,
+                self.result,
+                self.finish_button,
+            ]
+        )
+        self.widget.add_class("refundkit-record-form")
+
+    # -- state ---------------------------------------------------------------------------------------------------
+    @property
+    def tz(self) -> str:
+        return str(self.tz_picker.value)
+
+    def _today(self) -> date:
+        return utc_now().in_zone(self.tz_picker.value if hasattr(self, "tz_picker") else "UTC").to_datetime().date()
+
+    def _sync(self, _change: Any = None) -> None:
+        if not self._busy:
+            self.record_button.disabled = not self.confirm.value
+            self.reverse_button.disabled = self._to_reverse is None or not self.reverse_reason.value.strip()
+
+    def _proposal_changed(self, _change: Any = None) -> None:
+        """A new amount, source, reference or date is another proposal: a duplicate confirmation does not carry."""
+        self.duplicate_confirm.value = False
+        self.duplicate_confirm.layout.display = "none"
+
+    def _over_refund_toggled(self, change: Any) -> None:
+        self.over_refund_reason.layout.display = "" if change["new"] else "none"
+
+    def _clear_proposal(self) -> None:
+        self.amount.value = ""
+        self.reference.value = ""
+        self.reason.value = ""
+        self.note.value = ""
+        self.over_refund.value = False
+        self.over_refund_reason.value = ""
+        self.confirm.value = False
+        self.refunded_on.value = self._today()
+        self._proposal_changed()
+
+    def _clear_result(self) -> None:
+        self.result.value = ""
+        self.finish_button.layout.display = "none"
+
+    # -- look-up -------------------------------------------------------------------------------------------------
+    def _order_typed(self, change: Any) -> None:
+        if str(change["new"]).strip():
+            self.look_up()
+
+    def look_up(self, _button: Any = None) -> None:
+        """Show the order, its refundable balance and its ledger. Another order than the one shown starts afresh."""
+        if self._busy:
+            return
+        typed = self.order_id.value.strip()
+        if self.quote is None or typed.lower() != self.quote.order_id.lower():
+            self._clear_proposal()
+        self._clear_result()
+        self._close_reversal()
+        if not typed:
+            self.quote = None
+            self._show_order()
+            self.result.value = _refused_html(["type the order ID first (such as 1306331686122-01)"], "looked up")
+            return
+        try:
+            self.quote = self.ledger.quote(typed)
+        except RefundRefused as exc:
+            self.quote = None
+            self.result.value = _list_html("Cannot look up this order:", exc.problems, "refundkit-refused")
+        except Exception as exc:
+            self.quote = None
+            self.result.value = f"<div class='refundkit-refused'>{escape(failure_text(exc))}</div>"
+        self._show_order()
+
+    def _show_order(self) -> None:
+        q, tz = self.quote, self.tz
+        if q is None:
+            self.order_view.value = ""
+            self.ledger_view.children = ()
+            self.currency_label.value = ""
+            return
+        blocked = NOT_REFUNDABLE.get(q.status)
+        balance = Money.zero(q.currency) if blocked else q.refundable
+        rows = [
+            ("Order", f"{q.order_id} — {q.status}, created {local_time(q.created_at, tz)} ({tz})"),
+            ("Order total", str(q.order_total)),
+            ("VTEX refunds (return invoices)", str(q.native_refunded)),
+            ("Offline refunds (net of reversals)", str(q.offline_refunded)),
+            ("Refundable balance", str(balance)),
+        ]
+        body = "".join(
+            f"<tr><th style='text-align:left;padding-right:1em'>{escape(k)}</th><td>{escape(v)}</td></tr>"
+            for k, v in rows
+        )
+        html = f"<table class='refundkit-balance'>{body}</table>"
+        if blocked:
+            html += (
+                f"<div class='refundkit-blocked'><b>Order {escape(q.order_id)} cannot take an offline refund:</b> "
+                f"{escape(blocked)}.</div>"
+            )
+        if q.warnings:
+            html += _list_html("Warnings:", list(q.warnings), "refundkit-warnings")
+        self.order_view.value = html
+        self.currency_label.value = f"<span style='padding-left:0.5em'>{escape(q.currency)}</span>"
+        self._show_ledger(q)
+
+    def _show_ledger(self, q: Quote) -> None:
+        tz = self.tz
+        if not q.entries:
+            self.ledger_view.children = (w.HTML("<p>No offline refunds recorded on this order yet.</p>"),)
+            return
+        reversed_ids = {e.reverses for e in q.entries if e.kind == "reversal"}
+        heads = ("Refunded at", "Entry", "Amount", "Source", "Reference", "Reason", "Recorded by", "")
+        cells: list[w.Widget] = [w.HTML(f"<b>{escape(h)}</b>") for h in heads]
+        for e in q.entries:
+            kind = "refund" if e.kind == "refund" else "reversal of a refund"
+            for value in (
+                local_time(e.refunded_at, tz),
+                kind,
+                str(e.amount),
+                e.source,
+                e.external_ref,
+                e.reason,
+                e.recorded_by,
+            ):
+                cells.append(w.HTML(escape(value)))
+            if e.kind == "refund" and e.entry_id not in reversed_ids:
+                button = w.Button(description="Reverse", tooltip=f"Reverse the refund {e.external_ref}")
+                button.add_class("refundkit-reverse-row")
+                button.on_click(lambda _b, entry=e: self._open_reversal(entry))
+                cells.append(button)
+            else:
+                cells.append(w.HTML("<i>reversed</i>" if e.kind == "refund" else ""))
+        grid = w.GridBox(
+            cells,
+            layout=w.Layout(
+                grid_template_columns="repeat(7, max-content) auto", grid_gap="0.2em 1em", align_items="center"
+            ),
+        )
+        grid.add_class("refundkit-ledger-table")
+        self.ledger_view.children = (w.HTML(f"<b>Ledger of this order</b> (times in {escape(tz)})"), grid)
+
+    def look_up_quietly(self) -> None:
+        """Refresh the order and ledger shown, keeping the result."""
+        if self.quote is None:
+            return
+        try:
+            self.quote = self.ledger.quote(self.quote.order_id)
+        except Exception:  # the result already says what happened; the view keeps the last known state
+            return
+        self._show_order()
+
+    def generate_reference(self, _button: Any = None) -> None:
+        self.reference.value = reference_for(self.source.value, self.refunded_on.value)
+        self.result.value = (
+            f"<div>Generated reference <b>{escape(self.reference.value)}</b>: write it on the receipt. Recording "
+            "again with it finds the same refund.</div>"
+        )
+
+    # -- record --------------------------------------------------------------------------------------------------
+    def _refunded_at(self) -> Instant | None:
+        day: date | None = self.refunded_on.value
+        if day is None or day == self._today():
+            return None  # now
+        return Instant.from_datetime(datetime.combine(day, time(12, 0), tzinfo=zone(self.tz)))
+
+    def _inputs(self) -> dict[str, Any]:
+        over = bool(self.over_refund.value)
+        return {
+            "reason": self.reason.value,
+            "note": self.note.value,
+            "refunded_at": self._refunded_at(),
+            "allow_over_refund": over,
+            "over_refund_reason": self.over_refund_reason.value if over else "",
+        }
+
+    def record(self, _button: Any = None) -> None:
+        """The "Record refund" button: check, warn about a likely duplicate, record once, show the outcome."""
+        _guarded(self, self.record_button, _RECORDING, self._record)
+
+    def _record(self) -> None:
+        self._clear_result()
+        self._close_reversal()
+        if not self.confirm.value:  # Button.click() runs even on a disabled button: check again
+            self.result.value = _refused_html([f"tick '{_CONFIRM_TEXT}' to record"])
+            return
+        args = (self.order_id.value, self.amount.value, self.source.value, self.reference.value)
+        inputs = self._inputs()
+        try:
+            quote = self.ledger.quote(*args, **inputs)
+        except RefundRefused as exc:
+            self.result.value = _refused_html(exc.problems)
+            return
+        except Exception as exc:
+            self.result.value = _refused_html([failure_text(exc)])
+            return
+        if quote.problems:
+            self.result.value = _refused_html(list(quote.problems))
+            return
+        assert quote.proposed is not None
+        matches = likely_duplicates(
+            quote.entries,
+            order_id=quote.order_id,
+            amount=quote.proposed,
+            source=self.source.value,
+            external_ref=self.reference.value,
+            refunded_at=inputs["refunded_at"] or utc_now(),
+            window_days=self.duplicate_days,
+        )
+        if matches and not self.duplicate_confirm.value:
+            self.duplicate_confirm.layout.display = ""
+            lines = [
+                f"{e.amount} via {e.source}, reference {e.external_ref}, refunded {local_time(e.refunded_at, self.tz)} "
+                f"({self.tz}), recorded by {e.recorded_by}"
+                for e in matches
+            ]
+            self.result.value = _list_html(
+                f"Likely duplicate — nothing was recorded yet. Order {quote.order_id} already has a refund of "
+                f"{quote.proposed} within {self.duplicate_days} days under another reference:",
+                lines,
+                "refundkit-duplicate",
+            ) + (
+                f"<div>If this is the same refund, it is already recorded: change nothing. If it is a different "
+                f"refund, tick <b>{escape(_DUPLICATE_TEXT)}</b> and press <b>{_RECORD}</b> again.</div>"
+            )
+            return
+        try:
+            result = self.ledger.record(*args, **inputs)
+        except RefundRefused as exc:
+            self.result.value = _refused_html(exc.problems)
+            return
+        except RefundConflict as exc:
+            e = exc.existing
+            self.result.value = _refused_html(
+                [
+                    (
+                        f"this order already has a refund via {e.source} with reference {e.external_ref}, of {e.amount}: "
+                        "a reference names one refund. If that one is wrong, reverse it in the ledger above and record "
+                        "the right one; if this is another refund, give it its own reference"
+                    )
+                ]
+            )
+            return
+        except Exception as exc:
+            self.result.value = _refused_html([failure_text(exc)])
+            return
+        self._recorded(result)
+        self.confirm.value = False  # the next refund needs a fresh confirmation (and the button is disabled now)
+        self._proposal_changed()
+
+    def _recorded(self, result: RecordResult) -> None:
+        self.last_result = result
+        e, tz = result.entry, self.tz
+        if e.kind == "reversal":
+            what = f"the reversal of the refund of {e.amount} via {e.source}, reference {e.external_ref}"
+        else:
+            what = (
+                f"a refund of {e.amount} via {e.source}, reference {e.external_ref}, on order {e.order_id}, "
+                f"refunded {local_time(e.refunded_at, tz)} ({tz})"
+            )
+        if result.recorded_now:
+            html = f"<b>Recorded</b>: {escape(what)}."
+        else:
+            html = (
+                f"<b>Already recorded</b>: {escape(what)} was recorded before by {escape(e.recorded_by)} on "
+                f"{local_time(e.recorded_at, tz)} ({escape(tz)}); nothing new was written."
+            )
+        balance = result.quote.refundable
+        html += f" Refundable balance now <b>{escape(str(balance))}</b>."
+        pending = _pending_text(result)
+        self.result.value = f"<div class='refundkit-done'>{html}{pending}</div>"
+        self.finish_button.layout.display = "" if pending else "none"
+        self.quote = result.quote
+        self._show_order()
+
+    def finish_pending(self, _button: Any = None) -> None:
+        """Write what VTEX did not take in time (the order note, the searchable copy) for the order shown."""
+        if self.quote is None:
+            return
+        oid = self.quote.order_id
+        try:
+            report = self.ledger.reconcile(order_ids=[oid])
+        except Exception as exc:
+            self.result.value = _refused_html([failure_text(exc)], "finished")
+            return
+        left = [*report.failed, *report.in_progress]
+        if left:
+            self.result.value = _list_html(
+                f"Not finished yet on order {oid} (VTEX did not answer); press Finish pending again in a minute:",
+                left,
+                "refundkit-warnings",
+            )
+            return
+        self.finish_button.layout.display = "none"
+        done = len(report.notes_posted) + len(report.documents_repaired)
+        self.result.value = (
+            f"<div class='refundkit-done'><b>Finished</b>: order {escape(oid)} has every note and entry written "
+            f"({done} written now).</div>"
+        )
+        self.look_up_quietly()
+
+    # -- reverse -------------------------------------------------------------------------------------------------
+    def _open_reversal(self, entry: LedgerEntry) -> None:
+        if self._busy:
+            return
+        self._clear_result()
+        self._to_reverse = entry
+        self.reverse_text.value = (
+            f"<b>Reverse the refund of {escape(str(entry.amount))}</b> via {escape(entry.source)}, reference "
+            f"{escape(entry.external_ref)}, refunded {local_time(entry.refunded_at, self.tz)} ({escape(self.tz)})? "
+            "The ledger keeps both entries and the order's balance goes back up. Say why:"
+        )
+        self.reverse_reason.value = ""
+        self.reverse_panel.layout.display = ""
+        self._sync()
+
+    def _close_reversal(self) -> None:
+        self._to_reverse = None
+        self.reverse_panel.layout.display = "none"
+        self.reverse_reason.value = ""
+        self._sync()
+
+    def reverse(self, _button: Any = None) -> None:
+        """The reversal panel's "Reverse refund" button (enabled once a reason is typed)."""
+        _guarded(self, self.reverse_button, _REVERSING, self._reverse)
+
+    def _reverse(self) -> None:
+        entry = self._to_reverse
+        if entry is None:
+            return
+        self._clear_result()
+        reason = self.reverse_reason.value
+        if not reason.strip():
+            self.result.value = _refused_html(["a reversal needs a reason: say why the refund is undone"], "reversed")
+            return
+        try:
+            result = self.ledger.reverse(entry.entry_id, reason, order_id=entry.order_id)
+        except RefundRefused as exc:
+            self.result.value = _refused_html(exc.problems, "reversed")
+            return
+        except Exception as exc:
+            self.result.value = _refused_html([failure_text(exc)], "reversed")
+            return
+        self._close_reversal()
+        self._recorded(result)
