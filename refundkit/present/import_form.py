@@ -21,6 +21,8 @@ from typing import Any
 import ipywidgets as w
 
 from ..ledger import ImportReport, Ledger, import_refunds
+from ..ledger.csvimport import ImportOutcome
+from ..textsafety import neutralise_formula
 from .record_form import _Form, _guarded, _no_command_line, failure_text
 
 __all__ = ["ImportForm", "download_link", "report_csv"]
@@ -28,21 +30,13 @@ __all__ = ["ImportForm", "download_link", "report_csv"]
 _RECORD, _RECORDING = "Record good rows", "Recording…"
 _CONFIRM_TEXT = "I confirm these refunds went back to the customers outside VTEX"
 _COLUMNS = ("line", "order_id", "amount", "source", "external_ref", "outcome", "message", "entry_id")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _cell(value: Any) -> str:
-    """A CSV cell a spreadsheet shows as text (a leading =, +, - or @ would run as a formula)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) and not _is_number(text) else text
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text.replace(",", "."))
-    except ValueError:
-        return False
-    return True
+def _cell(value: Any) -> str | int:
+    """A CSV cell: the line number as a number, any text made inert for a spreadsheet."""
+    if isinstance(value, int):
+        return value
+    return neutralise_formula("" if value is None else str(value))
 
 
 def report_csv(report: ImportReport) -> bytes:
@@ -78,7 +72,7 @@ def _rows_html(report: ImportReport) -> str:
             f"<td style='padding-right:1em'>{escape(str(v))}</td>"
             for v in (r.line, r.order_id, r.amount, r.source, r.external_ref)
         )
-        + f"<td style='color:{colour.get(r.outcome, '#000')}'><b>{escape(r.outcome)}</b></td>"
+        + f"<td style='color:{colour.get(str(r.outcome or ''), '#000')}'><b>{escape(str(r.outcome or ''))}</b></td>"
         + f"<td>{escape(_no_command_line(r.message))}</td></tr>"
         for r in report.rows
     )
@@ -139,7 +133,7 @@ class ImportForm(_Form):
 
     # -- state ---------------------------------------------------------------------------------------------------
     def _good_rows(self) -> int:
-        return 0 if self.report is None or not self.report.dry_run else self.report.count("would record")
+        return 0 if self.report is None or not self.report.dry_run else self.report.count(ImportOutcome.WOULD_RECORD)
 
     def _sync(self, _change: Any = None) -> None:
         if not self._busy:
@@ -162,7 +156,8 @@ class ImportForm(_Form):
                 source = path.read_bytes()
             except OSError as exc:
                 self._reset()
-                self.summary.value = f"<div class='refundkit-refused'>Cannot read {escape(str(path))}: {escape(exc.strerror or str(exc))}.</div>"
+                why = escape(exc.strerror or str(exc))
+                self.summary.value = f"<div class='refundkit-refused'>Cannot read {escape(str(path))}: {why}.</div>"
                 return
         self._reset()
         self._data, self._name = source, name or "the file"
@@ -175,11 +170,11 @@ class ImportForm(_Form):
             )
             return
         self.report = report
-        good = report.count("would record")
+        good = report.count(ImportOutcome.WOULD_RECORD)
         words = [
             f"{len(report.rows)} rows",
             f"{good} would be recorded",
-            f"{report.count('already recorded')} already recorded",
+            f"{report.count(ImportOutcome.ALREADY_RECORDED)} already recorded",
             f"{report.refused} refused",
         ]
         html = f"<div><b>{escape(self._name)}</b>: {', '.join(words)}. Nothing is written yet.</div>"
@@ -227,8 +222,8 @@ class ImportForm(_Form):
         self.rows.value = _rows_html(report)
         self.summary.value = ""
         self.result.value = (
-            f"<div class='refundkit-done'><b>Import finished</b>: {report.count('recorded')} recorded, "
-            f"{report.count('already recorded')} already recorded, {report.refused} refused "
+            f"<div class='refundkit-done'><b>Import finished</b>: {report.count(ImportOutcome.RECORDED)} recorded, "
+            f"{report.count(ImportOutcome.ALREADY_RECORDED)} already recorded, {report.refused} refused "
             "(refused rows were not written).</div>"
         )
         self.download.value = download_link(

@@ -26,7 +26,6 @@ Driven without a browser the same way a person uses it::
 from __future__ import annotations
 
 import re
-import secrets
 from collections.abc import Callable
 from datetime import date, datetime, time
 from html import escape
@@ -35,14 +34,14 @@ from typing import Any
 import ipywidgets as w
 
 from ..errors import RefundkitError, VtexError
-from ..ledger import KNOWN_SOURCES, Ledger, RefundConflict, RefundRefused
+from ..ledger import KNOWN_SOURCES, Ledger, RefundConflict, RefundRefused, make_reference
 from ..ledger.duplicates import duplicate_window_days, likely_duplicates
 from ..ledger.model import LedgerEntry, Quote, RecordResult
 from ..ledger.rules import NOT_REFUNDABLE
-from ..money import Money
+from ..money import Money, format_money
 from ..timeutil import Instant, utc_now, zone
 
-__all__ = ["TIME_ZONES", "RecordForm", "failure_text", "local_time", "reference_for"]
+__all__ = ["TIME_ZONES", "RecordForm", "failure_text", "local_time", "money"]
 
 #: Time zones offered in the forms (the configured one is added when missing).
 TIME_ZONES = (
@@ -71,11 +70,9 @@ def local_time(i: Instant | None, tz: str) -> str:
     return "" if i is None else f"{i.in_zone(tz).to_datetime():%Y-%m-%d %H:%M}"
 
 
-def reference_for(source: str, when: date | None = None) -> str:
-    """A reference for a refund that has none (cash handed over): ``CASH-20261126-7F3A``. Write it on the receipt."""
-    day = when or utc_now().to_datetime().date()
-    prefix = (source or "refund").strip().upper() or "REFUND"
-    return f"{prefix}-{day:%Y%m%d}-{secrets.token_hex(2).upper()}"
+def money(m: Money) -> str:
+    """Money for people: ``BRL 1,234.56``."""
+    return format_money(m.minor, m.currency)
 
 
 _CLI_HINT = re.compile(r"\s*[;(,]?\s*(?:run|check the id with|list them with|if)?[^;()]*`refundkit [^`]*`[^;)]*\)?")
@@ -352,10 +349,10 @@ class RecordForm(_Form):
         balance = Money.zero(q.currency) if blocked else q.refundable
         rows = [
             ("Order", f"{q.order_id} — {q.status}, created {local_time(q.created_at, tz)} ({tz})"),
-            ("Order total", str(q.order_total)),
-            ("VTEX refunds (return invoices)", str(q.native_refunded)),
-            ("Offline refunds (net of reversals)", str(q.offline_refunded)),
-            ("Refundable balance", str(balance)),
+            ("Order total", money(q.order_total)),
+            ("VTEX refunds (return invoices)", money(q.native_refunded)),
+            ("Offline refunds (net of reversals)", money(q.offline_refunded)),
+            ("Refundable balance", money(balance)),
         ]
         body = "".join(
             f"<tr><th style='text-align:left;padding-right:1em'>{escape(k)}</th><td>{escape(v)}</td></tr>"
@@ -386,7 +383,7 @@ class RecordForm(_Form):
             for value in (
                 local_time(e.refunded_at, tz),
                 kind,
-                str(e.amount),
+                money(e.amount),
                 e.source,
                 e.external_ref,
                 e.reason,
@@ -420,7 +417,7 @@ class RecordForm(_Form):
         self._show_order()
 
     def generate_reference(self, _button: Any = None) -> None:
-        self.reference.value = reference_for(self.source.value, self.refunded_on.value)
+        self.reference.value = make_reference(self.source.value, self.refunded_on.value)
         self.result.value = (
             f"<div>Generated reference <b>{escape(self.reference.value)}</b>: write it on the receipt. Recording "
             "again with it finds the same refund.</div>"
@@ -479,13 +476,13 @@ class RecordForm(_Form):
         if matches and not self.duplicate_confirm.value:
             self.duplicate_confirm.layout.display = ""
             lines = [
-                f"{e.amount} via {e.source}, reference {e.external_ref}, refunded {local_time(e.refunded_at, self.tz)} "
-                f"({self.tz}), recorded by {e.recorded_by}"
+                f"{money(e.amount)} via {e.source}, reference {e.external_ref}, "
+                f"refunded {local_time(e.refunded_at, self.tz)} ({self.tz}), recorded by {e.recorded_by}"
                 for e in matches
             ]
             self.result.value = _list_html(
                 f"Likely duplicate — nothing was recorded yet. Order {quote.order_id} already has a refund of "
-                f"{quote.proposed} within {self.duplicate_days} days under another reference:",
+                f"{money(quote.proposed)} within {self.duplicate_days} days under another reference:",
                 lines,
                 "refundkit-duplicate",
             ) + (
@@ -503,7 +500,8 @@ class RecordForm(_Form):
             self.result.value = _refused_html(
                 [
                     (
-                        f"this order already has a refund via {e.source} with reference {e.external_ref}, of {e.amount}: "
+                        f"this order already has a refund via {e.source} with reference {e.external_ref}, "
+                        f"of {money(e.amount)}: "
                         "a reference names one refund. If that one is wrong, reverse it in the ledger above and record "
                         "the right one; if this is another refund, give it its own reference"
                     )
@@ -521,10 +519,10 @@ class RecordForm(_Form):
         self.last_result = result
         e, tz = result.entry, self.tz
         if e.kind == "reversal":
-            what = f"the reversal of the refund of {e.amount} via {e.source}, reference {e.external_ref}"
+            what = f"the reversal of the refund of {money(e.amount)} via {e.source}, reference {e.external_ref}"
         else:
             what = (
-                f"a refund of {e.amount} via {e.source}, reference {e.external_ref}, on order {e.order_id}, "
+                f"a refund of {money(e.amount)} via {e.source}, reference {e.external_ref}, on order {e.order_id}, "
                 f"refunded {local_time(e.refunded_at, tz)} ({tz})"
             )
         if result.recorded_now:
@@ -535,7 +533,7 @@ class RecordForm(_Form):
                 f"{local_time(e.recorded_at, tz)} ({escape(tz)}); nothing new was written."
             )
         balance = result.quote.refundable
-        html += f" Refundable balance now <b>{escape(str(balance))}</b>."
+        html += f" Refundable balance now <b>{escape(money(balance))}</b>."
         pending = _pending_text(result)
         self.result.value = f"<div class='refundkit-done'>{html}{pending}</div>"
         self.finish_button.layout.display = "" if pending else "none"
@@ -575,7 +573,7 @@ class RecordForm(_Form):
         self._clear_result()
         self._to_reverse = entry
         self.reverse_text.value = (
-            f"<b>Reverse the refund of {escape(str(entry.amount))}</b> via {escape(entry.source)}, reference "
+            f"<b>Reverse the refund of {escape(money(entry.amount))}</b> via {escape(entry.source)}, reference "
             f"{escape(entry.external_ref)}, refunded {local_time(entry.refunded_at, self.tz)} ({escape(self.tz)})? "
             "The ledger keeps both entries and the order's balance goes back up. Say why:"
         )

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 import refundkit
-from refundkit.present.record_form import RecordForm, failure_text
 from refundkit.errors import NetworkError
+from refundkit.present.record_form import RecordForm, failure_text
 from tests.conftest import SMALL_END as END
 from tests.conftest import SMALL_START as START
 

@@ -1,0 +1,86 @@
+"""The refund desk's Import form, driven without a browser against a real ledger on an in-process sandbox."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import re
+
+import pytest
+
+import refundkit
+from refundkit.present.import_form import ImportForm
+from tests.conftest import SMALL_END as END
+from tests.conftest import SMALL_START as START
+
+
+def text(html: str) -> str:
+    inline = re.sub(r"</?(b|i|code|span)\b[^>]*>", "", html)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", inline)).replace("&#x27;", "'").strip()
+
+
+def downloaded(html: str) -> list[dict[str, str]]:
+    """The CSV behind a download link, as rows."""
+    b64 = re.search(r"base64,([A-Za-z0-9+/=]+)", html)
+    assert b64, html
+    body = base64.b64decode(b64.group(1)).decode("utf-8-sig")
+    return list(csv.DictReader(io.StringIO(body)))
+
+
+@pytest.fixture(scope="module")
+def rk(small_session: refundkit.Session) -> refundkit.Session:
+    return small_session
+
+
+@pytest.fixture(scope="module")
+def orders(rk: refundkit.Session) -> list[str]:
+    ids = [o.order_id for o in rk.client.orders.list(START, END, statuses=["invoiced"])]
+    full = rk.client.orders.get_many(ids[-30:])
+    return [oid for oid, o in full.items() if not o.return_invoices and o.currency == "BRL" and o.total.minor >= 50_00]
+
+
+def test_check_then_record_the_good_rows_with_progress_and_download_the_result(
+    rk: refundkit.Session, orders: list[str]
+) -> None:
+    a, b = orders[0], orders[1]
+    data = (
+        "order_id,amount,refunded_at,source,external_ref,reason\n"
+        f"{a},10.00,2026-05-10,cash,IMP-1,returned\n"
+        f"{b},5,50,2026-05-10,cash,IMP-2,returned\n"  # a bad row: the amount's decimal comma split the columns
+        f"{b},7.25,2026-05-11,apace,=IMP-3,goodwill\n"
+    ).encode()
+    form = ImportForm(rk.ledger)
+    form.load(data, "refunds.csv")
+    summary = text(form.summary.value)
+    assert "3 rows, 2 would be recorded, 0 already recorded, 1 refused" in summary and "Nothing is written" in summary
+    table = text(form.rows.value)
+    assert "refused" in table and table.count("would record") == 2
+    assert rk.ledger.entries(order_id=a) == []
+    assert form.record_button.disabled, "recording needs the confirmation"
+
+    form.confirm.value = True
+    form.record_button.click()
+    assert "2 recorded, 0 already recorded, 1 refused" in text(form.result.value)
+    assert (form.progress.value, form.progress.max) == (2, 2)
+    assert len(rk.ledger.entries(order_id=a)) == 1 and len(rk.ledger.entries(order_id=b)) == 1
+    rows = downloaded(form.download.value)
+    assert [r["outcome"] for r in rows] == ["recorded", "refused", "recorded"]
+    assert rows[1]["message"] and rows[2]["external_ref"] == "'=IMP-3", "formula text is made inert"
+    assert form.record_button.disabled and form.confirm.value is False
+
+    form.record_button.click()  # a late second click records nothing and says nothing new
+    assert len(rk.ledger.entries(order_id=a)) == 1
+
+    again = ImportForm(rk.ledger)  # the same file again: nothing new to record
+    again.load(data, "refunds.csv")
+    assert "0 would be recorded, 2 already recorded, 1 refused" in text(again.summary.value)
+
+
+def test_a_file_that_is_not_a_refund_csv_says_what_to_fix(rk: refundkit.Session, tmp_path) -> None:
+    form = ImportForm(rk.ledger)
+    form.load(b"\xff\xfe\x00garbage", "export.csv")
+    assert "not UTF-8" in text(form.summary.value) and form.rows.value == ""
+    form.load(tmp_path / "missing.csv")
+    assert "Cannot read" in text(form.summary.value)
+    assert form.record_button.disabled
