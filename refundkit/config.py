@@ -10,9 +10,11 @@
 ``REFUNDKIT_CACHE_DIR`` local files (sandbox state); default ``~/.cache/refundkit``
 ``REFUNDKIT_ENTITY``   Master Data entity of the refund ledger; default ``offlineRefund``
 ``REFUNDKIT_USER``     who records refunds; default the OS user
+``REFUNDKIT_EXTRA_SOURCES`` refund sources beyond the built-in ones, comma-separated (``pix-manual,voucher``)
 =====================  =====================================================================================
 
-Environment variables win over the ``.env`` file, which is read from the current folder or the nearest parent.
+Environment variables win over the ``.env`` file, which is read (with python-dotenv's parser) from the current folder
+or the nearest parent.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ import os
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+
+from dotenv.parser import parse_stream
 
 from .errors import ConfigError
 
@@ -38,6 +42,7 @@ class Secret:
     """A string that will not show itself: ``repr`` and ``str`` print ``Secret('****')``."""
 
     __slots__ = ("_value",)
+    _value: str
 
     def __init__(self, value: str) -> None:
         object.__setattr__(self, "_value", value)
@@ -69,15 +74,34 @@ class Secret:
     def __copy__(self) -> Secret:
         return self
 
-    def __deepcopy__(self, memo: dict) -> Secret:
+    def __deepcopy__(self, memo: dict[int, object]) -> Secret:
         return self
 
-    def __reduce__(self):  # keep pickles (e.g. multiprocessing) from carrying the token by accident
+    def __reduce__(self) -> str:  # keep pickles (e.g. multiprocessing) from carrying the token by accident
         raise TypeError("a Secret cannot be pickled")
 
 
 _ACCOUNT_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$", re.IGNORECASE)
 _ENTITY_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{2,59}$")
+_KEY_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_SOURCE_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
+
+
+def _extra_sources(text: str | None) -> tuple[str, ...]:
+    """``REFUNDKIT_EXTRA_SOURCES``: names normalised as the ledger normalises a source (lower case, dashes)."""
+    out: list[str] = []
+    for raw in (text or "").split(","):
+        name = raw.strip().lower().replace("_", "-").replace(" ", "-")
+        if not name:
+            continue
+        if not _SOURCE_RE.match(name):
+            raise ConfigError(
+                f"REFUNDKIT_EXTRA_SOURCES: {raw.strip()!r} is not a source name; use letters, digits and dashes, "
+                "names separated by commas (pix-manual,voucher)"
+            )
+        if name not in out:
+            out.append(name)
+    return tuple(out)
 
 
 @dataclass(frozen=True)
@@ -90,6 +114,7 @@ class Settings:
     cache_dir: Path = field(default_factory=lambda: Path.home() / ".cache" / "refundkit")
     entity: str = "offlineRefund"
     user: str = "unknown"
+    extra_sources: tuple[str, ...] = ()
 
     @property
     def configured(self) -> bool:
@@ -126,24 +151,22 @@ class Settings:
 
 
 def read_env_file(path: Path) -> dict[str, str]:
-    """Parse ``KEY=value`` lines (``export`` prefix, quotes and ``#`` comments allowed)."""
+    """Parse a ``.env`` file with python-dotenv's parser (``export`` prefix, quotes and ``#`` comments allowed).
+
+    Unlike python-dotenv's loaders, a line that is not ``KEY=value`` is an error naming the file and line (never
+    echoing the line: it may be a pasted token), and nothing is interpolated.
+    """
     out: dict[str, str] = {}
-    for n, raw in enumerate(path.read_text(encoding="utf-8-sig").splitlines(), 1):
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        if line.startswith("export "):
-            line = line[7:].lstrip()
-        key, sep, value = line.partition("=")
-        key = key.strip()
-        if not sep or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
-            raise ConfigError(f"{path}:{n}: expected KEY=value")
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
-            value = value[1:-1]
-        else:
-            value = value.split(" #", 1)[0].rstrip()
-        out[key] = value
+    with path.open(encoding="utf-8-sig") as stream:
+        for binding in parse_stream(stream):
+            key, value = binding.key, binding.value
+            if key is None and not binding.error:
+                continue  # a blank line or a comment
+            if binding.error or key is None or value is None or not _KEY_RE.fullmatch(key):
+                text = binding.original.string  # may start with the blank lines before it
+                line = binding.original.line + len(text) - len(text.lstrip("\n"))
+                raise ConfigError(f"{path}:{line}: expected KEY=value")
+            out[key] = value
     return out
 
 
@@ -197,4 +220,5 @@ def load_settings(env: dict[str, str] | None = None, env_file: Path | bool | Non
         cache_dir=Path(cache).expanduser() if cache else Path.home() / ".cache" / "refundkit",
         entity=entity,
         user=get("REFUNDKIT_USER") or default_user,
+        extra_sources=_extra_sources(get("REFUNDKIT_EXTRA_SOURCES")),
     )

@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import date
+from typing import TYPE_CHECKING, Any
 
 from .config import Secret, Settings, load_settings
 from .errors import ConfigError
 from .ledger import Ledger
 from .vtex import VtexClient
+
+if TYPE_CHECKING:
+    from .sandbox import Sandbox, SandboxServer
 
 __all__ = ["Session", "connect"]
 
@@ -26,12 +30,20 @@ class Session:
     settings: Settings
     client: VtexClient
     ledger: Ledger
-    sandbox: Any = None  # the embedded sandbox, when one was started
-    _server: Any = field(default=None, repr=False)
+    sandbox: Sandbox | None = None  # the embedded sandbox, when one was started
+    _server: SandboxServer | None = field(default=None, repr=False)
 
     @property
     def is_sandbox(self) -> bool:
         return self.sandbox is not None or bool(self.settings.base_url and "127.0.0.1" in self.settings.base_url)
+
+    @property
+    def store_period(self) -> tuple[date, date] | None:
+        """The first and last day of the embedded sandbox's synthetic store; ``None`` on an account."""
+        if self.sandbox is None:
+            return None
+        config = self.sandbox.config
+        return date.fromisoformat(config.start), date.fromisoformat(config.end)
 
     def describe(self) -> str:
         where = (
@@ -58,7 +70,7 @@ def connect(
     *,
     demo: bool | None = None,
     settings: Settings | None = None,
-    sandbox_options: dict | None = None,
+    sandbox_options: dict[str, Any] | None = None,
     setup: bool = True,
     **transport_options: Any,
 ) -> Session:
@@ -71,7 +83,7 @@ def connect(
     if not settings.configured:
         if demo is False:
             settings.require_account()
-        from .sandbox import Sandbox, SandboxConfig  # imported lazily: only demos need it
+        from .sandbox import Sandbox, SandboxConfig  # noqa: PLC0415 - imported lazily: only demos need it
 
         sandbox = Sandbox(SandboxConfig(**(sandbox_options or {})))
         server = sandbox.serve(port=0).__enter__()

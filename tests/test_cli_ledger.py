@@ -205,6 +205,15 @@ def test_each_validation_refusal_exits_1(cli: Cli, extra: list[str], words: str)
     assert cli.writes() == before
 
 
+def test_extra_sources_from_the_environment_reach_the_cli(cli: Cli) -> None:
+    o = cli.order()
+    args = ["record", o.order_id, "--amount", "1.00", "--source", "pix-manual", "--ref", "PX-9"]
+    refused = cli.run(*args)
+    assert refused.code == 1 and "REFUNDKIT_EXTRA_SOURCES" in refused.err
+    r = cli.run(*args, "--json", env={**cli.env, "REFUNDKIT_EXTRA_SOURCES": "pix-manual"})
+    assert r.code == 0 and r.json()["outcome"] == "recorded", r.err
+
+
 @pytest.mark.parametrize("kind", ["canceled", "payment-pending", "unknown", "malformed"])
 def test_orders_that_take_no_refund_exit_1(cli: Cli, kind: str) -> None:
     if kind in ("canceled", "payment-pending"):

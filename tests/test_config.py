@@ -54,6 +54,18 @@ def test_the_cache_dir_expands_home() -> None:
     assert s.cache_dir == Path.home() / "rk"
 
 
+def test_extra_sources_are_read_as_the_ledger_spells_sources() -> None:
+    s = load_settings(env={"REFUNDKIT_EXTRA_SOURCES": " PIX Manual, voucher,,pix_manual "}, env_file=False)
+    assert s.extra_sources == ("pix-manual", "voucher")
+    assert load_settings(env={}, env_file=False).extra_sources == ()
+
+
+@pytest.mark.parametrize("value", ["pix/manual", "-pix", "x" * 41])
+def test_a_bad_extra_source_says_what_to_type(value: str) -> None:
+    with pytest.raises(ConfigError, match="REFUNDKIT_EXTRA_SOURCES.*letters, digits and dashes"):
+        load_settings(env={"REFUNDKIT_EXTRA_SOURCES": f"voucher,{value}"}, env_file=False)
+
+
 # -- .env -------------------------------------------------------------------------------------------------------------
 def write_env(folder: Path, text: str) -> Path:
     path = folder / ".env"

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import polars as pl
 
@@ -431,11 +431,21 @@ def collect_revenue(
     )
 
 
-def default_range(session: Any = None, *, days: int = 400, tz: str = "UTC") -> tuple[Instant, Instant]:
-    """The range a report shows by default: the sandbox's whole store when ``session`` runs on the embedded
-    sandbox, otherwise the last ``days`` days up to today (in ``tz``), as ``[start, end)``."""
-    config = getattr(getattr(session, "sandbox", None), "config", None)
-    if config is not None and getattr(config, "start", None) and getattr(config, "end", None):
-        return local_day_bounds(date.fromisoformat(str(config.start)), date.fromisoformat(str(config.end)), "UTC")
+class HasStorePeriod(Protocol):
+    """A session (:class:`refundkit.Session`) that may know the whole period of its store."""
+
+    @property
+    def store_period(self) -> tuple[date, date] | None: ...
+
+
+def default_range(
+    session: HasStorePeriod | None = None, *, days: int = 400, tz: str = "UTC"
+) -> tuple[Instant, Instant]:
+    """The range a report shows by default: the store's whole period when ``session`` knows it (the embedded
+    sandbox's synthetic store, in UTC), otherwise the last ``days`` days up to today (in ``tz``), as
+    ``[start, end)``."""
+    period = session.store_period if session is not None else None
+    if period is not None:
+        return local_day_bounds(period[0], period[1], "UTC")
     today = utc_now().in_zone(tz).to_datetime().date()
     return local_day_bounds(today - timedelta(days=days), today, tz)

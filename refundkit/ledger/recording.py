@@ -92,7 +92,7 @@ class Ledger:
         *,
         entity: str | None = None,
         user: str | None = None,
-        extra_sources: Iterable[str] = (),
+        extra_sources: Iterable[str] | None = None,
         journal_dir: Path | bool | None = True,
         clock: Callable[[], Instant] = utc_now,
         max_attempts: int = 30,
@@ -103,7 +103,8 @@ class Ledger:
         self.entity = entity or settings.entity
         self.head_entity = self.entity + "Order"
         self.user = user or settings.user
-        self.extra_sources = tuple(extra_sources)
+        # REFUNDKIT_EXTRA_SOURCES (settings) unless the caller names the extra sources itself
+        self.extra_sources = tuple(settings.extra_sources if extra_sources is None else extra_sources)
         self.clock = clock
         self.max_attempts = max_attempts
         self.reconcile_grace_s = reconcile_grace_s

@@ -6,6 +6,8 @@ from datetime import timedelta
 
 import pytest
 
+from refundkit import connect
+from refundkit.config import load_settings
 from refundkit.ledger import Ledger, RefundConflict, RefundRefused, refund_id
 from refundkit.ledger.rules import MAX_NOTE, MAX_REASON, MAX_REF
 from refundkit.money import Money
@@ -226,6 +228,17 @@ def test_extra_sources_extend_the_list(env: Env) -> None:
     o = env.orders.invoiced()
     ledger = env.ledger(extra_sources=["pix-manual"])
     assert ledger.record(o.order_id, "1.00", "pix-manual", "PX-1").entry.source == "pix-manual"
+
+
+def test_the_refusal_of_an_unknown_source_gives_advice_that_works(env: Env) -> None:
+    """The refusal says to add the source to REFUNDKIT_EXTRA_SOURCES: doing so (the setting, read by connect())
+    makes the same refund go through."""
+    o = env.orders.invoiced()
+    problems = refused(env.ledger(), o.order_id, "1.00", "pix-manual", "PX-2")
+    one_problem_about(problems, "unknown source", "REFUNDKIT_EXTRA_SOURCES")
+    settings = load_settings(env={**env.env, "REFUNDKIT_EXTRA_SOURCES": "pix-manual"}, env_file=False)
+    with connect(settings=settings, setup=False) as rk:
+        assert rk.ledger.record(o.order_id, "1.00", "pix-manual", "PX-2").entry.source == "pix-manual"
 
 
 def test_too_long_texts_say_how_long_they_may_be(env: Env, ledger: Ledger) -> None:

@@ -1,0 +1,228 @@
+"""What every ``refundkit`` command shares: exit codes, argument types, the session, and one output helper.
+
+A command lives in a module of its own (``cli_<name>.py``) that exposes ``register(sub)``: it adds its subparser
+and sets its handler with ``parser.set_defaults(handler=run)``. :mod:`refundkit.present.cli` lists the modules.
+A handler takes the parsed arguments and returns an exit code; it opens the account with :func:`session` and
+prints only through :class:`Output`::
+
+    def register(sub: Subcommands) -> None:
+        p = sub.add_parser("hello", help="say hello to the account")
+        add_json_flag(p)
+        p.set_defaults(handler=run)
+
+    def run(args: argparse.Namespace) -> int:
+        out = Output.from_args(args)
+        with session() as rk:
+            out.result({"account": rk.settings.account}, [f"hello {rk.settings.account}"])
+        return EXIT_OK
+
+Errors a user can cause are raised (:class:`UsageError`, :class:`~refundkit.errors.InputError`, ...) and turned
+into one line and an exit code by :func:`refundkit.present.cli.main`; a handler never prints a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import date
+from typing import TYPE_CHECKING, Any, TextIO, TypeAlias, TypeVar
+
+from ..errors import RefundkitError
+from ..session import Session, connect
+from ..timeutil import zone
+from .tables import write_rows
+
+__all__ = [
+    "EXIT_INTERRUPTED",
+    "EXIT_OK",
+    "EXIT_REFUSED",
+    "EXIT_USAGE",
+    "EXIT_VTEX",
+    "Handler",
+    "Output",
+    "Parser",
+    "Progress",
+    "Subcommands",
+    "UsageError",
+    "add_json_flag",
+    "add_table_flags",
+    "day",
+    "nonneg_float",
+    "number",
+    "positive_int",
+    "probability",
+    "session",
+    "time_zone",
+]
+
+EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_VTEX, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+#: A command's handler: parsed arguments in, exit code out.
+Handler = Callable[[argparse.Namespace], int]
+
+N = TypeVar("N", int, float)
+
+
+class UsageError(RefundkitError):
+    """A bad flag, date range, file or similar: exit 2 with one line that says what to fix."""
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> Any:  # one line, exit 2, no usage dump
+        self.exit(EXIT_USAGE, f"refundkit: {message} (see `{self.prog} --help`)\n")
+
+
+#: What ``register(sub)`` receives: ``sub.add_parser(name, help=...)`` adds a command (argparse has no public name
+#: for its type; it is generic only to type checkers).
+if TYPE_CHECKING:
+    Subcommands: TypeAlias = argparse._SubParsersAction[Parser]
+else:
+    Subcommands = argparse._SubParsersAction
+
+
+# -- argument types -----------------------------------------------------------------------------------------------
+def day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date: use YYYY-MM-DD") from None
+
+
+def time_zone(text: str) -> str:
+    try:
+        zone(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
+def number(kind: Callable[[str], N], low: float = 0, high: float | None = None) -> Callable[[str], N]:
+    """An argparse type: a number of ``kind`` within [low, high], with a message that says what to type."""
+    what = "a whole number" if kind is int else "a number"
+
+    def parse(text: str) -> N:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
+        if math.isnan(value) or value < low or (high is not None and value > high):
+            bound = f"between {low:g} and {high:g}" if high is not None else f"{low:g} or more"
+            raise argparse.ArgumentTypeError(f"{text!r} must be {bound}")
+        return value
+
+    return parse
+
+
+positive_int = number(int)
+probability = number(float, 0, 1)
+nonneg_float = number(float)
+
+
+def add_json_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+
+
+def add_table_flags(p: argparse.ArgumentParser) -> None:
+    """``--format csv|json|table`` and ``-o FILE``, as :meth:`Output.table` reads them."""
+    p.add_argument("--format", choices=("csv", "json", "table"), default=None)
+    p.add_argument("-o", "--output", default=None, metavar="FILE")
+
+
+# -- the account --------------------------------------------------------------------------------------------------
+@contextmanager
+def session(**transport_options: Any) -> Iterator[Session]:
+    """The configured account (environment or ``.env``) as a :class:`~refundkit.Session`, closed afterwards.
+
+    Never the embedded sandbox: without an account this raises :class:`~refundkit.errors.ConfigError` with the
+    how-to. Nothing is set up on the account (that is ``refundkit setup``'s job).
+    """
+    with connect(demo=False, setup=False, **transport_options) as rk:
+        yield rk
+
+
+# -- output -------------------------------------------------------------------------------------------------------
+class Output:
+    """Everything a command prints: its result on stdout (text, or JSON with ``--json``), messages on stderr, and
+    tables on stdout or in ``-o FILE`` (``--format``, else from the file's suffix, else a table on a terminal and
+    CSV in a pipe).
+
+    The streams are looked up when something is printed, so a caller that redirects ``sys.stdout`` (tests) sees it.
+    """
+
+    def __init__(self, *, as_json: bool = False, fmt: str | None = None, output: str | None = None) -> None:
+        self.as_json = as_json
+        self.fmt = fmt
+        self.output = output
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> Output:
+        return cls(
+            as_json=bool(getattr(args, "json", False)),
+            fmt=getattr(args, "format", None),
+            output=getattr(args, "output", None),
+        )
+
+    def line(self, text: str = "") -> None:
+        print(text, file=sys.stdout)
+
+    def message(self, text: str) -> None:
+        """A message for the person (progress done, a note, a warning): stderr, so pipes get only data."""
+        print(text, file=sys.stderr)
+
+    def result(self, payload: Mapping[str, Any], lines: Iterable[str], *, notes: Iterable[str] = ()) -> None:
+        """``payload`` as JSON with ``--json``; otherwise ``lines`` on stdout and ``notes`` on stderr."""
+        if self.as_json:
+            print(json.dumps(payload, indent=2), file=sys.stdout)
+            return
+        for text in lines:
+            self.line(text)
+        for text in notes:
+            self.message(text)
+
+    def table(
+        self, rows: Sequence[dict[str, Any]], columns: Sequence[str], *, numeric: Iterable[str] = (), what: str = "rows"
+    ) -> None:
+        fmt = self.fmt
+        if not fmt:
+            if self.output:
+                fmt = "json" if self.output.endswith(".json") else "csv"
+            else:
+                fmt = "table" if sys.stdout.isatty() else "csv"
+        if not self.output:
+            write_rows(sys.stdout, rows, columns, fmt, numeric=numeric)
+            return
+        try:
+            with open(self.output, "w", encoding="utf-8", newline="") as out:
+                write_rows(out, rows, columns, fmt, numeric=numeric)
+        except OSError as exc:
+            raise UsageError(f"cannot write {self.output}: {exc.strerror or exc}") from None
+        self.message(f"{len(rows):,} {what} written to {self.output}")
+
+
+class Progress:
+    """A one-line progress display on stderr, only when stderr is a terminal."""
+
+    def __init__(self, label: str, stream: TextIO | None = None) -> None:
+        self.label = label
+        self.stream = stream if stream is not None else sys.stderr
+        self.enabled = self.stream.isatty()
+        self._lock = threading.Lock()
+        self._shown = False
+
+    def update(self, text: str) -> None:
+        if not self.enabled:
+            return
+        with self._lock:
+            self.stream.write(f"\r\x1b[2K{self.label}: {text}")
+            self.stream.flush()
+            self._shown = True
+
+    def done(self) -> None:
+        if self.enabled and self._shown:
+            self.stream.write("\r\x1b[2K")
+            self.stream.flush()

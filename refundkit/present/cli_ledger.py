@@ -1,0 +1,305 @@
+"""The ledger's commands: ``setup``, ``quote``, ``record``, ``reverse``, ``import``, ``refunds``, ``reconcile``."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from ..ledger import Ledger, import_refunds
+from ..ledger.duplicates import find_likely_duplicates
+from ..ledger.model import KNOWN_SOURCES, LedgerEntry, Quote, RecordResult
+from ..ledger.reconcile import RECONCILE_GRACE_S
+from ..money import format_minor
+from ..timeutil import local_day_bounds
+from .cli_common import (
+    EXIT_OK,
+    EXIT_REFUSED,
+    EXIT_VTEX,
+    Output,
+    Progress,
+    Subcommands,
+    UsageError,
+    add_json_flag,
+    add_table_flags,
+    day,
+    session,
+    time_zone,
+)
+
+__all__ = ["register"]
+
+ENTRY_COLUMNS = [
+    "entry_id",
+    "order_id",
+    "kind",
+    "amount",
+    "currency",
+    "refunded_at",
+    "source",
+    "external_ref",
+    "reason",
+    "recorded_by",
+    "recorded_at",
+    "reverses",
+    "note_status",
+]
+
+
+def register(sub: Subcommands) -> None:
+    s = sub.add_parser("setup", help="save the ledger's Master Data schemas (safe to run again)")
+    s.set_defaults(handler=cmd_setup)
+
+    q = sub.add_parser("quote", help="show an order's refundable balance")
+    q.add_argument("order_id")
+    add_json_flag(q)
+    q.set_defaults(handler=cmd_quote)
+
+    r = sub.add_parser("record", help="record an offline refund (VTEX moves no money)")
+    r.add_argument("order_id")
+    r.add_argument("--amount", required=True, help="in major units, such as 12.34 (or 12,34)")
+    r.add_argument("--source", required=True, help=f"one of {', '.join(KNOWN_SOURCES)} or REFUNDKIT_EXTRA_SOURCES")
+    r.add_argument("--ref", required=True, help="the third party's refund id or a receipt number")
+    r.add_argument("--reason", default="")
+    r.add_argument("--note", default="")
+    r.add_argument("--refunded-at", default=None, help="when the money went back (ISO 8601); default now")
+    r.add_argument("--currency", default=None, help="optional check: must be the order's currency")
+    r.add_argument(
+        "--allow-over-refund",
+        metavar="REASON",
+        default=None,
+        help="record more than the refundable balance, saying why",
+    )
+    r.add_argument("--dry-run", action="store_true", help="print the quote; write nothing")
+    r.add_argument("--yes", action="store_true", help="record even if it looks like a refund already recorded")
+    add_json_flag(r)
+    r.set_defaults(handler=cmd_record)
+
+    v = sub.add_parser("reverse", help="undo a recorded refund with a reversal entry")
+    v.add_argument("refund_id")
+    v.add_argument("--reason", required=True)
+    add_json_flag(v)
+    v.set_defaults(handler=cmd_reverse)
+
+    i = sub.add_parser("import", help="record refunds from a CSV file")
+    i.add_argument("file")
+    i.add_argument("--dry-run", action="store_true", help="validate every row; write nothing")
+    add_json_flag(i)
+    i.set_defaults(handler=cmd_import)
+
+    f = sub.add_parser("refunds", help="list ledger entries")
+    f.add_argument("--order", default=None)
+    f.add_argument("--from", dest="start", type=day, default=None, metavar="YYYY-MM-DD")
+    f.add_argument("--to", dest="end", type=day, default=None, metavar="YYYY-MM-DD")
+    f.add_argument("--tz", type=time_zone, default="UTC")
+    add_table_flags(f)
+    f.set_defaults(handler=cmd_refunds)
+
+    c = sub.add_parser("reconcile", help="post missing order notes, finish half-done records, report over-refunds")
+    c.add_argument("--order", action="append", default=None, help="only these orders (repeatable)")
+    add_json_flag(c)
+    c.set_defaults(handler=cmd_reconcile)
+
+
+def cmd_setup(args: argparse.Namespace) -> int:
+    out = Output.from_args(args)
+    with session() as rk:
+        for line in rk.ledger.setup():
+            out.line(line)
+    return EXIT_OK
+
+
+def quote_lines(q: Quote) -> list[str]:
+    n_entries = len(q.entries)
+    lines = [
+        f"Order {q.order_id} ({q.status}, created {q.created_at.isoformat(digits=0)})",
+        f"  order total          {q.currency} {q.order_total.decimal_str():>12}",
+        (
+            f"  VTEX refunds         {q.currency} {(-q.native_refunded).decimal_str():>12}"
+            f"  ({len(q.return_invoices)} return invoice(s))"
+        ),
+        (
+            f"  offline refunds      {q.currency} {(-q.offline_refunded).decimal_str():>12}"
+            f"  ({n_entries} ledger entr{'y' if n_entries == 1 else 'ies'})"
+        ),
+        f"  refundable balance   {q.currency} {q.refundable.decimal_str():>12}",
+    ]
+    if q.proposed is not None:
+        lines.append(f"  proposed refund      {q.currency} {q.proposed.decimal_str():>12}")
+    lines += [f"  warning: {w}" for w in q.warnings]
+    lines += [f"  problem: {p}" for p in q.problems]
+    return lines
+
+
+def cmd_quote(args: argparse.Namespace) -> int:
+    with session() as rk:
+        q = rk.ledger.quote(args.order_id)
+    Output.from_args(args).result(q.as_dict(), quote_lines(q))
+    return EXIT_OK
+
+
+def _result(out: Output, result: RecordResult, line: str, **ids: Any) -> None:
+    """What `record` and `reverse` print: one line for a person (notes on stderr), or JSON."""
+    e = result.entry
+    payload = {
+        "outcome": result.outcome,
+        **ids,
+        "order_id": e.order_id,
+        "amount": e.amount.decimal_str(),
+        "currency": e.amount.currency,
+        "pending": list(result.pending),
+        "messages": list(result.messages),
+        "refundable": result.quote.refundable.decimal_str(),
+    }
+    out.result(
+        payload,
+        [f"{line}; refundable balance now {result.quote.refundable}"],
+        notes=[f"  note: {m}" for m in result.messages],
+    )
+
+
+def cmd_record(args: argparse.Namespace) -> int:
+    out = Output.from_args(args)
+    over = args.allow_over_refund
+    kw: dict[str, Any] = {
+        "reason": args.reason,
+        "note": args.note,
+        "refunded_at": args.refunded_at,
+        "currency": args.currency,
+        "allow_over_refund": over is not None,
+        "over_refund_reason": over or "",
+    }
+    with session() as rk:
+        if args.dry_run:
+            q = rk.ledger.quote(args.order_id, args.amount, args.source, args.ref, **kw)
+            tail = "dry run: nothing written" + ("" if q.ok else "; this refund would be refused")
+            out.result(q.as_dict(), [*quote_lines(q), tail])
+            return EXIT_OK if q.ok else EXIT_REFUSED
+        if _likely_duplicate_stops(out, rk.ledger, args):
+            return EXIT_REFUSED
+        result = rk.ledger.record(args.order_id, args.amount, args.source, args.ref, **kw)
+    e = result.entry
+    _result(
+        out,
+        result,
+        f"{result.outcome}: {e.entry_id} — {e.amount} on order {e.order_id} via {e.source} (ref {e.external_ref})",
+        refund_id=e.entry_id,
+    )
+    return EXIT_OK
+
+
+def _likely_duplicate_stops(out: Output, ledger: Ledger, args: argparse.Namespace) -> bool:
+    """Warn about a likely duplicate (same order and amount, another reference, within the window); True when the
+    refund must not be recorded because ``--yes`` was not given."""
+    check = find_likely_duplicates(
+        ledger, args.order_id, args.amount, args.source, args.ref, refunded_at=args.refunded_at
+    )
+    if not check.found:
+        return False
+    out.message(
+        f"refundkit: likely duplicate: order {args.order_id} already has a refund of the same amount within "
+        f"{check.window_days} days under another reference:"
+    )
+    for line in check.describe():
+        out.message(f"  {line}")
+    if args.yes:
+        out.message("  recording anyway (--yes)")
+        return False
+    out.message("  nothing written; if this is another refund, run the same command again with --yes")
+    return True
+
+
+def cmd_reverse(args: argparse.Namespace) -> int:
+    with session() as rk:
+        result = rk.ledger.reverse(args.refund_id, args.reason)
+    e = result.entry
+    verb = "reversed" if result.recorded_now else "already reversed"
+    _result(
+        Output.from_args(args),
+        result,
+        f"{verb}: {e.reverses} by {e.entry_id} — {e.amount} back on order {e.order_id}",
+        reversal_id=e.entry_id,
+        reverses=e.reverses,
+    )
+    return EXIT_OK
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    progress = Progress("Recording")
+    with session() as rk:
+        report = import_refunds(
+            rk.ledger,
+            args.file,
+            dry_run=args.dry_run,
+            progress=lambda n, t: progress.update(f"{n:,} of {t:,} rows"),
+        )
+    progress.done()
+    lines = [f"warning: {w}" for w in report.warnings]
+    lines += [f"line {row.line:>5}  {row.order_id or '-':<20} {row.outcome:<17} {row.message}" for row in report.rows]
+    lines.append(report.summary() + (" (dry run: nothing written)" if args.dry_run else ""))
+    Output.from_args(args).result(report.as_dict(), lines)
+    return EXIT_OK if report.ok else EXIT_REFUSED
+
+
+def _entry_row(e: LedgerEntry, tz: str) -> dict[str, Any]:
+    return {
+        "entry_id": e.entry_id,
+        "order_id": e.order_id,
+        "kind": e.kind,
+        "amount": format_minor(e.signed.minor, e.amount.currency),
+        "currency": e.amount.currency,
+        "refunded_at": e.refunded_at.in_zone(tz).isoformat(digits=3),
+        "source": e.source,
+        "external_ref": e.external_ref,
+        "reason": e.reason,
+        "recorded_by": e.recorded_by,
+        "recorded_at": e.recorded_at.in_zone(tz).isoformat(digits=3),
+        "reverses": e.reverses or "",
+        "note_status": e.note_status,
+    }
+
+
+def cmd_refunds(args: argparse.Namespace) -> int:
+    if (args.start is None) != (args.end is None):
+        raise UsageError("give both --from and --to, or neither")
+    bounds = None
+    if args.start is not None:
+        if args.end < args.start:
+            raise UsageError(f"--to {args.end} is before --from {args.start}")
+        bounds = local_day_bounds(args.start, args.end, args.tz)
+    with session() as rk:
+        start, end = bounds or (None, None)
+        entries = rk.ledger.entries(order_id=args.order, start=start, end=end)
+    if args.order and bounds is not None:
+        entries = [e for e in entries if bounds[0].ns <= e.refunded_at.ns < bounds[1].ns]
+    rows = [_entry_row(e, args.tz) for e in entries]
+    Output.from_args(args).table(rows, ENTRY_COLUMNS, numeric={"amount"}, what="entries")
+    return EXIT_OK
+
+
+def cmd_reconcile(args: argparse.Namespace) -> int:
+    progress = Progress("Reconciling")
+    with session() as rk:
+        report = rk.ledger.reconcile(
+            order_ids=args.order, progress=lambda n, t: progress.update(f"{n:,} of {t:,} orders")
+        )
+    progress.done()
+    lines = [
+        f"checked {report.orders_checked} order(s) with ledger entries",
+        (
+            f"  notes posted: {len(report.notes_posted)}; notes already there: {len(report.notes_found)}; "
+            f"entry documents repaired: {len(report.documents_repaired)}"
+        ),
+    ]
+    lines += [
+        f"  over-refunded: order {o['order_id']} by {o['currency']} {o['excess']} (total "
+        f"{o['order_total']}, VTEX refunds {o['native_refunded']}, offline {o['offline_refunded']})"
+        for o in report.over_refunded
+    ]
+    if report.in_progress:
+        lines.append(
+            f"  left alone (recorded under {RECONCILE_GRACE_S} s ago; their recorder may still be finishing): "
+            f"{', '.join(report.in_progress)}"
+        )
+    lines += [f"  failed: {f}" for f in report.failed]
+    Output.from_args(args).result(report.as_dict(), lines)
+    return EXIT_OK if not report.failed else EXIT_VTEX

@@ -1,0 +1,103 @@
+"""``refundkit orders``: every order created in a date range, as CSV, JSON or a table."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..timeutil import local_day_bounds
+from .cli_common import (
+    EXIT_OK,
+    Output,
+    Progress,
+    Subcommands,
+    UsageError,
+    add_table_flags,
+    day,
+    session,
+    time_zone,
+)
+
+__all__ = ["ORDER_STATUSES", "register"]
+
+ORDER_STATUSES = (
+    "order-created",
+    "order-accepted",
+    "on-order-completed",
+    "on-order-completed-ffm",
+    "payment-pending",
+    "payment-approved",
+    "waiting-for-authorization",
+    "waiting-for-sellers-confirmation",
+    "waiting-for-fulfillment",
+    "waiting-ffmt-authorization",
+    "waiting-for-manual-authorization",
+    "authorize-fulfillment",
+    "window-to-change-payment",
+    "window-to-change-seller",
+    "window-to-cancel",
+    "ready-for-handling",
+    "start-handling",
+    "handling",
+    "ready-for-invoicing",
+    "invoice",
+    "invoiced",
+    "request-cancel",
+    "cancellation-requested",
+    "cancel",
+    "canceled",
+    "waiting-for-mkt-authorization",
+    "waiting-seller-handling",
+)
+
+COLUMNS = ["order_id", "created_at", "status", "currency", "total", "sales_channel", "payment_names"]
+
+
+def _statuses(text: str) -> list[str]:
+    out = [s.strip() for s in text.split(",") if s.strip()]
+    bad = [s for s in out if s not in ORDER_STATUSES]
+    if bad or not out:
+        raise argparse.ArgumentTypeError(
+            f"unknown status {', '.join(bad) or text!r}: use VTEX statuses such as invoiced,handling,canceled"
+        )
+    return out
+
+
+def register(sub: Subcommands) -> None:
+    o = sub.add_parser("orders", help="list every order created in a date range")
+    o.add_argument("--from", dest="start", type=day, required=True, metavar="YYYY-MM-DD")
+    o.add_argument("--to", dest="end", type=day, required=True, metavar="YYYY-MM-DD")
+    o.add_argument("--tz", type=time_zone, default="UTC", help="time zone of the dates (default UTC)")
+    o.add_argument("--status", type=_statuses, default=None, metavar="S,...")
+    add_table_flags(o)
+    o.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.end < args.start:
+        raise UsageError(f"--to {args.end} is before --from {args.start}")
+    start, end = local_day_bounds(args.start, args.end, args.tz)
+    progress = Progress("Listing orders")
+    with session() as rk:
+        orders = rk.client.orders.list(
+            start,
+            end,
+            statuses=args.status,
+            progress=lambda p: progress.update(
+                f"{p.orders:,} orders" + (f" of ~{p.expected:,}" if p.expected else "") + f", {p.calls} calls"
+            ),
+        )
+    progress.done()
+    rows = [
+        {
+            "order_id": o.order_id,
+            "created_at": o.created_at.in_zone(args.tz).isoformat(),
+            "status": o.status,
+            "currency": o.currency,
+            "total": o.total.decimal_str(),
+            "sales_channel": o.sales_channel,
+            "payment_names": o.payment_names,
+        }
+        for o in orders
+    ]
+    Output.from_args(args).table(rows, COLUMNS, numeric={"total"}, what="orders")
+    return EXIT_OK
