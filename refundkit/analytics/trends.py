@@ -53,6 +53,7 @@ __all__ = [
     "TIME_BUCKETS",
     "TOP_PRODUCTS_SCHEMA",
     "items_frame",
+    "items_of",
     "left_out_refunds",
     "native_vs_offline",
     "refund_breakdown",
@@ -133,7 +134,7 @@ def refund_events(orders_df: pl.DataFrame, native_df: pl.DataFrame, offline_df: 
     (:data:`REFUND_EVENTS_SCHEMA`). Reversals are netted out as the module docstring says.
 
     ``payment_method`` comes from the orders frame's ``payment_method`` column (the order store with details) or,
-    failing that, its ``payment_names`` (the order list's names); when the orders frame has neither it is null.
+    failing that, its ``payment_names`` (the names the order list gives); when neither is known it is null.
     """
     native = native_df.select(
         pl.col("invoice_number").alias("refund_id"),
@@ -165,12 +166,8 @@ def refund_events(orders_df: pl.DataFrame, native_df: pl.DataFrame, offline_df: 
         .otherwise(pl.col("reason").str.strip_chars().str.replace_all(r"\s+", " ").str.to_lowercase())
         .alias("reason"),
     )
-    if "payment_method" in orders_df.columns:
-        payment = pl.col("payment_method")
-    elif "payment_names" in orders_df.columns:
-        payment = pl.col("payment_names")
-    else:
-        payment = pl.lit(None, dtype=pl.String)
+    known = [pl.col(c).cast(pl.String) for c in ("payment_method", "payment_names") if c in orders_df.columns]
+    payment = pl.coalesce(*known) if known else pl.lit(None, dtype=pl.String)
     order_info = orders_df.select(
         "order_id",
         pl.col("created_at").alias("listed_created_at"),
@@ -570,6 +567,21 @@ def native_vs_offline(
 
 
 # -- products ------------------------------------------------------------------------------------------------------
+def items_of(orders_df: pl.DataFrame) -> pl.DataFrame:
+    """The item lines of an orders frame that carries them (the order store's ``items`` column, filled for
+    orders synced with details), as :data:`ITEMS_SCHEMA`; no rows when the frame has none."""
+    if "items" not in orders_df.columns:
+        return pl.DataFrame(schema=ITEMS_SCHEMA)
+    lines = (
+        orders_df.select("order_id", "currency", "items")
+        .filter(pl.col("items").is_not_null())
+        .explode("items")
+        .filter(pl.col("items").is_not_null())
+        .unnest("items")
+    )
+    return _cast(lines, ITEMS_SCHEMA)
+
+
 def items_frame(orders: Mapping[str, Order] | Iterable[Order]) -> pl.DataFrame:
     """One row per item line of full orders (:data:`ITEMS_SCHEMA`): ``order_id, sku, name, quantity,
     unit_price_minor, currency``."""

@@ -1,45 +1,193 @@
-"""Plotly figures of revenue (``go.Figure``: renders in JupyterLab, Voilà and saved notebooks without a kernel).
+"""Plotly figures of revenue and refunds (``go.Figure``: renders in JupyterLab, Voilà and saved notebooks without a
+kernel, and exports to HTML and PNG).
 
 The numbers come from :mod:`refundkit.analytics`; this module only draws them. Amounts are plotted in major units,
-divided from the integer minor units for display only; hover labels show the exact amounts as text.
-Currencies are never drawn on one axis: one panel (or one figure) per currency.
+divided from the integer minor units for the axis only; hover labels show the exact amounts as money
+(``BRL 1,234.56``, from :func:`refundkit.money.format_money`), never cents. Currencies are never drawn on one axis:
+one panel (or one figure) per currency.
+
+What makes them readable:
+
+* refunds have their own panel and axis under gross and net, so a refund of 0.1 % of gross is still visible;
+* a day far above the others (a flash sale) does not flatten the rest: by default (``scale="clip"``) the axis stops
+  above the ordinary days and each clipped point is marked ``▲`` with its amount; ``scale="log"`` shows everything
+  on a logarithmic axis instead, ``scale="linear"`` as it is;
+* titles and subtitles are wrapped to fit and the top margin grows with them.
 """
 
 from __future__ import annotations
+
+import importlib.util
+import textwrap
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Literal
 
 import plotly.graph_objects as go
 import polars as pl
 from plotly.subplots import make_subplots
 
 from ..analytics.revenue import definitions_line, gross_by_period
-from ..money import currency_exponent, format_minor
+from ..analytics.trends import TIME_BUCKETS
+from ..errors import RefundkitError
+from ..money import currency_exponent, format_money
 
-__all__ = ["daily_gross", "gross_vs_net_chart"]
+__all__ = [
+    "CLIP_MARK",
+    "OUTLIER_FACTOR",
+    "breakdown_chart",
+    "daily_gross",
+    "gross_vs_net_chart",
+    "native_vs_offline_chart",
+    "outlier_cap",
+    "refund_rate_chart",
+    "save_html",
+    "save_png",
+    "time_to_refund_chart",
+]
+
+Scale = Literal["clip", "log", "linear"]
+SCALES: tuple[str, ...] = ("clip", "log", "linear")
 
 _GROSS, _NET, _NATIVE, _OFFLINE = "#1f77b4", "#2ca02c", "#ff7f0e", "#d62728"
+_VALUE_RATE, _ORDER_RATE = "#9467bd", "#8c564b"
+#: The mark of a point above a clipped axis (its amount follows it in the annotation).
+CLIP_MARK = "▲"
+_TITLE_CHARS, _SUBTITLE_CHARS = 70, 110
+#: A value more than this many times the 90th percentile of a series is clipped off the axis (``scale="clip"``).
+OUTLIER_FACTOR = 4
 
 
-def _major(values: list[int], currency: str) -> list[float]:
-    """Minor units → major units, for the axis only (hover text uses the exact :func:`format_minor`)."""
+# -- helpers -------------------------------------------------------------------------------------------------------
+def _major(values: Sequence[int | None], currency: str) -> list[float | None]:
+    """Minor units → major units, for the axis only (hover text uses the exact :func:`format_money`)."""
     scale = 10 ** currency_exponent(currency)
-    return [v / scale for v in values]
+    return [None if v is None else v / scale for v in values]
 
 
-def _exact(values: list[int], currency: str) -> list[str]:
-    return [f"{currency} {format_minor(v, currency)}" for v in values]
+def _money(values: Sequence[int | None], currency: str) -> list[str]:
+    return ["—" if v is None else format_money(v, currency) for v in values]
+
+
+def _percent(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.1f}%"
+
+
+def _wrap(text: str, width: int) -> str:
+    return "<br>".join(textwrap.wrap(text, width=width, break_long_words=False)) if text else ""
+
+
+def _titled(fig: go.Figure, title: str, subtitle: str = "", *, legend_below: bool = False) -> go.Figure:
+    """Title and subtitle wrapped to fit a ~700 px wide figure; the top margin makes room for every line."""
+    title_html, subtitle_html = _wrap(title, _TITLE_CHARS), _wrap(subtitle, _SUBTITLE_CHARS)
+    title_lines = title_html.count("<br>") + 1
+    subtitle_lines = subtitle_html.count("<br>") + 1 if subtitle_html else 0
+    top = 30 + 26 * title_lines + 17 * subtitle_lines + 20
+    fig.update_layout(
+        title={
+            "text": title_html,
+            "subtitle": {"text": subtitle_html, "font": {"size": 12}},
+            "font": {"size": 18},
+            "x": 0.01,
+            "xanchor": "left",
+            "xref": "container",
+            "y": 1,
+            "yref": "container",
+            "yanchor": "top",
+            "pad": {"t": 20},
+        },
+        margin={"t": top, "l": 70, "r": 30},
+    )
+    if legend_below:
+        fig.update_layout(
+            legend={"orientation": "h", "x": 0, "y": 0, "yanchor": "bottom", "yref": "container"}, margin={"b": 110}
+        )
+    return fig
 
 
 def _empty_figure(title: str, message: str) -> go.Figure:
     fig = go.Figure()
     fig.update_layout(
-        title={"text": title},
         xaxis={"visible": False},
         yaxis={"visible": False},
         annotations=[{"text": message, "showarrow": False, "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5}],
     )
-    return fig
+    return _titled(fig, title)
 
 
+def _check_scale(scale: str) -> None:
+    if scale not in SCALES:
+        raise RefundkitError(f"scale {scale!r} is not one of {', '.join(SCALES)}")
+
+
+def outlier_cap(values: Sequence[int | None]) -> int | None:
+    """The top of an axis that keeps ordinary values readable, or None when no value stands out.
+
+    A value stands out when it is more than :data:`OUTLIER_FACTOR` times the 90th percentile of the positive values
+    (at least five of them, and at most one in twenty standing out); the cap is then the largest value that does
+    not stand out. Skewed but ordinary data (many small days, some big ones) is left alone.
+    """
+    positive = sorted(v for v in values if v is not None and v > 0)
+    if len(positive) < 5:
+        return None
+    threshold = OUTLIER_FACTOR * _quantile(positive, 0.9)
+    inside = [v for v in positive if v <= threshold]
+    outside = len(positive) - len(inside)
+    if outside == 0 or not inside or outside > max(1, len(positive) // 20):
+        return None
+    return inside[-1]
+
+
+def _quantile(ordered: Sequence[int], q: float) -> float:
+    position = (len(ordered) - 1) * q
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def _apply_scale(
+    fig: go.Figure,
+    scale: str,
+    x: Sequence[Any],
+    values: Sequence[int | None],
+    currency: str,
+    *,
+    row: int | None = None,
+    axis: str = "y",
+    unit: str = "day",
+) -> str:
+    """Clip or log the axis of ``values`` (the largest series drawn on it); returns a sentence for the subtitle."""
+    where = {"row": row, "col": 1} if row is not None else {}
+    if scale == "log":
+        fig.update_yaxes(type="log", **where)
+        return "Logarithmic scale: each gridline is ten times the one below; zero and negative amounts are not drawn."
+    cap = outlier_cap(values) if scale == "clip" else None
+    if cap is None:
+        return ""
+    top = cap * 1.15 / 10 ** currency_exponent(currency)
+    lowest = min((v for v in values if v is not None), default=0)
+    bottom = min(0.0, lowest / 10 ** currency_exponent(currency) * 1.05)
+    fig.update_yaxes(range=[bottom, top], **where)
+    clipped = [(xi, v) for xi, v in zip(x, values, strict=True) if v is not None and v > cap]
+    for xi, v in clipped[:5]:
+        fig.add_annotation(
+            x=xi,
+            y=top,
+            xref=axis.replace("y", "x"),
+            yref=axis,
+            text=f"{CLIP_MARK} {format_money(v, currency)}",
+            showarrow=False,
+            yanchor="top",
+            font={"size": 11},
+            bgcolor="rgba(255,255,255,0.8)",
+        )
+    return (
+        f"A {unit} far above the rest runs off the top, marked {CLIP_MARK} with its amount (hover shows every "
+        "amount; scale='log' draws it whole)."
+    )
+
+
+# -- gross ---------------------------------------------------------------------------------------------------------
 def daily_gross(
     orders_df: pl.DataFrame,
     currency: str | None = None,
@@ -47,11 +195,14 @@ def daily_gross(
     tz: str = "UTC",
     include_canceled: bool = False,
     include_payment_pending: bool = False,
+    scale: Scale = "clip",
 ) -> go.Figure:
     """Daily gross revenue (order totals by order date), one panel per currency (only ``currency`` when given).
 
-    ``orders_df`` is :func:`refundkit.analytics.orders_frame`; which orders count is said in the subtitle.
+    ``orders_df`` is :func:`refundkit.analytics.orders_frame`; which orders count is said in the subtitle. A day far
+    above the rest (a flash sale) is clipped and labelled unless ``scale`` says otherwise.
     """
+    _check_scale(scale)
     daily = gross_by_period(
         orders_df,
         period="day",
@@ -69,7 +220,7 @@ def daily_gross(
     subtitle = (
         f"Order totals by order date ({tz})"
         + (f"; {' and '.join(left_out)} orders left out" if left_out else "")
-        + "; one panel per currency, never added together"
+        + "; one panel per currency, never added together."
     )
     if not currencies:
         return _empty_figure(title, "No orders" + (f" in {currency}" if currency else "") + " in this range")
@@ -77,35 +228,36 @@ def daily_gross(
         rows=len(currencies),
         cols=1,
         shared_xaxes=True,
-        vertical_spacing=0.08,
+        vertical_spacing=0.1,
         subplot_titles=[f"{c} per day" for c in currencies],
     )
+    notes = []
     for row, cur in enumerate(currencies, start=1):
         part = daily.filter(pl.col("currency") == cur).sort("period")
+        x = part.get_column("period").to_list()
         gross = part.get_column("gross_minor").to_list()
         orders = part.get_column("orders").to_list()
         fig.add_trace(
             go.Bar(
-                x=part.get_column("period").to_list(),
+                x=x,
                 y=_major(gross, cur),
                 name=f"gross {cur}",
                 marker_color=_GROSS,
-                customdata=[[g, n] for g, n in zip(_exact(gross, cur), orders)],
+                customdata=[[g, n] for g, n in zip(_money(gross, cur), orders, strict=True)],
                 hovertemplate="%{x|%Y-%m-%d}<br>gross %{customdata[0]}<br>%{customdata[1]} orders<extra></extra>",
             ),
             row=row,
             col=1,
         )
-        fig.update_yaxes(title_text=cur, row=row, col=1)
-    fig.update_layout(
-        title={"text": title, "subtitle": {"text": subtitle}},
-        showlegend=False,
-        height=320 * len(currencies) + 80,
-        bargap=0.1,
-    )
-    return fig
+        fig.update_yaxes(title_text=f"gross ({cur})", row=row, col=1)
+        note = _apply_scale(fig, scale, x, gross, cur, row=row, axis="y" if row == 1 else f"y{row}")
+        if note and note not in notes:
+            notes.append(note)
+    fig.update_layout(showlegend=False, height=320 * len(currencies) + 120, bargap=0.1)
+    return _titled(fig, title, " ".join([subtitle, *notes]))
 
 
+# -- gross vs net --------------------------------------------------------------------------------------------------
 def gross_vs_net_chart(
     df: pl.DataFrame,
     currency: str,
@@ -115,12 +267,15 @@ def gross_vs_net_chart(
     include_canceled: bool = False,
     include_payment_pending: bool = False,
     title: str | None = None,
+    scale: Scale = "clip",
 ) -> go.Figure:
-    """Gross and net revenue as lines, VTEX and offline refunds as negative bars, for one currency.
+    """Gross and net revenue as lines in the top panel and VTEX and offline refunds as stacked bars in their own
+    panel below (own axis: refunds stay visible however small next to gross), for one currency.
 
     ``df`` is :func:`refundkit.analytics.gross_vs_net` output; pass the same ``attribution``, ``tz`` and status
-    options it was made with, since the title and subtitle state them.
+    options it was made with, since the title and subtitle state them. ``scale`` applies to the top panel.
     """
+    _check_scale(scale)
     view = "refund date (cash view)" if attribution == "refund_date" else "order date (cohort view)"
     title = title or f"Gross vs net revenue, {currency}: refunds counted by {view}"
     subtitle = definitions_line(
@@ -134,7 +289,14 @@ def gross_vs_net_chart(
         name: part.get_column(f"{name}_minor").to_list()
         for name in ("gross", "native_refunds", "offline_refunds", "net")
     }
-    fig = go.Figure()
+    fig = make_subplots(
+        rows=2,
+        cols=1,
+        shared_xaxes=True,
+        row_heights=[0.62, 0.38],
+        vertical_spacing=0.1,
+        subplot_titles=[f"Gross and net revenue ({currency})", f"Refunds ({currency}), on their own scale"],
+    )
     for name, label, color in (
         ("native_refunds", "VTEX refunds", _NATIVE),
         ("offline_refunds", "offline refunds", _OFFLINE),
@@ -143,32 +305,265 @@ def gross_vs_net_chart(
         fig.add_trace(
             go.Bar(
                 x=x,
-                y=_major([-v for v in values], currency),
+                y=_major(values, currency),
                 name=label,
                 marker_color=color,
-                customdata=_exact(values, currency),
+                customdata=_money(values, currency),
                 hovertemplate=f"%{{x|%Y-%m-%d}}<br>{label} %{{customdata}}<extra></extra>",
-            )
+            ),
+            row=2,
+            col=1,
         )
-    for name, label, color in (("gross", "gross revenue", _GROSS), ("net", "net revenue", _NET)):
+    many = len(x) > 60  # markers on hundreds of days only hide the lines
+    for name, label, color, width in (("gross", "gross revenue", _GROSS, 3.5), ("net", "net revenue", _NET, 1.5)):
         values = series[name]
         fig.add_trace(
             go.Scatter(
                 x=x,
                 y=_major(values, currency),
                 name=label,
-                mode="lines+markers",
-                line={"color": color},
-                customdata=_exact(values, currency),
+                mode="lines" if many else "lines+markers",
+                line={"color": color, "width": width},
+                customdata=_money(values, currency),
                 hovertemplate=f"%{{x|%Y-%m-%d}}<br>{label} %{{customdata}}<extra></extra>",
+            ),
+            row=1,
+            col=1,
+        )
+    fig.update_yaxes(title_text=f"revenue ({currency})", row=1, col=1)
+    fig.update_yaxes(title_text=f"refunds ({currency})", zeroline=True, row=2, col=1)
+    unit = _unit_of(x)
+    note = _apply_scale(fig, scale, x, series["gross"], currency, row=1, axis="y", unit=unit)
+    fig.update_layout(barmode="stack", height=560, hovermode="x unified")
+    return _titled(fig, title, " ".join(s for s in (subtitle, note) if s), legend_below=True)
+
+
+def _unit_of(x: Sequence[Any]) -> str:
+    """ "day", "week" or "month": what one point of a period axis is, from the gap between the first two."""
+    if len(x) < 2:
+        return "period"
+    gap = (x[1] - x[0]).days
+    return "day" if gap == 1 else "week" if gap == 7 else "month" if 28 <= gap <= 31 else "period"
+
+
+# -- refund rate ---------------------------------------------------------------------------------------------------
+def refund_rate_chart(rate_df: pl.DataFrame, currency: str, *, tz: str = "UTC") -> go.Figure:
+    """The refund rate of each period's orders, for one currency: refunded value ÷ gross and refunded orders ÷
+    orders, as percentages (``rate_df`` is :func:`refundkit.analytics.trends.refund_rate`). Hover shows both
+    integer figures behind each rate."""
+    title = f"Refund rate, {currency}: of the orders taken each period, how much was refunded"
+    subtitle = (
+        f"By order date ({tz}), VTEX and offline refunds net of reversals, whenever they happened; canceled and "
+        "payment-pending orders left out. Recent periods keep rising as refunds come in."
+    )
+    part = rate_df.filter(pl.col("currency") == currency).sort("period")
+    if part.height == 0:
+        return _empty_figure(title, f"No orders in {currency} in this range")
+    x = part.get_column("period").to_list()
+    refunded = _money(part.get_column("refunded_minor").to_list(), currency)
+    gross = _money(part.get_column("gross_minor").to_list(), currency)
+    value_rate = part.get_column("value_rate").to_list()
+    order_rate = part.get_column("order_rate").to_list()
+    orders = part.get_column("orders").to_list()
+    refunded_orders = part.get_column("refunded_orders").to_list()
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=value_rate,
+            name="refunded value ÷ gross",
+            mode="lines+markers",
+            line={"color": _VALUE_RATE},
+            customdata=[[_percent(r), a, b] for r, a, b in zip(value_rate, refunded, gross, strict=True)],
+            hovertemplate="%{x|%Y-%m-%d}<br>%{customdata[0]} of value: %{customdata[1]} refunded of "
+            "%{customdata[2]}<extra></extra>",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=order_rate,
+            name="refunded orders ÷ orders",
+            mode="lines+markers",
+            line={"color": _ORDER_RATE, "dash": "dot"},
+            customdata=[[_percent(r), a, b] for r, a, b in zip(order_rate, refunded_orders, orders, strict=True)],
+            hovertemplate="%{x|%Y-%m-%d}<br>%{customdata[0]} of orders: %{customdata[1]:,} of "
+            "%{customdata[2]:,} orders refunded<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        yaxis={"title": {"text": "refund rate"}, "tickformat": ".0%", "rangemode": "tozero"},
+        height=440,
+        hovermode="x unified",
+    )
+    return _titled(fig, title, subtitle, legend_below=True)
+
+
+# -- native versus offline -----------------------------------------------------------------------------------------
+def native_vs_offline_chart(df: pl.DataFrame, currency: str, *, tz: str = "UTC") -> go.Figure:
+    """VTEX and offline refunds per period as stacked bars, for one currency, with the offline share in the
+    hover (``df`` is :func:`refundkit.analytics.trends.native_vs_offline`)."""
+    title = f"Refunds VTEX made versus refunds made outside VTEX, {currency}"
+    subtitle = (
+        f"By the date the money went back ({tz}); offline refunds (the refundkit ledger, net of reversals) are the "
+        "part VTEX's own reports do not show."
+    )
+    part = df.filter(pl.col("currency") == currency).sort("period")
+    if part.height == 0:
+        return _empty_figure(title, f"No refunds in {currency} in this range")
+    x = part.get_column("period").to_list()
+    share = part.get_column("offline_share").to_list()
+    fig = go.Figure()
+    for column, count, label, color in (
+        ("native_refunds_minor", "native_refunds", "VTEX refunds (return invoices)", _NATIVE),
+        ("offline_refunds_minor", "offline_refunds", "offline refunds", _OFFLINE),
+    ):
+        values = part.get_column(column).to_list()
+        counts = part.get_column(count).to_list()
+        fig.add_trace(
+            go.Bar(
+                x=x,
+                y=_major(values, currency),
+                name=label,
+                marker_color=color,
+                customdata=[
+                    [m, n, _percent(s)] for m, n, s in zip(_money(values, currency), counts, share, strict=True)
+                ],
+                hovertemplate=f"%{{x|%Y-%m-%d}}<br>{label}: %{{customdata[0]}} (%{{customdata[1]:,}} refunds)"
+                "<br>offline share of the period: %{customdata[2]}<extra></extra>",
+            )
+        )
+    fig.update_layout(barmode="stack", yaxis={"title": {"text": f"refunded ({currency})"}}, height=440)
+    return _titled(fig, title, subtitle, legend_below=True)
+
+
+# -- breakdowns ----------------------------------------------------------------------------------------------------
+_BY_LABEL = {
+    "source": "where the money went back",
+    "reason": "reason",
+    "sales_channel": "sales channel",
+    "payment_method": "payment method",
+}
+
+
+def breakdown_chart(df: pl.DataFrame, by: str, currency: str, *, limit: int = 12) -> go.Figure:
+    """Refunded value per ``by`` (``df`` is :func:`refundkit.analytics.trends.refund_breakdown`), for one
+    currency, largest at the top; VTEX and offline parts stacked; at most ``limit`` bars, the rest summed into one
+    bar named ``other (N)``."""
+    label = _BY_LABEL.get(by, by)
+    title = f"Refunds by {label}, {currency}"
+    part = df.filter(pl.col("currency") == currency).sort("refunded_minor", descending=True)
+    if part.height == 0:
+        return _empty_figure(title, f"No refunds in {currency} in this range")
+    if part.height > limit:
+        head, tail = part.head(limit - 1), part.slice(limit - 1)
+        other = tail.select(
+            pl.lit(currency).alias("currency"),
+            pl.lit(f"other ({tail.height})").alias(by),
+            *(pl.col(c).sum() for c in ("refunds", "native_refunds_minor", "offline_refunds_minor", "refunded_minor")),
+            pl.col("share").sum(),
+        )
+        part = pl.concat([head, other.select(head.columns).cast(head.schema)])
+    keys = list(reversed(part.get_column(by).to_list()))  # plotly draws the first category at the bottom
+    total = int(part.get_column("refunded_minor").sum())
+    fig = go.Figure()
+    for column, name, color in (
+        ("native_refunds_minor", "VTEX refunds", _NATIVE),
+        ("offline_refunds_minor", "offline refunds", _OFFLINE),
+    ):
+        values = list(reversed(part.get_column(column).to_list()))
+        rows = list(reversed(list(part.iter_rows(named=True))))
+        fig.add_trace(
+            go.Bar(
+                y=keys,
+                x=_major(values, currency),
+                orientation="h",
+                name=name,
+                marker_color=color,
+                customdata=[
+                    [m, format_money(r["refunded_minor"], currency), r["refunds"], _percent(r["share"])]
+                    for m, r in zip(_money(values, currency), rows, strict=True)
+                ],
+                hovertemplate=f"%{{y}}<br>{name}: %{{customdata[0]}}<br>all refunds: %{{customdata[1]}} "
+                "(%{customdata[2]:,} refunds, %{customdata[3]} of the total)<extra></extra>",
             )
         )
     fig.update_layout(
-        title={"text": title, "subtitle": {"text": subtitle}},
-        barmode="relative",
-        yaxis={"title": {"text": f"{currency} (refunds below zero)"}, "zeroline": True},
-        legend={"orientation": "h", "yanchor": "top", "y": -0.12},
-        margin={"t": 110},
-        height=480,
+        barmode="stack",
+        xaxis={"title": {"text": f"refunded ({currency})"}},
+        yaxis={"automargin": True},
+        height=max(320, 60 + 34 * len(keys) + 120),
     )
-    return fig
+    subtitle = f"Refunds dated in the range, {format_money(total, currency)} in all; net of reversals."
+    return _titled(fig, title, subtitle, legend_below=True)
+
+
+# -- time to refund ------------------------------------------------------------------------------------------------
+def time_to_refund_chart(distribution: pl.DataFrame, summary: pl.DataFrame, currency: str) -> go.Figure:
+    """How long after the order refunds happen, for one currency: refunds per bucket of days, with the median
+    and 90th percentile in the subtitle (``distribution`` and ``summary`` are
+    :func:`refundkit.analytics.trends.time_to_refund_distribution` and :func:`...time_to_refund_summary`)."""
+    title = f"Time from order to refund, {currency}"
+    part = distribution.filter(pl.col("currency") == currency)
+    stats = summary.filter((pl.col("currency") == currency) & (pl.col("kind") == "all"))
+    if part.height == 0 or part.get_column("refunds").sum() == 0:
+        return _empty_figure(title, f"No refund in {currency} with both dates known in this range")
+    row = stats.row(0, named=True)
+    subtitle = (
+        f"{row['refunds']:,} refunds dated in the range: half within {row['median_days']:.1f} days of the order "
+        f"(median), nine in ten within {row['p90_days']:.1f} days (90th percentile)."
+        + (
+            f" {row['undated']:,} more could not be measured (no issuance date, or the order is not loaded)."
+            if row["undated"]
+            else ""
+        )
+    )
+    early = part.get_column("bucket") == TIME_BUCKETS[0][0]
+    part = part.filter(~early | (pl.col("refunds") > 0))  # "before the order" only when some refund is dated so
+    buckets = part.get_column("bucket").to_list()
+    counts = part.get_column("refunds").to_list()
+    amounts = _money(part.get_column("refunded_minor").to_list(), currency)
+    shares = [_percent(s) for s in part.get_column("share").to_list()]
+    fig = go.Figure(
+        go.Bar(
+            x=buckets,
+            y=counts,
+            name="refunds",
+            marker_color="#607d8b",
+            customdata=[[a, s] for a, s in zip(amounts, shares, strict=True)],
+            hovertemplate="%{x}<br>%{y:,} refunds (%{customdata[1]}), %{customdata[0]}<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        xaxis={"title": {"text": "time from order to refund"}},
+        yaxis={"title": {"text": "refunds"}},
+        height=420,
+        showlegend=False,
+    )
+    return _titled(fig, title, subtitle)
+
+
+# -- export --------------------------------------------------------------------------------------------------------
+def save_html(fig: go.Figure, path: str | Path) -> Path:
+    """Write the figure as a self-contained HTML page (plotly.js inside: it opens offline) and return its path."""
+    target = Path(path)
+    fig.write_html(target, include_plotlyjs=True, full_html=True)
+    return target
+
+
+def save_png(fig: go.Figure, path: str | Path, *, width: int = 1100, height: int | None = None) -> Path:
+    """Write the figure as a PNG through kaleido, which drives a local Chromium (Debian: ``apt-get install
+    chromium``), and return its path. Raises :class:`~refundkit.errors.RefundkitError` saying what to install when
+    kaleido or a browser is missing."""
+    target = Path(path)
+    if importlib.util.find_spec("kaleido") is None:
+        raise RefundkitError("PNG export needs kaleido: pip install kaleido")
+    try:
+        fig.write_image(target, format="png", width=width, height=height or fig.layout.height or 500)
+    except (RuntimeError, ValueError) as exc:
+        if "chrom" in str(exc).lower():
+            raise RefundkitError(
+                f"PNG export needs Chromium or Chrome for kaleido ({exc}); on Debian: apt-get install chromium"
+            ) from None
+        raise
+    return target

@@ -31,6 +31,7 @@ from refundkit.analytics.trends import (
     NOT_SYNCED,
     REFUND_EVENTS_SCHEMA,
     items_frame,
+    items_of,
     left_out_refunds,
     native_vs_offline,
     refund_breakdown,
@@ -333,3 +334,33 @@ def test_top_refunded_products_count_orders_with_the_product_that_were_refunded(
 def test_top_refunded_products_without_synced_details_says_what_to_run() -> None:
     with pytest.raises(InputError, match="sync with --details"):
         top_refunded_products(items_frame([]), *FRAMES, **RANGE)
+
+
+def test_items_of_reads_the_item_lines_an_orders_frame_carries() -> None:
+    item = pl.Struct({"sku": pl.String(), "name": pl.String(), "quantity": pl.Int64(), "unit_price_minor": pl.Int64()})
+    stored = pl.DataFrame(
+        {
+            "order_id": ["A", "B", "E"],
+            "currency": ["BRL", "BRL", "BRL"],
+            "items": [
+                [{"sku": "sku1", "name": "Mug", "quantity": 2, "unit_price_minor": 1000}],
+                [{"sku": "sku3", "name": "Cap", "quantity": 1, "unit_price_minor": 500}],
+                None,  # synced without details
+            ],
+        },
+        schema={"order_id": pl.String(), "currency": pl.String(), "items": pl.List(item)},
+    )
+    assert rows(items_of(stored), "order_id", "sku", "quantity", "unit_price_minor") == [
+        ("A", "sku1", 2, 1000),
+        ("B", "sku3", 1, 500),
+    ]
+    assert items_of(ORDERS).height == 0
+
+
+def test_payment_method_from_details_wins_over_the_order_lists_names() -> None:
+    orders = ORDERS.with_columns(
+        pl.when(pl.col("order_id") == "A").then(pl.lit("Pix (details)")).otherwise(None).alias("payment_method")
+    )
+    events = refund_events(orders, NATIVE, OFFLINE)
+    assert dict(rows(events, "refund_id", "payment_method"))["R1"] == "Pix (details)"
+    assert dict(rows(events, "refund_id", "payment_method"))["rf-b"] == "Visa"
