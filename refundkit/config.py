@@ -11,7 +11,16 @@
 ``REFUNDKIT_ENTITY``   Master Data entity of the refund ledger; default ``offlineRefund``
 ``REFUNDKIT_USER``     who records refunds; default the OS user
 ``REFUNDKIT_EXTRA_SOURCES`` refund sources beyond the built-in ones, comma-separated (``pix-manual,voucher``)
+``REFUNDKIT_CALL_DEADLINE_S``    overall deadline of one VTEX call, retries and waits included; default 300
+``REFUNDKIT_MAX_RETRY_AFTER_S``  the longest ``Retry-After`` honoured (a longer one is cut to this); default 120
+``REFUNDKIT_ZERO_DECIMAL_AMOUNTS`` how VTEX sends amounts of zero-decimal currencies (CLP, JPY, PYG…): ``cents``
+                       (x100, what VTEX's specs say of every amount; default) or ``units`` (whole pesos/yen)
+``REFUNDKIT_GATEWAY_REFUNDS``  ``check`` (default): read each quoted order's payment transaction (GET only, needs
+                       View Payment Data) for refunds made there without a return invoice; ``off``: don't
 =====================  =====================================================================================
+
+A base URL is a scheme, a host and a port, nothing more: a path, query, fragment or user name in it is refused
+before any call is made (refundkit appends its own paths, and a path prefix could turn a harmless call into another).
 
 Environment variables win over the ``.env`` file, which is read (with python-dotenv's parser) from the current folder
 or the nearest parent.
@@ -20,16 +29,18 @@ or the nearest parent.
 from __future__ import annotations
 
 import getpass
+import ipaddress
 import os
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from dotenv.parser import parse_stream
 
 from .errors import ConfigError
 
-__all__ = ["SANDBOX_HINT", "Secret", "Settings", "load_settings", "read_env_file"]
+__all__ = ["SANDBOX_HINT", "Secret", "Settings", "check_base_url", "load_settings", "read_env_file"]
 
 SANDBOX_HINT = (
     "No VTEX account is configured. Set VTEX_ACCOUNT_NAME, VTEX_APP_KEY and VTEX_APP_TOKEN (in the environment or "
@@ -77,7 +88,7 @@ class Secret:
     def __deepcopy__(self, memo: dict[int, object]) -> Secret:
         return self
 
-    def __reduce__(self) -> str:  # keep pickles (e.g. multiprocessing) from carrying the token by accident
+    def __reduce__(self) -> str:  # pickles (multiprocessing) must not carry the token by accident
         raise TypeError("a Secret cannot be pickled")
 
 
@@ -104,6 +115,73 @@ def _extra_sources(text: str | None) -> tuple[str, ...]:
     return tuple(out)
 
 
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_HOST_RE = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(?:\.{_LABEL})*\.?$")
+ZERO_DECIMAL_MODES = ("cents", "units")
+
+
+def check_base_url(raw: str, name: str = "VTEX_BASE_URL") -> str:
+    """``scheme://host[:port]`` from ``raw``, or :class:`ConfigError` saying what to fix.
+
+    Only ``http``/``https``, a host name or IP address and an optional port are accepted; a path (other than a
+    lone ``/``), a query, a fragment, a user name or password, spaces and control characters are refused.
+    """
+    form = "a base URL is http:// or https://, a host and an optional port, such as http://127.0.0.1:8765"
+    if not isinstance(raw, str) or not raw.strip():
+        raise ConfigError(f"{name} is empty: {form}")
+    if "@" in raw:  # checked first, and the value is not shown: it may hold a password
+        raise ConfigError(f"{name} must not contain a user name or password (put them in VTEX_APP_KEY/TOKEN): {form}")
+    shown = raw if len(raw) <= 80 else raw[:77] + "..."
+
+    def bad(why: str) -> ConfigError:
+        return ConfigError(f"{name} {shown!r} {why}: {form}")
+
+    if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in raw):
+        raise bad("contains a space or a control character")
+    if not raw.isascii():
+        raise bad("contains non-ASCII characters (write the host in punycode)")
+    try:
+        parts = urlsplit(raw)
+        port = parts.port
+    except ValueError as exc:
+        raise bad(f"is not a URL ({exc})") from None
+    if parts.scheme.lower() not in ("http", "https"):
+        raise bad("does not start with http:// or https://")
+    if parts.path not in ("", "/") or ";" in raw:
+        raise bad("has a path (refundkit adds the /api/... paths itself)")
+    if parts.query or "?" in raw:
+        raise bad("has a query (?...)")
+    if parts.fragment or "#" in raw:
+        raise bad("has a fragment (#...)")
+    host = parts.hostname or ""
+    if not host:
+        raise bad("names no host")
+    if parts.netloc.startswith("["):
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            raise bad(f"names {host!r}, which is not an IPv6 address") from None
+    elif not _HOST_RE.match(host):
+        raise bad(f"names {host!r}, which is not a host name (letters, digits, dots and dashes)")
+    if port is not None and not 0 < port < 65536:
+        raise bad("has a port outside 1-65535")
+    netloc = f"[{host}]" if parts.netloc.startswith("[") else host
+    return f"{parts.scheme.lower()}://{netloc}" + (f":{port}" if port is not None else "")
+
+
+def _check_header_value(value: str | None, name: str, show: bool) -> None:
+    """Credentials travel in HTTP headers: printable ASCII only. Never echoes a secret."""
+    if value is None:
+        return
+    bad = next((i for i, c in enumerate(value) if not (32 < ord(c) < 127)), None)
+    if bad is not None:
+        what = f"{value[bad]!r} at position {bad + 1}" if show else f"a character at position {bad + 1}"
+        raise ConfigError(
+            f"{name} contains {what} that cannot travel in an HTTP header (only printable ASCII, no spaces); "
+            "copy it again from VTEX's License Manager"
+        )
+
+
 @dataclass(frozen=True)
 class Settings:
     account: str | None = None
@@ -115,6 +193,29 @@ class Settings:
     entity: str = "offlineRefund"
     user: str = "unknown"
     extra_sources: tuple[str, ...] = ()
+    call_deadline_s: float = 300.0
+    max_retry_after_s: float = 120.0
+    zero_decimal_amounts: str = "cents"
+    check_gateway: bool = True
+
+    def __post_init__(self) -> None:
+        if self.base_url is not None:
+            object.__setattr__(self, "base_url", check_base_url(self.base_url))
+        if self.environment and not _ACCOUNT_RE.match(self.environment):
+            raise ConfigError(f"VTEX_ENVIRONMENT {self.environment[:40]!r}: letters, digits and dashes only")
+        _check_header_value(self.app_key, "VTEX_APP_KEY", show=True)
+        _check_header_value(self.app_token.reveal() if self.app_token else None, "VTEX_APP_TOKEN", show=False)
+        if self.zero_decimal_amounts not in ZERO_DECIMAL_MODES:
+            raise ConfigError(
+                f"REFUNDKIT_ZERO_DECIMAL_AMOUNTS {self.zero_decimal_amounts!r}: use 'cents' (VTEX sends CLP 1.500 as "
+                "150000, as its specs say of every amount) or 'units' (as 1500)"
+            )
+        for name, value in (
+            ("REFUNDKIT_CALL_DEADLINE_S", self.call_deadline_s),
+            ("REFUNDKIT_MAX_RETRY_AFTER_S", self.max_retry_after_s),
+        ):
+            if not 0 < value <= 86_400:
+                raise ConfigError(f"{name} must be a number of seconds between 0 and 86400, got {value}")
 
     @property
     def configured(self) -> bool:
@@ -145,6 +246,16 @@ class Settings:
         if not self.account:
             raise ConfigError(SANDBOX_HINT)
         return f"https://{self.account}.{self.environment}.com.br"
+
+    @property
+    def payments_url(self) -> str:
+        """Base URL of the Payments Gateway (read only: refundkit GETs transactions and nothing else there).
+        ``VTEX_BASE_URL``, when set, serves it too (the sandbox, a proxy)."""
+        if self.base_url:
+            return self.base_url.rstrip("/")
+        if not self.account:
+            raise ConfigError(SANDBOX_HINT)
+        return f"https://{self.account}.vtexpayments.com.br"
 
     def with_(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -200,8 +311,8 @@ def load_settings(env: dict[str, str] | None = None, env_file: Path | bool | Non
     if account and not _ACCOUNT_RE.match(account):
         raise ConfigError(f"VTEX_ACCOUNT_NAME {account!r} is not an account name: letters, digits and dashes only")
     base_url = get("VTEX_BASE_URL")
-    if base_url and not re.match(r"^https?://[^/\s]+", base_url):
-        raise ConfigError(f"VTEX_BASE_URL {base_url!r} must start with http:// or https:// and name a host")
+    if base_url:
+        base_url = check_base_url(base_url)
     entity = get("REFUNDKIT_ENTITY") or "offlineRefund"
     if not _ENTITY_RE.match(entity):
         raise ConfigError(f"REFUNDKIT_ENTITY {entity!r}: use 3-60 letters, digits or _, starting with a letter")
@@ -211,6 +322,22 @@ def load_settings(env: dict[str, str] | None = None, env_file: Path | bool | Non
         default_user = getpass.getuser()
     except Exception:  # no user database entry (containers)
         default_user = "unknown"
+
+    def seconds(name: str, default: float) -> float:
+        raw = get(name)
+        if raw is None:
+            return default
+        try:
+            value = float(raw)
+        except ValueError:
+            raise ConfigError(f"{name} {raw[:40]!r} is not a number of seconds") from None
+        if not 0 < value <= 86_400:
+            raise ConfigError(f"{name} must be a number of seconds between 0 and 86400, got {raw[:40]}")
+        return value
+
+    gateway = (get("REFUNDKIT_GATEWAY_REFUNDS") or "check").lower()
+    if gateway not in ("check", "off"):
+        raise ConfigError(f"REFUNDKIT_GATEWAY_REFUNDS {gateway[:40]!r}: use 'check' or 'off'")
     return Settings(
         account=account,
         app_key=get("VTEX_APP_KEY"),
@@ -221,4 +348,8 @@ def load_settings(env: dict[str, str] | None = None, env_file: Path | bool | Non
         entity=entity,
         user=get("REFUNDKIT_USER") or default_user,
         extra_sources=_extra_sources(get("REFUNDKIT_EXTRA_SOURCES")),
+        call_deadline_s=seconds("REFUNDKIT_CALL_DEADLINE_S", 300.0),
+        max_retry_after_s=seconds("REFUNDKIT_MAX_RETRY_AFTER_S", 120.0),
+        zero_decimal_amounts=(get("REFUNDKIT_ZERO_DECIMAL_AMOUNTS") or "cents").lower(),
+        check_gateway=gateway == "check",
     )

@@ -5,6 +5,8 @@
     RefundkitError                      anything refundkit raises on purpose; str() is a message for a person
     ├── ConfigError                     no account configured, bad setting
     ├── InputError                      a value a person gave (date, amount, CSV row, flag) cannot be used
+    │   └── AmountError                 an amount cannot be read as money (refundkit.money; also a ValueError)
+    ├── CurrencyMismatch                two currencies were combined (refundkit.money; also a ValueError)
     ├── VtexError                       VTEX answered with an error or could not be reached
     │   ├── AuthenticationError         401: app key or token wrong
     │   ├── PermissionDenied            403: the key lacks a License Manager resource
@@ -12,7 +14,10 @@
     │   ├── RateLimited                 429 after every retry; .retry_after
     │   ├── ServerError                 5xx after every retry
     │   ├── NetworkError                connection refused, DNS, timeout after every retry
+    │   │   └── DeadlineExceeded        the call's overall deadline passed while retrying
     │   ├── BadResponse                 VTEX answered 2xx with something refundkit cannot read, or an unexpected 4xx
+    │   │   └── NoteLimitReached        the order already holds the 30 notes VTEX allows; nothing was posted
+    │   ├── ListingIncomplete           an order listing lost some parts after every retry; .orders, .missing
     │   └── ForbiddenEndpoint           refundkit refused to send a request that could move money
     └── LedgerError                     the refund ledger refused an operation (see refundkit.ledger)
 
@@ -22,15 +27,22 @@ method and path only.
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = [
+    "AmountError",
     "AuthenticationError",
     "BadResponse",
     "ConfigError",
+    "CurrencyMismatch",
+    "DeadlineExceeded",
     "ForbiddenEndpoint",
     "InputError",
     "LedgerError",
+    "ListingIncomplete",
     "NetworkError",
     "NotFound",
+    "NoteLimitReached",
     "PermissionDenied",
     "RateLimited",
     "RefundkitError",
@@ -49,6 +61,14 @@ class ConfigError(RefundkitError):
 
 class InputError(RefundkitError):
     pass
+
+
+class AmountError(InputError, ValueError):
+    """An amount (typed by a person, or sent by VTEX) cannot be read as money in the given currency."""
+
+
+class CurrencyMismatch(RefundkitError, ValueError):
+    """Two amounts in different currencies were combined."""
 
 
 class VtexError(RefundkitError):
@@ -74,8 +94,10 @@ class NotFound(VtexError):
 
 
 class RateLimited(VtexError):
-    def __init__(self, message: str, *, retry_after: float | None = None, **kw) -> None:
-        super().__init__(message, **kw)
+    def __init__(
+        self, message: str, *, retry_after: float | None = None, status: int | None = None, request: str | None = None
+    ) -> None:
+        super().__init__(message, status=status, request=request)
         self.retry_after = retry_after
 
 
@@ -87,8 +109,28 @@ class NetworkError(VtexError):
     pass
 
 
+class DeadlineExceeded(NetworkError):
+    """Retrying would pass the call's overall deadline (``REFUNDKIT_CALL_DEADLINE_S``)."""
+
+
 class BadResponse(VtexError):
     pass
+
+
+class NoteLimitReached(BadResponse):
+    """VTEX allows at most 30 notes on an order, and this order holds them: the note was not (and cannot be) added."""
+
+
+class ListingIncomplete(VtexError):
+    """An order listing could not fetch every part of its range, even after retrying those parts.
+
+    ``orders`` holds what was listed (complete for every part not named in ``missing``); ``missing`` describes each
+    part that failed (a time range, and the page when a single page failed) in words a person can act on."""
+
+    def __init__(self, message: str, *, orders: list[Any], missing: list[str], request: str | None = None) -> None:
+        super().__init__(message, request=request)
+        self.orders = orders
+        self.missing = missing
 
 
 class ForbiddenEndpoint(VtexError):

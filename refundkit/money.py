@@ -11,7 +11,10 @@ import re
 from dataclasses import dataclass
 from decimal import MAX_PREC, Context, Decimal, InvalidOperation
 
+from .errors import AmountError, CurrencyMismatch
+
 __all__ = [
+    "VTEX_AMOUNT_MODES",
     "AmountError",
     "CurrencyMismatch",
     "Money",
@@ -53,12 +56,8 @@ _EXPONENTS: dict[str, int] = {
 _CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
 
 
-class AmountError(ValueError):
-    """An amount a person typed cannot be read as money in the given currency."""
-
-
-class CurrencyMismatch(ValueError):
-    """Two amounts in different currencies were combined."""
+# Both live in the one error tree (refundkit.errors) so that no handler lets them through as a traceback; they stay
+# ValueErrors too, for code that catches those.
 
 
 def _check_currency(currency: str) -> str:
@@ -165,7 +164,7 @@ def parse_amount(text: str | int | Decimal, currency: str) -> int:
     if isinstance(text, bool):
         raise AmountError(f"amount must be a number, got {text!r}")
     if isinstance(text, int):
-        return text * 10**exp
+        return int(text * 10**exp)
     if isinstance(text, Decimal):
         raw = format(text, "f")
     elif isinstance(text, str):
@@ -186,7 +185,8 @@ def parse_amount(text: str | int | Decimal, currency: str) -> int:
         raise AmountError(f"{raw!r} is not an amount: type digits such as 12.34") from None
     if not value.is_finite():
         raise AmountError(f"{raw!r} is not an amount")
-    places = -value.as_tuple().exponent if value.as_tuple().exponent < 0 else 0
+    exponent = value.as_tuple().exponent
+    places = -exponent if isinstance(exponent, int) and exponent < 0 else 0
     frac_digits = len(normal.split(".", 1)[1]) if "." in normal else 0
     if max(places, frac_digits) > exp:
         if exp == 0:
@@ -225,30 +225,48 @@ def _normalise_separators(body: str) -> str | None:
     return (int_part or "0") + "." + frac
 
 
-def from_vtex_cents(cents: int, currency: str) -> int:
+#: How VTEX may send amounts of currencies with fewer than 2 decimals (CLP, JPY, PYG…). VTEX's specs say "cents"
+#: of every amount, so CLP 1.500 would be ``150000`` (``"cents"``, the default); nobody documents whether a real
+#: account does that, so ``"units"`` (CLP 1.500 sent as ``1500``) can be chosen with
+#: ``REFUNDKIT_ZERO_DECIMAL_AMOUNTS=units``. ``refundkit doctor`` shows one real order's figures to decide.
+VTEX_AMOUNT_MODES = ("cents", "units")
+
+
+def from_vtex_cents(cents: int, currency: str, mode: str = "cents") -> int:
     """VTEX amounts are integer cents (x100) for every currency; convert to the currency's minor units.
 
-    For 2-decimal currencies this is the identity. A JPY value of 1500 cents is 15 yen; a fractional result is
-    impossible in practice and refused rather than rounded.
+    For 2-decimal currencies this is the identity. In ``mode="cents"`` a JPY value of 1500 cents is 15 yen, and a
+    value that is not a whole number of yen is refused rather than rounded — with a message that points at
+    ``REFUNDKIT_ZERO_DECIMAL_AMOUNTS=units``, the reading where VTEX sends 1500 for 1500 yen.
     """
     if isinstance(cents, bool) or not isinstance(cents, int):
         raise AmountError(f"VTEX amount must be an integer of cents, got {cents!r}")
+    if mode not in VTEX_AMOUNT_MODES:
+        raise ValueError(f"mode must be one of {VTEX_AMOUNT_MODES}, got {mode!r}")
     exp = currency_exponent(currency)
     if exp == 2:
         return cents
     if exp > 2:
-        return cents * 10 ** (exp - 2)
+        return int(cents * 10 ** (exp - 2))
+    if mode == "units":
+        return cents
     q, r = divmod(cents, 10 ** (2 - exp))
     if r:
-        raise AmountError(f"VTEX amount {cents} cents is not a whole number of {currency} minor units")
-    return q
+        raise AmountError(
+            f"VTEX amount {cents} is not a whole number of {currency} in cents (x100); if this account sends "
+            f"{currency} amounts in whole units, set REFUNDKIT_ZERO_DECIMAL_AMOUNTS=units"
+        )
+    return int(q)
 
 
-def to_vtex_cents(minor: int, currency: str) -> int:
+def to_vtex_cents(minor: int, currency: str, mode: str = "cents") -> int:
+    """The inverse of :func:`from_vtex_cents`."""
     exp = currency_exponent(currency)
+    if exp < 2 and mode == "units":
+        return minor
     if exp <= 2:
-        return minor * 10 ** (2 - exp)
+        return int(minor * 10 ** (2 - exp))
     q, r = divmod(minor, 10 ** (exp - 2))
     if r:
         raise AmountError(f"{format_minor(minor, currency)} {currency} cannot be expressed in VTEX cents")
-    return q
+    return int(q)

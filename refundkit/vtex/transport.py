@@ -2,21 +2,33 @@
 
 Every request refundkit makes passes :meth:`Transport.request`, which
 
-1. refuses any (method, path) not on :data:`ALLOWED` — refundkit reads orders, writes Master Data documents and
-   notes, and nothing else; the OMS invoice, cancel and change endpoints and every Payments call are unreachable
-   (:class:`~refundkit.errors.ForbiddenEndpoint`, raised before anything is sent);
+1. builds the final URL (base URL + path + query) and refuses it unless its host is one of the account's and its
+   (method, path) is on :data:`ALLOWED` — refundkit reads orders and payment transactions, writes Master Data
+   documents and notes, and nothing else; the OMS invoice, cancel and change endpoints and every Payments call but
+   ``GET /api/pvt/transactions/{id}`` are unreachable (:class:`~refundkit.errors.ForbiddenEndpoint`, raised before
+   anything is sent);
 2. waits for the host's :class:`~refundkit.vtex.limiter.AdaptiveLimiter`;
-3. retries 429 (honouring ``Retry-After``), 502, 503, 504, timeouts and connection errors with exponential back-off
-   and full jitter — but a request that is not idempotent is retried only when VTEX certainly did not act on it
-   (429, connection refused before sending); callers make their writes idempotent (deterministic ids) and say so
-   with ``idempotent=True``;
+3. retries 408, 429, 500, 502, 503 and 504 answers, timeouts and connection errors. The wait before attempt
+   ``n + 1`` is ``Retry-After`` when VTEX sent one (capped at ``Settings.max_retry_after_s``, 120 s by default);
+   after an OMS 429 without ``Retry-After`` it is :attr:`RetryPolicy.oms_throttle_wait` (60 s, as VTEX's orders
+   guide advises — and the limiter pauses every sender for as long); otherwise exponential back-off from
+   ``wait_initial`` (0.5 s) doubling to at most ``wait_max`` (30 s), with *equal jitter*: a uniformly random wait
+   between half and all of that step. At most ``attempts`` (8) attempts, and never past the call's overall deadline
+   (``Settings.call_deadline_s``, 300 s by default; each attempt's timeout is also cut to the time left): a retry
+   that would end after it raises :class:`~refundkit.errors.DeadlineExceeded` at once. A connection that is refused
+   is retried at most 3 times. A request that is not idempotent is retried only when VTEX certainly did not act on
+   it (429, or no connection was made); callers make their writes idempotent (deterministic ids) and say so with
+   ``idempotent=True``;
 4. maps what is left to the error hierarchy in :mod:`refundkit.errors`, with messages that say what to do.
 
-Requests are described in logs and errors as ``METHOD /path`` — never with headers, so the app token cannot leak.
+Requests are described in logs and errors as ``METHOD /path`` — never with headers. What VTEX wrote in an error
+body is shown only after the app token — in any letter case, URL-encoded, or as a fragment of 8 characters or
+more — has been replaced by ``****``, and only then shortened, so no cut can leave part of the token behind.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 import re
@@ -26,7 +38,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import httpx
 
@@ -34,6 +46,7 @@ from ..config import Settings
 from ..errors import (
     AuthenticationError,
     BadResponse,
+    DeadlineExceeded,
     ForbiddenEndpoint,
     NetworkError,
     NotFound,
@@ -44,7 +57,7 @@ from ..errors import (
 )
 from .limiter import AdaptiveLimiter
 
-__all__ = ["ALLOWED", "RetryPolicy", "Transport", "check_allowed"]
+__all__ = ["ALLOWED", "RetryPolicy", "Transport", "check_allowed", "redact"]
 
 log = logging.getLogger("refundkit.vtex")
 
@@ -67,15 +80,21 @@ ALLOWED: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("PATCH", rf"^/api/dataentities/{_SEG}/documents/{_SEG}$"),
         ("GET", rf"^/api/dataentities/{_SEG}/search$"),
         ("GET", rf"^/api/dataentities/{_SEG}/scroll$"),
+        # Payments Gateway: reading a transaction (its totalRefunds) needs View Payment Data and moves nothing.
+        # No other Payments path and no other method is listed: settlement, refunding and cancellation requests
+        # (POST) can never be sent.
+        ("GET", rf"^/api/pvt/transactions/{_SEG}$"),
     ]
 )
 
 
 def check_allowed(method: str, path: str) -> None:
     method = method.upper()
-    for m, pattern in ALLOWED:
-        if m == method and pattern.match(path):
-            return
+    segments = path.split("/")
+    if all(seg not in (".", "..") for seg in segments):
+        for m, pattern in ALLOWED:
+            if m == method and pattern.match(path):
+                return
     raise ForbiddenEndpoint(
         f"refundkit does not call {method} {path}: it only reads orders and writes Master Data documents and notes, "
         "so it can never refund, cancel or invoice (move money) on VTEX",
@@ -85,15 +104,18 @@ def check_allowed(method: str, path: str) -> None:
 
 @dataclass(frozen=True)
 class RetryPolicy:
+    """How :meth:`Transport.request` retries; see the module docstring for the whole rule."""
+
     attempts: int = 8
     wait_initial: float = 0.5
     wait_max: float = 30.0
-    retry_statuses: frozenset[int] = frozenset({429, 500, 502, 503, 504})
+    retry_statuses: frozenset[int] = frozenset({408, 429, 500, 502, 503, 504})
+    oms_throttle_wait: float = 60.0  # after an OMS 429 without Retry-After: VTEX advises about a minute
 
     @classmethod
     def fast(cls) -> RetryPolicy:
         """For tests: the same decisions, tiny waits."""
-        return cls(attempts=8, wait_initial=0.005, wait_max=0.05)
+        return cls(attempts=8, wait_initial=0.005, wait_max=0.05, oms_throttle_wait=0.05)
 
 
 _RESOURCE_HINTS = [
@@ -102,6 +124,7 @@ _RESOURCE_HINTS = [
     (re.compile(r"^/api/dataentities/[^/]+/(schemas|indices)"), "Dynamic Storage > Master Data administrator"),
     (re.compile(r"^/api/dataentities/.*/(search|scroll)$"), "Dynamic Storage > Read only documents"),
     (re.compile(r"^/api/dataentities/"), "Dynamic Storage > Insert or update document (not remove)"),
+    (re.compile(r"^/api/pvt/transactions/"), "PCI Gateway > Payment-Make Payments > View Payment Data"),
 ]
 
 
@@ -112,21 +135,62 @@ def _hint(path: str) -> str:
     return "check the app key's roles in License Manager"
 
 
-def _vtex_message(response: httpx.Response) -> str:
-    """The message VTEX put in an error body, in any of its shapes, shortened."""
+_MIN_FRAGMENT = 8
+_HEADER_ECHO = re.compile(
+    r"(x-vtex-api-apptoken|apptoken|vtexidclientautcookie|authorization)(\s*[\"']?\s*[:=]\s*[\"']?\s*)"
+    r"([^\s\"',;&}\]]+)",
+    re.IGNORECASE,
+)
+
+
+def redact(text: str, secret: str | None) -> str:
+    """``text`` with the secret replaced by ``****``: in any letter case, URL-encoded, as any fragment of 8 or more
+    of its characters, and as the value of any echoed token header. Apply it *before* shortening a message."""
+    text = _HEADER_ECHO.sub(lambda m: m.group(1) + m.group(2) + "****", text)
+    if not secret:
+        return text
+    for form in dict.fromkeys((secret, quote(secret, safe=""), quote(secret))):
+        text = re.sub(re.escape(form), "****", text, flags=re.IGNORECASE)
+    low = secret.lower()
+    n = min(_MIN_FRAGMENT, len(low))
+    out: list[str] = []
+    i = 0
+    lowered = text.lower()
+    while i < len(text):
+        j = i
+        while j < len(text) and lowered[i : j + 1] in low:
+            j += 1
+        if j - i >= n:
+            out.append("****")
+            i = j
+        else:
+            out.append(text[i])
+            i += 1
+    return "".join(out)
+
+
+def _vtex_message(response: httpx.Response, secret: str | None) -> str:
+    """The message VTEX put in an error body, in any of its shapes, with the token redacted, then shortened."""
+    raw = response.content[:65536].decode("utf-8", "replace")
     try:
-        body = response.json()
+        body = json.loads(raw)
     except ValueError:
-        text = response.text.strip()
-        return text[:200]
+        return _cut_redacted(raw.strip(), secret, 200)
     if isinstance(body, dict):
         err = body.get("error")
         if isinstance(err, dict) and err.get("message"):
-            return str(err["message"])[:300]
+            return _cut_redacted(str(err["message"]), secret, 300)
         for key in ("Message", "message", "error_description", "error"):
             if isinstance(body.get(key), str):
-                return body[key][:300]
-    return str(body)[:200]
+                return _cut_redacted(body[key], secret, 300)
+    return _cut_redacted(str(body), secret, 200)
+
+
+def _cut_redacted(text: str, secret: str | None, limit: int) -> str:
+    """Redact, then shorten to ``limit``. Only the head that can be shown is redacted (an occurrence of the secret
+    that overlaps the first ``limit`` characters lies wholly inside the first ``limit + len(secret)``)."""
+    head = redact(text[: limit + len(secret or "") + 64], secret)
+    return head if len(head) <= limit else head[: limit - 1] + "…"
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
@@ -145,6 +209,9 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     return max(0.0, when.timestamp() - (now if now is not None else time.time()))
 
 
+_DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
+
+
 class Transport:
     """Pooled, paced, retrying access to one VTEX account. Thread-safe; use from many threads at once.
 
@@ -155,18 +222,24 @@ class Transport:
         self,
         settings: Settings,
         *,
-        timeout: httpx.Timeout | float = httpx.Timeout(30.0, connect=5.0),
+        timeout: httpx.Timeout | float = _DEFAULT_TIMEOUT,
         retry: RetryPolicy = RetryPolicy(),
         limiter_factory: Callable[[], AdaptiveLimiter] = AdaptiveLimiter,
         http_transport: httpx.BaseTransport | None = None,
         max_connections: int = 32,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
+        deadline: float | None = None,
     ) -> None:
         settings.require_account()
         self.settings = settings
         self.base_url = settings.vtex_url
+        self.payments_url = settings.payments_url
         self.retry = retry
+        self.deadline = float(deadline if deadline is not None else settings.call_deadline_s)
+        self.max_retry_after = float(settings.max_retry_after_s)
+        self._clock = clock
         self._timeout = timeout
         self._limiter_factory = limiter_factory
         self._http_transport = http_transport
@@ -226,6 +299,29 @@ class Transport:
         self.close()
 
     # -- the request loop ---------------------------------------------------------------------------------------
+    def _hosts(self) -> set[str]:
+        return {urlsplit(self.base_url).netloc.lower(), urlsplit(self.payments_url).netloc.lower()}
+
+    def _check_final(self, request: httpx.Request, what: str) -> None:
+        """The allowlist applied to the URL that will actually be sent: its host must be the account's (or the
+        configured base URL's) and its decoded path must be on :data:`ALLOWED` for the method."""
+        url = request.url
+        if url.scheme not in ("http", "https") or url.netloc.decode("ascii").lower() not in self._hosts():
+            raise ForbiddenEndpoint(
+                f"refundkit does not send {what} to {url.scheme}://{url.netloc.decode('ascii')}: only to the "
+                "account's VTEX hosts",
+                request=what,
+            )
+        check_allowed(request.method, url.path)
+
+    def _attempt_timeout(self, remaining: float) -> httpx.Timeout | float:
+        base = self._timeout
+        read = base if isinstance(base, (int, float)) else (base.read or 30.0)
+        if remaining >= read:
+            return base
+        cut = max(remaining, 0.001)
+        return httpx.Timeout(cut, connect=min(cut, 5.0))
+
     def request(
         self,
         method: str,
@@ -237,35 +333,46 @@ class Transport:
         idempotent: bool | None = None,
         ok: Iterable[int] = (200, 201, 202, 204),
         not_found_ok: bool = False,
+        base: str | None = None,
     ) -> httpx.Response | None:
-        """Send one logical request; return the response (``None`` for a 404 when ``not_found_ok``)."""
+        """Send one logical request; return the response (``None`` for a 404 when ``not_found_ok``).
+
+        ``base`` picks the host: the account's (default) or :attr:`payments_url`."""
         method = method.upper()
         check_allowed(method, path)
         if idempotent is None:
             idempotent = method in ("GET", "HEAD", "PUT")
         ok = frozenset(ok)
-        client, limiter = self._client_for(self.base_url)
+        base = base or self.base_url
+        client, limiter = self._client_for(base)
         what = f"{method} {path}"
+        oms = path.startswith("/api/oms/")
+        built = client.build_request(method, path, params=params, json=json, headers=headers)
+        self._check_final(built, what)
+        started_call = self._clock()
         attempt = 0
         while True:
             attempt += 1
             limiter.acquire()
             outcome, retry_after = "error", None
             started = time.monotonic()
+            remaining = self.deadline - (self._clock() - started_call)
             try:
                 with self._lock:
                     self.calls += 1
-                response = client.request(method, path, params=params, json=json, headers=headers)
+                built.extensions["timeout"] = httpx.Timeout(self._attempt_timeout(remaining)).as_dict()
+                response = client.send(built)
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
                 # nothing reached VTEX: safe to retry any request
                 limiter.release("error")
                 error: VtexError = NetworkError(
-                    f"could not reach {urlsplit(self.base_url).netloc} ({type(exc).__name__}) for {what}: check "
+                    f"could not reach {urlsplit(base).netloc} ({type(exc).__name__}) for {what}: check "
                     "VTEX_ACCOUNT_NAME or VTEX_BASE_URL and your network",
                     request=what,
                 )
                 if attempt < min(self.retry.attempts, 3):  # a host that refuses thrice is down or misnamed
-                    self._backoff(attempt, None, what, "connection failed")
+                    self._backoff(attempt, None, what, "connection failed", started_call=started_call, error=error)
+                    built = client.build_request(method, path, params=params, json=json, headers=headers)
                     continue
                 raise error from None
             except httpx.TransportError as exc:
@@ -273,14 +380,19 @@ class Transport:
                 limiter.release("error")
                 error = NetworkError(f"no answer from VTEX for {what} ({type(exc).__name__}); try again", request=what)
                 if idempotent and attempt < self.retry.attempts:
-                    self._backoff(attempt, None, what, type(exc).__name__)
+                    self._backoff(attempt, None, what, type(exc).__name__, started_call=started_call, error=error)
+                    built = client.build_request(method, path, params=params, json=json, headers=headers)
                     continue
                 raise error from None
             status = response.status_code
             if status == 429:
                 retry_after = parse_retry_after(response.headers.get("Retry-After"))
+                if retry_after is None and oms:
+                    retry_after = self.retry.oms_throttle_wait
+                if retry_after is not None:
+                    retry_after = min(retry_after, self.max_retry_after)
                 outcome = "throttled"
-            elif status < 500:
+            elif status < 500 and status != 408:
                 outcome = "ok"
             limiter.release(outcome, retry_after)
             log.debug("%s -> %s in %.0f ms (attempt %d)", what, status, (time.monotonic() - started) * 1e3, attempt)
@@ -290,16 +402,29 @@ class Transport:
                 return None
             retryable = status in self.retry.retry_statuses and (idempotent or status == 429)
             if retryable and attempt < self.retry.attempts:
-                self._backoff(attempt, retry_after, what, str(status))
+                response.read()
+                error = self._error(response, what, retry_after)
+                self._backoff(attempt, retry_after, what, str(status), started_call=started_call, error=error)
+                built = client.build_request(method, path, params=params, json=json, headers=headers)
                 continue
             raise self._error(response, what, retry_after)
 
-    def _backoff(self, attempt: int, retry_after: float | None, what: str, why: str) -> None:
+    def _backoff(
+        self, attempt: int, retry_after: float | None, what: str, why: str, *, started_call: float, error: VtexError
+    ) -> None:
         if retry_after is not None:
             delay = retry_after  # the limiter already pauses every sender; this request waits too
         else:
             cap = min(self.retry.wait_max, self.retry.wait_initial * 2 ** (attempt - 1))
             delay = self._rng.uniform(cap / 2, cap)
+        elapsed = self._clock() - started_call
+        if elapsed + delay > self.deadline:
+            raise DeadlineExceeded(
+                f"gave up on {what} after {attempt} attempt(s) in {elapsed:.0f} s: {error} — waiting {delay:.0f} s "
+                f"more would pass the call's deadline of {self.deadline:.0f} s (REFUNDKIT_CALL_DEADLINE_S)",
+                status=error.status,
+                request=what,
+            ) from None
         log.info("%s: %s, retrying in %.2f s (attempt %d of %d)", what, why, delay, attempt + 1, self.retry.attempts)
         if delay > 0:
             self._sleep(delay)
@@ -307,8 +432,7 @@ class Transport:
     def _error(self, response: httpx.Response, what: str, retry_after: float | None) -> VtexError:
         status = response.status_code
         path = response.request.url.path
-        detail = _vtex_message(response)
-        detail = detail.replace(self.settings.app_token.reveal(), "****") if self.settings.app_token else detail
+        detail = _vtex_message(response, self.settings.app_token.reveal() if self.settings.app_token else None)
         detail = f": {detail}" if detail else ""
         if status == 401:
             return AuthenticationError(
@@ -327,7 +451,7 @@ class Transport:
                 status=status,
                 request=what,
             )
-        if status >= 500:
+        if status >= 500 or status == 408:
             return ServerError(
                 f"VTEX failed on {what} ({status}) after retrying{detail}; try again later", status=status, request=what
             )

@@ -187,12 +187,22 @@ def test_parse_retry_after_http_date_against_a_given_now() -> None:
 
 def test_429_without_retry_after_backs_off_and_pauses_the_limiter(waits: Waits) -> None:
     rec = Recorder([status(429), ok()])
+    md = "/api/dataentities/E1/search"
     with make_transport(rec, waits=waits, retry=RetryPolicy(attempts=3, wait_initial=0.2, wait_max=0.2)) as t:
         start = waits.clock()
-        t.json("GET", ORDERS)
+        t.json("GET", md)
         # the limiter's own pause (1 s) holds the retry back even though the back-off was shorter
         assert waits.clock() - start >= 1.0
     assert 0.1 <= waits.transport[0] <= 0.2
+
+
+def test_an_oms_429_without_retry_after_waits_about_a_minute_as_vtex_advises(waits: Waits) -> None:
+    rec = Recorder([status(429), ok()])
+    with make_transport(rec, waits=waits, retry=RetryPolicy(attempts=3, wait_initial=0.2, wait_max=0.2)) as t:
+        start = waits.clock()
+        t.json("GET", ORDERS)
+        assert waits.clock() - start >= 60.0  # every sender paused, not only this request
+    assert waits.transport == [60.0]
 
 
 # -- requests that are not idempotent -------------------------------------------------------------------------------
@@ -351,7 +361,8 @@ MONEY_MOVING = [
     ("DELETE", "/api/dataentities/offlineRefund/documents/abc"),
     ("DELETE", "/api/dataentities/offlineRefund/schemas/v1"),
     ("POST", "/api/dataentities/offlineRefund/documents"),  # only deterministic-id PUTs are allowed
-    ("GET", "/api/pvt/transactions/ABC123"),  # Payments, even read-only, is not on the list
+    ("GET", "/api/pvt/transactions/ABC123/refunds"),  # Payments: only GET of a transaction itself is listed
+    ("PUT", "/api/pvt/transactions/ABC123"),
     ("POST", ORDERS),
     ("GET", "/api/oms/pvt/orders/1306331686122-01/cancel"),
     ("DELETE", "/api/do/notes/n1"),
@@ -390,6 +401,7 @@ def test_allowlist_ignores_method_case(method: str) -> None:
         ("GET", "/api/dataentities/E1/search"),
         ("GET", "/api/dataentities/E1/scroll"),
         ("PUT", "/api/dataentities/E1/schemas/v1"),
+        ("GET", "/api/pvt/transactions/T1"),
     ],
 )
 def test_the_calls_refundkit_needs_are_allowed(method: str, path: str) -> None:

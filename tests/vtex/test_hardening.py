@@ -1,0 +1,292 @@
+"""Defects an attack found in the client and its configuration, each kept fixed by a test.
+
+- token fragments in error messages: redacted before any cut, in any letter case and encoding;
+- ``VTEX_BASE_URL`` is scheme, host and port only; the allowlist checks the URL actually sent;
+- bad configuration is one line and exit 2, never a traceback;
+- ``AmountError`` and ``CurrencyMismatch`` belong to the one error tree;
+- retries: 408 retried, ``Retry-After`` capped, an overall deadline per call (fake clock: nothing sleeps).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import quote
+
+import httpx
+import pytest
+
+from refundkit.config import Secret, Settings, check_base_url, load_settings
+from refundkit.errors import (
+    AmountError,
+    ConfigError,
+    CurrencyMismatch,
+    DeadlineExceeded,
+    ForbiddenEndpoint,
+    InputError,
+    RefundkitError,
+    ServerError,
+)
+from refundkit.money import Money, parse_amount
+from refundkit.vtex.transport import RetryPolicy, Transport, check_allowed, redact
+
+from .fakes import TOKEN, FakeClock, Recorder, Waits, fast_limiter, json_response, make_settings, make_transport
+
+ORDERS = "/api/oms/pvt/orders"
+SPECS = Path(__file__).resolve().parents[3] / "shared" / "vtex-openapi"
+if not SPECS.is_dir():  # the worktree sits beside the shared folder
+    SPECS = Path("/work/shared/vtex-openapi")
+
+
+# -- token fragments ----------------------------------------------------------------------------------------------
+def _echo_forms(token: str) -> list[str]:
+    return [
+        f"X-VTEX-API-AppToken: {token}",
+        f"x-vtex-api-apptoken: {token.lower()}",
+        f"X-VTEX-API-APPTOKEN: {token.upper()}",
+        f'{{"x-vtex-api-apptoken": "{token}"}}',
+        f"apptoken={quote(token, safe='')}",
+        f"token was {token.lower()} and more",
+        f"fragment {token[3:40].lower()} here",
+        f"swapped {token.swapcase()} here",
+    ]
+
+
+@pytest.mark.parametrize("pad", [0, 179, 199, 290])
+@pytest.mark.parametrize("form", range(8))
+def test_an_echoed_token_never_shows_whatever_its_case_or_where_the_message_is_cut(pad: int, form: int) -> None:
+    echo = "x" * pad + _echo_forms(TOKEN)[form] + " tail " * 40
+    for body in ({"Message": echo}, {"error": {"message": echo}}, echo):
+        raw = json.dumps(body).encode() if isinstance(body, dict) else body.encode()
+        rec = Recorder([httpx.Response(400, content=raw)])
+        with make_transport(rec) as t, pytest.raises(RefundkitError) as err:
+            t.json("GET", ORDERS)
+        shown = str(err.value).lower()
+        for k in range(len(TOKEN) - 7):
+            assert TOKEN[k : k + 8].lower() not in shown, (pad, form, shown)
+        assert "****" in shown or pad > 0
+
+
+def test_redact_keeps_the_rest_of_the_message() -> None:
+    assert redact(f"bad header X-VTEX-API-AppToken: {TOKEN.lower()}; retry", TOKEN) == (
+        "bad header X-VTEX-API-AppToken: ****; retry"
+    )
+    assert redact("nothing secret here", TOKEN) == "nothing secret here"
+
+
+# -- the base URL -------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8765/api/oms/pvt/orders/1-01/cancel?x=",
+        "http://127.0.0.1:8765/prefix",
+        "http://127.0.0.1:8765?x=1",
+        "http://127.0.0.1:8765/?",
+        "http://127.0.0.1:8765#frag",
+        "http://user:pw@127.0.0.1:8765",
+        "http://127.0.0.1:abc",
+        "http://[::1",
+        "http://127.0.0.1 :8765",
+        "http://127.0.0.1:87 65",
+        "http://exämple.com",
+        "http://127.0.0.1:70000",
+        "http://[zz::1]:80",
+        "http://127.0.0.1:8765;x",
+    ],
+)
+def test_a_base_url_with_anything_but_scheme_host_and_port_is_a_config_error(url: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        load_settings(env={"VTEX_BASE_URL": url}, env_file=False)
+    assert "VTEX_BASE_URL" in str(err.value)
+    with pytest.raises(ConfigError):
+        Settings(account="acme", app_key="k", app_token=Secret("t"), base_url=url)
+    assert "pw" not in str(err.value) or "@" not in url
+
+
+@pytest.mark.parametrize(
+    ("url", "normal"),
+    [
+        ("http://127.0.0.1:8765", "http://127.0.0.1:8765"),
+        ("http://127.0.0.1:8765/", "http://127.0.0.1:8765"),
+        ("HTTPS://Proxy.Example.com", "https://proxy.example.com"),
+        ("http://[::1]:8765", "http://[::1]:8765"),
+        ("http://localhost", "http://localhost"),
+    ],
+)
+def test_a_plain_base_url_is_kept(url: str, normal: str) -> None:
+    assert check_base_url(url) == normal
+
+
+def test_the_allowlist_checks_the_url_actually_sent() -> None:
+    """Even a Settings object whose base URL slipped past validation cannot send a path the allowlist refuses."""
+    rec = Recorder([json_response(200, {})])
+    settings = make_settings(base_url="http://127.0.0.1:8765")
+    object.__setattr__(settings, "base_url", "http://127.0.0.1:8765/api/oms/pvt/orders/1-01/cancel?x=")
+    with make_transport(rec, settings=settings) as t, pytest.raises(ForbiddenEndpoint):
+        t.request("POST", "/api/do/notes", json={"description": "x"}, idempotent=False)
+    assert rec.requests == []
+
+
+@pytest.mark.parametrize("path", ["/api/dataentities/../oms/pvt/orders/1-01/cancel", "/api/do/notes/.."])
+def test_dot_segments_are_refused(path: str) -> None:
+    with pytest.raises(ForbiddenEndpoint):
+        check_allowed("GET", path)
+
+
+# -- bad configuration: one line, exit 2 --------------------------------------------------------------------------
+def _cli(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("VTEX_", "REFUNDKIT_"))}
+    base.update(HOME=str(tmp_path), REFUNDKIT_CACHE_DIR=str(tmp_path / "cache"))
+    full = {"VTEX_ACCOUNT_NAME": "acme", "VTEX_APP_KEY": "vtexappkey-acme-K", "VTEX_APP_TOKEN": "T0KEN", **env}
+    return subprocess.run(
+        [sys.executable, "-m", "refundkit.present.cli", "quote", "1306331686122-01"],
+        check=False,
+        env={**base, **full},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"VTEX_BASE_URL": "http://127.0.0.1:abc"},
+        {"VTEX_BASE_URL": "http://[::1"},
+        {"VTEX_BASE_URL": "http://127.0.0.1:8765/x y"},
+        {"VTEX_APP_KEY": "vtexappkey-acmé-K"},
+        {"VTEX_APP_TOKEN": "TOKÉN-secret-value"},
+        {"REFUNDKIT_CALL_DEADLINE_S": "soon"},
+    ],
+)
+def test_bad_configuration_is_one_line_and_exit_2(env: dict[str, str], tmp_path: Path) -> None:
+    proc = _cli(tmp_path, **env)
+    assert "Traceback" not in proc.stderr, proc.stderr
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("refundkit: "), proc.stderr
+    assert "TOKÉN" not in proc.stderr and "secret-value" not in proc.stderr
+
+
+# -- the error tree ------------------------------------------------------------------------------------------------
+def test_amount_and_currency_errors_are_refundkit_errors() -> None:
+    with pytest.raises(RefundkitError) as err:
+        parse_amount("1.2.3", "BRL")
+    assert isinstance(err.value, (AmountError, InputError, ValueError))
+    with pytest.raises(RefundkitError) as err2:
+        _ = Money(1, "BRL") + Money(1, "USD")
+    assert isinstance(err2.value, (CurrencyMismatch, ValueError))
+
+
+# -- retries, caps and the deadline ---------------------------------------------------------------------------------
+def status(code: int, **headers: str) -> httpx.Response:
+    return json_response(code, {"error": {"code": "X", "message": f"status {code}"}}, headers)
+
+
+def test_408_is_retried() -> None:
+    rec = Recorder([status(408), status(408), json_response(200, {"ok": True})])
+    with make_transport(rec) as t:
+        assert t.json("GET", ORDERS) == {"ok": True}
+    assert len(rec.requests) == 3
+
+
+def test_a_persistent_408_ends_as_a_server_error() -> None:
+    rec = Recorder([status(408)])
+    policy = RetryPolicy(attempts=3, wait_initial=0.01, wait_max=0.01)
+    with make_transport(rec, retry=policy) as t, pytest.raises(ServerError):
+        t.json("GET", ORDERS)
+
+
+def _timed(rec: Recorder, waits: Waits, settings: Settings, retry: RetryPolicy | None = None) -> Transport:
+    """A transport whose deadline clock, limiter and back-off all run on ``waits.clock``."""
+    return Transport(
+        settings,
+        http_transport=rec.transport,
+        retry=retry or RetryPolicy.fast(),
+        limiter_factory=fast_limiter(waits.clock),
+        sleep=waits.sleep,
+        clock=waits.clock,
+    )
+
+
+def test_a_huge_retry_after_is_capped() -> None:
+    clock = FakeClock()
+    waits = Waits(clock)
+    rec = Recorder([status(429, **{"Retry-After": "86400"}), json_response(200, {"ok": True})])
+    settings = make_settings(max_retry_after_s=30.0)
+    with _timed(rec, waits, settings) as t:
+        start = clock()
+        assert t.json("GET", "/api/dataentities/E1/search") == {"ok": True}
+        assert clock() - start <= 31.0
+    assert waits.transport == [30.0]
+
+
+def test_every_call_has_an_overall_deadline() -> None:
+    clock = FakeClock()
+    waits = Waits(clock)
+    rec = Recorder([status(429, **{"Retry-After": "60"})])
+    settings = make_settings(call_deadline_s=200.0)
+    with _timed(rec, waits, settings, RetryPolicy(attempts=50)) as t:
+        with pytest.raises(DeadlineExceeded) as err:
+            t.json("GET", ORDERS)
+        assert clock() <= 200.0
+    assert len(rec.requests) == 4  # 0, 60, 120, 180 s: a fifth would start after the deadline
+    assert "REFUNDKIT_CALL_DEADLINE_S" in str(err.value)
+
+
+def test_the_deadline_is_configurable() -> None:
+    s = load_settings(env={"REFUNDKIT_CALL_DEADLINE_S": "45", "REFUNDKIT_MAX_RETRY_AFTER_S": "10"}, env_file=False)
+    assert (s.call_deadline_s, s.max_retry_after_s) == (45.0, 10.0)
+    with pytest.raises(ConfigError):
+        load_settings(env={"REFUNDKIT_CALL_DEADLINE_S": "-1"}, env_file=False)
+
+
+# -- payments: GET of a transaction, nothing else -----------------------------------------------------------------
+def _spec_paths(name: str) -> list[tuple[str, str]]:
+    spec = json.loads((SPECS / name).read_text(encoding="utf-8"))
+    out = []
+    for path, ops in spec["paths"].items():
+        concrete = path
+        for param in ("transactionId", "paymentId", "orderId", "invoiceNumber", "changeOrderId", "cardId"):
+            concrete = concrete.replace("{" + param + "}", "X1")
+        concrete = concrete.replace("{", "").replace("}", "")
+        for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+            if method.lower() in ops or method != "GET":
+                out.append((method, concrete))
+    return out
+
+
+def test_no_request_other_than_get_can_reach_any_payments_path() -> None:
+    paths = _spec_paths("payments-gateway.json")
+    assert len(paths) > 50
+    for method, path in paths:
+        if method == "GET" and path == "/api/pvt/transactions/X1":
+            check_allowed(method, path)
+            continue
+        with pytest.raises(ForbiddenEndpoint):
+            check_allowed(method, path)
+        for variant in (path + "/", path.upper()):
+            with pytest.raises(ForbiddenEndpoint):
+                check_allowed(method, variant)
+
+
+def test_the_oms_invoice_cancel_and_change_endpoints_stay_unreachable() -> None:
+    reachable = [
+        (m, p) for m, p in _spec_paths("orders.json") if _allowed(m, p) and p.startswith(("/api/oms", "/api/order"))
+    ]
+    assert reachable == [("GET", "/api/oms/pvt/orders/X1"), ("GET", "/api/oms/pvt/orders")] or set(reachable) <= {
+        ("GET", "/api/oms/pvt/orders/X1"),
+        ("GET", "/api/oms/pvt/orders"),
+    }
+
+
+def _allowed(method: str, path: str) -> bool:
+    try:
+        check_allowed(method, path)
+    except ForbiddenEndpoint:
+        return False
+    return True
