@@ -30,7 +30,12 @@ def load(path: Path) -> dict:
 
 def test_the_notebooks_are_there() -> None:
     names = {p.name for p in PATHS}
-    assert {"00_orders_overview.ipynb", "01_record_offline_refunds.ipynb", "02_gross_vs_net.ipynb"} <= names
+    assert {
+        "00_orders_overview.ipynb",
+        "01_record_offline_refunds.ipynb",
+        "02_gross_vs_net.ipynb",
+        "03_refund_trends.ipynb",
+    } <= names
 
 
 @pytest.mark.parametrize("path", PATHS, ids=lambda p: p.name)
