@@ -1,0 +1,151 @@
+"""``refundkit app [--port N] [--tz ZONE]``: the refund desk as a web app on 127.0.0.1, served with Voilà.
+
+The page shows widgets only: Voilà strips every input cell and shows no traceback, and the page cannot send code to
+the kernel. Each browser tab gets its own kernel running :func:`refundkit.present.desk.serve_desk`, connected to the
+account configured in the environment (or ``.env``). Idle kernels (a closed tab) are shut down after ten minutes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from ..config import load_settings
+from ..errors import ConfigError
+from .cli_common import Subcommands, positive_int, time_zone
+
+__all__ = ["app_command", "cmd_app", "free_port", "register", "wait_until_serving", "write_app_notebook"]
+
+APP_NOTEBOOK = "refundkit.ipynb"
+_APP_SOURCE = "from refundkit.present.desk import serve_desk\n\nserve_desk()"
+
+
+def register(sub: Subcommands) -> None:
+    a = sub.add_parser("app", help="serve the refund desk (Record, Import, Report) as a web app on 127.0.0.1")
+    a.add_argument("--port", type=positive_int, default=8866, help="default 8866")
+    a.add_argument("--tz", type=time_zone, default="UTC", help="time zone dates are shown in (default UTC)")
+    a.set_defaults(handler=cmd_app)
+
+
+def free_port() -> int:
+    """A port nobody listens on right now, on 127.0.0.1."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def write_app_notebook(folder: Path) -> Path:
+    """The one-cell notebook Voilà renders (written at start-up, so nothing in the checkout is served or changed)."""
+    nb = {
+        "nbformat": 4,
+        "nbformat_minor": 5,
+        "metadata": {
+            "kernelspec": {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"},
+            "language_info": {"name": "python"},
+            "title": "refundkit — refund desk",
+        },
+        "cells": [
+            {
+                "cell_type": "code",
+                "id": "desk",
+                "metadata": {},
+                "execution_count": None,
+                "outputs": [],
+                "source": _APP_SOURCE,
+            }
+        ],
+    }
+    path = folder / APP_NOTEBOOK
+    path.write_text(json.dumps(nb, indent=1), encoding="utf-8")
+    return path
+
+
+def app_command(notebook: Path, port: int) -> list[str]:
+    """The Voilà command line that serves the desk on 127.0.0.1:``port``."""
+    return [
+        sys.executable,
+        "-m",
+        "voila",
+        str(notebook),
+        "--no-browser",
+        f"--port={port}",
+        "--Voila.ip=127.0.0.1",
+        "--strip_sources=True",
+        "--show_tracebacks=False",
+        "--VoilaConfiguration.extension_denylist=jupyterlab-jupytext",
+        "--MappingKernelManager.cull_interval=60",
+        "--MappingKernelManager.cull_idle_timeout=600",
+    ]
+
+
+def wait_until_serving(url: str, proc: subprocess.Popen[Any] | None = None, timeout: float = 60.0) -> None:
+    """Wait for Voilà to answer (on a static file: fetching the page itself would start a kernel)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise ConfigError(f"the app stopped while starting (exit code {proc.returncode})")
+        try:
+            with urllib.request.urlopen(url.rstrip("/") + "/voila/static/voila.js", timeout=2) as r:  # noqa: S310  (loopback URL built here)
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise ConfigError(f"the app did not answer at {url} within {timeout:.0f} s")
+
+
+def start_app(
+    port: int, env: Mapping[str, str], *, tz: str = "UTC", log: Any = None
+) -> tuple[subprocess.Popen[Any], str]:
+    """Start the app in the background; returns the process and its address once it answers."""
+    if importlib.util.find_spec("voila") is None:
+        raise ConfigError("the app needs Voilà: run ./dev setup (or pip install -e '.[app]')")
+    folder = Path(tempfile.mkdtemp(prefix="refundkit-app-"))
+    notebook = write_app_notebook(folder)
+    proc = subprocess.Popen(
+        app_command(notebook, port),
+        env={**env, "REFUNDKIT_APP_TZ": tz},
+        cwd=folder,
+        stdout=log if log is not None else subprocess.DEVNULL,
+        stderr=subprocess.STDOUT if log is not None else subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        wait_until_serving(url, proc)
+    except BaseException:
+        stop_app(proc)
+        raise
+    return proc, url
+
+
+def stop_app(proc: subprocess.Popen[Any]) -> None:
+    """Stop Voilà (it shuts its kernels down on SIGTERM)."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)
+
+
+def cmd_app(args: argparse.Namespace) -> int:
+    load_settings().require_account()  # the page connects to this account: say what is missing here, not there
+    print(f"Starting the refund desk on http://127.0.0.1:{args.port}/ …", flush=True)
+    proc, url = start_app(args.port, dict(os.environ), tz=args.tz, log=sys.stderr)
+    print(f"refund desk at {url} (dates in {args.tz}); press Ctrl-C to stop.", flush=True)
+    try:
+        return proc.wait()
+    except KeyboardInterrupt:
+        stop_app(proc)
+        return 0

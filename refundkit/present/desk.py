@@ -1,0 +1,106 @@
+"""The refund desk: the web app ``refundkit app`` serves (Voilà, no code visible), in three tabs.
+
+- **Record**: look an order up, record an offline refund exactly once, reverse one from the order's ledger;
+- **Import**: upload a CSV, see every row checked, record the good rows, download the per-row result;
+- **Report**: gross versus net revenue for a range, with the chart, the table and CSV/XLSX downloads.
+
+The same desk works in a notebook: ``RefundDesk(refundkit.connect())``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from html import escape
+from typing import Any
+
+import ipywidgets as w
+
+from ..errors import RefundkitError
+from ..session import connect
+from ..timeutil import zone
+from .import_form import ImportForm
+from .record_form import RecordForm, _Form, failure_text
+
+__all__ = ["TAB_TITLES", "RefundDesk", "serve_desk"]
+
+TAB_TITLES = ("Record", "Import", "Report")
+
+#: CSS for the app page: readable widths, a visible keyboard focus, no notebook chrome.
+_CSS = """
+<style>
+.refundkit-desk { max-width: 80em; margin: 0 auto; }
+.refundkit-desk :focus-visible { outline: 2px solid #1565c0; outline-offset: 1px; }
+.refundkit-refused { color: #b00020; }
+.refundkit-duplicate { color: #8a5a00; }
+.refundkit-done { color: #1b5e20; }
+.refundkit-blocked { color: #b00020; margin: 0.3em 0; }
+.refundkit-desk table td, .refundkit-desk table th { padding: 0.1em 0.8em 0.1em 0; }
+</style>
+"""
+
+
+class RefundDesk(_Form):
+    """The three tabs over one session (``refundkit.connect()``). ``report_factory`` builds the Report tab's form
+    the first time the tab is opened (collecting revenue reads many orders, so it is not done at start-up)."""
+
+    def __init__(
+        self,
+        session: Any,
+        *,
+        tz: str = "UTC",
+        report_factory: Callable[[Any, str], Any] | None = None,
+    ) -> None:
+        zone(tz)
+        self.session = session
+        self.tz = tz
+        self.record = RecordForm(session.ledger, tz=tz)
+        self.imports = ImportForm(session.ledger)
+        self.report: Any = None
+        self._report_factory = report_factory or _default_report
+        self._report_box = w.VBox([w.HTML("<p>Open this tab to build the report.</p>")])
+        self.tabs = w.Tab(children=[self.record.widget, self.imports.widget, self._report_box])
+        self.tabs.titles = TAB_TITLES
+        self.tabs.observe(self._tab_changed, names="selected_index")
+        where = escape(session.describe()) if hasattr(session, "describe") else ""
+        self.header = w.HTML(
+            f"{_CSS}<h2 style='margin-bottom:0'>refundkit — refund desk</h2>"
+            f"<p style='color:#555;margin-top:0.2em'>{where}</p>"
+        )
+        self.widget = w.VBox([self.header, self.tabs])
+        self.widget.add_class("refundkit-desk")
+
+    def _tab_changed(self, change: Any) -> None:
+        if change["new"] == 2:
+            self.open_report()
+
+    def open_report(self) -> Any:
+        """Build the Report tab's form (once)."""
+        if self.report is None:
+            self._report_box.children = (w.HTML("<p>Reading orders and refunds for the report…</p>"),)
+            try:
+                self.report = self._report_factory(self.session, self.tz)
+            except Exception as exc:
+                self._report_box.children = (
+                    w.HTML(f"<div class='refundkit-refused'>The report cannot be built: {escape(failure_text(exc))}"),
+                )
+                return None
+            self._report_box.children = (self.report.widget,)
+        return self.report
+
+
+def _default_report(session: Any, tz: str) -> Any:
+    from .report_form import ReportForm  # noqa: PLC0415  (the report's analytics load when the tab is first opened)
+
+    return ReportForm(session, tz=tz)
+
+
+def serve_desk() -> Any:
+    """What the app's page runs: connect to the account configured in the environment, and show the desk (or,
+    when that fails, what to fix). ``REFUNDKIT_APP_TZ`` is the time zone dates are shown in (``--tz``)."""
+    tz = os.environ.get("REFUNDKIT_APP_TZ", "").strip() or "UTC"
+    try:
+        session = connect(demo=False)
+        return RefundDesk(session, tz=tz)
+    except RefundkitError as exc:
+        return w.HTML(f"<h2>refundkit</h2><p class='refundkit-refused'>{escape(failure_text(exc))}</p>")

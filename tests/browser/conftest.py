@@ -1,0 +1,156 @@
+"""Browser tests: `refundkit app` (Voilà) and JupyterLab, driven by Playwright with Debian's chromium.
+
+One sandbox (served over real HTTP on loopback), one app server and one browser serve the whole session; every test
+gets a fresh page (and so a fresh kernel). Ports are picked free, never fixed. Without chromium the tests are
+skipped with a message that says how to install it; under CI (``CI=true``) they fail instead.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from refundkit.config import load_settings
+from refundkit.ledger import Ledger
+from refundkit.present.cli_app import free_port, start_app, stop_app
+from refundkit.sandbox import Sandbox, SandboxConfig, SandboxServer
+from refundkit.vtex import VtexClient
+
+pytestmark = pytest.mark.browser
+
+#: Where Debian's chromium lives: the real binary first (it skips the wrapper script's flags), then the wrapper.
+CHROMIUM_CANDIDATES = ("/usr/lib/chromium/chromium", "/usr/bin/chromium")
+WRITES = ("POST", "PUT", "PATCH", "DELETE")
+#: A known message of the plotly renderer bundle in JupyterLab/Voilà; charts still render and update.
+KNOWN_PAGE_ERRORS = ("r.setData is not a function",)
+
+
+def chromium_path() -> str | None:
+    override = os.environ.get("REFUNDKIT_CHROMIUM")
+    if override:
+        return override if Path(override).exists() else None
+    for candidate in CHROMIUM_CANDIDATES:
+        if Path(candidate).exists():
+            return candidate
+    return shutil.which("chromium")
+
+
+def _missing(what: str) -> None:
+    message = f"{what}; the browser tests need it (Debian: apt-get install chromium; or set REFUNDKIT_CHROMIUM)"
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@dataclass
+class Desk:
+    sb: Sandbox
+    srv: SandboxServer
+    url: str
+    env: dict[str, str]
+    used: set[str]
+
+    def order(self, min_total: int = 50_00) -> str:
+        """An invoiced BRL order no other test used, with no VTEX return invoice."""
+        for o in self.sb.store.orders:
+            if (
+                o.order_id not in self.used
+                and o.status == "invoiced"
+                and o.currency == "BRL"
+                and not o.input_invoices
+                and o.total_cents >= min_total
+            ):
+                self.used.add(o.order_id)
+                return o.order_id
+        raise LookupError("no unused invoiced order left in the sandbox")
+
+    def writes(self) -> list[tuple[str, str]]:
+        return [(r.method, r.path) for r in list(self.sb.requests) if r.method in WRITES]
+
+    def notes(self, order_id: str) -> list[dict[str, Any]]:
+        with self.sb.notes.lock:
+            return [dict(self.sb.notes.notes[i]) for i in self.sb.notes.by_target.get(order_id, [])]
+
+    def entries(self, order_id: str) -> list[Any]:
+        """The order's ledger entries, read back from the sandbox over HTTP."""
+        with VtexClient(load_settings(env=self.env, env_file=False)) as client:
+            return Ledger(client, journal_dir=False).entries(order_id=order_id)
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    path = chromium_path()
+    if path is None:
+        _missing("chromium is not installed")
+    assert path is not None
+    return path
+
+
+@pytest.fixture(scope="session")
+def browser(chromium: str) -> Iterator[Any]:
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _missing("the playwright package is not installed (run ./dev setup)")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium, headless=True)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="session")
+def desk(tmp_path_factory: pytest.TempPathFactory, chromium: str) -> Iterator[Desk]:
+    """The sandbox and `refundkit app` against it, for the whole session."""
+    home = tmp_path_factory.mktemp("desk")
+    sb = Sandbox(SandboxConfig(orders=300, flash_sale_orders=0, start="2026-02-20", end="2026-04-30"))
+    with sb.serve(port=0) as srv:
+        cfg = sb.config
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith(("VTEX_", "REFUNDKIT_"))},
+            "VTEX_BASE_URL": srv.base_url,
+            "VTEX_ACCOUNT_NAME": cfg.account,
+            "VTEX_APP_KEY": cfg.app_key,
+            "VTEX_APP_TOKEN": cfg.app_token,
+            "REFUNDKIT_CACHE_DIR": str(home / "cache"),
+            "REFUNDKIT_USER": "desk-clerk",
+        }
+        with VtexClient(load_settings(env=env, env_file=False)) as client:
+            Ledger(client, journal_dir=False).setup()
+        log_path = home / "voila.log"
+        with log_path.open("w") as log:
+            try:
+                proc, url = start_app(free_port(), env, log=log)
+            except Exception as exc:
+                pytest.fail(f"refundkit app did not start: {exc}\n{log_path.read_text()[-3000:]}")
+            try:
+                yield Desk(sb, srv, url, env, set())
+            finally:
+                stop_app(proc)
+        assert sb.money_moving_calls == [], "refundkit called an endpoint that moves money"
+        assert sb.deletes == [], "refundkit deleted a Master Data document"
+        assert sb.internal_errors == [], sb.internal_errors[:1]
+
+
+@pytest.fixture
+def page(browser: Any, desk: Desk) -> Iterator[Any]:
+    """A fresh page of the app (a fresh kernel), rendered; checks afterwards that no code and no error showed."""
+    from playwright.sync_api import expect
+
+    context = browser.new_context(accept_downloads=True, viewport={"width": 1280, "height": 900})
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.goto(desk.url)
+    expect(pg.get_by_label("Order ID")).to_be_visible(timeout=60_000)
+    yield pg
+    content = pg.content()
+    context.close()
+    assert "serve_desk" not in content and "import refundkit" not in content, "code is visible on the page"
+    assert "Traceback" not in content
+    assert [e for e in errors if not any(k in e for k in KNOWN_PAGE_ERRORS)] == []

@@ -1,0 +1,66 @@
+"""The refund desk as a whole (tabs) and its Report tab, driven without a browser on an in-process sandbox."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import re
+from datetime import date
+
+import pytest
+
+import refundkit
+from refundkit.present.desk import TAB_TITLES, RefundDesk
+from refundkit.present.report_form import ReportForm
+
+
+@pytest.fixture(scope="module")
+def rk(small_session: refundkit.Session) -> refundkit.Session:
+    return small_session
+
+
+def downloads(html: str) -> dict[str, bytes]:
+    return {
+        name: base64.b64decode(b64)
+        for name, b64 in re.findall(r"download='([^']+)' href='data:[^;]+;base64,([A-Za-z0-9+/=]+)'", html)
+    }
+
+
+def test_the_desk_has_three_tabs_and_builds_the_report_when_opened(rk: refundkit.Session) -> None:
+    desk = RefundDesk(rk, tz="America/Sao_Paulo")
+    assert tuple(desk.tabs.titles) == TAB_TITLES == ("Record", "Import", "Report")
+    assert desk.report is None, "the report is not built at start-up"
+    desk.tabs.selected_index = 2
+    assert isinstance(desk.report, ReportForm)
+    assert desk.tabs.children[2].children == (desk.report.widget,)
+    assert desk.record.tz == "America/Sao_Paulo"
+
+
+def test_the_report_shows_one_currency_and_downloads_every_currency(rk: refundkit.Session) -> None:
+    form = ReportForm(rk, tz="UTC")
+    form.first_day.value, form.last_day.value = date(2026, 3, 1), date(2026, 3, 31)
+    form.period.value = "month"
+    form.show_button.click()
+    assert form.message.value == ""
+    assert list(form.currency.options) == ["BRL", "USD"] and form.currency.value == "BRL"
+    [bundle] = form.chart.outputs
+    assert "application/vnd.plotly.v1+json" in bundle["data"]
+    table = re.sub(r"<[^>]+>", " ", form.table.value)
+    assert "2026-03-01" in table and "BRL " in table and "USD" not in table
+    [(name, body)] = downloads(form.downloads.value).items()
+    assert name == "gross-vs-net-2026-03-01-2026-03-31-month.csv"
+    rows = list(csv.DictReader(io.StringIO(body.decode("utf-8-sig"))))
+    assert {r["currency"] for r in rows} == {"BRL", "USD"}
+    brl = next(r for r in rows if r["currency"] == "BRL")
+    assert re.fullmatch(r"\d+\.\d{2}", brl["gross"]) and int(brl["orders"]) > 0
+
+    form.currency.value = "USD"
+    assert "USD " in re.sub(r"<[^>]+>", " ", form.table.value)
+
+
+def test_a_reversed_range_says_what_to_fix(rk: refundkit.Session) -> None:
+    form = ReportForm(rk)
+    form.first_day.value, form.last_day.value = date(2026, 3, 31), date(2026, 3, 1)
+    form.show_button.click()
+    assert "first day on or before the last day" in form.message.value
