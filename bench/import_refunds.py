@@ -184,7 +184,8 @@ def main(argv: list[str] | None = None) -> int:
             f"writes: {len(writes2)}  "
             f"{'nothing written, every row already recorded' if again and not writes2 else 'WRONG'}"
         )
-        assert sb.money_moving_calls == [] and sb.deletes == []
+        assert sb.money_moving_calls == [], "the import called an endpoint that moves money"
+        assert sb.deletes == [], "the import deleted a document"
     return 0 if ok and again and not writes2 else 1
 
 

@@ -62,7 +62,7 @@ def test_extra_sources_are_read_as_the_ledger_spells_sources() -> None:
 
 @pytest.mark.parametrize("value", ["pix/manual", "-pix", "x" * 41])
 def test_a_bad_extra_source_says_what_to_type(value: str) -> None:
-    with pytest.raises(ConfigError, match="REFUNDKIT_EXTRA_SOURCES.*letters, digits and dashes"):
+    with pytest.raises(ConfigError, match=r"REFUNDKIT_EXTRA_SOURCES.*letters, digits and dashes"):
         load_settings(env={"REFUNDKIT_EXTRA_SOURCES": f"voucher,{value}"}, env_file=False)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
@@ -71,15 +72,14 @@ def test_equality_and_order_ignore_the_offset() -> None:
     ],
 )
 def test_unreadable_timestamps_are_value_errors_naming_the_text(text: str) -> None:
-    with pytest.raises(ValueError) as err:
+    with pytest.raises(ValueError, match=re.escape(repr(text))):
         parse_instant(text)
-    assert repr(text) in str(err.value)
 
 
 def test_non_text_is_refused() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="expected an ISO 8601 timestamp, got None"):
         parse_instant(None)  # type: ignore[arg-type]
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="expected an ISO 8601 timestamp, got 1700000000"):
         parse_instant(1700000000)  # type: ignore[arg-type]
 
 

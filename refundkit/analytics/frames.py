@@ -172,7 +172,10 @@ def with_major(df: pl.DataFrame, *columns: str, currency: str = "currency") -> p
         added.append(
             pl.Series(
                 label,
-                [None if m is None or c is None else format_minor(m, c) for m, c in zip(values, currencies)],
+                [
+                    None if m is None or c is None else format_minor(m, c)
+                    for m, c in zip(values, currencies, strict=True)
+                ],
                 dtype=pl.String,
             )
         )

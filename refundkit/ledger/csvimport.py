@@ -199,7 +199,7 @@ def read_refund_csv(
                     )
                 )
                 continue
-            rows.append((line, {k: v.strip() for k, v in zip(header, fields)}))
+            rows.append((line, {k: v.strip() for k, v in zip(header, fields, strict=True)}))
     except csv.Error as exc:
         raise InputError(f"{name}: line {reader.line_num} is not valid CSV ({exc})") from None
     if header is None or not rows:
@@ -259,7 +259,7 @@ def import_refunds(
     live = [(r, raw, clean) for r, raw, clean in items if not r.outcome]
     order_ids = list(dict.fromkeys(r.order_id for r, _, _ in live))
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        heads = dict(zip(order_ids, pool.map(_safe(ledger.order_ledger), order_ids)))
+        heads = dict(zip(order_ids, pool.map(_safe(ledger.order_ledger), order_ids), strict=True))
         # rows already in their order's ledger need no order; the others are checked against it
         need = [
             o
@@ -267,7 +267,7 @@ def import_refunds(
             if isinstance(heads[o], OrderLedger)
             and any(r.order_id == o and heads[o].entry(r.entry_id) is None for r, _, _ in live)
         ]
-        orders = dict(zip(need, pool.map(_safe(ledger.client.orders.get), need)))
+        orders = dict(zip(need, pool.map(_safe(ledger.client.orders.get), need), strict=True))
 
     accepted: dict[str, list[tuple[ImportRow, RefundInput, dict]]] = {}
     seen: dict[str, tuple[ImportRow, Any]] = {}

@@ -24,7 +24,7 @@ __all__ = [
 DEMO_ACCOUNT = "refundkitdemo"
 DEMO_APP_KEY = "vtexappkey-refundkitdemo-SANDBOX"
 # A public constant of the local sandbox, not a secret: it opens nothing but this fake server.
-DEMO_APP_TOKEN = "SANDBOXDEMOTOKENPUBLICNOTASECRETREFUNDKITLOCALONLYABCDEFGHIJKLMNOP"
+DEMO_APP_TOKEN = "SANDBOXDEMOTOKENPUBLICNOTASECRETREFUNDKITLOCALONLYABCDEFGHIJKLMNOP"  # noqa: S105 - public, see above
 
 
 @dataclass

@@ -62,7 +62,7 @@ _RESERVED_PARAMS = {"_where", "_fields", "_sort", "_schema", "_size", "_token", 
 def _jsonschema():
     """jsonschema, imported on first use: with its optional format checkers installed it takes seconds to import,
     and a sandbox that never sees a schema should start at once."""
-    import jsonschema
+    import jsonschema  # noqa: PLC0415 - deferred on purpose, see above
 
     return jsonschema
 
@@ -334,7 +334,7 @@ class MasterData:
         return resp
 
     def _conditional_write(
-        self, req: Request, entity: str, doc_id: str, body: dict, partial: bool, conditional: bool = True
+        self, req: Request, entity: str, doc_id: str, body: dict, *, partial: bool, conditional: bool = True
     ) -> Response:
         bad = self._check_names(entity, doc_id)
         if bad:

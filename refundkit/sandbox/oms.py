@@ -23,7 +23,16 @@ from refundkit.timeutil import Instant, parse_instant
 from .http import Request, Response, json_response, oms_error
 from .store import PAYMENT_SYSTEMS, STATUS_DESCRIPTIONS, OrderSummary, Store, catalog_entry, cities
 
-__all__ = ["MAX_PAGE", "MAX_PER_PAGE", "get_order", "list_item", "list_orders", "order_detail", "vtex_date"]
+__all__ = [
+    "MAX_PAGE",
+    "MAX_PER_PAGE",
+    "get_order",
+    "list_item",
+    "list_orders",
+    "order_detail",
+    "order_json",
+    "vtex_date",
+]
 
 MAX_PAGE = 30
 MAX_PER_PAGE = 100
@@ -402,8 +411,14 @@ def list_item(store: Store, position: int) -> dict:
 # -- get -----------------------------------------------------------------------------------------------------------
 
 
+def order_json(store: Store, order_id: str) -> dict | None:
+    """The body of ``GET /api/oms/pvt/orders/{orderId}``; None when unknown. Same on every call."""
+    summary = store.order(order_id)
+    return None if summary is None else order_detail(summary, store.seed, store.account)
+
+
 def get_order(store: Store, req: Request, order_id: str) -> Response:
-    body = store.order_json(order_id)
+    body = order_json(store, order_id)
     if body is None:
         return oms_error(404, "OMS003", "Order not found")
     return json_response(200, body)
@@ -493,7 +508,7 @@ def order_detail(o: OrderSummary, seed: int, account: str) -> dict:
     }
 
     items = []
-    for i, line in enumerate(o.items):
+    for line in o.items:
         name, brand, category, _ = catalog_entry(line.product)
         total = line.selling_price * line.quantity
         items.append(
@@ -614,16 +629,25 @@ def order_detail(o: OrderSummary, seed: int, account: str) -> dict:
             _package(
                 o,
                 "Output",
-                o.output_invoice,
-                o.total_cents,
-                o.invoiced,
-                [(i, line.quantity) for i, line in enumerate(o.items)],
-                rng,
-                account,
+                number=o.output_invoice,
+                value=o.total_cents,
+                issued=o.invoiced,
+                lines=[(i, line.quantity) for i, line in enumerate(o.items)],
+                rng=rng,
+                account=account,
             )
         )
     for inv in o.input_invoices:
-        pkg = _package(o, "Input", inv.number, inv.value, inv.issued, list(inv.items), rng, account)
+        pkg = _package(
+            o,
+            "Input",
+            number=inv.number,
+            value=inv.value,
+            issued=inv.issued,
+            lines=list(inv.items),
+            rng=rng,
+            account=account,
+        )
         if inv.items:
             refund_items = [
                 {
@@ -847,6 +871,7 @@ def order_detail(o: OrderSummary, seed: int, account: str) -> dict:
 def _package(
     o: OrderSummary,
     kind: str,
+    *,
     number: str,
     value: int,
     issued: Instant | None,

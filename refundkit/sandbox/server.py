@@ -8,6 +8,7 @@ random 5xx (``error_rate``) -> latency -> the operation. :meth:`Sandbox.handle` 
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import json
 import math
@@ -353,10 +354,8 @@ class _HTTPServer(ThreadingHTTPServer):
         with self._conns_lock:
             conns = dict(self._conns)
         for sock in conns.values():
-            try:
+            with contextlib.suppress(OSError):  # already closed by the other side
                 sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
         deadline = time.monotonic() + timeout
         for t in conns:
             t.join(max(0.0, deadline - time.monotonic()))

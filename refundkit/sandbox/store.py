@@ -341,7 +341,7 @@ class Store:
             picked_days = rng.choices(range(span_days), weights=weights, k=cfg.orders)
             hours = rng.choices(range(24), weights=_UTC_HOUR_WEIGHTS, k=cfg.orders)
             base = _day_ns(first)
-            for d, h in zip(picked_days, hours):
+            for d, h in zip(picked_days, hours, strict=True):
                 created.append(base + d * _DAY + h * _HOUR + _ticks(rng, _HOUR))
         if cfg.flash_sale_orders:
             flash0 = _day_ns(self.flash_sale_day)
@@ -385,15 +385,6 @@ class Store:
         if order_id.startswith("seq") and order_id[3:].isdigit():
             return self._by_seq.get(int(order_id[3:]))
         return self._by_id.get(order_id)
-
-    def order_json(self, order_id: str) -> dict | None:
-        """The body of ``GET /api/oms/pvt/orders/{orderId}``; None when unknown. Same on every call."""
-        summary = self.order(order_id)
-        if summary is None:
-            return None
-        from .oms import order_detail  # the JSON shape lives with the endpoint
-
-        return order_detail(summary, self.seed, self.account)
 
     def window(self, first: Instant, last: Instant) -> range:
         """Positions in ``orders`` created in ``[first, last]`` (both inclusive, exact to the nanosecond)."""

@@ -80,9 +80,9 @@ class Orders:
             return out
         with ThreadPoolExecutor(max_workers=min(self.max_workers, len(ids))) as pool:
             futures = {pool.submit(self.get, oid): oid for oid in ids}
-            for fut in futures:
+            for fut, oid in futures.items():
                 try:
-                    out[futures[fut]] = fut.result()
+                    out[oid] = fut.result()
                 except NotFound:
                     if missing != "skip":
                         for f in futures:

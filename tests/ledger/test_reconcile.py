@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from refundkit.errors import ServerError
 from refundkit.ledger import Ledger
 from refundkit.money import Money
 
@@ -92,7 +93,7 @@ def test_note_and_entry_document_both_failing(env: Env, ledger: Ledger) -> None:
 def test_ledger_write_failing_writes_nothing_else(env: Env, ledger: Ledger) -> None:
     o = env.orders.invoiced()
     env.fault("PUT", HEAD_DOC, status=500, times=8)  # answered before anything is written
-    with pytest.raises(Exception) as info:
+    with pytest.raises(ServerError) as info:
         ledger.record(o.order_id, "6.00", "cash", "R-6")
     assert "500" in str(info.value) and "try again" in str(info.value)
     env.sb.faults.clear()

@@ -250,7 +250,7 @@ def test_get_order_shape(demo_client, demo):
     assert [p["type"] for p in packages].count("Output") == 1
     assert len(inputs) == 2
     assert sum(p["invoiceValue"] for p in inputs) <= o.total_cents
-    for p, inv in zip(inputs, o.input_invoices):
+    for p, inv in zip(inputs, o.input_invoices, strict=True):
         assert p["invoiceValue"] == inv.value == p["restitutions"]["Refund"]["value"]
         assert p["restitutions"]["Refund"]["giftCardData"] is None
     # stable across calls

@@ -88,5 +88,5 @@ def test_a_line_cut_short_at_the_end_is_ignored(tmp_path):
     assert [r["op"] for r in log.replay()] == ["note"]
     with open(log.path, "a", encoding="utf-8") as fh:
         fh.write('\n{"op": "note"}\n')
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="line 2 is not JSON; fix or delete the file"):
         list(log.replay())

@@ -119,15 +119,17 @@ def test_dropped_connection_before_write():
 def test_slow_write_makes_the_client_time_out_after_the_write():
     with served(small_config()) as (sb, srv, c):
         sb.faults.add(FaultRule(method="PUT", path="/documents/", status=None, after_write=True, delay_s=1.0))
-        with httpx.Client(base_url=srv.base_url, headers=auth_headers(sb), timeout=0.2) as impatient:
-            with pytest.raises(httpx.ReadTimeout):
-                impatient.put(f"{DOC}/slow", json={"amount": 9})
+        with (
+            httpx.Client(base_url=srv.base_url, headers=auth_headers(sb), timeout=0.2) as impatient,
+            pytest.raises(httpx.ReadTimeout),
+        ):
+            impatient.put(f"{DOC}/slow", json={"amount": 9})
         assert c.get(f"{DOC}/slow", params={"_fields": "amount"}).json() == {"amount": 9}
     # leaving the block stopped the server although a handler was still sleeping
 
 
 def test_fault_rules_are_validated_and_thread_safe():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="status=None must have after_write=True or drop_connection=True"):
         FaultRule(method="GET", path="x", status=None)
     sb = Sandbox(small_config())
     sb.faults.add(FaultRule(method="GET", path="^/x", times=50))

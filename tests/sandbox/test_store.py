@@ -7,6 +7,7 @@ from collections import Counter
 from datetime import timedelta
 
 from refundkit.sandbox import SandboxConfig, Store
+from refundkit.sandbox.oms import order_json
 from refundkit.timeutil import parse_instant
 
 
@@ -20,7 +21,7 @@ def test_same_seed_same_orders_different_seed_different_orders():
     assert a.orders == b.orders
     assert [o.order_id for o in a.orders] != [o.order_id for o in c.orders]
     some = a.orders[77].order_id
-    assert a.order_json(some) == b.order_json(some)
+    assert order_json(a, some) == order_json(b, some)
 
 
 def test_default_store_builds_fast_and_is_shaped_as_promised(demo):
@@ -114,4 +115,4 @@ def test_order_lookup_by_id_and_sequence(demo):
     o = sb.store.orders[10]
     assert sb.store.order(o.order_id) is o
     assert sb.store.order(f"seq{o.sequence}") is o
-    assert sb.store.order("nope") is None and sb.store.order_json("nope") is None
+    assert sb.store.order("nope") is None and order_json(sb.store, "nope") is None

@@ -298,9 +298,11 @@ def test_an_unreachable_host_is_a_network_error() -> None:
         port = s.getsockname()[1]
     with sandbox_client(**JUNE) as (_sb, _srv, client):
         settings = client.settings.with_(base_url=f"http://127.0.0.1:{port}")
-    with VtexClient(settings, retry=RetryPolicy(attempts=2, wait_initial=0.01, wait_max=0.01)) as other:
-        with pytest.raises(NetworkError, match="could not reach"):
-            other.orders.get("1-01")
+    with (
+        VtexClient(settings, retry=RetryPolicy(attempts=2, wait_initial=0.01, wait_max=0.01)) as other,
+        pytest.raises(NetworkError, match="could not reach"),
+    ):
+        other.orders.get("1-01")
 
 
 def test_list_can_keep_only_orders_with_return_invoices(tmp_path) -> None:

@@ -192,7 +192,7 @@ def test_errors_neither_raise_nor_cut_the_rate_but_free_the_slot() -> None:
     "kw", [{"min_rate": 0}, {"initial_rate": 0.1, "min_rate": 0.5}, {"initial_rate": 2000.0, "max_rate": 1000.0}]
 )
 def test_bad_settings_are_refused(kw: dict) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="need 0 < min_rate <= initial_rate <= max_rate"):
         AdaptiveLimiter(**kw)
 
 

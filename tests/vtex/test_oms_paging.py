@@ -223,7 +223,7 @@ def test_a_list_answer_without_paging_total_is_bad_response() -> None:
     from .fakes import Recorder, json_response
 
     rec = Recorder([json_response(200, {"list": [], "paging": {}})])
-    with make_transport(rec) as t, pytest.raises(BadResponse, match="paging.total"):
+    with make_transport(rec) as t, pytest.raises(BadResponse, match=r"paging\.total"):
         Orders(t).list(T0, T0 + timedelta(days=1))
     rec = Recorder([json_response(200, {"items": []})])
     with make_transport(rec) as t, pytest.raises(BadResponse, match="'list'"):

@@ -86,15 +86,17 @@ def test_back_off_grows_exponentially_with_jitter_and_is_capped(waits: Waits) ->
         t.json("GET", ORDERS)
     caps = [1.0, 2.0, 4.0, 4.0, 4.0]
     assert len(waits.transport) == 5
-    for wait, cap in zip(waits.transport, caps):
+    for wait, cap in zip(waits.transport, caps, strict=True):
         assert cap / 2 <= wait <= cap
 
 
 def test_gives_up_after_the_policy_attempts_with_server_error(waits: Waits) -> None:
     rec = Recorder([status(503)])
-    with make_transport(rec, waits=waits, retry=RetryPolicy(attempts=4, wait_initial=0.01, wait_max=0.01)) as t:
-        with pytest.raises(ServerError) as err:
-            t.json("GET", ORDERS)
+    with (
+        make_transport(rec, waits=waits, retry=RetryPolicy(attempts=4, wait_initial=0.01, wait_max=0.01)) as t,
+        pytest.raises(ServerError) as err,
+    ):
+        t.json("GET", ORDERS)
     assert len(rec.requests) == 4
     assert err.value.status == 503
     assert "503" in str(err.value) and f"GET {ORDERS}" in str(err.value)
@@ -121,9 +123,11 @@ def test_persistent_connection_failure_ends_as_network_error(waits: Waits) -> No
 def test_a_host_that_refuses_connections_is_given_up_on_after_three_tries(waits: Waits) -> None:
     # a closed port or a misspelt host does not come back in a minute; say so in about a second instead
     rec = Recorder([httpx.ConnectError])
-    with make_transport(rec, waits=waits, retry=RetryPolicy(attempts=8, wait_initial=0.5, wait_max=30.0)) as t:
-        with pytest.raises(NetworkError):
-            t.json("GET", ORDERS)
+    with (
+        make_transport(rec, waits=waits, retry=RetryPolicy(attempts=8, wait_initial=0.5, wait_max=30.0)) as t,
+        pytest.raises(NetworkError),
+    ):
+        t.json("GET", ORDERS)
     assert len(rec.requests) == 3
     assert sum(waits.transport) <= 1.5
 
@@ -340,9 +344,11 @@ def test_empty_answers_are_none(waits: Waits) -> None:
 def test_every_error_is_a_vtex_error_with_one_line_message(waits: Waits) -> None:
     for code in (400, 401, 403, 404, 500):
         rec = Recorder([json_response(code, {"Message": "line one\nline two" if code == 400 else "x"})])
-        with make_transport(rec, waits=waits, retry=RetryPolicy(attempts=1)) as t:
-            with pytest.raises(VtexError) as err:
-                t.json("GET", ORDERS)
+        with (
+            make_transport(rec, waits=waits, retry=RetryPolicy(attempts=1)) as t,
+            pytest.raises(VtexError) as err,
+        ):
+            t.json("GET", ORDERS)
         assert err.value.status == code
 
 
@@ -487,9 +493,11 @@ def test_the_token_never_appears_in_client_or_settings_repr() -> None:
 def test_network_errors_do_not_show_the_token(waits: Waits, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
     rec = Recorder([httpx.ConnectError(f"refused while sending {TOKEN}")])
-    with make_transport(rec, waits=waits, retry=RetryPolicy(attempts=2, wait_initial=0.01, wait_max=0.01)) as t:
-        with pytest.raises(NetworkError) as err:
-            t.json("GET", ORDERS)
+    with (
+        make_transport(rec, waits=waits, retry=RetryPolicy(attempts=2, wait_initial=0.01, wait_max=0.01)) as t,
+        pytest.raises(NetworkError) as err,
+    ):
+        t.json("GET", ORDERS)
     assert TOKEN not in str(err.value)
     assert err.value.__suppress_context__  # the chained httpx error is not printed with it
     assert TOKEN not in caplog.text
