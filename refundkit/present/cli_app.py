@@ -116,6 +116,8 @@ def start_app(
         app_command(notebook, port),
         env={**env, "REFUNDKIT_APP_TZ": tz},
         cwd=folder,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,  # Ctrl-C reaches refundkit only, which stops Voilà and its kernels
         stdout=log if log is not None else subprocess.DEVNULL,
         stderr=subprocess.STDOUT if log is not None else subprocess.DEVNULL,
     )

@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
-import subprocess
-import sys
-import threading
 from pathlib import Path
 from typing import Any
 
 from ..config import load_settings
-from ..session import connect
-from .cli_common import EXIT_OK, Output, Subcommands, UsageError, nonneg_float, positive_int, probability
+from .cli_common import EXIT_OK, Subcommands, UsageError, nonneg_float, positive_int, probability
+from .demo import run_demo
 
 __all__ = ["register"]
 
@@ -35,9 +30,10 @@ def register(sub: Subcommands) -> None:
     s.add_argument("--memory", action="store_true", help="keep nothing across restarts")
     s.set_defaults(handler=cmd_sandbox)
 
-    d = sub.add_parser("demo", help="start the sandbox and JupyterLab on the notebooks")
+    d = sub.add_parser("demo", help="start the sandbox, the refund desk app and JupyterLab on the notebooks")
     d.add_argument("--port", type=positive_int, default=8765)
     d.add_argument("--lab-port", type=positive_int, default=8888)
+    d.add_argument("--app-port", type=positive_int, default=8866)
     d.add_argument("--no-lab", action="store_true", help="only the sandbox, with the environment printed")
     d.set_defaults(handler=cmd_demo)
 
@@ -68,53 +64,6 @@ def _notebooks_dir() -> Path:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from ..sandbox import Sandbox, SandboxConfig  # noqa: PLC0415 - only this command loads the sandbox
-
-    out = Output.from_args(args)
-    settings = load_settings(env={k: v for k, v in os.environ.items() if not k.startswith("VTEX_")})
-    sandbox = Sandbox(SandboxConfig(search_lag_s=2.0, state_dir=settings.cache_dir / "sandbox"))
-    with sandbox.serve(port=args.port) as server:
-        cfg = sandbox.config
-        env = dict(
-            os.environ,
-            VTEX_BASE_URL=server.base_url,
-            VTEX_ACCOUNT_NAME=cfg.account,
-            VTEX_APP_KEY=cfg.app_key,
-            VTEX_APP_TOKEN=cfg.app_token,
-        )
-        # connect() saves the ledger's schemas on a loopback sandbox, so the notebooks find them
-        with connect(settings=load_settings(env=env, env_file=False)):
-            pass
-        out.line(
-            f"refundkit sandbox at {server.base_url} (synthetic store; what you record is kept in "
-            f"{settings.cache_dir / 'sandbox'})"
-        )
-        sys.stdout.flush()
-        if args.no_lab:
-            out.line("Sandbox running; press Ctrl-C to stop.")
-            sys.stdout.flush()
-            threading.Event().wait()
-            return EXIT_OK
-        jupyter = shutil.which("jupyter", path=str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", ""))
-        if not jupyter:
-            raise UsageError("JupyterLab is not installed: run ./dev demo (or pip install -e '.[notebooks]')")
-        cmd = [
-            jupyter,
-            "lab",
-            f"--ServerApp.root_dir={_notebooks_dir()}",
-            f"--ServerApp.port={args.lab_port}",
-            "--ServerApp.ip=127.0.0.1",
-        ]
-        if hasattr(os, "geteuid") and os.geteuid() == 0:
-            cmd.append("--allow-root")
-        if not sys.stdout.isatty() or os.environ.get("CI"):
-            cmd.append("--no-browser")
-        out.line("Starting JupyterLab on the notebooks; press Ctrl-C to stop both.")
-        sys.stdout.flush()
-        proc = subprocess.Popen(cmd, env=env)
-        try:
-            return proc.wait()
-        except KeyboardInterrupt:
-            proc.terminate()
-            proc.wait(timeout=20)
-            return EXIT_OK
+    return run_demo(
+        port=args.port, lab_port=args.lab_port, app_port=args.app_port, no_lab=args.no_lab, notebooks=_notebooks_dir()
+    )

@@ -1,0 +1,170 @@
+"""``refundkit demo``: the sandbox, JupyterLab on working copies of the notebooks, and the refund desk app.
+
+The notebooks JupyterLab opens are copies in ``.demo/notebooks`` (git-ignored) next to ``notebooks/``: JupyterLab
+autosaves outputs and widget state into whatever it opens, and the committed notebooks must stay clean. A copy is
+made when missing or when the committed notebook changed since it was copied (the old copy is kept as
+``name.ipynb.bak``), so edits made in the demo survive a restart.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from ..config import load_settings
+from ..errors import ConfigError
+from ..session import connect
+from .cli_app import start_app, stop_app
+
+__all__ = ["demo_variables", "lab_command", "run_demo", "working_copies"]
+
+WORK_FOLDER = ".demo"
+_STAMPS = ".copied-from.json"
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def working_copies(notebooks: Path, work: Path) -> list[Path]:
+    """Copy each ``notebooks/*.ipynb`` into ``work`` unless an up-to-date copy is there; return the copies."""
+    work.mkdir(parents=True, exist_ok=True)
+    stamps_path = work / _STAMPS
+    try:
+        stamps: dict[str, str] = json.loads(stamps_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        stamps = {}
+    copies = []
+    for source in sorted(notebooks.glob("*.ipynb")):
+        target = work / source.name
+        digest = _digest(source)
+        if target.exists() and stamps.get(source.name) != digest:
+            shutil.copyfile(target, target.with_name(target.name + ".bak"))  # the committed one changed
+            target.unlink()
+        if not target.exists():
+            shutil.copyfile(source, target)
+            stamps[source.name] = digest
+        copies.append(target)
+    stamps_path.write_text(json.dumps(stamps, indent=1), encoding="utf-8")
+    return copies
+
+
+def demo_variables(base_url: str, config: Any) -> dict[str, str]:
+    """The four variables that point refundkit (a shell, a script, a notebook) at the sandbox."""
+    return {
+        "VTEX_BASE_URL": base_url,
+        "VTEX_ACCOUNT_NAME": config.account,
+        "VTEX_APP_KEY": config.app_key,
+        "VTEX_APP_TOKEN": config.app_token,  # the sandbox's public demo token, not a real account's
+    }
+
+
+def lab_command(root: Path, port: int, token: str) -> list[str]:
+    jupyter = shutil.which("jupyter", path=str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""))
+    if not jupyter:
+        raise ConfigError("JupyterLab is not installed: run ./dev demo (or pip install -e '.[notebooks]')")
+    cmd = [
+        jupyter,
+        "lab",
+        f"--ServerApp.root_dir={root}",
+        f"--ServerApp.port={port}",
+        "--ServerApp.port_retries=0",
+        "--ServerApp.ip=127.0.0.1",
+        f"--IdentityProvider.token={token}",
+    ]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        cmd.append("--allow-root")
+    if not sys.stdout.isatty() or os.environ.get("CI"):
+        cmd.append("--no-browser")
+    return cmd
+
+
+def _wait_for_lab(proc: subprocess.Popen[Any], port: int, timeout: float = 90.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise ConfigError(f"JupyterLab stopped while starting (is port {port} free? try --lab-port)")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api", timeout=2):
+                return
+        except OSError:
+            time.sleep(0.3)
+    raise ConfigError(f"JupyterLab did not answer on port {port} within {timeout:.0f} s")
+
+
+def _say(text: str = "") -> None:
+    print(text, flush=True)
+
+
+def run_demo(
+    *,
+    port: int,
+    lab_port: int,
+    app_port: int,
+    no_lab: bool,
+    notebooks: Path,
+    env: Mapping[str, str] | None = None,
+) -> int:
+    """Serve the sandbox; unless ``no_lab``, start the app and JupyterLab on working copies; print every address."""
+    from ..sandbox import Sandbox, SandboxConfig  # noqa: PLC0415 - only the demo loads the sandbox
+
+    base_env = dict(os.environ if env is None else env)
+    settings = load_settings(env={k: v for k, v in base_env.items() if not k.startswith("VTEX_")})
+    sandbox = Sandbox(SandboxConfig(search_lag_s=2.0, state_dir=settings.cache_dir / "sandbox"))
+    with sandbox.serve(port=port) as server:
+        variables = demo_variables(server.base_url, sandbox.config)
+        run_env = {**base_env, **variables}
+        # connect() saves the ledger's schemas on a loopback sandbox, so the notebooks and the app find them
+        with connect(settings=load_settings(env=run_env, env_file=False)):
+            pass
+        _say(f"Sandbox (a synthetic VTEX store) at {server.base_url}; what you record is kept in")
+        _say(f"  {settings.cache_dir / 'sandbox'}")
+        _say("To use it from a shell, a script or your own notebook, export:")
+        for name, value in variables.items():
+            _say(f"  export {name}={value}")
+        if no_lab:
+            _say("Sandbox running; press Ctrl-C to stop.")
+            threading.Event().wait()
+            return 0
+        app, app_url = start_app(app_port, run_env, log=subprocess.DEVNULL)
+        lab = None
+        try:
+            _say(f"Refund desk (the web app) at {app_url}")
+            work = notebooks.parent / WORK_FOLDER / "notebooks"
+            copies = working_copies(notebooks, work)
+            token = secrets.token_hex(16)
+            lab = subprocess.Popen(
+                lab_command(work, lab_port, token),
+                env=run_env,
+                stdin=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,  # Ctrl-C reaches the demo only; it stops JupyterLab without a prompt
+            )
+            _wait_for_lab(lab, lab_port)
+            _say(f"JupyterLab at http://127.0.0.1:{lab_port}/lab?token={token}")
+            _say(f"  on working copies of the notebooks in {work} (git-ignored):")
+            for c in copies:
+                _say(f"    {c.name}")
+            _say("Press Ctrl-C to stop everything.")
+            return lab.wait()
+        except KeyboardInterrupt:
+            return 0
+        finally:
+            if lab is not None and lab.poll() is None:
+                lab.terminate()
+                try:
+                    lab.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    lab.kill()
+            stop_app(app)
