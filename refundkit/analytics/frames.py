@@ -9,6 +9,7 @@ from :attr:`Instant.ns <refundkit.timeutil.Instant.ns>`, so the 100 ns digits VT
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 import polars as pl
 
@@ -74,7 +75,7 @@ def _instants(values: Iterable[Instant | None]) -> list[int | None]:
     return [None if v is None else v.ns for v in values]
 
 
-def _frame(columns: Mapping[str, list], schema: Mapping[str, pl.DataType]) -> pl.DataFrame:
+def _frame(columns: Mapping[str, list[Any]], schema: Mapping[str, pl.DataType]) -> pl.DataFrame:
     """Build a frame column by column; timestamps arrive as ``int`` nanoseconds and are cast exactly."""
     data = {}
     for name, dtype in schema.items():

@@ -305,9 +305,11 @@ def _fill_gaps(df: pl.DataFrame, period: str, tz: str, start: Instant | None, en
     grid = []
     for currency in sorted(df.get_column("currency").unique().to_list()):
         periods = df.filter(pl.col("currency") == currency).get_column("period")
-        lo = _period_of(start, period, tz) if start is not None else periods.min()
-        hi = _period_of(Instant(end.ns - 1), period, tz) if end is not None else periods.max()
-        lo, hi = min(lo, periods.min()), max(hi, periods.max())  # type: ignore[type-var]
+        first, last = periods.min(), periods.max()
+        assert isinstance(first, date)  # a Date column with rows
+        assert isinstance(last, date)
+        lo = min(_period_of(start, period, tz), first) if start is not None else first
+        hi = max(_period_of(Instant(end.ns - 1), period, tz), last) if end is not None else last
         days = pl.date_range(lo, hi, _INTERVALS[period], eager=True)
         grid.append(pl.DataFrame({"period": days, "currency": [currency] * len(days)}))
     return pl.concat(grid).join(df, on=["period", "currency"], how="left")

@@ -222,7 +222,9 @@ def import_refunds(
         file=name or (str(source) if not isinstance(source, bytes) else "the file"), dry_run=dry_run, warnings=warnings
     )
     now = ledger.clock()
-    items: list[tuple[ImportRow, RefundInput | None, dict]] = []
+    items: list[tuple[ImportRow, RefundInput | None, dict[str, Any]]] = []
+    # the rows that passed every check that needs no VTEX call, with their refund id
+    live: list[tuple[ImportRow, RefundInput, dict[str, Any], str]] = []
     for line, row in parsed:
         r = ImportRow(
             line, row.get("order_id", ""), row.get("amount", ""), row.get("source", ""), row.get("external_ref", "")
@@ -254,10 +256,10 @@ def import_refunds(
             r.outcome, r.message = REFUSED, "; ".join(problems)
         else:
             r.entry_id = refund_id(r.order_id, clean["source"], clean["external_ref"])
+            live.append((r, raw, clean, r.entry_id))
         items.append((r, raw, clean))
 
-    live = [(r, raw, clean) for r, raw, clean in items if not r.outcome]
-    order_ids = list(dict.fromkeys(r.order_id for r, _, _ in live))
+    order_ids = list(dict.fromkeys(r.order_id for r, _, _, _ in live))
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         heads = dict(zip(order_ids, pool.map(_safe(ledger.order_ledger), order_ids), strict=True))
         # rows already in their order's ledger need no order; the others are checked against it
@@ -265,19 +267,19 @@ def import_refunds(
             o
             for o in order_ids
             if isinstance(heads[o], OrderLedger)
-            and any(r.order_id == o and heads[o].entry(r.entry_id) is None for r, _, _ in live)
+            and any(r.order_id == o and heads[o].entry(entry_id) is None for r, _, _, entry_id in live)
         ]
         orders = dict(zip(need, pool.map(_safe(ledger.client.orders.get), need), strict=True))
 
-    accepted: dict[str, list[tuple[ImportRow, RefundInput, dict]]] = {}
+    accepted: dict[str, list[tuple[ImportRow, RefundInput, dict[str, Any]]]] = {}
     seen: dict[str, tuple[ImportRow, Any]] = {}
     simulated: dict[str, OrderLedger] = {}
-    for r, raw, clean in live:
+    for r, raw, clean, entry_id in live:
         head = heads[r.order_id]
         if isinstance(head, Exception):
             r.outcome, r.message = REFUSED, f"could not read the ledger of order {r.order_id}: {head}"
             continue
-        existing = head.entry(r.entry_id)
+        existing = head.entry(entry_id)
         order = orders.get(r.order_id)
         if existing is not None:
             _judge_existing(r, raw, existing)
@@ -293,8 +295,8 @@ def import_refunds(
             )
             continue
         assert isinstance(order, Order)
-        if r.entry_id in seen:
-            first, amount = seen[r.entry_id]
+        if entry_id in seen:
+            first, amount = seen[entry_id]
             quote = build_quote(order, simulated[r.order_id], raw, clean)
             if quote.proposed is not None and quote.proposed != amount:
                 r.outcome, r.message = (
@@ -313,9 +315,9 @@ def import_refunds(
         if quote.problems:
             r.outcome, r.message = REFUSED, "; ".join(quote.problems)
             continue
-        entry = entry_from(raw, clean, quote, entry_id=r.entry_id, order_id=r.order_id, user=ledger.user, now=now)
+        entry = entry_from(raw, clean, quote, entry_id=entry_id, order_id=r.order_id, user=ledger.user, now=now)
         simulated[r.order_id] = replace(sim, entries=(*sim.entries, entry))
-        seen[r.entry_id] = (r, quote.proposed)
+        seen[entry_id] = (r, quote.proposed)
         r.amount = entry.amount.decimal_str()
         if dry_run:
             r.outcome, r.message = WOULD, f"{entry.amount} via {entry.source}"

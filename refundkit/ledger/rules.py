@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 from ..money import AmountError, Money, parse_amount
 from ..timeutil import Instant, parse_instant
@@ -89,7 +90,7 @@ def check_source(source: str, extra_sources: Iterable[str] = ()) -> tuple[str | 
     return s, None
 
 
-def _text_problem(label: str, value: str, limit: int, required: bool = False) -> str | None:
+def _text_problem(label: str, value: object, limit: int, required: bool = False) -> str | None:
     if not isinstance(value, str):
         return f"{label} must be text"
     if required and not value.strip():
@@ -101,10 +102,12 @@ def _text_problem(label: str, value: str, limit: int, required: bool = False) ->
     return None
 
 
-def check_input(raw: RefundInput, *, now: Instant, extra_sources: Iterable[str] = ()) -> tuple[dict, list[str]]:
+def check_input(
+    raw: RefundInput, *, now: Instant, extra_sources: Iterable[str] = ()
+) -> tuple[dict[str, Any], list[str]]:
     """Checks that need no order: source, reference, texts, date, over-refund reason. Returns (clean, problems)."""
     problems: list[str] = []
-    clean: dict = {}
+    clean: dict[str, Any] = {}
     source, p = check_source(raw.source, extra_sources)
     if p:
         problems.append(p)
@@ -169,7 +172,7 @@ def build_quote(
     order: Order,
     ledger: OrderLedger,
     raw: RefundInput | None = None,
-    clean: dict | None = None,
+    clean: dict[str, Any] | None = None,
     problems: Iterable[str] = (),
 ) -> Quote:
     """The order's balance, and every problem with ``raw`` (when given) against it."""
@@ -228,7 +231,7 @@ def build_quote(
 
 
 def entry_from(
-    raw: RefundInput, clean: dict, quote: Quote, *, entry_id: str, order_id: str, user: str, now: Instant
+    raw: RefundInput, clean: dict[str, Any], quote: Quote, *, entry_id: str, order_id: str, user: str, now: Instant
 ) -> LedgerEntry:
     assert quote.proposed is not None
     return LedgerEntry(

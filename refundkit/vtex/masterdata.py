@@ -42,7 +42,10 @@ class MasterData:
         self._t.request("PUT", f"{self._base(entity)}/schemas/{quote(name)}", json=schema)
 
     def get_schema(self, entity: str, name: str) -> dict[str, Any] | None:
-        return self._t.json("GET", f"{self._base(entity)}/schemas/{quote(name)}", not_found_ok=True)
+        body = self._t.json("GET", f"{self._base(entity)}/schemas/{quote(name)}", not_found_ok=True)
+        if body is not None and not isinstance(body, dict):
+            raise BadResponse(f"Master Data sent schema {name} of {entity} in an unknown shape")
+        return body
 
     # -- documents ----------------------------------------------------------------------------------------------
     def get(self, entity: str, doc_id: str, fields: Sequence[str] | str = "_all") -> dict[str, Any] | None:

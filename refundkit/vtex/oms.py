@@ -21,6 +21,7 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import quote
 
 from ..errors import BadResponse, InputError, NotFound
@@ -98,7 +99,7 @@ class Orders:
         page: int,
         statuses: Sequence[str] | None,
         has_return_invoice: bool | None = None,
-    ) -> dict:
+    ) -> dict[str, Any]:
         params = {
             "f_creationDate": f"creationDate:[{start.filter_format()} TO {end.filter_format()}]",
             "orderBy": "creationDate,asc",
@@ -137,7 +138,7 @@ class Orders:
         calls = [0]
         expected: list[int | None] = [None]
 
-        def keep(rows: list, a: Instant, b: Instant) -> None:
+        def keep(rows: list[dict[str, Any]], a: Instant, b: Instant) -> None:
             parsed = [OrderSummary.from_vtex(r) for r in rows]
             with lock:
                 calls[0] += 1
@@ -149,12 +150,12 @@ class Orders:
                 progress(snapshot)
 
         with ThreadPoolExecutor(max_workers=self.max_workers) as pool:
-            pending: set[Future] = set()
+            pending: set[Future[tuple[str, Instant, Instant, dict[str, Any]]]] = set()
 
-            def probe(a: Instant, b: Instant) -> tuple[str, Instant, Instant, dict]:
+            def probe(a: Instant, b: Instant) -> tuple[str, Instant, Instant, dict[str, Any]]:
                 return "probe", a, b, self._page(a, b, 1, statuses, has_return_invoice)
 
-            def page(a: Instant, b: Instant, n: int) -> tuple[str, Instant, Instant, dict]:
+            def page(a: Instant, b: Instant, n: int) -> tuple[str, Instant, Instant, dict[str, Any]]:
                 return "page", a, b, self._page(a, b, n, statuses, has_return_invoice)
 
             pending.add(pool.submit(probe, start, end))
