@@ -48,6 +48,10 @@ class SandboxConfig:
     flash_sale_day: str | None = None  # None: 2026-06-15 when inside [start, end], else the middle day
     scroll_ttl_s: float = 20 * 60  # a Master Data scroll token dies after 20 minutes unused
     max_scrolls: int = 10  # live scroll tokens per account
+    # A key lacking License Manager resources (names as in refundkit.sandbox.permissions): 403 where none allows a call.
+    denied_resources: frozenset[str] = frozenset()
+    ip_blocked: bool = False  # VTEX's firewall blocks the caller: 403 to everything, whatever the credentials
+    notes_list_lag_s: float = 0.0  # seconds before a posted note shows in GET /api/do/notes (VTEX: undocumented)
 
 
 @dataclass

@@ -1,12 +1,14 @@
 """VTEX DO notes (``/api/do/notes``): create, list by order, get. Notes cannot be edited or deleted, as on VTEX.
 
 Limits kept: ``description`` at most 2,000 characters, at most 30 notes per order, ``perPage`` at most 30.
+``notes_list_lag_s`` plays a list that shows a note only some seconds after it was posted (VTEX does not say).
 """
 
 from __future__ import annotations
 
 import math
 import threading
+import time
 import uuid
 from collections.abc import Callable
 
@@ -28,8 +30,15 @@ def _bad(message: str) -> Response:
 
 
 class Notes:
-    def __init__(self, config: SandboxConfig, log: Callable[[dict], None] | None = None) -> None:
+    def __init__(
+        self,
+        config: SandboxConfig,
+        log: Callable[[dict], None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.config = config
+        self._clock = clock
+        self.posted_at: dict[str, float] = {}  # note id -> clock() when posted; replayed notes are not lagging
         self.lock = threading.Lock()
         self.notes: dict[str, dict] = {}
         self.by_target: dict[str, list[str]] = {}
@@ -85,6 +94,7 @@ class Notes:
                     f"{MAX_NOTES_PER_ORDER} notes per order"
                 )
             self._add(note)
+            self.posted_at[str(note["id"])] = self._clock()
             if self._log is not None:
                 self._log({"op": "note", "note": note})
         return json_response(200, note)
@@ -106,8 +116,11 @@ class Notes:
             return _bad(f"perPage must be between 1 and {MAX_PER_PAGE}, got {per_page}")
         if page < 1:
             return _bad(f"page must be 1 or more, got {page}")
+        cutoff = self._clock() - max(self.config.notes_list_lag_s, 0.0)
         with self.lock:
-            notes = [self.notes[i] for i in self.by_target.get(target, [])]
+            notes = [
+                self.notes[i] for i in self.by_target.get(target, []) if self.posted_at.get(i, float("-inf")) <= cutoff
+            ]
         first = (page - 1) * per_page
         return json_response(
             200,

@@ -30,6 +30,7 @@ from .config import FaultRule, FaultRules, SandboxConfig
 from .http import JSON_TYPE, Request, Response, json_response, oms_error
 from .masterdata import MasterData
 from .notes import Notes
+from .permissions import check_permission, ip_blocked_response
 from .persistence import StateLog
 from .store import Store
 
@@ -91,7 +92,8 @@ class _Bucket:
 class Sandbox:
     """A local fake of VTEX OMS, DO notes and Master Data v2 for one account. Thread-safe."""
 
-    def __init__(self, config: SandboxConfig | None = None) -> None:
+    def __init__(self, config: SandboxConfig | None = None, clock: Callable[[], float] = time.monotonic) -> None:
+        """``clock`` (monotonic seconds) drives search lag and notes lag; tests pass a fake one to skip waiting."""
         self.config = config or SandboxConfig()
         self.store = Store(self.config)
         oms.index_of(self.store)  # build the list index now rather than in the first request
@@ -107,8 +109,8 @@ class Sandbox:
         self._rng_lock = threading.Lock()
         self.log = StateLog(self.config.state_dir) if self.config.state_dir else None
         append = self.log.append if self.log else None
-        self.masterdata = MasterData(self.config, log=append)
-        self.notes = Notes(self.config, log=append)
+        self.masterdata = MasterData(self.config, log=append, clock=clock)
+        self.notes = Notes(self.config, log=append, clock=clock)
         if self.log:
             for record in self.log.replay():
                 if record.get("op") == "note":
@@ -163,6 +165,8 @@ class Sandbox:
 
     def _pipeline(self, req: Request, sleep: Callable[[float], Any]) -> Response | Any:
         cfg = self.config
+        if cfg.ip_blocked:
+            return ip_blocked_response()
         if not self._authorized(req):
             return oms_error(
                 401, "Unauthorized", "send this sandbox's X-VTEX-API-AppKey and X-VTEX-API-AppToken headers"
@@ -178,6 +182,9 @@ class Sandbox:
                     f"rate limit of {cfg.rate_limit} requests per second exceeded; retry after {seconds} s",
                     {"Retry-After": str(seconds)},
                 )
+        denied = check_permission(req.method, req.path, cfg.denied_resources)
+        if denied is not None:
+            return denied
         rule = self.faults.take(req.method, req.path)
         if rule is not None and not rule.after_write:
             if rule.delay_s:

@@ -1,0 +1,6 @@
+"""``refundkit doctor`` (domain layer): prove on the merchant's own account each VTEX behaviour refundkit relies on."""
+
+from .checks import MONEY_MOVING_RESOURCES, SCRATCH_ENTITY, Doctor, DoctorOptions
+from .report import Check, DoctorReport, Status
+
+__all__ = ["MONEY_MOVING_RESOURCES", "SCRATCH_ENTITY", "Check", "Doctor", "DoctorOptions", "DoctorReport", "Status"]

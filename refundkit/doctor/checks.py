@@ -1,0 +1,673 @@
+"""``refundkit doctor``: check, on the configured account, everything refundkit relies on.
+
+Nobody can test refundkit against every VTEX account, and VTEX leaves several behaviours undocumented. The doctor
+proves them on the merchant's own account, with calls that change nothing that matters:
+
+* reads (an order list page, one order, a Master Data document by id, the ledger's schemas);
+* writes only to documents of the scratch entity :data:`SCRATCH_ENTITY`, which refundkit never reads otherwise
+  (fixed ids, overwritten on every run, so runs do not pile documents up);
+* a note on an order only when the merchant names one (``notes_order``): notes cannot be deleted, so the doctor
+  never writes to an order otherwise.
+
+Waiting (search lag, notes lag) goes through the injected ``clock`` and ``sleep`` and is bounded by a deadline.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from ..errors import AuthenticationError, NetworkError, PermissionDenied, RefundkitError, VtexError
+from ..ledger.service import ENTRY_SCHEMA, HEAD_SCHEMA, SCHEMA_NAME
+from ..money import AmountError, Money, currency_exponent
+from ..timeutil import Instant, utc_now
+from ..vtex import Order, OrderSummary, VtexClient
+from ..vtex.notes import MAX_NOTES_PER_ORDER
+from ..vtex.oms import check_order_id
+from .report import Check, DoctorReport, Status
+
+__all__ = [
+    "MONEY_MOVING_RESOURCES",
+    "SCRATCH_ENTITY",
+    "SCRATCH_SCHEMA",
+    "Doctor",
+    "DoctorOptions",
+]
+
+T = TypeVar("T")
+
+#: The Master Data entity the doctor (and the conditional-write probes) write to. Nothing else uses it.
+SCRATCH_ENTITY = "refundkitScratch"
+SCRATCH_SCHEMA = "refundkit-doctor"
+_RYW_ID = "doctor-read-your-writes"
+_LAG_ID = "doctor-search-lag"
+_ABSENT_HEAD_ID = "order-refundkit-doctor-absent"  # read (never written) in the ledger's order entity
+_ABSENT_ORDER = "0000000000000-00"  # an order id no account has: a 404 proves the key may view orders
+
+LIST_ORDERS = "OMS > OMS access > List Orders"
+VIEW_ORDER = "OMS > OMS access > View order"
+MD_READ = "Dynamic Storage > Dynamic storage generic resources > Read only documents"
+MD_WRITE = "Dynamic Storage > Dynamic storage generic resources > Insert or update document (not remove)"
+MD_ADMIN = "Dynamic Storage > Dynamic storage generic resources > Master Data administrator"
+
+#: License Manager resources that let a key move money (refund, cancel, change or invoice). refundkit needs none.
+MONEY_MOVING_RESOURCES = (
+    "OMS > OMS access > Notify invoice",
+    "OMS > OMS access > Notify refund",
+    "OMS > OMS access > Cancel order",
+    "OMS > OMS access > Change order",
+    "Checkout > CheckoutResources > Orders Full Access",
+    "PCI Gateway > Payment-Make Payments > Process payments",
+)
+
+_SCRATCH_SCHEMA_BODY: dict[str, Any] = {
+    "title": "refundkit doctor scratch documents (probes only; safe to delete)",
+    "type": "object",
+    "properties": {"token": {"type": "string"}, "n": {"type": "integer"}, "writtenAt": {"type": "string"}},
+    "v-cache": False,
+}
+
+
+@dataclass(frozen=True)
+class DoctorOptions:
+    """``notes_order``: the one order the notes probe may write a note on (None: no notes probe, nothing written
+    to any order). Deadlines bound how long the doctor waits for search and for the notes list to catch up."""
+
+    notes_order: str | None = None
+    search_deadline_s: float = 60.0
+    search_slow_s: float = 10.0
+    notes_deadline_s: float = 30.0
+
+
+@dataclass
+class _Outcome:
+    """A probe call: its value, or the VTEX error it ended in."""
+
+    value: Any = None
+    error: VtexError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    @property
+    def denied(self) -> bool:
+        return isinstance(self.error, PermissionDenied)
+
+
+class Doctor:
+    """Runs the checks against one account. ``clock``/``sleep`` (monotonic seconds) drive every wait."""
+
+    def __init__(
+        self,
+        client: VtexClient,
+        *,
+        entity: str | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        now: Callable[[], Instant] = utc_now,
+    ) -> None:
+        self.client = client
+        self.entity = entity or client.settings.entity
+        self.head_entity = self.entity + "Order"
+        self.clock = clock
+        self.sleep = sleep
+        self.now = now
+        self._token = secrets.token_hex(8)
+
+    # -- plumbing -------------------------------------------------------------------------------------------------
+    @staticmethod
+    def _try(fn: Callable[[], T]) -> _Outcome:
+        try:
+            return _Outcome(fn())
+        except VtexError as exc:
+            return _Outcome(error=exc)
+
+    def _wait_for(self, seen: Callable[[], bool], deadline_s: float) -> tuple[float, float] | None:
+        """Poll ``seen()`` until it holds: ``(last_miss, first_hit)`` seconds after the start (0, 0 when it held at
+        once), or None when it did not hold within ``deadline_s``. Checks every 0.25 s, then every second after 5 s."""
+        start = self.clock()
+        last_miss = 0.0
+        while True:
+            if seen():
+                hit = self.clock() - start
+                return (last_miss if hit > 0 else 0.0), hit
+            last_miss = self.clock() - start
+            if last_miss >= deadline_s:
+                return None
+            self.sleep(min(0.25 if last_miss < 5 else 1.0, deadline_s - last_miss))
+
+    # -- the run --------------------------------------------------------------------------------------------------
+    def run(self, options: DoctorOptions | None = None) -> DoctorReport:
+        opts = options or DoctorOptions()
+        t = self.client.transport
+        report = DoctorReport(self.client.settings.account or "", t.base_url, self.now())
+
+        listing = self._try(
+            lambda: t.json(
+                "GET",
+                "/api/oms/pvt/orders",
+                params={"orderBy": "creationDate,desc", "page": "1", "per_page": "15", "incompleteOrders": "false"},
+            )
+        )
+        if isinstance(listing.error, (AuthenticationError, NetworkError)):
+            self._stop_early(report, listing.error)
+            return report
+
+        order_id = _first_order_id(listing.value) if listing.ok else None
+        order = self._try(lambda: t.json("GET", f"/api/oms/pvt/orders/{order_id or _ABSENT_ORDER}", not_found_ok=True))
+        md_read = self._try(lambda: self.client.masterdata.get(self.head_entity, _ABSENT_HEAD_ID, fields="id"))
+        ryw = self._try(self._read_your_writes)
+        admin = self._try(
+            lambda: self.client.masterdata.save_schema(SCRATCH_ENTITY, SCRATCH_SCHEMA, _SCRATCH_SCHEMA_BODY)
+        )
+
+        probes = [listing, order, md_read, ryw, admin]
+        report.add(_credentials(probes))
+        if all(p.denied for p in probes):
+            for key, title in _PERMISSIONS + _LATER:
+                report.add(
+                    Check(key, title, Status.SKIPPED, "not told apart: VTEX denied every call", "fix the row above")
+                )
+            return report
+
+        report.add(_permission("perm.oms-list", "Permission: list orders", listing, LIST_ORDERS))
+        report.add(_permission("perm.oms-view", "Permission: view an order", order, VIEW_ORDER))
+        report.add(_permission("perm.md-read", "Permission: read Master Data documents", md_read, MD_READ))
+        report.add(_write_permission(ryw))
+        schemas = [self._schema_check(e, s) for e, s in ((self.entity, ENTRY_SCHEMA), (self.head_entity, HEAD_SCHEMA))]
+        report.add(_admin_permission(admin, all(c.status is Status.PASS for c in schemas)))
+        report.add(_money_roles())
+        for c in schemas:
+            report.add(c)
+        report.add(_read_your_writes(ryw))
+        report.add(self._search_lag(opts, md_read.ok and ryw.ok))
+        report.add(_listing(listing))
+        report.add(_amounts(order, order_id))
+        report.add(self._notes(opts))
+        return report
+
+    def _stop_early(self, report: DoctorReport, error: VtexError) -> None:
+        if isinstance(error, AuthenticationError):
+            report.add(
+                Check(
+                    "credentials",
+                    "App key and token",
+                    Status.FAIL,
+                    "VTEX refused them (401)",
+                    "check VTEX_APP_KEY and VTEX_APP_TOKEN in License Manager > Application keys: the key may have "
+                    "been deleted or its token regenerated",
+                )
+            )
+        else:
+            report.unreachable = True
+            report.add(
+                Check(
+                    "credentials",
+                    "App key and token",
+                    Status.FAIL,
+                    f"VTEX could not be reached: {error}",
+                    "check VTEX_ACCOUNT_NAME (or VTEX_BASE_URL) and this machine's network, then run doctor again",
+                )
+            )
+        for key, title in _PERMISSIONS + _LATER:
+            report.add(Check(key, title, Status.SKIPPED, "not run: the credentials did not work", "fix the row above"))
+
+    # -- Master Data ----------------------------------------------------------------------------------------------
+    def _read_your_writes(self) -> dict[str, Any]:
+        """Write a scratch document twice, reading it back by id after each write. Raises on VTEX errors."""
+        md = self.client.masterdata
+        seen: dict[str, Any] = {"created": None, "updated": None}
+        for n in (1, 2):
+            token = f"{self._token}-{n}"
+            md.put(SCRATCH_ENTITY, _RYW_ID, {"token": token, "n": n, "writtenAt": self.now().isoformat(3)})
+            doc = md.get(SCRATCH_ENTITY, _RYW_ID, fields=["id", "token", "n"])
+            seen["created" if n == 1 else "updated"] = (doc or {}).get("token") == token
+        return seen
+
+    def _schema_check(self, entity: str, wanted: dict[str, Any]) -> Check:
+        key, title = f"schema.{entity}", f"Ledger schema of {entity}"
+        got = self._try(lambda: self.client.masterdata.get_schema(entity, SCHEMA_NAME))
+        if got.denied:
+            return Check(
+                key, title, Status.SKIPPED, "not read: reading Master Data was denied", "fix the permission above"
+            )
+        if not got.ok:
+            return Check(
+                key,
+                title,
+                Status.FAIL,
+                f"could not be read: {got.error}",
+                "run doctor again; if it persists, check VTEX's status page",
+            )
+        if got.value is None:
+            return Check(
+                key,
+                title,
+                Status.FAIL,
+                f"schema {SCHEMA_NAME} is not saved",
+                "run `refundkit setup` (it needs Master Data administrator once)",
+            )
+        current: dict[str, Any] = got.value
+        differs = sorted(k for k, v in wanted.items() if current.get(k) != v)
+        indexed = list(wanted.get("v-indexed") or [])
+        if differs:
+            missing_idx = [f for f in indexed if f not in (current.get("v-indexed") or [])]
+            what = f"differs from this refundkit's in {', '.join(differs)}"
+            if missing_idx:
+                what += f"; not indexed: {', '.join(missing_idx)}"
+            return Check(
+                key,
+                title,
+                Status.FAIL,
+                f"schema {SCHEMA_NAME} {what}",
+                "run `refundkit setup` to save this version's schema",
+            )
+        return Check(
+            key,
+            title,
+            Status.PASS,
+            f"schema {SCHEMA_NAME} saved as this refundkit writes it; indexed: {', '.join(indexed)}",
+            figures={"indexed": indexed},
+        )
+
+    def _search_lag(self, opts: DoctorOptions, possible: bool) -> Check:
+        key, title = "search-lag", "Master Data search lag"
+        if not possible:
+            return Check(
+                key, title, Status.SKIPPED, "not measured: reading or writing Master Data failed", "fix the rows above"
+            )
+        md, t = self.client.masterdata, self.client.transport
+        token = f"{self._token}-lag"
+        wrote = self._try(
+            lambda: md.put(SCRATCH_ENTITY, _LAG_ID, {"token": token, "n": 0, "writtenAt": self.now().isoformat(3)})
+        )
+        if not wrote.ok:
+            return Check(
+                key, title, Status.SKIPPED, f"not measured: the scratch write failed: {wrote.error}", "run doctor again"
+            )
+
+        def seen() -> bool:
+            response = t.request(
+                "GET",
+                f"/api/dataentities/{SCRATCH_ENTITY}/search",
+                params={"id": _LAG_ID, "_fields": "id,token"},
+                headers={"REST-Range": "resources=0-10"},
+            )
+            rows = response.json() if response is not None else []
+            return isinstance(rows, list) and any(isinstance(r, dict) and r.get("token") == token for r in rows)
+
+        lag = self._try(lambda: self._wait_for(seen, opts.search_deadline_s))
+        if not lag.ok:
+            return Check(
+                key,
+                title,
+                Status.FAIL,
+                f"search failed: {lag.error}",
+                "run doctor again; if it persists, check VTEX's status page",
+            )
+        if lag.value is None:
+            return Check(
+                key,
+                title,
+                Status.FAIL,
+                f"a document written {opts.search_deadline_s:.0f} s ago is still not found by search",
+                "refunds recorded elsewhere will be missing from `refunds` and reports for a while; run doctor again "
+                "later, and ask VTEX support if search stays behind",
+                {"lag_s": None, "deadline_s": opts.search_deadline_s},
+            )
+        miss, seconds = lag.value
+        figures = {"lag_s": round(seconds, 2), "deadline_s": opts.search_deadline_s}
+        result = (
+            f"search showed a write after {seconds:.1f} s{_not_yet(miss, seconds)} "
+            "(refundkit never uses search to decide whether a refund exists)"
+        )
+        if seconds > opts.search_slow_s:
+            return Check(
+                key,
+                title,
+                Status.WARN,
+                result,
+                f"listings and reports may miss refunds recorded on other machines in the last {seconds:.0f} s; "
+                "wait that long before reporting",
+                figures,
+            )
+        return Check(key, title, Status.PASS, result, figures=figures)
+
+    # -- notes ----------------------------------------------------------------------------------------------------
+    def _notes(self, opts: DoctorOptions) -> Check:
+        key, title = "notes", "Order notes (Do): list shape and lag"
+        if not opts.notes_order:
+            return Check(
+                key,
+                title,
+                Status.SKIPPED,
+                "not run: it posts a note, and doctor writes to an order only when you pick one",
+                "run `refundkit doctor --notes-order ORDER_ID` with an order of yours that may carry a test note",
+            )
+        try:
+            oid = check_order_id(opts.notes_order)
+        except RefundkitError as exc:
+            return Check(key, title, Status.FAIL, str(exc), "pass a VTEX order id such as 1306331686122-01")
+        t = self.client.transport
+        exists = self._try(lambda: self.client.orders.get(oid))
+        if not exists.ok:
+            return Check(
+                key, title, Status.FAIL, f"order {oid}: {exists.error}", "pick an order that exists on this account"
+            )
+
+        def listed() -> Any:
+            return t.json("GET", "/api/do/notes", params={"target.id": oid, "perPage": "30", "page": "1"})
+
+        first = self._try(listed)
+        if not first.ok:
+            return Check(key, title, Status.FAIL, f"listing notes failed: {first.error}", "run doctor again")
+        shape = _notes_shape(first.value)
+        if shape:
+            return Check(
+                key,
+                title,
+                Status.FAIL,
+                f"the notes list has a shape refundkit does not read: {shape}",
+                "do not record refunds until refundkit is updated for this shape; report it to refundkit's maintainers",
+            )
+        count = _notes_total(first.value)
+        if count >= MAX_NOTES_PER_ORDER:
+            return Check(
+                key,
+                title,
+                Status.SKIPPED,
+                f"order {oid} already holds {count} notes, VTEX's maximum; nothing posted",
+                "pick an order with fewer than 30 notes",
+            )
+        marker = f"[refundkit-doctor:{self._token}]"
+        text = (
+            "refundkit doctor: a test note checking that notes are listed at once. It records no refund; "
+            f"VTEX moved no money. {marker}"
+        )
+        posted = self._try(lambda: self.client.notes.create(oid, text))
+        if not posted.ok:
+            return Check(key, title, Status.FAIL, f"posting a note failed: {posted.error}", "run doctor again")
+
+        def seen() -> bool:
+            body = listed()
+            items = body.get("items") if isinstance(body, dict) else None
+            return isinstance(items, list) and any(marker in str((n or {}).get("description", "")) for n in items)
+
+        lag = self._try(lambda: self._wait_for(seen, opts.notes_deadline_s))
+        if not lag.ok:
+            return Check(key, title, Status.FAIL, f"listing notes failed: {lag.error}", "run doctor again")
+        base = f"list shape {{items, paging}} as refundkit reads it; a test note was posted on order {oid}"
+        if lag.value is None:
+            return Check(
+                key,
+                title,
+                Status.FAIL,
+                f"{base} and was still not listed after {opts.notes_deadline_s:.0f} s",
+                "refundkit looks for a note before posting it again, which cannot work here: after a failed "
+                "`record`, wait a few minutes before `refundkit reconcile`",
+                {"lag_s": None},
+            )
+        miss, seconds = lag.value
+        if seconds > 0:
+            return Check(
+                key,
+                title,
+                Status.WARN,
+                f"{base} and was listed only after {seconds:.1f} s{_not_yet(miss, seconds)}",
+                f"after a failed `record`, wait at least {max(1, round(seconds * 2))} s before `refundkit reconcile`, "
+                "so a note posted moments ago is seen and not posted twice",
+                {"lag_s": round(seconds, 2)},
+            )
+        return Check(key, title, Status.PASS, f"{base} and was listed at once", figures={"lag_s": 0.0})
+
+
+# -- rows built from probe outcomes -------------------------------------------------------------------------------
+
+_PERMISSIONS = [
+    ("perm.oms-list", "Permission: list orders"),
+    ("perm.oms-view", "Permission: view an order"),
+    ("perm.md-read", "Permission: read Master Data documents"),
+    ("perm.md-write", "Permission: write Master Data documents"),
+    ("perm.md-admin", "Permission: Master Data administrator (setup only)"),
+    ("perm.money", "No role that moves money"),
+]
+_LATER = [
+    ("schemas", "Ledger schemas"),
+    ("read-your-writes", "Master Data read-your-writes by id"),
+    ("search-lag", "Master Data search lag"),
+    ("oms-list", "OMS order list"),
+    ("amounts", "Amounts of one real order"),
+    ("notes", "Order notes (Do): list shape and lag"),
+]
+
+
+def _credentials(probes: list[_Outcome]) -> Check:
+    if any(not p.denied and not isinstance(p.error, NetworkError) for p in probes):
+        return Check("credentials", "App key and token", Status.PASS, "VTEX accepted them")
+    return Check(
+        "credentials",
+        "App key and token",
+        Status.FAIL,
+        "VTEX answered 403 to every call: the key holds none of the resources below, or VTEX blocks this "
+        "machine's IP address (it answers 403 then too)",
+        "in License Manager, give the key's role the resources listed in the README; if it has them, run doctor "
+        "from another network or ask VTEX support whether this IP is blocked",
+    )
+
+
+def _permission(key: str, title: str, outcome: _Outcome, resource: str) -> Check:
+    if outcome.denied:
+        return Check(
+            key, title, Status.FAIL, "VTEX denied it (403)", f"give the app key's role the resource '{resource}'"
+        )
+    if outcome.ok:
+        return Check(key, title, Status.PASS, "allowed")
+    return Check(
+        key,
+        title,
+        Status.FAIL,
+        f"the probe failed: {outcome.error}",
+        "run doctor again; if it persists, check VTEX's status page",
+    )
+
+
+def _write_permission(ryw: _Outcome) -> Check:
+    return _permission("perm.md-write", "Permission: write Master Data documents", ryw, MD_WRITE)
+
+
+def _admin_permission(admin: _Outcome, schemas_current: bool) -> Check:
+    key, title = "perm.md-admin", "Permission: Master Data administrator (setup only)"
+    if admin.denied:
+        if schemas_current:
+            return Check(key, title, Status.PASS, "not held, and not needed: the ledger's schemas are saved")
+        return Check(
+            key,
+            title,
+            Status.FAIL,
+            "not held, and the ledger's schemas are not saved",
+            f"give the key '{MD_ADMIN}', run `refundkit setup`, then remove it again",
+        )
+    if admin.ok:
+        return Check(
+            key,
+            title,
+            Status.WARN,
+            f"held (a schema was saved on the scratch entity {SCRATCH_ENTITY})",
+            "only `refundkit setup` needs it, and it also lets the key delete ledger documents: remove it after setup",
+        )
+    return Check(key, title, Status.FAIL, f"the probe failed: {admin.error}", "run doctor again")
+
+
+def _money_roles() -> Check:
+    return Check(
+        "perm.money",
+        "No role that moves money",
+        Status.WARN,
+        "cannot be checked with this key: VTEX shows a key's roles only to keys allowed to read License Manager, "
+        "which refundkit's key must not be",
+        "in License Manager > Roles, check that no role of this key holds "
+        + ", ".join(r.rsplit(" > ", 1)[1] for r in MONEY_MOVING_RESOURCES),
+        {"resources_to_avoid": list(MONEY_MOVING_RESOURCES)},
+    )
+
+
+def _read_your_writes(ryw: _Outcome) -> Check:
+    key, title = "read-your-writes", "Master Data read-your-writes by id"
+    if not ryw.ok:
+        return Check(
+            key, title, Status.SKIPPED, "not run: writing the scratch document failed", "fix the permission above"
+        )
+    seen: dict[str, Any] = ryw.value
+    if seen.get("created") and seen.get("updated"):
+        return Check(
+            key, title, Status.PASS, f"a created and an updated document of {SCRATCH_ENTITY} read back at once by id"
+        )
+    which = "a new document" if not seen.get("created") else "an update"
+    return Check(
+        key,
+        title,
+        Status.FAIL,
+        f"reading by id right after writing did not return {which}",
+        "do not record refunds on this account: exactly-once needs reads by id to see the last write; ask VTEX "
+        "support about Master Data caching (v-cache)",
+        dict(seen),
+    )
+
+
+def _listing(listing: _Outcome) -> Check:
+    key, title = "oms-list", "OMS order list"
+    if not listing.ok:
+        return Check(
+            key,
+            title,
+            Status.SKIPPED if listing.denied else Status.FAIL,
+            f"no list: {listing.error}",
+            "fix the permission above" if listing.denied else "run doctor again",
+        )
+    body = listing.value
+    rows = body.get("list") if isinstance(body, dict) else None
+    paging = body.get("paging") if isinstance(body, dict) else None
+    if not isinstance(rows, list) or not isinstance(paging, dict) or not isinstance(paging.get("total"), int):
+        return Check(
+            key,
+            title,
+            Status.FAIL,
+            "the order list lacks 'list' or 'paging.total'",
+            "report this answer to refundkit's maintainers",
+        )
+    incomplete = [str(r.get("orderId")) for r in rows if isinstance(r, dict) and r.get("orderIsComplete") is False]
+    if incomplete:
+        return Check(
+            key,
+            title,
+            Status.FAIL,
+            f"incompleteOrders=false was ignored: incomplete order(s) {', '.join(incomplete[:3])} listed",
+            "do not trust gross revenue from refundkit on this account until this is resolved with VTEX support",
+        )
+    unreadable = []
+    for r in rows:
+        try:
+            OrderSummary.from_vtex(r)
+        except (RefundkitError, AmountError, ValueError, TypeError, AttributeError) as exc:
+            unreadable.append(f"{(r or {}).get('orderId') if isinstance(r, dict) else r}: {exc}")
+    figures = {"rows": len(rows), "total": paging["total"]}
+    if unreadable:
+        return Check(
+            key,
+            title,
+            Status.WARN,
+            f"{len(unreadable)} of {len(rows)} listed orders unreadable, e.g. {unreadable[0]}",
+            "these orders will be set aside in listings and reports; check them in the VTEX Admin",
+            figures,
+        )
+    return Check(
+        key,
+        title,
+        Status.PASS,
+        f"one page read: {len(rows)} of {paging['total']:,} orders, incompleteOrders=false honoured",
+        figures=figures,
+    )
+
+
+def _amounts(order: _Outcome, order_id: str | None) -> Check:
+    key, title = "amounts", "Amounts of one real order"
+    if order_id is None:
+        return Check(
+            key, title, Status.SKIPPED, "no order listed to show", "run doctor again once the account has an order"
+        )
+    if not order.ok or order.value is None:
+        return Check(key, title, Status.SKIPPED, f"order {order_id} could not be read", "fix the permission above")
+    body: dict[str, Any] = order.value
+    prefs = body.get("storePreferencesData") or {}
+    digits = (prefs.get("currencyFormatInfo") or {}).get("CurrencyDecimalDigits")
+    try:
+        parsed = Order.from_vtex(body)
+    except (RefundkitError, AmountError, ValueError) as exc:
+        return Check(
+            key,
+            title,
+            Status.FAIL,
+            f"order {order_id} cannot be read: {exc}",
+            "report this order's JSON (without personal data) to refundkit's maintainers",
+        )
+    raw_value = body.get("value")
+    parts = ", ".join(f"{k} {v}" for k, v in parsed.totals.items())
+    result = f"order {order_id}: VTEX sent value {raw_value} ({parts or 'no totals'}); refundkit reads {parsed.total}"
+    figures = {
+        "order_id": order_id,
+        "currency": parsed.currency,
+        "vtex_value": raw_value,
+        "refundkit_minor": parsed.total.minor,
+        "currency_decimal_digits": digits,
+    }
+    exponent = currency_exponent(parsed.currency)
+    if exponent != 2 or (isinstance(digits, int) and digits != exponent):
+        return Check(
+            key,
+            title,
+            Status.WARN,
+            result,
+            f"open order {order_id} in the VTEX Admin and confirm its total is {_shown(parsed.total)}; if not, do "
+            "not record refunds in this currency and report it",
+            figures,
+        )
+    return Check(key, title, Status.PASS, result + " (cents, as VTEX documents)", figures=figures)
+
+
+def _shown(money: Money) -> str:
+    return str(money)
+
+
+def _not_yet(miss: float, hit: float) -> str:
+    return f" (not yet at {miss:.1f} s)" if 0 < miss < hit else ""
+
+
+def _first_order_id(body: Any) -> str | None:
+    rows = body.get("list") if isinstance(body, dict) else None
+    for r in rows or []:
+        if isinstance(r, dict) and isinstance(r.get("orderId"), str):
+            return str(r["orderId"])
+    return None
+
+
+def _notes_shape(body: Any) -> str:
+    """What is wrong with a notes list answer, or "" when refundkit can read it."""
+    if not isinstance(body, dict):
+        return f"a {type(body).__name__}, not an object"
+    items = body.get("items")
+    if not isinstance(items, list):
+        return f"no 'items' list (keys: {', '.join(sorted(body)) or 'none'})"
+    for n in items:
+        if not isinstance(n, dict) or not n.get("id") or not isinstance(n.get("description"), str):
+            return "a note without 'id' or 'description'"
+    return ""
+
+
+def _notes_total(body: dict[str, Any]) -> int:
+    paging = body.get("paging") or {}
+    total = paging.get("total") if isinstance(paging, dict) else None
+    return total if isinstance(total, int) else len(body.get("items") or [])

@@ -1,0 +1,320 @@
+"""``refundkit doctor`` against the sandbox over loopback, one VTEX behaviour per test: the rows a merchant reads.
+
+The sandbox and the doctor share a fake clock, so search lag and notes lag are measured without waiting. After
+every test: no money-moving call, no DELETE, no sandbox failure, and nothing written outside the scratch entity
+unless the test picked an order for the notes probe.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from refundkit.config import load_settings
+from refundkit.doctor import SCRATCH_ENTITY, Doctor, DoctorOptions, DoctorReport, Status
+from refundkit.ledger import Ledger
+from refundkit.sandbox import Sandbox, SandboxConfig
+from refundkit.sandbox import permissions as lm
+from refundkit.vtex import VtexClient
+from refundkit.vtex.transport import RetryPolicy
+
+PICK = "<an order of the store>"  # notes_order placeholder: the fixture picks a real order of the sandbox
+SMALL = {"orders": 300, "flash_sale_orders": 0, "start": "2026-02-20", "end": "2026-04-30"}
+WRITES = ("POST", "PUT", "PATCH", "DELETE")
+
+
+class FakeClock:
+    """Monotonic seconds that move only when someone sleeps."""
+
+    def __init__(self) -> None:
+        self.t = 10_000.0
+        self.slept = 0.0
+
+    def now(self) -> float:
+        return self.t
+
+    def sleep(self, seconds: float) -> None:
+        assert seconds >= 0
+        self.t += seconds
+        self.slept += seconds
+
+
+@dataclass
+class Run:
+    report: DoctorReport
+    sb: Sandbox
+    clock: FakeClock
+
+    def row(self, key: str) -> tuple[Status, str, str]:
+        c = self.report.get(key)
+        return c.status, c.result, c.action
+
+    def writes(self) -> list[tuple[str, str]]:
+        return [(r.method, r.path) for r in list(self.sb.requests) if r.method in WRITES]
+
+
+@pytest.fixture
+def doctor() -> Iterator[Callable[..., Run]]:
+    made: list[Sandbox] = []
+    with ExitStack() as stack:
+
+        def run(
+            *,
+            setup: bool = True,
+            token: str | None = None,
+            notes_order: str | None = None,
+            search_deadline_s: float = 60.0,
+            notes_deadline_s: float = 30.0,
+            before: Callable[[Sandbox], Any] | None = None,
+            **config: Any,
+        ) -> Run:
+            clock = FakeClock()
+            later = {k: config.pop(k) for k in ("denied_resources", "ip_blocked") if k in config}
+            sb = Sandbox(SandboxConfig(**{**SMALL, **config}), clock=clock.now)
+            made.append(sb)
+            srv = stack.enter_context(sb.serve(port=0))
+            cfg = sb.config
+            env = {
+                "VTEX_BASE_URL": srv.base_url,
+                "VTEX_ACCOUNT_NAME": cfg.account,
+                "VTEX_APP_KEY": cfg.app_key,
+                "VTEX_APP_TOKEN": cfg.app_token,
+            }
+            if setup:
+                with VtexClient(load_settings(env=env, env_file=False), retry=RetryPolicy.fast()) as c:
+                    Ledger(c, journal_dir=False).setup()
+            for k, v in later.items():  # the key loses access after setup (setup needs Master Data administrator)
+                setattr(sb.config, k, v)
+            if before:
+                before(sb)
+            sb.clear_records()
+            if notes_order == PICK:
+                notes_order = _order(sb)
+            if token is not None:
+                env["VTEX_APP_TOKEN"] = token
+            with VtexClient(load_settings(env=env, env_file=False), retry=RetryPolicy.fast()) as client:
+                report = Doctor(client, clock=clock.now, sleep=clock.sleep).run(
+                    DoctorOptions(
+                        notes_order=notes_order,
+                        search_deadline_s=search_deadline_s,
+                        notes_deadline_s=notes_deadline_s,
+                    )
+                )
+            return Run(report, sb, clock)
+
+        yield run
+    for sb in made:
+        assert sb.money_moving_calls == []
+        assert sb.deletes == []
+        assert sb.internal_errors == []
+
+
+def _order(sb: Sandbox, n: int = 7) -> str:
+    return sb.store.orders[n].order_id
+
+
+# -- a healthy account -------------------------------------------------------------------------------------------
+
+
+def test_a_healthy_account_passes_every_check_and_writes_only_scratch_documents(doctor: Callable[..., Run]) -> None:
+    run = doctor(search_lag_s=2.0)
+    report = run.report
+    assert report.ok
+    failing = [c.key for c in report.checks if c.status is Status.FAIL]
+    assert failing == []
+    assert run.row("credentials")[0] is Status.PASS
+    for key in ("perm.oms-list", "perm.oms-view", "perm.md-read", "perm.md-write"):
+        assert run.row(key)[0] is Status.PASS, key
+    assert run.row("schema.offlineRefund")[0] is Status.PASS
+    assert "indexed: orderId, version" in run.row("schema.offlineRefundOrder")[1]
+    assert run.row("read-your-writes")[0] is Status.PASS
+    status, result, _ = run.row("search-lag")
+    assert status is Status.PASS and "after 2.0 s" in result
+    assert report.get("search-lag").figures["lag_s"] == pytest.approx(2.0, abs=0.3)
+    assert "incompleteOrders=false honoured" in run.row("oms-list")[1]
+    # every write went to the scratch entity: no ledger document, no note, nothing on an order
+    assert run.writes(), "the doctor must prove writing works"
+    assert all(path.startswith(f"/api/dataentities/{SCRATCH_ENTITY}/") for _, path in run.writes())
+    assert not [r for r in run.sb.requests if r.path.startswith("/api/do/notes")]
+    assert run.sb.notes.notes == {}
+
+
+def test_the_notes_probe_is_skipped_unless_an_order_is_picked(doctor: Callable[..., Run]) -> None:
+    run = doctor()
+    status, result, action = run.row("notes")
+    assert status is Status.SKIPPED
+    assert "doctor writes to an order only when you pick one" in result
+    assert "--notes-order ORDER_ID" in action
+    assert not [r for r in run.sb.requests if r.method == "POST"]
+
+
+def test_roles_that_move_money_are_not_claimed_checked(doctor: Callable[..., Run]) -> None:
+    status, result, action = doctor().row("perm.money")
+    assert status is Status.WARN
+    assert result.startswith("cannot be checked")
+    for resource in ("Notify invoice", "Notify refund", "Cancel order", "Process payments"):
+        assert resource in action
+
+
+def test_master_data_administrator_held_is_a_warning_to_remove_it(doctor: Callable[..., Run]) -> None:
+    status, _, action = doctor().row("perm.md-admin")
+    assert status is Status.WARN
+    assert "remove it after setup" in action
+
+
+def test_master_data_administrator_not_held_passes_once_the_schemas_are_saved(doctor: Callable[..., Run]) -> None:
+    run = doctor(denied_resources=frozenset({lm.MD_ADMIN}))
+    assert run.row("perm.md-admin")[0] is Status.PASS
+    assert run.report.ok
+
+
+# -- failing variants --------------------------------------------------------------------------------------------
+
+
+def test_bad_credentials_fail_with_what_to_check_and_skip_the_rest(doctor: Callable[..., Run]) -> None:
+    run = doctor(token="not-the-token")
+    status, result, action = run.row("credentials")
+    assert status is Status.FAIL
+    assert "401" in result
+    assert "VTEX_APP_KEY and VTEX_APP_TOKEN" in action
+    assert not run.report.ok and not run.report.unreachable
+    assert {c.status for c in run.report.checks[1:]} == {Status.SKIPPED}
+    assert run.writes() == []
+
+
+def test_a_blocked_ip_is_not_blamed_on_a_role_alone(doctor: Callable[..., Run]) -> None:
+    run = doctor(ip_blocked=True)
+    status, result, action = run.row("credentials")
+    assert status is Status.FAIL
+    assert "403 to every call" in result and "blocks this machine's IP" in result
+    assert "another network" in action
+    assert {c.status for c in run.report.checks[1:]} == {Status.SKIPPED}
+
+
+def test_a_missing_list_orders_permission_names_the_resource(doctor: Callable[..., Run]) -> None:
+    run = doctor(denied_resources=frozenset({lm.LIST_ORDERS, lm.ORDERS_FULL}))
+    assert run.row("credentials")[0] is Status.PASS
+    status, result, action = run.row("perm.oms-list")
+    assert status is Status.FAIL
+    assert "403" in result
+    assert action == "give the app key's role the resource 'OMS > OMS access > List Orders'"
+    assert run.row("perm.oms-view")[0] is Status.PASS  # an unknown order answered 404, not 403
+    assert run.row("oms-list")[0] is Status.SKIPPED
+    assert not run.report.ok
+
+
+def test_a_missing_view_order_permission_fails_that_row_only(doctor: Callable[..., Run]) -> None:
+    run = doctor(denied_resources=frozenset({lm.VIEW_ORDER, lm.ORDERS_FULL}))
+    status, _, action = run.row("perm.oms-view")
+    assert status is Status.FAIL and "View order" in action
+    assert run.row("perm.oms-list")[0] is Status.PASS
+    assert run.row("amounts")[0] is Status.SKIPPED
+
+
+def test_no_master_data_write_permission_fails_and_skips_the_consistency_probes(doctor: Callable[..., Run]) -> None:
+    run = doctor(denied_resources=frozenset({lm.MD_WRITE, lm.MD_FULL, lm.MD_ADMIN}))
+    status, _, action = run.row("perm.md-write")
+    assert status is Status.FAIL
+    assert "Insert or update document (not remove)" in action
+    assert run.row("perm.md-read")[0] is Status.PASS
+    assert run.row("read-your-writes")[0] is Status.SKIPPED
+    assert run.row("search-lag")[0] is Status.SKIPPED
+
+
+def test_unsaved_schemas_fail_with_run_setup_and_name_the_administrator_resource(doctor: Callable[..., Run]) -> None:
+    run = doctor(setup=False, denied_resources=frozenset({lm.MD_ADMIN}))
+    status, result, action = run.row("schema.offlineRefund")
+    assert status is Status.FAIL
+    assert "not saved" in result and "refundkit setup" in action
+    status, _, action = run.row("perm.md-admin")
+    assert status is Status.FAIL
+    assert "Master Data administrator" in action and "refundkit setup" in action
+
+
+def test_a_schema_saved_by_another_version_is_reported_with_what_differs(doctor: Callable[..., Run]) -> None:
+    def older(sb: Sandbox) -> None:
+        with sb.masterdata.lock:
+            schema = dict(sb.masterdata.entities["offlineRefund"].schemas["refundkit-v1"])
+            schema["v-indexed"] = ["orderId"]
+            sb.masterdata.entities["offlineRefund"].schemas["refundkit-v1"] = schema
+
+    status, result, action = doctor(before=older).row("schema.offlineRefund")
+    assert status is Status.FAIL
+    assert "v-indexed" in result and "not indexed: kind" in result
+    assert "refundkit setup" in action
+
+
+def test_search_lag_is_measured_and_slow_search_warns(doctor: Callable[..., Run]) -> None:
+    run = doctor(search_lag_s=25.0)
+    status, result, action = run.row("search-lag")
+    assert status is Status.WARN
+    assert "after 25.0 s" in result
+    assert "other machines" in action
+    assert run.report.ok  # exactly-once does not depend on search
+
+
+def test_search_that_never_catches_up_fails_within_the_deadline(doctor: Callable[..., Run]) -> None:
+    run = doctor(search_lag_s=500.0, search_deadline_s=30.0)
+    status, result, action = run.row("search-lag")
+    assert status is Status.FAIL
+    assert "written 30 s ago is still not found" in result
+    assert "run doctor again later" in action
+    assert run.clock.slept == pytest.approx(30.0)  # bounded: gave up at the deadline
+
+
+# -- the notes probe ---------------------------------------------------------------------------------------------
+
+
+def test_notes_listed_at_once_pass_and_only_the_picked_order_gets_a_note(doctor: Callable[..., Run]) -> None:
+    run = doctor(notes_order=PICK)
+    oid = _order(run.sb)
+    status, result, _ = run.row("notes")
+    assert status is Status.PASS
+    assert f"posted on order {oid} and was listed at once" in result
+    posts = [r for r in run.sb.requests if r.method == "POST"]
+    assert [r.path for r in posts] == ["/api/do/notes"]
+    (note,) = run.sb.notes.notes.values()
+    assert note["target"]["id"] == oid
+    assert "records no refund" in note["description"] and "VTEX moved no money" in note["description"]
+
+
+def test_notes_listed_late_warn_with_the_measured_delay(doctor: Callable[..., Run]) -> None:
+    run = doctor(notes_list_lag_s=6.0, notes_order=PICK)
+    status, result, action = run.row("notes")
+    assert status is Status.WARN
+    assert "listed only after 6.0 s" in result
+    assert "before `refundkit reconcile`" in action
+    assert run.report.ok
+
+
+def test_notes_never_listed_fail_at_the_deadline(doctor: Callable[..., Run]) -> None:
+    run = doctor(notes_list_lag_s=999.0, notes_order=PICK, notes_deadline_s=20.0)
+    status, result, _ = run.row("notes")
+    assert status is Status.FAIL
+    assert "still not listed after 20 s" in result
+    assert not run.report.ok
+
+
+def test_an_order_with_thirty_notes_gets_no_test_note(doctor: Callable[..., Run]) -> None:
+    def fill(sb: Sandbox) -> None:
+        oid = _order(sb)
+        for i in range(30):
+            sb.notes._add({"id": f"N{i}", "target": {"id": oid, "type": "order", "url": "/"}, "description": f"n{i}"})
+
+    run = doctor(notes_order=PICK, before=fill)
+    status, result, _ = run.row("notes")
+    assert status is Status.SKIPPED
+    assert "already holds 30 notes" in result
+    assert not [r for r in run.sb.requests if r.method == "POST"]
+
+
+def test_an_unknown_notes_order_fails_without_writing(doctor: Callable[..., Run]) -> None:
+    run = doctor(notes_order="9999999999999-01")
+    status, result, action = run.row("notes")
+    assert status is Status.FAIL
+    assert "9999999999999-01" in result and "pick an order that exists" in action
+    assert not [r for r in run.sb.requests if r.method == "POST"]
