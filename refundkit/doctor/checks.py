@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from ..errors import AuthenticationError, NetworkError, PermissionDenied, RefundkitError, VtexError
-from ..ledger.service import ENTRY_SCHEMA, HEAD_SCHEMA, SCHEMA_NAME
+from ..ledger.schemas import ENTRY_SCHEMA, HEAD_SCHEMA, SCHEMA_NAME
 from ..money import AmountError, Money, currency_exponent
 from ..timeutil import Instant, utc_now
 from ..vtex import Order, OrderSummary, VtexClient
