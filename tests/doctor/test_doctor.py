@@ -318,3 +318,67 @@ def test_an_unknown_notes_order_fails_without_writing(doctor: Callable[..., Run]
     assert status is Status.FAIL
     assert "9999999999999-01" in result and "pick an order that exists" in action
     assert not [r for r in run.sb.requests if r.method == "POST"]
+
+
+# -- what VTEX sends about orders ---------------------------------------------------------------------------------
+
+
+def _rewrite(sb: Sandbox, method: str, example: str, change: Callable[[Any], None]) -> None:
+    """Make the served sandbox answer the endpoint of ``method example`` with its body changed by ``change`` (a VTEX
+    that sends something else than the sandbox's default store)."""
+    for i, (m, rx, handler) in enumerate(sb._routes):
+        if m == method and rx.match(example):
+
+            def wrapped(req: Any, _h: Any = handler, **kw: Any) -> Any:
+                resp = _h(req, **kw)
+                if resp.status == 200:
+                    change(resp.body)
+                return resp
+
+            sb._routes[i] = (m, rx, wrapped)
+
+
+def _as_clp(body: dict[str, Any]) -> None:
+    """The order in Chilean pesos, with VTEX's cents: CLP 12.345 sent as 1234500."""
+    body["storePreferencesData"] = {
+        **body["storePreferencesData"],
+        "currencyCode": "CLP",
+        "currencyFormatInfo": {**body["storePreferencesData"]["currencyFormatInfo"], "CurrencyDecimalDigits": 0},
+    }
+    body["value"] = 1234500
+    body["totals"] = [{"id": "Items", "name": "Total dos Itens", "value": 1234500}]
+    for it in body.get("items") or []:
+        it["sellingPrice"] = it["price"] = it["listPrice"] = 1234500
+    for tx in body["paymentData"]["transactions"]:
+        for p in tx["payments"]:
+            p["value"] = 1234500
+    body["packageAttachment"] = {"packages": []}
+
+
+def test_amounts_of_a_real_order_are_shown_as_sent_and_as_read(doctor: Callable[..., Run]) -> None:
+    run = doctor()
+    status, result, _ = run.row("amounts")
+    assert status is Status.PASS
+    figures = run.report.get("amounts").figures
+    assert f"VTEX sent value {figures['vtex_value']}" in result
+    assert figures["currency"] in ("BRL", "USD") and figures["refundkit_minor"] == figures["vtex_value"]
+
+
+def test_a_zero_decimal_currency_asks_the_merchant_to_confirm_the_total(doctor: Callable[..., Run]) -> None:
+    run = doctor(before=lambda sb: _rewrite(sb, "GET", "/api/oms/pvt/orders/1-01", _as_clp))
+    status, result, action = run.row("amounts")
+    assert status is Status.WARN
+    assert "VTEX sent value 1234500" in result and "refundkit reads CLP 12345" in result
+    assert "confirm its total is CLP 12345" in action
+    assert run.report.get("amounts").figures["currency_decimal_digits"] == 0
+
+
+def test_incomplete_orders_listed_despite_the_filter_fail(doctor: Callable[..., Run]) -> None:
+    def incomplete(body: dict[str, Any]) -> None:
+        body["list"][0]["orderIsComplete"] = False
+
+    run = doctor(before=lambda sb: _rewrite(sb, "GET", "/api/oms/pvt/orders", incomplete))
+    status, result, _ = run.row("oms-list")
+    assert status is Status.FAIL
+    assert "incompleteOrders=false was ignored" in result
+    assert any(r.query.get("incompleteOrders") == "false" for r in run.sb.requests if r.path == "/api/oms/pvt/orders")
