@@ -1,5 +1,12 @@
-"""Analytics (polars): frames of orders and refunds, and gross versus net revenue. Never imports presentation."""
+"""Analytics (polars): frames of orders and refunds, the local order store, gross versus net revenue and its
+report and exports. Never imports presentation."""
 
+from typing import Any
+
+import polars as pl
+
+from ..timeutil import Instant
+from .export import export_csv, export_json, export_parquet, export_xlsx, report_json
 from .frames import (
     NATIVE_REFUNDS_SCHEMA,
     ORDERS_SCHEMA,
@@ -8,6 +15,14 @@ from .frames import (
     orders_frame,
     refunds_frame,
     with_major,
+)
+from .report import (
+    CSV_COLUMNS,
+    REPORT_RULES,
+    Report,
+    ReportDetail,
+    gross_vs_net_report,
+    report_detail,
 )
 from .revenue import (
     ATTRIBUTIONS,
@@ -25,10 +40,20 @@ from .revenue import (
     gross_vs_net,
     orders_by_status,
 )
+from .store import STORE_ORDERS_SCHEMA, OrderStore
+from .sync import SyncResult, store_of, sync_orders
+
+
+def load_orders(source: Any, start: Instant | None = None, end: Instant | None = None) -> pl.DataFrame:
+    """The stored orders created in ``[start, end)`` (all when ``None``) of ``source``'s account (a session, a
+    client or an :class:`OrderStore`), as a polars frame (:data:`STORE_ORDERS_SCHEMA`); no VTEX call."""
+    return store_of(source).orders(start, end)
+
 
 __all__ = [
     "ATTRIBUTIONS",
     "CANCELED_STATUSES",
+    "CSV_COLUMNS",
     "DEFINITIONS",
     "GROSS_SCHEMA",
     "NATIVE_REFUNDS_SCHEMA",
@@ -36,16 +61,32 @@ __all__ = [
     "PAYMENT_PENDING_STATUSES",
     "PERIODS",
     "REFUNDS_SCHEMA",
+    "REPORT_RULES",
     "REVENUE_SCHEMA",
+    "STORE_ORDERS_SCHEMA",
+    "OrderStore",
+    "Report",
+    "ReportDetail",
     "RevenueData",
+    "SyncResult",
     "collect_revenue",
     "default_range",
     "definitions_line",
+    "export_csv",
+    "export_json",
+    "export_parquet",
+    "export_xlsx",
     "gross_by_period",
     "gross_vs_net",
+    "gross_vs_net_report",
+    "load_orders",
     "native_refunds_frame",
     "orders_by_status",
     "orders_frame",
     "refunds_frame",
+    "report_detail",
+    "report_json",
+    "store_of",
+    "sync_orders",
     "with_major",
 ]

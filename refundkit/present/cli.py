@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 
 from ..errors import ConfigError, InputError, LedgerError, RefundkitError, VtexError
 from ..ledger import RefundConflict, RefundRefused
-from . import cli_app, cli_doctor, cli_ledger, cli_orders, cli_sandbox
+from . import cli_app, cli_doctor, cli_ledger, cli_orders, cli_report, cli_sandbox
 from .cli_common import (
     EXIT_INTERRUPTED,
     EXIT_OK,
@@ -38,6 +38,7 @@ COMMANDS: tuple[Callable[[Subcommands], None], ...] = (
     cli_orders.register,
     cli_ledger.register,
     cli_doctor.register,
+    cli_report.register,
     cli_app.register,
 )
 

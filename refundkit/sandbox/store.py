@@ -19,6 +19,7 @@ What the data contains on purpose:
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import random
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -394,6 +395,76 @@ class Store:
 
     def __len__(self) -> int:
         return len(self.orders)
+
+    # -- what happens to orders after they are placed (tests and benchmarks play VTEX's life cycle) -------------
+
+    def _position(self, order_id: str) -> int:
+        o = self._by_id.get(order_id)
+        if o is None:
+            raise KeyError(f"no order {order_id} in the sandbox")
+        pos = bisect.bisect_left(self.created_ns, o.created.ns)
+        while self.orders[pos].order_id != order_id:
+            pos += 1
+        return pos
+
+    def _changed(self) -> None:
+        """Forget what the list endpoint derived from the orders; it is rebuilt on the next call."""
+        self._list_cache.clear()
+        self.__dict__.pop("_oms_index", None)
+        self.__dict__.pop("_ranks", None)
+
+    def _replace(self, order_id: str, **changes: object) -> OrderSummary:
+        pos = self._position(order_id)
+        new = dataclasses.replace(self.orders[pos], **changes)  # type: ignore[arg-type]  # fields by name
+        self.orders[pos] = self._by_id[order_id] = self._by_seq[new.sequence] = new
+        self.total_values[pos], self.total_items[pos] = new.total_cents, new.total_items
+        self._changed()
+        return new
+
+    def cancel_order(self, order_id: str, at: Instant | None = None) -> OrderSummary:
+        """The order is canceled (status ``canceled``) at ``at`` (default: now)."""
+        return self._replace(order_id, status="canceled", canceled=at or _now())
+
+    def approve_payment(self, order_id: str, at: Instant | None = None) -> OrderSummary:
+        """A ``payment-pending`` order is paid: status ``payment-approved``."""
+        o = self._by_id[order_id]
+        if o.status != "payment-pending":
+            raise ValueError(f"order {order_id} is {o.status}, not payment-pending")
+        return self._replace(order_id, status="payment-approved", authorized=at or _now())
+
+    def add_return_invoice(self, order_id: str, value_cents: int, issued: Instant | None = None) -> InputInvoice:
+        """VTEX issues a return (Input) invoice of ``value_cents`` on the order: a VTEX-native refund."""
+        o = self._by_id[order_id]
+        inv = InputInvoice(f"R{o.index:06d}{len(o.input_invoices) + 1}", value_cents, issued or _now(), ())
+        self._replace(order_id, input_invoices=(*o.input_invoices, inv))
+        return inv
+
+    def add_order(self, like: str, created: Instant, order_id: str | None = None) -> OrderSummary:
+        """A new order placed at ``created``: a copy of order ``like`` (items, totals, status) under a new id."""
+        model = self._by_id[like]
+        oid = order_id or f"{9 * 10**12 + len(self.orders)}-01"
+        if oid in self._by_id:
+            raise ValueError(f"order {oid} already exists")
+        new = dataclasses.replace(
+            model,
+            index=len(self.orders),
+            order_id=oid,
+            sequence=max(self._by_seq) + 1,
+            created=created,
+            input_invoices=(),
+        )
+        pos = bisect.bisect_right(self.created_ns, created.ns)
+        self.orders.insert(pos, new)
+        self.created_ns.insert(pos, created.ns)
+        self.total_values.insert(pos, new.total_cents)
+        self.total_items.insert(pos, new.total_items)
+        self._by_id[oid], self._by_seq[new.sequence] = new, new
+        self._changed()
+        return new
+
+
+def _now() -> Instant:
+    return Instant.from_datetime(datetime.now(UTC)).to_utc()
 
 
 def _season(d: date) -> float:

@@ -54,6 +54,9 @@ class OrderSummary:
     sales_channel: str
     payment_names: str
     origin: str | None = None
+    #: numbers of the order's return invoices as the list row gives them (``invoiceInput``; not in VTEX's schema),
+    #: ``None`` when the row does not carry the field at all
+    invoice_input: tuple[str, ...] | None = None
 
     @classmethod
     def from_vtex(cls, row: dict[str, Any]) -> OrderSummary:
@@ -70,7 +73,19 @@ class OrderSummary:
             sales_channel=str(row.get("salesChannel") or ""),
             payment_names=str(row.get("paymentNames") or ""),
             origin=row.get("origin"),
+            invoice_input=_invoice_numbers(row),
         )
+
+
+def _invoice_numbers(row: dict[str, Any]) -> tuple[str, ...] | None:
+    """``invoiceInput`` (or the PII list's ``invoicesInput``): absent → None; null or empty → ()."""
+    for name in ("invoiceInput", "invoicesInput"):
+        if name in row:
+            raw = row[name]
+            if isinstance(raw, list):
+                return tuple(str(x) for x in raw if x not in (None, ""))
+            return () if raw in (None, "") else (str(raw),)
+    return None
 
 
 @dataclass(frozen=True, slots=True)

@@ -118,6 +118,21 @@ class Orders:
             raise BadResponse("VTEX sent an order list without paging.total")
         return body
 
+    def probe(
+        self,
+        start: Instant,
+        end: Instant,
+        *,
+        statuses: Sequence[str] | None = None,
+        has_return_invoice: bool | None = None,
+    ) -> tuple[int, list[OrderSummary]]:
+        """One call: how many orders match over ``[start, end]`` as VTEX filters it (millisecond bounds, both
+        inclusive: ``start`` floored, ``end`` ceiled to the millisecond), and the first page of them (up to 100).
+
+        The count is ``paging.total``, which VTEX reports in full even beyond the 30-page cap."""
+        body = self._page(start.to_utc().floor_ms(), end.to_utc().ceil_ms(), 1, statuses, has_return_invoice)
+        return int(body["paging"]["total"]), [OrderSummary.from_vtex(r) for r in body["list"]]
+
     def list(
         self,
         start: Instant,

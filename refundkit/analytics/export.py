@@ -1,0 +1,308 @@
+"""Exports of a :class:`~refundkit.analytics.report.Report`: CSV, JSON, XLSX and Parquet.
+
+* CSV: exactly the columns ``period,currency,orders,gross,native_refunds,offline_refunds,net``; amounts in major
+  units with the currency's decimals, formatted from the integers.
+* JSON: the rows (amounts as exact decimal text and as integer minor units), the parameters, the definitions and
+  the warnings.
+* XLSX: a "Report" sheet (money as numbers with the currency's format, header frozen, autofilter), a
+  "Definitions" sheet with the parameters, and with a drill-down "Detail orders" and "Detail refunds" sheets.
+* Parquet: the rows with amounts in integer minor units, for further processing; parameters in the file's metadata.
+
+Text a spreadsheet would run as a formula (a reference or a reason starting with ``=``, ``+``, ``-`` or ``@``) is
+neutralised in CSV and XLSX by :func:`refundkit.textsafety.neutralise_formula`; amounts are numbers, never text.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import IO, Any
+
+import polars as pl
+
+from ..money import currency_exponent, format_minor
+from ..textsafety import neutralise_formula
+from .report import CSV_COLUMNS, Report, ReportDetail
+
+__all__ = [
+    "DETAIL_COLUMNS",
+    "export_csv",
+    "export_json",
+    "export_parquet",
+    "export_xlsx",
+    "report_json",
+]
+
+#: One CSV for a drill-down: its orders then its refunds.
+DETAIL_COLUMNS = (
+    "line",
+    "id",
+    "order_id",
+    "kind",
+    "order_status",
+    "order_created_at",
+    "refunded_at",
+    "currency",
+    "amount",
+    "column",
+    "source",
+    "reference",
+    "reason",
+)
+
+
+def _text_out(target: str | Path | IO[str] | None) -> tuple[IO[str], bool]:
+    if target is None:
+        return io.StringIO(), True
+    if isinstance(target, (str, Path)):
+        return open(target, "w", encoding="utf-8", newline=""), True
+    return target, False
+
+
+def _safe(value: Any) -> Any:
+    return neutralise_formula(value) if isinstance(value, str) else value
+
+
+def detail_rows(detail: ReportDetail, tz: str = "UTC") -> list[dict[str, Any]]:
+    """A drill-down as rows of :data:`DETAIL_COLUMNS`: each order, then each refund."""
+    rows: list[dict[str, Any]] = []
+    for o in detail.display_orders(tz):
+        rows.append(
+            {
+                "line": "order",
+                "id": o["order_id"],
+                "order_id": o["order_id"],
+                "kind": "order",
+                "order_status": o["status"],
+                "order_created_at": o["created_at"],
+                "refunded_at": "",
+                "currency": o["currency"],
+                "amount": o["total"],
+                "column": "gross",
+                "source": "",
+                "reference": "",
+                "reason": "",
+            }
+        )
+    for r in detail.display_refunds(tz):
+        rows.append(
+            {
+                "line": "refund",
+                "id": r["refund_id"],
+                "order_id": r["order_id"],
+                "kind": r["kind"],
+                "order_status": r["order_status"],
+                "order_created_at": r["order_created_at"],
+                "refunded_at": r["refunded_at"],
+                "currency": r["currency"],
+                "amount": r["amount"],
+                "column": r["column"],
+                "source": r["source"],
+                "reference": r["reference"],
+                "reason": r["reason"],
+            }
+        )
+    return rows
+
+
+def export_csv(
+    report: Report, target: str | Path | IO[str] | None = None, *, detail: ReportDetail | None = None
+) -> str | None:
+    """Write the report (or, with ``detail``, that drill-down) as CSV to a path or a text stream; with no
+    ``target``, return the text."""
+    out, owned = _text_out(target)
+    try:
+        if detail is None:
+            w = csv.DictWriter(out, fieldnames=list(CSV_COLUMNS), lineterminator="\n")
+            w.writeheader()
+            for row in report.display_rows():
+                w.writerow({k: _safe(v) if k in ("period", "currency") else v for k, v in row.items()})
+        else:
+            w = csv.DictWriter(out, fieldnames=list(DETAIL_COLUMNS), lineterminator="\n")
+            w.writeheader()
+            for row in detail_rows(detail, report.parameters["tz"]):
+                w.writerow({k: v if k == "amount" else _safe(v) for k, v in row.items()})
+        if isinstance(out, io.StringIO) and target is None:
+            return out.getvalue()
+        return None
+    finally:
+        if owned and target is not None:
+            out.close()
+
+
+def report_json(report: Report, *, detail: ReportDetail | None = None) -> dict[str, Any]:
+    """The report as a JSON-ready dict: ``parameters``, ``definitions``, ``warnings``, ``columns``, ``rows`` and,
+    when given, ``detail``."""
+    rows = []
+    for disp, raw in zip(report.display_rows(), report.rows.iter_rows(named=True), strict=True):
+        rows.append(
+            {
+                **disp,
+                "decimals": currency_exponent(raw["currency"]),
+                **{f"{k}_minor": raw[f"{k}_minor"] for k in ("gross", "native_refunds", "offline_refunds", "net")},
+            }
+        )
+    body: dict[str, Any] = {
+        "parameters": report.parameters,
+        "definitions": report.definitions,
+        "warnings": report.warnings,
+        "columns": list(CSV_COLUMNS),
+        "rows": rows,
+    }
+    if detail is not None:
+        tz = report.parameters["tz"]
+        body["detail"] = {
+            "period": detail.period.isoformat(),
+            "currency": detail.currency,
+            "orders": detail.display_orders(tz),
+            "refunds": detail.display_refunds(tz),
+        }
+    return body
+
+
+def export_json(
+    report: Report, target: str | Path | IO[str] | None = None, *, detail: ReportDetail | None = None
+) -> str | None:
+    text = json.dumps(report_json(report, detail=detail), indent=2, ensure_ascii=False) + "\n"
+    if target is None:
+        return text
+    if isinstance(target, (str, Path)):
+        Path(target).write_text(text, encoding="utf-8")
+    else:
+        target.write(text)
+    return None
+
+
+def export_parquet(report: Report, target: str | Path | IO[bytes]) -> None:
+    """The rows (``period`` a date, amounts in integer minor units) with the parameters and definitions as the
+    file's key-value metadata (``refundkit.parameters``, ``refundkit.definitions``)."""
+    report.rows.write_parquet(
+        target,
+        metadata={
+            "refundkit.parameters": json.dumps(report.parameters),
+            "refundkit.definitions": report.definitions,
+        },
+    )
+
+
+def _major_number(minor: int, currency: str) -> float:
+    """The amount as the number a spreadsheet cell holds (spreadsheets store doubles); computed exactly as text
+    first, so the cell shows exactly the integer amount."""
+    return float(format_minor(minor, currency))
+
+
+def export_xlsx(report: Report, target: str | Path | IO[bytes], *, detail: ReportDetail | None = None) -> None:
+    """An Excel workbook: "Report", "Definitions" and, with ``detail``, "Detail orders" and "Detail refunds"."""
+    import xlsxwriter  # imported here: only XLSX exports need it
+
+    wb = xlsxwriter.Workbook(target, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False})
+    try:
+        bold = wb.add_format({"bold": True, "bg_color": "#EEEEEE", "bottom": 1})
+        wrap = wb.add_format({"text_wrap": True, "valign": "top"})
+        date_fmt = wb.add_format({"num_format": "yyyy-mm-dd"})
+        money_fmts: dict[str, Any] = {}
+
+        def money(cur: str) -> Any:
+            if cur not in money_fmts:
+                exp = currency_exponent(cur)
+                pattern = "#,##0" + ("." + "0" * exp if exp else "")
+                money_fmts[cur] = wb.add_format({"num_format": f'"{cur}" {pattern};"{cur}" -{pattern}'})
+            return money_fmts[cur]
+
+        ws = wb.add_worksheet("Report")
+        _header(ws, list(CSV_COLUMNS), bold)
+        for i, r in enumerate(report.rows.iter_rows(named=True), start=1):
+            cur = r["currency"]
+            ws.write_datetime(i, 0, _as_datetime(r["period"]), date_fmt)
+            ws.write_string(i, 1, neutralise_formula(cur))
+            ws.write_number(i, 2, r["orders"])
+            for j, k in enumerate(("gross", "native_refunds", "offline_refunds", "net"), start=3):
+                ws.write_number(i, j, _major_number(r[f"{k}_minor"], cur), money(cur))
+        _finish(ws, report.rows.height, len(CSV_COLUMNS), [12, 9, 9, 18, 18, 18, 18])
+
+        wd = wb.add_worksheet("Definitions")
+        wd.write_row(0, 0, ["parameter", "value"], bold)
+        params = [(k, v) for k, v in report.parameters.items()]
+        for i, (k, v) in enumerate(params, start=1):
+            text = ", ".join(map(str, v)) if isinstance(v, list) else "" if v is None else str(v)
+            wd.write_string(i, 0, k)
+            wd.write_string(i, 1, neutralise_formula(text))
+        row = len(params) + 2
+        for w in report.warnings:
+            wd.write_string(row, 0, "warning")
+            wd.write_string(row, 1, neutralise_formula(w), wrap)
+            row += 1
+        row += 1
+        wd.write_string(row, 0, "definitions", bold)
+        for line in report.definitions.splitlines():
+            row += 1
+            wd.write_string(row, 0, neutralise_formula(line))
+        wd.set_column(0, 0, 24)
+        wd.set_column(1, 1, 100)
+        wd.freeze_panes(1, 0)
+
+        if detail is not None:
+            tz = report.parameters["tz"]
+            orders = detail.display_orders(tz)
+            wo = wb.add_worksheet("Detail orders")
+            ocols = ["order_id", "created_at", "status", "currency", "total"]
+            _header(wo, ocols, bold)
+            for i, (o, raw) in enumerate(zip(orders, detail.orders.iter_rows(named=True), strict=True), start=1):
+                for j, c in enumerate(ocols[:4]):
+                    wo.write_string(i, j, neutralise_formula(str(o[c])))
+                wo.write_number(i, 4, _major_number(raw["total_minor"], raw["currency"]), money(raw["currency"]))
+            _finish(wo, len(orders), len(ocols), [20, 26, 16, 9, 16])
+
+            refunds = detail.display_refunds(tz)
+            wr = wb.add_worksheet("Detail refunds")
+            rcols = [
+                "kind",
+                "refund_id",
+                "order_id",
+                "order_created_at",
+                "order_status",
+                "refunded_at",
+                "currency",
+                "amount",
+                "column",
+                "source",
+                "reference",
+                "reason",
+            ]
+            _header(wr, rcols, bold)
+            for i, (r, raw) in enumerate(zip(refunds, detail.refunds.iter_rows(named=True), strict=True), start=1):
+                for j, c in enumerate(rcols):
+                    if c == "amount":
+                        wr.write_number(
+                            i, j, _major_number(raw["amount_minor"], raw["currency"]), money(raw["currency"])
+                        )
+                    else:
+                        wr.write_string(i, j, neutralise_formula(str(r[c])))
+            _finish(wr, len(refunds), len(rcols), [14, 22, 20, 26, 14, 26, 9, 16, 16, 14, 22, 40])
+    finally:
+        wb.close()
+
+
+def _as_datetime(d: Any) -> Any:
+    from datetime import datetime
+
+    return datetime(d.year, d.month, d.day)
+
+
+def _header(ws: Any, columns: Sequence[str], fmt: Any) -> None:
+    ws.write_row(0, 0, list(columns), fmt)
+
+
+def _finish(ws: Any, rows: int, cols: int, widths: Sequence[int]) -> None:
+    ws.freeze_panes(1, 0)
+    ws.autofilter(0, 0, max(rows, 1), cols - 1)
+    for i, w in enumerate(widths):
+        ws.set_column(i, i, w)
+
+
+def frame_of_rows(report: Report) -> pl.DataFrame:
+    """The report's display rows as a frame of text (what the CSV holds)."""
+    return pl.DataFrame(report.display_rows(), schema=dict.fromkeys(CSV_COLUMNS, pl.String()) | {"orders": pl.Int64()})

@@ -1,0 +1,541 @@
+"""The gross-versus-net report over the local order store, and its drill-down.
+
+>>> rep = gross_vs_net_report(rk, "2026-01-01", "2026-03-31", by="month", tz="America/Sao_Paulo")  # doctest: +SKIP
+>>> rep.rows                                     # one row per (period, currency), amounts in minor units
+>>> report_detail(rep, "2026-02-01", "BRL")      # the orders and refunds behind one row
+
+The definitions are :data:`~refundkit.analytics.revenue.DEFINITIONS` plus :data:`REPORT_RULES`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+import polars as pl
+
+from ..errors import InputError
+from ..money import format_minor
+from ..timeutil import Instant, local_day_bounds, utc_now, zone
+from .frames import UTC_NS
+from .revenue import (
+    CANCELED_STATUSES,
+    DEFINITIONS,
+    PAYMENT_PENDING_STATUSES,
+    REVENUE_SCHEMA,
+    _fill_gaps,
+    _period_expr,
+)
+from .store import OrderStore
+from .sync import SyncResult, store_of, sync_orders
+
+__all__ = [
+    "CSV_COLUMNS",
+    "DEFAULT_LOOKBACK_DAYS",
+    "REFUND_LINES_SCHEMA",
+    "REPORT_RULES",
+    "Report",
+    "ReportDetail",
+    "gross_vs_net_report",
+    "report_detail",
+    "report_from_frames",
+]
+
+DEFAULT_LOOKBACK_DAYS = 180
+CSV_COLUMNS = ("period", "currency", "orders", "gross", "native_refunds", "offline_refunds", "net")
+
+REPORT_RULES = """\
+Rules of the report (refundkit report)
+
+* One row per (period, currency); currencies are never added together.
+* period is the ISO date of the period's first local day in the report's time zone; weeks start on Monday. A first
+  period that begins before the report's first day keeps its own first day as its label and holds only what falls
+  inside the range (so does a last period that ends after the report's last day).
+* orders is the number of orders counted in gross that were created in the period. Amounts are in major units with
+  the currency's decimals.
+* Gross leaves out canceled and payment-pending orders (report options). Refunds of the orders gross leaves out are
+  left out of both views and reported as a warning, so that over an order's whole history the two views agree.
+* In the refund-date view, refunds of orders created before the report's first day count in the period of their own
+  date; the report looks back for such orders (180 days by default).
+"""
+
+#: One row per refund behind a report: return invoices (VTEX), offline refunds and reversals (the ledger).
+REFUND_LINES_SCHEMA: dict[str, pl.DataType] = {
+    "kind": pl.String(),  # "return_invoice" | "refund" | "reversal"
+    "refund_id": pl.String(),  # invoice number, or ledger entry id
+    "order_id": pl.String(),
+    "order_created_at": UTC_NS,
+    "order_status": pl.String(),
+    "currency": pl.String(),
+    "amount_minor": pl.Int64(),  # what it adds to refunds: a reversal is negative
+    "refunded_at": UTC_NS,  # issuance date (a return invoice without one: its order's creation), refunded-at
+    "attributed_at": UTC_NS,  # the date that places it in a period in this report's view
+    "source": pl.String(),  # "vtex" for a return invoice; the ledger's source otherwise
+    "reference": pl.String(),  # the invoice number, or the external reference
+    "reason": pl.String(),
+    "reverses": pl.String(),
+    "column": pl.String(),  # "native_refunds" | "offline_refunds"
+}
+
+
+@dataclass
+class Report:
+    """A gross-versus-net report: :attr:`rows` (``REVENUE_SCHEMA``, amounts in minor units) plus what is needed to
+    explain it: parameters, definitions, warnings, and the orders and refunds behind each row (for drill-down)."""
+
+    rows: pl.DataFrame
+    orders: pl.DataFrame  # counted orders created in the range, with their ``period``
+    refunds: pl.DataFrame  # REFUND_LINES_SCHEMA + ``period``: the refunds counted
+    left_out: pl.DataFrame  # REFUND_LINES_SCHEMA: refunds of orders gross leaves out
+    parameters: dict[str, Any]
+    definitions: str
+    warnings: list[str] = field(default_factory=list)
+    sync: SyncResult | None = None
+
+    @property
+    def currencies(self) -> list[str]:
+        return sorted(set(self.rows["currency"].to_list()))
+
+    def display_rows(self) -> list[dict[str, Any]]:
+        """The rows as the CSV has them: ``period`` ISO text, amounts as exact major-unit text."""
+        out = []
+        for r in self.rows.iter_rows(named=True):
+            cur = r["currency"]
+            out.append(
+                {
+                    "period": r["period"].isoformat(),
+                    "currency": cur,
+                    "orders": r["orders"],
+                    "gross": format_minor(r["gross_minor"], cur),
+                    "native_refunds": format_minor(r["native_refunds_minor"], cur),
+                    "offline_refunds": format_minor(r["offline_refunds_minor"], cur),
+                    "net": format_minor(r["net_minor"], cur),
+                }
+            )
+        return out
+
+
+@dataclass
+class ReportDetail:
+    """The orders and refunds behind one report row (or one period across currencies)."""
+
+    period: date
+    currency: str | None
+    orders: pl.DataFrame
+    refunds: pl.DataFrame
+
+    def display_orders(self, tz: str = "UTC") -> list[dict[str, Any]]:
+        return [
+            {
+                "order_id": r["order_id"],
+                "created_at": _local(r["created_at"], tz),
+                "status": r["status"],
+                "currency": r["currency"],
+                "total": format_minor(r["total_minor"], r["currency"]),
+            }
+            for r in self.orders.iter_rows(named=True)
+        ]
+
+    def display_refunds(self, tz: str = "UTC") -> list[dict[str, Any]]:
+        return [
+            {
+                "kind": r["kind"],
+                "refund_id": r["refund_id"],
+                "order_id": r["order_id"],
+                "order_created_at": _local(r["order_created_at"], tz),
+                "order_status": r["order_status"] or "",
+                "refunded_at": _local(r["refunded_at"], tz),
+                "currency": r["currency"],
+                "amount": format_minor(r["amount_minor"], r["currency"]),
+                "column": r["column"],
+                "source": r["source"],
+                "reference": r["reference"],
+                "reason": r["reason"],
+            }
+            for r in self.refunds.iter_rows(named=True)
+        ]
+
+
+def _local(value: Any, tz: str) -> str:
+    if value is None:
+        return ""
+    return str(Instant.from_datetime(value).in_zone(tz).isoformat(0))
+
+
+def _day(value: date | str, name: str) -> date:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise InputError(f"{name} {value!r} is not a date: use YYYY-MM-DD") from None
+
+
+def _attribution(value: str) -> str:
+    norm = str(value).replace("-", "_")
+    if norm not in ("refund_date", "order_date"):
+        raise InputError(f"attribution {value!r} is not one of refund-date, order-date")
+    return norm
+
+
+def excluded_statuses(include_canceled: bool, include_payment_pending: bool) -> list[str]:
+    return list(
+        (() if include_canceled else CANCELED_STATUSES) + (() if include_payment_pending else PAYMENT_PENDING_STATUSES)
+    )
+
+
+def gross_vs_net_report(
+    source: Any,
+    start: date | str,
+    end: date | str,
+    *,
+    by: str = "day",
+    attribution: str = "refund_date",
+    tz: str = "UTC",
+    currency: str | None = None,
+    include_canceled: bool = False,
+    include_payment_pending: bool = False,
+    lookback_days: int = DEFAULT_LOOKBACK_DAYS,
+    sync: bool = True,
+    refresh: bool = False,
+    details: bool = False,
+    store: OrderStore | None = None,
+    progress: bool | None = None,
+) -> Report:
+    """Gross versus net per (period, currency) for the local days ``start`` to ``end`` (both included) in ``tz``.
+
+    ``source`` is a session (:func:`refundkit.connect`) or a client: the store is synced first (see
+    :func:`~refundkit.analytics.sync.sync_orders`) and the ledger's offline refunds are read. With ``sync=False``,
+    or an :class:`OrderStore` as ``source``, the report reads the store as it is and calls nobody.
+    """
+    first, last = _day(start, "start"), _day(end, "end")
+    if last < first:
+        raise InputError(f"the end {last} is before the start {first}")
+    if by not in ("day", "week", "month"):
+        raise InputError(f"by {by!r} is not one of day, week, month")
+    view = _attribution(attribution)
+    try:
+        zone(tz)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    if currency is not None and (len(currency) != 3 or not currency.isalpha()):
+        raise InputError(f"currency {currency!r} is not a three-letter code such as BRL")
+    cur = currency.upper() if currency else None
+    if lookback_days < 0:
+        raise InputError("lookback_days cannot be negative")
+    lo, hi = local_day_bounds(first, last, tz)
+    earliest = lo - timedelta(days=lookback_days)
+    st = store_of(source, store)
+    warnings: list[str] = []
+    sync_result: SyncResult | None = None
+    calls_sync = sync and not isinstance(source, OrderStore)
+    if calls_sync:
+        sync_result = _sync_for_report(source, st, earliest, hi, details=details, refresh=refresh, progress=progress)
+        warnings += sync_result.warnings
+    else:
+        state = st.state()
+        gaps = state.gaps(earliest.ns, min(hi.ns, (state.synced_at or hi.ns)))
+        if state.synced_at is None:
+            warnings.append(f"the store at {st.path} has never been synced: run `refundkit sync` first")
+        elif gaps:
+            warnings.append(
+                "the store has not synced orders created from "
+                + ", ".join(f"{Instant(a).isoformat(0)} to {Instant(b).isoformat(0)}" for a, b in gaps[:3])
+                + ("…" if len(gaps) > 3 else "")
+                + ": the report lacks them"
+            )
+
+    orders = st.orders(
+        earliest, hi, columns=["order_id", "created_at", "status", "currency", "total_minor", "sales_channel"]
+    )
+    offline = st.offline_refunds()
+    offline = offline.filter(
+        (pl.col("refunded_at").dt.epoch("ns") >= earliest.ns)
+        | (pl.col("reversed_refunded_at").dt.epoch("ns") >= earliest.ns)
+        | pl.col("order_id").is_in(orders["order_id"].implode())
+    )
+    extra_ids = set(offline["order_id"].to_list()) - set(orders["order_id"].to_list())
+    if extra_ids:
+        older = st.orders(order_ids=extra_ids, columns=orders.columns)
+        orders = pl.concat([orders, older])
+    returns = st.scan("return_invoices").collect().join(orders.select("order_id"), on="order_id", how="semi")
+    state = st.state()
+    report = report_from_frames(
+        orders,
+        returns,
+        offline,
+        first,
+        last,
+        by=by,
+        attribution=view,
+        tz=tz,
+        currency=cur,
+        include_canceled=include_canceled,
+        include_payment_pending=include_payment_pending,
+        lookback_days=lookback_days,
+    )
+    report.parameters.update(
+        account=st.account,
+        data_as_of=None if state.synced_at is None else Instant(state.synced_at).isoformat(0),
+        synced_now=calls_sync,
+    )
+    report.warnings[:0] = warnings
+    report.sync = sync_result
+    return report
+
+
+def report_from_frames(
+    orders: pl.DataFrame,
+    return_invoices: pl.DataFrame,
+    offline_refunds: pl.DataFrame,
+    start: date | str,
+    end: date | str,
+    *,
+    by: str = "day",
+    attribution: str = "refund_date",
+    tz: str = "UTC",
+    currency: str | None = None,
+    include_canceled: bool = False,
+    include_payment_pending: bool = False,
+    lookback_days: int = DEFAULT_LOOKBACK_DAYS,
+) -> Report:
+    """The report's figures from frames, without the store: ``orders`` (at least ``order_id, created_at, status,
+    currency, total_minor``, every order the refunds name that is known), ``return_invoices``
+    (:data:`~refundkit.analytics.frames.NATIVE_REFUNDS_SCHEMA`) and ``offline_refunds``
+    (:data:`~refundkit.analytics.frames.REFUNDS_SCHEMA`). Same rules as :func:`gross_vs_net_report`."""
+    first, last = _day(start, "start"), _day(end, "end")
+    if last < first:
+        raise InputError(f"the end {last} is before the start {first}")
+    if by not in ("day", "week", "month"):
+        raise InputError(f"by {by!r} is not one of day, week, month")
+    view = _attribution(attribution)
+    try:
+        zone(tz)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    cur = currency.upper() if currency else None
+    lo, hi = local_day_bounds(first, last, tz)
+    warnings: list[str] = []
+    excluded = excluded_statuses(include_canceled, include_payment_pending)
+    lines = _refund_lines(orders, return_invoices, offline_refunds, view)
+    status_of_unknown = lines.filter(pl.col("order_status").is_null())
+    if status_of_unknown.height:
+        warnings.append(
+            f"{status_of_unknown.height:,} offline refunds are on orders the store does not hold (older than what "
+            "VTEX serves?): counted by their refund date only, their order's status unchecked"
+        )
+    left_out = lines.filter(pl.col("order_status").is_in(excluded))
+    lines = lines.filter(~pl.col("order_status").is_in(excluded) | pl.col("order_status").is_null())
+
+    counted = orders.filter(
+        ~pl.col("status").is_in(excluded)
+        & (pl.col("created_at").dt.epoch("ns") >= lo.ns)
+        & (pl.col("created_at").dt.epoch("ns") < hi.ns)
+    )
+    if view == "refund_date":
+        in_range = lines.filter(
+            (pl.col("attributed_at").dt.epoch("ns") >= lo.ns) & (pl.col("attributed_at").dt.epoch("ns") < hi.ns)
+        )
+    else:
+        in_range = lines.filter(pl.col("order_id").is_in(counted["order_id"].implode()))
+    if cur:
+        counted = counted.filter(pl.col("currency") == cur)
+        in_range = in_range.filter(pl.col("currency") == cur)
+        left_out = left_out.filter(pl.col("currency") == cur)
+    counted = counted.with_columns(_period_expr("created_at", by, tz).alias("period"))
+    in_range = in_range.with_columns(_period_expr("attributed_at", by, tz).alias("period"))
+    if view == "refund_date":
+        left_in_range = left_out.filter(
+            (pl.col("attributed_at").dt.epoch("ns") >= lo.ns) & (pl.col("attributed_at").dt.epoch("ns") < hi.ns)
+        )
+    else:
+        left_in_range = left_out.filter(
+            (pl.col("order_created_at").dt.epoch("ns") >= lo.ns) & (pl.col("order_created_at").dt.epoch("ns") < hi.ns)
+        )
+    if left_in_range.height:
+        parts = [
+            f"{r['n']:,} for {r['currency']} {format_minor(r['minor'], r['currency'])}"
+            for r in left_in_range.group_by("currency")
+            .agg(pl.len().alias("n"), pl.col("amount_minor").sum().alias("minor"))
+            .sort("currency")
+            .iter_rows(named=True)
+        ]
+        warnings.append(
+            "refunds of orders gross leaves out ("
+            + ", ".join(excluded)
+            + ") are left out of both views: "
+            + "; ".join(parts)
+        )
+
+    rows = _aggregate(counted, in_range, by=by, tz=tz, lo=lo, hi=hi)
+    version = _version()
+    parameters: dict[str, Any] = {
+        "from": first.isoformat(),
+        "to": last.isoformat(),
+        "by": by,
+        "attribution": view.replace("_", "-"),
+        "tz": tz,
+        "currency": cur,
+        "account": None,
+        "include_canceled": include_canceled,
+        "include_payment_pending": include_payment_pending,
+        "left_out_statuses": excluded,
+        "lookback_days": lookback_days,
+        "generated_at": utc_now().isoformat(0),
+        "data_as_of": None,
+        "synced_now": False,
+        "refundkit_version": version,
+    }
+    return Report(
+        rows=rows,
+        orders=counted.sort("created_at", "order_id"),
+        refunds=in_range.sort("attributed_at", "refund_id"),
+        left_out=left_in_range,
+        parameters=parameters,
+        definitions=DEFINITIONS + "\n" + REPORT_RULES,
+        warnings=warnings,
+    )
+
+
+def _version() -> str:
+    from .. import __version__
+
+    return __version__
+
+
+def _sync_for_report(
+    source: Any, st: OrderStore, earliest: Instant, hi: Instant, *, details: bool, refresh: bool, progress: bool | None
+) -> SyncResult:
+    """Read the ledger's offline refunds since ``earliest`` into the store, then sync the orders they and the
+    report need."""
+    ledger = getattr(source, "ledger", None)
+    client = getattr(source, "client", source)
+    if ledger is None:
+        from ..ledger import Ledger
+
+        ledger = Ledger(client)
+    entries = list(ledger.entries(start=earliest))
+    known = {e.entry_id for e in entries}
+    for order_id in sorted({e.order_id for e in entries if e.reverses and e.reverses not in known}):
+        for e in ledger.entries(order_id=order_id):
+            if e.entry_id not in known:
+                entries.append(e)
+                known.add(e.entry_id)
+    st.replace_offline_refunds(entries, since=earliest)
+    return sync_orders(
+        source,
+        earliest,
+        hi,
+        details=details,
+        refresh=refresh,
+        store=st,
+        progress=progress,
+        also_orders={e.order_id for e in entries},
+    )
+
+
+def _refund_lines(orders: pl.DataFrame, returns: pl.DataFrame, offline: pl.DataFrame, view: str) -> pl.DataFrame:
+    info = orders.select(
+        "order_id", pl.col("created_at").alias("order_created_at"), pl.col("status").alias("order_status")
+    )
+    native = returns.join(info.drop("order_created_at"), on="order_id", how="left").select(
+        pl.lit("return_invoice").alias("kind"),
+        pl.col("invoice_number").alias("refund_id"),
+        "order_id",
+        pl.col("order_created_at").cast(UTC_NS),
+        "order_status",
+        "currency",
+        pl.col("amount_minor"),
+        pl.coalesce("issued_at", "order_created_at").cast(UTC_NS).alias("refunded_at"),
+        pl.lit("vtex").alias("source"),
+        pl.col("invoice_number").alias("reference"),
+        pl.lit("").alias("reason"),
+        pl.lit(None, dtype=pl.String).alias("reverses"),
+        pl.lit("native_refunds").alias("column"),
+    )
+    ledger = offline.join(info, on="order_id", how="left").select(
+        "kind",
+        pl.col("entry_id").alias("refund_id"),
+        "order_id",
+        pl.col("order_created_at").cast(UTC_NS),
+        "order_status",
+        "currency",
+        pl.col("signed_minor").alias("amount_minor"),
+        pl.col("refunded_at").cast(UTC_NS),
+        "source",
+        pl.col("external_ref").alias("reference"),
+        "reason",
+        "reverses",
+        pl.lit("offline_refunds").alias("column"),
+        pl.coalesce("reversed_refunded_at", "refunded_at").cast(UTC_NS).alias("_cash_at"),
+    )
+    if view == "refund_date":
+        native = native.with_columns(pl.col("refunded_at").alias("attributed_at"))
+        ledger = ledger.with_columns(pl.col("_cash_at").alias("attributed_at"))
+    else:
+        native = native.with_columns(pl.col("order_created_at").alias("attributed_at"))
+        ledger = ledger.with_columns(pl.col("order_created_at").alias("attributed_at"))
+    ledger = ledger.drop("_cash_at")
+    cols = list(REFUND_LINES_SCHEMA)
+    out = pl.concat([native.select(cols), ledger.select(cols)])
+    return out.select([pl.col(c).cast(t) for c, t in REFUND_LINES_SCHEMA.items()])
+
+
+def _aggregate(
+    counted: pl.DataFrame, refunds: pl.DataFrame, *, by: str, tz: str, lo: Instant, hi: Instant
+) -> pl.DataFrame:
+    keys = ["period", "currency"]
+    gross = counted.group_by(keys).agg(
+        pl.len().cast(pl.Int64).alias("orders"), pl.col("total_minor").sum().cast(pl.Int64).alias("gross_minor")
+    )
+    ref = refunds.group_by(keys).agg(
+        pl.col("amount_minor")
+        .filter(pl.col("column") == "native_refunds")
+        .sum()
+        .cast(pl.Int64)
+        .alias("native_refunds_minor"),
+        pl.col("amount_minor")
+        .filter(pl.col("column") == "offline_refunds")
+        .sum()
+        .cast(pl.Int64)
+        .alias("offline_refunds_minor"),
+    )
+    out = gross.join(ref, on=keys, how="full", coalesce=True)
+    if out.height:
+        out = _fill_gaps(out, by, tz, lo, hi)
+    out = out.with_columns(
+        pl.col(c).fill_null(0) for c in ("orders", "gross_minor", "native_refunds_minor", "offline_refunds_minor")
+    ).with_columns(
+        (pl.col("gross_minor") - pl.col("native_refunds_minor") - pl.col("offline_refunds_minor")).alias("net_minor")
+    )
+    if not out.height:
+        return pl.DataFrame(schema=REVENUE_SCHEMA)
+    return out.select([pl.col(c).cast(t) for c, t in REVENUE_SCHEMA.items()]).sort("period", "currency")
+
+
+def report_detail(report: Report, period: date | str, currency: str | None = None) -> ReportDetail:
+    """The orders and refunds behind the row ``(period, currency)`` of ``report`` (every currency when ``None``).
+
+    ``period`` is a row's label (its first day). Orders are those counted in gross; refunds those counted in the
+    refund columns, with their source, reference and reason.
+    """
+    day = _day(period, "period")
+    labels = sorted(set(report.rows["period"].to_list()))
+    if day not in labels:
+        shown = ", ".join(d.isoformat() for d in labels[:6]) + (", …" if len(labels) > 6 else "")
+        raise InputError(f"{day} is not a period of this report; its periods are {shown or 'none'}")
+    cur = currency.upper() if currency else None
+    if cur is not None and cur not in report.currencies:
+        raise InputError(f"this report has no {cur}; its currencies are {', '.join(report.currencies) or 'none'}")
+    orders = report.orders.filter(pl.col("period") == day)
+    refunds = report.refunds.filter(pl.col("period") == day)
+    if cur is not None:
+        orders = orders.filter(pl.col("currency") == cur)
+        refunds = refunds.filter(pl.col("currency") == cur)
+    return ReportDetail(day, cur, orders, refunds)
+
+
+def periods_of(report: Report) -> Sequence[date]:
+    return sorted(set(report.rows["period"].to_list()))

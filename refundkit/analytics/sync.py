@@ -1,0 +1,343 @@
+"""Keep the local order store in step with VTEX, cheaply.
+
+:func:`sync_orders` brings the store up to date for a range of creation dates. What it guarantees, without
+``refresh``, is that the store reflects VTEX as of the moment it runs for
+
+* **new orders**: creation dates the store has not listed yet (and the last minutes before the previous sync, since
+  VTEX's list shows an order a few minutes after it is placed) are listed in full;
+* **orders moving into or out of the statuses gross leaves out**: for ``canceled``/``cancel`` and for
+  ``payment-pending`` the number VTEX counts over the range (one call: ``paging.total`` with ``f_status``) is
+  compared with the store's; where they differ the range is halved until the difference is found, those orders are
+  listed again, and those that left the status are read in full. A cancellation only ever adds to the first count
+  and a paid order only ever takes from the second, so equal counts mean nothing moved;
+* **new return invoices on orders of any age**: the same count comparison with ``f_hasInputInvoice=true`` finds
+  orders that got their first return invoice; orders created within ``returns_window`` (120 days) of now are also
+  listed with ``f_hasInputInvoice=true`` and compared invoice number by invoice number, which finds a second return
+  invoice on a recent order. Orders whose invoices changed are read in full.
+
+What it cannot see without ``refresh=True``: a change of an order's value (an order change that lowered it) or of
+its status between two statuses that gross both counts (or both leaves out); a second or later return invoice on an
+order created more than ``returns_window`` ago that already had one. ``refresh=True`` lists the whole range again
+and reads every order with a return invoice in full.
+
+VTEX serves orders created in the last two years only: older months the store holds are kept as they are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import polars as pl
+
+from ..errors import InputError
+from ..timeutil import Instant, utc_now
+from ..vtex.models import Order, OrderSummary
+from .store import OrderStore, order_row, orders_rows_frame, return_invoices_frame, summary_row
+
+__all__ = [
+    "INDEX_LAG",
+    "RETURNS_WINDOW",
+    "STATUS_GROUPS",
+    "VTEX_HISTORY",
+    "SyncResult",
+    "store_of",
+    "sync_orders",
+]
+
+#: VTEX's list and get serve orders created in the last two years only.
+VTEX_HISTORY = timedelta(days=730)
+#: VTEX's list shows an order a few minutes after it is created or changed: creation dates this close to a sync are
+#: listed again by the next one.
+INDEX_LAG = timedelta(minutes=15)
+#: Orders created this recently are compared return invoice by return invoice on every sync.
+RETURNS_WINDOW = timedelta(days=120)
+#: Status groups whose membership the sync keeps exact: what gross leaves out by default.
+STATUS_GROUPS: tuple[tuple[str, ...], ...] = (("canceled", "cancel"), ("payment-pending",))
+_LIST_AT_MOST = 300  # a mismatched range with at most this many matches is listed, not halved further
+_MS = 1_000_000
+
+
+@dataclass
+class SyncResult:
+    """What a sync did. ``calls`` counts the requests sent to VTEX (retries included)."""
+
+    start: Instant
+    end: Instant
+    synced_at: Instant
+    calls: int = 0
+    listed: int = 0
+    read_in_full: int = 0
+    changed: int = 0
+    months_written: list[str] = field(default_factory=list)
+    #: the part of the range older than what VTEX serves and than the store holds, when there is one
+    beyond_reach: tuple[Instant, Instant] | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return (
+            f"synced {self.start.isoformat(0)} to {self.end.isoformat(0)}: {self.listed:,} orders listed, "
+            f"{self.read_in_full:,} read in full, {self.changed:,} new or changed, {self.calls:,} VTEX calls"
+        )
+
+
+def _client_of(source: Any) -> Any:
+    client = getattr(source, "client", None)
+    if client is not None:
+        return client
+    if hasattr(source, "orders") and hasattr(source, "transport"):
+        return source
+    raise InputError("sync needs a session (refundkit.connect()) or a VtexClient")
+
+
+def store_of(source: Any, store: OrderStore | None = None) -> OrderStore:
+    """The store of ``source``'s account (a session or a client), unless one is given."""
+    if store is not None:
+        return store
+    if isinstance(source, OrderStore):
+        return source
+    settings = getattr(source, "settings", None)
+    if settings is None:
+        raise InputError("cannot tell which account's store to use: pass store=OrderStore(...)")
+    return OrderStore.for_settings(settings)
+
+
+def _bar(total: int | None, desc: str, enabled: bool | None) -> Any:
+    from tqdm.auto import tqdm  # imported here: only syncs show progress
+
+    return tqdm(total=total, desc=desc, unit=" orders", disable=None if enabled is None else not enabled, leave=False)
+
+
+class _View:
+    """The store's orders over the synced range with this sync's updates applied, for counting."""
+
+    def __init__(self, stored: pl.DataFrame, returned_ids: set[str]) -> None:
+        self.base = stored.select("order_id", "created_at", "status", "invoice_input", "has_details")
+        self.returned_ids = returned_ids
+        self.updates: dict[str, dict[str, Any]] = {}
+        self._frame: pl.DataFrame | None = None
+
+    def update(self, row: dict[str, Any]) -> None:
+        self.updates[row["order_id"]] = row
+        self._frame = None
+
+    def frame(self) -> pl.DataFrame:
+        if self._frame is None:
+            if self.updates:
+                upd = orders_rows_frame(list(self.updates.values())).select(self.base.columns)
+                df = pl.concat([self.base.filter(~pl.col("order_id").is_in(list(self.updates))), upd])
+            else:
+                df = self.base
+            known = pl.col("order_id").is_in(list(self.returned_ids))
+            self._frame = df.with_columns(
+                ns=pl.col("created_at").dt.epoch("ns"),
+                has_returns=pl.when(pl.col("invoice_input").is_null())
+                .then(known)
+                .otherwise(pl.col("invoice_input").list.len() > 0),
+            )
+        return self._frame
+
+    def select(self, a: int, b: int, statuses: Sequence[str] | None, has_returns: bool | None) -> pl.DataFrame:
+        """Rows VTEX's filter ``[a TO b]`` (millisecond bounds, both inclusive) would match."""
+        lo, hi = a - a % _MS, b + (-b % _MS)
+        cond = (pl.col("ns") >= lo) & (pl.col("ns") <= hi)
+        if statuses is not None:
+            cond = cond & pl.col("status").is_in(list(statuses))
+        if has_returns is not None:
+            cond = cond & (pl.col("has_returns") == has_returns)
+        return self.frame().filter(cond)
+
+
+def sync_orders(
+    source: Any,
+    start: Instant,
+    end: Instant,
+    *,
+    details: bool = False,
+    refresh: bool = False,
+    store: OrderStore | None = None,
+    progress: bool | None = None,
+    also_orders: Iterable[str] = (),
+    returns_window: timedelta = RETURNS_WINDOW,
+    index_lag: timedelta = INDEX_LAG,
+    now: Instant | None = None,
+    say: Callable[[str], None] | None = None,
+) -> SyncResult:
+    """Bring the store up to date for orders created in ``[start, end)``; see the module for what that guarantees.
+
+    ``details=True`` also reads every order of the range in full once (one call per order) for its items, totals
+    breakdown and payments. ``also_orders``: order ids to make sure the store holds (orders of offline refunds that
+    were created before the range), read in full when missing. ``progress``: a tqdm bar (``None``: on a terminal or
+    in a notebook).
+    """
+    if end.ns <= start.ns:
+        raise InputError(f"the sync range is empty: {end.isoformat(0)} is not after {start.isoformat(0)}")
+    client = _client_of(source)
+    st = store_of(source, store)
+    now = now or utc_now()
+    note = say or (lambda _m: None)
+    calls0 = client.transport.calls
+    horizon = (now - VTEX_HISTORY).ns
+    settled = (now - index_lag).ns
+    hi = min(end.ns, now.ceil_ms().ns)
+    lo = max(start.ns, horizon)
+    lo -= lo % _MS  # the list filters in whole milliseconds
+    state = st.state()
+    result = SyncResult(start, end, now)
+
+    if start.ns < horizon:
+        gap = state.gaps(start.ns, min(end.ns, horizon))
+        if gap:
+            result.beyond_reach = (Instant(gap[0][0]), Instant(gap[-1][1]))
+            result.warnings.append(
+                f"orders created before {Instant(horizon).isoformat(0)} are older than the two years VTEX serves; "
+                f"the store holds none from {Instant(gap[0][0]).isoformat(0)} to {Instant(gap[-1][1]).isoformat(0)}"
+            )
+
+    stored = st.orders(Instant(min(start.ns, lo)), Instant(max(hi, lo + 1)))
+    returned = st.return_invoices(stored.filter(pl.col("invoice_input").list.len() > 0)["order_id"].to_list())
+    stored_numbers: dict[str, set[str]] = {}
+    for oid, num in zip(returned["order_id"].to_list(), returned["invoice_number"].to_list(), strict=True):
+        stored_numbers.setdefault(oid, set()).add(num)
+    view = _View(stored, set(stored_numbers))
+    to_read: set[str] = set()
+
+    def needs_full_read(o: OrderSummary) -> bool:
+        known = stored_numbers.get(o.order_id, set())
+        if o.invoice_input is None:  # VTEX did not say which invoices: read those we do not know to have any
+            return o.order_id not in stored_numbers
+        return set(o.invoice_input) != known
+
+    def take(rows: Iterable[OrderSummary], a: int, b: int) -> list[OrderSummary]:
+        kept = []
+        for o in rows:
+            if a <= o.created_at.ns <= b:
+                view.update(summary_row(o, now))
+                kept.append(o)
+        return kept
+
+    # 1. list what the store lacks (or everything, on refresh)
+    if lo < hi:
+        gaps = [(lo, hi)] if refresh else state.gaps(lo, hi)
+        # creation dates that were too recent when last synced are listed again (VTEX lists orders late)
+        for a, b in gaps:
+            bar = _bar(None, "Listing orders", progress)
+            done = [0]
+
+            def show(p: Any, bar: Any = bar, done: list[int] = done) -> None:
+                if p.expected and bar.total != p.expected:
+                    bar.total = p.expected
+                bar.update(p.orders - done[0])
+                done[0] = p.orders
+
+            try:
+                listed = client.orders.list(Instant(a), Instant(b), progress=show)
+            finally:
+                bar.close()
+            result.listed += len(listed)
+            for o in listed:
+                view.update(summary_row(o, now))
+            rows_known = all(o.invoice_input is not None for o in listed)
+            if rows_known and not refresh:
+                to_read.update(o.order_id for o in listed if needs_full_read(o))
+            else:
+                with_returns = client.orders.list(Instant(a), Instant(b), has_return_invoice=True)
+                to_read.update(o.order_id for o in with_returns if refresh or needs_full_read(o))
+
+    # 2. the checks over the whole range (what was just listed included)
+    def check(a: int, b: int, statuses: Sequence[str] | None, has_returns: bool | None) -> None:
+        """Compare VTEX's count over the creation dates ``[a, b]`` (widened to whole milliseconds, as VTEX filters)
+        with the store's; where they differ, halve, and list the small ranges that still differ."""
+        a, b = a - a % _MS, b + (-b % _MS)
+        total, first = client.orders.probe(Instant(a), Instant(b), statuses=statuses, has_return_invoice=has_returns)
+        local = view.select(a, b, statuses, has_returns)
+        if total == local.height and (total > len(first) or {o.order_id for o in first} <= set(local["order_id"])):
+            return
+        if total > _LIST_AT_MOST and b - a > 2 * _MS:
+            mid = a + (b - a) // 2
+            mid -= mid % _MS
+            check(a, mid, statuses, has_returns)  # the halves share the millisecond ``mid``: nothing falls between
+            check(mid, b, statuses, has_returns)
+            return
+        if total <= len(first):
+            rows = first
+        else:
+            rows = client.orders.list(Instant(a), Instant(b + 1), statuses=statuses, has_return_invoice=has_returns)
+        listed = take(rows, a, b)
+        gone = set(local["order_id"].to_list()) - {o.order_id for o in listed}
+        to_read.update(gone)  # left the status (or lost its return invoices): read in full for what it is now
+        if has_returns:
+            to_read.update(o.order_id for o in listed if needs_full_read(o))
+
+    if lo < hi and not refresh:
+        for group in STATUS_GROUPS:
+            check(lo, hi - 1, group, None)
+        check(lo, hi - 1, None, True)
+        recent = max(lo, (now - returns_window).ns)
+        if recent < hi:
+            for o in client.orders.list(Instant(recent), Instant(hi), has_return_invoice=True):
+                view.update(summary_row(o, now))
+                if needs_full_read(o):
+                    to_read.add(o.order_id)
+
+    # 3. details, and orders the caller needs that the store lacks
+    if details:
+        df = view.frame().filter((pl.col("ns") >= start.ns) & (pl.col("ns") < hi) & ~pl.col("has_details"))
+        to_read.update(df["order_id"].to_list())
+    wanted = set(also_orders)
+    if wanted:
+        held = set(st.orders(order_ids=wanted, columns=["order_id"])["order_id"].to_list())
+        to_read.update(wanted - held - set(view.updates))
+
+    # 4. read in full
+    full: dict[str, Order] = {}
+    if to_read:
+        ids = sorted(to_read)
+        bar = _bar(len(ids), "Reading orders in full", progress)
+        try:
+            for i in range(0, len(ids), 200):
+                chunk = ids[i : i + 200]
+                full.update(client.orders.get_many(chunk, missing="skip"))
+                bar.update(len(chunk))
+        finally:
+            bar.close()
+        missing = len(ids) - len(full)
+        if missing:
+            result.warnings.append(f"{missing:,} orders could not be read from VTEX (older than two years?)")
+    for o in full.values():
+        view.update(order_row(o, now))
+    result.read_in_full = len(full)
+
+    # 5. write: changed rows only, then the state
+    if view.updates:
+        rows = orders_rows_frame(list(view.updates.values()))
+        old = st.orders(order_ids=rows["order_id"].to_list())
+        changed = _changed(rows, old)
+        result.changed = changed.height
+        if changed.height or full:
+            keep = changed["order_id"].to_list() + list(full)
+            note(f"writing {len(set(keep)):,} orders to the store")
+            result.months_written = st.upsert_orders(
+                rows.filter(pl.col("order_id").is_in(keep)), return_invoices_frame(full.values())
+            )
+    if lo < hi:
+        state.add(lo, min(hi, settled))
+    state.synced_at = now.ns
+    st.save_state(state)
+    result.calls = client.transport.calls - calls0
+    return result
+
+
+def _changed(new: pl.DataFrame, old: pl.DataFrame) -> pl.DataFrame:
+    """The rows of ``new`` that are not in ``old`` or differ in what VTEX says (not in when it was read)."""
+    cols = ["order_id", "created_at", "status", "currency", "total_minor", "invoice_input", "has_details"]
+    joined = new.join(old.select(cols), on="order_id", how="left", suffix="_old")
+    differs = pl.col("status_old").is_null()
+    for c in cols[1:]:
+        if c == "has_details":
+            differs = differs | (pl.col(c) & ~pl.col(f"{c}_old"))
+        else:
+            differs = differs | pl.col(c).ne_missing(pl.col(f"{c}_old"))
+    return joined.filter(differs).select(new.columns)

@@ -1,0 +1,251 @@
+"""``refundkit sync`` and ``refundkit report``: the local order store and the gross-versus-net report.
+
+Registered by :mod:`refundkit.present.cli`; errors, exit codes and interrupts are handled there like every other
+command's. polars, httpx and xlsxwriter are imported only when a command needs them, so the report starts fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date
+from typing import Any, TextIO
+
+from .cli_common import Subcommands, UsageError, day, positive_int, session, time_zone
+
+__all__ = ["register"]
+
+_FORMATS = ("table", "csv", "json", "xlsx", "parquet")
+_BINARY = ("xlsx", "parquet")
+
+
+def register(sub: Subcommands) -> None:
+    """Add ``sync`` and ``report``."""
+    tz, count = time_zone, positive_int
+    s = sub.add_parser("sync", help="keep the account's orders in the local store (Parquet) for reports")
+    s.add_argument("--from", dest="start", type=day, required=True, metavar="YYYY-MM-DD")
+    s.add_argument("--to", dest="end", type=day, required=True, metavar="YYYY-MM-DD")
+    s.add_argument("--tz", type=tz, default="UTC", help="time zone of the dates (default UTC)")
+    s.add_argument("--details", action="store_true", help="also items, totals breakdown and payments (1 call/order)")
+    s.add_argument("--refresh", action="store_true", help="list the whole range again and re-read return invoices")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(handler=cmd_sync)
+
+    r = sub.add_parser("report", help="gross versus net revenue per period and currency, from the local store")
+    r.add_argument("--from", dest="start", type=day, required=True, metavar="YYYY-MM-DD")
+    r.add_argument("--to", dest="end", type=day, required=True, metavar="YYYY-MM-DD")
+    r.add_argument("--by", choices=("day", "week", "month"), default="day")
+    r.add_argument("--attribution", choices=("refund-date", "order-date"), default="refund-date")
+    r.add_argument("--tz", type=tz, default="UTC", help="time zone of the dates and periods (default UTC)")
+    r.add_argument("--currency", default=None, metavar="C", help="only this currency (such as BRL)")
+    r.add_argument("--format", choices=_FORMATS, default=None, help="default: from -o's extension, else table/csv")
+    r.add_argument("-o", "--output", default=None, metavar="FILE")
+    r.add_argument("--detail", default=None, metavar="PERIOD", help="the orders and refunds behind one period")
+    r.add_argument("--include-canceled", action="store_true", help="count canceled orders in gross")
+    r.add_argument("--include-payment-pending", action="store_true", help="count payment-pending orders in gross")
+    r.add_argument(
+        "--lookback-days",
+        type=count,
+        default=180,
+        metavar="N",
+        help="how far before --from to look for orders refunded in the range (default 180)",
+    )
+    r.add_argument("--refresh", action="store_true", help="list the whole range from VTEX again first")
+    r.add_argument("--details", action="store_true", help="sync items, totals breakdown and payments too")
+    r.add_argument("--no-sync", action="store_true", help="report from the store as it is: no VTEX call")
+    r.set_defaults(handler=cmd_report)
+
+
+def _store() -> Any:
+    from ..analytics.store import OrderStore
+    from ..config import load_settings
+    from ..errors import ConfigError
+
+    settings = load_settings()
+    if not settings.account:
+        raise ConfigError("VTEX_ACCOUNT_NAME is not set: the store is kept per account")
+    return OrderStore.for_settings(settings)
+
+
+def _usage(message: str) -> Exception:
+    return UsageError(message)
+
+
+def _check_range(args: argparse.Namespace) -> None:
+    if args.end < args.start:
+        raise _usage(f"--to {args.end} is before --from {args.start}")
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    from ..analytics.sync import sync_orders
+    from ..timeutil import local_day_bounds
+
+    _check_range(args)
+    start, end = local_day_bounds(args.start, args.end, args.tz)
+    with session() as rk:
+        result = sync_orders(rk, start, end, details=args.details, refresh=args.refresh)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "from": start.isoformat(0),
+                    "to": end.isoformat(0),
+                    "listed": result.listed,
+                    "read_in_full": result.read_in_full,
+                    "changed": result.changed,
+                    "calls": result.calls,
+                    "months_written": result.months_written,
+                    "warnings": result.warnings,
+                },
+                indent=2,
+            )
+        )
+    else:
+        print(result.summary())
+        for w in result.warnings:
+            print(f"refundkit: warning: {w}", file=sys.stderr)
+    return 0
+
+
+def _format(args: argparse.Namespace) -> str:
+    if args.format:
+        return str(args.format)
+    if args.output:
+        for ext in ("csv", "json", "xlsx", "parquet"):
+            if args.output.lower().endswith("." + ext):
+                return ext
+        return "csv"
+    return "table" if sys.stdout.isatty() else "csv"
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    _check_range(args)
+    fmt = _format(args)
+    if fmt in _BINARY and not args.output and sys.stdout.isatty():
+        raise _usage(f"--format {fmt} writes a binary file: add -o FILE")
+    detail_day: date | None = None
+    if args.detail is not None:
+        try:
+            detail_day = date.fromisoformat(args.detail)
+        except ValueError:
+            raise _usage(f"--detail {args.detail!r} is not a date: use a period's first day, YYYY-MM-DD") from None
+    if args.output:
+        _check_writable(args.output)
+
+    from ..analytics.report import gross_vs_net_report, report_detail
+
+    options: dict[str, Any] = {
+        "by": args.by,
+        "attribution": args.attribution,
+        "tz": args.tz,
+        "currency": args.currency,
+        "include_canceled": args.include_canceled,
+        "include_payment_pending": args.include_payment_pending,
+        "lookback_days": args.lookback_days,
+    }
+    if args.no_sync:
+        report = gross_vs_net_report(_store(), args.start, args.end, sync=False, **options)
+    else:
+        with session() as rk:
+            report = gross_vs_net_report(
+                rk, args.start, args.end, refresh=args.refresh, details=args.details, **options
+            )
+    detail = None if detail_day is None else report_detail(report, detail_day, args.currency)
+    for w in report.warnings:
+        print(f"refundkit: warning: {w}", file=sys.stderr)
+    _write(report, detail, fmt, args.output)
+    if args.output:
+        what = "drill-down" if detail is not None else f"report ({report.rows.height:,} rows)"
+        print(f"{what} written to {args.output}", file=sys.stderr)
+    return 0
+
+
+def _check_writable(path: str) -> None:
+    import os
+
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise _usage(f"cannot write {path}: the folder {folder} does not exist")
+    if os.path.isdir(path):
+        raise _usage(f"cannot write {path}: it is a folder")
+
+
+def _write(report: Any, detail: Any, fmt: str, output: str | None) -> None:
+    from ..analytics import export
+
+    if fmt in _BINARY:
+        target: Any = output or sys.stdout.buffer
+        if fmt == "xlsx":
+            export.export_xlsx(report, target, detail=detail)
+        else:
+            if detail is not None:
+                raise _usage("--detail is written as table, csv, json or xlsx, not parquet")
+            export.export_parquet(report, target)
+        return
+    if not output:
+        _write_text(report, detail, fmt, sys.stdout)
+        return
+    try:
+        with open(output, "w", encoding="utf-8", newline="") as out:
+            _write_text(report, detail, fmt, out)
+    except OSError as exc:
+        raise _usage(f"cannot write {output}: {exc.strerror}") from None
+
+
+def _write_text(report: Any, detail: Any, fmt: str, out: TextIO) -> None:
+    from ..analytics import export
+
+    if fmt == "csv":
+        export.export_csv(report, out, detail=detail)
+    elif fmt == "json":
+        export.export_json(report, out, detail=detail)
+    else:
+        _table(report, detail, out)
+
+
+def _table(report: Any, detail: Any, out: TextIO) -> None:
+    from .tables import write_rows
+
+    p = report.parameters
+    head = (
+        f"Gross vs net, {p['from']} to {p['to']} by {p['by']} in {p['tz']}, {p['attribution']} view"
+        + (f", {p['currency']} only" if p["currency"] else "")
+        + f"; data as of {p['data_as_of'] or 'never synced'}"
+    )
+    out.write(head + "\n\n")
+    money = ("gross", "native_refunds", "offline_refunds", "net")
+    if detail is None:
+        from ..analytics.report import CSV_COLUMNS
+
+        write_rows(out, report.display_rows(), list(CSV_COLUMNS), "table", numeric={"orders", *money})
+        return
+    tz = p["tz"]
+    label = f"{detail.period.isoformat()}" + (f" {detail.currency}" if detail.currency else "")
+    out.write(f"Orders counted in gross, period {label}\n")
+    write_rows(
+        out,
+        detail.display_orders(tz),
+        ["order_id", "created_at", "status", "currency", "total"],
+        "table",
+        numeric={"total"},
+    )
+    out.write(f"\nRefunds counted, period {label}\n")
+    write_rows(
+        out,
+        detail.display_refunds(tz),
+        [
+            "kind",
+            "refund_id",
+            "order_id",
+            "refunded_at",
+            "currency",
+            "amount",
+            "column",
+            "source",
+            "reference",
+            "reason",
+        ],
+        "table",
+        numeric={"amount"},
+    )

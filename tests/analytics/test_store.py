@@ -1,0 +1,205 @@
+"""The local order store against the sandbox over loopback: sync, freshness without --refresh, atomic writes, and
+plain Parquet that DuckDB reads."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+import refundkit
+from refundkit.analytics import OrderStore, gross_vs_net_report, sync_orders
+from refundkit.config import load_settings
+from refundkit.timeutil import Instant, parse_instant, utc_now
+
+STORE = {"orders": 400, "flash_sale_orders": 0, "start": "2026-02-20", "end": "2026-04-30", "seed": 11}
+START, END = parse_instant("2026-02-20T00:00:00Z"), parse_instant("2026-05-01T00:00:00Z")
+
+
+@pytest.fixture
+def session(tmp_path: Path) -> Iterator[refundkit.Session]:
+    settings = load_settings(env={"REFUNDKIT_CACHE_DIR": str(tmp_path / "cache")}, env_file=False)
+    s = refundkit.connect(settings=settings, sandbox_options=STORE)
+    yield s
+    sb = s.sandbox
+    s.close()
+    assert sb.money_moving_calls == []
+    assert sb.internal_errors == []
+
+
+def report(s: refundkit.Session, end: str = "2026-04-30", **kw) -> dict[tuple[str, str], dict]:
+    rep = gross_vs_net_report(s, "2026-02-20", end, by="month", progress=False, **kw)
+    return {(r["period"], r["currency"]): r for r in rep.display_rows()}
+
+
+def files(store: OrderStore) -> dict[str, bytes]:
+    return {str(p.relative_to(store.path)): p.read_bytes() for p in store.iter_files()}
+
+
+def test_syncing_twice_changes_nothing(session: refundkit.Session) -> None:
+    first = sync_orders(session, START, END, progress=False)
+    assert first.listed == len(session.sandbox.store) and first.changed == first.listed
+    store = OrderStore.for_settings(session.settings)
+    before = files(store)
+    assert any(k.startswith("orders/month=2026-03") for k in before)
+    again = sync_orders(session, START, END, progress=False)
+    assert again.changed == 0 and again.months_written == [] and again.read_in_full == 0
+    assert files(store) == before
+    assert again.calls <= 4  # two status counts, one return-invoice count, nothing to list
+
+
+def test_changes_made_after_a_sync_show_in_the_next_report(session: refundkit.Session) -> None:
+    sb = session.sandbox.store
+    today = utc_now().to_datetime().date()
+    before = report(session, end=today.isoformat())
+    march = [o for o in sb.orders if o.created.ns < parse_instant("2026-04-01T00:00:00Z").ns]
+    march = [o for o in march if o.created.ns >= parse_instant("2026-03-01T00:00:00Z").ns]
+    brl = [o for o in march if o.currency == "BRL"]
+    to_cancel = next(o for o in brl if o.status == "invoiced" and not o.input_invoices)
+    to_pay = next(o for o in brl if o.status == "payment-pending")
+    to_return = next(o for o in brl if o.status == "invoiced" and not o.input_invoices and o is not to_cancel)
+    sb.cancel_order(to_cancel.order_id)
+    sb.approve_payment(to_pay.order_id)
+    inv = sb.add_return_invoice(to_return.order_id, 1234, parse_instant("2026-03-20T10:00:00Z"))
+    new = sb.add_order(to_return.order_id, utc_now() - timedelta(minutes=1))  # placed a minute ago
+
+    calls = session.client.transport.calls
+    after = report(session, end=today.isoformat())
+    used = session.client.transport.calls - calls
+    m = ("2026-03-01", "BRL")
+    b, a = before[m], after[m]
+
+    def cents(text: str) -> int:
+        return int(text.replace(".", ""))
+
+    assert a["orders"] == b["orders"] - 1 + 1  # canceled out, paid in
+    assert cents(a["gross"]) == cents(b["gross"]) - to_cancel.total_cents + to_pay.total_cents
+    assert cents(a["native_refunds"]) == cents(b["native_refunds"]) + inv.value
+    assert after[("2026-04-01", "BRL")] == before[("2026-04-01", "BRL")]
+    now_month = (today.replace(day=1).isoformat(), new.currency)
+    assert after[now_month]["orders"] == before.get(now_month, {"orders": 0})["orders"] + 1
+    assert cents(after[now_month]["gross"]) == new.total_cents
+    assert used < 30, f"a report after a few changes made {used} calls"
+
+
+def test_a_further_return_invoice_on_an_old_order_needs_refresh(session: refundkit.Session) -> None:
+    """Named in the README: a second return invoice on an order created more than 120 days ago that already had one
+    is not seen without --refresh (the count of orders with return invoices does not change)."""
+    sb = session.sandbox.store
+    before = report(session)
+    old = next(o for o in sb.orders if o.input_invoices and o.currency == "BRL" and o.created.ns < END.ns)
+    sb.add_return_invoice(old.order_id, 500, parse_instant("2026-04-10T00:00:00Z"))
+    assert report(session) == before
+    refreshed = report(session, refresh=True)
+    key = ("2026-04-01", "BRL")
+    assert (
+        int(refreshed[key]["native_refunds"].replace(".", ""))
+        == int(before[key]["native_refunds"].replace(".", "")) + 500
+    )
+
+
+def test_an_interrupted_sync_leaves_the_previous_store_whole(
+    session: refundkit.Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = report(session)
+    store = OrderStore.for_settings(session.settings)
+    state_before = store.state_path.read_bytes()
+    sb = session.sandbox.store
+    # changes in two months, so the next sync writes at least two files
+    for month in ("2026-03", "2026-04"):
+        o = next(o for o in sb.orders if o.status == "invoiced" and Instant(o.created.ns).isoformat().startswith(month))
+        sb.cancel_order(o.order_id)
+
+    real = OrderStore.write_month
+    written: list[str] = []
+
+    def interrupted(self: OrderStore, table: str, month: str, df: pl.DataFrame) -> None:
+        if written:
+            raise KeyboardInterrupt  # Ctrl-C between two files
+        real(self, table, month, df)
+        written.append(month)
+
+    monkeypatch.setattr(OrderStore, "write_month", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        report(session)
+    monkeypatch.undo()
+    assert len(written) == 1
+    assert store.state_path.read_bytes() == state_before  # the state is written last
+    for path in store.iter_files():
+        pl.read_parquet(path)  # every file whole
+    assert not list(store.path.rglob("*.part"))  # no temporary file left behind
+    # the next report finishes the job: both cancellations show
+    after = report(session)
+    assert after != before
+    fresh = report(session, refresh=True)
+    assert after == fresh
+
+
+def test_a_killed_sync_leaves_the_previous_store_readable(session: refundkit.Session, tmp_path: Path) -> None:
+    """A real process killed (SIGKILL) in the middle of writing a file."""
+    sync_orders(session, START, END, progress=False)
+    store = OrderStore.for_settings(session.settings)
+    before = files(store)
+    sb = session.sandbox.store
+    for o in [o for o in sb.orders if o.status == "invoiced"][:5]:
+        sb.cancel_order(o.order_id)
+    script = textwrap.dedent(
+        f"""
+        import os, signal
+        import polars as pl
+        import refundkit
+        from refundkit.analytics import sync_orders
+        from refundkit.config import load_settings
+        from refundkit.timeutil import parse_instant
+
+        def dying(self, f, **kw):
+            f.write(b"PAR1 half a file")
+            f.flush()
+            os.kill(os.getpid(), signal.SIGKILL)
+        pl.DataFrame.write_parquet = dying
+        env = {{"REFUNDKIT_CACHE_DIR": {str(session.settings.cache_dir)!r},
+               "VTEX_ACCOUNT_NAME": {session.settings.account!r}, "VTEX_APP_KEY": {session.settings.app_key!r},
+               "VTEX_APP_TOKEN": {session.sandbox.config.app_token!r},
+               "VTEX_BASE_URL": {session.settings.base_url!r}}}
+        s = refundkit.connect(settings=load_settings(env=env, env_file=False), setup=False)
+        sync_orders(s, parse_instant({START.isoformat()!r}), parse_instant({END.isoformat()!r}), progress=False)
+        """
+    )
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == -9, proc.stderr
+    assert files(store) == before  # the file being written was a temporary one; the store is as it was
+    json.loads(store.state_path.read_text())
+    rep = gross_vs_net_report(store, "2026-02-20", "2026-04-30", by="month")
+    assert rep.rows.height > 0
+
+
+def test_duckdb_reads_the_store_as_it_is(session: refundkit.Session) -> None:
+    duckdb = pytest.importorskip("duckdb")
+    sync_orders(session, START, END, progress=False)
+    store = OrderStore.for_settings(session.settings)
+    orders = store.orders()
+    con = duckdb.connect()
+    got = con.execute(
+        "SELECT month, currency, count(*), sum(total_minor) FROM read_parquet(?, hive_partitioning = true) "
+        "GROUP BY ALL ORDER BY ALL",
+        [str(store.path / "orders" / "*" / "*.parquet")],
+    ).fetchall()
+    want = (
+        orders.group_by(pl.col("created_at").dt.strftime("%Y-%m").alias("month"), "currency")
+        .agg(pl.len(), pl.col("total_minor").sum())
+        .sort("month", "currency")
+        .rows()
+    )
+    assert got == [tuple(r) for r in want]
+    (n,) = con.execute(
+        "SELECT count(*) FROM read_parquet(?, hive_partitioning = true)",
+        [str(store.path / "return_invoices" / "*" / "*.parquet")],
+    ).fetchone()
+    assert n == sum(len(o.input_invoices) for o in session.sandbox.store.orders) > 0
