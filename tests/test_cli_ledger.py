@@ -292,7 +292,7 @@ def test_dry_run_prints_the_quote_and_writes_nothing(cli: Cli) -> None:
 
 
 def test_quote_shows_native_and_offline_refunds(cli: Cli) -> None:
-    o = cli.order(lambda o: o.status == "invoiced" and o.input_invoices and o.refunded_cents < o.total_cents)
+    o = cli.order(lambda o: o.status == "invoiced" and bool(o.input_invoices) and o.refunded_cents < o.total_cents)
     r = cli.run("quote", o.order_id, "--json")
     d = r.json()
     assert r.code == 0 and d["native_refunded"] == cents(o.refunded_cents)

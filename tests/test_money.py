@@ -131,7 +131,7 @@ def test_numbers_that_are_not_text() -> None:
     with pytest.raises(AmountError):
         parse_amount(True, "BRL")  # type: ignore[arg-type]
     with pytest.raises(AmountError, match="text"):
-        parse_amount(12.34, "BRL")  # type: ignore[arg-type]  floats never
+        parse_amount(12.34, "BRL")  # type: ignore[arg-type]  # floats never
 
 
 @pytest.mark.parametrize("currency", ["brl", "BR", "BRLX", "", "12A", None])

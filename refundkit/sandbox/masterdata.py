@@ -25,6 +25,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any
 
 from refundkit.timeutil import utc_now
@@ -59,18 +60,19 @@ _SAVED = "JSON Schema persisted successfully. Revalidation and indexing process 
 _RESERVED_PARAMS = {"_where", "_fields", "_sort", "_schema", "_size", "_token", "_keyword", "an"}
 
 
-def _jsonschema():
+def _jsonschema() -> ModuleType:
     """jsonschema, imported on first use: with its optional format checkers installed it takes seconds to import,
     and a sandbox that never sees a schema should start at once."""
     import jsonschema  # noqa: PLC0415 - deferred on purpose, see above
 
-    return jsonschema
+    module: ModuleType = jsonschema
+    return module
 
 
 @dataclass
 class _Version:
     at: float  # monotonic time of the write; -inf for documents replayed from disk
-    doc: dict | None  # the stored document with its system fields; None once deleted
+    doc: dict[str, Any] | None  # the stored document with its system fields; None once deleted
     schemas: set[str] = field(default_factory=set)  # schemas the document was valid against
 
 
@@ -81,7 +83,7 @@ class _Doc:
     spellings: dict[str, float]  # every spelling of the id that was written -> first time it was written
 
     @property
-    def current(self) -> dict | None:
+    def current(self) -> dict[str, Any] | None:
         return self.versions[-1].doc
 
     def visible(self, cutoff: float) -> _Version | None:
@@ -95,7 +97,7 @@ class _Doc:
 class _Entity:
     name: str
     docs: dict[str, _Doc] = field(default_factory=dict)  # key: lower-case id
-    schemas: dict[str, dict] = field(default_factory=dict)
+    schemas: dict[str, dict[str, Any]] = field(default_factory=dict[str, Any])
     validators: dict[str, Any] = field(default_factory=dict)
     generation: int = 0  # bumped by every write; seeds the unspecified order of unsorted searches
 
@@ -104,7 +106,7 @@ class _Entity:
 class _Scroll:
     token: str
     entity: str
-    rows: list[dict]
+    rows: list[dict[str, Any]]
     size: int
     cursor: int
     last_used: float
@@ -116,7 +118,7 @@ class MasterData:
     def __init__(
         self,
         config: SandboxConfig,
-        log: Callable[[dict], None] | None = None,
+        log: Callable[[dict[str, Any]], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.config = config
@@ -129,19 +131,20 @@ class MasterData:
 
     # -- helpers ---------------------------------------------------------------------------------------------------
 
-    def _entity(self, name: str, create: bool) -> _Entity | None:
+    def _entity(self, name: str) -> _Entity:
+        """The entity called ``name``, created on first use (as a write or a schema creates it on VTEX)."""
         ent = self.entities.get(name)
-        if ent is None and create:
+        if ent is None:
             ent = self.entities[name] = _Entity(name)
         return ent
 
     def _href(self, req: Request, entity: str, doc_id: str) -> str:
         return f"{req.base_url}/api/dataentities/{entity}/documents/{doc_id}"
 
-    def _created_body(self, req: Request, entity: str, doc_id: str) -> dict:
+    def _created_body(self, req: Request, entity: str, doc_id: str) -> dict[str, Any]:
         return {"Id": f"{entity}-{doc_id}", "Href": self._href(req, entity, doc_id), "DocumentId": doc_id}
 
-    def _validator(self, ent: _Entity, name: str):
+    def _validator(self, ent: _Entity, name: str) -> Any:  # a jsonschema validator (jsonschema has no types)
         v = ent.validators.get(name)
         if v is None:
             # VTEX's examples carry "$schema": "http://json-schema.org/schema#"; validate as draft 7 whatever it says
@@ -149,7 +152,7 @@ class MasterData:
             v = ent.validators[name] = _jsonschema().Draft7Validator(schema)
         return v
 
-    def _schema_errors(self, ent: _Entity, name: str, doc: dict) -> str | None:
+    def _schema_errors(self, ent: _Entity, name: str, doc: dict[str, Any]) -> str | None:
         schema = ent.schemas[name]
         declared = schema.get("properties") or {}
         subject = {k: v for k, v in doc.items() if k not in SYSTEM_FIELDS or k in declared}
@@ -159,10 +162,12 @@ class MasterData:
         where = "#/" + "/".join(str(p) for p in error.absolute_path)
         return f"the document does not comply with schema '{name}': {where}: {error.message}"
 
-    def _tags(self, ent: _Entity, doc: dict) -> set[str]:
+    def _tags(self, ent: _Entity, doc: dict[str, Any]) -> set[str]:
         return {name for name in ent.schemas if self._schema_errors(ent, name, doc) is None}
 
-    def _write(self, ent: _Entity, doc_id: str, doc: dict | None, at: float | None = None, log: bool = True) -> None:
+    def _write(
+        self, ent: _Entity, doc_id: str, doc: dict[str, Any] | None, at: float | None = None, log: bool = True
+    ) -> None:
         """Store a new version (None deletes). Caller holds the lock."""
         now = self._clock() if at is None else at
         key = doc_id.lower()
@@ -174,7 +179,7 @@ class MasterData:
             recreated = rec.current is None and doc is not None
             rec.versions.append(version)
             self._prune(rec, now)
-            if recreated:  # a deleted document written again starts over with the new spelling
+            if recreated and doc is not None:  # a deleted document written again starts over with the new spelling
                 rec.id, rec.spellings = doc["id"], {doc["id"]: now}
             elif doc is not None:
                 rec.spellings.setdefault(doc_id, now)
@@ -193,7 +198,9 @@ class MasterData:
         if len(rec.versions) > 200:
             del rec.versions[:-200]
 
-    def _new_doc(self, ent: _Entity, doc_id: str, fields: dict, previous: dict | None) -> dict:
+    def _new_doc(
+        self, ent: _Entity, doc_id: str, fields: dict[str, Any], previous: dict[str, Any] | None
+    ) -> dict[str, Any]:
         stamp = utc_now().isoformat(7).replace("+00:00", "Z")
         doc = {k: v for k, v in fields.items() if k not in SYSTEM_FIELDS}
         doc.update(
@@ -209,7 +216,7 @@ class MasterData:
         return doc
 
     @staticmethod
-    def _body_object(req: Request) -> dict | Response:
+    def _body_object(req: Request) -> dict[str, Any] | Response:
         try:
             body = req.json()
         except BadJson as exc:
@@ -255,7 +262,7 @@ class MasterData:
         except js.exceptions.SchemaError as exc:
             return md_error(400, f"invalid JSON Schema: {exc.message}")
         with self.lock:
-            ent = self._entity(entity, create=True)
+            ent = self._entity(entity)
             if name not in ent.schemas and len(ent.schemas) >= MAX_SCHEMAS:
                 return md_error(400, f"a data entity can have at most {MAX_SCHEMAS} schemas")
             self._apply_schema(ent, name, body)
@@ -263,7 +270,7 @@ class MasterData:
                 self._log({"op": "schema", "entity": entity, "name": name, "schema": body})
         return json_response(200, {"Message": _SAVED})
 
-    def _apply_schema(self, ent: _Entity, name: str, schema: dict) -> None:
+    def _apply_schema(self, ent: _Entity, name: str, schema: dict[str, Any]) -> None:
         ent.schemas[name] = schema
         ent.validators.pop(name, None)
         # VTEX revalidates every document in the background; the sandbox does it at once
@@ -276,7 +283,7 @@ class MasterData:
 
     def get_schemas(self, req: Request, entity: str) -> Response:
         with self.lock:
-            ent = self._entity(entity, create=False)
+            ent = self.entities.get(entity)
             schemas = dict(ent.schemas) if ent else {}
         if len(schemas) == 1:
             # the spec: "In case there is only one existing schema, it will be an object instead"
@@ -285,7 +292,7 @@ class MasterData:
 
     def get_schema(self, req: Request, entity: str, name: str) -> Response:
         with self.lock:
-            ent = self._entity(entity, create=False)
+            ent = self.entities.get(entity)
             schema = ent.schemas.get(name) if ent else None
         if schema is None:
             return md_error(404, f"Schema '{name}' not found")
@@ -334,7 +341,7 @@ class MasterData:
         return resp
 
     def _conditional_write(
-        self, req: Request, entity: str, doc_id: str, body: dict, *, partial: bool, conditional: bool = True
+        self, req: Request, entity: str, doc_id: str, body: dict[str, Any], *, partial: bool, conditional: bool = True
     ) -> Response:
         bad = self._check_names(entity, doc_id)
         if bad:
@@ -347,7 +354,7 @@ class MasterData:
             except WhereError as exc:
                 return md_error(400, f"invalid _where: {exc}")
         with self.lock:  # schema check, condition and write are one atomic step
-            ent = self._entity(entity, create=True)
+            ent = self._entity(entity)
             schema = self._schema_param(req, ent)
             if isinstance(schema, Response):
                 return schema
@@ -365,10 +372,10 @@ class MasterData:
 
     def get_document(self, req: Request, entity: str, doc_id: str) -> Response:
         with self.lock:
-            ent = self._entity(entity, create=False)
+            ent = self.entities.get(entity)
             rec = ent.docs.get(doc_id.lower()) if ent else None
             doc = rec.current if rec else None
-            if doc is None:
+            if ent is None or doc is None:
                 return md_error(404, f"Document '{doc_id}' not found in data entity '{entity}'")
             schema = self._schema_param(req, ent)
             if isinstance(schema, Response):
@@ -377,15 +384,15 @@ class MasterData:
 
     def delete_document(self, req: Request, entity: str, doc_id: str) -> Response:
         with self.lock:
-            ent = self._entity(entity, create=False)
+            ent = self.entities.get(entity)
             rec = ent.docs.get(doc_id.lower()) if ent else None
-            if rec is None or rec.current is None:
+            if ent is None or rec is None or rec.current is None:
                 return md_error(404, f"Document '{doc_id}' not found in data entity '{entity}'")
             self._write(ent, rec.id, None)
         return Response(204, {}, None)
 
     @staticmethod
-    def _project(doc: dict, fields: str | None, ent: _Entity, schema: str | None) -> dict:
+    def _project(doc: dict[str, Any], fields: str | None, ent: _Entity, schema: str | None) -> dict[str, Any]:
         if fields:
             names = [f.strip() for f in fields.split(",") if f.strip()]
             if "_all" in names:
@@ -403,7 +410,7 @@ class MasterData:
 
     # -- search and scroll -----------------------------------------------------------------------------------------
 
-    def _query(self, req: Request, entity: str) -> tuple[list[dict], int] | Response:
+    def _query(self, req: Request, entity: str) -> tuple[list[dict[str, Any]], int] | Response:
         """Run the filters of a search/scroll request under the search lag; the projected rows and their count."""
         bad = self._check_names(entity)
         if bad:
@@ -421,7 +428,7 @@ class MasterData:
             return md_error(400, str(exc))
         where = And(tuple(nodes)) if nodes else None
         with self.lock:
-            ent = self._entity(entity, create=False)
+            ent = self.entities.get(entity)
             schema = self._schema_param(req, ent)
             if isinstance(schema, Response):
                 return schema
@@ -437,16 +444,17 @@ class MasterData:
                     if f not in indexed and f.split(".")[0] not in indexed:
                         return md_error(400, f"Field '{f}' not found in schema")
             cutoff = self._clock() - max(self.config.search_lag_s, 0.0)
-            hits: list[dict] = []
+            hits: list[dict[str, Any]] = []
             for rec in ent.docs.values():
                 version = rec.visible(cutoff)
-                if version is None or (schema and schema not in version.schemas):
+                doc = version.doc if version is not None else None
+                if version is None or doc is None or (schema and schema not in version.schemas):
                     continue
-                if where is not None and not where.matches(version.doc):
+                if where is not None and not where.matches(doc):
                     continue
                 spellings = [s for s, t in rec.spellings.items() if t <= cutoff] or [rec.id]
                 for spelling in spellings:  # the indexer keeps one entry per spelling of the id
-                    hits.append(version.doc if spelling == version.doc["id"] else {**version.doc, "id": spelling})
+                    hits.append(doc if spelling == doc["id"] else {**doc, "id": spelling})
             if sort:
                 hits = sort_documents(hits, *sort)
             else:
@@ -532,10 +540,10 @@ class MasterData:
 
     # -- persistence -----------------------------------------------------------------------------------------------
 
-    def replay(self, record: dict) -> None:
+    def replay(self, record: dict[str, Any]) -> None:
         """Apply one persisted record; replayed documents count as written long ago (no search lag)."""
         with self.lock:
-            ent = self._entity(record["entity"], create=True)
+            ent = self._entity(record["entity"])
             if record["op"] == "schema":
                 self._apply_schema(ent, record["name"], record["schema"])
             elif record["op"] == "document":

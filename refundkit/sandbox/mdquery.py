@@ -20,6 +20,7 @@ are numbers, ``true``/``false`` match booleans, everything else compares as text
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -108,7 +109,7 @@ class Literal:
 
 
 class Node:
-    def matches(self, doc: dict) -> bool:  # pragma: no cover - abstract
+    def matches(self, doc: dict[str, Any]) -> bool:  # pragma: no cover - abstract
         raise NotImplementedError
 
     def fields(self) -> set[str]:  # pragma: no cover - abstract
@@ -119,7 +120,7 @@ class Node:
 class Or(Node):
     parts: tuple[Node, ...]
 
-    def matches(self, doc: dict) -> bool:
+    def matches(self, doc: dict[str, Any]) -> bool:
         return any(p.matches(doc) for p in self.parts)
 
     def fields(self) -> set[str]:
@@ -130,7 +131,7 @@ class Or(Node):
 class And(Node):
     parts: tuple[Node, ...]
 
-    def matches(self, doc: dict) -> bool:
+    def matches(self, doc: dict[str, Any]) -> bool:
         return all(p.matches(doc) for p in self.parts)
 
     def fields(self) -> set[str]:
@@ -143,7 +144,7 @@ class Compare(Node):
     op: str
     value: Literal
 
-    def matches(self, doc: dict) -> bool:
+    def matches(self, doc: dict[str, Any]) -> bool:
         v = get_field(doc, self.field)
         if self.op == "<>":
             return not _any_value(v, lambda x: _compare(x, "=", self.value))
@@ -159,7 +160,7 @@ class Between(Node):
     low: Literal
     high: Literal
 
-    def matches(self, doc: dict) -> bool:
+    def matches(self, doc: dict[str, Any]) -> bool:
         v = get_field(doc, self.field)
         return _any_value(v, lambda x: _compare(x, ">=", self.low) and _compare(x, "<=", self.high))
 
@@ -172,7 +173,7 @@ class IsNull(Node):
     field: str
     negated: bool
 
-    def matches(self, doc: dict) -> bool:
+    def matches(self, doc: dict[str, Any]) -> bool:
         v = get_field(doc, self.field)
         is_null = v is MISSING or v is None
         return not is_null if self.negated else is_null
@@ -181,7 +182,7 @@ class IsNull(Node):
         return {self.field}
 
 
-def get_field(doc: dict, field: str) -> Any:
+def get_field(doc: dict[str, Any], field: str) -> Any:
     """The value of ``field`` (``a`` or ``a.b``) in ``doc``; :data:`MISSING` when absent."""
     head, _, rest = field.partition(".")
     v = doc.get(head, MISSING) if isinstance(doc, dict) else MISSING
@@ -195,12 +196,12 @@ def get_field(doc: dict, field: str) -> Any:
     return v
 
 
-def _any_value(v: Any, test) -> bool:
+def _any_value(v: Any, test: Callable[[Any], bool]) -> bool:
     if v is MISSING or v is None:
         return False
     if isinstance(v, list):
         return any(test(x) for x in v if x is not None)
-    return test(v)
+    return bool(test(v))
 
 
 def _wildcard(pattern: str) -> re.Pattern[str]:
@@ -208,6 +209,8 @@ def _wildcard(pattern: str) -> re.Pattern[str]:
 
 
 def _compare(v: Any, op: str, lit: Literal) -> bool:
+    a: Any  # a number with a number, or text with text
+    b: Any
     if isinstance(v, bool):
         t = lit.text.lower()
         if t not in ("true", "false") or op not in ("=",):
@@ -225,15 +228,15 @@ def _compare(v: Any, op: str, lit: Literal) -> bool:
     else:
         return False
     if op == "=":
-        return a == b
+        return bool(a == b)
     if op == ">":
-        return a > b
+        return bool(a > b)
     if op == "<":
-        return a < b
+        return bool(a < b)
     if op == ">=":
-        return a >= b
+        return bool(a >= b)
     if op == "<=":
-        return a <= b
+        return bool(a <= b)
     return False  # pragma: no cover - <> is handled by the caller
 
 
@@ -356,7 +359,7 @@ def parse_sort(text: str) -> tuple[str, bool]:
     return parts[0], direction == "DESC"
 
 
-def _sort_key(v: Any) -> tuple:
+def _sort_key(v: Any) -> tuple[Any, ...]:
     if isinstance(v, list):
         v = v[0] if v else MISSING
     if isinstance(v, bool):
@@ -368,7 +371,7 @@ def _sort_key(v: Any) -> tuple:
     return (3, str(v))
 
 
-def sort_documents(docs: list[dict], field: str, descending: bool) -> list[dict]:
+def sort_documents(docs: list[dict[str, Any]], field: str, descending: bool) -> list[dict[str, Any]]:
     """Sorted by ``field`` (documents without it last), ties by id ascending."""
     by_id = sorted(docs, key=lambda d: str(d.get("id", "")))
     present = [d for d in by_id if get_field(d, field) not in (MISSING, None)]

@@ -11,6 +11,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 from refundkit.timeutil import utc_now
 
@@ -33,14 +34,14 @@ class Notes:
     def __init__(
         self,
         config: SandboxConfig,
-        log: Callable[[dict], None] | None = None,
+        log: Callable[[dict[str, Any]], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.config = config
         self._clock = clock
         self.posted_at: dict[str, float] = {}  # note id -> clock() when posted; replayed notes are not lagging
         self.lock = threading.Lock()
-        self.notes: dict[str, dict] = {}
+        self.notes: dict[str, dict[str, Any]] = {}
         self.by_target: dict[str, list[str]] = {}
         self._log = log
         self.owner = uuid.uuid5(uuid.NAMESPACE_DNS, f"{config.account}.notes").hex
@@ -99,7 +100,7 @@ class Notes:
                 self._log({"op": "note", "note": note})
         return json_response(200, note)
 
-    def _add(self, note: dict) -> None:
+    def _add(self, note: dict[str, Any]) -> None:
         self.notes[note["id"]] = note
         self.by_target.setdefault(note["target"]["id"], []).append(note["id"])
 
@@ -142,6 +143,6 @@ class Notes:
             return oms_error(404, "DO004", f"note {note_id} not found")
         return json_response(200, note)
 
-    def replay(self, record: dict) -> None:
+    def replay(self, record: dict[str, Any]) -> None:
         with self.lock:
             self._add(record["note"])

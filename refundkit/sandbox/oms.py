@@ -14,9 +14,11 @@ import random
 import re
 import threading
 import unicodedata
-from collections.abc import Sequence
+import weakref
+from collections.abc import Callable, Iterable, Sequence
 from datetime import timedelta
 from itertools import accumulate, chain
+from typing import Any
 
 from refundkit.timeutil import Instant, parse_instant
 
@@ -128,7 +130,8 @@ def list_orders(store: Store, req: Request) -> Response:
         window = store.window(*bounds)
 
     idx = index_of(store)
-    statuses = has_input = None
+    statuses: frozenset[str] | None = None
+    has_input: bool | None = None
     raw = req.query.get("f_status")
     if raw:
         statuses = frozenset(s.strip() for s in raw.split(",") if s.strip())
@@ -140,7 +143,7 @@ def list_orders(store: Store, req: Request) -> Response:
     # the common filters (window, status, return invoice) are answered from pre-sorted partitions
     positions, stats = idx.select(window, statuses, has_input)
 
-    keep: list = []  # rarer filters: checked order by order
+    keep: list[Any] = []  # rarer filters: checked order by order
     for name, column in (("f_invoicedDate", idx.invoiced_ns), ("f_authorizedDate", idx.authorized_ns)):
         raw = req.query.get(name)
         if raw:
@@ -175,11 +178,15 @@ def list_orders(store: Store, req: Request) -> Response:
     return json_response(200, body)
 
 
+#: Per store, each sortable field's rank of every order position (built on first use).
+_RANKS: weakref.WeakKeyDictionary[Store, dict[str, list[int]]] = weakref.WeakKeyDictionary()
+
+
 def _rank(store: Store, field: str) -> list[int]:
-    cache = store.__dict__.setdefault("_ranks", {})
+    cache = _RANKS.setdefault(store, {})
     if field not in cache:
         orders = store.orders
-        keyers = {
+        keyers: dict[str, Callable[[int], Any]] = {
             "orderId": lambda p: orders[p].order_id,
             "totalValue": lambda p: (orders[p].total_cents, orders[p].order_id),
             "items": lambda p: (orders[p].total_items, orders[p].order_id),
@@ -212,7 +219,7 @@ class _Column:
         self.block_max = [max(values[i : i + b]) for i in range(0, len(values), b)]
         self.block_min = [min(values[i : i + b]) for i in range(0, len(values), b)]
 
-    def _extreme(self, lo: int, hi: int, fn, blocks: list[int]) -> int:
+    def _extreme(self, lo: int, hi: int, fn: Callable[[list[int]], int], blocks: list[int]) -> int:
         b = self.BLOCK
         first_full, last_full = -(-lo // b), hi // b
         if first_full >= last_full:
@@ -244,7 +251,7 @@ def _merge(a: _Stat, b: _Stat) -> _Stat:
     return (a[0] + b[0], a[1] + b[1], a[2] + b[2], max(a[3], b[3]), min(a[4], b[4]))
 
 
-def _stats_body(totals: dict, facets: dict) -> dict:
+def _stats_body(totals: dict[str, Any], facets: dict[str, Any]) -> dict[str, Any]:
     """The ``stats`` block: per column, its statistics and, per facet, only the values present (as VTEX lists)."""
     stats = {}
     for name in _COLUMNS:
@@ -257,7 +264,7 @@ def _stats_body(totals: dict, facets: dict) -> dict:
     return stats
 
 
-def _stat_dict(st: _Stat) -> dict:
+def _stat_dict(st: _Stat) -> dict[str, Any]:
     n, s, sq, hi, lo = st
     var = (sq - s * s / n) / (n - 1) if n > 1 else 0.0
     return {
@@ -291,7 +298,7 @@ class _Index:
         self.invoiced_ns = [o.invoiced.ns if o.invoiced else None for o in orders]
         self.authorized_ns = [o.authorized.ns if o.authorized else None for o in orders]
         self.values = {"totalValue": store.total_values, "totalItems": store.total_items}
-        groups: dict[tuple, list[int]] = {}
+        groups: dict[tuple[Any, ...], list[int]] = {}
         for i, o in enumerate(orders):
             groups.setdefault((o.status, o.has_input_invoice, o.origin, o.currency), []).append(i)
         self.partitions = [
@@ -299,11 +306,13 @@ class _Index:
             for key, pos in sorted(groups.items())
         ]
 
-    def select(self, window: range, statuses, has_input) -> tuple[Sequence[int], dict]:
+    def select(
+        self, window: range, statuses: frozenset[str] | None, has_input: bool | None
+    ) -> tuple[Sequence[int], dict[str, Any]]:
         lo, hi = window.start, window.stop
         runs: list[list[int]] = []
         totals = dict.fromkeys(_COLUMNS, _EMPTY)
-        facets = {name: {facet: {} for facet, _ in _FACETS} for name in _COLUMNS}
+        facets: dict[str, dict[str, dict[Any, _Stat]]] = {name: {f: {} for f, _ in _FACETS} for name in _COLUMNS}
         for key, pos, cols in self.partitions:
             if statuses is not None and key[0] not in statuses:
                 continue
@@ -325,10 +334,10 @@ class _Index:
             positions = sorted(chain.from_iterable(runs))
         return positions, _stats_body(totals, facets)
 
-    def stats_of(self, positions: list[int]) -> dict:
+    def stats_of(self, positions: Iterable[int]) -> dict[str, Any]:
         """Statistics of an arbitrary set of positions (the slow path, for the rarer filters)."""
         totals = dict.fromkeys(_COLUMNS, _EMPTY)
-        facets = {name: {facet: {} for facet, _ in _FACETS} for name in _COLUMNS}
+        facets: dict[str, dict[str, dict[Any, _Stat]]] = {name: {f: {} for f, _ in _FACETS} for name in _COLUMNS}
         keys = self._key_of()
         for p in positions:
             key = keys[p]
@@ -341,7 +350,7 @@ class _Index:
                     bucket[key[k]] = _merge(bucket.get(key[k], _EMPTY), st)
         return _stats_body(totals, facets)
 
-    def _key_of(self) -> list[tuple]:
+    def _key_of(self) -> list[tuple[Any, ...]]:
         keys = self.__dict__.get("_keys")
         if keys is None:
             keys = [()] * len(self.status)
@@ -365,7 +374,7 @@ def index_of(store: Store) -> _Index:
     return idx
 
 
-def list_item(store: Store, position: int) -> dict:
+def list_item(store: Store, position: int) -> dict[str, Any]:
     cached = store._list_cache.get(position)
     if cached is not None:
         return cached
@@ -411,7 +420,7 @@ def list_item(store: Store, position: int) -> dict:
 # -- get -----------------------------------------------------------------------------------------------------------
 
 
-def order_json(store: Store, order_id: str) -> dict | None:
+def order_json(store: Store, order_id: str) -> dict[str, Any] | None:
     """The body of ``GET /api/oms/pvt/orders/{orderId}``; None when unknown. Same on every call."""
     summary = store.order(order_id)
     return None if summary is None else order_detail(summary, store.seed, store.account)
@@ -482,14 +491,14 @@ def _hex(rng: random.Random, n: int = 32) -> str:
     return f"{rng.getrandbits(4 * n):0{n}X}"
 
 
-def order_detail(o: OrderSummary, seed: int, account: str) -> dict:
+def order_detail(o: OrderSummary, seed: int, account: str) -> dict[str, Any]:
     """The full order JSON (spec ``GetOrder``). Cosmetic fields come from a generator seeded by (seed, index)."""
     rng = random.Random(seed * 1_000_003 + o.index)
     group = o.order_id[:-3]
     city, state, zip_prefix = rng.choice(cities(o.currency))
     country = "USA" if o.currency == "USD" else "BRA"
     email = f"{_ascii(o.client_first_name)}.{_ascii(o.client_last_name)}{o.index % 97}@example.com".lower()
-    address = {
+    address: dict[str, Any] = {
         "addressType": "residential",
         "receiverName": o.client_name,
         "addressId": _hex(rng, 12).lower(),
@@ -507,7 +516,7 @@ def order_detail(o: OrderSummary, seed: int, account: str) -> dict:
         "geoCoordinates": [],
     }
 
-    items = []
+    items: list[dict[str, Any]] = []
     for line in o.items:
         name, brand, category, _ = catalog_entry(line.product)
         total = line.selling_price * line.quantity
@@ -878,7 +887,7 @@ def _package(
     lines: list[tuple[int, int]],
     rng: random.Random,
     account: str,
-) -> dict:
+) -> dict[str, Any]:
     return {
         "items": [
             {

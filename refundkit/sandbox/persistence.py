@@ -10,6 +10,7 @@ import json
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 __all__ = ["STATE_FILE", "StateLog"]
 
@@ -23,12 +24,12 @@ class StateLog:
         self.path = self.dir / STATE_FILE
         self._lock = threading.Lock()
 
-    def append(self, record: dict) -> None:
+    def append(self, record: dict[str, Any]) -> None:
         line = json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
         with self._lock, open(self.path, "a", encoding="utf-8") as fh:
             fh.write(line)
 
-    def replay(self) -> Iterator[dict]:
+    def replay(self) -> Iterator[dict[str, Any]]:
         if not self.path.exists():
             return
         with open(self.path, encoding="utf-8") as fh:

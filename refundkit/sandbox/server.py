@@ -15,6 +15,7 @@ import math
 import random
 import re
 import socket
+import socketserver
 import sys
 import threading
 import time
@@ -37,13 +38,21 @@ from .store import Store
 __all__ = ["DROP", "RequestRecord", "Sandbox", "SandboxServer", "run_forever"]
 
 
+def _address(server: socketserver.BaseServer) -> tuple[str, int]:
+    """(host, port) a TCP server listens on (typeshed also allows AF_UNIX paths and bytes; TCP gives neither)."""
+    address = server.server_address
+    assert isinstance(address, tuple)
+    host, port = address[0], address[1]
+    return (host.decode() if isinstance(host, bytes) else str(host)), int(port)
+
+
 @dataclass(frozen=True)
 class RequestRecord:
     """One request the sandbox answered. ``status`` is None when the connection was dropped without an answer."""
 
     method: str
     path: str
-    query: dict
+    query: dict[str, Any]
     status: int | None
     at: float  # time.time() when the answer was decided
 
@@ -271,7 +280,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _read_body(self) -> bytes:
         if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
-            chunks = []
+            chunks: list[bytes] = []
             while True:
                 size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
                 if size == 0:
@@ -286,7 +295,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self) -> None:
         body = self._read_body()
         raw_path, _, qs = self.path.partition("?")
-        host = self.headers.get("Host") or f"{self.server.server_address[0]}:{self.server.server_address[1]}"
+        host = self.headers.get("Host") or "{}:{}".format(*_address(self.server))
         req = Request(
             method=self.command,
             path=raw_path,
@@ -374,7 +383,7 @@ class SandboxServer:
     def __init__(self, sandbox: Sandbox, host: str = "127.0.0.1", port: int = 0) -> None:
         self.sandbox = sandbox
         self._httpd = _HTTPServer(sandbox, (host, port))
-        self.host, self.port = self._httpd.server_address[0], self._httpd.server_address[1]
+        self.host, self.port = _address(self._httpd)
         self._thread = threading.Thread(
             target=self._httpd.serve_forever,
             kwargs={"poll_interval": 0.05},

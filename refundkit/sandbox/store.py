@@ -23,7 +23,7 @@ import dataclasses
 import random
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from refundkit.timeutil import Instant
 
@@ -371,7 +371,7 @@ class Store:
         self.created_ns = [o.created.ns for o in self.orders]
         self.total_values = [o.total_cents for o in self.orders]
         self.total_items = [o.total_items for o in self.orders]
-        self._list_cache: dict[int, dict] = {}
+        self._list_cache: dict[int, dict[str, Any]] = {}
 
     def _pick_day(self, preferred: str, fraction: float) -> date:
         d = _day(preferred)
@@ -477,7 +477,7 @@ def _season(d: date) -> float:
     return 1.0
 
 
-def _draft(rng: random.Random, index: int, order_id: str, created: int, end_refunds: int) -> dict:
+def _draft(rng: random.Random, index: int, order_id: str, created: int, end_refunds: int) -> dict[str, Any]:
     r = rng.random()
     channel = "2" if r < 0.10 else "3" if r < 0.20 else "1"
     currency = "USD" if channel == "2" else "BRL"
@@ -508,7 +508,7 @@ def _draft(rng: random.Random, index: int, order_id: str, created: int, end_refu
     method = rng.choices(names, weights=wts)[0]
     if method != "Gift card" and currency == "BRL" and rng.random() < 0.04 and total > 2000:
         gift = min(total - 100, rng.choice((2500, 5000, 10000)))
-        payments = (Payment("Gift card", gift), Payment(method, total - gift))
+        payments: tuple[Payment, ...] = (Payment("Gift card", gift), Payment(method, total - gift))
     else:
         payments = (Payment(method, total),)
 

@@ -85,13 +85,13 @@ class Orders:
     def partly_returned(self) -> OrderSummary:
         """An invoiced order with a return invoice that did not refund all of it."""
         return self.pick(
-            lambda o: o.status == "invoiced" and o.input_invoices and 0 < o.refunded_cents < o.total_cents,
+            lambda o: o.status == "invoiced" and bool(o.input_invoices) and 0 < o.refunded_cents < o.total_cents,
             "order with a partial return invoice",
         )
 
     def fully_returned(self) -> OrderSummary:
         return self.pick(
-            lambda o: o.status == "invoiced" and o.input_invoices and o.refunded_cents >= o.total_cents,
+            lambda o: o.status == "invoiced" and bool(o.input_invoices) and o.refunded_cents >= o.total_cents,
             "order refunded in full by a return invoice",
         )
 

@@ -138,6 +138,7 @@ def test_eight_recorders_of_different_refunds_never_overdraw_the_balance(env: En
     assert all(r.outcome == "recorded" for r in ok)
     assert len(ok) == 4 and len(errors) == 4
     for e in errors:
+        assert isinstance(e, RefundRefused)
         assert any("refundable balance" in p for p in e.problems)
     entries = ledgers[0].order_ledger(o.order_id).entries
     assert sorted(e.entry_id for e in entries) == sorted(r.entry.entry_id for r in ok)
@@ -194,13 +195,13 @@ def test_a_double_submit_while_the_first_is_finishing_posts_one_note(env: Env) -
     # a look-up of the order's notes that starts meanwhile answers late, with what was there when it arrived
     env.fault("GET", r"^/api/do/notes$", status=None, after_write=True, delay_s=0.5)
     with ThreadPoolExecutor(1) as pool:
-        a = pool.submit(first.record, o.order_id, "5.00", "cash", "R-1")
+        pending = pool.submit(first.record, o.order_id, "5.00", "cash", "R-1")
         deadline = 50
         while not first.order_ledger(o.order_id).entries and deadline:
             threading.Event().wait(0.01)
             deadline -= 1
         b = second.record(o.order_id, "5.00", "cash", "R-1")
-        a = a.result()
+        a = pending.result()
     assert (a.outcome, b.outcome) == ("recorded", "already recorded")
     assert a.pending == () and set(b.pending) <= {"note", "document"}
     assert notes_marked(env.sb, o.order_id, a.entry.entry_id) == 1

@@ -40,8 +40,8 @@ def test_note_post_failing_leaves_the_refund_recorded_and_pending(env: Env, ledg
     assert doc["noteStatus"] == "posted" and doc["noteId"] == notes_of(env.sb, o.order_id)[0]["id"]
     # reconciling again posts nothing
     posts = note_posts(env.sb)
-    again = ledger.reconcile(order_ids=[o.order_id])
-    assert again.notes_posted == [] and again.notes_found == [] and note_posts(env.sb) == posts
+    report = ledger.reconcile(order_ids=[o.order_id])
+    assert report.notes_posted == [] and report.notes_found == [] and note_posts(env.sb) == posts
     assert notes_marked(env.sb, o.order_id, r.entry.entry_id) == 1
 
 

@@ -229,7 +229,7 @@ def test_stop_with_open_connections_joins_every_thread():
 
 def test_run_forever_prints_the_exports_and_stops_on_ctrl_c(monkeypatch):
     out = io.StringIO()
-    seen = {}
+    seen: dict[str, object] = {}
 
     def fake_wait() -> None:
         lines = dict(line.split("=", 1) for line in out.getvalue().splitlines() if line.startswith("export "))

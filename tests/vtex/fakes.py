@@ -84,6 +84,7 @@ class Recorder:
             raise answer
         if isinstance(answer, type) and issubclass(answer, httpx.TransportError):
             raise answer("simulated", request=request)
+        assert isinstance(answer, httpx.Response), answer
         return answer
 
     @property

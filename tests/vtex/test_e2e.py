@@ -231,7 +231,7 @@ def test_master_data_round_trip_with_search_lag(june) -> None:
     assert md.patch(entity, "rf-001", {"amount": 5}) == 204
     patched_at = time.monotonic()
     assert md.get(entity, "rf-001")["amount"] == 5  # type: ignore[index]
-    assert md.get(entity, "rf-001")["source"] == "pix"  # type: ignore[index]  (a patch keeps other fields)
+    assert md.get(entity, "rf-001")["source"] == "pix"  # type: ignore[index]  # a patch keeps other fields
     stale = {d["id"]: d for d in md.search(entity)}
     if time.monotonic() - patched_at < lag:
         assert stale.get("rf-001", {}).get("amount") != 5
