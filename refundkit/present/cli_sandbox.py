@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import load_settings
+from ..sandbox.config import add_masterdata_flags, masterdata_options
 from .cli_common import EXIT_OK, Subcommands, UsageError, nonneg_float, positive_int, probability
 from .demo import run_demo
 
@@ -28,6 +29,7 @@ def register(sub: Subcommands) -> None:
     s.add_argument("--seed", type=positive_int, default=7)
     s.add_argument("--orders", type=positive_int, default=None, help="regular orders in the synthetic store")
     s.add_argument("--memory", action="store_true", help="keep nothing across restarts")
+    add_masterdata_flags(s)
     s.set_defaults(handler=cmd_sandbox)
 
     d = sub.add_parser("demo", help="start the sandbox, the refund desk app and JupyterLab on the notebooks")
@@ -49,6 +51,7 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
         "error_rate": args.error_rate,
         "search_lag_s": args.search_lag_s,
         "state_dir": None if args.memory else settings.cache_dir / "sandbox",
+        **masterdata_options(args),
     }
     if args.orders is not None:
         kw["orders"] = args.orders

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .config import SandboxConfig
+from .config import SandboxConfig, add_masterdata_flags, masterdata_options
 from .server import run_forever
 
 
@@ -23,6 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--error-rate", type=float, default=0.0, help="probability of a random 5xx per request")
     p.add_argument("--search-lag-s", type=float, default=0.0)
     p.add_argument("--state-dir", default=None, help="keep Master Data documents and notes here across restarts")
+    add_masterdata_flags(p)
     a = p.parse_args(argv)
     cfg = SandboxConfig(
         seed=a.seed,
@@ -35,6 +36,7 @@ def main(argv: list[str] | None = None) -> int:
         error_rate=a.error_rate,
         search_lag_s=a.search_lag_s,
         state_dir=a.state_dir,
+        **masterdata_options(a),
     )
     try:
         run_forever(cfg, port=a.port)

@@ -7,24 +7,39 @@ other field is read on each request, so a test can change ``sb.config.latency_ms
 
 from __future__ import annotations
 
+import argparse
 import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Literal, get_args
 
 __all__ = [
+    "CONDITION_STATUSES",
     "DEMO_ACCOUNT",
     "DEMO_APP_KEY",
     "DEMO_APP_TOKEN",
     "FaultRule",
     "FaultRules",
+    "MissingDocumentMode",
     "SandboxConfig",
+    "add_masterdata_flags",
+    "masterdata_options",
 ]
 
 DEMO_ACCOUNT = "refundkitdemo"
 DEMO_APP_KEY = "vtexappkey-refundkitdemo-SANDBOX"
 # A public constant of the local sandbox, not a secret: it opens nothing but this fake server.
 DEMO_APP_TOKEN = "SANDBOXDEMOTOKENPUBLICNOTASECRETREFUNDKITLOCALONLYABCDEFGHIJKLMNOP"  # noqa: S105 - public, see above
+
+
+#: What Master Data may do with a ``_where`` condition on an id that holds no document (VTEX does not document it):
+#: ``created`` ignores the condition and creates the document; ``empty-document`` evaluates the condition against an
+#: empty document (``version is null`` holds, ``version=0`` does not); ``refused`` refuses every conditional write
+#: on a missing document (answered like a failed condition).
+MissingDocumentMode = Literal["created", "empty-document", "refused"]
+#: Plausible answers to a write whose ``_where`` fails (VTEX does not document it); 200 and 204 apply nothing.
+CONDITION_STATUSES: tuple[int, ...] = (304, 400, 409, 412, 200, 204)
 
 
 @dataclass
@@ -52,6 +67,53 @@ class SandboxConfig:
     denied_resources: frozenset[str] = frozenset()
     ip_blocked: bool = False  # VTEX's firewall blocks the caller: 403 to everything, whatever the credentials
     notes_list_lag_s: float = 0.0  # seconds before a posted note shows in GET /api/do/notes (VTEX: undocumented)
+    # Master Data behaviours VTEX does not document, so that refundkit can be tested under each plausible one:
+    md_failed_condition_status: int = 304  # the answer to a write whose _where fails (nothing is written)
+    md_missing_document: MissingDocumentMode = "created"  # a _where on an id with no document
+    md_conditions_honoured: bool = True  # False: _where is ignored and every write is applied
+
+    def __post_init__(self) -> None:
+        if self.md_missing_document not in get_args(MissingDocumentMode):
+            raise ValueError(
+                f"md_missing_document must be one of {', '.join(get_args(MissingDocumentMode))}, "
+                f"got {self.md_missing_document!r}"
+            )
+        if not (200 <= self.md_failed_condition_status < 300 or 300 <= self.md_failed_condition_status < 500):
+            raise ValueError(
+                f"md_failed_condition_status must be a 2xx, 3xx or 4xx, got {self.md_failed_condition_status}"
+            )
+
+
+def add_masterdata_flags(parser: argparse.ArgumentParser) -> None:
+    """The sandbox's flags for Master Data's undocumented behaviours (one definition for every entry point)."""
+    parser.add_argument(
+        "--md-failed-condition-status",
+        type=int,
+        choices=CONDITION_STATUSES,
+        default=SandboxConfig.md_failed_condition_status,
+        help="status of a Master Data write whose _where fails; 200/204 answer success and apply nothing (default 304)",
+    )
+    parser.add_argument(
+        "--md-missing-document",
+        choices=get_args(MissingDocumentMode),
+        default=SandboxConfig.md_missing_document,
+        help="what a _where on an id with no document does: created (condition ignored), empty-document (evaluated "
+        "against an empty document) or refused (default created)",
+    )
+    parser.add_argument(
+        "--md-conditions-ignored",
+        action="store_true",
+        help="Master Data ignores _where on writes (refundkit then refuses to record, saying why)",
+    )
+
+
+def masterdata_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The :class:`SandboxConfig` fields the flags of :func:`add_masterdata_flags` set."""
+    return {
+        "md_failed_condition_status": args.md_failed_condition_status,
+        "md_missing_document": args.md_missing_document,
+        "md_conditions_honoured": not args.md_conditions_ignored,
+    }
 
 
 @dataclass

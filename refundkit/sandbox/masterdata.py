@@ -5,8 +5,11 @@ Faithful where a client can get hurt:
 * ``/documents`` is strongly consistent (GET by id returns the latest write); ``/search`` and ``/scroll`` see each
   document as it was ``search_lag_s`` seconds ago (a new document is invisible, an updated one shows its old version).
 * ``_where`` on ``PUT``/``PATCH /documents/{id}``: the condition check and the write happen under one lock. A failed
-  condition writes nothing and answers ``304 Not Modified`` without a body — VTEX does not document the status of a
-  failed condition, so a client must read the document back by id rather than trust the status.
+  condition writes nothing. VTEX documents neither its answer (``md_failed_condition_status``: 304 by default; 400,
+  409, 412, or a 2xx that applied nothing), nor what a condition on an id with no document does
+  (``md_missing_document``: ignored and the document created, evaluated against an empty document, or refused), nor
+  that conditions are honoured at all (``md_conditions_honoured=False`` applies every write), so the sandbox plays
+  each, and a client must read the document back by id rather than trust the status.
 * ``_schema`` validates synchronously (400 with what failed). Ids are case-insensitive for storage; the search index
   is not (VTEX known issue): every spelling of an id that was written shows up as its own search hit.
 * Search needs ``REST-Range`` (at most 100 per request, 10,000 deep); without ``_sort`` the order is unspecified and
@@ -364,11 +367,32 @@ class MasterData:
             doc = self._new_doc(ent, doc_id, fields, previous)
             if schema and (err := self._schema_errors(ent, schema, doc)):
                 return md_error(400, err)
-            if previous is not None and where is not None and not where.matches(previous):
-                # VTEX does not document the answer to a failed _where; the sandbox says 304 and writes nothing.
-                return Response(304, {}, None)
+            if where is not None and not self._condition_holds(where, previous):
+                return self._failed_condition(entity, doc_id)
             self._write(ent, doc_id, doc)
             return Response(204, {"X-Sandbox-Document-Id": doc["id"]}, None)
+
+    def _condition_holds(self, where: Node, previous: dict | None) -> bool:
+        """Whether a write under ``where`` goes ahead, as the configured (undocumented) behaviour has it."""
+        cfg = self.config
+        if not cfg.md_conditions_honoured:
+            return True
+        if previous is not None:
+            return where.matches(previous)
+        if cfg.md_missing_document == "created":
+            return True
+        if cfg.md_missing_document == "empty-document":
+            return where.matches({})
+        return False  # "refused"
+
+    def _failed_condition(self, entity: str, doc_id: str) -> Response:
+        """Nothing is written; the answer is whichever one the configuration plays (VTEX does not document it)."""
+        status = self.config.md_failed_condition_status
+        if status in (204, 304):
+            return Response(status, {}, None)
+        if status < 300:
+            return json_response(status, {})
+        return md_error(status, f"The condition in _where was not met by document '{doc_id}' of '{entity}'")
 
     def get_document(self, req: Request, entity: str, doc_id: str) -> Response:
         with self.lock:
