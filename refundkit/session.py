@@ -98,7 +98,8 @@ def connect(
         )
     client = VtexClient(settings, **transport_options)
     # an embedded sandbox forgets everything when the process ends, so its writes are not journaled to disk
-    ledger = Ledger(client, journal_dir=not sandbox is not None)
+    # (nor is its Master Data verdict: a sandbox may play another behaviour next time)
+    ledger = Ledger(client, journal_dir=sandbox is None, verdict_dir=sandbox is None)
     if setup and (sandbox is not None or (settings.base_url or "").startswith("http://127.0.0.1")):
         ledger.setup()  # saving the schemas is idempotent; on a real account run `refundkit setup` once instead
     return Session(settings, client, ledger, sandbox, server)

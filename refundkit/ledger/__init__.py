@@ -4,6 +4,7 @@ from .csvimport import ImportOutcome, ImportReport, ImportRow, import_refunds, r
 from .model import (
     KNOWN_SOURCES,
     EntryKind,
+    ExactlyOnceUnavailable,
     LedgerEntry,
     NoteStatus,
     OrderLedger,
@@ -22,16 +23,19 @@ from .reconcile import ReconcileReport
 from .recording import Ledger
 from .rules import RefundInput
 from .schemas import SCHEMA_NAME
+from .verdict import MasterDataVerdict, load_verdict, probe_master_data, save_verdict
 
 __all__ = [
     "KNOWN_SOURCES",
     "SCHEMA_NAME",
     "EntryKind",
+    "ExactlyOnceUnavailable",
     "ImportOutcome",
     "ImportReport",
     "ImportRow",
     "Ledger",
     "LedgerEntry",
+    "MasterDataVerdict",
     "NoteStatus",
     "OrderLedger",
     "Outcome",
@@ -43,9 +47,12 @@ __all__ = [
     "RefundInput",
     "RefundRefused",
     "import_refunds",
+    "load_verdict",
     "make_reference",
     "note_text",
+    "probe_master_data",
     "read_refund_csv",
     "refund_id",
     "reversal_id",
+    "save_verdict",
 ]

@@ -328,6 +328,8 @@ def import_refunds(
     if dry_run or not accepted:
         return report
 
+    # before the first write: refuse the whole file, writing nothing, where exactly-once cannot hold
+    ledger.require_exactly_once()
     total = sum(len(v) for v in accepted.values())
     done = [0]
 

@@ -27,6 +27,7 @@ __all__ = [
     "REVERSAL",
     "EntryField",
     "EntryKind",
+    "ExactlyOnceUnavailable",
     "LedgerEntry",
     "NoteStatus",
     "OrderLedger",
@@ -86,6 +87,14 @@ class RefundRefused(LedgerError):
         super().__init__("; ".join(problems))
         self.problems = problems
         self.quote = quote
+
+
+class ExactlyOnceUnavailable(RefundRefused):
+    """This account's Master Data gives no safe way to record exactly once (see :mod:`refundkit.ledger.verdict`);
+    nothing was written. The one problem says why and what to do."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__([reason])
 
 
 class RefundConflict(LedgerError):

@@ -11,22 +11,39 @@ Two documents per refund live in Master Data v2:
 
 A refund's id is derived from its identity — order + source + external reference, normalised — so a retry, a
 double click or a re-import names the same id. Recording appends the entry to the order's ledger document with a
-**conditional write**: ``PUT …/documents/order-{id}?_where=version={v}`` carrying version ``v + 1``. Whoever read
-version ``v`` and validated the balance against it wins only if nobody appended in between; the loser re-reads,
-re-validates against the new balance (and sees the winner's entry if it was the same refund) and tries again.
+**conditional write** carrying version ``v + 1``: ``PUT …/documents/order-{id}?_where=version={v}``, or, for the
+order's first entry (no document yet, ``v = 0``), ``?_where=version is null``. Whoever read version ``v`` and
+validated the balance against it wins only if nobody appended in between; the loser re-reads, re-validates against
+the new balance (and sees the winner's entry if it was the same refund) and tries again. No ledger write is ever
+unconditional, so no recorder can overwrite another's entry.
 
-The VTEX behaviour this relies on, all documented for Master Data v2:
+What this relies on, documented for Master Data v2:
 
 1. ``GET /documents/{id}`` is strongly consistent (``/search`` and ``/scroll`` are not, so they are never used to
    decide whether something exists);
 2. ``PUT /documents/{id}?_where=…`` writes only when the stored document satisfies the condition, atomically with
-   the write (the save flow locks the document, then evaluates ``_where``, then persists);
-3. a ``PUT`` on an id that does not exist creates it.
+   the write (the save flow locks the document, then evaluates ``_where``, then persists).
 
-VTEX does not document the status it answers when a condition fails, so refundkit never trusts the status: after
-every conditional write it reads the ledger document back by id and checks whether its entry is there. If a
-condition were silently ignored, a race could lose an entry; if a conditional create were refused, recording fails
-loudly after a few attempts instead of writing anything inconsistent.
+What VTEX does not document, and how each plausible answer is handled:
+
+* **The status of a write whose condition fails** (304, 400, 409, 412, or a 2xx that applied nothing): never looked
+  at. After every conditional write the ledger document is read back by id. The write landed if the entry is there
+  with this write's ``writeId``. Otherwise, if the version moved on, another recorder won: decide again. If nothing
+  moved, the condition held and the write was still not applied: that is an error, reported with VTEX's answer.
+* **A condition on an id that holds no document** — ignored (the document is created), evaluated against an empty
+  document (``version is null`` holds), or refused. The first entry is written under ``version is null``. The first
+  two cases create it, and a second concurrent creator finds the document there and its condition false. If it is
+  refused, no safe way to write an order's first entry exists (an unconditional write could overwrite another
+  recorder's), so refundkit refuses to record there and says why.
+* **Whether conditions are honoured at all.** If they are ignored, two recorders at once overwrite each other and
+  nothing a client reads back can prevent it, so refundkit refuses to record there.
+
+Which case an account is in is probed once, on scratch documents, before its first write
+(:mod:`refundkit.ledger.verdict`; ``refundkit setup`` and ``refundkit doctor`` probe it too), and kept with its
+date under the cache dir. ``record``, ``reverse`` and ``import`` refuse to write, saying why, where the verdict says
+exactly-once cannot hold. At run time the read-back also catches what it can: a conditional create that did not
+create (refused on missing documents), and entries missing from the ledger after a lost race (conditions ignored).
+Both stop recording with the reason, writing nothing more.
 
 After the append: the Do note (marked with the entry id, so it is never posted twice) and then the entry document.
 If either fails the refund stays recorded — the ledger document has it — and is reported pending;
@@ -37,6 +54,7 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -54,6 +72,7 @@ from .model import (
     ENTRY_FIELD_NAMES,
     REFUND,
     REVERSAL,
+    ExactlyOnceUnavailable,
     LedgerEntry,
     NoteStatus,
     OrderLedger,
@@ -71,6 +90,7 @@ from .notetext import note_text
 from .reconcile import RECONCILE_GRACE_S, ReconcileReport, reconcile
 from .rules import RefundInput, build_quote, check_input, entry_from
 from .schemas import ENTRY_SCHEMA, HEAD_SCHEMA, SCHEMA_NAME, head_document, same_schema
+from .verdict import MasterDataVerdict, load_verdict, probe_master_data, save_verdict
 
 __all__ = ["Ledger"]
 
@@ -94,9 +114,11 @@ class Ledger:
         user: str | None = None,
         extra_sources: Iterable[str] | None = None,
         journal_dir: Path | bool | None = True,
+        verdict_dir: Path | bool | None = True,
         clock: Callable[[], Instant] = utc_now,
         max_attempts: int = 30,
         reconcile_grace_s: float = RECONCILE_GRACE_S,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.client = client
         settings = client.settings
@@ -115,14 +137,22 @@ class Ledger:
             safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in (settings.account or "account"))
             path = Path(journal_dir) / f"journal-{safe}-{self.entity}.jsonl"
         self.journal = Journal(path)
+        #: where this account's Master Data verdict is kept (None: probed once per Ledger, kept in memory only)
+        self.verdict_dir: Path | None = (
+            settings.cache_dir if verdict_dir is True else (Path(verdict_dir) if verdict_dir else None)
+        )
+        self._verdict: MasterDataVerdict | None = None
+        self._verdict_lock = threading.Lock()
         self._rng = random.Random()
+        self._sleep = sleep
 
     def __repr__(self) -> str:
         return f"Ledger(account={self.client.settings.account!r}, entity={self.entity!r}, user={self.user!r})"
 
     # -- setup --------------------------------------------------------------------------------------------------
     def setup(self) -> list[str]:
-        """Save (or re-save, idempotently) the two schemas. Returns what was done, for display."""
+        """Save (or re-save, idempotently) the two schemas, and probe how the account's Master Data answers
+        conditional writes unless a verdict is saved already. Returns what was done, for display."""
         done = []
         for entity, schema in ((self.entity, ENTRY_SCHEMA), (self.head_entity, HEAD_SCHEMA)):
             current = self.client.masterdata.get_schema(entity, SCHEMA_NAME)
@@ -131,7 +161,36 @@ class Ledger:
                 continue
             self.client.masterdata.save_schema(entity, SCHEMA_NAME, schema)
             done.append(f"schema {SCHEMA_NAME} of {entity}: saved")
+        holds, why = self.master_data_verdict().exactly_once_holds()
+        done.append(f"conditional writes: {why}" if holds else f"recording refused on this account: {why}")
         return done
+
+    # -- can exactly-once hold on this account? -----------------------------------------------------------------
+    def master_data_verdict(self, *, probe_again: bool = False) -> MasterDataVerdict:
+        """How this account's Master Data answers conditional writes: the saved verdict, or (none saved yet, or
+        ``probe_again``) probed now on scratch documents and saved. Probed at most once per Ledger."""
+        with self._verdict_lock:
+            if self._verdict is None or probe_again:
+                account = self.client.settings.account or "account"
+                verdict = None
+                if self.verdict_dir is not None and not probe_again:
+                    verdict = load_verdict(self.verdict_dir, account)
+                if verdict is None:
+                    verdict = probe_master_data(self.client.masterdata, account=account)
+                    if self.verdict_dir is not None:
+                        try:
+                            save_verdict(self.verdict_dir, verdict)
+                        except OSError as exc:  # kept in memory for this Ledger; probed again next time
+                            log.warning("could not save the Master Data verdict under %s: %s", self.verdict_dir, exc)
+                self._verdict = verdict
+            return self._verdict
+
+    def require_exactly_once(self) -> None:
+        """Raise :class:`ExactlyOnceUnavailable` (nothing written) where this account's Master Data gives no safe
+        way to record exactly once. Called before the first write of a record, a reversal or an import."""
+        holds, why = self.master_data_verdict().exactly_once_holds()
+        if not holds:
+            raise ExactlyOnceUnavailable(why)
 
     # -- reading ------------------------------------------------------------------------------------------------
     def order_ledger(self, order_id: str) -> OrderLedger:
@@ -302,31 +361,52 @@ class Ledger:
         return RecordResult(Outcome.ALREADY_RECORDED, entry, quote, tuple(pending), tuple(messages))
 
     def _pause(self, attempt: int) -> None:
-        time.sleep(self._rng.uniform(0, min(0.2, 0.01 * attempt)))
+        self._sleep(self._rng.uniform(0, min(0.2, 0.01 * attempt)))
 
     def _append(self, ledger: OrderLedger, entry: LedgerEntry) -> tuple[bool, OrderLedger]:
         """Conditional append of ``entry`` to the order's ledger document: (landed, the ledger as read back).
 
         ``landed`` means *this* write put the entry there: a concurrent recorder of the same refund (same entry id)
-        may have won the race, and then the entry read back carries that recorder's write id, not ours."""
+        may have won the race, and then the entry read back carries that recorder's write id, not ours. What
+        happened is decided from the document read back by id, never from the status (see the module docstring).
+        Raises :class:`ExactlyOnceUnavailable` when the read-back shows the account breaks what exactly-once needs.
+        """
+        oid = ledger.order_id
         entry = replace(entry, write_id=uuid.uuid4().hex)
-        new = OrderLedger(ledger.order_id, ledger.version + 1, (*ledger.entries, entry))
-        status = self.client.masterdata.put(
-            self.head_entity,
-            head_id(ledger.order_id),
-            head_document(new),
-            schema=SCHEMA_NAME,
-            where=f"version={ledger.version}",
+        new = OrderLedger(oid, ledger.version + 1, (*ledger.entries, entry))
+        # version 0 is a document that does not exist yet: create it under a condition a missing document satisfies
+        where = "version is null" if ledger.version == 0 else f"version={ledger.version}"
+        answer = self.client.masterdata.put_if(
+            self.head_entity, head_id(oid), head_document(new), where=where, schema=SCHEMA_NAME
         )
-        # Do not trust the status (VTEX does not document the one for an unmet condition): read back by id.
-        back = self.order_ledger(ledger.order_id)
+        back = self.order_ledger(oid)
         found = back.entry(entry.entry_id)
-        landed = found is not None and found.write_id == entry.write_id
-        if landed:
+        if found is not None and found.write_id == entry.write_id:
             self.journal.add(entry.entry_id, entry.order_id)
-        elif status != 304:
-            log.debug("conditional write on %s answered %s but did not land", ledger.order_id, status)
-        return landed, back
+            return True, back
+        lost = [e.entry_id for e in ledger.entries if back.entry(e.entry_id) is None]
+        if lost:
+            raise ExactlyOnceUnavailable(
+                f"the ledger of order {oid} lost {len(lost)} earlier entr{'y' if len(lost) == 1 else 'ies'} "
+                f"({', '.join(lost)}) to a write whose condition should have failed: this account's Master Data "
+                "does not honour _where conditions, so refundkit stops recording here (re-record the lost refunds "
+                "once `refundkit doctor` shows conditions honoured)"
+            )
+        if back.version > ledger.version:
+            log.debug("conditional write on %s answered %s; another recorder wrote first", oid, answer.status)
+            return False, back
+        # nobody else wrote, so our condition held, and still nothing was applied
+        if ledger.version == 0:
+            raise ExactlyOnceUnavailable(
+                f"Master Data did not create the ledger document of order {oid} under _where=version is null "
+                f"although none existed ({answer.describe()}): this account seems to refuse conditional writes on "
+                "missing documents, so refundkit cannot record an order's first refund exactly once and wrote "
+                "nothing (run `refundkit doctor` to probe the account again)"
+            )
+        raise LedgerError(
+            f"Master Data did not apply the ledger write of order {oid} although its condition held "
+            f"({answer.describe()}); nothing was recorded, try again"
+        )
 
     def _finish(self, entry: LedgerEntry, quote: Quote) -> RecordResult:
         """After this recorder appended ``entry``: post the note (once) and write the entry document. Failures leave
@@ -426,6 +506,7 @@ class Ledger:
             if existing is not None:
                 return self._already(existing, quote)
             assert entry is not None
+            self.require_exactly_once()  # before the first write (the verdict is kept after the first call)
             landed, back = self._append(ledger, entry)
             if landed:
                 return self._finish(

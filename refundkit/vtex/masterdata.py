@@ -9,13 +9,31 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from ..errors import BadResponse, InputError
+from ..errors import BadResponse, InputError, VtexError
 from .transport import Transport
 
-__all__ = ["SEARCH_DEPTH", "SEARCH_PAGE", "MasterData"]
+__all__ = ["CONDITIONAL_WRITE_ANSWERS", "SEARCH_DEPTH", "SEARCH_PAGE", "ConditionalAnswer", "MasterData"]
+
+#: What a write under ``_where`` may answer, whether it applied or not: VTEX documents neither the status of a failed
+#: condition (304, 400, 409 and 412 are all plausible, and so is a 2xx that applied nothing) nor what a condition on
+#: an id with no document does (a refusal may come as 404). The caller reads the document back by id to know.
+CONDITIONAL_WRITE_ANSWERS: tuple[int, ...] = (200, 201, 204, 304, 400, 404, 409, 412, 422)
+
+
+@dataclass(frozen=True)
+class ConditionalAnswer:
+    """What Master Data answered to a conditional write. It does not say whether the write applied: read back."""
+
+    status: int
+    error: VtexError | None = None  # what a 4xx answer says (redacted), to explain a write that read-back shows refused
+
+    def describe(self) -> str:
+        return str(self.error) if self.error is not None else f"VTEX answered {self.status}"
+
 
 SEARCH_PAGE = 100
 SEARCH_DEPTH = 10_000
@@ -77,6 +95,25 @@ class MasterData:
             ok=(200, 201, 204, 304),
         )
         return response.status_code  # type: ignore[union-attr]
+
+    def put_if(
+        self, entity: str, doc_id: str, document: dict[str, Any], *, where: str, schema: str | None = None
+    ) -> ConditionalAnswer:
+        """Replace (or create) the document only if the stored one satisfies ``where``. Whatever the answer — any of
+        :data:`CONDITIONAL_WRITE_ANSWERS` — the write may or may not have applied: read the document back by id.
+        Other answers raise as usual (401, 403, 429 and 5xx after retries)."""
+        params = {"_where": where, **({"_schema": schema} if schema else {})}
+        response = self._t.request(
+            "PUT",
+            f"{self._base(entity)}/documents/{quote(_check_id(doc_id))}",
+            json=document,
+            params=params,
+            idempotent=True,
+            ok=CONDITIONAL_WRITE_ANSWERS,
+        )
+        assert response is not None  # not_found_ok is off: a 404 is in `ok` and comes back as a response
+        status = response.status_code
+        return ConditionalAnswer(status, self._t.error_for(response) if status >= 400 else None)
 
     def patch(
         self, entity: str, doc_id: str, fields: dict[str, Any], *, schema: str | None = None, where: str | None = None

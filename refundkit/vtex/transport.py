@@ -429,6 +429,11 @@ class Transport:
         if delay > 0:
             self._sleep(delay)
 
+    def error_for(self, response: httpx.Response) -> VtexError:
+        """The error an answer stands for, as :meth:`request` would raise it (message redacted), for callers that
+        accepted the status in ``ok`` and decide later."""
+        return self._error(response, f"{response.request.method} {response.request.url.path}", None)
+
     def _error(self, response: httpx.Response, what: str, retry_after: float | None) -> VtexError:
         status = response.status_code
         path = response.request.url.path
