@@ -372,7 +372,7 @@ class MasterData:
             self._write(ent, doc_id, doc)
             return Response(204, {"X-Sandbox-Document-Id": doc["id"]}, None)
 
-    def _condition_holds(self, where: Node, previous: dict | None) -> bool:
+    def _condition_holds(self, where: Node, previous: dict[str, Any] | None) -> bool:
         """Whether a write under ``where`` goes ahead, as the configured (undocumented) behaviour has it."""
         cfg = self.config
         if not cfg.md_conditions_honoured:
