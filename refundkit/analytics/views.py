@@ -63,18 +63,31 @@ def explain_views_difference(diff: pl.DataFrame) -> list[str]:
     for r in diff.iter_rows(named=True):
         cur = r["currency"]
         m = {k: format_money(v, cur) for k, v in r.items() if k.endswith("_minor")}
-
-        if r["difference_minor"] == 0 and not r["only_cash_refunds"] and not r["only_cohort_refunds"]:
+        if not r["only_cash_refunds"] and not r["only_cohort_refunds"]:
             out.append(f"{cur}: both views count the same refunds over this range, {m['cash_view_minor']} in all.")
             continue
-        out.append(
-            f"{cur}: refunds come to {m['cash_view_minor']} by refund date and {m['cohort_view_minor']} by "
-            f"order date over this range, a difference of {m['difference_minor']}. "
-            f"{m['only_cash_minor']} ({r['only_cash_refunds']:,} refunds) went back during the range on orders "
-            "placed before it: the cash view counts them here, the cohort view in their orders' periods. "
-            f"{m['only_cohort_minor']} ({r['only_cohort_refunds']:,} refunds) are refunds of orders placed in "
-            "the range that are dated outside it: the cohort view counts them here, the cash view in the period "
-            f"they happened. {m['cash_view_minor']} − {m['only_cash_minor']} + "
-            f"{m['only_cohort_minor']} = {m['cohort_view_minor']}."
+        lead = (
+            f"{cur}: over this range refunds come to {m['cash_view_minor']} by refund date (cash view) and "
+            f"{m['cohort_view_minor']} by order date (cohort view)."
         )
+        parts = [lead]
+        if r["only_cash_refunds"]:
+            parts.append(
+                f"{m['only_cash_minor']} ({_refunds(r['only_cash_refunds'])}) went back during the range on orders "
+                "placed before it: the cash view counts them here, the cohort view in their orders' periods."
+            )
+        if r["only_cohort_refunds"]:
+            parts.append(
+                f"{m['only_cohort_minor']} ({_refunds(r['only_cohort_refunds'])}) belong to orders placed in the "
+                "range but are dated outside it: the cohort view counts them here, the cash view in the period they "
+                "happened."
+            )
+        parts.append(
+            f"{m['cash_view_minor']} − {m['only_cash_minor']} + {m['only_cohort_minor']} = {m['cohort_view_minor']}."
+        )
+        out.append(" ".join(parts))
     return out
+
+
+def _refunds(n: int) -> str:
+    return f"{n:,} refund" + ("" if n == 1 else "s")

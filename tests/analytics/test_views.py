@@ -37,6 +37,8 @@ def test_the_two_views_differ_by_refunds_of_earlier_orders_and_refunds_after_the
         "only_cohort_minor": 4000,
     }
     brl, usd = explain_views_difference(diff)
-    assert "BRL 12.50 by refund date and BRL 50.00 by order date" in brl
+    assert "refunds come to BRL 12.50 by refund date (cash view) and BRL 50.00 by order date" in brl
+    assert "BRL 2.50 (1 refund) went back during the range on orders placed before it" in brl
+    assert "BRL 40.00 (1 refund) belong to orders placed in the range but are dated outside it" in brl
     assert "BRL 12.50 − BRL 2.50 + BRL 40.00 = BRL 50.00." in brl
     assert usd == "USD: both views count the same refunds over this range, USD 0.70 in all."
