@@ -1,0 +1,102 @@
+"""The gross-versus-net explorer, driven as a person would, on a real store synced from an in-process sandbox."""
+
+from __future__ import annotations
+
+import base64
+import io
+import re
+import zipfile
+from datetime import date
+from typing import Any
+
+import pytest
+
+import refundkit
+from refundkit.analytics.export import export_csv
+from refundkit.errors import InputError
+from refundkit.present.explorer import RevenueExplorer
+
+
+def text(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()
+
+
+def downloaded(explorer: RevenueExplorer, extension: str) -> tuple[str, bytes]:
+    """What clicking a download link saves: its file name and bytes."""
+    for name, payload in re.findall(r'download="([^"]+)" href="data:[^;]+;base64,([^"]+)"', explorer.downloads.value):
+        if name.endswith(extension):
+            return name, base64.b64decode(payload)
+    raise AssertionError(f"no {extension} link in {explorer.downloads.value[:200]}")
+
+
+@pytest.fixture
+def explorer(small_session: refundkit.Session) -> RevenueExplorer:
+    """A fresh explorer on March 2026 by week (each test starts from it; the store stays synced between tests)."""
+    return RevenueExplorer(small_session, first=date(2026, 3, 1), last=date(2026, 3, 31), period="week")
+
+
+def test_the_explorer_syncs_its_range_and_shows_the_whole_table_in_money(explorer: RevenueExplorer) -> None:
+    report = explorer.report
+    assert report is not None and report.sync is not None  # opening it synced what the store lacked
+    assert "synced" in text(explorer.message.value)
+    table = text(explorer.table.value)
+    assert table.count("BRL ") >= 4 * report.rows.filter(report.rows["currency"] == "BRL").height
+    assert f"{report.rows.height} rows" in table  # every row, none elided
+    assert "_minor" not in explorer.table.value
+    assert explorer.figure.layout.title.text.startswith("Gross vs net revenue, BRL")
+
+
+def test_the_download_buttons_carry_exactly_the_rows_shown(explorer: RevenueExplorer) -> None:
+    name, csv_bytes = downloaded(explorer, ".csv")
+    assert name == "refundkit-gross-vs-net-2026-03-01-2026-03-31-by-week-refund-date.csv"
+    assert explorer.report is not None
+    assert csv_bytes.decode("utf-8") == export_csv(explorer.report)
+    lines = csv_bytes.decode("utf-8").splitlines()
+    assert lines[0] == "period,currency,orders,gross,native_refunds,offline_refunds,net"
+    assert len(lines) == 1 + explorer.report.rows.height
+    _, xlsx = downloaded(explorer, ".xlsx")
+    with zipfile.ZipFile(io.BytesIO(xlsx)) as book:
+        workbook = book.read("xl/workbook.xml").decode("utf-8")
+    assert 'name="Report"' in workbook
+
+
+def test_picking_an_earlier_first_day_syncs_and_widens_the_report(explorer: RevenueExplorer) -> None:
+    explorer.first_day.value = date(2026, 2, 20)
+    assert explorer.report is not None and explorer.report.sync is not None
+    assert explorer.report.parameters["from"] == "2026-02-20"
+    assert min(explorer.report.rows["period"].to_list()) <= date(2026, 2, 20)
+    name, _ = downloaded(explorer, ".csv")
+    assert "2026-02-20-2026-03-31" in name
+
+
+def test_the_view_and_period_reread_the_store_without_syncing(explorer: RevenueExplorer) -> None:
+    explorer.attribution.value = "order_date"
+    assert explorer.report is not None and explorer.report.sync is None
+    assert "cohort view" in explorer.figure.layout.title.text
+    explorer.period.value = "month"
+    assert explorer.report is not None
+    assert explorer.report.rows["period"].to_list()[0] == date(2026, 3, 1)
+    assert "by-month-order-date" in downloaded(explorer, ".csv")[0]
+
+
+def test_currency_and_scale_only_redraw(explorer: RevenueExplorer) -> None:
+    report = explorer.report
+    explorer.currency.value = "USD"
+    assert explorer.report is report
+    assert "USD" in explorer.figure.layout.title.text
+    [shown] = explorer.chart.outputs  # replaced, not appended
+    assert "USD" in shown["data"]["application/vnd.plotly.v1+json"]["layout"]["title"]["text"]
+    explorer.scale.value = "log"
+    assert explorer.figure.layout.yaxis.type == "log"
+
+
+def test_a_reversed_range_or_a_failing_report_is_a_message_not_a_traceback(explorer: RevenueExplorer) -> None:
+    explorer.first_day.value = date(2026, 4, 10)
+    assert "Pick a first day on or before the last day" in text(explorer.message.value)
+
+    def refuses(*_args: Any, **_kwargs: Any) -> Any:
+        raise InputError("VTEX serves two years only")
+
+    failing = RevenueExplorer(explorer.source, first=date(2026, 3, 1), last=date(2026, 3, 2), report=refuses)
+    assert text(failing.message.value) == "VTEX serves two years only"
+    assert failing.report is None and failing.downloads.value == ""
