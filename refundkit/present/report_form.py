@@ -7,7 +7,6 @@ show one currency (never adding two); the downloads hold every currency.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from datetime import date, timedelta
@@ -17,15 +16,16 @@ from typing import Any
 import ipywidgets as w
 import polars as pl
 
-from ..analytics import PERIODS, collect_revenue
-from ..money import format_minor, format_money
-from ..textsafety import neutralise_formula
-from ..timeutil import local_day_bounds, utc_now, zone
+from ..analytics import PERIODS
+from ..analytics.export import export_csv, export_xlsx
+from ..analytics.report import Report, gross_vs_net_report
+from ..money import format_money
+from ..timeutil import utc_now, zone
 from .charts import gross_vs_net_chart
 from .import_form import download_link
-from .record_form import TIME_ZONES, _Form, _guarded, failure_text
+from .record_form import TIME_ZONES, _Form, _guarded, _no_command_line, failure_text
 
-__all__ = ["ReportForm", "report_csv"]
+__all__ = ["ReportForm"]
 
 _SHOW, _SHOWING = "Show report", "Reading…"
 _MONEY_COLUMNS = (
@@ -34,24 +34,6 @@ _MONEY_COLUMNS = (
     ("offline_refunds_minor", "offline refunds"),
     ("net_minor", "net"),
 )
-
-
-def report_csv(table: pl.DataFrame) -> bytes:
-    """The report as CSV: one row per period and currency, amounts as exact decimals of their currency."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(["period", "currency", "orders", *(name.replace(" ", "_") for _, name in _MONEY_COLUMNS)])
-    for r in table.sort(["currency", "period"]).iter_rows(named=True):
-        cur = r["currency"]
-        writer.writerow(
-            [
-                r["period"].isoformat(),
-                neutralise_formula(cur),
-                r["orders"],
-                *(format_minor(r[c], cur) for c, _ in _MONEY_COLUMNS),
-            ]
-        )
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
 def _table_html(table: pl.DataFrame, currency: str) -> str:
@@ -78,6 +60,7 @@ class ReportForm(_Form):
         zone(tz)
         self.session = session
         self._busy = False
+        self.report: Report | None = None
         self.rows: pl.DataFrame | None = None
         self.figure: Any = None
         today = utc_now().in_zone(tz).to_datetime().date()
@@ -144,24 +127,45 @@ class ReportForm(_Form):
             self.message.value = "<div class='refundkit-refused'>Pick a first day on or before the last day.</div>"
             return
         tz = str(self.tz_picker.value)
-        start, end = local_day_bounds(first, last, tz)
         try:
-            data = collect_revenue(self.session, start, end)
-            rows = data.gross_vs_net(period=self.period.value, attribution=self.attribution.value, tz=tz)
+            report = gross_vs_net_report(
+                self.session,
+                first,
+                last,
+                by=self.period.value,
+                attribution=self.attribution.value,
+                tz=tz,
+                progress=False,
+            )
+            xlsx = io.BytesIO()
+            export_xlsx(report, xlsx)
+            csv_text = export_csv(report) or ""
         except Exception as exc:
             self.message.value = f"<div class='refundkit-refused'>{escape(failure_text(exc))}</div>"
             return
-        self.rows, self._tz, self._attribution = rows, tz, str(self.attribution.value)
-        currencies = sorted(set(rows["currency"].to_list()))
+        self.report, self.rows = report, report.rows
+        self._tz, self._attribution = tz, str(self.attribution.value)
+        currencies = report.currencies
         keep = self.currency.value if self.currency.value in currencies else (currencies[0] if currencies else None)
         self.currency.unobserve_all("value")
         self.currency.options = currencies
         self.currency.value = keep
         self.currency.observe(lambda _c: self._draw(), names="value")
         stem = f"gross-vs-net-{first}-{last}-{self.period.value}"
-        self.downloads.value = download_link(report_csv(rows), f"{stem}.csv", "Download CSV", "text/csv")
+        self.downloads.value = (
+            download_link(csv_text.encode("utf-8"), f"{stem}.csv", "Download CSV", "text/csv")
+            + " "
+            + download_link(
+                xlsx.getvalue(),
+                f"{stem}.xlsx",
+                "Download XLSX",
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            )
+        )
+        notes = "".join(f"<li>{escape(_no_command_line(x))}</li>" for x in report.warnings)
+        self.message.value = f"<ul class='refundkit-warnings'>{notes}</ul>" if notes else ""
         if not currencies:
-            self.message.value = f"<div>No orders or refunds from {first} to {last} ({escape(tz)}).</div>"
+            self.message.value += f"<div>No orders or refunds from {first} to {last} ({escape(tz)}).</div>"
             self.chart.outputs = ()
             self.table.value = ""
             return

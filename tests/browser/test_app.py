@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from typing import Any
 
 from playwright.sync_api import expect
@@ -186,3 +187,20 @@ def test_upload_a_csv_with_one_bad_row(page: Any, desk: Desk, tmp_path: Any) -> 
     assert [r["outcome"] for r in rows] == ["recorded", "refused", "recorded"]
     assert "amount" in rows[1]["message"]
     assert len(desk.entries(a)) == 1 and len(desk.entries(b)) == 1
+
+
+def test_download_an_xlsx_report(page: Any, desk: Desk) -> None:
+    page.get_by_role("tab", name="Report").click()
+    page.get_by_label("From").fill("2026-03-01")
+    page.get_by_label("To (included)").fill("2026-03-31")
+    page.get_by_role("button", name="Show report").click()
+    expect(page.locator(".refundkit-report-chart .js-plotly-plot")).to_be_visible(timeout=60_000)
+    expect(page.locator(".refundkit-report-rows")).to_contain_text("2026-03")
+    expect(page.locator(".refundkit-report-rows")).to_contain_text("BRL ")
+    with page.expect_download() as info:
+        page.get_by_text("Download XLSX").click()
+    download = info.value
+    assert download.suggested_filename == "gross-vs-net-2026-03-01-2026-03-31-week.xlsx"
+    with zipfile.ZipFile(download.path()) as book:
+        workbook = book.read("xl/workbook.xml").decode()
+    assert 'name="Report"' in workbook and 'name="Definitions"' in workbook

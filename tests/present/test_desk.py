@@ -48,8 +48,13 @@ def test_the_report_shows_one_currency_and_downloads_every_currency(rk: refundki
     assert "application/vnd.plotly.v1+json" in bundle["data"]
     table = re.sub(r"<[^>]+>", " ", form.table.value)
     assert "2026-03-01" in table and "BRL " in table and "USD" not in table
-    [(name, body)] = downloads(form.downloads.value).items()
-    assert name == "gross-vs-net-2026-03-01-2026-03-31-month.csv"
+    files = downloads(form.downloads.value)
+    assert sorted(files) == [
+        "gross-vs-net-2026-03-01-2026-03-31-month.csv",
+        "gross-vs-net-2026-03-01-2026-03-31-month.xlsx",
+    ]
+    body = files["gross-vs-net-2026-03-01-2026-03-31-month.csv"]
+    assert files["gross-vs-net-2026-03-01-2026-03-31-month.xlsx"][:2] == b"PK", "an XLSX is a zip"
     rows = list(csv.DictReader(io.StringIO(body.decode("utf-8-sig"))))
     assert {r["currency"] for r in rows} == {"BRL", "USD"}
     brl = next(r for r in rows if r["currency"] == "BRL")
