@@ -629,6 +629,9 @@ def top_refunded_products(
 
     A refund names an order, not items, so an order's refunds count in full for every product on it:
     ``refunded_minor`` of two products may include the same refund, and is never added across products.
+
+    Pass a range whose orders were all synced with details: a sync also reads in full the orders that have a return
+    invoice, and a sample mixing those in overstates every product's refunded share.
     """
     counted = _counted_orders(
         orders_df,
