@@ -179,7 +179,7 @@ class RecordForm(_Form):
         self.order_id = text("Order ID", "such as 1306331686122-01", continuous_update=False)
         self.lookup_button = w.Button(description="Look up", tooltip="Show the order, its balance and its ledger")
         self.order_view = w.HTML()
-        self.ledger_view = w.VBox()
+        self.ledger_view = w.VBox(layout=w.Layout(margin="0 0 1em 0"))
         self.reverse_text = w.HTML()
         self.reverse_reason = text("Reason for reversing", "why this refund is undone")
         self.reverse_button = w.Button(description=_REVERSE, button_style="warning", disabled=True)

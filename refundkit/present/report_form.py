@@ -60,6 +60,7 @@ class ReportForm(_Form):
         zone(tz)
         self.session = session
         self._busy = False
+        self._quiet = False
         self.report: Report | None = None
         self.rows: pl.DataFrame | None = None
         self.figure: Any = None
@@ -92,7 +93,7 @@ class ReportForm(_Form):
         ):
             widget.add_class(css)
         self.show_button.on_click(self.show)
-        self.currency.observe(lambda _c: self._draw(), names="value")
+        self.currency.observe(self._currency_changed, names="value")
         self.widget = w.VBox(
             [
                 w.HTML(
@@ -147,10 +148,13 @@ class ReportForm(_Form):
         self._tz, self._attribution = tz, str(self.attribution.value)
         currencies = report.currencies
         keep = self.currency.value if self.currency.value in currencies else (currencies[0] if currencies else None)
-        self.currency.unobserve_all("value")
-        self.currency.options = currencies
-        self.currency.value = keep
-        self.currency.observe(lambda _c: self._draw(), names="value")
+        self._quiet = True  # the currency list changes: draw once, below
+        try:
+            with self.currency.hold_sync():  # options and choice reach the browser together
+                self.currency.options = currencies
+                self.currency.value = keep
+        finally:
+            self._quiet = False
         stem = f"gross-vs-net-{first}-{last}-{self.period.value}"
         self.downloads.value = (
             download_link(csv_text.encode("utf-8"), f"{stem}.csv", "Download CSV", "text/csv")
@@ -170,6 +174,10 @@ class ReportForm(_Form):
             self.table.value = ""
             return
         self._draw()
+
+    def _currency_changed(self, _change: Any) -> None:
+        if not self._quiet:
+            self._draw()
 
     def _draw(self) -> None:
         if self.rows is None or not self.currency.value:

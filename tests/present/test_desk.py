@@ -69,3 +69,11 @@ def test_a_reversed_range_says_what_to_fix(rk: refundkit.Session) -> None:
     form.first_day.value, form.last_day.value = date(2026, 3, 31), date(2026, 3, 1)
     form.show_button.click()
     assert "first day on or before the last day" in form.message.value
+
+
+def test_the_currency_list_shows_its_choice_in_the_browser(rk: refundkit.Session) -> None:
+    form = ReportForm(rk)
+    form.first_day.value, form.last_day.value = date(2026, 3, 1), date(2026, 3, 31)
+    form.show_button.click()
+    state = form.currency.get_state()
+    assert state["_options_labels"] == ("BRL", "USD") and state["index"] == 0, "the browser shows BRL, not a blank"

@@ -1,0 +1,194 @@
+"""Make the README's pictures from the demo store: the refund desk's three tabs and the charts.
+
+    .venv/bin/python scripts/screenshots.py            # or: ./dev pictures
+    .venv/bin/python scripts/screenshots.py --out /tmp/pictures
+
+It serves the demo sandbox (the synthetic store `refundkit demo` uses, kept in memory), records the refunds the
+pictures show through the ledger (the sample CSV, and two refunds on one order), starts `refundkit app` against it,
+drives Debian's chromium with Playwright and writes PNGs. Nothing is drawn by hand: run it again after changing the
+app and commit the new pictures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import expect, sync_playwright
+
+from refundkit.analytics.report import gross_vs_net_report
+from refundkit.config import load_settings
+from refundkit.ledger import import_refunds
+from refundkit.money import Money
+from refundkit.present.charts import gross_vs_net_chart, save_png
+from refundkit.present.cli_app import free_port, start_app, stop_app
+from refundkit.sandbox import Sandbox, SandboxConfig
+from refundkit.session import connect
+from refundkit.timeutil import Instant, local_day_bounds
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "data" / "sample_refunds.csv"
+CHROMIUM = ("/usr/lib/chromium/chromium", "/usr/bin/chromium")
+TZ = "America/Sao_Paulo"
+REPORT_FROM, REPORT_TO = "2026-05-01", "2026-07-31"
+
+
+def chromium() -> str:
+    for path in (os.environ.get("REFUNDKIT_CHROMIUM", ""), *CHROMIUM):
+        if path and Path(path).exists():
+            return path
+    sys.exit("chromium is needed for the pictures: apt-get install chromium (or set REFUNDKIT_CHROMIUM)")
+
+
+def say(text: str) -> None:
+    print(text, flush=True)
+
+
+def prepare(env: dict[str, str]) -> str:
+    """Record what the pictures show; return the order whose ledger the Record tab shows."""
+    with connect(settings=load_settings(env=env, env_file=False)) as rk:
+        report = import_refunds(rk.ledger, SAMPLE)
+        say(f"  {report.summary()}")
+        order = next(
+            o.order_id
+            for o in rk.client.orders.list(
+                *_bounds("2026-06-01", "2026-06-03"),
+                statuses=["invoiced"],
+            )
+            if o.currency == "BRL" and not rk.client.orders.get(o.order_id).return_invoices
+        )
+        # offline refunds inside the report's range, a few days after their orders (fixed references: a rerun of
+        # this script on a kept sandbox would record nothing new)
+        reasons = ("item arrived damaged", "late delivery goodwill", "wrong size", "price match")
+        sources = ("apace", "apace", "bank-transfer", "cash")
+        picked = [
+            o
+            for o in rk.client.orders.list(*_bounds(REPORT_FROM, "2026-07-20"), statuses=["invoiced"])
+            if o.currency == "BRL"
+        ]
+        for n, o in enumerate(picked[:: max(1, len(picked) // 40)][:40]):
+            full = rk.client.orders.get(o.order_id)
+            if full.return_invoices:
+                continue
+            share = (15, 30, 50, 100)[n % 4]
+            amount = Money(full.total.minor * share // 100, "BRL").decimal_str()
+            rk.ledger.record(
+                o.order_id,
+                amount,
+                sources[n % 4],
+                f"PIC-{n:04d}",
+                reason=reasons[n % 4],
+                refunded_at=full.created_at + timedelta(days=2 + n % 9),
+            )
+        rk.ledger.record(order, "25.00", "apace", "APC-200114", reason="item arrived damaged")
+        rk.ledger.record(order, "10.00", "cash", "RECEIPT-0099", reason="missing accessory, refunded at the store")
+        return order
+
+
+def _bounds(first: str, last: str) -> tuple[Instant, Instant]:
+    return local_day_bounds(date.fromisoformat(first), date.fromisoformat(last), "UTC")
+
+
+def charts(env: dict[str, str], out: Path) -> None:
+    with connect(settings=load_settings(env=env, env_file=False)) as rk:
+        report = gross_vs_net_report(rk, REPORT_FROM, REPORT_TO, by="week", tz=TZ, progress=False)
+    fig = gross_vs_net_chart(report.rows, "BRL", attribution="refund_date", tz=TZ)
+    save_png(fig, out / "chart-gross-vs-net.png", width=1100)
+    say(f"  wrote {out / 'chart-gross-vs-net.png'}")
+
+
+def shoot(page: Any, path: Path) -> None:
+    """The whole desk, however long: the page is made tall enough first (Voilà scrolls inside the page)."""
+    desk = page.locator(".refundkit-desk")
+    height = int(desk.evaluate("e => e.scrollHeight")) + 40
+    page.set_viewport_size({"width": 1200, "height": max(900, height)})
+    page.wait_for_timeout(500)
+    desk.screenshot(path=str(path))
+    page.set_viewport_size({"width": 1200, "height": 1000})
+    say(f"  wrote {path}")
+
+
+def app_pictures(url: str, order: str, out: Path) -> None:
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium(), headless=True)
+        page = browser.new_page(viewport={"width": 1200, "height": 1000}, device_scale_factor=1)
+        page.goto(url)
+        expect(page.get_by_label("Order ID")).to_be_visible(timeout=90_000)
+
+        # Record: the order looked up, its ledger with a Reverse button per refund, and a likely duplicate caught
+        page.get_by_label("Order ID").fill(order)
+        page.get_by_label("Order ID").press("Enter")
+        expect(page.locator(".refundkit-ledger")).to_contain_text("RECEIPT-0099", timeout=30_000)
+        page.get_by_label("Amount", exact=True).fill("10,00")
+        page.get_by_label("External reference").fill("RECEIPT-0100")
+        page.get_by_label("Reason", exact=True).fill("missing accessory")
+        page.locator(".refundkit-record-form").get_by_label("I confirm").check()
+        page.get_by_role("button", name="Record refund").click()
+        expect(page.locator(".refundkit-result")).to_contain_text("Likely duplicate", timeout=30_000)
+        shoot(page, out / "app-record.png")
+
+        # Import: the sample file checked row by row, nothing written yet
+        page.get_by_role("tab", name="Import").click()
+        with page.expect_file_chooser() as chooser:
+            page.locator(".refundkit-upload").click()
+        check = Path(tempfile.mkdtemp()) / "refund-service-export.csv"
+        check.write_text(
+            SAMPLE.read_text(encoding="utf-8").replace("APC-100231", "APC-100901").replace("RECEIPT-0042", "RCPT-77"),
+            encoding="utf-8",
+        )
+        chooser.value.set_files(str(check))
+        expect(page.locator(".refundkit-import-summary")).to_contain_text("would be recorded", timeout=60_000)
+        shoot(page, out / "app-import.png")
+
+        # Report: gross versus net by week, chart and table, with the downloads
+        page.get_by_role("tab", name="Report").click()
+        page.get_by_label("From").fill(REPORT_FROM)
+        page.get_by_label("To (included)").fill(REPORT_TO)
+        page.get_by_role("button", name="Show report").click()
+        expect(page.locator(".refundkit-report-chart .js-plotly-plot")).to_be_visible(timeout=180_000)
+        page.wait_for_timeout(1500)  # plotly's transitions
+        shoot(page, out / "app-report.png")
+        browser.close()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "pictures")
+    args = parser.parse_args()
+    out: Path = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    sandbox = Sandbox(SandboxConfig(state_dir=None))
+    with sandbox.serve(port=0) as server, tempfile.TemporaryDirectory() as cache:
+        cfg = sandbox.config
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith(("VTEX_", "REFUNDKIT_"))},
+            "VTEX_BASE_URL": server.base_url,
+            "VTEX_ACCOUNT_NAME": cfg.account,
+            "VTEX_APP_KEY": cfg.app_key,
+            "VTEX_APP_TOKEN": cfg.app_token,
+            "REFUNDKIT_CACHE_DIR": cache,
+            "REFUNDKIT_USER": "ana",
+        }
+        say(f"demo sandbox at {server.base_url}; recording the refunds the pictures show")
+        order = prepare(env)
+        say("charts")
+        charts(env, out)
+        say("the app")
+        proc, url = start_app(free_port(), env, tz=TZ)
+        try:
+            app_pictures(url, order, out)
+        finally:
+            stop_app(proc)
+    say(f"done in {time.monotonic() - started:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
