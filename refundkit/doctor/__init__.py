@@ -1,6 +1,7 @@
 """``refundkit doctor`` (domain layer): prove on the merchant's own account each VTEX behaviour refundkit relies on."""
 
-from .checks import MONEY_MOVING_RESOURCES, SCRATCH_ENTITY, Doctor, DoctorOptions
+from ..ledger.verdict import SCRATCH_ENTITY
+from .checks import MONEY_MOVING_RESOURCES, Doctor, DoctorOptions
 from .report import Check, DoctorReport, Status
 
 __all__ = ["MONEY_MOVING_RESOURCES", "SCRATCH_ENTITY", "Check", "Doctor", "DoctorOptions", "DoctorReport", "Status"]

@@ -18,10 +18,12 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
-from ..errors import AuthenticationError, NetworkError, PermissionDenied, RefundkitError, VtexError
+from ..errors import AuthenticationError, LedgerError, NetworkError, PermissionDenied, RefundkitError, VtexError
 from ..ledger.schemas import ENTRY_SCHEMA, HEAD_SCHEMA, SCHEMA_NAME
+from ..ledger.verdict import SCRATCH_ENTITY, MasterDataVerdict, probe_master_data, save_verdict, verdict_path
 from ..money import AmountError, Money, currency_exponent
 from ..timeutil import Instant, utc_now
 from ..vtex import Order, OrderSummary, VtexClient
@@ -39,8 +41,6 @@ __all__ = [
 
 T = TypeVar("T")
 
-#: The Master Data entity the doctor (and the conditional-write probes) write to. Nothing else uses it.
-SCRATCH_ENTITY = "refundkitScratch"
 SCRATCH_SCHEMA = "refundkit-doctor"
 _RYW_ID = "doctor-read-your-writes"
 _LAG_ID = "doctor-search-lag"
@@ -109,8 +109,14 @@ class Doctor:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         now: Callable[[], Instant] = utc_now,
+        verdict_dir: Path | bool | None = True,
     ) -> None:
+        """``verdict_dir``: where the Master Data verdict is saved (True: the settings' cache dir; None/False: not
+        saved)."""
         self.client = client
+        self.verdict_dir: Path | None = (
+            client.settings.cache_dir if verdict_dir is True else (Path(verdict_dir) if verdict_dir else None)
+        )
         self.entity = entity or client.settings.entity
         self.head_entity = self.entity + "Order"
         self.clock = clock
@@ -184,6 +190,7 @@ class Doctor:
         for c in schemas:
             report.add(c)
         report.add(_read_your_writes(ryw))
+        self._conditional_writes(report, ryw.ok)
         report.add(self._search_lag(opts, md_read.ok and ryw.ok))
         report.add(_listing(listing))
         report.add(_amounts(order, order_id))
@@ -273,6 +280,69 @@ class Doctor:
             f"schema {SCHEMA_NAME} saved as this refundkit writes it; indexed: {', '.join(indexed)}",
             figures={"indexed": indexed},
         )
+
+    def _conditional_writes(self, report: DoctorReport, possible: bool) -> None:
+        """Probe how Master Data answers conditional writes (the ledger's probe, on scratch documents), add a row per
+        behaviour and the verdict, and save the verdict with its date under the cache dir."""
+        rows = [
+            ("cw.condition", "Conditional writes: a false _where"),
+            ("cw.missing", "Conditional writes: _where on a missing document"),
+            ("exactly-once", "Exactly once on this account"),
+        ]
+        if not possible:
+            for key, title in rows:
+                report.add(
+                    Check(
+                        key,
+                        title,
+                        Status.SKIPPED,
+                        "not probed: writing scratch documents failed",
+                        "fix the permission above",
+                    )
+                )
+            return
+        account = self.client.settings.account or "account"
+        try:
+            verdict = probe_master_data(self.client.masterdata, account=account, scratch_entity=SCRATCH_ENTITY)
+        except (VtexError, LedgerError) as exc:
+            for key, title in rows[:2]:
+                report.add(Check(key, title, Status.SKIPPED, "not concluded: the probe failed", "see the row below"))
+            report.add(
+                Check(
+                    rows[2][0],
+                    rows[2][1],
+                    Status.FAIL,
+                    f"the conditional-write probe failed: {exc}",
+                    "run doctor again; refundkit records nothing on this account until a probe concludes",
+                )
+            )
+            return
+        report.add(_condition_row(rows[0][0], rows[0][1], verdict))
+        report.add(_missing_row(rows[1][0], rows[1][1], verdict))
+        holds, why = verdict.exactly_once_holds()
+        saved = ""
+        if self.verdict_dir is not None:
+            try:
+                save_verdict(self.verdict_dir, verdict)
+                report.verdict_path = str(verdict_path(self.verdict_dir, account))
+                saved = "; verdict saved for `record` and `import`"
+            except OSError as exc:
+                saved = f"; the verdict could not be saved ({exc.strerror or exc}), so `record` will probe again"
+        figures = verdict.as_dict()
+        if holds:
+            report.add(Check(rows[2][0], rows[2][1], Status.PASS, why + saved, figures=figures))
+        else:
+            report.add(
+                Check(
+                    rows[2][0],
+                    rows[2][1],
+                    Status.FAIL,
+                    why + saved,
+                    "`record`, `reverse` and `import` refuse to write on this account until `refundkit doctor` "
+                    "finds otherwise; ask VTEX support about _where on Master Data v2 writes",
+                    figures,
+                )
+            )
 
     def _search_lag(self, opts: DoctorOptions, possible: bool) -> Check:
         key, title = "search-lag", "Master Data search lag"
@@ -438,6 +508,9 @@ _PERMISSIONS = [
 _LATER = [
     ("schemas", "Ledger schemas"),
     ("read-your-writes", "Master Data read-your-writes by id"),
+    ("cw.condition", "Conditional writes: a false _where"),
+    ("cw.missing", "Conditional writes: _where on a missing document"),
+    ("exactly-once", "Exactly once on this account"),
     ("search-lag", "Master Data search lag"),
     ("oms-list", "OMS order list"),
     ("amounts", "Amounts of one real order"),
@@ -535,6 +608,61 @@ def _read_your_writes(ryw: _Outcome) -> Check:
         "do not record refunds on this account: exactly-once needs reads by id to see the last write; ask VTEX "
         "support about Master Data caching (v-cache)",
         dict(seen),
+    )
+
+
+def _condition_row(key: str, title: str, v: MasterDataVerdict) -> Check:
+    figures = {"failed_condition_status": v.failed_condition_status}
+    if not v.conditions_honoured:
+        return Check(
+            key,
+            title,
+            Status.FAIL,
+            f"ignored: a write under a false condition was applied (VTEX answered {v.failed_condition_status})",
+            "two recorders at once could overwrite each other here: refundkit refuses to record (see below)",
+            figures,
+        )
+    if not v.holding_condition_applied:
+        return Check(
+            key,
+            title,
+            Status.FAIL,
+            "a write under a true condition was not applied",
+            "refundkit cannot append to an order's ledger here and refuses to record (see below)",
+            figures,
+        )
+    return Check(
+        key,
+        title,
+        Status.PASS,
+        f"honoured: it changed nothing, answered {v.failed_condition_status} (refundkit decides by reading back, "
+        "never by the status); a true one applied",
+        figures=figures,
+    )
+
+
+def _missing_row(key: str, title: str, v: MasterDataVerdict) -> Check:
+    figures = {"missing_document": v.missing_document}
+    if v.missing_document == "refused":
+        return Check(
+            key,
+            title,
+            Status.FAIL,
+            "refused, even `version is null`: an order's first refund could only be written unconditionally",
+            "refundkit refuses to record here rather than risk overwriting another recorder's refund (see below)",
+            figures,
+        )
+    how = (
+        "ignored: the document was created"
+        if v.missing_document == "created"
+        else "evaluated against an empty document: `version is null` holds"
+    )
+    return Check(
+        key,
+        title,
+        Status.PASS,
+        f"{how}; an order's first entry is created under `version is null` and read back",
+        figures=figures,
     )
 
 

@@ -137,3 +137,28 @@ def test_a_bad_deadline_is_a_usage_error(served: tuple[Sandbox, SandboxServer, P
     done = _run(_env(sb, srv.base_url, home), home, "doctor", "--search-deadline-s", "-1", token=sb.config.app_token)
     assert done.code == 2
     assert "must be between 0 and 3600 seconds" in done.err
+
+
+def test_setup_probes_conditional_writes_and_a_failing_verdict_stops_record(tmp_path: Path) -> None:
+    sb = Sandbox(SandboxConfig(**SMALL, md_missing_document="refused"))
+    token = sb.config.app_token
+    with sb.serve(port=0) as srv:
+        env = _env(sb, srv.base_url, tmp_path)
+        setup = _run(env, tmp_path, "setup", token=token)
+        assert setup.code == 0, setup.err
+        assert "recording refused on this account" in setup.out
+        assert list((tmp_path / "cache" / "verdicts").glob("masterdata-*.json"))
+        doctor = _run(env, tmp_path, "doctor", "--search-deadline-s", "10", token=token)
+        assert doctor.code == 1
+        assert any(
+            line.startswith("FAIL") and "Exactly once on this account" in line for line in doctor.out.splitlines()
+        )
+        sb.clear_records()
+        order = next(o for o in sb.store.orders if o.status == "invoiced" and o.currency == "BRL")
+        record = _run(
+            env, tmp_path, "record", order.order_id, "--amount", "1.00", "--source", "cash", "--ref", "R-1", token=token
+        )
+        assert record.code == 1
+        assert "nothing written" in record.err
+        assert not [r for r in sb.requests if r.method in ("POST", "PUT", "PATCH")]
+    assert sb.money_moving_calls == [] and sb.deletes == []

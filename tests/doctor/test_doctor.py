@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +18,7 @@ import pytest
 from refundkit.config import load_settings
 from refundkit.doctor import SCRATCH_ENTITY, Doctor, DoctorOptions, DoctorReport, Status
 from refundkit.ledger import Ledger
+from refundkit.ledger.verdict import load_verdict, verdict_path
 from refundkit.sandbox import Sandbox, SandboxConfig
 from refundkit.sandbox import permissions as lm
 from refundkit.vtex import VtexClient
@@ -48,6 +50,7 @@ class Run:
     report: DoctorReport
     sb: Sandbox
     clock: FakeClock
+    cache: Path
 
     def row(self, key: str) -> tuple[Status, str, str]:
         c = self.report.get(key)
@@ -58,7 +61,7 @@ class Run:
 
 
 @pytest.fixture
-def doctor() -> Iterator[Callable[..., Run]]:
+def doctor(tmp_path: Path) -> Iterator[Callable[..., Run]]:
     made: list[Sandbox] = []
     with ExitStack() as stack:
 
@@ -83,10 +86,11 @@ def doctor() -> Iterator[Callable[..., Run]]:
                 "VTEX_ACCOUNT_NAME": cfg.account,
                 "VTEX_APP_KEY": cfg.app_key,
                 "VTEX_APP_TOKEN": cfg.app_token,
+                "REFUNDKIT_CACHE_DIR": str(tmp_path / f"cache{len(made)}"),
             }
             if setup:
                 with VtexClient(load_settings(env=env, env_file=False), retry=RetryPolicy.fast()) as c:
-                    Ledger(c, journal_dir=False).setup()
+                    Ledger(c, journal_dir=False, verdict_dir=False).setup()
             for k, v in later.items():  # the key loses access after setup (setup needs Master Data administrator)
                 setattr(sb.config, k, v)
             if before:
@@ -104,7 +108,7 @@ def doctor() -> Iterator[Callable[..., Run]]:
                         notes_deadline_s=notes_deadline_s,
                     )
                 )
-            return Run(report, sb, clock)
+            return Run(report, sb, clock, Path(env["REFUNDKIT_CACHE_DIR"]))
 
         yield run
     for sb in made:
@@ -382,3 +386,48 @@ def test_incomplete_orders_listed_despite_the_filter_fail(doctor: Callable[..., 
     assert status is Status.FAIL
     assert "incompleteOrders=false was ignored" in result
     assert any(r.query.get("incompleteOrders") == "false" for r in run.sb.requests if r.path == "/api/oms/pvt/orders")
+
+
+# -- conditional writes: the ledger's probe, shown and saved --------------------------------------------------------
+
+
+def test_the_verdict_is_shown_and_saved_with_its_date(doctor: Callable[..., Run]) -> None:
+    run = doctor(md_failed_condition_status=412, md_missing_document="empty-document")
+    status, result, _ = run.row("cw.condition")
+    assert status is Status.PASS and "answered 412" in result and "never by the status" in result
+    status, result, _ = run.row("cw.missing")
+    assert status is Status.PASS and "evaluated against an empty document" in result
+    status, result, _ = run.row("exactly-once")
+    assert status is Status.PASS and "verdict saved" in result
+    saved = load_verdict(run.cache, run.sb.config.account)
+    assert saved is not None
+    assert (saved.missing_document, saved.failed_condition_status) == ("empty-document", 412)
+    assert run.report.verdict_path == str(verdict_path(run.cache, run.sb.config.account))
+
+
+def test_conditions_ignored_fail_and_say_recording_is_refused(doctor: Callable[..., Run]) -> None:
+    run = doctor(md_conditions_honoured=False, md_failed_condition_status=204)
+    status, result, action = run.row("cw.condition")
+    assert status is Status.FAIL and result.startswith("ignored: a write under a false condition was applied")
+    assert "refuses to record" in action
+    status, result, action = run.row("exactly-once")
+    assert status is Status.FAIL and "ignores _where conditions" in result
+    assert "`record`, `reverse` and `import` refuse to write" in action
+    assert not run.report.ok
+    saved = load_verdict(run.cache, run.sb.config.account)
+    assert saved is not None and saved.exactly_once_holds()[0] is False
+
+
+def test_conditions_refused_on_missing_documents_fail(doctor: Callable[..., Run]) -> None:
+    run = doctor(md_missing_document="refused", md_failed_condition_status=409)
+    status, result, _ = run.row("cw.missing")
+    assert status is Status.FAIL and "refused, even `version is null`" in result
+    assert run.row("cw.condition")[0] is Status.PASS
+    assert run.row("exactly-once")[0] is Status.FAIL
+
+
+def test_the_conditional_write_probe_writes_only_scratch_documents(doctor: Callable[..., Run]) -> None:
+    run = doctor(md_missing_document="created")
+    docs = [p for m, p in run.writes() if "/documents/" in p]
+    assert any("/documents/probe-condition-" in p for p in docs)
+    assert all(p.startswith(f"/api/dataentities/{SCRATCH_ENTITY}/documents/") for p in docs)
