@@ -15,6 +15,8 @@ import textwrap
 from typing import TextIO
 
 from ..doctor import Doctor, DoctorOptions, DoctorReport, Status
+from ..errors import InputError
+from ..vtex.oms import check_order_id
 from .cli_common import EXIT_OK, EXIT_REFUSED, EXIT_VTEX, Subcommands, add_json_flag, session
 
 __all__ = ["cmd_doctor", "print_report", "register"]
@@ -32,6 +34,13 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _order_id(text: str) -> str:
+    try:
+        return check_order_id(text)
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)[:200]) from None
+
+
 def register(sub: Subcommands) -> None:
     d = sub.add_parser(
         "doctor",
@@ -43,6 +52,7 @@ def register(sub: Subcommands) -> None:
     d.add_argument(
         "--notes-order",
         metavar="ORDER_ID",
+        type=_order_id,
         default=None,
         help="also check order notes by posting one test note on this order (VTEX notes cannot be deleted)",
     )

@@ -162,3 +162,12 @@ def test_setup_probes_conditional_writes_and_a_failing_verdict_stops_record(tmp_
         assert "nothing written" in record.err
         assert not [r for r in sb.requests if r.method in ("POST", "PUT", "PATCH")]
     assert sb.money_moving_calls == [] and sb.deletes == []
+
+
+def test_a_bad_notes_order_is_a_usage_error_before_any_call(served: tuple[Sandbox, SandboxServer, Path]) -> None:
+    sb, srv, home = served
+    sb.clear_records()
+    done = _run(_env(sb, srv.base_url, home), home, "doctor", "--notes-order", "1/../cancel", token=sb.config.app_token)
+    assert done.code == 2
+    assert "is not a VTEX order id" in done.err
+    assert sb.requests == []
