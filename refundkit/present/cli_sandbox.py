@@ -8,6 +8,7 @@ from typing import Any
 
 from ..config import load_settings
 from ..sandbox.config import add_masterdata_flags, masterdata_options
+from ..sandbox.permissions import access_options, add_access_flags
 from .cli_common import EXIT_OK, Subcommands, UsageError, nonneg_float, positive_int, probability
 from .demo import run_demo
 
@@ -30,6 +31,13 @@ def register(sub: Subcommands) -> None:
     s.add_argument("--orders", type=positive_int, default=None, help="regular orders in the synthetic store")
     s.add_argument("--memory", action="store_true", help="keep nothing across restarts")
     add_masterdata_flags(s)
+    add_access_flags(s)
+    s.add_argument(
+        "--notes-list-lag-s",
+        type=nonneg_float,
+        default=0.0,
+        help="seconds before a posted note is listed (default 0; `refundkit doctor --notes-order` measures it)",
+    )
     s.set_defaults(handler=cmd_sandbox)
 
     d = sub.add_parser("demo", help="start the sandbox, the refund desk app and JupyterLab on the notebooks")
@@ -52,6 +60,8 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
         "search_lag_s": args.search_lag_s,
         "state_dir": None if args.memory else settings.cache_dir / "sandbox",
         **masterdata_options(args),
+        **access_options(args),
+        "notes_list_lag_s": args.notes_list_lag_s,
     }
     if args.orders is not None:
         kw["orders"] = args.orders

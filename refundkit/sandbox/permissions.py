@@ -11,8 +11,10 @@ whatever the credentials, which a client cannot tell apart from a missing resour
 
 from __future__ import annotations
 
+import argparse
 import re
 from collections.abc import Collection
+from typing import Any
 
 from .http import Response, json_response
 
@@ -30,6 +32,8 @@ __all__ = [
     "RESOURCES",
     "RULES",
     "VIEW_ORDER",
+    "access_options",
+    "add_access_flags",
     "check_permission",
     "ip_blocked_response",
     "required_resources",
@@ -113,3 +117,22 @@ def check_permission(method: str, path: str, denied: Collection[str]) -> Respons
 
 def ip_blocked_response() -> Response:
     return json_response(403, {"Message": "Access denied: requests from this IP address are blocked"})
+
+
+def add_access_flags(parser: argparse.ArgumentParser) -> None:
+    """``--deny RESOURCE`` (repeatable) and ``--ip-blocked``: a key or a network VTEX does not fully let in."""
+    parser.add_argument(
+        "--deny",
+        action="append",
+        default=[],
+        choices=sorted(RESOURCES),
+        metavar="RESOURCE",
+        help="play a key whose role lacks this License Manager resource (repeatable), e.g. --deny 'List Orders' "
+        "--deny 'Orders Full Access'; one of: " + ", ".join(sorted(RESOURCES)),
+    )
+    parser.add_argument("--ip-blocked", action="store_true", help="play VTEX blocking this IP: 403 to every request")
+
+
+def access_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The :class:`~refundkit.sandbox.config.SandboxConfig` fields the flags of :func:`add_access_flags` set."""
+    return {"denied_resources": frozenset(args.deny), "ip_blocked": bool(args.ip_blocked)}

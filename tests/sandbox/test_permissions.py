@@ -102,3 +102,18 @@ def test_a_denied_resource_answers_403_only_where_nothing_else_allows_the_call()
         assert c.get("/api/do/notes", params={"target.id": "1-01"}).status_code == 403
         assert c.get("/api/oms/pvt/orders", headers={"X-VTEX-API-AppToken": "wrong"}).status_code == 403
     assert sb.money_moving_calls == []
+
+
+def test_the_sandbox_command_flags_set_the_access_options() -> None:
+    from refundkit.present.cli import build_parser
+
+    args = build_parser().parse_args(
+        ["sandbox", "--deny", "List Orders", "--deny", "Orders Full Access", "--ip-blocked", "--notes-list-lag-s", "5"]
+    )
+    assert lm.access_options(args) == {
+        "denied_resources": frozenset({"List Orders", "Orders Full Access"}),
+        "ip_blocked": True,
+    }
+    assert args.notes_list_lag_s == 5.0
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["sandbox", "--deny", "Process payments"])  # not a resource the sandbox models
