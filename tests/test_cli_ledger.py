@@ -128,7 +128,7 @@ def cents(n: int) -> str:
 def test_setup_is_safe_to_repeat(cli: Cli) -> None:
     before = cli.writes()
     r = cli.run("setup")
-    assert r.code == 0 and r.out.count("already up to date") == 2
+    assert r.code == 0 and r.out.count("already up to date") == 3
     assert cli.writes() == before
 
 

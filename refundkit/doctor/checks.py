@@ -35,8 +35,10 @@ __all__ = [
     "MONEY_MOVING_RESOURCES",
     "SCRATCH_ENTITY",
     "SCRATCH_SCHEMA",
+    "SCRATCH_SCHEMA_BODY",
     "Doctor",
     "DoctorOptions",
+    "save_scratch_schema",
 ]
 
 T = TypeVar("T")
@@ -63,7 +65,9 @@ MONEY_MOVING_RESOURCES = (
     "PCI Gateway > Payment-Make Payments > Process payments",
 )
 
-_SCRATCH_SCHEMA_BODY: dict[str, Any] = {
+#: The scratch entity's schema: like the ledger's, ``v-cache: false``, so reads by id there are not served from a cache
+#: the ledger's entities do not have either (VTEX caches reads by id unless a schema turns it off).
+SCRATCH_SCHEMA_BODY: dict[str, Any] = {
     "title": "refundkit doctor scratch documents (probes only; safe to delete)",
     "type": "object",
     "properties": {"token": {"type": "string"}, "n": {"type": "integer"}, "writtenAt": {"type": "string"}},
@@ -166,10 +170,8 @@ class Doctor:
         order_id = _first_order_id(listing.value) if listing.ok else None
         order = self._try(lambda: t.json("GET", f"/api/oms/pvt/orders/{order_id or _ABSENT_ORDER}", not_found_ok=True))
         md_read = self._try(lambda: self.client.masterdata.get(self.head_entity, _ABSENT_HEAD_ID, fields="id"))
+        admin = self._try(lambda: save_scratch_schema(self.client, force=True))  # before reading back by id
         ryw = self._try(self._read_your_writes)
-        admin = self._try(
-            lambda: self.client.masterdata.save_schema(SCRATCH_ENTITY, SCRATCH_SCHEMA, _SCRATCH_SCHEMA_BODY)
-        )
 
         probes = [listing, order, md_read, ryw, admin]
         report.add(_credentials(probes))
@@ -189,7 +191,7 @@ class Doctor:
         report.add(_money_roles())
         for c in schemas:
             report.add(c)
-        report.add(_read_your_writes(ryw))
+        report.add(_read_your_writes(ryw, self._scratch_schema_missing(admin)))
         self._conditional_writes(report, ryw.ok)
         report.add(self._search_lag(opts, md_read.ok and ryw.ok))
         report.add(_listing(listing))
@@ -234,6 +236,12 @@ class Doctor:
             doc = md.get(SCRATCH_ENTITY, _RYW_ID, fields=["id", "token", "n"])
             seen["created" if n == 1 else "updated"] = (doc or {}).get("token") == token
         return seen
+
+    def _scratch_schema_missing(self, admin: _Outcome) -> bool:
+        if admin.ok:
+            return False
+        got = self._try(lambda: self.client.masterdata.get_schema(SCRATCH_ENTITY, SCRATCH_SCHEMA))
+        return got.ok and got.value is None
 
     def _schema_check(self, entity: str, wanted: dict[str, Any]) -> Check:
         key, title = f"schema.{entity}", f"Ledger schema of {entity}"
@@ -588,7 +596,19 @@ def _money_roles() -> Check:
     )
 
 
-def _read_your_writes(ryw: _Outcome) -> Check:
+def save_scratch_schema(client: VtexClient, *, force: bool = False) -> str:
+    """Save the scratch entity's schema unless it is saved already (``force``: save anyway, which proves the key holds
+    Master Data administrator). ``refundkit setup`` calls it. Returns a line saying what was done."""
+    what = f"schema {SCRATCH_SCHEMA} of {SCRATCH_ENTITY} (doctor's scratch documents)"
+    if not force:
+        current = client.masterdata.get_schema(SCRATCH_ENTITY, SCRATCH_SCHEMA)
+        if current is not None and all(current.get(k) == v for k, v in SCRATCH_SCHEMA_BODY.items()):
+            return f"{what}: already up to date"
+    client.masterdata.save_schema(SCRATCH_ENTITY, SCRATCH_SCHEMA, SCRATCH_SCHEMA_BODY)
+    return f"{what}: saved"
+
+
+def _read_your_writes(ryw: _Outcome, scratch_schema_missing: bool) -> Check:
     key, title = "read-your-writes", "Master Data read-your-writes by id"
     if not ryw.ok:
         return Check(
@@ -600,6 +620,16 @@ def _read_your_writes(ryw: _Outcome) -> Check:
             key, title, Status.PASS, f"a created and an updated document of {SCRATCH_ENTITY} read back at once by id"
         )
     which = "a new document" if not seen.get("created") else "an update"
+    if scratch_schema_missing:
+        return Check(
+            key,
+            title,
+            Status.FAIL,
+            f"reading by id right after writing did not return {which}, on a scratch entity without the schema that "
+            "turns VTEX's cache off as the ledger's schemas do",
+            "run `refundkit setup` (it saves that schema), then doctor again",
+            dict(seen),
+        )
     return Check(
         key,
         title,

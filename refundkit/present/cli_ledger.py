@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from ..doctor import save_scratch_schema
 from ..ledger import Ledger, import_refunds
 from ..ledger.duplicates import find_likely_duplicates
 from ..ledger.model import KNOWN_SOURCES, LedgerEntry, Quote, RecordResult
@@ -103,6 +104,7 @@ def register(sub: Subcommands) -> None:
 def cmd_setup(args: argparse.Namespace) -> int:
     out = Output.from_args(args)
     with session() as rk:
+        out.line(save_scratch_schema(rk.client))  # first: the conditional-write probe below writes there
         for line in rk.ledger.setup():
             out.line(line)
     return EXIT_OK
