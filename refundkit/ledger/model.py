@@ -334,12 +334,31 @@ class Quote:
     proposed: Money | None = None
     problems: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+    # VTEX's refunds beyond return invoices (see refundkit.vtex.models.GatewayCheck and README "VTEX's own refunds")
+    invoice_refunded: Money | None = None  # return invoices, restitutions counted once; None: same as native
+    gateway_refunded: Money | None = None  # refunds on the payment transaction no invoice or change explains
+    gateway_checked: bool = True  # False: the transaction could not be read; gateway_note says why
+    gateway_note: str = ""
+    changes_refunded: Money | None = None  # order changes: already out of order_total, shown for information
 
     @property
     def refundable(self) -> Money:
-        """Order total − refunds VTEX made (return invoices) − offline refunds net of reversals; may be negative
-        after an over-refund."""
+        """Order total − refunds VTEX made (return invoices and gateway refunds without an invoice; order changes
+        are already out of the total) − offline refunds net of reversals; may be negative after an over-refund."""
         return self.order_total - self.native_refunded - self.offline_refunded
+
+    @property
+    def notices(self) -> tuple[str, ...]:
+        """Lines a person must see beside the balance (not problems: nothing is refused because of them)."""
+        out = []
+        if not self.gateway_checked:
+            out.append(self.gateway_note or "gateway refunds were not checked")
+        if self.changes_refunded is not None and self.changes_refunded.minor:
+            out.append(
+                f"order changes gave back {self.changes_refunded}; the order total already excludes it "
+                "(VTEX lowers the order's value), so it is not subtracted again"
+            )
+        return tuple(out)
 
     @property
     def ok(self) -> bool:
@@ -362,6 +381,11 @@ class Quote:
             "ok": self.ok,
             "problems": list(self.problems),
             "warnings": list(self.warnings),
+            "invoice_refunded": m(self.invoice_refunded),
+            "gateway_refunded": m(self.gateway_refunded),
+            "gateway_checked": self.gateway_checked,
+            "changes_refunded": m(self.changes_refunded),
+            "notices": list(self.notices),
             "entries": [
                 {
                     "id": e.entry_id,
@@ -378,6 +402,7 @@ class Quote:
                 {
                     "invoice_number": r.invoice_number,
                     "value": r.value.decimal_str(),
+                    "refunded": r.refunded.decimal_str() if hasattr(r, "refunded") else r.value.decimal_str(),
                     "issued_at": r.issued_at.isoformat(digits=3) if r.issued_at else None,
                 }
                 for r in self.return_invoices

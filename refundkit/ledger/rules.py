@@ -227,6 +227,11 @@ def build_quote(
         proposed=proposed,
         problems=tuple(dict.fromkeys(probs)),
         warnings=tuple(warnings),
+        invoice_refunded=order.invoice_refunded,
+        gateway_refunded=order.gateway_refunded,
+        gateway_checked=order.gateway_checked,
+        gateway_note=order.gateway.reason if order.gateway is not None else "gateway refunds were not checked",
+        changes_refunded=order.changes_refunded,
     )
 
 

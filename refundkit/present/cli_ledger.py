@@ -115,10 +115,7 @@ def quote_lines(q: Quote) -> list[str]:
     lines = [
         f"Order {q.order_id} ({q.status}, created {q.created_at.isoformat(digits=0)})",
         f"  order total          {q.currency} {q.order_total.decimal_str():>12}",
-        (
-            f"  VTEX refunds         {q.currency} {(-q.native_refunded).decimal_str():>12}"
-            f"  ({len(q.return_invoices)} return invoice(s))"
-        ),
+        (f"  VTEX refunds         {q.currency} {(-q.native_refunded).decimal_str():>12}  ({_vtex_refunds_detail(q)})"),
         (
             f"  offline refunds      {q.currency} {(-q.offline_refunded).decimal_str():>12}"
             f"  ({n_entries} ledger entr{'y' if n_entries == 1 else 'ies'})"
@@ -127,9 +124,21 @@ def quote_lines(q: Quote) -> list[str]:
     ]
     if q.proposed is not None:
         lines.append(f"  proposed refund      {q.currency} {q.proposed.decimal_str():>12}")
+    lines += [f"  note: {n}" for n in q.notices]
     lines += [f"  warning: {w}" for w in q.warnings]
     lines += [f"  problem: {p}" for p in q.problems]
     return lines
+
+
+def _vtex_refunds_detail(q: Quote) -> str:
+    parts = [f"{len(q.return_invoices)} return invoice(s)"]
+    if q.gateway_checked:
+        gateway = q.gateway_refunded
+        if gateway is not None and gateway.minor:
+            parts.append(f"{gateway.decimal_str()} refunded on the payment without an invoice")
+    else:
+        parts.append("gateway refunds NOT checked")
+    return "; ".join(parts)
 
 
 def cmd_quote(args: argparse.Namespace) -> int:

@@ -74,10 +74,17 @@ def quote_html(quote: Quote) -> str:
     rows = [
         ("Order", f"{quote.order_id} ({quote.status}), created {_when(quote.created_at)}"),
         ("Order total", str(quote.order_total)),
-        ("VTEX refunds (return invoices)", str(quote.native_refunded)),
+        ("VTEX refunds (return invoices)", str(quote.invoice_refunded or quote.native_refunded)),
+        (
+            "VTEX refunds on the payment, no invoice",
+            str(quote.gateway_refunded)
+            if quote.gateway_checked and quote.gateway_refunded is not None
+            else "not checked",
+        ),
         ("Offline refunds (net of reversals)", str(quote.offline_refunded)),
         ("Refundable balance", str(quote.refundable)),
     ]
+    rows += [("Note", n) for n in quote.notices]
     body = "".join(f"<tr><th style='text-align:left'>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in rows)
     html = f"<table class='refundkit-balance'>{body}</table>"
     if quote.entries:

@@ -71,6 +71,10 @@ class SandboxConfig:
     md_failed_condition_status: int = 304  # the answer to a write whose _where fails (nothing is written)
     md_missing_document: MissingDocumentMode = "created"  # a _where on an id with no document
     md_conditions_honoured: bool = True  # False: _where is ignored and every write is applied
+    # VTEX's refunds beyond return invoices (refundkit.sandbox.payments): seed a handful of orders with order
+    # changes, gateway-only refunds and restitutions; and whether the app key may read payment transactions.
+    other_refunds: bool = False
+    payments_permission: bool = True
 
     def __post_init__(self) -> None:
         if self.md_missing_document not in get_args(MissingDocumentMode):

@@ -23,6 +23,7 @@ from typing import Any
 from refundkit.timeutil import Instant, parse_instant
 
 from .http import Request, Response, json_response, oms_error
+from .payments import apply_to_detail, apply_to_row, transaction_id_for
 from .store import PAYMENT_SYSTEMS, STATUS_DESCRIPTIONS, OrderSummary, Store, catalog_entry, cities
 
 __all__ = [
@@ -379,10 +380,21 @@ def list_item(store: Store, position: int) -> dict[str, Any]:
     if cached is not None:
         return cached
     o = store.orders[position]
+    adjustment = store.adjustments.get(o.order_id)
+    if adjustment is not None:
+        item = apply_to_row(_list_item(store, o), o, adjustment)
+        store._list_cache[position] = item
+        return item
+    item = _list_item(store, o)
+    store._list_cache[position] = item
+    return item
+
+
+def _list_item(store: Store, o: OrderSummary) -> dict[str, Any]:
     shipping_estimate = None
     if o.status in ("handling", "ready-for-handling", "invoiced") and o.authorized is not None:
         shipping_estimate = vtex_date(o.authorized + timedelta(days=3 + o.index % 5))
-    item = {
+    return {
         "orderId": o.order_id,
         "creationDate": creation_date(o.created),
         "clientName": o.client_name,
@@ -413,8 +425,6 @@ def list_item(store: Store, position: int) -> dict[str, Any]:
         "invoiceOutput": [o.output_invoice] if o.output_invoice else None,
         "invoiceInput": [inv.number for inv in o.input_invoices] or None,
     }
-    store._list_cache[position] = item
-    return item
 
 
 # -- get -----------------------------------------------------------------------------------------------------------
@@ -423,7 +433,11 @@ def list_item(store: Store, position: int) -> dict[str, Any]:
 def order_json(store: Store, order_id: str) -> dict[str, Any] | None:
     """The body of ``GET /api/oms/pvt/orders/{orderId}``; None when unknown. Same on every call."""
     summary = store.order(order_id)
-    return None if summary is None else order_detail(summary, store.seed, store.account)
+    if summary is None:
+        return None
+    return apply_to_detail(
+        order_detail(summary, store.seed, store.account), summary, store.adjustments.get(summary.order_id)
+    )
 
 
 def get_order(store: Store, req: Request, order_id: str) -> Response:
@@ -584,7 +598,8 @@ def order_detail(o: OrderSummary, seed: int, account: str) -> dict[str, Any]:
             }
         )
 
-    transaction_id = _hex(rng)
+    _hex(rng)  # the generator's draw stays, so every other cosmetic field is what it always was
+    transaction_id = transaction_id_for(account, o.order_id)
     payments = []
     for p in o.payments:
         system, pgroup = PAYMENT_SYSTEMS[p.name]

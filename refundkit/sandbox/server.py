@@ -26,7 +26,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TextIO
 from urllib.parse import parse_qsl, unquote
 
-from . import oms
+from . import oms, payments
 from .config import FaultRule, FaultRules, SandboxConfig
 from .http import JSON_TYPE, Request, Response, json_response, oms_error
 from .masterdata import MasterData
@@ -68,6 +68,8 @@ _TRIPWIRES = [
     ("POST", re.compile(r"^/api/oms/pvt/orders/[^/]+/(invoice|cancel|changes)/?$")),
     ("PATCH", re.compile(r"^/api/order-system/orders/[^/]+/changes/?$")),
     ("POST", re.compile(r"^/api/pvt/transactions/[^/]+/(refunding|cancellation|settlement)-request/?$")),
+    # anything but a GET on any Payments Gateway path: refundkit only ever reads a transaction
+    *((m, re.compile(r"^/api/(pvt|payments)/")) for m in ("POST", "PUT", "PATCH", "DELETE")),
 ]
 _MD_DOCUMENT = re.compile(r"^/api/dataentities/[^/]+/documents/[^/]+/?$")
 _SEG = r"(?P<{}>[^/]+)"
@@ -144,6 +146,11 @@ class Sandbox:
             ("DELETE", _route("/api/dataentities/{entity}/documents/{doc_id}"), md.delete_document),
             ("GET", _route("/api/dataentities/{entity}/search"), md.search),
             ("GET", _route("/api/dataentities/{entity}/scroll"), md.scroll),
+            (
+                "GET",
+                _route("/api/pvt/transactions/{transaction_id}"),
+                lambda r, transaction_id: payments.get_transaction(store, self.config, r, transaction_id),
+            ),
         ]
         self._routes += [(method, rx, self._tripwire) for method, rx in _TRIPWIRES]
 

@@ -28,6 +28,7 @@ from typing import Any, NamedTuple
 from refundkit.timeutil import Instant
 
 from .config import SandboxConfig
+from .payments import Adjustment, Change, transaction_id_for
 
 __all__ = ["STATUS_DESCRIPTIONS", "InputInvoice", "ItemLine", "OrderSummary", "Payment", "Store"]
 
@@ -372,6 +373,45 @@ class Store:
         self.total_values = [o.total_cents for o in self.orders]
         self.total_items = [o.total_items for o in self.orders]
         self._list_cache: dict[int, dict[str, Any]] = {}
+        self.adjustments: dict[str, Adjustment] = {}
+        self._positions = {o.order_id: i for i, o in enumerate(self.orders)}
+        self._by_tid: dict[str, str] | None = None
+        if cfg.other_refunds:
+            self._seed_other_refunds()
+
+    def adjust(self, order_id: str, adjustment: Adjustment) -> None:
+        """Give an order VTEX's other refunds (see :mod:`refundkit.sandbox.payments`); replaces an earlier one."""
+        o = self.order(order_id)
+        if o is None:
+            raise KeyError(order_id)
+        self.adjustments[o.order_id] = adjustment
+        pos = self._positions[o.order_id]
+        self.total_values[pos] = o.total_cents - adjustment.reduction
+        self._list_cache.pop(pos, None)
+        self.__dict__.pop("_oms_index", None)  # list statistics are rebuilt with the new value
+        self.__dict__.pop("_ranks", None)
+
+    def _seed_other_refunds(self) -> None:
+        """A deterministic handful of orders with each kind of refund VTEX makes beyond return invoices."""
+        invoiced = [o for o in self.orders if o.status == "invoiced"]
+        for k, o in enumerate(invoiced[7::97]):
+            kind = k % 4
+            if kind == 0:  # refunded in the gateway, no return invoice
+                self.adjust(o.order_id, Adjustment(gateway_refund=o.total_cents // 5))
+            elif kind == 1:  # an item removed after settlement: the gateway paid the difference back
+                cut = o.total_cents // 4
+                self.adjust(o.order_id, Adjustment([Change("item out of stock", cut)], change_settled=True))
+            elif kind == 2:  # a discount before settlement: the charge itself went down
+                self.adjust(o.order_id, Adjustment([Change("goodwill discount", o.total_cents // 10)]))
+            elif o.input_invoices:  # a restitution smaller than its return invoice (freight kept)
+                inv = o.input_invoices[0]
+                self.adjust(o.order_id, Adjustment(restitutions={inv.number: max(inv.value - 990, 1)}))
+
+    def order_by_transaction(self, transaction_id: str) -> OrderSummary | None:
+        if self._by_tid is None:
+            self._by_tid = {transaction_id_for(self.account, o.order_id): o.order_id for o in self.orders}
+        oid = self._by_tid.get(transaction_id.upper())
+        return self._by_id.get(oid) if oid else None
 
     def _pick_day(self, preferred: str, fraction: float) -> date:
         d = _day(preferred)
@@ -417,7 +457,9 @@ class Store:
         pos = self._position(order_id)
         new = dataclasses.replace(self.orders[pos], **changes)  # type: ignore[arg-type]  # fields by name
         self.orders[pos] = self._by_id[order_id] = self._by_seq[new.sequence] = new
-        self.total_values[pos], self.total_items[pos] = new.total_cents, new.total_items
+        adjustment = self.adjustments.get(order_id)
+        reduction = adjustment.reduction if adjustment else 0
+        self.total_values[pos], self.total_items[pos] = new.total_cents - reduction, new.total_items
         self._changed()
         return new
 

@@ -8,13 +8,15 @@ from ..config import Settings, load_settings
 from .masterdata import MasterData
 from .notes import Notes
 from .oms import Orders
+from .payments import Payments
 from .transport import Transport
 
 __all__ = ["VtexClient"]
 
 
 class VtexClient:
-    """Read orders (OMS), keep documents (Master Data v2), annotate orders (Do). Never moves money.
+    """Read orders (OMS) and payment transactions (GET only), keep documents (Master Data v2), annotate orders (Do).
+    Never moves money.
 
     >>> client = VtexClient.from_env()          # doctest: +SKIP
     >>> client.orders.get("1306331686122-01")   # doctest: +SKIP
@@ -23,7 +25,10 @@ class VtexClient:
     def __init__(self, settings: Settings, **transport_options: Any) -> None:
         self.settings = settings
         self.transport = Transport(settings, **transport_options)
-        self.orders = Orders(self.transport)
+        self.payments = Payments(
+            self.transport, enabled=settings.check_gateway, mode=settings.zero_decimal_amounts
+        )  # read only: GET of a transaction
+        self.orders = Orders(self.transport, payments=self.payments)
         self.notes = Notes(self.transport)
         self.masterdata = MasterData(self.transport)
 

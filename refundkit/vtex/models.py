@@ -11,18 +11,73 @@ from ..errors import BadResponse
 from ..money import AmountError, Money, from_vtex_cents
 from ..timeutil import Instant, parse_instant
 
-__all__ = ["Note", "Order", "OrderItem", "OrderSummary", "Payment", "ReturnInvoice"]
+__all__ = [
+    "ORDER_STATUSES",
+    "GatewayCheck",
+    "GatewayTransaction",
+    "Note",
+    "Order",
+    "OrderChange",
+    "OrderItem",
+    "OrderSummary",
+    "Payment",
+    "ReturnInvoice",
+]
+
+#: Every order status VTEX documents (the order flow guide, and the list filter's spellings). An order with any
+#: other status is set aside by tolerant readers (:meth:`Orders.list`, reports) with a warning naming it.
+ORDER_STATUSES: frozenset[str] = frozenset(
+    {
+        "order-created",
+        "order-completed",
+        "order-accepted",
+        "on-order-completed",
+        "on-order-completed-ffm",
+        "payment-pending",
+        "payment-approved",
+        "waiting-for-authorization",
+        "waiting-for-sellers-confirmation",
+        "waiting-for-seller-decision",
+        "waiting-for-fulfillment",
+        "waiting-ffmt-authorization",
+        "waiting-for-manual-authorization",
+        "authorize-fulfillment",
+        "window-to-change-payment",
+        "window-to-change-seller",
+        "window-to-cancel",
+        "ready-for-handling",
+        "start-handling",
+        "handling",
+        "ready-for-invoicing",
+        "invoice",
+        "invoiced",
+        "replaced",
+        "request-cancel",
+        "cancellation-requested",
+        "cancel",
+        "canceled",
+        "waiting-for-mkt-authorization",
+        "waiting-seller-handling",
+    }
+)
 
 
-def _cents(raw: Any, currency: str, where: str) -> Money:
+def _cents(raw: Any, currency: str, where: str, mode: str = "cents") -> Money:
     if isinstance(raw, float) and raw.is_integer():
         raw = int(raw)
     if isinstance(raw, bool) or not isinstance(raw, int):
         raise BadResponse(f"VTEX sent {where} = {raw!r}; expected an integer amount in cents")
     try:
-        return Money(from_vtex_cents(raw, currency), currency)
+        return Money(from_vtex_cents(raw, currency, mode), currency)
     except AmountError as exc:
         raise BadResponse(f"{where}: {exc}") from None
+
+
+def _status(raw: Any, where: str) -> str:
+    status = str(raw or "")
+    if status not in ORDER_STATUSES:
+        raise BadResponse(f"VTEX sent an unknown status {status[:40]!r} for {where}")
+    return status
 
 
 def _instant(raw: Any, where: str, required: bool = True) -> Instant | None:
@@ -59,17 +114,23 @@ class OrderSummary:
     invoice_input: tuple[str, ...] | None = None
 
     @classmethod
-    def from_vtex(cls, row: dict[str, Any]) -> OrderSummary:
+    def from_vtex(cls, row: dict[str, Any], *, mode: str = "cents") -> OrderSummary:
+        """Parse a list row; :class:`BadResponse` naming the order when a field refundkit relies on is unusable
+        (no currency, a total that is not an integer, an unknown status, no creation date)."""
+        if not isinstance(row, dict):
+            raise BadResponse(f"VTEX sent an order list row that is not an object: {str(row)[:80]}")
         oid = row.get("orderId")
         if not isinstance(oid, str) or not oid:
             raise BadResponse(f"VTEX sent an order list row without an orderId: {str(row)[:120]}")
         currency = _currency(row.get("currencyCode"), f"order {oid}")
+        created = _instant(row.get("creationDate"), f"creationDate of order {oid}")
+        assert created is not None
         return cls(
             order_id=oid,
-            created_at=_instant(row.get("creationDate"), f"creationDate of order {oid}"),  # type: ignore[arg-type]
-            status=str(row.get("status") or ""),
+            created_at=created,
+            status=_status(row.get("status"), f"order {oid}"),
             currency=currency,
-            total=_cents(row.get("totalValue"), currency, f"totalValue of order {oid}"),
+            total=_cents(row.get("totalValue"), currency, f"totalValue of order {oid}", mode),
             sales_channel=str(row.get("salesChannel") or ""),
             payment_names=str(row.get("paymentNames") or ""),
             origin=row.get("origin"),
@@ -107,11 +168,98 @@ class Payment:
 
 @dataclass(frozen=True, slots=True)
 class ReturnInvoice:
-    """A VTEX-native refund: a package of type ``Input`` (return invoice)."""
+    """A VTEX-native refund: a package of type ``Input`` (return invoice).
+
+    ``value`` is the invoice's ``invoiceValue``; ``restitution`` is ``restitutions.Refund.value`` when VTEX sent
+    one. Both describe the *same* money (a restitution exists only on an Input invoice, and says what of it went back
+    to the customer), so the refund is counted once, as :attr:`refunded`: the restitution when present, else the
+    invoice value."""
 
     invoice_number: str
     value: Money
     issued_at: Instant | None
+    restitution: Money | None = None
+
+    @property
+    def refunded(self) -> Money:
+        return self.restitution if self.restitution is not None else self.value
+
+
+@dataclass(frozen=True, slots=True)
+class OrderChange:
+    """One entry of ``changesAttachment.changesData``: an order modification.
+
+    VTEX updates the order's ``value`` (and the payment transaction) when it registers a change, and reimburses the
+    customer automatically. So a change is *already* out of :attr:`Order.total`: refundkit never subtracts it again.
+    ``refunded`` is what this change gave back (discount minus increment, when positive), shown for information."""
+
+    reason: str
+    discount: Money
+    increment: Money
+    at: Instant | None
+
+    @property
+    def net_reduction(self) -> Money:
+        return self.discount - self.increment
+
+    @property
+    def refunded(self) -> Money:
+        net = self.net_reduction
+        return net if net.minor > 0 else Money.zero(net.currency)
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayTransaction:
+    """A Payments Gateway transaction as ``GET /api/pvt/transactions/{id}`` shows it (read only)."""
+
+    transaction_id: str
+    status: str
+    value: Money
+    total_refunds: Money
+    refunded_at: Instant | None
+
+    @classmethod
+    def from_vtex(cls, body: Any, currency: str, *, mode: str = "cents") -> GatewayTransaction:
+        if not isinstance(body, dict):
+            raise BadResponse("VTEX sent a payment transaction that is not a JSON object")
+        tid = str(body.get("transactionId") or body.get("id") or "")
+        if not tid:
+            raise BadResponse("VTEX sent a payment transaction without an id")
+        return cls(
+            transaction_id=tid,
+            status=str(body.get("status") or ""),
+            value=_cents(body.get("value"), currency, f"value of transaction {tid}", mode),
+            total_refunds=_cents(body.get("totalRefunds") or 0, currency, f"totalRefunds of transaction {tid}", mode),
+            refunded_at=_instant(body.get("refundingDate"), f"refundingDate of transaction {tid}", required=False),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayCheck:
+    """What the order's payment transactions say about refunds made there without a return invoice.
+
+    ``checked`` is False when they could not be read (``reason`` says why: no View Payment Data permission, the
+    check is turned off, the order names no transaction); then ``refunded`` is zero and the balance says so.
+
+    The rule, per order, with every amount in the order's currency::
+
+        paid      = Σ value of the order's active transactions
+        refunds   = Σ totalRefunds of those transactions      (everything the gateway gave back, whatever asked)
+        explained = return invoices (their refunded amounts)  (an Input invoice triggers a gateway refund)
+                  + max(0, paid − order value)                (order changes refunded after settlement: the
+                                                               transaction keeps its value, the order's drops)
+        gateway-only refunds = max(0, refunds − explained)
+
+    A change made before settlement lowers the transaction's value itself, so it is neither in ``refunds`` nor in
+    ``paid − order value``; a change refunded after settlement is in both and cancels out. Nothing is counted twice:
+    a gateway refund is counted here only for the part no return invoice and no order change explains.
+    """
+
+    checked: bool
+    refunded: Money
+    reason: str = ""
+    transactions: tuple[GatewayTransaction, ...] = ()
+    refunded_at: Instant | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,30 +277,76 @@ class Order:
     sales_channel: str
     origin: str | None = None
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    changes: tuple[OrderChange, ...] = ()
+    transaction_ids: tuple[str, ...] = ()
+    gateway: GatewayCheck | None = None  # attached by Orders.get(..., gateway=True)
+
+    @property
+    def invoice_refunded(self) -> Money:
+        """Refunds VTEX made through return invoices (each counted once: its restitution, else its value)."""
+        total = Money.zero(self.currency)
+        for inv in self.return_invoices:
+            total = total + inv.refunded
+        return total
+
+    @property
+    def gateway_refunded(self) -> Money:
+        """Refunds made on the payment transaction that no return invoice or order change explains (zero when the
+        transaction was not checked: see :attr:`gateway`)."""
+        return self.gateway.refunded if self.gateway is not None else Money.zero(self.currency)
+
+    @property
+    def gateway_checked(self) -> bool:
+        return self.gateway is not None and self.gateway.checked
+
+    @property
+    def changes_refunded(self) -> Money:
+        """What order changes gave back. Already out of :attr:`total` (VTEX lowers ``value``): never subtract it."""
+        total = Money.zero(self.currency)
+        for change in self.changes:
+            total = total + change.refunded
+        return total
 
     @property
     def native_refunded(self) -> Money:
-        """The sum of the order's return invoices (refunds VTEX itself made)."""
-        total = Money.zero(self.currency)
-        for inv in self.return_invoices:
-            total = total + inv.value
-        return total
+        """Refunds VTEX itself made that :attr:`total` does not already reflect: return invoices (restitutions
+        included once) plus gateway refunds without an invoice (when checked). Order changes are not in it: the
+        order's value already went down by them."""
+        return self.invoice_refunded + self.gateway_refunded
 
     @property
     def payment_names(self) -> str:
         return ", ".join(dict.fromkeys(p.method for p in self.payments if p.method))
 
     @classmethod
-    def from_vtex(cls, body: dict[str, Any]) -> Order:
+    def from_vtex(cls, body: dict[str, Any], *, mode: str = "cents") -> Order:
+        """Parse ``GET /api/oms/pvt/orders/{id}``. ``mode`` is how zero-decimal currencies arrive (see
+        :data:`refundkit.money.VTEX_AMOUNT_MODES`). :class:`BadResponse` naming the order and the field when a field
+        refundkit relies on is unusable."""
         if not isinstance(body, dict):
             raise BadResponse("VTEX sent an order that is not a JSON object")
         oid = body.get("orderId")
         if not isinstance(oid, str) or not oid:
             raise BadResponse("VTEX sent an order without an orderId")
+        try:
+            return cls._parse(body, oid, mode)
+        except BadResponse:
+            raise
+        except (TypeError, ValueError, AttributeError, KeyError) as exc:
+            raise BadResponse(
+                f"VTEX sent order {oid} in a shape refundkit cannot read ({type(exc).__name__})"
+            ) from None
+
+    @classmethod
+    def _parse(cls, body: dict[str, Any], oid: str, mode: str) -> Order:
         prefs = body.get("storePreferencesData") or {}
         currency = _currency(prefs.get("currencyCode") or body.get("currencyCode"), f"order {oid}")
+
+        def cents(raw: Any, where: str) -> Money:
+            return _cents(raw, currency, f"{where} of order {oid}", mode)
+
         totals = {
-            str(t.get("id")): _cents(t.get("value"), currency, f"totals[{t.get('id')}] of order {oid}")
+            str(t.get("id")): cents(t.get("value"), f"totals[{t.get('id')}]")
             for t in body.get("totals") or []
             if isinstance(t, dict) and t.get("id")
         }
@@ -161,44 +355,71 @@ class Order:
                 sku=str(it.get("id") or ""),
                 name=str(it.get("name") or ""),
                 quantity=int(it.get("quantity") or 0),
-                unit_price=_cents(
-                    it.get("sellingPrice", it.get("price", 0)) or 0, currency, f"items[{i}].sellingPrice of order {oid}"
-                ),
+                unit_price=cents(it.get("sellingPrice", it.get("price", 0)) or 0, f"items[{i}].sellingPrice"),
             )
             for i, it in enumerate(body.get("items") or [])
             if isinstance(it, dict)
         )
         payments = []
+        transaction_ids: list[str] = []
         for tx in (body.get("paymentData") or {}).get("transactions") or []:
-            for p in (tx or {}).get("payments") or []:
+            if not isinstance(tx, dict):
+                continue
+            tid = tx.get("transactionId")
+            if isinstance(tid, str) and tid and tx.get("isActive", True) is not False and tid not in transaction_ids:
+                transaction_ids.append(tid)
+            for p in tx.get("payments") or []:
                 payments.append(
                     Payment(
                         payment_id=str(p.get("id") or ""),
                         method=str(p.get("paymentSystemName") or ""),
                         group=str(p.get("group") or ""),
-                        value=_cents(p.get("value", 0), currency, f"payment value of order {oid}"),
+                        value=cents(p.get("value", 0), "payment value"),
                         installments=int(p.get("installments") or 1),
                     )
                 )
         invoices = []
         for pkg in (body.get("packageAttachment") or {}).get("packages") or []:
             if isinstance(pkg, dict) and str(pkg.get("type", "")).lower() == "input":
+                number = str(pkg.get("invoiceNumber") or "")
+                rest = pkg.get("restitutions") or {}
+                refund = (rest.get("Refund") or rest.get("refund")) if isinstance(rest, dict) else None
+                restitution = None
+                if isinstance(refund, dict) and refund.get("value") is not None:
+                    restitution = cents(refund.get("value"), f"restitution of return invoice {number}")
                 invoices.append(
                     ReturnInvoice(
-                        invoice_number=str(pkg.get("invoiceNumber") or ""),
-                        value=_cents(pkg.get("invoiceValue"), currency, f"return invoice value of order {oid}"),
+                        invoice_number=number,
+                        value=cents(pkg.get("invoiceValue"), f"return invoice value {number}"),
                         issued_at=_instant(
                             pkg.get("issuanceDate"), f"issuanceDate of a return invoice of {oid}", required=False
                         ),
+                        restitution=restitution,
                     )
                 )
+        changes = []
+        attachment = body.get("changesAttachment") or {}
+        for ch in (attachment.get("changesData") if isinstance(attachment, dict) else None) or []:
+            if not isinstance(ch, dict):
+                continue
+            receipt: dict[str, Any] = ch["receipt"] if isinstance(ch.get("receipt"), dict) else {}
+            changes.append(
+                OrderChange(
+                    reason=str(ch.get("reason") or ""),
+                    discount=cents(ch.get("discountValue") or 0, "changesData discountValue"),
+                    increment=cents(ch.get("incrementValue") or 0, "changesData incrementValue"),
+                    at=_instant(receipt.get("date"), f"date of a change of order {oid}", required=False),
+                )
+            )
+        created = _instant(body.get("creationDate"), f"creationDate of order {oid}")
+        assert created is not None
         return cls(
             order_id=oid,
             sequence=str(body.get("sequence") or ""),
-            status=str(body.get("status") or ""),
+            status=_status(body.get("status"), f"order {oid}"),
             currency=currency,
-            created_at=_instant(body.get("creationDate"), f"creationDate of order {oid}"),  # type: ignore[arg-type]
-            total=_cents(body.get("value"), currency, f"value of order {oid}"),
+            created_at=created,
+            total=cents(body.get("value"), "value"),
             totals=totals,
             items=items,
             payments=tuple(payments),
@@ -206,6 +427,8 @@ class Order:
             sales_channel=str(body.get("salesChannel") or ""),
             origin=body.get("origin"),
             raw=body,
+            changes=tuple(changes),
+            transaction_ids=tuple(transaction_ids),
         )
 
 

@@ -16,20 +16,36 @@ answers and is kept once, by the range it belongs to.
 from __future__ import annotations
 
 import itertools
+import logging
 import math
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from ..errors import BadResponse, InputError, NotFound
-from ..timeutil import Instant
+from ..errors import (
+    BadResponse,
+    InputError,
+    ListingIncomplete,
+    NetworkError,
+    NotFound,
+    RateLimited,
+    ServerError,
+    VtexError,
+)
+from ..timeutil import Instant, utc_now
 from .models import Order, OrderSummary
 from .transport import Transport
 
-__all__ = ["MAX_PAGES", "MAX_PER_PAGE", "ListProgress", "Orders"]
+if TYPE_CHECKING:
+    from .payments import Payments
+
+__all__ = ["MAX_PAGES", "MAX_PER_PAGE", "PROVISIONAL", "ListProgress", "ListReport", "Orders"]
+
+log = logging.getLogger("refundkit.vtex")
 
 MAX_PAGES = 30
 MAX_PER_PAGE = 100
@@ -57,12 +73,25 @@ def check_order_id(order_id: str) -> str:
 
 
 class Orders:
-    def __init__(self, transport: Transport, *, max_workers: int = 16) -> None:
+    def __init__(
+        self,
+        transport: Transport,
+        *,
+        max_workers: int = 16,
+        payments: Payments | None = None,
+        clock: Callable[[], Instant] = utc_now,
+    ) -> None:
         self._t = transport
+        self.clock = clock
         self.max_workers = max_workers
+        self.mode = transport.settings.zero_decimal_amounts
+        self.payments = payments
 
     # -- get ----------------------------------------------------------------------------------------------------
-    def get(self, order_id: str) -> Order:
+    def get(self, order_id: str, *, gateway: bool | None = None) -> Order:
+        """The order. With ``gateway`` (default: as configured, ``REFUNDKIT_GATEWAY_REFUNDS``) its payment
+        transactions are read too (GET only) for refunds made there without a return invoice:
+        :attr:`Order.gateway` says what was found, or why nothing could be checked."""
         oid = check_order_id(order_id)
         body = self._t.json("GET", f"/api/oms/pvt/orders/{quote(oid)}", not_found_ok=True)
         if body is None:
@@ -71,24 +100,39 @@ class Orders:
                 status=404,
                 request=f"GET /api/oms/pvt/orders/{oid}",
             )
-        return Order.from_vtex(body)
+        order = Order.from_vtex(body, mode=self.mode)
+        if self.payments is not None and (self.payments.enabled if gateway is None else gateway):
+            order = self.payments.attach(order)
+        return order
 
-    def get_many(self, order_ids: Iterable[str], *, missing: str = "raise") -> dict[str, Order]:
-        """Fetch many orders concurrently. ``missing="skip"`` leaves unknown ids out instead of raising."""
+    def get_many(
+        self,
+        order_ids: Iterable[str],
+        *,
+        missing: str = "raise",
+        report: ListReport | None = None,
+        gateway: bool | None = None,
+    ) -> dict[str, Order]:
+        """Fetch many orders concurrently. ``missing="skip"`` leaves unknown ids out instead of raising.
+
+        An order VTEX sends in a shape refundkit cannot read (no currency, a value that is not an integer, an unknown
+        status) is set aside — named in ``report`` (and logged) — instead of failing the others."""
         ids = list(dict.fromkeys(check_order_id(o) for o in order_ids))
         out: dict[str, Order] = {}
         if not ids:
             return out
         with ThreadPoolExecutor(max_workers=min(self.max_workers, len(ids))) as pool:
-            futures = {pool.submit(self.get, oid): oid for oid in ids}
-            for fut, oid in futures.items():
+            futures = {oid: pool.submit(self.get, oid, gateway=gateway) for oid in ids}
+            for oid, fut in futures.items():
                 try:
                     out[oid] = fut.result()
                 except NotFound:
                     if missing != "skip":
-                        for f in futures:
+                        for f in futures.values():
                             f.cancel()
                         raise
+                except BadResponse as exc:
+                    _set_aside(report, oid, str(exc))
         return out
 
     # -- list ---------------------------------------------------------------------------------------------------
@@ -105,6 +149,8 @@ class Orders:
             "orderBy": "creationDate,asc",
             "page": str(page),
             "per_page": str(MAX_PER_PAGE),
+            # incomplete orders (checkout never finished) are not sales; VTEX documents no default
+            "incompleteOrders": "false",
         }
         if statuses:
             params["f_status"] = ",".join(statuses)
@@ -141,20 +187,40 @@ class Orders:
         statuses: Sequence[str] | None = None,
         progress: Callable[[ListProgress], None] | None = None,
         has_return_invoice: bool | None = None,
+        report: ListReport | None = None,
+        retry_rounds: int = 2,
     ) -> list[OrderSummary]:
         """Every order created in ``[start, end)``, exactly once, sorted by creation time then id.
 
-        ``has_return_invoice=True`` keeps only orders with a return (Input) invoice — VTEX-native refunds."""
+        ``has_return_invoice=True`` keeps only orders with a return (Input) invoice — VTEX-native refunds.
+
+        ``report`` (a :class:`ListReport`) collects what a person must be told: rows set aside because VTEX sent
+        them in a shape refundkit cannot read, and — when ``end`` is less than :data:`PROVISIONAL` ago — from when
+        on the listing is provisional (VTEX's list index lags order creation by minutes).
+
+        A part of the range (a page, or a sub-range's first page) that still fails after the transport's retries
+        is asked again, up to ``retry_rounds`` times, after everything else; what fails even then raises
+        :class:`~refundkit.errors.ListingIncomplete` carrying every order that *was* listed and naming each
+        missing part — nothing already listed is thrown away."""
         lo, hi, start, end = start.ns, end.ns, start.to_utc().floor_ms(), end.to_utc().ceil_ms()
+        if report is not None:
+            report.note_range(Instant(lo), Instant(hi), self.clock())
         if end.ns <= start.ns:
             return []
         found: dict[str, OrderSummary] = {}
         lock = threading.Lock()
         calls = [0]
         expected: list[int | None] = [None]
+        mode = self.mode
 
-        def keep(rows: list[dict[str, Any]], a: Instant, b: Instant) -> None:
-            parsed = [OrderSummary.from_vtex(r) for r in rows]
+        def keep(rows: list[Any], a: Instant, b: Instant) -> None:
+            parsed = []
+            for i, row in enumerate(rows):
+                try:
+                    parsed.append(OrderSummary.from_vtex(row, mode=mode))
+                except BadResponse as exc:
+                    oid = row.get("orderId") if isinstance(row, dict) else None
+                    _set_aside(report, str(oid) if oid else f"row {i + 1} of a list page from {a}", str(exc))
             with lock:
                 calls[0] += 1
                 for o in parsed:
@@ -164,41 +230,140 @@ class Orders:
             if progress:
                 progress(snapshot)
 
+        Job = tuple[str, Instant, Instant, int]
+
+        def run(job: Job) -> tuple[Job, dict[str, Any]]:
+            _kind, a, b, n = job
+            return job, self._page(a, b, n, statuses, has_return_invoice)
+
+        failed: dict[Job, VtexError] = {}
         with ThreadPoolExecutor(max_workers=self.max_workers) as pool:
-            pending: set[Future[tuple[str, Instant, Instant, dict[str, Any]]]] = set()
+            pending: dict[Future[tuple[Job, dict[str, Any]]], Job] = {}
 
-            def probe(a: Instant, b: Instant) -> tuple[str, Instant, Instant, dict[str, Any]]:
-                return "probe", a, b, self._page(a, b, 1, statuses, has_return_invoice)
+            def submit(job: Job) -> None:
+                pending[pool.submit(run, job)] = job
 
-            def page(a: Instant, b: Instant, n: int) -> tuple[str, Instant, Instant, dict[str, Any]]:
-                return "page", a, b, self._page(a, b, n, statuses, has_return_invoice)
-
-            pending.add(pool.submit(probe, start, end))
+            submit(("probe", start, end, 1))
             try:
-                while pending:
-                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                    for fut in done:
-                        kind, a, b, body = fut.result()
-                        if kind == "page":
-                            keep(body["list"], a, b)
-                            continue
-                        total = body["paging"]["total"]
-                        if expected[0] is None:
-                            expected[0] = total
-                        if total <= MAX_PAGES * MAX_PER_PAGE:
-                            keep(body["list"], a, b)
-                            for n in range(2, math.ceil(total / MAX_PER_PAGE) + 1):
-                                pending.add(pool.submit(page, a, b, n))
-                            continue
-                        for sa, sb in _split(a, b, total):
-                            pending.add(pool.submit(probe, sa, sb))
+                for round_ in range(retry_rounds + 1):
+                    while pending:
+                        done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
+                        for fut in done:
+                            job = pending.pop(fut)
+                            try:
+                                _, body = fut.result()
+                            except (ServerError, NetworkError, RateLimited) as exc:  # VTEX may answer later
+                                failed[job] = exc
+                                continue
+                            failed.pop(job, None)
+                            kind, a, b, _n = job
+                            if kind == "page":
+                                keep(body["list"], a, b)
+                                continue
+                            total = body["paging"]["total"]
+                            if expected[0] is None:
+                                expected[0] = total
+                            if total <= MAX_PAGES * MAX_PER_PAGE:
+                                keep(body["list"], a, b)
+                                for n in range(2, math.ceil(total / MAX_PER_PAGE) + 1):
+                                    submit(("page", a, b, n))
+                                continue
+                            for sa, sb in _split(a, b, total):
+                                submit(("probe", sa, sb, 1))
+                    if not failed or round_ == retry_rounds:
+                        break
+                    log.info("order listing: asking again for %d part(s) that failed", len(failed))
+                    for job in list(failed):
+                        submit(job)
             except BaseException:
                 for f in pending:
                     f.cancel()
                 raise
-        return sorted(
+        orders = sorted(
             (o for o in found.values() if lo <= o.created_at.ns < hi), key=lambda o: (o.created_at.ns, o.order_id)
         )
+        if failed:
+            missing = [_describe(job, exc) for job, exc in sorted(failed.items(), key=lambda kv: kv[0][1].ns)]
+            if report is not None:
+                report.missing.extend(missing)
+            raise ListingIncomplete(
+                f"listed {len(orders)} orders, but {len(missing)} part(s) of the range failed even after retrying: "
+                + "; ".join(missing[:5])
+                + ("; ..." if len(missing) > 5 else "")
+                + ". Run the listing again for those times (nothing listed was lost: it is in the error's .orders)",
+                orders=orders,
+                missing=missing,
+                request="GET /api/oms/pvt/orders",
+            )
+        return orders
+
+
+def _describe(job: tuple[str, Instant, Instant, int], exc: VtexError) -> str:
+    kind, a, b, n = job
+    span = f"{a.isoformat(3)} to {b.isoformat(3)}"
+    what = f"orders created {span}" if kind == "probe" else f"page {n} of the orders created {span}"
+    return f"{what} ({str(exc)[:120]})"
+
+
+def _set_aside(report: ListReport | None, name: str, why: str) -> None:
+    log.warning("set aside %s: %s", name, why)
+    if report is not None:
+        report.add(name, why)
+
+
+#: A listing whose range ends less than this before now is provisional: VTEX's order list is a search index that
+#: shows an order some minutes (about 4) after it was created or changed.
+PROVISIONAL = timedelta(minutes=10)
+
+
+@dataclass
+class ListReport:
+    """What a listing, a set of orders or a report must tell the person reading it, besides the orders.
+
+    - ``set_aside``: orders (or rows) VTEX sent in a shape refundkit cannot read, each with the reason; they are
+      left out of the result, and :attr:`set_aside_count` says how many;
+    - ``provisional_after``: when the range ends less than :data:`PROVISIONAL` ago, the instant after which the
+      listing may still change (VTEX's list index lags);
+    - ``missing``: parts of the range that could not be listed (see :class:`~refundkit.errors.ListingIncomplete`).
+    """
+
+    set_aside: dict[str, str] = field(default_factory=dict)
+    provisional_after: Instant | None = None
+    missing: list[str] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def add(self, name: str, why: str) -> None:
+        with self._lock:
+            self.set_aside.setdefault(name, why)
+
+    @property
+    def set_aside_count(self) -> int:
+        return len(self.set_aside)
+
+    def note_range(self, start: Instant, end: Instant, now: Instant) -> None:
+        edge = now - PROVISIONAL
+        if end.ns > edge.ns:
+            after = edge if edge.ns > start.ns else start
+            if self.provisional_after is None or after.ns < self.provisional_after.ns:
+                self.provisional_after = after
+
+    def warnings(self, tz: str | None = None) -> list[str]:
+        """One sentence per thing to tell, for a CLI, a widget or a report footer."""
+        out = []
+        if self.set_aside:
+            names = ", ".join(list(self.set_aside)[:5]) + (", ..." if len(self.set_aside) > 5 else "")
+            out.append(
+                f"{len(self.set_aside)} order(s) set aside because VTEX sent them in a shape refundkit cannot read "
+                f"({names}); they are not counted here"
+            )
+        if self.provisional_after is not None:
+            out.append(
+                f"orders created after {self.provisional_after.isoformat(0)} are provisional: VTEX lists an order "
+                "some minutes after it is created, so run this again later for a final figure"
+            )
+        if self.missing:
+            out.append(f"{len(self.missing)} part(s) of the range could not be listed: " + "; ".join(self.missing[:3]))
+        return out
 
 
 def _split(a: Instant, b: Instant, total: int) -> list[tuple[Instant, Instant]]:

@@ -1,0 +1,128 @@
+"""VTEX's own refunds beyond return invoices, each counted once in the balance (sandbox on loopback).
+
+- a refund made in the payment gateway without a return invoice lowers the balance (read by GET only);
+- an order change already lowered the order's value: it is shown, never subtracted again;
+- a restitution describes its return invoice's money: counted once, at the restitution's value;
+- a return invoice's own gateway refund is not counted a second time;
+- without View Payment Data, the balance says gateway refunds were not checked (quote field, CLI line).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from refundkit.ledger import RefundRefused
+from refundkit.sandbox.payments import Adjustment, Change
+
+from .helpers import Env, money
+
+
+def _payments_gets(env: Env) -> list[str]:
+    return [r.path for r in list(env.sb.requests) if r.path.startswith("/api/pvt/")]
+
+
+def test_a_gateway_refund_without_an_invoice_lowers_the_balance(env: Env) -> None:
+    o = env.orders.invoiced()
+    env.sb.store.adjust(o.order_id, Adjustment(gateway_refund=1500))
+    q = env.ledger().quote(o.order_id)
+    assert q.gateway_checked
+    assert q.gateway_refunded is not None and q.gateway_refunded.minor == 1500
+    assert q.native_refunded.minor == 1500
+    assert q.refundable.minor == o.total_cents - 1500
+    gets = _payments_gets(env)
+    assert gets and all(r.method == "GET" for r in env.sb.requests if r.path.startswith("/api/pvt/"))
+
+
+def test_the_balance_refuses_a_refund_the_gateway_already_made(env: Env) -> None:
+    o = env.orders.invoiced()
+    env.sb.store.adjust(o.order_id, Adjustment(gateway_refund=o.total_cents - 100))
+    ledger = env.ledger()
+    with pytest.raises(RefundRefused) as err:
+        ledger.record(o.order_id, money(200), "cash", "R-GW-1")
+    assert "refundable balance" in str(err.value)
+    assert ledger.record(o.order_id, money(100), "cash", "R-GW-2").recorded_now
+
+
+def test_a_return_invoice_is_not_counted_again_as_a_gateway_refund(env: Env) -> None:
+    o = env.orders.partly_returned()
+    q = env.ledger().quote(o.order_id)
+    assert q.gateway_checked
+    assert q.gateway_refunded is not None and q.gateway_refunded.minor == 0
+    assert q.native_refunded.minor == o.refunded_cents
+    assert q.refundable.minor == o.total_cents - o.refunded_cents
+
+
+def test_a_restitution_and_its_return_invoice_are_one_refund(env: Env) -> None:
+    o = env.orders.partly_returned()
+    inv = o.input_invoices[0]
+    smaller = inv.value - 500
+    env.sb.store.adjust(o.order_id, Adjustment(restitutions={inv.number: smaller}))
+    q = env.ledger().quote(o.order_id)
+    assert q.native_refunded.minor == o.refunded_cents - 500  # the restitution's value, once
+    assert q.gateway_refunded is not None and q.gateway_refunded.minor == 0  # the gateway refunded just that
+
+
+@pytest.mark.parametrize("settled", [True, False])
+def test_an_order_change_is_already_out_of_the_total_and_not_subtracted_again(env: Env, settled: bool) -> None:
+    o = env.orders.invoiced()
+    env.sb.store.adjust(o.order_id, Adjustment([Change("item out of stock", 1000)], change_settled=settled))
+    q = env.ledger().quote(o.order_id)
+    assert q.order_total.minor == o.total_cents - 1000
+    assert q.changes_refunded is not None and q.changes_refunded.minor == 1000
+    assert q.gateway_refunded is not None and q.gateway_refunded.minor == 0
+    assert q.refundable.minor == o.total_cents - 1000
+    assert any("order changes gave back" in n for n in q.notices)
+
+
+def test_every_kind_at_once_is_counted_once(env: Env) -> None:
+    o = env.orders.partly_returned()
+    inv = o.input_invoices[0]
+    env.sb.store.adjust(
+        o.order_id,
+        Adjustment(
+            [Change("discount", 300)], change_settled=True, gateway_refund=200, restitutions={inv.number: inv.value}
+        ),
+    )
+    q = env.ledger().quote(o.order_id)
+    assert q.order_total.minor == o.total_cents - 300
+    assert q.gateway_refunded is not None and q.gateway_refunded.minor == 200
+    assert q.refundable.minor == o.total_cents - 300 - o.refunded_cents - 200
+
+
+def test_without_view_payment_data_the_balance_says_gateway_refunds_were_not_checked(make_env) -> None:  # type: ignore[no-untyped-def]
+    env = make_env(payments_permission=False)
+    o1, o2 = env.orders.invoiced(), env.orders.invoiced()
+    env.sb.store.adjust(o1.order_id, Adjustment(gateway_refund=1500))
+    ledger = env.ledger()
+    q = ledger.quote(o1.order_id)
+    assert not q.gateway_checked
+    assert any("View Payment Data" in n and "not checked" in n for n in q.notices)
+    assert q.refundable.minor == o1.total_cents  # unknown, and said so
+    assert q.as_dict()["gateway_checked"] is False
+    ledger.quote(o2.order_id)
+    assert len(_payments_gets(env)) == 1  # after one 403, no further transaction is asked for
+    proc = subprocess.run(
+        [sys.executable, "-m", "refundkit.present.cli", "quote", o1.order_id],
+        check=False,
+        env={**env.env, "PATH": "/usr/bin:/bin", "HOME": str(env.tmp)},
+        cwd=env.tmp,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "gateway refunds NOT checked" in proc.stdout
+    assert "View Payment Data" in proc.stdout
+
+
+def test_the_check_can_be_turned_off(env: Env) -> None:
+    o = env.orders.invoiced()
+    env.sb.store.adjust(o.order_id, Adjustment(gateway_refund=1500))
+    client = env.client()
+    client.payments.enabled = False
+    order = client.orders.get(o.order_id)
+    assert order.gateway is None and order.native_refunded.minor == 0
+    assert _payments_gets(env) == []
