@@ -62,7 +62,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from ..errors import LedgerError, NotFound, RefundkitError, VtexError
+from ..errors import LedgerError, NoteLimitReached, NotFound, RefundkitError, VtexError
 from ..timeutil import Instant, utc_now
 from ..vtex.client import VtexClient
 from ..vtex.models import Order
@@ -419,6 +419,9 @@ class Ledger:
             text = note_text(entry, quote)
             note, _ = self.client.notes.post_new(entry.order_id, text, marker=entry.entry_id)
             note_id = note.note_id
+        except NoteLimitReached as exc:  # the 31st note: VTEX refuses it, the refund stays recorded
+            pending.append(Pending.NOTE)
+            messages.append(f"the refund is recorded, but its order note could not be added: {exc}")
         except RefundkitError as exc:
             pending.append(Pending.NOTE)
             messages.append(f"the order note could not be posted ({exc}); run `refundkit reconcile` to post it")

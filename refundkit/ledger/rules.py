@@ -13,7 +13,16 @@ from ..timeutil import Instant, parse_instant
 from ..vtex.models import Order
 from .model import KNOWN_SOURCES, EntryKind, LedgerEntry, OrderLedger, Quote
 
-__all__ = ["CLOCK_SKEW", "MAX_NOTE", "MAX_REASON", "MAX_REF", "RefundInput", "build_quote", "check_input"]
+__all__ = [
+    "CLOCK_SKEW",
+    "MAX_NOTE",
+    "MAX_REASON",
+    "MAX_REF",
+    "RefundInput",
+    "boleto_return_rule",
+    "build_quote",
+    "check_input",
+]
 
 MAX_REASON = 500
 MAX_NOTE = 1000
@@ -168,6 +177,27 @@ def parse_refund_amount(raw: RefundInput, currency: str) -> tuple[Money | None, 
     return m, None
 
 
+def boleto_return_rule(order: Order) -> str | None:
+    """Why an offline refund on this order is probably a boleto return counted twice, or None.
+
+    When a boleto (``bankInvoice``) order gets a return invoice, VTEX counts the refund (the invoice) but cannot
+    send boleto money back: the merchant pays the customer by hand. That manual transfer *is* the return invoice's
+    money. So on a boleto-paid order with return invoices whose refunds the gateway did not make itself (when the
+    transaction was read and its refunds cover the invoices, the money went back through VTEX and this rule stays
+    silent), a new offline refund is refused unless the person allows it explicitly with a reason."""
+    if not order.return_invoices or not any(p.group == "bankInvoice" for p in order.payments):
+        return None
+    gateway = order.gateway
+    if gateway is not None and gateway.checked:
+        refunded = sum(tx.total_refunds.minor for tx in gateway.transactions)
+        if refunded >= order.invoice_refunded.minor:
+            return None
+    return (
+        f"order {order.order_id} was paid by boleto and has {len(order.return_invoices)} return invoice(s) of "
+        f"{order.invoice_refunded} that VTEX counts as refunded; with a boleto the merchant pays that back by hand"
+    )
+
+
 def build_quote(
     order: Order,
     ledger: OrderLedger,
@@ -194,6 +224,15 @@ def build_quote(
         why = NOT_REFUNDABLE.get(order.status)
         if why:
             probs.append(f"order {order.order_id} cannot take an offline refund: {why}")
+        boleto = boleto_return_rule(order)
+        if boleto and proposed is not None:
+            if raw.allow_over_refund and raw.over_refund_reason.strip():
+                warnings.append(f"{boleto} — recorded anyway: {raw.over_refund_reason.strip()}")
+            else:
+                probs.append(
+                    f"{boleto}. Do not record that transfer here: it would count twice. Record only money paid "
+                    "beyond the return invoices, allowing it explicitly with a reason (--allow-over-refund)"
+                )
         when = (clean or {}).get("refunded_at")
         if when is not None and when.ns < order.created_at.ns:
             probs.append(

@@ -4,7 +4,8 @@
 ``TransactionDetailsResponse``): ``value`` is what was paid, ``totalRefunds`` everything the gateway gave back — the
 refunds triggered by return invoices, the difference of an order change made after settlement, and refunds made in
 the gateway without any invoice. ``SandboxConfig.payments_permission=False`` answers 403, as VTEX does for an app key
-without *View Payment Data*. Every POST to a Payments path stays a tripwire (see :mod:`refundkit.sandbox.server`).
+without *View Payment Data*. A boleto order's return invoices are not in ``totalRefunds``: the gateway cannot
+pay boleto money back, the merchant does it by hand. Every POST to a Payments path stays a tripwire (see :mod:`refundkit.sandbox.server`).
 
 :class:`Adjustment` is how a test (or :meth:`Store.adjust`) gives one order such a history:
 
@@ -119,7 +120,9 @@ def transaction_json(store: Store, o: OrderSummary) -> dict[str, Any]:
     value = o.total_cents if adj is None or adj.change_settled else current_value(o, adj)
     refunds = 0
     refunded_at: Instant | None = None
-    for inv in o.input_invoices:
+    # a boleto cannot be paid back by the gateway: the merchant returns a boleto return invoice's money by hand
+    boleto = any(p.name == "Boleto Bancário" for p in o.payments)
+    for inv in () if boleto else o.input_invoices:
         refunds += adj.restitutions.get(inv.number, inv.value) if adj else inv.value
         refunded_at = inv.issued if refunded_at is None or inv.issued.ns > refunded_at.ns else refunded_at
     if adj is not None:

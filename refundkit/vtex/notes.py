@@ -3,11 +3,15 @@
 Notes cannot be edited or deleted, an order takes at most 30 and a note at most 2,000 characters. A note POST is
 not idempotent: :meth:`Notes.create_once` makes it so by listing the order's notes and looking for a marker (the
 refund id) before posting, and again after a lost answer, so a retried post never writes a second note.
+
+The 31st note on an order is refused by VTEX (the spec states the limit, not the answer): refundkit raises
+:class:`~refundkit.errors.NoteLimitReached` — before posting when it has just listed 30 notes, or after a 4xx when
+the order then lists 30 — so callers keep the refund recorded and say that its note could not be added.
 """
 
 from __future__ import annotations
 
-from ..errors import BadResponse, InputError, NetworkError, ServerError
+from ..errors import BadResponse, InputError, NetworkError, NoteLimitReached, ServerError, VtexError
 from .models import Note
 from .oms import check_order_id
 from .transport import Transport
@@ -33,7 +37,27 @@ class Notes:
             "domain": "oms",
             "description": description,
         }
-        return Note.from_vtex(self._t.json("POST", "/api/do/notes", json=body, idempotent=False))
+        try:
+            return Note.from_vtex(self._t.json("POST", "/api/do/notes", json=body, idempotent=False))
+        except BadResponse as exc:
+            # VTEX documents the limit (30 notes an order) but not how it refuses the 31st: decide by counting.
+            if exc.status is not None and 400 <= exc.status < 500 and self._full(oid):
+                raise self._limit(oid) from None
+            raise
+
+    def _full(self, order_id: str) -> bool:
+        try:
+            return len(self.list(order_id)) >= MAX_NOTES_PER_ORDER
+        except VtexError:
+            return False
+
+    @staticmethod
+    def _limit(order_id: str) -> NoteLimitReached:
+        return NoteLimitReached(
+            f"order {order_id} already holds the {MAX_NOTES_PER_ORDER} notes VTEX allows, so no note can be added; "
+            "the refund stays recorded in the ledger (and in Master Data), only its order note is missing",
+            request="POST /api/do/notes",
+        )
 
     def list(self, order_id: str) -> list[Note]:
         oid = check_order_id(order_id)
@@ -62,9 +86,12 @@ class Notes:
 
     def create_once(self, order_id: str, description: str, marker: str, *, attempts: int = 3) -> tuple[Note, bool]:
         """Post ``description`` unless a note containing ``marker`` exists. Returns (note, created_now)."""
-        existing = self.find(order_id, marker)
+        notes = self.list(order_id)
+        existing = next((n for n in notes if marker in n.description), None)
         if existing:
             return existing, False
+        if len(notes) >= MAX_NOTES_PER_ORDER:
+            raise self._limit(check_order_id(order_id))
         return self.post_new(order_id, description, marker, attempts=attempts)
 
     def post_new(self, order_id: str, description: str, marker: str, *, attempts: int = 3) -> tuple[Note, bool]:

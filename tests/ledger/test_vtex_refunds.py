@@ -126,3 +126,50 @@ def test_the_check_can_be_turned_off(env: Env) -> None:
     order = client.orders.get(o.order_id)
     assert order.gateway is None and order.native_refunded.minor == 0
     assert _payments_gets(env) == []
+
+
+# -- the 31st note -----------------------------------------------------------------------------------------------------
+def test_the_31st_note_is_refused_and_the_refund_stays_recorded(env: Env) -> None:
+    from refundkit.errors import NoteLimitReached
+
+    o = env.orders.invoiced(min_total=10_000)
+    client = env.client()
+    for k in range(30):
+        client.notes.create(o.order_id, f"note {k}")
+    with pytest.raises(NoteLimitReached, match="30 notes"):
+        client.notes.create(o.order_id, "one too many")
+    with pytest.raises(NoteLimitReached):
+        client.notes.create_once(o.order_id, "one too many [m-1]", marker="[m-1]")
+    result = env.ledger().record(o.order_id, money(100), "cash", "R-NOTE-31")
+    assert result.recorded_now
+    assert any("could not be added" in m and "30 notes" in m for m in result.messages)
+    assert env.ledger().quote(o.order_id).offline_refunded.minor == 100
+
+
+# -- boleto returns ----------------------------------------------------------------------------------------------------
+def test_the_manual_payback_of_a_boleto_return_is_not_recorded_twice(env: Env) -> None:
+    o = env.orders.pick(
+        lambda x: (
+            x.status == "invoiced"
+            and x.input_invoices
+            and 0 < x.refunded_cents < x.total_cents
+            and any(p.name == "Boleto Bancário" for p in x.payments)
+        ),
+        "boleto order with a partial return invoice",
+    )
+    ledger = env.ledger()
+    q = ledger.quote(o.order_id)
+    assert q.native_refunded.minor == o.refunded_cents  # VTEX counts the return invoice as refunded
+    with pytest.raises(RefundRefused) as err:
+        ledger.record(o.order_id, money(o.refunded_cents), "bank-transfer", "BOLETO-RET-1")
+    assert "boleto" in str(err.value) and "count twice" in str(err.value)
+    # money paid beyond the return invoice is recorded when the person says so, with the reason kept
+    extra = ledger.record(
+        o.order_id,
+        money(100),
+        "bank-transfer",
+        "GOODWILL-1",
+        allow_over_refund=True,
+        over_refund_reason="goodwill beyond the returned items",
+    )
+    assert extra.recorded_now and extra.entry.over_refund

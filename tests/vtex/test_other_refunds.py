@@ -19,6 +19,7 @@ from refundkit.vtex.oms import ListReport
 from refundkit.vtex.payments import gateway_rule
 
 from .conftest import fast_pacing, sandbox_client
+from .fakes import json_response
 from .test_models import ORDER, ROW
 
 BRL = "BRL"
@@ -197,3 +198,51 @@ def test_the_listing_reports_provisional_minutes_from_its_clock() -> None:
         report = ListReport()
         client.orders.list(sb.store.start, end, report=report)
         assert report.provisional_after == Instant((end - timedelta(minutes=8)).ns)
+
+
+# -- a listing under heavy faults keeps what it listed ----------------------------------------------------------------
+def _flaky(fake: Any, page: str, failures: int) -> Any:
+    """The fake OMS, except that ``page`` answers 503 the first ``failures`` times it is asked."""
+    seen = [0]
+
+    def handler(request: Any) -> Any:
+        if request.url.path == "/api/oms/pvt/orders" and request.url.params.get("page") == page:
+            seen[0] += 1
+            if seen[0] <= failures:
+                return json_response(503, {"error": {"message": "busy"}})
+        return fake(request)
+
+    return handler
+
+
+def test_a_page_that_fails_is_asked_again_and_nothing_is_lost() -> None:
+    from refundkit.vtex.oms import Orders as OmsOrders
+    from refundkit.vtex.transport import RetryPolicy
+
+    from .fakes import FakeOms, make_transport
+    from .test_oms_paging import T0, spread
+
+    fake = FakeOms(spread(950, T0.ns, 86_400 * 10**9, seed=5))
+    end = T0 + timedelta(days=1)
+    with make_transport(_flaky(fake, "3", 2), retry=RetryPolicy(attempts=1)) as t:
+        got = OmsOrders(t).list(T0, end)
+    assert len(got) == 950
+
+
+def test_a_part_that_keeps_failing_is_named_and_the_rest_is_kept() -> None:
+    from refundkit.errors import ListingIncomplete
+    from refundkit.vtex.oms import Orders as OmsOrders
+    from refundkit.vtex.transport import RetryPolicy
+
+    from .fakes import FakeOms, make_transport
+    from .test_oms_paging import T0, spread
+
+    fake = FakeOms(spread(950, T0.ns, 86_400 * 10**9, seed=6))
+    end = T0 + timedelta(days=1)
+    report = ListReport()
+    flaky = make_transport(_flaky(fake, "3", 10**6), retry=RetryPolicy(attempts=1))
+    with flaky as t, pytest.raises(ListingIncomplete) as err:
+        OmsOrders(t).list(T0, end, report=report)
+    assert len(err.value.orders) == 850  # every page but the third
+    assert len(err.value.missing) == 1 and "page 3" in err.value.missing[0]
+    assert "page 3" in str(err.value) and report.missing == err.value.missing
