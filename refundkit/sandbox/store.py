@@ -374,7 +374,6 @@ class Store:
         self.total_items = [o.total_items for o in self.orders]
         self._list_cache: dict[int, dict[str, Any]] = {}
         self.adjustments: dict[str, Adjustment] = {}
-        self._positions = {o.order_id: i for i, o in enumerate(self.orders)}
         self._by_tid: dict[str, str] | None = None
         if cfg.other_refunds:
             self._seed_other_refunds()
@@ -385,7 +384,7 @@ class Store:
         if o is None:
             raise KeyError(order_id)
         self.adjustments[o.order_id] = adjustment
-        pos = self._positions[o.order_id]
+        pos = self._position(o.order_id)
         self.total_values[pos] = o.total_cents - adjustment.reduction
         self._list_cache.pop(pos, None)
         self.__dict__.pop("_oms_index", None)  # list statistics are rebuilt with the new value
