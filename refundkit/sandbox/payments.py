@@ -5,7 +5,8 @@
 refunds triggered by return invoices, the difference of an order change made after settlement, and refunds made in
 the gateway without any invoice. ``SandboxConfig.payments_permission=False`` answers 403, as VTEX does for an app key
 without *View Payment Data*. A boleto order's return invoices are not in ``totalRefunds``: the gateway cannot
-pay boleto money back, the merchant does it by hand. Every POST to a Payments path stays a tripwire (see :mod:`refundkit.sandbox.server`).
+pay boleto money back, the merchant does it by hand. Every POST to a Payments path stays a tripwire (see
+:mod:`refundkit.sandbox.server`).
 
 :class:`Adjustment` is how a test (or :meth:`Store.adjust`) gives one order such a history:
 
