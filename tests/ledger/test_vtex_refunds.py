@@ -151,7 +151,7 @@ def test_the_manual_payback_of_a_boleto_return_is_not_recorded_twice(env: Env) -
     o = env.orders.pick(
         lambda x: (
             x.status == "invoiced"
-            and x.input_invoices
+            and bool(x.input_invoices)
             and 0 < x.refunded_cents < x.total_cents
             and any(p.name == "Boleto Bancário" for p in x.payments)
         ),

@@ -189,7 +189,7 @@ def test_a_fractional_amount_anywhere_is_bad_response_naming_the_order(where: st
 def test_a_return_invoice_without_a_value_is_refused() -> None:
     body = copy.deepcopy(ORDER)
     del body["packageAttachment"]["packages"][1]["invoiceValue"]
-    with pytest.raises(BadResponse, match="return invoice value .* of order 1306331686122-01"):
+    with pytest.raises(BadResponse, match=r"return invoice value .* of order 1306331686122-01"):
         Order.from_vtex(body)
 
 
