@@ -273,7 +273,8 @@ def gross_vs_net_chart(
     panel below (own axis: refunds stay visible however small next to gross), for one currency.
 
     ``df`` is :func:`refundkit.analytics.gross_vs_net` output; pass the same ``attribution``, ``tz`` and status
-    options it was made with, since the title and subtitle state them. ``scale`` applies to the top panel.
+    options it was made with, since the title and subtitle state them. ``scale`` applies to both panels (each
+    clipped on its own: a flash sale's refunds in the cohort view do not flatten the other days' refunds).
     """
     _check_scale(scale)
     view = "refund date (cash view)" if attribution == "refund_date" else "order date (cohort view)"
@@ -334,6 +335,9 @@ def gross_vs_net_chart(
     fig.update_yaxes(title_text=f"refunds ({currency})", zeroline=True, row=2, col=1)
     unit = _unit_of(x)
     note = _apply_scale(fig, scale, x, series["gross"], currency, row=1, axis="y", unit=unit)
+    refunded = [a + b for a, b in zip(series["native_refunds"], series["offline_refunds"], strict=True)]
+    refunds_note = _apply_scale(fig, scale, x, refunded, currency, row=2, axis="y2", unit=unit)
+    note = note or refunds_note
     fig.update_layout(barmode="stack", height=560, hovermode="x unified")
     return _titled(fig, title, " ".join(s for s in (subtitle, note) if s), legend_below=True)
 

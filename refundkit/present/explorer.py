@@ -67,8 +67,9 @@ class RevenueExplorer:
         today = utc_now().in_zone(tz).to_datetime().date()
         last = last or today
         first = first or last - timedelta(days=90)
-        self.first_day = w.DatePicker(description="From", value=first)
-        self.last_day = w.DatePicker(description="To (inclusive)", value=last)
+        wide = {"description_width": "initial"}
+        self.first_day = w.DatePicker(description="From", value=first, style=wide)
+        self.last_day = w.DatePicker(description="To (inclusive)", value=last, style=wide)
         self.period = w.Dropdown(options=list(PERIODS), value=period, description="Period")
         self.attribution = w.ToggleButtons(
             options=[("By refund date (cash)", "refund_date"), ("By order date (cohort)", "order_date")],
@@ -138,7 +139,7 @@ class RevenueExplorer:
             self.message.value = _note("Pick a first day on or before the last day.", error=True)
             return
         self.message.value = _note(f"Reading {first} to {last}…")
-        self.progress.outputs = ()
+        self.progress.clear_output()
         try:
             with self.progress:  # the store's tqdm bar shows here while it syncs
                 report = self._report_fn(
@@ -156,7 +157,10 @@ class RevenueExplorer:
         except Exception as exc:
             self.message.value = _note(f"Unexpected error ({type(exc).__name__}: {exc}). Please report it.", error=True)
             return
-        self.progress.outputs = ()
+        finally:
+            # the bars are closed now: clear them (in a kernel the front end holds what was captured, so
+            # clear_output, not assigning .outputs, is what empties it)
+            self.progress.clear_output()
         self.report = report
         self._files()
         currencies = report.currencies or ["—"]

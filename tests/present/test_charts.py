@@ -36,8 +36,8 @@ from refundkit.present.charts import (
     save_png,
     time_to_refund_chart,
 )
-from refundkit.timeutil import parse_instant
-from refundkit.vtex.models import OrderSummary
+from refundkit.timeutil import Instant, parse_instant
+from refundkit.vtex.models import Order, OrderSummary, ReturnInvoice
 from tests.analytics.test_trends import FRAMES, RANGE
 
 
@@ -214,3 +214,37 @@ def test_a_chart_saves_as_a_png_through_kaleido_and_chromium(tmp_path: Path) -> 
     data = path.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
     assert int.from_bytes(data[16:20], "big") == 900  # the width asked for
+
+
+def test_a_flash_sale_days_refunds_are_clipped_on_their_own_panel() -> None:
+    orders = flash_sale_orders()
+    native = native_refunds_frame(
+        [
+            full_order(order_id, created, 10_000 if order_id != "15-01" else 5_000_000)
+            for order_id, created in zip(
+                orders.get_column("order_id").to_list(), orders.get_column("created_at").to_list(), strict=True
+            )
+        ]
+    )
+    df = gross_vs_net(orders, native, refunds_frame([]), period="day", attribution="order_date")
+    fig = gross_vs_net_chart(df, "BRL", attribution="order_date")
+    assert fig.layout.yaxis2.range[1] < 200  # ordinary days' refunds are 100.00
+    marks = [a.text for a in fig.layout.annotations if a.text.startswith(CLIP_MARK)]
+    assert marks == [f"{CLIP_MARK} BRL 100,000.00", f"{CLIP_MARK} BRL 50,000.00"]
+
+
+def full_order(order_id: str, created: object, refund: int) -> Order:
+    instant = Instant.from_datetime(created)  # type: ignore[arg-type]  # a datetime from the frame
+    return Order(
+        order_id=order_id,
+        sequence="1",
+        status="invoiced",
+        currency="BRL",
+        created_at=instant,
+        total=Money(refund * 2, "BRL"),
+        totals={},
+        items=(),
+        payments=(),
+        return_invoices=(ReturnInvoice(f"R-{order_id}", Money(refund, "BRL"), instant),),
+        sales_channel="1",
+    )
