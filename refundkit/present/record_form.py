@@ -75,12 +75,14 @@ def money(m: Money) -> str:
     return format_money(m.minor, m.currency)
 
 
-_CLI_HINT = re.compile(r"\s*[;(,]?\s*(?:run|check the id with|list them with|if)?[^;()]*`refundkit [^`]*`[^;)]*\)?")
+_CLI_CLAUSE = re.compile(r"\s*[;:(]\s*[^;:()]*`refundkit [^`]*`[^;)]*\)?")
+_CLI_COMMAND = re.compile(r"`refundkit [^`]*`")
 
 
 def _no_command_line(text: str) -> str:
     """Drop a "run `refundkit …`" clause from a lower layer's message: the person here has no command line."""
-    return _CLI_HINT.sub("", text).strip()
+    out = _CLI_COMMAND.sub("this desk", _CLI_CLAUSE.sub("", text)).strip()
+    return out + ")" * (out.count("(") - out.count(")"))
 
 
 def failure_text(exc: BaseException) -> str:

@@ -236,3 +236,18 @@ def test_reverse_from_a_ledger_row_asks_for_a_reason(rk: refundkit.Session, orde
 def test_vtex_failures_never_point_to_a_command_line() -> None:
     shown = failure_text(NetworkError("VTEX could not be reached; run `refundkit doctor` to check"))
     assert "refundkit " not in shown and "try again" in shown
+
+
+def test_lower_layer_messages_lose_their_command_line_hints() -> None:
+    from refundkit.present.record_form import _no_command_line
+
+    assert _no_command_line("its order note is not posted yet; run `refundkit reconcile` to post it") == (
+        "its order note is not posted yet"
+    )
+    assert _no_command_line("the store has never been synced: run `refundkit sync` first") == (
+        "the store has never been synced"
+    )
+    assert _no_command_line("not a refund id (ids look like rf-…; list them with `refundkit refunds`)") == (
+        "not a refund id (ids look like rf-…)"
+    )
+    assert _no_command_line("plain (kept)") == "plain (kept)"
