@@ -137,9 +137,11 @@ def desk(tmp_path_factory: pytest.TempPathFactory, chromium: str) -> Iterator[De
         assert sb.internal_errors == [], sb.internal_errors[:1]
 
 
-@pytest.fixture
-def page(browser: Any, desk: Desk) -> Iterator[Any]:
-    """A fresh page of the app (a fresh kernel), rendered; checks afterwards that no code and no error showed."""
+@pytest.fixture(scope="module")
+def app_page(browser: Any, desk: Desk) -> Iterator[Any]:
+    """One page of the app (one kernel) per test module: loading a page starts a kernel, the slow part. Tests
+    start from the Record tab and look up an order of their own, which clears what the last test left.
+    Afterwards: no code and no error showed on the page."""
     from playwright.sync_api import expect
 
     context = browser.new_context(accept_downloads=True, viewport={"width": 1280, "height": 900})
@@ -154,3 +156,10 @@ def page(browser: Any, desk: Desk) -> Iterator[Any]:
     assert "serve_desk" not in content and "import refundkit" not in content, "code is visible on the page"
     assert "Traceback" not in content
     assert [e for e in errors if not any(k in e for k in KNOWN_PAGE_ERRORS)] == []
+
+
+@pytest.fixture
+def page(app_page: Any) -> Any:
+    """The module's app page, on the Record tab."""
+    app_page.get_by_role("tab", name="Record").click()
+    return app_page

@@ -124,6 +124,7 @@ def test_reverse_a_refund_from_its_ledger_row(page: Any, desk: Desk) -> None:
 def test_the_whole_flow_works_with_the_keyboard(page: Any, desk: Desk) -> None:
     order = desk.order()
     page.get_by_label("Order ID").focus()
+    page.keyboard.press("Control+A")
     page.keyboard.type(order)
     page.keyboard.press("Enter")
     expect(page.locator(".refundkit-order")).to_contain_text(order, timeout=TIMEOUT)
