@@ -28,7 +28,7 @@ from .revenue import (
     _fill_gaps,
     _period_expr,
 )
-from .store import OrderStore
+from .store import OrderStore, _ts
 from .sync import SyncResult, store_of, sync_orders
 
 __all__ = [
@@ -86,7 +86,7 @@ class Report:
     explain it: parameters, definitions, warnings, and the orders and refunds behind each row (for drill-down)."""
 
     rows: pl.DataFrame
-    orders: pl.DataFrame  # counted orders created in the range, with their ``period``
+    orders: pl.DataFrame  # counted orders created in the range, with their ``period`` (in no particular order)
     refunds: pl.DataFrame  # REFUND_LINES_SCHEMA + ``period``: the refunds counted
     left_out: pl.DataFrame  # REFUND_LINES_SCHEMA: refunds of orders gross leaves out
     parameters: dict[str, Any]
@@ -250,21 +250,26 @@ def gross_vs_net_report(
     orders = st.orders(
         earliest, hi, columns=["order_id", "created_at", "status", "currency", "total_minor", "sales_channel"]
     )
-    offline = st.offline_refunds()
-    offline = offline.filter(
-        (pl.col("refunded_at").dt.epoch("ns") >= earliest.ns)
-        | (pl.col("reversed_refunded_at").dt.epoch("ns") >= earliest.ns)
-        | pl.col("order_id").is_in(orders["order_id"].implode())
+    # offline refunds dated since the look-back began (a reversal: or the refund it undoes); on orders the window
+    # does not hold (older), those orders are read by id. Joins build on the small side (refunded orders).
+    offline = st.offline_refunds().filter(
+        (pl.col("refunded_at") >= _ts(earliest)) | (pl.col("reversed_refunded_at") >= _ts(earliest))
     )
-    extra_ids = set(offline["order_id"].to_list()) - set(orders["order_id"].to_list())
-    if extra_ids:
-        older = st.orders(order_ids=extra_ids, columns=orders.columns)
+    refunded = offline.select("order_id").unique()
+    held = orders.join(refunded, on="order_id", how="semi").select("order_id")
+    missing = refunded.join(held, on="order_id", how="anti")["order_id"].to_list()
+    returns = st.scan("return_invoices").filter(
+        (pl.col("order_created_at") >= _ts(earliest)) & (pl.col("order_created_at") < _ts(hi))
+    )
+    if missing:
+        older = st.orders(order_ids=missing, columns=orders.columns)
         orders = pl.concat([orders, older])
-    returns = st.scan("return_invoices").collect().join(orders.select("order_id"), on="order_id", how="semi")
+        returns = pl.concat([returns, st.scan("return_invoices").filter(pl.col("order_id").is_in(missing))])
+    returns_df = returns.collect()
     state = st.state()
     report = report_from_frames(
         orders,
-        returns,
+        returns_df,
         offline,
         first,
         last,
@@ -330,16 +335,13 @@ def report_from_frames(
     lines = lines.filter(~pl.col("order_status").is_in(excluded) | pl.col("order_status").is_null())
 
     counted = orders.filter(
-        ~pl.col("status").is_in(excluded)
-        & (pl.col("created_at").dt.epoch("ns") >= lo.ns)
-        & (pl.col("created_at").dt.epoch("ns") < hi.ns)
+        ~pl.col("status").is_in(excluded) & (pl.col("created_at") >= _ts(lo)) & (pl.col("created_at") < _ts(hi))
     )
     if view == "refund_date":
-        in_range = lines.filter(
-            (pl.col("attributed_at").dt.epoch("ns") >= lo.ns) & (pl.col("attributed_at").dt.epoch("ns") < hi.ns)
-        )
+        in_range = lines.filter((pl.col("attributed_at") >= _ts(lo)) & (pl.col("attributed_at") < _ts(hi)))
     else:
-        in_range = lines.filter(pl.col("order_id").is_in(counted["order_id"].implode()))
+        # the refunds of the counted orders: known, not left out (filtered above) and created in the range
+        in_range = lines.filter((pl.col("order_created_at") >= _ts(lo)) & (pl.col("order_created_at") < _ts(hi)))
     if cur:
         counted = counted.filter(pl.col("currency") == cur)
         in_range = in_range.filter(pl.col("currency") == cur)
@@ -347,12 +349,10 @@ def report_from_frames(
     counted = counted.with_columns(_period_expr("created_at", by, tz).alias("period"))
     in_range = in_range.with_columns(_period_expr("attributed_at", by, tz).alias("period"))
     if view == "refund_date":
-        left_in_range = left_out.filter(
-            (pl.col("attributed_at").dt.epoch("ns") >= lo.ns) & (pl.col("attributed_at").dt.epoch("ns") < hi.ns)
-        )
+        left_in_range = left_out.filter((pl.col("attributed_at") >= _ts(lo)) & (pl.col("attributed_at") < _ts(hi)))
     else:
         left_in_range = left_out.filter(
-            (pl.col("order_created_at").dt.epoch("ns") >= lo.ns) & (pl.col("order_created_at").dt.epoch("ns") < hi.ns)
+            (pl.col("order_created_at") >= _ts(lo)) & (pl.col("order_created_at") < _ts(hi))
         )
     if left_in_range.height:
         parts = [
@@ -390,7 +390,7 @@ def report_from_frames(
     }
     return Report(
         rows=rows,
-        orders=counted.sort("created_at", "order_id"),
+        orders=counted,
         refunds=in_range.sort("attributed_at", "refund_id"),
         left_out=left_in_range,
         parameters=parameters,
@@ -437,7 +437,9 @@ def _sync_for_report(
 
 
 def _refund_lines(orders: pl.DataFrame, returns: pl.DataFrame, offline: pl.DataFrame, view: str) -> pl.DataFrame:
-    info = orders.select(
+    # only the orders that have refunds: a semi join against the (small) set of their ids is cheap on a big store
+    ids = pl.concat([returns.select("order_id"), offline.select("order_id")]).unique()
+    info = orders.join(ids, on="order_id", how="semi").select(
         "order_id", pl.col("created_at").alias("order_created_at"), pl.col("status").alias("order_status")
     )
     native = returns.join(info.drop("order_created_at"), on="order_id", how="left").select(
@@ -529,7 +531,7 @@ def report_detail(report: Report, period: date | str, currency: str | None = Non
     cur = currency.upper() if currency else None
     if cur is not None and cur not in report.currencies:
         raise InputError(f"this report has no {cur}; its currencies are {', '.join(report.currencies) or 'none'}")
-    orders = report.orders.filter(pl.col("period") == day)
+    orders = report.orders.filter(pl.col("period") == day).sort("created_at", "order_id")
     refunds = report.refunds.filter(pl.col("period") == day)
     if cur is not None:
         orders = orders.filter(pl.col("currency") == cur)

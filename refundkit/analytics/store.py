@@ -35,6 +35,12 @@ from ..timeutil import Instant
 from ..vtex.models import Order, OrderSummary
 from .frames import NATIVE_REFUNDS_SCHEMA, REFUNDS_SCHEMA, UTC_NS, refunds_frame
 
+
+def _ts(instant: Instant) -> pl.Expr:
+    """An instant as a literal of the frames' timestamp type (so Parquet statistics can skip row groups)."""
+    return pl.lit(instant.ns, dtype=pl.Int64).cast(UTC_NS)
+
+
 __all__ = [
     "ITEM_TYPE",
     "PAYMENT_TYPE",
@@ -338,9 +344,9 @@ class OrderStore:
         if order_ids is not None:
             lf = lf.filter(pl.col("order_id").is_in(list(order_ids)))
         if start is not None:
-            lf = lf.filter(pl.col("created_at").dt.epoch("ns") >= start.ns)
+            lf = lf.filter(pl.col("created_at") >= _ts(start))
         if end is not None:
-            lf = lf.filter(pl.col("created_at").dt.epoch("ns") < end.ns)
+            lf = lf.filter(pl.col("created_at") < _ts(end))
         if columns:
             lf = lf.select(list(columns))
         return lf.collect()
@@ -405,7 +411,7 @@ class OrderStore:
         for month in sorted(months):
             old = self.read_month("offline_refunds", month)
             kept = old.filter(~pl.col("entry_id").is_in(list(new_ids)))
-            kept = kept.filter(pl.col("refunded_at").dt.epoch("ns") < since.ns) if since is not None else kept.clear()
+            kept = kept.filter(pl.col("refunded_at") < _ts(since)) if since is not None else kept.clear()
             new = by_month.get(month)
             merged = kept if new is None else pl.concat([kept, new.select(kept.columns)])
             merged = merged.sort("refunded_at", "entry_id")
