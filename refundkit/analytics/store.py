@@ -22,6 +22,7 @@ import json
 import os
 import re
 import tempfile
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -165,7 +166,8 @@ def return_invoices_frame(orders: Iterable[Order]) -> pl.DataFrame:
         {
             "order_id": o.order_id,
             "invoice_number": inv.invoice_number,
-            "amount_minor": inv.value.minor,
+            # what went back to the customer: the restitution when VTEX sent one, else the invoice's value
+            "amount_minor": getattr(inv, "refunded", inv.value).minor,
             "currency": inv.value.currency,
             "issued_at": None if inv.issued_at is None else inv.issued_at.ns,
             "order_created_at": o.created_at.ns,
@@ -420,6 +422,17 @@ class OrderStore:
             self.write_month("offline_refunds", month, merged)
             written.append(month)
         return written
+
+    def remove_leftovers(self, older_than_s: float = 3600.0) -> int:
+        """Delete the temporary files a killed sync left behind (older than ``older_than_s``, so that a sync running
+        in another process keeps its own); returns how many. Readers never see them: they read ``data.parquet``."""
+        removed, now = 0, time.time()
+        for tmp in self.path.glob("*/month=*/.tmp-*.part"):
+            with contextlib.suppress(OSError):
+                if now - tmp.stat().st_mtime >= older_than_s:
+                    tmp.unlink()
+                    removed += 1
+        return removed
 
     def iter_files(self) -> Iterator[Path]:
         for table in self.TABLES:

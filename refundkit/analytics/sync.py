@@ -185,6 +185,7 @@ def sync_orders(
     lo = max(start.ns, horizon)
     lo -= lo % _MS  # the list filters in whole milliseconds
     state = st.state()
+    st.remove_leftovers()
     result = SyncResult(start, end, now)
 
     if start.ns < horizon:

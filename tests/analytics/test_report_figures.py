@@ -203,3 +203,39 @@ def test_drill_down_shows_what_is_behind_a_row(store: OrderStore) -> None:
 def test_report_says_when_the_store_lacks_part_of_the_range(store: OrderStore) -> None:
     rep = gross_vs_net_report(store, "2026-03-01", "2026-03-31", by="month", tz=TZ, lookback_days=500)
     assert any("has not synced" in w for w in rep.warnings)
+
+
+def test_exports_neutralise_formulas_and_keep_amounts_numbers(store: OrderStore, tmp_path: Path) -> None:
+    import io
+    import json
+    import zipfile
+
+    from refundkit.analytics import export_csv, export_json, export_parquet, export_xlsx
+
+    rep = gross_vs_net_report(store, "2026-03-01", "2026-03-31", by="month", tz=TZ)
+    detail = report_detail(rep, "2026-03-01", "BRL")
+    text = export_csv(rep, detail=detail)
+    assert text is not None
+    lines = text.splitlines()
+    assert any("'=HYPERLINK" in line and "'-broken" in line for line in lines)
+    assert any(",-10.00," in line for line in lines)  # the reversal's amount stays a number, not text
+    assert export_csv(rep) == (
+        "period,currency,orders,gross,native_refunds,offline_refunds,net\n"
+        "2026-03-01,BRL,3,230.00,25.00,35.00,170.00\n"
+        "2026-03-01,USD,1,20.00,0.00,0.00,20.00\n"
+    )
+    body = json.loads(export_json(rep, detail=detail) or "")
+    assert body["parameters"]["tz"] == TZ and body["parameters"]["attribution"] == "refund-date"
+    assert body["rows"][0]["net"] == "170.00" and body["rows"][0]["net_minor"] == 17000
+    assert {r["reference"] for r in body["detail"]["refunds"]} >= {'=HYPERLINK("http://x")'}  # JSON is not a sheet
+    out = tmp_path / "r.xlsx"
+    export_xlsx(rep, out, detail=detail)
+    with zipfile.ZipFile(out) as z:
+        strings = z.read("xl/sharedStrings.xml").decode()
+        sheet = z.read("xl/worksheets/sheet1.xml").decode()
+    assert "'=HYPERLINK" in strings and ">=HYPERLINK" not in strings
+    assert "<v>170</v>" in sheet  # net as a number
+    buf = io.BytesIO()
+    export_parquet(rep, buf)
+    back = pl.read_parquet(io.BytesIO(buf.getvalue()))
+    assert back["net_minor"].to_list() == [17000, 2000]

@@ -175,6 +175,7 @@ def test_a_killed_sync_leaves_the_previous_store_readable(session: refundkit.Ses
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode == -9, proc.stderr
     assert files(store) == before  # the file being written was a temporary one; the store is as it was
+    assert store.remove_leftovers(older_than_s=0) == 1  # the half-written temporary file, which readers never read
     json.loads(store.state_path.read_text())
     rep = gross_vs_net_report(store, "2026-02-20", "2026-04-30", by="month")
     assert rep.rows.height > 0
@@ -205,3 +206,33 @@ def test_duckdb_reads_the_store_as_it_is(session: refundkit.Session) -> None:
     assert session.sandbox is not None
     expected = sum(len(o.input_invoices) for o in session.sandbox.store.orders)
     assert n == expected > 0
+
+
+def test_details_bring_items_totals_and_payments(session: refundkit.Session) -> None:
+    first, last = parse_instant("2026-03-01T00:00:00Z"), parse_instant("2026-03-03T00:00:00Z")
+    result = sync_orders(session, first, last, details=True, progress=False)
+    store = OrderStore.for_settings(session.settings)
+    df = store.orders(first, last)
+    assert df.height == result.listed > 0 and df["has_details"].all()
+    parts = df["items_minor"] + df["discounts_minor"] + df["shipping_minor"] + df["tax_minor"]
+    assert (parts == df["total_minor"]).all()
+    row = df.row(0, named=True)
+    assert session.sandbox is not None
+    summary = session.sandbox.store.order(row["order_id"])
+    assert summary is not None
+    assert [i["sku"] for i in row["items"]] == [i.sku for i in summary.items]
+    assert row["payment_method"] in summary.payment_names
+    # a later sync without details keeps them
+    sync_orders(session, first, last, refresh=True, progress=False)
+    assert store.orders(first, last)["has_details"].all()
+
+
+def test_a_range_older_than_vtex_and_the_store_is_said(session: refundkit.Session) -> None:
+    assert session.sandbox is not None
+    session.sandbox.clear_records()
+    rep = gross_vs_net_report(session, "2023-01-01", "2023-01-31", by="month", progress=False, lookback_days=0)
+    assert rep.rows.is_empty()
+    assert any("older than the two years VTEX serves" in w and "holds none" in w for w in rep.warnings)
+    # VTEX's order list is not asked for dates it no longer serves
+    asked = [r.query.get("f_creationDate", "") for r in session.sandbox.requests if r.path == "/api/oms/pvt/orders"]
+    assert not any("2023-" in q for q in asked)
