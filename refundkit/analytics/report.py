@@ -10,6 +10,7 @@ The definitions are :data:`~refundkit.analytics.revenue.DEFINITIONS` plus :data:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -17,7 +18,7 @@ from typing import Any
 import polars as pl
 
 from ..errors import InputError
-from ..money import format_minor
+from ..money import format_minor, format_money
 from ..timeutil import Instant, local_day_bounds, utc_now, zone
 from .frames import UTC_NS
 from .revenue import (
@@ -356,7 +357,7 @@ def report_from_frames(
         )
     if left_in_range.height:
         parts = [
-            f"{r['n']:,} for {r['currency']} {format_minor(r['minor'], r['currency'])}"
+            f"{r['n']:,} for {format_money(r['minor'], r['currency'])}"
             for r in left_in_range.group_by("currency")
             .agg(pl.len().alias("n"), pl.col("amount_minor").sum().alias("minor"))
             .sort("currency")
@@ -416,24 +417,33 @@ def _sync_for_report(
         from ..ledger import Ledger
 
         ledger = Ledger(client)
-    entries = list(ledger.entries(start=earliest))
-    known = {e.entry_id for e in entries}
-    for order_id in sorted({e.order_id for e in entries if e.reverses and e.reverses not in known}):
-        for e in ledger.entries(order_id=order_id):
-            if e.entry_id not in known:
-                entries.append(e)
-                known.add(e.entry_id)
+
+    def read_ledger() -> list[Any]:
+        entries = list(ledger.entries(start=earliest))
+        known = {e.entry_id for e in entries}
+        for order_id in sorted({e.order_id for e in entries if e.reverses and e.reverses not in known}):
+            for e in ledger.entries(order_id=order_id):
+                if e.entry_id not in known:
+                    entries.append(e)
+                    known.add(e.entry_id)
+        return entries
+
+    # the ledger is read while the orders are checked: both are a few calls that wait on VTEX
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        reading = pool.submit(read_ledger)
+        result = sync_orders(
+            source,
+            earliest,
+            hi,
+            details=details,
+            refresh=refresh,
+            store=st,
+            progress=progress,
+            also_orders=lambda: {e.order_id for e in reading.result()},
+        )
+        entries = reading.result()
     st.replace_offline_refunds(entries, since=earliest)
-    return sync_orders(
-        source,
-        earliest,
-        hi,
-        details=details,
-        refresh=refresh,
-        store=st,
-        progress=progress,
-        also_orders={e.order_id for e in entries},
-    )
+    return result
 
 
 def _refund_lines(orders: pl.DataFrame, returns: pl.DataFrame, offline: pl.DataFrame, view: str) -> pl.DataFrame:

@@ -25,7 +25,9 @@ VTEX serves orders created in the last two years only: older months the store ho
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -159,7 +161,7 @@ def sync_orders(
     refresh: bool = False,
     store: OrderStore | None = None,
     progress: bool | None = None,
-    also_orders: Iterable[str] = (),
+    also_orders: Iterable[str] | Callable[[], Iterable[str]] = (),
     returns_window: timedelta = RETURNS_WINDOW,
     index_lag: timedelta = INDEX_LAG,
     now: Instant | None = None,
@@ -169,7 +171,8 @@ def sync_orders(
 
     ``details=True`` also reads every order of the range in full once (one call per order) for its items, totals
     breakdown and payments. ``also_orders``: order ids to make sure the store holds (orders of offline refunds that
-    were created before the range), read in full when missing. ``progress``: a tqdm bar (``None``: on a terminal or
+    were created before the range), read in full when missing; or a function giving them, called after the checks
+    (so that the caller can read them meanwhile). ``progress``: a tqdm bar (``None``: on a terminal or
     in a notebook).
     """
     if end.ns <= start.ns:
@@ -204,6 +207,7 @@ def sync_orders(
         stored_numbers.setdefault(oid, set()).add(num)
     view = _View(stored, set(stored_numbers))
     to_read: set[str] = set()
+    lock = threading.RLock()  # the checks run in threads: the view and to_read change under it
 
     def needs_full_read(o: OrderSummary) -> bool:
         known = stored_numbers.get(o.order_id, set())
@@ -253,7 +257,8 @@ def sync_orders(
         with the store's; where they differ, halve, and list the small ranges that still differ."""
         a, b = a - a % _MS, b + (-b % _MS)
         total, first = client.orders.probe(Instant(a), Instant(b), statuses=statuses, has_return_invoice=has_returns)
-        local = view.select(a, b, statuses, has_returns)
+        with lock:
+            local = view.select(a, b, statuses, has_returns)
         if total == local.height and (total > len(first) or {o.order_id for o in first} <= set(local["order_id"])):
             return
         if total > _LIST_AT_MOST and b - a > 2 * _MS:
@@ -266,28 +271,38 @@ def sync_orders(
             rows = first
         else:
             rows = client.orders.list(Instant(a), Instant(b + 1), statuses=statuses, has_return_invoice=has_returns)
-        listed = take(rows, a, b)
-        gone = set(local["order_id"].to_list()) - {o.order_id for o in listed}
-        to_read.update(gone)  # left the status (or lost its return invoices): read in full for what it is now
-        if has_returns:
-            to_read.update(o.order_id for o in listed if needs_full_read(o))
+        with lock:
+            listed = take(rows, a, b)
+            gone = set(local["order_id"].to_list()) - {o.order_id for o in listed}
+            to_read.update(gone)  # left the status (or lost its return invoices): read in full for what it is now
+            if has_returns:
+                to_read.update(o.order_id for o in listed if needs_full_read(o))
 
-    if lo < hi and not refresh:
-        for group in STATUS_GROUPS:
-            check(lo, hi - 1, group, None)
-        check(lo, hi - 1, None, True)
-        recent = max(lo, (now - returns_window).ns)
-        if recent < hi:
-            for o in client.orders.list(Instant(recent), Instant(hi), has_return_invoice=True):
+    def recent_returns(a: int, b: int) -> None:
+        rows = client.orders.list(Instant(a), Instant(b), has_return_invoice=True)
+        with lock:
+            for o in rows:
                 view.update(summary_row(o, now))
                 if needs_full_read(o):
                     to_read.add(o.order_id)
+
+    if lo < hi and not refresh:
+        # the checks are independent: run them at once (each is a call or a few), so a warm report waits for about
+        # one round trip rather than one per check
+        recent = max(lo, (now - returns_window).ns)
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            futures = [pool.submit(check, lo, hi - 1, group, None) for group in STATUS_GROUPS]
+            futures.append(pool.submit(check, lo, hi - 1, None, True))
+            if recent < hi:
+                futures.append(pool.submit(recent_returns, recent, hi))
+            for fut in futures:
+                fut.result()
 
     # 3. details, and orders the caller needs that the store lacks
     if details:
         df = view.frame().filter((pl.col("ns") >= start.ns) & (pl.col("ns") < hi) & ~pl.col("has_details"))
         to_read.update(df["order_id"].to_list())
-    wanted = set(also_orders)
+    wanted = set(also_orders() if callable(also_orders) else also_orders)
     if wanted:
         held = set(st.orders(order_ids=wanted, columns=["order_id"])["order_id"].to_list())
         to_read.update(wanted - held - set(view.updates))
