@@ -37,7 +37,8 @@ def stores(draw: st.DrawFn) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
             "total_minor": total,
         }
     )
-    native_rows, offline_rows = [], []
+    native_rows: list[tuple[object, ...]] = []
+    offline_rows: list[tuple[object, ...]] = []
     for i in draw(st.lists(st.integers(0, n - 1), max_size=20)):
         issued = created[i] + draw(st.integers(0, 20 * DAY_NS))
         native_rows.append(
@@ -87,7 +88,8 @@ def stores(draw: st.DrawFn) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
 def report(
     frames: tuple[pl.DataFrame, ...], by: str, tz: str = "UTC", attribution: str = "refund-date"
 ) -> pl.DataFrame:
-    return report_from_frames(*frames, FIRST, LAST, by=by, tz=tz, attribution=attribution).rows
+    orders, native, offline = frames
+    return report_from_frames(orders, native, offline, FIRST, LAST, by=by, tz=tz, attribution=attribution).rows
 
 
 AMOUNTS = ["orders", "gross_minor", "native_refunds_minor", "offline_refunds_minor", "net_minor"]
