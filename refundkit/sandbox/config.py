@@ -8,6 +8,7 @@ other field is read on each request, so a test can change ``sb.config.latency_ms
 from __future__ import annotations
 
 import argparse
+import contextlib
 import re
 import threading
 from dataclasses import dataclass, field
@@ -128,7 +129,10 @@ class FaultRule:
     lost after the write. ``drop_connection=True`` closes the socket without any response instead. ``delay_s`` sleeps
     before answering. ``status=None`` (only useful with ``after_write=True``) keeps the real answer, so
     ``FaultRule(..., status=None, after_write=True, delay_s=5)`` is a slow success that makes a client time out.
-    ``method="*"`` matches every method.
+    ``method="*"`` matches every method. ``barrier`` holds each matching answer (after ``delay_s``) until as many
+    requests as the barrier has parties are held, then releases them together: with ``status=None, after_write=True``
+    and ``times=n``, n readers all read the same state before any of them sees it — a race made certain without
+    waiting on the clock.
     """
 
     method: str
@@ -138,6 +142,13 @@ class FaultRule:
     after_write: bool = False
     drop_connection: bool = False
     delay_s: float = 0.0
+    barrier: threading.Barrier | None = field(default=None, repr=False)
+
+    def hold(self) -> None:
+        """Wait at the barrier, if any (given up after 10 s: a test that miscounted must not hang)."""
+        if self.barrier is not None:
+            with contextlib.suppress(threading.BrokenBarrierError):
+                self.barrier.wait(timeout=10)
 
     def __post_init__(self) -> None:
         self._regex = re.compile(self.path)

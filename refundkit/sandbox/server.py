@@ -205,6 +205,7 @@ class Sandbox:
         if rule is not None and not rule.after_write:
             if rule.delay_s:
                 sleep(rule.delay_s)
+            rule.hold()
             return DROP if rule.drop_connection else self._fault_response(rule)
         if cfg.error_rate > 0:
             with self._rng_lock:
@@ -218,6 +219,7 @@ class Sandbox:
         if rule is not None:  # after_write: the operation ran; now lose its answer
             if rule.delay_s:
                 sleep(rule.delay_s)
+            rule.hold()
             if rule.drop_connection:
                 return DROP
             if rule.status is not None:
