@@ -206,7 +206,7 @@ class RevenueExplorer:
             caption=f"Every row of the report ({', '.join(self.report.currencies) or 'no currency'}; "
             "currencies never added); the downloads hold exactly these rows.",
         ).html
-        # Replace the Output's content in one state update (see widgets._display_data): no blank moment, and the
+        # Replace the Output's content in one state update: no blank moment, and the
         # same code works with or without a kernel.
         self.chart.outputs = (_display_data(self.figure),)
 

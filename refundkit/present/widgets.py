@@ -1,4 +1,4 @@
-"""Jupyter forms: record an offline refund, reverse one, explore gross versus net revenue.
+"""Jupyter forms: record an offline refund, reverse one (the gross-versus-net explorer is in :mod:`.explorer`).
 
 The forms hold no business rules: they read what was typed, call the ledger (which validates, records exactly once
 and explains every problem) or the analytics, and show the answer. They can be driven without a browser::
@@ -16,7 +16,6 @@ parts stable CSS classes (``refundkit-errors``, ``refundkit-result``, ...) for b
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import date, datetime, time
 from html import escape
@@ -24,14 +23,12 @@ from typing import Any
 
 import ipywidgets as w
 
-from ..analytics.revenue import ATTRIBUTIONS, PERIODS, RevenueData
 from ..errors import RefundkitError, VtexError
 from ..ledger import KNOWN_SOURCES, Ledger, RefundConflict, RefundRefused, make_reference
 from ..ledger.model import EntryKind, LedgerEntry, Quote, RecordResult
-from ..timeutil import Instant, local_day_bounds, utc_now, zone
-from .charts import gross_vs_net_chart
+from ..timeutil import Instant, utc_now, zone
 
-__all__ = ["RefundForm", "RevenueExplorer", "ReverseForm"]
+__all__ = ["RefundForm", "ReverseForm"]
 
 _WIDE = w.Layout(width="32em")
 _STYLE = {"description_width": "10em"}
@@ -151,19 +148,6 @@ def _failure(exc: BaseException) -> str:
     if isinstance(exc, RefundkitError):
         return str(exc)
     return f"Unexpected error ({type(exc).__name__}: {exc}). Please report it; click again to retry."
-
-
-def _display_data(figure: Any) -> dict[str, Any]:
-    """A plotly figure as a notebook output (the mime bundle JupyterLab, Voilà and saved notebooks render)."""
-    title = figure.layout.title.text or "plotly figure"
-    return {
-        "output_type": "display_data",
-        "metadata": {},
-        "data": {
-            "application/vnd.plotly.v1+json": {**json.loads(figure.to_json()), "config": {}},
-            "text/plain": f"<Figure: {title}>",
-        },
-    }
 
 
 class _Form:
@@ -457,87 +441,3 @@ class ReverseForm(_Form):
         self.last_result = result
         self.result.value = _result_html(result)
         self.confirm.value = False
-
-
-# -- revenue -------------------------------------------------------------------------------------------------------
-class RevenueExplorer(_Form):
-    """Gross versus net revenue of collected data (:func:`refundkit.analytics.collect_revenue`), redrawn when the
-    range, period, attribution or currency changes. Child widgets: ``first_day``, ``last_day``, ``period``,
-    ``attribution``, ``currency``, ``message``, ``output``; ``figure`` and ``table`` are the latest drawn."""
-
-    def __init__(
-        self, data: RevenueData, *, tz: str = "UTC", period: str = "week", attribution: str = "refund_date"
-    ) -> None:
-        zone(tz)
-        self.data = data
-        self.tz = tz
-        self.figure: Any = None
-        self.table: Any = None
-        first = data.start.in_zone(tz).to_datetime().date()
-        last = Instant(data.end.ns - 1).in_zone(tz).to_datetime().date()
-        currencies = data.currencies or ["—"]
-        self.first_day_available, self.last_day_available = first, last
-        self.first_day = w.DatePicker(description="From", value=first)
-        self.last_day = w.DatePicker(description="To (inclusive)", value=last)
-        self.period = w.Dropdown(options=list(PERIODS), value=period, description="Period")
-        self.attribution = w.ToggleButtons(
-            options=[("By refund date (cash)", "refund_date"), ("By order date (cohort)", "order_date")],
-            value=attribution if attribution in ATTRIBUTIONS else "refund_date",
-            description="Refunds",
-        )
-        self.currency = w.Dropdown(options=currencies, value=currencies[0], description="Currency")
-        self.message = w.HTML()
-        self.output = w.Output()
-        for widget, css in (
-            (self.first_day, "refundkit-first-day"),
-            (self.last_day, "refundkit-last-day"),
-            (self.period, "refundkit-period"),
-            (self.attribution, "refundkit-attribution"),
-            (self.currency, "refundkit-currency"),
-            (self.message, "refundkit-explorer-message"),
-            (self.output, "refundkit-chart"),
-        ):
-            widget.add_class(css)
-        for control in (self.first_day, self.last_day, self.period, self.attribution, self.currency):
-            control.observe(self.redraw, names="value")
-        self.widget = w.VBox(
-            [
-                w.HBox([self.first_day, self.last_day]),
-                w.HBox([self.period, self.currency]),
-                self.attribution,
-                self.message,
-                self.output,
-            ]
-        )
-        self.widget.add_class("refundkit-revenue-explorer")
-        self.redraw()
-
-    def redraw(self, _change: Any = None) -> None:
-        """Recompute the table and redraw the chart from the current controls."""
-        first, last = self.first_day.value, self.last_day.value
-        if first is None or last is None or first > last:
-            self.message.value = _message_html("Pick a first day on or before the last day.")
-            return
-        start, end = local_day_bounds(first, last, self.tz)
-        notes = []
-        if start.ns < self.data.start.ns or end.ns > self.data.end.ns:
-            notes.append(
-                f"The data covers {self.first_day_available} to {self.last_day_available} only; "
-                "collect a wider range for more."
-            )
-        try:
-            self.table = self.data.gross_vs_net(
-                period=self.period.value, attribution=self.attribution.value, tz=self.tz, start=start, end=end
-            )
-            self.figure = gross_vs_net_chart(
-                self.table, self.currency.value, attribution=self.attribution.value, tz=self.tz
-            )
-        except Exception as exc:
-            self.message.value = _message_html(_failure(exc))
-            return
-        self.message.value = "".join(_message_html(n) for n in notes)
-        # Replace the Output's content in one state update: the new figure takes the old one's place without a
-        # blank moment (what clear_output(wait=True) + display gives), and the same code works with or without a
-        # kernel. `with output: display(figure)` is avoided on purpose: under a notebook runner (nbclient) a plotly
-        # figure captured that way sometimes left the cell waiting for its reply until the runner's timeout.
-        self.output.outputs = (_display_data(self.figure),)

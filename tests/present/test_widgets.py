@@ -17,7 +17,7 @@ from refundkit.analytics import collect_revenue
 from refundkit.errors import NetworkError
 from refundkit.ledger import make_reference
 from refundkit.present.charts import daily_gross, gross_vs_net_chart
-from refundkit.present.widgets import RefundForm, RevenueExplorer, ReverseForm
+from refundkit.present.widgets import RefundForm, ReverseForm
 from refundkit.timeutil import parse_instant
 from tests.conftest import SMALL_END as END
 from tests.conftest import SMALL_START as START
@@ -249,32 +249,8 @@ def test_reversing_an_unknown_refund_is_refused(rk: refundkit.Session) -> None:
     assert "is not a refund id" in text(form.errors.value)
 
 
-# -- RevenueExplorer and its charts --------------------------------------------------------------------------------
-def test_the_revenue_explorer_redraws_on_every_control(rk: refundkit.Session) -> None:
-    data = collect_revenue(rk, START, END)
-    explorer = RevenueExplorer(data)
-    assert explorer.table.columns[:2] == ["period", "currency"]
-    assert "cash view" in explorer.figure.layout.title.text
-    [shown] = explorer.output.outputs
-    assert shown["data"]["application/vnd.plotly.v1+json"]["layout"]["title"]["text"].startswith("Gross vs net")
-    first = explorer.figure
-
-    explorer.attribution.value = "order_date"
-    assert explorer.figure is not first and "cohort view" in explorer.figure.layout.title.text
-    explorer.period.value = "month"
-    assert explorer.table.get_column("period").to_list()[0] == date(2026, 2, 1)
-    explorer.currency.value = "USD"
-    assert "USD" in explorer.figure.layout.title.text
-    [shown] = explorer.output.outputs  # the chart is replaced, not appended
-    assert "USD" in shown["data"]["application/vnd.plotly.v1+json"]["layout"]["title"]["text"]
-
-    explorer.first_day.value = date(2026, 5, 2)
-    assert "first day on or before" in text(explorer.message.value)
-    explorer.first_day.value = date(2026, 1, 1)
-    assert "covers 2026-02-20 to 2026-04-30 only" in text(explorer.message.value)
-
-
-def test_charts_draw_one_currency_at_a_time_with_refunds_below_zero(rk: refundkit.Session) -> None:
+# -- charts ------------------------------------------------------------------------------------------------------
+def test_charts_draw_one_currency_at_a_time_with_refunds_on_their_own_panel(rk: refundkit.Session) -> None:
     data = collect_revenue(rk, START, END)
     table = data.gross_vs_net(period="month")
     fig = gross_vs_net_chart(table, "BRL")
