@@ -171,13 +171,22 @@ class Orders:
         *,
         statuses: Sequence[str] | None = None,
         has_return_invoice: bool | None = None,
+        report: ListReport | None = None,
     ) -> tuple[int, list[OrderSummary]]:
         """One call: how many orders match over ``[start, end]`` as VTEX filters it (millisecond bounds, both
         inclusive: ``start`` floored, ``end`` ceiled to the millisecond), and the first page of them (up to 100).
 
-        The count is ``paging.total``, which VTEX reports in full even beyond the 30-page cap."""
+        The count is ``paging.total``, which VTEX reports in full even beyond the 30-page cap. Rows refundkit cannot
+        read are set aside in ``report``, as :meth:`list` does."""
         body = self._page(start.to_utc().floor_ms(), end.to_utc().ceil_ms(), 1, statuses, has_return_invoice)
-        return int(body["paging"]["total"]), [OrderSummary.from_vtex(r) for r in body["list"]]
+        rows = []
+        for i, row in enumerate(body["list"]):
+            try:
+                rows.append(OrderSummary.from_vtex(row, mode=self.mode))
+            except BadResponse as exc:
+                oid = row.get("orderId") if isinstance(row, dict) else None
+                _set_aside(report, str(oid) if oid else f"row {i + 1} of a list page from {start}", str(exc))
+        return int(body["paging"]["total"]), rows
 
     def list(
         self,

@@ -236,3 +236,21 @@ def test_a_range_older_than_vtex_and_the_store_is_said(session: refundkit.Sessio
     # VTEX's order list is not asked for dates it no longer serves
     asked = [r.query.get("f_creationDate", "") for r in session.sandbox.requests if r.path == "/api/oms/pvt/orders"]
     assert not any("2023-" in q for q in asked)
+
+
+def test_malformed_orders_are_set_aside_counted_and_restitutions_counted_once(session: refundkit.Session) -> None:
+    from refundkit.sandbox.payments import Adjustment
+
+    assert session.sandbox is not None
+    sb = session.sandbox.store
+    march = [o for o in sb.orders if Instant(o.created.ns).isoformat().startswith("2026-03") and o.currency == "BRL"]
+    bad = next(o for o in march if o.status == "invoiced" and not o.input_invoices)
+    sb.adjust(bad.order_id, Adjustment(patch=lambda b: b.update(status="teleported")))
+    returned = next(o for o in march if len(o.input_invoices) == 1)
+    inv = returned.input_invoices[0]
+    sb.adjust(returned.order_id, Adjustment(restitutions={inv.number: inv.value - 100}))
+    rep = gross_vs_net_report(session, "2026-03-01", "2026-03-31", by="month", currency="BRL", progress=False)
+    assert any("1 order(s) set aside" in w and bad.order_id in w for w in rep.warnings)
+    assert bad.order_id not in rep.orders["order_id"].to_list()
+    refund = rep.refunds.filter(pl.col("refund_id") == inv.number)
+    assert refund["amount_minor"].to_list() == [inv.value - 100]  # the restitution, not the invoice value too
