@@ -76,6 +76,9 @@ class SandboxConfig:
     # changes, gateway-only refunds and restitutions; and whether the app key may read payment transactions.
     other_refunds: bool = False
     payments_permission: bool = True
+    # VTEX caches reads by id for entities whose schema does not set "v-cache": false (refundkit's schemas do): such
+    # a read answers the document as it was up to this many seconds ago (0: no cache).
+    md_read_cache_s: float = 0.0
 
     def __post_init__(self) -> None:
         if self.md_missing_document not in get_args(MissingDocumentMode):

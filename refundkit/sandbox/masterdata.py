@@ -4,6 +4,8 @@ Faithful where a client can get hurt:
 
 * ``/documents`` is strongly consistent (GET by id returns the latest write); ``/search`` and ``/scroll`` see each
   document as it was ``search_lag_s`` seconds ago (a new document is invisible, an updated one shows its old version).
+  With ``md_read_cache_s``, an entity whose schemas do not set ``"v-cache": false`` serves reads by id from a
+  cache that far behind, as VTEX's default caching may.
 * ``_where`` on ``PUT``/``PATCH /documents/{id}``: the condition check and the write happen under one lock. A failed
   condition writes nothing. VTEX documents neither its answer (``md_failed_condition_status``: 304 by default; 400,
   409, 412, or a 2xx that applied nothing), nor what a condition on an id with no document does
@@ -191,7 +193,7 @@ class MasterData:
             self._log({"op": "document", "entity": ent.name, "id": doc_id, "doc": doc})
 
     def _prune(self, rec: _Doc, now: float) -> None:
-        cutoff = now - max(self.config.search_lag_s, 0.0)
+        cutoff = now - max(self.config.search_lag_s, self.config.md_read_cache_s, 0.0)
         keep_from = 0
         for i, v in enumerate(rec.versions):
             if v.at <= cutoff:
@@ -399,6 +401,9 @@ class MasterData:
             ent = self.entities.get(entity)
             rec = ent.docs.get(doc_id.lower()) if ent else None
             doc = rec.current if rec else None
+            if rec is not None and ent is not None and self.config.md_read_cache_s > 0 and not _cache_off(ent):
+                seen = rec.visible(self._clock() - self.config.md_read_cache_s)  # served from VTEX's read cache
+                doc = seen.doc if seen else None
             if ent is None or doc is None:
                 return md_error(404, f"Document '{doc_id}' not found in data entity '{entity}'")
             schema = self._schema_param(req, ent)
@@ -572,3 +577,8 @@ class MasterData:
                 self._apply_schema(ent, record["name"], record["schema"])
             elif record["op"] == "document":
                 self._write(ent, record["id"], record["doc"], at=float("-inf"), log=False)
+
+
+def _cache_off(ent: _Entity) -> bool:
+    """VTEX caches reads by id unless the entity's schema says ``"v-cache": false`` (as refundkit's schemas do)."""
+    return any(schema.get("v-cache") is False for schema in ent.schemas.values())

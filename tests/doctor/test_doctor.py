@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from refundkit.config import load_settings
-from refundkit.doctor import SCRATCH_ENTITY, Doctor, DoctorOptions, DoctorReport, Status
+from refundkit.doctor import SCRATCH_ENTITY, Doctor, DoctorOptions, DoctorReport, Status, save_scratch_schema
 from refundkit.ledger import Ledger
 from refundkit.ledger.verdict import load_verdict, verdict_path
 from refundkit.sandbox import Sandbox, SandboxConfig
@@ -68,6 +68,7 @@ def doctor(tmp_path: Path) -> Iterator[Callable[..., Run]]:
         def run(
             *,
             setup: bool = True,
+            scratch_schema: bool = True,
             token: str | None = None,
             notes_order: str | None = None,
             search_deadline_s: float = 60.0,
@@ -76,7 +77,7 @@ def doctor(tmp_path: Path) -> Iterator[Callable[..., Run]]:
             **config: Any,
         ) -> Run:
             clock = FakeClock()
-            later = {k: config.pop(k) for k in ("denied_resources", "ip_blocked") if k in config}
+            later = {k: config.pop(k) for k in ("denied_resources", "ip_blocked", "md_read_cache_s") if k in config}
             sb = Sandbox(SandboxConfig(**{**SMALL, **config}), clock=clock.now)
             made.append(sb)
             srv = stack.enter_context(sb.serve(port=0))
@@ -90,6 +91,8 @@ def doctor(tmp_path: Path) -> Iterator[Callable[..., Run]]:
             }
             if setup:
                 with VtexClient(load_settings(env=env, env_file=False), retry=RetryPolicy.fast()) as c:
+                    if scratch_schema:  # as `refundkit setup` does
+                        save_scratch_schema(c)
                     Ledger(c, journal_dir=False, verdict_dir=False).setup()
             for k, v in later.items():  # the key loses access after setup (setup needs Master Data administrator)
                 setattr(sb.config, k, v)
@@ -431,3 +434,23 @@ def test_the_conditional_write_probe_writes_only_scratch_documents(doctor: Calla
     docs = [p for m, p in run.writes() if "/documents/" in p]
     assert any("/documents/probe-condition-" in p for p in docs)
     assert all(p.startswith(f"/api/dataentities/{SCRATCH_ENTITY}/documents/") for p in docs)
+
+
+# -- read-your-writes under VTEX's read cache ---------------------------------------------------------------------
+
+
+def test_reads_by_id_stay_fresh_once_the_scratch_schema_turns_the_cache_off(doctor: Callable[..., Run]) -> None:
+    run = doctor(md_read_cache_s=30.0)
+    assert run.row("read-your-writes")[0] is Status.PASS
+    assert run.row("exactly-once")[0] is Status.PASS
+
+
+def test_a_cached_read_by_id_fails_and_points_at_setup(doctor: Callable[..., Run]) -> None:
+    # set up by a refundkit that did not save the scratch schema, and doctor may not save it
+    run = doctor(md_read_cache_s=30.0, scratch_schema=False, denied_resources=frozenset({lm.MD_ADMIN}))
+    status, result, action = run.row("read-your-writes")
+    assert status is Status.FAIL
+    assert "did not return a new document" in result and "turns VTEX's cache off" in result
+    assert action == "run `refundkit setup` (it saves that schema), then doctor again"
+    assert run.row("exactly-once")[0] is Status.FAIL
+    assert not run.report.ok
