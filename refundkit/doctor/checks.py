@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 from ..errors import AuthenticationError, LedgerError, NetworkError, PermissionDenied, RefundkitError, VtexError
 from ..ledger.schemas import ENTRY_SCHEMA, HEAD_SCHEMA, SCHEMA_NAME
 from ..ledger.verdict import SCRATCH_ENTITY, MasterDataVerdict, probe_master_data, save_verdict, verdict_path
-from ..money import AmountError, Money, currency_exponent
+from ..money import VTEX_AMOUNT_MODES, AmountError, Money, currency_exponent, from_vtex_cents
 from ..timeutil import Instant, utc_now
 from ..vtex import Order, OrderSummary, VtexClient
 from ..vtex.notes import MAX_NOTES_PER_ORDER
@@ -188,6 +188,7 @@ class Doctor:
         report.add(_write_permission(ryw))
         schemas = [self._schema_check(e, s) for e, s in ((self.entity, ENTRY_SCHEMA), (self.head_entity, HEAD_SCHEMA))]
         report.add(_admin_permission(admin, all(c.status is Status.PASS for c in schemas)))
+        report.add(_payments(order, self.client))
         report.add(_money_roles())
         for c in schemas:
             report.add(c)
@@ -195,7 +196,7 @@ class Doctor:
         self._conditional_writes(report, ryw.ok)
         report.add(self._search_lag(opts, md_read.ok and ryw.ok))
         report.add(_listing(listing))
-        report.add(_amounts(order, order_id))
+        report.add(_amounts(order, order_id, self.client.settings.zero_decimal_amounts))
         report.add(self._notes(opts))
         return report
 
@@ -511,6 +512,7 @@ _PERMISSIONS = [
     ("perm.md-read", "Permission: read Master Data documents"),
     ("perm.md-write", "Permission: write Master Data documents"),
     ("perm.md-admin", "Permission: Master Data administrator (setup only)"),
+    ("perm.payments", "Permission: view payment data (optional)"),
     ("perm.money", "No role that moves money"),
 ]
 _LATER = [
@@ -751,7 +753,8 @@ def _listing(listing: _Outcome) -> Check:
     )
 
 
-def _amounts(order: _Outcome, order_id: str | None) -> Check:
+def _amounts(order: _Outcome, order_id: str | None, mode: str) -> Check:
+    """One real order's value as VTEX sent it and as refundkit reads it (``mode``: REFUNDKIT_ZERO_DECIMAL_AMOUNTS)."""
     key, title = "amounts", "Amounts of one real order"
     if order_id is None:
         return Check(
@@ -762,17 +765,25 @@ def _amounts(order: _Outcome, order_id: str | None) -> Check:
     body: dict[str, Any] = order.value
     prefs = body.get("storePreferencesData") or {}
     digits = (prefs.get("currencyFormatInfo") or {}).get("CurrencyDecimalDigits")
+    raw_value: Any = body.get("value")
+    currency = str(prefs.get("currencyCode") or body.get("currencyCode") or "")
+    readings: dict[str, str] = {}
+    for m in VTEX_AMOUNT_MODES:
+        try:
+            readings[m] = str(Money(from_vtex_cents(raw_value, currency, m), currency))
+        except (AmountError, ValueError, TypeError):
+            continue
     try:
-        parsed = Order.from_vtex(body)
+        parsed = Order.from_vtex(body, mode=mode)
     except (RefundkitError, AmountError, ValueError) as exc:
-        return Check(
-            key,
-            title,
-            Status.FAIL,
-            f"order {order_id} cannot be read: {exc}",
-            "report this order's JSON (without personal data) to refundkit's maintainers",
+        other = [m for m in readings if m != mode]
+        action = (
+            f"if order {order_id}'s total in the VTEX Admin is {readings[other[0]]}, set "
+            f"REFUNDKIT_ZERO_DECIMAL_AMOUNTS={other[0]}; otherwise report this order to refundkit's maintainers"
+            if other
+            else "report this order's JSON (without personal data) to refundkit's maintainers"
         )
-    raw_value = body.get("value")
+        return Check(key, title, Status.FAIL, f"order {order_id} cannot be read: {exc}", action)
     parts = ", ".join(f"{k} {v}" for k, v in parsed.totals.items())
     result = f"order {order_id}: VTEX sent value {raw_value} ({parts or 'no totals'}); refundkit reads {parsed.total}"
     figures = {
@@ -781,23 +792,53 @@ def _amounts(order: _Outcome, order_id: str | None) -> Check:
         "vtex_value": raw_value,
         "refundkit_minor": parsed.total.minor,
         "currency_decimal_digits": digits,
+        "zero_decimal_amounts": mode,
     }
     exponent = currency_exponent(parsed.currency)
     if exponent != 2 or (isinstance(digits, int) and digits != exponent):
+        other = [m for m in readings if m != mode and readings[m] != str(parsed.total)]
+        alternative = f"; if it is {readings[other[0]]}, set REFUNDKIT_ZERO_DECIMAL_AMOUNTS={other[0]}" if other else ""
         return Check(
             key,
             title,
             Status.WARN,
-            result,
-            f"open order {order_id} in the VTEX Admin and confirm its total is {_shown(parsed.total)}; if not, do "
-            "not record refunds in this currency and report it",
+            f"{result}, reading {parsed.currency} amounts as {mode} (REFUNDKIT_ZERO_DECIMAL_AMOUNTS; VTEX does not "
+            "say which it sends)",
+            f"open order {order_id} in the VTEX Admin and confirm its total is {parsed.total}{alternative}",
             figures,
         )
     return Check(key, title, Status.PASS, result + " (cents, as VTEX documents)", figures=figures)
 
 
-def _shown(money: Money) -> str:
-    return str(money)
+def _payments(order: _Outcome, client: VtexClient) -> Check:
+    """View Payment Data: optional, read only; without it balances say gateway refunds were not checked."""
+    key, title = "perm.payments", "Permission: view payment data (optional)"
+    if not client.settings.check_gateway:
+        return Check(key, title, Status.SKIPPED, "not checked: REFUNDKIT_GATEWAY_REFUNDS=off", "")
+    body = order.value if order.ok and isinstance(order.value, dict) else None
+    try:
+        parsed = Order.from_vtex(body, mode=client.settings.zero_decimal_amounts) if body else None
+    except (RefundkitError, AmountError, ValueError):
+        parsed = None
+    if parsed is None or not parsed.transaction_ids:
+        return Check(key, title, Status.SKIPPED, "no order with a payment transaction to try", "run doctor again later")
+    tid = parsed.transaction_ids[0]
+    got = Doctor._try(lambda: client.payments.transaction(tid, parsed.currency))
+    if got.denied:
+        return Check(
+            key,
+            title,
+            Status.WARN,
+            "not held: balances and reports will say that refunds made in the payment gateway without a return "
+            "invoice were not checked",
+            "to count them, give the key 'PCI Gateway > Payment-Make Payments > View Payment Data' (read only; "
+            "never 'Process payments')",
+        )
+    if got.ok:
+        return Check(
+            key, title, Status.PASS, f"allowed: transaction {tid} read (GET only; refundkit never posts there)"
+        )
+    return Check(key, title, Status.WARN, f"transaction {tid} could not be read: {got.error}", "run doctor again")
 
 
 def _not_yet(miss: float, hit: float) -> str:

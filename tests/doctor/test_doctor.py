@@ -376,7 +376,7 @@ def test_a_zero_decimal_currency_asks_the_merchant_to_confirm_the_total(doctor: 
     status, result, action = run.row("amounts")
     assert status is Status.WARN
     assert "VTEX sent value 1234500" in result and "refundkit reads CLP 12345" in result
-    assert "confirm its total is CLP 12345" in action
+    assert "confirm its total is CLP 12345; if it is CLP 1234500, set REFUNDKIT_ZERO_DECIMAL_AMOUNTS=units" in action
     assert run.report.get("amounts").figures["currency_decimal_digits"] == 0
 
 
@@ -454,3 +454,16 @@ def test_a_cached_read_by_id_fails_and_points_at_setup(doctor: Callable[..., Run
     assert action == "run `refundkit setup` (it saves that schema), then doctor again"
     assert run.row("exactly-once")[0] is Status.FAIL
     assert not run.report.ok
+
+
+def test_view_payment_data_is_optional_and_its_absence_is_explained(doctor: Callable[..., Run]) -> None:
+    held = doctor()
+    status, result, _ = held.row("perm.payments")
+    assert status is Status.PASS and "GET only" in result
+    run = doctor(payments_permission=False)
+    status, result, action = run.row("perm.payments")
+    assert status is Status.WARN
+    assert "without a return invoice were not checked" in result
+    assert "View Payment Data" in action and "never 'Process payments'" in action
+    assert run.report.ok
+    assert not [r for r in run.sb.requests if r.path.startswith("/api/pvt/") and r.method != "GET"]
