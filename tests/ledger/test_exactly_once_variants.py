@@ -310,3 +310,19 @@ def test_a_write_not_applied_although_its_condition_held_fails_loudly(
         ledger.record(o.order_id, "1.00", "cash", "R-2")
     assert not isinstance(info.value, RefundRefused)
     assert [e.external_ref for e in ledger.order_ledger(o.order_id).entries] == ["R-1"]
+
+
+def test_a_reversal_is_refused_too_once_the_verdict_says_exactly_once_cannot_hold(
+    play: Callable[[int, str, bool], Account],
+) -> None:
+    account = play(304, "created", True)
+    o = account.order()
+    r = account.ledger().record(o.order_id, "1.00", "cash", "R-1")
+    account.sb.config.md_conditions_honoured = False
+    later = account.ledger()
+    assert not later.master_data_verdict(probe_again=True).conditions_honoured  # as `refundkit doctor` would find
+    before = account.head(o.order_id)
+    with pytest.raises(ExactlyOnceUnavailable, match="ignores _where conditions"):
+        later.reverse(r.entry.entry_id, "recorded on the wrong order")
+    assert account.head(o.order_id) == before
+    assert later.record(o.order_id, "1.00", "cash", "R-1").outcome == "already recorded"  # reading still works
