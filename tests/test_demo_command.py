@@ -1,0 +1,70 @@
+"""`refundkit demo` as a person runs it: every address printed answers, the sandbox's four variables are printed,
+JupyterLab works on copies, and Ctrl-C stops everything."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from refundkit.present.cli_app import free_port
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+
+
+def test_demo_prints_every_address_and_the_variables_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    shutil.copytree(NOTEBOOKS, tmp_path / "notebooks")
+    committed = {p.name: p.read_bytes() for p in (tmp_path / "notebooks").glob("*.ipynb")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("VTEX_", "REFUNDKIT_"))}
+    env.update(REFUNDKIT_CACHE_DIR=str(tmp_path / "cache"), CI="true")
+    ports = [free_port(), free_port(), free_port()]
+    cmd = [sys.executable, "-m", "refundkit.present.cli", "demo", "--port", str(ports[0])]
+    cmd += ["--lab-port", str(ports[1]), "--app-port", str(ports[2])]
+    proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lines: list[str] = []
+    try:
+        deadline = time.monotonic() + 240
+        assert proc.stdout is not None
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            lines.append(line.rstrip())
+            if "Press Ctrl-C" in line:
+                break
+        out = "\n".join(lines)
+        assert "Press Ctrl-C" in out, out
+        for name in ("VTEX_BASE_URL", "VTEX_ACCOUNT_NAME", "VTEX_APP_KEY", "VTEX_APP_TOKEN"):
+            assert re.search(rf"^  export {name}=\S+$", out, re.M), name
+        urls = set(re.findall(r"(http://127\.0\.0\.1:\d+[^\s;]*)", out))
+        by_port = {int(u.split(":")[2].split("/")[0]): u for u in urls}
+        assert set(by_port) == set(ports), out
+        probes = {
+            ports[1]: by_port[ports[1]].replace("/lab?", "/api?"),  # JupyterLab, with the printed token
+            ports[2]: by_port[ports[2]] + "voila/static/voila.js",  # the app (its page would start a kernel)
+        }
+        for url in probes.values():
+            with urllib.request.urlopen(url, timeout=10) as r:  # noqa: S310  (loopback URLs the demo printed)
+                assert r.status == 200, url
+        work = tmp_path / ".demo" / "notebooks"
+        assert sorted(p.name for p in work.glob("*.ipynb")) == sorted(committed)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate(timeout=10)
+    assert {p.name: p.read_bytes() for p in (tmp_path / "notebooks").glob("*.ipynb")} == committed
+    for port in ports:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2)
+        except OSError:
+            continue
+        raise AssertionError(f"something still answers on port {port} after Ctrl-C")
