@@ -1,13 +1,12 @@
-"""`refundkit record` warns about a likely duplicate and records it only with --yes (real subprocesses, sandbox)."""
+"""`refundkit record` warns about a likely duplicate and records it only with --yes (run in process, sandbox)."""
 
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 from refundkit.sandbox import Sandbox, SandboxConfig
+from refundkit.testing import CliResult, run_cli
 
 
 def test_record_warns_about_a_likely_duplicate_and_needs_yes(tmp_path: Path) -> None:
@@ -24,16 +23,8 @@ def test_record_warns_about_a_likely_duplicate_and_needs_yes(tmp_path: Path) -> 
             "PYTHONIOENCODING": "utf-8",
         }
 
-        def run(*args: str) -> subprocess.CompletedProcess[str]:
-            proc = subprocess.run(
-                [sys.executable, "-m", "refundkit.present.cli", *args],
-                check=False,
-                capture_output=True,
-                text=True,
-                env=env,
-                cwd=tmp_path,
-                timeout=60,
-            )
+        def run(*args: str) -> CliResult:
+            proc = run_cli(args, env, tmp_path)
             assert "Traceback" not in proc.stderr, proc.stderr
             return proc
 

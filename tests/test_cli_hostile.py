@@ -1,5 +1,5 @@
-"""Defects an attack on the command line found, each reproduced as a person runs it: real subprocesses against a
-sandbox served on loopback. Every run is checked for a traceback and for the app token."""
+"""Defects an attack on the command line found, each reproduced as a person runs it: the command run in process
+(run_cli) against a sandbox served on loopback. Every run is checked for a traceback and for the app token."""
 
 from __future__ import annotations
 
@@ -7,8 +7,6 @@ import csv
 import io
 import json
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +17,7 @@ import pytest
 from refundkit.ledger.model import refund_id
 from refundkit.sandbox import Sandbox, SandboxConfig, SandboxServer
 from refundkit.sandbox.store import OrderSummary
+from refundkit.testing import run_cli
 
 
 @dataclass
@@ -54,16 +53,7 @@ class Cli:
         }
 
     def run(self, *args: str, env: dict[str, str] | None = None) -> Run:
-        proc = subprocess.run(
-            [sys.executable, "-m", "refundkit.present.cli", *args],
-            capture_output=True,
-            text=True,
-            encoding="utf-8",
-            env=self.env() if env is None else env,
-            cwd=self.home,
-            timeout=120,
-            check=False,
-        )
+        proc = run_cli(args, self.env() if env is None else env, self.home)
         run = Run(proc.returncode, proc.stdout, proc.stderr)
         assert "Traceback" not in run.err, run.err
         token = self.sb.config.app_token

@@ -1,4 +1,5 @@
-"""The ledger commands of ``refundkit`` as a person runs them: real subprocesses against a sandbox served here.
+"""The ledger commands of ``refundkit`` as a person runs them: the command run in process (refundkit.testing.run_cli:
+its own environment and folder, output captured, exit code returned) against a sandbox served here.
 
 Every run is checked: no traceback on stderr, the app token never printed. After every test: no money-moving call
 and no DELETE reached the sandbox.
@@ -10,8 +11,6 @@ import csv
 import io
 import json
 import os
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +20,7 @@ import pytest
 from refundkit.ledger.model import refund_id, reversal_id
 from refundkit.sandbox import FaultRule, Sandbox, SandboxConfig, SandboxServer
 from refundkit.sandbox.store import OrderSummary
+from refundkit.testing import run_cli
 
 WRITES = ("POST", "PUT", "PATCH", "DELETE")
 
@@ -58,16 +58,7 @@ class Cli:
         }
 
     def run(self, *args: str, env: dict[str, str] | None = None, timeout: float = 60) -> Run:
-        proc = subprocess.run(
-            [sys.executable, "-m", "refundkit.present.cli", *args],
-            check=False,  # the exit code is part of what each test checks
-            capture_output=True,
-            text=True,
-            encoding="utf-8",
-            env=self.env if env is None else env,
-            cwd=self.home,
-            timeout=timeout,
-        )
+        proc = run_cli(args, self.env if env is None else env, self.home)
         run = Run(proc.returncode, proc.stdout, proc.stderr)
         assert "Traceback" not in run.err, run.err
         token = self.sb.config.app_token

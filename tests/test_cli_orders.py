@@ -1,4 +1,5 @@
-"""``refundkit orders`` as a person runs it: a real subprocess against a sandbox served by the test."""
+"""``refundkit orders`` as a person runs it: run in process (refundkit.testing.run_cli) against a
+sandbox served by the test."""
 
 from __future__ import annotations
 
@@ -8,8 +9,6 @@ import json
 import os
 import re
 import socket
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -18,6 +17,7 @@ import pytest
 
 from refundkit.money import format_minor
 from refundkit.sandbox import Sandbox, SandboxConfig
+from refundkit.testing import CliResult, check_nothing_moved, run_cli
 from refundkit.timeutil import local_day_bounds
 
 COLUMNS = ["order_id", "created_at", "status", "currency", "total", "sales_channel", "payment_names"]
@@ -29,8 +29,7 @@ def sandbox() -> Iterator[tuple[Sandbox, str]]:
     sb = Sandbox(SandboxConfig(orders=400, flash_sale_orders=0, start="2026-03-01", end="2026-03-07", seed=5))
     with sb.serve(port=0) as srv:
         yield sb, srv.base_url
-    assert sb.money_moving_calls == []
-    assert sb.internal_errors == []
+    check_nothing_moved(sb)
 
 
 def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
@@ -52,21 +51,13 @@ def env(sandbox: tuple[Sandbox, str], tmp_path: Path) -> dict[str, str]:
     )
 
 
-def run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run(
-        [sys.executable, "-m", "refundkit.present.cli", *args],
-        check=False,  # the exit code is part of what each test checks
-        env=env,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+def run(args: list[str], env: dict[str, str], cwd: Path) -> CliResult:
+    proc = run_cli(args, env, cwd)
     assert "Traceback" not in proc.stderr, proc.stderr
     return proc
 
 
-def one_line_error(proc: subprocess.CompletedProcess[str]) -> str:
+def one_line_error(proc: CliResult) -> str:
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1, proc.stderr
     assert lines[0].startswith("refundkit: ")

@@ -1,4 +1,5 @@
-"""`refundkit sync` and `refundkit report` as a person runs them: a subprocess against a sandbox on loopback."""
+"""`refundkit sync` and `refundkit report` as a person runs them: run in process (run_cli) against a sandbox on
+loopback."""
 
 from __future__ import annotations
 
@@ -6,8 +7,6 @@ import csv
 import io
 import json
 import os
-import subprocess
-import sys
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from refundkit.sandbox import Sandbox, SandboxConfig
+from refundkit.testing import CliResult, check_nothing_moved, run_cli
 
 COLUMNS = ["period", "currency", "orders", "gross", "native_refunds", "offline_refunds", "net"]
 
@@ -24,8 +24,7 @@ def sandbox() -> Iterator[tuple[Sandbox, str]]:
     sb = Sandbox(SandboxConfig(orders=400, flash_sale_orders=0, start="2026-03-01", end="2026-03-20", seed=5))
     with sb.serve(port=0) as srv:
         yield sb, srv.base_url
-    assert sb.money_moving_calls == []
-    assert sb.internal_errors == []
+    check_nothing_moved(sb)
 
 
 @pytest.fixture
@@ -42,16 +41,8 @@ def env(sandbox: tuple[Sandbox, str], tmp_path: Path) -> dict[str, str]:
     return env
 
 
-def run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "refundkit.present.cli", *args],
-        env=env,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+def run(args: list[str], env: dict[str, str], cwd: Path) -> CliResult:
+    return run_cli(args, env, cwd)
 
 
 def test_report_csv_has_exactly_the_columns(env: dict[str, str], tmp_path: Path) -> None:

@@ -67,7 +67,8 @@ def register(sub: Subcommands) -> None:
     d.set_defaults(handler=cmd_doctor)
 
 
-def print_report(report: DoctorReport, stream: TextIO = sys.stdout, width: int | None = None) -> None:
+def print_report(report: DoctorReport, stream: TextIO | None = None, width: int | None = None) -> None:
+    stream = stream if stream is not None else sys.stdout  # looked up now: a caller may have redirected it
     width = width or max(80, min(shutil.get_terminal_size((120, 24)).columns, 160))
     print(
         f"refundkit doctor: account {report.account} at {report.base_url} ({report.started_at.isoformat(0)})",

@@ -104,8 +104,10 @@ class Sandbox:
     """A local fake of VTEX OMS, DO notes and Master Data v2 for one account. Thread-safe."""
 
     def __init__(self, config: SandboxConfig | None = None, clock: Callable[[], float] = time.monotonic) -> None:
-        """``clock`` (monotonic seconds) drives search lag and notes lag; tests pass a fake one to skip waiting."""
+        """``clock`` (monotonic seconds) drives search lag, notes lag, scroll expiry and the rate limit; tests pass
+        a fake one (:class:`refundkit.testing.ManualClock`) to skip waiting."""
         self.config = config or SandboxConfig()
+        self.clock = clock
         self.store = Store(self.config)
         oms.index_of(self.store)  # build the list index now rather than in the first request
         self.faults = FaultRules()
@@ -189,7 +191,7 @@ class Sandbox:
             )
         if cfg.rate_limit:
             with self._bucket_lock:
-                wait = self._bucket.take(float(cfg.rate_limit), time.monotonic())
+                wait = self._bucket.take(float(cfg.rate_limit), self.clock())
             if wait:
                 seconds = max(1, math.ceil(wait))
                 return oms_error(

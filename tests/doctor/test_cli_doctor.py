@@ -1,4 +1,5 @@
-"""``refundkit doctor`` as a merchant runs it: a real subprocess against a sandbox served on loopback.
+"""``refundkit doctor`` as a merchant runs it: run in process (run_cli) against a sandbox served on
+loopback.
 
 Every run: no traceback, the app token never printed, no money-moving call, no DELETE.
 """
@@ -8,8 +9,6 @@ from __future__ import annotations
 import json
 import os
 import socket
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +17,7 @@ import pytest
 
 from refundkit.sandbox import Sandbox, SandboxConfig, SandboxServer
 from refundkit.sandbox import permissions as lm
+from refundkit.testing import check_nothing_moved, run_cli
 
 SMALL = {"orders": 300, "flash_sale_orders": 0, "start": "2026-02-20", "end": "2026-04-30"}
 
@@ -34,9 +34,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Sandbox, 
     sb = Sandbox(SandboxConfig(**SMALL))
     with sb.serve(port=0) as srv:
         yield sb, srv, tmp_path_factory.mktemp("doctor-cli")
-    assert sb.money_moving_calls == []
-    assert sb.deletes == []
-    assert sb.internal_errors == []
+    check_nothing_moved(sb)
 
 
 def _env(sb: Sandbox, base_url: str, home: Path, **changes: str) -> dict[str, str]:
@@ -56,16 +54,7 @@ def _env(sb: Sandbox, base_url: str, home: Path, **changes: str) -> dict[str, st
 
 
 def _run(env: dict[str, str], home: Path, *args: str, token: str) -> Done:
-    proc = subprocess.run(
-        [sys.executable, "-m", "refundkit.present.cli", *args],
-        check=False,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        env=env,
-        cwd=home,
-        timeout=120,
-    )
+    proc = run_cli(args, env, home)
     done = Done(proc.returncode, proc.stdout, proc.stderr)
     assert "Traceback" not in done.err, done.err
     assert token not in done.out and token not in done.err, "the app token was printed"

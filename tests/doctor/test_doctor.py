@@ -21,6 +21,7 @@ from refundkit.ledger import Ledger
 from refundkit.ledger.verdict import load_verdict, verdict_path
 from refundkit.sandbox import Sandbox, SandboxConfig
 from refundkit.sandbox import permissions as lm
+from refundkit.testing import check_nothing_moved
 from refundkit.vtex import VtexClient
 from refundkit.vtex.transport import RetryPolicy
 
@@ -115,9 +116,7 @@ def doctor(tmp_path: Path) -> Iterator[Callable[..., Run]]:
 
         yield run
     for sb in made:
-        assert sb.money_moving_calls == []
-        assert sb.deletes == []
-        assert sb.internal_errors == []
+        check_nothing_moved(sb)
 
 
 def _order(sb: Sandbox, n: int = 7) -> str:

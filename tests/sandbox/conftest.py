@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import httpx
 import pytest
 
 from refundkit.sandbox import Sandbox, SandboxConfig, SandboxServer
+from refundkit.testing import ManualClock, check_nothing_moved, small_config
+
+__all__ = ["auth_headers", "served", "small_config"]
 
 
 def auth_headers(sb: Sandbox) -> dict[str, str]:
@@ -16,18 +19,14 @@ def auth_headers(sb: Sandbox) -> dict[str, str]:
 
 
 @contextmanager
-def served(config: SandboxConfig | None = None) -> Iterator[tuple[Sandbox, SandboxServer, httpx.Client]]:
-    """A sandbox, its running server and a client with the right keys; everything closed on exit."""
-    sb = Sandbox(config or SandboxConfig())
+def served(
+    config: SandboxConfig | None = None, clock: Callable[[], float] | None = None
+) -> Iterator[tuple[Sandbox, SandboxServer, httpx.Client]]:
+    """A sandbox, its running server and a client with the right keys; everything closed on exit. ``clock``
+    (a :class:`refundkit.testing.ManualClock`) replaces the monotonic clock: the test advances it, never sleeps."""
+    sb = Sandbox(config or SandboxConfig()) if clock is None else Sandbox(config or SandboxConfig(), clock=clock)
     with sb.serve(port=0) as srv, httpx.Client(base_url=srv.base_url, headers=auth_headers(sb), timeout=10) as c:
         yield sb, srv, c
-
-
-def small_config(**kw) -> SandboxConfig:
-    """A small store (fast to build) for tests that are not about orders."""
-    base = {"orders": 300, "flash_sale_orders": 0, "start": "2026-02-20", "end": "2026-04-30"}
-    base.update(kw)
-    return SandboxConfig(**base)
 
 
 @pytest.fixture(scope="session")
@@ -36,8 +35,7 @@ def demo() -> Iterator[tuple[Sandbox, SandboxServer]]:
     sb = Sandbox(SandboxConfig())
     with sb.serve(port=0) as srv:
         yield sb, srv
-    assert sb.money_moving_calls == []
-    assert sb.internal_errors == []
+    check_nothing_moved(sb)
 
 
 @pytest.fixture
@@ -49,8 +47,8 @@ def demo_client(demo) -> Iterator[httpx.Client]:
 
 @pytest.fixture
 def md() -> Iterator[tuple[Sandbox, httpx.Client]]:
-    """A fresh small sandbox for Master Data / notes tests (state is per test)."""
-    with served(small_config()) as (sb, _srv, c):
+    """A fresh small sandbox for Master Data / notes tests (state is per test). Its clock is a ManualClock
+    (``sb.clock.advance(seconds)``): time passes only when a test says so."""
+    with served(small_config(), clock=ManualClock()) as (sb, _srv, c):
         yield sb, c
-        assert sb.internal_errors == []
-        assert sb.money_moving_calls == []
+        check_nothing_moved(sb, allow_deletes=True)  # these tests send DELETEs to the sandbox on purpose

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import threading
-import time
 
 import httpx
 import pytest
+
+from refundkit.testing import ManualClock
 
 from .conftest import auth_headers, served, small_config
 
@@ -200,7 +201,8 @@ def test_conditional_writes_are_atomic_under_concurrency():
 
 
 def test_search_lag_hides_new_documents_and_shows_old_versions():
-    with served(small_config(search_lag_s=0.4)) as (_sb, _srv, c):
+    clock = ManualClock()
+    with served(small_config(search_lag_s=0.4), clock=clock) as (_sb, _srv, c):
 
         def search() -> list[dict]:
             return c.get(f"{E}/search", params={"_fields": "id,amount"}, headers=rng(0, 100)).json()
@@ -208,12 +210,14 @@ def test_search_lag_hides_new_documents_and_shows_old_versions():
         assert c.put(f"{E}/documents/lag1", json={"amount": 1}).status_code == 204
         assert get_all(c, "lag1").json()["amount"] == 1  # GET by id is immediate
         assert search() == []
-        time.sleep(0.5)
+        clock.advance(0.39)
+        assert search() == []  # still within the lag
+        clock.advance(0.02)
         assert search() == [{"id": "lag1", "amount": 1}]
         assert c.patch(f"{E}/documents/lag1", json={"amount": 2}).status_code == 204
         assert get_all(c, "lag1").json()["amount"] == 2
         assert search() == [{"id": "lag1", "amount": 1}]  # search still shows the old version
-        time.sleep(0.5)
+        clock.advance(0.5)
         assert search() == [{"id": "lag1", "amount": 2}]
         # scroll sees the same lagged view
         assert c.put(f"{E}/documents/lag2", json={"amount": 3}).status_code == 204
@@ -317,11 +321,11 @@ def test_scroll_tokens_expire_and_are_limited(md):
     fill(c, 5)
     sb.config.scroll_ttl_s = 0.3
     token = c.get(f"{E}/scroll", params={"_size": 2}).headers["X-VTEX-MD-TOKEN"]
-    time.sleep(0.2)
+    sb.clock.advance(0.2)
     assert c.get(f"{E}/scroll", params={"_token": token}).status_code == 200  # use resets the timer
-    time.sleep(0.2)
+    sb.clock.advance(0.2)
     assert c.get(f"{E}/scroll", params={"_token": token}).status_code == 200
-    time.sleep(0.4)
+    sb.clock.advance(0.31)
     r = c.get(f"{E}/scroll", params={"_token": token})
     assert r.status_code == 400 and token in r.json()["Message"]
 

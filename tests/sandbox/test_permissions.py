@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import re
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -15,10 +14,10 @@ import pytest
 from refundkit.doctor import MONEY_MOVING_RESOURCES
 from refundkit.sandbox import Sandbox
 from refundkit.sandbox import permissions as lm
+from tests.conftest import SPECS
 
 from .conftest import small_config
 
-SPECS = Path(__file__).resolve().parents[2].parent / "shared" / "vtex-openapi"
 _BOLD_ROW = re.compile(r"^\|[^|\n]*\|[^|\n]*\|\s*\*\*([^*|]+)\*\*\s*\|", re.MULTILINE)
 
 
@@ -61,7 +60,6 @@ MODELLED = [
 
 
 @pytest.mark.contract
-@pytest.mark.skipif(not SPECS.is_dir(), reason="../shared/vtex-openapi not found")
 @pytest.mark.parametrize(("spec", "path", "method"), MODELLED, ids=[f"{m.upper()} {p}" for _, p, m in MODELLED])
 def test_the_sandbox_requires_what_the_spec_lists(spec: str, path: str, method: str) -> None:
     concrete = re.sub(r"\{[^}]+\}", "x1", path)
@@ -69,7 +67,6 @@ def test_the_sandbox_requires_what_the_spec_lists(spec: str, path: str, method: 
 
 
 @pytest.mark.contract
-@pytest.mark.skipif(not SPECS.is_dir(), reason="../shared/vtex-openapi not found")
 def test_doctor_names_every_resource_that_can_move_money() -> None:
     moving = (
         _resources("orders.json", "/api/oms/pvt/orders/{orderId}/invoice", "post")

@@ -17,6 +17,7 @@ import pytest
 
 from refundkit.sandbox import DROP, FaultRule, Request, Sandbox, SandboxConfig
 from refundkit.sandbox import server as server_module
+from refundkit.testing import ManualClock
 
 from .conftest import auth_headers, served, small_config
 
@@ -35,7 +36,8 @@ def test_handle_works_without_sockets():
 
 
 def test_rate_limit_answers_429_with_retry_after_and_spends_no_token():
-    with served(small_config(rate_limit=5)) as (_sb, _srv, c):
+    clock = ManualClock()
+    with served(small_config(rate_limit=5), clock=clock) as (_sb, _srv, c):
         statuses = [c.get(ORDERS).status_code for _ in range(5)]
         assert statuses == [200] * 5
         r = c.get(ORDERS)
@@ -44,7 +46,7 @@ def test_rate_limit_answers_429_with_retry_after_and_spends_no_token():
         assert "error" in r.json()
         for _ in range(5):  # refused requests take no token
             assert c.get(ORDERS).status_code == 429
-        time.sleep(0.25)  # 5/s: one token back
+        clock.advance(0.25)  # 5/s: one token back
         assert c.get(ORDERS).status_code == 200
         assert c.get(ORDERS).status_code == 429
 

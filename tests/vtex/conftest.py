@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from refundkit.config import Secret, Settings
+from refundkit.testing import check_nothing_moved
 
 
 @contextmanager
@@ -32,8 +33,7 @@ def sandbox_client(tmp_path: Any = None, client_options: dict | None = None, **c
         )
         with VtexClient(settings, **options) as client:
             yield sb, srv, client
-        assert sb.money_moving_calls == []
-        assert sb.internal_errors == []
+        check_nothing_moved(sb)
 
 
 #: June 2026: 800 regular orders plus 3,200 on the flash-sale day (2026-06-15), a group of 40 orders sharing the

@@ -17,7 +17,6 @@ import json
 import re
 from datetime import timedelta
 from functools import cache
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -29,19 +28,19 @@ from refundkit.timeutil import parse_instant
 from refundkit.vtex.masterdata import MasterData
 from refundkit.vtex.notes import Notes
 from refundkit.vtex.oms import Orders
+from tests.conftest import SPECS, require_specs
 
 from .fakes import APP_KEY, TOKEN, Recorder, json_response, make_transport
 
 pytestmark = pytest.mark.contract
 
-SPEC_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "vtex-openapi"
+SPEC_DIR = SPECS
 SPEC_FILES = ("orders.json", "do.json", "masterdata-v2.json")
 
 #: (spec file, method, spec path) -> {query parameter: where VTEX documents it}. Empty: nothing undeclared is sent.
 DOCUMENTED_ELSEWHERE: dict[tuple[str, str, str], dict[str, str]] = {}
 
-if not all((SPEC_DIR / f).is_file() for f in SPEC_FILES):
-    pytest.skip("../shared/vtex-openapi not found", allow_module_level=True)
+require_specs(*SPEC_FILES)  # skipped without them, failed under CI
 
 
 # -- the spec side ------------------------------------------------------------------------------------------------

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 from urllib.parse import quote
 
@@ -31,14 +29,13 @@ from refundkit.errors import (
     ServerError,
 )
 from refundkit.money import Money, parse_amount
+from refundkit.testing import CliResult, run_cli
 from refundkit.vtex.transport import RetryPolicy, Transport, check_allowed, redact
+from tests.conftest import SPECS
 
 from .fakes import TOKEN, FakeClock, Recorder, Waits, fast_limiter, json_response, make_settings, make_transport
 
 ORDERS = "/api/oms/pvt/orders"
-SPECS = Path(__file__).resolve().parents[3] / "shared" / "vtex-openapi"
-if not SPECS.is_dir():  # the worktree sits beside the shared folder
-    SPECS = Path("/work/shared/vtex-openapi")
 
 
 # -- token fragments ----------------------------------------------------------------------------------------------
@@ -137,19 +134,11 @@ def test_dot_segments_are_refused(path: str) -> None:
 
 
 # -- bad configuration: one line, exit 2 --------------------------------------------------------------------------
-def _cli(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
+def _cli(tmp_path: Path, **env: str) -> CliResult:
     base = {k: v for k, v in os.environ.items() if not k.startswith(("VTEX_", "REFUNDKIT_"))}
     base.update(HOME=str(tmp_path), REFUNDKIT_CACHE_DIR=str(tmp_path / "cache"))
     full = {"VTEX_ACCOUNT_NAME": "acme", "VTEX_APP_KEY": "vtexappkey-acme-K", "VTEX_APP_TOKEN": "T0KEN", **env}
-    return subprocess.run(
-        [sys.executable, "-m", "refundkit.present.cli", "quote", "1306331686122-01"],
-        check=False,
-        env={**base, **full},
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return run_cli(["quote", "1306331686122-01"], {**base, **full}, tmp_path)
 
 
 @pytest.mark.parametrize(
@@ -260,6 +249,7 @@ def _spec_paths(name: str) -> list[tuple[str, str]]:
     return out
 
 
+@pytest.mark.contract
 def test_no_request_other_than_get_can_reach_any_payments_path() -> None:
     paths = _spec_paths("payments-gateway.json")
     assert len(paths) > 50
@@ -274,6 +264,7 @@ def test_no_request_other_than_get_can_reach_any_payments_path() -> None:
                 check_allowed(method, variant)
 
 
+@pytest.mark.contract
 def test_the_oms_invoice_cancel_and_change_endpoints_stay_unreachable() -> None:
     reachable = [
         (m, p) for m, p in _spec_paths("orders.json") if _allowed(m, p) and p.startswith(("/api/oms", "/api/order"))
