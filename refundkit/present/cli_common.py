@@ -24,14 +24,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import date
-from typing import TYPE_CHECKING, Any, TextIO, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, Any, TextIO, TypeAlias
 
+from ..argtypes import day, nonneg_float, number, positive_int, probability
 from ..errors import RefundkitError
 from ..session import Session, connect
 from ..timeutil import zone
@@ -65,8 +64,6 @@ EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_VTEX, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 #: A command's handler: parsed arguments in, exit code out.
 Handler = Callable[[argparse.Namespace], int]
 
-N = TypeVar("N", int, float)
-
 
 class UsageError(RefundkitError):
     """A bad flag, date range, file or similar: exit 2 with one line that says what to fix."""
@@ -85,42 +82,13 @@ else:
     Subcommands = argparse._SubParsersAction
 
 
-# -- argument types -----------------------------------------------------------------------------------------------
-def day(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date: use YYYY-MM-DD") from None
-
-
+# -- argument types (day, number, positive_int, probability, nonneg_float: refundkit.argtypes) --------------------
 def time_zone(text: str) -> str:
     try:
         zone(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
     return text
-
-
-def number(kind: Callable[[str], N], low: float = 0, high: float | None = None) -> Callable[[str], N]:
-    """An argparse type: a number of ``kind`` within [low, high], with a message that says what to type."""
-    what = "a whole number" if kind is int else "a number"
-
-    def parse(text: str) -> N:
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
-        if math.isnan(value) or value < low or (high is not None and value > high):
-            bound = f"between {low:g} and {high:g}" if high is not None else f"{low:g} or more"
-            raise argparse.ArgumentTypeError(f"{text!r} must be {bound}")
-        return value
-
-    return parse
-
-
-positive_int = number(int)
-probability = number(float, 0, 1)
-nonneg_float = number(float)
 
 
 def add_json_flag(p: argparse.ArgumentParser) -> None:

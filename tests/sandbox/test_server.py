@@ -257,7 +257,12 @@ def test_module_entry_point_exits_cleanly_on_sigint():
     root = Path(__file__).resolve().parents[2]
     env = {**os.environ, "PYTHONPATH": str(root)}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "refundkit.sandbox", "--port", "0", "--orders", "50", "--flash-sale-orders", "0"],
+        [
+            sys.executable,
+            "-m",
+            "refundkit.sandbox",
+            *("--port", "0", "--orders", "50", "--flash-sale-orders", "0", "--memory"),
+        ],
         cwd=root,
         env=env,
         stdout=subprocess.PIPE,
@@ -282,6 +287,23 @@ def test_module_entry_point_exits_cleanly_on_sigint():
     assert proc.returncode == 0
     assert "Traceback" not in err
     assert "stopped" in out
+
+
+def test_both_entry_points_take_the_same_flags_with_the_same_defaults(tmp_path):
+    """`refundkit sandbox` and `python -m refundkit.sandbox` share one definition of the sandbox's flags."""
+    import argparse
+
+    from refundkit.present.cli import build_parser
+    from refundkit.sandbox.flags import add_sandbox_flags, config_from_args
+
+    module = argparse.ArgumentParser()
+    add_sandbox_flags(module)
+    cli = build_parser()
+    for argv in ([], ["--seed", "3", "--rate-limit", "5", "--memory"], ["--state-dir", str(tmp_path)]):
+        a, b = module.parse_args(argv), cli.parse_args(["sandbox", *argv])
+        assert config_from_args(a, cache_dir=tmp_path) == config_from_args(b, cache_dir=tmp_path)
+    defaults = config_from_args(module.parse_args([]), cache_dir=tmp_path)
+    assert defaults.search_lag_s == 2.0 and defaults.state_dir == tmp_path / "sandbox"
 
 
 def test_drop_sentinel_is_exported():

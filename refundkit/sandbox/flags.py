@@ -1,0 +1,83 @@
+"""The sandbox's command-line flags, defined once for ``refundkit sandbox`` and ``python -m refundkit.sandbox``.
+
+Both entry points take the same flags with the same defaults: the demo store, Master Data search 2 s behind
+writes (as on VTEX), what is recorded kept in ``REFUNDKIT_CACHE_DIR/sandbox`` across restarts (``--memory``: keep
+nothing; ``--state-dir DIR``: keep it there).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from ..argtypes import day_text, nonneg_float, positive_int, probability
+from .config import SandboxConfig, add_masterdata_flags, masterdata_options
+from .permissions import access_options, add_access_flags
+
+__all__ = ["DEFAULT_PORT", "DEFAULT_SEARCH_LAG_S", "add_sandbox_flags", "config_from_args"]
+
+DEFAULT_PORT = 8765
+DEFAULT_SEARCH_LAG_S = 2.0
+
+
+def add_sandbox_flags(p: argparse.ArgumentParser) -> None:
+    d = SandboxConfig()
+    p.add_argument(
+        "--port",
+        type=positive_int,
+        default=DEFAULT_PORT,
+        help=f"port on 127.0.0.1 (0: any free one; default {DEFAULT_PORT})",
+    )
+    p.add_argument("--seed", type=positive_int, default=d.seed, help=f"the synthetic store's seed (default {d.seed})")
+    p.add_argument("--orders", type=positive_int, default=d.orders, help=f"regular orders (default {d.orders:,})")
+    p.add_argument(
+        "--flash-sale-orders",
+        type=positive_int,
+        default=d.flash_sale_orders,
+        help=f"orders on the flash-sale day (default {d.flash_sale_orders:,})",
+    )
+    p.add_argument("--start", type=day_text, default=d.start, help=f"first UTC day of the store (default {d.start})")
+    p.add_argument("--end", type=day_text, default=d.end, help=f"last UTC day of the store (default {d.end})")
+    p.add_argument("--latency-ms", type=nonneg_float, default=d.latency_ms, help="added to every answer (default 0)")
+    p.add_argument("--rate-limit", type=nonneg_float, default=None, help="calls per second (default: unlimited)")
+    p.add_argument("--error-rate", type=probability, default=d.error_rate, help="share of requests answered 5xx")
+    p.add_argument(
+        "--search-lag-s",
+        type=nonneg_float,
+        default=DEFAULT_SEARCH_LAG_S,
+        help=f"seconds before Master Data search sees a write (default {DEFAULT_SEARCH_LAG_S:g})",
+    )
+    p.add_argument(
+        "--notes-list-lag-s",
+        type=nonneg_float,
+        default=d.notes_list_lag_s,
+        help="seconds before a posted note is listed (default 0; `refundkit doctor --notes-order` measures it)",
+    )
+    keep = p.add_mutually_exclusive_group()
+    keep.add_argument("--state-dir", type=Path, default=None, help="keep what is recorded here across restarts")
+    keep.add_argument("--memory", action="store_true", help="keep nothing across restarts")
+    add_masterdata_flags(p)
+    add_access_flags(p)
+
+
+def config_from_args(args: argparse.Namespace, *, cache_dir: Path) -> SandboxConfig:
+    """The :class:`SandboxConfig` the flags of :func:`add_sandbox_flags` describe; by default the state is kept in
+    ``cache_dir / "sandbox"``."""
+    state_dir = None if args.memory else (args.state_dir or cache_dir / "sandbox")
+    fields: dict[str, Any] = {
+        "seed": args.seed,
+        "orders": args.orders,
+        "flash_sale_orders": args.flash_sale_orders,
+        "start": args.start,
+        "end": args.end,
+        "latency_ms": args.latency_ms,
+        "rate_limit": args.rate_limit or None,
+        "error_rate": args.error_rate,
+        "search_lag_s": args.search_lag_s,
+        "notes_list_lag_s": args.notes_list_lag_s,
+        "state_dir": state_dir,
+        **masterdata_options(args),
+        **access_options(args),
+    }
+    return SandboxConfig(**fields)
