@@ -31,9 +31,8 @@ from .ledger import Ledger, RefundConflict, RefundRefused
 from .money import Money
 from .session import Session, connect
 from .timeutil import Instant, parse_instant
+from .version import __version__
 from .vtex import VtexClient
-
-__version__ = "0.1.0"
 
 __all__ = [
     "AuthenticationError",

@@ -20,6 +20,7 @@ import polars as pl
 from ..errors import InputError
 from ..money import format_minor, format_money
 from ..timeutil import Instant, local_day_bounds, utc_now, zone
+from ..version import __version__
 from .frames import UTC_NS
 from .revenue import (
     CANCELED_STATUSES,
@@ -401,8 +402,6 @@ def report_from_frames(
 
 
 def _version() -> str:
-    from .. import __version__
-
     return __version__
 
 

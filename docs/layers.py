@@ -1,0 +1,156 @@
+"""Print refundkit's layers and the imports between them, from the code; exit 1 if a layer imports a higher one.
+
+    python docs/layers.py            # the picture (what docs/architecture.md shows), then any violation
+    python docs/layers.py --check    # only the violations (tests/test_layers.py runs this check)
+
+A module's layer is the first entry of LAYERS whose prefix it starts with. Imports inside ``if TYPE_CHECKING:``
+are left out (they are not imports at run time), and so are imports of a module's own layer.
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parents[1] / "refundkit"
+
+#: (layer, module prefixes), lowest first. A layer may import only the layers listed before it, except the two
+#: outside the stack: the sandbox (VTEX's stand-in, which may use only the base) and the composition root.
+LAYERS: list[tuple[str, tuple[str, ...]]] = [
+    ("base", ("money", "timeutil", "config", "errors", "textsafety", "argtypes", "version")),
+    ("transport", ("vtex.transport", "vtex.limiter")),
+    ("vtex", ("vtex",)),
+    ("domain", ("ledger", "doctor")),
+    ("analytics", ("analytics",)),
+    ("session", ("session",)),  # connect(): settings, client and ledger (or the embedded sandbox) in one call
+    ("presentation", ("present",)),
+]
+OUTSIDE: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    # layer: (module prefixes, layers it may import)
+    "sandbox": (("sandbox",), ("base",)),
+    "root": (("testing", "__init__", "__main__"), ("*",)),  # the package's front door and the test helpers
+}
+ORDER = [name for name, _ in LAYERS]
+
+
+def layer_of(module: str) -> str:
+    """``module`` is relative to the package, dotted (``vtex.oms``)."""
+    for name, (prefixes, _) in OUTSIDE.items():
+        if any(module == p or module.startswith(p + ".") for p in prefixes):
+            return name
+    for name, prefixes in LAYERS:
+        if any(module == p or module.startswith(p + ".") for p in prefixes):
+            return name
+    raise ValueError(f"refundkit.{module} belongs to no layer: add it to LAYERS in docs/layers.py")
+
+
+def _module_name(path: Path) -> str:
+    rel = path.relative_to(PACKAGE).with_suffix("")
+    parts = list(rel.parts)
+    if parts[-1] == "__init__" and len(parts) > 1:
+        parts.pop()
+    return ".".join(parts)
+
+
+def _resolve(current: str, is_package: bool, node: ast.ImportFrom) -> list[str]:
+    """Package-relative names a ``from ... import`` brings in (``refundkit.x`` or ``..x``); [] for other packages."""
+    if node.level == 0:
+        if not node.module or not (node.module == "refundkit" or node.module.startswith("refundkit.")):
+            return []
+        base = node.module.split(".")[1:]
+    else:
+        here = current.split(".") if current != "__init__" else []
+        package = here if is_package else here[:-1]
+        up = node.level - 1
+        base = (package[: len(package) - up] if up else package) + (node.module.split(".") if node.module else [])
+    if base:
+        return [".".join(base)]
+    # `from refundkit import x`: a module of the package, or a name its __init__ exports
+    return [
+        a.name if (PACKAGE / a.name).is_dir() or (PACKAGE / f"{a.name}.py").is_file() else "__init__"
+        for a in node.names
+    ]
+
+
+def _type_checking_lines(tree: ast.Module) -> set[int]:
+    lines: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            for child in node.body:
+                for sub in ast.walk(child):
+                    if hasattr(sub, "lineno"):
+                        lines.add(sub.lineno)
+    return lines
+
+
+def imports() -> list[tuple[str, str, str]]:
+    """(importing module, imported module, where) for every run-time import within refundkit."""
+    out = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        module = _module_name(path)
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        skip = _type_checking_lines(tree)
+        for node in ast.walk(tree):
+            if getattr(node, "lineno", None) in skip:
+                continue
+            targets: list[str] = []
+            if isinstance(node, ast.ImportFrom):
+                targets = _resolve(module, path.name == "__init__.py", node)
+            elif isinstance(node, ast.Import):
+                targets = [a.name.split(".", 1)[1] for a in node.names if a.name.startswith("refundkit.")]
+            for target in targets:
+                out.append((module, target, f"refundkit/{path.relative_to(PACKAGE)}:{node.lineno}"))
+    return out
+
+
+def allowed(source: str, target: str) -> bool:
+    if source == target:
+        return True
+    if source in OUTSIDE:
+        may = OUTSIDE[source][1]
+        return "*" in may or target in may
+    if target in OUTSIDE:  # the embedded sandbox (connect) and `refundkit sandbox`/`demo` serve the sandbox
+        return target == "sandbox" and source in ("session", "presentation")
+    return ORDER.index(target) < ORDER.index(source)
+
+
+def violations() -> list[str]:
+    found = []
+    for module, target, where in imports():
+        a, b = layer_of(module), layer_of(target)
+        if not allowed(a, b):
+            found.append(f"{where}: refundkit.{module} ({a}) imports refundkit.{target} ({b})")
+    return found
+
+
+def picture() -> str:
+    edges = {(layer_of(m), layer_of(t)) for m, t, _ in imports() if layer_of(m) != layer_of(t)}
+    lines = ["Layers, lowest first (each may import only the layers listed before it):", ""]
+    for name, prefixes in LAYERS:
+        lines.append(f"  {name:<13} {', '.join(prefixes)}")
+    for name, (prefixes, _) in OUTSIDE.items():
+        lines.append(f"  {name:<13} {', '.join(prefixes)}   (outside the stack)")
+    lines += ["", "Which layer imports which (from the code):", ""]
+    for a in sorted({a for a, _ in edges}, key=_rank):
+        targets = sorted({b for x, b in edges if x == a}, key=_rank)
+        marked = [b if allowed(a, b) else f"{b} (NOT ALLOWED)" for b in targets]
+        lines.append(f"  {a:<13} -> {', '.join(marked)}")
+    return "\n".join(lines)
+
+
+def _rank(layer: str) -> int:
+    return ORDER.index(layer) if layer in ORDER else len(ORDER) + list(OUTSIDE).index(layer)
+
+
+def main(argv: list[str]) -> int:
+    if "--check" not in argv:
+        print(picture())
+    bad = violations()
+    for line in bad:
+        print(line, file=sys.stderr)
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

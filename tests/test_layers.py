@@ -1,0 +1,54 @@
+"""Layering, checked from the code: transport → VTEX resources → domain → analytics → session → presentation; the
+sandbox uses only the base. docs/layers.py draws the picture docs/architecture.md shows and finds violations."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+SCRIPT = Path(__file__).resolve().parents[1] / "docs" / "layers.py"
+
+
+@pytest.fixture
+def layers() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("refundkit_layers", SCRIPT)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_no_layer_imports_a_higher_one(layers: ModuleType) -> None:
+    assert layers.violations() == []
+
+
+def test_the_picture_in_the_architecture_doc_is_the_codes(layers: ModuleType) -> None:
+    doc = (SCRIPT.parent / "architecture.md").read_text(encoding="utf-8")
+    assert layers.picture() in doc, "run python docs/layers.py and paste its picture into docs/architecture.md"
+
+
+def test_every_module_belongs_to_a_layer(layers: ModuleType) -> None:
+    for module, target, _ in layers.imports():
+        layers.layer_of(module)
+        layers.layer_of(target)
+
+
+def test_a_lower_layer_importing_a_higher_one_is_reported(layers: ModuleType, tmp_path: Path) -> None:
+    pkg = tmp_path / "refundkit"
+    (pkg / "ledger").mkdir(parents=True)
+    (pkg / "ledger" / "__init__.py").write_text("from ..money import Money\n", encoding="utf-8")
+    (pkg / "money.py").write_text("from .ledger import Ledger\n", encoding="utf-8")
+    (pkg / "sandbox").mkdir()
+    (pkg / "sandbox" / "__init__.py").write_text("from refundkit.vtex import VtexClient\n", encoding="utf-8")
+    (pkg / "vtex").mkdir()
+    (pkg / "vtex" / "__init__.py").write_text(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from ..ledger import Ledger\n", encoding="utf-8"
+    )
+    layers.PACKAGE = pkg
+    found = layers.violations()
+    assert len(found) == 2, found  # the TYPE_CHECKING import is not a run-time import
+    assert any("refundkit.money (base) imports refundkit.ledger (domain)" in f for f in found)
+    assert any("refundkit.sandbox (sandbox) imports refundkit.vtex (vtex)" in f for f in found)
