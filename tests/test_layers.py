@@ -36,7 +36,9 @@ def test_every_module_belongs_to_a_layer(layers: ModuleType) -> None:
         layers.layer_of(target)
 
 
-def test_a_lower_layer_importing_a_higher_one_is_reported(layers: ModuleType, tmp_path: Path) -> None:
+def test_a_lower_layer_importing_a_higher_one_is_reported(
+    layers: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     pkg = tmp_path / "refundkit"
     (pkg / "ledger").mkdir(parents=True)
     (pkg / "ledger" / "__init__.py").write_text("from ..money import Money\n", encoding="utf-8")
@@ -47,7 +49,7 @@ def test_a_lower_layer_importing_a_higher_one_is_reported(layers: ModuleType, tm
     (pkg / "vtex" / "__init__.py").write_text(
         "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from ..ledger import Ledger\n", encoding="utf-8"
     )
-    layers.PACKAGE = pkg
+    monkeypatch.setattr(layers, "PACKAGE", pkg)
     found = layers.violations()
     assert len(found) == 2, found  # the TYPE_CHECKING import is not a run-time import
     assert any("refundkit.money (base) imports refundkit.ledger (domain)" in f for f in found)
