@@ -9,13 +9,11 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 
 from refundkit.ledger import RefundRefused
 from refundkit.sandbox.payments import Adjustment, Change
+from refundkit.testing import run_cli
 
 from .helpers import Env, money
 
@@ -104,15 +102,7 @@ def test_without_view_payment_data_the_balance_says_gateway_refunds_were_not_che
     assert q.as_dict()["gateway_checked"] is False
     ledger.quote(o2.order_id)
     assert len(_payments_gets(env)) == 1  # after one 403, no further transaction is asked for
-    proc = subprocess.run(
-        [sys.executable, "-m", "refundkit.present.cli", "quote", o1.order_id],
-        check=False,
-        env={**env.env, "PATH": "/usr/bin:/bin", "HOME": str(env.tmp)},
-        cwd=env.tmp,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    proc = run_cli(["quote", o1.order_id], {**env.env, "HOME": str(env.tmp)}, env.tmp)
     assert proc.returncode == 0, proc.stderr
     assert "gateway refunds NOT checked" in proc.stdout
     assert "View Payment Data" in proc.stdout
