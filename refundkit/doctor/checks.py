@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ..errors import AuthenticationError, LedgerError, NetworkError, PermissionDenied, RefundkitError, VtexError
+from ..ledger.reconcile import RECONCILE_GRACE_S
 from ..ledger.schemas import ENTRY_SCHEMA, HEAD_SCHEMA, SCHEMA_NAME
 from ..ledger.verdict import SCRATCH_ENTITY, MasterDataVerdict, probe_master_data, save_verdict, verdict_path
 from ..money import VTEX_AMOUNT_MODES, AmountError, Money, currency_exponent, from_vtex_cents
@@ -486,20 +487,34 @@ class Doctor:
                 title,
                 Status.FAIL,
                 f"{base} and was still not listed after {opts.notes_deadline_s:.0f} s",
-                "refundkit looks for a note before posting it again, which cannot work here: after a failed "
-                "`record`, wait a few minutes before `refundkit reconcile`",
+                "refundkit looks for a note before posting it again, which cannot work here: after a `record` that "
+                "failed while posting its note, check the order's notes in the VTEX Admin before retrying or "
+                "running `refundkit reconcile`",
                 {"lag_s": None},
             )
         miss, seconds = lag.value
         if seconds > 0:
+            wait = max(1, round(seconds * 2))
+            late = f"{base} and was listed only after {seconds:.1f} s{_not_yet(miss, seconds)}"
+            figures = {"lag_s": round(seconds, 2), "reconcile_grace_s": RECONCILE_GRACE_S}
+            if wait > RECONCILE_GRACE_S:
+                return Check(
+                    key,
+                    title,
+                    Status.FAIL,
+                    late + f", longer than the {RECONCILE_GRACE_S} s `refundkit reconcile` leaves to a recorder",
+                    "after a `record` that failed while posting its note, check the order's notes in the VTEX Admin "
+                    "before retrying or running `refundkit reconcile`, or the note may be posted twice",
+                    figures,
+                )
             return Check(
                 key,
                 title,
                 Status.WARN,
-                f"{base} and was listed only after {seconds:.1f} s{_not_yet(miss, seconds)}",
-                f"after a failed `record`, wait at least {max(1, round(seconds * 2))} s before `refundkit reconcile`, "
-                "so a note posted moments ago is seen and not posted twice",
-                {"lag_s": round(seconds, 2)},
+                late,
+                f"after a `record` that failed while posting its note, wait {wait} s before retrying it, so the note "
+                f"is seen and not posted twice (`refundkit reconcile` leaves the last {RECONCILE_GRACE_S} s alone)",
+                figures,
             )
         return Check(key, title, Status.PASS, f"{base} and was listed at once", figures={"lag_s": 0.0})
 

@@ -293,8 +293,16 @@ def test_notes_listed_late_warn_with_the_measured_delay(doctor: Callable[..., Ru
     status, result, action = run.row("notes")
     assert status is Status.WARN
     assert "listed only after 6.0 s" in result
-    assert "before `refundkit reconcile`" in action
+    assert "wait 12 s before retrying it" in action
     assert run.report.ok
+
+
+def test_notes_listed_later_than_reconcile_waits_fail(doctor: Callable[..., Run]) -> None:
+    run = doctor(notes_list_lag_s=70.0, notes_order=PICK, notes_deadline_s=100.0)
+    status, result, action = run.row("notes")
+    assert status is Status.FAIL
+    assert "listed only after 70.0 s" in result and "longer than the 120 s" in result
+    assert "check the order's notes in the VTEX Admin" in action
 
 
 def test_notes_never_listed_fail_at_the_deadline(doctor: Callable[..., Run]) -> None:
