@@ -74,7 +74,7 @@ def _percent(value: float | None) -> str:
 
 
 def _wrap(text: str, width: int) -> str:
-    return "<br>".join(textwrap.wrap(text, width=width, break_long_words=False)) if text else ""
+    return "<br>".join(textwrap.wrap(text, width=width, break_long_words=False, break_on_hyphens=False)) if text else ""
 
 
 def _titled(fig: go.Figure, title: str, subtitle: str = "", *, legend_below: bool = False) -> go.Figure:
@@ -351,14 +351,27 @@ def _unit_of(x: Sequence[Any]) -> str:
 
 
 # -- refund rate ---------------------------------------------------------------------------------------------------
-def refund_rate_chart(rate_df: pl.DataFrame, currency: str, *, tz: str = "UTC") -> go.Figure:
+def refund_rate_chart(
+    rate_df: pl.DataFrame,
+    currency: str,
+    *,
+    tz: str = "UTC",
+    include_canceled: bool = False,
+    include_payment_pending: bool = False,
+) -> go.Figure:
     """The refund rate of each period's orders, for one currency: refunded value ÷ gross and refunded orders ÷
     orders, as percentages (``rate_df`` is :func:`refundkit.analytics.trends.refund_rate`). Hover shows both
-    integer figures behind each rate."""
+    integer figures behind each rate. Pass the status options ``rate_df`` was made with: the subtitle states them."""
     title = f"Refund rate, {currency}: of the orders taken each period, how much was refunded"
+    left_out = [
+        name
+        for name, included in (("canceled", include_canceled), ("payment-pending", include_payment_pending))
+        if not included
+    ]
     subtitle = (
-        f"By order date ({tz}), VTEX and offline refunds net of reversals, whenever they happened; canceled and "
-        "payment-pending orders left out. Recent periods keep rising as refunds come in."
+        f"By order date ({tz}), VTEX and offline refunds net of reversals, whenever they happened"
+        + (f"; {' and '.join(left_out)} orders left out" if left_out else "")
+        + ". Recent periods keep rising as refunds come in."
     )
     part = rate_df.filter(pl.col("currency") == currency).sort("period")
     if part.height == 0:
