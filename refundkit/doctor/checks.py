@@ -141,11 +141,12 @@ class Doctor:
         """Poll ``seen()`` until it holds: ``(last_miss, first_hit)`` seconds after the start (0, 0 when it held at
         once), or None when it did not hold within ``deadline_s``. Checks every 0.25 s, then every second after 5 s."""
         start = self.clock()
-        last_miss = 0.0
+        last_miss: float | None = None
         while True:
             if seen():
-                hit = self.clock() - start
-                return (last_miss if hit > 0 else 0.0), hit
+                if last_miss is None:  # held at the first look: at once, however long that call took
+                    return 0.0, 0.0
+                return last_miss, self.clock() - start
             last_miss = self.clock() - start
             if last_miss >= deadline_s:
                 return None
