@@ -149,7 +149,8 @@ class RecordForm(_Form):
     """Look up an order, record an offline refund on it, reverse one from its ledger.
 
     Child widgets (attributes): ``order_id``, ``lookup_button``, ``order_view``, ``ledger_view``, ``amount``,
-    ``currency_label``, ``source``, ``reference``, ``generate_button``, ``reason``, ``refunded_on``, ``note``,
+    ``currency_label``, ``source``, ``reference``, ``generate_button``, ``reason``, ``refunded_on``,
+    ``refunded_time``, ``note``,
     ``over_refund``, ``over_refund_reason``, ``confirm``, ``duplicate_confirm``, ``record_button``, ``result``,
     ``finish_button``, ``tz_picker``; the reversal panel: ``reverse_reason``, ``reverse_button``, ``cancel_reverse``.
     """
@@ -201,6 +202,9 @@ class RecordForm(_Form):
         self.refunded_on = w.DatePicker(
             description="Refunded on", value=self._today(), style=_STYLE, layout=w.Layout(width="22em")
         )
+        self.refunded_time = w.TimePicker(
+            description="Time (optional)", value=None, style=_STYLE, layout=w.Layout(width="22em")
+        )
         self.note = w.Textarea(
             description="Note", placeholder="anything else worth keeping", layout=_WIDE, style=_STYLE
         )
@@ -244,7 +248,7 @@ class RecordForm(_Form):
         self.reverse_reason.observe(self._sync, names="value")
         self.over_refund.observe(self._over_refund_toggled, names="value")
         self.tz_picker.observe(lambda _c: self._show_order(), names="value")
-        for field in (self.amount, self.source, self.reference, self.refunded_on):
+        for field in (self.amount, self.source, self.reference, self.refunded_on, self.refunded_time):
             field.observe(self._proposal_changed, names="value")
 
         self.widget = w.VBox(
@@ -262,7 +266,7 @@ class RecordForm(_Form):
                 self.source,
                 w.HBox([self.reference, self.generate_button]),
                 self.reason,
-                self.refunded_on,
+                w.HBox([self.refunded_on, self.refunded_time]),
                 self.note,
                 self.over_refund,
                 self.over_refund_reason,
@@ -305,6 +309,7 @@ class RecordForm(_Form):
         self.over_refund_reason.value = ""
         self.confirm.value = False
         self.refunded_on.value = self._today()
+        self.refunded_time.value = None
         self._proposal_changed()
 
     def _clear_result(self) -> None:
@@ -427,10 +432,17 @@ class RecordForm(_Form):
 
     # -- record --------------------------------------------------------------------------------------------------
     def _refunded_at(self) -> Instant | None:
+        """When the money went back, read in the form's time zone: the day and time given; a day without a time is
+        now when it is today and noon otherwise; no day is now."""
         day: date | None = self.refunded_on.value
-        if day is None or day == self._today():
-            return None  # now
-        return Instant.from_datetime(datetime.combine(day, time(12, 0), tzinfo=zone(self.tz)))
+        at: time | None = self.refunded_time.value
+        if day is None:
+            day = self._today()
+        if at is None:
+            if day == self._today():
+                return None  # now
+            at = time(12, 0)
+        return Instant.from_datetime(datetime.combine(day, at, tzinfo=zone(self.tz)))
 
     def _inputs(self) -> dict[str, Any]:
         over = bool(self.over_refund.value)

@@ -6,6 +6,7 @@ Each test does what a person does (type, press Enter, tick, click) and checks wh
 from __future__ import annotations
 
 import re
+from datetime import date, time, timedelta
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ import pytest
 import refundkit
 from refundkit.errors import NetworkError
 from refundkit.present.record_form import RecordForm, failure_text
+from refundkit.timeutil import parse_instant
 from tests.conftest import SMALL_END as END
 from tests.conftest import SMALL_START as START
 
@@ -251,3 +253,60 @@ def test_lower_layer_messages_lose_their_command_line_hints() -> None:
         "not a refund id (ids look like rf-…)"
     )
     assert _no_command_line("plain (kept)") == "plain (kept)"
+
+
+def test_every_problem_is_listed_together_and_nothing_is_written(rk: refundkit.Session, order_id: str) -> None:
+    form = RecordForm(rk.ledger)
+    fill(form, order_id, amount="12.345.6", reference="")
+    form.refunded_on.value = date.today() + timedelta(days=3)
+    form.over_refund.value = True  # without a reason
+    form.confirm.value = True
+    form.record_button.click()
+    problems = text(form.result.value)
+    assert problems.startswith("Refused — nothing was recorded")
+    for expected in ("amount", "external reference is missing", "in the future", "over-refund needs a reason"):
+        assert expected in problems
+    assert rk.ledger.entries(order_id=order_id) == []
+
+
+def test_a_generated_reference_is_used_and_a_past_day_means_noon(rk: refundkit.Session, order_id: str) -> None:
+    form = RecordForm(rk.ledger)
+    fill(form, order_id, reference="")
+    form.source.value = "bank-transfer"
+    form.refunded_on.value = date(2026, 4, 30)
+    form.generate_button.click()
+    ref = form.reference.value
+    assert re.fullmatch(r"BANK-TRANSFER-20260430-[0-9A-F]{4}", ref) and ref in text(form.result.value)
+    form.confirm.value = True
+    form.record_button.click()
+    [entry] = rk.ledger.entries(order_id=order_id)
+    assert entry.external_ref == ref
+    assert entry.refunded_at == parse_instant("2026-04-30T12:00:00Z")
+
+
+def test_the_day_and_time_are_read_in_the_forms_time_zone(rk: refundkit.Session, order_id: str) -> None:
+    form = RecordForm(rk.ledger, tz="America/Sao_Paulo")
+    fill(form, order_id, reference="CASH-T-TZ")
+    form.refunded_on.value = date(2026, 4, 30)
+    form.refunded_time.value = time(14, 30)
+    form.confirm.value = True
+    form.record_button.click()
+    [entry] = rk.ledger.entries(order_id=order_id)
+    assert entry.refunded_at == parse_instant("2026-04-30T14:30:00-03:00")
+    assert "refunded 2026-04-30 14:30 (America/Sao_Paulo)" in text(form.result.value)
+
+
+def test_vtex_failures_are_shown_as_text_and_the_button_comes_back(rk: refundkit.Session, order_id: str) -> None:
+    def down(*_args: Any, **_kwargs: Any) -> Any:
+        raise NetworkError("connection refused", request="GET /api/oms/pvt/orders/x")
+
+    form = RecordForm(rk.ledger)
+    fill(form, order_id)
+    form.ledger = type("Down", (), {"record": staticmethod(down), "quote": staticmethod(down)})()  # type: ignore[assignment]  # VTEX unreachable
+    form.confirm.value = True
+    form.record_button.click()
+    shown = text(form.result.value)
+    assert "VTEX did not answer as expected" in shown and "connection refused" in shown and "Traceback" not in shown
+    assert form.record_button.description == "Record refund" and not form.record_button.disabled
+    form.look_up()
+    assert "VTEX did not answer" in text(form.result.value)
