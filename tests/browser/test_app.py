@@ -41,6 +41,15 @@ def settled(page: Any) -> None:
     expect(page.get_by_role("button", name="Record refund")).to_be_visible(timeout=TIMEOUT)
 
 
+def test_every_field_is_found_by_its_label(page: Any) -> None:
+    form = record_form(page)
+    for label in ("Order ID", "Amount", "Source", "External reference", "Reason", "Refunded on"):
+        expect(form.get_by_label(label, exact=True)).to_be_visible()
+    expect(form.get_by_label("I confirm")).to_be_visible()
+    expect(form.get_by_role("button", name="Look up")).to_be_visible()
+    expect(form.get_by_role("button", name="Record refund")).to_be_visible()
+
+
 def test_record_a_refund_and_find_it_in_master_data_with_one_note(page: Any, desk: Desk) -> None:
     order = desk.order()
     look_up(page, order)
