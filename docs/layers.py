@@ -64,13 +64,15 @@ def _resolve(current: str, is_package: bool, node: ast.ImportFrom) -> list[str]:
         package = here if is_package else here[:-1]
         up = node.level - 1
         base = (package[: len(package) - up] if up else package) + (node.module.split(".") if node.module else [])
-    if base:
-        return [".".join(base)]
-    # `from refundkit import x`: a module of the package, or a name its __init__ exports
-    return [
-        a.name if (PACKAGE / a.name).is_dir() or (PACKAGE / f"{a.name}.py").is_file() else "__init__"
-        for a in node.names
-    ]
+    # `from package import name`: the submodule `name` when there is one, else the package itself
+    folder = PACKAGE.joinpath(*base)
+    out = []
+    for alias in node.names:
+        if (folder / alias.name).is_dir() or (folder / f"{alias.name}.py").is_file():
+            out.append(".".join([*base, alias.name]))
+        else:
+            out.append(".".join(base) if base else "__init__")
+    return out
 
 
 def _type_checking_lines(tree: ast.Module) -> set[int]:
@@ -124,6 +126,43 @@ def violations() -> list[str]:
     return found
 
 
+def cycles() -> list[list[str]]:
+    """Groups of modules that import each other, directly or round a loop (run-time imports, lazy ones included).
+    A package importing its own submodules (``__init__`` re-exports) is not a loop unless a submodule imports the
+    package back."""
+    graph: dict[str, set[str]] = {}
+    for module, target, _ in imports():
+        graph.setdefault(module, set()).add(target)
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(v: str) -> None:  # Tarjan's strongly connected components
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        for w in graph.get(v, ()):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            group = []
+            while True:
+                w = stack.pop()
+                group.append(w)
+                if w == v:
+                    break
+            if len(group) > 1:
+                found.append(sorted(group))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return found
+
+
 def picture() -> str:
     edges = {(layer_of(m), layer_of(t)) for m, t, _ in imports() if layer_of(m) != layer_of(t)}
     lines = ["Layers, lowest first (each may import only the layers listed before it):", ""]
@@ -146,7 +185,7 @@ def _rank(layer: str) -> int:
 def main(argv: list[str]) -> int:
     if "--check" not in argv:
         print(picture())
-    bad = violations()
+    bad = violations() + [f"import cycle: {' <-> '.join(group)}" for group in cycles()]
     for line in bad:
         print(line, file=sys.stderr)
     return 1 if bad else 0

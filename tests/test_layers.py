@@ -54,3 +54,20 @@ def test_a_lower_layer_importing_a_higher_one_is_reported(
     assert len(found) == 2, found  # the TYPE_CHECKING import is not a run-time import
     assert any("refundkit.money (base) imports refundkit.ledger (domain)" in f for f in found)
     assert any("refundkit.sandbox (sandbox) imports refundkit.vtex (vtex)" in f for f in found)
+
+
+def test_no_modules_import_each_other(layers: ModuleType) -> None:
+    assert layers.cycles() == []
+
+
+def test_an_import_cycle_is_reported_even_through_a_lazy_import(
+    layers: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The shape sandbox/oms.py and sandbox/store.py once had: a top-level import one way, a lazy one back."""
+    pkg = tmp_path / "refundkit" / "sandbox"
+    pkg.mkdir(parents=True)
+    (pkg / "__init__.py").write_text("", encoding="utf-8")
+    (pkg / "oms.py").write_text("from .store import Store\n", encoding="utf-8")
+    (pkg / "store.py").write_text("def detail():\n    from .oms import order_detail\n", encoding="utf-8")
+    monkeypatch.setattr(layers, "PACKAGE", pkg.parent)
+    assert layers.cycles() == [["sandbox.oms", "sandbox.store"]]
