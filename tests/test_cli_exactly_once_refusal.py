@@ -12,6 +12,7 @@ import pytest
 from refundkit.ledger import MasterDataVerdict, load_verdict, save_verdict
 from refundkit.present.cli import main
 from refundkit.sandbox import Sandbox, SandboxConfig, SandboxServer
+from refundkit.testing import check_nothing_moved
 
 LEDGER_ENTITIES = ("/offlineRefund/", "/offlineRefundOrder/")
 
@@ -32,7 +33,7 @@ def account(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[S
             monkeypatch.setenv(k, v)
         monkeypatch.chdir(tmp_path)
         yield sb, srv, tmp_path
-    assert sb.money_moving_calls == [] and sb.deletes == [] and sb.internal_errors == []
+    check_nothing_moved(sb)
 
 
 def ledger_writes(sb: Sandbox) -> list[tuple[str, str]]:

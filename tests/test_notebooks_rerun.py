@@ -15,6 +15,7 @@ import pytest
 from nbclient import NotebookClient
 
 from refundkit.sandbox import Sandbox, SandboxConfig
+from refundkit.testing import check_nothing_moved
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 RECORDING = ["01_record_offline_refunds.ipynb", "04_import_refunds.ipynb"]
@@ -56,4 +57,4 @@ def test_running_a_notebook_twice_records_nothing_new(
         assert first, "the first run records the demo refunds"
         run(NOTEBOOKS / name, tmp_path)
         assert ledger_writes(sb) == first, "the second run wrote to the ledger"
-        assert sb.money_moving_calls == []
+        check_nothing_moved(sb)

@@ -150,7 +150,7 @@ def test_setup_probes_conditional_writes_and_a_failing_verdict_stops_record(tmp_
         assert record.code == 1
         assert "nothing written" in record.err
         assert not [r for r in sb.requests if r.method in ("POST", "PUT", "PATCH")]
-    assert sb.money_moving_calls == [] and sb.deletes == []
+    check_nothing_moved(sb)
 
 
 def test_a_bad_notes_order_is_a_usage_error_before_any_call(served: tuple[Sandbox, SandboxServer, Path]) -> None:

@@ -30,6 +30,7 @@ from refundkit.money import Money
 from refundkit.sandbox import FaultRule, Sandbox, SandboxServer
 from refundkit.sandbox.config import CONDITION_STATUSES
 from refundkit.sandbox.store import OrderSummary
+from refundkit.testing import check_nothing_moved
 from refundkit.vtex import VtexClient
 from refundkit.vtex.limiter import AdaptiveLimiter
 from refundkit.vtex.transport import RetryPolicy
@@ -136,7 +137,7 @@ def play(served: tuple[Sandbox, SandboxServer], tmp_path: Path) -> Iterator[Call
     sb.faults.clear()
     sb.config.md_failed_condition_status, sb.config.md_missing_document = 304, "created"
     sb.config.md_conditions_honoured = True
-    assert sb.money_moving_calls == [] and sb.deletes == [] and sb.internal_errors == []
+    check_nothing_moved(sb)
 
 
 def race(n: int, fn: Callable[[int], Any]) -> list[Any]:

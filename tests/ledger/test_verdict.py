@@ -26,6 +26,7 @@ from refundkit.ledger.verdict import (
 )
 from refundkit.sandbox import Sandbox, SandboxServer
 from refundkit.sandbox.config import CONDITION_STATUSES
+from refundkit.testing import check_nothing_moved
 from refundkit.vtex import VtexClient
 from refundkit.vtex.transport import RetryPolicy
 
@@ -41,7 +42,7 @@ def served() -> Iterator[tuple[Sandbox, SandboxServer]]:
     sb = Sandbox(small_config(orders=20))
     with sb.serve(port=0) as srv:
         yield sb, srv
-    assert sb.money_moving_calls == [] and sb.deletes == [] and sb.internal_errors == []
+    check_nothing_moved(sb)
 
 
 def play(sb: Sandbox, status: int, missing: str, honoured: bool) -> None:
