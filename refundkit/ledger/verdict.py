@@ -38,6 +38,7 @@ __all__ = [
     "SCRATCH_ENTITY",
     "MasterDataVerdict",
     "MissingDocument",
+    "forget_verdict",
     "load_verdict",
     "probe_master_data",
     "save_verdict",
@@ -227,3 +228,12 @@ def save_verdict(cache_dir: Path, verdict: MasterDataVerdict) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
     tmp.write_text(json.dumps(verdict.as_dict(), indent=2) + "\n", encoding="utf-8")
     tmp.replace(path)
+
+
+def forget_verdict(cache_dir: Path, account: str) -> None:
+    """Drop the verdict saved for ``account`` (if any), so the next write probes again. A local sandbox calls this
+    when it starts: it may play another Master Data behaviour than the last one did, under the same account name."""
+    try:
+        verdict_path(cache_dir, account).unlink(missing_ok=True)
+    except OSError as exc:
+        log.warning("could not drop the Master Data verdict of %s under %s: %s", account, cache_dir, exc)

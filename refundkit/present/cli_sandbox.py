@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from ..config import load_settings
+from ..ledger.verdict import forget_verdict
 from ..sandbox.flags import add_sandbox_flags, config_from_args
 from .cli_common import EXIT_OK, Subcommands, UsageError, positive_int
 from .demo import run_demo
@@ -33,6 +34,7 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
         config = config_from_args(args, cache_dir=load_settings().cache_dir)
     except ValueError as exc:  # a SandboxConfig the flags describe but the store cannot build (end before start)
         raise UsageError(str(exc)) from None
+    forget_verdict(load_settings().cache_dir, config.account)  # this sandbox may answer conditional writes differently
     run_forever(config, port=args.port)
     return EXIT_OK
 

@@ -24,6 +24,7 @@ from typing import Any
 
 from ..config import load_settings
 from ..errors import ConfigError
+from ..ledger.verdict import forget_verdict
 from ..session import connect
 from .cli_app import start_app, stop_app
 
@@ -122,6 +123,8 @@ def run_demo(
     base_env = dict(os.environ if env is None else env)
     settings = load_settings(env={k: v for k, v in base_env.items() if not k.startswith("VTEX_")})
     sandbox = Sandbox(SandboxConfig(search_lag_s=2.0, state_dir=settings.cache_dir / "sandbox"))
+    # an earlier `refundkit sandbox` may have played other Master Data answers under the same account: probe again
+    forget_verdict(settings.cache_dir, sandbox.config.account)
     with sandbox.serve(port=port) as server:
         variables = demo_variables(server.base_url, sandbox.config)
         run_env = {**base_env, **variables}

@@ -19,6 +19,7 @@ from refundkit.config import load_settings
 from refundkit.ledger.verdict import (
     SCRATCH_ENTITY,
     MasterDataVerdict,
+    forget_verdict,
     load_verdict,
     probe_master_data,
     save_verdict,
@@ -150,6 +151,10 @@ def test_a_verdict_is_kept_with_its_date_and_read_back(tmp_path: Path) -> None:
     saved = json.loads(verdict_path(tmp_path, "mystore").read_text(encoding="utf-8"))
     assert saved["checked_at"] == "2026-11-30T22:00:00+00:00" and saved["failed_condition_status"] == 412
     assert [p.name for p in verdict_path(tmp_path, "mystore").parent.iterdir()] == ["masterdata-mystore.json"]
+    # a local sandbox starting under the account name drops it, so the next write probes what it plays now
+    forget_verdict(tmp_path, "mystore")
+    assert load_verdict(tmp_path, "mystore") is None
+    forget_verdict(tmp_path, "mystore")  # nothing to drop: fine
 
 
 @pytest.mark.parametrize(
