@@ -30,11 +30,12 @@ def register(sub: Subcommands) -> None:
 def cmd_sandbox(args: argparse.Namespace) -> int:
     from ..sandbox import run_forever  # noqa: PLC0415 - only this command loads the sandbox
 
+    cache_dir = load_settings().cache_dir
     try:
-        config = config_from_args(args, cache_dir=load_settings().cache_dir)
+        config = config_from_args(args, cache_dir=cache_dir)
     except ValueError as exc:  # a SandboxConfig the flags describe but the store cannot build (end before start)
         raise UsageError(str(exc)) from None
-    forget_verdict(load_settings().cache_dir, config.account)  # this sandbox may answer conditional writes differently
+    forget_verdict(cache_dir, config.account)  # this sandbox may answer conditional writes differently
     run_forever(config, port=args.port)
     return EXIT_OK
 
