@@ -10,6 +10,7 @@ are left out (they are not imports at run time), and so are imports of a module'
 from __future__ import annotations
 
 import ast
+import functools
 import sys
 from pathlib import Path
 
@@ -45,15 +46,15 @@ def layer_of(module: str) -> str:
     raise ValueError(f"refundkit.{module} belongs to no layer: add it to LAYERS in docs/layers.py")
 
 
-def _module_name(path: Path) -> str:
-    rel = path.relative_to(PACKAGE).with_suffix("")
+def _module_name(path: Path, package: Path) -> str:
+    rel = path.relative_to(package).with_suffix("")
     parts = list(rel.parts)
     if parts[-1] == "__init__" and len(parts) > 1:
         parts.pop()
     return ".".join(parts)
 
 
-def _resolve(current: str, is_package: bool, node: ast.ImportFrom) -> list[str]:
+def _resolve(current: str, is_package: bool, node: ast.ImportFrom, root: Path) -> list[str]:
     """Package-relative names a ``from ... import`` brings in (``refundkit.x`` or ``..x``); [] for other packages."""
     if node.level == 0:
         if not node.module or not (node.module == "refundkit" or node.module.startswith("refundkit.")):
@@ -65,7 +66,7 @@ def _resolve(current: str, is_package: bool, node: ast.ImportFrom) -> list[str]:
         up = node.level - 1
         base = (package[: len(package) - up] if up else package) + (node.module.split(".") if node.module else [])
     # `from package import name`: the submodule `name` when there is one, else the package itself
-    folder = PACKAGE.joinpath(*base)
+    folder = root.joinpath(*base)
     out = []
     for alias in node.names:
         if (folder / alias.name).is_dir() or (folder / f"{alias.name}.py").is_file():
@@ -88,9 +89,14 @@ def _type_checking_lines(tree: ast.Module) -> set[int]:
 
 def imports() -> list[tuple[str, str, str]]:
     """(importing module, imported module, where) for every run-time import within refundkit."""
+    return list(_imports(PACKAGE))
+
+
+@functools.cache
+def _imports(package: Path) -> tuple[tuple[str, str, str], ...]:
     out = []
-    for path in sorted(PACKAGE.rglob("*.py")):
-        module = _module_name(path)
+    for path in sorted(package.rglob("*.py")):
+        module = _module_name(path, package)
         tree = ast.parse(path.read_text(encoding="utf-8"))
         skip = _type_checking_lines(tree)
         for node in ast.walk(tree):
@@ -98,12 +104,12 @@ def imports() -> list[tuple[str, str, str]]:
                 continue
             targets: list[str] = []
             if isinstance(node, ast.ImportFrom):
-                targets = _resolve(module, path.name == "__init__.py", node)
+                targets = _resolve(module, path.name == "__init__.py", node, package)
             elif isinstance(node, ast.Import):
                 targets = [a.name.split(".", 1)[1] for a in node.names if a.name.startswith("refundkit.")]
             for target in targets:
-                out.append((module, target, f"refundkit/{path.relative_to(PACKAGE)}:{node.lineno}"))
-    return out
+                out.append((module, target, f"refundkit/{path.relative_to(package)}:{node.lineno}"))
+    return tuple(out)
 
 
 def allowed(source: str, target: str) -> bool:
