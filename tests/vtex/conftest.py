@@ -14,12 +14,15 @@ from refundkit.testing import check_nothing_moved
 
 
 @contextmanager
-def sandbox_client(tmp_path: Any = None, client_options: dict | None = None, **config: Any) -> Iterator[tuple]:
-    """``(sandbox, server, client)``; the sandbox built from ``config`` (a SandboxConfig's fields)."""
+def sandbox_client(
+    tmp_path: Any = None, client_options: dict | None = None, clock: Any = None, **config: Any
+) -> Iterator[tuple]:
+    """``(sandbox, server, client)``; the sandbox built from ``config`` (a SandboxConfig's fields), on ``clock``
+    (a :class:`refundkit.testing.ManualClock`) when given."""
     from refundkit.sandbox import Sandbox, SandboxConfig
     from refundkit.vtex import RetryPolicy, VtexClient
 
-    sb = Sandbox(SandboxConfig(**config))
+    sb = Sandbox(SandboxConfig(**config)) if clock is None else Sandbox(SandboxConfig(**config), clock=clock)
     options: dict[str, Any] = {"retry": RetryPolicy.fast(), "timeout": 10.0}
     options.update(client_options or {})
     with sb.serve(port=0) as srv:

@@ -15,6 +15,7 @@ import pytest
 
 from refundkit.errors import NetworkError, NotFound
 from refundkit.sandbox import FaultRule
+from refundkit.testing import ManualClock
 from refundkit.timeutil import Instant, local_day_bounds
 from refundkit.vtex import AdaptiveLimiter, RetryPolicy
 
@@ -199,24 +200,17 @@ def test_notes_create_and_list(june) -> None:
     assert client.notes.list(sb.store.orders[6].order_id) == []
 
 
-def wait_for(check, timeout: float = 10.0):  # type: ignore[no-untyped-def]
-    """Poll ``check()`` until it returns something truthy; that value, or the last one after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(0.1)
-
-
-def test_master_data_round_trip_with_search_lag(june) -> None:
-    sb, _srv, client = june
+def test_master_data_round_trip_with_search_lag() -> None:
+    clock = ManualClock()  # time passes only when the test says so: the lag is exact, whatever the machine's load
     lag = 2.0
-    sb.config.search_lag_s = lag
+    with sandbox_client(client_options=fast_pacing(), clock=clock, **{**JUNE, "search_lag_s": lag}) as june:
+        _master_data_round_trip(clock, lag, *june)
+
+
+def _master_data_round_trip(clock: ManualClock, lag: float, sb, _srv, client) -> None:  # type: ignore[no-untyped-def]
     md = client.masterdata
     entity = "refundkitTest"
     docs = {f"rf-{k:03d}": {"orderId": f"{k}-01", "amount": 1000 + k, "source": "pix"} for k in range(12)}
-    first_write = time.monotonic()
     for doc_id, doc in docs.items():
         assert md.put(entity, doc_id, doc) == 204
     # by id: strongly consistent, at once
@@ -224,25 +218,26 @@ def test_master_data_round_trip_with_search_lag(june) -> None:
     assert first is not None and first["amount"] == 1000 and first["id"] == "rf-000"
     assert md.get(entity, "rf-999") is None
     # search and scroll: not yet
+    clock.advance(lag - 0.01)
     searched, scrolled = list(md.search(entity, where="source=pix")), list(md.scroll(entity))
-    if time.monotonic() - first_write < lag:  # on a machine too slow to finish inside the lag, this proves nothing
-        assert searched == [] and scrolled == []
+    assert searched == [] and scrolled == []
     # an update is visible by id at once, in search only later
+    clock.advance(0.02)  # the first writes are searchable now
     assert md.patch(entity, "rf-001", {"amount": 5}) == 204
-    patched_at = time.monotonic()
     assert md.get(entity, "rf-001")["amount"] == 5  # type: ignore[index]
     assert md.get(entity, "rf-001")["source"] == "pix"  # type: ignore[index]  # a patch keeps other fields
     stale = {d["id"]: d for d in md.search(entity)}
-    if time.monotonic() - patched_at < lag:
-        assert stale.get("rf-001", {}).get("amount") != 5
+    assert stale["rf-001"]["amount"] == 1001  # search still shows the version before the patch
 
     def caught_up() -> list[dict] | None:
         rows = list(md.search(entity, where="source=pix", sort="createdIn ASC"))
         amounts = {d["id"]: d["amount"] for d in rows}
         return rows if len(rows) == len(docs) and amounts.get("rf-001") == 5 else None
 
-    found = wait_for(caught_up)
-    assert found, "search never caught up with the writes"
+    assert caught_up() is None
+    clock.advance(lag)
+    found = caught_up()
+    assert found, "search did not catch up once the lag had passed"
     assert [d["id"] for d in found] == sorted(docs)  # sorted by createdIn: the order they were written
     scrolled = list(md.scroll(entity, size=5))
     assert sorted(d["id"] for d in scrolled) == sorted(docs) and len(scrolled) == 12
