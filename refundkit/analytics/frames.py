@@ -19,11 +19,13 @@ from ..timeutil import Instant
 from ..vtex.models import Order, OrderSummary
 
 __all__ = [
+    "GATEWAY_REFUND",
     "NATIVE_REFUNDS_SCHEMA",
     "ORDERS_SCHEMA",
     "REFUNDS_SCHEMA",
     "UTC_NS",
     "native_refunds_frame",
+    "native_rows",
     "orders_frame",
     "refunds_frame",
     "with_major",
@@ -138,22 +140,51 @@ def refunds_frame(entries: Iterable[LedgerEntry]) -> pl.DataFrame:
     )
 
 
+#: ``invoice_number`` of the row that stands for refunds made on the payment without a return invoice.
+GATEWAY_REFUND = "payment refund (no invoice)"
+
+
+def native_rows(orders: Iterable[Order]) -> list[dict[str, Any]]:
+    """One row per refund VTEX made on the given full orders, each counted once (README "VTEX's own refunds"):
+    a return invoice at its refunded amount (its restitution when VTEX sent one — the same money, never added), and,
+    when the order's payment transaction was read, one row :data:`GATEWAY_REFUND` for what the gateway refunded that
+    no return invoice or order change explains, dated by the transaction's last refund. Order changes have no row:
+    they already lowered the order's value, which is what gross counts."""
+    rows: list[dict[str, Any]] = []
+    for o in orders:
+        for inv in o.return_invoices:
+            rows.append(
+                {
+                    "order_id": o.order_id,
+                    "invoice_number": inv.invoice_number,
+                    "amount_minor": inv.refunded.minor,
+                    "currency": inv.refunded.currency,
+                    "issued_at": None if inv.issued_at is None else inv.issued_at.ns,
+                    "order_created_at": o.created_at.ns,
+                }
+            )
+        gateway = o.gateway_refunded
+        if gateway.minor:
+            when = o.gateway.refunded_at if o.gateway is not None else None
+            rows.append(
+                {
+                    "order_id": o.order_id,
+                    "invoice_number": GATEWAY_REFUND,
+                    "amount_minor": gateway.minor,
+                    "currency": gateway.currency,
+                    "issued_at": None if when is None else when.ns,
+                    "order_created_at": o.created_at.ns,
+                }
+            )
+    return rows
+
+
 def native_refunds_frame(orders: Mapping[str, Order] | Iterable[Order]) -> pl.DataFrame:
-    """One row per VTEX return invoice (a refund VTEX itself made) of the given full orders:
+    """One row per refund VTEX itself made on the given full orders (:func:`native_rows`):
     ``order_id, invoice_number, amount_minor, currency, issued_at, order_created_at``."""
     values = orders.values() if isinstance(orders, Mapping) else orders
-    rows = [(o, inv) for o in values for inv in o.return_invoices]
-    return _frame(
-        {
-            "order_id": [o.order_id for o, _ in rows],
-            "invoice_number": [inv.invoice_number for _, inv in rows],
-            "amount_minor": [inv.value.minor for _, inv in rows],
-            "currency": [inv.value.currency for _, inv in rows],
-            "issued_at": _instants(inv.issued_at for _, inv in rows),
-            "order_created_at": _instants(o.created_at for o, _ in rows),
-        },
-        NATIVE_REFUNDS_SCHEMA,
-    )
+    rows = native_rows(values)
+    return _frame({name: [r[name] for r in rows] for name in NATIVE_REFUNDS_SCHEMA}, NATIVE_REFUNDS_SCHEMA)
 
 
 def with_major(df: pl.DataFrame, *columns: str, currency: str = "currency") -> pl.DataFrame:

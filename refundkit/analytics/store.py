@@ -34,7 +34,7 @@ from ..errors import InputError
 from ..ledger.model import LedgerEntry
 from ..timeutil import Instant
 from ..vtex.models import Order, OrderSummary
-from .frames import NATIVE_REFUNDS_SCHEMA, REFUNDS_SCHEMA, UTC_NS, refunds_frame
+from .frames import NATIVE_REFUNDS_SCHEMA, REFUNDS_SCHEMA, UTC_NS, native_rows, refunds_frame
 
 
 def _ts(instant: Instant) -> pl.Expr:
@@ -162,20 +162,8 @@ def orders_rows_frame(rows: Sequence[dict[str, Any]]) -> pl.DataFrame:
 
 
 def return_invoices_frame(orders: Iterable[Order]) -> pl.DataFrame:
-    rows = [
-        {
-            "order_id": o.order_id,
-            "invoice_number": inv.invoice_number,
-            # what went back to the customer: the restitution when VTEX sent one, else the invoice's value
-            "amount_minor": getattr(inv, "refunded", inv.value).minor,
-            "currency": inv.value.currency,
-            "issued_at": None if inv.issued_at is None else inv.issued_at.ns,
-            "order_created_at": o.created_at.ns,
-        }
-        for o in orders
-        for inv in o.return_invoices
-    ]
-    return _frame(rows, NATIVE_REFUNDS_SCHEMA)
+    """VTEX's refunds of the given full orders, one row each (see :func:`refundkit.analytics.frames.native_rows`)."""
+    return _frame(native_rows(orders), NATIVE_REFUNDS_SCHEMA)
 
 
 # -- state ---------------------------------------------------------------------------------------------------------
