@@ -62,7 +62,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from ..errors import LedgerError, NoteLimitReached, NotFound, RefundkitError, VtexError
+from ..errors import BadResponse, LedgerError, NoteLimitReached, NotFound, RefundkitError, VtexError
 from ..timeutil import Instant, utc_now
 from ..vtex.client import VtexClient
 from ..vtex.models import Order
@@ -533,16 +533,26 @@ class Ledger:
         if order_id is not None:
             ledger = self.order_ledger(order_id)
             return self._with_note_status(list(ledger.entries))
-        # `between` (inclusive) is the range form VTEX documents for _where; the exact half-open cut is made below
+        # The range is asked on the indexed integer refundedAtMs (epoch ms) in the numeric `between` form VTEX
+        # documents (inclusive; the exact half-open cut is made below). Documents written before that field existed
+        # lack it and are asked for with `is null`. An account whose saved schema predates the field (setup not run
+        # again) refuses the filter: then every entry is read and cut here — slower, never wrong.
         where = None
         if start is not None or end is not None:
-            lo = start.filter_format() if start is not None else "0000-01-01T00:00:00.000Z"
-            hi = end.filter_format() if end is not None else "9999-12-31T23:59:59.999Z"
-            where = f'refundedAt between "{lo}" AND "{hi}"'
+            lo = start.ns // 1_000_000 if start is not None else 0
+            hi = end.ns // 1_000_000 if end is not None else 253_402_300_799_999
+            where = f"(refundedAtMs between {lo} AND {hi}) OR refundedAtMs is null"
 
         md = self.client.masterdata
         found: dict[str, LedgerEntry] = {}
-        for doc in md.scroll(self.entity, where=where, fields=ENTRY_FIELD_NAMES):
+        try:
+            docs = list(md.scroll(self.entity, where=where, fields=ENTRY_FIELD_NAMES, schema=SCHEMA_NAME))
+        except BadResponse as exc:
+            if where is None or exc.status != 400:
+                raise
+            log.warning("Master Data refused the refundedAtMs range (%s); reading every entry instead", exc)
+            docs = list(md.scroll(self.entity, fields=ENTRY_FIELD_NAMES))
+        for doc in docs:
             e = LedgerEntry.from_document(doc)
             found[e.entry_id] = e
         recent = self.journal.recent()

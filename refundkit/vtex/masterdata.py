@@ -7,6 +7,7 @@ reads it by id; search is for listing.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -15,6 +16,8 @@ from urllib.parse import quote
 
 from ..errors import BadResponse, InputError, VtexError
 from .transport import Transport
+
+log = logging.getLogger("refundkit.vtex")
 
 __all__ = ["CONDITIONAL_WRITE_ANSWERS", "SEARCH_DEPTH", "SEARCH_PAGE", "ConditionalAnswer", "MasterData"]
 
@@ -79,13 +82,22 @@ class MasterData:
             raise BadResponse(f"Master Data sent document {doc_id} in an unknown shape")
         return body
 
+    @staticmethod
+    def _conditional(where: str | None, schema: str | None, *, strict: bool = True) -> dict[str, str]:
+        """``_where`` with its ``_schema``: VTEX's spec says ``_schema`` is required whenever ``_where`` is sent."""
+        if where and not schema:
+            if strict:
+                raise ValueError("a Master Data _where needs its _schema (VTEX requires it): pass schema=")
+            log.warning("Master Data _where sent without _schema (%s): VTEX's spec requires one", where[:60])
+        return {k: v for k, v in (("_schema", schema), ("_where", where)) if v}
+
     def put(
         self, entity: str, doc_id: str, document: dict[str, Any], *, schema: str | None = None, where: str | None = None
     ) -> int:
         """Create the document with this id, or replace it whole. With ``where``, only if the stored document
         satisfies it. Returns the HTTP status (204 written; 304 is how the sandbox reports an unmet condition, but
         VTEX does not document that status, so callers that use ``where`` must read back by id to know)."""
-        params = {k: v for k, v in (("_schema", schema), ("_where", where)) if v}
+        params = self._conditional(where, schema)
         response = self._t.request(
             "PUT",
             f"{self._base(entity)}/documents/{quote(_check_id(doc_id))}",
@@ -102,7 +114,7 @@ class MasterData:
         """Replace (or create) the document only if the stored one satisfies ``where``. Whatever the answer — any of
         :data:`CONDITIONAL_WRITE_ANSWERS` — the write may or may not have applied: read the document back by id.
         Other answers raise as usual (401, 403, 429 and 5xx after retries)."""
-        params = {"_where": where, **({"_schema": schema} if schema else {})}
+        params = self._conditional(where, schema, strict=False)  # doctor's probes write to a schemaless scratch entity
         response = self._t.request(
             "PUT",
             f"{self._base(entity)}/documents/{quote(_check_id(doc_id))}",
@@ -119,7 +131,7 @@ class MasterData:
         self, entity: str, doc_id: str, fields: dict[str, Any], *, schema: str | None = None, where: str | None = None
     ) -> int:
         """Update some fields (creating the document if absent). Same conditional semantics as :meth:`put`."""
-        params = {k: v for k, v in (("_schema", schema), ("_where", where)) if v}
+        params = self._conditional(where, schema)
         response = self._t.request(
             "PATCH",
             f"{self._base(entity)}/documents/{quote(_check_id(doc_id))}",
@@ -143,13 +155,11 @@ class MasterData:
     ) -> Iterator[dict[str, Any]]:
         """Documents matching ``where`` (eventually consistent), 100 per request, up to VTEX's 10,000 reachable.
         Use :meth:`scroll` for more."""
-        params: dict[str, str] = {"_fields": ",".join(fields)}
-        if where:
-            params["_where"] = where
-        if sort:
-            params["_sort"] = sort
+        params: dict[str, str] = {"_fields": ",".join(fields), **self._conditional(where, schema)}
         if schema:
             params["_schema"] = schema
+        if sort:
+            params["_sort"] = sort
         start = 0
         limit = min(limit, SEARCH_DEPTH)
         while start < limit:
@@ -175,13 +185,16 @@ class MasterData:
         fields: Sequence[str] = ("_all",),
         sort: str | None = None,
         size: int = 1000,
+        schema: str | None = None,
     ) -> Iterator[dict[str, Any]]:
-        """Every matching document, past search's 10,000 limit (eventually consistent).
+        """Every matching document, past search's 10,000 limit (eventually consistent). ``where`` needs ``schema``.
 
         Read it to the end: VTEX keeps an abandoned scroll token alive for 20 minutes and allows 10 per account."""
-        params: dict[str, str] = {"_fields": ",".join(fields), "_size": str(min(max(size, 1), 1000))}
-        if where:
-            params["_where"] = where
+        params: dict[str, str] = {
+            "_fields": ",".join(fields),
+            "_size": str(min(max(size, 1), 1000)),
+            **self._conditional(where, schema),
+        }
         if sort:
             params["_sort"] = sort
         response = self._t.request("GET", f"{self._base(entity)}/scroll", params=params)

@@ -138,7 +138,7 @@ def test_entry_document_round_trip() -> None:
 def test_the_entry_document_the_schema_and_its_default_fields_name_the_same_fields() -> None:
     doc = entry(100).to_document()
     assert list(doc) == list(ENTRY_SCHEMA["properties"]) == ENTRY_SCHEMA["v-default-fields"]
-    assert len(doc) == 17
+    assert len(doc) == 18
     assert set(ENTRY_SCHEMA["required"]) <= set(doc) and set(ENTRY_SCHEMA["v-indexed"]) <= set(doc)
     assert ENTRY_SCHEMA["properties"]["kind"]["enum"] == ["refund", "reversal"]
     assert ENTRY_SCHEMA["properties"]["noteStatus"]["enum"] == ["pending", "posted"]

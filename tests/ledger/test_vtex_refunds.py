@@ -163,3 +163,27 @@ def test_the_manual_payback_of_a_boleto_return_is_not_recorded_twice(env: Env) -
         over_refund_reason="goodwill beyond the returned items",
     )
     assert extra.recorded_now and extra.entry.over_refund
+
+
+# -- Master Data ranges on an indexed integer, with _schema ---------------------------------------------------------
+def test_listing_a_range_filters_on_epoch_milliseconds_with_its_schema(env: Env) -> None:
+    from refundkit.ledger.schemas import SCHEMA_NAME
+    from refundkit.timeutil import parse_instant
+
+    o = env.orders.invoiced()
+    ledger = env.ledger()
+    rec = ledger.record(o.order_id, money(100), "cash", "R-MS-1", refunded_at="2026-04-02T10:00:00Z")
+    # a document written before refundedAtMs existed is still listed (asked for with `is null`, cut locally)
+    old = {k: v for k, v in rec.entry.to_document().items() if k != "refundedAtMs"}
+    old.update(id="rf-0000000000000000000000aa", externalRef="R-OLD", refundedAt="2026-04-03T00:00:00.000Z")
+    env.client().masterdata.put(ledger.entity, "rf-0000000000000000000000aa", old, schema=SCHEMA_NAME)
+    env.sb.config.search_lag_s = 0
+    start, end = parse_instant("2026-04-01T00:00:00Z"), parse_instant("2026-04-05T00:00:00Z")
+    got = {e.entry_id for e in env.ledger(journal=False).entries(start=start, end=end)}
+    assert {rec.entry.entry_id, "rf-0000000000000000000000aa"} <= got
+    scrolls = [r for r in env.sb.requests if r.path.endswith("/scroll") and "_where" in r.query]
+    assert scrolls
+    for r in scrolls:
+        assert r.query["_schema"] == SCHEMA_NAME
+        assert "refundedAtMs between 1775001600000 AND 1775347200000" in r.query["_where"]
+        assert '"' not in r.query["_where"]  # no quoted ISO timestamps

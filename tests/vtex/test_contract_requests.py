@@ -229,7 +229,7 @@ def recorded() -> list[httpx.Request]:
         md.get("offlineRefund", "rf-1")
         md.get("offlineRefund", "rf-1", fields=["id", "amount"])
         list(md.search("offlineRefund", where="orderId=1306331686122-01", schema="refundkit-v1"))
-        list(md.scroll("offlineRefund", where="amount>0", sort="createdIn ASC", size=500))
+        list(md.scroll("offlineRefund", where="amount>0", sort="createdIn ASC", size=500, schema="refundkit-v1"))
         md.save_schema("offlineRefund", "refundkit-v1", ENTRY_SCHEMA)
         md.get_schema("offlineRefund", "refundkit-v1")
     return rec.requests

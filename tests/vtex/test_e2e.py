@@ -210,16 +210,21 @@ def test_master_data_round_trip_with_search_lag() -> None:
 def _master_data_round_trip(clock: ManualClock, lag: float, sb, _srv, client) -> None:  # type: ignore[no-untyped-def]
     md = client.masterdata
     entity = "refundkitTest"
+    schema = {
+        "properties": {"orderId": {"type": "string"}, "amount": {"type": "integer"}, "source": {"type": "string"}},
+        "v-indexed": ["orderId", "source"],
+    }
+    md.save_schema(entity, "t1", schema)  # a _where is always sent with its _schema
     docs = {f"rf-{k:03d}": {"orderId": f"{k}-01", "amount": 1000 + k, "source": "pix"} for k in range(12)}
     for doc_id, doc in docs.items():
-        assert md.put(entity, doc_id, doc) == 204
+        assert md.put(entity, doc_id, doc, schema="t1") == 204
     # by id: strongly consistent, at once
     first = md.get(entity, "rf-000")
     assert first is not None and first["amount"] == 1000 and first["id"] == "rf-000"
     assert md.get(entity, "rf-999") is None
     # search and scroll: not yet
     clock.advance(lag - 0.01)
-    searched, scrolled = list(md.search(entity, where="source=pix")), list(md.scroll(entity))
+    searched, scrolled = list(md.search(entity, where="source=pix", schema="t1")), list(md.scroll(entity))
     assert searched == [] and scrolled == []
     # an update is visible by id at once, in search only later
     clock.advance(0.02)  # the first writes are searchable now
@@ -230,7 +235,7 @@ def _master_data_round_trip(clock: ManualClock, lag: float, sb, _srv, client) ->
     assert stale["rf-001"]["amount"] == 1001  # search still shows the version before the patch
 
     def caught_up() -> list[dict] | None:
-        rows = list(md.search(entity, where="source=pix", sort="createdIn ASC"))
+        rows = list(md.search(entity, where="source=pix", sort="createdIn ASC", schema="t1"))
         amounts = {d["id"]: d["amount"] for d in rows}
         return rows if len(rows) == len(docs) and amounts.get("rf-001") == 5 else None
 
