@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 
+from ..errors import ListingIncomplete
 from ..timeutil import local_day_bounds
+from ..vtex.oms import ListReport
 from .cli_common import (
     EXIT_OK,
+    EXIT_VTEX,
     Output,
     Progress,
     Subcommands,
@@ -77,15 +80,21 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--to {args.end} is before --from {args.start}")
     start, end = local_day_bounds(args.start, args.end, args.tz)
     progress = Progress("Listing orders")
+    report = ListReport()
+    incomplete: ListingIncomplete | None = None
     with session() as rk:
-        orders = rk.client.orders.list(
-            start,
-            end,
-            statuses=args.status,
-            progress=lambda p: progress.update(
-                f"{p.orders:,} orders" + (f" of ~{p.expected:,}" if p.expected else "") + f", {p.calls} calls"
-            ),
-        )
+        try:
+            orders = rk.client.orders.list(
+                start,
+                end,
+                statuses=args.status,
+                report=report,
+                progress=lambda p: progress.update(
+                    f"{p.orders:,} orders" + (f" of ~{p.expected:,}" if p.expected else "") + f", {p.calls} calls"
+                ),
+            )
+        except ListingIncomplete as exc:  # keep what was listed, say what is missing, exit 3
+            orders, incomplete = exc.orders, exc
     progress.done()
     rows = [
         {
@@ -99,5 +108,11 @@ def run(args: argparse.Namespace) -> int:
         }
         for o in orders
     ]
-    Output.from_args(args).table(rows, COLUMNS, numeric={"total"}, what="orders")
+    out = Output.from_args(args)
+    out.table(rows, COLUMNS, numeric={"total"}, what="orders")
+    for warning in report.warnings():
+        out.message(f"refundkit: note: {warning}")
+    if incomplete is not None:
+        out.message(f"refundkit: INCOMPLETE: {incomplete}")
+        return EXIT_VTEX
     return EXIT_OK

@@ -357,10 +357,15 @@ class RecordForm(_Form):
         rows = [
             ("Order", f"{q.order_id} — {q.status}, created {local_time(q.created_at, tz)} ({tz})"),
             ("Order total", money(q.order_total)),
-            ("VTEX refunds (return invoices)", money(q.native_refunded)),
+            ("VTEX refunds (return invoices)", money(q.invoice_refunded or q.native_refunded)),
+            (
+                "VTEX refunds on the payment, no invoice",
+                money(q.gateway_refunded) if q.gateway_checked and q.gateway_refunded is not None else "NOT checked",
+            ),
             ("Offline refunds (net of reversals)", money(q.offline_refunded)),
             ("Refundable balance", money(balance)),
         ]
+        rows += [("Note", n) for n in q.notices]
         body = "".join(
             f"<tr><th style='text-align:left;padding-right:1em'>{escape(k)}</th><td>{escape(v)}</td></tr>"
             for k, v in rows
