@@ -231,3 +231,18 @@ def test_a_dot_env_in_the_working_folder_configures_the_command(sandbox, tmp_pat
     proc = run(["orders", "--from", "2026-03-02", "--to", "2026-03-02"], clean_env(tmp_path), tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert len(proc.stdout.splitlines()) == 1 + len(store_rows(sb, date(2026, 3, 2), date(2026, 3, 2)))
+
+
+def test_a_malformed_order_is_set_aside_and_counted(sandbox: tuple[Sandbox, str], env, tmp_path: Path) -> None:
+    from refundkit.sandbox.payments import Adjustment
+
+    sb, _ = sandbox
+    bad = next(o for o in sb.store.orders if o.created.isoformat(0).startswith("2026-03-03"))
+    sb.store.adjust(bad.order_id, Adjustment(patch=lambda body: body.update(currencyCode=None)))
+    try:
+        proc = run(["orders", "--from", "2026-03-03", "--to", "2026-03-03", "--format", "csv"], env, tmp_path)
+    finally:
+        sb.store.adjust(bad.order_id, Adjustment())  # the module's other tests see the order as it was
+    assert proc.returncode == 0, proc.stderr
+    assert bad.order_id not in proc.stdout
+    assert "1 order(s) set aside" in proc.stderr and bad.order_id in proc.stderr

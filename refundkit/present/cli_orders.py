@@ -110,6 +110,7 @@ def run(args: argparse.Namespace) -> int:
     ]
     out = Output.from_args(args)
     out.table(rows, COLUMNS, numeric={"total"}, what="orders")
+    report.missing.clear()  # said once, below
     for warning in report.warnings():
         out.message(f"refundkit: note: {warning}")
     if incomplete is not None:

@@ -292,6 +292,9 @@ class Orders:
             (o for o in found.values() if lo <= o.created_at.ns < hi), key=lambda o: (o.created_at.ns, o.order_id)
         )
         if failed:
+            root = ("probe", start, end, 1)
+            if root in failed:  # nothing of the range could be asked: the plain error says it best
+                raise failed[root]
             missing = [_describe(job, exc) for job, exc in sorted(failed.items(), key=lambda kv: kv[0][1].ns)]
             if report is not None:
                 report.missing.extend(missing)

@@ -246,3 +246,18 @@ def test_a_part_that_keeps_failing_is_named_and_the_rest_is_kept() -> None:
     assert len(err.value.orders) == 850  # every page but the third
     assert len(err.value.missing) == 1 and "page 3" in err.value.missing[0]
     assert "page 3" in str(err.value) and report.missing == err.value.missing
+
+
+def test_a_range_that_cannot_be_asked_at_all_raises_the_plain_error() -> None:
+    from refundkit.errors import ListingIncomplete, ServerError
+    from refundkit.vtex.oms import Orders as OmsOrders
+    from refundkit.vtex.transport import RetryPolicy
+
+    from .fakes import FakeOms, make_transport
+    from .test_oms_paging import T0, spread
+
+    fake = FakeOms(spread(50, T0.ns, 86_400 * 10**9, seed=7))
+    flaky = make_transport(_flaky(fake, "1", 10**6), retry=RetryPolicy(attempts=1))
+    with flaky as t, pytest.raises(ServerError) as err:
+        OmsOrders(t).list(T0, T0 + timedelta(days=1))
+    assert not isinstance(err.value, ListingIncomplete)
