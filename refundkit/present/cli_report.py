@@ -130,6 +130,8 @@ def cmd_report(args: argparse.Namespace) -> int:
             detail_day = date.fromisoformat(args.detail)
         except ValueError:
             raise _usage(f"--detail {args.detail!r} is not a date: use a period's first day, YYYY-MM-DD") from None
+    if detail_day is not None and fmt == "parquet":
+        raise _usage("--detail is written as table, csv, json or xlsx, not parquet")
     if args.output:
         _check_writable(args.output)
 
