@@ -255,3 +255,31 @@ def test_malformed_orders_are_set_aside_counted_and_restitutions_counted_once(se
     assert bad.order_id not in rep.orders["order_id"].to_list()
     refund = rep.refunds.filter(pl.col("refund_id") == inv.number)
     assert refund["amount_minor"].to_list() == [inv.value - 100]  # the restitution, not the invoice value too
+
+
+def test_months_older_than_vtex_serves_are_kept_and_reported(session: refundkit.Session) -> None:
+    from refundkit.analytics.store import orders_rows_frame, summary_row
+    from refundkit.money import Money
+    from refundkit.vtex.models import OrderSummary
+
+    store = OrderStore.for_settings(session.settings)
+    old = OrderSummary(
+        order_id="1000000000001-01",
+        created_at=parse_instant("2023-05-10T12:00:00Z"),
+        status="invoiced",
+        currency="BRL",
+        total=Money(12345, "BRL"),
+        sales_channel="1",
+        payment_names="Pix",
+        invoice_input=(),
+    )
+    store.upsert_orders(orders_rows_frame([summary_row(old, parse_instant("2024-01-01T00:00:00Z"))]))
+    state = store.state()
+    state.add(parse_instant("2023-05-01T00:00:00Z").ns, parse_instant("2023-06-01T00:00:00Z").ns)
+    store.save_state(state)
+    before = files(store)["orders/month=2023-05/data.parquet"]
+    sync_orders(session, START, END, refresh=True, progress=False)
+    assert files(store)["orders/month=2023-05/data.parquet"] == before  # a sync never drops what VTEX no longer serves
+    rep = gross_vs_net_report(session, "2023-05-01", "2023-05-31", by="month", progress=False, lookback_days=0)
+    assert [r["gross"] for r in rep.display_rows()] == ["123.45"]
+    assert not any("holds none" in w for w in rep.warnings)
