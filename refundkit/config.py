@@ -34,6 +34,7 @@ import os
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from dotenv.parser import parse_stream
@@ -257,8 +258,8 @@ class Settings:
             raise ConfigError(SANDBOX_HINT)
         return f"https://{self.account}.vtexpayments.com.br"
 
-    def with_(self, **changes: object) -> Settings:
-        return replace(self, **changes)  # type: ignore[arg-type]
+    def with_(self, **changes: Any) -> Settings:
+        return replace(self, **changes)
 
 
 def read_env_file(path: Path) -> dict[str, str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, timezone
+from typing import overload
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 __all__ = ["Instant", "local_day_bounds", "parse_instant", "utc_now", "zone"]
@@ -81,7 +82,13 @@ class Instant:
             return NotImplemented
         return Instant(self.ns + _td_ns(other), self.offset_minutes)
 
-    def __sub__(self, other):  # type: ignore[no-untyped-def]
+    @overload
+    def __sub__(self, other: timedelta) -> Instant: ...
+
+    @overload
+    def __sub__(self, other: Instant) -> timedelta: ...
+
+    def __sub__(self, other: timedelta | Instant) -> Instant | timedelta:
         if isinstance(other, timedelta):
             return Instant(self.ns - _td_ns(other), self.offset_minutes)
         if isinstance(other, Instant):

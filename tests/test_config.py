@@ -208,7 +208,7 @@ def test_secret_compares_hashes_and_is_truthy_without_showing_itself() -> None:
 def test_secret_is_immutable_and_cannot_be_pickled() -> None:
     s = Secret(TOKEN)
     with pytest.raises(AttributeError):
-        s._value = "other"  # type: ignore[misc]
+        s._value = "other"  # type: ignore[misc]  # assigning to a frozen field on purpose
     with pytest.raises(TypeError, match="cannot be pickled"):
         pickle.dumps(s)
     assert copy.deepcopy(s) is s and copy.copy(s) is s  # copies share the one value; nothing is serialised
@@ -228,6 +228,6 @@ def test_settings_repr_and_logging_never_show_the_token(caplog: pytest.LogCaptur
 def test_settings_are_frozen_and_with_makes_a_copy() -> None:
     s = Settings(account="acme")
     with pytest.raises(AttributeError):
-        s.account = "other"  # type: ignore[misc]
+        s.account = "other"  # type: ignore[misc]  # assigning to a frozen field on purpose
     t = s.with_(account="other")
     assert (s.account, t.account) == ("acme", "other")

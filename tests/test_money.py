@@ -129,7 +129,7 @@ def test_numbers_that_are_not_text() -> None:
     with pytest.raises(AmountError):
         parse_amount(Decimal("NaN"), "BRL")
     with pytest.raises(AmountError):
-        parse_amount(True, "BRL")  # type: ignore[arg-type]
+        parse_amount(True, "BRL")  # type: ignore[arg-type]  # a wrong type on purpose
     with pytest.raises(AmountError, match="text"):
         parse_amount(12.34, "BRL")  # type: ignore[arg-type]  # floats never
 
@@ -137,9 +137,9 @@ def test_numbers_that_are_not_text() -> None:
 @pytest.mark.parametrize("currency", ["brl", "BR", "BRLX", "", "12A", None])
 def test_currency_codes_are_checked(currency: object) -> None:
     with pytest.raises(AmountError, match="ISO 4217"):
-        parse_amount("1", currency)  # type: ignore[arg-type]
+        parse_amount("1", currency)  # type: ignore[arg-type]  # a wrong type on purpose
     with pytest.raises(AmountError):
-        Money(1, currency)  # type: ignore[arg-type]
+        Money(1, currency)  # type: ignore[arg-type]  # a wrong type on purpose
 
 
 def test_exponents() -> None:
@@ -204,18 +204,18 @@ def test_money_refuses_two_currencies(op: str) -> None:
 
 def test_money_refuses_plain_numbers_and_floats() -> None:
     with pytest.raises(TypeError):
-        Money(1000, "BRL") + 5  # type: ignore[operator]
+        Money(1000, "BRL") + 5  # type: ignore[operator]  # a wrong operand on purpose
     with pytest.raises(TypeError, match="int of minor units"):
-        Money(10.5, "BRL")  # type: ignore[arg-type]
+        Money(10.5, "BRL")  # type: ignore[arg-type]  # a wrong type on purpose
     with pytest.raises(TypeError):
-        Money(True, "BRL")  # type: ignore[arg-type]
+        Money(True, "BRL")  # type: ignore[arg-type]  # a wrong type on purpose
     assert Money(1000, "BRL") != Money(1000, "USD")
 
 
 def test_money_is_immutable_and_hashable() -> None:
     m = Money(1, "BRL")
     with pytest.raises(AttributeError):
-        m.minor = 2  # type: ignore[misc]
+        m.minor = 2  # type: ignore[misc]  # assigning to a frozen field on purpose
     assert len({Money(1, "BRL"), Money(1, "BRL"), Money(1, "USD")}) == 2
 
 
@@ -232,7 +232,7 @@ def test_vtex_cents_conversion() -> None:
         to_vtex_cents(12345, "KWD")
     for bad in (24.99, "2499", None, True):
         with pytest.raises(AmountError):
-            from_vtex_cents(bad, "BRL")  # type: ignore[arg-type]
+            from_vtex_cents(bad, "BRL")  # type: ignore[arg-type]  # a wrong type on purpose
 
 
 # -- properties -----------------------------------------------------------------------------------------------------

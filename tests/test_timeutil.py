@@ -78,9 +78,9 @@ def test_unreadable_timestamps_are_value_errors_naming_the_text(text: str) -> No
 
 def test_non_text_is_refused() -> None:
     with pytest.raises(ValueError, match="expected an ISO 8601 timestamp, got None"):
-        parse_instant(None)  # type: ignore[arg-type]
+        parse_instant(None)  # type: ignore[arg-type]  # a wrong type on purpose
     with pytest.raises(ValueError, match="expected an ISO 8601 timestamp, got 1700000000"):
-        parse_instant(1700000000)  # type: ignore[arg-type]
+        parse_instant(1700000000)  # type: ignore[arg-type]  # a wrong type on purpose
 
 
 def test_isoformat_digits_and_filter_format() -> None:

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
+import httpx
+
 from ..errors import BadResponse, InputError, VtexError
 from .transport import Transport
 
@@ -42,6 +44,13 @@ SEARCH_PAGE = 100
 SEARCH_DEPTH = 10_000
 _ID_RE = re.compile(r"^[A-Za-z0-9_.\-]{1,128}$")
 _RANGE_RE = re.compile(r"resources\s+(\d+)-(\d+)/(\d+)")
+
+
+def _answered(response: httpx.Response | None) -> httpx.Response:
+    """The response of a request made without ``not_found_ok`` (the transport answers None only with it)."""
+    if response is None:
+        raise BadResponse("Master Data sent no answer where one was required")
+    return response
 
 
 def _check_id(doc_id: str) -> str:
@@ -106,7 +115,7 @@ class MasterData:
             idempotent=True,
             ok=(200, 201, 204, 304),
         )
-        return response.status_code  # type: ignore[union-attr]
+        return _answered(response).status_code
 
     def put_if(
         self, entity: str, doc_id: str, document: dict[str, Any], *, where: str, schema: str | None = None
@@ -140,7 +149,7 @@ class MasterData:
             idempotent=True,
             ok=(200, 201, 204, 304),
         )
-        return response.status_code  # type: ignore[union-attr]
+        return _answered(response).status_code
 
     # -- search and scroll --------------------------------------------------------------------------------------
     def search(
@@ -167,11 +176,11 @@ class MasterData:
             response = self._t.request(
                 "GET", f"{self._base(entity)}/search", params=params, headers={"REST-Range": f"resources={start}-{end}"}
             )
-            docs = response.json()  # type: ignore[union-attr]
+            docs = _answered(response).json()
             if not isinstance(docs, list):
                 raise BadResponse(f"Master Data search on {entity} did not answer with a list")
             yield from docs
-            m = _RANGE_RE.search(response.headers.get("REST-Content-Range", ""))  # type: ignore[union-attr]
+            m = _RANGE_RE.search(_answered(response).headers.get("REST-Content-Range", ""))
             total = int(m.group(3)) if m else None
             if not docs or len(docs) < end - start or (total is not None and end >= total):
                 return
@@ -200,13 +209,13 @@ class MasterData:
         response = self._t.request("GET", f"{self._base(entity)}/scroll", params=params)
         token: str | None = None
         while True:
-            docs = response.json()  # type: ignore[union-attr]
+            docs = _answered(response).json()
             if not isinstance(docs, list):
                 raise BadResponse(f"Master Data scroll on {entity} did not answer with a list")
             if not docs:
                 return
             yield from docs
-            token = response.headers.get("X-VTEX-MD-TOKEN") or token  # type: ignore[union-attr]
+            token = _answered(response).headers.get("X-VTEX-MD-TOKEN") or token
             if not token:
                 return
             response = self._t.request("GET", f"{self._base(entity)}/scroll", params={"_token": token})

@@ -65,7 +65,7 @@ def _entry(
     return LedgerEntry(
         entry_id=eid,
         order_id=oid,
-        kind=kind,  # type: ignore[arg-type]
+        kind=kind,  # type: ignore[arg-type]  # each kind from the parameter list
         amount=Money(minor, "BRL"),
         refunded_at=parse_instant(at),
         source="cash",

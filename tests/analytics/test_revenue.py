@@ -375,7 +375,7 @@ def test_wrong_options_say_what_to_use() -> None:
             NO_REFUNDS,
             NO_OFFLINE,
             period="year",
-            attribution="ship_date",  # type: ignore[arg-type]
+            attribution="ship_date",  # type: ignore[arg-type]  # an unknown attribution on purpose
             tz="Mars/Olympus",
         )
     text = str(err.value)

@@ -322,7 +322,7 @@ def test_every_problem_at_once_without_repeats() -> None:
 
 
 def test_a_non_text_reference_is_refused() -> None:
-    _clean, problems = check_input(RefundInput("1-01", "1", "cash", 123), now=NOW)  # type: ignore[arg-type]
+    _clean, problems = check_input(RefundInput("1-01", "1", "cash", 123), now=NOW)  # type: ignore[arg-type]  # a wrong type on purpose
     assert "external reference must be text" in problems[0]
 
 

@@ -90,7 +90,7 @@ def test_every_kind_at_once_is_counted_once(env: Env) -> None:
     assert q.refundable.minor == o.total_cents - 300 - o.refunded_cents - 200
 
 
-def test_without_view_payment_data_the_balance_says_gateway_refunds_were_not_checked(make_env) -> None:  # type: ignore[no-untyped-def]
+def test_without_view_payment_data_the_balance_says_gateway_refunds_were_not_checked(make_env) -> None:  # type: ignore[no-untyped-def]  # fixtures stay untyped in tests
     env = make_env(payments_permission=False)
     o1, o2 = env.orders.invoiced(), env.orders.invoiced()
     env.sb.store.adjust(o1.order_id, Adjustment(gateway_refund=1500))

@@ -115,9 +115,9 @@ def make_transport(
         settings or make_settings(),
         http_transport=httpx.MockTransport(handler),
         retry=retry or RetryPolicy.fast(),
-        limiter_factory=kw.pop("limiter_factory", None) or fast_limiter(clock),  # type: ignore[arg-type]
+        limiter_factory=kw.pop("limiter_factory", None) or fast_limiter(clock),  # type: ignore[arg-type]  # keyword pass-through to the transport
         sleep=waits.sleep if waits else clock.sleep,
-        **kw,  # type: ignore[arg-type]
+        **kw,  # type: ignore[arg-type]  # keyword pass-through to the transport
     )
 
 

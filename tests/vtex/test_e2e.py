@@ -207,7 +207,7 @@ def test_master_data_round_trip_with_search_lag() -> None:
         _master_data_round_trip(clock, lag, *june)
 
 
-def _master_data_round_trip(clock: ManualClock, lag: float, sb, _srv, client) -> None:  # type: ignore[no-untyped-def]
+def _master_data_round_trip(clock: ManualClock, lag: float, sb, _srv, client) -> None:  # type: ignore[no-untyped-def]  # fixtures stay untyped in tests
     md = client.masterdata
     entity = "refundkitTest"
     schema = {
@@ -229,7 +229,7 @@ def _master_data_round_trip(clock: ManualClock, lag: float, sb, _srv, client) ->
     # an update is visible by id at once, in search only later
     clock.advance(0.02)  # the first writes are searchable now
     assert md.patch(entity, "rf-001", {"amount": 5}) == 204
-    assert md.get(entity, "rf-001")["amount"] == 5  # type: ignore[index]
+    assert md.get(entity, "rf-001")["amount"] == 5  # type: ignore[index]  # the document was just written
     assert md.get(entity, "rf-001")["source"] == "pix"  # type: ignore[index]  # a patch keeps other fields
     stale = {d["id"]: d for d in md.search(entity)}
     assert stale["rf-001"]["amount"] == 1001  # search still shows the version before the patch

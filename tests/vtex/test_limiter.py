@@ -13,7 +13,7 @@ from .fakes import FakeClock
 
 
 def limiter(clock: FakeClock, **kw: object) -> AdaptiveLimiter:
-    return AdaptiveLimiter(clock=clock, sleep=clock.sleep, **kw)  # type: ignore[arg-type]
+    return AdaptiveLimiter(clock=clock, sleep=clock.sleep, **kw)  # type: ignore[arg-type]  # the fake clock stands in for the real one
 
 
 def serve(lim: AdaptiveLimiter, clock: FakeClock, rate: float, seconds: float) -> int:

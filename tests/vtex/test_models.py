@@ -210,7 +210,7 @@ def test_zero_decimal_currency_converts_vtex_cents() -> None:
 
 def test_an_order_that_is_not_an_object_or_has_no_id_is_refused() -> None:
     with pytest.raises(BadResponse):
-        Order.from_vtex([])  # type: ignore[arg-type]
+        Order.from_vtex([])  # type: ignore[arg-type]  # a wrong type on purpose
     with pytest.raises(BadResponse, match="orderId"):
         Order.from_vtex({**ORDER, "orderId": None})
 

@@ -43,7 +43,7 @@ def spread(
 
 def run_list(fake: FakeOms, start: Instant, end: Instant, **kw: object) -> list:
     with make_transport(fake) as t:
-        return Orders(t).list(start, end, **kw)  # type: ignore[arg-type]
+        return Orders(t).list(start, end, **kw)  # type: ignore[arg-type]  # keyword pass-through
 
 
 def expected_ids(fake: FakeOms, start: Instant, end: Instant, statuses: set[str] | None = None) -> list[str]:
@@ -58,7 +58,7 @@ def assert_exactly_once(result: list, fake: FakeOms, start: Instant, end: Instan
     got = [o.order_id for o in result]
     dupes = [k for k, v in Counter(got).items() if v > 1]
     assert not dupes, f"returned twice: {dupes[:5]}"
-    want = expected_ids(fake, start, end, **kw)  # type: ignore[arg-type]
+    want = expected_ids(fake, start, end, **kw)  # type: ignore[arg-type]  # keyword pass-through
     missing, extra = set(want) - set(got), set(got) - set(want)
     assert not missing and not extra, f"{len(missing)} missing, {len(extra)} extra"
     assert got == want, "sorted by creation time, then id"
