@@ -54,6 +54,17 @@ def add_sandbox_flags(p: argparse.ArgumentParser) -> None:
         default=d.notes_list_lag_s,
         help="seconds before a posted note is listed (default 0; `refundkit doctor --notes-order` measures it)",
     )
+    p.add_argument(
+        "--other-refunds",
+        action="store_true",
+        help="give a handful of orders VTEX's other refunds: order changes, gateway refunds without an invoice, "
+        "restitutions (refundkit.sandbox.payments)",
+    )
+    p.add_argument(
+        "--deny-payments",
+        action="store_true",
+        help="answer 403 to GET /api/pvt/transactions/{id}, as for an app key without View Payment Data",
+    )
     keep = p.add_mutually_exclusive_group()
     keep.add_argument("--state-dir", type=Path, default=None, help="keep what is recorded here across restarts")
     keep.add_argument("--memory", action="store_true", help="keep nothing across restarts")
@@ -76,6 +87,8 @@ def config_from_args(args: argparse.Namespace, *, cache_dir: Path) -> SandboxCon
         "error_rate": args.error_rate,
         "search_lag_s": args.search_lag_s,
         "notes_list_lag_s": args.notes_list_lag_s,
+        "other_refunds": bool(getattr(args, "other_refunds", False)),
+        "payments_permission": not getattr(args, "deny_payments", False),
         "state_dir": state_dir,
         **masterdata_options(args),
         **access_options(args),

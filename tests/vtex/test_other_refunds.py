@@ -261,3 +261,23 @@ def test_a_range_that_cannot_be_asked_at_all_raises_the_plain_error() -> None:
     with flaky as t, pytest.raises(ServerError) as err:
         OmsOrders(t).list(T0, T0 + timedelta(days=1))
     assert not isinstance(err.value, ListingIncomplete)
+
+
+def test_the_sandbox_flags_seed_other_refunds_and_deny_payments() -> None:
+    import argparse
+    from pathlib import Path
+
+    from refundkit.sandbox import Sandbox
+    from refundkit.sandbox.flags import add_sandbox_flags, config_from_args
+
+    parser = argparse.ArgumentParser()
+    add_sandbox_flags(parser)
+    args = parser.parse_args(
+        ["--other-refunds", "--deny-payments", "--memory", "--orders", "1500", "--flash-sale-orders", "1"]
+    )
+    config = config_from_args(args, cache_dir=Path("/nonexistent"))
+    assert config.other_refunds and not config.payments_permission
+    sb = Sandbox(config)
+    kinds = list(sb.store.adjustments.values())
+    assert any(a.gateway_refund for a in kinds) and any(a.changes for a in kinds)
+    assert any(a.changes and a.change_settled for a in kinds) and any(a.changes and not a.change_settled for a in kinds)
