@@ -249,9 +249,7 @@ def gross_vs_net_report(
                 + ": the report lacks them"
             )
 
-    orders = st.orders(
-        earliest, hi, columns=["order_id", "created_at", "status", "currency", "total_minor"]
-    )
+    orders = st.orders(earliest, hi, columns=["order_id", "created_at", "status", "currency", "total_minor"])
     # offline refunds dated since the look-back began (a reversal: or the refund it undoes); on orders the window
     # does not hold (older), those orders are read by id. Joins build on the small side (refunded orders).
     offline = st.offline_refunds().filter(
