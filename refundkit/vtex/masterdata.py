@@ -97,7 +97,7 @@ class MasterData:
         if where and not schema:
             if strict:
                 raise ValueError("a Master Data _where needs its _schema (VTEX requires it): pass schema=")
-            log.warning("Master Data _where sent without _schema (%s): VTEX's spec requires one", where[:60])
+            log.debug("Master Data _where sent without _schema (%s): VTEX's spec requires one", where[:60])
         return {k: v for k, v in (("_schema", schema), ("_where", where)) if v}
 
     def put(
