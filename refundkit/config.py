@@ -17,6 +17,8 @@
                        (x100, what VTEX's specs say of every amount; default) or ``units`` (whole pesos/yen)
 ``REFUNDKIT_GATEWAY_REFUNDS``  ``check`` (default): read each quoted order's payment transaction (GET only, needs
                        View Payment Data) for refunds made there without a return invoice; ``off``: don't
+``REFUNDKIT_STORE_TZ`` the store's time zone (IANA, such as ``America/Sao_Paulo``): what a refunded-at date without
+                       a time means; default the zone VTEX gives on each order (``storePreferencesData.timeZone``)
 =====================  =====================================================================================
 
 A base URL is a scheme, a host and a port, nothing more: a path, query, fragment or user name in it is refused
@@ -40,6 +42,7 @@ from urllib.parse import urlsplit
 from dotenv.parser import parse_stream
 
 from .errors import ConfigError
+from .timeutil import zone
 
 __all__ = ["SANDBOX_HINT", "Secret", "Settings", "check_base_url", "load_settings", "read_env_file"]
 
@@ -198,6 +201,7 @@ class Settings:
     max_retry_after_s: float = 120.0
     zero_decimal_amounts: str = "cents"
     check_gateway: bool = True
+    store_tz: str | None = None
 
     def __post_init__(self) -> None:
         if self.base_url is not None:
@@ -319,6 +323,14 @@ def load_settings(env: dict[str, str] | None = None, env_file: Path | bool | Non
         raise ConfigError(f"REFUNDKIT_ENTITY {entity!r}: use 3-60 letters, digits or _, starting with a letter")
     token = get("VTEX_APP_TOKEN")
     cache = get("REFUNDKIT_CACHE_DIR")
+    store_tz = get("REFUNDKIT_STORE_TZ")
+    if store_tz:
+        try:
+            zone(store_tz)
+        except ValueError:
+            raise ConfigError(
+                f"REFUNDKIT_STORE_TZ {store_tz!r} is not a time zone: use an IANA name such as America/Sao_Paulo"
+            ) from None
     try:
         default_user = getpass.getuser()
     except Exception:  # no user database entry (containers)
@@ -353,4 +365,5 @@ def load_settings(env: dict[str, str] | None = None, env_file: Path | bool | Non
         max_retry_after_s=seconds("REFUNDKIT_MAX_RETRY_AFTER_S", 120.0),
         zero_decimal_amounts=(get("REFUNDKIT_ZERO_DECIMAL_AMOUNTS") or "cents").lower(),
         check_gateway=gateway == "check",
+        store_tz=store_tz,
     )

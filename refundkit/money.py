@@ -12,8 +12,10 @@ from dataclasses import dataclass
 from decimal import MAX_PREC, Context, Decimal, InvalidOperation
 
 from .errors import AmountError, CurrencyMismatch
+from .textsafety import clip
 
 __all__ = [
+    "MAX_MINOR",
     "VTEX_AMOUNT_MODES",
     "AmountError",
     "CurrencyMismatch",
@@ -54,6 +56,11 @@ _EXPONENTS: dict[str, int] = {
     "TND": 3,
 }
 _CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
+#: The largest amount refundkit accepts, in minor units: 2**53 - 1, the largest integer every JSON reader (Master
+#: Data, JavaScript, a spreadsheet) holds exactly, and well inside int64. R$ 90 trillion; no refund comes close.
+MAX_MINOR = 2**53 - 1
+#: Longer typed amounts are refused before they are read (a 5,000-digit amount is a paste accident, not money).
+_MAX_AMOUNT_CHARS = 40
 
 
 # Both live in the one error tree (refundkit.errors) so that no handler lets them through as a traceback; they stay
@@ -164,7 +171,7 @@ def parse_amount(text: str | int | Decimal, currency: str) -> int:
     if isinstance(text, bool):
         raise AmountError(f"amount must be a number, got {text!r}")
     if isinstance(text, int):
-        return int(text * 10**exp)
+        return _bounded(int(text * 10**exp), currency, str(text))
     if isinstance(text, Decimal):
         raw = format(text, "f")
     elif isinstance(text, str):
@@ -174,6 +181,11 @@ def parse_amount(text: str | int | Decimal, currency: str) -> int:
     s = raw.strip().replace("\u00a0", " ")
     if not s:
         raise AmountError("amount is empty: type an amount such as 12.34")
+    if len(s) > _MAX_AMOUNT_CHARS:
+        raise AmountError(
+            f"the amount typed is {len(s):,} characters long; no refund is that large: "
+            f"type an amount such as 12.34 (at most {format_minor(MAX_MINOR, currency)})"
+        )
     neg = s.startswith("-")
     body = s[1:].strip() if s[0] in "+-" else s
     normal = _normalise_separators(body)
@@ -193,7 +205,16 @@ def parse_amount(text: str | int | Decimal, currency: str) -> int:
             raise AmountError(f"{raw!r} has decimals, but {currency} has none: type a whole number")
         raise AmountError(f"{raw!r} has more than {exp} decimals, which {currency} does not have")
     minor = int(value.scaleb(exp, Context(prec=MAX_PREC)))  # exact: the default 28 digits would round
-    return -minor if neg else minor
+    return _bounded(-minor if neg else minor, currency, raw)
+
+
+def _bounded(minor: int, currency: str, raw: str) -> int:
+    if abs(minor) > MAX_MINOR:
+        raise AmountError(
+            f"{clip(raw, 30)} is too large: refundkit takes amounts up to {format_minor(MAX_MINOR, currency)} "
+            f"{currency}; check the amount"
+        )
+    return minor
 
 
 def _normalise_separators(body: str) -> str | None:

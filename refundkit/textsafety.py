@@ -11,7 +11,7 @@ This module imports nothing from refundkit, so every layer may use it.
 
 from __future__ import annotations
 
-__all__ = ["FORMULA_PREFIXES", "neutralise_formula"]
+__all__ = ["FORMULA_PREFIXES", "clip", "neutralise_formula"]
 
 #: What makes a spreadsheet read a cell as a formula: the ASCII signs, their full-width forms (which some
 #: spreadsheets fold to ASCII), and the tab and carriage return that may be skipped before them.
@@ -32,3 +32,19 @@ def neutralise_formula(text: str) -> str:
     if text and (text[0] in FORMULA_PREFIXES or text.lstrip(" \u00a0")[:1] in FORMULA_PREFIXES):
         return "'" + text
     return text
+
+
+def clip(text: str, limit: int = 60) -> str:
+    """``text`` as a message may quote it back: ``repr`` of at most ``limit`` characters, saying how long it was.
+
+    A person who pasted 10 KB into a field needs to recognise it, not to read it again.
+
+    >>> clip("1306331686122-01")
+    "'1306331686122-01'"
+    >>> clip("x" * 10_000, 8)
+    "'xxxxxxxx…' (10,000 characters)"
+    """
+    if len(text) <= limit:
+        return repr(text)
+    quoted = repr(text[:limit])
+    return f"{quoted[:-1]}…{quoted[-1]} ({len(text):,} characters)"

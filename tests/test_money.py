@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from refundkit.money import (
+    MAX_MINOR,
     AmountError,
     CurrencyMismatch,
     Money,
@@ -239,9 +240,15 @@ def test_vtex_cents_conversion() -> None:
 CURRENCIES = st.sampled_from(["JPY", "BRL", "USD", "KWD", "BHD", "CLP"])  # exponents 0, 2 and 3
 
 
-@given(st.integers(), CURRENCIES)
+@given(st.integers(min_value=-MAX_MINOR, max_value=MAX_MINOR), CURRENCIES)
 def test_format_then_parse_is_the_identity(minor: int, currency: str) -> None:
     assert parse_amount(format_minor(minor, currency), currency) == minor
+
+
+@given(st.integers(min_value=MAX_MINOR + 1), CURRENCIES, st.booleans())
+def test_amounts_beyond_exact_json_integers_are_refused(minor: int, currency: str, negative: bool) -> None:
+    with pytest.raises(AmountError, match="too large|characters long"):
+        parse_amount(format_minor(-minor if negative else minor, currency), currency)
 
 
 @given(st.integers(min_value=-(10**15), max_value=10**15), CURRENCIES)

@@ -17,7 +17,7 @@ import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError
@@ -108,12 +108,14 @@ class DuplicateCheck:
         ]
 
 
-def _instant(value: str | Instant | None) -> Instant | None:
+def _instant(value: str | Instant | date | None) -> Instant | None:
     if value is None or isinstance(value, Instant):
         return value
+    if isinstance(value, date):  # a day only: the ledger reads it in the store's zone; the window is days wide
+        value = value.isoformat()
     text = value.strip()
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-        text += "T00:00:00Z"  # as the ledger reads a bare date
+        text += "T12:00:00Z"  # noon: within hours of the instant the ledger gives a day in any store's zone
     try:
         return parse_instant(text)
     except ValueError:
@@ -127,7 +129,7 @@ def find_likely_duplicates(
     source: str,
     external_ref: str,
     *,
-    refunded_at: str | Instant | None = None,
+    refunded_at: str | Instant | date | None = None,
     window_days: int | None = None,
 ) -> DuplicateCheck:
     """Read the order's ledger and return the likely duplicates of the proposed refund.

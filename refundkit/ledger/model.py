@@ -42,6 +42,7 @@ __all__ = [
     "normalise_ref",
     "refund_id",
     "reversal_id",
+    "strip_format",
 ]
 
 #: Where money went back to the customer. Add more with REFUNDKIT_EXTRA_SOURCES=name,name.
@@ -105,9 +106,18 @@ class RefundConflict(LedgerError):
         self.existing = existing
 
 
+def strip_format(text: str, keep: str = "") -> str:
+    """``text`` without Unicode format characters (category Cf: zero-width space, byte-order mark, soft hyphen,
+    direction marks…) other than those in ``keep``: they are invisible, so they never make a different text."""
+    return "".join(c for c in text if c in keep or unicodedata.category(c) != "Cf")
+
+
 def normalise_ref(ref: str) -> str:
-    """Case, width and spacing do not make a different reference: ``' APC-123 '`` == ``'apc-123'``."""
-    text = unicodedata.normalize("NFKC", ref).strip().casefold()
+    """Case, width, spacing and invisible characters do not make a different reference: ``' APC-123 '``,
+    ``'apc-123'``, ``'ＡＰＣ-123'`` and ``'APC-123\u200b'`` are one reference (NFKC, format characters removed,
+    case-folded, spaces collapsed)."""
+    text = strip_format(unicodedata.normalize("NFKC", ref)).casefold()
+    text = strip_format(unicodedata.normalize("NFKC", text)).strip()
     return re.sub(r"\s+", " ", text)
 
 

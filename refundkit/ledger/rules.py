@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from ..money import AmountError, Money, parse_amount
+from ..storetime import day_instant, order_time_zone
+from ..textsafety import clip
 from ..timeutil import Instant, parse_instant
 from ..vtex.models import Order
-from .model import KNOWN_SOURCES, EntryKind, LedgerEntry, OrderLedger, Quote
+from .model import KNOWN_SOURCES, EntryKind, LedgerEntry, OrderLedger, Quote, strip_format
 
 __all__ = [
     "CLOCK_SKEW",
     "MAX_NOTE",
+    "MAX_OFFLINE_FACTOR",
     "MAX_REASON",
     "MAX_REF",
     "RefundInput",
@@ -34,8 +38,13 @@ NOT_REFUNDABLE = {
     "cancel": "it is being canceled, so VTEX is returning the payment",
     "payment-pending": "its payment is still pending, so there is nothing to refund yet",
 }
-_SOURCE_RE = re.compile(r"^[a-z][a-z0-9-]{1,31}$")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+#: An order's offline refunds, net of reversals, may reach at most this multiple of its total, even when an
+#: over-refund is allowed: beyond it an amount is a typo, not a refund.
+MAX_OFFLINE_FACTOR = 2
+#: Line breaks and tabs are text in a reason or a note (a form's text area); every other control character is not.
+_TEXT_CONTROLS_ALLOWED = "\t\n\r"
+#: Format characters that carry meaning in free text (joiners in emoji and in Persian or Indic words).
+_TEXT_FORMAT_KEPT = "\u200c\u200d"
 
 
 class RefundInput:
@@ -63,7 +72,7 @@ class RefundInput:
         *,
         reason: str = "",
         note: str = "",
-        refunded_at: str | Instant | None = None,
+        refunded_at: str | Instant | date | None = None,
         currency: str | None = None,
         allow_over_refund: bool = False,
         over_refund_reason: str = "",
@@ -88,65 +97,92 @@ class RefundInput:
 
 def check_source(source: str, extra_sources: Iterable[str] = ()) -> tuple[str | None, str | None]:
     """(normalised source, problem)."""
-    s = (source or "").strip().lower().replace("_", "-").replace(" ", "-")
+    s = strip_format(source or "").strip().lower().replace("_", "-").replace(" ", "-")
     allowed = tuple(KNOWN_SOURCES) + tuple(x.strip().lower() for x in extra_sources if x.strip())
     if not s:
         return None, f"source is missing: use one of {', '.join(allowed)}"
     if s not in allowed:
         return None, (
-            f"unknown source {source!r}: use one of {', '.join(allowed)} (or add it to REFUNDKIT_EXTRA_SOURCES)"
+            f"unknown source {clip(source)}: use one of {', '.join(allowed)} (or add it to REFUNDKIT_EXTRA_SOURCES)"
         )
     return s, None
 
 
-def _text_problem(label: str, value: object, limit: int, required: bool = False) -> str | None:
+def _control_problem(label: str, value: str, allowed: str = "") -> str | None:
+    """Control characters (Unicode category Cc, of any script: C0, DEL, C1) are refused, naming the first one."""
+    for i, c in enumerate(value):
+        if c not in allowed and unicodedata.category(c) == "Cc":
+            return (
+                f"{label} contains control characters, which cannot be seen (U+{ord(c):04X} at position "
+                f"{i + 1}); retype it without them"
+            )
+    return None
+
+
+def _text_problem(label: str, value: object, limit: int, required: bool = False, allowed: str = "") -> str | None:
     if not isinstance(value, str):
         return f"{label} must be text"
     if required and not value.strip():
         return f"{label} is missing"
     if len(value) > limit:
         return f"{label} is {len(value)} characters long; shorten it to at most {limit}"
-    if _CONTROL.search(value):
-        return f"{label} contains control characters; remove them"
-    return None
+    return _control_problem(label, value, allowed)
 
 
 def check_input(
-    raw: RefundInput, *, now: Instant, extra_sources: Iterable[str] = ()
+    raw: RefundInput, *, now: Instant, extra_sources: Iterable[str] = (), store_tz: str | None = None
 ) -> tuple[dict[str, Any], list[str]]:
-    """Checks that need no order: source, reference, texts, date, over-refund reason. Returns (clean, problems)."""
+    """Checks that need no order: source, reference, texts, date, over-refund reason. Returns (clean, problems).
+
+    Invisible characters: format characters (Unicode category Cf: zero-width space, byte-order mark, soft hyphen,
+    direction marks) are removed from the reference and the source, so ``ref-1\u200b`` is ``ref-1``; control
+    characters (Cc) are refused everywhere, except line breaks and tabs in a reason or a note.
+
+    A refunded-at without a time (``2026-03-01`` or a :class:`~datetime.date`) means that day in the store's time
+    zone: ``store_tz`` when given (``REFUNDKIT_STORE_TZ``), else the zone VTEX gives on the order. It is resolved by
+    :func:`build_quote`, which knows the order (see :func:`refundkit.storetime.day_instant`).
+    """
     problems: list[str] = []
-    clean: dict[str, Any] = {}
+    clean: dict[str, Any] = {"now": now, "store_tz": store_tz, "refunded_day": None}
     source, p = check_source(raw.source, extra_sources)
     if p:
         problems.append(p)
     clean["source"] = source
-    ref = (raw.external_ref or "").strip() if isinstance(raw.external_ref, str) else raw.external_ref
+    ref = strip_format(raw.external_ref or "").strip() if isinstance(raw.external_ref, str) else raw.external_ref
     p = _text_problem("external reference", ref, MAX_REF, required=True)
     if p:
         problems.append(p + (" (the third party's refund id or a receipt number)" if "missing" in p else ""))
     clean["external_ref"] = ref
     for label, value, limit in (("reason", raw.reason, MAX_REASON), ("note", raw.note, MAX_NOTE)):
-        p = _text_problem(label, value, limit)
+        p = _text_problem(label, value, limit, allowed=_TEXT_CONTROLS_ALLOWED)
         if p:
             problems.append(p)
-    clean["reason"] = (raw.reason or "").strip()
-    clean["note"] = (raw.note or "").strip()
+    clean["reason"] = strip_format(raw.reason or "", keep=_TEXT_FORMAT_KEPT).strip()
+    clean["note"] = strip_format(raw.note or "", keep=_TEXT_FORMAT_KEPT).strip()
     when = raw.refunded_at
     if when is None or (isinstance(when, str) and not when.strip()):
         clean["refunded_at"] = now
     elif isinstance(when, Instant):
         clean["refunded_at"] = when
+    elif isinstance(when, datetime):
+        try:
+            clean["refunded_at"] = Instant.from_datetime(when)
+        except ValueError as exc:
+            clean["refunded_at"] = None
+            problems.append(f"refunded-at: {exc}")
+    elif isinstance(when, date):
+        clean["refunded_at"], clean["refunded_day"] = None, when
     else:
         try:
             text = when.strip()
             if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-                text += "T00:00:00Z"
-            clean["refunded_at"] = parse_instant(text)
+                clean["refunded_at"], clean["refunded_day"] = None, date.fromisoformat(text)
+            else:
+                clean["refunded_at"] = parse_instant(text)
         except (ValueError, AttributeError):
             clean["refunded_at"] = None
             problems.append(
-                f"refunded-at {when!r} is not a date: use ISO 8601 such as 2026-03-01 or 2026-03-01T14:30:00-03:00"
+                f"refunded-at {clip(when)} is not a date: use ISO 8601 such as 2026-03-01 or 2026-03-01T14:30:00-03:00"
             )
     if clean.get("refunded_at") is not None and clean["refunded_at"].ns > (now + CLOCK_SKEW).ns:
         problems.append(
@@ -156,7 +192,7 @@ def check_input(
     if raw.allow_over_refund and not raw.over_refund_reason.strip():
         problems.append("an over-refund needs a reason: say why more than the refundable balance went back")
     if raw.currency is not None and raw.currency.strip() and not re.fullmatch(r"[A-Za-z]{3}", raw.currency.strip()):
-        problems.append(f"currency {raw.currency!r} is not a three-letter code such as BRL")
+        problems.append(f"currency {clip(raw.currency)} is not a three-letter code such as BRL")
     return clean, problems
 
 
@@ -205,7 +241,9 @@ def build_quote(
     clean: dict[str, Any] | None = None,
     problems: Iterable[str] = (),
 ) -> Quote:
-    """The order's balance, and every problem with ``raw`` (when given) against it."""
+    """The order's balance, and every problem with ``raw`` (when given) against it.
+
+    A refunded-at given as a day only is resolved here, in the store's zone, into ``clean["refunded_at"]``."""
     currency = order.currency
     offline = ledger.offline_refunded(currency) if ledger.entries else Money.zero(currency)
     native = order.native_refunded
@@ -233,13 +271,24 @@ def build_quote(
                     f"{boleto}. Do not record that transfer here: it would count twice. Record only money paid "
                     "beyond the return invoices, allowing it explicitly with a reason (--allow-over-refund)"
                 )
+        if clean is not None and clean.get("refunded_day") is not None:
+            p = _resolve_day(order, clean)
+            if p:
+                probs.append(p)
         when = (clean or {}).get("refunded_at")
         if when is not None and when.ns < order.created_at.ns:
             probs.append(
                 f"refunded-at {when.isoformat(digits=0)} is before the order was created "
                 f"({order.created_at.isoformat(digits=0)})"
             )
-        if proposed is not None:
+        cap = Money(order.total.minor * MAX_OFFLINE_FACTOR, currency)
+        if proposed is not None and offline + proposed > cap:
+            probs.append(
+                f"amount {proposed} would bring the offline refunds of order {order.order_id} to "
+                f"{offline + proposed}, more than {MAX_OFFLINE_FACTOR} times its total {order.total}; no refund, "
+                "not even an over-refund, can be that large: check the amount"
+            )
+        elif proposed is not None:
             refundable = order.total - native - offline
             if proposed > refundable:
                 over = proposed - refundable
@@ -272,6 +321,28 @@ def build_quote(
         gateway_note=order.gateway.reason if order.gateway is not None else "gateway refunds were not checked",
         changes_refunded=order.changes_refunded,
     )
+
+
+def _resolve_day(order: Order, clean: dict[str, Any]) -> str | None:
+    """Put the instant of a day-only refunded-at into ``clean``; or say why it cannot be resolved."""
+    day: date = clean["refunded_day"]
+    tz = clean.get("store_tz") or order_time_zone(order.raw)
+    if tz is None:
+        given = ((order.raw or {}).get("storePreferencesData") or {}).get("timeZone")
+        return (
+            f"refunded-at {day.isoformat()} has no time, and the store's time zone is not known "
+            f"(VTEX gives {clip(given) if given else 'none'} for order {order.order_id}): give the time with its "
+            "offset, such as 2026-03-01T14:30:00-03:00, or set REFUNDKIT_STORE_TZ to the store's zone "
+            "(such as America/Sao_Paulo)"
+        )
+    now: Instant = clean["now"]
+    if day > now.in_zone(tz).to_datetime().date():
+        clean["refunded_at"] = None
+        return (
+            f"refunded-at {day.isoformat()} is in the future in the store's zone {tz}; give the day the money went back"
+        )
+    clean["refunded_at"] = day_instant(day, tz, now=now, not_before=order.created_at)
+    return None
 
 
 def entry_from(

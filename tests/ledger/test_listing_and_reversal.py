@@ -236,7 +236,9 @@ def test_reversal_dates_are_when_it_was_recorded(env: Env, ledger: Ledger) -> No
     before = utc_now()
     v = ledger.reverse(r.entry.entry_id, "typo")
     assert v.entry.refunded_at.ns >= before.ns - 10**9
-    assert r.entry.refunded_at == parse_instant("2026-04-01T00:00:00Z")
+    # a day without a time is that day in the store's zone (VTEX gives São Paulo for this store), at noon
+    assert r.entry.refunded_at == parse_instant("2026-04-01T12:00:00-03:00")
+    assert r.entry.refunded_at.offset_minutes == -180
 
 
 # -- setup ---------------------------------------------------------------------------------------------------------

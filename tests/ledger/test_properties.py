@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from refundkit.ledger import RefundRefused
 from refundkit.ledger.model import LedgerEntry, OrderLedger, refund_id
-from refundkit.ledger.rules import RefundInput, build_quote, check_input
+from refundkit.ledger.rules import MAX_OFFLINE_FACTOR, RefundInput, build_quote, check_input
 from refundkit.money import AmountError, CurrencyMismatch, Money, currency_exponent, format_minor, parse_amount
 from refundkit.timeutil import parse_instant
 from refundkit.vtex.models import Order, ReturnInvoice
@@ -184,7 +184,9 @@ def test_a_proposed_refund_fits_exactly_when_it_is_at_most_the_balance(ops, tota
         "1-01", format_minor(amount, "BRL"), "cash", "NEW", allow_over_refund=True, over_refund_reason="goodwill"
     )
     q2 = build_quote(order(total, "BRL"), ledger, over, check_input(over, now=NOW)[0])
-    assert q2.ok and bool(q2.warnings) == (amount > q.refundable.minor)
+    # even an over-refund keeps the order's offline refunds within MAX_OFFLINE_FACTOR times its total
+    assert q2.ok == (q.offline_refunded.minor + amount <= MAX_OFFLINE_FACTOR * total)
+    assert not q2.ok or bool(q2.warnings) == (amount > q.refundable.minor)
 
 
 @given(

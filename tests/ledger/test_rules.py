@@ -53,6 +53,7 @@ def order(total: int = 10000, currency: str = "BRL", status: str = "invoiced", r
             ReturnInvoice(f"R{i}", Money(v, currency), CREATED + timedelta(days=3)) for i, v in enumerate(returns)
         ),
         sales_channel="1",
+        raw={"storePreferencesData": {"timeZone": "E. South America Standard Time"}},
     )
 
 
