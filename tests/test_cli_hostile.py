@@ -7,7 +7,7 @@ import csv
 import io
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,7 @@ from refundkit.ledger.model import refund_id
 from refundkit.sandbox import Sandbox, SandboxConfig, SandboxServer
 from refundkit.sandbox.store import OrderSummary
 from refundkit.testing import check_nothing_moved, run_cli
+from refundkit.timeutil import parse_instant
 
 
 @dataclass
@@ -60,10 +61,11 @@ class Cli:
         assert token not in run.out and token not in run.err, "the app token was printed"
         return run
 
-    def order(self) -> OrderSummary:
+    def order(self, pred: Callable[[OrderSummary], bool] = lambda _o: True) -> OrderSummary:
         for o in self.sb.store.orders:
             if (
-                o.order_id not in self.used
+                pred(o)
+                and o.order_id not in self.used
                 and o.status == "invoiced"
                 and o.currency == "BRL"
                 and not o.input_invoices
@@ -125,3 +127,77 @@ def test_refunds_csv_neutralises_formulas_in_text_but_not_amounts(cli: Cli) -> N
     # JSON is not opened by a spreadsheet: it keeps the text exactly
     js = cli.run("refunds", "--order", o.order_id, "--format", "json").json()
     assert js[0]["external_ref"] == '=HYPERLINK("http://evil.example","x")'
+
+
+def test_a_reference_with_a_zero_width_space_or_a_bom_is_already_recorded(cli: Cli) -> None:
+    o = cli.order()
+    assert cli.run("record", o.order_id, "--amount", "2.00", "--source", "cash", "--ref", "ref-normal-1").code == 0
+    for twin in ("ref-normal-1\u200b", "\ufeffref-normal-1"):
+        r = cli.run("record", o.order_id, "--amount", "2.00", "--source", "cash", "--ref", twin)
+        assert r.code == 0 and r.out.startswith("already recorded:"), r.out + r.err
+    listed = cli.run("refunds", "--order", o.order_id, "--format", "json").json()
+    assert len(listed) == 1 and listed[0]["external_ref"] == "ref-normal-1"
+    r = cli.run("record", o.order_id, "--amount", "3.00", "--source", "cash", "--ref", "ref\x85normal")
+    assert r.code == 1 and "control characters" in r.err and "U+0085" in r.err
+
+
+@pytest.mark.parametrize(
+    ("amount", "words"), [("99999999999999999999999", "too large"), ("9" * 5000, "5,000 characters long")]
+)
+def test_absurd_amounts_exit_1_in_one_short_line(cli: Cli, amount: str, words: str) -> None:
+    o = cli.order()
+    r = cli.run(
+        "record", o.order_id, "--amount", amount, "--source", "cash", "--ref", "BIG", "--allow-over-refund", "goodwill"
+    )
+    assert r.code == 1 and words in r.err
+    assert len(r.err.strip().splitlines()) == 1 and len(r.err) < 400
+    assert cli.run("refunds", "--order", o.order_id, "--format", "json").json() == []
+
+
+def test_a_date_without_a_time_is_that_day_in_the_stores_zone(cli: Cli) -> None:
+    cutoff = parse_instant("2026-02-27T00:00:00Z").ns
+    o = cli.order(lambda s: s.created.ns < cutoff)
+    r = cli.run(
+        "record", o.order_id, "--amount", "1.00", "--source", "cash", "--ref", "D-1", "--refunded-at", "2026-03-01"
+    )
+    assert r.code == 0, r.err
+    rows = cli.run("refunds", "--order", o.order_id, "--format", "json", "--tz", "America/Sao_Paulo").json()
+    assert rows[0]["refunded_at"].startswith("2026-03-01T12:00:00")  # 1 March in São Paulo, not 28 February
+    monthly = cli.run("refunds", "--from", "2026-03-01", "--to", "2026-03-31", "--tz", "America/Sao_Paulo")
+    assert refund_id(o.order_id, "cash", "D-1") in monthly.out
+    tokyo = cli.env(REFUNDKIT_STORE_TZ="Asia/Tokyo")
+    r = cli.run(
+        "record",
+        o.order_id,
+        "--amount",
+        "1.50",
+        "--source",
+        "cash",
+        "--ref",
+        "D-2",
+        "--refunded-at",
+        "2026-03-01",
+        env=tokyo,
+    )
+    assert r.code == 0, r.err
+    rows = cli.run("refunds", "--order", o.order_id, "--format", "json", "--tz", "Asia/Tokyo").json()
+    assert rows[-1]["refunded_at"].startswith("2026-03-01T12:00:00")
+    bad = cli.run("quote", o.order_id, env=cli.env(REFUNDKIT_STORE_TZ="Mars/Olympus"))
+    assert bad.code == 2 and "REFUNDKIT_STORE_TZ" in bad.err
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["record", "{id}", "--amount", "1.00", "--source", "cash", "--ref", "R"],
+        ["quote", "{id}"],
+        ["refunds", "--order", "{id}"],
+        ["reconcile", "--order", "{id}"],
+    ],
+)
+def test_an_invalid_order_id_exits_1_everywhere_and_is_echoed_short(cli: Cli, args: list[str]) -> None:
+    huge = "x/" * 5120  # 10 KB
+    r = cli.run(*[a.replace("{id}", huge) for a in args])
+    assert r.code == 1, r.err
+    assert "is not a VTEX order id" in r.err and "10,240 characters" in r.err
+    assert len(r.err) < 300, r.err

@@ -247,7 +247,7 @@ def import_refunds(
             r.outcome, r.message = REFUSED, "refunded_at is empty: give the date the money went back (2026-03-01)"
             items.append((r, None, {}))
             continue
-        clean, problems = check_input(raw, now=now, extra_sources=ledger.extra_sources)
+        clean, problems = check_input(raw, now=now, extra_sources=ledger.extra_sources, store_tz=ledger.store_tz)
         try:
             r.order_id = check_order_id(raw.order_id)
         except RefundkitError as exc:

@@ -59,10 +59,12 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from ..errors import BadResponse, LedgerError, NoteLimitReached, NotFound, RefundkitError, VtexError
+from ..textsafety import clip
 from ..timeutil import Instant, utc_now
 from ..vtex.client import VtexClient
 from ..vtex.models import Order
@@ -119,6 +121,7 @@ class Ledger:
         max_attempts: int = 30,
         reconcile_grace_s: float = RECONCILE_GRACE_S,
         sleep: Callable[[float], None] = time.sleep,
+        store_tz: str | None = None,
     ) -> None:
         self.client = client
         settings = client.settings
@@ -127,6 +130,9 @@ class Ledger:
         self.user = user or settings.user
         # REFUNDKIT_EXTRA_SOURCES (settings) unless the caller names the extra sources itself
         self.extra_sources = tuple(settings.extra_sources if extra_sources is None else extra_sources)
+        #: The store's time zone for a refunded-at without a time (REFUNDKIT_STORE_TZ); None: the zone VTEX gives
+        #: on each order (see refundkit.storetime).
+        self.store_tz = store_tz or settings.store_tz
         self.clock = clock
         self.max_attempts = max_attempts
         self.reconcile_grace_s = reconcile_grace_s
@@ -219,7 +225,7 @@ class Ledger:
         source: str = "other",
         external_ref: str = "quote",
         *,
-        refunded_at: str | Instant | None = None,
+        refunded_at: str | Instant | date | None = None,
         currency: str | None = None,
         allow_over_refund: bool = False,
         over_refund_reason: str = "",
@@ -247,7 +253,7 @@ class Ledger:
             allow_over_refund=allow_over_refund,
             over_refund_reason=over_refund_reason,
         )
-        clean, problems = check_input(raw, now=self.clock(), extra_sources=self.extra_sources)
+        clean, problems = check_input(raw, now=self.clock(), extra_sources=self.extra_sources, store_tz=self.store_tz)
         return build_quote(order, ledger, raw, clean, problems)
 
     # -- recording ----------------------------------------------------------------------------------------------
@@ -260,7 +266,7 @@ class Ledger:
         *,
         reason: str = "",
         note: str = "",
-        refunded_at: str | Instant | None = None,
+        refunded_at: str | Instant | date | None = None,
         currency: str | None = None,
         allow_over_refund: bool = False,
         over_refund_reason: str = "",
@@ -289,7 +295,7 @@ class Ledger:
         self, raw: RefundInput, *, order: Order | None = None, ledger: OrderLedger | None = None
     ) -> RecordResult:
         now = self.clock()
-        clean, problems = check_input(raw, now=now, extra_sources=self.extra_sources)
+        clean, problems = check_input(raw, now=now, extra_sources=self.extra_sources, store_tz=self.store_tz)
         try:
             oid = check_order_id(raw.order_id)
         except RefundkitError as exc:
@@ -444,7 +450,7 @@ class Ledger:
             raise RefundRefused(
                 [
                     (
-                        f"{entry_id!r} is not a refund id (refund ids look like rf- and 24 hex digits; "
+                        f"{clip(entry_id)} is not a refund id (refund ids look like rf- and 24 hex digits; "
                         "list them with `refundkit refunds --order ORDER_ID`)"
                     )
                 ]

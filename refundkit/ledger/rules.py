@@ -281,16 +281,16 @@ def build_quote(
                 f"refunded-at {when.isoformat(digits=0)} is before the order was created "
                 f"({order.created_at.isoformat(digits=0)})"
             )
-        cap = Money(order.total.minor * MAX_OFFLINE_FACTOR, currency)
-        if proposed is not None and offline + proposed > cap:
-            probs.append(
-                f"amount {proposed} would bring the offline refunds of order {order.order_id} to "
-                f"{offline + proposed}, more than {MAX_OFFLINE_FACTOR} times its total {order.total}; no refund, "
-                "not even an over-refund, can be that large: check the amount"
-            )
-        elif proposed is not None:
+        if proposed is not None:
             refundable = order.total - native - offline
-            if proposed > refundable:
+            cap = Money(order.total.minor * MAX_OFFLINE_FACTOR, currency)
+            if proposed > refundable and raw.allow_over_refund and offline + proposed > cap:
+                probs.append(
+                    f"amount {proposed} would bring the offline refunds of order {order.order_id} to "
+                    f"{offline + proposed}, more than {MAX_OFFLINE_FACTOR} times its total {order.total}; no refund, "
+                    "not even an over-refund, can be that large: check the amount"
+                )
+            elif proposed > refundable:
                 over = proposed - refundable
                 if raw.allow_over_refund:
                     warnings.append(

@@ -1,9 +1,10 @@
 """The ``refundkit`` command.
 
-Exit codes: 0 done (recorded, or already recorded); 1 refused by validation (including an unreadable amount or
-refunded-at) or a conflict — nothing written; 2 usage error (bad flag, date range, file, configuration); 3 VTEX
-could not be reached or failed, or the order was too busy to record on; 130 interrupted. Errors a user can cause
-print one line to stderr, never a traceback.
+Exit codes: 0 done (recorded, or already recorded); 1 refused by validation (including an unreadable amount,
+refunded-at or order id, in every command) or a conflict — nothing written; 2 usage error (bad flag, date range,
+file, configuration); 3 VTEX could not be reached or failed, or the order was too busy to record on, or an import
+has rows that failed and are to be retried; 130 interrupted. Errors a user can cause print one line to stderr,
+never a traceback.
 
 Each command lives in its own module exposing ``register(sub)`` (see :mod:`refundkit.present.cli_common`); to add
 one, import its ``register`` here and list it in :data:`COMMANDS`.

@@ -6,12 +6,14 @@ import argparse
 from typing import Any
 
 from ..doctor import save_scratch_schema
+from ..errors import InputError, RefundkitError
 from ..ledger import Ledger, import_refunds
 from ..ledger.duplicates import find_likely_duplicates
 from ..ledger.model import KNOWN_SOURCES, LedgerEntry, Quote, RecordResult
 from ..ledger.reconcile import RECONCILE_GRACE_S
 from ..money import format_minor
 from ..timeutil import local_day_bounds
+from ..vtex.oms import check_order_id
 from .cli_common import (
     EXIT_OK,
     EXIT_REFUSED,
@@ -28,6 +30,22 @@ from .cli_common import (
 )
 
 __all__ = ["register"]
+
+
+class BadOrderId(RefundkitError):
+    """An order id that is not one: refused by validation (exit 1) in every command, as `record` and `quote` do."""
+
+
+def _order_id(value: str) -> str:
+    try:
+        return check_order_id(value)
+    except InputError as exc:
+        raise BadOrderId(str(exc)) from None
+
+
+def _order_ids(values: list[str] | None) -> list[str] | None:
+    return None if values is None else [_order_id(v) for v in values]
+
 
 ENTRY_COLUMNS = [
     "entry_id",
@@ -277,9 +295,10 @@ def cmd_refunds(args: argparse.Namespace) -> int:
         if args.end < args.start:
             raise UsageError(f"--to {args.end} is before --from {args.start}")
         bounds = local_day_bounds(args.start, args.end, args.tz)
+    order = None if args.order is None else _order_id(args.order)
     with session() as rk:
         start, end = bounds or (None, None)
-        entries = rk.ledger.entries(order_id=args.order, start=start, end=end)
+        entries = rk.ledger.entries(order_id=order, start=start, end=end)
     if args.order and bounds is not None:
         entries = [e for e in entries if bounds[0].ns <= e.refunded_at.ns < bounds[1].ns]
     rows = [_entry_row(e, args.tz) for e in entries]
@@ -288,10 +307,11 @@ def cmd_refunds(args: argparse.Namespace) -> int:
 
 
 def cmd_reconcile(args: argparse.Namespace) -> int:
+    order_ids = _order_ids(args.order)
     progress = Progress("Reconciling")
     with session() as rk:
         report = rk.ledger.reconcile(
-            order_ids=args.order, progress=lambda n, t: progress.update(f"{n:,} of {t:,} orders")
+            order_ids=order_ids, progress=lambda n, t: progress.update(f"{n:,} of {t:,} orders")
         )
     progress.done()
     lines = [

@@ -436,17 +436,16 @@ class RecordForm(_Form):
         )
 
     # -- record --------------------------------------------------------------------------------------------------
-    def _refunded_at(self) -> Instant | None:
-        """When the money went back, read in the form's time zone: the day and time given; a day without a time is
-        now when it is today and noon otherwise; no day is now."""
+    def _refunded_at(self) -> Instant | date | None:
+        """When the money went back: a day and a time are read in the form's time zone; a day without a time is now
+        when it is today, and otherwise that day in the store's time zone, which the ledger reads exactly as it reads
+        a date without a time typed on the command line (so the form and the CLI agree); no day is now."""
         day: date | None = self.refunded_on.value
         at: time | None = self.refunded_time.value
         if day is None:
             day = self._today()
         if at is None:
-            if day == self._today():
-                return None  # now
-            at = time(12, 0)
+            return None if day == self._today() else day
         return Instant.from_datetime(datetime.combine(day, at, tzinfo=zone(self.tz)))
 
     def _inputs(self) -> dict[str, Any]:
@@ -489,7 +488,7 @@ class RecordForm(_Form):
             amount=quote.proposed,
             source=self.source.value,
             external_ref=self.reference.value,
-            refunded_at=inputs["refunded_at"] or utc_now(),
+            refunded_at=_around(inputs["refunded_at"], self.tz),
             window_days=self.duplicate_days,
         )
         if matches and not self.duplicate_confirm.value:
@@ -629,3 +628,12 @@ class RecordForm(_Form):
             return
         self._close_reversal()
         self._recorded(result)
+
+
+def _around(day: Instant | date | None, tz: str) -> Instant:
+    """An instant on ``day`` (noon in ``tz``; now when None), for the likely-duplicate window, which is days wide."""
+    if day is None:
+        return utc_now()
+    if isinstance(day, Instant):
+        return day
+    return Instant.from_datetime(datetime.combine(day, time(12, 0), tzinfo=zone(tz)))

@@ -36,6 +36,7 @@ from ..errors import (
     ServerError,
     VtexError,
 )
+from ..textsafety import clip
 from ..timeutil import Instant, utc_now
 from .models import Order, OrderSummary
 from .transport import Transport
@@ -68,7 +69,7 @@ def check_order_id(order_id: str) -> str:
         raise InputError(f"order id must be text, got {type(order_id).__name__}")
     oid = order_id.strip()
     if not oid or len(oid) > 64 or not set(oid) <= _ORDER_ID_CHARS:
-        raise InputError(f"{order_id!r} is not a VTEX order id (such as 1306331686122-01)")
+        raise InputError(f"{clip(order_id)} is not a VTEX order id (such as 1306331686122-01)")
     return oid
 
 
