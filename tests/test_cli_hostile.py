@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from refundkit.ledger.model import refund_id
-from refundkit.sandbox import Sandbox, SandboxConfig, SandboxServer
+from refundkit.sandbox import FaultRule, Sandbox, SandboxConfig, SandboxServer
 from refundkit.sandbox.store import OrderSummary
 from refundkit.testing import check_nothing_moved, run_cli
 from refundkit.timeutil import parse_instant
@@ -201,3 +201,24 @@ def test_an_invalid_order_id_exits_1_everywhere_and_is_echoed_short(cli: Cli, ar
     assert r.code == 1, r.err
     assert "is not a VTEX order id" in r.err and "10,240 characters" in r.err
     assert len(r.err) < 300, r.err
+
+
+def test_import_with_vtex_failing_exits_3_and_a_re_import_finishes(cli: Cli) -> None:
+    a, b = cli.order(), cli.order()
+    path = cli.home / "faulty.csv"
+    path.write_text(
+        "order_id,amount,refunded_at,source,external_ref,reason\n"
+        f"{a.order_id},1.00,2026-04-20,cash,IMP-A,\n{b.order_id},1.00,2026-04-20,cash,IMP-B,\n",
+        encoding="utf-8",
+    )
+    cli.sb.faults.add(
+        FaultRule(
+            method="PUT", path=r"/offlineRefundOrder/documents/order-" + a.order_id.lower(), status=503, times=500
+        )
+    )
+    r = cli.run("import", str(path))
+    assert r.code == 3, r.out + r.err  # not 1: a failed row is not "refused, nothing written"
+    assert "1 failed" in r.out and "import the file again" in r.out
+    cli.sb.faults.clear()
+    again = cli.run("import", str(path))
+    assert again.code == 0 and "1 recorded, 1 already recorded" in again.out

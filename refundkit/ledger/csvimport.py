@@ -4,9 +4,14 @@ Columns ``order_id, amount, refunded_at, source, external_ref, reason``; optiona
 without a byte-order mark; comma or semicolon separated; amounts with a decimal point or a decimal comma.
 
 Every row is validated before anything is written — against the order, its ledger and the rows above it in the
-same file — and each row ends as *recorded*, *already recorded* or *refused* (with the reason). Good rows are recorded
-concurrently (rows of one order in file order, orders in parallel); refused rows are never written. Because each
-refund's id is derived from order + source + reference, importing the same file again writes nothing.
+same file — and each row ends as *recorded*, *already recorded*, *refused* (with the reason; nothing written) or
+*failed* (VTEX failed or could not be reached: the row may or may not be recorded, and importing the file again
+finishes it, never twice). Good rows are recorded concurrently (rows of one order in file order, orders in parallel).
+Because each refund's id is derived from order + source + reference, importing the same file again writes nothing
+new, and says which rows are recorded but still pending their order note or entry document.
+
+Validation costs one pass over the rows plus two reads per order (its ledger and the order), whatever the number of
+rows: each order's entries are indexed once and its offline total is kept as a running sum.
 """
 
 from __future__ import annotations
@@ -15,15 +20,16 @@ import csv
 import io
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from ..errors import InputError, RefundkitError
+from ..errors import InputError, NotFound, RefundkitError, VtexError
+from ..money import Money
 from ..vtex.models import Order
 from ..vtex.oms import check_order_id
-from .model import LedgerEntry, OrderLedger, Pending, RefundConflict, RefundRefused, refund_id
+from .model import LedgerEntry, NoteStatus, OrderLedger, Pending, RefundConflict, RefundRefused, refund_id
 from .recording import Ledger
 from .rules import RefundInput, build_quote, check_input, entry_from, parse_refund_amount
 
@@ -55,14 +61,16 @@ class ImportOutcome(StrEnum):
 
     RECORDED = "recorded"
     ALREADY_RECORDED = "already recorded"
-    REFUSED = "refused"
+    REFUSED = "refused"  # validation refused it: nothing written
+    FAILED = "failed"  # VTEX failed or could not be reached: to be retried (import the file again)
     WOULD_RECORD = "would record"  # a dry run
 
 
-RECORDED, ALREADY, REFUSED, WOULD = (
+RECORDED, ALREADY, REFUSED, FAILED, WOULD = (
     ImportOutcome.RECORDED,
     ImportOutcome.ALREADY_RECORDED,
     ImportOutcome.REFUSED,
+    ImportOutcome.FAILED,
     ImportOutcome.WOULD_RECORD,
 )
 
@@ -108,8 +116,18 @@ class ImportReport:
         return self.count(REFUSED)
 
     @property
+    def failed(self) -> int:
+        """Rows VTEX failed on: not known to be written; importing the file again finishes them."""
+        return self.count(FAILED)
+
+    @property
+    def pending(self) -> int:
+        """Rows recorded (now or before) whose order note or entry document is not written yet."""
+        return sum(1 for r in self.rows if r.pending and r.outcome in (RECORDED, ALREADY))
+
+    @property
     def ok(self) -> bool:
-        return self.refused == 0
+        return self.refused == 0 and self.failed == 0
 
     def summary(self) -> str:
         parts = [
@@ -117,6 +135,12 @@ class ImportReport:
             f"{self.count(ALREADY)} already recorded",
             f"{self.refused} refused",
         ]
+        if self.failed:
+            parts.append(f"{self.failed} failed (VTEX failed: import the file again to finish them, never twice)")
+        if self.pending:
+            parts.append(
+                f"{self.pending} recorded but still pending an order note or entry document (run `refundkit reconcile`)"
+            )
         return f"{self.file}: {len(self.rows)} rows: " + ", ".join(parts)
 
     def as_dict(self) -> dict[str, Any]:
@@ -125,7 +149,10 @@ class ImportReport:
             "dry_run": self.dry_run,
             "summary": self.summary(),
             "warnings": self.warnings,
-            "counts": {k: self.count(k) for k in (RECORDED, ALREADY, REFUSED, WOULD)},
+            "counts": {
+                **{k: self.count(k) for k in (RECORDED, ALREADY, REFUSED, FAILED, WOULD)},
+                "pending": self.pending,
+            },
             "rows": [r.as_dict() for r in self.rows],
         }
 
@@ -262,61 +289,60 @@ def import_refunds(
     order_ids = list(dict.fromkeys(r.order_id for r, _, _, _ in live))
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         heads = dict(zip(order_ids, pool.map(_safe(ledger.order_ledger), order_ids), strict=True))
+        # each order's entries indexed once: a row is looked up, never searched for
+        index = {o: {e.entry_id: e for e in h.entries} for o, h in heads.items() if isinstance(h, OrderLedger)}
         # rows already in their order's ledger need no order; the others are checked against it
-        need = [
-            o
-            for o in order_ids
-            if isinstance(heads[o], OrderLedger)
-            and any(r.order_id == o and heads[o].entry(entry_id) is None for r, _, _, entry_id in live)
-        ]
+        need = list(
+            dict.fromkeys(
+                r.order_id for r, _, _, _ in live if r.order_id in index and r.entry_id not in index[r.order_id]
+            )
+        )
         orders = dict(zip(need, pool.map(_safe(ledger.client.orders.get), need), strict=True))
 
     accepted: dict[str, list[tuple[ImportRow, RefundInput, dict[str, Any]]]] = {}
     seen: dict[str, tuple[ImportRow, Any]] = {}
-    simulated: dict[str, OrderLedger] = {}
+    offline: dict[str, Money] = {}  # running offline total per order: the ledger's plus the rows accepted above
+    existing_rows: list[tuple[ImportRow, LedgerEntry]] = []
     for r, raw, clean, entry_id in live:
         head = heads[r.order_id]
         if isinstance(head, Exception):
-            r.outcome, r.message = REFUSED, f"could not read the ledger of order {r.order_id}: {head}"
+            r.outcome, r.message = _unread(f"the ledger of order {r.order_id}", head)
             continue
-        existing = head.entry(entry_id)
+        existing = index[r.order_id].get(entry_id)
         order = orders.get(r.order_id)
         if existing is not None:
             _judge_existing(r, raw, existing)
+            if r.outcome == ALREADY:
+                existing_rows.append((r, existing))
             continue
         if isinstance(order, Exception):
-            r.outcome, r.message = (
-                REFUSED,
-                (
-                    f"order {r.order_id} does not exist on this VTEX account"
-                    if "404" in str(order) or "does not exist" in str(order)
-                    else f"could not read order {r.order_id}: {order}"
-                ),
-            )
+            r.outcome, r.message = _unread(f"order {r.order_id}", order)
             continue
         assert isinstance(order, Order)
         if entry_id in seen:
             first, amount = seen[entry_id]
-            quote = build_quote(order, simulated[r.order_id], raw, clean)
-            if quote.proposed is not None and quote.proposed != amount:
+            proposed, _ = parse_refund_amount(raw, order.currency)
+            if proposed is not None and proposed != amount:
                 r.outcome, r.message = (
                     REFUSED,
                     (
                         f"same order, source and reference as line {first.line} but a "
-                        f"different amount ({quote.proposed} vs {amount})"
+                        f"different amount ({proposed} vs {amount})"
                     ),
                 )
             else:
                 r.outcome, r.message = ALREADY, f"duplicate of line {first.line}"
                 r.entry_id = first.entry_id
             continue
-        sim = simulated.setdefault(r.order_id, head)
-        quote = build_quote(order, sim, raw, clean)
+        so_far = offline.get(r.order_id)
+        if so_far is None:
+            so_far = offline[r.order_id] = head.offline_refunded(order.currency)
+        quote = build_quote(order, head, raw, clean, offline=so_far)
         if quote.problems:
             r.outcome, r.message = REFUSED, "; ".join(quote.problems)
             continue
         entry = entry_from(raw, clean, quote, entry_id=entry_id, order_id=r.order_id, user=ledger.user, now=now)
-        simulated[r.order_id] = replace(sim, entries=(*sim.entries, entry))
+        offline[r.order_id] = so_far + entry.amount
         seen[entry_id] = (r, quote.proposed)
         r.amount = entry.amount.decimal_str()
         if dry_run:
@@ -325,6 +351,7 @@ def import_refunds(
             accepted.setdefault(r.order_id, []).append((r, raw, clean))
 
     report.rows = [r for r, _, _ in items]
+    _check_pending(ledger, existing_rows, workers)
     if dry_run or not accepted:
         return report
 
@@ -335,6 +362,8 @@ def import_refunds(
 
     def record_group(order_id: str) -> None:
         order, head = orders[order_id], heads[order_id]
+        assert isinstance(order, Order)
+        assert isinstance(head, OrderLedger)
         for i, (r, raw, _) in enumerate(accepted[order_id]):
             try:
                 result = ledger.record_input(raw, order=order, ledger=head if i == 0 else None)
@@ -342,12 +371,13 @@ def import_refunds(
                 r.entry_id = result.entry.entry_id
                 r.pending = result.pending
                 r.message = f"{result.entry.amount} via {result.entry.source}" + (
-                    f" (pending: {', '.join(result.pending)})" if result.pending else ""
+                    f" (pending: {', '.join(result.pending)}; run `refundkit reconcile`)" if result.pending else ""
                 )
             except (RefundRefused, RefundConflict) as exc:
                 r.outcome, r.message = REFUSED, str(exc)
             except RefundkitError as exc:
-                r.outcome, r.message = REFUSED, f"not recorded: {exc}"
+                # VTEX failed: the row may or may not be in the ledger; importing again finishes it exactly once
+                r.outcome, r.message = FAILED, f"VTEX failed, import the file again to finish it: {exc}"
             done[0] += 1
             if progress:
                 progress(done[0], total)
@@ -355,6 +385,40 @@ def import_refunds(
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         list(pool.map(record_group, list(accepted)))
     return report
+
+
+def _unread(what: str, exc: Exception) -> tuple[ImportOutcome, str]:
+    """A row whose order or ledger could not be read: refused when the order does not exist, failed (to be
+    retried) when VTEX failed."""
+    if isinstance(exc, NotFound) or "does not exist" in str(exc):
+        return REFUSED, f"{what} does not exist on this VTEX account"
+    if isinstance(exc, VtexError):
+        return FAILED, f"could not read {what} (VTEX failed; import the file again): {exc}"
+    return REFUSED, f"could not read {what}: {exc}"
+
+
+def _check_pending(ledger: Ledger, rows: list[tuple[ImportRow, LedgerEntry]], workers: int) -> None:
+    """Rows already in the ledger: say which still lack their order note or entry document (read by id, exact)."""
+    if not rows:
+        return
+
+    def status(entry_id: str) -> dict[str, Any] | Exception | None:
+        try:
+            return ledger.client.masterdata.get(ledger.entity, entry_id, fields=["id", "noteStatus"])
+        except RefundkitError as exc:
+            return exc
+
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        docs = list(pool.map(status, [e.entry_id for _, e in rows]))
+    for (r, _), doc in zip(rows, docs, strict=True):
+        if isinstance(doc, Exception):
+            r.message += f" (could not check its note and entry document: {doc})"
+        elif doc is None:
+            r.pending = (Pending.NOTE, Pending.DOCUMENT)
+        elif doc.get("noteStatus") == NoteStatus.PENDING or not doc.get("noteStatus"):
+            r.pending = (Pending.NOTE,)
+        if r.pending:
+            r.message += f"; still pending: {', '.join(r.pending)} (run `refundkit reconcile`)"
 
 
 def _judge_existing(r: ImportRow, raw: RefundInput, existing: LedgerEntry) -> None:

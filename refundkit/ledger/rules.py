@@ -240,12 +240,17 @@ def build_quote(
     raw: RefundInput | None = None,
     clean: dict[str, Any] | None = None,
     problems: Iterable[str] = (),
+    *,
+    offline: Money | None = None,
 ) -> Quote:
     """The order's balance, and every problem with ``raw`` (when given) against it.
 
+    ``offline`` (the order's offline refunds net of reversals) is summed from ``ledger`` unless given: an import
+    keeps a running sum per order instead of summing the ledger again for each row.
     A refunded-at given as a day only is resolved here, in the store's zone, into ``clean["refunded_at"]``."""
     currency = order.currency
-    offline = ledger.offline_refunded(currency) if ledger.entries else Money.zero(currency)
+    if offline is None:
+        offline = ledger.offline_refunded(currency) if ledger.entries else Money.zero(currency)
     native = order.native_refunded
     probs = list(problems)
     warnings: list[str] = []

@@ -266,6 +266,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     lines += [f"line {row.line:>5}  {row.order_id or '-':<20} {row.outcome:<17} {row.message}" for row in report.rows]
     lines.append(report.summary() + (" (dry run: nothing written)" if args.dry_run else ""))
     Output.from_args(args).result(report.as_dict(), lines)
+    if report.failed:  # VTEX failed on some rows: they may be half-written, so not "refused, nothing written"
+        return EXIT_VTEX
     return EXIT_OK if report.ok else EXIT_REFUSED
 
 
