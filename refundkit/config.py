@@ -17,6 +17,8 @@
                        (x100, what VTEX's specs say of every amount; default) or ``units`` (whole pesos/yen)
 ``REFUNDKIT_GATEWAY_REFUNDS``  ``check`` (default): read each quoted order's payment transaction (GET only, needs
                        View Payment Data) for refunds made there without a return invoice; ``off``: don't
+``REFUNDKIT_NOTE_LEASE_S`` how long a note being posted (claimed by a reconcile run, or posted with its answer lost)
+                       is left alone by others: longer than VTEX's notes list may lag behind a post; default 120
 ``REFUNDKIT_STORE_TZ`` the store's time zone (IANA, such as ``America/Sao_Paulo``): what a refunded-at date without
                        a time means; default the zone VTEX gives on each order (``storePreferencesData.timeZone``)
 =====================  =====================================================================================
@@ -202,6 +204,7 @@ class Settings:
     zero_decimal_amounts: str = "cents"
     check_gateway: bool = True
     store_tz: str | None = None
+    note_lease_s: float = 120.0
 
     def __post_init__(self) -> None:
         if self.base_url is not None:
@@ -366,4 +369,17 @@ def load_settings(env: dict[str, str] | None = None, env_file: Path | bool | Non
         zero_decimal_amounts=(get("REFUNDKIT_ZERO_DECIMAL_AMOUNTS") or "cents").lower(),
         check_gateway=gateway == "check",
         store_tz=store_tz,
+        note_lease_s=_lease(get("REFUNDKIT_NOTE_LEASE_S")),
     )
+
+
+def _lease(raw: str | None) -> float:
+    if raw is None:
+        return 120.0
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"REFUNDKIT_NOTE_LEASE_S {raw[:40]!r} is not a number of seconds") from None
+    if not 0 <= value <= 86_400:
+        raise ConfigError(f"REFUNDKIT_NOTE_LEASE_S must be between 0 and 86400 seconds, got {raw[:40]}")
+    return value

@@ -61,10 +61,14 @@ REVERSAL: Final = EntryKind.REVERSAL
 
 
 class NoteStatus(StrEnum):
-    """Whether the entry's order note is on the order yet (``refundkit reconcile`` posts a pending one)."""
+    """Whether the entry's order note is on the order yet (``refundkit reconcile`` posts a pending one).
+
+    ``impossible``: VTEX will not take it (an order holds at most 30 notes); the refund stays recorded and
+    ``noteProblem`` says why."""
 
     PENDING = "pending"
     POSTED = "posted"
+    IMPOSSIBLE = "impossible"
 
 
 class Outcome(StrEnum):
@@ -209,6 +213,10 @@ ENTRY_FIELDS: Final[tuple[EntryField, ...]] = (
         indexed=True,
     ),
     EntryField("noteId", "note_id", {"type": ["string", "null"]}),
+    EntryField("noteProblem", "note_problem", _STRING),
+    #: When a note post was answered by nothing (a lost answer: it may be on the order, and VTEX's notes list may
+    #: not show it yet): nobody posts it again before the notes list has had time to show it.
+    EntryField("noteAttemptAt", "note_attempt_at", {"type": ["string", "null"], "format": "date-time"}),
 )
 ENTRY_FIELD_NAMES: Final[tuple[str, ...]] = tuple(f.name for f in ENTRY_FIELDS)
 _DOC_NAME: Final = {f.attr: f.name for f in ENTRY_FIELDS}
@@ -234,6 +242,12 @@ class LedgerEntry:
     over_refund_reason: str = ""
     note_status: NoteStatus = NoteStatus.PENDING
     note_id: str | None = None
+    note_problem: str = ""
+    note_attempt_at: Instant | None = None
+    #: The reconcile run that claimed the posting of this entry's note, and when (kept in the order's ledger
+    #: document only): a note is claimed there with a conditional write before it is posted, so one poster posts it.
+    note_claim: str = field(default="", compare=False)
+    note_claimed_at: Instant | None = field(default=None, compare=False)
     #: Which write appended this entry to the order's ledger document (kept there only): tells a recorder whether
     #: the entry it reads back is its own or a concurrent recorder's of the same refund.
     write_id: str = field(default="", compare=False)
@@ -284,6 +298,10 @@ class LedgerEntry:
                 over_refund_reason=str(v["over_refund_reason"] or ""),
                 note_status=NoteStatus(v["note_status"] or NoteStatus.PENDING),
                 note_id=v["note_id"] or None,
+                note_problem=str(v["note_problem"] or ""),
+                note_attempt_at=parse_instant(v["note_attempt_at"]) if v["note_attempt_at"] else None,
+                note_claim=str(doc.get("noteClaim") or ""),
+                note_claimed_at=parse_instant(doc["noteClaimedAt"]) if doc.get("noteClaimedAt") else None,
                 write_id=str(doc.get("writeId") or ""),
             )
         except (KeyError, TypeError, ValueError) as exc:

@@ -1,36 +1,63 @@
 """Reconcile: finish what failed half-way (missing order notes, missing entry documents) and report orders refunded
 beyond their total.
 
-A note is never posted twice: each note carries its entry id (``[refundkit:rf-…]``) and is looked for first, and an
-entry younger than the grace period with no entry document yet is left to its recorder, which may be posting it.
+A note is never posted twice, however many reconcile runs race and however far VTEX's notes list lags behind a post:
+
+* an entry younger than the grace period with no entry document yet is left to its recorder, which may be posting
+  its note right now;
+* a note is **claimed before it is posted**: the run writes its claim (a run id and the time) on the entry in the
+  order's ledger document with a conditional write (``_where=version=v``), reads the document back by id and posts
+  only the notes whose claim reads back as its own. Two runs that read the same version cannot both win; whatever
+  status Master Data answers a failed condition with, the read-back decides. A claim is honoured for
+  ``note_claim_lease_s`` (longer than VTEX's notes list may lag), after which a run that crashed is taken over;
+* before posting, the order's notes are listed and looked for the entry's marker (``[refundkit:rf-…]``);
+* a post whose answer is lost (it may be on the order) is never repeated in the same run: the claim, or the entry's
+  ``noteAttemptAt``, keeps everyone off it until the notes list can be trusted to show it;
+* an order holding VTEX's 30 notes takes no more: that entry's note is recorded as impossible, with the reason, and
+  everything else on the order is finished (entry documents written).
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Final
 
-from ..errors import RefundkitError
+from ..errors import NetworkError, NoteLimitReached, RefundkitError, ServerError, VtexError
+from ..timeutil import Instant
+from ..vtex.models import Note
+from ..vtex.notes import MAX_NOTES_PER_ORDER
 from ..vtex.oms import check_order_id
-from .model import NoteStatus
+from .model import LedgerEntry, NoteStatus, OrderLedger, Quote, head_id
 from .notetext import note_text
 from .rules import build_quote
-from .schemas import SCHEMA_NAME
+from .schemas import SCHEMA_NAME, head_document
 
 if TYPE_CHECKING:
     from .recording import Ledger
 
-__all__ = ["RECONCILE_GRACE_S", "ReconcileReport", "reconcile"]
+__all__ = ["NOTE_CLAIM_LEASE_S", "RECONCILE_GRACE_S", "ReconcileReport", "reconcile"]
 
 #: Entries younger than this with no entry document yet are left to their recorder, which may be finishing them.
 RECONCILE_GRACE_S: Final = 120
+#: How long a claim on a note (or a post whose answer was lost) keeps other posters off it by default: longer than
+#: VTEX's notes list may take to show a note just posted (REFUNDKIT_NOTE_LEASE_S; `refundkit doctor --notes-order`
+#: measures that lag).
+NOTE_CLAIM_LEASE_S: Final = 120
+#: Conditional writes tried on one order's ledger document before the run leaves that order for the next one.
+_CLAIM_ATTEMPTS: Final = 5
+
+LIMIT_REASON: Final = (
+    f"the order already holds {MAX_NOTES_PER_ORDER} notes, the most VTEX allows; the refund stays recorded"
+)
 
 
 @dataclass
 class ReconcileReport:
     notes_posted: list[str] = field(default_factory=list)
     notes_found: list[str] = field(default_factory=list)
+    notes_impossible: list[dict[str, str]] = field(default_factory=list)
     documents_repaired: list[str] = field(default_factory=list)
     over_refunded: list[dict[str, str]] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
@@ -42,6 +69,7 @@ class ReconcileReport:
             "orders_checked": self.orders_checked,
             "notes_posted": self.notes_posted,
             "notes_found": self.notes_found,
+            "notes_impossible": self.notes_impossible,
             "documents_repaired": self.documents_repaired,
             "over_refunded": self.over_refunded,
             "in_progress": self.in_progress,
@@ -52,8 +80,8 @@ class ReconcileReport:
 def reconcile(
     ledger: Ledger, *, order_ids: Iterable[str] | None = None, progress: Callable[[int, int], None] | None = None
 ) -> ReconcileReport:
-    """Finish what failed half-way: write missing entry documents, post missing notes (never twice: each note
-    carries its entry id, looked for first), and report orders refunded beyond their total."""
+    """Finish what failed half-way: write missing entry documents, post missing notes (claimed first, so never
+    twice), record notes VTEX will not take, and report orders refunded beyond their total."""
     report = ReconcileReport()
     md = ledger.client.masterdata
     if order_ids is None:
@@ -62,10 +90,11 @@ def reconcile(
     else:
         orders = {check_order_id(o) for o in order_ids}
     ordered = sorted(orders)
+    run = uuid.uuid4().hex
     for n, oid in enumerate(ordered, 1):
         report.orders_checked += 1
         try:
-            _reconcile_order(ledger, oid, report)
+            _reconcile_order(ledger, oid, report, run)
         except RefundkitError as exc:
             report.failed.append(f"{oid}: {exc}")
         if progress:
@@ -73,7 +102,15 @@ def reconcile(
     return report
 
 
-def _reconcile_order(ledger: Ledger, oid: str, report: ReconcileReport) -> None:
+def _lease_s(ledger: Ledger) -> float:
+    return float(getattr(ledger, "note_claim_lease_s", NOTE_CLAIM_LEASE_S))
+
+
+def _within(since: Instant | None, now: Instant, seconds: float) -> bool:
+    return since is not None and now.ns - since.ns < seconds * 1e9
+
+
+def _reconcile_order(ledger: Ledger, oid: str, report: ReconcileReport, run: str) -> None:
     current = ledger.order_ledger(oid)
     if not current.entries:
         return
@@ -81,20 +118,43 @@ def _reconcile_order(ledger: Ledger, oid: str, report: ReconcileReport) -> None:
     order = client.orders.get(oid)
     quote = build_quote(order, current)
     now = ledger.clock()
+    lease = _lease_s(ledger)
+    docs: dict[str, dict[str, Any] | None] = {}
+    todo: list[LedgerEntry] = []
+    settled: dict[str, LedgerEntry] = {}  # entries whose note is settled in the ledger document but lack a document
     for entry in current.entries:
-        doc = client.masterdata.get(ledger.entity, entry.entry_id)
-        if doc is not None and doc.get("noteStatus") == NoteStatus.POSTED:
+        doc = docs[entry.entry_id] = client.masterdata.get(ledger.entity, entry.entry_id)
+        status = NoteStatus(doc["noteStatus"]) if doc and doc.get("noteStatus") else None
+        if status in (NoteStatus.POSTED, NoteStatus.IMPOSSIBLE):
             continue
-        if doc is None and now.ns - entry.recorded_at.ns < ledger.reconcile_grace_s * 1e9:
+        if entry.note_status in (NoteStatus.POSTED, NoteStatus.IMPOSSIBLE):
+            settled[entry.entry_id] = entry  # settled by an earlier run, whose entry document write failed
+            continue
+        attempt = entry.note_attempt_at
+        if doc and doc.get("noteAttemptAt"):
+            attempt = LedgerEntry.from_document(doc).note_attempt_at
+        if doc is None and _within(entry.recorded_at, now, ledger.reconcile_grace_s):
             # its recorder may be posting the note right now; posting here too could leave two notes
             report.in_progress.append(entry.entry_id)
-            continue
-        note, created = client.notes.create_once(entry.order_id, note_text(entry, quote), marker=entry.entry_id)
-        (report.notes_posted if created else report.notes_found).append(entry.entry_id)
-        final = replace(entry, note_status=NoteStatus.POSTED, note_id=note.note_id)
-        if doc is None:
-            report.documents_repaired.append(entry.entry_id)
-        client.masterdata.put(ledger.entity, entry.entry_id, final.to_document(), schema=SCHEMA_NAME)
+        elif (entry.note_claim and entry.note_claim != run and _within(entry.note_claimed_at, now, lease)) or (
+            _within(attempt, now, lease)
+        ):
+            report.in_progress.append(entry.entry_id)  # another run holds it, or a lost post may still show up
+        else:
+            todo.append(entry)
+
+    for entry in settled.values():  # write the missing entry document from what the ledger document says
+        _write_document(ledger, entry, docs[entry.entry_id] is None, report)
+
+    if todo:
+        claimed, current = _claim(ledger, current, [e.entry_id for e in todo], run, now)
+        report.in_progress.extend(e.entry_id for e in todo if e.entry_id not in claimed)
+        if claimed:
+            outcomes = _post_claimed(ledger, current, claimed, quote, report)
+            for entry in outcomes:
+                _write_document(ledger, entry, docs[entry.entry_id] is None, report)
+            _settle(ledger, current, {e.entry_id: e for e in outcomes if e.note_status != NoteStatus.PENDING})
+
     if quote.refundable.minor < 0:
         report.over_refunded.append(
             {
@@ -106,3 +166,140 @@ def _reconcile_order(ledger: Ledger, oid: str, report: ReconcileReport) -> None:
                 "excess": (-quote.refundable).decimal_str(),
             }
         )
+
+
+def _conditional_update(
+    ledger: Ledger, current: OrderLedger, change: Callable[[LedgerEntry], LedgerEntry]
+) -> tuple[bool, OrderLedger]:
+    """Write ``current`` with ``change`` applied to its entries as version ``v + 1``, only if the stored document is
+    still at version ``v``; then read it back by id (the status of an unmet condition is not trusted). Returns
+    (whether the change reads back, the ledger as read back)."""
+    new = OrderLedger(current.order_id, current.version + 1, tuple(change(e) for e in current.entries))
+    ledger.client.masterdata.put(
+        ledger.head_entity,
+        head_id(current.order_id),
+        head_document(new),
+        schema=SCHEMA_NAME,
+        where=f"version={current.version}",
+    )
+    back = ledger.order_ledger(current.order_id)
+    wanted = {e.entry_id: e for e in new.entries}
+    landed = back.version == new.version and all(
+        (w := wanted.get(e.entry_id)) is not None
+        and (e.note_claim, e.note_status, e.note_id) == (w.note_claim, w.note_status, w.note_id)
+        for e in back.entries
+    )
+    return landed and len(back.entries) == len(new.entries), back
+
+
+def _claim(
+    ledger: Ledger, current: OrderLedger, entry_ids: list[str], run: str, now: Instant
+) -> tuple[set[str], OrderLedger]:
+    """Claim the notes of ``entry_ids`` for this run. Returns the ids whose claim reads back as this run's."""
+    wanted = set(entry_ids)
+    lease = _lease_s(ledger)
+    for _ in range(_CLAIM_ATTEMPTS):
+
+        def mark(e: LedgerEntry) -> LedgerEntry:
+            free = not e.note_claim or e.note_claim == run or not _within(e.note_claimed_at, now, lease)
+            if e.entry_id in wanted and free and e.note_status == NoteStatus.PENDING:
+                return replace(e, note_claim=run, note_claimed_at=now)
+            return e
+
+        if not any(mark(e) is not e for e in current.entries):
+            return set(), current  # someone else holds every one of them
+        _, current = _conditional_update(ledger, current, mark)
+        mine = {e.entry_id for e in current.entries if e.entry_id in wanted and e.note_claim == run}
+        if mine:
+            return mine, current
+        # the condition failed: another writer moved the document on; decide again on what it holds now
+    return set(), current
+
+
+def _post_claimed(
+    ledger: Ledger, current: OrderLedger, claimed: set[str], quote: Quote, report: ReconcileReport
+) -> list[LedgerEntry]:
+    """Post the notes this run claimed, once each: look for each marker first; an order at VTEX's limit records
+    the note as impossible. Returns the entries with their note settled (or still pending after a failure)."""
+    oid = current.order_id
+    client = ledger.client
+    notes: list[Note] = client.notes.list(oid)
+    out: list[LedgerEntry] = []
+    for entry in current.entries:
+        if entry.entry_id not in claimed:
+            continue
+        marker = f"[refundkit:{entry.entry_id}]"
+        found = next((n for n in notes if marker in n.description), None)
+        if found is not None:
+            report.notes_found.append(entry.entry_id)
+            out.append(replace(entry, note_status=NoteStatus.POSTED, note_id=found.note_id))
+            continue
+        if len(notes) >= MAX_NOTES_PER_ORDER:
+            out.append(_impossible(entry, LIMIT_REASON, report))
+            continue
+        try:
+            note = client.notes.create(oid, note_text(entry, quote))
+        except (NetworkError, ServerError) as exc:
+            # the answer is lost: the note may be on the order, and the notes list may not show it yet. Posting
+            # again now could leave two notes; the claim keeps everyone off it until the list can be trusted.
+            report.failed.append(
+                f"{entry.entry_id}: the note's answer was lost ({exc}); it is checked again after "
+                f"{int(_lease_s(ledger))} s, never posted twice"
+            )
+            out.append(replace(entry, note_attempt_at=ledger.clock()))
+            continue
+        except NoteLimitReached as exc:
+            out.append(_impossible(entry, f"{LIMIT_REASON} (VTEX: {exc})", report))
+            continue
+        except VtexError as exc:
+            again = client.notes.list(oid)  # refused: was it VTEX's 30-note limit?
+            if len(again) >= MAX_NOTES_PER_ORDER:
+                out.append(_impossible(entry, f"{LIMIT_REASON} (VTEX: {exc})", report))
+            else:
+                report.failed.append(f"{entry.entry_id}: VTEX refused the note: {exc}")
+                out.append(entry)
+            notes = again
+            continue
+        notes.append(note)
+        report.notes_posted.append(entry.entry_id)
+        out.append(replace(entry, note_status=NoteStatus.POSTED, note_id=note.note_id))
+    return out
+
+
+def _impossible(entry: LedgerEntry, reason: str, report: ReconcileReport) -> LedgerEntry:
+    report.notes_impossible.append({"entry_id": entry.entry_id, "order_id": entry.order_id, "reason": reason})
+    return replace(entry, note_status=NoteStatus.IMPOSSIBLE, note_problem=reason)
+
+
+def _write_document(ledger: Ledger, entry: LedgerEntry, missing: bool, report: ReconcileReport) -> None:
+    """Write the entry document (the searchable copy listings read) with the note's status."""
+    try:
+        ledger.client.masterdata.put(ledger.entity, entry.entry_id, entry.to_document(), schema=SCHEMA_NAME)
+    except RefundkitError as exc:
+        report.failed.append(f"{entry.entry_id}: its entry document could not be written: {exc}")
+        return
+    if missing:
+        report.documents_repaired.append(entry.entry_id)
+
+
+def _settle(ledger: Ledger, current: OrderLedger, settled: dict[str, LedgerEntry]) -> None:
+    """Keep the notes' outcome in the order's ledger document too (listings fall back on it when an entry document
+    is missing). Best effort: the entry documents already say it."""
+    if not settled:
+        return
+    for _ in range(_CLAIM_ATTEMPTS):
+
+        def apply(e: LedgerEntry) -> LedgerEntry:
+            s = settled.get(e.entry_id)
+            if s is None:
+                return e
+            return replace(e, note_status=s.note_status, note_id=s.note_id, note_problem=s.note_problem)
+
+        try:
+            landed, current = _conditional_update(ledger, current, apply)
+        except RefundkitError:
+            return
+        if landed or all(
+            (e.note_status == settled[e.entry_id].note_status) for e in current.entries if e.entry_id in settled
+        ):
+            return

@@ -63,7 +63,16 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from ..errors import BadResponse, LedgerError, NoteLimitReached, NotFound, RefundkitError, VtexError
+from ..errors import (
+    BadResponse,
+    LedgerError,
+    NetworkError,
+    NoteLimitReached,
+    NotFound,
+    RefundkitError,
+    ServerError,
+    VtexError,
+)
 from ..textsafety import clip
 from ..timeutil import Instant, utc_now
 from ..vtex.client import VtexClient
@@ -89,7 +98,7 @@ from .model import (
     reversal_id,
 )
 from .notetext import note_text
-from .reconcile import RECONCILE_GRACE_S, ReconcileReport, reconcile
+from .reconcile import LIMIT_REASON, RECONCILE_GRACE_S, ReconcileReport, reconcile
 from .rules import RefundInput, build_quote, check_input, entry_from
 from .schemas import ENTRY_SCHEMA, HEAD_SCHEMA, SCHEMA_NAME, head_document, same_schema
 from .verdict import MasterDataVerdict, load_verdict, probe_master_data, save_verdict
@@ -122,6 +131,7 @@ class Ledger:
         reconcile_grace_s: float = RECONCILE_GRACE_S,
         sleep: Callable[[float], None] = time.sleep,
         store_tz: str | None = None,
+        note_claim_lease_s: float | None = None,
     ) -> None:
         self.client = client
         settings = client.settings
@@ -136,6 +146,8 @@ class Ledger:
         self.clock = clock
         self.max_attempts = max_attempts
         self.reconcile_grace_s = reconcile_grace_s
+        #: How long a note claimed by a reconcile run, or posted with its answer lost, is left alone by others.
+        self.note_claim_lease_s = settings.note_lease_s if note_claim_lease_s is None else note_claim_lease_s
         if journal_dir is True:
             journal_dir = settings.cache_dir
         path = None
@@ -421,17 +433,29 @@ class Ledger:
         messages: list[str] = []
         md = self.client.masterdata
         note_id = None
+        attempt = None
+        impossible = ""
         try:
             text = note_text(entry, quote)
-            note, _ = self.client.notes.post_new(entry.order_id, text, marker=entry.entry_id)
+            # one post: after a lost answer the marker is looked for once, and a note not listed yet is NOT posted
+            # again (VTEX's notes list may lag behind a post); reconcile checks it once the lease has passed
+            note, _ = self.client.notes.post_new(entry.order_id, text, marker=entry.entry_id, attempts=1)
             note_id = note.note_id
         except NoteLimitReached as exc:  # the 31st note: VTEX refuses it, the refund stays recorded
-            pending.append(Pending.NOTE)
+            impossible = f"{LIMIT_REASON} (VTEX: {exc})"
             messages.append(f"the refund is recorded, but its order note could not be added: {exc}")
         except RefundkitError as exc:
+            if isinstance(exc, (NetworkError, ServerError)):
+                attempt = self.clock()  # the note may be on the order already
             pending.append(Pending.NOTE)
             messages.append(f"the order note could not be posted ({exc}); run `refundkit reconcile` to post it")
-        final = replace(entry, note_status=NoteStatus.POSTED if note_id else NoteStatus.PENDING, note_id=note_id)
+        final = replace(
+            entry,
+            note_status=NoteStatus.POSTED if note_id else NoteStatus.IMPOSSIBLE if impossible else NoteStatus.PENDING,
+            note_id=note_id,
+            note_problem=impossible,
+            note_attempt_at=attempt,
+        )
         try:
             md.put(self.entity, entry.entry_id, final.to_document(), schema=SCHEMA_NAME)
         except RefundkitError as exc:

@@ -31,22 +31,31 @@ HEAD_SCHEMA: Final[dict[str, Any]] = {
         "orderId": {"type": "string", "minLength": 1},
         "version": {"type": "integer", "minimum": 0},
         "entries": {"type": "array", "items": {"type": "object"}},
+        # the span of the entries' refundedAt, so a listing of a date range finds the orders whose entries may lie
+        # in it (and shows an entry whose entry document is missing) without reading every order's ledger
+        "firstRefundedAt": {"type": ["string", "null"], "format": "date-time"},
+        "lastRefundedAt": {"type": ["string", "null"], "format": "date-time"},
     },
     "required": ["orderId", "version", "entries"],
-    "v-indexed": ["orderId", "version"],
-    "v-default-fields": ["id", "orderId", "version", "entries"],
+    "v-indexed": ["orderId", "version", "firstRefundedAt", "lastRefundedAt"],
+    "v-default-fields": ["id", "orderId", "version", "entries", "firstRefundedAt", "lastRefundedAt"],
     "v-cache": False,
 }
 
 
 def head_document(ledger: OrderLedger) -> dict[str, Any]:
-    """The order's ledger document: every entry with its write id; note status lives on the entry document only."""
+    """The order's ledger document: every entry with its write id and, once reconcile has settled it, its note
+    (claim, status, id, problem); the span of the entries' refundedAt, for listings of a date range."""
     doc = ledger.to_document()
     for e, entry in zip(doc["entries"], ledger.entries, strict=True):
-        e.pop("noteStatus", None)
-        e.pop("noteId", None)
         if entry.write_id:
             e["writeId"] = entry.write_id
+        if entry.note_claim:
+            e["noteClaim"] = entry.note_claim
+            e["noteClaimedAt"] = entry.note_claimed_at.filter_format() if entry.note_claimed_at else None
+    when = [entry.refunded_at for entry in ledger.entries]
+    doc["firstRefundedAt"] = min(when).filter_format() if when else None
+    doc["lastRefundedAt"] = max(when).filter_format() if when else None
     return doc
 
 

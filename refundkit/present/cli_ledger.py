@@ -315,6 +315,7 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
         report = rk.ledger.reconcile(
             order_ids=order_ids, progress=lambda n, t: progress.update(f"{n:,} of {t:,} orders")
         )
+        lease = int(rk.ledger.note_claim_lease_s)
     progress.done()
     lines = [
         f"checked {report.orders_checked} order(s) with ledger entries",
@@ -328,9 +329,13 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
         f"{o['order_total']}, VTEX refunds {o['native_refunded']}, offline {o['offline_refunded']})"
         for o in report.over_refunded
     ]
+    lines += [
+        f"  note impossible: {n['entry_id']} on order {n['order_id']}: {n['reason']}" for n in report.notes_impossible
+    ]
     if report.in_progress:
         lines.append(
-            f"  left alone (recorded under {RECONCILE_GRACE_S} s ago; their recorder may still be finishing): "
+            f"  left alone (recorded under {RECONCILE_GRACE_S} s ago, or its note claimed by another reconcile or "
+            f"posted with the answer lost under {lease} s ago; run reconcile again after that): "
             f"{', '.join(report.in_progress)}"
         )
     lines += [f"  failed: {f}" for f in report.failed]

@@ -79,6 +79,7 @@ class Env:
         client = self.client()
         journal_dir = self.tmp / "journal" if journal is None else journal
         kw.setdefault("reconcile_grace_s", 0)  # tests reconcile right after a fault; the grace has its own test
+        kw.setdefault("note_claim_lease_s", 0)  # likewise the claim lease (tests/ledger/test_note_claims.py)
         return Ledger(client, journal_dir=journal_dir, user=user, **kw)
 
     def fault(self, method: str, path: str, **kw: object) -> FaultRule:
