@@ -25,18 +25,32 @@ class Journal:
         self.path = path
         self._lock = threading.Lock()
         self._memory: dict[str, tuple[str, float]] = {}
+        self._refunded: dict[str, str] = {}  # entry id -> refundedAt (filter format), when the line says it
 
-    def add(self, entry_id: str, order_id: str) -> None:
+    def add(self, entry_id: str, order_id: str, refunded_at: str | None = None) -> None:
+        """Keep ``entry_id`` of ``order_id``; ``refunded_at`` (UTC, Master Data's filter format) lets a listing of a
+        date range read back only the orders whose recent entries fall in it."""
         now = time.time()
         with self._lock:
             self._memory[entry_id] = (order_id, now)
+            if refunded_at:
+                self._refunded[entry_id] = refunded_at
             if self.path:
                 try:
                     self.path.parent.mkdir(parents=True, exist_ok=True)
+                    line = {"id": entry_id, "orderId": order_id, "at": now}
+                    if refunded_at:
+                        line["refundedAt"] = refunded_at
                     with self.path.open("a", encoding="utf-8") as fh:
-                        fh.write(json.dumps({"id": entry_id, "orderId": order_id, "at": now}) + "\n")
+                        fh.write(json.dumps(line) + "\n")
                 except OSError as exc:  # the journal is a convenience; the ledger is in VTEX
                     log.warning("could not write the local journal %s: %s", self.path, exc)
+
+    def recent_refunded_at(self) -> dict[str, str | None]:
+        """Recent entry ids with their refundedAt (None where the journal line predates it)."""
+        ids = self.recent()
+        with self._lock:
+            return {eid: self._refunded.get(eid) for eid in ids}
 
     def recent(self) -> dict[str, str]:
         cutoff = time.time() - self.KEEP_S
@@ -52,6 +66,8 @@ class Journal:
                             continue
                         if row.get("at", 0) >= cutoff:
                             out[row["id"]] = row["orderId"]
+                            if row.get("refundedAt"):
+                                self._refunded[row["id"]] = str(row["refundedAt"])
                         else:
                             stale += 1
                     if stale > 1000:  # rewrite the file without lines older than a day

@@ -432,6 +432,8 @@ class Quote:
                     "external_ref": e.external_ref,
                     "refunded_at": e.refunded_at.isoformat(digits=3),
                     "reverses": e.reverses,
+                    "note_status": e.note_status.value,
+                    "note_problem": e.note_problem,
                 }
                 for e in self.entries
             ],

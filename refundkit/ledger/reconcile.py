@@ -84,6 +84,9 @@ def reconcile(
     twice), record notes VTEX will not take, and report orders refunded beyond their total."""
     report = ReconcileReport()
     md = ledger.client.masterdata
+    # claims are conditional writes on the orders' ledger documents: where Master Data gives no safe way to make
+    # them, reconcile posts nothing (it could post a note twice) and says why
+    ledger.require_exactly_once()
     if order_ids is None:
         orders = {str(d["orderId"]) for d in md.scroll(ledger.head_entity, fields=["orderId"]) if d.get("orderId")}
         orders |= set(ledger.journal.recent().values())
@@ -175,7 +178,7 @@ def _conditional_update(
     still at version ``v``; then read it back by id (the status of an unmet condition is not trusted). Returns
     (whether the change reads back, the ledger as read back)."""
     new = OrderLedger(current.order_id, current.version + 1, tuple(change(e) for e in current.entries))
-    ledger.client.masterdata.put(
+    ledger.client.masterdata.put_if(  # any answer a failed condition may get is accepted: the read-back decides
         ledger.head_entity,
         head_id(current.order_id),
         head_document(new),

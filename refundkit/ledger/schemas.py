@@ -33,12 +33,13 @@ HEAD_SCHEMA: Final[dict[str, Any]] = {
         "entries": {"type": "array", "items": {"type": "object"}},
         # the span of the entries' refundedAt, so a listing of a date range finds the orders whose entries may lie
         # in it (and shows an entry whose entry document is missing) without reading every order's ledger
-        "firstRefundedAt": {"type": ["string", "null"], "format": "date-time"},
-        "lastRefundedAt": {"type": ["string", "null"], "format": "date-time"},
+        # (epoch milliseconds, integers: the numeric `between` form VTEX documents for ranges)
+        "firstRefundedAtMs": {"type": ["integer", "null"]},
+        "lastRefundedAtMs": {"type": ["integer", "null"]},
     },
     "required": ["orderId", "version", "entries"],
-    "v-indexed": ["orderId", "version", "firstRefundedAt", "lastRefundedAt"],
-    "v-default-fields": ["id", "orderId", "version", "entries", "firstRefundedAt", "lastRefundedAt"],
+    "v-indexed": ["orderId", "version", "firstRefundedAtMs", "lastRefundedAtMs"],
+    "v-default-fields": ["id", "orderId", "version", "entries", "firstRefundedAtMs", "lastRefundedAtMs"],
     "v-cache": False,
 }
 
@@ -54,8 +55,8 @@ def head_document(ledger: OrderLedger) -> dict[str, Any]:
             e["noteClaim"] = entry.note_claim
             e["noteClaimedAt"] = entry.note_claimed_at.filter_format() if entry.note_claimed_at else None
     when = [entry.refunded_at for entry in ledger.entries]
-    doc["firstRefundedAt"] = min(when).filter_format() if when else None
-    doc["lastRefundedAt"] = max(when).filter_format() if when else None
+    doc["firstRefundedAtMs"] = min(when).ns // 1_000_000 if when else None
+    doc["lastRefundedAtMs"] = max(when).ns // 1_000_000 if when else None
     return doc
 
 

@@ -274,7 +274,7 @@ def test_setup_saves_the_schemas_once(make_env) -> None:
         assert f in saved["v-indexed"]
     assert saved["v-cache"] is False
     assert set(ENTRY_SCHEMA["required"]) <= set(ENTRY_SCHEMA["properties"])
-    assert HEAD_SCHEMA["v-indexed"] == ["orderId", "version", "firstRefundedAt", "lastRefundedAt"]
+    assert HEAD_SCHEMA["v-indexed"] == ["orderId", "version", "firstRefundedAtMs", "lastRefundedAtMs"]
 
 
 def test_entity_name_is_configurable(make_env) -> None:
