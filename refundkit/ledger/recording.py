@@ -563,8 +563,8 @@ class Ledger:
         or not searchable yet (search lags behind writes):
 
         * the entry documents, by search on ``refundedAt``;
-        * the orders' ledger documents whose entries span the range (indexed ``firstRefundedAtMs``/``lastRefundedAtMs``),
-          for their entries that have no entry document;
+        * the orders' ledger documents whose entries span the range (indexed ``firstRefundedAtMs`` and
+          ``lastRefundedAtMs``), for their entries that have no entry document;
         * the ledger documents, read by id, of the orders this machine wrote to recently *with entries in the range*
           (the local journal keeps each entry's refundedAt), so the cost follows the range, not the journal.
         """

@@ -139,10 +139,10 @@ def test_entry_document_round_trip() -> None:
 def test_the_entry_document_the_schema_and_its_default_fields_name_the_same_fields() -> None:
     doc = entry(100).to_document()
     assert list(doc) == list(ENTRY_SCHEMA["properties"]) == ENTRY_SCHEMA["v-default-fields"]
-    assert len(doc) == 18
+    assert len(doc) == 20  # 18 + noteProblem and noteAttemptAt
     assert set(ENTRY_SCHEMA["required"]) <= set(doc) and set(ENTRY_SCHEMA["v-indexed"]) <= set(doc)
     assert ENTRY_SCHEMA["properties"]["kind"]["enum"] == ["refund", "reversal"]
-    assert ENTRY_SCHEMA["properties"]["noteStatus"]["enum"] == ["pending", "posted"]
+    assert ENTRY_SCHEMA["properties"]["noteStatus"]["enum"] == ["pending", "posted", "impossible"]
 
 
 def test_an_unknown_kind_or_note_status_is_a_damaged_document() -> None:
@@ -176,14 +176,25 @@ def test_order_ledger_never_mixes_currencies() -> None:
         OrderLedger("1-01", 1, (entry(500, currency="USD"),)).offline_refunded("BRL")
 
 
-def test_head_document_keeps_write_ids_and_drops_note_status() -> None:
-    e = LedgerEntry(**{**entry(100).__dict__, "note_status": "posted", "note_id": "N", "write_id": "w1"})
+def test_head_document_keeps_write_ids_note_outcomes_claims_and_the_span() -> None:
+    claimed = parse_instant("2026-05-03T10:00:00Z")
+    e = LedgerEntry(
+        **{
+            **entry(100).__dict__,
+            "note_status": "impossible",
+            "note_problem": "30 notes",
+            "write_id": "w1",
+            "note_claim": "run-1",
+            "note_claimed_at": claimed,
+        }
+    )
     doc = head_document(OrderLedger("1-01", 1, (e,)))
-    assert "noteStatus" not in doc["entries"][0] and "noteId" not in doc["entries"][0]
-    assert doc["entries"][0]["writeId"] == "w1"
+    assert doc["entries"][0]["writeId"] == "w1" and doc["entries"][0]["noteClaim"] == "run-1"
+    assert doc["firstRefundedAtMs"] == doc["lastRefundedAtMs"] == e.refunded_at.ns // 1_000_000
     back = OrderLedger.from_document("1-01", doc).entries[0]
-    assert back.write_id == "w1" and back.note_status == "pending"
-    assert "writeId" not in e.to_document()  # entry documents do not carry it
+    assert back.write_id == "w1" and back.note_status == "impossible" and back.note_problem == "30 notes"
+    assert (back.note_claim, back.note_claimed_at) == ("run-1", claimed)
+    assert "writeId" not in e.to_document() and "noteClaim" not in e.to_document()  # entry documents do not
 
 
 # -- validation rules --------------------------------------------------------------------------------------------
