@@ -608,7 +608,7 @@ class Ledger:
         )
         head_fields = ["id", "orderId", "version", "entries"]
         try:
-            heads_found = list(md.scroll(self.head_entity, where=span, fields=head_fields))
+            heads_found = list(md.scroll(self.head_entity, where=span, fields=head_fields, schema=SCHEMA_NAME))
         except BadResponse as exc:  # a saved schema that predates the span fields (setup not run again)
             if span is None or exc.status != 400:
                 raise
