@@ -222,3 +222,21 @@ def test_import_with_vtex_failing_exits_3_and_a_re_import_finishes(cli: Cli) -> 
     cli.sb.faults.clear()
     again = cli.run("import", str(path))
     assert again.code == 0 and "1 recorded, 1 already recorded" in again.out
+
+
+def test_an_order_with_30_notes_records_the_refund_and_says_its_note_is_impossible(cli: Cli) -> None:
+    from refundkit.config import load_settings
+    from refundkit.vtex import VtexClient
+
+    o = cli.order()
+    with VtexClient(load_settings(env=cli.env(), env_file=False)) as client:
+        for i in range(30):
+            client.notes.create(o.order_id, f"customer called ({i})")
+    r = cli.run("record", o.order_id, "--amount", "1.00", "--source", "cash", "--ref", "N-31")
+    assert r.code == 0 and r.out.startswith("recorded:") and "could not be added" in r.err
+    rows = cli.run("refunds", "--order", o.order_id, "--format", "json").json()
+    assert [x["note_status"] for x in rows] == ["impossible"]
+    rec = cli.run("reconcile", "--order", o.order_id)  # tells the order's ledger document too
+    assert rec.code == 0 and "notes posted: 0" in rec.out
+    q = cli.run("quote", o.order_id)
+    assert "order note impossible" in q.out and "30 notes" in q.out

@@ -125,10 +125,18 @@ def _reconcile_order(ledger: Ledger, oid: str, report: ReconcileReport, run: str
     docs: dict[str, dict[str, Any] | None] = {}
     todo: list[LedgerEntry] = []
     settled: dict[str, LedgerEntry] = {}  # entries whose note is settled in the ledger document but lack a document
+    known: dict[str, LedgerEntry] = {}  # settled in the entry document only: the ledger document is told too
     for entry in current.entries:
         doc = docs[entry.entry_id] = client.masterdata.get(ledger.entity, entry.entry_id)
         status = NoteStatus(doc["noteStatus"]) if doc and doc.get("noteStatus") else None
-        if status in (NoteStatus.POSTED, NoteStatus.IMPOSSIBLE):
+        if doc is not None and status in (NoteStatus.POSTED, NoteStatus.IMPOSSIBLE):
+            if entry.note_status != status:
+                known[entry.entry_id] = replace(
+                    entry,
+                    note_status=status,
+                    note_id=doc.get("noteId") or None,
+                    note_problem=str(doc.get("noteProblem") or ""),
+                )
             continue
         if entry.note_status in (NoteStatus.POSTED, NoteStatus.IMPOSSIBLE):
             settled[entry.entry_id] = entry  # settled by an earlier run, whose entry document write failed
@@ -149,6 +157,8 @@ def _reconcile_order(ledger: Ledger, oid: str, report: ReconcileReport, run: str
     for entry in settled.values():  # write the missing entry document from what the ledger document says
         _write_document(ledger, entry, docs[entry.entry_id] is None, report)
 
+    if known and not todo:
+        _settle(ledger, current, known)
     if todo:
         claimed, current = _claim(ledger, current, [e.entry_id for e in todo], run, now)
         report.in_progress.extend(e.entry_id for e in todo if e.entry_id not in claimed)
@@ -156,7 +166,9 @@ def _reconcile_order(ledger: Ledger, oid: str, report: ReconcileReport, run: str
             outcomes = _post_claimed(ledger, current, claimed, quote, report)
             for entry in outcomes:
                 _write_document(ledger, entry, docs[entry.entry_id] is None, report)
-            _settle(ledger, current, {e.entry_id: e for e in outcomes if e.note_status != NoteStatus.PENDING})
+            _settle(
+                ledger, current, {**known, **{e.entry_id: e for e in outcomes if e.note_status != NoteStatus.PENDING}}
+            )
 
     if quote.refundable.minor < 0:
         report.over_refunded.append(

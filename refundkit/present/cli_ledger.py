@@ -9,7 +9,7 @@ from ..doctor import save_scratch_schema
 from ..errors import InputError, RefundkitError
 from ..ledger import Ledger, import_refunds
 from ..ledger.duplicates import find_likely_duplicates
-from ..ledger.model import KNOWN_SOURCES, LedgerEntry, Quote, RecordResult
+from ..ledger.model import KNOWN_SOURCES, LedgerEntry, NoteStatus, Quote, RecordResult
 from ..ledger.reconcile import RECONCILE_GRACE_S
 from ..money import format_minor
 from ..timeutil import local_day_bounds
@@ -143,6 +143,11 @@ def quote_lines(q: Quote) -> list[str]:
     if q.proposed is not None:
         lines.append(f"  proposed refund      {q.currency} {q.proposed.decimal_str():>12}")
     lines += [f"  note: {n}" for n in q.notices]
+    lines += [
+        f"  order note impossible for {e.entry_id}: {e.note_problem or 'VTEX will not take it'}"
+        for e in q.entries
+        if e.note_status == NoteStatus.IMPOSSIBLE
+    ]
     lines += [f"  warning: {w}" for w in q.warnings]
     lines += [f"  problem: {p}" for p in q.problems]
     return lines
