@@ -208,14 +208,16 @@ class MasterData:
             params["_sort"] = sort
         response = self._t.request("GET", f"{self._base(entity)}/scroll", params=params)
         token: str | None = None
+        by_token = False
         while True:
             docs = _answered(response).json()
             if not isinstance(docs, list):
                 raise BadResponse(f"Master Data scroll on {entity} did not answer with a list")
-            if not docs:
-                return
             yield from docs
             token = _answered(response).headers.get("X-VTEX-MD-TOKEN") or token
-            if not token:
+            # Done at the first empty page asked for by token. An empty FIRST page still holds one of the account's
+            # scroll slots until its token is used (or expires after 20 minutes): ask once more to give it back.
+            if not token or (not docs and by_token):
                 return
             response = self._t.request("GET", f"{self._base(entity)}/scroll", params={"_token": token})
+            by_token = True

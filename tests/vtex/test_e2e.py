@@ -260,6 +260,18 @@ def test_search_pages_through_more_than_one_page(june) -> None:
     assert len(ranges) == 3
 
 
+def test_scrolls_that_find_nothing_give_their_slot_back(june) -> None:
+    """An account has about 10 live scrolls; a report that scrolls an empty range must not use one up for 20 min."""
+    sb, _srv, client = june
+    md = client.masterdata
+    md.save_schema("refundkitScrollEmpty", "v1", {"properties": {"n": {"type": "integer"}}, "v-indexed": ["n"]})
+    md.put("refundkitScrollEmpty", "d1", {"n": 1})
+    for _ in range(3 * sb.config.max_scrolls):  # without giving slots back, the 11th would answer 429
+        assert list(md.scroll("refundkitScrollEmpty", where="n=2", fields=["n"], schema="v1")) == []
+    assert [d["n"] for d in md.scroll("refundkitScrollEmpty", fields=["n"])] == [1]
+    assert sb.masterdata.scrolls == {}
+
+
 def test_the_token_stays_out_of_logs_on_the_wire(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
     for name in ("httpx", "httpcore", "refundkit"):
