@@ -4,6 +4,7 @@ notes has its other work finished and its notes recorded as impossible, visible 
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable
 from datetime import timedelta
@@ -68,7 +69,8 @@ def test_three_racing_reconciles_post_each_of_8_notes_once(make_env, failed_cond
     # the first reads of every order's ledger document answer late: the three runs read the same versions
     env.fault("GET", HEAD_GET, status=None, after_write=True, delay_s=0.2, times=3 * 4)
     runs = [env.ledger(note_claim_lease_s=120) for _ in range(3)]
-    reports = _race([lambda r=r: r.reconcile(order_ids=[o.order_id for o in orders]) for r in runs])
+    ids = [o.order_id for o in orders]
+    reports = _race([functools.partial(r.reconcile, order_ids=ids) for r in runs])
     for e in entries:
         assert notes_marked(env.sb, e.order_id, e.entry_id) == 1, f"{e.entry_id} has not exactly one note"
     posted = [eid for r in reports for eid in r.notes_posted]
