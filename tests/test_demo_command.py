@@ -13,12 +13,15 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 from refundkit.present.cli_app import free_port
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 
 
-def test_demo_prints_every_address_and_the_variables_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_demo_prints_every_address_and_the_variables_and_stops_on_ctrl_c(tmp_path: Path, stop: signal.Signals) -> None:
     shutil.copytree(NOTEBOOKS, tmp_path / "notebooks")
     committed = {p.name: p.read_bytes() for p in (tmp_path / "notebooks").glob("*.ipynb")}
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VTEX_", "REFUNDKIT_"))}
@@ -55,7 +58,7 @@ def test_demo_prints_every_address_and_the_variables_and_stops_on_ctrl_c(tmp_pat
         work = tmp_path / ".demo" / "notebooks"
         assert sorted(p.name for p in work.glob("*.ipynb")) == sorted(committed)
     finally:
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(stop)
         try:
             proc.communicate(timeout=60)
         except subprocess.TimeoutExpired:
@@ -67,4 +70,4 @@ def test_demo_prints_every_address_and_the_variables_and_stops_on_ctrl_c(tmp_pat
             urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2)
         except OSError:
             continue
-        raise AssertionError(f"something still answers on port {port} after Ctrl-C")
+        raise AssertionError(f"something still answers on port {port} after {stop.name}")

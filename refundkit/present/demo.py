@@ -13,6 +13,7 @@ import json
 import os
 import secrets
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -108,6 +109,19 @@ def _say(text: str = "") -> None:
     print(text, flush=True)
 
 
+def _stop_on_terminate() -> None:
+    """A closed terminal (SIGHUP) or a stop request (SIGTERM) ends the demo as Ctrl-C does: the app and JupyterLab,
+    which run in sessions of their own, are stopped too instead of being left behind."""
+    if threading.current_thread() is not threading.main_thread():
+        return  # signal handlers can only be set from the main thread (tests may run the demo elsewhere)
+
+    def interrupt(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, interrupt)
+
+
 def run_demo(
     *,
     port: int,
@@ -120,6 +134,7 @@ def run_demo(
     """Serve the sandbox; unless ``no_lab``, start the app and JupyterLab on working copies; print every address."""
     from ..sandbox import Sandbox, SandboxConfig  # noqa: PLC0415 - only the demo loads the sandbox
 
+    _stop_on_terminate()
     base_env = dict(os.environ if env is None else env)
     settings = load_settings(env={k: v for k, v in base_env.items() if not k.startswith("VTEX_")})
     sandbox = Sandbox(SandboxConfig(search_lag_s=2.0, state_dir=settings.cache_dir / "sandbox"))
