@@ -284,7 +284,7 @@ class Ledger:
         allow_over_refund: bool = False,
         over_refund_reason: str = "",
     ) -> RecordResult:
-        """Record an offline refund exactly once. VTEX moves no money.
+        """Record an offline refund exactly once. Nothing moves money: only documents and a note are written.
 
         Raises :class:`RefundRefused` (nothing written; ``.problems`` lists every reason) or
         :class:`RefundConflict` (the same refund exists with another amount). Returns a :class:`RecordResult`

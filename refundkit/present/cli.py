@@ -48,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = Parser(
         prog="refundkit",
         description="Record offline refunds on VTEX orders exactly once, and report "
-        "gross versus net revenue. VTEX moves no money: refundkit never refunds, cancels or invoices.",
+        "gross versus net revenue. refundkit moves no money: it never refunds, cancels or invoices.",
     )
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for register in COMMANDS:

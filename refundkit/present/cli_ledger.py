@@ -73,7 +73,7 @@ def register(sub: Subcommands) -> None:
     add_json_flag(q)
     q.set_defaults(handler=cmd_quote)
 
-    r = sub.add_parser("record", help="record an offline refund (VTEX moves no money)")
+    r = sub.add_parser("record", help="record a refund you already paid back outside VTEX (moves no money)")
     r.add_argument("order_id")
     r.add_argument("--amount", required=True, help="in major units, such as 12.34 (or 12,34)")
     r.add_argument("--source", required=True, help=f"one of {', '.join(KNOWN_SOURCES)} or REFUNDKIT_EXTRA_SOURCES")

@@ -254,7 +254,7 @@ class RecordForm(_Form):
         self.widget = w.VBox(
             [
                 w.HTML(
-                    "<h3>Record an offline refund</h3><p>VTEX moves no money: this records money you already paid "
+                    "<h3>Record an offline refund</h3><p>Nothing here moves money: this records money you already paid "
                     "back outside VTEX (cash, a transfer, a refund service), exactly once.</p>"
                 ),
                 self.tz_picker,
