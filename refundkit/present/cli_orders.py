@@ -6,6 +6,7 @@ import argparse
 
 from ..errors import ListingIncomplete
 from ..timeutil import local_day_bounds
+from ..vtex.models import ORDER_STATUSES
 from ..vtex.oms import ListReport
 from .cli_common import (
     EXIT_OK,
@@ -20,37 +21,8 @@ from .cli_common import (
     time_zone,
 )
 
-__all__ = ["ORDER_STATUSES", "register"]
+__all__ = ["register"]
 
-ORDER_STATUSES = (
-    "order-created",
-    "order-accepted",
-    "on-order-completed",
-    "on-order-completed-ffm",
-    "payment-pending",
-    "payment-approved",
-    "waiting-for-authorization",
-    "waiting-for-sellers-confirmation",
-    "waiting-for-fulfillment",
-    "waiting-ffmt-authorization",
-    "waiting-for-manual-authorization",
-    "authorize-fulfillment",
-    "window-to-change-payment",
-    "window-to-change-seller",
-    "window-to-cancel",
-    "ready-for-handling",
-    "start-handling",
-    "handling",
-    "ready-for-invoicing",
-    "invoice",
-    "invoiced",
-    "request-cancel",
-    "cancellation-requested",
-    "cancel",
-    "canceled",
-    "waiting-for-mkt-authorization",
-    "waiting-seller-handling",
-)
 
 COLUMNS = ["order_id", "created_at", "status", "currency", "total", "sales_channel", "payment_names"]
 
