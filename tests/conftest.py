@@ -29,6 +29,9 @@ SPECS = Path(
     os.environ.get("REFUNDKIT_VTEX_OPENAPI") or Path(__file__).resolve().parents[1].parent / "shared" / "vtex-openapi"
 )
 
+# the `cli`, `served` and `used` fixtures of the command-line tests (tests/cli_harness.py)
+pytest_plugins = ["cli_harness"]
+
 
 def _in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")

@@ -9,103 +9,12 @@ from __future__ import annotations
 
 import csv
 import io
-import json
-import os
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
+from cli_harness import Cli
 
 from refundkit.ledger.model import refund_id, reversal_id
-from refundkit.sandbox import FaultRule, Sandbox, SandboxConfig, SandboxServer
-from refundkit.sandbox.store import OrderSummary
-from refundkit.testing import check_nothing_moved, run_cli
-
-WRITES = ("POST", "PUT", "PATCH", "DELETE")
-
-
-@dataclass
-class Run:
-    code: int
-    out: str
-    err: str
-
-    def json(self):
-        return json.loads(self.out)
-
-
-@dataclass
-class Cli:
-    sb: Sandbox
-    srv: SandboxServer
-    home: Path
-    used: set[str]
-
-    @property
-    def env(self) -> dict[str, str]:
-        cfg = self.sb.config
-        keep = {k: v for k, v in os.environ.items() if k in ("PATH", "SYSTEMROOT", "LANG", "LC_ALL", "TMPDIR")}
-        return {
-            **keep,
-            "VTEX_BASE_URL": self.srv.base_url,
-            "VTEX_ACCOUNT_NAME": cfg.account,
-            "VTEX_APP_KEY": cfg.app_key,
-            "VTEX_APP_TOKEN": cfg.app_token,
-            "REFUNDKIT_CACHE_DIR": str(self.home / "cache"),
-            "REFUNDKIT_USER": "clerk-cli",
-            "REFUNDKIT_NOTE_LEASE_S": "0",  # reconcile right after a failed note (the lease has its own tests)
-            "PYTHONIOENCODING": "utf-8",
-        }
-
-    def run(self, *args: str, env: dict[str, str] | None = None, timeout: float = 60) -> Run:
-        proc = run_cli(args, self.env if env is None else env, self.home)
-        run = Run(proc.returncode, proc.stdout, proc.stderr)
-        assert "Traceback" not in run.err, run.err
-        token = self.sb.config.app_token
-        assert token not in run.out and token not in run.err, "the app token was printed"
-        return run
-
-    def writes(self) -> list[tuple[str, str]]:
-        return [(r.method, r.path) for r in list(self.sb.requests) if r.method in WRITES]
-
-    def order(self, pred: Callable[[OrderSummary], bool] | None = None) -> OrderSummary:
-        pred = pred or (
-            lambda o: o.status == "invoiced" and o.currency == "BRL" and not o.input_invoices and o.total_cents >= 5000
-        )
-        for o in self.sb.store.orders:
-            if o.order_id not in self.used and pred(o):
-                self.used.add(o.order_id)
-                return o
-        raise LookupError("no such order left in the sandbox store")
-
-    def notes(self, order_id: str) -> list[dict]:
-        with self.sb.notes.lock:
-            return [dict(self.sb.notes.notes[i]) for i in self.sb.notes.by_target.get(order_id, [])]
-
-
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Sandbox, SandboxServer, Path]]:
-    sb = Sandbox(SandboxConfig(orders=300, flash_sale_orders=0, start="2026-02-20", end="2026-04-30"))
-    with sb.serve(port=0) as srv:
-        yield sb, srv, tmp_path_factory.mktemp("cli")
-
-
-@pytest.fixture(scope="module")
-def _used() -> set[str]:
-    return set()
-
-
-@pytest.fixture
-def cli(served, _used: set[str]) -> Iterator[Cli]:
-    sb, srv, home = served
-    c = Cli(sb, srv, home, _used)
-    if not c.writes():
-        assert c.run("setup").code == 0
-    sb.faults.clear()
-    yield c
-    sb.faults.clear()
-    check_nothing_moved(sb)
+from refundkit.sandbox import FaultRule
 
 
 def cents(n: int) -> str:
@@ -201,7 +110,7 @@ def test_extra_sources_from_the_environment_reach_the_cli(cli: Cli) -> None:
     args = ["record", o.order_id, "--amount", "1.00", "--source", "pix-manual", "--ref", "PX-9"]
     refused = cli.run(*args)
     assert refused.code == 1 and "REFUNDKIT_EXTRA_SOURCES" in refused.err
-    r = cli.run(*args, "--json", env={**cli.env, "REFUNDKIT_EXTRA_SOURCES": "pix-manual"})
+    r = cli.run(*args, "--json", env={**cli.env(), "REFUNDKIT_EXTRA_SOURCES": "pix-manual"})
     assert r.code == 0 and r.json()["outcome"] == "recorded", r.err
 
 
@@ -250,13 +159,13 @@ def test_import_of_a_missing_file_is_a_usage_error(cli: Cli) -> None:
 
 
 def test_no_account_configured_is_a_usage_error(cli: Cli) -> None:
-    env = {k: v for k, v in cli.env.items() if not k.startswith("VTEX_")}
+    env = {k: v for k, v in cli.env().items() if not k.startswith("VTEX_")}
     r = cli.run("quote", "1-01", env=env)
     assert r.code == 2 and "VTEX_ACCOUNT_NAME" in r.err and "refundkit sandbox" in r.err
 
 
 def test_wrong_credentials_exit_3_without_printing_them(cli: Cli) -> None:
-    env = {**cli.env, "VTEX_APP_TOKEN": "WRONG-TOKEN-must-not-show-4471"}
+    env = {**cli.env(), "VTEX_APP_TOKEN": "WRONG-TOKEN-must-not-show-4471"}
     r = cli.run("quote", cli.order().order_id, env=env)
     assert r.code == 3 and "401" in r.err and "VTEX_APP_TOKEN" in r.err
     assert "WRONG-TOKEN-must-not-show-4471" not in r.err + r.out
