@@ -36,6 +36,7 @@ from refundkit.analytics import collect_revenue, gross_vs_net_report
 from refundkit.config import Secret, load_settings
 from refundkit.sandbox import Sandbox, SandboxConfig
 from refundkit.timeutil import local_day_bounds
+from refundkit.vtex import AdaptiveLimiter
 
 FIRST, LAST = "2025-10-01", "2026-10-31"
 
@@ -84,7 +85,8 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings(env={"REFUNDKIT_CACHE_DIR": str(Path(tmp) / "cache")}, env_file=False).with_(
             account=cfg.account, app_key=cfg.app_key, app_token=Secret(cfg.app_token), base_url=srv.base_url
         )
-        with refundkit.connect(settings=settings) as rk:
+        # paced as against VTEX (a loopback host would get the fast start): the sandbox here plays a remote account
+        with refundkit.connect(settings=settings, limiter_factory=AdaptiveLimiter) as rk:
 
             def measure(name: str, run: object) -> None:
                 time.sleep(1.5)  # let the account's bucket refill between runs

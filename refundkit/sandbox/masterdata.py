@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import sys
 import threading
 import time
 import uuid
@@ -66,11 +67,22 @@ _RESERVED_PARAMS = {"_where", "_fields", "_sort", "_schema", "_size", "_token", 
 
 
 def _jsonschema() -> ModuleType:
-    """jsonschema, imported on first use: with its optional format checkers installed it takes seconds to import,
-    and a sandbox that never sees a schema should start at once."""
-    import jsonschema  # noqa: PLC0415 - deferred on purpose, see above
+    """jsonschema, imported on first use, and without its optional IRI syntax checker.
 
-    module: ModuleType = jsonschema
+    That checker (``rfc3987_syntax``, installed alongside Jupyter) builds a grammar when imported: 0.9 s of CPU in
+    every process that starts a sandbox, each notebook kernel included. The sandbox's validators are built without
+    a format checker, so they never use it: jsonschema is imported with that module hidden, and it stays importable
+    afterwards for anyone else in the process."""
+    if "jsonschema" not in sys.modules:
+        hidden = "rfc3987_syntax" not in sys.modules
+        if hidden:
+            sys.modules["rfc3987_syntax"] = None  # type: ignore[assignment]  # None makes its import fail
+        try:
+            import jsonschema  # noqa: PLC0415 - deferred on purpose, see above
+        finally:
+            if hidden:
+                del sys.modules["rfc3987_syntax"]
+    module: ModuleType = sys.modules["jsonschema"]
     return module
 
 

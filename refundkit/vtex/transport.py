@@ -7,7 +7,8 @@ Every request refundkit makes passes :meth:`Transport.request`, which
    documents and notes, and nothing else; the OMS invoice, cancel and change endpoints and every Payments call but
    ``GET /api/pvt/transactions/{id}`` are unreachable (:class:`~refundkit.errors.ForbiddenEndpoint`, raised before
    anything is sent);
-2. waits for the host's :class:`~refundkit.vtex.limiter.AdaptiveLimiter`;
+2. waits for the host's :class:`~refundkit.vtex.limiter.AdaptiveLimiter` (by default
+   :func:`~refundkit.vtex.limiter.limiter_for` the host: a cautious start for VTEX, a fast one for the sandbox);
 3. retries 408, 429, 500, 502, 503 and 504 answers, timeouts and connection errors. The wait before attempt
    ``n + 1`` is ``Retry-After`` when VTEX sent one (capped at ``Settings.max_retry_after_s``, 120 s by default);
    after an OMS 429 without ``Retry-After`` it is :attr:`RetryPolicy.oms_throttle_wait` (60 s, as VTEX's orders
@@ -55,7 +56,7 @@ from ..errors import (
     ServerError,
     VtexError,
 )
-from .limiter import AdaptiveLimiter
+from .limiter import AdaptiveLimiter, limiter_for
 
 __all__ = ["ALLOWED", "RetryPolicy", "Transport", "check_allowed", "redact"]
 
@@ -224,7 +225,7 @@ class Transport:
         *,
         timeout: httpx.Timeout | float = _DEFAULT_TIMEOUT,
         retry: RetryPolicy = RetryPolicy(),
-        limiter_factory: Callable[[], AdaptiveLimiter] = AdaptiveLimiter,
+        limiter_factory: Callable[[], AdaptiveLimiter] | None = None,
         http_transport: httpx.BaseTransport | None = None,
         max_connections: int = 32,
         sleep: Callable[[float], None] = time.sleep,
@@ -280,7 +281,8 @@ class Transport:
                     follow_redirects=False,
                 )
                 self._clients[host] = client
-                self._limiters[host] = self._limiter_factory()
+                factory = self._limiter_factory
+                self._limiters[host] = factory() if factory is not None else limiter_for(urlsplit(base).hostname or "")
             return client, self._limiters[host]
 
     def limiter(self, base: str | None = None) -> AdaptiveLimiter:
