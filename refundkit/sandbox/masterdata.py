@@ -78,7 +78,7 @@ def _jsonschema() -> ModuleType:
         if hidden:
             sys.modules["rfc3987_syntax"] = None  # type: ignore[assignment]  # None makes its import fail
         try:
-            import jsonschema  # noqa: PLC0415 - deferred on purpose, see above
+            import jsonschema  # noqa: F401, PLC0415 - deferred on purpose (see above); read from sys.modules below
         finally:
             if hidden:
                 del sys.modules["rfc3987_syntax"]

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from refundkit.vtex.limiter import AdaptiveLimiter
+from refundkit.vtex.limiter import LOCAL_INITIAL_RATE, AdaptiveLimiter, limiter_for
 
 from .fakes import FakeClock
 
@@ -219,3 +219,35 @@ def test_many_threads_respect_the_rate() -> None:
     # a burst of 101 (half a second's worth plus one), then 200/s: the other 61 need about 0.3 s
     assert max(stamps) - t0 >= 0.25
     assert lim.stats().in_flight == 0
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.2", "localhost", "LOCALHOST", "::1", "[::1]"])
+def test_a_server_on_this_machine_gets_the_fast_start(host: str) -> None:
+    assert limiter_for(host).rate == LOCAL_INITIAL_RATE
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "mystore.vtexcommercestable.com.br",
+        "mystore.vtexpayments.com.br",
+        "localhost.example.com",  # a name that merely starts with localhost is somebody else's server
+        "10.0.0.5",
+        "",
+    ],
+)
+def test_any_other_host_gets_vtexs_cautious_start(host: str) -> None:
+    assert limiter_for(host).rate == AdaptiveLimiter().rate == 20.0
+
+
+def test_the_transport_gives_each_host_the_start_it_deserves() -> None:
+    from refundkit.config import Secret, Settings
+    from refundkit.vtex.transport import Transport
+
+    def rate(base_url: str | None) -> float:
+        settings = Settings(account="mystore", app_key="k", app_token=Secret("t"), base_url=base_url)
+        with Transport(settings) as transport:
+            return transport.limiter().rate
+
+    assert rate(None) == 20.0  # https://mystore.vtexcommercestable.com.br
+    assert rate("http://127.0.0.1:8765") == LOCAL_INITIAL_RATE
