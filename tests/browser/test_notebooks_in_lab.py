@@ -1,4 +1,5 @@
-"""Each notebook, opened in JupyterLab in chromium and run: its widgets render and no cell shows an error.
+"""Each notebook, opened in JupyterLab in chromium and run: every cell runs, its widgets render and no cell shows an
+error. One JupyterLab page serves the module; each test opens its notebook from the file browser in a new tab.
 
 JupyterLab serves copies in a temporary folder (it autosaves outputs into what it opens). No account is configured,
 so each notebook starts its own embedded sandbox, as on a fresh machine.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -88,40 +90,59 @@ def lab(chromium: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str
         log.close()
 
 
-@pytest.mark.parametrize("path", PATHS, ids=lambda p: p.name)
-def test_notebook_runs_in_jupyterlab_with_widgets_and_no_error(browser: Any, lab: str, path: Path) -> None:
+@pytest.fixture(scope="module")
+def lab_page(browser: Any, lab: str) -> Iterator[tuple[Any, list[str]]]:
+    """One JupyterLab page for the module, and the page errors it reports: JupyterLab loads once (its bundle is the
+    slow part), and each test opens its notebook from the file browser, as a person would."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"{lab}/lab/workspaces/notebooks-test?reset")  # a fresh workspace: the file browser only
+    expect(page.locator(".jp-DirListing-item").first).to_be_visible(timeout=60_000)
+    yield page, errors
+    context.close()
+
+
+@pytest.mark.parametrize("path", PATHS, ids=lambda p: p.name)
+def test_notebook_runs_in_jupyterlab_with_widgets_and_no_error(lab_page: tuple[Any, list[str]], path: Path) -> None:
+    page, errors = lab_page
+    errors.clear()
     try:
-        page.goto(f"{lab}/lab/workspaces/{path.stem}/tree/{path.name}?reset")  # a fresh workspace: this tab only
-        expect(page.locator(".jp-Notebook")).to_be_visible(timeout=60_000)
+        page.locator(".jp-DirListing-item", has_text=path.name).dblclick()
+        # the notebook's own panel: its tab is the current one, every other notebook is hidden
+        notebook = page.locator(".jp-NotebookPanel:visible")
+        expect(notebook).to_have_count(1, timeout=60_000)
+        expect(page.get_by_role("tab", name=path.name, selected=True)).to_be_visible(timeout=60_000)
+        expect(notebook.locator(".jp-Notebook")).to_be_visible(timeout=60_000)
         expect(page.get_by_text("Python 3 (ipykernel) | Idle")).to_be_visible(timeout=60_000)
+        panel_id = notebook.get_attribute("id")
+        assert panel_id
         page.get_by_role("menuitem", name="Run", exact=True).click()
         page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
-        cells = page.locator(".jp-CodeCell")
-        # every code cell ran (its prompt shows a number), or one failed (Run All stops there)
+        # Run All has ended: a cell ran (its prompt shows a number) and none is queued or running ("[*]"). A cell
+        # that fails stops Run All, and the cells after it go back to "[ ]".
         page.wait_for_function(
-            """() => {
-                if (document.querySelector("[data-mime-type='application/vnd.jupyter.error']")) return true;
-                const prompts = [...document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')];
-                return prompts.length > 0 && prompts.every(p => /\\[\\d+\\]/.test(p.textContent));
+            """(id) => {
+                const prompts = [...document.getElementById(id).querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')]
+                    .map(p => p.textContent);
+                return prompts.some(t => /\\[\\d+\\]/.test(t)) && !prompts.some(t => t.includes('*'));
             }""",
+            arg=panel_id,
             timeout=float(os.environ.get("LABTEST_TIMEOUT_MS", "180000")),
         )
-        errors_shown = page.locator("[data-mime-type='application/vnd.jupyter.error']")
-        assert errors_shown.count() == 0, errors_shown.first.inner_text()[-2000:]
-        assert cells.count() > 0
-        expect(page.locator("[data-mime-type='application/vnd.jupyter.error']")).to_have_count(0)
-        assert page.locator(".jp-OutputArea-output").count() > 0
-        text = page.locator(".jp-Notebook").inner_text()
+        prompts = notebook.locator(".jp-CodeCell .jp-InputArea-prompt").all_inner_texts()
+        if not all(re.fullmatch(r"\[\d+\]:?", p.strip()) for p in prompts):
+            shown = notebook.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
+            what = shown.last.inner_text()[-2000:] if shown.count() else "no output"
+            pytest.fail(f"not every cell ran (prompts {prompts}); the last error output:\n{what}")
+        assert notebook.locator(".jp-CodeCell").count() > 0
+        assert notebook.locator(".jp-OutputArea-output").count() > 0
+        text = notebook.locator(".jp-Notebook").inner_text()
         assert "Error displaying widget" not in text and "Traceback" not in text
         if path.name in WITH_WIDGETS:
-            expect(page.locator(".jp-OutputArea-output .jupyter-widgets").first).to_be_visible(timeout=30_000)
+            expect(notebook.locator(".jp-OutputArea-output .jupyter-widgets").first).to_be_visible(timeout=30_000)
     except Exception:
         page.screenshot(path=str(Path(os.environ.get("TMPDIR", "/tmp")) / f"lab-failure-{path.stem}.png"))
         raise
-    finally:
-        context.close()
     assert [e for e in errors if not any(k in e for k in KNOWN_PAGE_ERRORS)] == []
