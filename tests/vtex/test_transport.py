@@ -531,3 +531,16 @@ def test_calls_count_every_attempt(waits: Waits) -> None:
         t.json("GET", ORDERS)
         assert t.calls == 3
         assert t.limiter().stats().in_flight == 0
+
+
+def test_every_client_verifies_tls_with_one_shared_context() -> None:
+    import ssl
+
+    contexts = []
+    for account in ("storeone", "storetwo"):
+        with Transport(make_settings(account=account)) as transport:
+            client, _ = transport._client_for(transport.base_url)
+            pool = client._transport._pool  # type: ignore[attr-defined]  # httpx keeps the TLS context on its pool
+            contexts.append(pool._ssl_context)
+    assert contexts[0] is contexts[1]  # built once: loading the CA bundle costs every new client 16 ms otherwise
+    assert contexts[0].verify_mode == ssl.CERT_REQUIRED and contexts[0].check_hostname
