@@ -12,8 +12,9 @@ import pytest
 SCRIPT = Path(__file__).resolve().parents[1] / "docs" / "layers.py"
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def layers() -> ModuleType:
+    """docs/layers.py, loaded once for the module (it caches what it parsed)."""
     spec = importlib.util.spec_from_file_location("refundkit_layers", SCRIPT)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
