@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -71,3 +72,24 @@ def test_demo_prints_every_address_and_the_variables_and_stops_on_ctrl_c(tmp_pat
         except OSError:
             continue
         raise AssertionError(f"something still answers on port {port} after {stop.name}")
+
+
+def test_a_busy_app_port_is_one_line_and_leaves_nothing_running(tmp_path: Path) -> None:
+    shutil.copytree(NOTEBOOKS, tmp_path / "notebooks")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("VTEX_", "REFUNDKIT_"))}
+    env.update(REFUNDKIT_CACHE_DIR=str(tmp_path / "cache"), CI="true")
+    ports = [free_port(), free_port()]
+    with socket.socket() as busy:  # another program holds the app's port
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        app_port = busy.getsockname()[1]
+        cmd = [sys.executable, "-m", "refundkit.present.cli", "demo", "--port", str(ports[0])]
+        cmd += ["--lab-port", str(ports[1]), "--app-port", str(app_port)]
+        proc = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 2, proc.stderr
+    error = proc.stderr.strip().splitlines()
+    assert len(error) == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert f"is port {app_port} free?" in error[0] and "--app-port" in error[0]
+    for port in ports:  # JupyterLab, started beside the app, was stopped with the rest
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection(("127.0.0.1", port), timeout=2).close()

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
@@ -80,6 +81,7 @@ def app_command(notebook: Path, port: int) -> list[str]:
         str(notebook),
         "--no-browser",
         f"--port={port}",
+        "--Voila.port_retries=0",  # a busy port stops Voilà (we say so) instead of moving it where nobody looks
         "--Voila.ip=127.0.0.1",
         "--strip_sources=True",
         "--show_tracebacks=False",
@@ -94,7 +96,11 @@ def wait_until_serving(url: str, proc: subprocess.Popen[Any] | None = None, time
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
-            raise ConfigError(f"the app stopped while starting (exit code {proc.returncode})")
+            port = urllib.parse.urlsplit(url).port
+            raise ConfigError(
+                f"the app stopped while starting (exit code {proc.returncode}); is port {port} free? "
+                "Choose another with --port (refundkit demo: --app-port)"
+            )
         try:
             with urllib.request.urlopen(url.rstrip("/") + "/voila/static/voila.js", timeout=2) as r:  # noqa: S310  (loopback URL built here)
                 if r.status == 200:

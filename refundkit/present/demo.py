@@ -155,20 +155,21 @@ def run_demo(
             _say("Sandbox running; press Ctrl-C to stop.")
             threading.Event().wait()
             return 0
-        app, app_url = start_app(app_port, run_env, log=subprocess.DEVNULL)
-        lab = None
+        work = notebooks.parent / WORK_FOLDER / "notebooks"
+        copies = working_copies(notebooks, work)
+        token = secrets.token_hex(16)
+        # JupyterLab and the app start side by side: the demo is ready when the slower of the two answers
+        lab = subprocess.Popen(
+            lab_command(work, lab_port, token),
+            env=run_env,
+            stdin=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,  # Ctrl-C reaches the demo only; it stops JupyterLab without a prompt
+        )
+        app = None
         try:
+            app, app_url = start_app(app_port, run_env, log=subprocess.DEVNULL)
             _say(f"Refund desk (the web app) at {app_url}")
-            work = notebooks.parent / WORK_FOLDER / "notebooks"
-            copies = working_copies(notebooks, work)
-            token = secrets.token_hex(16)
-            lab = subprocess.Popen(
-                lab_command(work, lab_port, token),
-                env=run_env,
-                stdin=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                start_new_session=True,  # Ctrl-C reaches the demo only; it stops JupyterLab without a prompt
-            )
             _wait_for_lab(lab, lab_port)
             _say(f"JupyterLab at http://127.0.0.1:{lab_port}/lab?token={token}")
             _say(f"  on working copies of the notebooks in {work} (git-ignored):")
@@ -179,10 +180,11 @@ def run_demo(
         except KeyboardInterrupt:
             return 0
         finally:
-            if lab is not None and lab.poll() is None:
+            if lab.poll() is None:
                 lab.terminate()
                 try:
                     lab.wait(timeout=20)
                 except subprocess.TimeoutExpired:
                     lab.kill()
-            stop_app(app)
+            if app is not None:
+                stop_app(app)
