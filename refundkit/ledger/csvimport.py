@@ -79,10 +79,11 @@ RECORDED, ALREADY, REFUSED, FAILED, WOULD = (
 class ImportRow:
     line: int
     order_id: str
-    amount: str
+    amount: str  # as typed; once the row is accepted, the amount as read with its currency's decimals
     source: str
     external_ref: str
     outcome: ImportOutcome | None = None  # None until the row is decided
+    money: Money | None = None  # the amount read in its order's currency, once known (not for refused rows)
     message: str = ""
     entry_id: str | None = None
     pending: tuple[Pending, ...] = ()
@@ -92,6 +93,7 @@ class ImportRow:
             "line": self.line,
             "order_id": self.order_id,
             "amount": self.amount,
+            "currency": self.money.currency if self.money is not None else None,
             "source": self.source,
             "external_ref": self.external_ref,
             "outcome": self.outcome,
@@ -332,7 +334,7 @@ def import_refunds(
                 )
             else:
                 r.outcome, r.message = ALREADY, f"duplicate of line {first.line}"
-                r.entry_id = first.entry_id
+                r.entry_id, r.money = first.entry_id, first.money
             continue
         so_far = offline.get(r.order_id)
         if so_far is None:
@@ -344,7 +346,7 @@ def import_refunds(
         entry = entry_from(raw, clean, quote, entry_id=entry_id, order_id=r.order_id, user=ledger.user, now=now)
         offline[r.order_id] = so_far + entry.amount
         seen[entry_id] = (r, quote.proposed)
-        r.amount = entry.amount.decimal_str()
+        r.amount, r.money = entry.amount.decimal_str(), entry.amount
         if dry_run:
             r.outcome, r.message = WOULD, f"{entry.amount} via {entry.source}"
         else:
@@ -439,6 +441,7 @@ def _judge_existing(r: ImportRow, raw: RefundInput, existing: LedgerEntry) -> No
         )
     else:
         r.outcome, r.message = ALREADY, f"already recorded as {existing.entry_id}"
+        r.money = existing.amount
 
 
 def _safe(fn: Callable[[str], Any]) -> Callable[[str], Any]:

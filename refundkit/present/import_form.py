@@ -21,7 +21,8 @@ from typing import Any
 import ipywidgets as w
 
 from ..ledger import ImportReport, Ledger, import_refunds
-from ..ledger.csvimport import ImportOutcome
+from ..ledger.csvimport import ImportOutcome, ImportRow
+from ..money import format_money
 from ..textsafety import neutralise_formula
 from .record_form import _Form, _guarded, _no_command_line, failure_text
 
@@ -29,7 +30,7 @@ __all__ = ["ImportForm", "download_link", "report_csv"]
 
 _RECORD, _RECORDING = "Record good rows", "Recording…"
 _CONFIRM_TEXT = "I confirm these refunds went back to the customers outside VTEX"
-_COLUMNS = ("line", "order_id", "amount", "source", "external_ref", "outcome", "message", "entry_id")
+_COLUMNS = ("line", "order_id", "amount", "currency", "source", "external_ref", "outcome", "message", "entry_id")
 
 
 def _cell(value: Any) -> str | int:
@@ -60,6 +61,11 @@ def download_link(data: bytes, filename: str, label: str, mime: str) -> str:
     )
 
 
+def _amount(r: ImportRow) -> str:
+    """Money as money once the row's amount was read in its order's currency; a refused row's amount as typed."""
+    return format_money(r.money.minor, r.money.currency) if r.money is not None else r.amount
+
+
 def _rows_html(report: ImportReport) -> str:
     colour = {"refused": "#b00020", "recorded": "#1b5e20", "already recorded": "#555", "would record": "#0d47a1"}
     head = "".join(
@@ -70,7 +76,7 @@ def _rows_html(report: ImportReport) -> str:
         "<tr>"
         + "".join(
             f"<td style='padding-right:1em'>{escape(str(v))}</td>"
-            for v in (r.line, r.order_id, r.amount, r.source, r.external_ref)
+            for v in (r.line, r.order_id, _amount(r), r.source, r.external_ref)
         )
         + f"<td style='color:{colour.get(str(r.outcome or ''), '#000')}'><b>{escape(str(r.outcome or ''))}</b></td>"
         + f"<td>{escape(_no_command_line(r.message))}</td></tr>"

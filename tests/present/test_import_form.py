@@ -56,6 +56,7 @@ def test_check_then_record_the_good_rows_with_progress_and_download_the_result(
     assert "3 rows, 2 would be recorded, 0 already recorded, 1 refused" in summary and "Nothing is written" in summary
     table = text(form.rows.value)
     assert "refused" in table and table.count("would record") == 2
+    assert f"{a} BRL 10.00 cash" in table and f"{b} BRL 7.25 apace" in table, "amounts read show as money"
     assert rk.ledger.entries(order_id=a) == []
     assert form.record_button.disabled, "recording needs the confirmation"
 
@@ -66,6 +67,7 @@ def test_check_then_record_the_good_rows_with_progress_and_download_the_result(
     assert len(rk.ledger.entries(order_id=a)) == 1 and len(rk.ledger.entries(order_id=b)) == 1
     rows = downloaded(form.download.value)
     assert [r["outcome"] for r in rows] == ["recorded", "refused", "recorded"]
+    assert [(r["amount"], r["currency"]) for r in rows] == [("10.00", "BRL"), ("", ""), ("7.25", "BRL")]
     assert rows[1]["message"] and rows[2]["external_ref"] == "'=IMP-3", "formula text is made inert"
     assert form.record_button.disabled and form.confirm.value is False
 
@@ -75,6 +77,22 @@ def test_check_then_record_the_good_rows_with_progress_and_download_the_result(
     again = ImportForm(rk.ledger)  # the same file again: nothing new to record
     again.load(data, "refunds.csv")
     assert "0 would be recorded, 2 already recorded, 1 refused" in text(again.summary.value)
+    assert f"{a} BRL 10.00 cash" in text(again.rows.value), "an already recorded row shows the recorded amount"
+
+
+def test_an_amount_that_cannot_be_read_shows_as_typed_so_it_can_be_fixed(
+    rk: refundkit.Session, orders: list[str]
+) -> None:
+    data = (
+        "order_id,amount,refunded_at,source,external_ref,reason\n"
+        f"{orders[2]},12.5,2026-05-10,cash,TYPED-1,returned\n"
+        f"{orders[2]},ten reais,2026-05-10,cash,TYPED-2,returned\n"
+    ).encode()
+    form = ImportForm(rk.ledger)
+    form.load(data, "refunds.csv")
+    table = text(form.rows.value)
+    assert f"{orders[2]} BRL 12.50 cash TYPED-1 would record" in table
+    assert f"{orders[2]} ten reais cash TYPED-2 refused" in table
 
 
 def test_a_file_that_is_not_a_refund_csv_says_what_to_fix(rk: refundkit.Session, tmp_path) -> None:
