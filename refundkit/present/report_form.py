@@ -2,7 +2,9 @@
 
 Pick the range (local days, both included), the period, how refunds are attributed (by refund date: the cash view;
 by order date: the cohort view), the time zone and the currency, and press "Show report". The chart and the table
-show one currency (never adding two); the downloads hold every currency.
+show one currency (never adding two); the downloads hold every currency. While the orders of the range are read
+(the first report of a range reads every order, minutes on a large store), the store's progress bars show under
+the button.
 """
 
 from __future__ import annotations
@@ -54,7 +56,8 @@ def _table_html(table: pl.DataFrame, currency: str) -> str:
 
 class ReportForm(_Form):
     """Controls ``first_day``, ``last_day``, ``period``, ``attribution``, ``tz_picker``, ``currency``,
-    ``show_button``; outputs ``message``, ``chart``, ``table``, ``downloads``; ``data``/``rows`` the latest."""
+    ``show_button``; outputs ``message``, ``progress`` (the sync's bars, while it runs), ``chart``, ``table``,
+    ``downloads``; ``data``/``rows`` the latest."""
 
     def __init__(self, session: Any, *, tz: str = "UTC", days: int = 90, period: str = "week") -> None:
         zone(tz)
@@ -81,12 +84,14 @@ class ReportForm(_Form):
         self.currency = w.Dropdown(options=[], description="Currency", style=style)
         self.show_button = w.Button(description=_SHOW, button_style="primary")
         self.message = w.HTML()
+        self.progress = w.Output()
         self.chart = w.Output()
         self.table = w.HTML()
         self.downloads = w.HTML()
         for widget, css in (
             (self.show_button, "refundkit-report-show"),
             (self.message, "refundkit-report-message"),
+            (self.progress, "refundkit-report-progress"),
             (self.chart, "refundkit-report-chart"),
             (self.table, "refundkit-report-rows"),
             (self.downloads, "refundkit-report-downloads"),
@@ -106,6 +111,7 @@ class ReportForm(_Form):
                 w.HBox([self.tz_picker, self.currency]),
                 self.show_button,
                 self.message,
+                self.progress,
                 self.chart,
                 self.table,
                 self.downloads,
@@ -128,22 +134,29 @@ class ReportForm(_Form):
             self.message.value = "<div class='refundkit-refused'>Pick a first day on or before the last day.</div>"
             return
         tz = str(self.tz_picker.value)
+        self.message.value = f"<div>Reading the orders and refunds from {first} to {last}…</div>"
+        self.progress.clear_output()
         try:
-            report = gross_vs_net_report(
-                self.session,
-                first,
-                last,
-                by=self.period.value,
-                attribution=self.attribution.value,
-                tz=tz,
-                progress=False,
-            )
+            with self.progress:  # the store's bars (tqdm's widgets in a kernel) show here while it syncs
+                report = gross_vs_net_report(
+                    self.session,
+                    first,
+                    last,
+                    by=self.period.value,
+                    attribution=self.attribution.value,
+                    tz=tz,
+                    progress=True,
+                )
             xlsx = io.BytesIO()
             export_xlsx(report, xlsx)
             csv_text = export_csv(report) or ""
         except Exception as exc:
             self.message.value = f"<div class='refundkit-refused'>{escape(failure_text(exc))}</div>"
             return
+        finally:
+            # the bars are closed now: clear them (in a kernel the front end holds what was captured, so
+            # clear_output, not assigning .outputs, is what empties it)
+            self.progress.clear_output()
         self.report, self.rows = report, report.rows
         self._tz, self._attribution = tz, str(self.attribution.value)
         currencies = report.currencies

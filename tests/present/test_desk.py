@@ -77,3 +77,26 @@ def test_the_currency_list_shows_its_choice_in_the_browser(rk: refundkit.Session
     form.show_button.click()
     state = form.currency.get_state()
     assert state["_options_labels"] == ("BRL", "USD") and state["index"] == 0, "the browser shows BRL, not a blank"
+
+
+def test_reading_a_range_says_so_and_shows_the_stores_bars_until_the_report_is_ready(
+    rk: refundkit.Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from refundkit.analytics import sync
+
+    form = ReportForm(rk, tz="UTC")
+    form.first_day.value, form.last_day.value = date(2026, 4, 1), date(2026, 4, 30)  # a range no other test here syncs
+    seen: list[tuple[str, bool | None, str]] = []
+    real_bar = sync._bar
+
+    def bar(total: int | None, desc: str, enabled: bool | None) -> object:
+        seen.append((desc, enabled, re.sub(r"<[^>]+>", "", form.message.value)))
+        return real_bar(total, desc, False)  # drawn as in a kernel; kept off this test's output
+
+    monkeypatch.setattr(sync, "_bar", bar)
+    form.show_button.click()
+    assert seen, "the range was synced"
+    assert all(enabled is True for _, enabled, _ in seen), "the bars are shown, not left to tqdm's terminal check"
+    assert all(msg == "Reading the orders and refunds from 2026-04-01 to 2026-04-30…" for _, _, msg in seen)
+    assert form.progress.outputs == () and form.message.value == "", "bars and message are gone with the report"
+    assert form.chart.outputs
