@@ -83,7 +83,7 @@ class ImportRow:
     source: str
     external_ref: str
     outcome: ImportOutcome | None = None  # None until the row is decided
-    money: Money | None = None  # the amount read in its order's currency, once known (not for refused rows)
+    money: Money | None = None  # the amount read in its order's currency, once known (None: it could not be read)
     message: str = ""
     entry_id: str | None = None
     pending: tuple[Pending, ...] = ()
@@ -342,6 +342,7 @@ def import_refunds(
         quote = build_quote(order, head, raw, clean, offline=so_far)
         if quote.problems:
             r.outcome, r.message = REFUSED, "; ".join(quote.problems)
+            r.money = quote.proposed  # None when the amount itself could not be read
             continue
         entry = entry_from(raw, clean, quote, entry_id=entry_id, order_id=r.order_id, user=ledger.user, now=now)
         offline[r.order_id] = so_far + entry.amount

@@ -62,7 +62,7 @@ def download_link(data: bytes, filename: str, label: str, mime: str) -> str:
 
 
 def _amount(r: ImportRow) -> str:
-    """Money as money once the row's amount was read in its order's currency; a refused row's amount as typed."""
+    """Money as money once the row's amount was read in its order's currency; as typed when it could not be read."""
     return format_money(r.money.minor, r.money.currency) if r.money is not None else r.amount
 
 
@@ -75,10 +75,12 @@ def _rows_html(report: ImportReport) -> str:
     body = "".join(
         "<tr>"
         + "".join(
-            f"<td style='padding-right:1em'>{escape(str(v))}</td>"
-            for v in (r.line, r.order_id, _amount(r), r.source, r.external_ref)
+            f"<td style='padding-right:1em;white-space:nowrap'>{escape(str(v))}</td>"  # an ID or an amount: one line
+            for v in (r.line, r.order_id, _amount(r))
         )
-        + f"<td style='color:{colour.get(str(r.outcome or ''), '#000')}'><b>{escape(str(r.outcome or ''))}</b></td>"
+        + "".join(f"<td style='padding-right:1em'>{escape(str(v))}</td>" for v in (r.source, r.external_ref))
+        + f"<td style='white-space:nowrap;color:{colour.get(str(r.outcome or ''), '#000')}'>"
+        + f"<b>{escape(str(r.outcome or ''))}</b></td>"
         + f"<td>{escape(_no_command_line(r.message))}</td></tr>"
         for r in report.rows
     )

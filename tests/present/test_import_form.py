@@ -80,19 +80,21 @@ def test_check_then_record_the_good_rows_with_progress_and_download_the_result(
     assert f"{a} BRL 10.00 cash" in text(again.rows.value), "an already recorded row shows the recorded amount"
 
 
-def test_an_amount_that_cannot_be_read_shows_as_typed_so_it_can_be_fixed(
+def test_an_amount_shows_as_money_once_read_and_as_typed_when_it_cannot_be_read(
     rk: refundkit.Session, orders: list[str]
 ) -> None:
     data = (
         "order_id,amount,refunded_at,source,external_ref,reason\n"
         f"{orders[2]},12.5,2026-05-10,cash,TYPED-1,returned\n"
         f"{orders[2]},ten reais,2026-05-10,cash,TYPED-2,returned\n"
+        f"{orders[2]},99999.5,2026-05-10,cash,TYPED-3,returned\n"
     ).encode()
     form = ImportForm(rk.ledger)
     form.load(data, "refunds.csv")
     table = text(form.rows.value)
     assert f"{orders[2]} BRL 12.50 cash TYPED-1 would record" in table
     assert f"{orders[2]} ten reais cash TYPED-2 refused" in table
+    assert f"{orders[2]} BRL 99,999.50 cash TYPED-3 refused" in table, "refused, but its amount was read"
 
 
 def test_a_file_that_is_not_a_refund_csv_says_what_to_fix(rk: refundkit.Session, tmp_path) -> None:
