@@ -36,7 +36,6 @@ from refundkit.analytics import collect_revenue, gross_vs_net_report
 from refundkit.config import Secret, load_settings
 from refundkit.sandbox import Sandbox, SandboxConfig
 from refundkit.timeutil import local_day_bounds
-from refundkit.vtex import AdaptiveLimiter
 
 FIRST, LAST = "2025-10-01", "2026-10-31"
 
@@ -62,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
             end=LAST,
             latency_ms=latency,
             rate_limit=args.rate_limit,
+            announce=False,  # plays a remote account: no sandbox header, so the client paces itself as against VTEX
         )
     )
     built = time.perf_counter() - t
@@ -85,8 +85,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings(env={"REFUNDKIT_CACHE_DIR": str(Path(tmp) / "cache")}, env_file=False).with_(
             account=cfg.account, app_key=cfg.app_key, app_token=Secret(cfg.app_token), base_url=srv.base_url
         )
-        # paced as against VTEX (a loopback host would get the fast start): the sandbox here plays a remote account
-        with refundkit.connect(settings=settings, limiter_factory=AdaptiveLimiter) as rk:
+        with refundkit.connect(settings=settings) as rk:
 
             def measure(name: str, run: object) -> None:
                 time.sleep(1.5)  # let the account's bucket refill between runs

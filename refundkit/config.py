@@ -46,7 +46,11 @@ from dotenv.parser import parse_stream
 from .errors import ConfigError
 from .timeutil import zone
 
-__all__ = ["SANDBOX_HINT", "Secret", "Settings", "check_base_url", "load_settings", "read_env_file"]
+__all__ = ["SANDBOX_HEADER", "SANDBOX_HINT", "Secret", "Settings", "check_base_url", "load_settings", "read_env_file"]
+
+#: The header refundkit's sandbox sends with every answer. A server on this machine that sends it is the sandbox,
+#: not a proxy in front of a real account, so the client's pacing may start fast (refundkit.vtex.limiter).
+SANDBOX_HEADER = "X-Refundkit-Sandbox"
 
 SANDBOX_HINT = (
     "No VTEX account is configured. Set VTEX_ACCOUNT_NAME, VTEX_APP_KEY and VTEX_APP_TOKEN (in the environment or "

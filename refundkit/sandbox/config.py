@@ -79,6 +79,9 @@ class SandboxConfig:
     # VTEX caches reads by id for entities whose schema does not set "v-cache": false (refundkit's schemas do): such
     # a read answers the document as it was up to this many seconds ago (0: no cache).
     md_read_cache_s: float = 0.0
+    # Every answer carries X-Refundkit-Sandbox, so that a client on this machine may pace itself fast; False answers
+    # as VTEX would (benchmarks whose sandbox plays a remote account).
+    announce: bool = True
 
     def __post_init__(self) -> None:
         if self.md_missing_document not in get_args(MissingDocumentMode):

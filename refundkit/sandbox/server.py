@@ -26,6 +26,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TextIO
 from urllib.parse import parse_qsl, unquote
 
+from ..config import SANDBOX_HEADER
 from . import oms, payments
 from .config import FaultRule, FaultRules, SandboxConfig
 from .http import JSON_TYPE, Request, Response, json_response, oms_error
@@ -327,6 +328,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", str(len(payload)))
         for name, value in resp.headers.items():
             self.send_header(name, value)
+        if self.server.sandbox.config.announce:
+            self.send_header(SANDBOX_HEADER, "1")  # it is the sandbox: a client on this machine may pace itself fast
         self.end_headers()
         if payload:
             self.wfile.write(payload)

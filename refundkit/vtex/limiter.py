@@ -12,9 +12,10 @@ learns:
 
 A concurrency cap bounds requests in flight. The limiter is thread-safe; ``clock`` and ``sleep`` are injectable.
 
-:func:`limiter_for` picks the start: VTEX's hosts get the cautious 20 requests/second; a server on this machine
-(the sandbox, on 127.0.0.1) starts at :data:`LOCAL_INITIAL_RATE`. Such a server shares no account with anyone, and
-one that limits (the sandbox's ``rate_limit``) answers 429s, from which the limiter learns as it does from VTEX.
+Every limiter starts at VTEX's cautious 20 requests/second, whatever the host: a server on 127.0.0.1 may be a proxy
+or a tunnel to a real account. Only refundkit's sandbox, which says so in every answer (``X-Refundkit-Sandbox``) from
+a loopback address, gets :meth:`AdaptiveLimiter.start_fast` after its first answer: it shares no account with
+anyone, and when it limits (its ``rate_limit``) it answers 429s, from which the limiter learns as it does from VTEX.
 """
 
 from __future__ import annotations
@@ -26,10 +27,10 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-__all__ = ["LOCAL_INITIAL_RATE", "AdaptiveLimiter", "LimiterStats", "is_local_host", "limiter_for"]
+__all__ = ["SANDBOX_RATE", "AdaptiveLimiter", "LimiterStats", "is_local_host"]
 
-#: Requests/second a new limiter allows at first for a server on this machine (VTEX's hosts start at 20).
-LOCAL_INITIAL_RATE = 500.0
+#: The rate :meth:`AdaptiveLimiter.start_fast` moves a limiter to: what the sandbox gets (VTEX's hosts start at 20).
+SANDBOX_RATE = 500.0
 
 
 @dataclass
@@ -145,6 +146,16 @@ class AdaptiveLimiter:
         self._slow_start = False
         self._successes.clear()
 
+    def start_fast(self, rate: float = SANDBOX_RATE) -> None:
+        """Continue as a limiter made with ``initial_rate=rate`` (at most ``max_rate``) would, its first burst
+        included, while still in slow start; after a 429 the learned rate stands."""
+        with self._cond:
+            if self._slow_start and self.throttled == 0 and self.rate < rate:
+                self._refill(self._clock())
+                self.rate = min(float(rate), self.max_rate)
+                self._tokens = max(self._tokens, min(self.rate, 1.0 + self.rate * 0.5))
+                self._cond.notify_all()
+
     def stats(self) -> LimiterStats:
         with self._cond:
             return LimiterStats(rate=self.rate, in_flight=self._in_flight, throttled=self.throttled, sent=self.sent)
@@ -159,10 +170,3 @@ def is_local_host(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
-
-
-def limiter_for(host: str) -> AdaptiveLimiter:
-    """A new limiter for requests to ``host``: VTEX's cautious start, or a fast one for a server on this machine."""
-    if is_local_host(host):
-        return AdaptiveLimiter(initial_rate=LOCAL_INITIAL_RATE)
-    return AdaptiveLimiter()

@@ -309,3 +309,12 @@ def test_both_entry_points_take_the_same_flags_with_the_same_defaults(tmp_path):
 def test_drop_sentinel_is_exported():
     assert repr(DROP) == "DROP"
     assert SandboxConfig().app_token not in repr(SandboxConfig())
+
+
+def test_every_answer_says_it_comes_from_the_sandbox():
+    from refundkit.config import SANDBOX_HEADER
+
+    sb = Sandbox(small_config())
+    with sb.serve() as srv, httpx.Client(base_url=srv.base_url, headers=auth_headers(sb)) as client:
+        assert client.get(ORDERS).headers[SANDBOX_HEADER] == "1"
+        assert client.get("/api/oms/pvt/orders/no-such-order").headers[SANDBOX_HEADER] == "1"

@@ -18,7 +18,7 @@ from refundkit.sandbox import FaultRule
 from refundkit.testing import ManualClock
 from refundkit.timeutil import Instant, local_day_bounds
 from refundkit.vtex import RetryPolicy
-from refundkit.vtex.limiter import LOCAL_INITIAL_RATE
+from refundkit.vtex.limiter import SANDBOX_RATE
 
 from .conftest import JUNE, fast_pacing, sandbox_client
 
@@ -78,15 +78,14 @@ def test_a_429_storm_slows_the_client_down_but_loses_nothing() -> None:
         orders=0, flash_sale_orders=3100, start="2026-06-14", end="2026-06-16", seed=3, rate_limit=10
     ) as (sb, _srv, client):
         start, end = local_day_bounds(date(2026, 6, 14), date(2026, 6, 16))
-        # the default limiter: a server on loopback gets the fast start, far above this account's limit, so the
-        # first burst is throttled and the limiter learns the limit from the 429s
-        client.transport._limiter_factory = None
+        # the default limiter: the sandbox's first answer gives it the fast start, far above this account's limit,
+        # so the first burst is throttled and the limiter learns the limit from the 429s
         result = client.orders.list(start, end)
         assert_listed_exactly(result, sb, start, end)
         limiter = client.transport.limiter()
         throttled = [r for r in sb.requests if r.status == 429]
         assert throttled and limiter.throttled == len(throttled)
-        assert limiter.rate < LOCAL_INITIAL_RATE / 10
+        assert limiter.rate < SANDBOX_RATE / 10
 
 
 def test_random_server_errors_and_latency_lose_nothing(june) -> None:

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from refundkit.vtex.limiter import LOCAL_INITIAL_RATE, AdaptiveLimiter, limiter_for
+from refundkit.vtex.limiter import SANDBOX_RATE, AdaptiveLimiter, is_local_host
 
 from .fakes import FakeClock
 
@@ -222,32 +222,38 @@ def test_many_threads_respect_the_rate() -> None:
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.2", "localhost", "LOCALHOST", "::1", "[::1]"])
-def test_a_server_on_this_machine_gets_the_fast_start(host: str) -> None:
-    assert limiter_for(host).rate == LOCAL_INITIAL_RATE
+def test_loopback_hosts_are_this_machine(host: str) -> None:
+    assert is_local_host(host)
 
 
 @pytest.mark.parametrize(
     "host",
     [
         "mystore.vtexcommercestable.com.br",
-        "mystore.vtexpayments.com.br",
         "localhost.example.com",  # a name that merely starts with localhost is somebody else's server
         "10.0.0.5",
         "",
     ],
 )
-def test_any_other_host_gets_vtexs_cautious_start(host: str) -> None:
-    assert limiter_for(host).rate == AdaptiveLimiter().rate == 20.0
+def test_other_hosts_are_not(host: str) -> None:
+    assert not is_local_host(host)
 
 
-def test_the_transport_gives_each_host_the_start_it_deserves() -> None:
-    from refundkit.config import Secret, Settings
-    from refundkit.vtex.transport import Transport
+def test_start_fast_moves_a_new_limiter_to_the_sandbox_rate_but_never_overrides_a_learned_rate() -> None:
+    clock = FakeClock()
+    fresh = limiter(clock)
+    assert fresh.rate == 20.0  # VTEX's cautious start, for every host
+    fresh.start_fast()
+    assert fresh.rate == SANDBOX_RATE
+    began = clock()
+    for _ in range(200):  # within the first burst of a limiter made at that rate: no wait
+        fresh.acquire()
+        fresh.release("ok")
+    assert clock() - began < 0.05
 
-    def rate(base_url: str | None) -> float:
-        settings = Settings(account="mystore", app_key="k", app_token=Secret("t"), base_url=base_url)
-        with Transport(settings) as transport:
-            return transport.limiter().rate
-
-    assert rate(None) == 20.0  # https://mystore.vtexcommercestable.com.br
-    assert rate("http://127.0.0.1:8765") == LOCAL_INITIAL_RATE
+    throttled = limiter(clock)
+    throttled.acquire()
+    throttled.release("throttled", retry_after=1.0)
+    learned = throttled.rate
+    throttled.start_fast()
+    assert throttled.rate == learned < 20.0

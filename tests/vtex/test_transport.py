@@ -544,3 +544,22 @@ def test_every_client_verifies_tls_with_one_shared_context() -> None:
             contexts.append(pool._ssl_context)
     assert contexts[0] is contexts[1]  # built once: loading the CA bundle costs every new client 16 ms otherwise
     assert contexts[0].verify_mode == ssl.CERT_REQUIRED and contexts[0].check_hostname
+
+
+def _rate_after_one_call(base_url: str, headers: dict[str, str]) -> float:
+    answer = httpx.MockTransport(lambda request: httpx.Response(200, json={}, headers=headers))
+    with Transport(make_settings(base_url=base_url), http_transport=answer) as transport:
+        transport.request("GET", "/api/oms/pvt/orders/1-01")
+        return transport.limiter().rate
+
+
+def test_only_the_sandbox_on_this_machine_lets_the_pacing_start_fast() -> None:
+    from refundkit.config import SANDBOX_HEADER
+    from refundkit.vtex.limiter import SANDBOX_RATE
+
+    sandbox = {SANDBOX_HEADER: "1"}
+    assert _rate_after_one_call("http://127.0.0.1:8765", sandbox) == SANDBOX_RATE + 1  # +1 per success
+    # a proxy or tunnel on this machine in front of a real account: VTEX's cautious start (20/s, +1 per success)
+    assert _rate_after_one_call("http://127.0.0.1:8765", {}) == 21.0
+    # a remote server that claims to be the sandbox is paced as VTEX is
+    assert _rate_after_one_call("https://mystore.vtexcommercestable.com.br", sandbox) == 21.0
