@@ -23,6 +23,7 @@ from ..analytics.report import Report, gross_vs_net_report
 from ..analytics.revenue import PERIODS
 from ..errors import RefundkitError
 from ..timeutil import utc_now, zone
+from .capture import run_with_bars
 from .charts import gross_vs_net_chart
 from .htmltable import download_link, money_table
 
@@ -139,10 +140,10 @@ class RevenueExplorer:
             self.message.value = _note("Pick a first day on or before the last day.", error=True)
             return
         self.message.value = _note(f"Reading {first} to {last}…")
-        self.progress.clear_output()
         try:
-            with self.progress:  # the store's tqdm bar shows here while it syncs
-                report = self._report_fn(
+            report = run_with_bars(  # the store's tqdm bars show while it syncs
+                self.progress,
+                lambda: self._report_fn(
                     self.source,
                     first,
                     last,
@@ -150,17 +151,14 @@ class RevenueExplorer:
                     attribution=self.attribution.value,
                     tz=self.tz,
                     sync=sync,
-                )
+                ),
+            )
         except RefundkitError as exc:
             self.message.value = _note(str(exc), error=True)
             return
         except Exception as exc:
             self.message.value = _note(f"Unexpected error ({type(exc).__name__}: {exc}). Please report it.", error=True)
             return
-        finally:
-            # the bars are closed now: clear them (in a kernel the front end holds what was captured, so
-            # clear_output, not assigning .outputs, is what empties it)
-            self.progress.clear_output()
         self.report = report
         self._files()
         currencies = report.currencies or ["—"]

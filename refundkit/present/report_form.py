@@ -23,6 +23,7 @@ from ..analytics.export import export_csv, export_xlsx
 from ..analytics.report import Report, gross_vs_net_report
 from ..money import format_money
 from ..timeutil import utc_now, zone
+from .capture import run_with_bars
 from .charts import gross_vs_net_chart
 from .import_form import download_link
 from .record_form import TIME_ZONES, _Form, _guarded, _no_command_line, failure_text
@@ -135,10 +136,10 @@ class ReportForm(_Form):
             return
         tz = str(self.tz_picker.value)
         self.message.value = f"<div>Reading the orders and refunds from {first} to {last}…</div>"
-        self.progress.clear_output()
         try:
-            with self.progress:  # the store's bars (tqdm's widgets in a kernel) show here while it syncs
-                report = gross_vs_net_report(
+            report = run_with_bars(  # the store's bars (tqdm's widgets in a kernel) show while it syncs
+                self.progress,
+                lambda: gross_vs_net_report(
                     self.session,
                     first,
                     last,
@@ -146,17 +147,14 @@ class ReportForm(_Form):
                     attribution=self.attribution.value,
                     tz=tz,
                     progress=True,
-                )
+                ),
+            )
             xlsx = io.BytesIO()
             export_xlsx(report, xlsx)
             csv_text = export_csv(report) or ""
         except Exception as exc:
             self.message.value = f"<div class='refundkit-refused'>{escape(failure_text(exc))}</div>"
             return
-        finally:
-            # the bars are closed now: clear them (in a kernel the front end holds what was captured, so
-            # clear_output, not assigning .outputs, is what empties it)
-            self.progress.clear_output()
         self.report, self.rows = report, report.rows
         self._tz, self._attribution = tz, str(self.attribution.value)
         currencies = report.currencies

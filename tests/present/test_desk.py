@@ -100,3 +100,23 @@ def test_reading_a_range_says_so_and_shows_the_stores_bars_until_the_report_is_r
     assert all(msg == "Reading the orders and refunds from 2026-04-01 to 2026-04-30…" for _, _, msg in seen)
     assert form.progress.outputs == () and form.message.value == "", "bars and message are gone with the report"
     assert form.chart.outputs
+
+
+def test_a_report_that_fails_in_a_kernel_says_why_in_one_line(
+    rk: refundkit.Session, monkeypatch: pytest.MonkeyPatch, in_ipython: None
+) -> None:
+    from refundkit.errors import VtexError
+    from refundkit.present import report_form
+
+    def failing(*_args: object, **_kwargs: object) -> None:
+        raise VtexError("VTEX answered 503 for GET /api/oms/pvt/orders; try again in a minute")
+
+    monkeypatch.setattr(report_form, "gross_vs_net_report", failing)
+    form = ReportForm(rk, tz="UTC")
+    form.first_day.value, form.last_day.value = date(2026, 3, 1), date(2026, 3, 31)
+    form.show_button.click()
+    shown = re.sub(r"<[^>]+>", "", form.message.value)
+    assert "VTEX answered 503" in shown and "try again in a minute" in shown
+    assert "UnboundLocalError" not in shown and "unexpected" not in shown.lower()
+    assert form.progress.outputs == () and form.chart.outputs == ()
+    assert not form.show_button.disabled

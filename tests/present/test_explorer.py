@@ -100,3 +100,12 @@ def test_a_reversed_range_or_a_failing_report_is_a_message_not_a_traceback(explo
     failing = RevenueExplorer(explorer.source, first=date(2026, 3, 1), last=date(2026, 3, 2), report=refuses)
     assert text(failing.message.value) == "VTEX serves two years only"
     assert failing.report is None and failing.downloads.value == ""
+
+
+def test_a_failing_report_in_a_kernel_is_the_same_message(small_session: refundkit.Session, in_ipython: None) -> None:
+    def refuses(*_args: Any, **_kwargs: Any) -> Any:
+        raise InputError("VTEX serves two years only")
+
+    failing = RevenueExplorer(small_session, first=date(2026, 3, 1), last=date(2026, 3, 2), report=refuses)
+    assert text(failing.message.value) == "VTEX serves two years only"
+    assert failing.report is None and failing.downloads.value == "" and failing.progress.outputs == ()
