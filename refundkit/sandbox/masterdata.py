@@ -66,23 +66,30 @@ _SAVED = "JSON Schema persisted successfully. Revalidation and indexing process 
 _RESERVED_PARAMS = {"_where", "_fields", "_sort", "_schema", "_size", "_token", "_keyword", "an"}
 
 
+_JSONSCHEMA_IMPORT = threading.Lock()
+
+
 def _jsonschema() -> ModuleType:
     """jsonschema, imported on first use, and without its optional IRI syntax checker.
 
     That checker (``rfc3987_syntax``, installed alongside Jupyter) builds a grammar when imported: 0.9 s of CPU in
     every process that starts a sandbox, each notebook kernel included. The sandbox's validators are built without
-    a format checker, so they never use it: jsonschema is imported with that module hidden, and it stays importable
-    afterwards for anyone else in the process."""
-    if "jsonschema" not in sys.modules:
-        hidden = "rfc3987_syntax" not in sys.modules
-        if hidden:
-            sys.modules["rfc3987_syntax"] = None  # type: ignore[assignment]  # None makes its import fail
-        try:
-            import jsonschema  # noqa: F401, PLC0415 - deferred on purpose (see above); read from sys.modules below
-        finally:
+    a format checker, so they never use it: the first import happens with that module hidden. The module itself
+    stays importable afterwards, but jsonschema's own FormatChecker checks no ``iri`` formats in this process.
+    Threads that ask at once wait for the first import to finish (a half-imported module has no validators yet)."""
+    with _JSONSCHEMA_IMPORT:
+        if "jsonschema" not in sys.modules:
+            hidden = "rfc3987_syntax" not in sys.modules
             if hidden:
-                del sys.modules["rfc3987_syntax"]
-    module: ModuleType = sys.modules["jsonschema"]
+                sys.modules["rfc3987_syntax"] = None  # type: ignore[assignment]  # None makes its import fail
+            try:
+                import jsonschema  # noqa: PLC0415 - deferred on purpose (see above); imported whole below
+            finally:
+                if hidden:
+                    del sys.modules["rfc3987_syntax"]
+    import jsonschema  # noqa: PLC0415 - whole by now: an import that is under way elsewhere is waited for
+
+    module: ModuleType = jsonschema
     return module
 
 

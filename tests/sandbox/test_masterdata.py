@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 
 import httpx
@@ -365,3 +367,26 @@ def test_a_deleted_document_written_again_takes_the_new_spelling(md):
     hits = c.get(f"{E}/search", params={"_fields": "id,amount"}, headers=rng(0, 10)).json()
     assert hits == [{"id": "mixed", "amount": 2}]
     sb.deletes.clear()
+
+
+def test_schema_validation_loads_once_for_threads_that_ask_at_once() -> None:
+    # a fresh interpreter: this one imported jsonschema long ago
+    script = """
+import sys, threading
+from refundkit.sandbox.masterdata import _jsonschema
+got, errors = [], []
+def ask():
+    try:
+        got.append(_jsonschema().Draft7Validator)
+    except Exception as exc:
+        errors.append(repr(exc))
+threads = [threading.Thread(target=ask) for _ in range(8)]
+for t in threads: t.start()
+for t in threads: t.join()
+assert errors == [] and len(got) == 8, errors
+assert "rfc3987_syntax" not in sys.modules  # its grammar was not built
+import rfc3987_syntax  # and it is still there for anyone who wants it
+print("ok")
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]
