@@ -342,7 +342,9 @@ def import_refunds(
         quote = build_quote(order, head, raw, clean, offline=so_far)
         if quote.problems:
             r.outcome, r.message = REFUSED, "; ".join(quote.problems)
-            r.money = quote.proposed  # None when the amount itself could not be read
+            typed = (raw.currency or "").strip().upper()
+            if quote.proposed is not None and typed in ("", quote.proposed.currency):
+                r.money = quote.proposed  # read in the order's currency (not when the row named another one)
             continue
         entry = entry_from(raw, clean, quote, entry_id=entry_id, order_id=r.order_id, user=ledger.user, now=now)
         offline[r.order_id] = so_far + entry.amount

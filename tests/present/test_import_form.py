@@ -89,12 +89,18 @@ def test_an_amount_shows_as_money_once_read_and_as_typed_when_it_cannot_be_read(
         f"{orders[2]},ten reais,2026-05-10,cash,TYPED-2,returned\n"
         f"{orders[2]},99999.5,2026-05-10,cash,TYPED-3,returned\n"
     ).encode()
+    other_currency = (
+        "order_id,amount,currency,refunded_at,source,external_ref,reason\n"
+        f"{orders[2]},1500,JPY,2026-05-10,cash,TYPED-4,returned\n"
+    ).encode()
     form = ImportForm(rk.ledger)
     form.load(data, "refunds.csv")
     table = text(form.rows.value)
     assert f"{orders[2]} BRL 12.50 cash TYPED-1 would record" in table
     assert f"{orders[2]} ten reais cash TYPED-2 refused" in table
     assert f"{orders[2]} BRL 99,999.50 cash TYPED-3 refused" in table, "refused, but its amount was read"
+    form.load(other_currency, "yen.csv")
+    assert f"{orders[2]} 1500 cash TYPED-4 refused" in text(form.rows.value), "never shown in a currency it was not"
 
 
 def test_a_file_that_is_not_a_refund_csv_says_what_to_fix(rk: refundkit.Session, tmp_path) -> None:
