@@ -92,3 +92,14 @@ def small_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[refundki
     session.close()
     assert sandbox is not None
     check_nothing_moved(sandbox)
+
+
+def command_lines() -> list[str]:
+    """The command line of every process on this machine (Linux's /proc): to prove a server was stopped."""
+    lines = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            lines.append(cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace"))
+        except OSError:  # the process ended meanwhile
+            continue
+    return lines

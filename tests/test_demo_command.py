@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from refundkit.present.cli_app import free_port
+from tests.conftest import command_lines
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 
@@ -89,7 +90,10 @@ def test_a_busy_app_port_is_one_line_and_leaves_nothing_running(tmp_path: Path) 
     assert proc.returncode == 2, proc.stderr
     error = proc.stderr.strip().splitlines()
     assert len(error) == 1 and "Traceback" not in proc.stderr, proc.stderr
-    assert f"is port {app_port} free?" in error[0] and "--app-port" in error[0]
-    for port in ports:  # JupyterLab, started beside the app, was stopped with the rest
+    assert f"port {app_port} is taken by another program" in error[0] and "--app-port" in error[0]
+    # JupyterLab, started beside the app, was stopped with the rest: no process of it is left
+    left = [cmd for cmd in command_lines() if f"--ServerApp.port={ports[1]}" in cmd]
+    assert left == [], left
+    for port in ports:
         with pytest.raises(ConnectionRefusedError):
             socket.create_connection(("127.0.0.1", port), timeout=2).close()

@@ -11,10 +11,12 @@ import argparse
 import importlib.util
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.parse
 import urllib.request
@@ -44,6 +46,16 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def port_taken(port: int) -> bool:
+    """Whether something on this machine holds ``port`` on 127.0.0.1 (binding it fails)."""
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+        return False
 
 
 def write_app_notebook(folder: Path) -> Path:
@@ -97,9 +109,14 @@ def wait_until_serving(url: str, proc: subprocess.Popen[Any] | None = None, time
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
             port = urllib.parse.urlsplit(url).port
+            if port is not None and port_taken(port):
+                raise ConfigError(
+                    f"the app could not start: port {port} is taken by another program. Choose another with --port "
+                    "(refundkit demo: --app-port)"
+                )
             raise ConfigError(
-                f"the app stopped while starting (exit code {proc.returncode}); is port {port} free? "
-                "Choose another with --port (refundkit demo: --app-port)"
+                f"the app stopped while starting (exit code {proc.returncode}); `refundkit app` shows Voilà's own "
+                "messages"
             )
         try:
             with urllib.request.urlopen(url.rstrip("/") + "/voila/static/voila.js", timeout=2) as r:  # noqa: S310  (loopback URL built here)
@@ -147,13 +164,28 @@ def stop_app(proc: subprocess.Popen[Any]) -> None:
             proc.wait(timeout=5)
 
 
+def stop_on_terminate() -> None:
+    """A closed terminal (SIGHUP) or a stop request (SIGTERM) ends the command as Ctrl-C does, so that the app and
+    JupyterLab, which run in sessions of their own, are stopped too instead of being left behind."""
+    if threading.current_thread() is not threading.main_thread():
+        return  # signal handlers can only be set from the main thread (tests may run the demo elsewhere)
+
+    def interrupt(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, interrupt)
+
+
 def cmd_app(args: argparse.Namespace) -> int:
     load_settings().require_account()  # the page connects to this account: say what is missing here, not there
     print(f"Starting the refund desk on http://127.0.0.1:{args.port}/ …", flush=True)
     proc, url = start_app(args.port, dict(os.environ), tz=args.tz, log=sys.stderr)
     print(f"refund desk at {url} (dates in {args.tz}); press Ctrl-C to stop.", flush=True)
+    stop_on_terminate()
     try:
         return proc.wait()
     except KeyboardInterrupt:
-        stop_app(proc)
         return 0
+    finally:
+        stop_app(proc)

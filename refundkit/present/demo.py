@@ -13,12 +13,12 @@ import json
 import os
 import secrets
 import shutil
-import signal
 import subprocess
 import sys
 import threading
 import time
 import urllib.request
+import webbrowser
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,7 @@ from ..config import load_settings
 from ..errors import ConfigError
 from ..ledger.verdict import forget_verdict
 from ..session import connect
-from .cli_app import start_app, stop_app
+from .cli_app import start_app, stop_app, stop_on_terminate
 
 __all__ = ["demo_variables", "lab_command", "run_demo", "working_copies"]
 
@@ -87,9 +87,14 @@ def lab_command(root: Path, port: int, token: str) -> list[str]:
     ]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")
-    if not sys.stdout.isatty() or os.environ.get("CI"):
-        cmd.append("--no-browser")
+    cmd.append("--no-browser")  # the demo opens the browser itself, once the app answers too
     return cmd
+
+
+def _open_browser(url: str) -> None:
+    """Open ``url`` in the person's browser when the demo runs in a terminal (not in CI or a pipe)."""
+    if sys.stdout.isatty() and not os.environ.get("CI"):
+        webbrowser.open(url)
 
 
 def _wait_for_lab(proc: subprocess.Popen[Any], port: int, timeout: float = 90.0) -> None:
@@ -109,19 +114,6 @@ def _say(text: str = "") -> None:
     print(text, flush=True)
 
 
-def _stop_on_terminate() -> None:
-    """A closed terminal (SIGHUP) or a stop request (SIGTERM) ends the demo as Ctrl-C does: the app and JupyterLab,
-    which run in sessions of their own, are stopped too instead of being left behind."""
-    if threading.current_thread() is not threading.main_thread():
-        return  # signal handlers can only be set from the main thread (tests may run the demo elsewhere)
-
-    def interrupt(_signum: int, _frame: object) -> None:
-        raise KeyboardInterrupt
-
-    for sig in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, interrupt)
-
-
 def run_demo(
     *,
     port: int,
@@ -134,7 +126,7 @@ def run_demo(
     """Serve the sandbox; unless ``no_lab``, start the app and JupyterLab on working copies; print every address."""
     from ..sandbox import Sandbox, SandboxConfig  # noqa: PLC0415 - only the demo loads the sandbox
 
-    _stop_on_terminate()
+    stop_on_terminate()
     base_env = dict(os.environ if env is None else env)
     settings = load_settings(env={k: v for k, v in base_env.items() if not k.startswith("VTEX_")})
     sandbox = Sandbox(SandboxConfig(search_lag_s=2.0, state_dir=settings.cache_dir / "sandbox"))
@@ -171,11 +163,13 @@ def run_demo(
             app, app_url = start_app(app_port, run_env, log=subprocess.DEVNULL)
             _say(f"Refund desk (the web app) at {app_url}")
             _wait_for_lab(lab, lab_port)
-            _say(f"JupyterLab at http://127.0.0.1:{lab_port}/lab?token={token}")
+            lab_url = f"http://127.0.0.1:{lab_port}/lab?token={token}"
+            _say(f"JupyterLab at {lab_url}")
             _say(f"  on working copies of the notebooks in {work} (git-ignored):")
             for c in copies:
                 _say(f"    {c.name}")
             _say("Press Ctrl-C to stop everything.")
+            _open_browser(lab_url)
             return lab.wait()
         except KeyboardInterrupt:
             return 0
