@@ -179,11 +179,11 @@ def stop_on_terminate() -> None:
 
 def cmd_app(args: argparse.Namespace) -> int:
     load_settings().require_account()  # the page connects to this account: say what is missing here, not there
+    stop_on_terminate()  # before Voilà starts: a stop that comes at any moment after stops it too
     print(f"Starting the refund desk on http://127.0.0.1:{args.port}/ …", flush=True)
     proc, url = start_app(args.port, dict(os.environ), tz=args.tz, log=sys.stderr)
-    print(f"refund desk at {url} (dates in {args.tz}); press Ctrl-C to stop.", flush=True)
-    stop_on_terminate()
-    try:
+    try:  # from here any stop, even one that comes while the line below is printed, stops Voilà too
+        print(f"refund desk at {url} (dates in {args.tz}); press Ctrl-C to stop.", flush=True)
         return proc.wait()
     except KeyboardInterrupt:
         return 0
