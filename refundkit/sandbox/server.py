@@ -400,7 +400,7 @@ class SandboxServer:
         self.host, self.port = _address(self._httpd)
         self._thread = threading.Thread(
             target=self._httpd.serve_forever,
-            kwargs={"poll_interval": 0.05},
+            kwargs={"poll_interval": 0.01},  # stop() is noticed within 10 ms; the suite stops about 300 sandboxes
             daemon=True,
             name=f"vtex-sandbox-{self.port}",
         )
