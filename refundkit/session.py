@@ -35,7 +35,9 @@ class Session:
 
     @property
     def is_sandbox(self) -> bool:
-        return self.sandbox is not None or bool(self.settings.base_url and "127.0.0.1" in self.settings.base_url)
+        """The embedded sandbox, or refundkit's sandbox served on this machine (it says so in its answers). A proxy on
+        127.0.0.1 in front of a real account is not: the notebooks write their demo refunds only where this holds."""
+        return self.sandbox is not None or self.client.transport.is_sandbox()
 
     @property
     def store_period(self) -> tuple[date, date] | None:
@@ -91,15 +93,17 @@ def connect(
         settings = settings.with_(
             account=cfg.account, app_key=cfg.app_key, app_token=Secret(cfg.app_token), base_url=server.base_url
         )
-    elif demo is True and not (settings.base_url or "").startswith("http://127.0.0.1"):
+    client = VtexClient(settings, **transport_options)
+    served_sandbox = sandbox is None and client.transport.is_sandbox()
+    if demo is True and sandbox is None and not served_sandbox:
+        client.close()
         raise ConfigError(
             "demo=True, but a real VTEX account is configured; unset VTEX_ACCOUNT_NAME to use the "
             "sandbox, or connect without demo=True"
         )
-    client = VtexClient(settings, **transport_options)
     # an embedded sandbox forgets everything when the process ends, so its writes are not journaled to disk
     # (nor is its Master Data verdict: a sandbox may play another behaviour next time)
     ledger = Ledger(client, journal_dir=sandbox is None, verdict_dir=sandbox is None)
-    if setup and (sandbox is not None or (settings.base_url or "").startswith("http://127.0.0.1")):
+    if setup and (sandbox is not None or served_sandbox):
         ledger.setup()  # saving the schemas is idempotent; on a real account run `refundkit setup` once instead
     return Session(settings, client, ledger, sandbox, server)

@@ -231,3 +231,17 @@ def test_settings_are_frozen_and_with_makes_a_copy() -> None:
         s.account = "other"  # type: ignore[misc]  # assigning to a frozen field on purpose
     t = s.with_(account="other")
     assert (s.account, t.account) == ("acme", "other")
+
+
+def test_demo_true_refuses_a_server_on_this_machine_that_is_not_the_sandbox(tmp_path: Path) -> None:
+    import refundkit
+    from refundkit.testing import serve, small_config
+
+    # a server on 127.0.0.1 that answers as VTEX does (no sandbox header): a proxy or tunnel to a merchant's account
+    with serve(small_config(announce=False), cache_dir=tmp_path) as proxy:
+        settings = load_settings(env=proxy.env(), env_file=False)
+        with pytest.raises(ConfigError, match="real VTEX account"):
+            refundkit.connect(demo=True, settings=settings)
+        with refundkit.connect(settings=settings) as rk:
+            assert not rk.is_sandbox
+        assert not [r for r in list(proxy.sb.requests) if r.method != "GET"], "connect() set up a real account"

@@ -29,6 +29,7 @@ more — has been replaced by ``****``, and only then shortened, so no cut can l
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import logging
@@ -261,6 +262,7 @@ class Transport:
         self._limiters: dict[str, AdaptiveLimiter] = {}
         self._lock = threading.Lock()
         self.calls = 0  # requests actually sent, retries included
+        self._sandbox: dict[str, bool] = {}  # host -> it answered as refundkit's sandbox (header, loopback)
 
     def __repr__(self) -> str:
         return f"Transport(base_url={self.base_url!r}, account={self.settings.account!r})"
@@ -297,6 +299,19 @@ class Transport:
 
     def limiter(self, base: str | None = None) -> AdaptiveLimiter:
         return self._client_for(base or self.base_url)[1]
+
+    def is_sandbox(self) -> bool:
+        """Whether the account's host is refundkit's sandbox: on this machine, and saying so in its answers. A proxy
+        or tunnel on 127.0.0.1 in front of a real account is not. Decided by the answers seen so far, or by one read
+        (the ledger entity's schemas) when none was seen; any other host is not, without a call."""
+        parts = urlsplit(self.base_url)
+        if not is_local_host(parts.hostname or ""):
+            return False
+        if parts.netloc not in self._sandbox:
+            schemas = f"/api/dataentities/{quote(self.settings.entity, safe='')}/schemas"
+            with contextlib.suppress(VtexError):  # whatever it answered, the answer said whether it is the sandbox
+                self.request("GET", schemas, not_found_ok=True)
+        return self._sandbox.get(parts.netloc, False)
 
     def close(self) -> None:
         with self._lock:
@@ -396,7 +411,9 @@ class Transport:
                     built = client.build_request(method, path, params=params, json=json, headers=headers)
                     continue
                 raise error from None
-            if response.headers.get(SANDBOX_HEADER) and is_local_host(urlsplit(base).hostname or ""):
+            sandbox = bool(response.headers.get(SANDBOX_HEADER)) and is_local_host(urlsplit(base).hostname or "")
+            self._sandbox[urlsplit(base).netloc] = sandbox
+            if sandbox:
                 limiter.start_fast()  # refundkit's sandbox on this machine: no account to share, no need to creep up
             status = response.status_code
             if status == 429:

@@ -563,3 +563,19 @@ def test_only_the_sandbox_on_this_machine_lets_the_pacing_start_fast() -> None:
     assert _rate_after_one_call("http://127.0.0.1:8765", {}) == 21.0
     # a remote server that claims to be the sandbox is paced as VTEX is
     assert _rate_after_one_call("https://mystore.vtexcommercestable.com.br", sandbox) == 21.0
+
+
+def test_the_sandbox_is_told_by_its_answers_not_by_its_address() -> None:
+    from refundkit.config import SANDBOX_HEADER
+
+    def transport(base_url: str, headers: dict[str, str]) -> Transport:
+        answer = httpx.MockTransport(lambda request: httpx.Response(200, json=[], headers=headers))
+        return Transport(make_settings(base_url=base_url), http_transport=answer)
+
+    with transport("http://127.0.0.1:8765", {SANDBOX_HEADER: "1"}) as t:
+        assert t.is_sandbox() and t.calls == 1  # one read (the entity's schemas) to ask
+        assert t.is_sandbox() and t.calls == 1  # then known
+    with transport("http://127.0.0.1:8765", {}) as t:  # a proxy or tunnel to a real account
+        assert not t.is_sandbox()
+    with transport("https://mystore.vtexcommercestable.com.br", {SANDBOX_HEADER: "1"}) as t:
+        assert not t.is_sandbox() and t.calls == 0  # not this machine: not asked at all
