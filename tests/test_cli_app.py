@@ -7,6 +7,8 @@ import os
 import signal
 import subprocess
 import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -30,9 +32,14 @@ def test_app_help_names_port_and_time_zone(tmp_path: Path) -> None:
     assert proc.returncode == 0 and "--port" in proc.stdout and "--tz" in proc.stdout
 
 
+def voila_processes(port: int) -> list[tuple[int, str]]:
+    """(pid, command line) of each Voilà serving ``port``."""
+    return [(pid, cmd) for pid, cmd in command_lines() if "voila" in cmd and f"--port={port} " in cmd]
+
+
 # Ctrl-C is the KeyboardInterrupt these two become (refundkit.present.cli_app.stop_on_terminate), so it is covered too
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGHUP], ids=["sigterm", "sighup"])
-def test_app_stops_voila_however_it_is_stopped(
+def test_app_stops_voila_however_it_is_stopped_and_leaves_no_folder(
     served_sandbox: ServedSandbox, tmp_path: Path, stop: signal.Signals
 ) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VTEX_", "REFUNDKIT_"))}
@@ -40,6 +47,7 @@ def test_app_stops_voila_however_it_is_stopped(
     port = free_port()
     cmd = [sys.executable, "-m", "refundkit.present.cli", "app", "--port", str(port)]
     proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    left: list[tuple[int, str]] = []
     try:
         assert proc.stdout is not None
         for line in proc.stdout:
@@ -47,8 +55,41 @@ def test_app_stops_voila_however_it_is_stopped(
                 break
         else:
             pytest.fail("refundkit app did not say it was serving")
+        [(_, voila)] = voila_processes(port)
+        folder = Path(next(arg for arg in voila.split() if arg.endswith(".ipynb"))).parent
+        assert folder.is_dir()
     finally:
         proc.send_signal(stop)
-        proc.communicate(timeout=60)
-    left = [cmd for cmd in command_lines() if "voila" in cmd and f"--port={port}" in cmd]
+        try:
+            proc.communicate(timeout=60)
+        finally:
+            proc.kill()
+            left = voila_processes(port)
+            for pid, _ in left:  # whatever happened, nothing of this test keeps running
+                os.kill(pid, signal.SIGKILL)
     assert left == [], f"Voilà left running after {stop.name}: {left}"
+    assert not folder.exists(), "the app's notebook folder was left behind"
+
+
+def test_a_port_another_program_answers_on_is_refused_before_voila_starts(
+    served_sandbox: ServedSandbox, tmp_path: Path
+) -> None:
+    class Answers(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # answers even the probe refundkit makes for Voilà's static file
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    with ThreadingHTTPServer(("127.0.0.1", 0), Answers) as other:
+        threading.Thread(target=other.serve_forever, daemon=True).start()
+        port = other.server_address[1]
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("VTEX_", "REFUNDKIT_"))}
+        env.update(served_sandbox.env(), REFUNDKIT_CACHE_DIR=str(tmp_path / "cache"))
+        cmd = [sys.executable, "-m", "refundkit.present.cli", "app", "--port", str(port)]
+        done = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60, check=False)
+        other.shutdown()
+    assert done.returncode == 2, done.stderr
+    assert f"port {port} is taken by another program" in done.stderr and "Traceback" not in done.stderr
+    assert "refund desk at" not in done.stdout

@@ -92,7 +92,7 @@ def test_a_busy_app_port_is_one_line_and_leaves_nothing_running(tmp_path: Path) 
     assert len(error) == 1 and "Traceback" not in proc.stderr, proc.stderr
     assert f"port {app_port} is taken by another program" in error[0] and "--app-port" in error[0]
     # JupyterLab, started beside the app, was stopped with the rest: no process of it is left
-    left = [cmd for cmd in command_lines() if f"--ServerApp.port={ports[1]}" in cmd]
+    left = [cmd for _, cmd in command_lines() if f"--ServerApp.port={ports[1]} " in cmd]
     assert left == [], left
     for port in ports:
         with pytest.raises(ConnectionRefusedError):

@@ -8,9 +8,11 @@ account configured in the environment (or ``.env``). Idle kernels (a closed tab)
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -20,7 +22,7 @@ import threading
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +30,19 @@ from ..config import load_settings
 from ..errors import ConfigError
 from .cli_common import Subcommands, positive_int, time_zone
 
-__all__ = ["app_command", "cmd_app", "free_port", "register", "wait_until_serving", "write_app_notebook"]
+__all__ = [
+    "app_command",
+    "cmd_app",
+    "free_port",
+    "port_taken",
+    "register",
+    "start_app",
+    "stop_app",
+    "stop_on_terminate",
+    "stop_requests_ignored",
+    "wait_until_serving",
+    "write_app_notebook",
+]
 
 APP_NOTEBOOK = "refundkit.ipynb"
 _APP_SOURCE = "from refundkit.present.desk import serve_desk\n\nserve_desk()"
@@ -49,8 +63,10 @@ def free_port() -> int:
 
 
 def port_taken(port: int) -> bool:
-    """Whether something on this machine holds ``port`` on 127.0.0.1 (binding it fails)."""
+    """Whether something on this machine listens on ``port`` of 127.0.0.1 (binding it fails, as a server's would:
+    connections just closed, waiting out TIME_WAIT, do not count)."""
     with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("127.0.0.1", port))
         except OSError:
@@ -103,24 +119,26 @@ def app_command(notebook: Path, port: int) -> list[str]:
     ]
 
 
+def _port_taken_error(port: int) -> ConfigError:
+    return ConfigError(
+        f"the app could not start: port {port} is taken by another program. Choose another with --port "
+        "(refundkit demo: --app-port)"
+    )
+
+
 def wait_until_serving(url: str, proc: subprocess.Popen[Any] | None = None, timeout: float = 60.0) -> None:
-    """Wait for Voilà to answer (on a static file: fetching the page itself would start a kernel)."""
+    """Wait for Voilà to answer (on a static file: fetching the page itself would start a kernel). With ``proc``,
+    the answer counts only while that Voilà still runs (another server on the port could answer too)."""
     deadline = time.monotonic() + timeout
+    port = urllib.parse.urlsplit(url).port
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
-            port = urllib.parse.urlsplit(url).port
             if port is not None and port_taken(port):
-                raise ConfigError(
-                    f"the app could not start: port {port} is taken by another program. Choose another with --port "
-                    "(refundkit demo: --app-port)"
-                )
-            raise ConfigError(
-                f"the app stopped while starting (exit code {proc.returncode}); `refundkit app` shows Voilà's own "
-                "messages"
-            )
+                raise _port_taken_error(port)
+            raise ConfigError(f"the app stopped while starting (exit code {proc.returncode})")
         try:
             with urllib.request.urlopen(url.rstrip("/") + "/voila/static/voila.js", timeout=2) as r:  # noqa: S310  (loopback URL built here)
-                if r.status == 200:
+                if r.status == 200 and (proc is None or proc.poll() is None):
                     return
         except OSError:
             time.sleep(0.2)
@@ -133,6 +151,8 @@ def start_app(
     """Start the app in the background; returns the process and its address once it answers."""
     if importlib.util.find_spec("voila") is None:
         raise ConfigError("the app needs Voilà: run ./dev setup (or pip install -e '.[app]')")
+    if port_taken(port):  # before starting: whatever answers there is not this app
+        raise _port_taken_error(port)
     folder = Path(tempfile.mkdtemp(prefix="refundkit-app-"))
     notebook = write_app_notebook(folder)
     proc = subprocess.Popen(
@@ -144,6 +164,7 @@ def start_app(
         stdout=log if log is not None else subprocess.DEVNULL,
         stderr=subprocess.STDOUT if log is not None else subprocess.DEVNULL,
     )
+    _FOLDERS[proc.pid] = folder
     url = f"http://127.0.0.1:{port}/"
     try:
         wait_until_serving(url, proc)
@@ -153,15 +174,39 @@ def start_app(
     return proc, url
 
 
+#: The folder of each running app's notebook, removed when the app stops.
+_FOLDERS: dict[int, Path] = {}
+
+
 def stop_app(proc: subprocess.Popen[Any]) -> None:
-    """Stop Voilà (it shuts its kernels down on SIGTERM)."""
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
+    """Stop Voilà (it shuts its kernels down on SIGTERM) and remove its notebook's folder. A second stop request
+    (a closing terminal sends SIGHUP and SIGTERM) does not cut this short."""
+    with stop_requests_ignored():
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=5)
+    folder = _FOLDERS.pop(proc.pid, None)
+    if folder is not None:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def stop_requests_ignored() -> Iterator[None]:
+    """SIGINT, SIGTERM and SIGHUP ignored for the block (main thread only: elsewhere they cannot be set)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    signals = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    before = {sig: signal.signal(sig, signal.SIG_IGN) for sig in signals}
+    try:
+        yield
+    finally:
+        for sig, handler in before.items():
+            signal.signal(sig, handler)
 
 
 def stop_on_terminate() -> None:

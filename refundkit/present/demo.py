@@ -9,6 +9,7 @@ made when missing or when the committed notebook changed since it was copied (th
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 import os
 import secrets
@@ -27,7 +28,7 @@ from ..config import load_settings
 from ..errors import ConfigError
 from ..ledger.verdict import forget_verdict
 from ..session import connect
-from .cli_app import start_app, stop_app, stop_on_terminate
+from .cli_app import start_app, stop_app, stop_on_terminate, stop_requests_ignored
 
 __all__ = ["demo_variables", "lab_command", "run_demo", "working_copies"]
 
@@ -91,10 +92,19 @@ def lab_command(root: Path, port: int, token: str) -> list[str]:
     return cmd
 
 
-def _open_browser(url: str) -> None:
-    """Open ``url`` in the person's browser when the demo runs in a terminal (not in CI or a pipe)."""
-    if sys.stdout.isatty() and not os.environ.get("CI"):
-        webbrowser.open(url)
+def _open_browser(url: str, folder: Path) -> None:
+    """Open ``url`` in the person's browser when the demo runs in a terminal (not in CI or a pipe). As JupyterLab
+    does, through a page in ``folder`` readable by this user only, so that the token is not on a command line other
+    users can list."""
+    if not sys.stdout.isatty() or os.environ.get("CI"):
+        return
+    page = folder / "open-jupyterlab.html"
+    page.unlink(missing_ok=True)
+    with os.fdopen(os.open(page, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w", encoding="utf-8") as f:
+        f.write(
+            f'<!DOCTYPE html><meta http-equiv="refresh" content="0;url={html.escape(url)}"><title>JupyterLab</title>\n'
+        )
+    webbrowser.open(page.resolve().as_uri())
 
 
 def _wait_for_lab(proc: subprocess.Popen[Any], port: int, timeout: float = 90.0) -> None:
@@ -169,16 +179,17 @@ def run_demo(
             for c in copies:
                 _say(f"    {c.name}")
             _say("Press Ctrl-C to stop everything.")
-            _open_browser(lab_url)
+            _open_browser(lab_url, work.parent)
             return lab.wait()
         except KeyboardInterrupt:
             return 0
         finally:
-            if lab.poll() is None:
-                lab.terminate()
-                try:
-                    lab.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    lab.kill()
+            with stop_requests_ignored():  # a second Ctrl-C or SIGTERM does not cut the stopping short
+                if lab.poll() is None:
+                    lab.terminate()
+                    try:
+                        lab.wait(timeout=20)
+                    except subprocess.TimeoutExpired:
+                        lab.kill()
             if app is not None:
                 stop_app(app)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
+
+import pytest
 
 from refundkit.present.demo import working_copies
 
@@ -28,3 +31,27 @@ def test_working_copies_keep_demo_edits_and_follow_committed_changes(tmp_path: P
 def test_the_working_folder_is_ignored_by_git() -> None:
     ignored = (Path(__file__).resolve().parents[2] / ".gitignore").read_text().split()
     assert ".demo/" in ignored
+
+
+def test_the_browser_gets_jupyterlabs_address_through_a_private_page(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import webbrowser
+
+    from refundkit.present import demo
+
+    opened: list[str] = []
+    monkeypatch.setattr(webbrowser, "open", opened.append)
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    monkeypatch.delenv("CI", raising=False)
+    url = "http://127.0.0.1:8888/lab?token=0123456789abcdef"
+    demo._open_browser(url, tmp_path)
+    demo._open_browser(url, tmp_path)  # a second demo run replaces the page
+    page = tmp_path / "open-jupyterlab.html"
+    assert opened == [page.as_uri(), page.as_uri()], "the token is not on the browser's command line"
+    assert page.stat().st_mode & 0o077 == 0, "only this user can read the page"
+    assert 'content="0;url=http://127.0.0.1:8888/lab?token=0123456789abcdef"' in page.read_text(encoding="utf-8")
+
+    monkeypatch.setenv("CI", "true")
+    demo._open_browser(url, tmp_path)
+    assert len(opened) == 2, "no browser under CI"
