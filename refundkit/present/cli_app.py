@@ -40,6 +40,7 @@ __all__ = [
     "stop_app",
     "stop_on_terminate",
     "stop_requests_ignored",
+    "stop_server",
     "wait_until_serving",
     "write_app_notebook",
 ]
@@ -178,17 +179,22 @@ def start_app(
 _FOLDERS: dict[int, Path] = {}
 
 
-def stop_app(proc: subprocess.Popen[Any]) -> None:
-    """Stop Voilà (it shuts its kernels down on SIGTERM) and remove its notebook's folder. A second stop request
-    (a closing terminal sends SIGHUP and SIGTERM) does not cut this short."""
+def stop_server(proc: subprocess.Popen[Any], timeout: float = 15.0) -> None:
+    """SIGTERM, then SIGKILL after ``timeout`` seconds. A second stop request (a closing terminal sends SIGHUP and
+    SIGTERM) does not cut this short."""
     with stop_requests_ignored():
         if proc.poll() is None:
             proc.terminate()
             try:
-                proc.wait(timeout=15)
+                proc.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait(timeout=5)
+
+
+def stop_app(proc: subprocess.Popen[Any]) -> None:
+    """Stop Voilà (it shuts its kernels down on SIGTERM) and remove its notebook's folder."""
+    stop_server(proc)
     folder = _FOLDERS.pop(proc.pid, None)
     if folder is not None:
         shutil.rmtree(folder, ignore_errors=True)

@@ -28,7 +28,7 @@ from ..config import load_settings
 from ..errors import ConfigError
 from ..ledger.verdict import forget_verdict
 from ..session import connect
-from .cli_app import start_app, stop_app, stop_on_terminate, stop_requests_ignored
+from .cli_app import start_app, stop_app, stop_on_terminate, stop_server
 
 __all__ = ["demo_variables", "lab_command", "run_demo", "working_copies"]
 
@@ -184,12 +184,6 @@ def run_demo(
         except KeyboardInterrupt:
             return 0
         finally:
-            with stop_requests_ignored():  # a second Ctrl-C or SIGTERM does not cut the stopping short
-                if lab.poll() is None:
-                    lab.terminate()
-                    try:
-                        lab.wait(timeout=20)
-                    except subprocess.TimeoutExpired:
-                        lab.kill()
+            stop_server(lab, timeout=20)
             if app is not None:
                 stop_app(app)
