@@ -31,7 +31,7 @@ from ..vtex.models import Order
 from ..vtex.oms import check_order_id
 from .model import LedgerEntry, NoteStatus, OrderLedger, Pending, RefundConflict, RefundRefused, refund_id
 from .recording import Ledger
-from .rules import RefundInput, build_quote, check_input, entry_from, parse_refund_amount
+from .rules import RefundInput, build_quote, check_input, entry_from, other_currency, parse_refund_amount
 
 __all__ = [
     "OPTIONAL_COLUMNS",
@@ -323,8 +323,11 @@ def import_refunds(
         assert isinstance(order, Order)
         if entry_id in seen:
             first, amount = seen[entry_id]
-            proposed, _ = parse_refund_amount(raw, order.currency)
-            if proposed is not None and proposed != amount:
+            named = other_currency(raw, order.currency)
+            proposed, _ = (None, None) if named else parse_refund_amount(raw, order.currency)
+            if named:
+                r.outcome, r.message = REFUSED, f"same refund as line {first.line}, but in {named}: check the row"
+            elif proposed is not None and proposed != amount:
                 r.outcome, r.message = (
                     REFUSED,
                     (
@@ -342,9 +345,7 @@ def import_refunds(
         quote = build_quote(order, head, raw, clean, offline=so_far)
         if quote.problems:
             r.outcome, r.message = REFUSED, "; ".join(quote.problems)
-            typed = (raw.currency or "").strip().upper()
-            if quote.proposed is not None and typed in ("", quote.proposed.currency):
-                r.money = quote.proposed  # read in the order's currency (not when the row named another one)
+            r.money = quote.proposed  # None when it could not be read, or the row named another currency
             continue
         entry = entry_from(raw, clean, quote, entry_id=entry_id, order_id=r.order_id, user=ledger.user, now=now)
         offline[r.order_id] = so_far + entry.amount

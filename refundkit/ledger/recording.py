@@ -100,7 +100,7 @@ from .model import (
 )
 from .notetext import note_text
 from .reconcile import LIMIT_REASON, RECONCILE_GRACE_S, ReconcileReport, reconcile
-from .rules import RefundInput, build_quote, check_input, entry_from
+from .rules import RefundInput, build_quote, check_input, entry_from, other_currency
 from .schemas import ENTRY_SCHEMA, HEAD_SCHEMA, SCHEMA_NAME, head_document, same_schema
 from .verdict import MasterDataVerdict, load_verdict, probe_master_data, save_verdict
 
@@ -331,6 +331,13 @@ class Ledger:
             existing = current.entry(entry_id)
             if existing is None and quote.problems:
                 raise RefundRefused(list(quote.problems), quote)
+            named = other_currency(raw, order.currency)
+            if existing is not None and named:
+                raise RefundConflict(
+                    f"refund {existing.entry_id} is already recorded on order {existing.order_id} for "
+                    f"{existing.amount}, not in {named}: check the currency",
+                    existing,
+                )
             entry = (
                 None
                 if existing

@@ -196,6 +196,12 @@ def check_input(
     return clean, problems
 
 
+def other_currency(raw: RefundInput, currency: str) -> str | None:
+    """The currency ``raw`` names when it is not ``currency`` (upper case), else ``None``."""
+    named = (raw.currency or "").strip().upper()
+    return named if named and named != currency else None
+
+
 def parse_refund_amount(raw: RefundInput, currency: str) -> tuple[Money | None, str | None]:
     if isinstance(raw.amount, Money):
         if raw.amount.currency != currency:
@@ -256,14 +262,16 @@ def build_quote(
     warnings: list[str] = []
     proposed: Money | None = None
     if raw is not None:
-        if raw.currency and raw.currency.strip() and raw.currency.strip().upper() != currency:
+        named = other_currency(raw, currency)
+        if named:
             probs.append(
-                f"currency {raw.currency.strip().upper()} is not the order's currency {currency}; "
-                "refunds are recorded in the order's currency"
+                f"currency {named} is not the order's currency {currency}; refunds are recorded in the order's currency"
             )
-        proposed, p = parse_refund_amount(raw, currency)
+        proposed, p = parse_refund_amount(raw, currency)  # read even so, to report every problem at once
         if p:
             probs.append(p)
+        if named:
+            proposed = None  # an amount in another currency is not one in the order's: nothing is proposed
         why = NOT_REFUNDABLE.get(order.status)
         if why:
             probs.append(f"order {order.order_id} cannot take an offline refund: {why}")

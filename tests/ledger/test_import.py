@@ -245,3 +245,12 @@ def test_a_missing_file_is_an_input_error(ledger: Ledger, tmp_path: Path) -> Non
         import_refunds(ledger, tmp_path / "nope.csv")
     with pytest.raises(InputError, match="is a folder"):
         import_refunds(ledger, tmp_path)
+
+
+def test_a_row_repeating_another_in_another_currency_is_refused(env: Env, ledger: Ledger) -> None:
+    o = env.orders.invoiced()
+    header = "order_id,amount,refunded_at,source,external_ref,reason,currency"
+    lines = [header, f"{o.order_id},15.00,2026-04-20,cash,CUR-1,,BRL", f"{o.order_id},15.00,2026-04-20,cash,CUR-1,,JPY"]
+    report = import_refunds(ledger, csv_file(env.tmp, lines), dry_run=True)
+    assert outcomes(report) == ["would record", "refused"]
+    assert "same refund as line 2, but in JPY" in report.rows[1].message and report.rows[1].money is None

@@ -332,3 +332,17 @@ def test_recorded_by_comes_from_the_settings(env: Env) -> None:
     o = env.orders.invoiced()
     ledger = env.ledger()  # REFUNDKIT_USER=tester in the environment
     assert ledger.record(o.order_id, "1.00", "cash", "R-1").entry.recorded_by == "tester"
+
+
+def test_the_same_refund_again_in_another_currency_is_a_conflict_about_the_currency(env: Env, ledger: Ledger) -> None:
+    o = env.orders.invoiced()
+    first = ledger.record(o.order_id, "15.00", "apace", "APC-CUR")
+    before = env.writes()
+    with pytest.raises(RefundConflict) as info:
+        ledger.record(o.order_id, "15.00", "apace", "APC-CUR", currency="JPY")
+    msg = str(info.value)
+    assert first.entry.entry_id in msg and "BRL 15.00" in msg and "not in JPY" in msg
+    assert env.writes() == before
+    quote = ledger.quote(o.order_id, "1500", "cash", "Q-1", currency="JPY")
+    assert quote.proposed is None, "an amount in yen is never proposed as one in reais"
+    assert any("JPY is not the order's currency BRL" in p for p in quote.problems)
