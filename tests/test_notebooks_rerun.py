@@ -1,4 +1,5 @@
-"""Running a notebook twice records nothing new: its demo cells use fixed references.
+"""Running a notebook twice records nothing new: its demo cells use fixed references. Against a real account (a
+server on 127.0.0.1 that answers as VTEX does, such as a proxy) the demo cells write nothing at all.
 
 The notebooks run (nbclient, a real kernel) against one sandbox served here, as under `./dev demo`, where the
 sandbox keeps what was recorded between runs. The second run must write nothing to the ledger.
