@@ -20,7 +20,7 @@ from refundkit.config import load_settings
 from refundkit.ledger import Ledger
 from refundkit.present.cli_app import free_port, start_app, stop_app
 from refundkit.sandbox import Sandbox, SandboxConfig, SandboxServer
-from refundkit.testing import check_nothing_moved
+from refundkit.testing import OrderPicker, check_nothing_moved
 from refundkit.vtex import VtexClient
 
 pytestmark = pytest.mark.browser
@@ -59,17 +59,7 @@ class Desk:
 
     def order(self, min_total: int = 50_00) -> str:
         """An invoiced BRL order no other test used, with no VTEX return invoice."""
-        for o in self.sb.store.orders:
-            if (
-                o.order_id not in self.used
-                and o.status == "invoiced"
-                and o.currency == "BRL"
-                and not o.input_invoices
-                and o.total_cents >= min_total
-            ):
-                self.used.add(o.order_id)
-                return o.order_id
-        raise LookupError("no unused invoiced order left in the sandbox")
+        return OrderPicker(self.sb, self.used).invoiced(min_total=min_total).order_id
 
     def writes(self) -> list[tuple[str, str]]:
         return [(r.method, r.path) for r in list(self.sb.requests) if r.method in WRITES]

@@ -30,7 +30,7 @@ from refundkit.money import Money
 from refundkit.sandbox import FaultRule, Sandbox, SandboxServer
 from refundkit.sandbox.config import CONDITION_STATUSES
 from refundkit.sandbox.store import OrderSummary
-from refundkit.testing import check_nothing_moved
+from refundkit.testing import OrderPicker, check_nothing_moved
 from refundkit.vtex import VtexClient
 from refundkit.vtex.limiter import AdaptiveLimiter
 from refundkit.vtex.transport import RetryPolicy
@@ -95,17 +95,7 @@ class Account:
         return Ledger(self.client(), user=user, journal_dir=False, sleep=lambda _s: None, **kw)
 
     def order(self, min_total: int = 5000) -> OrderSummary:
-        for o in self.sb.store.orders:
-            if (
-                o.order_id not in self.used
-                and o.status == "invoiced"
-                and o.currency == "BRL"
-                and not o.input_invoices
-                and o.total_cents >= min_total
-            ):
-                self.used.add(o.order_id)
-                return o
-        raise LookupError("no invoiced BRL order left in the sandbox store")
+        return OrderPicker(self.sb, self.used).invoiced(min_total=min_total)
 
     def fault(self, method: str, path: str, **kw: Any) -> FaultRule:
         return self.sb.faults.add(FaultRule(method=method, path=path, **kw))
