@@ -19,8 +19,8 @@ import pytest
 from refundkit.config import load_settings
 from refundkit.ledger import Ledger
 from refundkit.present.cli_app import free_port, start_app, stop_app
-from refundkit.sandbox import Sandbox, SandboxConfig, SandboxServer
-from refundkit.testing import OrderPicker, check_nothing_moved
+from refundkit.sandbox import Sandbox, SandboxServer
+from refundkit.testing import OrderPicker, serve, small_config
 from refundkit.vtex import VtexClient
 
 pytestmark = pytest.mark.browser
@@ -99,19 +99,13 @@ def browser(chromium: str) -> Iterator[Any]:
 def desk(tmp_path_factory: pytest.TempPathFactory, chromium: str) -> Iterator[Desk]:
     """The sandbox and `refundkit app` against it, for the whole session."""
     home = tmp_path_factory.mktemp("desk")
-    sb = Sandbox(SandboxConfig(orders=300, flash_sale_orders=0, start="2026-02-20", end="2026-04-30"))
-    with sb.serve(port=0) as srv:
-        cfg = sb.config
+    with serve(small_config(), cache_dir=home / "cache") as served:  # checks afterwards that no money moved
+        sb, srv = served.sb, served.srv
         env = {
             **{k: v for k, v in os.environ.items() if not k.startswith(("VTEX_", "REFUNDKIT_"))},
-            "VTEX_BASE_URL": srv.base_url,
-            "VTEX_ACCOUNT_NAME": cfg.account,
-            "VTEX_APP_KEY": cfg.app_key,
-            "VTEX_APP_TOKEN": cfg.app_token,
-            "REFUNDKIT_CACHE_DIR": str(home / "cache"),
-            "REFUNDKIT_USER": "desk-clerk",
+            **served.env(REFUNDKIT_USER="desk-clerk"),
         }
-        with VtexClient(load_settings(env=env, env_file=False)) as client:
+        with VtexClient(served.settings()) as client:
             Ledger(client, journal_dir=False).setup()
         log_path = home / "voila.log"
         with log_path.open("w") as log:
@@ -123,7 +117,6 @@ def desk(tmp_path_factory: pytest.TempPathFactory, chromium: str) -> Iterator[De
                 yield Desk(sb, srv, url, env, set())
             finally:
                 stop_app(proc)
-        check_nothing_moved(sb)
 
 
 @pytest.fixture(scope="module")
