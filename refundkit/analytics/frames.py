@@ -148,8 +148,9 @@ def native_rows(orders: Iterable[Order]) -> list[dict[str, Any]]:
     """One row per refund VTEX made on the given full orders, each counted once (README "VTEX's own refunds"):
     a return invoice at its refunded amount (its restitution when VTEX sent one — the same money, never added), and,
     when the order's payment transaction was read, one row :data:`GATEWAY_REFUND` for what the gateway refunded that
-    no return invoice or order change explains, dated by the transaction's last refund. Order changes have no row:
-    they already lowered the order's value, which is what gross counts."""
+    no return invoice or order change explains — the order's *share* when its order group shares the transaction,
+    so the group's refund is never counted twice — dated by the transaction's last refund (``refundingDate``, read
+    as UTC). Order changes have no row: they already lowered the order's value, which is what gross counts."""
     rows: list[dict[str, Any]] = []
     for o in orders:
         for inv in o.return_invoices:
@@ -163,7 +164,7 @@ def native_rows(orders: Iterable[Order]) -> list[dict[str, Any]]:
                     "order_created_at": o.created_at.ns,
                 }
             )
-        gateway = o.gateway_refunded
+        gateway = o.gateway_share
         if gateway.minor:
             when = o.gateway.refunded_at if o.gateway is not None else None
             rows.append(

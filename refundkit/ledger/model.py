@@ -377,6 +377,8 @@ class Quote:
     gateway_checked: bool = True  # False: the transaction could not be read; gateway_note says why
     gateway_note: str = ""
     changes_refunded: Money | None = None  # order changes: already out of order_total, shown for information
+    gateway_group_note: str = ""  # the payment transaction is shared by the order's group: how its refunds count
+    value_note: str = ""  # VTEX's value already excludes the return invoices: order_total is what was charged
 
     @property
     def refundable(self) -> Money:
@@ -390,6 +392,10 @@ class Quote:
         out = []
         if not self.gateway_checked:
             out.append(self.gateway_note or "gateway refunds were not checked")
+        if self.gateway_group_note:
+            out.append(self.gateway_group_note)
+        if self.value_note:
+            out.append(self.value_note)
         if self.changes_refunded is not None and self.changes_refunded.minor:
             out.append(
                 f"order changes gave back {self.changes_refunded}; the order total already excludes it "

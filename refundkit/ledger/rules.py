@@ -295,12 +295,12 @@ def build_quote(
                 f"({order.created_at.isoformat(digits=0)})"
             )
         if proposed is not None:
-            refundable = order.total - native - offline
-            cap = Money(order.total.minor * MAX_OFFLINE_FACTOR, currency)
+            refundable = order.charged - native - offline
+            cap = Money(order.charged.minor * MAX_OFFLINE_FACTOR, currency)
             if proposed > refundable and raw.allow_over_refund and offline + proposed > cap:
                 probs.append(
                     f"amount {proposed} would bring the offline refunds of order {order.order_id} to "
-                    f"{offline + proposed}, more than {MAX_OFFLINE_FACTOR} times its total {order.total}; no refund, "
+                    f"{offline + proposed}, more than {MAX_OFFLINE_FACTOR} times its total {order.charged}; no refund, "
                     "not even an over-refund, can be that large: check the amount"
                 )
             elif proposed > refundable:
@@ -312,7 +312,7 @@ def build_quote(
                 else:
                     probs.append(
                         f"amount {proposed} is more than the refundable balance {refundable} "
-                        f"(order total {order.total} − VTEX refunds {native} − offline refunds {offline}); "
+                        f"(order total {order.charged} − VTEX refunds {native} − offline refunds {offline}); "
                         "record at most the balance, or allow an over-refund with a reason"
                     )
     return Quote(
@@ -320,7 +320,7 @@ def build_quote(
         status=order.status,
         currency=currency,
         created_at=order.created_at,
-        order_total=order.total,
+        order_total=order.charged,
         native_refunded=native,
         offline_refunded=offline,
         entries=ledger.entries,
@@ -333,6 +333,19 @@ def build_quote(
         gateway_checked=order.gateway_checked,
         gateway_note=order.gateway.reason if order.gateway is not None else "gateway refunds were not checked",
         changes_refunded=order.changes_refunded,
+        gateway_group_note=order.gateway.note if order.gateway is not None else "",
+        value_note=value_note(order),
+    )
+
+
+def value_note(order: Order) -> str:
+    """A line for the balance when VTEX's value already excludes the return invoices (the account's verdict)."""
+    if order.value_reading != "reduced" or not order.invoice_refunded.minor:
+        return ""
+    return (
+        f"VTEX's order value {order.total} already excludes the return invoices ({order.invoice_refunded}), as "
+        f"`refundkit doctor` found on this account: the order total here is what was charged, {order.charged}, and "
+        "each return is subtracted once"
     )
 
 

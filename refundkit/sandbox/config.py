@@ -24,6 +24,7 @@ __all__ = [
     "FaultRules",
     "MissingDocumentMode",
     "SandboxConfig",
+    "ValueAfterReturn",
     "add_masterdata_flags",
     "masterdata_options",
 ]
@@ -39,6 +40,9 @@ DEMO_APP_TOKEN = "SANDBOXDEMOTOKENPUBLICNOTASECRETREFUNDKITLOCALONLYABCDEFGHIJKL
 #: empty document (``version is null`` holds, ``version=0`` does not); ``refused`` refuses every conditional write
 #: on a missing document (answered like a failed condition).
 MissingDocumentMode = Literal["created", "empty-document", "refused"]
+#: What VTEX's order ``value`` (and the list's ``totalValue``) may do once a return invoice is added: stay what was
+#: charged, or drop by the returned amount (VTEX's partial-invoice guide says the total is "updated").
+ValueAfterReturn = Literal["kept", "reduced"]
 #: Plausible answers to a write whose ``_where`` fails (VTEX does not document it); 200 and 204 apply nothing.
 CONDITION_STATUSES: tuple[int, ...] = (304, 400, 409, 412, 200, 204)
 
@@ -76,6 +80,13 @@ class SandboxConfig:
     # changes, gateway-only refunds and restitutions; and whether the app key may read payment transactions.
     other_refunds: bool = False
     payments_permission: bool = True
+    # Payment transactions as a real account may show them (refundkit.sandbox.payments), all off in the demo store:
+    order_groups: int = 0  # carts split into 2-3 orders (sellers, deliveries) that share one payment transaction
+    installment_interest: bool = False  # card payments in installments carry interest (value above referenceValue)
+    foreign_payments: int = 0  # orders whose payment transaction is another account's: 403 to reading it
+    gateway_dates_offset_h: int = 0  # the gateway writes its zone-less dates at this UTC offset (0: in UTC)
+    # VTEX's order value after a return invoice (undocumented): "kept" as charged, or "reduced" by the returned amount
+    value_after_return: ValueAfterReturn = "kept"
     # VTEX caches reads by id for entities whose schema does not set "v-cache": false (refundkit's schemas do): such
     # a read answers the document as it was up to this many seconds ago (0: no cache).
     md_read_cache_s: float = 0.0
@@ -89,6 +100,15 @@ class SandboxConfig:
                 f"md_missing_document must be one of {', '.join(get_args(MissingDocumentMode))}, "
                 f"got {self.md_missing_document!r}"
             )
+        if self.value_after_return not in get_args(ValueAfterReturn):
+            raise ValueError(
+                f"value_after_return must be one of {', '.join(get_args(ValueAfterReturn))}, "
+                f"got {self.value_after_return!r}"
+            )
+        if self.order_groups < 0 or self.foreign_payments < 0:
+            raise ValueError("order_groups and foreign_payments cannot be negative")
+        if not -14 <= self.gateway_dates_offset_h <= 14:
+            raise ValueError(f"gateway_dates_offset_h must be a UTC offset in hours, got {self.gateway_dates_offset_h}")
         if not (200 <= self.md_failed_condition_status < 300 or 300 <= self.md_failed_condition_status < 500):
             raise ValueError(
                 f"md_failed_condition_status must be a 2xx, 3xx or 4xx, got {self.md_failed_condition_status}"

@@ -13,6 +13,7 @@ from typing import Any
 
 from ..argtypes import day_text, nonneg_float, positive_int, probability
 from .config import SandboxConfig, add_masterdata_flags, masterdata_options
+from .payments import add_payments_flags, payments_options
 from .permissions import access_options, add_access_flags
 
 __all__ = ["DEFAULT_PORT", "DEFAULT_SEARCH_LAG_S", "add_sandbox_flags", "config_from_args"]
@@ -65,6 +66,7 @@ def add_sandbox_flags(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="answer 403 to GET /api/pvt/transactions/{id}, as for an app key without View Payment Data",
     )
+    add_payments_flags(p)
     keep = p.add_mutually_exclusive_group()
     keep.add_argument("--state-dir", type=Path, default=None, help="keep what is recorded here across restarts")
     keep.add_argument("--memory", action="store_true", help="keep nothing across restarts")
@@ -90,6 +92,7 @@ def config_from_args(args: argparse.Namespace, *, cache_dir: Path) -> SandboxCon
         "other_refunds": bool(getattr(args, "other_refunds", False)),
         "payments_permission": not getattr(args, "deny_payments", False),
         "state_dir": state_dir,
+        **payments_options(args),
         **masterdata_options(args),
         **access_options(args),
     }

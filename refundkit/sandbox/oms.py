@@ -23,7 +23,7 @@ from typing import Any
 from refundkit.timeutil import Instant, parse_instant
 
 from .http import Request, Response, json_response, oms_error
-from .payments import apply_to_detail, apply_to_row, transaction_id_for
+from .payments import apply_group, apply_to_detail, apply_to_row, transaction_id_for
 from .store import PAYMENT_SYSTEMS, STATUS_DESCRIPTIONS, OrderSummary, Store, catalog_entry, cities
 
 __all__ = [
@@ -381,6 +381,11 @@ def list_item(store: Store, position: int) -> dict[str, Any]:
         return cached
     o = store.orders[position]
     adjustment = store.adjustments.get(o.order_id)
+    if store.config.value_after_return == "reduced" and o.input_invoices:
+        item = apply_to_row(_list_item(store, o), o, adjustment)
+        item["totalValue"] = store.listed_value(o)
+        store._list_cache[position] = item
+        return item
     if adjustment is not None:
         item = apply_to_row(_list_item(store, o), o, adjustment)
         store._list_cache[position] = item
@@ -435,9 +440,10 @@ def order_json(store: Store, order_id: str) -> dict[str, Any] | None:
     summary = store.order(order_id)
     if summary is None:
         return None
-    return apply_to_detail(
+    body = apply_to_detail(
         order_detail(summary, store.seed, store.account), summary, store.adjustments.get(summary.order_id)
     )
+    return apply_group(body, store, summary)
 
 
 def get_order(store: Store, req: Request, order_id: str) -> Response:

@@ -18,25 +18,57 @@ pay boleto money back, the merchant does it by hand. Every POST to a Payments pa
 - ``restitutions``: per return-invoice number, a ``restitutions.Refund.value`` different from ``invoiceValue``;
 - ``patch``: a function applied to the order's JSON (detail and list row) — to send a malformed order, another
   currency, and so on.
+
+What a real account's transactions may look like, each a :class:`SandboxConfig` field and a flag:
+
+- ``order_groups`` (``--order-groups N``): N carts split into 2-3 orders (``{group}-01``, ``-02``...) sharing one
+  ``orderGroup`` and one payment transaction; each order lists the whole transaction's payments (as VTEX's own
+  example of an order group does), the transaction's ``value`` and ``totalRefunds`` are the whole group's, and
+  ``GET /api/oms/pvt/orders/order-group/{orderGroup}`` answers the group's orders;
+- ``installment_interest`` (``--installment-interest``): a card payment in n installments costs 1.99 % a month
+  beyond the first, rounded down: the payment's ``value`` and the transaction's ``value`` carry it, its
+  ``referenceValue`` and the orders' ``value`` do not, and the gateway refunds with interest (an amount x of the
+  order is ``x + x·rate`` on the transaction, rounded down) — except ``gateway_refund``, which is in the
+  transaction's own terms;
+- ``foreign_payments`` (``--foreign-payments N``): N orders whose transaction is another account's (a marketplace
+  order's): reading it answers 403 while every other transaction answers;
+- ``gateway_dates_offset_h`` (``--gateway-dates-offset-h H``): the gateway's zone-less dates written at UTC+H;
+- ``value_after_return`` (``--value-after-return kept|reduced``): the order's ``value`` (and the list's
+  ``totalValue``) after a return invoice: what was charged (the default), or lowered by the returned amount.
 """
 
 from __future__ import annotations
 
+import argparse
 import copy
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, get_args
 
+from refundkit.argtypes import number, positive_int
 from refundkit.timeutil import Instant
 
-from .http import Request, Response, json_response
+from .config import SandboxConfig, ValueAfterReturn
+from .http import Request, Response, json_response, oms_error
 
 if TYPE_CHECKING:
-    from .config import SandboxConfig
     from .store import OrderSummary, Store
 
-__all__ = ["Adjustment", "Change", "get_transaction", "transaction_id_for"]
+__all__ = [
+    "Adjustment",
+    "Change",
+    "add_payments_flags",
+    "get_order_group",
+    "get_transaction",
+    "interest_of",
+    "payments_options",
+    "transaction_id_for",
+]
+
+#: Interest a month beyond the first installment, in hundredths of a percent (1.99 %).
+INTEREST_BP_PER_MONTH = 199
 
 
 @dataclass(frozen=True)
@@ -115,24 +147,48 @@ def apply_to_row(row: dict[str, Any], o: OrderSummary, adj: Adjustment | None) -
     return row
 
 
+def interest_of(installments: int, amount: int, enabled: bool) -> int:
+    """The interest on ``amount`` cents paid in ``installments`` (0 unless ``enabled``), rounded down."""
+    if not enabled or installments <= 1:
+        return 0
+    return amount * INTEREST_BP_PER_MONTH * (installments - 1) // 10_000
+
+
 def transaction_json(store: Store, o: OrderSummary) -> dict[str, Any]:
-    adj = store.adjustments.get(o.order_id)
-    tid = transaction_id_for(store.account, o.order_id)
-    value = o.total_cents if adj is None or adj.change_settled else current_value(o, adj)
-    refunds = 0
+    """The transaction of ``o``'s order group: the group's value and refunds, interest included."""
+    members = store.group_orders(o.order_id)
+    head = members[0]
+    tid = transaction_id_for(store.account, head.order_id)
+    n = store.installments_of(head)
+    interest = store.config.installment_interest
+
+    def up(amount: int) -> int:
+        return amount + interest_of(n, amount, interest)
+
+    value = refunds = 0
     refunded_at: Instant | None = None
-    # a boleto cannot be paid back by the gateway: the merchant returns a boleto return invoice's money by hand
-    boleto = any(p.name == "Boleto Bancário" for p in o.payments)
-    for inv in () if boleto else o.input_invoices:
-        refunds += adj.restitutions.get(inv.number, inv.value) if adj else inv.value
-        refunded_at = inv.issued if refunded_at is None or inv.issued.ns > refunded_at.ns else refunded_at
-    if adj is not None:
-        if adj.change_settled:
-            refunds += max(0, adj.reduction)
-        if adj.gateway_refund:
-            refunds += adj.gateway_refund
-            when = adj.gateway_refund_at or o.last_change
-            refunded_at = when if refunded_at is None or when.ns > refunded_at.ns else refunded_at
+    for m in members:
+        adj = store.adjustments.get(m.order_id)
+        value += m.total_cents if adj is None or adj.change_settled else current_value(m, adj)
+        # a boleto cannot be paid back by the gateway: the merchant returns a boleto return invoice's money by hand
+        boleto = any(p.name == "Boleto Bancário" for p in head.payments)
+        for inv in () if boleto else m.input_invoices:
+            refunds += up(adj.restitutions.get(inv.number, inv.value) if adj else inv.value)
+            refunded_at = inv.issued if refunded_at is None or inv.issued.ns > refunded_at.ns else refunded_at
+        if adj is not None:
+            if adj.change_settled:
+                refunds += up(max(0, adj.reduction))
+            if adj.gateway_refund:
+                refunds += adj.gateway_refund
+                when = adj.gateway_refund_at or m.last_change
+                refunded_at = when if refunded_at is None or when.ns > refunded_at.ns else refunded_at
+    value = up(value)
+    o = head
+    shift = timedelta(hours=store.config.gateway_dates_offset_h)
+
+    def gateway_date(at: Instant | None) -> str | None:
+        return None if at is None else (at + shift).to_utc().isoformat(0)[:19]
+
     status = {"canceled": "Cancelled", "payment-pending": "Authorizing"}.get(o.status, "Finished")
     return {
         "id": tid,
@@ -149,15 +205,15 @@ def transaction_json(store: Store, o: OrderSummary) -> dict[str, Any]:
         "status": status,
         "value": value,
         "receiverUri": None,
-        "startDate": o.created.isoformat(0)[:19],
+        "startDate": gateway_date(o.created),
         "authorizationToken": None,
-        "authorizationDate": o.authorized.isoformat(0)[:19] if o.authorized else None,
+        "authorizationDate": gateway_date(o.authorized),
         "commitmentToken": None,
-        "commitmentDate": o.invoiced.isoformat(0)[:19] if o.invoiced else None,
+        "commitmentDate": gateway_date(o.invoiced),
         "refundingToken": uuid.uuid5(uuid.NAMESPACE_URL, f"refund:{tid}").hex.upper() if refunds else None,
-        "refundingDate": refunded_at.isoformat(0)[:19] if refunded_at and refunds else None,
+        "refundingDate": gateway_date(refunded_at) if refunds else None,
         "cancelationToken": None,
-        "cancelationDate": o.canceled.isoformat(0)[:19] if o.canceled else None,
+        "cancelationDate": gateway_date(o.canceled),
         "fields": [{"name": "orderId", "value": o.order_id[:-3]}],
         "ipAddress": None,
         "sessionId": None,
@@ -188,4 +244,94 @@ def get_transaction(store: Store, config: SandboxConfig, req: Request, transacti
     o = store.order_by_transaction(transaction_id)
     if o is None:
         return json_response(404, {"Message": f"Transaction {transaction_id} not found"})
+    if transaction_id.upper() in store.foreign_transactions:
+        return json_response(403, {"Message": "Access denied: the transaction belongs to another account"})
     return json_response(200, transaction_json(store, o))
+
+
+def get_order_group(store: Store, order_json: Callable[[str], dict[str, Any] | None], group: str) -> Response:
+    """``GET /api/oms/pvt/orders/order-group/{orderGroup}``: the group's orders, in full."""
+    ids = store.groups.get(group) or ((f"{group}-01",) if store.order(f"{group}-01") else ())
+    bodies = [b for b in (order_json(oid) for oid in ids) if b is not None]
+    if not bodies:
+        return oms_error(404, "OMS003", "Order group not found")
+    return json_response(200, bodies)
+
+
+def apply_group(body: dict[str, Any], store: Store, o: OrderSummary) -> dict[str, Any]:
+    """The order's payment as a real account shows it: the group's transaction (its id and its payments, the whole
+    cart's), installment interest, and ``value`` after return invoices as :attr:`SandboxConfig.value_after_return`
+    says. Unchanged for an order alone in its group without interest under the default reading."""
+    cfg = store.config
+    members = store.group_orders(o.order_id)
+    grouped = len(members) > 1
+    reduced = cfg.value_after_return == "reduced" and o.input_invoices
+    if not grouped and not cfg.installment_interest and not reduced:
+        return body
+    body = copy.deepcopy(body)
+    if reduced:
+        body["value"] = int(body["value"]) - o.refunded_cents
+    head = members[0]
+    txs = (body.get("paymentData") or {}).get("transactions") or []
+    if not txs:
+        return body
+    tx = txs[0]
+    payments = tx.get("payments") or []
+    n = store.installments_of(head)
+    if grouped:
+        tx["transactionId"] = transaction_id_for(store.account, head.order_id)
+        others = sum(m.total_cents for m in members) - o.total_cents
+        if payments:
+            payments[-1]["value"] += others
+            payments[-1]["referenceValue"] += others
+            payments[-1]["installments"] = n
+    for p in payments:
+        if p.get("group") == "creditCard":
+            p["value"] = p["referenceValue"] + interest_of(n, p["referenceValue"], cfg.installment_interest)
+    return body
+
+
+def add_payments_flags(p: argparse.ArgumentParser) -> None:
+    """The sandbox's flags for payment transactions and the order value (one definition for every entry point)."""
+    d = SandboxConfig()
+    p.add_argument(
+        "--order-groups",
+        type=positive_int,
+        default=d.order_groups,
+        help="carts split into 2-3 orders sharing one orderGroup and one payment transaction (default 0)",
+    )
+    p.add_argument(
+        "--installment-interest",
+        action="store_true",
+        help="card payments in installments carry interest: value above referenceValue, on the transaction too",
+    )
+    p.add_argument(
+        "--foreign-payments",
+        type=positive_int,
+        default=d.foreign_payments,
+        help="orders whose payment transaction is another account's (403 to reading it; default 0)",
+    )
+    p.add_argument(
+        "--gateway-dates-offset-h",
+        type=number(int, -14, 14),
+        default=d.gateway_dates_offset_h,
+        help="the gateway writes its zone-less dates at this UTC offset in hours (default 0: UTC)",
+    )
+    p.add_argument(
+        "--value-after-return",
+        choices=get_args(ValueAfterReturn),
+        default=d.value_after_return,
+        help="the order's value after a return invoice: kept as charged (default) or reduced by the returned amount",
+    )
+
+
+def payments_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The :class:`SandboxConfig` fields the flags of :func:`add_payments_flags` set."""
+    d = SandboxConfig()
+    return {
+        "order_groups": getattr(args, "order_groups", d.order_groups),
+        "installment_interest": bool(getattr(args, "installment_interest", False)),
+        "foreign_payments": getattr(args, "foreign_payments", d.foreign_payments),
+        "gateway_dates_offset_h": getattr(args, "gateway_dates_offset_h", d.gateway_dates_offset_h),
+        "value_after_return": getattr(args, "value_after_return", d.value_after_return),
+    }

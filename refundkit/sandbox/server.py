@@ -135,6 +135,11 @@ class Sandbox:
         self._routes: list[tuple[str, re.Pattern[str], Callable[..., Response]]] = [
             ("GET", _route("/api/oms/pvt/orders"), lambda r: oms.list_orders(store, r)),
             ("GET", _route("/api/oms/pvt/orders/{order_id}"), lambda r, order_id: oms.get_order(store, r, order_id)),
+            (
+                "GET",
+                _route("/api/oms/pvt/orders/order-group/{group}"),
+                lambda r, group: payments.get_order_group(store, lambda oid: oms.order_json(store, oid), group),
+            ),
             ("POST", _route("/api/do/notes"), self.notes.create),
             ("GET", _route("/api/do/notes"), self.notes.list),
             ("GET", _route("/api/do/notes/{note_id}"), self.notes.get),

@@ -312,6 +312,7 @@ class Store:
 
     def __init__(self, config: SandboxConfig | None = None) -> None:
         cfg = config or SandboxConfig()
+        self.config = cfg
         self.seed = cfg.seed
         self.account = cfg.account
         first, last = _day(cfg.start), _day(cfg.end)
@@ -375,8 +376,73 @@ class Store:
         self._list_cache: dict[int, dict[str, Any]] = {}
         self.adjustments: dict[str, Adjustment] = {}
         self._by_tid: dict[str, str] | None = None
+        #: order groups of more than one order: group id -> its orders' ids (``{group}-01`` first)
+        self.groups: dict[str, tuple[str, ...]] = {}
+        #: payment transactions that are another account's (reading them answers 403)
+        self.foreign_transactions: set[str] = set()
+        if cfg.order_groups:
+            self._seed_order_groups(cfg.order_groups)
+        if cfg.foreign_payments:
+            picks = [o for o in self.orders if o.status == "invoiced" and o.order_id not in self._grouped()]
+            for o in picks[3::89][: cfg.foreign_payments]:
+                self.foreign_transactions.add(transaction_id_for(self.account, o.order_id))
+        if cfg.value_after_return == "reduced":
+            for pos, o in enumerate(self.orders):
+                self.total_values[pos] = self.listed_value(o)
         if cfg.other_refunds:
             self._seed_other_refunds()
+
+    # -- order groups, payments and the order value ------------------------------------------------------------
+    def _grouped(self) -> set[str]:
+        return {oid for ids in self.groups.values() for oid in ids}
+
+    def _seed_order_groups(self, count: int) -> None:
+        """``count`` carts split into 2-3 orders: an invoiced order gets siblings ``{group}-02`` (and ``-03``),
+        copies of other orders of its currency placed at the same instant, sharing its payment."""
+        heads = [o for o in self.orders if o.status == "invoiced" and o.order_id.endswith("-01")][5::53][:count]
+        for k, head in enumerate(heads):
+            group = head.order_id[:-3]
+            likes = [o for o in self.orders[head.index % 97 :: 101] if o.currency == head.currency][: 1 + k % 2]
+            ids = [head.order_id]
+            for n, like in enumerate(likes, start=2):
+                sibling = self.add_order(like.order_id, head.created, f"{group}-{n:02d}")
+                sibling = self._replace(
+                    sibling.order_id,
+                    status=head.status,
+                    authorized=head.authorized,
+                    invoiced=head.invoiced,
+                    canceled=None,
+                    output_invoice=None if head.output_invoice is None else f"{head.output_invoice}-{n}",
+                    payments=(Payment(head.payments[-1].name, sibling.total_cents),),
+                    client_first_name=head.client_first_name,
+                    client_last_name=head.client_last_name,
+                )
+                ids.append(sibling.order_id)
+            self.groups[group] = tuple(ids)
+        self._by_tid = None
+
+    def group_orders(self, order_id: str) -> list[OrderSummary]:
+        """The orders of ``order_id``'s group that share its payment transaction, ``-01`` first (just the order
+        when it is alone)."""
+        o = self._by_id[order_id]
+        ids = self.groups.get(order_id[:-3])
+        return [self._by_id[i] for i in ids] if ids else [o]
+
+    def installments_of(self, o: OrderSummary) -> int:
+        """How many installments the group's card payment has (1 for other payments)."""
+        head = self.group_orders(o.order_id)[0]
+        if PAYMENT_SYSTEMS[head.payments[-1].name][1] != "creditCard":
+            return 1
+        return (1, 2, 3, 6, 10)[head.index % 5]
+
+    def listed_value(self, o: OrderSummary) -> int:
+        """The order's ``value`` (and the list's ``totalValue``) as VTEX shows it now: the total, less order
+        changes, less the return invoices when :attr:`SandboxConfig.value_after_return` is ``reduced``."""
+        adjustment = self.adjustments.get(o.order_id)
+        value = o.total_cents - (adjustment.reduction if adjustment else 0)
+        if self.config.value_after_return == "reduced":
+            value -= o.refunded_cents
+        return value
 
     def adjust(self, order_id: str, adjustment: Adjustment) -> None:
         """Give an order VTEX's other refunds (see :mod:`refundkit.sandbox.payments`); replaces an earlier one."""
@@ -385,7 +451,7 @@ class Store:
             raise KeyError(order_id)
         self.adjustments[o.order_id] = adjustment
         pos = self._position(o.order_id)
-        self.total_values[pos] = o.total_cents - adjustment.reduction
+        self.total_values[pos] = self.listed_value(o)
         self._list_cache.pop(pos, None)
         self.__dict__.pop("_oms_index", None)  # list statistics are rebuilt with the new value
         self.__dict__.pop("_ranks", None)
@@ -408,7 +474,12 @@ class Store:
 
     def order_by_transaction(self, transaction_id: str) -> OrderSummary | None:
         if self._by_tid is None:
-            self._by_tid = {transaction_id_for(self.account, o.order_id): o.order_id for o in self.orders}
+            grouped = self._grouped()
+            self._by_tid = {
+                transaction_id_for(self.account, o.order_id): o.order_id
+                for o in self.orders
+                if o.order_id not in grouped or o.order_id.endswith("-01")
+            }
         oid = self._by_tid.get(transaction_id.upper())
         return self._by_id.get(oid) if oid else None
 
@@ -456,9 +527,7 @@ class Store:
         pos = self._position(order_id)
         new = dataclasses.replace(self.orders[pos], **changes)  # type: ignore[arg-type]  # fields by name
         self.orders[pos] = self._by_id[order_id] = self._by_seq[new.sequence] = new
-        adjustment = self.adjustments.get(order_id)
-        reduction = adjustment.reduction if adjustment else 0
-        self.total_values[pos], self.total_items[pos] = new.total_cents - reduction, new.total_items
+        self.total_values[pos], self.total_items[pos] = self.listed_value(new), new.total_items
         self._changed()
         return new
 
@@ -500,6 +569,7 @@ class Store:
         self.total_values.insert(pos, new.total_cents)
         self.total_items.insert(pos, new.total_items)
         self._by_id[oid], self._by_seq[new.sequence] = new, new
+        self._by_tid = None
         self._changed()
         return new
 

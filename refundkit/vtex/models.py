@@ -12,7 +12,9 @@ from ..money import AmountError, Money, from_vtex_cents
 from ..timeutil import Instant, parse_instant
 
 __all__ = [
+    "GATEWAY_DATES_ZONE",
     "ORDER_STATUSES",
+    "VALUE_READINGS",
     "GatewayCheck",
     "GatewayTransaction",
     "Note",
@@ -162,8 +164,11 @@ class Payment:
     payment_id: str
     method: str
     group: str
-    value: Money
+    value: Money  # what the customer pays, installment interest included
     installments: int
+    #: ``referenceValue``: the payment before installment interest (``value`` when VTEX sends none)
+    reference_value: Money | None = None
+    transaction_id: str = ""  # the payment transaction this payment belongs to
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,6 +222,9 @@ class GatewayTransaction:
     value: Money
     total_refunds: Money
     refunded_at: Instant | None
+    #: ``authorizationDate``: like every date of the transaction, sent without a zone and read as UTC
+    #: (:data:`GATEWAY_DATES_ZONE`; ``refundkit doctor`` compares it with the order's ``authorizedDate``)
+    authorized_at: Instant | None = None
 
     @classmethod
     def from_vtex(cls, body: Any, currency: str, *, mode: str = "cents") -> GatewayTransaction:
@@ -231,28 +239,53 @@ class GatewayTransaction:
             value=_cents(body.get("value"), currency, f"value of transaction {tid}", mode),
             total_refunds=_cents(body.get("totalRefunds") or 0, currency, f"totalRefunds of transaction {tid}", mode),
             refunded_at=_instant(body.get("refundingDate"), f"refundingDate of transaction {tid}", required=False),
+            authorized_at=_instant(
+                body.get("authorizationDate"), f"authorizationDate of transaction {tid}", required=False
+            ),
         )
+
+
+#: The zone of the Payments Gateway's dates (``refundingDate``, ``authorizationDate``...), which VTEX sends without
+#: one (``2023-06-02T17:05:44``): refundkit reads them as UTC. ``refundkit doctor`` compares a transaction's
+#: ``authorizationDate`` with its order's ``authorizedDate`` (which carries an offset) and warns when they differ.
+GATEWAY_DATES_ZONE = "UTC"
+
+#: How VTEX's order ``value`` reads after a return invoice (undocumented; ``refundkit doctor`` finds out):
+#: ``kept`` — still what was charged, the return invoices subtract from it; ``reduced`` — already lowered by the
+#: returned amount, so what was charged is ``value`` + the return invoices.
+VALUE_READINGS: tuple[str, ...] = ("kept", "reduced")
 
 
 @dataclass(frozen=True, slots=True)
 class GatewayCheck:
     """What the order's payment transactions say about refunds made there without a return invoice.
 
-    ``checked`` is False when they could not be read (``reason`` says why: no View Payment Data permission, the
-    check is turned off, the order names no transaction); then ``refunded`` is zero and the balance says so.
+    ``checked`` is False when they could not be read (``reason`` says why: no View Payment Data permission, no
+    permission for this one transaction, the check is turned off, the order names no transaction); then
+    ``refunded`` is zero and the balance says so.
 
-    The rule, per order, with every amount in the order's currency::
+    A transaction belongs to the *order group*: the orders of one cart (several sellers, split deliveries) share
+    it, and its ``value`` may include installment interest. The rule, with ``group`` the orders that list one of
+    these transactions (this order alone unless the transaction covers more than it), every amount exact::
 
-        paid      = Σ value of the order's active transactions
-        refunds   = Σ totalRefunds of those transactions      (everything the gateway gave back, whatever asked)
-        explained = return invoices (their refunded amounts)  (an Input invoice triggers a gateway refund)
-                  + max(0, paid − order value)                (order changes refunded after settlement: the
-                                                               transaction keeps its value, the order's drops)
-        gateway-only refunds = max(0, refunds − explained)
+        scale(x)  = x × referenceValue ÷ value of the transaction's payments       (interest out: the order's terms)
+        charged_o = the order's value before return invoices                       (its ``value``, or value + returns
+                                                                                    when value excludes them)
+        after     = max(0, scale(Σ transaction value) − Σ charged_o)               (order changes refunded after
+                                                                                    settlement, whole group)
+        group-only = ⌈ max(0, scale(Σ totalRefunds) − Σ return invoices − after) ⌉   (rounded up to the minor unit)
 
-    A change made before settlement lowers the transaction's value itself, so it is neither in ``refunds`` nor in
-    ``paid − order value``; a change refunded after settlement is in both and cancels out. Nothing is counted twice:
-    a gateway refund is counted here only for the part no return invoice and no order change explains.
+    A change made before settlement lowers the transaction's value itself (it is in neither term); one refunded
+    after settlement is in both and cancels out; a return invoice's own refund is explained by the invoice.
+
+    The group's gateway-only refunds are then given to its orders, none counted twice:
+
+    * ``refunded`` — for the order's *balance*, conservatively: all of it, up to what this order could still hold
+      (``cap = charged − its return invoices``) plus whatever exceeds what the whole group could hold. An order
+      alone in its group gets all of it. The balance never overstates what can still be refunded.
+    * ``share`` — for *reports*: the group's amount split in proportion to each order's ``cap`` (largest
+      remainders, ties by order id), so the shares add up to the group's amount exactly; an order that alone can
+      hold it gets it whole.
     """
 
     checked: bool
@@ -260,6 +293,27 @@ class GatewayCheck:
     reason: str = ""
     transactions: tuple[GatewayTransaction, ...] = ()
     refunded_at: Instant | None = None
+    #: this order's part of the group's gateway-only refunds in reports (None: same as ``refunded``)
+    share: Money | None = None
+    #: the orders sharing the transaction (this one included) when there are several
+    group: tuple[str, ...] = ()
+    #: the group's gateway-only refunds, all orders together
+    group_refunded: Money | None = None
+
+    @property
+    def report_share(self) -> Money:
+        return self.refunded if self.share is None else self.share
+
+    @property
+    def note(self) -> str:
+        """A line for the balance when the transaction is shared and refunded without an invoice."""
+        if len(self.group) < 2 or self.group_refunded is None or not self.group_refunded.minor:
+            return ""
+        return (
+            f"the payment transaction is shared by orders {', '.join(self.group)}, refunded {self.group_refunded} "
+            f"without a return invoice: {self.refunded} counted against this order's balance (as much as it could "
+            f"hold), {self.report_share} in reports (its share)"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,6 +334,16 @@ class Order:
     changes: tuple[OrderChange, ...] = ()
     transaction_ids: tuple[str, ...] = ()
     gateway: GatewayCheck | None = None  # attached by Orders.get(..., gateway=True)
+    order_group: str = ""  # ``orderGroup``: the orders of one cart share it (and their payment transaction)
+    #: how ``value`` reads after a return invoice (:data:`VALUE_READINGS`), as the account's verdict says
+    value_reading: str = "kept"
+
+    @property
+    def charged(self) -> Money:
+        """The order's value before return invoices: ``value`` when it keeps what was charged, ``value`` plus the
+        return invoices when VTEX already lowered it by them (:attr:`value_reading`). Balances and gross start here,
+        so a return is subtracted once under either reading."""
+        return self.total + self.invoice_refunded if self.value_reading == "reduced" else self.total
 
     @property
     def invoice_refunded(self) -> Money:
@@ -296,6 +360,12 @@ class Order:
         return self.gateway.refunded if self.gateway is not None else Money.zero(self.currency)
 
     @property
+    def gateway_share(self) -> Money:
+        """This order's part of the gateway refunds in reports (see :class:`GatewayCheck`: never counted twice
+        across the orders of a group)."""
+        return self.gateway.report_share if self.gateway is not None else Money.zero(self.currency)
+
+    @property
     def gateway_checked(self) -> bool:
         return self.gateway is not None and self.gateway.checked
 
@@ -309,9 +379,9 @@ class Order:
 
     @property
     def native_refunded(self) -> Money:
-        """Refunds VTEX itself made that :attr:`total` does not already reflect: return invoices (restitutions
-        included once) plus gateway refunds without an invoice (when checked). Order changes are not in it: the
-        order's value already went down by them."""
+        """Refunds VTEX itself made, to subtract from :attr:`charged`: return invoices (restitutions included
+        once) plus gateway refunds without an invoice (when checked). Order changes are not in it: the order's value
+        already went down by them."""
         return self.invoice_refunded + self.gateway_refunded
 
     @property
@@ -319,7 +389,7 @@ class Order:
         return ", ".join(dict.fromkeys(p.method for p in self.payments if p.method))
 
     @classmethod
-    def from_vtex(cls, body: dict[str, Any], *, mode: str = "cents") -> Order:
+    def from_vtex(cls, body: dict[str, Any], *, mode: str = "cents", value_reading: str = "kept") -> Order:
         """Parse ``GET /api/oms/pvt/orders/{id}``. ``mode`` is how zero-decimal currencies arrive (see
         :data:`refundkit.money.VTEX_AMOUNT_MODES`). :class:`BadResponse` naming the order and the field when a field
         refundkit relies on is unusable."""
@@ -329,7 +399,7 @@ class Order:
         if not isinstance(oid, str) or not oid:
             raise BadResponse("VTEX sent an order without an orderId")
         try:
-            return cls._parse(body, oid, mode)
+            return cls._parse(body, oid, mode, value_reading)
         except BadResponse:
             raise
         except (TypeError, ValueError, AttributeError, KeyError) as exc:
@@ -338,7 +408,7 @@ class Order:
             ) from None
 
     @classmethod
-    def _parse(cls, body: dict[str, Any], oid: str, mode: str) -> Order:
+    def _parse(cls, body: dict[str, Any], oid: str, mode: str, value_reading: str = "kept") -> Order:
         prefs = body.get("storePreferencesData") or {}
         currency = _currency(prefs.get("currencyCode") or body.get("currencyCode"), f"order {oid}")
 
@@ -369,6 +439,7 @@ class Order:
             if isinstance(tid, str) and tid and tx.get("isActive", True) is not False and tid not in transaction_ids:
                 transaction_ids.append(tid)
             for p in tx.get("payments") or []:
+                ref = p.get("referenceValue")
                 payments.append(
                     Payment(
                         payment_id=str(p.get("id") or ""),
@@ -376,6 +447,8 @@ class Order:
                         group=str(p.get("group") or ""),
                         value=cents(p.get("value", 0), "payment value"),
                         installments=int(p.get("installments") or 1),
+                        reference_value=None if ref is None else cents(ref, "payment referenceValue"),
+                        transaction_id=tid if isinstance(tid, str) else "",
                     )
                 )
         invoices = []
@@ -429,6 +502,8 @@ class Order:
             raw=body,
             changes=tuple(changes),
             transaction_ids=tuple(transaction_ids),
+            order_group=str(body.get("orderGroup") or ""),
+            value_reading=value_reading if value_reading in VALUE_READINGS else "kept",
         )
 
 

@@ -87,6 +87,11 @@ class Orders:
         self.max_workers = max_workers
         self.mode = transport.settings.zero_decimal_amounts
         self.payments = payments
+        #: how ``value`` reads after a return invoice (``kept`` or ``reduced``): the account's verdict, which the
+        #: domain layer sets (refundkit.ledger.valueverdict); ``kept`` until one is known
+        self.value_reading = "kept"
+        if payments is not None:
+            payments.group_reader = self.group
 
     # -- get ----------------------------------------------------------------------------------------------------
     def get(self, order_id: str, *, gateway: bool | None = None) -> Order:
@@ -101,10 +106,24 @@ class Orders:
                 status=404,
                 request=f"GET /api/oms/pvt/orders/{oid}",
             )
-        order = Order.from_vtex(body, mode=self.mode)
+        order = Order.from_vtex(body, mode=self.mode, value_reading=self.value_reading)
         if self.payments is not None and (self.payments.enabled if gateway is None else gateway):
             order = self.payments.attach(order)
         return order
+
+    def group(self, order_group: str) -> list[Order]:
+        """The orders of one order group (one cart: several sellers or deliveries sharing a payment transaction),
+        ``GET /api/oms/pvt/orders/order-group/{orderGroup}``, without their gateway checks."""
+        if not isinstance(order_group, str) or not order_group or not set(order_group) <= _ORDER_ID_CHARS:
+            raise NotFound(f"{clip(order_group)} is not an order group id")
+        body = self._t.json("GET", f"/api/oms/pvt/orders/order-group/{quote(order_group)}", not_found_ok=True)
+        if body is None:
+            return []
+        if not isinstance(body, list):
+            raise BadResponse(f"VTEX sent the orders of group {order_group} as something other than a list")
+        return [
+            Order.from_vtex(o, mode=self.mode, value_reading=self.value_reading) for o in body if isinstance(o, dict)
+        ]
 
     def get_many(
         self,

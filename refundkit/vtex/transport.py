@@ -72,6 +72,8 @@ ALLOWED: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     for m, p in [
         ("GET", r"^/api/oms/pvt/orders$"),
         ("GET", rf"^/api/oms/pvt/orders/{_SEG}$"),
+        # the orders of one cart, which share a payment transaction (read only)
+        ("GET", rf"^/api/oms/pvt/orders/order-group/{_SEG}$"),
         ("GET", r"^/api/do/notes$"),
         ("GET", rf"^/api/do/notes/{_SEG}$"),
         ("POST", r"^/api/do/notes$"),
