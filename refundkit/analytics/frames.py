@@ -24,6 +24,7 @@ __all__ = [
     "ORDERS_SCHEMA",
     "REFUNDS_SCHEMA",
     "UTC_NS",
+    "charged_totals",
     "native_refunds_frame",
     "native_rows",
     "orders_frame",
@@ -186,6 +187,25 @@ def native_refunds_frame(orders: Mapping[str, Order] | Iterable[Order]) -> pl.Da
     values = orders.values() if isinstance(orders, Mapping) else orders
     rows = native_rows(values)
     return _frame({name: [r[name] for r in rows] for name in NATIVE_REFUNDS_SCHEMA}, NATIVE_REFUNDS_SCHEMA)
+
+
+def charged_totals(orders: pl.DataFrame, returns: pl.DataFrame, reading: str) -> pl.DataFrame:
+    """``orders`` with ``total_minor`` as what was charged, the base of gross: VTEX's value as it is when it keeps
+    what was charged after a return invoice (``reading`` ``kept``); value plus the order's return invoices (the rows
+    of ``returns`` other than :data:`GATEWAY_REFUND`) when VTEX already lowered it by them (``reduced``). Either way
+    each return is then subtracted once, as a VTEX refund (see :mod:`refundkit.ledger.valueverdict`)."""
+    if reading != "reduced" or not orders.height or not returns.height:
+        return orders
+    back = (
+        returns.filter(pl.col("invoice_number") != GATEWAY_REFUND)
+        .group_by("order_id")
+        .agg(pl.col("amount_minor").sum().alias("_returned"))
+    )
+    return (
+        orders.join(back, on="order_id", how="left", maintain_order="left")
+        .with_columns((pl.col("total_minor") + pl.col("_returned").fill_null(0)).cast(pl.Int64).alias("total_minor"))
+        .drop("_returned")
+    )
 
 
 def with_major(df: pl.DataFrame, *columns: str, currency: str = "currency") -> pl.DataFrame:

@@ -13,15 +13,17 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import polars as pl
 
 from ..errors import InputError
+from ..ledger.valueverdict import value_reading
 from ..money import format_minor, format_money
 from ..timeutil import Instant, local_day_bounds, utc_now, zone
 from ..version import __version__
-from .frames import UTC_NS
+from .frames import UTC_NS, charged_totals
 from .revenue import (
     CANCELED_STATUSES,
     DEFINITIONS,
@@ -61,6 +63,10 @@ Rules of the report (refundkit report)
   left out of both views and reported as a warning, so that over an order's whole history the two views agree.
 * In the refund-date view, refunds of orders created before the report's first day count in the period of their own
   date; the report looks back for such orders (180 days by default).
+* Gross starts from what each order was charged. Where `refundkit doctor` found that VTEX's order value already
+  excludes the returned amount (parameter value_reading "reduced"), gross adds the order's return invoices back to
+  that value, so each return is subtracted once, as a VTEX refund; otherwise (value_reading "kept", also the
+  assumption when no verdict is saved) the value is taken as charged.
 """
 
 #: One row per refund behind a report: return invoices (VTEX), offline refunds and reversals (the ledger).
@@ -267,6 +273,7 @@ def gross_vs_net_report(
         returns = pl.concat([returns, st.scan("return_invoices").filter(pl.col("order_id").is_in(missing))])
     returns_df = returns.collect()
     state = st.state()
+    reading, reading_source = value_reading_of(source, st)
     report = report_from_frames(
         orders,
         returns_df,
@@ -280,8 +287,10 @@ def gross_vs_net_report(
         include_canceled=include_canceled,
         include_payment_pending=include_payment_pending,
         lookback_days=lookback_days,
+        value_reading=reading,
     )
     report.parameters.update(
+        value_reading_source=reading_source,
         account=st.account,
         data_as_of=None if state.synced_at is None else Instant(state.synced_at).isoformat(0),
         synced_now=calls_sync,
@@ -289,6 +298,14 @@ def gross_vs_net_report(
     report.warnings[:0] = warnings
     report.sync = sync_result
     return report
+
+
+def value_reading_of(source: Any, st: OrderStore) -> tuple[str, str]:
+    """How VTEX's order value reads after a return invoice on the store's account, and where that comes from: the
+    verdict `refundkit doctor` saved under the cache dir of ``source``'s settings (or the store's own), else kept."""
+    settings = getattr(getattr(source, "client", source), "settings", None)
+    cache_dir = Path(settings.cache_dir) if settings is not None else st.path.parent.parent
+    return value_reading(cache_dir, st.account)
 
 
 def report_from_frames(
@@ -305,11 +322,14 @@ def report_from_frames(
     include_canceled: bool = False,
     include_payment_pending: bool = False,
     lookback_days: int = DEFAULT_LOOKBACK_DAYS,
+    value_reading: str = "kept",
 ) -> Report:
     """The report's figures from frames, without the store: ``orders`` (at least ``order_id, created_at, status,
     currency, total_minor``, every order the refunds name that is known), ``return_invoices``
     (:data:`~refundkit.analytics.frames.NATIVE_REFUNDS_SCHEMA`) and ``offline_refunds``
-    (:data:`~refundkit.analytics.frames.REFUNDS_SCHEMA`). Same rules as :func:`gross_vs_net_report`."""
+    (:data:`~refundkit.analytics.frames.REFUNDS_SCHEMA`). Same rules as :func:`gross_vs_net_report`.
+    ``value_reading``: how ``total_minor`` reads after a return invoice (see
+    :func:`~refundkit.analytics.frames.charged_totals`)."""
     first, last = _day(start, "start"), _day(end, "end")
     if last < first:
         raise InputError(f"the end {last} is before the start {first}")
@@ -324,6 +344,7 @@ def report_from_frames(
     lo, hi = local_day_bounds(first, last, tz)
     warnings: list[str] = []
     excluded = excluded_statuses(include_canceled, include_payment_pending)
+    orders = charged_totals(orders, return_invoices, value_reading)
     lines = _refund_lines(orders, return_invoices, offline_refunds, view)
     status_of_unknown = lines.filter(pl.col("order_status").is_null())
     if status_of_unknown.height:
@@ -383,6 +404,8 @@ def report_from_frames(
         "include_payment_pending": include_payment_pending,
         "left_out_statuses": excluded,
         "lookback_days": lookback_days,
+        "value_reading": value_reading,
+        "value_reading_source": "",
         "generated_at": utc_now().isoformat(0),
         "data_as_of": None,
         "synced_now": False,

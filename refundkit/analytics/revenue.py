@@ -24,7 +24,7 @@ import polars as pl
 from ..errors import InputError
 from ..ledger.model import LedgerEntry
 from ..timeutil import Instant, local_day_bounds, utc_now, zone
-from .frames import native_refunds_frame, orders_frame, refunds_frame
+from .frames import charged_totals, native_refunds_frame, orders_frame, refunds_frame
 
 if TYPE_CHECKING:
     from ..ledger import Ledger
@@ -424,9 +424,12 @@ def collect_revenue(
                 known.add(e.entry_id)
     entries.sort(key=lambda e: (e.refunded_at.ns, e.recorded_at.ns, e.entry_id))
 
+    native = native_refunds_frame(full)
+    # gross starts from what was charged: the listed value, plus the returns where VTEX's value already excludes them
+    reading = getattr(ledger, "value_reading", None) or client.orders.value_reading
     return RevenueData(
-        orders=orders_frame(in_range),
-        native_refunds=native_refunds_frame(full),
+        orders=charged_totals(orders_frame(in_range), native, reading),
+        native_refunds=native,
         offline_refunds=refunds_frame(entries),
         start=start,
         end=end,

@@ -19,7 +19,8 @@ import polars as pl
 
 from ..errors import InputError
 from ..timeutil import Instant, local_day_bounds, zone
-from .report import DEFAULT_LOOKBACK_DAYS, _sync_for_report
+from .frames import charged_totals
+from .report import DEFAULT_LOOKBACK_DAYS, _sync_for_report, value_reading_of
 from .sync import SyncResult, store_of
 from .trends import items_of
 
@@ -107,6 +108,8 @@ def trend_data(
     if extra:
         orders = pl.concat([orders, store.orders(order_ids=extra).select(orders.columns)])
     native = store.return_invoices(orders.get_column("order_id").to_list())
+    # gross starts from what was charged: VTEX's value, plus the returns where it already excludes them
+    orders = charged_totals(orders, native, value_reading_of(source, store)[0])
     in_range = orders.filter(pl.col("created_at").dt.epoch("ns").is_between(start.ns, end.ns - 1))
     return TrendData(
         orders=orders,

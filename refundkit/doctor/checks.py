@@ -31,6 +31,7 @@ from ..vtex import Order, OrderSummary, VtexClient
 from ..vtex.notes import MAX_NOTES_PER_ORDER
 from ..vtex.oms import check_order_id
 from .report import Check, DoctorReport, Status
+from .vtexvalues import LATER_ROWS, gateway_dates, value_after_return
 
 __all__ = [
     "MONEY_MOVING_RESOURCES",
@@ -199,6 +200,8 @@ class Doctor:
         report.add(self._search_lag(opts, md_read.ok and ryw.ok))
         report.add(_listing(listing))
         report.add(_amounts(order, order_id, self.client.settings.zero_decimal_amounts))
+        report.add(value_after_return(self.client, self.verdict_dir, self.now))
+        report.add(gateway_dates(order.value if order.ok else None, self.client))
         report.add(self._notes(opts))
         return report
 
@@ -541,6 +544,7 @@ _LATER = [
     ("oms-list", "OMS order list"),
     ("amounts", "Amounts of one real order"),
     ("notes", "Order notes (Do): list shape and lag"),
+    *LATER_ROWS,
 ]
 
 

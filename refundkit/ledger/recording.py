@@ -102,6 +102,7 @@ from .notetext import note_text
 from .reconcile import LIMIT_REASON, RECONCILE_GRACE_S, ReconcileReport, reconcile
 from .rules import RefundInput, build_quote, check_input, entry_from, other_currency
 from .schemas import ENTRY_SCHEMA, HEAD_SCHEMA, SCHEMA_NAME, head_document, same_schema
+from .valueverdict import apply_value_verdict
 from .verdict import MasterDataVerdict, load_verdict, probe_master_data, save_verdict
 
 __all__ = ["Ledger"]
@@ -162,6 +163,9 @@ class Ledger:
         )
         self._verdict: MasterDataVerdict | None = None
         self._verdict_lock = threading.Lock()
+        #: how VTEX's order value reads after a return invoice on this account (its saved verdict, else "kept"),
+        #: and where that comes from; the client's order reads follow it
+        self.value_reading, self.value_reading_source = apply_value_verdict(client, self.verdict_dir)
         self._rng = random.Random()
         self._sleep = sleep
 

@@ -43,6 +43,7 @@ __all__ = [
     "probe_master_data",
     "save_verdict",
     "verdict_path",
+    "write_verdict",
 ]
 
 log = logging.getLogger("refundkit.ledger")
@@ -200,9 +201,18 @@ def probe_master_data(
     return verdict
 
 
-def verdict_path(cache_dir: Path, account: str) -> Path:
+def verdict_path(cache_dir: Path, account: str, kind: str = "masterdata") -> Path:
+    """Where an account's verdict of ``kind`` is kept: ``{cache_dir}/verdicts/{kind}-{account}.json``."""
     safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in (account or "account"))
-    return Path(cache_dir) / "verdicts" / f"masterdata-{safe}.json"
+    return Path(cache_dir) / "verdicts" / f"{kind}-{safe}.json"
+
+
+def write_verdict(path: Path, data: dict[str, Any]) -> None:
+    """Write a verdict's JSON whole or not at all (a unique temporary file, then an atomic replace)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+    tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    tmp.replace(path)
 
 
 def load_verdict(cache_dir: Path, account: str) -> MasterDataVerdict | None:
@@ -223,11 +233,7 @@ def load_verdict(cache_dir: Path, account: str) -> MasterDataVerdict | None:
 
 def save_verdict(cache_dir: Path, verdict: MasterDataVerdict) -> None:
     """Keep the verdict, with its date, as JSON under the cache dir (written whole or not at all)."""
-    path = verdict_path(cache_dir, verdict.account)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    tmp.write_text(json.dumps(verdict.as_dict(), indent=2) + "\n", encoding="utf-8")
-    tmp.replace(path)
+    write_verdict(verdict_path(cache_dir, verdict.account), verdict.as_dict())
 
 
 def forget_verdict(cache_dir: Path, account: str) -> None:

@@ -214,6 +214,8 @@ def _table(report: Any, detail: Any, out: TextIO) -> None:
         f"Gross vs net, {p['from']} to {p['to']} by {p['by']} in {p['tz']}, {p['attribution']} view"
         + (f", {p['currency']} only" if p["currency"] else "")
         + f"; data as of {p['data_as_of'] or 'never synced'}"
+        + f"; order value read as {p.get('value_reading', 'kept')} after a return invoice"
+        + (" (assumed: run `refundkit doctor`)" if "assumed" in p.get("value_reading_source", "assumed") else "")
     )
     out.write(head + "\n\n")
     money = ("gross", "native_refunds", "offline_refunds", "net")

@@ -75,6 +75,14 @@ def _cents(raw: Any, currency: str, where: str, mode: str = "cents") -> Money:
         raise BadResponse(f"{where}: {exc}") from None
 
 
+def _lenient_cents(raw: Any, currency: str, mode: str) -> Money | None:
+    """An amount refundkit can do without (``referenceValue``): None when absent or unreadable."""
+    try:
+        return None if raw is None else _cents(raw, currency, "", mode)
+    except BadResponse:
+        return None
+
+
 def _status(raw: Any, where: str) -> str:
     status = str(raw or "")
     if status not in ORDER_STATUSES:
@@ -447,7 +455,7 @@ class Order:
                         group=str(p.get("group") or ""),
                         value=cents(p.get("value", 0), "payment value"),
                         installments=int(p.get("installments") or 1),
-                        reference_value=None if ref is None else cents(ref, "payment referenceValue"),
+                        reference_value=_lenient_cents(ref, currency, mode),
                         transaction_id=tid if isinstance(tid, str) else "",
                     )
                 )
