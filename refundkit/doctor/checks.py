@@ -849,8 +849,9 @@ def _payments(order: _Outcome, client: VtexClient) -> Check:
             key,
             title,
             Status.WARN,
-            "not held: balances and reports will say that refunds made in the payment gateway without a return "
-            "invoice were not checked",
+            f"transaction {tid} answered 403: the key lacks the permission (then balances and reports say that "
+            "refunds made in the payment gateway without a return invoice were not checked), or this transaction "
+            "is another account's (a marketplace order's; the others are still checked)",
             "to count them, give the key 'PCI Gateway > Payment-Make Payments > View Payment Data' (read only; "
             "never 'Process payments')",
         )
