@@ -471,6 +471,17 @@ class Store:
             elif o.input_invoices:  # a restitution smaller than its return invoice (freight kept)
                 inv = o.input_invoices[0]
                 self.adjust(o.order_id, Adjustment(restitutions={inv.number: max(inv.value - 990, 1)}))
+        # order groups (with --order-groups): a gateway refund on the shared transaction, a change after settlement
+        # and one before it, each on a second order of its group
+        for k, ids in enumerate(list(self.groups.values())[:3]):
+            sibling = self._by_id[ids[1]]
+            cut = sibling.total_cents // 4
+            adjustment = (
+                Adjustment(gateway_refund=cut),
+                Adjustment([Change("item out of stock", cut)], change_settled=True),
+                Adjustment([Change("goodwill discount", cut)]),
+            )[k]
+            self.adjust(sibling.order_id, adjustment)
 
     def order_by_transaction(self, transaction_id: str) -> OrderSummary | None:
         if self._by_tid is None:

@@ -183,3 +183,9 @@ def test_without_view_payment_data_it_is_said_once_and_asking_stops(make_env: An
     assert len(gets) == DENIED_AFTER  # then no further transaction is asked for
     assert all(c is not None and not c.checked for c in checks)
     assert [c.reason if c else "" for c in checks[DENIED_AFTER:]] == [NO_PERMISSION] * 3
+
+
+def test_the_groups_the_sandbox_seeds_with_other_refunds_are_counted_once(make_env: Any) -> None:
+    env = make_env(order_groups=3, other_refunds=True, installment_interest=True)
+    totals = [_check_group(env, _orders(env, ids)) for ids in list(env.sb.store.groups.values())[:3]]
+    assert totals[0] > 0 and totals[1:] == [0, 0]  # a gateway refund; changes after and before settlement

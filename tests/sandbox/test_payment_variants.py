@@ -109,3 +109,11 @@ def test_the_value_after_a_return_invoice_plays_both_readings(reading: str) -> N
     from refundkit.sandbox.oms import list_item
 
     assert list_item(store, pos)["totalValue"] == want
+
+
+def test_other_refunds_reach_order_groups_too() -> None:
+    store = Sandbox(small_config(order_groups=3, other_refunds=True)).store
+    seconds = [store.adjustments.get(ids[1]) for ids in store.groups.values()]
+    assert seconds[0] is not None and seconds[0].gateway_refund
+    assert seconds[1] is not None and seconds[1].changes and seconds[1].change_settled
+    assert seconds[2] is not None and seconds[2].changes and not seconds[2].change_settled
