@@ -232,7 +232,9 @@ def boleto_return_rule(order: Order) -> str | None:
     gateway = order.gateway
     if gateway is not None and gateway.checked:
         refunded = sum(tx.total_refunds.minor for tx in gateway.transactions)
-        if refunded >= order.invoice_refunded.minor:
+        # a transaction its order group shares must cover every order's return invoices, not just this one's
+        needed = gateway.group_invoices if gateway.group_invoices is not None else order.invoice_refunded
+        if refunded >= max(needed.minor, order.invoice_refunded.minor):
             return None
     return (
         f"order {order.order_id} was paid by boleto and has {len(order.return_invoices)} return invoice(s) of "

@@ -307,6 +307,8 @@ class GatewayCheck:
     group: tuple[str, ...] = ()
     #: the group's gateway-only refunds, all orders together
     group_refunded: Money | None = None
+    #: the return invoices of every order sharing the transactions (what the gateway had to refund for them)
+    group_invoices: Money | None = None
 
     @property
     def report_share(self) -> Money:

@@ -193,6 +193,7 @@ def gateway_rule(
         share=Money(shares[order.order_id], currency),
         group=ids,
         group_refunded=Money(total, currency),
+        group_invoices=Money(invoices, currency),
     )
 
 

@@ -281,3 +281,25 @@ def test_the_sandbox_flags_seed_other_refunds_and_deny_payments() -> None:
     kinds = list(sb.store.adjustments.values())
     assert any(a.gateway_refund for a in kinds) and any(a.changes for a in kinds)
     assert any(a.changes and a.change_settled for a in kinds) and any(a.changes and not a.change_settled for a in kinds)
+
+
+def test_a_boleto_return_on_a_shared_transaction_needs_every_orders_invoices_refunded() -> None:
+    from dataclasses import replace
+
+    from refundkit.ledger.rules import boleto_return_rule
+    from refundkit.vtex.models import GatewayCheck
+
+    body = copy.deepcopy(ORDER)
+    for tx in body["paymentData"]["transactions"]:
+        for p in tx["payments"]:
+            p["group"] = "bankInvoice"
+    order = Order.from_vtex(body)
+    own = order.invoice_refunded
+    covered = _tx(order.total.minor, own.minor)
+    alone = replace(order, gateway=GatewayCheck(True, Money(0, BRL), "", (covered,), group_invoices=own))
+    assert boleto_return_rule(alone) is None  # the gateway refunded this order's returns itself
+    # the same refunds on a transaction the group shares, whose other order has returns too: not this order's
+    shared = replace(
+        order, gateway=GatewayCheck(True, Money(0, BRL), "", (covered,), group=("A", "B"), group_invoices=own + own)
+    )
+    assert boleto_return_rule(shared) is not None
