@@ -6,13 +6,16 @@ says so."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from refundkit.analytics import gross_vs_net_report
 from refundkit.analytics.store import orders_rows_frame
+from refundkit.analytics.trenddata import trend_data
+from refundkit.analytics.trends import refund_rate
 from refundkit.ledger.valueverdict import ValueVerdict, save_value_verdict
 
 from .test_report_figures import TZ, _order, build_store
@@ -43,6 +46,10 @@ def test_a_return_is_subtracted_once_under_either_reading(tmp_path: Path, readin
     assert rep.parameters["value_reading"] == reading
     assert "refundkit doctor" in rep.parameters["value_reading_source"]
     assert _brl(rep) == ("230.00", "25.00", "35.00", "170.00")
+    # the trends start from the same gross: the refund rate's gross and VTEX refunds are those of the report
+    td = trend_data(st, date(2026, 3, 1), date(2026, 3, 31), tz=TZ, sync=False)
+    rate = refund_rate(*td.frames, period="month", tz=TZ, **td.bounds).filter(pl.col("currency") == "BRL")
+    assert (int(rate["gross_minor"].sum()), int(rate["native_refunds_minor"].sum())) == (23000, 2500)
 
 
 def test_without_a_verdict_value_is_read_as_kept_and_the_report_says_so(tmp_path: Path) -> None:
