@@ -417,7 +417,7 @@ def _sync_orders(
         for a, b in listed_ranges:
             if min(b, settled) > a:
                 state.add(a, min(b, settled))
-        state.synced_at = max(state.synced_at or 0, min(now.ns, settled + _ns(index_lag)))
+        state.synced_at = max(state.synced_at or 0, min(now.ns, vtex_now or now.ns))
 
     with st.writing():
         st.remove_leftovers()
