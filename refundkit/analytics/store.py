@@ -17,7 +17,9 @@ reader/writer lock (``filelock.ReadWriteLock``, released by the system when a pr
 (:meth:`OrderStore.writing`: each month's read-merge-write and the state's are one step no other process interleaves
 with). A sync lists VTEX without holding it, then writes under it.
 
-A file that cannot be read (truncated, empty, damaged, of the wrong shape) raises :class:`StoreDamaged`, whose one
+Each month file's CRC-32 is kept next to it (``.data.parquet.crc32``, hidden from Parquet readers), so that a file
+damaged after it was written (a flipped bit) is noticed, not read as figures. A file that cannot be read (truncated,
+empty, damaged, of the wrong shape) raises :class:`StoreDamaged`, whose one
 line names the file and the way out; :meth:`OrderStore.set_aside` renames it ``*.damaged-<time>`` and drops its month
 from the state's coverage, so the next sync lists that month again from VTEX (``sync_orders`` does it by itself).
 
@@ -36,6 +38,7 @@ import sqlite3
 import tempfile
 import threading
 import time
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -285,9 +288,12 @@ def _cannot_write(path: Path, exc: OSError) -> StoreError:
     return StoreError(f"cannot write the store file {path} ({exc.strerror or exc}): {way}; the store is unchanged")
 
 
-def _atomic_write(path: Path, write: Any) -> None:
+def _atomic_write(path: Path, write: Any, *, checksum: bool = False) -> None:
     """Write via ``write(fileobj)`` to a temporary file of its own next to ``path``, fsync it, then ``os.replace``
-    it. A write the system refuses (a full disk, a folder that cannot be written) raises :class:`StoreError`."""
+    it. A write the system refuses (a full disk, a folder that cannot be written) raises :class:`StoreError`.
+
+    ``checksum``: first record the new file's CRC-32 next to it (with the old file's, which stays valid until the
+    replace: a crash in between leaves a file that matches), so that a reader notices a file damaged later."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".part", dir=path.parent)
@@ -298,6 +304,10 @@ def _atomic_write(path: Path, write: Any) -> None:
             write(f)
             f.flush()
             os.fsync(f.fileno())
+        if checksum:
+            sums = [_crc(Path(tmp))] + ([_crc(path)] if path.exists() else [])
+            text = " ".join(f"{c:08x}" for c in sums).encode("ascii")
+            _atomic_write(_sums_path(path), lambda f: f.write(text))
         os.replace(tmp, path)
     except BaseException as exc:
         with contextlib.suppress(OSError):
@@ -305,6 +315,48 @@ def _atomic_write(path: Path, write: Any) -> None:
         if isinstance(exc, Exception) and (why := _io_failure(exc)) is not None:
             raise _cannot_write(path, OSError(why)) from None
         raise
+
+
+def _sums_path(path: Path) -> Path:
+    """Where the CRC-32 of a month file is kept: a hidden file next to it, which Parquet readers pass over."""
+    return path.with_name(f".{path.name}.crc32")
+
+
+def _crc(path: Path) -> int:
+    crc = 0
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            crc = zlib.crc32(chunk, crc)
+    return crc
+
+
+_VERIFIED: dict[tuple[Any, ...], bool] = {}  # (file, inode, mtime, size, sums) -> it matched: each version once
+
+
+def _checksum_problem(path: Path) -> str | None:
+    """Why ``path`` differs from what was written (its recorded CRC-32), or ``None`` (also for a file written
+    before checksums were kept, or one that no longer exists)."""
+    try:
+        text = _sums_path(path).read_text(encoding="ascii")
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        return f"its checksum cannot be read: {_why(exc)}"
+    key = (str(path), st.st_ino, st.st_mtime_ns, st.st_size, text)
+    ok = _VERIFIED.get(key)
+    if ok is None:
+        try:
+            accepted = {int(x, 16) for x in text.split()}
+            ok = _crc(path) in accepted
+        except ValueError:
+            ok = False
+        except OSError as exc:
+            return _why(exc)
+        if len(_VERIFIED) > 10_000:
+            _VERIFIED.clear()
+        _VERIFIED[key] = ok
+    return None if ok else "its bytes differ from what was written: the checksum does not match"
 
 
 _OS_ERROR_IN_TEXT = re.compile(r"(?:IO error: )?([A-Z][a-z][^()]*?) \(os error \d+\)")
@@ -521,20 +573,29 @@ class OrderStore:
             os.replace(path, aside)
         except OSError as exc:
             raise _cannot_write(path, exc) from None
+        with contextlib.suppress(OSError):
+            _sums_path(path).unlink()
         return aside
 
     def _damage(self, table: str, path: Path) -> str | None:
         """Why ``path`` cannot be read as a month of ``table``, or ``None`` when it reads well."""
+        return self._load(table, path)[1]
+
+    def _load(self, table: str, path: Path) -> tuple[pl.DataFrame | None, str | None]:
+        """``(frame, None)``; ``(None, why)`` for a damaged file; ``(None, None)`` for a missing one."""
+        why = _checksum_problem(path)
+        if why is not None:
+            return None, why
         try:
             df = pl.read_parquet(path)
         except FileNotFoundError:
-            return None
+            return None, None
         except _CORRUPT as exc:
-            return _why(exc)
+            return None, _why(exc)
         expected = self._schema(table)
         if {c: df.schema.get(c) for c in expected} != expected:
-            return "its columns are not the store's"
-        return None
+            return None, "its columns are not the store's"
+        return df, None
 
     def collect(self, lf: pl.LazyFrame, *tables: str) -> pl.DataFrame:
         """``lf.collect()`` for a frame that scans ``tables``; a damaged file raises :class:`StoreDamaged` naming
@@ -579,20 +640,11 @@ class OrderStore:
         ``repair`` (under :meth:`writing`), it is set aside and the month reads as empty."""
         path = self._file(table, month)
         with self.reading():
-            if not path.exists():
-                return pl.DataFrame(schema=self._schema(table))
-            why = None
-            try:
-                df = pl.read_parquet(path)
-            except FileNotFoundError:
-                return pl.DataFrame(schema=self._schema(table))
-            except _CORRUPT as exc:
-                why = _why(exc)
-            else:
-                if {c: df.schema.get(c) for c in self._schema(table)} != self._schema(table):
-                    why = "its columns are not the store's"
-            if why is None:
+            df, why = self._load(table, path)
+            if df is not None:
                 return df
+            if why is None:
+                return pl.DataFrame(schema=self._schema(table))
             if not repair:
                 raise StoreDamaged([path], why)
             self.set_aside([path], why)
@@ -603,12 +655,20 @@ class OrderStore:
         schema = self._schema(table)
         df = df.select([pl.col(c).cast(t) for c, t in schema.items()])
         with self.writing():
-            _atomic_write(self._file(table, month), lambda f: df.write_parquet(f, compression="zstd", statistics=True))
+            _atomic_write(
+                self._file(table, month),
+                lambda f: df.write_parquet(f, compression="zstd", statistics=True),
+                checksum=True,
+            )
 
     def scan(self, table: str, columns: Sequence[str] | None = None) -> pl.LazyFrame:
         """All months of a table as one lazy frame (without the ``month`` folder column). Collect it with
         :meth:`collect` inside :meth:`reading`, so that no sync replaces a file between planning and reading."""
-        files = [str(f) for f in self._files(table)]
+        paths = self._files(table)
+        for path in paths:  # each version of a file is checked once per process
+            if (why := _checksum_problem(path)) is not None:
+                raise StoreDamaged([path], why)
+        files = [str(f) for f in paths]
         schema = self._schema(table)
         lf = pl.scan_parquet(files, hive_partitioning=False) if files else pl.LazyFrame(schema=schema)
         return lf.select(list(columns)) if columns else lf
