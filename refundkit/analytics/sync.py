@@ -41,7 +41,7 @@ from typing import Any
 import polars as pl
 
 from ..errors import InputError
-from ..timeutil import Instant, utc_now
+from ..timeutil import Instant, clock_skew, utc_now
 from ..vtex.models import Order, OrderSummary
 from ..vtex.oms import ListReport
 from .store import OrderStore, StoreState, order_row, orders_rows_frame, return_invoices_frame, summary_row
@@ -61,8 +61,6 @@ VTEX_HISTORY = timedelta(days=730)
 #: VTEX's list shows an order a few minutes after it is created or changed: creation dates this close to a sync are
 #: listed again by the next one.
 INDEX_LAG = timedelta(minutes=15)
-#: A computer clock this far from VTEX's (its answers' ``Date``) is reported in the sync's warnings.
-CLOCK_SKEW_WARN = timedelta(minutes=5)
 #: Orders created this recently are compared return invoice by return invoice on every sync.
 RETURNS_WINDOW = timedelta(days=120)
 #: Status groups whose membership the sync keeps exact: what gross leaves out by default.
@@ -406,12 +404,9 @@ def _sync_orders(
     settled = min(now.ns, vtex_now if vtex_now is not None else now.ns) - _ns(index_lag)
     if vtex_now is None and listed_ranges:
         settled = min(r[0] for r in listed_ranges)  # no VTEX time at all: claim nothing new
-    if dates.earliest_ns is not None and abs(now.ns - dates.earliest_ns) > _ns(CLOCK_SKEW_WARN):
-        ahead = now.ns > dates.earliest_ns
-        result.warnings.append(
-            f"this computer's clock is {_span(abs(now.ns - dates.earliest_ns))} {'ahead of' if ahead else 'behind'} "
-            "VTEX's: the store counts as synced only what VTEX's clock had reached"
-        )
+    skew = None if dates.earliest_ns is None else clock_skew(now.ns, dates.earliest_ns)
+    if skew:
+        result.warnings.append(f"{skew}: the store counts as synced only what VTEX's clock had reached")
 
     def claim(state: StoreState) -> None:
         for a, b in listed_ranges:
@@ -441,13 +436,6 @@ def _sync_orders(
 
 def _ns(span: timedelta) -> int:
     return int(span.total_seconds()) * 1_000_000_000 + span.microseconds * 1_000
-
-
-def _span(ns: int) -> str:
-    minutes = ns // 60_000_000_000
-    if minutes >= 120:
-        return f"{minutes / 60:.1f} hours"
-    return f"{minutes} minutes"
 
 
 def _changed(new: pl.DataFrame, old: pl.DataFrame) -> pl.DataFrame:
