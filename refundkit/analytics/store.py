@@ -257,7 +257,7 @@ class StoreState:
             raise ValueError(f"version {data.get('version')!r} is not {STATE_VERSION}")
         coverage = data.get("coverage") or []
         if not isinstance(coverage, list) or not all(
-            isinstance(c, list) and len(c) == 2 and all(_is_int(x) for x in c) and c[0] < c[1] for c in coverage
+            isinstance(c, list) and len(c) == 2 and all(_is_int(x) for x in c) for c in coverage
         ):
             raise ValueError("coverage is not a list of [start, end] nanosecond pairs")
         times = {k: data.get(k) for k in ("synced_at", "refunds_from", "refunds_synced_at")}
@@ -270,7 +270,8 @@ class StoreState:
             refunds_synced_at=times["refunds_synced_at"],
         )
         for a, b in coverage:
-            state.add(a, b)
+            if a < b:  # an empty interval (a sync of the last minutes) claims nothing
+                state.add(a, b)
         return state
 
 
@@ -305,7 +306,8 @@ def _atomic_write(path: Path, write: Any, *, checksum: bool = False) -> None:
             f.flush()
             os.fsync(f.fileno())
         if checksum:
-            sums = [_crc(Path(tmp))] + ([_crc(path)] if path.exists() else [])
+            kept = path.exists() and _checksum_problem(path) is None  # the old file, unless it is damaged
+            sums = [_crc(Path(tmp))] + ([_crc(path)] if kept else [])
             text = " ".join(f"{c:08x}" for c in sums).encode("ascii")
             _atomic_write(_sums_path(path), lambda f: f.write(text))
         os.replace(tmp, path)

@@ -282,3 +282,14 @@ def test_report_to_a_path_that_cannot_be_written_gives_one_line(
     got = cli(served, tmp_path, "report", *MARCH_ARGS, "--no-sync", "--format", fmt, "-o", out)
     line = one_line(got.stderr)
     assert got.returncode != 0 and line.startswith(f"refundkit: cannot write {out}"), line
+
+
+def test_a_state_file_is_read_only_in_the_shape_refundkit_writes() -> None:
+    from refundkit.analytics.store import StoreState
+
+    # an empty interval (a sync of the last minutes, as earlier versions wrote it) claims nothing
+    assert StoreState.from_json({"version": 1, "coverage": [[5, 5], [1, 3]], "synced_at": 9}).coverage == [(1, 3)]
+    bad: object
+    for bad in ([], {"coverage": [[1]]}, {"coverage": [["1", 2]]}, {"version": 2}, {"synced_at": "yesterday"}):
+        with pytest.raises(ValueError, match=r"expected|coverage|version|timestamp"):
+            StoreState.from_json(bad)
