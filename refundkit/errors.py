@@ -47,6 +47,7 @@ __all__ = [
     "RateLimited",
     "RefundkitError",
     "ServerError",
+    "StoreError",
     "VtexError",
 ]
 
@@ -61,6 +62,11 @@ class ConfigError(RefundkitError):
 
 class InputError(RefundkitError):
     pass
+
+
+class StoreError(RefundkitError):
+    """The local order store cannot be read or written (a damaged file, a full disk, a folder that cannot be
+    written, another process holding it too long). The message names the file and the way out."""
 
 
 class AmountError(InputError, ValueError):

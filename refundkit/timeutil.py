@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import overload
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-__all__ = ["Instant", "local_day_bounds", "parse_instant", "utc_now", "zone"]
+__all__ = ["CLOCK_SKEW_WARN", "Instant", "clock_skew", "local_day_bounds", "parse_instant", "utc_now", "zone"]
 
 _NS = 1_000_000_000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -145,3 +145,18 @@ def local_day_bounds(first: date, last: date, tz: str = "UTC") -> tuple[Instant,
 
 def utc_now() -> Instant:
     return Instant.from_datetime(datetime.now(UTC))
+
+
+#: This computer's clock this far from VTEX's (the ``Date`` of its answers) is reported (sync warnings, doctor).
+CLOCK_SKEW_WARN = timedelta(minutes=5)
+
+
+def clock_skew(ours_ns: int, vtex_ns: int) -> str | None:
+    """``"this computer's clock is 24.0 hours ahead of VTEX's"`` when the two differ by more than
+    :data:`CLOCK_SKEW_WARN`, else ``None``."""
+    gap = abs(ours_ns - vtex_ns)
+    if gap <= CLOCK_SKEW_WARN.total_seconds() * _NS:
+        return None
+    minutes = (gap + 30 * _NS) // (60 * _NS)  # to the nearest minute
+    span = f"{minutes / 60:.1f} hours" if minutes >= 120 else f"{minutes} minutes"
+    return f"this computer's clock is {span} {'ahead of' if ours_ns > vtex_ns else 'behind'} VTEX's"

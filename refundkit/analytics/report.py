@@ -32,7 +32,7 @@ from .revenue import (
     _fill_gaps,
     _period_expr,
 )
-from .store import OrderStore, _ts
+from .store import OrderStore, StoreState, _ts
 from .sync import SyncResult, store_of, sync_orders
 
 __all__ = [
@@ -242,8 +242,10 @@ def gross_vs_net_report(
     if calls_sync:
         sync_result = _sync_for_report(source, st, earliest, hi, details=details, refresh=refresh, progress=progress)
         warnings += sync_result.warnings
-    else:
-        state = st.state()
+    # one consistent reading of the store (no sync writes meanwhile); after a sync, damaged files are set aside
+    orders, returns_df, offline, state = st.repairing(lambda: _read_store(st, earliest, hi), repair=calls_sync)
+    warnings += [n for n in st.notices if n not in warnings]
+    if not calls_sync:
         gaps = state.gaps(earliest.ns, min(hi.ns, (state.synced_at or hi.ns)))
         if state.synced_at is None:
             warnings.append(f"the store at {st.path} has never been synced: run `refundkit sync` first")
@@ -255,24 +257,6 @@ def gross_vs_net_report(
                 + ": the report lacks them"
             )
 
-    orders = st.orders(earliest, hi, columns=["order_id", "created_at", "status", "currency", "total_minor"])
-    # offline refunds dated since the look-back began (a reversal: or the refund it undoes); on orders the window
-    # does not hold (older), those orders are read by id. Joins build on the small side (refunded orders).
-    offline = st.offline_refunds().filter(
-        (pl.col("refunded_at") >= _ts(earliest)) | (pl.col("reversed_refunded_at") >= _ts(earliest))
-    )
-    refunded = offline.select("order_id").unique()
-    held = orders.join(refunded, on="order_id", how="semi").select("order_id")
-    missing = refunded.join(held, on="order_id", how="anti")["order_id"].to_list()
-    returns = st.scan("return_invoices").filter(
-        (pl.col("order_created_at") >= _ts(earliest)) & (pl.col("order_created_at") < _ts(hi))
-    )
-    if missing:
-        older = st.orders(order_ids=missing, columns=orders.columns)
-        orders = pl.concat([orders, older])
-        returns = pl.concat([returns, st.scan("return_invoices").filter(pl.col("order_id").is_in(missing))])
-    returns_df = returns.collect()
-    state = st.state()
     reading, reading_source = value_reading_of(source, st)
     report = report_from_frames(
         orders,
@@ -306,6 +290,31 @@ def value_reading_of(source: Any, st: OrderStore) -> tuple[str, str]:
     settings = getattr(getattr(source, "client", source), "settings", None)
     cache_dir = Path(settings.cache_dir) if settings is not None else st.path.parent.parent
     return value_reading(cache_dir, st.account)
+
+
+def _read_store(
+    st: OrderStore, earliest: Instant, hi: Instant
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, StoreState]:
+    """What the report needs from the store: orders created in ``[earliest, hi)`` and those older ones that offline
+    refunds name, their return invoices, the offline refunds since ``earliest``, and the state. Call it inside
+    ``st.reading()``."""
+    orders = st.orders(earliest, hi, columns=["order_id", "created_at", "status", "currency", "total_minor"])
+    # offline refunds dated since the look-back began (a reversal: or the refund it undoes); on orders the window
+    # does not hold (older), those orders are read by id. Joins build on the small side (refunded orders).
+    offline = st.offline_refunds().filter(
+        (pl.col("refunded_at") >= _ts(earliest)) | (pl.col("reversed_refunded_at") >= _ts(earliest))
+    )
+    refunded = offline.select("order_id").unique()
+    held = orders.join(refunded, on="order_id", how="semi").select("order_id")
+    missing = refunded.join(held, on="order_id", how="anti")["order_id"].to_list()
+    returns = st.scan("return_invoices").filter(
+        (pl.col("order_created_at") >= _ts(earliest)) & (pl.col("order_created_at") < _ts(hi))
+    )
+    if missing:
+        older = st.orders(order_ids=missing, columns=orders.columns)
+        orders = pl.concat([orders, older])
+        returns = pl.concat([returns, st.scan("return_invoices").filter(pl.col("order_id").is_in(missing))])
+    return orders, st.collect(returns, "return_invoices"), offline, st.state()
 
 
 def report_from_frames(

@@ -7,9 +7,21 @@ Layout, under ``REFUNDKIT_CACHE_DIR`` (default ``~/.cache/refundkit``)::
     store/{account}/offline_refunds/month=YYYY-MM/data.parquet   ledger entries, by month of refunded-at (UTC)
     store/{account}/state.json                                   what was synced when (coverage of creation dates)
 
-Every file is written to a temporary name in its folder, flushed to disk and moved over the old one with
-``os.replace``, which is atomic: a crash or Ctrl-C while syncing leaves each file either as it was or as it is
+Every file is written to a temporary name of its own in its folder, flushed to disk and moved over the old one
+with ``os.replace``, which is atomic: a crash or Ctrl-C while syncing leaves each file either as it was or as it is
 meant to be, never half written. The state file is written last, so what it claims is always on disk.
+
+Many processes share one store (a scheduled sync, the desk, a notebook): ``store/{account}/.lock`` is a
+reader/writer lock (``filelock.ReadWriteLock``, released by the system when a process dies). Reading holds it shared
+(:meth:`OrderStore.reading`: a report sees one consistent set of files), writing exclusively
+(:meth:`OrderStore.writing`: each month's read-merge-write and the state's are one step no other process interleaves
+with). A sync lists VTEX without holding it, then writes under it.
+
+Each month file's CRC-32 is kept next to it (``.data.parquet.crc32``, hidden from Parquet readers), so that a file
+damaged after it was written (a flipped bit) is noticed, not read as figures. A file that cannot be read (truncated,
+empty, damaged, of the wrong shape) raises :class:`StoreDamaged`, whose one
+line names the file and the way out; :meth:`OrderStore.set_aside` renames it ``*.damaged-<time>`` and drops its month
+from the state's coverage, so the next sync lists that month again from VTEX (``sync_orders`` does it by itself).
 
 Money is ``Int64`` minor units next to ``currency``; timestamps ``Datetime("ns", "UTC")`` (exact to VTEX's 100 ns).
 DuckDB, Spark or any Parquet reader reads the folders as they are (``hive_partitioning``).
@@ -18,19 +30,26 @@ DuckDB, Spark or any Parquet reader reads the folders as they are (``hive_partit
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import re
+import sqlite3
 import tempfile
+import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+import zlib
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import polars as pl
+from filelock import ReadWriteLock, Timeout
+from polars.exceptions import PanicException, PolarsError
 
-from ..errors import InputError
+from ..errors import InputError, StoreError
 from ..ledger.model import LedgerEntry
 from ..timeutil import Instant
 from ..vtex.models import Order, OrderSummary
@@ -47,6 +66,7 @@ __all__ = [
     "PAYMENT_TYPE",
     "STORE_ORDERS_SCHEMA",
     "OrderStore",
+    "StoreDamaged",
     "StoreState",
     "order_row",
     "summary_row",
@@ -88,6 +108,14 @@ _STORE_REFUNDS_SCHEMA = {k: v for k, v in REFUNDS_SCHEMA.items() if k != "revers
 
 def _month_of(ns: int) -> str:
     return Instant(ns).to_datetime().strftime("%Y-%m")
+
+
+def _month_bounds(month: str) -> tuple[int, int]:
+    """``[first instant, first instant of the next month)`` of a ``YYYY-MM`` month, in UTC nanoseconds."""
+    year, mon = int(month[:4]), int(month[5:7])
+    nxt = (year + 1, 1) if mon == 12 else (year, mon + 1)
+    a, b = datetime(year, mon, 1, tzinfo=UTC), datetime(*nxt, 1, tzinfo=UTC)
+    return Instant.from_datetime(a).ns, Instant.from_datetime(b).ns
 
 
 def summary_row(o: OrderSummary, read_at: Instant) -> dict[str, Any]:
@@ -201,6 +229,16 @@ class StoreState:
                 merged.append((a, b))
         self.coverage = merged
 
+    def remove(self, start: int, end: int) -> None:
+        """Forget the coverage of ``[start, end)`` (its orders are listed again by the next sync)."""
+        kept: list[tuple[int, int]] = []
+        for a, b in self.coverage:
+            if a < start:
+                kept.append((a, min(b, start)))
+            if b > end:
+                kept.append((max(a, end), b))
+        self.coverage = [(a, b) for a, b in kept if b > a]
+
     def to_json(self) -> dict[str, Any]:
         return {
             "version": STATE_VERSION,
@@ -211,42 +249,170 @@ class StoreState:
         }
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> StoreState:
-        return cls(
-            coverage=[(int(a), int(b)) for a, b in data.get("coverage") or []],
-            synced_at=data.get("synced_at"),
-            refunds_from=data.get("refunds_from"),
-            refunds_synced_at=data.get("refunds_synced_at"),
+    def from_json(cls, data: Any) -> StoreState:
+        """The state a ``state.json`` holds; ``ValueError`` when it is not of the shape :meth:`to_json` writes."""
+        if not isinstance(data, dict):
+            raise ValueError(f"a JSON object was expected, not {type(data).__name__}")
+        if data.get("version", STATE_VERSION) != STATE_VERSION:
+            raise ValueError(f"version {data.get('version')!r} is not {STATE_VERSION}")
+        coverage = data.get("coverage") or []
+        if not isinstance(coverage, list) or not all(
+            isinstance(c, list) and len(c) == 2 and all(_is_int(x) for x in c) for c in coverage
+        ):
+            raise ValueError("coverage is not a list of [start, end] nanosecond pairs")
+        times = {k: data.get(k) for k in ("synced_at", "refunds_from", "refunds_synced_at")}
+        for key, value in times.items():
+            if value is not None and not _is_int(value):
+                raise ValueError(f"{key} is not a nanosecond timestamp")
+        state = cls(
+            synced_at=times["synced_at"],
+            refunds_from=times["refunds_from"],
+            refunds_synced_at=times["refunds_synced_at"],
         )
+        for a, b in coverage:
+            if a < b:  # an empty interval (a sync of the last minutes) claims nothing
+                state.add(a, b)
+        return state
+
+
+def _is_int(x: Any) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool)
 
 
 # -- the store -----------------------------------------------------------------------------------------------------
-def _atomic_write(path: Path, write: Any) -> None:
-    """Write via ``write(fileobj)`` to a temporary file next to ``path``, fsync it, then ``os.replace`` it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".part", dir=path.parent)
+def _cannot_write(path: Path, exc: OSError) -> StoreError:
+    """One line for a write the system refused: which file, why, and what to do."""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT) or "No space left" in str(exc):
+        way = "free some space, or set REFUNDKIT_CACHE_DIR to a folder on another disk"
+    else:
+        way = "make the folder writable, or set REFUNDKIT_CACHE_DIR to a folder you can write"
+    return StoreError(f"cannot write the store file {path} ({exc.strerror or exc}): {way}; the store is unchanged")
+
+
+def _atomic_write(path: Path, write: Any, *, checksum: bool = False) -> None:
+    """Write via ``write(fileobj)`` to a temporary file of its own next to ``path``, fsync it, then ``os.replace``
+    it. A write the system refuses (a full disk, a folder that cannot be written) raises :class:`StoreError`.
+
+    ``checksum``: first record the new file's CRC-32 next to it (with the old file's, which stays valid until the
+    replace: a crash in between leaves a file that matches), so that a reader notices a file damaged later."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".part", dir=path.parent)
+    except OSError as exc:
+        raise _cannot_write(path, exc) from None
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
             f.flush()
             os.fsync(f.fileno())
+        if checksum:
+            kept = path.exists() and _checksum_problem(path) is None  # the old file, unless it is damaged
+            sums = [_crc(Path(tmp))] + ([_crc(path)] if kept else [])
+            text = " ".join(f"{c:08x}" for c in sums).encode("ascii")
+            _atomic_write(_sums_path(path), lambda f: f.write(text))
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        if isinstance(exc, Exception) and (why := _io_failure(exc)) is not None:
+            raise _cannot_write(path, OSError(why)) from None
         raise
 
 
+def _sums_path(path: Path) -> Path:
+    """Where the CRC-32 of a month file is kept: a hidden file next to it, which Parquet readers pass over."""
+    return path.with_name(f".{path.name}.crc32")
+
+
+def _crc(path: Path) -> int:
+    crc = 0
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            crc = zlib.crc32(chunk, crc)
+    return crc
+
+
+_VERIFIED: dict[tuple[Any, ...], bool] = {}  # (file, inode, mtime, size, sums) -> it matched: each version once
+
+
+def _checksum_problem(path: Path) -> str | None:
+    """Why ``path`` differs from what was written (its recorded CRC-32), or ``None`` (also for a file written
+    before checksums were kept, or one that no longer exists)."""
+    try:
+        text = _sums_path(path).read_text(encoding="ascii")
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        return f"its checksum cannot be read: {_why(exc)}"
+    key = (str(path), st.st_ino, st.st_mtime_ns, st.st_size, text)
+    ok = _VERIFIED.get(key)
+    if ok is None:
+        try:
+            accepted = {int(x, 16) for x in text.split()}
+            ok = _crc(path) in accepted
+        except ValueError:
+            ok = False
+        except OSError as exc:
+            return _why(exc)
+        if len(_VERIFIED) > 10_000:
+            _VERIFIED.clear()
+        _VERIFIED[key] = ok
+    return None if ok else "its bytes differ from what was written: the checksum does not match"
+
+
+_OS_ERROR_IN_TEXT = re.compile(r"(?:IO error: )?([A-Z][a-z][^()]*?) \(os error \d+\)")
+
+
+def _io_failure(exc: BaseException) -> str | None:
+    """What the system said when a write failed (``No space left on device``), for an ``OSError`` or a writer's
+    error wrapping one (polars names it in its message); ``None`` for anything else."""
+    if isinstance(exc, OSError):
+        return exc.strerror or str(exc)
+    if isinstance(exc, PolarsError) and (m := _OS_ERROR_IN_TEXT.search(str(exc))):
+        return m.group(1)
+    return None
+
+
+class StoreDamaged(StoreError):
+    """Files of the store cannot be read (truncated, empty, damaged, of the wrong shape). ``files`` names them."""
+
+    def __init__(self, files: Sequence[Path], why: str) -> None:
+        self.files = list(files)
+        self.why = why
+        first = self.files[0]
+        more = f" (and {len(self.files) - 1} more)" if len(self.files) > 1 else ""
+        super().__init__(
+            f"the store file {first}{more} is damaged ({why}): `refundkit sync` sets it aside and lists its "
+            "month again from VTEX (or delete the file)"
+        )
+
+
+def _why(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text[:120] + ("…" if len(text) > 120 else "")
+
+
+_T = TypeVar("_T")
+_HELD = threading.local()  # the store lock this thread holds, per store folder: {path: "read" | "write"}
+_CORRUPT: tuple[type[BaseException], ...] = (PolarsError, OSError, PanicException)
+
+
 class OrderStore:
-    """One account's store folder. Reading is safe while another process syncs (files are replaced whole)."""
+    """One account's store folder, shared by many processes: reads hold its lock shared, writes exclusively."""
 
     TABLES = ("orders", "return_invoices", "offline_refunds")
+    #: how long a reader or writer waits for the store's lock before giving up with one line
+    LOCK_WAIT_S = 600.0
 
     def __init__(self, root: Path | str, account: str) -> None:
         if not isinstance(account, str) or not _ACCOUNT_RE.match(account):
             raise InputError(f"{account!r} is not a VTEX account name")
         self.account = account
         self.path = Path(root).expanduser() / account
+        self.lock_wait_s = self.LOCK_WAIT_S
+        #: what :meth:`set_aside` did, in plain words, for the caller to show as warnings
+        self.notices: list[str] = []
 
     @classmethod
     def for_settings(cls, settings: Any) -> OrderStore:
@@ -256,26 +422,193 @@ class OrderStore:
     def __repr__(self) -> str:
         return f"OrderStore({str(self.path)!r})"
 
+    # -- the lock -------------------------------------------------------------------------------------------------
+    @property
+    def lock_path(self) -> Path:
+        return self.path / ".lock"
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[None]:
+        """Hold the store's lock shared: no process writes while the caller reads (reports, listings). Nested
+        holds (and reads while this thread writes) hold nothing more."""
+        with self._locked("read"):
+            yield
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[None]:
+        """Hold the store's lock exclusively: no other process reads or writes meanwhile."""
+        with self._locked("write"):
+            yield
+
+    @contextlib.contextmanager
+    def _locked(self, mode: str) -> Iterator[None]:
+        held: dict[str, str] = _HELD.__dict__.setdefault("modes", {})
+        key = str(self.path.absolute())
+        have = held.get(key)
+        if have is not None:
+            if mode == "write" and have == "read":
+                raise RuntimeError(f"{self!r}: a write was started while this thread holds the store for reading")
+            yield
+            return
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+            lock = ReadWriteLock(self.lock_path, timeout=self.lock_wait_s, is_singleton=False)
+        except (OSError, sqlite3.Error, ValueError) as exc:
+            raise StoreError(
+                f"cannot use the store folder {self.path} ({_why(exc)}): make it writable, or set "
+                "REFUNDKIT_CACHE_DIR to a folder you can write"
+            ) from None
+        try:
+            try:
+                if mode == "read":
+                    lock.acquire_read()
+                else:
+                    lock.acquire_write()
+            except Timeout:
+                raise StoreError(
+                    f"the store {self.path} stayed busy for {self.lock_wait_s:.0f} s (another sync or report holds "
+                    "it): try again when it has finished"
+                ) from None
+            except (OSError, sqlite3.Error, ValueError) as exc:
+                raise StoreError(
+                    f"cannot lock the store {self.path} ({_why(exc)}): make the folder writable, or set "
+                    "REFUNDKIT_CACHE_DIR to a folder you can write"
+                ) from None
+            held[key] = mode
+            try:
+                yield
+            finally:
+                del held[key]
+                lock.release()
+        finally:
+            lock.close()
+
     # -- state ----------------------------------------------------------------------------------------------------
     @property
     def state_path(self) -> Path:
         return self.path / "state.json"
 
     def state(self) -> StoreState:
-        try:
-            data = json.loads(self.state_path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return StoreState()
-        except (OSError, ValueError) as exc:
-            raise InputError(
-                f"the store's state file {self.state_path} is unreadable ({exc}); delete the folder "
-                f"{self.path} to rebuild the store from VTEX"
-            ) from None
-        return StoreState.from_json(data)
+        """What the store covers; :class:`StoreDamaged` when ``state.json`` cannot be read or is of the wrong
+        shape."""
+        with self.reading():
+            try:
+                data = json.loads(self.state_path.read_text(encoding="utf-8"))
+                return StoreState.from_json(data)
+            except FileNotFoundError:
+                return StoreState()
+            except (OSError, ValueError) as exc:
+                raise StoreDamaged([self.state_path], _why(exc)) from None
 
     def save_state(self, state: StoreState) -> None:
         text = json.dumps(state.to_json(), indent=1).encode("utf-8")
-        _atomic_write(self.state_path, lambda f: f.write(text))
+        with self.writing():
+            _atomic_write(self.state_path, lambda f: f.write(text))
+
+    def merge_state(self, change: Callable[[StoreState], None]) -> StoreState:
+        """Read the state as it is now, apply ``change`` and write it, as one step under the write lock: what
+        other processes added meanwhile is kept."""
+        with self.writing():
+            state = self.state()
+            change(state)
+            self.save_state(state)
+            return state
+
+    # -- damage ---------------------------------------------------------------------------------------------------
+    def repairing(self, read: Callable[[], _T], *, repair: bool = True) -> _T:
+        """``read()`` under the read lock; when it meets damaged files and ``repair``, set them aside (see
+        :meth:`set_aside`) and read again. Without ``repair`` the :class:`StoreDamaged` goes to the caller."""
+        seen: set[Path] = set()
+        while True:
+            try:
+                with self.reading():
+                    return read()
+            except StoreDamaged as exc:
+                if not repair or set(exc.files) <= seen:
+                    raise
+                seen.update(exc.files)
+                self.set_aside(exc.files, exc.why)
+
+    def set_aside(self, files: Iterable[Path], why: str = "unreadable") -> list[str]:
+        """Rename each damaged file ``<name>.damaged-<UTC time>`` and forget its month's coverage (a damaged
+        ``state.json``: all coverage), so that the next sync lists it again from VTEX. A file another process
+        already replaced with a good one is left alone. Returns (and adds to :attr:`notices`) what was done."""
+        notes: list[str] = []
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        with self.writing():
+            state_damaged = False
+            try:
+                state = self.state()
+            except StoreDamaged:
+                state, state_damaged = StoreState(), True
+            for path in files:
+                if path == self.state_path:
+                    if state_damaged:
+                        aside = self._move_aside(path, stamp)
+                        notes.append(
+                            f"the store's state file {path} was damaged ({why}): set aside as {aside.name}; what "
+                            "it covered is listed again from VTEX"
+                        )
+                    continue
+                table, month = path.parent.parent.name, path.parent.name.removeprefix("month=")
+                if table not in self.TABLES or not path.exists() or self._damage(table, path) is None:
+                    continue
+                aside = self._move_aside(path, stamp)
+                if table == "offline_refunds":
+                    again = "the next report reads its offline refunds from the ledger again"
+                else:
+                    state.remove(*_month_bounds(month))
+                    again = f"the orders of {month} are listed again from VTEX"
+                notes.append(f"the store file {path} was damaged ({why}): set aside as {aside.name}; {again}")
+            if notes:
+                self.save_state(state)
+        self.notices += notes
+        return notes
+
+    def _move_aside(self, path: Path, stamp: str) -> Path:
+        aside = path.with_name(f"{path.name}.damaged-{stamp}")
+        n = 1
+        while aside.exists():
+            n += 1
+            aside = path.with_name(f"{path.name}.damaged-{stamp}-{n}")
+        try:
+            os.replace(path, aside)
+        except OSError as exc:
+            raise _cannot_write(path, exc) from None
+        with contextlib.suppress(OSError):
+            _sums_path(path).unlink()
+        return aside
+
+    def _damage(self, table: str, path: Path) -> str | None:
+        """Why ``path`` cannot be read as a month of ``table``, or ``None`` when it reads well."""
+        return self._load(table, path)[1]
+
+    def _load(self, table: str, path: Path) -> tuple[pl.DataFrame | None, str | None]:
+        """``(frame, None)``; ``(None, why)`` for a damaged file; ``(None, None)`` for a missing one."""
+        why = _checksum_problem(path)
+        if why is not None:
+            return None, why
+        try:
+            df = pl.read_parquet(path)
+        except FileNotFoundError:
+            return None, None
+        except _CORRUPT as exc:
+            return None, _why(exc)
+        expected = self._schema(table)
+        if {c: df.schema.get(c) for c in expected} != expected:
+            return None, "its columns are not the store's"
+        return df, None
+
+    def collect(self, lf: pl.LazyFrame, *tables: str) -> pl.DataFrame:
+        """``lf.collect()`` for a frame that scans ``tables``; a damaged file raises :class:`StoreDamaged` naming
+        it. Call it inside :meth:`reading` (files replaced meanwhile would not match what the scan planned)."""
+        try:
+            return lf.collect()
+        except _CORRUPT:
+            bad = [(f, w) for t in tables for f in self._files(t) if (w := self._damage(t, f)) is not None]
+            if not bad:
+                raise
+            raise StoreDamaged([f for f, _ in bad], bad[0][1]) from None
 
     # -- files ----------------------------------------------------------------------------------------------------
     def table_dir(self, table: str) -> Path:
@@ -301,21 +634,43 @@ class OrderStore:
             "offline_refunds": _STORE_REFUNDS_SCHEMA,
         }[table]
 
-    def read_month(self, table: str, month: str) -> pl.DataFrame:
+    def _files(self, table: str) -> list[Path]:
+        return [self._file(table, m) for m in self.months(table)]
+
+    def read_month(self, table: str, month: str, *, repair: bool = False) -> pl.DataFrame:
+        """One month's file (empty when there is none). A damaged file raises :class:`StoreDamaged`; with
+        ``repair`` (under :meth:`writing`), it is set aside and the month reads as empty."""
         path = self._file(table, month)
-        if not path.exists():
+        with self.reading():
+            df, why = self._load(table, path)
+            if df is not None:
+                return df
+            if why is None:
+                return pl.DataFrame(schema=self._schema(table))
+            if not repair:
+                raise StoreDamaged([path], why)
+            self.set_aside([path], why)
             return pl.DataFrame(schema=self._schema(table))
-        return pl.read_parquet(path)
 
     def write_month(self, table: str, month: str, df: pl.DataFrame) -> None:
         """Replace one month's file atomically (an empty frame removes nothing: it writes an empty file)."""
         schema = self._schema(table)
         df = df.select([pl.col(c).cast(t) for c, t in schema.items()])
-        _atomic_write(self._file(table, month), lambda f: df.write_parquet(f, compression="zstd", statistics=True))
+        with self.writing():
+            _atomic_write(
+                self._file(table, month),
+                lambda f: df.write_parquet(f, compression="zstd", statistics=True),
+                checksum=True,
+            )
 
     def scan(self, table: str, columns: Sequence[str] | None = None) -> pl.LazyFrame:
-        """All months of a table as one lazy frame (without the ``month`` folder column)."""
-        files = [str(self._file(table, m)) for m in self.months(table)]
+        """All months of a table as one lazy frame (without the ``month`` folder column). Collect it with
+        :meth:`collect` inside :meth:`reading`, so that no sync replaces a file between planning and reading."""
+        paths = self._files(table)
+        for path in paths:  # each version of a file is checked once per process
+            if (why := _checksum_problem(path)) is not None:
+                raise StoreDamaged([path], why)
+        files = [str(f) for f in paths]
         schema = self._schema(table)
         lf = pl.scan_parquet(files, hive_partitioning=False) if files else pl.LazyFrame(schema=schema)
         return lf.select(list(columns)) if columns else lf
@@ -330,6 +685,17 @@ class OrderStore:
         order_ids: Iterable[str] | None = None,
     ) -> pl.DataFrame:
         """Stored orders created in ``[start, end)`` (all when not given), or those of ``order_ids``."""
+        with self.reading():
+            return self.collect(self._orders_lf(start, end, columns=columns, order_ids=order_ids), "orders")
+
+    def _orders_lf(
+        self,
+        start: Instant | None,
+        end: Instant | None,
+        *,
+        columns: Sequence[str] | None,
+        order_ids: Iterable[str] | None,
+    ) -> pl.LazyFrame:
         lf = self.scan("orders")
         if order_ids is not None:
             lf = lf.filter(pl.col("order_id").is_in(list(order_ids)))
@@ -339,17 +705,19 @@ class OrderStore:
             lf = lf.filter(pl.col("created_at") < _ts(end))
         if columns:
             lf = lf.select(list(columns))
-        return lf.collect()
+        return lf
 
     def return_invoices(self, order_ids: Iterable[str] | None = None) -> pl.DataFrame:
-        lf = self.scan("return_invoices")
-        if order_ids is not None:
-            lf = lf.filter(pl.col("order_id").is_in(list(order_ids)))
-        return lf.collect()
+        with self.reading():
+            lf = self.scan("return_invoices")
+            if order_ids is not None:
+                lf = lf.filter(pl.col("order_id").is_in(list(order_ids)))
+            return self.collect(lf, "return_invoices")
 
     def offline_refunds(self) -> pl.DataFrame:
         """The stored ledger entries, with ``reversed_refunded_at`` filled in from the refunds they reverse."""
-        df = self.scan("offline_refunds").collect()
+        with self.reading():
+            df = self.collect(self.scan("offline_refunds"), "offline_refunds")
         dates = df.filter(pl.col("kind") == "refund").select(
             pl.col("entry_id").alias("reverses"), pl.col("refunded_at").alias("reversed_refunded_at")
         )
@@ -362,28 +730,30 @@ class OrderStore:
         for the orders read in full, replace their return invoices. Returns the months written.
 
         For each month the return invoices are written before the orders: an interruption in between leaves the
-        order rows naming invoices the next sync reads again, never rows that hide invoices."""
-        written = []
-        rows = rows.with_columns(pl.col("created_at").dt.strftime("%Y-%m").alias("_month"))
-        full_ids = set() if returns is None else set(rows.filter(pl.col("has_details"))["order_id"].to_list())
-        for (key,), group in rows.group_by("_month", maintain_order=True):
-            part = group.drop("_month")
-            month = str(key)
-            ids = part["order_id"].to_list()
-            if returns is not None:
-                month_full = [i for i in ids if i in full_ids]
-                if month_full:
-                    old_ri = self.read_month("return_invoices", month)
-                    new_ri = returns.filter(pl.col("order_id").is_in(month_full))
-                    merged_ri = pl.concat([old_ri.filter(~pl.col("order_id").is_in(month_full)), new_ri])
-                    self.write_month("return_invoices", month, merged_ri.sort("order_created_at", "order_id"))
-            old = self.read_month("orders", month)
-            kept_details = old.filter(pl.col("order_id").is_in(ids) & pl.col("has_details"))
-            fresh = _keep_details(part, kept_details)
-            merged = pl.concat([old.filter(~pl.col("order_id").is_in(ids)), fresh.select(old.columns)])
-            self.write_month("orders", month, merged.sort("created_at", "order_id"))
-            written.append(month)
-        return written
+        order rows naming invoices the next sync reads again, never rows that hide invoices. A damaged month file
+        is set aside (see :meth:`set_aside`) and the month written from these rows alone."""
+        with self.writing():  # each month read, merged and written as one step no other process interleaves
+            written = []
+            rows = rows.with_columns(pl.col("created_at").dt.strftime("%Y-%m").alias("_month"))
+            full_ids = set() if returns is None else set(rows.filter(pl.col("has_details"))["order_id"].to_list())
+            for (key,), group in rows.group_by("_month", maintain_order=True):
+                part = group.drop("_month")
+                month = str(key)
+                ids = part["order_id"].to_list()
+                if returns is not None:
+                    month_full = [i for i in ids if i in full_ids]
+                    if month_full:
+                        old_ri = self.read_month("return_invoices", month, repair=True)
+                        new_ri = returns.filter(pl.col("order_id").is_in(month_full))
+                        merged_ri = pl.concat([old_ri.filter(~pl.col("order_id").is_in(month_full)), new_ri])
+                        self.write_month("return_invoices", month, merged_ri.sort("order_created_at", "order_id"))
+                old = self.read_month("orders", month, repair=True)
+                kept_details = old.filter(pl.col("order_id").is_in(ids) & pl.col("has_details"))
+                fresh = _keep_details(part, kept_details)
+                merged = pl.concat([old.filter(~pl.col("order_id").is_in(ids)), fresh.select(old.columns)])
+                self.write_month("orders", month, merged.sort("created_at", "order_id"))
+                written.append(month)
+            return written
 
     def replace_offline_refunds(self, entries: Sequence[LedgerEntry], since: Instant | None) -> list[str]:
         """Make the stored ledger entries refunded at or after ``since`` (all when ``None``) exactly ``entries``;
@@ -395,11 +765,17 @@ class OrderStore:
             str(k[0]): v.drop("_m")
             for k, v in df.with_columns(pl.col("refunded_at").dt.strftime("%Y-%m").alias("_m")).group_by("_m")
         }
+        with self.writing():
+            return self._replace_offline(by_month, new_ids, cut, since)
+
+    def _replace_offline(
+        self, by_month: dict[str, pl.DataFrame], new_ids: set[str], cut: str | None, since: Instant | None
+    ) -> list[str]:
         stored = self.months("offline_refunds")
         months = set(by_month) | {m for m in stored if cut is None or m >= cut}
         written = []
         for month in sorted(months):
-            old = self.read_month("offline_refunds", month)
+            old = self.read_month("offline_refunds", month, repair=True)
             kept = old.filter(~pl.col("entry_id").is_in(list(new_ids)))
             kept = kept.filter(pl.col("refunded_at") < _ts(since)) if since is not None else kept.clear()
             new = by_month.get(month)
@@ -415,7 +791,7 @@ class OrderStore:
         """Delete the temporary files a killed sync left behind (older than ``older_than_s``, so that a sync running
         in another process keeps its own); returns how many. Readers never see them: they read ``data.parquet``."""
         removed, now = 0, time.time()
-        for tmp in self.path.glob("*/month=*/.tmp-*.part"):
+        for tmp in [*self.path.glob("*/month=*/.tmp-*.part"), *self.path.glob(".tmp-*.part")]:
             with contextlib.suppress(OSError):
                 if now - tmp.stat().st_mtime >= older_than_s:
                     tmp.unlink()

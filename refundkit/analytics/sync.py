@@ -29,20 +29,22 @@ VTEX serves orders created in the last two years only: older months the store ho
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import polars as pl
 
 from ..errors import InputError
-from ..timeutil import Instant, utc_now
+from ..timeutil import Instant, clock_skew, utc_now
 from ..vtex.models import Order, OrderSummary
 from ..vtex.oms import ListReport
-from .store import OrderStore, order_row, orders_rows_frame, return_invoices_frame, summary_row
+from .store import OrderStore, StoreState, order_row, orders_rows_frame, return_invoices_frame, summary_row
 
 __all__ = [
     "INDEX_LAG",
@@ -179,7 +181,56 @@ def sync_orders(
     were created before the range), read in full when missing; or a function giving them, called after the checks
     (so that the caller can read them meanwhile). ``progress``: a tqdm bar (``None``: on a terminal or
     in a notebook).
+
+    What the state then claims as covered is decided by VTEX's clock (the ``Date`` of its first answer, else the
+    newest order it listed), never by this computer's alone: a clock running ahead claims nothing VTEX has not
+    listed. The store is written under its write lock, the state merged with what other processes wrote meanwhile.
     """
+    with _server_dates(source) as dates:
+        return _sync_orders(
+            source,
+            start,
+            end,
+            details=details,
+            refresh=refresh,
+            store=store,
+            progress=progress,
+            also_orders=also_orders,
+            returns_window=returns_window,
+            index_lag=index_lag,
+            now=now,
+            say=say,
+            dates=dates,
+        )
+
+
+@contextlib.contextmanager
+def _server_dates(source: Any) -> Iterator[Any]:
+    """The transport's :class:`~refundkit.vtex.transport.ServerDates` watch while the sync runs."""
+    watch = getattr(_client_of(source).transport, "server_dates", None)
+    if watch is None:  # a stand-in transport that does not watch dates: coverage by the newest order listed
+        yield SimpleNamespace(earliest_ns=None)
+        return
+    with watch() as dates:
+        yield dates
+
+
+def _sync_orders(
+    source: Any,
+    start: Instant,
+    end: Instant,
+    *,
+    details: bool,
+    refresh: bool,
+    store: OrderStore | None,
+    progress: bool | None,
+    also_orders: Iterable[str] | Callable[[], Iterable[str]],
+    returns_window: timedelta,
+    index_lag: timedelta,
+    now: Instant | None,
+    say: Callable[[str], None] | None,
+    dates: Any,
+) -> SyncResult:
     if end.ns <= start.ns:
         raise InputError(f"the sync range is empty: {end.isoformat(0)} is not after {start.isoformat(0)}")
     client = _client_of(source)
@@ -188,13 +239,20 @@ def sync_orders(
     note = say or (lambda _m: None)
     calls0 = client.transport.calls
     horizon = (now - VTEX_HISTORY).ns
-    settled = (now - index_lag).ns
     hi = min(end.ns, now.ceil_ms().ns)
     lo = max(start.ns, horizon)
     lo -= lo % _MS  # the list filters in whole milliseconds
-    state = st.state()
-    st.remove_leftovers()
     result = SyncResult(start, end, now)
+    st.notices.clear()
+
+    def snapshot() -> tuple[Any, pl.DataFrame, pl.DataFrame]:
+        # one consistent reading of the store (damaged files are set aside and their months listed again)
+        state = st.state()
+        stored = st.orders(Instant(min(start.ns, lo)), Instant(max(hi, lo + 1)))
+        with_returns = stored.filter(pl.col("invoice_input").list.len() > 0)["order_id"].to_list()
+        return state, stored, st.return_invoices(with_returns)
+
+    state, stored, returned = st.repairing(snapshot)
 
     if start.ns < horizon:
         gap = state.gaps(start.ns, min(end.ns, horizon))
@@ -205,8 +263,6 @@ def sync_orders(
                 f"the store holds none from {Instant(gap[0][0]).isoformat(0)} to {Instant(gap[-1][1]).isoformat(0)}"
             )
 
-    stored = st.orders(Instant(min(start.ns, lo)), Instant(max(hi, lo + 1)))
-    returned = st.return_invoices(stored.filter(pl.col("invoice_input").list.len() > 0)["order_id"].to_list())
     stored_numbers: dict[str, set[str]] = {}
     for oid, num in zip(returned["order_id"].to_list(), returned["invoice_number"].to_list(), strict=True):
         stored_numbers.setdefault(oid, set()).add(num)
@@ -230,6 +286,8 @@ def sync_orders(
         return kept
 
     # 1. list what the store lacks (or everything, on refresh)
+    listed_ranges: list[tuple[int, int]] = []  # what this sync listed: all the state may newly claim
+    newest = 0  # the newest creation date listed
     if lo < hi:
         gaps = [(lo, hi)] if refresh else state.gaps(lo, hi)
         # creation dates that were too recent when last synced are listed again (VTEX lists orders late)
@@ -248,8 +306,10 @@ def sync_orders(
             finally:
                 bar.close()
             result.listed += len(listed)
+            listed_ranges.append((a, b))
             for o in listed:
                 view.update(summary_row(o, now))
+                newest = max(newest, o.created_at.ns)
             rows_known = all(o.invoice_input is not None for o in listed)
             if rows_known and not refresh:
                 to_read.update(o.order_id for o in listed if needs_full_read(o))
@@ -338,24 +398,44 @@ def sync_orders(
     result.read_in_full = len(full)
     result.warnings += listing.warnings()
 
-    # 5. write: changed rows only, then the state
-    if view.updates:
-        rows = orders_rows_frame(list(view.updates.values()))
-        old = st.orders(order_ids=rows["order_id"].to_list())
-        changed = _changed(rows, old)
-        result.changed = changed.height
-        if changed.height or full:
-            keep = changed["order_id"].to_list() + list(full)
-            note(f"writing {len(set(keep)):,} orders to the store")
-            result.months_written = st.upsert_orders(
-                rows.filter(pl.col("order_id").is_in(keep)), return_invoices_frame(full.values())
-            )
-    if lo < hi:
-        state.add(lo, min(hi, settled))
-    state.synced_at = now.ns
-    st.save_state(state)
+    # 5. write, under the store's write lock: changed rows only (compared with the store as it is now, which
+    # another process may have written meanwhile), then the state, merged with what is on disk
+    vtex_now = dates.earliest_ns or (newest or None)  # VTEX's clock when it answered (else: it had this order)
+    settled = min(now.ns, vtex_now if vtex_now is not None else now.ns) - _ns(index_lag)
+    if vtex_now is None and listed_ranges:
+        settled = min(r[0] for r in listed_ranges)  # no VTEX time at all: claim nothing new
+    skew = None if dates.earliest_ns is None else clock_skew(now.ns, dates.earliest_ns)
+    if skew:
+        result.warnings.append(f"{skew}: the store counts as synced only what VTEX's clock had reached")
+
+    def claim(state: StoreState) -> None:
+        for a, b in listed_ranges:
+            if min(b, settled) > a:
+                state.add(a, min(b, settled))
+        state.synced_at = max(state.synced_at or 0, min(now.ns, vtex_now or now.ns))
+
+    with st.writing():
+        st.remove_leftovers()
+        if view.updates:
+            rows = orders_rows_frame(list(view.updates.values()))
+            ids = rows["order_id"].to_list()
+            old = st.repairing(lambda: st.orders(order_ids=ids))
+            changed = _changed(rows, old)
+            result.changed = changed.height
+            if changed.height or full:
+                keep = changed["order_id"].to_list() + list(full)
+                note(f"writing {len(set(keep)):,} orders to the store")
+                result.months_written = st.upsert_orders(
+                    rows.filter(pl.col("order_id").is_in(keep)), return_invoices_frame(full.values())
+                )
+        st.repairing(lambda: st.merge_state(claim))
+    result.warnings += st.notices
     result.calls = client.transport.calls - calls0
     return result
+
+
+def _ns(span: timedelta) -> int:
+    return int(span.total_seconds()) * 1_000_000_000 + span.microseconds * 1_000
 
 
 def _changed(new: pl.DataFrame, old: pl.DataFrame) -> pl.DataFrame:

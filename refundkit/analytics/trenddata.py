@@ -102,12 +102,18 @@ def trend_data(
             _sync_for_report(source, store, start, end, details=True, refresh=False, progress=progress)
         result = _sync_for_report(source, store, earliest, end, details=False, refresh=False, progress=progress)
         warnings += result.warnings
-    orders = store.orders(earliest, end)
-    offline = store.offline_refunds()
-    extra = set(offline.get_column("order_id").to_list()) - set(orders.get_column("order_id").to_list())
-    if extra:
-        orders = pl.concat([orders, store.orders(order_ids=extra).select(orders.columns)])
-    native = store.return_invoices(orders.get_column("order_id").to_list())
+
+    def read() -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+        orders = store.orders(earliest, end)
+        offline = store.offline_refunds()
+        extra = set(offline.get_column("order_id").to_list()) - set(orders.get_column("order_id").to_list())
+        if extra:
+            orders = pl.concat([orders, store.orders(order_ids=extra).select(orders.columns)])
+        return orders, offline, store.return_invoices(orders.get_column("order_id").to_list())
+
+    # one consistent reading of the store (no sync writes meanwhile); after a sync, damaged files are set aside
+    orders, offline, native = store.repairing(read, repair=sync)
+    warnings += [n for n in store.notices if n not in warnings]
     # gross starts from what was charged: VTEX's value, plus the returns where it already excludes them
     orders = charged_totals(orders, native, value_reading_of(source, store)[0])
     in_range = orders.filter(pl.col("created_at").dt.epoch("ns").is_between(start.ns, end.ns - 1))

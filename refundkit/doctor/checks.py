@@ -26,7 +26,7 @@ from ..ledger.reconcile import RECONCILE_GRACE_S
 from ..ledger.schemas import ENTRY_SCHEMA, HEAD_SCHEMA, SCHEMA_NAME
 from ..ledger.verdict import SCRATCH_ENTITY, MasterDataVerdict, probe_master_data, save_verdict, verdict_path
 from ..money import VTEX_AMOUNT_MODES, AmountError, Money, currency_exponent, from_vtex_cents
-from ..timeutil import Instant, utc_now
+from ..timeutil import Instant, clock_skew, utc_now
 from ..vtex import Order, OrderSummary, VtexClient
 from ..vtex.notes import MAX_NOTES_PER_ORDER
 from ..vtex.oms import check_order_id
@@ -159,13 +159,15 @@ class Doctor:
         t = self.client.transport
         report = DoctorReport(self.client.settings.account or "", t.base_url, self.now())
 
-        listing = self._try(
-            lambda: t.json(
-                "GET",
-                "/api/oms/pvt/orders",
-                params={"orderBy": "creationDate,desc", "page": "1", "per_page": "15", "incompleteOrders": "false"},
+        with t.server_dates() as dates:  # VTEX's clock, as its answer gives it
+            listing = self._try(
+                lambda: t.json(
+                    "GET",
+                    "/api/oms/pvt/orders",
+                    params={"orderBy": "creationDate,desc", "page": "1", "per_page": "15", "incompleteOrders": "false"},
+                )
             )
-        )
+        ours = self.now()
         if isinstance(listing.error, (AuthenticationError, NetworkError)):
             self._stop_early(report, listing.error)
             return report
@@ -199,6 +201,7 @@ class Doctor:
         self._conditional_writes(report, ryw.ok)
         report.add(self._search_lag(opts, md_read.ok and ryw.ok))
         report.add(_listing(listing))
+        report.add(_clock(dates.earliest_ns, ours))
         report.add(_amounts(order, order_id, self.client.settings.zero_decimal_amounts))
         report.add(value_after_return(self.client, self.verdict_dir, self.now))
         report.add(gateway_dates(order.value if order.ok else None, self.client))
@@ -542,6 +545,7 @@ _LATER = [
     ("exactly-once", "Exactly once on this account"),
     ("search-lag", "Master Data search lag"),
     ("oms-list", "OMS order list"),
+    ("clock", "This computer's clock against VTEX's"),
     ("amounts", "Amounts of one real order"),
     ("notes", "Order notes (Do): list shape and lag"),
     *LATER_ROWS,
@@ -771,6 +775,31 @@ def _listing(listing: _Outcome) -> Check:
         f"one page read: {len(rows)} of {paging['total']:,} orders, incompleteOrders=false honoured",
         figures=figures,
     )
+
+
+def _clock(vtex_ns: int | None, ours: Instant) -> Check:
+    """A sync counts as covered only what VTEX's clock (its answers' Date) had reached: say how far ours is off."""
+    key, title = "clock", "This computer's clock against VTEX's"
+    if vtex_ns is None:
+        return Check(
+            key,
+            title,
+            Status.PASS,
+            "VTEX's answer carried no Date header (a proxy may remove it): syncs count as covered what the newest "
+            "order listed shows, and list a little more again each time",
+        )
+    figures = {"vtex": Instant(vtex_ns).isoformat(0), "ours": ours.isoformat(0)}
+    skew = clock_skew(ours.ns, vtex_ns)
+    if skew:
+        return Check(
+            key,
+            title,
+            Status.WARN,
+            f"{skew} (VTEX says {figures['vtex']})",
+            "set this computer's clock (NTP); meanwhile syncs count as covered only what VTEX's clock had reached",
+            figures,
+        )
+    return Check(key, title, Status.PASS, "within a few minutes of VTEX's (its answers' Date)", figures=figures)
 
 
 def _amounts(order: _Outcome, order_id: str | None, mode: str) -> Check:

@@ -177,13 +177,24 @@ def _write(report: Any, detail: Any, fmt: str, output: str | None) -> None:
     from ..analytics import export
 
     if fmt in _BINARY:
-        target: Any = output or sys.stdout.buffer
+        import io
+
+        if detail is not None and fmt == "parquet":
+            raise _usage("--detail is written as table, csv, json or xlsx, not parquet")
+        # built in memory, then written: a file the system refuses fails in one place, with one line
+        buffer = io.BytesIO()
         if fmt == "xlsx":
-            export.export_xlsx(report, target, detail=detail)
+            export.export_xlsx(report, buffer, detail=detail)
         else:
-            if detail is not None:
-                raise _usage("--detail is written as table, csv, json or xlsx, not parquet")
-            export.export_parquet(report, target)
+            export.export_parquet(report, buffer)
+        if not output:
+            sys.stdout.buffer.write(buffer.getvalue())
+            return
+        try:
+            with open(output, "wb") as out:
+                out.write(buffer.getvalue())
+        except OSError as exc:
+            raise _cannot_write(output, exc) from None
         return
     if not output:
         _write_text(report, detail, fmt, sys.stdout)
@@ -192,7 +203,11 @@ def _write(report: Any, detail: Any, fmt: str, output: str | None) -> None:
         with open(output, "w", encoding="utf-8", newline="") as out:
             _write_text(report, detail, fmt, out)
     except OSError as exc:
-        raise _usage(f"cannot write {output}: {exc.strerror}") from None
+        raise _cannot_write(output, exc) from None
+
+
+def _cannot_write(output: str, exc: OSError) -> Exception:
+    return _usage(f"cannot write {output}: {exc.strerror or exc}")
 
 
 def _write_text(report: Any, detail: Any, fmt: str, out: TextIO) -> None:

@@ -93,6 +93,10 @@ class SandboxConfig:
     # Every answer carries X-Refundkit-Sandbox, so that a client on this machine may pace itself fast; False answers
     # as VTEX would (benchmarks whose sandbox plays a remote account).
     announce: bool = True
+    # VTEX's clock, as the Date header of its answers gives it: this many seconds ahead of this computer's (negative:
+    # behind). date_header False answers without one (a proxy that strips it). A sync decides what it covered by it.
+    clock_offset_s: float = 0.0
+    date_header: bool = True
 
     def __post_init__(self) -> None:
         if self.md_missing_document not in get_args(MissingDocumentMode):

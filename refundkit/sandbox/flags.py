@@ -67,6 +67,14 @@ def add_sandbox_flags(p: argparse.ArgumentParser) -> None:
         help="answer 403 to GET /api/pvt/transactions/{id}, as for an app key without View Payment Data",
     )
     add_payments_flags(p)
+    p.add_argument(
+        "--clock-offset-s",
+        type=float,
+        default=d.clock_offset_s,
+        metavar="SECONDS",
+        help="VTEX's clock (its answers' Date header) runs this far ahead of this computer's; negative: behind",
+    )
+    p.add_argument("--no-date-header", action="store_true", help="answer without a Date header (a proxy strips it)")
     keep = p.add_mutually_exclusive_group()
     keep.add_argument("--state-dir", type=Path, default=None, help="keep what is recorded here across restarts")
     keep.add_argument("--memory", action="store_true", help="keep nothing across restarts")
@@ -91,6 +99,8 @@ def config_from_args(args: argparse.Namespace, *, cache_dir: Path) -> SandboxCon
         "notes_list_lag_s": args.notes_list_lag_s,
         "other_refunds": bool(getattr(args, "other_refunds", False)),
         "payments_permission": not getattr(args, "deny_payments", False),
+        "clock_offset_s": float(getattr(args, "clock_offset_s", 0.0)),
+        "date_header": not getattr(args, "no_date_header", False),
         "state_dir": state_dir,
         **payments_options(args),
         **masterdata_options(args),

@@ -295,6 +295,16 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         pass
 
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The Date header: the sandbox's wall clock, ``clock_offset_s`` away from this computer's."""
+        now = time.time() if timestamp is None else timestamp
+        return super().date_time_string(now + self.server.sandbox.config.clock_offset_s)
+
+    def send_header(self, keyword: str, value: str) -> None:
+        if keyword.lower() == "date" and not self.server.sandbox.config.date_header:
+            return  # plays a proxy that strips it
+        super().send_header(keyword, value)
+
     def _read_body(self) -> bytes:
         if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
             chunks: list[bytes] = []

@@ -38,7 +38,7 @@ import re
 import ssl
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -61,7 +61,7 @@ from ..errors import (
 )
 from .limiter import AdaptiveLimiter, is_local_host
 
-__all__ = ["ALLOWED", "RetryPolicy", "Transport", "check_allowed", "redact"]
+__all__ = ["ALLOWED", "RetryPolicy", "ServerDates", "Transport", "check_allowed", "redact"]
 
 log = logging.getLogger("refundkit.vtex")
 
@@ -226,6 +226,27 @@ def _tls_context() -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
+class ServerDates:
+    """The ``Date`` header of the answers VTEX gave while it was watched (:meth:`Transport.server_dates`): the
+    earliest, as UTC nanoseconds (``None`` when no answer carried a readable one)."""
+
+    def __init__(self) -> None:
+        self.earliest_ns: int | None = None
+
+    def see(self, header: str | None) -> None:
+        if not header:
+            return
+        try:
+            when = parsedate_to_datetime(header)
+        except (TypeError, ValueError, IndexError):
+            return
+        if when.tzinfo is None:
+            return
+        ns = int(when.timestamp()) * 1_000_000_000
+        if self.earliest_ns is None or ns < self.earliest_ns:
+            self.earliest_ns = ns
+
+
 class Transport:
     """Pooled, paced, retrying access to one VTEX account. Thread-safe; use from many threads at once.
 
@@ -265,6 +286,7 @@ class Transport:
         self._lock = threading.Lock()
         self.calls = 0  # requests actually sent, retries included
         self._sandbox: dict[str, bool] = {}  # host -> it answered as refundkit's sandbox (header, loopback)
+        self._date_watchers: list[ServerDates] = []
 
     def __repr__(self) -> str:
         return f"Transport(base_url={self.base_url!r}, account={self.settings.account!r})"
@@ -298,6 +320,19 @@ class Transport:
                 self._clients[host] = client
                 self._limiters[host] = self._limiter_factory()
             return client, self._limiters[host]
+
+    @contextlib.contextmanager
+    def server_dates(self) -> Iterator[ServerDates]:
+        """Watch the ``Date`` header of every answer until the block ends: what time VTEX's clock said (a sync
+        decides what it has covered by VTEX's clock, not by this computer's)."""
+        watch = ServerDates()
+        with self._lock:
+            self._date_watchers.append(watch)
+        try:
+            yield watch
+        finally:
+            with self._lock:
+                self._date_watchers.remove(watch)
 
     def limiter(self, base: str | None = None) -> AdaptiveLimiter:
         return self._client_for(base or self.base_url)[1]
@@ -413,6 +448,10 @@ class Transport:
                     built = client.build_request(method, path, params=params, json=json, headers=headers)
                     continue
                 raise error from None
+            if self._date_watchers:
+                with self._lock:
+                    for watch in self._date_watchers:
+                        watch.see(response.headers.get("Date"))
             sandbox = bool(response.headers.get(SANDBOX_HEADER)) and is_local_host(urlsplit(base).hostname or "")
             self._sandbox[urlsplit(base).netloc] = sandbox
             if sandbox:
