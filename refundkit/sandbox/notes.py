@@ -1,6 +1,8 @@
 """VTEX DO notes (``/api/do/notes``): create, list by order, get. Notes cannot be edited or deleted, as on VTEX.
 
 Limits kept: ``description`` at most 2,000 characters, at most 30 notes per order, ``perPage`` at most 30.
+``target.url`` must be one of the two forms the spec allows ("the complete target URL or only
+``/orders/{OrderID}``"), naming the note's own order: anything else is refused with 400.
 ``notes_list_lag_s`` plays a list that shows a note only some seconds after it was posted (VTEX does not say).
 """
 
@@ -28,6 +30,21 @@ DEFAULT_PER_PAGE = 15
 
 def _bad(message: str) -> Response:
     return oms_error(400, "DO001", message)
+
+
+def _target_url_problem(target: dict[str, Any]) -> str | None:
+    """Why ``target.url`` is not one the Do spec allows for an order note, or None. The spec: "You can choose
+    between using the complete target URL or only ``/orders/{OrderID}``" (its example of the complete one is
+    ``https://{host}/admin/checkout/#/orders/{OrderID}``)."""
+    url, order_id = target["url"], target["id"]
+    if target["type"] != "order" or url == f"/orders/{order_id}":
+        return None
+    if url.startswith("https://") and "/" in url[8:] and url.endswith(f"/orders/{order_id}"):
+        return None
+    return (
+        f"target.url {url[:80]!r} is neither /orders/{order_id} nor the complete URL of order {order_id}'s page "
+        "(https://<host>/.../orders/<id>)"
+    )
 
 
 class Notes:
@@ -62,6 +79,8 @@ class Notes:
         missing = [f"target.{k}" for k in ("id", "type", "url") if not isinstance(target.get(k), str) or not target[k]]
         if missing:
             return _bad(f"missing required field(s): {', '.join(missing)}")
+        if problem := _target_url_problem(target):
+            return _bad(problem)
         if not isinstance(body["domain"], str) or not isinstance(body["description"], str):
             return _bad("domain and description must be strings")
         if len(body["description"]) > MAX_DESCRIPTION:
