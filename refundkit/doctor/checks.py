@@ -24,7 +24,16 @@ from typing import Any, TypeVar
 from ..errors import AuthenticationError, LedgerError, NetworkError, PermissionDenied, RefundkitError, VtexError
 from ..ledger.reconcile import RECONCILE_GRACE_S
 from ..ledger.schemas import ENTRY_SCHEMA, HEAD_SCHEMA, SCHEMA_NAME
-from ..ledger.verdict import SCRATCH_ENTITY, MasterDataVerdict, probe_master_data, save_verdict, verdict_path
+from ..ledger.verdict import (
+    SCRATCH_ENTITY,
+    SCRATCH_SCHEMA,
+    SCRATCH_SCHEMA_BODY,
+    MasterDataVerdict,
+    probe_master_data,
+    save_verdict,
+    verdict_path,
+)
+from ..ledger.verdict import save_scratch_schema as _save_scratch_schema
 from ..money import VTEX_AMOUNT_MODES, AmountError, Money, currency_exponent, from_vtex_cents
 from ..timeutil import Instant, utc_now
 from ..vtex import Order, OrderSummary, VtexClient
@@ -44,7 +53,6 @@ __all__ = [
 
 T = TypeVar("T")
 
-SCRATCH_SCHEMA = "refundkit-doctor"
 _RYW_ID = "doctor-read-your-writes"
 _LAG_ID = "doctor-search-lag"
 _ABSENT_HEAD_ID = "order-refundkit-doctor-absent"  # read (never written) in the ledger's order entity
@@ -65,15 +73,6 @@ MONEY_MOVING_RESOURCES = (
     "Checkout > CheckoutResources > Orders Full Access",
     "PCI Gateway > Payment-Make Payments > Process payments",
 )
-
-#: The scratch entity's schema: like the ledger's, ``v-cache: false``, so reads by id there are not served from a cache
-#: the ledger's entities do not have either (VTEX caches reads by id unless a schema turns it off).
-SCRATCH_SCHEMA_BODY: dict[str, Any] = {
-    "title": "refundkit doctor scratch documents (probes only; safe to delete)",
-    "type": "object",
-    "properties": {"token": {"type": "string"}, "n": {"type": "integer"}, "writtenAt": {"type": "string"}},
-    "v-cache": False,
-}
 
 
 @dataclass(frozen=True)
@@ -617,13 +616,7 @@ def _money_roles() -> Check:
 def save_scratch_schema(client: VtexClient, *, force: bool = False) -> str:
     """Save the scratch entity's schema unless it is saved already (``force``: save anyway, which proves the key holds
     Master Data administrator). ``refundkit setup`` calls it. Returns a line saying what was done."""
-    what = f"schema {SCRATCH_SCHEMA} of {SCRATCH_ENTITY} (doctor's scratch documents)"
-    if not force:
-        current = client.masterdata.get_schema(SCRATCH_ENTITY, SCRATCH_SCHEMA)
-        if current is not None and all(current.get(k) == v for k, v in SCRATCH_SCHEMA_BODY.items()):
-            return f"{what}: already up to date"
-    client.masterdata.save_schema(SCRATCH_ENTITY, SCRATCH_SCHEMA, SCRATCH_SCHEMA_BODY)
-    return f"{what}: saved"
+    return _save_scratch_schema(client.masterdata, force=force)
 
 
 def _read_your_writes(ryw: _Outcome, scratch_schema_missing: bool) -> Check:

@@ -456,8 +456,17 @@ def test_reads_by_id_stay_fresh_once_the_scratch_schema_turns_the_cache_off(doct
 
 
 def test_a_cached_read_by_id_fails_and_points_at_setup(doctor: Callable[..., Run]) -> None:
-    # set up by a refundkit that did not save the scratch schema, and doctor may not save it
-    run = doctor(md_read_cache_s=30.0, scratch_schema=False, denied_resources=frozenset({lm.MD_ADMIN}))
+    # set up by an older refundkit that did not save the scratch schema, and doctor may not save it
+    def forget_scratch_schema(sb: Sandbox) -> None:
+        sb.masterdata.entities[SCRATCH_ENTITY].schemas.clear()
+        sb.masterdata.entities[SCRATCH_ENTITY].validators.clear()
+
+    run = doctor(
+        md_read_cache_s=30.0,
+        scratch_schema=False,
+        denied_resources=frozenset({lm.MD_ADMIN}),
+        before=forget_scratch_schema,
+    )
     status, result, action = run.row("read-your-writes")
     assert status is Status.FAIL
     assert "did not return a new document" in result and "turns VTEX's cache off" in result
