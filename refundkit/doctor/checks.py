@@ -790,7 +790,7 @@ def _architecture(classic: _Outcome, pii: _Outcome) -> str | None:
 
 _PII_MEANS = (
     "refundkit reads its orders through GET /api/orders/pvt/document/{id} and POST /api/orders/extendsearch/orders "
-    "(read only), and customer data comes masked, which refundkit does not need"
+    "(read only), and customer data comes masked{masked}, which refundkit does not need"
 )
 
 
@@ -835,9 +835,10 @@ def _orders_api(
     body = order.value if order.ok and isinstance(order.value, dict) else {}
     read = f", order {body.get('orderId')} read back through it" if body.get("orderId") else ""
     masked = " (piiHidden)" if body.get("piiHidden") is True else ""
+    refused = f"VTEX answered {classic.error.status}" if classic.error and classic.error.status else "no answer"
     result = (
-        f"on VTEX's PII data architecture: the classic order list does not answer ({classic.error}), the PII one "
-        f"does{read}. So {_PII_MEANS}{masked}"
+        f"on VTEX's PII data architecture: the classic order list does not answer ({refused}), the PII one "
+        f"does{read}. So {_PII_MEANS.replace('{masked}', masked)}"
     )
     if configured_pii:
         return Check(key, title, Status.PASS, result, figures=figures)

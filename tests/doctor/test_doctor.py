@@ -523,7 +523,7 @@ def test_an_account_on_the_pii_data_architecture_is_recognised_however_the_class
     run = doctor(pii_architecture=True, pii_classic_status=classic_status)
     status, result, action = run.row("orders-api")
     assert status is Status.FAIL  # REFUNDKIT_PII_ARCHITECTURE is off
-    assert "on VTEX's PII data architecture" in result and f"({classic_status})" in result
+    assert "on VTEX's PII data architecture" in result and f"(VTEX answered {classic_status})" in result
     assert "read back through it" in result and "customer data comes masked" in result and "(piiHidden)" in result
     assert "\n" not in result
     assert action.startswith("set REFUNDKIT_PII_ARCHITECTURE=on")
