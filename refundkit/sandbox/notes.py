@@ -3,6 +3,9 @@
 Limits kept: ``description`` at most 2,000 characters, at most 30 notes per order, ``perPage`` at most 30.
 ``target.url`` must be one of the two forms the spec allows ("the complete target URL or only
 ``/orders/{OrderID}``"), naming the note's own order: anything else is refused with 400.
+On an account on the PII data architecture (``pii_architecture``) the list masks who wrote each note (``createdBy``
+name and email) unless the request gives a ``reason``, as VTEX's guide says of ``/do``; the text is left whole
+(refundkit finds its notes by a marker in it). Whether VTEX masks anything in a note's text is not documented.
 ``notes_list_lag_s`` plays a list that shows a note only some seconds after it was posted (VTEX does not say).
 """
 
@@ -19,6 +22,7 @@ from refundkit.timeutil import utc_now
 
 from .config import SandboxConfig
 from .http import BadJson, Request, Response, json_response, oms_error
+from .piiorders import mask
 
 __all__ = ["MAX_DESCRIPTION", "MAX_NOTES_PER_ORDER", "MAX_PER_PAGE", "Notes"]
 
@@ -142,10 +146,16 @@ class Notes:
                 self.notes[i] for i in self.by_target.get(target, []) if self.posted_at.get(i, float("-inf")) <= cutoff
             ]
         first = (page - 1) * per_page
+        items = notes[first : first + per_page]
+        if self.config.pii_architecture and not req.query.get("reason"):
+            items = [
+                {**n, "createdBy": {k: mask(v) if k in ("name", "email") else v for k, v in n["createdBy"].items()}}
+                for n in items
+            ]
         return json_response(
             200,
             {
-                "items": notes[first : first + per_page],
+                "items": items,
                 "paging": {
                     "page": page,
                     "perPage": per_page,

@@ -132,3 +132,19 @@ def test_an_embedded_sandbox_playing_it_is_read_as_one(tmp_path: Path) -> None:
         assert session.client.orders.get(oid).order_id == oid
         assert not [r for r in list(sb.requests) if r.path.startswith(CLASSIC)]
         check_nothing_moved(sb)
+
+
+def test_notes_list_who_wrote_them_masked_unless_a_reason_is_given() -> None:
+    with served(small_config(pii_architecture=True)) as (sb, _srv, c):
+        oid = sb.store.orders[0].order_id
+        body = {
+            "target": {"id": oid, "type": "order", "url": f"/orders/{oid}"},
+            "domain": "oms",
+            "description": "refund [marker-1]",
+            "createdBy": {"id": "u1", "name": "Analyst", "email": "analyst@example.com"},
+        }
+        assert c.post("/api/do/notes", json=body).status_code == 200
+        (masked,) = c.get("/api/do/notes", params={"target.id": oid}).json()["items"]
+        assert masked["createdBy"]["name"] == "A******" and masked["description"] == "refund [marker-1]"
+        (plain,) = c.get("/api/do/notes", params={"target.id": oid, "reason": "audit"}).json()["items"]
+        assert plain["createdBy"]["name"] == "Analyst"
