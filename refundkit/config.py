@@ -21,6 +21,9 @@
                        is left alone by others: longer than VTEX's notes list may lag behind a post; default 120
 ``REFUNDKIT_STORE_TZ`` the store's time zone (IANA, such as ``America/Sao_Paulo``): what a refunded-at date without
                        a time means; default the zone VTEX gives on each order (``storePreferencesData.timeZone``)
+``REFUNDKIT_PII_ARCHITECTURE`` ``on``: the account is on VTEX's PII data architecture, so orders are read through
+                       ``GET /api/orders/pvt/document/{id}`` and ``POST /api/orders/extendsearch/orders``;
+                       ``off`` (default): the classic OMS endpoints. ``refundkit doctor`` tells which one it is
 =====================  =====================================================================================
 
 A base URL is a scheme, a host and a port, nothing more: a path, query, fragment or user name in it is refused
@@ -209,6 +212,7 @@ class Settings:
     check_gateway: bool = True
     store_tz: str | None = None
     note_lease_s: float = 120.0
+    pii_architecture: bool = False
 
     def __post_init__(self) -> None:
         if self.base_url is not None:
@@ -358,6 +362,12 @@ def load_settings(env: dict[str, str] | None = None, env_file: Path | bool | Non
     gateway = (get("REFUNDKIT_GATEWAY_REFUNDS") or "check").lower()
     if gateway not in ("check", "off"):
         raise ConfigError(f"REFUNDKIT_GATEWAY_REFUNDS {gateway[:40]!r}: use 'check' or 'off'")
+    pii = (get("REFUNDKIT_PII_ARCHITECTURE") or "off").lower()
+    if pii not in ("on", "off"):
+        raise ConfigError(
+            f"REFUNDKIT_PII_ARCHITECTURE {pii[:40]!r}: use 'on' (the account is on VTEX's PII data architecture; "
+            "`refundkit doctor` tells) or 'off'"
+        )
     return Settings(
         account=account,
         app_key=get("VTEX_APP_KEY"),
@@ -374,6 +384,7 @@ def load_settings(env: dict[str, str] | None = None, env_file: Path | bool | Non
         check_gateway=gateway == "check",
         store_tz=store_tz,
         note_lease_s=_lease(get("REFUNDKIT_NOTE_LEASE_S")),
+        pii_architecture=pii == "on",
     )
 
 

@@ -91,7 +91,11 @@ def connect(
         server = sandbox.serve(port=0).__enter__()
         cfg = sandbox.config
         settings = settings.with_(
-            account=cfg.account, app_key=cfg.app_key, app_token=Secret(cfg.app_token), base_url=server.base_url
+            account=cfg.account,
+            app_key=cfg.app_key,
+            app_token=Secret(cfg.app_token),
+            base_url=server.base_url,
+            pii_architecture=cfg.pii_architecture,  # a sandbox playing the PII data architecture is read as one
         )
     client = VtexClient(settings, **transport_options)
     served_sandbox = sandbox is None and client.transport.is_sandbox()

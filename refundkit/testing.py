@@ -90,6 +90,7 @@ class ServedSandbox:
             "VTEX_APP_TOKEN": cfg.app_token,
             "REFUNDKIT_CACHE_DIR": str(self.cache_dir),
             "REFUNDKIT_USER": "tester",
+            **({"REFUNDKIT_PII_ARCHITECTURE": "on"} if cfg.pii_architecture else {}),
             **extra,
         }
 

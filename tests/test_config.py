@@ -245,3 +245,11 @@ def test_demo_true_refuses_a_server_on_this_machine_that_is_not_the_sandbox(tmp_
         with refundkit.connect(settings=settings) as rk:
             assert not rk.is_sandbox
         assert not [r for r in list(proxy.sb.requests) if r.method != "GET"], "connect() set up a real account"
+
+
+def test_the_pii_architecture_setting_is_off_unless_turned_on() -> None:
+    assert load_settings(env={}, env_file=False).pii_architecture is False
+    assert load_settings(env={"REFUNDKIT_PII_ARCHITECTURE": "ON"}, env_file=False).pii_architecture is True
+    assert load_settings(env={"REFUNDKIT_PII_ARCHITECTURE": "off"}, env_file=False).pii_architecture is False
+    with pytest.raises(ConfigError, match="REFUNDKIT_PII_ARCHITECTURE 'yes': use 'on'"):
+        load_settings(env={"REFUNDKIT_PII_ARCHITECTURE": "yes"}, env_file=False)

@@ -24,12 +24,22 @@ from typing import Any, TypeVar
 from ..errors import AuthenticationError, LedgerError, NetworkError, PermissionDenied, RefundkitError, VtexError
 from ..ledger.reconcile import RECONCILE_GRACE_S
 from ..ledger.schemas import ENTRY_SCHEMA, HEAD_SCHEMA, SCHEMA_NAME
-from ..ledger.verdict import SCRATCH_ENTITY, MasterDataVerdict, probe_master_data, save_verdict, verdict_path
+from ..ledger.verdict import (
+    SCRATCH_ENTITY,
+    SCRATCH_SCHEMA,
+    SCRATCH_SCHEMA_BODY,
+    MasterDataVerdict,
+    probe_master_data,
+    save_verdict,
+    verdict_path,
+)
+from ..ledger.verdict import save_scratch_schema as _save_scratch_schema
 from ..money import VTEX_AMOUNT_MODES, AmountError, Money, currency_exponent, from_vtex_cents
 from ..timeutil import Instant, clock_skew, utc_now
 from ..vtex import Order, OrderSummary, VtexClient
 from ..vtex.notes import MAX_NOTES_PER_ORDER
 from ..vtex.oms import check_order_id
+from ..vtex.orderapi import CLASSIC, PII, order_api
 from .report import Check, DoctorReport, Status
 from .vtexvalues import LATER_ROWS, gateway_dates, value_after_return
 
@@ -45,11 +55,11 @@ __all__ = [
 
 T = TypeVar("T")
 
-SCRATCH_SCHEMA = "refundkit-doctor"
 _RYW_ID = "doctor-read-your-writes"
 _LAG_ID = "doctor-search-lag"
 _ABSENT_HEAD_ID = "order-refundkit-doctor-absent"  # read (never written) in the ledger's order entity
 _ABSENT_ORDER = "0000000000000-00"  # an order id no account has: a 404 proves the key may view orders
+_LIST_PARAMS = {"orderBy": "creationDate,desc", "page": "1", "per_page": "15", "incompleteOrders": "false"}
 
 LIST_ORDERS = "OMS > OMS access > List Orders"
 VIEW_ORDER = "OMS > OMS access > View order"
@@ -66,15 +76,6 @@ MONEY_MOVING_RESOURCES = (
     "Checkout > CheckoutResources > Orders Full Access",
     "PCI Gateway > Payment-Make Payments > Process payments",
 )
-
-#: The scratch entity's schema: like the ledger's, ``v-cache: false``, so reads by id there are not served from a cache
-#: the ledger's entities do not have either (VTEX caches reads by id unless a schema turns it off).
-SCRATCH_SCHEMA_BODY: dict[str, Any] = {
-    "title": "refundkit doctor scratch documents (probes only; safe to delete)",
-    "type": "object",
-    "properties": {"token": {"type": "string"}, "n": {"type": "integer"}, "writtenAt": {"type": "string"}},
-    "v-cache": False,
-}
 
 
 @dataclass(frozen=True)
@@ -160,20 +161,21 @@ class Doctor:
         report = DoctorReport(self.client.settings.account or "", t.base_url, self.now())
 
         with t.server_dates() as dates:  # VTEX's clock, as its answer gives it
-            listing = self._try(
-                lambda: t.json(
-                    "GET",
-                    "/api/oms/pvt/orders",
-                    params={"orderBy": "creationDate,desc", "page": "1", "per_page": "15", "incompleteOrders": "false"},
-                )
-            )
+            listing = self._try(lambda: CLASSIC.list_page(t, _LIST_PARAMS))
         ours = self.now()
         if isinstance(listing.error, (AuthenticationError, NetworkError)):
             self._stop_early(report, listing.error)
             return report
+        # Which Orders API the account answers on: the classic one, or the PII data architecture's (read only)
+        pii_listing = self._try(lambda: PII.list_page(t, _LIST_PARAMS))
+        architecture = _architecture(listing, pii_listing)
+        api = order_api(architecture == "pii" if architecture else self.client.settings.pii_architecture)
+        classic_listing = listing
+        if api is PII:
+            listing = pii_listing
 
         order_id = _first_order_id(listing.value) if listing.ok else None
-        order = self._try(lambda: t.json("GET", f"/api/oms/pvt/orders/{order_id or _ABSENT_ORDER}", not_found_ok=True))
+        order = self._try(lambda: api.get(t, order_id or _ABSENT_ORDER))
         md_read = self._try(lambda: self.client.masterdata.get(self.head_entity, _ABSENT_HEAD_ID, fields="id"))
         admin = self._try(lambda: save_scratch_schema(self.client, force=True))  # before reading back by id
         ryw = self._try(self._read_your_writes)
@@ -202,6 +204,9 @@ class Doctor:
         report.add(self._search_lag(opts, md_read.ok and ryw.ok))
         report.add(_listing(listing))
         report.add(_clock(dates.earliest_ns, ours))
+        report.add(
+            _orders_api(architecture, classic_listing, pii_listing, order, self.client.settings.pii_architecture)
+        )
         report.add(_amounts(order, order_id, self.client.settings.zero_decimal_amounts))
         report.add(value_after_return(self.client, self.verdict_dir, self.now))
         report.add(gateway_dates(order.value if order.ok else None, self.client))
@@ -546,6 +551,7 @@ _LATER = [
     ("search-lag", "Master Data search lag"),
     ("oms-list", "OMS order list"),
     ("clock", "This computer's clock against VTEX's"),
+    ("orders-api", "Orders API: classic or PII data architecture"),
     ("amounts", "Amounts of one real order"),
     ("notes", "Order notes (Do): list shape and lag"),
     *LATER_ROWS,
@@ -625,13 +631,7 @@ def _money_roles() -> Check:
 def save_scratch_schema(client: VtexClient, *, force: bool = False) -> str:
     """Save the scratch entity's schema unless it is saved already (``force``: save anyway, which proves the key holds
     Master Data administrator). ``refundkit setup`` calls it. Returns a line saying what was done."""
-    what = f"schema {SCRATCH_SCHEMA} of {SCRATCH_ENTITY} (doctor's scratch documents)"
-    if not force:
-        current = client.masterdata.get_schema(SCRATCH_ENTITY, SCRATCH_SCHEMA)
-        if current is not None and all(current.get(k) == v for k, v in SCRATCH_SCHEMA_BODY.items()):
-            return f"{what}: already up to date"
-    client.masterdata.save_schema(SCRATCH_ENTITY, SCRATCH_SCHEMA, SCRATCH_SCHEMA_BODY)
-    return f"{what}: saved"
+    return _save_scratch_schema(client.masterdata, force=force)
 
 
 def _read_your_writes(ryw: _Outcome, scratch_schema_missing: bool) -> Check:
@@ -800,6 +800,90 @@ def _clock(vtex_ns: int | None, ours: Instant) -> Check:
             figures,
         )
     return Check(key, title, Status.PASS, "within a few minutes of VTEX's (its answers' Date)", figures=figures)
+
+
+def _list_readable(listing: _Outcome) -> bool:
+    body = listing.value if listing.ok else None
+    paging = body.get("paging") if isinstance(body, dict) else None
+    return (
+        isinstance(body, dict) and isinstance(body.get("list"), list) and isinstance((paging or {}).get("total"), int)
+    )
+
+
+def _architecture(classic: _Outcome, pii: _Outcome) -> str | None:
+    """``classic`` when the classic order list reads back as a list; ``pii`` when it does not answer (refused,
+    redirected or not found: VTEX does not say how) while the PII data architecture's list reads back as one; None
+    when neither does (the permission rows say why). Decided by what reads back, never by one status."""
+    if _list_readable(classic):
+        return "classic"
+    if not classic.ok and _list_readable(pii):
+        return "pii"
+    return None
+
+
+_PII_MEANS = (
+    "refundkit reads its orders through GET /api/orders/pvt/document/{id} and POST /api/orders/extendsearch/orders "
+    "(read only), and customer data comes masked{masked}, which refundkit does not need"
+)
+
+
+def _orders_api(
+    architecture: str | None, classic: _Outcome, pii: _Outcome, order: _Outcome, configured_pii: bool
+) -> Check:
+    """Whether the account is on VTEX's PII data architecture, and whether ``REFUNDKIT_PII_ARCHITECTURE`` says so."""
+    key, title = "orders-api", "Orders API: classic or PII data architecture"
+    setting = f"REFUNDKIT_PII_ARCHITECTURE={'on' if configured_pii else 'off'}"
+    figures = {"architecture": architecture, "setting": "on" if configured_pii else "off"}
+    if architecture is None:
+        return Check(
+            key,
+            title,
+            Status.SKIPPED,
+            f"not told: neither order list answered (classic: {classic.error}; PII data architecture: {pii.error})",
+            "fix the permission rows above, then run doctor again",
+            figures,
+        )
+    if architecture == "classic":
+        if not configured_pii:
+            return Check(
+                key, title, Status.PASS, "classic: the OMS order endpoints answer (not the PII data architecture)"
+            )
+        if _list_readable(pii):
+            return Check(
+                key,
+                title,
+                Status.PASS,
+                f"both answer; {setting}, so refundkit reads orders through the PII data architecture's endpoints",
+                figures=figures,
+            )
+        return Check(
+            key,
+            title,
+            Status.FAIL,
+            f"{setting}, but the PII data architecture's order list does not answer ({pii.error}); the classic one "
+            "does",
+            "set REFUNDKIT_PII_ARCHITECTURE=off: this account is not on VTEX's PII data architecture",
+            figures,
+        )
+    body = order.value if order.ok and isinstance(order.value, dict) else {}
+    read = f", order {body.get('orderId')} read back through it" if body.get("orderId") else ""
+    masked = " (piiHidden)" if body.get("piiHidden") is True else ""
+    refused = f"VTEX answered {classic.error.status}" if classic.error and classic.error.status else "no answer"
+    result = (
+        f"on VTEX's PII data architecture: the classic order list does not answer ({refused}), the PII one "
+        f"does{read}. So {_PII_MEANS.replace('{masked}', masked)}"
+    )
+    if configured_pii:
+        return Check(key, title, Status.PASS, result, figures=figures)
+    return Check(
+        key,
+        title,
+        Status.FAIL,
+        result,
+        "set REFUNDKIT_PII_ARCHITECTURE=on (in the environment or .env): until then refundkit cannot read this "
+        "account's orders",
+        figures,
+    )
 
 
 def _amounts(order: _Outcome, order_id: str | None, mode: str) -> Check:

@@ -6,7 +6,13 @@ that conditions are honoured at all. :func:`probe_master_data` finds out on scra
 scratch entity (never on the ledger), :class:`MasterDataVerdict` says whether exactly-once can hold there, and
 :func:`save_verdict` / :func:`load_verdict` keep it as JSON under the cache dir.
 
-What the probe does (about eight calls, all on ``refundkitScratch``):
+The probe writes exactly as the ledger writes: every write carries ``_schema`` (the scratch schema
+:data:`SCRATCH_SCHEMA`, saved first if it is missing), and each condition is on ``version``, a field that schema
+declares (and indexes) as the ledger's order schema does. VTEX's spec says ``_schema`` is required with ``_where``;
+an account that answers a ``_where`` without it, or on an undeclared field, differently from the real writes would
+otherwise get a verdict that does not describe them.
+
+What the probe does (about ten calls, all on ``refundkitScratch``):
 
 1. *Are conditions honoured?* It writes a fresh ``probe-condition-…`` with ``version: 1``, then writes it again under
    ``_where=version=7`` (false) and reads it back: still version 1 means honoured (and the answer's status is what
@@ -31,16 +37,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final, Literal, get_args
 
-from ..errors import LedgerError
+from ..errors import LedgerError, PermissionDenied
 from ..vtex.masterdata import MasterData
+from .schemas import HEAD_SCHEMA
 
 __all__ = [
     "SCRATCH_ENTITY",
+    "SCRATCH_SCHEMA",
+    "SCRATCH_SCHEMA_BODY",
     "MasterDataVerdict",
     "MissingDocument",
     "forget_verdict",
     "load_verdict",
     "probe_master_data",
+    "save_scratch_schema",
     "save_verdict",
     "verdict_path",
     "write_verdict",
@@ -49,6 +59,25 @@ __all__ = [
 log = logging.getLogger("refundkit.ledger")
 
 SCRATCH_ENTITY: Final = "refundkitScratch"
+SCRATCH_SCHEMA: Final = "refundkit-doctor"
+#: The scratch entity's schema. Like the ledger's order schema it declares and indexes ``version``, the field every
+#: condition names, and sets ``v-cache: false``, so reads by id there are not served from a cache the ledger's entities
+#: do not have either (VTEX caches reads by id unless a schema turns it off). ``token``/``n``/``writtenAt`` are the
+#: doctor's read-your-writes and search-lag documents.
+SCRATCH_SCHEMA_BODY: Final[dict[str, Any]] = {
+    "title": "refundkit doctor scratch documents (probes only; safe to delete)",
+    "type": "object",
+    "properties": {
+        "id": HEAD_SCHEMA["properties"]["id"],
+        "version": HEAD_SCHEMA["properties"]["version"],  # the ledger's own declaration of the condition's field
+        "probe": {"type": "string"},
+        "token": {"type": "string"},
+        "n": {"type": "integer"},
+        "writtenAt": {"type": "string"},
+    },
+    "v-indexed": ["version"],
+    "v-cache": False,
+}
 MissingDocument = Literal["created", "empty-document", "refused"]
 _FORMAT: Final = 1
 
@@ -147,6 +176,18 @@ def _version(doc: dict[str, Any] | None, nonce: str) -> int | None:
     return v if isinstance(v, int) and not isinstance(v, bool) else None
 
 
+def save_scratch_schema(md: MasterData, *, force: bool = False) -> str:
+    """Save the scratch entity's schema unless it is saved already (``force``: save anyway, which proves the key holds
+    Master Data administrator). Returns a line saying what was done."""
+    what = f"schema {SCRATCH_SCHEMA} of {SCRATCH_ENTITY} (doctor's scratch documents)"
+    if not force:
+        current = md.get_schema(SCRATCH_ENTITY, SCRATCH_SCHEMA)
+        if current is not None and all(current.get(k) == v for k, v in SCRATCH_SCHEMA_BODY.items()):
+            return f"{what}: already up to date"
+    md.save_schema(SCRATCH_ENTITY, SCRATCH_SCHEMA, SCRATCH_SCHEMA_BODY)
+    return f"{what}: saved"
+
+
 def probe_master_data(
     md: MasterData,
     *,
@@ -158,35 +199,52 @@ def probe_master_data(
 
     Raises :class:`~refundkit.errors.VtexError` when VTEX cannot be reached or refuses the scratch writes (a key
     without Master Data write permission), and :class:`~refundkit.errors.LedgerError` when the scratch entity does
-    not keep what was written (nothing can be concluded then)."""
+    not keep what was written, or its schema is missing and this key may not save it (nothing can be concluded
+    then)."""
+    if scratch_entity == SCRATCH_ENTITY:
+        try:
+            save_scratch_schema(md)
+        except PermissionDenied:
+            raise LedgerError(
+                f"the schema {SCRATCH_SCHEMA} of {SCRATCH_ENTITY}, which the conditional-write probe writes under as "
+                "the ledger writes under its own, is not saved and this key may not save it: run `refundkit setup` "
+                "once with Master Data administrator"
+            ) from None
     nonce = uuid.uuid4().hex[:16]
     fields = ["id", "version", "probe"]
+    schema = SCRATCH_SCHEMA
 
     # 1. a failed condition on an existing document must leave it unchanged; a holding one must apply
     cond_id = f"probe-condition-{nonce}"  # one per probe: probes running at once must not meet
-    md.put(scratch_entity, cond_id, {"id": cond_id, "version": 1, "probe": nonce})
+    md.put(scratch_entity, cond_id, {"id": cond_id, "version": 1, "probe": nonce}, schema=schema)
     if _version(md.get(scratch_entity, cond_id, fields=fields), nonce) != 1:
         raise LedgerError(
             f"Master Data did not keep a plain write to the scratch document {scratch_entity}/{cond_id}; "
             "nothing can be concluded about conditional writes (try again)"
         )
-    failed = md.put_if(scratch_entity, cond_id, {"id": cond_id, "version": 2, "probe": nonce}, where="version=7")
+    failed = md.put_if(
+        scratch_entity, cond_id, {"id": cond_id, "version": 2, "probe": nonce}, where="version=7", schema=schema
+    )
     after = _version(md.get(scratch_entity, cond_id, fields=fields), nonce)
     honoured = after == 1
     holding_applied = True
     if honoured:
-        md.put_if(scratch_entity, cond_id, {"id": cond_id, "version": 3, "probe": nonce}, where="version=1")
+        md.put_if(
+            scratch_entity, cond_id, {"id": cond_id, "version": 3, "probe": nonce}, where="version=1", schema=schema
+        )
         holding_applied = _version(md.get(scratch_entity, cond_id, fields=fields), nonce) == 3
 
     # 2. a condition on an id that holds no document
     missing: MissingDocument
     first = f"probe-missing-{nonce}-a"
-    md.put_if(scratch_entity, first, {"id": first, "version": 1, "probe": nonce}, where="version=1")
+    md.put_if(scratch_entity, first, {"id": first, "version": 1, "probe": nonce}, where="version=1", schema=schema)
     if md.get(scratch_entity, first, fields=fields) is not None:
         missing = "created"
     else:
         second = f"probe-missing-{nonce}-b"
-        md.put_if(scratch_entity, second, {"id": second, "version": 1, "probe": nonce}, where="version is null")
+        md.put_if(
+            scratch_entity, second, {"id": second, "version": 1, "probe": nonce}, where="version is null", schema=schema
+        )
         missing = "empty-document" if md.get(scratch_entity, second, fields=fields) is not None else "refused"
 
     verdict = MasterDataVerdict(

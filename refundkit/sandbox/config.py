@@ -20,6 +20,7 @@ __all__ = [
     "DEMO_ACCOUNT",
     "DEMO_APP_KEY",
     "DEMO_APP_TOKEN",
+    "PII_CLASSIC_STATUSES",
     "FaultRule",
     "FaultRules",
     "MissingDocumentMode",
@@ -45,6 +46,9 @@ MissingDocumentMode = Literal["created", "empty-document", "refused"]
 ValueAfterReturn = Literal["kept", "reduced"]
 #: Plausible answers to a write whose ``_where`` fails (VTEX does not document it); 200 and 204 apply nothing.
 CONDITION_STATUSES: tuple[int, ...] = (304, 400, 409, 412, 200, 204)
+#: Plausible answers of the classic order endpoints on an account on the PII data architecture (VTEX does not say);
+#: 302 redirects to the PII path.
+PII_CLASSIC_STATUSES: tuple[int, ...] = (403, 404, 400, 302)
 
 
 @dataclass
@@ -90,6 +94,10 @@ class SandboxConfig:
     # VTEX caches reads by id for entities whose schema does not set "v-cache": false (refundkit's schemas do): such
     # a read answers the document as it was up to this many seconds ago (0: no cache).
     md_read_cache_s: float = 0.0
+    # An account on VTEX's PII data architecture (refundkit.sandbox.piiorders): orders only through the PII Orders
+    # API, customer data masked; the classic order endpoints answer pii_classic_status (VTEX does not say which).
+    pii_architecture: bool = False
+    pii_classic_status: int = 403
     # Every answer carries X-Refundkit-Sandbox, so that a client on this machine may pace itself fast; False answers
     # as VTEX would (benchmarks whose sandbox plays a remote account).
     announce: bool = True
@@ -113,6 +121,11 @@ class SandboxConfig:
             raise ValueError("order_groups and foreign_payments cannot be negative")
         if not -14 <= self.gateway_dates_offset_h <= 14:
             raise ValueError(f"gateway_dates_offset_h must be a UTC offset in hours, got {self.gateway_dates_offset_h}")
+        if self.pii_classic_status not in PII_CLASSIC_STATUSES:
+            raise ValueError(
+                f"pii_classic_status must be one of {', '.join(map(str, PII_CLASSIC_STATUSES))}, "
+                f"got {self.pii_classic_status}"
+            )
         if not (200 <= self.md_failed_condition_status < 300 or 300 <= self.md_failed_condition_status < 500):
             raise ValueError(
                 f"md_failed_condition_status must be a 2xx, 3xx or 4xx, got {self.md_failed_condition_status}"

@@ -15,6 +15,7 @@ from ..argtypes import day_text, nonneg_float, positive_int, probability
 from .config import SandboxConfig, add_masterdata_flags, masterdata_options
 from .payments import add_payments_flags, payments_options
 from .permissions import access_options, add_access_flags
+from .piiorders import add_pii_flags, pii_options
 
 __all__ = ["DEFAULT_PORT", "DEFAULT_SEARCH_LAG_S", "add_sandbox_flags", "config_from_args"]
 
@@ -80,6 +81,7 @@ def add_sandbox_flags(p: argparse.ArgumentParser) -> None:
     keep.add_argument("--memory", action="store_true", help="keep nothing across restarts")
     add_masterdata_flags(p)
     add_access_flags(p)
+    add_pii_flags(p)
 
 
 def config_from_args(args: argparse.Namespace, *, cache_dir: Path) -> SandboxConfig:
@@ -105,5 +107,6 @@ def config_from_args(args: argparse.Namespace, *, cache_dir: Path) -> SandboxCon
         **payments_options(args),
         **masterdata_options(args),
         **access_options(args),
+        **pii_options(args),
     }
     return SandboxConfig(**fields)

@@ -11,7 +11,10 @@ Faithful where a client can get hurt:
   409, 412, or a 2xx that applied nothing), nor what a condition on an id with no document does
   (``md_missing_document``: ignored and the document created, evaluated against an empty document, or refused), nor
   that conditions are honoured at all (``md_conditions_honoured=False`` applies every write), so the sandbox plays
-  each, and a client must read the document back by id rather than trust the status.
+  each, and a client must read the document back by id rather than trust the status. The spec says ``_schema`` is
+  required with ``_where``: a write with a ``_where`` but no ``_schema``, or whose ``_where`` names a field that
+  schema does not declare, is refused with 400 (as VTEX refuses an undeclared field in a search), so a client that
+  sends one is caught.
 * ``_schema`` validates synchronously (400 with what failed). Ids are case-insensitive for storage; the search index
   is not (VTEX known issue): every spelling of an id that was written shows up as its own search hit.
 * Search needs ``REST-Range`` (at most 100 per request, 10,000 deep); without ``_sort`` the order is unspecified and
@@ -382,6 +385,8 @@ class MasterData:
             schema = self._schema_param(req, ent)
             if isinstance(schema, Response):
                 return schema
+            if where is not None and (refused := _where_without_its_schema(where, ent, schema)):
+                return refused
             rec = ent.docs.get(doc_id.lower())
             previous = rec.current if rec else None
             fields = {**previous, **body} if (partial and previous) else body
@@ -596,6 +601,18 @@ class MasterData:
                 self._apply_schema(ent, record["name"], record["schema"])
             elif record["op"] == "document":
                 self._write(ent, record["id"], record["doc"], at=float("-inf"), log=False)
+
+
+def _where_without_its_schema(where: Node, ent: _Entity, schema: str | None) -> Response | None:
+    """The 400 for a conditional write whose ``_where`` comes without ``_schema`` (the spec: "required when using
+    ``_where``") or names a field that schema does not declare; None when the write may go ahead."""
+    if not schema:
+        return md_error(400, "the _schema parameter is required when _where is sent")
+    declared = set(ent.schemas[schema].get("properties") or {}) | set(SYSTEM_FIELDS)
+    for f in sorted(where.fields()):
+        if f.split(".")[0] not in declared:
+            return md_error(400, f"Field '{f}' not found in schema '{schema}'")
+    return None
 
 
 def _cache_off(ent: _Entity) -> bool:

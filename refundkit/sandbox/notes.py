@@ -1,6 +1,11 @@
 """VTEX DO notes (``/api/do/notes``): create, list by order, get. Notes cannot be edited or deleted, as on VTEX.
 
 Limits kept: ``description`` at most 2,000 characters, at most 30 notes per order, ``perPage`` at most 30.
+``target.url`` must be one of the two forms the spec allows ("the complete target URL or only
+``/orders/{OrderID}``"), naming the note's own order: anything else is refused with 400.
+On an account on the PII data architecture (``pii_architecture``) the list masks who wrote each note (``createdBy``
+name and email) unless the request gives a ``reason``, as VTEX's guide says of ``/do``; the text is left whole
+(refundkit finds its notes by a marker in it). Whether VTEX masks anything in a note's text is not documented.
 ``notes_list_lag_s`` plays a list that shows a note only some seconds after it was posted (VTEX does not say).
 """
 
@@ -17,6 +22,7 @@ from refundkit.timeutil import utc_now
 
 from .config import SandboxConfig
 from .http import BadJson, Request, Response, json_response, oms_error
+from .piiorders import mask
 
 __all__ = ["MAX_DESCRIPTION", "MAX_NOTES_PER_ORDER", "MAX_PER_PAGE", "Notes"]
 
@@ -28,6 +34,21 @@ DEFAULT_PER_PAGE = 15
 
 def _bad(message: str) -> Response:
     return oms_error(400, "DO001", message)
+
+
+def _target_url_problem(target: dict[str, Any]) -> str | None:
+    """Why ``target.url`` is not one the Do spec allows for an order note, or None. The spec: "You can choose
+    between using the complete target URL or only ``/orders/{OrderID}``" (its example of the complete one is
+    ``https://{host}/admin/checkout/#/orders/{OrderID}``)."""
+    url, order_id = target["url"], target["id"]
+    if target["type"] != "order" or url == f"/orders/{order_id}":
+        return None
+    if url.startswith("https://") and "/" in url[8:] and url.endswith(f"/orders/{order_id}"):
+        return None
+    return (
+        f"target.url {url[:80]!r} is neither /orders/{order_id} nor the complete URL of order {order_id}'s page "
+        "(https://<host>/.../orders/<id>)"
+    )
 
 
 class Notes:
@@ -62,6 +83,8 @@ class Notes:
         missing = [f"target.{k}" for k in ("id", "type", "url") if not isinstance(target.get(k), str) or not target[k]]
         if missing:
             return _bad(f"missing required field(s): {', '.join(missing)}")
+        if problem := _target_url_problem(target):
+            return _bad(problem)
         if not isinstance(body["domain"], str) or not isinstance(body["description"], str):
             return _bad("domain and description must be strings")
         if len(body["description"]) > MAX_DESCRIPTION:
@@ -123,10 +146,16 @@ class Notes:
                 self.notes[i] for i in self.by_target.get(target, []) if self.posted_at.get(i, float("-inf")) <= cutoff
             ]
         first = (page - 1) * per_page
+        items = notes[first : first + per_page]
+        if self.config.pii_architecture and not req.query.get("reason"):
+            items = [
+                {**n, "createdBy": {k: mask(v) if k in ("name", "email") else v for k, v in n["createdBy"].items()}}
+                for n in items
+            ]
         return json_response(
             200,
             {
-                "items": notes[first : first + per_page],
+                "items": items,
                 "paging": {
                     "page": page,
                     "perPage": per_page,

@@ -78,6 +78,9 @@ RULES: tuple[tuple[str, re.Pattern[str], tuple[str, ...]], ...] = tuple(
         ("GET", r"^/api/oms/pvt/orders/?$", (LIST_ORDERS, ORDERS_FULL)),
         ("GET", r"^/api/oms/pvt/orders/[^/]+/?$", (VIEW_ORDER, ORDERS_FULL)),
         ("GET", r"^/api/oms/pvt/orders/order-group/[^/]+/?$", (VIEW_ORDER, ORDERS_FULL)),
+        # the Orders API of the PII data architecture lists the same resources
+        ("POST", r"^/api/orders/extendsearch/orders/?$", (LIST_ORDERS, ORDERS_FULL)),
+        ("GET", r"^/api/orders/pvt/document/[^/]+/?$", (VIEW_ORDER, ORDERS_FULL)),
         ("GET", _MD + r"/documents/[^/]+/?$", _ANY_MD_READ),
         ("GET", _MD + r"/(search|scroll)/?$", _ANY_MD_READ),
         ("GET", _MD + r"/schemas(/[^/]+)?/?$", _ANY_MD_READ),

@@ -27,7 +27,7 @@ from typing import Any, TextIO
 from urllib.parse import parse_qsl, unquote
 
 from ..config import SANDBOX_HEADER
-from . import oms, payments
+from . import oms, payments, piiorders
 from .config import FaultRule, FaultRules, SandboxConfig
 from .http import JSON_TYPE, Request, Response, json_response, oms_error
 from .masterdata import MasterData
@@ -68,6 +68,9 @@ DROP: Any = _Drop()  # returned by Sandbox.handle when the connection must be cl
 _TRIPWIRES = [
     ("POST", re.compile(r"^/api/oms/pvt/orders/[^/]+/(invoice|cancel|changes)/?$")),
     ("PATCH", re.compile(r"^/api/order-system/orders/[^/]+/changes/?$")),
+    # the PII data architecture's Orders API: invoice, cancel, start handling, notify a payment
+    ("POST", re.compile(r"^/api/orders/pvt/document/[^/]+/(invoices|cancel|actions/start-handling)/?$")),
+    ("POST", re.compile(r"^/api/orders/pvt/document/[^/]+/payment/[^/]+/notify-payment/?$")),
     ("POST", re.compile(r"^/api/pvt/transactions/[^/]+/(refunding|cancellation|settlement)-request/?$")),
     # anything but a GET on any Payments Gateway path: refundkit only ever reads a transaction
     *((m, re.compile(r"^/api/(pvt|payments)/")) for m in ("POST", "PUT", "PATCH", "DELETE")),
@@ -160,6 +163,7 @@ class Sandbox:
                 lambda r, transaction_id: payments.get_transaction(store, self.config, r, transaction_id),
             ),
         ]
+        self._routes = piiorders.with_pii_routes(self.config, self._routes, _route)
         self._routes += [(method, rx, self._tripwire) for method, rx in _TRIPWIRES]
 
     # -- the pipeline ----------------------------------------------------------------------------------------------
@@ -464,6 +468,8 @@ def run_forever(config: SandboxConfig, port: int = 8765, out: TextIO | None = No
         print(f"export VTEX_APP_KEY={config.app_key}", file=out)
         # The demo token is a public constant of the sandbox (it opens nothing else), so printing it is fine.
         print(f"export VTEX_APP_TOKEN={config.app_token}", file=out)
+        if config.pii_architecture:  # it plays an account on VTEX's PII data architecture
+            print("export REFUNDKIT_PII_ARCHITECTURE=on", file=out)
         print("Ctrl-C stops it.", file=out, flush=True)
         try:
             _wait_forever()

@@ -92,12 +92,10 @@ class MasterData:
         return body
 
     @staticmethod
-    def _conditional(where: str | None, schema: str | None, *, strict: bool = True) -> dict[str, str]:
+    def _conditional(where: str | None, schema: str | None) -> dict[str, str]:
         """``_where`` with its ``_schema``: VTEX's spec says ``_schema`` is required whenever ``_where`` is sent."""
         if where and not schema:
-            if strict:
-                raise ValueError("a Master Data _where needs its _schema (VTEX requires it): pass schema=")
-            log.debug("Master Data _where sent without _schema (%s): VTEX's spec requires one", where[:60])
+            raise ValueError("a Master Data _where needs its _schema (VTEX requires it): pass schema=")
         return {k: v for k, v in (("_schema", schema), ("_where", where)) if v}
 
     def put(
@@ -118,12 +116,13 @@ class MasterData:
         return _answered(response).status_code
 
     def put_if(
-        self, entity: str, doc_id: str, document: dict[str, Any], *, where: str, schema: str | None = None
+        self, entity: str, doc_id: str, document: dict[str, Any], *, where: str, schema: str
     ) -> ConditionalAnswer:
         """Replace (or create) the document only if the stored one satisfies ``where``. Whatever the answer — any of
         :data:`CONDITIONAL_WRITE_ANSWERS` — the write may or may not have applied: read the document back by id.
-        Other answers raise as usual (401, 403, 429 and 5xx after retries)."""
-        params = self._conditional(where, schema, strict=False)  # doctor's probes write to a schemaless scratch entity
+        Other answers raise as usual (401, 403, 429 and 5xx after retries). The ledger and the doctor's probe both
+        write through here, so both send the same shape: ``_schema`` and ``_where``."""
+        params = self._conditional(where, schema)
         response = self._t.request(
             "PUT",
             f"{self._base(entity)}/documents/{quote(_check_id(doc_id))}",

@@ -16,10 +16,17 @@ from .models import Note
 from .oms import check_order_id
 from .transport import Transport
 
-__all__ = ["MAX_NOTES_PER_ORDER", "MAX_NOTE_CHARS", "Notes"]
+__all__ = ["MAX_NOTES_PER_ORDER", "MAX_NOTE_CHARS", "Notes", "order_url"]
 
 MAX_NOTE_CHARS = 2000
 MAX_NOTES_PER_ORDER = 30
+
+
+def order_url(order_id: str) -> str:
+    """The note's ``target.url``. VTEX's Do spec allows "the complete target URL or only ``/orders/{OrderID}``";
+    the short form names the order without guessing the account's Admin host or page layout (the spec's own example
+    is the old ``/admin/checkout/#/orders/…`` page), so it is the one refundkit sends."""
+    return f"/orders/{order_id}"
 
 
 class Notes:
@@ -33,7 +40,7 @@ class Notes:
         if len(description) > MAX_NOTE_CHARS:
             raise InputError(f"a VTEX note holds at most {MAX_NOTE_CHARS} characters; this one has {len(description)}")
         body = {
-            "target": {"id": oid, "type": "order", "url": f"/admin/orders/{oid}"},
+            "target": {"id": oid, "type": "order", "url": order_url(oid)},
             "domain": "oms",
             "description": description,
         }

@@ -39,6 +39,7 @@ from ..errors import (
 from ..textsafety import clip
 from ..timeutil import Instant, utc_now
 from .models import Order, OrderSummary
+from .orderapi import order_api
 from .transport import Transport
 
 if TYPE_CHECKING:
@@ -92,6 +93,7 @@ class Orders:
         self.value_reading = "kept"
         if payments is not None:
             payments.group_reader = self.group
+        self.api = order_api(transport.settings.pii_architecture)  # classic OMS or PII data architecture endpoints
 
     # -- get ----------------------------------------------------------------------------------------------------
     def get(self, order_id: str, *, gateway: bool | None = None) -> Order:
@@ -99,12 +101,12 @@ class Orders:
         transactions are read too (GET only) for refunds made there without a return invoice:
         :attr:`Order.gateway` says what was found, or why nothing could be checked."""
         oid = check_order_id(order_id)
-        body = self._t.json("GET", f"/api/oms/pvt/orders/{quote(oid)}", not_found_ok=True)
+        body = self.api.get(self._t, oid)
         if body is None:
             raise NotFound(
                 f"order {oid} does not exist on this VTEX account (or is older than two years)",
                 status=404,
-                request=f"GET /api/oms/pvt/orders/{oid}",
+                request=self.api.get_what(oid),
             )
         order = Order.from_vtex(body, mode=self.mode, value_reading=self.value_reading)
         if self.payments is not None and (self.payments.enabled if gateway is None else gateway):
@@ -176,7 +178,7 @@ class Orders:
             params["f_status"] = ",".join(statuses)
         if has_return_invoice is not None:
             params["f_hasInputInvoice"] = "true" if has_return_invoice else "false"
-        body = self._t.json("GET", "/api/oms/pvt/orders", params=params)
+        body = self.api.list_page(self._t, params)
         if not isinstance(body, dict) or not isinstance(body.get("list"), list):
             raise BadResponse("VTEX sent an order list without a 'list' array")
         paging = body.get("paging") or {}
@@ -325,7 +327,7 @@ class Orders:
                 + ". Run the listing again for those times (nothing listed was lost: it is in the error's .orders)",
                 orders=orders,
                 missing=missing,
-                request="GET /api/oms/pvt/orders",
+                request=self.api.list_what,
             )
         return orders
 

@@ -3,8 +3,9 @@
 Every request refundkit makes passes :meth:`Transport.request`, which
 
 1. builds the final URL (base URL + path + query) and refuses it unless its host is one of the account's and its
-   (method, path) is on :data:`ALLOWED` — refundkit reads orders and payment transactions, writes Master Data
-   documents and notes, and nothing else; the OMS invoice, cancel and change endpoints and every Payments call but
+   (method, path) is on :data:`ALLOWED` — refundkit reads orders (classic OMS, or the PII data architecture's two
+   read endpoints) and payment transactions, writes Master Data documents and notes, and nothing else; the OMS
+   invoice, cancel and change endpoints (classic and PII) and every Payments call but
    ``GET /api/pvt/transactions/{id}`` are unreachable (:class:`~refundkit.errors.ForbiddenEndpoint`, raised before
    anything is sent);
 2. waits for the host's :class:`~refundkit.vtex.limiter.AdaptiveLimiter` (it starts cautiously; refundkit's sandbox,
@@ -74,6 +75,12 @@ ALLOWED: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("GET", rf"^/api/oms/pvt/orders/{_SEG}$"),
         # the orders of one cart, which share a payment transaction (read only)
         ("GET", rf"^/api/oms/pvt/orders/order-group/{_SEG}$"),
+        # Accounts on VTEX's PII data architecture read orders here instead (refundkit.vtex.orderapi): one order,
+        # and the order list, which is a POST but reads only. That POST is allowed on that one path alone: the PII
+        # API's other POSTs (invoices, cancel, start-handling, notify-payment) all lie under /api/orders/pvt/document/
+        # and stay unreachable, as does every other method on the search path.
+        ("GET", rf"^/api/orders/pvt/document/{_SEG}$"),
+        ("POST", r"^/api/orders/extendsearch/orders$"),
         ("GET", r"^/api/do/notes$"),
         ("GET", rf"^/api/do/notes/{_SEG}$"),
         ("POST", r"^/api/do/notes$"),
@@ -127,6 +134,8 @@ class RetryPolicy:
 _RESOURCE_HINTS = [
     (re.compile(r"^/api/oms/pvt/orders$"), "OMS > OMS access > List Orders"),
     (re.compile(r"^/api/oms/pvt/orders/"), "OMS > OMS access > View order"),
+    (re.compile(r"^/api/orders/extendsearch/orders$"), "OMS > OMS access > List Orders"),
+    (re.compile(r"^/api/orders/pvt/document/"), "OMS > OMS access > View order"),
     (re.compile(r"^/api/dataentities/[^/]+/(schemas|indices)"), "Dynamic Storage > Master Data administrator"),
     (re.compile(r"^/api/dataentities/.*/(search|scroll)$"), "Dynamic Storage > Read only documents"),
     (re.compile(r"^/api/dataentities/"), "Dynamic Storage > Insert or update document (not remove)"),
@@ -137,7 +146,13 @@ _RESOURCE_HINTS = [
 def _hint(path: str) -> str:
     for pattern, resource in _RESOURCE_HINTS:
         if pattern.match(path):
-            return f"give the app key's role the License Manager resource '{resource}'"
+            hint = f"give the app key's role the License Manager resource '{resource}'"
+            if path.startswith("/api/oms/pvt/orders"):
+                hint += (
+                    "; or, if the account is on VTEX's PII data architecture, set REFUNDKIT_PII_ARCHITECTURE=on "
+                    "(`refundkit doctor` tells)"
+                )
+            return hint
     return "check the app key's roles in License Manager"
 
 
@@ -410,7 +425,7 @@ class Transport:
         base = base or self.base_url
         client, limiter = self._client_for(base)
         what = f"{method} {path}"
-        oms = path.startswith("/api/oms/")
+        oms = path.startswith(("/api/oms/", "/api/orders/"))  # either Orders API (classic or PII): OMS throttling
         built = client.build_request(method, path, params=params, json=json, headers=headers)
         self._check_final(built, what)
         started_call = self._clock()

@@ -21,6 +21,7 @@ from refundkit.ledger import Ledger
 from refundkit.ledger.verdict import load_verdict, verdict_path
 from refundkit.sandbox import Sandbox, SandboxConfig
 from refundkit.sandbox import permissions as lm
+from refundkit.sandbox.server import RequestRecord
 from refundkit.testing import check_nothing_moved
 from refundkit.vtex import VtexClient
 from refundkit.vtex.transport import RetryPolicy
@@ -28,6 +29,12 @@ from refundkit.vtex.transport import RetryPolicy
 PICK = "<an order of the store>"  # notes_order placeholder: the fixture picks a real order of the sandbox
 SMALL = {"orders": 300, "flash_sale_orders": 0, "start": "2026-02-20", "end": "2026-04-30"}
 WRITES = ("POST", "PUT", "PATCH", "DELETE")
+READ_ONLY_POST = "/api/orders/extendsearch/orders"  # the PII data architecture's order list: a POST that reads
+
+
+def posts(sb: Sandbox) -> list[RequestRecord]:
+    """The POSTs that write (every one but the PII order list's search)."""
+    return [r for r in list(sb.requests) if r.method == "POST" and r.path != READ_ONLY_POST]
 
 
 class FakeClock:
@@ -60,7 +67,7 @@ class Run:
         return c.status, c.result, c.action
 
     def writes(self) -> list[tuple[str, str]]:
-        return [(r.method, r.path) for r in list(self.sb.requests) if r.method in WRITES]
+        return [(r.method, r.path) for r in list(self.sb.requests) if r.method in WRITES and r.path != READ_ONLY_POST]
 
 
 @pytest.fixture
@@ -78,6 +85,7 @@ def doctor(tmp_path: Path) -> Iterator[Callable[..., Run]]:
             search_deadline_s: float = 60.0,
             notes_deadline_s: float = 30.0,
             before: Callable[[Sandbox], Any] | None = None,
+            pii_setting: str | None = None,
             **config: Any,
         ) -> Run:
             clock = FakeClock(tick)
@@ -107,6 +115,8 @@ def doctor(tmp_path: Path) -> Iterator[Callable[..., Run]]:
                 notes_order = _order(sb)
             if token is not None:
                 env["VTEX_APP_TOKEN"] = token
+            if pii_setting is not None:
+                env["REFUNDKIT_PII_ARCHITECTURE"] = pii_setting
             with VtexClient(load_settings(env=env, env_file=False), retry=RetryPolicy.fast()) as client:
                 report = Doctor(client, clock=clock.now, sleep=clock.sleep).run(
                     DoctorOptions(
@@ -158,7 +168,7 @@ def test_the_notes_probe_is_skipped_unless_an_order_is_picked(doctor: Callable[.
     assert status is Status.SKIPPED
     assert "doctor writes to an order only when you pick one" in result
     assert "--notes-order ORDER_ID" in action
-    assert not [r for r in run.sb.requests if r.method == "POST"]
+    assert not posts(run.sb)
 
 
 def test_roles_that_move_money_are_not_claimed_checked(doctor: Callable[..., Run]) -> None:
@@ -284,8 +294,8 @@ def test_notes_listed_at_once_pass_and_only_the_picked_order_gets_a_note(doctor:
     status, result, _ = run.row("notes")
     assert status is Status.PASS
     assert f"posted on order {oid} and was listed at once" in result
-    posts = [r for r in run.sb.requests if r.method == "POST"]
-    assert [r.path for r in posts] == ["/api/do/notes"]
+    posted = posts(run.sb)
+    assert [r.path for r in posted] == ["/api/do/notes"]
     (note,) = run.sb.notes.notes.values()
     assert note["target"]["id"] == oid
     assert "records no refund" in note["description"] and "VTEX moved no money" in note["description"]
@@ -326,7 +336,7 @@ def test_an_order_with_thirty_notes_gets_no_test_note(doctor: Callable[..., Run]
     status, result, _ = run.row("notes")
     assert status is Status.SKIPPED
     assert "already holds 30 notes" in result
-    assert not [r for r in run.sb.requests if r.method == "POST"]
+    assert not posts(run.sb)
 
 
 def test_an_unknown_notes_order_fails_without_writing(doctor: Callable[..., Run]) -> None:
@@ -334,7 +344,7 @@ def test_an_unknown_notes_order_fails_without_writing(doctor: Callable[..., Run]
     status, result, action = run.row("notes")
     assert status is Status.FAIL
     assert "9999999999999-01" in result and "pick an order that exists" in action
-    assert not [r for r in run.sb.requests if r.method == "POST"]
+    assert not posts(run.sb)
 
 
 # -- what VTEX sends about orders ---------------------------------------------------------------------------------
@@ -456,8 +466,17 @@ def test_reads_by_id_stay_fresh_once_the_scratch_schema_turns_the_cache_off(doct
 
 
 def test_a_cached_read_by_id_fails_and_points_at_setup(doctor: Callable[..., Run]) -> None:
-    # set up by a refundkit that did not save the scratch schema, and doctor may not save it
-    run = doctor(md_read_cache_s=30.0, scratch_schema=False, denied_resources=frozenset({lm.MD_ADMIN}))
+    # set up by an older refundkit that did not save the scratch schema, and doctor may not save it
+    def forget_scratch_schema(sb: Sandbox) -> None:
+        sb.masterdata.entities[SCRATCH_ENTITY].schemas.clear()
+        sb.masterdata.entities[SCRATCH_ENTITY].validators.clear()
+
+    run = doctor(
+        md_read_cache_s=30.0,
+        scratch_schema=False,
+        denied_resources=frozenset({lm.MD_ADMIN}),
+        before=forget_scratch_schema,
+    )
     status, result, action = run.row("read-your-writes")
     assert status is Status.FAIL
     assert "did not return a new document" in result and "turns VTEX's cache off" in result
@@ -486,3 +505,50 @@ def test_a_note_listed_at_the_first_look_is_listed_at_once_however_long_the_call
     status, result, _ = run.row("notes")
     assert status is Status.PASS and result.endswith("was listed at once")
     assert run.row("search-lag")[0] is Status.PASS
+
+
+# -- the PII data architecture ------------------------------------------------------------------------------------
+
+
+def test_a_classic_account_is_told_classic(doctor: Callable[..., Run]) -> None:
+    run = doctor()
+    status, result, _ = run.row("orders-api")
+    assert status is Status.PASS and result.startswith("classic:")
+
+
+@pytest.mark.parametrize("classic_status", [403, 404, 400, 302])
+def test_an_account_on_the_pii_data_architecture_is_recognised_however_the_classic_endpoints_refuse(
+    doctor: Callable[..., Run], classic_status: int
+) -> None:
+    run = doctor(pii_architecture=True, pii_classic_status=classic_status)
+    status, result, action = run.row("orders-api")
+    assert status is Status.FAIL  # REFUNDKIT_PII_ARCHITECTURE is off
+    assert "on VTEX's PII data architecture" in result and f"(VTEX answered {classic_status})" in result
+    assert "read back through it" in result and "customer data comes masked" in result and "(piiHidden)" in result
+    assert "\n" not in result
+    assert action.startswith("set REFUNDKIT_PII_ARCHITECTURE=on")
+    # the other rows read the orders through the PII endpoints: nothing there blames the key's roles
+    for key in ("perm.oms-list", "perm.oms-view", "oms-list", "amounts"):
+        assert run.row(key)[0] is Status.PASS, key
+
+
+def test_the_pii_setting_on_a_pii_account_passes(doctor: Callable[..., Run]) -> None:
+    run = doctor(pii_architecture=True, pii_setting="on")
+    status, result, _ = run.row("orders-api")
+    assert status is Status.PASS and "on VTEX's PII data architecture" in result
+    assert run.report.ok
+
+
+def test_the_pii_setting_on_a_classic_account_fails_saying_to_turn_it_off(doctor: Callable[..., Run]) -> None:
+    run = doctor(pii_setting="on")
+    status, result, action = run.row("orders-api")
+    assert status is Status.FAIL and "REFUNDKIT_PII_ARCHITECTURE=on, but" in result
+    assert action.startswith("set REFUNDKIT_PII_ARCHITECTURE=off")
+
+
+def test_one_refusal_of_the_classic_list_is_not_taken_for_the_pii_architecture(doctor: Callable[..., Run]) -> None:
+    """A key without List Orders is refused by both lists: that is a permission, not the PII architecture."""
+    run = doctor(denied_resources=frozenset({lm.LIST_ORDERS, lm.ORDERS_FULL}))
+    status, result, _ = run.row("orders-api")
+    assert status is Status.SKIPPED and "neither order list answered" in result
+    assert run.row("perm.oms-list")[0] is Status.FAIL

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,6 +19,8 @@ import pytest
 from refundkit.config import load_settings
 from refundkit.ledger.verdict import (
     SCRATCH_ENTITY,
+    SCRATCH_SCHEMA,
+    SCRATCH_SCHEMA_BODY,
     MasterDataVerdict,
     forget_verdict,
     load_verdict,
@@ -36,6 +39,7 @@ from .helpers import small_config
 MISSING_MODES = ("created", "empty-document", "refused")
 COMBINATIONS = list(itertools.product(CONDITION_STATUSES, MISSING_MODES, (True, False)))
 DOCS = f"/api/dataentities/{SCRATCH_ENTITY}/documents"
+WHERE = {"_schema": SCRATCH_SCHEMA}  # a _where always goes with its _schema (the spec requires it)
 
 
 @pytest.fixture(scope="module")
@@ -57,6 +61,9 @@ def http(served: tuple[Sandbox, SandboxServer]) -> Iterator[tuple[Sandbox, httpx
     sb, srv = served
     headers = {"X-VTEX-API-AppKey": sb.config.app_key, "X-VTEX-API-AppToken": sb.config.app_token}
     with httpx.Client(base_url=srv.base_url, headers=headers, timeout=10) as c:
+        assert c.put(
+            f"/api/dataentities/{SCRATCH_ENTITY}/schemas/{SCRATCH_SCHEMA}", json=SCRATCH_SCHEMA_BODY
+        ).is_success
         yield sb, c
     play(sb, 304, "created", True)
 
@@ -87,12 +94,12 @@ def test_the_sandbox_plays_each_answer_to_a_failed_condition(http, status: int, 
     play(sb, status, missing, honoured)
     doc = f"cond-{status}-{missing}-{honoured}"
     assert c.put(f"{DOCS}/{doc}", json={"version": 1}).status_code == 204
-    failed = c.put(f"{DOCS}/{doc}", params={"_where": "version=5"}, json={"version": 2})
+    failed = c.put(f"{DOCS}/{doc}", params={**WHERE, "_where": "version=5"}, json={"version": 2})
     if honoured:
         assert failed.status_code == status and version(c, doc) == 1  # nothing written, whatever the status says
     else:
         assert failed.status_code == 204 and version(c, doc) == 2  # the condition was ignored
-    held = c.put(f"{DOCS}/{doc}", params={"_where": f"version={version(c, doc)}"}, json={"version": 9})
+    held = c.put(f"{DOCS}/{doc}", params={**WHERE, "_where": f"version={version(c, doc)}"}, json={"version": 9})
     assert held.status_code == 204 and version(c, doc) == 9
 
 
@@ -105,7 +112,7 @@ def test_the_sandbox_plays_each_answer_to_a_condition_on_a_missing_document(
     created = {}
     for n, where in enumerate(("version=1", "version is null")):
         doc = f"missing-{status}-{missing}-{honoured}-{n}"
-        r = c.put(f"{DOCS}/{doc}", params={"_where": where}, json={"version": 1})
+        r = c.put(f"{DOCS}/{doc}", params={**WHERE, "_where": where}, json={"version": 1})
         created[where] = version(c, doc) == 1
         assert r.status_code == (204 if created[where] else status)
     expected = {
@@ -137,8 +144,8 @@ def test_the_probe_tells_every_combination_apart(
         assert "ignores _where conditions" in why and "writes nothing" in why
     elif missing == "refused":
         assert "refuses every conditional write on a document that does not exist" in why
-    # cheap, and only on the scratch entity
-    assert len(probe_requests) <= 10
+    # cheap (at most ten calls, and two more the first time, to save the scratch schema), only on the scratch entity
+    assert len(probe_requests) <= 12
     assert all(f"/dataentities/{SCRATCH_ENTITY}/" in r.path for r in probe_requests)
 
 
@@ -180,3 +187,32 @@ def test_an_unreadable_verdict_is_probed_again(tmp_path: Path, damage: str) -> N
     path.parent.mkdir(parents=True)
     path.write_text(damage, encoding="utf-8")
     assert load_verdict(tmp_path, "mystore") is None
+
+
+def test_the_probe_sends_its_conditional_writes_in_the_shape_the_ledger_sends_its_own(env) -> None:
+    """The verdict describes the ledger's real writes only if the probe writes as the ledger writes: every ``_where``
+    with its ``_schema``, on ``version``, a field that schema declares as an integer and indexes (the sandbox refuses
+    anything else with 400, so a probe or a ledger that strayed would fail here and everywhere else)."""
+    sb = env.sb
+    sb.clear_records()
+    ledger = env.ledger(journal=False, verdict_dir=False)
+    o = env.orders.invoiced()
+    ledger.record(o.order_id, "1.00", "cash", "SHAPE-1")  # the order's first entry: version is null
+    ledger.record(o.order_id, "1.00", "cash", "SHAPE-2")  # the next one: version=1
+    probe_master_data(ledger.client.masterdata, account=sb.config.account)
+
+    conditional = [r for r in list(sb.requests) if r.method in ("PUT", "PATCH") and "_where" in r.query]
+    by_entity: dict[str, list[dict[str, str]]] = {}
+    for r in conditional:
+        by_entity.setdefault(r.path.split("/")[3], []).append(r.query)
+    assert set(by_entity) == {ledger.head_entity, SCRATCH_ENTITY}
+    shapes = {entity: {tuple(sorted(q)) for q in queries} for entity, queries in by_entity.items()}
+    assert shapes[ledger.head_entity] == shapes[SCRATCH_ENTITY] == {("_schema", "_where")}
+    for entity, queries in by_entity.items():
+        for q in queries:
+            assert re.fullmatch(r"version(=\d+| is null)", q["_where"]), q["_where"]
+            schema = sb.masterdata.entities[entity].schemas[q["_schema"]]
+            assert schema["properties"]["version"]["type"] == "integer" and "version" in schema["v-indexed"]
+    ledger_wheres = {q["_where"] for q in by_entity[ledger.head_entity]}
+    assert ledger_wheres == {"version is null", "version=1"}
+    assert all(r.status in (204, 304) for r in conditional)  # none refused for its shape

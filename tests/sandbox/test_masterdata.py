@@ -142,26 +142,56 @@ def test_schemas_get_and_the_single_schema_quirk(md):
     assert c.put(f"{E}/schemas/bad", json={"type": "object"}).status_code == 400
 
 
+#: A schema for conditional writes: it declares the fields the conditions below name.
+CW_SCHEMA = {"properties": {"version": {"type": "integer"}, "status": {"type": "string"}, "writer": {}}}
+
+
+def cw(where: str) -> dict:
+    """A conditional write's parameters: ``_where`` always with its ``_schema``, as VTEX's spec requires."""
+    return {"_where": where, "_schema": "cw"}
+
+
 def test_conditional_write_304_and_create_when_absent(md):
     _, c = md
+    save_schema(c, "cw", CW_SCHEMA)
     # absent: the condition is not evaluated, the write creates the document
-    assert c.put(f"{E}/documents/c1", params={"_where": "version=99"}, json={"version": 1}).status_code == 204
-    r = c.put(f"{E}/documents/c1", params={"_where": "version=5"}, json={"version": 6})
+    assert c.put(f"{E}/documents/c1", params=cw("version=99"), json={"version": 1}).status_code == 204
+    r = c.put(f"{E}/documents/c1", params=cw("version=5"), json={"version": 6})
     assert r.status_code == 304 and r.content == b""
     assert get_all(c, "c1").json()["version"] == 1
-    assert c.put(f"{E}/documents/c1", params={"_where": "version=1"}, json={"version": 2}).status_code == 204
-    assert c.patch(f"{E}/documents/c1", params={"_where": "version=1"}, json={"version": 3}).status_code == 304
+    assert c.put(f"{E}/documents/c1", params=cw("version=1"), json={"version": 2}).status_code == 204
+    assert c.patch(f"{E}/documents/c1", params=cw("version=1"), json={"version": 3}).status_code == 304
     assert (
-        c.patch(f"{E}/documents/c1", params={"_where": "version=2 AND status is null"}, json={"version": 3}).status_code
-        == 204
+        c.patch(f"{E}/documents/c1", params=cw("version=2 AND status is null"), json={"version": 3}).status_code == 204
     )
     assert get_all(c, "c1").json()["version"] == 3
-    r = c.put(f"{E}/documents/c1", params={"_where": "version=="}, json={"version": 4})
+    r = c.put(f"{E}/documents/c1", params=cw("version=="), json={"version": 4})
     assert r.status_code == 400 and "Message" in r.json()
+
+
+@pytest.mark.parametrize("method", ["PUT", "PATCH"])
+def test_a_where_without_its_schema_or_on_an_undeclared_field_is_refused_and_writes_nothing(md, method: str) -> None:
+    """VTEX's spec: ``_schema`` is "required when using ``_where``"; a condition names a field the schema declares."""
+    _, c = md
+    save_schema(c, "cw", CW_SCHEMA)
+    assert c.put(f"{E}/documents/c2", json={"version": 1}).status_code == 204
+    for params, problem in (
+        ({"_where": "version=1"}, "_schema parameter is required"),
+        ({"_where": "revision=1", "_schema": "cw"}, "Field 'revision' not found in schema 'cw'"),
+        ({"_where": "version=1 AND owner.name=x", "_schema": "cw"}, "Field 'owner.name' not found"),
+    ):
+        r = c.request(method, f"{E}/documents/c2", params=params, json={"version": 2})
+        assert r.status_code == 400 and problem in r.json()["Message"]
+        assert get_all(c, "c2").json()["version"] == 1
+    ok = c.request(
+        method, f"{E}/documents/c2", params={"_where": "id=c2 AND version=1", "_schema": "cw"}, json={"version": 2}
+    )
+    assert ok.status_code == 204 and get_all(c, "c2").json()["version"] == 2  # system fields are always declared
 
 
 def test_conditional_writes_are_atomic_under_concurrency():
     with served(small_config()) as (sb, srv, c):
+        save_schema(c, "cw", CW_SCHEMA)
         assert c.put(f"{E}/documents/ledger", json={"version": 0, "writer": None}).status_code == 204
         threads, rounds = 20, 5
         wins: list[list[int]] = [[] for _ in range(rounds)]
@@ -179,7 +209,7 @@ def test_conditional_writes_are_atomic_under_concurrency():
                         barrier.wait()  # everyone has read the same version before anyone writes
                         r = cl.put(
                             f"{E}/documents/ledger",
-                            params={"_where": f"version={seen}"},
+                            params=cw(f"version={seen}"),
                             json={"version": seen + 1, "writer": n},
                         )
                         assert r.status_code in (204, 304)

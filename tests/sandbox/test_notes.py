@@ -90,3 +90,25 @@ def test_invalid_json_is_400(md):
     _, c = md
     r = c.post(NOTES, content=b"{not json", headers={"Content-Type": "application/json"})
     assert r.status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("url", "ok"),
+    [
+        ("/orders/{id}", True),
+        ("https://acme.myvtex.com/admin/orders/{id}", True),
+        ("https://acme.vtexcommercestable.com.br/admin/checkout/#/orders/{id}", True),  # the spec's example
+        ("/admin/orders/{id}", False),  # neither form: what refundkit sent before
+        ("/orders/other-01", False),  # another order
+        ("http://acme.myvtex.com/admin/orders/{id}", False),
+        ("https://acme.myvtex.com/admin/orders/{id}9", False),
+    ],
+)
+def test_the_target_url_is_one_of_the_two_forms_the_spec_allows(md, url: str, ok: bool) -> None:
+    _, c = md
+    body = note_body("1-01")
+    body["target"]["url"] = url.format(id="1-01")
+    r = c.post(NOTES, json=body)
+    assert r.status_code == (200 if ok else 400)
+    if not ok:
+        assert "/orders/1-01" in r.json()["error"]["message"]

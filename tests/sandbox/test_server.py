@@ -157,6 +157,11 @@ TRIPWIRES = [
     ("POST", "/api/pvt/transactions/ABC123/refunding-request"),
     ("POST", "/api/pvt/transactions/ABC123/cancellation-request"),
     ("POST", "/api/pvt/transactions/ABC123/settlement-request"),
+    # the Orders API of the PII data architecture
+    ("POST", "/api/orders/pvt/document/1306331686122-01/invoices"),
+    ("POST", "/api/orders/pvt/document/1306331686122-01/cancel"),
+    ("POST", "/api/orders/pvt/document/1306331686122-01/actions/start-handling"),
+    ("POST", "/api/orders/pvt/document/1306331686122-01/payment/ABC123/notify-payment"),
 ]
 
 

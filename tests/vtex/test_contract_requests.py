@@ -292,6 +292,21 @@ def test_scroll_continues_with_only_the_token(recorded: list[httpx.Request]) -> 
     assert scrolls[1:] and all(q == {"_token": "tok"} for q in scrolls[1:])
 
 
+def test_a_note_links_to_its_order_as_the_do_spec_allows(recorded: list[httpx.Request]) -> None:
+    """The spec's ``target.url``: "You can choose between using the complete target URL or only
+    `/orders/{OrderID}`". refundkit sends the short form, read here from the spec's own words."""
+    schema = body_schema("do.json", spec("do.json")["paths"]["/notes"]["post"])
+    assert schema is not None
+    allowed = re.findall(r"`(/orders/\{\w+\})`", schema["properties"]["target"]["properties"]["url"]["description"])
+    assert allowed == ["/orders/{OrderID}"]
+    posts = [json.loads(r.content) for r in recorded if r.method == "POST" and r.url.path == "/api/do/notes"]
+    assert posts
+    for body in posts:
+        target = body["target"]
+        assert target["type"] == "order"
+        assert target["url"] == allowed[0].replace("{OrderID}", target["id"])
+
+
 # -- the checker itself is not vacuous ----------------------------------------------------------------------------
 def _request(
     method: str, path: str, *, params: dict | None = None, body: Any = None, headers: dict | None = None

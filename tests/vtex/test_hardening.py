@@ -30,7 +30,7 @@ from refundkit.errors import (
 )
 from refundkit.money import Money, parse_amount
 from refundkit.testing import CliResult, run_cli
-from refundkit.vtex.transport import RetryPolicy, Transport, check_allowed, redact
+from refundkit.vtex.transport import ALLOWED, RetryPolicy, Transport, check_allowed, redact
 from tests.conftest import SPECS
 
 from .fakes import TOKEN, FakeClock, Recorder, Waits, fast_limiter, json_response, make_settings, make_transport
@@ -283,3 +283,62 @@ def _allowed(method: str, path: str) -> bool:
     except ForbiddenEndpoint:
         return False
     return True
+
+
+# -- the PII data architecture's Orders API: its two reads, nothing else ----------------------------------------------
+#: Every operation of VTEX's "Orders API - PII data architecture" (VTEX - Orders API PII version.json in
+#: vtex/openapi-schemas; not among the specs in ../shared), order and payment ids made concrete.
+PII_SPEC_OPERATIONS = [
+    ("GET", "/api/orders/pvt/document/X1"),  # Get order: read
+    ("POST", "/api/orders/extendsearch/orders"),  # List orders: a POST that only reads
+    ("POST", "/api/orders/pvt/document/X1/actions/start-handling"),
+    ("POST", "/api/orders/pvt/document/X1/cancel"),
+    ("POST", "/api/orders/pvt/document/X1/invoices"),
+    ("POST", "/api/orders/pvt/document/X1/payment/X1/notify-payment"),
+]
+PII_READS = PII_SPEC_OPERATIONS[:2]
+
+
+def test_only_the_two_reads_of_the_pii_orders_api_are_reachable() -> None:
+    paths = {p for _, p in PII_SPEC_OPERATIONS}
+    reachable = [(m, p) for p in sorted(paths) for m in ("GET", "POST", "PUT", "PATCH", "DELETE") if _allowed(m, p)]
+    assert sorted(reachable) == sorted(PII_READS)
+    for method, path in PII_READS:  # exactly those: no trailing slash, other case, extra segment or dot segment
+        for variant in (path + "/", path.upper(), path + "/X2", path + "/.."):
+            assert not _allowed(method, variant), variant
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/orders/extendsearch",
+        "/api/orders/extendsearch/orders/X1",
+        "/api/orders/extendsearch/orders/../../pvt/document/X1/cancel",
+        "/api/orders/extendsearch/orders%2F..%2F..%2Fpvt%2Fdocument%2FX1%2Fcancel",
+        "/api/orders/pvt/document/X1",
+        "/api/orders/pvt/document",
+        "/api/oms/pvt/orders",
+        "/api/oms/pvt/orders/X1",
+        "/api/order-system/orders/X1/changes",
+        "/api/orders/pvt/document/X1/change-summary",
+    ],
+)
+def test_no_other_post_under_the_orders_apis_is_allowed(path: str) -> None:
+    assert not _allowed("POST", path)
+
+
+def test_the_allowlist_holds_exactly_two_posts_each_on_one_literal_path() -> None:
+    """A POST can only create a note or search the PII order list: neither pattern has a wildcard segment, so
+    neither can ever be widened to another path by an id."""
+    posts = sorted(pattern.pattern for method, pattern in ALLOWED if method == "POST")
+    assert posts == [r"^/api/do/notes$", r"^/api/orders/extendsearch/orders$"]
+    orders_writes = [
+        p.pattern for m, p in ALLOWED if m != "GET" and p.pattern.startswith(("^/api/orders", "^/api/oms"))
+    ]
+    assert orders_writes == [r"^/api/orders/extendsearch/orders$"]
+
+
+@pytest.mark.contract
+def test_no_path_of_the_orders_spec_under_api_orders_is_reachable_but_by_a_read() -> None:
+    reachable = [(m, p) for m, p in _spec_paths("orders.json") if _allowed(m, p) and p.startswith("/api/orders/")]
+    assert reachable == []  # orders.json documents no PII read; its /api/orders/pvt/document/{id}/... are refused

@@ -33,7 +33,7 @@ from .fakes import BASE, TOKEN, FakeClock, Recorder, Waits, fast_limiter, json_r
 
 ORDERS = "/api/oms/pvt/orders"
 NOTE_BODY = {
-    "target": {"id": "1-01", "type": "order", "url": "/admin/orders/1-01"},
+    "target": {"id": "1-01", "type": "order", "url": "/orders/1-01"},
     "domain": "oms",
     "description": "refunded",
 }
