@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..argtypes import day_text, nonneg_float, positive_int, probability
-from .config import SandboxConfig, add_masterdata_flags, masterdata_options
+from .config import SandboxConfig, add_listing_flags, add_masterdata_flags, listing_options, masterdata_options
 from .permissions import access_options, add_access_flags
 
 __all__ = ["DEFAULT_PORT", "DEFAULT_SEARCH_LAG_S", "add_sandbox_flags", "config_from_args"]
@@ -69,6 +69,7 @@ def add_sandbox_flags(p: argparse.ArgumentParser) -> None:
     keep.add_argument("--state-dir", type=Path, default=None, help="keep what is recorded here across restarts")
     keep.add_argument("--memory", action="store_true", help="keep nothing across restarts")
     add_masterdata_flags(p)
+    add_listing_flags(p)
     add_access_flags(p)
 
 
@@ -91,6 +92,7 @@ def config_from_args(args: argparse.Namespace, *, cache_dir: Path) -> SandboxCon
         "payments_permission": not getattr(args, "deny_payments", False),
         "state_dir": state_dir,
         **masterdata_options(args),
+        **listing_options(args),
         **access_options(args),
     }
     return SandboxConfig(**fields)
