@@ -107,3 +107,23 @@ def test_a_sale_within_hours_is_a_sandbox_setting_that_leaves_the_demo_store_alo
     }
     with pytest.raises(ValueError, match="flash_sale_hours"):
         SandboxConfig(flash_sale_hours=30)
+
+
+@pytest.mark.parametrize("dates", ["exact", "seconds"])
+def test_counts_over_half_open_ranges_leave_the_orders_at_the_end_to_the_next_range(dates: str, tmp_path: Path) -> None:
+    """probe counts ``[a, b)`` although VTEX's filter is inclusive at both ends: the orders at ``b`` (here 150 of them,
+    more than a page, plus the sandbox's 40 at one midnight) are counted by the range that starts there."""
+    config = {"orders": 300, "flash_sale_orders": 0, "start": "2026-02-20", "end": "2026-04-30"}
+    with sandbox_client(tmp_path, list_dates=dates, **config) as (sb, _srv, client):
+        store = sb.store
+        edge = parse_instant("2026-03-10T12:00:00Z")
+        for k in range(150):
+            store.add_order(store.orders[k].order_id, edge)
+        a, c = parse_instant("2026-03-01T00:00:00Z"), parse_instant("2026-03-20T00:00:00Z")
+        for lo, hi in ((a, edge), (edge, c), (a - timedelta(days=1), a), (a, c)):
+            count, newest = client.orders.probe(lo, hi)
+            assert count == len(held(sb, lo, hi))
+            assert {o.order_id for o in newest} <= set(held(sb, lo, hi))
+            assert newest or hi == edge  # a page holding only orders at the end shows none of the range
+        with pytest.raises(ValueError, match="whole seconds"):
+            client.orders.probe(a, edge + timedelta(milliseconds=1))
