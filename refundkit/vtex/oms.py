@@ -220,7 +220,9 @@ class Orders:
         report: ListReport | None = None,
         retry_rounds: int = 2,
     ) -> list[OrderSummary]:
-        """Every order created in ``[start, end)``, exactly once, sorted by creation time then id.
+        """Every order created in ``[start, end)``, exactly once, sorted by creation time (as the rows give it) then
+        id. Where an account's rows carry dates truncated to the second and an end is not a whole second, a row is
+        kept by its second (see the module): two adjacent ranges still share every order out once.
 
         ``has_return_invoice=True`` keeps only orders with a return (Input) invoice — VTEX-native refunds.
 
