@@ -42,44 +42,47 @@ def held(sb, start: Instant, end: Instant) -> list[str]:
     return [o.order_id for o in sb.store.orders if start.ns <= o.created.ns < end.ns]
 
 
-@pytest.mark.parametrize("dates", ["exact", "seconds"])
-def test_a_black_friday_of_40000_orders_in_two_hours_is_listed_exactly_once(dates: str, tmp_path: Path) -> None:
-    with sandbox_client(tmp_path, list_dates=dates, **BLACK_FRIDAY) as (sb, _srv, client):
+def test_a_black_friday_of_40000_orders_in_two_hours_is_listed_exactly_once(tmp_path: Path) -> None:
+    """Under both variants, on one store: the sandbox reads ``list_dates`` on each request."""
+    with sandbox_client(tmp_path, **BLACK_FRIDAY) as (sb, _srv, client):
         orders = sb.store.orders
         sale = [o for o in orders if "02:00" <= o.created.isoformat()[11:16] < "04:00"]
         assert len(sale) >= 40_000 and len(orders) == 40_065
-        assert_rows_dated(client, dates)
         day0, day1 = local_day_bounds(DAY, DAY)
-        listed = client.orders.list(day0, day1)  # split into parts of ~2,400 orders: VTEX pages through 3,000
-        assert sorted(ids_of(listed)) == sorted(o.order_id for o in orders)
-        if dates == "exact":
-            assert ids_of(listed) == held(sb, day0, day1)  # in order of creation, then id
-        probes = [r for r in sb.requests if r.path == "/api/oms/pvt/orders" and r.query.get("page", "1") == "1"]
-        assert len(probes) > 16  # it was split
+        for dates in ("exact", "seconds"):
+            sb.config.list_dates = dates
+            sb.clear_records()
+            assert_rows_dated(client, dates)
+            listed = client.orders.list(day0, day1)  # split into parts of ~2,400 orders: VTEX pages through 3,000
+            assert sorted(ids_of(listed)) == sorted(o.order_id for o in orders), dates
+            if dates == "exact":
+                assert ids_of(listed) == held(sb, day0, day1)  # in order of creation, then id
+            probes = [r for r in sb.requests if r.path == "/api/oms/pvt/orders" and r.query.get("page", "1") == "1"]
+            assert len(probes) > 16  # it was split
 
 
-@pytest.mark.parametrize("dates", ["exact", "seconds"])
-def test_store_days_and_windows_cut_at_fractions_of_a_second_share_out_every_order_once(
-    dates: str, tmp_path: Path
-) -> None:
+def test_store_days_and_windows_cut_at_fractions_of_a_second_share_out_every_order_once(tmp_path: Path) -> None:
     config = {**BLACK_FRIDAY, "flash_sale_orders": 8_000}
-    with sandbox_client(tmp_path, list_dates=dates, **config) as (sb, _srv, client):
+    with sandbox_client(tmp_path, **config) as (sb, _srv, client):
         orders = sb.store.orders
         day0, day1 = local_day_bounds(DAY, DAY)
-        # the store's own days (UTC-3): their edge cuts the sale at 03:00 UTC
-        before = client.orders.list(*local_day_bounds(DAY - timedelta(days=1), DAY - timedelta(days=1), ZONE))
-        after = client.orders.list(*local_day_bounds(DAY, DAY, ZONE))
         midnight = local_day_bounds(DAY, DAY, ZONE)[0]
-        assert sorted(ids_of(before)) == sorted(held(sb, day0, midnight))
-        assert sorted(ids_of(after)) == sorted(held(sb, midnight, day1))
-
-        # windows whose edges fall on fractions of a second, inside the sale: between them, every order once
         cuts = [day0, *(parse_instant(t) for t in CUTS), day1]
-        parts = [client.orders.list(a, b) for a, b in itertools.pairwise(cuts)]
-        joined = [i for part in parts for i in ids_of(part)]
-        assert sorted(joined) == sorted(o.order_id for o in orders)
-        if dates == "exact":  # exact rows are kept by their exact instant, whatever the edges
-            assert [ids_of(p) for p in parts] == [held(sb, a, b) for a, b in itertools.pairwise(cuts)]
+        for dates in ("exact", "seconds"):
+            sb.config.list_dates = dates
+            assert_rows_dated(client, dates)
+            # the store's own days (UTC-3): their edge cuts the sale at 03:00 UTC
+            before = client.orders.list(*local_day_bounds(DAY - timedelta(days=1), DAY - timedelta(days=1), ZONE))
+            after = client.orders.list(*local_day_bounds(DAY, DAY, ZONE))
+            assert sorted(ids_of(before)) == sorted(held(sb, day0, midnight)), dates
+            assert sorted(ids_of(after)) == sorted(held(sb, midnight, day1)), dates
+
+            # windows whose edges fall on fractions of a second, inside the sale: between them, every order once
+            parts = [client.orders.list(a, b) for a, b in itertools.pairwise(cuts)]
+            joined = [i for part in parts for i in ids_of(part)]
+            assert sorted(joined) == sorted(o.order_id for o in orders), dates
+            if dates == "exact":  # exact rows are kept by their exact instant, whatever the edges
+                assert [ids_of(p) for p in parts] == [held(sb, a, b) for a, b in itertools.pairwise(cuts)]
 
 
 def assert_rows_dated(client, dates: str) -> None:
