@@ -66,7 +66,7 @@ RETURNS_WINDOW = timedelta(days=120)
 #: Status groups whose membership the sync keeps exact: what gross leaves out by default.
 STATUS_GROUPS: tuple[tuple[str, ...], ...] = (("canceled", "cancel"), ("payment-pending",))
 _LIST_AT_MOST = 300  # a mismatched range with at most this many matches is listed, not halved further
-_MS = 1_000_000
+_S = 1_000_000_000  # every edge the sync cuts sits on a whole second: list rows may carry truncated dates
 
 
 @dataclass
@@ -127,10 +127,39 @@ class _View:
         self.returned_ids = returned_ids
         self.updates: dict[str, dict[str, Any]] = {}
         self._frame: pl.DataFrame | None = None
+        self._known: dict[str, tuple[int, list[str] | None]] | None = None
 
     def update(self, row: dict[str, Any]) -> None:
         self.updates[row["order_id"]] = row
         self._frame = None
+
+    def listed(self, o: OrderSummary, now: Instant) -> None:
+        """Update from a list row, keeping what the row cannot say better than the store already knows: the exact
+        creation date (a row may carry it truncated to the second) and the return invoices (a row without
+        ``invoiceInput``, or with it null or empty, does not say whether there are any)."""
+        row = summary_row(o, now)
+        prev = self.updates.get(o.order_id)
+        if prev is not None:
+            known: tuple[int, list[str] | None] | None = (prev["created_at"], prev["invoice_input"])
+        else:
+            if self._known is None:
+                self._known = {
+                    oid: (ns, inv)
+                    for oid, ns, inv in zip(
+                        self.base["order_id"].to_list(),
+                        self.base["created_at"].dt.epoch("ns").to_list(),
+                        self.base["invoice_input"].to_list(),
+                        strict=True,
+                    )
+                }
+            known = self._known.get(o.order_id)
+        if known is not None:
+            created, invoices = known
+            if row["created_at"] % _S == 0 and created - created % _S == row["created_at"]:
+                row["created_at"] = created
+            if row["invoice_input"] is None:
+                row["invoice_input"] = invoices
+        self.update(row)
 
     def frame(self) -> pl.DataFrame:
         if self._frame is None:
@@ -149,9 +178,9 @@ class _View:
         return self._frame
 
     def select(self, a: int, b: int, statuses: Sequence[str] | None, has_returns: bool | None) -> pl.DataFrame:
-        """Rows VTEX's filter ``[a TO b]`` (millisecond bounds, both inclusive) would match."""
-        lo, hi = a - a % _MS, b + (-b % _MS)
-        cond = (pl.col("ns") >= lo) & (pl.col("ns") <= hi)
+        """Rows created in ``[a, b)`` (whole seconds, so that a date truncated to the second counts as the exact
+        one would) that match the filters: what :meth:`~refundkit.vtex.oms.Orders.probe` counts."""
+        cond = (pl.col("ns") >= a) & (pl.col("ns") < b)
         if statuses is not None:
             cond = cond & pl.col("status").is_in(list(statuses))
         if has_returns is not None:
@@ -239,9 +268,10 @@ def _sync_orders(
     note = say or (lambda _m: None)
     calls0 = client.transport.calls
     horizon = (now - VTEX_HISTORY).ns
-    hi = min(end.ns, now.ceil_ms().ns)
+    hi = min(end.ns, now.ns)
+    hi += -hi % _S
     lo = max(start.ns, horizon)
-    lo -= lo % _MS  # the list filters in whole milliseconds
+    lo -= lo % _S
     result = SyncResult(start, end, now)
     st.notices.clear()
 
@@ -280,8 +310,8 @@ def _sync_orders(
     def take(rows: Iterable[OrderSummary], a: int, b: int) -> list[OrderSummary]:
         kept = []
         for o in rows:
-            if a <= o.created_at.ns <= b:
-                view.update(summary_row(o, now))
+            if a <= o.created_at.ns < b:
+                view.listed(o, now)
                 kept.append(o)
         return kept
 
@@ -308,7 +338,7 @@ def _sync_orders(
             result.listed += len(listed)
             listed_ranges.append((a, b))
             for o in listed:
-                view.update(summary_row(o, now))
+                view.listed(o, now)
                 newest = max(newest, o.created_at.ns)
             rows_known = all(o.invoice_input is not None for o in listed)
             if rows_known and not refresh:
@@ -319,9 +349,8 @@ def _sync_orders(
 
     # 2. the checks over the whole range (what was just listed included)
     def check(a: int, b: int, statuses: Sequence[str] | None, has_returns: bool | None) -> None:
-        """Compare VTEX's count over the creation dates ``[a, b]`` (widened to whole milliseconds, as VTEX filters)
-        with the store's; where they differ, halve, and list the small ranges that still differ."""
-        a, b = a - a % _MS, b + (-b % _MS)
+        """Compare VTEX's count over the creation dates ``[a, b)`` (whole seconds) with the store's; where they
+        differ, halve, and list the small ranges that still differ."""
         total, first = client.orders.probe(
             Instant(a), Instant(b), statuses=statuses, has_return_invoice=has_returns, report=listing
         )
@@ -329,17 +358,17 @@ def _sync_orders(
             local = view.select(a, b, statuses, has_returns)
         if total == local.height and (total > len(first) or {o.order_id for o in first} <= set(local["order_id"])):
             return
-        if total > _LIST_AT_MOST and b - a > 2 * _MS:
+        if total > _LIST_AT_MOST and b - a >= 2 * _S:
             mid = a + (b - a) // 2
-            mid -= mid % _MS
-            check(a, mid, statuses, has_returns)  # the halves share the millisecond ``mid``: nothing falls between
+            mid -= mid % _S
+            check(a, mid, statuses, has_returns)  # half-open halves on a whole second: nothing falls between
             check(mid, b, statuses, has_returns)
             return
         if total <= len(first):
             rows = first
         else:
             rows = client.orders.list(
-                Instant(a), Instant(b + 1), statuses=statuses, has_return_invoice=has_returns, report=listing
+                Instant(a), Instant(b), statuses=statuses, has_return_invoice=has_returns, report=listing
             )
         with lock:
             listed = take(rows, a, b)
@@ -352,7 +381,7 @@ def _sync_orders(
         rows = client.orders.list(Instant(a), Instant(b), has_return_invoice=True, report=listing)
         with lock:
             for o in rows:
-                view.update(summary_row(o, now))
+                view.listed(o, now)
                 if needs_full_read(o):
                     to_read.add(o.order_id)
 
@@ -360,9 +389,10 @@ def _sync_orders(
         # the checks are independent: run them at once (each is a call or a few), so a warm report waits for about
         # one round trip rather than one per check
         recent = max(lo, (now - returns_window).ns)
+        recent -= recent % _S
         with ThreadPoolExecutor(max_workers=4) as pool:
-            futures = [pool.submit(check, lo, hi - 1, group, None) for group in STATUS_GROUPS]
-            futures.append(pool.submit(check, lo, hi - 1, None, True))
+            futures = [pool.submit(check, lo, hi, group, None) for group in STATUS_GROUPS]
+            futures.append(pool.submit(check, lo, hi, None, True))
             if recent < hi:
                 futures.append(pool.submit(recent_returns, recent, hi))
             for fut in futures:
@@ -404,6 +434,7 @@ def _sync_orders(
     settled = min(now.ns, vtex_now if vtex_now is not None else now.ns) - _ns(index_lag)
     if vtex_now is None and listed_ranges:
         settled = min(r[0] for r in listed_ranges)  # no VTEX time at all: claim nothing new
+    settled -= settled % _S  # coverage, like every edge the sync cuts, ends on a whole second
     skew = None if dates.earliest_ns is None else clock_skew(now.ns, dates.earliest_ns)
     if skew:
         result.warnings.append(f"{skew}: the store counts as synced only what VTEX's clock had reached")

@@ -14,6 +14,7 @@ Waiting (search lag, notes lag) goes through the injected ``clock`` and ``sleep`
 
 from __future__ import annotations
 
+import re
 import secrets
 import time
 from collections.abc import Callable
@@ -35,7 +36,7 @@ from ..ledger.verdict import (
 )
 from ..ledger.verdict import save_scratch_schema as _save_scratch_schema
 from ..money import VTEX_AMOUNT_MODES, AmountError, Money, currency_exponent, from_vtex_cents
-from ..timeutil import Instant, clock_skew, utc_now
+from ..timeutil import Instant, clock_skew, parse_instant, utc_now
 from ..vtex import Order, OrderSummary, VtexClient
 from ..vtex.notes import MAX_NOTES_PER_ORDER
 from ..vtex.oms import check_order_id
@@ -175,6 +176,9 @@ class Doctor:
             listing = pii_listing
 
         order_id = _first_order_id(listing.value) if listing.ok else None
+        returned = _Outcome()  # the newest orders with a return invoice: what their list rows say of it
+        if listing.ok:
+            returned = self._try(lambda: api.list_page(t, {**_LIST_PARAMS, "f_hasInputInvoice": "true"}))
         order = self._try(lambda: api.get(t, order_id or _ABSENT_ORDER))
         md_read = self._try(lambda: self.client.masterdata.get(self.head_entity, _ABSENT_HEAD_ID, fields="id"))
         admin = self._try(lambda: save_scratch_schema(self.client, force=True))  # before reading back by id
@@ -207,6 +211,7 @@ class Doctor:
         report.add(
             _orders_api(architecture, classic_listing, pii_listing, order, self.client.settings.pii_architecture)
         )
+        report.add(_list_rows(listing, order, order_id, returned))
         report.add(_amounts(order, order_id, self.client.settings.zero_decimal_amounts))
         report.add(value_after_return(self.client, self.verdict_dir, self.now))
         report.add(gateway_dates(order.value if order.ok else None, self.client))
@@ -552,6 +557,7 @@ _LATER = [
     ("oms-list", "OMS order list"),
     ("clock", "This computer's clock against VTEX's"),
     ("orders-api", "Orders API: classic or PII data architecture"),
+    ("list-rows", "Order list rows: dates and return invoices"),
     ("amounts", "Amounts of one real order"),
     ("notes", "Order notes (Do): list shape and lag"),
     *LATER_ROWS,
@@ -884,6 +890,89 @@ def _orders_api(
         "account's orders",
         figures,
     )
+
+
+def _list_rows(listing: _Outcome, order: _Outcome, order_id: str | None, returned: _Outcome) -> Check:
+    """What VTEX leaves open about list rows, as this account answers: how exact ``creationDate`` is (a row against
+    the same order read by id, which carries 7 decimals) and whether rows name return invoices (``invoiceInput``,
+    not in the ListOrders schema) — looked at on orders the ``f_hasInputInvoice=true`` listing says have one."""
+    key, title = "list-rows", "Order list rows: dates and return invoices"
+    rows = listing.value.get("list") if listing.ok and isinstance(listing.value, dict) else None
+    if not isinstance(rows, list):
+        return Check(key, title, Status.SKIPPED, "no order list to look at", "fix the rows above")
+    dates, date_text, figures = _date_precision([r for r in rows if isinstance(r, dict)], order, order_id)
+    invoices, invoice_text, invoice_order = _invoice_field(returned)
+    figures.update(dates=dates, invoice_input=invoices, return_invoice_order=invoice_order)
+    result = (
+        f"{date_text}; {invoice_text}. refundkit cuts every range on a whole second, so no order falls between two "
+        "ranges whichever precision rows carry, and learns which orders have return invoices from the "
+        "f_hasInputInvoice=true listing, never from invoiceInput alone"
+    )
+    if dates == "different":
+        return Check(
+            key,
+            title,
+            Status.WARN,
+            result,
+            "report this to refundkit's maintainers: a list row dated other than its order may be listed in the "
+            "range next to the right one",
+            figures,
+        )
+    return Check(key, title, Status.PASS, result, figures=figures)
+
+
+def _date_precision(
+    rows: list[dict[str, Any]], order: _Outcome, order_id: str | None
+) -> tuple[str, str, dict[str, Any]]:
+    """("exact" | "seconds" | "<n> decimals" | "different" | "unknown", the verdict in words, figures)."""
+    row = next((r for r in rows if r.get("orderId") == order_id), None)
+    listed = row.get("creationDate") if row else None
+    read = order.value.get("creationDate") if order.ok and isinstance(order.value, dict) else None
+    figures: dict[str, Any] = {"order_id": order_id, "list_creation_date": listed, "order_creation_date": read}
+    try:
+        a, b = parse_instant(str(listed)), parse_instant(str(read))
+    except ValueError:
+        return "unknown", "list rows' date precision unknown (no order could be compared with its list row)", figures
+    seen = f"order {order_id}: {listed} on the list, {read} read by id"
+    fraction = re.search(r"\.(\d+)", str(listed))
+    digits = len(fraction.group(1)) if fraction else 0
+    if a.ns == b.ns and (b.ns % 1_000_000_000 or digits):
+        return "exact", f"list rows date orders as exactly as the order itself ({seen})", figures
+    if a.ns == b.ns:
+        return (
+            "unknown",
+            f"list rows' date precision not told apart: the order was placed on a whole second ({seen})",
+            figures,
+        )
+    if digits < 7 and a.ns <= b.ns < a.ns + 10 ** (9 - digits):
+        what = "whole seconds" if digits == 0 else f"{digits} decimals"
+        return (
+            ("seconds" if digits == 0 else f"{digits} decimals"),
+            f"list rows date orders in {what}, truncated ({seen})",
+            figures,
+        )
+    return "different", f"a list row's date differs from its order's ({seen})", figures
+
+
+def _invoice_field(returned: _Outcome) -> tuple[str, str, str | None]:
+    """("present" | "absent" | "null" | "empty" | "unknown", the verdict in words, the order looked at)."""
+    body = returned.value if returned.ok and isinstance(returned.value, dict) else None
+    rows = [r for r in (body or {}).get("list") or [] if isinstance(r, dict)]
+    if body is None:
+        return "unknown", "whether list rows name return invoices is unknown (no f_hasInputInvoice listing)", None
+    if not rows:
+        return "unknown", "whether list rows name return invoices is not told apart: no order has one yet", None
+    row = rows[0]
+    oid = str(row.get("orderId"))
+    name = "invoiceInput" if "invoiceInput" in row or "invoicesInput" not in row else "invoicesInput"
+    if name not in row:
+        return "absent", f"list rows carry no invoiceInput, even order {oid}, which has a return invoice", oid
+    value = row[name]
+    if value is None:
+        return "null", f"list rows carry invoiceInput null, even order {oid}, which has a return invoice", oid
+    if value in ("", []) or (isinstance(value, list) and not [v for v in value if v not in (None, "")]):
+        return "empty", f"list rows carry invoiceInput empty, even order {oid}, which has a return invoice", oid
+    return "present", f"list rows name return invoices in {name} (order {oid})", oid
 
 
 def _amounts(order: _Outcome, order_id: str | None, mode: str) -> Check:

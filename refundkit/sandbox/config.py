@@ -1,8 +1,9 @@
 """Settings of the sandbox and the faults it can inject.
 
 :class:`SandboxConfig` is a plain mutable dataclass: the store-shaping fields (``seed``, ``orders``,
-``flash_sale_orders``, ``start``, ``end``, ``flash_sale_day``) are read once when the synthetic store is built; every
-other field is read on each request, so a test can change ``sb.config.latency_ms`` while the server runs.
+``flash_sale_orders``, ``start``, ``end``, ``flash_sale_day``, ``flash_sale_hours``) are read once when the
+synthetic store is built; every other field is read on each request, so a test can change ``sb.config.latency_ms``
+while the server runs.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, get_args
 
+from ..argtypes import number
+
 __all__ = [
     "CONDITION_STATUSES",
     "DEMO_ACCOUNT",
@@ -23,10 +26,14 @@ __all__ = [
     "PII_CLASSIC_STATUSES",
     "FaultRule",
     "FaultRules",
+    "ListDates",
+    "ListInvoiceInput",
     "MissingDocumentMode",
     "SandboxConfig",
     "ValueAfterReturn",
+    "add_listing_flags",
     "add_masterdata_flags",
+    "listing_options",
     "masterdata_options",
 ]
 
@@ -44,6 +51,12 @@ MissingDocumentMode = Literal["created", "empty-document", "refused"]
 #: What VTEX's order ``value`` (and the list's ``totalValue``) may do once a return invoice is added: stay what was
 #: charged, or drop by the returned amount (VTEX's partial-invoice guide says the total is "updated").
 ValueAfterReturn = Literal["kept", "reduced"]
+#: How list rows write ``creationDate`` (VTEX's ListOrders example shows whole seconds, Get order 7 decimals; the
+#: filter compares the exact instant either way): ``exact`` with 7 fractional digits, ``seconds`` truncated.
+ListDates = Literal["exact", "seconds"]
+#: What list rows carry as ``invoiceInput`` (not in the ListOrders schema): ``present`` the return invoice numbers
+#: (null when none), ``absent`` no such key, ``null`` always null, ``empty`` always ``[]``.
+ListInvoiceInput = Literal["present", "absent", "null", "empty"]
 #: Plausible answers to a write whose ``_where`` fails (VTEX does not document it); 200 and 204 apply nothing.
 CONDITION_STATUSES: tuple[int, ...] = (304, 400, 409, 412, 200, 204)
 #: Plausible answers of the classic order endpoints on an account on the PII data architecture (VTEX does not say);
@@ -70,6 +83,9 @@ class SandboxConfig:
     app_token: str = field(default=DEMO_APP_TOKEN, repr=False)
     # Beyond the brief's list, all with VTEX's values as defaults:
     flash_sale_day: str | None = None  # None: 2026-06-15 when inside [start, end], else the middle day
+    # None: the flash sale's orders spread over its day by a daily curve; a number of hours: all within that many
+    # hours from 02:00 UTC (23:00 the evening before in the store's zone, UTC-3), evenly
+    flash_sale_hours: float | None = None
     scroll_ttl_s: float = 20 * 60  # a Master Data scroll token dies after 20 minutes unused
     max_scrolls: int = 10  # live scroll tokens per account
     # A key lacking License Manager resources (names as in refundkit.sandbox.permissions): 403 where none allows a call.
@@ -98,6 +114,9 @@ class SandboxConfig:
     # API, customer data masked; the classic order endpoints answer pii_classic_status (VTEX does not say which).
     pii_architecture: bool = False
     pii_classic_status: int = 403
+    # Order-list rows, where VTEX leaves the answer open (see ListDates and ListInvoiceInput); read on each request.
+    list_dates: ListDates = "exact"
+    list_invoice_input: ListInvoiceInput = "present"
     # Every answer carries X-Refundkit-Sandbox, so that a client on this machine may pace itself fast; False answers
     # as VTEX would (benchmarks whose sandbox plays a remote account).
     announce: bool = True
@@ -107,6 +126,15 @@ class SandboxConfig:
     date_header: bool = True
 
     def __post_init__(self) -> None:
+        if self.list_dates not in get_args(ListDates):
+            raise ValueError(f"list_dates must be one of {', '.join(get_args(ListDates))}, got {self.list_dates!r}")
+        if self.list_invoice_input not in get_args(ListInvoiceInput):
+            raise ValueError(
+                f"list_invoice_input must be one of {', '.join(get_args(ListInvoiceInput))}, "
+                f"got {self.list_invoice_input!r}"
+            )
+        if self.flash_sale_hours is not None and not 0 < self.flash_sale_hours <= 22:
+            raise ValueError(f"flash_sale_hours must be more than 0 and at most 22, got {self.flash_sale_hours}")
         if self.md_missing_document not in get_args(MissingDocumentMode):
             raise ValueError(
                 f"md_missing_document must be one of {', '.join(get_args(MissingDocumentMode))}, "
@@ -161,6 +189,40 @@ def masterdata_options(args: argparse.Namespace) -> dict[str, Any]:
         "md_failed_condition_status": args.md_failed_condition_status,
         "md_missing_document": args.md_missing_document,
         "md_conditions_honoured": not args.md_conditions_ignored,
+    }
+
+
+def add_listing_flags(parser: argparse.ArgumentParser) -> None:
+    """The sandbox's flags for what VTEX's order-list rows leave open (one definition for every entry point)."""
+    parser.add_argument(
+        "--list-dates",
+        choices=get_args(ListDates),
+        default=SandboxConfig.list_dates,
+        help="list rows' creationDate: exact (7 decimals) or seconds (truncated to the second, as VTEX's ListOrders "
+        "example; the filter still compares the exact instant) (default exact)",
+    )
+    parser.add_argument(
+        "--list-invoice-input",
+        choices=get_args(ListInvoiceInput),
+        default=SandboxConfig.list_invoice_input,
+        help="list rows' invoiceInput: present (return invoice numbers, null when none), absent, null (always) or "
+        "empty (always []) (default present)",
+    )
+    parser.add_argument(
+        "--flash-sale-hours",
+        type=number(float, 0.01, 22),
+        default=None,
+        metavar="HOURS",
+        help="put all the flash sale's orders within this many hours from 02:00 UTC (default: over its whole day)",
+    )
+
+
+def listing_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The :class:`SandboxConfig` fields the flags of :func:`add_listing_flags` set."""
+    return {
+        "list_dates": args.list_dates,
+        "list_invoice_input": args.list_invoice_input,
+        "flash_sale_hours": args.flash_sale_hours,
     }
 
 

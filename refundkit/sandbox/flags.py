@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..argtypes import day_text, nonneg_float, positive_int, probability
-from .config import SandboxConfig, add_masterdata_flags, masterdata_options
+from .config import SandboxConfig, add_listing_flags, add_masterdata_flags, listing_options, masterdata_options
 from .payments import add_payments_flags, payments_options
 from .permissions import access_options, add_access_flags
 from .piiorders import add_pii_flags, pii_options
@@ -80,6 +80,7 @@ def add_sandbox_flags(p: argparse.ArgumentParser) -> None:
     keep.add_argument("--state-dir", type=Path, default=None, help="keep what is recorded here across restarts")
     keep.add_argument("--memory", action="store_true", help="keep nothing across restarts")
     add_masterdata_flags(p)
+    add_listing_flags(p)
     add_access_flags(p)
     add_pii_flags(p)
 
@@ -106,6 +107,7 @@ def config_from_args(args: argparse.Namespace, *, cache_dir: Path) -> SandboxCon
         "state_dir": state_dir,
         **payments_options(args),
         **masterdata_options(args),
+        **listing_options(args),
         **access_options(args),
         **pii_options(args),
     }

@@ -22,6 +22,7 @@ from typing import Any
 
 from refundkit.timeutil import Instant, parse_instant
 
+from .config import SandboxConfig
 from .http import Request, Response, json_response, oms_error
 from .payments import apply_group, apply_to_detail, apply_to_row, transaction_id_for
 from .store import PAYMENT_SYSTEMS, STATUS_DESCRIPTIONS, OrderSummary, Store, catalog_entry, cities
@@ -88,7 +89,9 @@ def _parse_range(raw: str, field: str) -> tuple[Instant, Instant] | Response:
     return first, last
 
 
-def list_orders(store: Store, req: Request) -> Response:
+def list_orders(store: Store, req: Request, config: SandboxConfig | None = None) -> Response:
+    """``GET /api/oms/pvt/orders``; its rows as ``config`` says a VTEX account may write them (``list_dates``,
+    ``list_invoice_input``)."""
     page = _int_param(req, "page", 1)
     if isinstance(page, Response):
         return page
@@ -171,12 +174,30 @@ def list_orders(store: Store, req: Request) -> Response:
     first = (page - 1) * per_page
     page_positions = ordered[first : first + per_page]
     body = {
-        "list": [list_item(store, p) for p in page_positions],
+        "list": [_as_account_writes(list_item(store, p), config) for p in page_positions],
         "facets": [],
         "paging": {"total": total, "pages": math.ceil(total / per_page), "currentPage": page, "perPage": per_page},
         "stats": {"stats": stats},
     }
     return json_response(200, body)
+
+
+def _as_account_writes(row: dict[str, Any], config: SandboxConfig | None) -> dict[str, Any]:
+    """A list row as the account of ``config`` writes it: ``creationDate`` in whole seconds (truncated), and
+    ``invoiceInput`` absent, always null or always empty, where the config says so."""
+    if config is None or (config.list_dates == "exact" and config.list_invoice_input == "present"):
+        return row
+    row = dict(row)
+    if config.list_dates == "seconds":
+        created = parse_instant(row["creationDate"])
+        row["creationDate"] = Instant(created.ns - created.ns % 1_000_000_000, created.offset_minutes).isoformat(0)
+    if config.list_invoice_input == "absent":
+        del row["invoiceInput"]
+    elif config.list_invoice_input == "null":
+        row["invoiceInput"] = None
+    elif config.list_invoice_input == "empty":
+        row["invoiceInput"] = []
+    return row
 
 
 #: Per store, each sortable field's rank of every order position (built on first use).

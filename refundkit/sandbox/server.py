@@ -136,7 +136,7 @@ class Sandbox:
                     self.masterdata.replay(record)
         md, store = self.masterdata, self.store
         self._routes: list[tuple[str, re.Pattern[str], Callable[..., Response]]] = [
-            ("GET", _route("/api/oms/pvt/orders"), lambda r: oms.list_orders(store, r)),
+            ("GET", _route("/api/oms/pvt/orders"), lambda r: oms.list_orders(store, r, self.config)),
             ("GET", _route("/api/oms/pvt/orders/{order_id}"), lambda r, order_id: oms.get_order(store, r, order_id)),
             (
                 "GET",

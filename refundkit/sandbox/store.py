@@ -9,7 +9,8 @@ What the data contains on purpose:
 
 * creation times over ``[start, end]`` (UTC days) with weekly and daily seasonality, in 100 ns ticks (VTEX's
   7 fractional digits), kept exactly as :class:`~refundkit.timeutil.Instant`;
-* one flash-sale day with ``flash_sale_orders`` extra orders (more than the 30 x 100 a list filter can page through);
+* one flash-sale day with ``flash_sale_orders`` extra orders (more than the 30 x 100 a list filter can page through),
+  or, with ``flash_sale_hours``, all of them within that many hours (a Black Friday: 40,000 orders in two hours);
 * 40 orders sharing one instant exactly at a UTC midnight and 25 sharing one instant with a non-zero 7th fractional
   digit in the middle of a day (window bounds and keyset paging must not lose or double them);
 * statuses, two currencies (USD on sales channel "2"), seven payment methods, split payments, and return (``Input``)
@@ -203,6 +204,9 @@ _LOCAL_HOUR_WEIGHTS = [
 ]
 _UTC_HOUR_WEIGHTS = [_LOCAL_HOUR_WEIGHTS[(h - 3) % 24] for h in range(24)]
 _WEEKDAY_WEIGHTS = [1.0, 1.0, 1.05, 1.05, 1.15, 0.85, 0.75]  # Monday first
+#: A flash sale held within a few hours (``flash_sale_hours``) starts at 02:00 UTC: 23:00 the evening before in the
+#: store's zone (UTC-3), so that the store's midnight falls inside it.
+_FLASH_BURST_START_H = 2
 _FLASH_HOUR_WEIGHTS = [0.5, 0.3, 0.2, 0.2, 0.2, 0.3, 0.5, 1, 2, 3, 4, 5, 9, 10, 8, 5, 4, 3, 3, 3, 3, 2, 1.5, 1]
 
 
@@ -346,7 +350,11 @@ class Store:
             base = _day_ns(first)
             for d, h in zip(picked_days, hours, strict=True):
                 created.append(base + d * _DAY + h * _HOUR + _ticks(rng, _HOUR))
-        if cfg.flash_sale_orders:
+        if cfg.flash_sale_orders and cfg.flash_sale_hours is not None:  # a burst: every order within a few hours
+            flash0 = _day_ns(self.flash_sale_day) + _FLASH_BURST_START_H * _HOUR
+            span = int(cfg.flash_sale_hours * _HOUR)
+            created.extend(flash0 + _ticks(rng, span) for _ in range(cfg.flash_sale_orders))
+        elif cfg.flash_sale_orders:
             flash0 = _day_ns(self.flash_sale_day)
             hours = rng.choices(range(24), weights=_FLASH_HOUR_WEIGHTS, k=cfg.flash_sale_orders)
             created.extend(flash0 + h * _HOUR + _ticks(rng, _HOUR) for h in hours)

@@ -120,7 +120,7 @@ class OrderSummary:
     payment_names: str
     origin: str | None = None
     #: numbers of the order's return invoices as the list row gives them (``invoiceInput``; not in VTEX's schema),
-    #: ``None`` when the row does not carry the field at all
+    #: ``None`` when the row names none: unknown, never "no return invoice" (see ``_invoice_numbers``)
     invoice_input: tuple[str, ...] | None = None
 
     @classmethod
@@ -149,13 +149,18 @@ class OrderSummary:
 
 
 def _invoice_numbers(row: dict[str, Any]) -> tuple[str, ...] | None:
-    """``invoiceInput`` (or the PII list's ``invoicesInput``): absent → None; null or empty → ()."""
+    """``invoiceInput`` (or the PII list's ``invoicesInput``): the return invoice numbers a row names; ``None`` when
+    it names none — absent, null or empty. The field is not in VTEX's ListOrders schema, and some accounts send
+    null or ``[]`` on every row, so a row naming no return invoice never says the order has none: only the
+    ``f_hasInputInvoice=true`` listing or the order itself can."""
     for name in ("invoiceInput", "invoicesInput"):
         if name in row:
             raw = row[name]
             if isinstance(raw, list):
-                return tuple(str(x) for x in raw if x not in (None, ""))
-            return () if raw in (None, "") else (str(raw),)
+                numbers = tuple(str(x) for x in raw if x not in (None, ""))
+            else:
+                numbers = () if raw in (None, "") else (str(raw),)
+            return numbers or None
     return None
 
 

@@ -6,11 +6,19 @@ in 3,000 it fetches the remaining pages concurrently; otherwise it splits the ra
 the total and recurses, concurrently. Page 1 of every range that fits is kept, so splitting costs one call per
 range that did not fit.
 
-**Boundaries.** VTEX filters take millisecond bounds and are inclusive at both ends, but creation dates carry 7
-fractional digits. Sub-ranges are half-open ``[a, b)`` with millisecond-aligned ``b``; each is *queried* as
+**Boundaries.** VTEX filters take millisecond bounds, inclusive at both ends, and compare the exact instant; the
+creation dates of list rows carry 7 fractional digits on some accounts and are truncated to the whole second on
+others (VTEX's own ListOrders example), while Get order always carries 7. So every edge refundkit cuts sits on a
+whole second: sub-ranges are half-open ``[a, b)`` with ``a`` and ``b`` whole seconds, each is *queried* as
 ``[a TO b]`` (so nothing between ``b - 1 ms`` and ``b`` can slip through) and its rows are kept only if
-``a <= created < b``, then deduplicated by ``orderId``. An order exactly at ``b`` shows up in both neighbours'
-answers and is kept once, by the range it belongs to.
+``a <= created < b`` — which a truncated date answers exactly as the exact one would, since ``a`` and ``b`` are whole
+seconds. An order exactly at ``b`` shows up in both neighbours' answers and is kept once, by the range it belongs
+to; rows are deduplicated by ``orderId``.
+
+A range a caller gives whose ends are not whole seconds is asked widened to whole seconds; a row dated with a
+fraction of a second is kept by its exact instant, one dated on a whole second (possibly truncated) by its second:
+it belongs to ``[start, end)`` when its second is at or after ``start``'s and before ``end``'s. Two adjacent ranges
+thus still list every order once between them.
 """
 
 from __future__ import annotations
@@ -45,14 +53,14 @@ from .transport import Transport
 if TYPE_CHECKING:
     from .payments import Payments
 
-__all__ = ["MAX_PAGES", "MAX_PER_PAGE", "PROVISIONAL", "ListProgress", "ListReport", "Orders"]
+__all__ = ["MAX_PAGES", "MAX_PER_PAGE", "PROVISIONAL", "ListProgress", "ListReport", "Orders", "in_range"]
 
 log = logging.getLogger("refundkit.vtex")
 
 MAX_PAGES = 30
 MAX_PER_PAGE = 100
 _ORDER_ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
-_MS = 1_000_000
+_S = 1_000_000_000
 
 
 @dataclass
@@ -165,10 +173,12 @@ class Orders:
         page: int,
         statuses: Sequence[str] | None,
         has_return_invoice: bool | None = None,
+        *,
+        newest_first: bool = False,
     ) -> dict[str, Any]:
         params = {
             "f_creationDate": f"creationDate:[{start.filter_format()} TO {end.filter_format()}]",
-            "orderBy": "creationDate,asc",
+            "orderBy": "creationDate,desc" if newest_first else "creationDate,asc",
             "page": str(page),
             "per_page": str(MAX_PER_PAGE),
             # incomplete orders (checkout never finished) are not sales; VTEX documents no default
@@ -195,12 +205,18 @@ class Orders:
         has_return_invoice: bool | None = None,
         report: ListReport | None = None,
     ) -> tuple[int, list[OrderSummary]]:
-        """One call: how many orders match over ``[start, end]`` as VTEX filters it (millisecond bounds, both
-        inclusive: ``start`` floored, ``end`` ceiled to the millisecond), and the first page of them (up to 100).
+        """How many orders were created in ``[start, end)``, both on whole seconds, and the newest of them (up to
+        100): one call, rarely two.
 
-        The count is ``paging.total``, which VTEX reports in full even beyond the 30-page cap. Rows refundkit cannot
-        read are set aside in ``report``, as :meth:`list` does."""
-        body = self._page(start.to_utc().floor_ms(), end.to_utc().ceil_ms(), 1, statuses, has_return_invoice)
+        The range is asked as ``[start TO end]`` newest first (VTEX's filter is inclusive at both ends); the count is
+        ``paging.total`` (VTEX reports it in full even beyond the 30-page cap) less the orders created at ``end`` or
+        later, which come first on that page — a row dated in whole seconds is at or after ``end`` exactly when the
+        order is, ``end`` being a whole second. Only when the whole page is at ``end`` is the edge counted apart.
+        Rows refundkit cannot read are set aside in ``report``, as :meth:`list` does."""
+        a, b = start.ns, end.ns
+        if a % _S or b % _S:
+            raise ValueError(f"probe takes whole seconds, got {start} to {end}")
+        body = self._page(Instant(a), Instant(b), 1, statuses, has_return_invoice, newest_first=True)
         rows = []
         for i, row in enumerate(body["list"]):
             try:
@@ -208,7 +224,11 @@ class Orders:
             except BadResponse as exc:
                 oid = row.get("orderId") if isinstance(row, dict) else None
                 _set_aside(report, str(oid) if oid else f"row {i + 1} of a list page from {start}", str(exc))
-        return int(body["paging"]["total"]), rows
+        total = int(body["paging"]["total"])
+        at_end = sum(1 for o in rows if o.created_at.ns >= b)
+        if at_end and at_end == len(body["list"]) and total > at_end:
+            at_end = int(self._page(Instant(b), Instant(b), 1, statuses, has_return_invoice)["paging"]["total"])
+        return total - at_end, [o for o in rows if a <= o.created_at.ns < b]
 
     def list(
         self,
@@ -221,7 +241,9 @@ class Orders:
         report: ListReport | None = None,
         retry_rounds: int = 2,
     ) -> list[OrderSummary]:
-        """Every order created in ``[start, end)``, exactly once, sorted by creation time then id.
+        """Every order created in ``[start, end)``, exactly once, sorted by creation time (as the rows give it) then
+        id. Where an account's rows carry dates truncated to the second and an end is not a whole second, a row is
+        kept by its second (see the module): two adjacent ranges still share every order out once.
 
         ``has_return_invoice=True`` keeps only orders with a return (Input) invoice — VTEX-native refunds.
 
@@ -233,11 +255,12 @@ class Orders:
         is asked again, up to ``retry_rounds`` times, after everything else; what fails even then raises
         :class:`~refundkit.errors.ListingIncomplete` carrying every order that *was* listed and naming each
         missing part — nothing already listed is thrown away."""
-        lo, hi, start, end = start.ns, end.ns, start.to_utc().floor_ms(), end.to_utc().ceil_ms()
+        lo, hi = start.ns, end.ns
         if report is not None:
             report.note_range(Instant(lo), Instant(hi), self.clock())
-        if end.ns <= start.ns:
+        if hi <= lo:
             return []
+        start, end = Instant(lo - lo % _S), Instant(hi + (-hi % _S))  # asked on whole seconds (module docstring)
         found: dict[str, OrderSummary] = {}
         lock = threading.Lock()
         calls = [0]
@@ -311,7 +334,8 @@ class Orders:
                     f.cancel()
                 raise
         orders = sorted(
-            (o for o in found.values() if lo <= o.created_at.ns < hi), key=lambda o: (o.created_at.ns, o.order_id)
+            (o for o in found.values() if in_range(o.created_at.ns, lo, hi)),
+            key=lambda o: (o.created_at.ns, o.order_id),
         )
         if failed:
             root = ("probe", start, end, 1)
@@ -400,14 +424,23 @@ class ListReport:
         return out
 
 
+def in_range(created_ns: int, lo: int, hi: int) -> bool:
+    """Whether a list row dated ``created_ns`` belongs to ``[lo, hi)``: by its exact instant when it has a fraction
+    of a second, by its second when it has none (its date may be truncated); the same answer when ``lo`` and ``hi``
+    are whole seconds, and exactly one of two adjacent ranges keeps any row."""
+    if created_ns % _S:
+        return lo <= created_ns < hi
+    return lo - lo % _S <= created_ns < hi - hi % _S
+
+
 def _split(a: Instant, b: Instant, total: int) -> list[tuple[Instant, Instant]]:
-    """Cut ``[a, b)`` into millisecond-aligned parts expected to hold ~2,400 orders each (at least 2 parts)."""
-    width_ms = (b.ns - a.ns) // _MS
-    if width_ms <= 1:
+    """Cut ``[a, b)`` (whole seconds) into parts on whole seconds expected to hold ~2,400 orders each (at least 2)."""
+    width_s = (b.ns - a.ns) // _S
+    if width_s <= 1:
         raise BadResponse(
-            f"more than {MAX_PAGES * MAX_PER_PAGE} orders were created within one millisecond at {a}; "
+            f"more than {MAX_PAGES * MAX_PER_PAGE} orders were created within one second at {a}; "
             "VTEX cannot page through them — narrow the query with a status filter"
         )
-    parts = min(max(2, math.ceil(total / 2400)), width_ms)
-    edges = [a.ns + (width_ms * i // parts) * _MS for i in range(parts)] + [b.ns]
+    parts = min(max(2, math.ceil(total / 2400)), width_s)
+    edges = [a.ns + (width_s * i // parts) * _S for i in range(parts)] + [b.ns]
     return [(Instant(x), Instant(y)) for x, y in itertools.pairwise(edges) if y > x]

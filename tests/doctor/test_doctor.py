@@ -350,15 +350,15 @@ def test_an_unknown_notes_order_fails_without_writing(doctor: Callable[..., Run]
 # -- what VTEX sends about orders ---------------------------------------------------------------------------------
 
 
-def _rewrite(sb: Sandbox, method: str, example: str, change: Callable[[Any], None]) -> None:
+def _rewrite(sb: Sandbox, method: str, example: str, change: Callable[[Any], None], query: str | None = None) -> None:
     """Make the served sandbox answer the endpoint of ``method example`` with its body changed by ``change`` (a VTEX
-    that sends something else than the sandbox's default store)."""
+    that sends something else than the sandbox's default store); with ``query``, only requests that carry it."""
     for i, (m, rx, handler) in enumerate(sb._routes):
         if m == method and rx.match(example):
 
             def wrapped(req: Any, _h: Any = handler, **kw: Any) -> Any:
                 resp = _h(req, **kw)
-                if resp.status == 200:
+                if resp.status == 200 and (query is None or query in req.query):
                     change(resp.body)
                 return resp
 
@@ -552,3 +552,35 @@ def test_one_refusal_of_the_classic_list_is_not_taken_for_the_pii_architecture(d
     status, result, _ = run.row("orders-api")
     assert status is Status.SKIPPED and "neither order list answered" in result
     assert run.row("perm.oms-list")[0] is Status.FAIL
+
+
+# -- what list rows leave open: date precision and invoiceInput -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("dates", "invoice_input"),
+    [("exact", "present"), ("seconds", "present"), ("exact", "absent"), ("exact", "null"), ("seconds", "empty")],
+)
+def test_the_list_rows_dates_and_return_invoices_are_told_in_one_row(
+    doctor: Callable[..., Run], dates: str, invoice_input: str
+) -> None:
+    run = doctor(list_dates=dates, list_invoice_input=invoice_input)
+    check = run.report.get("list-rows")
+    assert check.status is Status.PASS
+    assert (check.figures["dates"], check.figures["invoice_input"]) == (dates, invoice_input)
+    assert ("in whole seconds, truncated" in check.result) == (dates == "seconds")
+    assert ("as exactly as the order itself" in check.result) == (dates == "exact")
+    said = {"present": "name return invoices", "absent": "carry no invoiceInput", "null": "invoiceInput null"}
+    assert said.get(invoice_input, "invoiceInput empty") in check.result
+    assert "f_hasInputInvoice=true listing" in check.result and "whole second" in check.result
+    listed = check.figures["return_invoice_order"]
+    assert run.sb.store.order(listed).input_invoices  # looked at on an order that has a return invoice
+
+
+def test_list_rows_with_no_return_invoice_anywhere_are_not_guessed(doctor: Callable[..., Run]) -> None:
+    def none_returned(body: dict[str, Any]) -> None:
+        body["list"], body["paging"]["total"] = [], 0
+
+    run = doctor(before=lambda sb: _rewrite(sb, "GET", "/api/oms/pvt/orders", none_returned, "f_hasInputInvoice"))
+    check = run.report.get("list-rows")
+    assert check.figures["invoice_input"] == "unknown" and "no order has one yet" in check.result

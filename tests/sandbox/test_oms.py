@@ -300,3 +300,45 @@ def test_many_orders_store_lists_quickly():
     for _ in range(10):
         list_orders(sb.store, req)
     assert (time.process_time() - start) / 10 < 0.005
+
+
+@pytest.mark.parametrize(
+    ("dates", "invoice_input"),
+    [("exact", "present"), ("seconds", "present"), ("exact", "absent"), ("exact", "null"), ("seconds", "empty")],
+)
+def test_list_rows_are_written_as_the_account_of_the_config_writes_them(dates, invoice_input):
+    """The filter compares the exact instant in every variant; only the rows' creationDate and invoiceInput vary."""
+    from refundkit.testing import small_config
+    from refundkit.timeutil import parse_instant
+
+    config = small_config(list_dates=dates, list_invoice_input=invoice_input)
+    sb = Sandbox(config)
+    o = next(o for o in sb.store.orders if o.input_invoices and o.created.ns % 10**9)
+    exact = f"creationDate:[{o.created.isoformat(7)} TO {o.created.isoformat(7)}]"
+    (row,) = list_orders(sb.store, Request("GET", LIST, {"f_creationDate": exact}), config).body["list"]
+    assert row["orderId"] == o.order_id
+    created = parse_instant(row["creationDate"])
+    assert created.ns == (o.created.ns if dates == "exact" else o.created.ns - o.created.ns % 10**9)
+    expected = {"present": [i.number for i in o.input_invoices], "null": None, "empty": []}
+    assert row.get("invoiceInput", "absent") == expected.get(invoice_input, "absent")
+    later = o.created + timedelta(microseconds=1)
+    after = {"f_creationDate": f"creationDate:[{later.isoformat(7)} TO {(later + timedelta(seconds=1)).isoformat(7)}]"}
+    assert o.order_id not in {
+        r["orderId"] for r in list_orders(sb.store, Request("GET", LIST, after), config).body["list"]
+    }
+
+
+def test_the_list_variants_and_a_sale_within_hours_are_flags():
+    import argparse
+
+    from refundkit.sandbox.flags import add_sandbox_flags, config_from_args
+
+    p = argparse.ArgumentParser()
+    add_sandbox_flags(p)
+    argv = ["--list-dates", "seconds", "--list-invoice-input", "empty", "--flash-sale-hours", "2", "--memory"]
+    config = config_from_args(p.parse_args(argv), cache_dir=None)  # type: ignore[arg-type]  # --memory: unused
+    assert (config.list_dates, config.list_invoice_input, config.flash_sale_hours) == ("seconds", "empty", 2.0)
+    defaults = config_from_args(p.parse_args(["--memory"]), cache_dir=None)  # type: ignore[arg-type]  # as above
+    assert (defaults.list_dates, defaults.list_invoice_input, defaults.flash_sale_hours) == ("exact", "present", None)
+    with pytest.raises(SystemExit):
+        p.parse_args(["--list-invoice-input", "sometimes"])

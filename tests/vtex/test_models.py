@@ -228,3 +228,25 @@ def test_note_parsing() -> None:
     assert n.created_at is not None and n.created_at.ns % 1_000 == 700
     with pytest.raises(BadResponse):
         Note.from_vtex({"description": "no id"})
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "numbers"),
+    [
+        ("invoiceInput", ["R1", "R2"], ("R1", "R2")),
+        ("invoiceInput", "R1", ("R1",)),
+        ("invoicesInput", ["R1"], ("R1",)),
+        ("invoiceInput", None, None),
+        ("invoiceInput", [], None),
+        ("invoiceInput", [None, ""], None),
+        ("invoiceInput", "", None),
+        (None, None, None),
+    ],
+)
+def test_a_list_row_naming_no_return_invoice_leaves_it_unknown(field, value, numbers) -> None:
+    """invoiceInput is not in VTEX's ListOrders schema: absent, null or empty says nothing (some accounts send
+    null or [] on every row); only the numbers a row names are taken."""
+    row = {k: v for k, v in ROW.items() if k not in ("invoiceInput", "invoicesInput")}
+    if field:
+        row[field] = value
+    assert OrderSummary.from_vtex(row).invoice_input == numbers
