@@ -18,8 +18,9 @@ from typing import Any
 import polars as pl
 
 from ..errors import InputError
+from ..statuses import unknown_statuses_line
 from ..timeutil import Instant, local_day_bounds, zone
-from .report import DEFAULT_LOOKBACK_DAYS, _sync_for_report
+from .report import DEFAULT_LOOKBACK_DAYS, _status_counts, _sync_for_report
 from .sync import SyncResult, store_of
 from .trends import items_of
 
@@ -108,6 +109,9 @@ def trend_data(
         orders = pl.concat([orders, store.orders(order_ids=extra).select(orders.columns)])
     native = store.return_invoices(orders.get_column("order_id").to_list())
     in_range = orders.filter(pl.col("created_at").dt.epoch("ns").is_between(start.ns, end.ns - 1))
+    unknown = unknown_statuses_line(_status_counts(in_range), "created in the range")
+    if unknown:
+        warnings.append(unknown)
     return TrendData(
         orders=orders,
         native_refunds=native,

@@ -79,11 +79,21 @@ class SandboxConfig:
     # VTEX caches reads by id for entities whose schema does not set "v-cache": false (refundkit's schemas do): such
     # a read answers the document as it was up to this many seconds ago (0: no cache).
     md_read_cache_s: float = 0.0
+    # Statuses (refundkit.statuses): this many orders of each documented status the demo store's mix lacks (such as
+    # invoice-after-cancellation-deny, approve-payment, order-create-error), and this many orders with
+    # ``unknown_status``, a status nobody documents. Both 0 by default: the demo store's figures stay as they are.
+    rare_statuses: int = 0
+    unknown_statuses: int = 0
+    unknown_status: str = "awaiting-review"
     # Every answer carries X-Refundkit-Sandbox, so that a client on this machine may pace itself fast; False answers
     # as VTEX would (benchmarks whose sandbox plays a remote account).
     announce: bool = True
 
     def __post_init__(self) -> None:
+        if self.rare_statuses < 0 or self.unknown_statuses < 0:
+            raise ValueError("rare_statuses and unknown_statuses cannot be negative")
+        if not self.unknown_status or not set(self.unknown_status) <= set("abcdefghijklmnopqrstuvwxyz0123456789-"):
+            raise ValueError(f"unknown_status must be a status such as awaiting-review, got {self.unknown_status!r}")
         if self.md_missing_document not in get_args(MissingDocumentMode):
             raise ValueError(
                 f"md_missing_document must be one of {', '.join(get_args(MissingDocumentMode))}, "
