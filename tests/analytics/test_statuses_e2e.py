@@ -116,3 +116,19 @@ def test_the_sync_notices_an_order_moving_into_or_out_of_a_left_out_status(
     second = gross()  # a plain report: synced without --refresh
     sign = -1 if before == "invoiced" else 1
     assert second[o.currency] == first[o.currency] + sign * o.total_cents
+
+
+def test_the_desk_report_tab_and_the_notebook_explorer_name_the_unknown_status(session: refundkit.Session) -> None:
+    from datetime import date
+    from html import unescape
+
+    from refundkit.present.explorer import RevenueExplorer
+    from refundkit.present.report_form import ReportForm
+
+    form = ReportForm(session, tz="UTC")
+    form.first_day.value, form.last_day.value = date(2026, 2, 20), date(2026, 4, 30)
+    form.show_button.click()
+    shown = unescape(form.message.value)
+    assert "'awaiting-review': 6" in shown and "does not know" in shown
+    explorer = RevenueExplorer(session, first=date(2026, 2, 20), last=date(2026, 4, 30), period="month")
+    assert "'awaiting-review': 6" in unescape(explorer.message.value)
