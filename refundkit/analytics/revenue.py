@@ -23,7 +23,7 @@ import polars as pl
 
 from ..errors import InputError
 from ..ledger.model import LedgerEntry
-from ..statuses import STATUSES, Place, left_out
+from ..statuses import STATUSES, Place, left_out, left_out_phrase
 from ..timeutil import Instant, local_day_bounds, utc_now, zone
 from .frames import native_refunds_frame, orders_frame, refunds_frame
 
@@ -331,12 +331,8 @@ def definitions_line(
     tz: str = "UTC",
 ) -> str:
     """One line saying what a gross-vs-net figure shows, for chart subtitles."""
-    left_out = [
-        name
-        for name, included in (("canceled", include_canceled), ("payment-pending", include_payment_pending))
-        if not included
-    ]
-    gross = "Gross = order totals by order date" + (f" ({' and '.join(left_out)} orders left out)" if left_out else "")
+    left_out = left_out_phrase(include_canceled, include_payment_pending)
+    gross = f"Gross = order totals by order date ({left_out} orders left out)"
     view = (
         "refunds on the date the money went back (cash view)"
         if attribution == "refund_date"
