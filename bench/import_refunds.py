@@ -27,8 +27,8 @@ from pathlib import Path
 
 from refundkit.config import load_settings
 from refundkit.ledger import Ledger, import_refunds
-from refundkit.ledger.rules import NOT_REFUNDABLE
 from refundkit.sandbox import Sandbox, SandboxConfig
+from refundkit.statuses import refund_refusal
 from refundkit.vtex import VtexClient
 
 WRITES = ("POST", "PUT", "PATCH", "DELETE")
@@ -58,7 +58,7 @@ def build_csv(sb: Sandbox, rows: int) -> str:
         if n == rows:
             break
         balance = o.total_cents - o.refunded_cents
-        if o.status in NOT_REFUNDABLE or o.currency != "BRL" or balance < 100:
+        if refund_refusal(o.status) or o.currency != "BRL" or balance < 100:
             continue
         if o.input_invoices and any(p.name == "Boleto Bancário" for p in o.payments):
             continue  # a boleto return is paid back by hand and already counted: refundkit refuses it (README)

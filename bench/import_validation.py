@@ -21,8 +21,8 @@ from pathlib import Path
 
 from refundkit.config import load_settings
 from refundkit.ledger import Ledger, import_refunds
-from refundkit.ledger.rules import NOT_REFUNDABLE
 from refundkit.sandbox import Sandbox, SandboxConfig
+from refundkit.statuses import refund_refusal
 from refundkit.vtex import VtexClient
 
 ORDERS = 50
@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     order_ids = [
         o.order_id
         for o in sb.store.orders
-        if o.status not in NOT_REFUNDABLE and o.currency == "BRL" and o.total_cents - o.refunded_cents >= 40_000
+        if refund_refusal(o.status) is None and o.currency == "BRL" and o.total_cents - o.refunded_cents >= 40_000
     ][:ORDERS]
     if len(order_ids) < ORDERS:
         print(f"the sandbox store has only {len(order_ids)} suitable orders", file=sys.stderr)

@@ -177,7 +177,7 @@ def test_an_empty_day_prints_only_the_header(env, tmp_path: Path) -> None:
         (["--from", "01/03/2026", "--to", "2026-03-01"], "not a date: use YYYY-MM-DD"),
         (["--from", "2026-03-05", "--to", "2026-03-01"], "before --from"),
         (["--from", "2026-03-01", "--to", "2026-03-01", "--tz", "Mars/Olympus"], "America/Sao_Paulo"),
-        (["--from", "2026-03-01", "--to", "2026-03-01", "--status", "refunded"], "unknown status"),
+        (["--from", "2026-03-01", "--to", "2026-03-01", "--status", "Invoiced!"], "is not a VTEX status"),
         (["--from", "2026-03-01", "--to", "2026-03-01", "--format", "xml"], "invalid choice"),
         (["--from", "2026-03-01"], "--to"),
     ],

@@ -21,13 +21,13 @@ import polars as pl
 from ..errors import InputError
 from ..ledger.valueverdict import value_reading
 from ..money import format_minor, format_money
+from ..statuses import left_out as left_out_statuses
+from ..statuses import left_out_phrase, unknown_counts, unknown_statuses_line
 from ..timeutil import Instant, local_day_bounds, utc_now, zone
 from ..version import __version__
 from .frames import UTC_NS, charged_totals
 from .revenue import (
-    CANCELED_STATUSES,
     DEFINITIONS,
-    PAYMENT_PENDING_STATUSES,
     REVENUE_SCHEMA,
     _fill_gaps,
     _period_expr,
@@ -59,8 +59,10 @@ Rules of the report (refundkit report)
   inside the range (so does a last period that ends after the report's last day).
 * orders is the number of orders counted in gross that were created in the period. Amounts are in major units with
   the currency's decimals.
-* Gross leaves out canceled and payment-pending orders (report options). Refunds of the orders gross leaves out are
-  left out of both views and reported as a warning, so that over an order's whole history the two views agree.
+* Gross leaves out canceled and payment-pending orders (report options) and orders that were never a sale; an order
+  whose status refundkit does not know is counted and named in the warnings. Refunds of the orders gross leaves
+  out are left out of both views and reported as a warning, so that over an order's whole history the two views
+  agree.
 * In the refund-date view, refunds of orders created before the report's first day count in the period of their own
   date; the report looks back for such orders (180 days by default).
 * Gross starts from what each order was charged. Where `refundkit doctor` found that VTEX's order value already
@@ -186,12 +188,6 @@ def _attribution(value: str) -> str:
     if norm not in ("refund_date", "order_date"):
         raise InputError(f"attribution {value!r} is not one of refund-date, order-date")
     return norm
-
-
-def excluded_statuses(include_canceled: bool, include_payment_pending: bool) -> list[str]:
-    return list(
-        (() if include_canceled else CANCELED_STATUSES) + (() if include_payment_pending else PAYMENT_PENDING_STATUSES)
-    )
 
 
 def gross_vs_net_report(
@@ -352,7 +348,7 @@ def report_from_frames(
     cur = currency.upper() if currency else None
     lo, hi = local_day_bounds(first, last, tz)
     warnings: list[str] = []
-    excluded = excluded_statuses(include_canceled, include_payment_pending)
+    excluded = left_out_statuses(include_canceled, include_payment_pending)
     orders = charged_totals(orders, return_invoices, value_reading)
     lines = _refund_lines(orders, return_invoices, offline_refunds, view)
     status_of_unknown = lines.filter(pl.col("order_status").is_null())
@@ -376,6 +372,9 @@ def report_from_frames(
         counted = counted.filter(pl.col("currency") == cur)
         in_range = in_range.filter(pl.col("currency") == cur)
         left_out = left_out.filter(pl.col("currency") == cur)
+    unknown = unknown_statuses_line(_status_counts(counted), "in this report")
+    if unknown:
+        warnings.append(unknown)
     counted = counted.with_columns(_period_expr("created_at", by, tz).alias("period"))
     in_range = in_range.with_columns(_period_expr("attributed_at", by, tz).alias("period"))
     if view == "refund_date":
@@ -393,10 +392,8 @@ def report_from_frames(
             .iter_rows(named=True)
         ]
         warnings.append(
-            "refunds of orders gross leaves out ("
-            + ", ".join(excluded)
-            + ") are left out of both views: "
-            + "; ".join(parts)
+            f"refunds of orders gross leaves out ({left_out_phrase(include_canceled, include_payment_pending)}) are "
+            "left out of both views: " + "; ".join(parts)
         )
 
     rows = _aggregate(counted, in_range, by=by, tz=tz, lo=lo, hi=hi)
@@ -429,6 +426,12 @@ def report_from_frames(
         definitions=DEFINITIONS + "\n" + REPORT_RULES,
         warnings=warnings,
     )
+
+
+def _status_counts(orders: pl.DataFrame) -> dict[str, int]:
+    """The orders of each status refundkit does not know (see :mod:`refundkit.statuses`)."""
+    counts = orders.group_by("status").agg(pl.len().alias("n"))
+    return unknown_counts(dict(zip(counts["status"].to_list(), counts["n"].to_list(), strict=True)))
 
 
 def _version() -> str:

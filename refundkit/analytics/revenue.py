@@ -23,6 +23,7 @@ import polars as pl
 
 from ..errors import InputError
 from ..ledger.model import LedgerEntry
+from ..statuses import STATUSES, Place, left_out, left_out_phrase
 from ..timeutil import Instant, local_day_bounds, utc_now, zone
 from .frames import charged_totals, native_refunds_frame, orders_frame, refunds_frame
 
@@ -55,10 +56,11 @@ PERIODS: tuple[str, ...] = ("day", "week", "month")
 ATTRIBUTIONS: tuple[str, ...] = ("refund_date", "order_date")
 _INTERVALS = {"day": "1d", "week": "1w", "month": "1mo"}
 
-#: Left out of gross unless ``include_canceled=True``: VTEX returned (or is returning) the payment.
-CANCELED_STATUSES: tuple[str, ...] = ("canceled", "cancel")
-#: Left out of gross unless ``include_payment_pending=True``: no money was received yet.
-PAYMENT_PENDING_STATUSES: tuple[str, ...] = ("payment-pending",)
+#: Left out of gross unless ``include_canceled=True``: VTEX returned (or is returning) the payment. From the one
+#: status table, :mod:`refundkit.statuses`.
+CANCELED_STATUSES: tuple[str, ...] = tuple(s for s, r in STATUSES.items() if r.place is Place.CANCELED)
+#: Left out of gross unless ``include_payment_pending=True``: no money was received yet (:mod:`refundkit.statuses`).
+PAYMENT_PENDING_STATUSES: tuple[str, ...] = tuple(s for s, r in STATUSES.items() if r.place is Place.PAYMENT_PENDING)
 
 DEFINITIONS = """\
 How refundkit counts revenue
@@ -68,10 +70,15 @@ How refundkit counts revenue
 * Gross revenue: the sum of order totals (VTEX's order value: items − discounts + shipping + tax) of the orders
   created in the period, by creation date.
   - Canceled orders (status canceled or cancel) are left out by default: VTEX returned that payment.
-  - Orders whose payment is still pending (payment-pending) are left out by default: no money came in yet, and
-    VTEX cancels many of them when the payment expires.
-  Both are report options (include_canceled, include_payment_pending). Every other status counts, including
-  orders whose cancellation was only requested.
+  - Orders whose payment is still pending (payment-pending, and the steps before the payment is approved, such as
+    order-created, approve-payment or waiting-for-order-authorization) are left out by default: no money came in
+    yet, and VTEX cancels many of them when the payment expires.
+  Both are report options (include_canceled, include_payment_pending).
+  - Orders that were never a sale (order-create-error, order-creation-error, replaced by another order) are always
+    left out.
+  Every other status counts, including orders whose cancellation was only requested, or was denied
+  (invoice-after-cancellation-deny). A status refundkit does not know counts too, and is named with its count in
+  the warnings. The README's status table gives every status its place (refundkit.statuses).
 * VTEX refunds: the return invoices (packages of type Input) VTEX issued on the orders, by their value.
 * Offline refunds: the refunds recorded in the refundkit ledger (cash, bank transfer, a refund service, store
   credit...), which VTEX does not know about, net of reversals.
@@ -156,10 +163,8 @@ def _counted_orders(
     start: Instant | None,
     end: Instant | None,
 ) -> pl.DataFrame:
-    excluded = (() if include_canceled else CANCELED_STATUSES) + (
-        () if include_payment_pending else PAYMENT_PENDING_STATUSES
-    )
-    return orders_df.filter(~pl.col("status").is_in(list(excluded)) & _in_range("created_at", start, end))
+    excluded = left_out(include_canceled, include_payment_pending)
+    return orders_df.filter(~pl.col("status").is_in(excluded) & _in_range("created_at", start, end))
 
 
 def _empty(schema: dict[str, pl.DataType]) -> pl.DataFrame:
@@ -180,7 +185,7 @@ def gross_by_period(
     """Gross revenue per (period, currency): ``period, currency, orders, gross_minor``; only periods with orders.
 
     Orders counted are those created in ``[start, end)`` (all when not given), without the canceled and
-    payment-pending ones unless included (see :data:`DEFINITIONS`).
+    payment-pending ones unless included, and without those that were never a sale (see :data:`DEFINITIONS`).
     """
     _check(period, tz=tz)
     counted = _counted_orders(
@@ -201,15 +206,18 @@ def gross_by_period(
 def orders_by_status(
     orders_df: pl.DataFrame, *, include_canceled: bool = False, include_payment_pending: bool = False
 ) -> pl.DataFrame:
-    """How many orders, and for how much, per currency and status, and whether gross revenue counts them:
-    ``currency, status, orders, total_minor, in_gross``; the most frequent statuses first."""
-    excluded = (() if include_canceled else CANCELED_STATUSES) + (
-        () if include_payment_pending else PAYMENT_PENDING_STATUSES
-    )
+    """How many orders, and for how much, per currency and status, whether gross revenue counts them, and the
+    status's place in gross (:mod:`refundkit.statuses`; ``unknown`` for a status refundkit does not know, which is
+    counted): ``currency, status, orders, total_minor, in_gross, place``; the most frequent statuses first."""
+    excluded = left_out(include_canceled, include_payment_pending)
+    places = {s: r.place.value for s, r in STATUSES.items()}
     return (
         orders_df.group_by("currency", "status")
         .agg(pl.len().cast(pl.Int64).alias("orders"), pl.col("total_minor").sum().cast(pl.Int64).alias("total_minor"))
-        .with_columns((~pl.col("status").is_in(list(excluded))).alias("in_gross"))
+        .with_columns(
+            (~pl.col("status").is_in(excluded)).alias("in_gross"),
+            pl.col("status").replace_strict(places, default=Place.UNKNOWN.value, return_dtype=pl.String).alias("place"),
+        )
         .sort(["currency", "orders", "status"], descending=[False, True, False])
     )
 
@@ -323,12 +331,8 @@ def definitions_line(
     tz: str = "UTC",
 ) -> str:
     """One line saying what a gross-vs-net figure shows, for chart subtitles."""
-    left_out = [
-        name
-        for name, included in (("canceled", include_canceled), ("payment-pending", include_payment_pending))
-        if not included
-    ]
-    gross = "Gross = order totals by order date" + (f" ({' and '.join(left_out)} orders left out)" if left_out else "")
+    left_out = left_out_phrase(include_canceled, include_payment_pending)
+    gross = f"Gross = order totals by order date ({left_out} orders left out)"
     view = (
         "refunds on the date the money went back (cash view)"
         if attribution == "refund_date"

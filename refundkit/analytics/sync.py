@@ -5,24 +5,29 @@
 
 * **new orders**: creation dates the store has not listed yet (and the last minutes before the previous sync, since
   VTEX's list shows an order a few minutes after it is placed) are listed in full;
-* **orders moving into or out of the statuses gross leaves out**: for ``canceled``/``cancel`` and for
-  ``payment-pending`` the number VTEX counts over the range (one call: ``paging.total`` with ``f_status``) is
-  compared with the store's; where they differ the range is halved until the difference is found, those orders are
-  listed again, and those that left the status are read in full. A cancellation only ever adds to the first count
-  and a paid order only ever takes from the second, so equal counts mean nothing moved;
+* **orders moving into or out of the statuses gross leaves out**: for each place of :mod:`refundkit.statuses` that
+  gross leaves out (canceled, payment pending, never a sale: :data:`STATUS_GROUPS`) the number VTEX counts over the
+  range (one call: ``paging.total`` with ``f_status`` naming the place's statuses) is compared with the store's;
+  where they differ the range is halved until the difference is found, those orders are listed again, and those
+  that left the place are read in full. A cancellation only ever adds to the first count, a paid order only ever
+  takes from the second, and an order that was never a sale stays one, so equal counts mean nothing moved — unless,
+  between two syncs, one order entered a place while another left it within the same range (VTEX documents one
+  such path: a denied cancellation may send an order back to payment-pending); ``refresh`` finds those;
 * **new return invoices on orders of any age**: the same count comparison with ``f_hasInputInvoice=true`` finds
   orders that got their first return invoice; orders created within ``returns_window`` (120 days) of now are also
   listed with ``f_hasInputInvoice=true`` and compared invoice number by invoice number, which finds a second return
   invoice on a recent order. Orders whose invoices changed are read in full.
 
 What it cannot see without ``refresh=True``: a change of an order's value (an order change that lowered it) or of
-its status between two statuses that gross both counts (or both leaves out); a second or later return invoice on an
-order created more than ``returns_window`` ago that already had one. ``refresh=True`` lists the whole range again
-and reads every order with a return invoice in full.
+its status between two statuses that gross both counts (or that one place leaves out); a second or later return
+invoice on an order created more than ``returns_window`` ago that already had one. ``refresh=True`` lists the whole
+range again and reads every order with a return invoice in full.
 
 Refunds VTEX made on the payment transaction without a return invoice are not read here: finding them takes a
 call per order and per transaction (``refundkit quote`` checks them order by order). Orders VTEX sends in a shape
-refundkit cannot read are set aside and counted in the warnings, as every listing does.
+refundkit cannot read are set aside and counted in the warnings, as every listing does; orders listed with a status
+refundkit does not know are kept (counted by the rule of :mod:`refundkit.statuses`) and counted in
+:attr:`SyncResult.unknown_statuses`.
 
 VTEX serves orders created in the last two years only: older months the store holds are kept as they are.
 """
@@ -41,6 +46,7 @@ from typing import Any
 import polars as pl
 
 from ..errors import InputError
+from ..statuses import LEFT_OUT_GROUPS
 from ..timeutil import Instant, clock_skew, utc_now
 from ..vtex.models import Order, OrderSummary
 from ..vtex.oms import ListReport
@@ -63,8 +69,8 @@ VTEX_HISTORY = timedelta(days=730)
 INDEX_LAG = timedelta(minutes=15)
 #: Orders created this recently are compared return invoice by return invoice on every sync.
 RETURNS_WINDOW = timedelta(days=120)
-#: Status groups whose membership the sync keeps exact: what gross leaves out by default.
-STATUS_GROUPS: tuple[tuple[str, ...], ...] = (("canceled", "cancel"), ("payment-pending",))
+#: Status groups whose membership the sync keeps exact: each place gross leaves out (the one status table).
+STATUS_GROUPS: tuple[tuple[str, ...], ...] = LEFT_OUT_GROUPS
 _LIST_AT_MOST = 300  # a mismatched range with at most this many matches is listed, not halved further
 _S = 1_000_000_000  # every edge the sync cuts sits on a whole second: list rows may carry truncated dates
 
@@ -84,6 +90,8 @@ class SyncResult:
     #: the part of the range older than what VTEX serves and than the store holds, when there is one
     beyond_reach: tuple[Instant, Instant] | None = None
     warnings: list[str] = field(default_factory=list)
+    #: orders listed with a status refundkit does not know, by status (kept and counted; see refundkit.statuses)
+    unknown_statuses: dict[str, int] = field(default_factory=dict)
 
     def summary(self) -> str:
         return (
@@ -390,7 +398,7 @@ def _sync_orders(
         # one round trip rather than one per check
         recent = max(lo, (now - returns_window).ns)
         recent -= recent % _S
-        with ThreadPoolExecutor(max_workers=4) as pool:
+        with ThreadPoolExecutor(max_workers=len(STATUS_GROUPS) + 2) as pool:
             futures = [pool.submit(check, lo, hi, group, None) for group in STATUS_GROUPS]
             futures.append(pool.submit(check, lo, hi, None, True))
             if recent < hi:
@@ -426,7 +434,8 @@ def _sync_orders(
     for o in full.values():
         view.update(order_row(o, now))
     result.read_in_full = len(full)
-    result.warnings += listing.warnings()
+    result.warnings += listing.warnings(statuses=False)  # a report names the unknown statuses of its own orders
+    result.unknown_statuses = listing.unknown_status_counts()
 
     # 5. write, under the store's write lock: changed rows only (compared with the store as it is now, which
     # another process may have written meanwhile), then the state, merged with what is on disk

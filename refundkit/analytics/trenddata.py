@@ -18,9 +18,10 @@ from typing import Any
 import polars as pl
 
 from ..errors import InputError
+from ..statuses import unknown_statuses_line
 from ..timeutil import Instant, local_day_bounds, zone
 from .frames import charged_totals
-from .report import DEFAULT_LOOKBACK_DAYS, _sync_for_report, value_reading_of
+from .report import DEFAULT_LOOKBACK_DAYS, _status_counts, _sync_for_report, value_reading_of
 from .sync import SyncResult, store_of
 from .trends import items_of
 
@@ -117,6 +118,9 @@ def trend_data(
     # gross starts from what was charged: VTEX's value, plus the returns where it already excludes them
     orders = charged_totals(orders, native, value_reading_of(source, store)[0])
     in_range = orders.filter(pl.col("created_at").dt.epoch("ns").is_between(start.ns, end.ns - 1))
+    unknown = unknown_statuses_line(_status_counts(in_range), "created in the range")
+    if unknown:
+        warnings.append(unknown)
     return TrendData(
         orders=orders,
         native_refunds=native,

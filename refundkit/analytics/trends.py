@@ -11,7 +11,8 @@ Shared rules (they match :data:`refundkit.analytics.DEFINITIONS`):
 * A **refund** is a VTEX return invoice (``kind="native"``) or an offline refund of the refundkit ledger
   (``kind="offline"``). A reversal undoes its refund: both disappear (netted on the refund's date, as revenue
   reports do by default); a reversal whose refund is not in the frame counts as a negative refund on its own date.
-* Refunds of orders that gross leaves out (canceled, payment-pending, unless included) are left out here too;
+* Refunds of orders that gross leaves out (canceled, payment-pending, unless included; never a sale; see
+  :mod:`refundkit.statuses`) are left out here too;
   :func:`left_out_refunds` lists them. Refunds of orders that are not in ``orders_df`` (created before it starts)
   are kept: their status is unknown.
 * Rates are **cohort** figures: of the orders created in a period, how much of their value, and how many of them,
@@ -28,12 +29,11 @@ from typing import Literal
 import polars as pl
 
 from ..errors import InputError
+from ..statuses import left_out
 from ..timeutil import Instant
 from ..vtex.models import Order
 from .frames import UTC_NS
 from .revenue import (
-    CANCELED_STATUSES,
-    PAYMENT_PENDING_STATUSES,
     _check,
     _counted_orders,
     _fill_gaps,
@@ -118,12 +118,6 @@ TIME_BUCKETS: tuple[tuple[str, float, float], ...] = (
 _NS_PER_DAY = 86_400 * 10**9
 
 
-def _excluded(include_canceled: bool, include_payment_pending: bool) -> list[str]:
-    return list(
-        (() if include_canceled else CANCELED_STATUSES) + (() if include_payment_pending else PAYMENT_PENDING_STATUSES)
-    )
-
-
 def _cast(df: pl.DataFrame, schema: Mapping[str, pl.DataType]) -> pl.DataFrame:
     return df.select([pl.col(c).cast(t) for c, t in schema.items()])
 
@@ -183,7 +177,7 @@ def refund_events(orders_df: pl.DataFrame, native_df: pl.DataFrame, offline_df: 
 
 
 def _counted_events(events: pl.DataFrame, include_canceled: bool, include_payment_pending: bool) -> pl.DataFrame:
-    excluded = _excluded(include_canceled, include_payment_pending)
+    excluded = left_out(include_canceled, include_payment_pending)
     return events.filter(pl.col("order_status").is_null() | ~pl.col("order_status").is_in(excluded))
 
 
@@ -198,7 +192,7 @@ def left_out_refunds(
     """The refunds every trend leaves out because gross leaves their order out (a canceled order with a return
     invoice, say): the rows of :func:`refund_events` whose ``order_status`` is excluded."""
     events = refund_events(orders_df, native_df, offline_df)
-    return events.filter(pl.col("order_status").is_in(_excluded(include_canceled, include_payment_pending)))
+    return events.filter(pl.col("order_status").is_in(left_out(include_canceled, include_payment_pending)))
 
 
 # -- refund rate ---------------------------------------------------------------------------------------------------
@@ -236,7 +230,7 @@ def refund_rate(
     * ``order_rate = refunded_orders / orders``: the share of the period's orders with any refund left.
 
     Orders counted are those gross counts (created in ``[start, end)``, without canceled and payment-pending ones
-    unless included); only their refunds count.
+    unless included, and never those that were never a sale); only their refunds count.
     """
     _check(period, tz=tz)
     counted = _counted_orders(

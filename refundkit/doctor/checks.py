@@ -18,7 +18,9 @@ import re
 import secrets
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -36,6 +38,7 @@ from ..ledger.verdict import (
 )
 from ..ledger.verdict import save_scratch_schema as _save_scratch_schema
 from ..money import VTEX_AMOUNT_MODES, AmountError, Money, currency_exponent, from_vtex_cents
+from ..statuses import DOCUMENTED, LEFT_OUT_GROUPS, status_label, unknown_counts
 from ..timeutil import Instant, clock_skew, parse_instant, utc_now
 from ..vtex import Order, OrderSummary, VtexClient
 from ..vtex.notes import MAX_NOTES_PER_ORDER
@@ -60,6 +63,7 @@ _RYW_ID = "doctor-read-your-writes"
 _LAG_ID = "doctor-search-lag"
 _ABSENT_HEAD_ID = "order-refundkit-doctor-absent"  # read (never written) in the ledger's order entity
 _ABSENT_ORDER = "0000000000000-00"  # an order id no account has: a 404 proves the key may view orders
+_SECOND = 1_000_000_000
 _LIST_PARAMS = {"orderBy": "creationDate,desc", "page": "1", "per_page": "15", "incompleteOrders": "false"}
 
 LIST_ORDERS = "OMS > OMS access > List Orders"
@@ -212,6 +216,7 @@ class Doctor:
             _orders_api(architecture, classic_listing, pii_listing, order, self.client.settings.pii_architecture)
         )
         report.add(_list_rows(listing, order, order_id, returned))
+        report.add(self._statuses(listing))
         report.add(_amounts(order, order_id, self.client.settings.zero_decimal_amounts))
         report.add(value_after_return(self.client, self.verdict_dir, self.now))
         report.add(gateway_dates(order.value if order.ok else None, self.client))
@@ -435,6 +440,73 @@ class Doctor:
         return Check(key, title, Status.PASS, result, figures=figures)
 
     # -- notes ----------------------------------------------------------------------------------------------------
+    # -- statuses -------------------------------------------------------------------------------------------------
+    def _statuses(self, listing: _Outcome) -> Check:
+        """Count the orders of the last :data:`STATUS_DAYS` days (up to the newest order listed) by status
+        (``paging.total`` with ``f_status``, one call per documented status, at once), against the count of all of
+        them: the difference has statuses refundkit does not know, named from the latest orders' rows. Also counts
+        each group the sync checks in one call, to see that one filter naming several statuses counts their sum."""
+        if not listing.ok:
+            return Check("statuses", _STATUSES_TITLE, Status.SKIPPED, "not run: the order list was not readable")
+        now, newest = self.now(), _newest_created(listing.value)
+        end = newest if newest is not None and newest.ns < now.ns else now
+        end = Instant(end.ns + (-end.ns % _SECOND))  # counts take whole seconds (list rows may carry no fraction)
+        start = end - timedelta(days=STATUS_DAYS)
+        orders = self.client.orders
+
+        def count(statuses: list[str] | None) -> int:
+            return orders.probe(start, end, statuses=statuses)[0]
+
+        try:
+            with ThreadPoolExecutor(max_workers=8) as pool:
+                total_f = pool.submit(count, None)
+                singles = {s: pool.submit(count, [s]) for s in sorted(DOCUMENTED)}
+                grouped = [(g, pool.submit(count, list(g))) for g in LEFT_OUT_GROUPS]
+                total = total_f.result()
+                counts = {s: f.result() for s, f in singles.items()}
+                groups = [(g, f.result()) for g, f in grouped]
+            named: dict[str, int] = {}
+            if total > sum(counts.values()):
+                for status in self._unknown_statuses(start, end):
+                    named[status] = count([status]) if status else 0
+        except VtexError as exc:
+            return Check(
+                "statuses",
+                _STATUSES_TITLE,
+                Status.SKIPPED,
+                f"could not count the orders by status: {exc}",
+                "run doctor again later",
+            )
+        return _statuses_check(total, counts, dict(sorted(named.items(), key=lambda kv: -kv[1])), groups, STATUS_DAYS)
+
+    def _unknown_statuses(self, start: Instant, end: Instant) -> list[str]:
+        """The statuses refundkit does not know among the latest orders of ``[start, end]`` (up to
+        :data:`_STATUS_PAGES` pages of 100), most frequent first."""
+        seen: dict[str, int] = {}
+        window = (
+            f"creationDate:[{start.to_utc().floor_ms().filter_format()} TO {end.to_utc().ceil_ms().filter_format()}]"
+        )
+        for page in range(1, _STATUS_PAGES + 1):
+            body = self.client.orders.api.list_page(
+                self.client.transport,
+                {
+                    "f_creationDate": window,
+                    "orderBy": "creationDate,desc",
+                    "page": str(page),
+                    "per_page": "100",
+                    "incompleteOrders": "false",
+                },
+            )
+            rows = body.get("list") if isinstance(body, dict) else None
+            if not isinstance(rows, list) or not rows:
+                break
+            statuses = [r.get("status") if isinstance(r, dict) else None for r in rows]
+            for status, n in unknown_counts([s if isinstance(s, str) else None for s in statuses]).items():
+                seen[status] = seen.get(status, 0) + n
+            if len(rows) < 100:
+                break
+        return [s for s, _ in sorted(seen.items(), key=lambda kv: (-kv[1], kv[0]))]
+
     def _notes(self, opts: DoctorOptions) -> Check:
         key, title = "notes", "Order notes (Do): list shape and lag"
         if not opts.notes_order:
@@ -538,6 +610,11 @@ class Doctor:
 
 # -- rows built from probe outcomes -------------------------------------------------------------------------------
 
+_STATUSES_TITLE = "Order statuses seen"
+#: How far back ``refundkit doctor`` counts the orders of each status.
+STATUS_DAYS = 30
+_STATUS_PAGES = 5  # pages of 100 of the latest orders read to name a status refundkit does not know
+
 _PERMISSIONS = [
     ("perm.oms-list", "Permission: list orders"),
     ("perm.oms-view", "Permission: view an order"),
@@ -558,10 +635,65 @@ _LATER = [
     ("clock", "This computer's clock against VTEX's"),
     ("orders-api", "Orders API: classic or PII data architecture"),
     ("list-rows", "Order list rows: dates and return invoices"),
+    ("statuses", _STATUSES_TITLE),
     ("amounts", "Amounts of one real order"),
     ("notes", "Order notes (Do): list shape and lag"),
     *LATER_ROWS,
 ]
+
+
+def _statuses_check(
+    total: int,
+    counts: dict[str, int],
+    named: dict[str, int],
+    groups: list[tuple[tuple[str, ...], int]],
+    days: int,
+) -> Check:
+    """The row of :meth:`Doctor._statuses`: every status seen, those refundkit does not know named with their
+    counts, and whether one ``f_status`` naming several statuses counts their sum (the sync's checks rely on it)."""
+    known = sum(counts.values())
+    unknown_total = max(total - known, 0)
+    unnamed = max(unknown_total - sum(named.values()), 0)
+    by_count = [(s, n) for s, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])) if n]
+    seen = ", ".join(f"{s} {n:,}" for s, n in by_count[:6]) + (
+        f", {len(by_count) - 6} more" if len(by_count) > 6 else ""
+    )
+    odd = [f"{','.join(g)} counts {n:,}, its statuses one by one {sum(counts[s] for s in g):,}" for g, n in groups]
+    odd = [o for (g, n), o in zip(groups, odd, strict=True) if n != sum(counts[s] for s in g)]
+    figures = {
+        "days": days,
+        "total": total,
+        "by_status": {s: n for s, n in counts.items() if n},
+        "unknown": dict(named),
+        "unknown_unnamed": unnamed,
+        "several_statuses_in_one_filter": not odd,
+    }
+    head = f"last {days} days: {total:,} orders" + (f" ({seen})" if seen else "")
+    if unknown_total:
+        names = ", ".join(f"{status_label(s)} {n:,}" for s, n in named.items())
+        if unnamed:
+            names += (", and " if names else "") + f"{unnamed:,} whose status the latest orders did not show"
+        return Check(
+            "statuses",
+            _STATUSES_TITLE,
+            Status.WARN,
+            f"{unknown_total:,} order(s) have a status refundkit does not know ({names}); {head}",
+            "refundkit lists these orders and counts them in gross (the README's status table says why); check what "
+            "the status means in the VTEX Admin, and if such orders are not sales, report it to refundkit's "
+            "maintainers",
+            figures,
+        )
+    if odd:
+        return Check(
+            "statuses",
+            _STATUSES_TITLE,
+            Status.WARN,
+            f"one status filter naming several statuses does not count their sum ({'; '.join(odd)}); {head}",
+            "the sync's status checks rely on it: run `refundkit sync --refresh` before a report you rely on, and "
+            "report this to refundkit's maintainers",
+            figures,
+        )
+    return Check("statuses", _STATUSES_TITLE, Status.PASS, f"every status is one refundkit knows; {head}", "", figures)
 
 
 def _credentials(probes: list[_Outcome]) -> Check:
@@ -1066,6 +1198,16 @@ def _payments(order: _Outcome, client: VtexClient) -> Check:
 
 def _not_yet(miss: float, hit: float) -> str:
     return f" (not yet at {miss:.1f} s)" if 0 < miss < hit else ""
+
+
+def _newest_created(body: Any) -> Instant | None:
+    """The creation date of the first row of a list sorted newest first (None when it has none readable)."""
+    rows = body.get("list") if isinstance(body, dict) else None
+    first = rows[0] if isinstance(rows, list) and rows and isinstance(rows[0], dict) else {}
+    try:
+        return parse_instant(first["creationDate"]).ceil_ms() if first.get("creationDate") else None
+    except (ValueError, TypeError):
+        return None
 
 
 def _first_order_id(body: Any) -> str | None:

@@ -379,6 +379,14 @@ class Quote:
     changes_refunded: Money | None = None  # order changes: already out of order_total, shown for information
     gateway_group_note: str = ""  # the payment transaction is shared by the order's group: how its refunds count
     value_note: str = ""  # VTEX's value already excludes the return invoices: order_total is what was charged
+    #: why the order cannot take an offline refund ("" when it can): its status's place (refundkit.statuses)
+    blocked: str = ""
+
+    @property
+    def balance(self) -> Money:
+        """What may still be refunded offline, as a person is shown it: 0 when the order cannot take an offline
+        refund (:attr:`blocked` says why), else :attr:`refundable`."""
+        return Money.zero(self.currency) if self.blocked else self.refundable
 
     @property
     def refundable(self) -> Money:
@@ -420,6 +428,8 @@ class Quote:
             "native_refunded": m(self.native_refunded),
             "offline_refunded": m(self.offline_refunded),
             "refundable": m(self.refundable),
+            "balance": m(self.balance),
+            "blocked": self.blocked,
             "proposed": m(self.proposed),
             "ok": self.ok,
             "problems": list(self.problems),

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from ..money import AmountError, Money, parse_amount
+from ..statuses import refund_refusal
 from ..storetime import day_instant, order_time_zone
 from ..textsafety import clip
 from ..timeutil import Instant, parse_instant
@@ -33,11 +34,6 @@ MAX_NOTE = 1000
 MAX_REF = 100
 #: How far in the future a refunded-at may lie before it is refused (clocks disagree a little).
 CLOCK_SKEW = timedelta(minutes=5)
-NOT_REFUNDABLE = {
-    "canceled": "it is canceled, so VTEX already returned the payment",
-    "cancel": "it is being canceled, so VTEX is returning the payment",
-    "payment-pending": "its payment is still pending, so there is nothing to refund yet",
-}
 #: An order's offline refunds, net of reversals, may reach at most this multiple of its total, even when an
 #: over-refund is allowed: beyond it an amount is a typo, not a refund.
 MAX_OFFLINE_FACTOR = 2
@@ -260,6 +256,7 @@ def build_quote(
     if offline is None:
         offline = ledger.offline_refunded(currency) if ledger.entries else Money.zero(currency)
     native = order.native_refunded
+    blocked = refund_refusal(order.status)  # which orders may take an offline refund: the one status table
     probs = list(problems)
     warnings: list[str] = []
     proposed: Money | None = None
@@ -274,9 +271,8 @@ def build_quote(
             probs.append(p)
         if named:
             proposed = None  # an amount in another currency is not one in the order's: nothing is proposed
-        why = NOT_REFUNDABLE.get(order.status)
-        if why:
-            probs.append(f"order {order.order_id} cannot take an offline refund: {why}")
+        if blocked:
+            probs.append(f"order {order.order_id} cannot take an offline refund: {blocked}")
         boleto = boleto_return_rule(order)
         if boleto and proposed is not None:
             if raw.allow_over_refund and raw.over_refund_reason.strip():
@@ -337,6 +333,7 @@ def build_quote(
         changes_refunded=order.changes_refunded,
         gateway_group_note=order.gateway.note if order.gateway is not None else "",
         value_note=value_note(order),
+        blocked=blocked or "",
     )
 
 

@@ -31,6 +31,7 @@ from ..analytics.revenue import definitions_line, gross_by_period
 from ..analytics.trends import TIME_BUCKETS
 from ..errors import RefundkitError
 from ..money import currency_exponent, format_money
+from ..statuses import left_out_phrase
 
 __all__ = [
     "CLIP_MARK",
@@ -213,14 +214,11 @@ def daily_gross(
     if currency is not None:
         daily = daily.filter(pl.col("currency") == currency)
     currencies = sorted(daily.get_column("currency").unique().to_list())
-    left_out = [
-        s for s, inc in (("canceled", include_canceled), ("payment-pending", include_payment_pending)) if not inc
-    ]
     title = "Daily gross revenue" + (f" ({currency})" if currency else "")
     subtitle = (
         f"Order totals by order date ({tz})"
-        + (f"; {' and '.join(left_out)} orders left out" if left_out else "")
-        + "; one panel per currency, never added together."
+        f"; {left_out_phrase(include_canceled, include_payment_pending)} orders left out"
+        "; one panel per currency, never added together."
     )
     if not currencies:
         return _empty_figure(title, "No orders" + (f" in {currency}" if currency else "") + " in this range")
@@ -363,15 +361,10 @@ def refund_rate_chart(
     orders, as percentages (``rate_df`` is :func:`refundkit.analytics.trends.refund_rate`). Hover shows both
     integer figures behind each rate. Pass the status options ``rate_df`` was made with: the subtitle states them."""
     title = f"Refund rate, {currency}: of the orders taken each period, how much was refunded"
-    left_out = [
-        name
-        for name, included in (("canceled", include_canceled), ("payment-pending", include_payment_pending))
-        if not included
-    ]
     subtitle = (
         f"By order date ({tz}), VTEX and offline refunds net of reversals, whenever they happened"
-        + (f"; {' and '.join(left_out)} orders left out" if left_out else "")
-        + ". Recent periods keep rising as refunds come in."
+        f"; {left_out_phrase(include_canceled, include_payment_pending)} orders left out"
+        ". Recent periods keep rising as refunds come in."
     )
     part = rate_df.filter(pl.col("currency") == currency).sort("period")
     if part.height == 0:

@@ -138,8 +138,10 @@ def quote_lines(q: Quote) -> list[str]:
             f"  offline refunds      {q.currency} {(-q.offline_refunded).decimal_str():>12}"
             f"  ({n_entries} ledger entr{'y' if n_entries == 1 else 'ies'})"
         ),
-        f"  refundable balance   {q.currency} {q.refundable.decimal_str():>12}",
+        f"  refundable balance   {q.currency} {q.balance.decimal_str():>12}",
     ]
+    if q.blocked and not any(q.blocked in p for p in q.problems):  # a refused record says it among its problems
+        lines.append(f"  cannot take an offline refund: {q.blocked}")
     if q.proposed is not None:
         lines.append(f"  proposed refund      {q.currency} {q.proposed.decimal_str():>12}")
     lines += [f"  note: {n}" for n in q.notices]

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 
 from ..errors import ListingIncomplete
+from ..textsafety import clip
 from ..timeutil import local_day_bounds
 from ..vtex.models import ORDER_STATUSES
 from ..vtex.oms import ListReport
@@ -27,14 +29,32 @@ __all__ = ["register"]
 COLUMNS = ["order_id", "created_at", "status", "currency", "total", "sales_channel", "payment_names"]
 
 
+_STATUS_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
+
+
 def _statuses(text: str) -> list[str]:
+    """Statuses as VTEX spells them. One refundkit does not know is taken too (VTEX may have statuses nobody
+    documents, and listings name them): :func:`run` says so, suggesting the nearest known one."""
     out = [s.strip() for s in text.split(",") if s.strip()]
-    bad = [s for s in out if s not in ORDER_STATUSES]
+    bad = [s for s in out if not set(s) <= _STATUS_CHARS or len(s) > 60]
     if bad or not out:
         raise argparse.ArgumentTypeError(
-            f"unknown status {', '.join(bad) or text!r}: use VTEX statuses such as invoiced,handling,canceled"
+            f"{clip(', '.join(bad) or text)} is not a VTEX status: use statuses such as invoiced,handling,canceled"
         )
     return out
+
+
+def _status_notes(statuses: list[str] | None) -> list[str]:
+    notes = []
+    for s in statuses or []:
+        if s not in ORDER_STATUSES:
+            near = difflib.get_close_matches(s, sorted(ORDER_STATUSES), n=1)
+            notes.append(
+                f"status {s!r} is not one VTEX documents"
+                + (f" (did you mean {near[0]}?)" if near else "")
+                + "; orders VTEX files under it are listed as it answers"
+            )
+    return notes
 
 
 def register(sub: Subcommands) -> None:
@@ -51,6 +71,9 @@ def run(args: argparse.Namespace) -> int:
     if args.end < args.start:
         raise UsageError(f"--to {args.end} is before --from {args.start}")
     start, end = local_day_bounds(args.start, args.end, args.tz)
+    out = Output.from_args(args)
+    for note in _status_notes(args.status):
+        out.message(f"refundkit: note: {note}")
     progress = Progress("Listing orders")
     report = ListReport()
     incomplete: ListingIncomplete | None = None
@@ -80,7 +103,6 @@ def run(args: argparse.Namespace) -> int:
         }
         for o in orders
     ]
-    out = Output.from_args(args)
     out.table(rows, COLUMNS, numeric={"total"}, what="orders")
     report.missing.clear()  # said once, below
     for warning in report.warnings():

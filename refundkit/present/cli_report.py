@@ -42,8 +42,12 @@ def register(sub: Subcommands) -> None:
     r.add_argument("--format", choices=_FORMATS, default=None, help="default: from -o's extension, else table/csv")
     r.add_argument("-o", "--output", default=None, metavar="FILE")
     r.add_argument("--detail", default=None, metavar="PERIOD", help="the orders and refunds behind one period")
-    r.add_argument("--include-canceled", action="store_true", help="count canceled orders in gross")
-    r.add_argument("--include-payment-pending", action="store_true", help="count payment-pending orders in gross")
+    r.add_argument("--include-canceled", action="store_true", help="count canceled orders (cancel, canceled) in gross")
+    r.add_argument(
+        "--include-payment-pending",
+        action="store_true",
+        help="count orders not paid yet (payment-pending and the steps before it) in gross",
+    )
     r.add_argument(
         "--lookback-days",
         type=count,
@@ -79,6 +83,7 @@ def _check_range(args: argparse.Namespace) -> None:
 
 def cmd_sync(args: argparse.Namespace) -> int:
     from ..analytics.sync import sync_orders
+    from ..statuses import unknown_statuses_line
     from ..timeutil import local_day_bounds
 
     _check_range(args)
@@ -97,13 +102,15 @@ def cmd_sync(args: argparse.Namespace) -> int:
                     "calls": result.calls,
                     "months_written": result.months_written,
                     "warnings": result.warnings,
+                    "unknown_statuses": result.unknown_statuses,
                 },
                 indent=2,
             )
         )
     else:
         print(result.summary())
-        for w in result.warnings:
+        line = unknown_statuses_line(result.unknown_statuses, "listed")
+        for w in result.warnings + ([line] if line else []):
             print(f"refundkit: warning: {w}", file=sys.stderr)
     return 0
 

@@ -7,7 +7,8 @@ input a screen reader (and a browser test) finds by its label. What it protects 
   disabled) is ignored, with no message;
 - every action replaces the previous result, so no stale "Recorded" sits under a later error;
 - looking up another order clears the amount, reference, reason, note, confirmations and result;
-- a canceled or payment-pending order says at look-up that it cannot take an offline refund (balance 0);
+- an order whose status cannot take an offline refund (canceled, not paid yet, never a sale, a status refundkit
+  does not know) says so at look-up, with balance 0;
 - a likely duplicate (same order and amount under another reference, within the ledger's window) is shown and needs
   a second, explicit confirmation;
 - messages say what to do here, never on a command line; money is shown as money; dates in the chosen time zone.
@@ -37,7 +38,6 @@ from ..errors import RefundkitError, VtexError
 from ..ledger import KNOWN_SOURCES, Ledger, RefundConflict, RefundRefused, make_reference
 from ..ledger.duplicates import duplicate_window_days, likely_duplicates
 from ..ledger.model import LedgerEntry, Quote, RecordResult
-from ..ledger.rules import NOT_REFUNDABLE
 from ..money import Money, format_money
 from ..timeutil import Instant, utc_now, zone
 
@@ -352,8 +352,7 @@ class RecordForm(_Form):
             self.ledger_view.children = ()
             self.currency_label.value = ""
             return
-        blocked = NOT_REFUNDABLE.get(q.status)
-        balance = Money.zero(q.currency) if blocked else q.refundable
+        blocked, balance = q.blocked, q.balance
         rows = [
             ("Order", f"{q.order_id} — {q.status}, created {local_time(q.created_at, tz)} ({tz})"),
             ("Order total", money(q.order_total)),

@@ -103,8 +103,9 @@ class ReportForm(_Form):
         self.widget = w.VBox(
             [
                 w.HTML(
-                    "<h3>Gross versus net revenue</h3><p>Gross: orders created in the range (canceled and "
-                    "payment-pending orders left out). Net: gross minus VTEX refunds (return invoices) and offline "
+                    "<h3>Gross versus net revenue</h3><p>Gross: orders created in the range (canceled, "
+                    "payment-pending and never-a-sale orders left out; an order whose status refundkit does not know "
+                    "is counted and named below). Net: gross minus VTEX refunds (return invoices) and offline "
                     "refunds, net of reversals. One currency at a time; the downloads hold every currency.</p>"
                 ),
                 w.HBox([self.first_day, self.last_day]),

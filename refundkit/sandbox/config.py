@@ -117,6 +117,12 @@ class SandboxConfig:
     # Order-list rows, where VTEX leaves the answer open (see ListDates and ListInvoiceInput); read on each request.
     list_dates: ListDates = "exact"
     list_invoice_input: ListInvoiceInput = "present"
+    # Statuses (refundkit.statuses): this many orders of each documented status the demo store's mix lacks (such as
+    # invoice-after-cancellation-deny, approve-payment, order-create-error), and this many orders with
+    # ``unknown_status``, a status nobody documents. Both 0 by default: the demo store's figures stay as they are.
+    rare_statuses: int = 0
+    unknown_statuses: int = 0
+    unknown_status: str = "awaiting-review"
     # Every answer carries X-Refundkit-Sandbox, so that a client on this machine may pace itself fast; False answers
     # as VTEX would (benchmarks whose sandbox plays a remote account).
     announce: bool = True
@@ -135,6 +141,10 @@ class SandboxConfig:
             )
         if self.flash_sale_hours is not None and not 0 < self.flash_sale_hours <= 22:
             raise ValueError(f"flash_sale_hours must be more than 0 and at most 22, got {self.flash_sale_hours}")
+        if self.rare_statuses < 0 or self.unknown_statuses < 0:
+            raise ValueError("rare_statuses and unknown_statuses cannot be negative")
+        if not self.unknown_status or not set(self.unknown_status) <= set("abcdefghijklmnopqrstuvwxyz0123456789-"):
+            raise ValueError(f"unknown_status must be a status such as awaiting-review, got {self.unknown_status!r}")
         if self.md_missing_document not in get_args(MissingDocumentMode):
             raise ValueError(
                 f"md_missing_document must be one of {', '.join(get_args(MissingDocumentMode))}, "

@@ -23,6 +23,13 @@ DEFAULT_PORT = 8765
 DEFAULT_SEARCH_LAG_S = 2.0
 
 
+def status_text(text: str) -> str:
+    """A status as VTEX spells them: lower-case letters, digits and hyphens."""
+    if not text or len(text) > 60 or not set(text) <= set("abcdefghijklmnopqrstuvwxyz0123456789-"):
+        raise argparse.ArgumentTypeError(f"{text[:60]!r} is not a status such as awaiting-review")
+    return text
+
+
 def add_sandbox_flags(p: argparse.ArgumentParser) -> None:
     d = SandboxConfig()
     p.add_argument(
@@ -76,6 +83,28 @@ def add_sandbox_flags(p: argparse.ArgumentParser) -> None:
         help="VTEX's clock (its answers' Date header) runs this far ahead of this computer's; negative: behind",
     )
     p.add_argument("--no-date-header", action="store_true", help="answer without a Date header (a proxy strips it)")
+    p.add_argument(
+        "--rare-statuses",
+        type=positive_int,
+        default=d.rare_statuses,
+        metavar="N",
+        help="give N orders each documented status the demo mix lacks (invoice-after-cancellation-deny, "
+        "approve-payment, order-create-error, ...; default 0)",
+    )
+    p.add_argument(
+        "--unknown-statuses",
+        type=positive_int,
+        default=d.unknown_statuses,
+        metavar="N",
+        help="give N invoiced orders a status nobody documents (--unknown-status; default 0)",
+    )
+    p.add_argument(
+        "--unknown-status",
+        type=status_text,
+        default=d.unknown_status,
+        metavar="NAME",
+        help=f"the undocumented status --unknown-statuses gives (default {d.unknown_status})",
+    )
     keep = p.add_mutually_exclusive_group()
     keep.add_argument("--state-dir", type=Path, default=None, help="keep what is recorded here across restarts")
     keep.add_argument("--memory", action="store_true", help="keep nothing across restarts")
@@ -89,6 +118,7 @@ def config_from_args(args: argparse.Namespace, *, cache_dir: Path) -> SandboxCon
     """The :class:`SandboxConfig` the flags of :func:`add_sandbox_flags` describe; by default the state is kept in
     ``cache_dir / "sandbox"``."""
     state_dir = None if args.memory else (args.state_dir or cache_dir / "sandbox")
+    d = SandboxConfig()
     fields: dict[str, Any] = {
         "seed": args.seed,
         "orders": args.orders,
@@ -104,6 +134,9 @@ def config_from_args(args: argparse.Namespace, *, cache_dir: Path) -> SandboxCon
         "payments_permission": not getattr(args, "deny_payments", False),
         "clock_offset_s": float(getattr(args, "clock_offset_s", 0.0)),
         "date_header": not getattr(args, "no_date_header", False),
+        "rare_statuses": getattr(args, "rare_statuses", 0),
+        "unknown_statuses": getattr(args, "unknown_statuses", 0),
+        "unknown_status": getattr(args, "unknown_status", d.unknown_status),
         "state_dir": state_dir,
         **payments_options(args),
         **masterdata_options(args),

@@ -26,12 +26,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, NamedTuple
 
+from refundkit.statuses import DOCUMENTED, Place, place_of
 from refundkit.timeutil import Instant
 
 from .config import SandboxConfig
 from .payments import Adjustment, Change, transaction_id_for
 
-__all__ = ["STATUS_DESCRIPTIONS", "InputInvoice", "ItemLine", "OrderSummary", "Payment", "Store"]
+__all__ = ["RARE_STATUSES", "STATUS_DESCRIPTIONS", "InputInvoice", "ItemLine", "OrderSummary", "Payment", "Store"]
 
 _NS = 1_000_000_000
 _TICK = 100  # VTEX timestamps have 7 fractional digits: 100 ns
@@ -48,6 +49,26 @@ STATUS_DESCRIPTIONS = {
     "window-to-cancel": "Carência para Cancelamento",
 }
 _STATUSES = list(STATUS_DESCRIPTIONS)
+#: Documented statuses the demo mix lacks (``SandboxConfig.rare_statuses`` gives some orders each of them).
+RARE_STATUSES = frozenset(DOCUMENTED - set(STATUS_DESCRIPTIONS))
+#: Orders a rarer status is taken from, by what it implies: the dates of the order stay consistent with it.
+_STATUS_SOURCES = {
+    "invoiced": ("invoiced",),
+    "paid": ("payment-approved", "ready-for-handling", "handling", "window-to-cancel"),
+    "canceled": ("canceled",),
+    "unpaid": ("payment-pending",),
+}
+
+
+def _source_of(status: str) -> str:
+    if status in ("invoice", "invoice-after-cancellation-deny"):
+        return "invoiced"
+    place = place_of(status)
+    if place is Place.CANCELED:
+        return "canceled"
+    return "paid" if place is Place.COUNTED else "unpaid"
+
+
 _STATUS_WEIGHTS = [81, 3.5, 3, 2.5, 3, 5, 2]
 
 # (name, brand, category, base price in BRL cents)
@@ -375,6 +396,8 @@ class Store:
         self.orders: list[OrderSummary] = [
             OrderSummary(sequence=500_001 + i, **{**d, "created": Instant(d["created"])}) for i, d in enumerate(drafts)
         ]
+        if cfg.rare_statuses or cfg.unknown_statuses:
+            self._give_statuses(cfg)
         self._by_id = {o.order_id: o for o in self.orders}
         self._by_seq = {o.sequence: o for o in self.orders}
         # columns for the list endpoint (same order as self.orders)
@@ -451,6 +474,27 @@ class Store:
         if self.config.value_after_return == "reduced":
             value -= o.refunded_cents
         return value
+
+    def _give_statuses(self, cfg: SandboxConfig) -> None:
+        """``rare_statuses`` orders of each documented status the demo mix lacks, and ``unknown_statuses`` orders of
+        ``unknown_status``: each taken from orders whose dates fit it (paid, invoiced, canceled or unpaid; from the
+        most numerous when a small store lacks them), picked by their own generator so that the rest of the store
+        stays as the seed makes it."""
+        rng = random.Random(f"{cfg.seed}-statuses")
+        pools = {
+            kind: [i for i, o in enumerate(self.orders) if o.status in bases] for kind, bases in _STATUS_SOURCES.items()
+        }
+        for pool in pools.values():
+            rng.shuffle(pool)
+        wanted = [(s, _source_of(s)) for s in sorted(RARE_STATUSES) for _ in range(cfg.rare_statuses)]
+        wanted += [(cfg.unknown_status, "invoiced")] * cfg.unknown_statuses
+        for status, fits in wanted:
+            # a small store may lack orders that fit: then the most numerous kind (dates fit less, the status counts)
+            kind = fits if pools[fits] else max(pools, key=lambda k: len(pools[k]))
+            if not pools[kind]:
+                raise ValueError(f"the store has too few orders to give {len(wanted)} of them rarer statuses")
+            i = pools[kind].pop()
+            self.orders[i] = dataclasses.replace(self.orders[i], status=status)
 
     def adjust(self, order_id: str, adjustment: Adjustment) -> None:
         """Give an order VTEX's other refunds (see :mod:`refundkit.sandbox.payments`); replaces an earlier one."""
@@ -560,6 +604,11 @@ class Store:
         if o.status != "payment-pending":
             raise ValueError(f"order {order_id} is {o.status}, not payment-pending")
         return self._replace(order_id, status="payment-approved", authorized=at or _now())
+
+    def set_status(self, order_id: str, status: str) -> OrderSummary:
+        """The order moves to ``status``, any status, documented or not (VTEX's flow has paths the helpers above do
+        not play: a denied cancellation, a creation error found later, a status nobody documents)."""
+        return self._replace(order_id, status=status)
 
     def add_return_invoice(self, order_id: str, value_cents: int, issued: Instant | None = None) -> InputInvoice:
         """VTEX issues a return (Input) invoice of ``value_cents`` on the order: a VTEX-native refund."""

@@ -9,6 +9,7 @@ from typing import Any
 
 from ..errors import BadResponse
 from ..money import AmountError, Money, from_vtex_cents
+from ..statuses import DOCUMENTED
 from ..timeutil import Instant, parse_instant
 
 __all__ = [
@@ -26,42 +27,9 @@ __all__ = [
     "ReturnInvoice",
 ]
 
-#: Every order status VTEX documents (the order flow guide, and the list filter's spellings). An order with any
-#: other status is set aside by tolerant readers (:meth:`Orders.list`, reports) with a warning naming it.
-ORDER_STATUSES: frozenset[str] = frozenset(
-    {
-        "order-created",
-        "order-completed",
-        "order-accepted",
-        "on-order-completed",
-        "on-order-completed-ffm",
-        "payment-pending",
-        "payment-approved",
-        "waiting-for-authorization",
-        "waiting-for-sellers-confirmation",
-        "waiting-for-seller-decision",
-        "waiting-for-fulfillment",
-        "waiting-ffmt-authorization",
-        "waiting-for-manual-authorization",
-        "authorize-fulfillment",
-        "window-to-change-payment",
-        "window-to-change-seller",
-        "window-to-cancel",
-        "ready-for-handling",
-        "start-handling",
-        "handling",
-        "ready-for-invoicing",
-        "invoice",
-        "invoiced",
-        "replaced",
-        "request-cancel",
-        "cancellation-requested",
-        "cancel",
-        "canceled",
-        "waiting-for-mkt-authorization",
-        "waiting-seller-handling",
-    }
-)
+#: Every order status VTEX documents (:data:`refundkit.statuses.DOCUMENTED`). An order with any other status is read
+#: all the same, and counted by the rule of :mod:`refundkit.statuses`.
+ORDER_STATUSES: frozenset[str] = DOCUMENTED
 
 
 def _cents(raw: Any, currency: str, where: str, mode: str = "cents") -> Money:
@@ -83,11 +51,10 @@ def _lenient_cents(raw: Any, currency: str, mode: str) -> Money | None:
         return None
 
 
-def _status(raw: Any, where: str) -> str:
-    status = str(raw or "")
-    if status not in ORDER_STATUSES:
-        raise BadResponse(f"VTEX sent an unknown status {status[:40]!r} for {where}")
-    return status
+def _status(raw: Any) -> str:
+    """The status as VTEX sent it, whatever it is ("" when none): a status refundkit does not know is kept, and
+    counted by the rule of :mod:`refundkit.statuses`, never a reason to set the order aside."""
+    return raw.strip() if isinstance(raw, str) else "" if raw is None else str(raw)
 
 
 def _instant(raw: Any, where: str, required: bool = True) -> Instant | None:
@@ -126,7 +93,7 @@ class OrderSummary:
     @classmethod
     def from_vtex(cls, row: dict[str, Any], *, mode: str = "cents") -> OrderSummary:
         """Parse a list row; :class:`BadResponse` naming the order when a field refundkit relies on is unusable
-        (no currency, a total that is not an integer, an unknown status, no creation date)."""
+        (no currency, a total that is not an integer, no creation date); any status is kept."""
         if not isinstance(row, dict):
             raise BadResponse(f"VTEX sent an order list row that is not an object: {str(row)[:80]}")
         oid = row.get("orderId")
@@ -138,7 +105,7 @@ class OrderSummary:
         return cls(
             order_id=oid,
             created_at=created,
-            status=_status(row.get("status"), f"order {oid}"),
+            status=_status(row.get("status")),
             currency=currency,
             total=_cents(row.get("totalValue"), currency, f"totalValue of order {oid}", mode),
             sales_channel=str(row.get("salesChannel") or ""),
@@ -504,7 +471,7 @@ class Order:
         return cls(
             order_id=oid,
             sequence=str(body.get("sequence") or ""),
-            status=_status(body.get("status"), f"order {oid}"),
+            status=_status(body.get("status")),
             currency=currency,
             created_at=created,
             total=cents(body.get("value"), "value"),

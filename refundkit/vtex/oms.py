@@ -44,6 +44,7 @@ from ..errors import (
     ServerError,
     VtexError,
 )
+from ..statuses import DOCUMENTED, unknown_counts, unknown_statuses_line
 from ..textsafety import clip
 from ..timeutil import Instant, utc_now
 from .models import Order, OrderSummary
@@ -145,8 +146,8 @@ class Orders:
     ) -> dict[str, Order]:
         """Fetch many orders concurrently. ``missing="skip"`` leaves unknown ids out instead of raising.
 
-        An order VTEX sends in a shape refundkit cannot read (no currency, a value that is not an integer, an unknown
-        status) is set aside — named in ``report`` (and logged) — instead of failing the others."""
+        An order VTEX sends in a shape refundkit cannot read (no currency, a value that is not an integer) is set
+        aside — named in ``report`` (and logged) — instead of failing the others."""
         ids = list(dict.fromkeys(check_order_id(o) for o in order_ids))
         out: dict[str, Order] = {}
         if not ids:
@@ -337,6 +338,8 @@ class Orders:
             (o for o in found.values() if in_range(o.created_at.ns, lo, hi)),
             key=lambda o: (o.created_at.ns, o.order_id),
         )
+        if report is not None:
+            report.note_statuses(orders)
         if failed:
             root = ("probe", start, end, 1)
             if root in failed:  # nothing of the range could be asked: the plain error says it best
@@ -382,12 +385,15 @@ class ListReport:
       left out of the result, and :attr:`set_aside_count` says how many;
     - ``provisional_after``: when the range ends less than :data:`PROVISIONAL` ago, the instant after which the
       listing may still change (VTEX's list index lags);
-    - ``missing``: parts of the range that could not be listed (see :class:`~refundkit.errors.ListingIncomplete`).
+    - ``missing``: parts of the range that could not be listed (see :class:`~refundkit.errors.ListingIncomplete`);
+    - ``unknown_statuses``: the orders listed with a status refundkit does not know, by status (they are listed and
+      counted by the rule of :mod:`refundkit.statuses`; the warnings name each status with its count).
     """
 
     set_aside: dict[str, str] = field(default_factory=dict)
     provisional_after: Instant | None = None
     missing: list[str] = field(default_factory=list)
+    unknown_statuses: dict[str, set[str]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def add(self, name: str, why: str) -> None:
@@ -398,6 +404,17 @@ class ListReport:
     def set_aside_count(self) -> int:
         return len(self.set_aside)
 
+    def note_statuses(self, orders: Iterable[OrderSummary]) -> None:
+        """Remember the listed orders whose status refundkit does not know (an order listed twice counts once)."""
+        with self._lock:
+            for o in orders:
+                if o.status not in DOCUMENTED:
+                    self.unknown_statuses.setdefault(o.status, set()).add(o.order_id)
+
+    def unknown_status_counts(self) -> dict[str, int]:
+        with self._lock:
+            return unknown_counts({s: len(ids) for s, ids in self.unknown_statuses.items()})
+
     def note_range(self, start: Instant, end: Instant, now: Instant) -> None:
         edge = now - PROVISIONAL
         if end.ns > edge.ns:
@@ -405,9 +422,13 @@ class ListReport:
             if self.provisional_after is None or after.ns < self.provisional_after.ns:
                 self.provisional_after = after
 
-    def warnings(self, tz: str | None = None) -> list[str]:
-        """One sentence per thing to tell, for a CLI, a widget or a report footer."""
+    def warnings(self, tz: str | None = None, *, statuses: bool = True) -> list[str]:
+        """One sentence per thing to tell, for a CLI, a widget or a report footer. ``statuses=False`` leaves out the
+        unknown statuses (a report names those of its own orders instead)."""
         out = []
+        line = unknown_statuses_line(self.unknown_status_counts(), "listed") if statuses else None
+        if line:
+            out.append(line)
         if self.set_aside:
             names = ", ".join(list(self.set_aside)[:5]) + (", ..." if len(self.set_aside) > 5 else "")
             out.append(

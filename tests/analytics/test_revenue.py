@@ -200,10 +200,10 @@ def test_orders_by_status_says_which_statuses_gross_counts() -> None:
             summary("4-01", "2026-03-01T13:00:00Z", 7, currency="USD", status="payment-pending"),
         ]
     )
-    assert rows(orders_by_status(orders), "currency", "status", "orders", "total_minor", "in_gross") == [
-        ("BRL", "invoiced", 2, 120, True),
-        ("BRL", "canceled", 1, 3, False),
-        ("USD", "payment-pending", 1, 7, False),
+    assert rows(orders_by_status(orders), "currency", "status", "orders", "total_minor", "in_gross", "place") == [
+        ("BRL", "invoiced", 2, 120, True, "counted"),
+        ("BRL", "canceled", 1, 3, False, "canceled"),
+        ("USD", "payment-pending", 1, 7, False, "payment-pending"),
     ]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -183,6 +184,33 @@ def test_canceled_and_payment_pending_orders_take_no_refund(env: Env, ledger: Le
     before = env.writes()
     one_problem_about(refused(ledger, o.order_id, "1.00", "cash", "R-1"), "cannot take an offline refund", why)
     assert env.writes() == before
+
+
+@pytest.mark.parametrize(
+    ("status", "why"),
+    [
+        ("approve-payment", "payment is still pending"),
+        ("waiting-for-order-authorization", "payment is still pending"),
+        ("order-create-error", "never a sale"),
+        ("replaced", "record the refund on that order"),
+        ("awaiting-review", "'awaiting-review' is not one refundkit knows"),
+    ],
+)
+def test_orders_not_paid_never_sold_or_of_an_unknown_status_take_no_refund_and_show_balance_zero(
+    make_env: Callable[..., Env], status: str, why: str
+) -> None:
+    env = make_env(rare_statuses=1, unknown_statuses=1)
+    ledger = env.ledger(user="tester")
+    o = env.orders.status(status)
+    q = ledger.quote(o.order_id)
+    assert why in q.blocked and q.balance.minor == 0 and q.refundable.minor > 0
+    assert q.as_dict()["balance"] == "0.00" and why in q.as_dict()["blocked"]
+    before = env.writes()
+    one_problem_about(refused(ledger, o.order_id, "1.00", "cash", "R-1"), "cannot take an offline refund", why)
+    assert env.writes() == before
+    # a sale whose cancellation was denied after invoicing takes one
+    sale = ledger.quote(env.orders.status("invoice-after-cancellation-deny").order_id)
+    assert sale.blocked == "" and sale.balance == sale.refundable
 
 
 def test_unknown_and_malformed_orders_say_what_to_fix(env: Env, ledger: Ledger) -> None:

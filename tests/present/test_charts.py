@@ -252,9 +252,9 @@ def full_order(order_id: str, created: object, refund: int) -> Order:
 
 def test_the_refund_rate_subtitle_states_which_orders_count() -> None:
     default = refund_rate_chart(refund_rate(*FRAMES, **RANGE), "BRL")
-    assert "canceled and payment-pending orders left out" in subtitle(default)
+    assert "canceled, payment-pending and never-a-sale orders left out" in subtitle(default)
     rate = refund_rate(*FRAMES, include_canceled=True, **RANGE)
     with_canceled = refund_rate_chart(rate, "BRL", include_canceled=True)
-    assert "payment-pending orders left out" in subtitle(with_canceled) and "canceled and" not in subtitle(
+    assert "payment-pending and never-a-sale orders left out" in subtitle(with_canceled) and "canceled" not in subtitle(
         with_canceled
     )
