@@ -154,3 +154,17 @@ def test_an_order_with_30_notes_records_the_refund_and_says_its_note_is_impossib
     assert rec.code == 0 and "notes posted: 0" in rec.out
     q = cli.run("quote", o.order_id)
     assert "order note impossible" in q.out and "30 notes" in q.out
+
+
+@pytest.mark.parametrize("name", ["localtime", "posixrules", "Factory", "right/UTC"])
+def test_a_zone_file_that_is_not_a_zone_gives_one_line(cli: Cli, name: str) -> None:
+    o = cli.order()
+    for args in (
+        ["refunds", "--order", o.order_id, "--tz", name],
+        ["orders", "--from", "2026-03-01", "--to", "2026-03-01", "--tz", name],
+    ):
+        r = cli.run(*args)
+        assert r.code == 2 and r.out == "" and "not a time zone" in r.err, r.out + r.err
+        assert len(r.err.strip().splitlines()) <= 2  # argparse's usage line, then the one line that says what to type
+    bad = cli.run("quote", o.order_id, env=cli.env(REFUNDKIT_STORE_TZ=name))
+    assert bad.code == 2 and "REFUNDKIT_STORE_TZ" in bad.err and len(bad.err.strip().splitlines()) == 1
