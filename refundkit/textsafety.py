@@ -2,34 +2,52 @@
 
 A cell that starts with ``=``, ``+``, ``-`` or ``@`` (or a tab or a carriage return, which some spreadsheets skip
 before such a sign) is read by Excel, LibreOffice and Google Sheets as a formula, so a refund reference such as
-``=HYPERLINK("http://…")`` typed by anyone would run on the machine of whoever opens the export. Every CSV or
-spreadsheet refundkit writes passes its text cells through :func:`neutralise_formula`; amounts are numbers, not text,
-and are written as they are.
+``=HYPERLINK("http://…")`` typed by anyone would run on the machine of whoever opens the export. A formula may also
+start inside a cell, after a ``;``, a ``,`` or a tab: Excel in Portuguese (and every locale whose list separator is
+``;``) splits a CSV line on ``;``, so ``SEMI-1;=2+3`` opens as two cells, the second a formula; a tab-separated or
+comma-separated reading does the same with the others. Every CSV or spreadsheet refundkit writes passes its text
+cells through :func:`neutralise_formula`; amounts are numbers, not text, and are written as they are.
 
 This module imports nothing from refundkit, so every layer may use it.
 """
 
 from __future__ import annotations
 
+import re
+
 __all__ = ["FORMULA_PREFIXES", "clip", "neutralise_formula"]
 
 #: What makes a spreadsheet read a cell as a formula: the ASCII signs, their full-width forms (which some
 #: spreadsheets fold to ASCII), and the tab and carriage return that may be skipped before them.
 FORMULA_PREFIXES = frozenset("=+-@\t\r\uff1d\uff0b\uff0d\uff20")
+#: A formula sign after a separator a spreadsheet may split a cell on (``;``, ``,``, tab), spaces allowed between.
+_INNER_FORMULA = re.compile(r"(?<=[;,\t])([ \u00a0]*)(?=[=+\-@\uff1d\uff0b\uff0d\uff20])")
+#: What a cell may start with before its first piece: the apostrophe this function adds, blanks, tabs, returns.
+_HEAD = re.compile(r"'?[ \u00a0\t\r]*")
 
 
 def neutralise_formula(text: str) -> str:
     """``text`` made inert for a spreadsheet: a leading apostrophe when it would otherwise start a formula.
 
     The apostrophe is what spreadsheets themselves use to mark a cell as text; the visible value keeps every
-    character. Text that starts with anything else is returned unchanged, so ``neutralise_formula`` is idempotent.
+    character. A formula sign after a ``;``, ``,`` or tab inside the text gets an apostrophe before it too, so each
+    piece a spreadsheet may split the cell into is text. Other text is returned unchanged, and
+    ``neutralise_formula`` is idempotent.
 
     >>> neutralise_formula('=HYPERLINK("http://x")')
     '\\'=HYPERLINK("http://x")'
+    >>> neutralise_formula("SEMI-1;=2+3")
+    "SEMI-1;'=2+3"
     >>> neutralise_formula("APC-123")
     'APC-123'
     """
-    if text and (text[0] in FORMULA_PREFIXES or text.lstrip(" \u00a0")[:1] in FORMULA_PREFIXES):
+    if not text:
+        return text
+    head = _HEAD.match(text)
+    start = head.end() if head else 0
+    if any(sep in text[start:] for sep in ";,\t"):
+        text = text[:start] + _INNER_FORMULA.sub(r"\1'", text[start:])
+    if text[0] in FORMULA_PREFIXES or text.lstrip(" \u00a0")[:1] in FORMULA_PREFIXES:
         return "'" + text
     return text
 

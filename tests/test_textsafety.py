@@ -31,7 +31,26 @@ def test_formula_starts_are_neutralised(text: str) -> None:
     assert neutralise_formula(out) == out  # idempotent
 
 
-@pytest.mark.parametrize("text", ["", "APC-123", "ref 1 = 2", "12.34", "São Paulo", "rf-abc", " ", "a-b@c"])
+@pytest.mark.parametrize(
+    ("text", "inert"),
+    [
+        ("SEMI-1;=2+3", "SEMI-1;'=2+3"),  # Excel in Portuguese splits CSV cells on ";"
+        ("a,+1+1", "a,'+1+1"),
+        ("a\t@SUM(A1)", "a\t'@SUM(A1)"),
+        ("a; -2+3", "a; '-2+3"),
+        (";=1", ";'=1"),
+        ("=1;=2", "'=1;'=2"),
+        ("x;\uff1d1", "x;'\uff1d1"),
+    ],
+)
+def test_formulas_after_a_separator_inside_a_cell_are_neutralised(text: str, inert: str) -> None:
+    assert neutralise_formula(text) == inert
+    assert neutralise_formula(inert) == inert  # idempotent
+
+
+@pytest.mark.parametrize(
+    "text", ["", "APC-123", "ref 1 = 2", "12.34", "São Paulo", "rf-abc", " ", "a-b@c", "a;b,c\td", "x;'=1"]
+)
 def test_other_text_is_unchanged(text: str) -> None:
     assert neutralise_formula(text) == text
 
@@ -42,3 +61,9 @@ def test_csv_neutralises_text_cells_but_not_amounts() -> None:
     write_rows(out, rows, ["ref", "reason", "user", "amount"], "csv", numeric={"amount"})
     (row,) = list(csv.DictReader(io.StringIO(out.getvalue())))
     assert row == {"ref": "'=cmd|' /C calc'!A0", "reason": "'@evil", "user": "'+ana", "amount": "-12.34"}
+
+
+def test_csv_neutralises_a_formula_after_a_semicolon() -> None:
+    out = io.StringIO()
+    write_rows(out, [{"ref": "SEMI-1;=2+3"}], ["ref"], "csv")
+    assert out.getvalue().splitlines()[1] == "SEMI-1;'=2+3"  # pt-BR Excel opens it as two cells: SEMI-1 and '=2+3
