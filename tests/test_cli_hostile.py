@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 
 import pytest
 from cli_harness import Cli, eligible
@@ -168,3 +169,59 @@ def test_a_zone_file_that_is_not_a_zone_gives_one_line(cli: Cli, name: str) -> N
         assert len(r.err.strip().splitlines()) <= 2  # argparse's usage line, then the one line that says what to type
     bad = cli.run("quote", o.order_id, env=cli.env(REFUNDKIT_STORE_TZ=name))
     assert bad.code == 2 and "REFUNDKIT_STORE_TZ" in bad.err and len(bad.err.strip().splitlines()) == 1
+
+
+def test_control_characters_are_refused_in_the_reversal_reason_and_every_other_free_text(cli: Cli) -> None:
+    o = cli.order()
+    assert cli.run("record", o.order_id, "--amount", "1.00", "--source", "cash", "--ref", "CC-1").code == 0
+    rid = refund_id(o.order_id, "cash", "CC-1")
+    before = cli.writes()
+    r = cli.run("reverse", rid, "--reason", "typo\x1b[2J\x1b[31m")
+    assert r.code == 1 and "control characters" in r.err and "U+001B" in r.err, r.out + r.err
+    assert "\x1b" not in r.err and len(r.err.strip().splitlines()) == 1
+    r = cli.run(
+        "record",
+        o.order_id,
+        "--amount",
+        "900000.00",
+        "--source",
+        "cash",
+        "--ref",
+        "CC-2",
+        "--allow-over-refund",
+        "goodwill\x9b31m",
+    )
+    assert r.code == 1 and "over-refund reason contains control characters" in r.err and "U+009B" in r.err
+    r = cli.run("quote", o.order_id, env=cli.env(REFUNDKIT_USER="ana\x1b]0;owned\x07"))
+    assert r.code == 2 and "REFUNDKIT_USER contains control characters" in r.err
+    assert cli.writes() == before  # nothing written
+    listed = cli.run("refunds", "--order", o.order_id, "--format", "json").json()
+    assert [e["kind"] for e in listed] == ["refund"]
+    # a reason with a line break is still a reason (a form's text area)
+    r = cli.run("reverse", rid, "--reason", "typed the wrong order\nby mistake")
+    assert r.code == 0, r.err
+
+
+def test_text_from_vtex_is_printed_inert(cli: Cli) -> None:
+    """An entry stored before control characters were refused (or written by anything else) holds an escape
+    sequence and a carriage return: every format prints them as visible escapes, and JSON keeps the exact text."""
+    o = cli.order()
+    assert cli.run("record", o.order_id, "--amount", "1.00", "--source", "cash", "--ref", "ESC-1").code == 0
+    hostile = "ok\x1b[2J\x1b[31m\rFAKE\x85\x7f"
+    sb = cli.sb
+    with sb.masterdata.lock:  # as stored: the order's ledger document and the entry document
+        head = sb.masterdata.entities["offlineRefundOrder"].docs[f"order-{o.order_id}"].current
+        assert head is not None
+        head["entries"][0]["reason"] = hostile
+        for rec in sb.masterdata.entities["offlineRefund"].docs.values():
+            if rec.current and rec.current.get("orderId") == o.order_id:
+                rec.current["reason"] = hostile
+    for fmt in ("table", "csv", "json"):
+        r = cli.run("refunds", "--order", o.order_id, "--format", fmt)
+        assert r.code == 0, r.err
+        for c in "\x1b\r\x85\x7f":
+            assert c not in r.out, (fmt, r.out)
+        if fmt == "json":
+            assert json.loads(r.out)[0]["reason"] == hostile  # escaped, not altered
+        else:
+            assert "\\x1b[2J" in r.out

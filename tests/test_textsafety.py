@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 
 import pytest
 
@@ -67,3 +68,12 @@ def test_csv_neutralises_a_formula_after_a_semicolon() -> None:
     out = io.StringIO()
     write_rows(out, [{"ref": "SEMI-1;=2+3"}], ["ref"], "csv")
     assert out.getvalue().splitlines()[1] == "SEMI-1;'=2+3"  # pt-BR Excel opens it as two cells: SEMI-1 and '=2+3
+
+
+def test_inert_shows_control_characters_as_escapes_and_keeps_tabs_and_line_feeds() -> None:
+    from refundkit.textsafety import inert, inert_json
+
+    assert inert("ok\x1b[2J\rFAKE\x9b\x7f") == "ok\\x1b[2J\\rFAKE\\x9b\\x7f"
+    assert inert("a\tb\nc") == "a\tb\nc"
+    text = json.dumps({"r": "x\x85\x7f\x1b"}, ensure_ascii=False)
+    assert json.loads(inert_json(text)) == {"r": "x\x85\x7f\x1b"} and "\x85" not in inert_json(text)

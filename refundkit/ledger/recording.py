@@ -100,7 +100,17 @@ from .model import (
 )
 from .notetext import note_text
 from .reconcile import LIMIT_REASON, RECONCILE_GRACE_S, ReconcileReport, reconcile
-from .rules import RefundInput, build_quote, check_input, entry_from, other_currency
+from .rules import (
+    MAX_REASON,
+    TEXT_CONTROLS_ALLOWED,
+    RefundInput,
+    build_quote,
+    check_input,
+    clean_text,
+    entry_from,
+    other_currency,
+    text_problem,
+)
 from .schemas import ENTRY_SCHEMA, HEAD_SCHEMA, SCHEMA_NAME, head_document, same_schema
 from .verdict import MasterDataVerdict, load_verdict, probe_master_data, save_verdict
 
@@ -489,8 +499,10 @@ class Ledger:
             )
         if not reason or not reason.strip():
             raise RefundRefused(["a reversal needs a reason: say why the refund is being undone"])
-        if len(reason) > 500:
-            raise RefundRefused([f"reason is {len(reason)} characters long; shorten it to at most 500"])
+        problem = text_problem("reason", reason, MAX_REASON, allowed=TEXT_CONTROLS_ALLOWED)
+        if problem:
+            raise RefundRefused([problem])
+        reason = clean_text(reason)
         if order_id is None:
             doc = self.client.masterdata.get(self.entity, entry_id)
             if doc is None:

@@ -29,6 +29,7 @@ from .cli_common import (
     Parser,
     Subcommands,
     UsageError,
+    inert_output,
 )
 
 __all__ = ["COMMANDS", "build_parser", "main"]
@@ -57,6 +58,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; what it prints passes :func:`~refundkit.present.cli_common.inert_output`."""
+    with inert_output():
+        return _main(argv)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     handler: Handler | None = getattr(args, "handler", None)
