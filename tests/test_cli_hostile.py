@@ -225,3 +225,33 @@ def test_text_from_vtex_is_printed_inert(cli: Cli) -> None:
             assert json.loads(r.out)[0]["reason"] == hostile  # escaped, not altered
         else:
             assert "\\x1b[2J" in r.out
+
+
+def _token_pieces(text: str, token: str) -> list[str]:
+    """Every 8 characters in a row of ``token`` that ``text`` shows, in any letter case."""
+    low = text.lower()
+    return [token[i : i + 8] for i in range(len(token) - 7) if token[i : i + 8].lower() in low]
+
+
+def test_a_server_that_echoes_the_token_into_orders_never_gets_it_printed(cli: Cli) -> None:
+    """A broken server or proxy echoes the request headers into the orders' fields: the amounts can't be read, and
+    the client names and every message quoting them would carry the token, whole or cut."""
+    cfg = cli.sb.config
+    saved = cfg.app_token
+    token = "Q7ZK2M9XW4PL8RT3VB6NC1HY5DJ0FG2SA7EU4KO9IM3XQ8LT6WZ1PB5RN2CV7HY0DJ4FG9SA3EU6KO1IM8XQ5LT2WZ7PB0RN4"
+    cfg.app_token, cfg.echo_headers = token, True
+    try:
+        env = cli.env(VTEX_APP_TOKEN=token)
+        o = cli.order()
+        runs = [
+            cli.run("quote", o.order_id, env=env),
+            cli.run("orders", "--from", "2026-03-01", "--to", "2026-03-02", env=env),
+            cli.run("orders", "--from", "2026-03-01", "--to", "2026-03-02", "--format", "json", env=env),
+            cli.run("record", o.order_id, "--amount", "1.00", "--source", "cash", "--ref", "ECHO-1", env=env),
+            cli.run("doctor", env=env),
+        ]
+    finally:
+        cfg.app_token, cfg.echo_headers = saved, False
+    assert runs[0].code != 0 and "value" in runs[0].err  # the unreadable amount is still named
+    for r in runs:
+        assert _token_pieces(r.out + r.err, token) == [], r.out + r.err

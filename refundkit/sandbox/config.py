@@ -82,6 +82,9 @@ class SandboxConfig:
     # Every answer carries X-Refundkit-Sandbox, so that a client on this machine may pace itself fast; False answers
     # as VTEX would (benchmarks whose sandbox plays a remote account).
     announce: bool = True
+    # A broken server or proxy that echoes the request's headers (the app token included) into the orders it
+    # answers: each list row's clientName and totalValue, and the order's clientProfileData.firstName and value.
+    echo_headers: bool = False
 
     def __post_init__(self) -> None:
         if self.md_missing_document not in get_args(MissingDocumentMode):

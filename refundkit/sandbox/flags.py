@@ -65,6 +65,12 @@ def add_sandbox_flags(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="answer 403 to GET /api/pvt/transactions/{id}, as for an app key without View Payment Data",
     )
+    p.add_argument(
+        "--echo-headers",
+        action="store_true",
+        help="answer orders with the request's headers (the app token included) in their fields, as a broken proxy "
+        "might; refundkit must show none of it",
+    )
     keep = p.add_mutually_exclusive_group()
     keep.add_argument("--state-dir", type=Path, default=None, help="keep what is recorded here across restarts")
     keep.add_argument("--memory", action="store_true", help="keep nothing across restarts")
@@ -89,6 +95,7 @@ def config_from_args(args: argparse.Namespace, *, cache_dir: Path) -> SandboxCon
         "notes_list_lag_s": args.notes_list_lag_s,
         "other_refunds": bool(getattr(args, "other_refunds", False)),
         "payments_permission": not getattr(args, "deny_payments", False),
+        "echo_headers": bool(getattr(args, "echo_headers", False)),
         "state_dir": state_dir,
         **masterdata_options(args),
         **access_options(args),
