@@ -6,12 +6,17 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import subprocess
+import sys
+import threading
 
 import pytest
 from cli_harness import Cli, eligible
 
 from refundkit.ledger.model import refund_id
 from refundkit.sandbox import FaultRule
+from refundkit.testing import stored_doc
 from refundkit.timeutil import parse_instant
 
 
@@ -255,3 +260,36 @@ def test_a_server_that_echoes_the_token_into_orders_never_gets_it_printed(cli: C
     assert runs[0].code != 0 and "value" in runs[0].err  # the unreadable amount is still named
     for r in runs:
         assert _token_pieces(r.out + r.err, token) == [], r.out + r.err
+
+
+def test_reverse_finds_a_refund_whose_record_was_killed_before_its_entry_document(cli: Cli) -> None:
+    """`record` killed after it wrote the order's ledger document and before anything else (no read-back, no
+    journal line, no note, no entry document): `reverse` finds the refund through the order's ledger at once, without
+    `reconcile`, and reverses it exactly once however often it is run."""
+    o = cli.order()
+    head = rf"/documents/order-{o.order_id}$"
+    # the ledger write is applied, then its answer is held until the test has seen it, then never given
+    seen = threading.Barrier(2)
+    cli.sb.faults.add(
+        FaultRule("PUT", head, status=None, after_write=True, drop_connection=True, times=50, barrier=seen)
+    )
+    env = {**cli.env(), "PYTHONPATH": os.environ.get("PYTHONPATH", "")}
+    cmd = [sys.executable, "-m", "refundkit.present.cli", "record", o.order_id, "--amount", "2.00"]
+    cmd += ["--source", "cash", "--ref", "KILLED-1"]
+    proc = subprocess.Popen(cmd, cwd=cli.home, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        seen.wait(timeout=60)  # the ledger document holds the refund now
+    finally:
+        proc.kill()
+        proc.wait(timeout=60)
+        cli.sb.faults.clear()
+    rid = refund_id(o.order_id, "cash", "KILLED-1")
+    assert stored_doc(cli.sb, "offlineRefund", rid) is None  # no entry document: only the order's ledger has it
+    first = cli.run("reverse", rid, "--reason", "recorded on the wrong order")
+    assert first.code == 0 and first.out.startswith("reversed:"), first.out + first.err
+    again = cli.run("reverse", rid, "--reason", "recorded on the wrong order")
+    assert again.code == 0 and again.out.startswith("already reversed:"), again.out + again.err
+    also = cli.run("reverse", rid, "--reason", "clicked twice", "--order", o.order_id)
+    assert also.code == 0 and also.out.startswith("already reversed:"), also.out + also.err
+    kinds = [e["kind"] for e in cli.run("refunds", "--order", o.order_id, "--format", "json").json()]
+    assert sorted(kinds) == ["refund", "reversal"]

@@ -96,6 +96,12 @@ def register(sub: Subcommands) -> None:
     v = sub.add_parser("reverse", help="undo a recorded refund with a reversal entry")
     v.add_argument("refund_id")
     v.add_argument("--reason", required=True)
+    v.add_argument(
+        "--order",
+        default=None,
+        metavar="ORDER_ID",
+        help="the refund's order (found by itself otherwise; give it for a refund recorded a moment ago)",
+    )
     add_json_flag(v)
     v.set_defaults(handler=cmd_reverse)
 
@@ -244,7 +250,7 @@ def _likely_duplicate_stops(out: Output, ledger: Ledger, args: argparse.Namespac
 
 def cmd_reverse(args: argparse.Namespace) -> int:
     with session() as rk:
-        result = rk.ledger.reverse(args.refund_id, args.reason)
+        result = rk.ledger.reverse(args.refund_id, args.reason, order_id=args.order)
     e = result.entry
     verb = "reversed" if result.recorded_now else "already reversed"
     _result(
