@@ -186,13 +186,23 @@ class AnswerScrubber:
     A body holds a piece of the token only if it holds a run of 8 or more of the token's own characters (as sent,
     or URL-encoded). Such runs are found in one pass (``bytes.translate`` then ``split``, at C speed); a body with a
     run that contains 8 consecutive characters of the token is decoded and :func:`redact` ed, so the token, any
-    fragment of 8 or more of its characters and any echoed token header become ``****``."""
+    fragment of 8 or more of its characters and any echoed token header become ``****``.
 
-    def __init__(self, secret: str | None) -> None:
+    Pieces of the token that are also part of something public (``public``: the account name, the app key, which
+    answers carry, such as a payment's ``merchantName``) are not taken as the token there: they give nothing
+    away."""
+
+    def __init__(self, secret: str | None, public: Iterable[str] = ()) -> None:
         self.secret = secret or ""
         forms = [f.encode("utf-8") for f in dict.fromkeys((self.secret, quote(self.secret, safe="")))]
         n = _MIN_FRAGMENT  # VTEX's tokens are far longer; a shorter one (a test's) is left to the error-body redaction
-        self._fragments = {f[i : i + n] for f in forms for i in range(len(f) - n + 1)}
+        shown = [p.lower().encode("utf-8") for p in public if p]
+        self._fragments = {
+            f[i : i + n]
+            for f in forms
+            for i in range(len(f) - n + 1)
+            if not any(f[i : i + n].lower() in p for p in shown)
+        }
         alphabet = {b for f in forms for b in f}
         self._table = bytes(b if b in alphabet else 32 for b in range(256))
         self._n = n
@@ -327,7 +337,10 @@ class Transport:
         self._lock = threading.Lock()
         self.calls = 0  # requests actually sent, retries included
         self._sandbox: dict[str, bool] = {}  # host -> it answered as refundkit's sandbox (header, loopback)
-        self._scrubber = AnswerScrubber(settings.app_token.reveal() if settings.app_token else None)
+        self._scrubber = AnswerScrubber(
+            settings.app_token.reveal() if settings.app_token else None,
+            public=(settings.account or "", settings.app_key or ""),
+        )
 
     def __repr__(self) -> str:
         return f"Transport(base_url={self.base_url!r}, account={self.settings.account!r})"

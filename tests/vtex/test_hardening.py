@@ -344,3 +344,13 @@ def test_orders_echoing_the_token_are_set_aside_and_refused_without_it(sandbox_f
         assert "totalValue" in shown and _pieces(shown, LONG_TOKEN) == []
         got = rk.client.orders.get_many([oid], report=report)
         assert got == {} and _pieces(report.set_aside[oid], LONG_TOKEN) == []
+
+
+def test_pieces_of_the_token_that_are_public_anyway_leave_an_answer_alone() -> None:
+    """The sandbox's public token holds its account's name, which payments carry as merchantName."""
+    from refundkit.sandbox.config import DEMO_ACCOUNT, DEMO_APP_KEY, DEMO_APP_TOKEN
+    from refundkit.vtex.transport import AnswerScrubber
+
+    scrubber = AnswerScrubber(DEMO_APP_TOKEN, public=(DEMO_ACCOUNT, DEMO_APP_KEY))
+    assert not scrubber.holds_token(b'{"merchantName": "REFUNDKITDEMO", "id": "07D72FE1587E5881B6F777B2534E1E6C"}')
+    assert scrubber.holds_token(f'{{"value": "{DEMO_APP_TOKEN}"}}'.encode())
