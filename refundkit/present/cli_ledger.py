@@ -108,6 +108,11 @@ def register(sub: Subcommands) -> None:
     i = sub.add_parser("import", help="record refunds from a CSV file")
     i.add_argument("file")
     i.add_argument("--dry-run", action="store_true", help="validate every row; write nothing")
+    i.add_argument(
+        "--yes",
+        action="store_true",
+        help="record rows that look like a refund already recorded (same order and amount, another reference)",
+    )
     add_json_flag(i)
     i.set_defaults(handler=cmd_import)
 
@@ -271,6 +276,7 @@ def cmd_import(args: argparse.Namespace) -> int:
             args.file,
             dry_run=args.dry_run,
             progress=lambda n, t: progress.update(f"{n:,} of {t:,} rows"),
+            allow_likely_duplicates=args.yes,
         )
     progress.done()
     lines = [f"warning: {w}" for w in report.warnings]
