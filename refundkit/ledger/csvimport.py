@@ -404,8 +404,7 @@ def import_refunds(
                 r.outcome = HELD
                 r.message = (
                     f"likely duplicate: order {r.order_id} already has a refund of {entry.amount} within {days} days "
-                    f"under another reference ({earlier}); nothing written — if this is another refund, import "
-                    "again with --yes"
+                    f"under another reference ({earlier}); nothing written until it is confirmed as another refund"
                 )
                 continue
             flagged = f" (likely duplicate of {earlier}; recorded as confirmed)"
