@@ -47,6 +47,7 @@ from urllib.parse import urlsplit
 from dotenv.parser import parse_stream
 
 from .errors import ConfigError
+from .textsafety import control_problem
 from .timeutil import zone
 
 __all__ = ["SANDBOX_HEADER", "SANDBOX_HINT", "Secret", "Settings", "check_base_url", "load_settings", "read_env_file"]
@@ -346,6 +347,10 @@ def load_settings(env: dict[str, str] | None = None, env_file: Path | bool | Non
         default_user = getpass.getuser()
     except Exception:  # no user database entry (containers)
         default_user = "unknown"
+    user = get("REFUNDKIT_USER")
+    problem = control_problem("REFUNDKIT_USER", user) if user else None
+    if problem:
+        raise ConfigError(problem)
 
     def seconds(name: str, default: float) -> float:
         raw = get(name)
@@ -376,7 +381,7 @@ def load_settings(env: dict[str, str] | None = None, env_file: Path | bool | Non
         base_url=base_url,
         cache_dir=Path(cache).expanduser() if cache else Path.home() / ".cache" / "refundkit",
         entity=entity,
-        user=get("REFUNDKIT_USER") or default_user,
+        user=user or default_user,
         extra_sources=_extra_sources(get("REFUNDKIT_EXTRA_SOURCES")),
         call_deadline_s=seconds("REFUNDKIT_CALL_DEADLINE_S", 300.0),
         max_retry_after_s=seconds("REFUNDKIT_MAX_RETRY_AFTER_S", 120.0),

@@ -128,7 +128,21 @@ def parse_instant(text: str) -> Instant:
     return Instant(ns, offset)
 
 
+#: Files of the zone database that load as zones but name none: this machine's own zone (``localtime``, which differs
+#: from machine to machine), the rules file, the placeholder zone, and the copies with leap seconds or POSIX rules.
+_NOT_ZONES = frozenset({"localtime", "posixrules", "Factory"})
+_NOT_ZONE_FOLDERS = ("posix/", "right/")
+
+
 def zone(name: str) -> ZoneInfo:
+    """The IANA zone ``name`` (``America/Sao_Paulo``, ``UTC``); for anything else a ``ValueError`` that says what to
+    type, also for a file of the zone database that is not a zone (``localtime``, ``posixrules``, ``Factory``,
+    ``right/UTC``)."""
+    if name in _NOT_ZONES or name.startswith(_NOT_ZONE_FOLDERS):
+        raise ValueError(
+            f"{name!r} names a file of the time zone database, not a time zone: use an IANA name such as "
+            "America/Sao_Paulo or UTC"
+        )
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):

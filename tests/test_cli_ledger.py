@@ -264,6 +264,60 @@ def test_import_of_good_rows_exits_0(cli: Cli) -> None:
     assert cli.run("import", str(path)).code == 0
 
 
+def test_import_holds_back_a_likely_duplicate_until_yes(cli: Cli) -> None:
+    """APC-901 recorded, then APC901 imported: the same order and amount under another reference within the window
+    is held back, listed with the earlier entry, and recorded only with --yes (once, however often it is run)."""
+    a, b = cli.order(), cli.order()
+    first = cli.run(
+        "record",
+        a.order_id,
+        "--amount",
+        "12.00",
+        "--source",
+        "apace",
+        "--ref",
+        "APC-901",
+        "--refunded-at",
+        "2026-04-20",
+    )
+    assert first.code == 0, first.err
+    earlier = refund_id(a.order_id, "apace", "APC-901")
+    path = cli.home / "apc901.csv"
+    path.write_text(
+        "order_id,amount,refunded_at,source,external_ref,reason\n"
+        f"{a.order_id},12.00,2026-04-21,apace,APC901,damaged\n"
+        f"{b.order_id},3.00,2026-04-21,apace,APC-902,late\n"
+        f"{b.order_id},3.00,2026-04-22,apace,APC-903,late\n",  # the same within the file, against the row above
+        encoding="utf-8",
+    )
+    before = cli.writes()
+    dry = cli.run("import", str(path), "--dry-run", "--json")
+    assert dry.code == 1 and [r["outcome"] for r in dry.json()["rows"]] == [
+        "likely duplicate",
+        "would record",
+        "likely duplicate",
+    ]
+    assert cli.writes() == before
+    held = cli.run("import", str(path))
+    assert held.code == 1, held.out + held.err
+    lines = held.out.splitlines()
+    assert "likely duplicate" in lines[0] and earlier in lines[0] and "APC-901" in lines[0] and "BRL 12.00" in lines[0]
+    assert "2 held back as likely duplicates" in lines[-1] and "--yes" in lines[-1]
+    listed = cli.run("refunds", "--order", a.order_id, "--format", "json").json()
+    assert [e["external_ref"] for e in listed] == ["APC-901"]  # nothing written for the held row
+    yes = cli.run("import", str(path), "--yes", "--json")
+    assert yes.code == 0, yes.out + yes.err
+    rows = yes.json()["rows"]
+    assert [r["outcome"] for r in rows] == ["recorded", "already recorded", "recorded"]
+    assert rows[0]["likely_duplicate_of"] == [earlier]
+    again = cli.run("import", str(path), "--yes")
+    assert again.code == 0 and again.out.splitlines()[-1].endswith("0 recorded, 3 already recorded, 0 refused")
+    assert sorted(e["external_ref"] for e in cli.run("refunds", "--order", a.order_id, "--format", "json").json()) == [
+        "APC-901",
+        "APC901",
+    ]
+
+
 # -- refunds listing --------------------------------------------------------------------------------------------------
 
 

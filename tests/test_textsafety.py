@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 
 import pytest
 
@@ -31,7 +32,26 @@ def test_formula_starts_are_neutralised(text: str) -> None:
     assert neutralise_formula(out) == out  # idempotent
 
 
-@pytest.mark.parametrize("text", ["", "APC-123", "ref 1 = 2", "12.34", "São Paulo", "rf-abc", " ", "a-b@c"])
+@pytest.mark.parametrize(
+    ("text", "inert"),
+    [
+        ("SEMI-1;=2+3", "SEMI-1;'=2+3"),  # Excel in Portuguese splits CSV cells on ";"
+        ("a,+1+1", "a,'+1+1"),
+        ("a\t@SUM(A1)", "a\t'@SUM(A1)"),
+        ("a; -2+3", "a; '-2+3"),
+        (";=1", ";'=1"),
+        ("=1;=2", "'=1;'=2"),
+        ("x;\uff1d1", "x;'\uff1d1"),
+    ],
+)
+def test_formulas_after_a_separator_inside_a_cell_are_neutralised(text: str, inert: str) -> None:
+    assert neutralise_formula(text) == inert
+    assert neutralise_formula(inert) == inert  # idempotent
+
+
+@pytest.mark.parametrize(
+    "text", ["", "APC-123", "ref 1 = 2", "12.34", "São Paulo", "rf-abc", " ", "a-b@c", "a;b,c\td", "x;'=1"]
+)
 def test_other_text_is_unchanged(text: str) -> None:
     assert neutralise_formula(text) == text
 
@@ -42,3 +62,18 @@ def test_csv_neutralises_text_cells_but_not_amounts() -> None:
     write_rows(out, rows, ["ref", "reason", "user", "amount"], "csv", numeric={"amount"})
     (row,) = list(csv.DictReader(io.StringIO(out.getvalue())))
     assert row == {"ref": "'=cmd|' /C calc'!A0", "reason": "'@evil", "user": "'+ana", "amount": "-12.34"}
+
+
+def test_csv_neutralises_a_formula_after_a_semicolon() -> None:
+    out = io.StringIO()
+    write_rows(out, [{"ref": "SEMI-1;=2+3"}], ["ref"], "csv")
+    assert out.getvalue().splitlines()[1] == "SEMI-1;'=2+3"  # pt-BR Excel opens it as two cells: SEMI-1 and '=2+3
+
+
+def test_inert_shows_control_characters_as_escapes_and_keeps_tabs_and_line_feeds() -> None:
+    from refundkit.textsafety import inert, inert_json
+
+    assert inert("ok\x1b[2J\rFAKE\x9b\x7f") == "ok\\x1b[2J\\rFAKE\\x9b\\x7f"
+    assert inert("a\tb\nc") == "a\tb\nc"
+    text = json.dumps({"r": "x\x85\x7f\x1b"}, ensure_ascii=False)
+    assert json.loads(inert_json(text)) == {"r": "x\x85\x7f\x1b"} and "\x85" not in inert_json(text)

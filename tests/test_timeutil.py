@@ -142,6 +142,13 @@ def test_unknown_zones_say_what_to_use(name: str) -> None:
         zone(name)
 
 
+@pytest.mark.parametrize("name", ["localtime", "posixrules", "Factory", "right/UTC", "posix/America/Sao_Paulo"])
+def test_files_of_the_zone_database_that_are_not_zones_are_refused(name: str) -> None:
+    # each loads as a zone, but names this machine's zone, a rules file, a placeholder or a leap-second copy
+    with pytest.raises(ValueError, match="not a time zone: use an IANA name such as America/Sao_Paulo"):
+        zone(name)
+
+
 # -- properties -----------------------------------------------------------------------------------------------------
 LO, HI = parse_instant("1900-01-01T00:00:00Z").ns, parse_instant("2200-01-01T00:00:00Z").ns
 OFFSETS = st.integers(min_value=-14 * 60, max_value=14 * 60)

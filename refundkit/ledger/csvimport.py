@@ -4,14 +4,22 @@ Columns ``order_id, amount, refunded_at, source, external_ref, reason``; optiona
 without a byte-order mark; comma or semicolon separated; amounts with a decimal point or a decimal comma.
 
 Every row is validated before anything is written — against the order, its ledger and the rows above it in the
-same file — and each row ends as *recorded*, *already recorded*, *refused* (with the reason; nothing written) or
-*failed* (VTEX failed or could not be reached: the row may or may not be recorded, and importing the file again
-finishes it, never twice). Good rows are recorded concurrently (rows of one order in file order, orders in parallel).
+same file — and each row ends as *recorded*, *already recorded*, *refused* (with the reason; nothing written),
+*likely duplicate* (held back, nothing written) or *failed* (VTEX failed or could not be reached: the row may or may
+not be recorded, and importing the file again finishes it, never twice). Good rows are recorded concurrently (rows
+of one order in file order, orders in parallel).
+
+A row is a **likely duplicate** by the rule ``record`` uses (:mod:`refundkit.ledger.duplicates`): its order already
+has a refund of the same amount under another reference, not reversed, within ``REFUNDKIT_DUPLICATE_DAYS`` (7 days)
+of it — in its ledger or in a row above it in the file. Such a row is held back and listed with the earlier entry;
+``allow_likely_duplicates=True`` (``refundkit import --yes``, the desk's second confirmation) records it.
+
 Because each refund's id is derived from order + source + reference, importing the same file again writes nothing
 new, and says which rows are recorded but still pending their order note or entry document.
 
 Validation costs one pass over the rows plus two reads per order (its ledger and the order), whatever the number of
-rows: each order's entries are indexed once and its offline total is kept as a running sum.
+rows: each order's entries are indexed once (by id, and its refunds by amount for the likely-duplicate check) and its
+offline total is kept as a running sum.
 """
 
 from __future__ import annotations
@@ -29,6 +37,7 @@ from ..errors import InputError, NotFound, RefundkitError, VtexError
 from ..money import Money
 from ..vtex.models import Order
 from ..vtex.oms import check_order_id
+from .duplicates import DuplicateCheck, duplicate_window_days, likely_duplicates
 from .model import LedgerEntry, NoteStatus, OrderLedger, Pending, RefundConflict, RefundRefused, refund_id
 from .recording import Ledger
 from .rules import RefundInput, build_quote, check_input, entry_from, other_currency, parse_refund_amount
@@ -64,14 +73,16 @@ class ImportOutcome(StrEnum):
     REFUSED = "refused"  # validation refused it: nothing written
     FAILED = "failed"  # VTEX failed or could not be reached: to be retried (import the file again)
     WOULD_RECORD = "would record"  # a dry run
+    LIKELY_DUPLICATE = "likely duplicate"  # held back: nothing written until confirmed (import --yes)
 
 
-RECORDED, ALREADY, REFUSED, FAILED, WOULD = (
+RECORDED, ALREADY, REFUSED, FAILED, WOULD, HELD = (
     ImportOutcome.RECORDED,
     ImportOutcome.ALREADY_RECORDED,
     ImportOutcome.REFUSED,
     ImportOutcome.FAILED,
     ImportOutcome.WOULD_RECORD,
+    ImportOutcome.LIKELY_DUPLICATE,
 )
 
 
@@ -87,6 +98,7 @@ class ImportRow:
     message: str = ""
     entry_id: str | None = None
     pending: tuple[Pending, ...] = ()
+    likely_duplicate_of: tuple[str, ...] = ()  # the earlier entries this row likely duplicates
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -100,6 +112,7 @@ class ImportRow:
             "message": self.message,
             "entry_id": self.entry_id,
             "pending": list(self.pending),
+            "likely_duplicate_of": list(self.likely_duplicate_of),
         }
 
 
@@ -128,8 +141,13 @@ class ImportReport:
         return sum(1 for r in self.rows if r.pending and r.outcome in (RECORDED, ALREADY))
 
     @property
+    def held(self) -> int:
+        """Rows held back as likely duplicates: nothing written; confirmed, they are recorded."""
+        return self.count(HELD)
+
+    @property
     def ok(self) -> bool:
-        return self.refused == 0 and self.failed == 0
+        return self.refused == 0 and self.failed == 0 and self.held == 0
 
     def summary(self) -> str:
         parts = [
@@ -137,6 +155,11 @@ class ImportReport:
             f"{self.count(ALREADY)} already recorded",
             f"{self.refused} refused",
         ]
+        if self.held:
+            parts.append(
+                f"{self.held} held back as likely duplicates (nothing written; if they are other refunds, import "
+                "again with --yes)"
+            )
         if self.failed:
             parts.append(f"{self.failed} failed (VTEX failed: import the file again to finish them, never twice)")
         if self.pending:
@@ -152,7 +175,7 @@ class ImportReport:
             "summary": self.summary(),
             "warnings": self.warnings,
             "counts": {
-                **{k: self.count(k) for k in (RECORDED, ALREADY, REFUSED, FAILED, WOULD)},
+                **{k: self.count(k) for k in (RECORDED, ALREADY, REFUSED, FAILED, WOULD, HELD)},
                 "pending": self.pending,
             },
             "rows": [r.as_dict() for r in self.rows],
@@ -244,8 +267,14 @@ def import_refunds(
     name: str | None = None,
     workers: int = 16,
     progress: Callable[[int, int], None] | None = None,
+    allow_likely_duplicates: bool = False,
+    duplicate_days: int | None = None,
 ) -> ImportReport:
-    """Validate every row, then record the good ones concurrently. See the module docstring."""
+    """Validate every row, then record the good ones concurrently. See the module docstring.
+
+    ``allow_likely_duplicates`` records rows that look like a refund already recorded instead of holding them back;
+    ``duplicate_days`` is the window (default ``REFUNDKIT_DUPLICATE_DAYS``, else 7; 0 turns the check off)."""
+    days = duplicate_window_days() if duplicate_days is None else duplicate_days
     parsed, warnings = read_refund_csv(source, name)
     report = ImportReport(
         file=name or (str(source) if not isinstance(source, bytes) else "the file"), dry_run=dry_run, warnings=warnings
@@ -304,6 +333,8 @@ def import_refunds(
     accepted: dict[str, list[tuple[ImportRow, RefundInput, dict[str, Any]]]] = {}
     seen: dict[str, tuple[ImportRow, Any]] = {}
     offline: dict[str, Money] = {}  # running offline total per order: the ledger's plus the rows accepted above
+    # per order and amount: its refunds not reversed, then the rows accepted above (the likely-duplicate candidates)
+    same_amount: dict[str, dict[Money, list[LedgerEntry]]] = {}
     existing_rows: list[tuple[ImportRow, LedgerEntry]] = []
     for r, raw, clean, entry_id in live:
         head = heads[r.order_id]
@@ -348,11 +379,40 @@ def import_refunds(
             r.money = quote.proposed  # None when it could not be read, or the row named another currency
             continue
         entry = entry_from(raw, clean, quote, entry_id=entry_id, order_id=r.order_id, user=ledger.user, now=now)
+        r.amount, r.money = entry.amount.decimal_str(), entry.amount
+        candidates = same_amount.get(r.order_id)
+        if candidates is None:
+            candidates = same_amount[r.order_id] = _refunds_by_amount(head)
+        matches = likely_duplicates(
+            candidates.get(entry.amount, ()),
+            order_id=r.order_id,
+            amount=entry.amount,
+            source=entry.source,
+            external_ref=entry.external_ref,
+            refunded_at=entry.refunded_at,
+            window_days=days,
+        )
+        flagged = ""
+        if matches:
+            r.likely_duplicate_of = tuple(e.entry_id for e in matches)
+            shown = matches[:_SHOWN_DUPLICATES]
+            earlier = "; ".join(
+                f"{e.entry_id}: {text}"
+                for e, text in zip(shown, DuplicateCheck(tuple(shown), days).describe(), strict=True)
+            ) + (f"; and {len(matches) - len(shown)} more" if len(matches) > len(shown) else "")
+            if not allow_likely_duplicates:
+                r.outcome = HELD
+                r.message = (
+                    f"likely duplicate: order {r.order_id} already has a refund of {entry.amount} within {days} days "
+                    f"under another reference ({earlier}); nothing written until it is confirmed as another refund"
+                )
+                continue
+            flagged = f" (likely duplicate of {earlier}; recorded as confirmed)"
         offline[r.order_id] = so_far + entry.amount
         seen[entry_id] = (r, quote.proposed)
-        r.amount, r.money = entry.amount.decimal_str(), entry.amount
+        candidates.setdefault(entry.amount, []).append(entry)
         if dry_run:
-            r.outcome, r.message = WOULD, f"{entry.amount} via {entry.source}"
+            r.outcome, r.message = WOULD, f"{entry.amount} via {entry.source}{flagged}"
         else:
             accepted.setdefault(r.order_id, []).append((r, raw, clean))
 
@@ -379,6 +439,8 @@ def import_refunds(
                 r.message = f"{result.entry.amount} via {result.entry.source}" + (
                     f" (pending: {', '.join(result.pending)}; run `refundkit reconcile`)" if result.pending else ""
                 )
+                if r.likely_duplicate_of and result.recorded_now:
+                    r.message += f" (likely duplicate of {', '.join(r.likely_duplicate_of)}; recorded as confirmed)"
             except (RefundRefused, RefundConflict) as exc:
                 r.outcome, r.message = REFUSED, str(exc)
             except RefundkitError as exc:
@@ -391,6 +453,20 @@ def import_refunds(
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         list(pool.map(record_group, list(accepted)))
     return report
+
+
+#: A held row's message names at most this many of the earlier entries it likely duplicates.
+_SHOWN_DUPLICATES = 3
+
+
+def _refunds_by_amount(head: OrderLedger) -> dict[Money, list[LedgerEntry]]:
+    """The order's refunds that are not reversed, by amount: a row is compared only with those of its amount."""
+    reversed_ids = {e.reverses for e in head.entries if e.kind == "reversal"}
+    out: dict[Money, list[LedgerEntry]] = {}
+    for e in head.entries:
+        if e.kind == "refund" and e.entry_id not in reversed_ids:
+            out.setdefault(e.amount, []).append(e)
+    return out
 
 
 def _unread(what: str, exc: Exception) -> tuple[ImportOutcome, str]:

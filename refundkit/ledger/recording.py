@@ -47,7 +47,9 @@ Both stop recording with the reason, writing nothing more.
 
 After the append: the Do note (marked with the entry id, so it is never posted twice) and then the entry document.
 If either fails the refund stays recorded — the ledger document has it — and is reported pending;
-``refundkit reconcile`` finishes it. Nothing is ever deleted; a mistake is undone by a reversal entry.
+``refundkit reconcile`` finishes it. Such a refund can be reversed before that: ``reverse`` finds its order through
+the orders' ledger documents when its entry document is missing. Nothing is ever deleted; a mistake is undone by a
+reversal entry.
 """
 
 from __future__ import annotations
@@ -100,7 +102,17 @@ from .model import (
 )
 from .notetext import note_text
 from .reconcile import LIMIT_REASON, RECONCILE_GRACE_S, ReconcileReport, reconcile
-from .rules import RefundInput, build_quote, check_input, entry_from, other_currency
+from .rules import (
+    MAX_REASON,
+    TEXT_CONTROLS_ALLOWED,
+    RefundInput,
+    build_quote,
+    check_input,
+    clean_text,
+    entry_from,
+    other_currency,
+    text_problem,
+)
 from .schemas import ENTRY_SCHEMA, HEAD_SCHEMA, SCHEMA_NAME, head_document, same_schema
 from .valueverdict import apply_value_verdict
 from .verdict import MasterDataVerdict, load_verdict, probe_master_data, save_verdict
@@ -493,18 +505,12 @@ class Ledger:
             )
         if not reason or not reason.strip():
             raise RefundRefused(["a reversal needs a reason: say why the refund is being undone"])
-        if len(reason) > 500:
-            raise RefundRefused([f"reason is {len(reason)} characters long; shorten it to at most 500"])
+        problem = text_problem("reason", reason, MAX_REASON, allowed=TEXT_CONTROLS_ALLOWED)
+        if problem:
+            raise RefundRefused([problem])
+        reason = clean_text(reason)
         if order_id is None:
-            doc = self.client.masterdata.get(self.entity, entry_id)
-            if doc is None:
-                for eid, oid in self.journal.recent().items():
-                    if eid == entry_id:
-                        order_id = oid
-                if order_id is None:
-                    raise RefundRefused([f"refund {entry_id} was not found; check the id with `refundkit refunds`"])
-            else:
-                order_id = str(doc["orderId"])
+            order_id = self._order_of(entry_id)
         oid = check_order_id(order_id)
         order = self._order(oid)
         rid = reversal_id(entry_id)
@@ -536,6 +542,27 @@ class Ledger:
             return build_quote(order, current), existing, entry
 
         return self._commit(order, self.order_ledger(oid), decide, "reversal")
+
+    def _order_of(self, entry_id: str) -> str:
+        """The order a refund belongs to: from its entry document; else, when that is missing (a `record` that
+        stopped after the order's ledger document was written and before the entry document), from this machine's
+        journal, then from the orders' ledger documents themselves (by search, which may lag a minute behind)."""
+        md = self.client.masterdata
+        doc = md.get(self.entity, entry_id)
+        if doc is not None:
+            return str(doc["orderId"])
+        oid = self.journal.recent().get(entry_id)
+        if oid is not None:
+            return oid
+        for head in md.scroll(self.head_entity, fields=["id", "orderId", "version", "entries"]):
+            oid = str(head.get("orderId") or "")
+            if oid and OrderLedger.from_document(oid, head).entry(entry_id) is not None:
+                return oid
+        missing = (
+            f"refund {entry_id} was not found; check the id with `refundkit refunds` (recorded a moment ago? "
+            "give its order with --order ORDER_ID)"
+        )
+        raise RefundRefused([missing])
 
     def _commit(
         self,

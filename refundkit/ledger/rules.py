@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -12,7 +11,7 @@ from typing import Any
 from ..money import AmountError, Money, parse_amount
 from ..statuses import refund_refusal
 from ..storetime import day_instant, order_time_zone
-from ..textsafety import clip
+from ..textsafety import clip, control_problem
 from ..timeutil import Instant, parse_instant
 from ..vtex.models import Order
 from .model import KNOWN_SOURCES, EntryKind, LedgerEntry, OrderLedger, Quote, strip_format
@@ -23,10 +22,13 @@ __all__ = [
     "MAX_OFFLINE_FACTOR",
     "MAX_REASON",
     "MAX_REF",
+    "TEXT_CONTROLS_ALLOWED",
     "RefundInput",
     "boleto_return_rule",
     "build_quote",
     "check_input",
+    "clean_text",
+    "text_problem",
 ]
 
 MAX_REASON = 500
@@ -38,7 +40,7 @@ CLOCK_SKEW = timedelta(minutes=5)
 #: over-refund is allowed: beyond it an amount is a typo, not a refund.
 MAX_OFFLINE_FACTOR = 2
 #: Line breaks and tabs are text in a reason or a note (a form's text area); every other control character is not.
-_TEXT_CONTROLS_ALLOWED = "\t\n\r"
+TEXT_CONTROLS_ALLOWED = "\t\n\r"
 #: Format characters that carry meaning in free text (joiners in emoji and in Persian or Indic words).
 _TEXT_FORMAT_KEPT = "\u200c\u200d"
 
@@ -104,25 +106,20 @@ def check_source(source: str, extra_sources: Iterable[str] = ()) -> tuple[str | 
     return s, None
 
 
-def _control_problem(label: str, value: str, allowed: str = "") -> str | None:
-    """Control characters (Unicode category Cc, of any script: C0, DEL, C1) are refused, naming the first one."""
-    for i, c in enumerate(value):
-        if c not in allowed and unicodedata.category(c) == "Cc":
-            return (
-                f"{label} contains control characters, which cannot be seen (U+{ord(c):04X} at position "
-                f"{i + 1}); retype it without them"
-            )
-    return None
-
-
-def _text_problem(label: str, value: object, limit: int, required: bool = False, allowed: str = "") -> str | None:
+def text_problem(label: str, value: object, limit: int, required: bool = False, allowed: str = "") -> str | None:
+    """The problem with a free-text field (not text, missing, too long, control characters), or None."""
     if not isinstance(value, str):
         return f"{label} must be text"
     if required and not value.strip():
         return f"{label} is missing"
     if len(value) > limit:
         return f"{label} is {len(value)} characters long; shorten it to at most {limit}"
-    return _control_problem(label, value, allowed)
+    return control_problem(label, value, allowed)
+
+
+def clean_text(text: str | None) -> str:
+    """A reason or a note as it is kept: invisible format characters removed (joiners kept), ends stripped."""
+    return strip_format(text or "", keep=_TEXT_FORMAT_KEPT).strip()
 
 
 def check_input(
@@ -145,16 +142,16 @@ def check_input(
         problems.append(p)
     clean["source"] = source
     ref = strip_format(raw.external_ref or "").strip() if isinstance(raw.external_ref, str) else raw.external_ref
-    p = _text_problem("external reference", ref, MAX_REF, required=True)
+    p = text_problem("external reference", ref, MAX_REF, required=True)
     if p:
         problems.append(p + (" (the third party's refund id or a receipt number)" if "missing" in p else ""))
     clean["external_ref"] = ref
     for label, value, limit in (("reason", raw.reason, MAX_REASON), ("note", raw.note, MAX_NOTE)):
-        p = _text_problem(label, value, limit, allowed=_TEXT_CONTROLS_ALLOWED)
+        p = text_problem(label, value, limit, allowed=TEXT_CONTROLS_ALLOWED)
         if p:
             problems.append(p)
-    clean["reason"] = strip_format(raw.reason or "", keep=_TEXT_FORMAT_KEPT).strip()
-    clean["note"] = strip_format(raw.note or "", keep=_TEXT_FORMAT_KEPT).strip()
+    clean["reason"] = clean_text(raw.reason)
+    clean["note"] = clean_text(raw.note)
     when = raw.refunded_at
     if when is None or (isinstance(when, str) and not when.strip()):
         clean["refunded_at"] = now
@@ -187,6 +184,9 @@ def check_input(
         )
     if raw.allow_over_refund and not raw.over_refund_reason.strip():
         problems.append("an over-refund needs a reason: say why more than the refundable balance went back")
+    p = text_problem("over-refund reason", raw.over_refund_reason, MAX_REASON, allowed=TEXT_CONTROLS_ALLOWED)
+    if p:
+        problems.append(p)
     if raw.currency is not None and raw.currency.strip() and not re.fullmatch(r"[A-Za-z]{3}", raw.currency.strip()):
         problems.append(f"currency {clip(raw.currency)} is not a three-letter code such as BRL")
     return clean, problems

@@ -1,7 +1,8 @@
 """The ``refundkit`` command.
 
 Exit codes: 0 done (recorded, or already recorded); 1 refused by validation (including an unreadable amount,
-refunded-at or order id, in every command) or a conflict — nothing written; 2 usage error (bad flag, date range,
+refunded-at or order id, in every command), a conflict, or a likely duplicate held back (``record`` and ``import``
+without ``--yes``) — nothing written for it; 2 usage error (bad flag, date range,
 file, configuration); 3 VTEX could not be reached or failed, or the order was too busy to record on, or an import
 has rows that failed and are to be retried; 130 interrupted. Errors a user can cause print one line to stderr,
 never a traceback.
@@ -29,6 +30,7 @@ from .cli_common import (
     Parser,
     Subcommands,
     UsageError,
+    inert_output,
 )
 
 __all__ = ["COMMANDS", "build_parser", "main"]
@@ -57,6 +59,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; what it prints passes :func:`~refundkit.present.cli_common.inert_output`."""
+    with inert_output():
+        return _main(argv)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     handler: Handler | None = getattr(args, "handler", None)

@@ -28,11 +28,12 @@ import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, TextIO, TypeAlias
+from typing import TYPE_CHECKING, Any, TextIO, TypeAlias, cast
 
 from ..argtypes import day, nonneg_float, number, positive_int, probability
 from ..errors import RefundkitError
 from ..session import Session, connect
+from ..textsafety import inert
 from ..timeutil import zone
 from .tables import write_rows
 
@@ -51,6 +52,7 @@ __all__ = [
     "add_json_flag",
     "add_table_flags",
     "day",
+    "inert_output",
     "nonneg_float",
     "number",
     "positive_int",
@@ -172,12 +174,41 @@ class Output:
         self.message(f"{len(rows):,} {what} written to {self.output}")
 
 
+class _InertStream:
+    """A text stream that writes each control character but the tab and the line feed as its escape
+    (:func:`refundkit.textsafety.inert`); everything else is the stream beneath, ``raw``."""
+
+    def __init__(self, raw: TextIO) -> None:
+        self.raw = raw
+
+    def write(self, text: str) -> int:
+        self.raw.write(inert(text))
+        return len(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.raw, name)
+
+
+@contextmanager
+def inert_output() -> Iterator[None]:
+    """While it lasts, whatever is printed on stdout and stderr is inert: no text — a person's, a file's or VTEX's
+    (a client name, a status, an error body) — can move the cursor, recolour or clear the terminal. Only
+    :class:`Progress` writes its own escape codes, to the stream beneath."""
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = cast(TextIO, _InertStream(sys.stdout)), cast(TextIO, _InertStream(sys.stderr))
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = saved
+
+
 class Progress:
     """A one-line progress display on stderr, only when stderr is a terminal."""
 
     def __init__(self, label: str, stream: TextIO | None = None) -> None:
         self.label = label
-        self.stream = stream if stream is not None else sys.stderr
+        stream = stream if stream is not None else sys.stderr
+        self.stream: TextIO = stream.raw if isinstance(stream, _InertStream) else stream
         self.enabled = self.stream.isatty()
         self._lock = threading.Lock()
         self._shown = False

@@ -96,12 +96,23 @@ def register(sub: Subcommands) -> None:
     v = sub.add_parser("reverse", help="undo a recorded refund with a reversal entry")
     v.add_argument("refund_id")
     v.add_argument("--reason", required=True)
+    v.add_argument(
+        "--order",
+        default=None,
+        metavar="ORDER_ID",
+        help="the refund's order (found by itself otherwise; give it for a refund recorded a moment ago)",
+    )
     add_json_flag(v)
     v.set_defaults(handler=cmd_reverse)
 
     i = sub.add_parser("import", help="record refunds from a CSV file")
     i.add_argument("file")
     i.add_argument("--dry-run", action="store_true", help="validate every row; write nothing")
+    i.add_argument(
+        "--yes",
+        action="store_true",
+        help="record rows that look like a refund already recorded (same order and amount, another reference)",
+    )
     add_json_flag(i)
     i.set_defaults(handler=cmd_import)
 
@@ -246,7 +257,7 @@ def _likely_duplicate_stops(out: Output, ledger: Ledger, args: argparse.Namespac
 
 def cmd_reverse(args: argparse.Namespace) -> int:
     with session() as rk:
-        result = rk.ledger.reverse(args.refund_id, args.reason)
+        result = rk.ledger.reverse(args.refund_id, args.reason, order_id=args.order)
     e = result.entry
     verb = "reversed" if result.recorded_now else "already reversed"
     _result(
@@ -267,6 +278,7 @@ def cmd_import(args: argparse.Namespace) -> int:
             args.file,
             dry_run=args.dry_run,
             progress=lambda n, t: progress.update(f"{n:,} of {t:,} rows"),
+            allow_likely_duplicates=args.yes,
         )
     progress.done()
     lines = [f"warning: {w}" for w in report.warnings]

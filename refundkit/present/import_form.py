@@ -3,7 +3,9 @@
 1. Upload the file (or, in a notebook, ``form.load(path)``): every row is validated against its order and ledger
    without writing anything, and shown with what would happen to it.
 2. Tick the confirmation and press "Record good rows": the good rows are recorded (exactly once: a row already
-   recorded stays so), with a progress bar; refused rows are never written.
+   recorded stays so), with a progress bar; refused rows are never written. Rows that look like a refund already
+   recorded (the same order and amount under another reference within the ledger's window, as the Record tab
+   warns) are held back with the earlier entry; they are recorded only after a second, explicit confirmation.
 3. Download the per-row result as CSV.
 
 Uses :func:`refundkit.ledger.import_refunds`, so it behaves like ``refundkit import``.
@@ -22,6 +24,7 @@ import ipywidgets as w
 
 from ..ledger import ImportReport, Ledger, import_refunds
 from ..ledger.csvimport import ImportOutcome, ImportRow
+from ..ledger.duplicates import duplicate_window_days
 from ..money import format_money
 from ..textsafety import neutralise_formula
 from .record_form import _Form, _guarded, _no_command_line, failure_text
@@ -30,6 +33,7 @@ __all__ = ["ImportForm", "download_link", "report_csv"]
 
 _RECORD, _RECORDING = "Record good rows", "Recording…"
 _CONFIRM_TEXT = "I confirm these refunds went back to the customers outside VTEX"
+_DUPLICATE_TEXT = "Yes, the rows held back are different refunds: record them too"
 _COLUMNS = ("line", "order_id", "amount", "currency", "source", "external_ref", "outcome", "message", "entry_id")
 
 
@@ -67,7 +71,13 @@ def _amount(r: ImportRow) -> str:
 
 
 def _rows_html(report: ImportReport) -> str:
-    colour = {"refused": "#b00020", "recorded": "#1b5e20", "already recorded": "#555", "would record": "#0d47a1"}
+    colour = {
+        "refused": "#b00020",
+        "recorded": "#1b5e20",
+        "already recorded": "#555",
+        "would record": "#0d47a1",
+        "likely duplicate": "#e65100",
+    }
     head = "".join(
         f"<th style='text-align:left;padding-right:1em'>{h}</th>"
         for h in ("Line", "Order ID", "Amount", "Source", "External reference", "Outcome", "Why")
@@ -89,10 +99,13 @@ def _rows_html(report: ImportReport) -> str:
 
 class ImportForm(_Form):
     """Upload, check, record and download. Child widgets: ``upload``, ``summary``, ``rows``, ``confirm``,
-    ``record_button``, ``progress``, ``result``, ``download``; ``report`` is the latest check or import."""
+    ``duplicate_confirm`` (shown when rows are held back as likely duplicates), ``record_button``, ``progress``,
+    ``result``, ``download``; ``report`` is the latest check or import. ``duplicate_days`` is the likely-duplicate
+    window (default ``REFUNDKIT_DUPLICATE_DAYS``, else 7)."""
 
-    def __init__(self, ledger: Ledger) -> None:
+    def __init__(self, ledger: Ledger, *, duplicate_days: int | None = None) -> None:
         self.ledger = ledger
+        self.duplicate_days = duplicate_window_days() if duplicate_days is None else duplicate_days
         self._busy = False
         self._data: bytes | None = None
         self._name = ""
@@ -101,6 +114,9 @@ class ImportForm(_Form):
         self.summary = w.HTML()
         self.rows = w.HTML()
         self.confirm = w.Checkbox(description=_CONFIRM_TEXT, indent=False, layout=w.Layout(width="auto"))
+        self.duplicate_confirm = w.Checkbox(
+            description=_DUPLICATE_TEXT, indent=False, layout=w.Layout(width="auto", display="none")
+        )
         self.record_button = w.Button(description=_RECORD, button_style="primary", disabled=True)
         self.progress = w.IntProgress(value=0, min=0, max=1, description="Recorded", layout=w.Layout(display="none"))
         self.result = w.HTML()
@@ -110,6 +126,7 @@ class ImportForm(_Form):
             (self.summary, "refundkit-import-summary"),
             (self.rows, "refundkit-import-table"),
             (self.confirm, "refundkit-import-confirm"),
+            (self.duplicate_confirm, "refundkit-import-duplicate-confirm"),
             (self.record_button, "refundkit-import-record"),
             (self.progress, "refundkit-import-progress"),
             (self.result, "refundkit-import-result"),
@@ -118,6 +135,7 @@ class ImportForm(_Form):
             widget.add_class(css)
         self.upload.observe(self._uploaded, names="value")
         self.confirm.observe(self._sync, names="value")
+        self.duplicate_confirm.observe(self._sync, names="value")
         self.record_button.on_click(self.record)
         self.widget = w.VBox(
             [
@@ -131,6 +149,7 @@ class ImportForm(_Form):
                 self.summary,
                 self.rows,
                 self.confirm,
+                self.duplicate_confirm,
                 self.record_button,
                 self.progress,
                 self.result,
@@ -141,7 +160,11 @@ class ImportForm(_Form):
 
     # -- state ---------------------------------------------------------------------------------------------------
     def _good_rows(self) -> int:
-        return 0 if self.report is None or not self.report.dry_run else self.report.count(ImportOutcome.WOULD_RECORD)
+        """Rows the record button would record: the good ones, and the held ones once they are confirmed."""
+        if self.report is None or not self.report.dry_run:
+            return 0
+        held = self.report.held if self.duplicate_confirm.value else 0
+        return self.report.count(ImportOutcome.WOULD_RECORD) + held
 
     def _sync(self, _change: Any = None) -> None:
         if not self._busy:
@@ -170,7 +193,9 @@ class ImportForm(_Form):
         self._reset()
         self._data, self._name = source, name or "the file"
         try:
-            report = import_refunds(self.ledger, source, dry_run=True, name=self._name)
+            report = import_refunds(
+                self.ledger, source, dry_run=True, name=self._name, duplicate_days=self.duplicate_days
+            )
         except Exception as exc:
             self._data = None
             self.summary.value = (
@@ -185,11 +210,21 @@ class ImportForm(_Form):
             f"{report.count(ImportOutcome.ALREADY_RECORDED)} already recorded",
             f"{report.refused} refused",
         ]
+        if report.held:
+            words.append(f"{report.held} held back as likely duplicates")
         html = f"<div><b>{escape(self._name)}</b>: {', '.join(words)}. Nothing is written yet.</div>"
         if report.warnings:
             html += "<ul>" + "".join(f"<li>{escape(x)}</li>" for x in report.warnings) + "</ul>"
         if report.refused:
             html += "<div>Refused rows are never recorded: fix them in the file and upload it again.</div>"
+        if report.held:
+            self.duplicate_confirm.layout.display = ""
+            html += (
+                "<div class='refundkit-duplicate'>Rows held back look like a refund already recorded: the same order "
+                f"and amount under another reference within {self.duplicate_days} days (each names the earlier "
+                "entry). If they are the same refunds, they are already recorded: leave them. If they are different "
+                f"refunds, tick <b>{escape(_DUPLICATE_TEXT)}</b> too.</div>"
+            )
         self.summary.value = html
         self.rows.value = _rows_html(report)
         self.download.value = download_link(
@@ -200,7 +235,8 @@ class ImportForm(_Form):
     def _reset(self) -> None:
         self._data, self.report = None, None
         self.summary.value = self.rows.value = self.result.value = self.download.value = ""
-        self.confirm.value = False
+        self.confirm.value = self.duplicate_confirm.value = False
+        self.duplicate_confirm.layout.display = "none"
         self.progress.layout.display = "none"
         self._sync()
 
@@ -220,19 +256,28 @@ class ImportForm(_Form):
             self.progress.value = done
 
         try:
-            report = import_refunds(self.ledger, self._data, name=self._name, progress=progress)
+            report = import_refunds(
+                self.ledger,
+                self._data,
+                name=self._name,
+                progress=progress,
+                allow_likely_duplicates=self.duplicate_confirm.value,
+                duplicate_days=self.duplicate_days,
+            )
         except Exception as exc:
             self.result.value = f"<div class='refundkit-refused'>{escape(failure_text(exc))}</div>"
             return
         self.progress.value = self.progress.max
         self.report = report
-        self.confirm.value = False
+        self.confirm.value = self.duplicate_confirm.value = False
+        self.duplicate_confirm.layout.display = "none"
         self.rows.value = _rows_html(report)
         self.summary.value = ""
+        held = f", {report.held} held back as likely duplicates" if report.held else ""
         self.result.value = (
             f"<div class='refundkit-done'><b>Import finished</b>: {report.count(ImportOutcome.RECORDED)} recorded, "
-            f"{report.count(ImportOutcome.ALREADY_RECORDED)} already recorded, {report.refused} refused "
-            "(refused rows were not written).</div>"
+            f"{report.count(ImportOutcome.ALREADY_RECORDED)} already recorded, {report.refused} refused{held} "
+            "(refused and held rows were not written).</div>"
         )
         self.download.value = download_link(
             report_csv(report), _result_name(self._name, "result"), "Download the result (CSV)", "text/csv"

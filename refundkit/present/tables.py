@@ -11,7 +11,7 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any, TextIO
 
-from ..textsafety import neutralise_formula
+from ..textsafety import inert_json, neutralise_formula
 
 __all__ = ["write_rows"]
 
@@ -26,7 +26,8 @@ def write_rows(
         for r in rows:
             w.writerow([_csv_cell(r.get(c), c in numeric) for c in columns])
     elif fmt == "json":
-        json.dump([{c: r.get(c) for c in columns} for r in rows], out, indent=2, ensure_ascii=False)
+        text = json.dumps([{c: r.get(c) for c in columns} for r in rows], indent=2, ensure_ascii=False)
+        out.write(inert_json(text))  # the same JSON, with DEL and C1 controls escaped: safe on a terminal
         out.write("\n")
     elif fmt == "table":
         cells = [[str(r.get(c) if r.get(c) is not None else "") for c in columns] for r in rows]

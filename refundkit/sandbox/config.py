@@ -130,6 +130,9 @@ class SandboxConfig:
     # behind). date_header False answers without one (a proxy that strips it). A sync decides what it covered by it.
     clock_offset_s: float = 0.0
     date_header: bool = True
+    # A broken server or proxy that echoes the request's headers (the app token included) into the orders it
+    # answers: each list row's clientName and totalValue, and the order's clientProfileData.firstName and value.
+    echo_headers: bool = False
 
     def __post_init__(self) -> None:
         if self.list_dates not in get_args(ListDates):

@@ -105,6 +105,12 @@ def add_sandbox_flags(p: argparse.ArgumentParser) -> None:
         metavar="NAME",
         help=f"the undocumented status --unknown-statuses gives (default {d.unknown_status})",
     )
+    p.add_argument(
+        "--echo-headers",
+        action="store_true",
+        help="answer orders with the request's headers (the app token included) in their fields, as a broken proxy "
+        "might; refundkit must show none of it",
+    )
     keep = p.add_mutually_exclusive_group()
     keep.add_argument("--state-dir", type=Path, default=None, help="keep what is recorded here across restarts")
     keep.add_argument("--memory", action="store_true", help="keep nothing across restarts")
@@ -137,6 +143,7 @@ def config_from_args(args: argparse.Namespace, *, cache_dir: Path) -> SandboxCon
         "rare_statuses": getattr(args, "rare_statuses", 0),
         "unknown_statuses": getattr(args, "unknown_statuses", 0),
         "unknown_status": getattr(args, "unknown_status", d.unknown_status),
+        "echo_headers": bool(getattr(args, "echo_headers", False)),
         "state_dir": state_dir,
         **payments_options(args),
         **masterdata_options(args),

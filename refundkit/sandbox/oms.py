@@ -453,6 +453,22 @@ def _list_item(store: Store, o: OrderSummary) -> dict[str, Any]:
     }
 
 
+def echo_headers(resp: Response, req: Request) -> Response:
+    """An order answer of a broken server that echoes the request's headers into the order's fields (the
+    ``echo_headers`` setting): list rows' ``clientName`` and ``totalValue``, the order's client first name and
+    ``value``. An amount that is text cannot be read, so the client quotes it back in a message."""
+    echo = "; ".join(f"{name}: {value}" for name, value in req.headers.items())
+    body = resp.body
+    if isinstance(body, dict) and isinstance(body.get("list"), list):
+        body = {**body, "list": [{**row, "clientName": echo, "totalValue": echo} for row in body["list"]]}
+    elif isinstance(body, dict) and "orderId" in body:
+        profile = body.get("clientProfileData")
+        body = {**body, "value": echo}
+        if isinstance(profile, dict):
+            body["clientProfileData"] = {**profile, "firstName": echo}
+    return Response(resp.status, resp.headers, body)
+
+
 # -- get -----------------------------------------------------------------------------------------------------------
 
 

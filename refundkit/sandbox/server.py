@@ -228,6 +228,8 @@ class Sandbox:
         if cfg.latency_ms:
             sleep(cfg.latency_ms / 1000)
         resp = self._dispatch(req)
+        if cfg.echo_headers and resp.status == 200 and req.method == "GET" and req.path.startswith("/api/oms/"):
+            resp = oms.echo_headers(resp, req)
         if rule is not None:  # after_write: the operation ran; now lose its answer
             if rule.delay_s:
                 sleep(rule.delay_s)

@@ -26,6 +26,13 @@ Every request refundkit makes passes :meth:`Transport.request`, which
 Requests are described in logs and errors as ``METHOD /path`` — never with headers. What VTEX wrote in an error
 body is shown only after the app token — in any letter case, URL-encoded, or as a fragment of 8 characters or
 more — has been replaced by ``****``, and only then shortened, so no cut can leave part of the token behind.
+
+Every answer's body, a 200 included, has the token removed the same way before anything reads it
+(:class:`AnswerScrubber`): a server or proxy that echoes the request's headers into an order's fields can then
+put the token in no message built from the answer (an unreadable amount quoted back, a row set aside, a doctor
+row), in no listing and in no file the answer is stored in. The check is one pass over the body for runs of the
+token's own characters (it costs about as much as parsing the JSON); only a body that holds 8 of them in a row
+that are part of the token is rewritten.
 """
 
 from __future__ import annotations
@@ -62,7 +69,7 @@ from ..errors import (
 )
 from .limiter import AdaptiveLimiter, is_local_host
 
-__all__ = ["ALLOWED", "RetryPolicy", "ServerDates", "Transport", "check_allowed", "redact"]
+__all__ = ["ALLOWED", "AnswerScrubber", "RetryPolicy", "ServerDates", "Transport", "check_allowed", "redact"]
 
 log = logging.getLogger("refundkit.vtex")
 
@@ -190,6 +197,73 @@ def redact(text: str, secret: str | None) -> str:
     return "".join(out)
 
 
+class AnswerScrubber:
+    """Takes the app token out of an answer's body before anything reads it.
+
+    A body holds a piece of the token only if it holds a run of 8 or more of the token's own characters (as sent,
+    or URL-encoded). Such runs are found in one pass (``bytes.translate`` then ``split``, at C speed); a body with a
+    run that contains 8 consecutive characters of the token is decoded and :func:`redact` ed, so the token, any
+    fragment of 8 or more of its characters and any echoed token header become ``****``.
+
+    Pieces of the token that are also part of something public (``public``: the account name, the app key, which
+    answers carry, such as a payment's ``merchantName``) are not taken as the token there: they give nothing
+    away."""
+
+    def __init__(self, secret: str | None, public: Iterable[str] = ()) -> None:
+        self.secret = secret or ""
+        forms = [f.encode("utf-8") for f in dict.fromkeys((self.secret, quote(self.secret, safe="")))]
+        n = _MIN_FRAGMENT  # VTEX's tokens are far longer; a shorter one (a test's) is left to the error-body redaction
+        shown = [p.lower().encode("utf-8") for p in public if p]
+        self._fragments = {
+            f[i : i + n]
+            for f in forms
+            for i in range(len(f) - n + 1)
+            if not any(f[i : i + n].lower() in p for p in shown)
+        }
+        alphabet = {b for f in forms for b in f}
+        self._table = bytes(b if b in alphabet else 32 for b in range(256))
+        self._n = n
+        self._warned = False
+
+    def holds_token(self, body: bytes) -> bool:
+        if not self._fragments or len(body) < self._n:
+            return False
+        n, fragments = self._n, self._fragments
+        return any(
+            word[i : i + n] in fragments
+            for word in body.translate(self._table).split()
+            if len(word) >= n
+            for i in range(len(word) - n + 1)
+        )
+
+    def scrub(self, response: httpx.Response) -> httpx.Response:
+        """``response`` itself, or a copy whose body has the token redacted."""
+        body = response.content
+        if not self.holds_token(body):
+            return response
+        clean = redact(body.decode("utf-8", "replace"), self.secret).encode("utf-8")
+        if not self._warned:  # once: a server that echoes the token does it on every answer
+            self._warned = True
+            log.warning(
+                "VTEX's answer to %s %s held the app token (a server or proxy echoing the request's headers?); "
+                "it is removed from every answer before anything reads it",
+                response.request.method,
+                response.request.url.path,
+            )
+        headers = [
+            (k, v)
+            for k, v in response.headers.multi_items()
+            if k.lower() not in ("content-length", "content-encoding", "transfer-encoding")
+        ]
+        return httpx.Response(
+            response.status_code,
+            headers=headers,
+            content=clean,
+            request=response.request,
+            extensions=response.extensions,
+        )
+
+
 def _vtex_message(response: httpx.Response, secret: str | None) -> str:
     """The message VTEX put in an error body, in any of its shapes, with the token redacted, then shortened."""
     raw = response.content[:65536].decode("utf-8", "replace")
@@ -302,6 +376,10 @@ class Transport:
         self.calls = 0  # requests actually sent, retries included
         self._sandbox: dict[str, bool] = {}  # host -> it answered as refundkit's sandbox (header, loopback)
         self._date_watchers: list[ServerDates] = []
+        self._scrubber = AnswerScrubber(
+            settings.app_token.reveal() if settings.app_token else None,
+            public=(settings.account or "", settings.app_key or ""),
+        )
 
     def __repr__(self) -> str:
         return f"Transport(base_url={self.base_url!r}, account={self.settings.account!r})"
@@ -467,6 +545,7 @@ class Transport:
                 with self._lock:
                     for watch in self._date_watchers:
                         watch.see(response.headers.get("Date"))
+            response = self._scrubber.scrub(response)  # before anything reads the body (module docstring)
             sandbox = bool(response.headers.get(SANDBOX_HEADER)) and is_local_host(urlsplit(base).hostname or "")
             self._sandbox[urlsplit(base).netloc] = sandbox
             if sandbox:

@@ -98,6 +98,7 @@ def test_import_records_good_rows_and_refuses_bad_ones_without_writing_them(env:
         "refused": 11,
         "failed": 0,
         "would record": 0,
+        "likely duplicate": 0,
         "pending": 0,
     }
 

@@ -12,7 +12,7 @@ from refundkit.ledger import Ledger, import_refunds
 from refundkit.ledger.csvimport import ImportOutcome
 from refundkit.ledger.model import OrderLedger
 
-from .helpers import Env, notes_of
+from .helpers import Env, money, notes_of
 
 HEADER = "order_id,amount,refunded_at,source,external_ref,reason,currency,note"
 HEAD_DOC = r"^/api/dataentities/offlineRefundOrder/documents/"
@@ -87,7 +87,8 @@ def test_validation_reads_each_order_once_and_never_rescans(
     for i, o in enumerate(orders):  # each order already holds a few entries
         for j in range(3):
             ledger.record(o.order_id, "0.01", "cash", f"PRE-{i}-{j}")
-    lines = [HEADER] + [f"{orders[i % 3].order_id},0.01,2026-04-20,cash,N-{i},,," for i in range(rows)]
+    # each row of an order its own amount: rows of one order and amount under other references are likely duplicates
+    lines = [HEADER] + [f"{orders[i % 3].order_id},{money(i // 3 + 1)},2026-04-20,cash,N-{i},,," for i in range(rows)]
     lines += [f"{orders[0].order_id},0.01,2026-04-20,cash,PRE-0-0,,,"]  # one row already recorded
     calls: Counter[str] = Counter()
     real_entry, real_sum = OrderLedger.entry, OrderLedger.offline_refunded

@@ -110,3 +110,46 @@ def test_a_file_that_is_not_a_refund_csv_says_what_to_fix(rk: refundkit.Session,
     form.load(tmp_path / "missing.csv")
     assert "Cannot read" in text(form.summary.value)
     assert form.record_button.disabled
+
+
+def test_rows_held_back_as_likely_duplicates_need_a_second_confirmation(
+    rk: refundkit.Session, orders: list[str]
+) -> None:
+    """APC-901 recorded (on the Record tab, say), then APC901 in a file: held back with the earlier entry, and
+    recorded only once its own confirmation is ticked."""
+    a, b = orders[3], orders[4]
+    first = rk.ledger.record(a, "12.00", "apace", "APC-901", refunded_at="2026-05-10")
+    data = (
+        "order_id,amount,refunded_at,source,external_ref,reason\n"
+        f"{a},12.00,2026-05-11,apace,APC901,damaged\n"
+        f"{b},4.00,2026-05-11,cash,OTHER-1,late\n"
+    ).encode()
+    form = ImportForm(rk.ledger, duplicate_days=7)
+    form.load(data, "apace.csv")
+    summary = text(form.summary.value)
+    assert "1 would be recorded" in summary and "1 held back as likely duplicates" in summary
+    assert form.duplicate_confirm.layout.display == "", "the second confirmation is offered"
+    table = text(form.rows.value)
+    assert "likely duplicate" in table and first.entry.entry_id in table and "APC-901" in table
+    assert "--yes" not in table and "refundkit" not in table, "no command line in the desk"
+
+    form.confirm.value = True  # the first confirmation alone records the good row only
+    form.record_button.click()
+    assert "1 recorded, 0 already recorded, 0 refused, 1 held back" in text(form.result.value)
+    assert [e.external_ref for e in rk.ledger.entries(order_id=a)] == ["APC-901"]
+    assert len(rk.ledger.entries(order_id=b)) == 1
+
+    form.load(data, "apace.csv")
+    assert "0 would be recorded" in text(form.summary.value) and form.record_button.disabled
+    form.confirm.value = True
+    assert form.record_button.disabled, "nothing to record until the held row is confirmed"
+    form.duplicate_confirm.value = True
+    assert not form.record_button.disabled
+    form.record_button.click()
+    assert "1 recorded, 1 already recorded, 0 refused" in text(form.result.value)
+    assert sorted(e.external_ref for e in rk.ledger.entries(order_id=a)) == ["APC-901", "APC901"]
+    assert form.duplicate_confirm.value is False and form.duplicate_confirm.layout.display == "none"
+
+    form.load(data, "apace.csv")  # and again: nothing new, nothing held
+    assert "0 would be recorded, 2 already recorded" in text(form.summary.value)
+    assert form.duplicate_confirm.layout.display == "none"

@@ -342,3 +342,76 @@ def test_the_allowlist_holds_exactly_two_posts_each_on_one_literal_path() -> Non
 def test_no_path_of_the_orders_spec_under_api_orders_is_reachable_but_by_a_read() -> None:
     reachable = [(m, p) for m, p in _spec_paths("orders.json") if _allowed(m, p) and p.startswith("/api/orders/")]
     assert reachable == []  # orders.json documents no PII read; its /api/orders/pvt/document/{id}/... are refused
+
+
+# -- the token echoed into a 200 answer ---------------------------------------------------------------------------
+LONG_TOKEN = "Q7ZK2M9XW4PL8RT3VB6NC1HY5DJ0FG2SA7EU4KO9IM3XQ8LT6WZ1PB5RN2CV7HY0DJ4FG9SA3EU6KO1IM8XQ5LT2WZ7PB0RN4"
+
+
+def _pieces(text: str, token: str) -> list[str]:
+    low = text.lower()
+    return [token[i : i + 8] for i in range(len(token) - 7) if token[i : i + 8].lower() in low]
+
+
+@pytest.mark.parametrize("token", [TOKEN, LONG_TOKEN])
+@pytest.mark.parametrize(
+    "echo",
+    [
+        "X-VTEX-API-AppToken: {t}",
+        "{t}",
+        "apptoken={q}",
+        "cut here {t}",
+        "a fragment {t3}",
+        '{{"x-vtex-api-apptoken": "{t}"}}',
+    ],
+)
+def test_a_200_answer_that_echoes_the_token_is_read_without_it(token: str, echo: str) -> None:
+    text = echo.format(t=token, q=quote(token, safe=""), t3=token[3:20])
+    row = {"orderId": "1-01", "clientName": text, "totalValue": text, "status": text[:40], "currencyCode": "BRL"}
+    body = {"list": [row], "paging": {"total": 1}, "value": text}
+    settings = make_settings(app_token=Secret(token))
+    with make_transport(Recorder([json_response(200, body)]), settings=settings) as t:
+        answer = t.json("GET", ORDERS)
+    assert _pieces(json.dumps(answer), token) == []
+    assert answer["list"][0]["orderId"] == "1-01" and answer["paging"] == {"total": 1}  # the rest is as sent
+
+
+def test_an_answer_without_the_token_is_passed_on_as_it_came() -> None:
+    body = {"list": [{"orderId": "1-01", "clientName": "TOKEN-m", "note": "ver-lea"}], "paging": {"total": 1}}
+    response = json_response(200, body)
+    with make_transport(Recorder([response])) as t:
+        assert t.request("GET", ORDERS) is not None
+        assert t.json("GET", ORDERS) == body  # pieces shorter than 8 characters are not the token
+
+
+def test_orders_echoing_the_token_are_set_aside_and_refused_without_it(sandbox_factory) -> None:
+    """Through the API, on the sandbox playing a server that echoes the request headers into orders."""
+    import refundkit
+    from refundkit.errors import BadResponse
+    from refundkit.timeutil import parse_instant
+    from refundkit.vtex.oms import ListReport
+
+    served = sandbox_factory(app_token=LONG_TOKEN, echo_headers=True)
+    oid = served.sb.store.orders[3].order_id
+    with refundkit.connect(settings=served.settings()) as rk:
+        with pytest.raises(BadResponse) as err:
+            rk.client.orders.get(oid)
+        assert "value" in str(err.value) and _pieces(str(err.value), LONG_TOKEN) == []
+        report = ListReport()
+        start, end = parse_instant("2026-03-01T00:00:00Z"), parse_instant("2026-03-03T00:00:00Z")
+        assert rk.client.orders.list(start, end, report=report) == []
+        assert report.set_aside_count > 0
+        shown = " ".join([*report.set_aside.values(), *report.warnings()])
+        assert "totalValue" in shown and _pieces(shown, LONG_TOKEN) == []
+        got = rk.client.orders.get_many([oid], report=report)
+        assert got == {} and _pieces(report.set_aside[oid], LONG_TOKEN) == []
+
+
+def test_pieces_of_the_token_that_are_public_anyway_leave_an_answer_alone() -> None:
+    """The sandbox's public token holds its account's name, which payments carry as merchantName."""
+    from refundkit.sandbox.config import DEMO_ACCOUNT, DEMO_APP_KEY, DEMO_APP_TOKEN
+    from refundkit.vtex.transport import AnswerScrubber
+
+    scrubber = AnswerScrubber(DEMO_APP_TOKEN, public=(DEMO_ACCOUNT, DEMO_APP_KEY))
+    assert not scrubber.holds_token(b'{"merchantName": "REFUNDKITDEMO", "id": "07D72FE1587E5881B6F777B2534E1E6C"}')
+    assert scrubber.holds_token(f'{{"value": "{DEMO_APP_TOKEN}"}}'.encode())
