@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import csv
+import datetime
 import io
 import re
 
@@ -110,3 +111,18 @@ def test_a_file_that_is_not_a_refund_csv_says_what_to_fix(rk: refundkit.Session,
     form.load(tmp_path / "missing.csv")
     assert "Cannot read" in text(form.summary.value)
     assert form.record_button.disabled
+
+
+def test_a_file_over_the_upload_limit_is_refused_with_the_limit_named(rk: refundkit.Session) -> None:
+    from refundkit.present.import_form import UPLOAD_LIMIT_BYTES
+
+    form = ImportForm(rk.ledger)
+    big = memoryview(bytes(UPLOAD_LIMIT_BYTES + 1))
+    upload = {"name": "huge.csv", "type": "text/csv", "size": len(big), "content": big}
+    upload["last_modified"] = datetime.datetime.now(datetime.UTC)
+    form.upload.value = (upload,)
+    shown = text(form.summary.value)
+    assert "huge.csv is 50.0 MiB; the desk takes files up to 50 MiB" in shown
+    assert "Nothing was checked or recorded" in shown
+    assert form.report is None and form.record_button.disabled
+    assert "Files up to 50 MiB" in text(form.widget.children[0].value)
