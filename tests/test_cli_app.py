@@ -134,3 +134,32 @@ def test_app_help_shows_no_token(tmp_path: Path) -> None:
     proc = run_cli(["app", "--help"], env, tmp_path)
     assert "--max-sessions" in proc.stdout and "--allow-host" in proc.stdout
     assert "help-must-not-show-this" not in proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("flags", "said"),
+    [
+        (["--host", "0.0.0.0"], "add --users FILE"),  # noqa: S104  (refused before anything binds)
+        (["--host", "0.0.0.0", "--allow-host", "desk.example"], "--i-have-tls-in-front"),  # noqa: S104  (as above)
+        (["--host", "192.168.7.9", "--users", "team.json"], "put a reverse proxy with HTTPS in front"),
+        (["--host", "desk.example"], "is not an IP address"),
+    ],
+    ids=["no-team-no-host", "token-without-tls", "team-without-tls", "a-name"],
+)
+def test_app_serves_other_machines_only_to_a_team_or_a_named_host_and_behind_tls(
+    tmp_path: Path, flags: list[str], said: str
+) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("VTEX_", "REFUNDKIT_"))}
+    done = run_cli(["app", "--port", str(free_port()), *flags], env, tmp_path)
+    assert done.code == 2 and said in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr and done.stdout == ""
+
+
+def test_app_with_a_users_file_others_can_read_is_refused(served_sandbox: ServedSandbox, tmp_path: Path) -> None:
+    users = tmp_path / "team.json"
+    users.write_text('{"users": {}}')
+    users.chmod(0o644)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("VTEX_", "REFUNDKIT_"))}
+    env.update(served_sandbox.env())
+    done = run_cli(["app", "--port", str(free_port()), "--users", str(users)], env, tmp_path)
+    assert done.code == 2 and "chmod 600" in done.stderr and done.stdout == ""

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib.util
+import ipaddress
 import json
 import os
 import re
@@ -35,7 +36,8 @@ from typing import Any
 
 from ..config import load_settings
 from ..errors import ConfigError
-from .cli_common import Subcommands, positive_int, time_zone
+from .cli_common import Subcommands, UsageError, positive_int, time_zone
+from .desk_users import load_users
 
 __all__ = [
     "app_command",
@@ -72,6 +74,24 @@ def register(sub: Subcommands) -> None:
         type=positive_int,
         default=DEFAULT_MAX_SESSIONS,
         help=f"desk pages open at once; each holds a Python process (default {DEFAULT_MAX_SESSIONS})",
+    )
+    a.add_argument(
+        "--users",
+        type=Path,
+        metavar="FILE",
+        help="a team desk: each person signs in with a name and password of FILE (refundkit users add)",
+    )
+    a.add_argument(
+        "--host",
+        default="127.0.0.1",
+        type=host_address,
+        help="the address to listen on (default 127.0.0.1, this machine only); another needs --users or "
+        "--allow-host, and --i-have-tls-in-front",
+    )
+    a.add_argument(
+        "--i-have-tls-in-front",
+        action="store_true",
+        help="a reverse proxy with HTTPS forwards to the desk: needed to serve on an address other machines reach",
     )
     a.add_argument(
         "--allow-host",
@@ -186,9 +206,12 @@ def start_app(
     token: str | None = None,
     max_sessions: int = DEFAULT_MAX_SESSIONS,
     allow_hosts: Sequence[str] = (),
+    users_file: Path | None = None,
+    host: str = "127.0.0.1",
+    tls_in_front: bool = False,
 ) -> tuple[subprocess.Popen[Any], str]:
-    """Start the app in the background; returns the process and, once it answers, the address that signs in
-    (with ``token``, or a new one)."""
+    """Start the app in the background; returns the process and, once it answers, the address to open: with a
+    ``users_file`` its sign-in page, otherwise the address that signs in with ``token`` (or a new one)."""
     if importlib.util.find_spec("voila") is None:
         raise ConfigError("the app needs Voilà: run ./dev setup (or pip install -e '.[app]')")
     if port_taken(port):  # before starting: whatever answers there is not this app
@@ -203,11 +226,14 @@ def start_app(
         "token": token,
         "max_sessions": max_sessions,
         "allow_hosts": list(allow_hosts),
+        "users_file": str(users_file.resolve()) if users_file else None,
+        "ip": host,
+        "tls_in_front": tls_in_front,
     }
     write_private(launch, json.dumps(launch_values))
     proc = subprocess.Popen(
         app_command(launch, port),
-        env={**{k: v for k, v in env.items() if k not in _SECRET_VARIABLES}, "REFUNDKIT_APP_TZ": tz},
+        env={**{k: v for k, v in env.items() if not _withheld(k)}, "REFUNDKIT_APP_TZ": tz},
         cwd=folder,
         stdin=subprocess.DEVNULL,
         start_new_session=True,  # Ctrl-C reaches refundkit only, which stops Voilà and its kernels
@@ -215,13 +241,23 @@ def start_app(
         stderr=subprocess.STDOUT if log is not None else subprocess.DEVNULL,
     )
     _FOLDERS[proc.pid] = folder
-    base = f"http://127.0.0.1:{port}/"
+    local = "127.0.0.1" if host in _ANY_ADDRESS else host
+    base = f"http://{'[' + local + ']' if ':' in local else local}:{port}/"
     try:
         wait_until_serving(base, proc)
     except BaseException:
         stop_app(proc)
         raise
-    return proc, login_url(base, token)
+    return proc, (base if users_file else login_url(base, token))
+
+
+def _withheld(name: str) -> bool:
+    """Variables the desk's server (and so its kernels) never gets: the desk's token, and the identity headers'
+    variables, which only the server sets, from the signed-in session."""
+    return name in _SECRET_VARIABLES or name.startswith("HTTP_X_DESK_")
+
+
+_ANY_ADDRESS = ("0.0.0.0", "::")  # noqa: S104  (compared, not bound)
 
 
 #: The folder of each running app's notebook, removed when the app stops.
@@ -284,12 +320,39 @@ def host_name_arg(text: str) -> str:
     return name
 
 
+def host_address(text: str) -> str:
+    try:
+        return str(ipaddress.ip_address(text.strip().strip("[]")))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text[:60]!r} is not an IP address (such as 127.0.0.1 or 0.0.0.0)") from None
+
+
+def check_serving(args: argparse.Namespace) -> None:
+    """An address other machines reach is served only to a team that signs in (or with the token at a named host),
+    and only behind TLS: a password or token over plain HTTP can be read on the way."""
+    if ipaddress.ip_address(args.host).is_loopback:
+        return
+    if not (args.users or args.allow_host):
+        raise UsageError(
+            f"--host {args.host} lets other machines reach the desk: add --users FILE (a team that signs in), or "
+            "--allow-host NAME (the name they use, with the token)"
+        )
+    if not args.i_have_tls_in_front:
+        raise UsageError(
+            f"--host {args.host} over plain HTTP would send passwords and the token readable on the network: put a "
+            "reverse proxy with HTTPS in front of the desk and add --i-have-tls-in-front"
+        )
+
+
 def cmd_app(args: argparse.Namespace) -> int:
+    check_serving(args)
+    if args.users:
+        load_users(args.users)  # a missing or unsafe users file: one line now, not a desk nobody can enter
     settings = load_settings()
     settings.require_account()  # the page connects to this account: say what is missing here, not there
     token = settings.desk_token.reveal() if settings.desk_token else None
     stop_on_terminate()  # before Voilà starts: a stop that comes at any moment after stops it too
-    print(f"Starting the refund desk on http://127.0.0.1:{args.port}/ …", flush=True)
+    print(f"Starting the refund desk on port {args.port} …", flush=True)
     proc, url = start_app(
         args.port,
         dict(os.environ),
@@ -298,6 +361,9 @@ def cmd_app(args: argparse.Namespace) -> int:
         token=token,
         max_sessions=args.max_sessions,
         allow_hosts=args.allow_host,
+        users_file=args.users,
+        host=args.host,
+        tls_in_front=args.i_have_tls_in_front,
     )
     try:  # from here any stop, even one that comes while the line below is printed, stops Voilà too
         print(f"refund desk at {url} (dates in {args.tz}); press Ctrl-C to stop.", flush=True)

@@ -21,27 +21,35 @@ What is added, each in one place:
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import hmac
 import json
 import logging
 import os
 import re
+import secrets
 import sys
 import urllib.parse
+from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 from typing import Any, ClassVar
 
 import tornado.web
+from jupyter_server.auth.decorator import allow_unauthenticated
 from jupyter_server.auth.identity import PasswordIdentityProvider, User
+from jupyter_server.base.handlers import JupyterHandler
 from jupyter_server.log import log_request
 from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
 from tornado import httputil
-from traitlets import Bool, Integer, default
+from traitlets import Bool, Integer, Unicode, default
 from traitlets.config import Config
 from voila.app import Voila
 from voila.tornado.handler import TornadoVoilaHandler
+from voila.voila_identity_provider import VoilaLoginHandler
 
+from .desk_users import FailureLimiter, TeamUser, check_password, hash_password, load_users
 from .import_form import UPLOAD_LIMIT_BYTES
 
 __all__ = [
@@ -49,7 +57,11 @@ __all__ = [
     "CappedKernelManager",
     "DeskApplication",
     "DeskIdentityProvider",
+    "DeskUser",
     "DeskVoila",
+    "SignInHandler",
+    "SignOutHandler",
+    "TeamIdentityProvider",
     "desk_config",
     "main",
 ]
@@ -107,11 +119,51 @@ class DeskApplication(tornado.web.Application):
         return super().find_handler(request, **kwargs)
 
 
+@dataclass
+class DeskUser(User):
+    """A signed-in person, with the session the cookie names (ended by signing out) and, on a team desk, the role."""
+
+    sid: str = ""
+    role: str = ""
+
+
+#: Request headers the desk's server sets from the signed-in session (any a client sends are dropped first); Voilà
+#: hands them to the page's kernel as ``HTTP_X_DESK_USER``, ``HTTP_X_DESK_ROLE`` and ``HTTP_X_DESK_SESSION``.
+IDENTITY_HEADERS = ("X-Desk-User", "X-Desk-Role", "X-Desk-Session")
+
+
 class DeskIdentityProvider(PasswordIdentityProvider):
     """jupyter_server's token login, tightened: constant-time comparison, no "set a password" through the login form,
-    and the token taken out of the request that carried it (Voilà copies the URL and the query into the kernel)."""
+    the token taken out of the request that carried it (Voilà copies the URL and the query into the kernel), and a
+    server-side session in the cookie, so that signing out ends it (a copied cookie included)."""
 
     allow_password_change = Bool(False, config=True)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.sessions: dict[str, str] = {}  # session id -> user name, while signed in
+
+    def new_session(self, user: DeskUser) -> DeskUser:
+        user.sid = secrets.token_urlsafe(24)
+        self.sessions[user.sid] = user.username
+        return user
+
+    def end_session(self, sid: str) -> None:
+        self.sessions.pop(sid, None)
+
+    def generate_anonymous_user(self, handler: tornado.web.RequestHandler) -> User:
+        anonymous = super().generate_anonymous_user(handler)
+        return self.new_session(DeskUser(anonymous.username, anonymous.name, anonymous.display_name))
+
+    def user_to_cookie(self, user: User) -> str:
+        return json.dumps({"username": user.username, "sid": getattr(user, "sid", "")})
+
+    def user_from_cookie(self, cookie_value: str) -> User | None:
+        data = json.loads(cookie_value)
+        name, sid = str(data.get("username", "")), str(data.get("sid", ""))
+        if not sid or self.sessions.get(sid) != name:
+            return None  # signed out, or a cookie of an earlier run
+        return DeskUser(name, sid=sid)
 
     async def get_user_token(self, handler: tornado.web.RequestHandler) -> User | None:
         token = str(getattr(handler, "token", "") or "")
@@ -123,11 +175,163 @@ class DeskIdentityProvider(PasswordIdentityProvider):
             user = await user
         return user or self.generate_anonymous_user(handler)
 
+    def role_of(self, user: DeskUser) -> str | None:
+        """The person's role, or None when it is not told to the page (one person with the token: every right)."""
+        return None
+
     async def _get_user(self, handler: tornado.web.RequestHandler) -> User | None:
         user = await super()._get_user(handler)
         if "token" in handler.request.query_arguments:
             _drop_query_argument(handler.request, "token")
+        headers = handler.request.headers
+        for name in IDENTITY_HEADERS:
+            while name in headers:
+                del headers[name]
+        if isinstance(user, DeskUser):
+            headers["X-Desk-Session"] = user.sid
+            role = self.role_of(user)
+            if role is not None:
+                headers["X-Desk-User"], headers["X-Desk-Role"] = user.username, role
         return user
+
+    def get_handlers(self) -> list[tuple[str, object]]:
+        return [("/login", self.login_handler_class), ("/logout", SignOutHandler)]
+
+
+class TeamIdentityProvider(DeskIdentityProvider):
+    """A team desk: each person signs in with the name and password of the users file (``refundkit users``); no
+    token. Failures are limited per name and per address. The file is read again when it changes, so a person
+    removed or given another role is so at their next request."""
+
+    users_file = Unicode("", config=True, help="the users file (refundkit users)")
+    max_failures_per_name = Integer(5, config=True)
+    max_failures_per_address = Integer(20, config=True, help="more than per name: an office may share one address")
+    lockout_s = Integer(900, config=True)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.names = FailureLimiter(self.max_failures_per_name, float(self.lockout_s))
+        self.addresses = FailureLimiter(self.max_failures_per_address, float(self.lockout_s))
+        self._users: dict[str, TeamUser] = {}
+        self._users_stamp: tuple[int, int] | None = None
+
+    @property
+    def auth_enabled(self) -> bool:
+        return True
+
+    @property
+    def login_available(self) -> bool:
+        return True
+
+    def users(self) -> dict[str, TeamUser]:
+        path = Path(self.users_file)
+        st = path.stat()
+        if (st.st_mtime_ns, st.st_size) != self._users_stamp:
+            self._users, self._users_stamp = load_users(path), (st.st_mtime_ns, st.st_size)
+        return self._users
+
+    async def get_user_token(self, handler: tornado.web.RequestHandler) -> User | None:
+        return None  # a team signs in by name
+
+    def user_from_cookie(self, cookie_value: str) -> User | None:
+        user = super().user_from_cookie(cookie_value)
+        if user is None or user.username not in self.users():
+            return None
+        return user
+
+    def role_of(self, user: DeskUser) -> str | None:
+        member = self.users().get(user.username)
+        return member.role if member else "viewer"
+
+    def get_handlers(self) -> list[tuple[str, object]]:
+        # Voilà hands every identity provider its own login page; a team gets the sign-in page instead
+        return [("/login", SignInHandler), ("/logout", SignOutHandler)]
+
+    def sign_in(self, name: str, password: str) -> DeskUser | None:
+        """The person, when ``password`` is theirs (an unknown name costs as much time as a wrong password)."""
+        member = self.users().get(name)
+        if member is None:
+            check_password(_decoy(), password)
+            return None
+        if not check_password(member, password):
+            return None
+        return self.new_session(DeskUser(name, name, name))
+
+
+@functools.cache
+def _decoy() -> TeamUser:
+    return TeamUser("-", "viewer", hash_password(secrets.token_urlsafe(16)))
+
+
+class SignInHandler(VoilaLoginHandler):  # type: ignore[misc]  # Voilà has no type information
+    """The team's sign-in page: "Name", "Password", "Sign in". jupyter_server keeps the redirect guard and XSRF."""
+
+    def _render(self, message: Any = None) -> None:
+        error = f"<p class='refundkit-refused' role='alert'>{escape(message)}</p>" if message else ""
+        next_url = escape(self.get_argument("next", default="/"))
+        self.write(
+            _page(
+                "Sign in to the refund desk",
+                f"{error}<form method='post' action='/login?next={next_url}' class='refundkit-sign-in'>"
+                f"{self.xsrf_form_html()}"
+                "<p><label for='username'>Name</label><br>"
+                "<input id='username' name='username' autocomplete='username' required autofocus></p>"
+                "<p><label for='password'>Password</label><br>"
+                "<input id='password' name='password' type='password' autocomplete='current-password' required></p>"
+                "<p><button type='submit'>Sign in</button></p></form>",
+            )
+        )
+
+    @allow_unauthenticated
+    async def post(self) -> None:
+        provider: TeamIdentityProvider = self.identity_provider
+        name = self.get_argument("username", default="").strip()
+        password = self.get_argument("password", default="")
+        address = str(self.request.remote_ip)
+        wait = max(provider.names.locked_for(name.lower()), provider.addresses.locked_for(address))
+        if wait > 0:
+            self.set_status(429)
+            self.set_header("Retry-After", str(int(wait) + 1))
+            minutes = max(1, round(wait / 60))
+            self._render(f"Too many wrong passwords for this name or from this address: try again in {minutes} min.")
+            return
+        loop = asyncio.get_running_loop()
+        user = await loop.run_in_executor(None, provider.sign_in, name, password)  # argon2 is slow on purpose
+        if user is None:
+            provider.names.failed(name.lower())
+            provider.addresses.failed(address)
+            self.set_status(401)
+            self._render("Wrong name or password.")
+            return
+        provider.names.succeeded(name.lower())
+        self.log.info("%s signed in from %s", name, self.request.remote_ip)
+        self.current_user = user
+        provider.set_login_cookie(self, user)
+        self._redirect_safe(self.get_argument("next", default="/"))
+
+
+class SignOutHandler(JupyterHandler):
+    """Signing out ends the session on the server (the cookie stops working, copies included), shuts down the
+    kernels of the session's pages, and clears the cookie."""
+
+    @allow_unauthenticated
+    async def get(self) -> None:
+        user = self.current_user
+        provider = self.identity_provider
+        if isinstance(user, DeskUser) and user.sid and isinstance(provider, DeskIdentityProvider):
+            provider.end_session(user.sid)
+            manager = self.kernel_manager
+            if isinstance(manager, CappedKernelManager):
+                await manager.shut_down_session(user.sid)
+        provider.clear_login_cookie(self)
+        self.set_header("Content-Type", "text/html; charset=utf-8")
+        self.finish(
+            _page(
+                "Signed out",
+                "<p class='refundkit-signed-out'>You are signed out of the refund desk.</p>"
+                "<p><a href='/login'>Sign in again</a></p>",
+            )
+        )
 
 
 def _drop_query_argument(request: httputil.HTTPServerRequest, name: str) -> None:
@@ -148,15 +352,26 @@ class CappedKernelManager(AsyncMappingKernelManager):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)  # type: ignore[no-untyped-call]  # jupyter_server's __init__ is untyped
         self._starting = 0
+        self.sessions_of: dict[str, str] = {}  # kernel id -> the session (cookie) whose page it serves
 
     async def start_kernel(self, **kwargs: Any) -> str:  # type: ignore[override]  # async in the class we extend
         if kwargs.get("kernel_id") is None and len(self.list_kernel_ids()) + self._starting >= self.max_kernels:
             raise tornado.web.HTTPError(503, reason="Desk full")
         self._starting += 1
         try:
-            return str(await super().start_kernel(**kwargs))
+            kernel_id = str(await super().start_kernel(**kwargs))
         finally:
             self._starting -= 1
+        self.sessions_of[kernel_id] = str((kwargs.get("env") or {}).get("HTTP_X_DESK_SESSION", ""))
+        return kernel_id
+
+    async def shut_down_session(self, sid: str) -> None:
+        """Shut down the kernels of a session's pages (it signed out)."""
+        for kernel_id, owner in list(self.sessions_of.items()):
+            if owner == sid and kernel_id in self.list_kernel_ids():
+                await self.shutdown_kernel(kernel_id)  # type: ignore[no-untyped-call]  # jupyter_client is untyped
+            if owner == sid:
+                self.sessions_of.pop(kernel_id, None)
 
 
 class DeskPageHandler(TornadoVoilaHandler):  # type: ignore[misc]  # Voilà has no type information
@@ -210,14 +425,20 @@ class DeskVoila(Voila):  # type: ignore[misc]  # Voilà has no type information
 
 def desk_config(launch: dict[str, Any]) -> Config:
     """The traitlets configuration of the desk's Voilà, from the launch file's values."""
-    hosts = sorted({*LOOPBACK_HOSTS, *launch.get("allow_hosts", [])})
+    hosts = sorted({*LOOPBACK_HOSTS, *launch.get("allow_hosts", [])} | _literal(launch.get("ip", "127.0.0.1")))
     c = Config()
     c.Voila.ip = launch.get("ip", "127.0.0.1")
     c.Voila.port = int(launch["port"])
     c.Voila.port_retries = 0  # a busy port stops Voilà (refundkit says so) instead of moving it where nobody looks
     c.Voila.open_browser = False
-    c.Voila.token = launch["token"]
-    c.Voila.identity_provider_class = DeskIdentityProvider
+    if launch.get("users_file"):
+        c.Voila.identity_provider_class = TeamIdentityProvider
+        c.TeamIdentityProvider.users_file = launch["users_file"]
+    else:
+        c.Voila.token = launch["token"]
+        c.Voila.identity_provider_class = DeskIdentityProvider
+    if launch.get("tls_in_front"):
+        c.IdentityProvider.secure_cookie = True
     c.Voila.tornado_settings = {
         "allow_remote_access": False,
         "local_hostnames": hosts,
@@ -231,11 +452,17 @@ def desk_config(launch: dict[str, Any]) -> Config:
     c.VoilaConfiguration.show_tracebacks = False
     c.VoilaConfiguration.extension_denylist = ["jupyterlab-jupytext"]
     c.VoilaConfiguration.file_allowlist = []  # the notebook's folder is not served
+    c.VoilaConfiguration.http_header_envs = list(IDENTITY_HEADERS)
     c.VoilaConfiguration.multi_kernel_manager_class = CappedKernelManager
     c.CappedKernelManager.max_kernels = int(launch.get("max_sessions", 10))
     c.MappingKernelManager.cull_interval = 60
     c.MappingKernelManager.cull_idle_timeout = 600
     return c
+
+
+def _literal(ip: str) -> set[str]:
+    """The address the desk listens on, when it is one address (it cannot be rebound: it names no domain)."""
+    return set() if ip in ("0.0.0.0", "::", "") else {ip}  # noqa: S104  (compared, not bound)
 
 
 def _scrub_logs(secrets: list[str]) -> None:

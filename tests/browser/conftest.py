@@ -7,6 +7,7 @@ skipped with a message that says how to install it; under CI (``CI=true``) they 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from collections.abc import Iterator
@@ -148,28 +149,33 @@ def browser(chromium: str) -> Iterator[Any]:
         b.close()
 
 
-@pytest.fixture(scope="session")
-def desk(tmp_path_factory: pytest.TempPathFactory, chromium: str) -> Iterator[Desk]:
-    """The sandbox and `refundkit app` against it, for the whole session (its ready line's address signs in)."""
-    home = tmp_path_factory.mktemp("desk")
+@contextlib.contextmanager
+def running_desk(home: Path, recorder: str = "desk-clerk", **options: Any) -> Iterator[Desk]:
+    """A sandbox and `refundkit app` against it (``options`` go to ``start_app``), until the block ends."""
     with serve(small_config(), cache_dir=home / "cache") as served:  # checks afterwards that no money moved
-        sb, srv = served.sb, served.srv
         env = {
             **{k: v for k, v in os.environ.items() if not k.startswith(("VTEX_", "REFUNDKIT_"))},
-            **served.env(REFUNDKIT_USER="desk-clerk"),
+            **served.env(REFUNDKIT_USER=recorder),
         }
         with VtexClient(served.settings()) as client:
             Ledger(client, journal_dir=False).setup()
         log_path = home / "voila.log"
         with log_path.open("w") as log:
             try:
-                proc, url = start_app(free_port(), env, log=log)
+                proc, url = start_app(free_port(), env, log=log, **options)
             except Exception as exc:
                 pytest.fail(f"refundkit app did not start: {exc}\n{log_path.read_text()[-3000:]}")
             try:
-                yield Desk(sb, srv, url, env, set(), proc.pid, log_path)
+                yield Desk(served.sb, served.srv, url, env, set(), proc.pid, log_path)
             finally:
                 stop_app(proc)
+
+
+@pytest.fixture(scope="session")
+def desk(tmp_path_factory: pytest.TempPathFactory, chromium: str) -> Iterator[Desk]:
+    """The sandbox and `refundkit app` against it, for the whole session (its ready line's address signs in)."""
+    with running_desk(tmp_path_factory.mktemp("desk")) as d:
+        yield d
 
 
 @pytest.fixture(scope="module")

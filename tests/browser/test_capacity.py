@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import os
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -13,13 +12,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from refundkit.config import load_settings
-from refundkit.ledger import Ledger
-from refundkit.present.cli_app import free_port, start_app, stop_app
-from refundkit.testing import serve, small_config
-from refundkit.vtex import VtexClient
-
-from .conftest import Desk, kernels_of, process_tree, rss_bytes
+from .conftest import Desk, kernels_of, process_tree, rss_bytes, running_desk
 
 CAP = 2
 #: What one open desk page may hold at most (its kernel, with refundkit, polars and plotly loaded), generously.
@@ -28,21 +21,8 @@ PER_PAGE = 400 * 1024 * 1024
 
 @pytest.fixture(scope="module")
 def small_desk(tmp_path_factory: pytest.TempPathFactory, chromium: str) -> Iterator[Desk]:
-    home = tmp_path_factory.mktemp("small-desk")
-    with serve(small_config(), cache_dir=home / "cache") as served:
-        env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith(("VTEX_", "REFUNDKIT_"))},
-            **served.env(REFUNDKIT_USER="desk-clerk"),
-        }
-        with VtexClient(load_settings(env=env, env_file=False)) as client:
-            Ledger(client, journal_dir=False).setup()
-        log_path = home / "voila.log"
-        with log_path.open("w") as log:
-            proc, url = start_app(free_port(), env, log=log, max_sessions=CAP)
-            try:
-                yield Desk(served.sb, served.srv, url, env, set(), proc.pid, log_path)
-            finally:
-                stop_app(proc)
+    with running_desk(tmp_path_factory.mktemp("small-desk"), max_sessions=CAP) as d:
+        yield d
 
 
 def _visit(desk: Desk) -> tuple[int, str]:
