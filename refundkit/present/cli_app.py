@@ -36,6 +36,7 @@ from typing import Any
 
 from ..config import load_settings
 from ..errors import ConfigError
+from .audit import AUDIT_VARIABLE, audit_path
 from .cli_common import Subcommands, UsageError, positive_int, time_zone
 from .desk_users import load_users
 
@@ -209,6 +210,7 @@ def start_app(
     users_file: Path | None = None,
     host: str = "127.0.0.1",
     tls_in_front: bool = False,
+    audit_log: Path | None = None,
 ) -> tuple[subprocess.Popen[Any], str]:
     """Start the app in the background; returns the process and, once it answers, the address to open: with a
     ``users_file`` its sign-in page, otherwise the address that signs in with ``token`` (or a new one)."""
@@ -229,11 +231,16 @@ def start_app(
         "users_file": str(users_file.resolve()) if users_file else None,
         "ip": host,
         "tls_in_front": tls_in_front,
+        "audit_log": str(audit_log) if audit_log else None,
     }
     write_private(launch, json.dumps(launch_values))
     proc = subprocess.Popen(
         app_command(launch, port),
-        env={**{k: v for k, v in env.items() if not _withheld(k)}, "REFUNDKIT_APP_TZ": tz},
+        env={
+            **{k: v for k, v in env.items() if not _withheld(k)},
+            "REFUNDKIT_APP_TZ": tz,
+            **({AUDIT_VARIABLE: str(audit_log)} if audit_log else {}),
+        },
         cwd=folder,
         stdin=subprocess.DEVNULL,
         start_new_session=True,  # Ctrl-C reaches refundkit only, which stops Voilà and its kernels
@@ -364,6 +371,7 @@ def cmd_app(args: argparse.Namespace) -> int:
         users_file=args.users,
         host=args.host,
         tls_in_front=args.i_have_tls_in_front,
+        audit_log=audit_path(settings),
     )
     try:  # from here any stop, even one that comes while the line below is printed, stops Voilà too
         print(f"refund desk at {url} (dates in {args.tz}); press Ctrl-C to stop.", flush=True)

@@ -13,6 +13,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from html import escape
+from pathlib import Path
 from typing import Any
 
 import ipywidgets as w
@@ -21,6 +22,7 @@ from ..config import load_settings
 from ..errors import RefundkitError
 from ..session import connect
 from ..timeutil import zone
+from .audit import AUDIT_VARIABLE, audited
 from .desk_users import can_record
 from .import_form import ImportForm
 from .record_form import RecordForm, _Form, failure_text
@@ -153,6 +155,9 @@ def serve_desk() -> Any:
         if person.name:
             settings = settings.with_(user=person.name)
         session = connect(demo=False, settings=settings, setup=person.read_only is None, read_only=person.read_only)
+        trail = os.environ.get(AUDIT_VARIABLE)
+        if trail:
+            audited(session.ledger, Path(trail), settings.user)  # its writing methods report to the trail
         return RefundDesk(session, tz=tz, person=person)
     except RefundkitError as exc:
         return w.HTML(f"<h2>refundkit</h2><p class='refundkit-refused'>{escape(failure_text(exc))}</p>")

@@ -49,6 +49,7 @@ from voila.app import Voila
 from voila.tornado.handler import TornadoVoilaHandler
 from voila.voila_identity_provider import VoilaLoginHandler
 
+from .audit import append_event
 from .desk_users import FailureLimiter, TeamUser, check_password, hash_password, load_users
 from .import_form import UPLOAD_LIMIT_BYTES
 
@@ -138,10 +139,16 @@ class DeskIdentityProvider(PasswordIdentityProvider):
     server-side session in the cookie, so that signing out ends it (a copied cookie included)."""
 
     allow_password_change = Bool(False, config=True)
+    audit_log = Unicode("", config=True, help="the audit trail (refundkit.present.audit)")
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.sessions: dict[str, str] = {}  # session id -> user name, while signed in
+
+    def audit(self, event: str, handler: tornado.web.RequestHandler, **fields: Any) -> None:
+        """An event of the audit trail, with the address it came from (never a password or a token)."""
+        if self.audit_log:
+            append_event(Path(self.audit_log), event, address=handler.request.remote_ip, **fields)
 
     def new_session(self, user: DeskUser) -> DeskUser:
         user.sid = secrets.token_urlsafe(24)
@@ -173,7 +180,10 @@ class DeskIdentityProvider(PasswordIdentityProvider):
         user = self.get_user_cookie(handler)
         if not isinstance(user, User) and user is not None:
             user = await user
-        return user or self.generate_anonymous_user(handler)
+        if user is None:
+            user = self.generate_anonymous_user(handler)
+            self.audit("sign in", handler, user=user.username, method="token", outcome="signed in")
+        return user
 
     def role_of(self, user: DeskUser) -> str | None:
         """The person's role, or None when it is not told to the page (one person with the token: every right)."""
@@ -294,6 +304,7 @@ class SignInHandler(VoilaLoginHandler):  # type: ignore[misc]  # Voilà has no t
             self.set_header("Retry-After", str(int(wait) + 1))
             minutes = max(1, round(wait / 60))
             self._render(f"Too many wrong passwords for this name or from this address: try again in {minutes} min.")
+            provider.audit("sign in", self, user=name, outcome="locked out")
             return
         loop = asyncio.get_running_loop()
         user = await loop.run_in_executor(None, provider.sign_in, name, password)  # argon2 is slow on purpose
@@ -302,9 +313,11 @@ class SignInHandler(VoilaLoginHandler):  # type: ignore[misc]  # Voilà has no t
             provider.addresses.failed(address)
             self.set_status(401)
             self._render("Wrong name or password.")
+            provider.audit("sign in", self, user=name, outcome="wrong name or password")
             return
         provider.names.succeeded(name.lower())
         self.log.info("%s signed in from %s", name, self.request.remote_ip)
+        provider.audit("sign in", self, user=name, method="password", outcome="signed in")
         self.current_user = user
         provider.set_login_cookie(self, user)
         self._redirect_safe(self.get_argument("next", default="/"))
@@ -320,6 +333,7 @@ class SignOutHandler(JupyterHandler):
         provider = self.identity_provider
         if isinstance(user, DeskUser) and user.sid and isinstance(provider, DeskIdentityProvider):
             provider.end_session(user.sid)
+            provider.audit("sign out", self, user=user.username, outcome="signed out")
             manager = self.kernel_manager
             if isinstance(manager, CappedKernelManager):
                 await manager.shut_down_session(user.sid)
@@ -437,6 +451,7 @@ def desk_config(launch: dict[str, Any]) -> Config:
     else:
         c.Voila.token = launch["token"]
         c.Voila.identity_provider_class = DeskIdentityProvider
+    c.DeskIdentityProvider.audit_log = launch.get("audit_log") or ""
     if launch.get("tls_in_front"):
         c.IdentityProvider.secure_cookie = True
     c.Voila.tornado_settings = {

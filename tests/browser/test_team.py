@@ -4,9 +4,12 @@ a viewer cannot record, whatever the page sends; signing out ends the session; w
 from __future__ import annotations
 
 import io
+import json
 import os
+import stat
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -34,7 +37,8 @@ def team_desk(tmp_path_factory: pytest.TempPathFactory, chromium: str) -> Iterat
         finally:
             sys.stdin = saved
         assert done.code == 0, done.stderr
-    with running_desk(home, recorder="os-user-not-a-person", users_file=users) as d:
+    options = {"users_file": users, "audit_log": home / "audit.jsonl"}
+    with running_desk(home, recorder="os-user-not-a-person", **options) as d:
         yield d
 
 
@@ -151,3 +155,36 @@ def test_no_password_shows_in_processes_or_the_log(team_desk: Desk) -> None:
     assert team_desk.log_path is not None
     log = team_desk.log_path.read_text(errors="replace")
     assert not any(p in log for p in PASSWORDS.values())
+
+
+def test_the_audit_trail_has_who_signed_in_from_where_and_what_they_wrote(
+    browser: Any, team_desk: Desk, tmp_path: Path
+) -> None:
+    wrong = sign_in(browser, team_desk, "bruno", "not bruno's password")
+    expect(wrong.get_by_role("alert")).to_have_text("Wrong name or password.")
+    wrong.context.close()
+    page = sign_in(browser, team_desk, "ana")
+    try:
+        order = team_desk.order()
+        look_up(page, order)
+        fill_refund(page, "6.00", "RCPT-AUDIT-1")
+        page.get_by_role("button", name="Record refund").click()
+        expect(result(page)).to_contain_text("Recorded: a refund of BRL 6.00", timeout=TIMEOUT)
+        page.get_by_role("link", name="Sign out").click()
+        expect(page.locator(".refundkit-signed-out")).to_be_visible()
+    finally:
+        page.context.close()
+    assert team_desk.log_path is not None
+    trail = team_desk.log_path.parent / "audit.jsonl"
+    assert stat.S_IMODE(trail.stat().st_mode) == 0o600
+    text = trail.read_text()
+    assert not any(p in text for p in PASSWORDS.values()) and "not bruno's password" not in text
+    done = run_cli(["audit", "--file", str(trail), "--format", "json"], dict(os.environ), tmp_path)
+    events = json.loads(done.stdout)
+    seen = {(e["event"], e["user"], e["outcome"]) for e in events}
+    assert ("sign in", "bruno", "wrong name or password") in seen
+    assert ("sign in", "ana", "signed in") in seen and ("sign out", "ana", "signed out") in seen
+    [recorded] = [e for e in events if e["event"] == "record" and e["external_ref"] == "RCPT-AUDIT-1"]
+    assert (recorded["user"], recorded["outcome"], recorded["order_id"]) == ("ana", "recorded", order)
+    assert recorded["entry_id"] and recorded["amount"] == "BRL 6.00"
+    assert all(e["address"] == "127.0.0.1" for e in events if e["event"].startswith("sign"))

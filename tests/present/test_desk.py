@@ -172,3 +172,31 @@ def test_a_viewers_desk_refuses_to_record_and_sends_no_write(
         assert writes(served_sandbox.sb) == before
     finally:
         desk.session.close()
+
+
+def test_every_write_through_the_desk_goes_to_the_audit_trail_with_its_outcome(
+    served_sandbox: Any, tmp_path: Any
+) -> None:
+    from refundkit.config import load_settings
+    from refundkit.ledger import RefundRefused
+    from refundkit.present.audit import audited, read_events
+    from refundkit.testing import OrderPicker
+
+    trail = tmp_path / "audit.jsonl"
+    with refundkit.connect(settings=load_settings(env=served_sandbox.env(), env_file=False)) as rk:
+        ledger = audited(rk.ledger, trail, "ana")
+        order = OrderPicker(served_sandbox.sb, set()).invoiced(min_total=50_00).order_id
+        first = ledger.record(order, "3.00", "cash", "RCPT-AUD-1", reason="returned")
+        ledger.record(order, "3.00", "cash", "RCPT-AUD-1", reason="returned")
+        with pytest.raises(RefundRefused):
+            ledger.record(order, "999999.00", "cash", "RCPT-AUD-2", reason="too much")
+        ledger.reverse(first.entry.entry_id, "wrong order", order_id=order)
+    events = list(read_events(trail))
+    assert [(e["event"], e["outcome"]) for e in events] == [
+        ("record", "recorded"),
+        ("record", "already recorded"),
+        ("record", "refused"),
+        ("reverse", "recorded"),
+    ]
+    assert {e["user"] for e in events} == {"ana"} and events[2]["external_ref"] == "RCPT-AUD-2"
+    assert "refundable balance" in events[2]["detail"]
