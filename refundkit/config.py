@@ -19,6 +19,8 @@
                        View Payment Data) for refunds made there without a return invoice; ``off``: don't
 ``REFUNDKIT_NOTE_LEASE_S`` how long a note being posted (claimed by a reconcile run, or posted with its answer lost)
                        is left alone by others: longer than VTEX's notes list may lag behind a post; default 120
+``REFUNDKIT_APP_TOKEN`` the login token of ``refundkit app`` (a :class:`Secret`); default a new random one at each
+                       start
 ``REFUNDKIT_STORE_TZ`` the store's time zone (IANA, such as ``America/Sao_Paulo``): what a refunded-at date without
                        a time means; default the zone VTEX gives on each order (``storePreferencesData.timeZone``)
 ``REFUNDKIT_PII_ARCHITECTURE`` ``on``: the account is on VTEX's PII data architecture, so orders are read through
@@ -214,6 +216,7 @@ class Settings:
     store_tz: str | None = None
     note_lease_s: float = 120.0
     pii_architecture: bool = False
+    desk_token: Secret | None = field(default=None, repr=True)
 
     def __post_init__(self) -> None:
         if self.base_url is not None:
@@ -390,6 +393,7 @@ def load_settings(env: dict[str, str] | None = None, env_file: Path | bool | Non
         store_tz=store_tz,
         note_lease_s=_lease(get("REFUNDKIT_NOTE_LEASE_S")),
         pii_architecture=pii == "on",
+        desk_token=Secret(desk_token) if (desk_token := get("REFUNDKIT_APP_TOKEN")) else None,
     )
 
 

@@ -1,4 +1,5 @@
-"""Make the README's pictures from the demo store: the refund desk's three tabs and the charts.
+"""Make the README's pictures from the demo store: the refund desk's three tabs, a team desk's sign-in page and the
+charts.
 
     .venv/bin/python scripts/screenshots.py            # or: ./dev pictures
     .venv/bin/python scripts/screenshots.py --out /tmp/pictures
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import sys
 import tempfile
 import time
@@ -28,6 +30,7 @@ from refundkit.ledger import import_refunds
 from refundkit.money import Money
 from refundkit.present.charts import gross_vs_net_chart, save_png
 from refundkit.present.cli_app import free_port, start_app, stop_app
+from refundkit.present.desk_users import add_user
 from refundkit.sandbox import Sandbox, SandboxConfig
 from refundkit.session import connect
 from refundkit.timeutil import Instant, local_day_bounds
@@ -114,6 +117,19 @@ def shoot(page: Any, path: Path) -> None:
     say(f"  wrote {path}")
 
 
+def sign_in_picture(url: str, out: Path) -> None:
+    """A team desk's sign-in page (refundkit app --users FILE), the name typed in."""
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium(), headless=True)
+        page = browser.new_page(viewport={"width": 900, "height": 420}, device_scale_factor=1)
+        page.goto(url)
+        page.get_by_label("Name").fill("ana")
+        page.get_by_label("Password").fill("a password")
+        page.screenshot(path=str(out / "app-sign-in.png"))
+        say(f"  wrote {out / 'app-sign-in.png'}")
+        browser.close()
+
+
 def app_pictures(url: str, order: str, out: Path) -> None:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium(), headless=True)
@@ -184,6 +200,14 @@ def main() -> int:
         proc, url = start_app(free_port(), env, tz=TZ)
         try:
             app_pictures(url, order, out)
+        finally:
+            stop_app(proc)
+        say("the sign-in page of a team desk")
+        team = Path(tempfile.mkdtemp()) / "team.json"
+        add_user(team, "ana", secrets.token_urlsafe(16), "recorder")
+        proc, url = start_app(free_port(), env, tz=TZ, users_file=team)
+        try:
+            sign_in_picture(url, out)
         finally:
             stop_app(proc)
     say(f"done in {time.monotonic() - started:.0f} s")

@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -52,8 +53,12 @@ def test_demo_prints_every_address_and_the_variables_and_stops_on_ctrl_c(tmp_pat
         assert set(by_port) == set(ports), out
         probes = {
             ports[1]: by_port[ports[1]].replace("/lab?", "/api?"),  # JupyterLab, with the printed token
-            ports[2]: by_port[ports[2]] + "voila/static/voila.js",  # the app (its page would start a kernel)
+            ports[2]: by_port[ports[2]].split("/login?")[0] + "/voila/static/voila.js",  # the app, no kernel
         }
+        tokens = [urllib.parse.parse_qs(urllib.parse.urlsplit(u).query)["token"][0] for u in urls if "token=" in u]
+        assert len(tokens) == 2, "JupyterLab's and the desk's addresses carry their tokens"
+        for pid, line in command_lines():
+            assert not any(t in line for t in tokens), f"process {pid} shows a token on its command line"
         for url in probes.values():
             with urllib.request.urlopen(url, timeout=10) as r:  # noqa: S310  (loopback URLs the demo printed)
                 assert r.status == 200, url

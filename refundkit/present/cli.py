@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 
 from ..errors import ConfigError, InputError, LedgerError, RefundkitError, VtexError
 from ..ledger import RefundConflict, RefundRefused
-from . import cli_app, cli_doctor, cli_ledger, cli_orders, cli_report, cli_sandbox
+from . import cli_app, cli_audit, cli_doctor, cli_ledger, cli_orders, cli_report, cli_sandbox, cli_users
 from .cli_common import (
     EXIT_INTERRUPTED,
     EXIT_OK,
@@ -43,6 +43,8 @@ COMMANDS: tuple[Callable[[Subcommands], None], ...] = (
     cli_doctor.register,
     cli_report.register,
     cli_app.register,
+    cli_users.register,
+    cli_audit.register,
 )
 
 

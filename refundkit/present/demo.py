@@ -12,7 +12,6 @@ import hashlib
 import html
 import json
 import os
-import secrets
 import shutil
 import subprocess
 import sys
@@ -28,9 +27,9 @@ from ..config import load_settings
 from ..errors import ConfigError
 from ..ledger.verdict import forget_verdict
 from ..session import connect
-from .cli_app import start_app, stop_app, stop_on_terminate, stop_server
+from .cli_app import new_token, start_app, stop_app, stop_on_terminate, stop_server, write_private
 
-__all__ = ["demo_variables", "lab_command", "run_demo", "working_copies"]
+__all__ = ["demo_variables", "lab_command", "run_demo", "working_copies", "write_lab_config"]
 
 WORK_FOLDER = ".demo"
 _STAMPS = ".copied-from.json"
@@ -73,7 +72,9 @@ def demo_variables(base_url: str, config: Any) -> dict[str, str]:
     }
 
 
-def lab_command(root: Path, port: int, token: str) -> list[str]:
+def lab_command(root: Path, port: int, config_file: Path) -> list[str]:
+    """JupyterLab's command line. Its token is in ``config_file`` (see :func:`write_lab_config`), never on this line,
+    which every local user can list."""
     jupyter = shutil.which("jupyter", path=str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""))
     if not jupyter:
         raise ConfigError("JupyterLab is not installed: run ./dev demo (or pip install -e '.[notebooks]')")
@@ -84,12 +85,20 @@ def lab_command(root: Path, port: int, token: str) -> list[str]:
         f"--ServerApp.port={port}",
         "--ServerApp.port_retries=0",
         "--ServerApp.ip=127.0.0.1",
-        f"--IdentityProvider.token={token}",
+        f"--config={config_file}",
     ]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")
     cmd.append("--no-browser")  # the demo opens the browser itself, once the app answers too
     return cmd
+
+
+def write_lab_config(folder: Path, token: str) -> Path:
+    """JupyterLab's configuration with its login token, in a file only this user can read (replaced at each start)."""
+    path = folder / "jupyterlab-config.json"
+    path.unlink(missing_ok=True)
+    write_private(path, json.dumps({"IdentityProvider": {"token": token}}))
+    return path
 
 
 def _open_browser(url: str, folder: Path) -> None:
@@ -100,10 +109,10 @@ def _open_browser(url: str, folder: Path) -> None:
         return
     page = folder / "open-jupyterlab.html"
     page.unlink(missing_ok=True)
-    with os.fdopen(os.open(page, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w", encoding="utf-8") as f:
-        f.write(
-            f'<!DOCTYPE html><meta http-equiv="refresh" content="0;url={html.escape(url)}"><title>JupyterLab</title>\n'
-        )
+    write_private(
+        page,
+        f'<!DOCTYPE html><meta http-equiv="refresh" content="0;url={html.escape(url)}"><title>JupyterLab</title>\n',
+    )
     webbrowser.open(page.resolve().as_uri())
 
 
@@ -159,10 +168,11 @@ def run_demo(
             return 0
         work = notebooks.parent / WORK_FOLDER / "notebooks"
         copies = working_copies(notebooks, work)
-        token = secrets.token_hex(16)
+        token = new_token()
+        lab_config = write_lab_config(work.parent, token)
         # JupyterLab and the app start side by side: the demo is ready when the slower of the two answers
         lab = subprocess.Popen(
-            lab_command(work, lab_port, token),
+            lab_command(work, lab_port, lab_config),
             env=run_env,
             stdin=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -185,5 +195,6 @@ def run_demo(
             return 0
         finally:
             stop_server(lab, timeout=20)
+            lab_config.unlink(missing_ok=True)
             if app is not None:
                 stop_app(app)

@@ -10,19 +10,24 @@ The same desk works in a notebook: ``RefundDesk(refundkit.connect())``.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from html import escape
+from pathlib import Path
 from typing import Any
 
 import ipywidgets as w
 
+from ..config import load_settings
 from ..errors import RefundkitError
 from ..session import connect
 from ..timeutil import zone
+from .audit import AUDIT_VARIABLE, audited
+from .desk_users import can_record
 from .import_form import ImportForm
 from .record_form import RecordForm, _Form, failure_text
 
-__all__ = ["TAB_TITLES", "RefundDesk", "serve_desk"]
+__all__ = ["TAB_TITLES", "DeskPerson", "RefundDesk", "serve_desk"]
 
 TAB_TITLES = ("Record", "Import", "Report")
 
@@ -35,6 +40,7 @@ _CSS = """
 .refundkit-duplicate { color: #8a5a00; }
 .refundkit-done { color: #1b5e20; }
 .refundkit-blocked { color: #b00020; margin: 0.3em 0; }
+.refundkit-viewer { color: #8a5a00; }
 .refundkit-desk table td, .refundkit-desk table th { padding: 0.1em 0.8em 0.1em 0; }
 </style>
 """
@@ -50,6 +56,7 @@ class RefundDesk(_Form):
         *,
         tz: str = "UTC",
         report_factory: Callable[[Any, str], Any] | None = None,
+        person: DeskPerson | None = None,
     ) -> None:
         zone(tz)
         self.session = session
@@ -63,9 +70,10 @@ class RefundDesk(_Form):
         self.tabs.titles = TAB_TITLES
         self.tabs.observe(self._tab_changed, names="selected_index")
         where = escape(session.describe()) if hasattr(session, "describe") else ""
+        self.person = person
         self.header = w.HTML(
             f"{_CSS}<h2 style='margin-bottom:0'>refundkit — refund desk</h2>"
-            f"<p style='color:#555;margin-top:0.2em'>{where}</p>"
+            f"<p style='color:#555;margin-top:0.2em'>{where}</p>{person.header_html() if person else ''}"
         )
         self.widget = w.VBox([self.header, self.tabs])
         self.widget.add_class("refundkit-desk")
@@ -95,12 +103,61 @@ def _default_report(session: Any, tz: str) -> Any:
     return ReportForm(session, tz=tz)
 
 
+@dataclass(frozen=True)
+class DeskPerson:
+    """Who the page is for, as the desk's server says (never the visitor): ``name`` records every refund, import and
+    reversal; ``role`` None means the one person who started the desk (every right); ``served`` when the page has a
+    session to sign out of."""
+
+    name: str | None
+    role: str | None
+    served: bool
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> DeskPerson:
+        """From the variables Voilà gives the page's kernel: the signed-in person of a team desk (set by the server
+        from the session, whatever the browser sent), or JupyterHub's user."""
+        name = environ.get("HTTP_X_DESK_USER") or environ.get("JUPYTERHUB_USER") or None
+        role = environ.get("HTTP_X_DESK_ROLE") or None
+        return cls(name, role, bool(environ.get("HTTP_X_DESK_SESSION")))
+
+    @property
+    def read_only(self) -> str | None:
+        """Why this person writes nothing to VTEX, or None when they may."""
+        if self.role is None or can_record(self.role):
+            return None
+        return (
+            f"{self.name} is signed in as a {self.role}: recording, importing and reversing refunds need the "
+            "recorder role (ask an admin: refundkit users set-role)"
+        )
+
+    def header_html(self) -> str:
+        parts = []
+        if self.name:
+            role = f" ({escape(self.role)})" if self.role else ""
+            parts.append(f"Signed in as <b class='refundkit-person'>{escape(self.name)}</b>{role}")
+        if self.served:
+            parts.append("<a class='refundkit-sign-out' href='/logout'>Sign out</a>")
+        line = f"<p style='margin-top:0.2em'>{' · '.join(parts)}</p>" if parts else ""
+        if self.read_only:
+            line += f"<p class='refundkit-viewer'>{escape(self.read_only)}.</p>"
+        return line
+
+
 def serve_desk() -> Any:
-    """What the app's page runs: connect to the account configured in the environment, and show the desk (or,
-    when that fails, what to fix). ``REFUNDKIT_APP_TZ`` is the time zone dates are shown in (``--tz``)."""
+    """What the app's page runs: connect to the account configured in the environment, as the signed-in person
+    (:class:`DeskPerson`), and show the desk (or, when that fails, what to fix). ``REFUNDKIT_APP_TZ`` is the time
+    zone dates are shown in (``--tz``). A viewer's connection refuses every write before it is sent."""
     tz = os.environ.get("REFUNDKIT_APP_TZ", "").strip() or "UTC"
+    person = DeskPerson.from_environ(os.environ)
     try:
-        session = connect(demo=False)
-        return RefundDesk(session, tz=tz)
+        settings = load_settings()
+        if person.name:
+            settings = settings.with_(user=person.name)
+        session = connect(demo=False, settings=settings, setup=person.read_only is None, read_only=person.read_only)
+        trail = os.environ.get(AUDIT_VARIABLE)
+        if trail:
+            audited(session.ledger, Path(trail), settings.user)  # its writing methods report to the trail
+        return RefundDesk(session, tz=tz, person=person)
     except RefundkitError as exc:
         return w.HTML(f"<h2>refundkit</h2><p class='refundkit-refused'>{escape(failure_text(exc))}</p>")

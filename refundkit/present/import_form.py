@@ -29,12 +29,27 @@ from ..money import format_money
 from ..textsafety import neutralise_formula
 from .record_form import _Form, _guarded, _no_command_line, failure_text
 
-__all__ = ["ImportForm", "download_link", "report_csv"]
+__all__ = ["UPLOAD_LIMIT_BYTES", "ImportForm", "download_link", "report_csv", "upload_limit_text"]
+
+#: The largest file the Import tab checks (the desk's server takes messages up to four times this, so a bigger file
+#: still arrives and is refused with a message instead of cutting the page's connection).
+UPLOAD_LIMIT_BYTES = 50 * 1024 * 1024
 
 _RECORD, _RECORDING = "Record good rows", "Recording…"
 _CONFIRM_TEXT = "I confirm these refunds went back to the customers outside VTEX"
 _DUPLICATE_TEXT = "Yes, the rows held back are different refunds: record them too"
 _COLUMNS = ("line", "order_id", "amount", "currency", "source", "external_ref", "outcome", "message", "entry_id")
+
+
+def upload_limit_text(size: int, name: str) -> str | None:
+    """Why a file of ``size`` bytes is not checked, or None when it is small enough."""
+    if size <= UPLOAD_LIMIT_BYTES:
+        return None
+    return (
+        f"{name} is {size / 2**20:.1f} MiB; the desk takes files up to {UPLOAD_LIMIT_BYTES // 2**20} MiB. "
+        "Split it into smaller files (keep the header line in each) and upload them one by one, or import it "
+        "with refundkit import on the command line. Nothing was checked or recorded."
+    )
 
 
 def _cell(value: Any) -> str | int:
@@ -143,7 +158,8 @@ class ImportForm(_Form):
                     "<h3>Import refunds from a CSV file</h3><p>Columns <code>order_id, amount, refunded_at, source, "
                     "external_ref, reason</code> (optional <code>currency, note</code>); comma or semicolon; a decimal "
                     "point or comma. Every row is checked first and nothing is written until you record. A file "
-                    "imported twice records nothing new.</p>"
+                    "imported twice records nothing new. Files up to "
+                    f"{UPLOAD_LIMIT_BYTES // 2**20} MiB.</p>"
                 ),
                 self.upload,
                 self.summary,
@@ -175,7 +191,13 @@ class ImportForm(_Form):
         if not files:
             return
         f = files[0]
-        self.load(bytes(f["content"]), str(f.get("name") or "the file"))
+        name = str(f.get("name") or "the file")
+        too_big = upload_limit_text(len(f["content"]), name)
+        if too_big is not None:
+            self._reset()
+            self.summary.value = f"<div class='refundkit-refused'>{escape(too_big)}</div>"
+            return
+        self.load(bytes(f["content"]), name)
 
     # -- actions -------------------------------------------------------------------------------------------------
     def load(self, source: bytes | str | Path, name: str | None = None) -> None:

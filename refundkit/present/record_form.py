@@ -34,7 +34,7 @@ from typing import Any
 
 import ipywidgets as w
 
-from ..errors import RefundkitError, VtexError
+from ..errors import ForbiddenEndpoint, RefundkitError, VtexError
 from ..ledger import KNOWN_SOURCES, Ledger, RefundConflict, RefundRefused, make_reference
 from ..ledger.duplicates import duplicate_window_days, likely_duplicates
 from ..ledger.model import LedgerEntry, Quote, RecordResult
@@ -87,6 +87,8 @@ def _no_command_line(text: str) -> str:
 
 def failure_text(exc: BaseException) -> str:
     """What a form shows for an error instead of a traceback."""
+    if isinstance(exc, ForbiddenEndpoint):  # refused here, before anything was sent: say why, not "VTEX failed"
+        return _no_command_line(str(exc))
     if isinstance(exc, VtexError):
         return (
             f"VTEX did not answer as expected ({_no_command_line(str(exc))}). Nothing is lost: try again in a "

@@ -339,7 +339,9 @@ class ServerDates:
 class Transport:
     """Pooled, paced, retrying access to one VTEX account. Thread-safe; use from many threads at once.
 
-    ``http_transport`` replaces the network (``httpx.MockTransport`` in unit tests).
+    ``http_transport`` replaces the network (``httpx.MockTransport`` in unit tests). ``read_only``, when given, is
+    why this transport writes nothing: every request but a GET is refused with it before anything is sent (the desk
+    gives a viewer such a transport, so no widget message can make it write).
     """
 
     def __init__(
@@ -355,9 +357,11 @@ class Transport:
         clock: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
         deadline: float | None = None,
+        read_only: str | None = None,
     ) -> None:
         settings.require_account()
         self.settings = settings
+        self.read_only = read_only
         self.base_url = settings.vtex_url
         self.payments_url = settings.payments_url
         self.retry = retry
@@ -497,6 +501,8 @@ class Transport:
         ``base`` picks the host: the account's (default) or :attr:`payments_url`."""
         method = method.upper()
         check_allowed(method, path)
+        if self.read_only and method != "GET":
+            raise ForbiddenEndpoint(f"{self.read_only}; nothing was written", request=f"{method} {path}")
         if idempotent is None:
             idempotent = method in ("GET", "HEAD", "PUT")
         ok = frozenset(ok)

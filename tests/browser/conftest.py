@@ -7,6 +7,7 @@ skipped with a message that says how to install it; under CI (``CI=true``) they 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from collections.abc import Iterator
@@ -49,13 +50,66 @@ def _missing(what: str) -> None:
     pytest.skip(message)
 
 
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and every process below it, from Linux's /proc."""
+    parents: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        parents.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    tree, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        tree.append(p)
+        todo.extend(parents.get(p, []))
+    return tree
+
+
+def kernels_of(pid: int) -> list[int]:
+    """The kernels (ipykernel processes) a desk server started."""
+    out = []
+    for p in process_tree(pid):
+        try:
+            if b"ipykernel" in Path(f"/proc/{p}/cmdline").read_bytes():
+                out.append(p)
+        except OSError:
+            continue
+    return out
+
+
+def rss_bytes(pids: list[int]) -> int:
+    """Resident memory of these processes together."""
+    total = 0
+    for p in pids:
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) * 1024
+        except OSError:
+            continue
+    return total
+
+
 @dataclass
 class Desk:
     sb: Sandbox
     srv: SandboxServer
-    url: str
+    url: str  # the ready line's address: it signs the browser in
     env: dict[str, str]
     used: set[str]
+    pid: int = 0
+    log_path: Path | None = None
+
+    @property
+    def base(self) -> str:
+        """The desk's address without any token."""
+        return self.url.split("/login?")[0] + "/"
+
+    @property
+    def token(self) -> str:
+        return self.url.rsplit("token=", 1)[1]
 
     def order(self, min_total: int = 50_00) -> str:
         """An invoiced BRL order no other test used, with no VTEX return invoice."""
@@ -95,28 +149,33 @@ def browser(chromium: str) -> Iterator[Any]:
         b.close()
 
 
-@pytest.fixture(scope="session")
-def desk(tmp_path_factory: pytest.TempPathFactory, chromium: str) -> Iterator[Desk]:
-    """The sandbox and `refundkit app` against it, for the whole session."""
-    home = tmp_path_factory.mktemp("desk")
+@contextlib.contextmanager
+def running_desk(home: Path, recorder: str = "desk-clerk", **options: Any) -> Iterator[Desk]:
+    """A sandbox and `refundkit app` against it (``options`` go to ``start_app``), until the block ends."""
     with serve(small_config(), cache_dir=home / "cache") as served:  # checks afterwards that no money moved
-        sb, srv = served.sb, served.srv
         env = {
             **{k: v for k, v in os.environ.items() if not k.startswith(("VTEX_", "REFUNDKIT_"))},
-            **served.env(REFUNDKIT_USER="desk-clerk"),
+            **served.env(REFUNDKIT_USER=recorder),
         }
         with VtexClient(served.settings()) as client:
             Ledger(client, journal_dir=False).setup()
         log_path = home / "voila.log"
         with log_path.open("w") as log:
             try:
-                proc, url = start_app(free_port(), env, log=log)
+                proc, url = start_app(free_port(), env, log=log, **options)
             except Exception as exc:
                 pytest.fail(f"refundkit app did not start: {exc}\n{log_path.read_text()[-3000:]}")
             try:
-                yield Desk(sb, srv, url, env, set())
+                yield Desk(served.sb, served.srv, url, env, set(), proc.pid, log_path)
             finally:
                 stop_app(proc)
+
+
+@pytest.fixture(scope="session")
+def desk(tmp_path_factory: pytest.TempPathFactory, chromium: str) -> Iterator[Desk]:
+    """The sandbox and `refundkit app` against it, for the whole session (its ready line's address signs in)."""
+    with running_desk(tmp_path_factory.mktemp("desk")) as d:
+        yield d
 
 
 @pytest.fixture(scope="module")

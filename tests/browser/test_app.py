@@ -199,6 +199,35 @@ def test_upload_a_csv_with_one_bad_row(page: Any, desk: Desk, tmp_path: Any) -> 
     assert len(desk.entries(a)) == 1 and len(desk.entries(b)) == 1
 
 
+def _upload(page: Any, path: Any) -> None:
+    page.get_by_role("tab", name="Import").click()
+    with page.expect_file_chooser() as chooser:
+        page.locator(".refundkit-upload").click()
+    chooser.value.set_files(str(path))
+
+
+def test_a_file_past_the_old_10_mib_cut_uploads_and_one_past_the_limit_is_told_the_limit(
+    page: Any, desk: Desk, tmp_path: Any
+) -> None:
+    order = desk.order()
+    padding = (" " * 1023 + "\n") * (12 * 1024)  # blank lines the importer skips: 12 MiB in all
+    path = tmp_path / "big-export.csv"
+    path.write_text(
+        f"order_id,amount,refunded_at,source,external_ref,reason\n{order},2.00,2026-05-10,cash,RCPT-BIG-1,big\n{padding}",
+        encoding="utf-8",
+    )
+    _upload(page, path)
+    big = 180_000  # tens of MiB read by the browser, sent over the websocket and checked, on a loaded machine
+    expect(page.locator(".refundkit-import-summary")).to_contain_text("1 would be recorded", timeout=big)
+    huge = tmp_path / "huge-export.csv"
+    with huge.open("wb") as f:
+        f.write(b"order_id,amount,refunded_at,source,external_ref,reason\n")
+        f.write(b"\n" * (51 * 1024 * 1024))
+    _upload(page, huge)
+    expect(page.locator(".refundkit-import-summary")).to_contain_text("the desk takes files up to 50 MiB", timeout=big)
+    assert desk.entries(order) == []
+
+
 def test_download_an_xlsx_report(page: Any, desk: Desk) -> None:
     page.get_by_role("tab", name="Report").click()
     page.get_by_label("From").fill("2026-03-01")

@@ -5,8 +5,10 @@ from __future__ import annotations
 import base64
 import csv
 import io
+import os
 import re
 from datetime import date
+from typing import Any
 
 import pytest
 
@@ -120,3 +122,81 @@ def test_a_report_that_fails_in_a_kernel_says_why_in_one_line(
     assert "UnboundLocalError" not in shown and "unexpected" not in shown.lower()
     assert form.progress.outputs == () and form.chart.outputs == ()
     assert not form.show_button.disabled
+
+
+def test_the_person_comes_from_the_servers_variables_and_a_viewer_writes_nothing() -> None:
+    from refundkit.present.desk import DeskPerson
+
+    viewer = DeskPerson.from_environ(
+        {"HTTP_X_DESK_USER": "bruno", "HTTP_X_DESK_ROLE": "viewer", "HTTP_X_DESK_SESSION": "s1"}
+    )
+    assert viewer.read_only and "bruno is signed in as a viewer" in viewer.read_only
+    assert "Sign out" in viewer.header_html() and "need the recorder role" in viewer.header_html()
+    recorder = DeskPerson.from_environ({"HTTP_X_DESK_USER": "ana", "HTTP_X_DESK_ROLE": "recorder"})
+    assert recorder.read_only is None and "Signed in as <b class='refundkit-person'>ana</b> (recorder)" in (
+        recorder.header_html()
+    )
+    hub = DeskPerson.from_environ({"JUPYTERHUB_USER": "carla"})
+    assert (hub.name, hub.role, hub.read_only) == ("carla", None, None)
+    alone = DeskPerson.from_environ({"HTTP_X_DESK_SESSION": "s2"})
+    assert alone.name is None and alone.read_only is None and "Signed in" not in alone.header_html()
+
+
+def test_a_viewers_desk_refuses_to_record_and_sends_no_write(
+    served_sandbox: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    """serve_desk as a viewer's page runs it: a click on "Record refund" (any widget message) is refused by the
+    connection itself, before anything reaches VTEX."""
+    from refundkit.present.desk import serve_desk
+    from refundkit.testing import OrderPicker, writes
+
+    monkeypatch.chdir(tmp_path)
+    for k in [k for k in os.environ if k.startswith(("VTEX_", "REFUNDKIT_"))]:
+        monkeypatch.delenv(k)
+    for k, v in served_sandbox.env(REFUNDKIT_CACHE_DIR=str(tmp_path / "cache")).items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.setenv("HTTP_X_DESK_USER", "bruno")
+    monkeypatch.setenv("HTTP_X_DESK_ROLE", "viewer")
+    desk = serve_desk()
+    assert isinstance(desk, RefundDesk), getattr(desk, "value", desk)
+    try:
+        order = OrderPicker(served_sandbox.sb, set()).invoiced(min_total=50_00).order_id
+        form = desk.record
+        form.order_id.value = order
+        form.look_up()
+        form.amount.value, form.reference.value, form.reason.value = "2.00", "RCPT-V-1", "returned"
+        form.confirm.value = True
+        before = writes(served_sandbox.sb)
+        form.record_button.click()
+        assert "signed in as a viewer" in form.result.value
+        assert writes(served_sandbox.sb) == before
+    finally:
+        desk.session.close()
+
+
+def test_every_write_through_the_desk_goes_to_the_audit_trail_with_its_outcome(
+    served_sandbox: Any, tmp_path: Any
+) -> None:
+    from refundkit.config import load_settings
+    from refundkit.ledger import RefundRefused
+    from refundkit.present.audit import audited, read_events
+    from refundkit.testing import OrderPicker
+
+    trail = tmp_path / "audit.jsonl"
+    with refundkit.connect(settings=load_settings(env=served_sandbox.env(), env_file=False)) as rk:
+        ledger = audited(rk.ledger, trail, "ana")
+        order = OrderPicker(served_sandbox.sb, set()).invoiced(min_total=50_00).order_id
+        first = ledger.record(order, "3.00", "cash", "RCPT-AUD-1", reason="returned")
+        ledger.record(order, "3.00", "cash", "RCPT-AUD-1", reason="returned")
+        with pytest.raises(RefundRefused):
+            ledger.record(order, "999999.00", "cash", "RCPT-AUD-2", reason="too much")
+        ledger.reverse(first.entry.entry_id, "wrong order", order_id=order)
+    events = list(read_events(trail))
+    assert [(e["event"], e["outcome"]) for e in events] == [
+        ("record", "recorded"),
+        ("record", "already recorded"),
+        ("record", "refused"),
+        ("reverse", "recorded"),
+    ]
+    assert {e["user"] for e in events} == {"ana"} and events[2]["external_ref"] == "RCPT-AUD-2"
+    assert "refundable balance" in events[2]["detail"]

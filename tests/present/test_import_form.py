@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import csv
+import datetime
 import io
 import re
 
@@ -153,3 +154,18 @@ def test_rows_held_back_as_likely_duplicates_need_a_second_confirmation(
     form.load(data, "apace.csv")  # and again: nothing new, nothing held
     assert "0 would be recorded, 2 already recorded" in text(form.summary.value)
     assert form.duplicate_confirm.layout.display == "none"
+
+
+def test_a_file_over_the_upload_limit_is_refused_with_the_limit_named(rk: refundkit.Session) -> None:
+    from refundkit.present.import_form import UPLOAD_LIMIT_BYTES
+
+    form = ImportForm(rk.ledger)
+    big = memoryview(bytes(UPLOAD_LIMIT_BYTES + 1))
+    upload = {"name": "huge.csv", "type": "text/csv", "size": len(big), "content": big}
+    upload["last_modified"] = datetime.datetime.now(datetime.UTC)
+    form.upload.value = (upload,)
+    shown = text(form.summary.value)
+    assert "huge.csv is 50.0 MiB; the desk takes files up to 50 MiB" in shown
+    assert "Nothing was checked or recorded" in shown
+    assert form.report is None and form.record_button.disabled
+    assert "Files up to 50 MiB" in text(form.widget.children[0].value)

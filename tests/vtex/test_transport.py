@@ -579,3 +579,14 @@ def test_the_sandbox_is_told_by_its_answers_not_by_its_address() -> None:
         assert not t.is_sandbox()
     with transport("https://mystore.vtexcommercestable.com.br", {SANDBOX_HEADER: "1"}) as t:
         assert not t.is_sandbox() and t.calls == 0  # not this machine: not asked at all
+
+
+def test_a_read_only_transport_reads_and_refuses_every_write_before_sending_it() -> None:
+    rec = Recorder([ok()])
+    why = "bruno is signed in as a viewer"
+    with make_transport(rec, read_only=why) as t:
+        assert t.json("GET", ORDERS) == {"ok": True}
+        for method, path in (("PUT", "/api/dataentities/offlineRefund/documents/x"), ("POST", "/api/do/notes")):
+            with pytest.raises(ForbiddenEndpoint, match=f"^{why}; nothing was written"):
+                t.request(method, path, json={})
+    assert [r.method for r in rec.requests] == ["GET"]
