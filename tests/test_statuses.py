@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 
@@ -100,6 +101,8 @@ def test_the_readme_table_gives_every_status_its_place_and_states_the_rule() -> 
     for status, rule in STATUSES.items():
         assert f"| `{status}` | {rule.place.words} |" in table
     assert table.splitlines()[-1].startswith("| any other status | counted in gross")
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    assert table in readme, "the README's status table is not the one refundkit.statuses holds: paste table_markdown()"
 
 
 def test_the_sandbox_plays_the_rarer_statuses_and_an_undocumented_one_without_changing_the_demo_store() -> None:
