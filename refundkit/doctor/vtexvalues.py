@@ -38,10 +38,10 @@ def value_after_return(client: VtexClient, verdict_dir: Path | None, now: Callab
     """Find out on real orders whether ``value`` already excludes the returned amount; save and follow the verdict."""
     key, title = LATER_ROWS[0]
     try:
-        body = client.transport.json(
-            "GET",
-            "/api/oms/pvt/orders",
-            params={
+        # through the Orders API the account answers on (classic, or the PII data architecture's read-only search)
+        body = client.orders.api.list_page(
+            client.transport,
+            {
                 "orderBy": "creationDate,desc",
                 "page": "1",
                 "per_page": str(ORDERS_TO_READ),

@@ -24,12 +24,14 @@ from .test_doctor import Run, doctor  # noqa: F401 - the fixture, shared with th
 SMALL = {"orders": 300, "flash_sale_orders": 0, "start": "2026-02-20", "end": "2026-04-30"}
 
 
+@pytest.mark.parametrize("pii", [False, True], ids=["classic", "pii-architecture"])
 @pytest.mark.parametrize("reading", ["kept", "reduced"])
 def test_doctor_finds_how_the_value_reads_after_a_return_and_saves_it(
     doctor: Callable[..., Run],  # noqa: F811 - the fixture imported above
     reading: str,
+    pii: bool,
 ) -> None:
-    run = doctor(value_after_return=reading)
+    run = doctor(value_after_return=reading, **({"pii_architecture": True, "pii_setting": "on"} if pii else {}))
     status, result, _ = run.row("value-after-return")
     assert status is Status.PASS, result
     assert run.report.get("value-after-return").figures["reading"] == reading
