@@ -106,11 +106,19 @@ def test_quote_and_record_give_the_same_balance(accounts, tmp_path: Path) -> Non
     assert classic_order_calls(accounts["pii"][0]) == []
 
 
+@pytest.mark.parametrize("refusal", [403, 404, 400, 302])
 @pytest.mark.parametrize("command", [["orders", *RANGE], ["quote", "ORDER"]])
-def test_without_the_setting_a_pii_account_gives_one_line_naming_it(accounts, tmp_path: Path, command) -> None:
+def test_without_the_setting_a_pii_account_gives_one_line_naming_it(
+    accounts, tmp_path: Path, command, refusal: int
+) -> None:
+    """However the classic endpoints refuse such an account (VTEX does not say), the one line names the setting."""
     sb, base_url = accounts["pii"]
     args = [OrderPicker(sb).invoiced().order_id if a == "ORDER" else a for a in command]
-    result = run_cli(args, env_for(sb, base_url, tmp_path / "cache"), tmp_path)
+    sb.config.pii_classic_status = refusal
+    try:
+        result = run_cli(args, env_for(sb, base_url, tmp_path / "cache"), tmp_path)
+    finally:
+        sb.config.pii_classic_status = 403
     assert result.returncode != 0
     assert "Traceback" not in result.stderr
     lines = [line for line in result.stderr.splitlines() if line.strip()]

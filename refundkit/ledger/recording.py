@@ -242,7 +242,7 @@ class Ledger:
                 [
                     (
                         f"order {order_id} does not exist on this VTEX account (check the id; orders "
-                        "older than two years cannot be read)"
+                        f"older than two years cannot be read){self.client.orders.pii_hint()}"
                     )
                 ]
             ) from None

@@ -104,6 +104,13 @@ class Orders:
             payments.group_reader = self.group
         self.api = order_api(transport.settings.pii_architecture)  # classic OMS or PII data architecture endpoints
 
+    def pii_hint(self) -> str:
+        """What to add to "this order does not exist" on the classic Orders API: an account on VTEX's PII data
+        architecture answers its classic endpoints as if no order existed (VTEX does not say how it refuses)."""
+        if self.api.name != "classic":
+            return ""
+        return "; if the account is on VTEX's PII data architecture, set REFUNDKIT_PII_ARCHITECTURE=on"
+
     # -- get ----------------------------------------------------------------------------------------------------
     def get(self, order_id: str, *, gateway: bool | None = None) -> Order:
         """The order. With ``gateway`` (default: as configured, ``REFUNDKIT_GATEWAY_REFUNDS``) its payment
@@ -113,7 +120,7 @@ class Orders:
         body = self.api.get(self._t, oid)
         if body is None:
             raise NotFound(
-                f"order {oid} does not exist on this VTEX account (or is older than two years)",
+                f"order {oid} does not exist on this VTEX account (or is older than two years){self.pii_hint()}",
                 status=404,
                 request=self.api.get_what(oid),
             )

@@ -150,15 +150,18 @@ _RESOURCE_HINTS = [
 ]
 
 
+_CLASSIC_ORDERS = re.compile(r"^/api/oms/pvt/orders(/(?!order-group/)[^/]+)?/?$")
+_PII_HINT = (
+    "if the account is on VTEX's PII data architecture, set REFUNDKIT_PII_ARCHITECTURE=on (`refundkit doctor` tells)"
+)
+
+
 def _hint(path: str) -> str:
     for pattern, resource in _RESOURCE_HINTS:
         if pattern.match(path):
             hint = f"give the app key's role the License Manager resource '{resource}'"
             if path.startswith("/api/oms/pvt/orders"):
-                hint += (
-                    "; or, if the account is on VTEX's PII data architecture, set REFUNDKIT_PII_ARCHITECTURE=on "
-                    "(`refundkit doctor` tells)"
-                )
+                hint += f"; or, {_PII_HINT}"
             return hint
     return "check the app key's roles in License Manager"
 
@@ -619,8 +622,11 @@ class Transport:
             )
         if status == 403:
             return PermissionDenied(f"VTEX denied {what} (403){detail}; {_hint(path)}", status=status, request=what)
+        # the classic order list answers every account but one on VTEX's PII data architecture (which refuses it in a
+        # way VTEX does not document: 403, 404, 400 or a redirect): say what to set, whatever the status
+        pii = f"; {_PII_HINT}" if _CLASSIC_ORDERS.match(path) and status != 403 else ""
         if status == 404:
-            return NotFound(f"VTEX found nothing at {what} (404){detail}", status=status, request=what)
+            return NotFound(f"VTEX found nothing at {what} (404){detail}{pii}", status=status, request=what)
         if status == 429:
             return RateLimited(
                 f"VTEX kept rate-limiting {what} after {self.retry.attempts} attempts; wait a minute and try again",
@@ -632,7 +638,7 @@ class Transport:
             return ServerError(
                 f"VTEX failed on {what} ({status}) after retrying{detail}; try again later", status=status, request=what
             )
-        return BadResponse(f"VTEX rejected {what} ({status}){detail}", status=status, request=what)
+        return BadResponse(f"VTEX rejected {what} ({status}){detail}{pii}", status=status, request=what)
 
     def json(self, method: str, path: str, **kw: Any) -> Any:
         """:meth:`request`, then the JSON body (``None`` for 204/304 or a tolerated 404)."""
