@@ -415,3 +415,17 @@ def test_pieces_of_the_token_that_are_public_anyway_leave_an_answer_alone() -> N
     scrubber = AnswerScrubber(DEMO_APP_TOKEN, public=(DEMO_ACCOUNT, DEMO_APP_KEY))
     assert not scrubber.holds_token(b'{"merchantName": "REFUNDKITDEMO", "id": "07D72FE1587E5881B6F777B2534E1E6C"}')
     assert scrubber.holds_token(f'{{"value": "{DEMO_APP_TOKEN}"}}'.encode())
+
+
+def test_the_sandboxs_public_token_masks_nothing_a_message_names() -> None:
+    """Redaction takes any 8 characters of the token in a row for it: the demo token must share no such run with
+    what refundkit's messages name (its schemas, the demo account and key), or every such message reads ****."""
+    from refundkit.sandbox.config import DEMO_ACCOUNT, DEMO_APP_KEY, DEMO_APP_TOKEN
+    from refundkit.vtex.transport import redact
+
+    message = (
+        f"Schema 'refundkit-v1' not found on {DEMO_ACCOUNT}: save it with PUT /schemas/refundkit-v1 "
+        f"({DEMO_APP_KEY}, user-agent refundkit/0.1, refundkitScratch, refundkit-doctor)"
+    )
+    assert redact(message, DEMO_APP_TOKEN) == message
+    assert "****" in redact(f"echoed {DEMO_APP_TOKEN[5:20]}", DEMO_APP_TOKEN)
