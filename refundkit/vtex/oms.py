@@ -374,7 +374,7 @@ def _describe(job: tuple[str, Instant, Instant, int], exc: VtexError) -> str:
 
 
 def _set_aside(report: ListReport | None, name: str, why: str) -> None:
-    log.warning("set aside %s: %s", name, why)
+    log.info("set aside %s: %s", name, why)  # the listing's warnings count and name them once
     if report is not None:
         report.add(name, why)
 
