@@ -29,7 +29,7 @@ __all__ = ["FORMULA_PREFIXES", "clip", "control_problem", "inert", "inert_json",
 #: spreadsheets fold to ASCII), and the tab and carriage return that may be skipped before them.
 FORMULA_PREFIXES = frozenset("=+-@\t\r\uff1d\uff0b\uff0d\uff20")
 #: A formula sign after a separator a spreadsheet may split a cell on (``;``, ``,``, tab), spaces allowed between.
-_INNER_FORMULA = re.compile(r"(?<=[;,\t])([ \u00a0]*)(?=[=+\-@\uff1d\uff0b\uff0d\uff20])")
+_INNER_FORMULA = re.compile(r"(?<=[;,\t\r\n])([ \u00a0]*)(?=[=+\-@\uff1d\uff0b\uff0d\uff20])")
 #: What a cell may start with before its first piece: the apostrophe this function adds, blanks, tabs, returns.
 _HEAD = re.compile(r"'?[ \u00a0\t\r]*")
 
@@ -38,7 +38,7 @@ def neutralise_formula(text: str) -> str:
     """``text`` made inert for a spreadsheet: a leading apostrophe when it would otherwise start a formula.
 
     The apostrophe is what spreadsheets themselves use to mark a cell as text; the visible value keeps every
-    character. A formula sign after a ``;``, ``,`` or tab inside the text gets an apostrophe before it too, so each
+    character. A formula sign after a ``;``, ``,``, tab or line break inside the text gets an apostrophe before it too, so each
     piece a spreadsheet may split the cell into is text. Other text is returned unchanged, and
     ``neutralise_formula`` is idempotent.
 
@@ -53,7 +53,7 @@ def neutralise_formula(text: str) -> str:
         return text
     head = _HEAD.match(text)
     start = head.end() if head else 0
-    if any(sep in text[start:] for sep in ";,\t"):
+    if any(sep in text[start:] for sep in ";,\t\r\n"):
         text = text[:start] + _INNER_FORMULA.sub(r"\1'", text[start:])
     if text[0] in FORMULA_PREFIXES or text.lstrip(" \u00a0")[:1] in FORMULA_PREFIXES:
         return "'" + text

@@ -42,6 +42,8 @@ def test_formula_starts_are_neutralised(text: str) -> None:
         (";=1", ";'=1"),
         ("=1;=2", "'=1;'=2"),
         ("x;\uff1d1", "x;'\uff1d1"),
+        ("damaged\n=1+1", "damaged\n'=1+1"),  # a reason on two lines: a paste may split it there
+        ("a\r\n+cmd", "a\r\n'+cmd"),
     ],
 )
 def test_formulas_after_a_separator_inside_a_cell_are_neutralised(text: str, inert: str) -> None:
