@@ -294,7 +294,8 @@ class GatewayCheck:
         return (
             f"the payment transaction is shared by orders {', '.join(self.group)}, refunded {self.group_refunded} "
             f"without a return invoice: {self.refunded} counted against this order's balance (as much as it could "
-            f"hold), {self.report_share} in reports (its share)"
+            f"hold); a report that reads payment transactions counts {self.report_share} here, its share, so the "
+            "group's orders count the refund once together (refundkit report reads none)"
         )
 
 
