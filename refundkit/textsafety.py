@@ -38,8 +38,8 @@ def neutralise_formula(text: str) -> str:
     """``text`` made inert for a spreadsheet: a leading apostrophe when it would otherwise start a formula.
 
     The apostrophe is what spreadsheets themselves use to mark a cell as text; the visible value keeps every
-    character. A formula sign after a ``;``, ``,``, tab or line break inside the text gets an apostrophe before it too, so each
-    piece a spreadsheet may split the cell into is text. Other text is returned unchanged, and
+    character. A formula sign after a ``;``, ``,``, tab or line break inside the text gets an apostrophe before it
+    too, so each piece a spreadsheet may split the cell into is text. Other text is returned unchanged, and
     ``neutralise_formula`` is idempotent.
 
     >>> neutralise_formula('=HYPERLINK("http://x")')
