@@ -138,7 +138,7 @@ def load_value_verdict(cache_dir: Path | None, account: str) -> ValueVerdict | N
     path = verdict_path(cache_dir, account, KIND)
     try:
         verdict = ValueVerdict.from_dict(json.loads(path.read_text(encoding="utf-8")))
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # none saved; a cache dir that is no folder is said elsewhere
         return None
     except (OSError, ValueError, KeyError, TypeError) as exc:
         log.warning("ignoring the unreadable order value verdict %s (%s); run `refundkit doctor` again", path, exc)
