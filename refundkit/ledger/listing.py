@@ -140,7 +140,8 @@ class RefundPage:
     @property
     def freshness(self) -> str:
         extra = f"; {self.unsearchable} of them not searchable yet" if self.unsearchable else ""
-        return f"read at {self.read_at.filter_format()} UTC{extra}. {LAG_NOTE}."
+        when = self.read_at.filter_format()[:19].replace("T", " ")
+        return f"Read at {when} UTC{extra}. {LAG_NOTE}."
 
 
 class _Search:

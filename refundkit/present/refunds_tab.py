@@ -27,7 +27,7 @@ PAGE_SIZE = 50
 EXPORT_MAX = 50_000
 _ANY, _YES, _NO = "any", "reversed", "not reversed"
 _HEAD = ("When", "Order", "Amount", "Source", "Reference", "Reason", "Recorder", "Reversed", "")
-_GRID = "9em 11em 9em 7em 11em minmax(8em, 1fr) 7em 6em 6em"
+_GRID = "9.5em 10.5em 8em 7.5em 9.5em minmax(10em, 1fr) 5em 6em 7em"
 
 
 class RefundsTab(_Form):
@@ -46,8 +46,8 @@ class RefundsTab(_Form):
         self.page_number = 1
         self.page: RefundPage | None = None
         self._to_reverse: ListedEntry | None = None
-        self.first_day = w.DatePicker(description="From")
-        self.last_day = w.DatePicker(description="To")
+        self.first_day = w.DatePicker(description="Since")
+        self.last_day = w.DatePicker(description="Until")
         self.recorder = w.Text(description="Recorder", placeholder="anyone")
         sources = ["", *KNOWN_SOURCES, *getattr(ledger, "extra_sources", ())]
         self.source = w.Dropdown(description="Source", options=[(s or "any", s) for s in sources], value="")
@@ -59,10 +59,12 @@ class RefundsTab(_Form):
         self.status = w.HTML()
         self.message = w.HTML()
         self.grid = w.GridBox([], layout=w.Layout(grid_template_columns=_GRID, grid_gap="0.1em 0.6em"))
-        self.export_button = w.Button(description="Export CSV and XLSX")
+        self.export_button = w.Button(description="Export CSV and XLSX", layout=w.Layout(width="13em"))
         self.downloads = w.HTML()
         self.reverse_text = w.HTML()
-        self.reverse_reason = w.Text(description="Reason", placeholder="why this refund is undone")
+        self.reverse_reason = w.Text(
+            description="Reversal reason", placeholder="why this refund is undone", style={"description_width": "8em"}
+        )
         self.reverse_button = w.Button(description="Reverse refund", button_style="warning", disabled=True)
         self.cancel_reverse = w.Button(description="Cancel")
         self.reverse_panel = w.VBox(
@@ -72,8 +74,8 @@ class RefundsTab(_Form):
         for widget, css in (
             (self.show_button, "refundkit-refunds-show"),
             (self.export_button, "refundkit-refunds-export"),
-            (self.reverse_panel, "refundkit-reverse-panel"),
-            (self.reverse_button, "refundkit-reverse"),
+            (self.reverse_panel, "refundkit-refunds-reverse"),
+            (self.reverse_button, "refundkit-refunds-reverse-button"),
             (self.grid, "refundkit-refunds-list"),
             (self.status, "refundkit-refunds-status"),
         ):
@@ -97,6 +99,7 @@ class RefundsTab(_Form):
                 self.downloads,
             ]
         )
+        self.widget.add_class("refundkit-refunds")
 
     def _sync(self, _change: Any = None) -> None:
         self.reverse_button.disabled = self._busy or self._to_reverse is None or not self.reverse_reason.value.strip()
@@ -128,7 +131,7 @@ class RefundsTab(_Form):
         self.downloads.value = ""
         first, last = self.first_day.value, self.last_day.value
         if first is not None and last is not None and last < first:
-            self.message.value = _refused_html(["the 'To' day is before the 'From' day: swap them"], "listed")
+            self.message.value = _refused_html(["the 'Until' day is before the 'Since' day: swap them"], "listed")
             return
         try:
             result = list_entries(self.ledger, self.query(), page=max(page, 1), size=PAGE_SIZE)
@@ -168,7 +171,7 @@ class RefundsTab(_Form):
             )
             cells += [w.HTML(escape(t)) for t in texts]
             if self.read_only is None and e.kind == REFUND and not x.reversed:
-                button = w.Button(description="Reverse…", layout=w.Layout(width="6em"))
+                button = w.Button(description="Reverse…", layout=w.Layout(width="6.5em"))
                 button.add_class("refundkit-reverse-row")
                 button.on_click(lambda _b, x=x: self._open_reversal(x))
                 cells.append(button)

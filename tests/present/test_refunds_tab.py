@@ -41,7 +41,7 @@ def test_the_tab_lists_filters_exports_and_a_recorder_reverses(served_sandbox: A
         tab = desk.refunds
         assert tab.page is None, "nothing is read before the tab is opened"
         desk.tabs.selected_index = 3
-        assert tab.page is not None and "read at" in tab.status.value and "a minute" in tab.status.value
+        assert tab.page is not None and "Read at" in tab.status.value and "a minute" in tab.status.value
         tab.search.value = "RK-TAB"
         tab.show_button.click()
         rows = _texts(tab)
