@@ -52,6 +52,17 @@ def sign_in(browser: Any, desk: Desk, name: str, password: str | None = None) ->
     return page
 
 
+def record(page: Any, desk: Desk, amount: str, reference: str) -> str:
+    """Record a refund through the Record tab on a fresh order; the order."""
+    order = desk.order()
+    look_up(page, order)
+    fill_refund(page, amount, reference)
+    page.get_by_role("button", name="Record refund").click()
+    expect(result(page)).to_contain_text(f"Recorded: a refund of BRL {amount}", timeout=TIMEOUT)
+    settled(page)
+    return order
+
+
 def test_a_wrong_password_gets_nothing_of_the_desk(browser: Any, team_desk: Desk) -> None:
     kernels = set(kernels_of(team_desk.pid))
     page = sign_in(browser, team_desk, "ana", "not ana's password")
@@ -70,12 +81,7 @@ def test_the_recorder_records_and_the_refund_names_them(browser: Any, team_desk:
     page = sign_in(browser, team_desk, "ana")
     try:
         expect(page.locator(".refundkit-person")).to_have_text("ana", timeout=TIMEOUT)
-        order = team_desk.order()
-        look_up(page, order)
-        fill_refund(page, "4.00", "RCPT-TEAM-1")
-        page.get_by_role("button", name="Record refund").click()
-        expect(result(page)).to_contain_text("Recorded: a refund of BRL 4.00", timeout=TIMEOUT)
-        settled(page)
+        order = record(page, team_desk, "4.00", "RCPT-TEAM-1")
         expect(page.locator(".refundkit-ledger")).to_contain_text("ana")
     finally:
         page.context.close()
@@ -194,12 +200,7 @@ def test_the_refunds_tab_filters_exports_and_a_recorder_reverses_from_it(browser
     page = sign_in(browser, team_desk, "ana")
     try:
         expect(page.locator(".refundkit-person")).to_have_text("ana", timeout=TIMEOUT)
-        order = team_desk.order()
-        look_up(page, order)
-        fill_refund(page, "7.25", "RCPT-LIST-1")
-        page.get_by_role("button", name="Record refund").click()
-        expect(result(page)).to_contain_text("Recorded: a refund of BRL 7.25", timeout=TIMEOUT)
-        settled(page)
+        order = record(page, team_desk, "7.25", "RCPT-LIST-1")
         page.get_by_role("tab", name="Refunds").click()
         listing = page.locator(".refundkit-refunds-list")
         expect(page.locator(".refundkit-refunds-status")).to_contain_text("Read at", timeout=TIMEOUT)
