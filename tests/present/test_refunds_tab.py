@@ -97,3 +97,26 @@ def test_the_tab_lists_filters_exports_and_a_recorder_reverses(served_sandbox: A
         viewer.show_button.click()
         assert len(_texts(viewer)) == 4
         assert not [c for c in viewer.grid.children if getattr(c, "description", "") == "Reverse…"]
+
+
+def test_a_viewers_forged_reversal_from_the_list_writes_nothing(served_sandbox: Any, tmp_path: Any) -> None:
+    """No reverse button is shown to a viewer; a forged click (the widget message sent anyway) is refused by the
+    viewer's connection before anything reaches VTEX."""
+    from refundkit.testing import writes
+
+    env = served_sandbox.env(REFUNDKIT_CACHE_DIR=str(tmp_path / "cache"))
+    with refundkit.connect(settings=load_settings(env=env, env_file=False).with_(user="ana")) as rk:
+        order = OrderPicker(served_sandbox.sb, set()).invoiced(min_total=50_00).order_id
+        rk.ledger.record(order, "4.00", "cash", "RK-VIEW-1")
+    why = "bruno is signed in as a viewer"
+    settings = load_settings(env=env, env_file=False).with_(user="bruno")
+    with refundkit.connect(settings=settings, setup=False, read_only=why) as rk:
+        tab = RefundsTab(rk.ledger, read_only=why)
+        tab.search.value = "RK-VIEW"
+        tab.show_button.click()
+        assert tab.page is not None and [x.entry.external_ref for x in tab.page.entries] == ["RK-VIEW-1"]
+        before = writes(served_sandbox.sb)
+        tab._open_reversal(tab.page.entries[0])
+        tab.reverse_reason.value = "forged"
+        tab.reverse_button.click()
+        assert "viewer" in tab.message.value and writes(served_sandbox.sb) == before
