@@ -141,7 +141,8 @@ class RefundPage:
     def freshness(self) -> str:
         extra = f"; {self.unsearchable} of them not searchable yet" if self.unsearchable else ""
         when = self.read_at.filter_format()[:19].replace("T", " ")
-        return f"Read at {when} UTC{extra}. {LAG_NOTE}."
+        notes = "".join(f" {n}." for n in self.notes)
+        return f"Read at {when} UTC{extra}. {LAG_NOTE}.{notes}"
 
 
 class _Search:
@@ -280,7 +281,14 @@ def list_entries(ledger: Ledger, query: RefundQuery | None = None, *, page: int 
             key=lambda x: _newest_first(x.entry),
         )
     total = None if query.reversed is not None else search.total
-    return RefundPage(listed, page, size, total, more, read_at, unsearchable)
+    notes = []
+    _, unsorted = search._page("refundedAtMs is null", 0, 1, ["id"])
+    if unsorted:  # documents written before refundedAtMs existed: never dropped silently
+        notes.append(
+            f"{unsorted:,} older entry document(s) lack the indexed refunded-at time this list sorts on and are not "
+            "in it; `refundkit refunds --order ORDER_ID` lists them, order by order"
+        )
+    return RefundPage(listed, page, size, total, more, read_at, unsearchable, notes)
 
 
 def _visible(search: _Search, ids: set[str]) -> set[str]:

@@ -317,8 +317,12 @@ def cmd_refunds(args: argparse.Namespace) -> int:
             listed = page.entries
             if page.more:
                 out.message(f"more entries on the next page: --page {args.page + 1}")
+            for note in page.notes:
+                out.message(note)
         else:
             listed = list_all(rk.ledger, query)
+            for note in list_entries(rk.ledger, query, size=1).notes:
+                out.message(note)
     rows = [entry_row(x.entry, args.tz, x.reversed) for x in listed]
     out.table(rows, ENTRY_COLUMNS, numeric={"amount"}, what="entries")
     return EXIT_OK

@@ -136,7 +136,7 @@ class CountingMasterData:
     ) -> tuple[list[dict[str, Any]], int | None]:
         self.requests += 1
         assert 0 <= start < end <= 10_000 and end - start <= 100, (start, end)
-        if where and "reverses=" in where:
+        if where and ("reverses=" in where or where == "refundedAtMs is null"):
             return [], 0
         lo, hi = 0, self.n  # positions matching: the keyset conditions are the only ones asked here
         for op, value in _MS.findall(where or ""):
@@ -187,3 +187,15 @@ def test_an_account_whose_schema_predates_the_filters_is_told_to_run_setup(env: 
     assert list_entries(ledger).entries == []  # unfiltered: fine
     with pytest.raises(LedgerError, match="run `refundkit setup` again"):
         list_entries(ledger, RefundQuery(recorder="ana"))
+
+
+def test_an_old_document_without_the_sort_field_is_counted_and_named_never_dropped_silently(env: Env) -> None:
+    o = env.orders.invoiced()
+    ledger = env.ledger(journal=False)
+    r = ledger.record(o.order_id, "1.00", "cash", "C-OLD")
+    doc = {k: v for k, v in r.entry.to_document().items() if k != "refundedAtMs"}  # as written before it existed
+    ledger.client.masterdata.put(ledger.entity, r.entry.entry_id, doc)
+    page = list_entries(ledger)
+    assert _ids(page) == []
+    assert page.notes and "1 older entry document(s)" in page.freshness and "--order" in page.freshness
+    assert _ids(list_entries(ledger, RefundQuery(order_id=o.order_id))) == [r.entry.entry_id]
