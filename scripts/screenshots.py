@@ -1,8 +1,9 @@
-"""Make the README's pictures from the demo store: the refund desk's three tabs, a team desk's sign-in page and the
+"""Make the README's pictures from the demo store: the refund desk's tabs, a team desk's sign-in page and the
 charts.
 
     .venv/bin/python scripts/screenshots.py            # or: ./dev pictures
     .venv/bin/python scripts/screenshots.py --out /tmp/pictures
+    .venv/bin/python scripts/screenshots.py --only refunds   # just app-refunds.png (or: --only sign-in)
 
 It serves the demo sandbox (the synthetic store `refundkit demo` uses, kept in memory), records the refunds the
 pictures show through the ledger (the sample CSV, and two refunds on one order), starts `refundkit app` against it,
@@ -91,6 +92,8 @@ def prepare(env: dict[str, str]) -> str:
             )
         rk.ledger.record(order, "25.00", "apace", "APC-200114", reason="item arrived damaged")
         rk.ledger.record(order, "10.00", "cash", "RECEIPT-0099", reason="missing accessory, refunded at the store")
+        wrong = rk.ledger.record(order, "5.00", "cash", "RECEIPT-0098", reason="missing accessory")
+        rk.ledger.reverse(wrong.entry.entry_id, "typed on the wrong order", order_id=order)
         return order
 
 
@@ -173,9 +176,31 @@ def app_pictures(url: str, order: str, out: Path) -> None:
         browser.close()
 
 
+def refunds_picture(url: str, out: Path) -> None:
+    """The Refunds tab: the newest entries, a reversal among them, one page of many."""
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium(), headless=True)
+        page = browser.new_page(viewport={"width": 1200, "height": 1000}, device_scale_factor=1)
+        page.goto(url)
+        expect(page.get_by_label("Order ID")).to_be_visible(timeout=90_000)
+        page.get_by_role("tab", name="Refunds").click()
+        status = page.locator(".refundkit-refunds-status")
+        expect(status).to_contain_text("Read at", timeout=60_000)
+        page.locator(".refundkit-refunds").get_by_label("Source").select_option("cash")
+        page.locator(".refundkit-refunds-show").click()
+        expect(status).to_contain_text("Entries 1–", timeout=60_000)
+        expect(page.locator(".refundkit-refunds-list")).not_to_contain_text("apace", timeout=60_000)
+        page.locator(".refundkit-refunds-export").click()
+        expect(page.get_by_role("link", name="Download CSV")).to_be_visible(timeout=60_000)
+        page.wait_for_timeout(500)
+        shoot(page, out / "app-refunds.png")
+        browser.close()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "pictures")
+    parser.add_argument("--only", choices=("refunds", "sign-in"), default=None, help="make just this picture")
     args = parser.parse_args()
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
@@ -194,22 +219,27 @@ def main() -> int:
         }
         say(f"demo sandbox at {server.base_url}; recording the refunds the pictures show")
         order = prepare(env)
-        say("charts")
-        charts(env, out)
-        say("the app")
-        proc, url = start_app(free_port(), env, tz=TZ)
-        try:
-            app_pictures(url, order, out)
-        finally:
-            stop_app(proc)
-        say("the sign-in page of a team desk")
-        team = Path(tempfile.mkdtemp()) / "team.json"
-        add_user(team, "ana", secrets.token_urlsafe(16), "recorder")
-        proc, url = start_app(free_port(), env, tz=TZ, users_file=team)
-        try:
-            sign_in_picture(url, out)
-        finally:
-            stop_app(proc)
+        if args.only is None:
+            say("charts")
+            charts(env, out)
+        if args.only in (None, "refunds"):
+            say("the app")
+            proc, url = start_app(free_port(), env, tz=TZ)
+            try:
+                if args.only is None:
+                    app_pictures(url, order, out)
+                refunds_picture(url, out)
+            finally:
+                stop_app(proc)
+        if args.only in (None, "sign-in"):
+            say("the sign-in page of a team desk")
+            team = Path(tempfile.mkdtemp()) / "team.json"
+            add_user(team, "ana", secrets.token_urlsafe(16), "recorder")
+            proc, url = start_app(free_port(), env, tz=TZ, users_file=team)
+            try:
+                sign_in_picture(url, out)
+            finally:
+                stop_app(proc)
     say(f"done in {time.monotonic() - started:.0f} s")
     return 0
 

@@ -351,13 +351,13 @@ def test_refunds_as_csv_right_after_recording(cli: Cli) -> None:
     r = cli.run("refunds", "--order", o.order_id, "--format", "csv")
     assert r.code == 0
     rows = list(csv.DictReader(io.StringIO(r.out)))
-    assert [(x["kind"], x["amount"], x["note_status"]) for x in rows] == [
-        ("refund", "3.00", "posted"),
-        ("refund", "1.00", "posted"),
-        ("reversal", "-3.00", "posted"),
+    assert [(x["kind"], x["amount"], x["note_status"], x["reversed"]) for x in rows] == [  # newest first
+        ("reversal", "-3.00", "posted", ""),
+        ("refund", "1.00", "posted", "no"),
+        ("refund", "3.00", "posted", "yes"),
     ]
-    assert {x["order_id"] for x in rows} == {o.order_id} and rows[0]["recorded_by"] == "clerk-cli"
-    assert rows[0]["refunded_at"].startswith("2026-04-15T13:00:00")
+    assert {x["order_id"] for x in rows} == {o.order_id} and rows[-1]["recorded_by"] == "clerk-cli"
+    assert rows[-1]["refunded_at"].startswith("2026-04-15T13:00:00")
     ranged = cli.run("refunds", "--from", "2026-04-16", "--to", "2026-04-16", "--format", "csv")
     ids = [x["entry_id"] for x in csv.DictReader(io.StringIO(ranged.out))]
     assert refund_id(o.order_id, "apace", "APC-1") in ids and refund_id(o.order_id, "cash", "R-1") not in ids
@@ -366,7 +366,7 @@ def test_refunds_as_csv_right_after_recording(cli: Cli) -> None:
     table = cli.run("refunds", "--order", o.order_id, "--format", "table")
     assert table.code == 0 and o.order_id in table.out
     tz = cli.run("refunds", "--order", o.order_id, "--format", "csv", "--tz", "America/Sao_Paulo")
-    assert next(iter(csv.DictReader(io.StringIO(tz.out))))["refunded_at"].startswith("2026-04-15T10:00:00")
+    assert list(csv.DictReader(io.StringIO(tz.out)))[-1]["refunded_at"].startswith("2026-04-15T10:00:00")
 
 
 def test_refunds_written_to_a_file(cli: Cli) -> None:
@@ -375,6 +375,40 @@ def test_refunds_written_to_a_file(cli: Cli) -> None:
     out = cli.home / "refunds.csv"
     r = cli.run("refunds", "--order", o.order_id, "-o", str(out))
     assert r.code == 0 and len(list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))) == 1
+
+
+def test_refunds_filters_pages_and_formats(cli: Cli) -> None:
+    a, b = cli.order(), cli.order()
+    for o, src, ref, day in [(a, "cash", "C-1", "01"), (a, "apace", "APC-7", "12"), (b, "cash", "C-2", "23")]:
+        r = cli.run(
+            "record", o.order_id, "--amount", "2.50", "--source", src, "--ref", ref, "--refunded-at", f"2026-05-{day}"
+        )
+        assert r.code == 0, r.err
+    assert cli.run("reverse", refund_id(a.order_id, "cash", "C-1"), "--reason", "typo").code == 0
+
+    def refs(*flags: str) -> list[str]:
+        r = cli.run("refunds", "--format", "json", *flags)
+        assert r.code == 0, r.err
+        ours = {a.order_id, b.order_id}  # the sandbox holds other orders' refunds too
+        return [(x["kind"][:3] + ":" + x["external_ref"]) for x in r.json() if x["order_id"] in ours]
+
+    assert refs() == ["rev:C-1", "ref:C-2", "ref:APC-7", "ref:C-1"]
+    assert refs("--source", "apace") == ["ref:APC-7"]
+    assert refs("--recorder", "clerk-cli", "--search", "APC") == ["ref:APC-7"]
+    assert refs("--recorder", "someone-else") == []
+    assert refs("--search", b.order_id) == ["ref:C-2"]
+    assert refs("--reversed") == ["rev:C-1", "ref:C-1"]
+    assert refs("--not-reversed") == ["ref:C-2", "ref:APC-7"]
+    assert refs("--from", "2026-05-12", "--to", "2026-05-23") == ["ref:C-2", "ref:APC-7"]
+    assert refs("--search", a.order_id, "--limit", "2", "--page", "2") == ["ref:C-1"]
+    more = cli.run("refunds", "--search", a.order_id, "--limit", "2", "--format", "csv")
+    assert "--page 2" in more.err and len(list(csv.DictReader(io.StringIO(more.out)))) == 2
+    book = cli.home / "refunds.xlsx"
+    x = cli.run("refunds", "--source", "cash", "--search", a.order_id, "-o", str(book))
+    assert x.code == 0 and book.read_bytes()[:2] == b"PK" and "2 entries written" in x.err
+    assert "-o FILE.xlsx" in cli.run("refunds", "--format", "xlsx").err
+    assert "quotes" in cli.run("refunds", "--search", 'x" OR kind=refund').err
+    assert "--page needs --limit" in cli.run("refunds", "--page", "2").err
 
 
 # -- reconcile ----------------------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """The offline-refund ledger (domain layer): quote, record exactly once, reverse, list, reconcile, import."""
 
 from .csvimport import ImportOutcome, ImportReport, ImportRow, import_refunds, read_refund_csv
+from .listing import ListedEntry, RefundPage, RefundQuery, list_all, list_entries
 from .model import (
     KNOWN_SOURCES,
     EntryKind,
@@ -35,6 +36,7 @@ __all__ = [
     "ImportRow",
     "Ledger",
     "LedgerEntry",
+    "ListedEntry",
     "MasterDataVerdict",
     "NoteStatus",
     "OrderLedger",
@@ -45,8 +47,12 @@ __all__ = [
     "RecordResult",
     "RefundConflict",
     "RefundInput",
+    "RefundPage",
+    "RefundQuery",
     "RefundRefused",
     "import_refunds",
+    "list_all",
+    "list_entries",
     "load_verdict",
     "make_reference",
     "note_text",

@@ -200,7 +200,7 @@ ENTRY_FIELDS: Final[tuple[EntryField, ...]] = (
     EntryField("externalRef", "external_ref", _STRING, required=True, indexed=True),
     EntryField("reason", "reason", _STRING),
     EntryField("note", "note", _STRING),
-    EntryField("recordedBy", "recorded_by", _STRING, required=True),
+    EntryField("recordedBy", "recorded_by", _STRING, required=True, indexed=True),
     EntryField("recordedAt", "recorded_at", _DATE_TIME, required=True, indexed=True),
     EntryField("reverses", "reverses", {"type": ["string", "null"]}, indexed=True),
     EntryField("overRefund", "over_refund", {"type": "boolean"}),

@@ -28,6 +28,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, TypeAlias, cast
 
 from ..argtypes import day, nonneg_float, number, positive_int, probability
@@ -35,7 +36,7 @@ from ..errors import RefundkitError
 from ..session import Session, connect
 from ..textsafety import inert
 from ..timeutil import zone
-from .tables import write_rows
+from .tables import rows_xlsx, write_rows
 
 __all__ = [
     "EXIT_INTERRUPTED",
@@ -98,8 +99,8 @@ def add_json_flag(p: argparse.ArgumentParser) -> None:
 
 
 def add_table_flags(p: argparse.ArgumentParser) -> None:
-    """``--format csv|json|table`` and ``-o FILE``, as :meth:`Output.table` reads them."""
-    p.add_argument("--format", choices=("csv", "json", "table"), default=None)
+    """``--format csv|json|table|xlsx`` and ``-o FILE``, as :meth:`Output.table` reads them."""
+    p.add_argument("--format", choices=("csv", "json", "table", "xlsx"), default=None)
     p.add_argument("-o", "--output", default=None, metavar="FILE")
 
 
@@ -160,9 +161,18 @@ class Output:
         fmt = self.fmt
         if not fmt:
             if self.output:
-                fmt = "json" if self.output.endswith(".json") else "csv"
+                fmt = {".json": "json", ".xlsx": "xlsx"}.get(Path(self.output).suffix.lower(), "csv")
             else:
                 fmt = "table" if sys.stdout.isatty() else "csv"
+        if fmt == "xlsx":
+            if not self.output:
+                raise UsageError("an XLSX workbook goes to a file: add -o FILE.xlsx")
+            try:
+                Path(self.output).write_bytes(rows_xlsx(rows, columns, numeric))
+            except OSError as exc:
+                raise UsageError(f"cannot write {self.output}: {exc.strerror or exc}") from None
+            self.message(f"{len(rows):,} {what} written to {self.output}")
+            return
         if not self.output:
             write_rows(sys.stdout, rows, columns, fmt, numeric=numeric)
             return

@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from ..argtypes import positive_int
 from ..doctor import save_scratch_schema
 from ..errors import InputError, RefundkitError
-from ..ledger import Ledger, import_refunds
+from ..ledger import Ledger, ListedEntry, RefundQuery, import_refunds, list_all, list_entries
 from ..ledger.duplicates import find_likely_duplicates
-from ..ledger.model import KNOWN_SOURCES, LedgerEntry, NoteStatus, Quote, RecordResult
+from ..ledger.model import KNOWN_SOURCES, NoteStatus, Quote, RecordResult
 from ..ledger.reconcile import RECONCILE_GRACE_S
-from ..money import format_minor
 from ..timeutil import local_day_bounds
 from ..vtex.oms import check_order_id
 from .cli_common import (
@@ -28,6 +28,7 @@ from .cli_common import (
     session,
     time_zone,
 )
+from .tables import ENTRY_COLUMNS, entry_row
 
 __all__ = ["register"]
 
@@ -45,23 +46,6 @@ def _order_id(value: str) -> str:
 
 def _order_ids(values: list[str] | None) -> list[str] | None:
     return None if values is None else [_order_id(v) for v in values]
-
-
-ENTRY_COLUMNS = [
-    "entry_id",
-    "order_id",
-    "kind",
-    "amount",
-    "currency",
-    "refunded_at",
-    "source",
-    "external_ref",
-    "reason",
-    "recorded_by",
-    "recorded_at",
-    "reverses",
-    "note_status",
-]
 
 
 def register(sub: Subcommands) -> None:
@@ -116,11 +100,21 @@ def register(sub: Subcommands) -> None:
     add_json_flag(i)
     i.set_defaults(handler=cmd_import)
 
-    f = sub.add_parser("refunds", help="list ledger entries")
+    f = sub.add_parser("refunds", help="list ledger entries, newest first")
     f.add_argument("--order", default=None)
     f.add_argument("--from", dest="start", type=day, default=None, metavar="YYYY-MM-DD")
     f.add_argument("--to", dest="end", type=day, default=None, metavar="YYYY-MM-DD")
     f.add_argument("--tz", type=time_zone, default="UTC")
+    f.add_argument("--recorder", default=None, metavar="NAME", help="only entries this person recorded")
+    f.add_argument("--source", default=None, help="only entries of this source (cash, apace, ...)")
+    rev = f.add_mutually_exclusive_group()
+    rev.add_argument(
+        "--reversed", dest="reversed", action="store_true", default=None, help="only reversed refunds and reversals"
+    )
+    rev.add_argument("--not-reversed", dest="reversed", action="store_false", help="only refunds not reversed")
+    f.add_argument("--search", default=None, metavar="TEXT", help="only entries whose order id or reference has TEXT")
+    f.add_argument("--limit", type=positive_int, default=None, help="entries per page (1-1000; default: every entry)")
+    f.add_argument("--page", type=positive_int, default=1, help="which page of --limit entries (from 1)")
     add_table_flags(f)
     f.set_defaults(handler=cmd_refunds)
 
@@ -290,24 +284,6 @@ def cmd_import(args: argparse.Namespace) -> int:
     return EXIT_OK if report.ok else EXIT_REFUSED
 
 
-def _entry_row(e: LedgerEntry, tz: str) -> dict[str, Any]:
-    return {
-        "entry_id": e.entry_id,
-        "order_id": e.order_id,
-        "kind": e.kind,
-        "amount": format_minor(e.signed.minor, e.amount.currency),
-        "currency": e.amount.currency,
-        "refunded_at": e.refunded_at.in_zone(tz).isoformat(digits=3),
-        "source": e.source,
-        "external_ref": e.external_ref,
-        "reason": e.reason,
-        "recorded_by": e.recorded_by,
-        "recorded_at": e.recorded_at.in_zone(tz).isoformat(digits=3),
-        "reverses": e.reverses or "",
-        "note_status": e.note_status,
-    }
-
-
 def cmd_refunds(args: argparse.Namespace) -> int:
     if (args.start is None) != (args.end is None):
         raise UsageError("give both --from and --to, or neither")
@@ -316,14 +292,39 @@ def cmd_refunds(args: argparse.Namespace) -> int:
         if args.end < args.start:
             raise UsageError(f"--to {args.end} is before --from {args.start}")
         bounds = local_day_bounds(args.start, args.end, args.tz)
-    order = None if args.order is None else _order_id(args.order)
+    if args.limit is not None and args.limit > 1000:
+        raise UsageError("--limit is at most 1000 entries per page; use --page for the next ones")
+    if args.page != 1 and args.limit is None:
+        raise UsageError("--page needs --limit (how many entries a page holds)")
+    start, end = bounds or (None, None)
+    try:
+        query = RefundQuery(
+            start=start,
+            end=end,
+            recorder=args.recorder,
+            source=args.source,
+            reversed=args.reversed,
+            search=args.search,
+            order_id=None if args.order is None else _order_id(args.order),
+        )
+    except InputError as exc:
+        raise UsageError(str(exc)) from None
+    out = Output.from_args(args)
+    listed: list[ListedEntry] = []
     with session() as rk:
-        start, end = bounds or (None, None)
-        entries = rk.ledger.entries(order_id=order, start=start, end=end)
-    if args.order and bounds is not None:
-        entries = [e for e in entries if bounds[0].ns <= e.refunded_at.ns < bounds[1].ns]
-    rows = [_entry_row(e, args.tz) for e in entries]
-    Output.from_args(args).table(rows, ENTRY_COLUMNS, numeric={"amount"}, what="entries")
+        if args.limit is not None:
+            page = list_entries(rk.ledger, query, page=args.page, size=args.limit)
+            listed = page.entries
+            if page.more:
+                out.message(f"more entries on the next page: --page {args.page + 1}")
+            for note in page.notes:
+                out.message(note)
+        else:
+            listed = list_all(rk.ledger, query)
+            for note in list_entries(rk.ledger, query, size=1).notes:
+                out.message(note)
+    rows = [entry_row(x.entry, args.tz, x.reversed) for x in listed]
+    out.table(rows, ENTRY_COLUMNS, numeric={"amount"}, what="entries")
     return EXIT_OK
 
 

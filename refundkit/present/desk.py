@@ -1,8 +1,10 @@
-"""The refund desk: the web app ``refundkit app`` serves (Voilà, no code visible), in three tabs.
+"""The refund desk: the web app ``refundkit app`` serves (Voilà, no code visible), in four tabs.
 
 - **Record**: look an order up, record an offline refund exactly once, reverse one from the order's ledger;
 - **Import**: upload a CSV, see every row checked, record the good rows, download the per-row result;
-- **Report**: gross versus net revenue for a range, with the chart, the table and CSV/XLSX downloads.
+- **Report**: gross versus net revenue for a range, with the chart, the table and CSV/XLSX downloads;
+- **Refunds**: every recorded refund and reversal, newest first, filtered and paged, exported as CSV/XLSX, and
+  reversible by a recorder.
 
 The same desk works in a notebook: ``RefundDesk(refundkit.connect())``.
 """
@@ -26,10 +28,11 @@ from .audit import AUDIT_VARIABLE, audited
 from .desk_users import can_record
 from .import_form import ImportForm
 from .record_form import RecordForm, _Form, failure_text
+from .refunds_tab import RefundsTab
 
 __all__ = ["TAB_TITLES", "DeskPerson", "RefundDesk", "serve_desk"]
 
-TAB_TITLES = ("Record", "Import", "Report")
+TAB_TITLES = ("Record", "Import", "Report", "Refunds")
 
 #: CSS for the app page: readable widths, a visible keyboard focus, no notebook chrome.
 _CSS = """
@@ -47,7 +50,7 @@ _CSS = """
 
 
 class RefundDesk(_Form):
-    """The three tabs over one session (``refundkit.connect()``). ``report_factory`` builds the Report tab's form
+    """The four tabs over one session (``refundkit.connect()``). ``report_factory`` builds the Report tab's form
     the first time the tab is opened (collecting revenue reads many orders, so it is not done at start-up)."""
 
     def __init__(
@@ -66,11 +69,12 @@ class RefundDesk(_Form):
         self.report: Any = None
         self._report_factory = report_factory or _default_report
         self._report_box = w.VBox([w.HTML("<p>Open this tab to build the report.</p>")])
-        self.tabs = w.Tab(children=[self.record.widget, self.imports.widget, self._report_box])
+        self.person = person
+        self.refunds = RefundsTab(session.ledger, tz=tz, read_only=person.read_only if person else None)
+        self.tabs = w.Tab(children=[self.record.widget, self.imports.widget, self._report_box, self.refunds.widget])
         self.tabs.titles = TAB_TITLES
         self.tabs.observe(self._tab_changed, names="selected_index")
         where = escape(session.describe()) if hasattr(session, "describe") else ""
-        self.person = person
         self.header = w.HTML(
             f"{_CSS}<h2 style='margin-bottom:0'>refundkit — refund desk</h2>"
             f"<p style='color:#555;margin-top:0.2em'>{where}</p>{person.header_html() if person else ''}"
@@ -81,6 +85,8 @@ class RefundDesk(_Form):
     def _tab_changed(self, change: Any) -> None:
         if change["new"] == 2:
             self.open_report()
+        elif change["new"] == 3 and self.refunds.page is None:
+            self.refunds.show()  # read when first opened, not at start-up
 
     def open_report(self) -> Any:
         """Build the Report tab's form (once)."""

@@ -99,6 +99,16 @@ def failure_text(exc: BaseException) -> str:
     return f"Something unexpected went wrong ({type(exc).__name__}). Try again; if it repeats, tell your administrator."
 
 
+def reversal_question(entry: LedgerEntry, tz: str, *, order: bool = False) -> str:
+    """What the reversal panel asks before a refund is reversed (the Record form and the Refunds tab)."""
+    on = f" on order {escape(entry.order_id)}" if order else ""
+    return (
+        f"<b>Reverse the refund of {escape(money(entry.amount))}</b>{on} via {escape(entry.source)}, reference "
+        f"{escape(entry.external_ref)}, refunded {local_time(entry.refunded_at, tz)} ({escape(tz)})? "
+        "The ledger keeps both entries and the order's balance goes back up. Say why:"
+    )
+
+
 def _list_html(heading: str, items: list[str], css: str) -> str:
     lis = "".join(f"<li>{escape(_no_command_line(i))}</li>" for i in items)
     return f"<div class='{css}'><b>{escape(heading)}</b><ul>{lis}</ul></div>"
@@ -591,11 +601,7 @@ class RecordForm(_Form):
             return
         self._clear_result()
         self._to_reverse = entry
-        self.reverse_text.value = (
-            f"<b>Reverse the refund of {escape(money(entry.amount))}</b> via {escape(entry.source)}, reference "
-            f"{escape(entry.external_ref)}, refunded {local_time(entry.refunded_at, self.tz)} ({escape(self.tz)})? "
-            "The ledger keeps both entries and the order's balance goes back up. Say why:"
-        )
+        self.reverse_text.value = reversal_question(entry, self.tz)
         self.reverse_reason.value = ""
         self.reverse_panel.layout.display = ""
         self._sync()

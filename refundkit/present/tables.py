@@ -7,13 +7,55 @@ the ``numeric`` columns (amounts) are numbers and are written as they are.
 from __future__ import annotations
 
 import csv
+import io
 import json
 from collections.abc import Iterable, Sequence
 from typing import Any, TextIO
 
+from ..ledger.model import LedgerEntry
+from ..money import format_minor
 from ..textsafety import inert_json, neutralise_formula
 
-__all__ = ["write_rows"]
+__all__ = ["ENTRY_COLUMNS", "entry_row", "rows_csv", "rows_xlsx", "write_rows"]
+
+
+ENTRY_COLUMNS = [
+    "entry_id",
+    "order_id",
+    "kind",
+    "amount",
+    "currency",
+    "refunded_at",
+    "source",
+    "external_ref",
+    "reason",
+    "recorded_by",
+    "recorded_at",
+    "reverses",
+    "note_status",
+    "reversed",
+]
+
+
+def entry_row(e: LedgerEntry, tz: str, reversed_: bool = False) -> dict[str, Any]:
+    """A ledger entry as a row of ``refundkit refunds`` and the desk's Refunds exports: amounts signed (a reversal
+    is negative), times in ``tz``, ``reversed`` yes/no for a refund."""
+    return {
+        "entry_id": e.entry_id,
+        "order_id": e.order_id,
+        "kind": e.kind,
+        "amount": format_minor(e.signed.minor, e.amount.currency),
+        "currency": e.amount.currency,
+        "refunded_at": e.refunded_at.in_zone(tz).isoformat(digits=3),
+        "source": e.source,
+        "external_ref": e.external_ref,
+        "reason": e.reason,
+        "recorded_by": e.recorded_by,
+        "recorded_at": e.recorded_at.in_zone(tz).isoformat(digits=3),
+        "reverses": e.reverses or "",
+        "note_status": e.note_status,
+        "reversed": "yes" if reversed_ else ("no" if e.kind == "refund" else ""),
+    }
 
 
 def write_rows(
@@ -53,3 +95,33 @@ def _csv_cell(value: Any, numeric: bool) -> Any:
     if numeric or not isinstance(value, str):
         return value
     return neutralise_formula(value)
+
+
+def rows_xlsx(rows: Sequence[dict[str, Any]], columns: Sequence[str], numeric: Iterable[str] = ()) -> bytes:
+    """The rows as an Excel workbook (one sheet, a bold header): numbers stay numbers, every text cell is written as
+    text, made inert first (:func:`refundkit.textsafety.neutralise_formula`)."""
+    import xlsxwriter  # noqa: PLC0415  (only XLSX output needs it)
+
+    numeric = set(numeric)
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False})
+    ws = wb.add_worksheet("Rows")
+    bold = wb.add_format({"bold": True, "bottom": 1})
+    ws.write_row(0, 0, list(columns), bold)
+    for i, r in enumerate(rows, start=1):
+        for j, c in enumerate(columns):
+            v = r.get(c)
+            if c in numeric and v not in (None, ""):
+                ws.write_number(i, j, float(v))
+            else:
+                ws.write_string(i, j, neutralise_formula("" if v is None else str(v)))
+    ws.freeze_panes(1, 0)
+    wb.close()
+    return buf.getvalue()
+
+
+def rows_csv(rows: Sequence[dict[str, Any]], columns: Sequence[str], numeric: Iterable[str] = ()) -> bytes:
+    """The rows as UTF-8 CSV with a byte-order mark (spreadsheets), text cells made inert, as ``--format csv``."""
+    out = io.StringIO()
+    write_rows(out, rows, columns, "csv", numeric=numeric)
+    return ("\ufeff" + out.getvalue()).encode("utf-8")

@@ -163,27 +163,44 @@ class MasterData:
     ) -> Iterator[dict[str, Any]]:
         """Documents matching ``where`` (eventually consistent), 100 per request, up to VTEX's 10,000 reachable.
         Use :meth:`scroll` for more."""
+        start = 0
+        limit = min(limit, SEARCH_DEPTH)
+        while start < limit:
+            end = min(start + SEARCH_PAGE, limit)
+            docs, total = self.search_page(entity, start, end, where=where, fields=fields, sort=sort, schema=schema)
+            yield from docs
+            if not docs or len(docs) < end - start or (total is not None and end >= total):
+                return
+            start = end
+
+    def search_page(
+        self,
+        entity: str,
+        start: int,
+        end: int,
+        *,
+        where: str | None = None,
+        fields: Sequence[str] = ("_all",),
+        sort: str | None = "createdIn ASC",
+        schema: str | None = None,
+    ) -> tuple[list[dict[str, Any]], int | None]:
+        """One search request: documents ``[start, end)`` (at most 100, within the first 10,000) matching ``where``,
+        and how many match in all as VTEX's ``REST-Content-Range`` says (None when it says nothing readable)."""
         params: dict[str, str] = {"_fields": ",".join(fields), **self._conditional(where, schema)}
         if schema:
             params["_schema"] = schema
         if sort:
             params["_sort"] = sort
-        start = 0
-        limit = min(limit, SEARCH_DEPTH)
-        while start < limit:
-            end = min(start + SEARCH_PAGE, limit)
-            response = self._t.request(
+        response = _answered(
+            self._t.request(
                 "GET", f"{self._base(entity)}/search", params=params, headers={"REST-Range": f"resources={start}-{end}"}
             )
-            docs = _answered(response).json()
-            if not isinstance(docs, list):
-                raise BadResponse(f"Master Data search on {entity} did not answer with a list")
-            yield from docs
-            m = _RANGE_RE.search(_answered(response).headers.get("REST-Content-Range", ""))
-            total = int(m.group(3)) if m else None
-            if not docs or len(docs) < end - start or (total is not None and end >= total):
-                return
-            start = end
+        )
+        docs = response.json()
+        if not isinstance(docs, list):
+            raise BadResponse(f"Master Data search on {entity} did not answer with a list")
+        m = _RANGE_RE.search(response.headers.get("REST-Content-Range", ""))
+        return docs, (int(m.group(3)) if m else None)
 
     def scroll(
         self,

@@ -52,6 +52,17 @@ def sign_in(browser: Any, desk: Desk, name: str, password: str | None = None) ->
     return page
 
 
+def record(page: Any, desk: Desk, amount: str, reference: str) -> str:
+    """Record a refund through the Record tab on a fresh order; the order."""
+    order = desk.order()
+    look_up(page, order)
+    fill_refund(page, amount, reference)
+    page.get_by_role("button", name="Record refund").click()
+    expect(result(page)).to_contain_text(f"Recorded: a refund of BRL {amount}", timeout=TIMEOUT)
+    settled(page)
+    return order
+
+
 def test_a_wrong_password_gets_nothing_of_the_desk(browser: Any, team_desk: Desk) -> None:
     kernels = set(kernels_of(team_desk.pid))
     page = sign_in(browser, team_desk, "ana", "not ana's password")
@@ -70,12 +81,7 @@ def test_the_recorder_records_and_the_refund_names_them(browser: Any, team_desk:
     page = sign_in(browser, team_desk, "ana")
     try:
         expect(page.locator(".refundkit-person")).to_have_text("ana", timeout=TIMEOUT)
-        order = team_desk.order()
-        look_up(page, order)
-        fill_refund(page, "4.00", "RCPT-TEAM-1")
-        page.get_by_role("button", name="Record refund").click()
-        expect(result(page)).to_contain_text("Recorded: a refund of BRL 4.00", timeout=TIMEOUT)
-        settled(page)
+        order = record(page, team_desk, "4.00", "RCPT-TEAM-1")
         expect(page.locator(".refundkit-ledger")).to_contain_text("ana")
     finally:
         page.context.close()
@@ -188,3 +194,45 @@ def test_the_audit_trail_has_who_signed_in_from_where_and_what_they_wrote(
     assert (recorded["user"], recorded["outcome"], recorded["order_id"]) == ("ana", "recorded", order)
     assert recorded["entry_id"] and recorded["amount"] == "BRL 6.00"
     assert all(e["address"] == "127.0.0.1" for e in events if e["event"].startswith("sign"))
+
+
+def test_the_refunds_tab_filters_exports_and_a_recorder_reverses_from_it(browser: Any, team_desk: Desk) -> None:
+    page = sign_in(browser, team_desk, "ana")
+    try:
+        expect(page.locator(".refundkit-person")).to_have_text("ana", timeout=TIMEOUT)
+        order = record(page, team_desk, "7.25", "RCPT-LIST-1")
+        page.get_by_role("tab", name="Refunds").click()
+        listing = page.locator(".refundkit-refunds-list")
+        expect(page.locator(".refundkit-refunds-status")).to_contain_text("Read at", timeout=TIMEOUT)
+        page.get_by_label("Search").fill("RCPT-LIST")
+        page.locator(".refundkit-refunds-show").click()
+        expect(listing).to_contain_text("RCPT-LIST-1", timeout=TIMEOUT)
+        expect(listing).to_contain_text("BRL 7.25")
+        expect(listing).not_to_contain_text("RCPT-TEAM-1")
+        page.get_by_label("Recorder").fill("bruno")
+        page.locator(".refundkit-refunds-show").click()
+        expect(listing).to_contain_text("No entries match", timeout=TIMEOUT)
+        page.get_by_label("Recorder").fill("ana")
+        page.locator(".refundkit-refunds-show").click()
+        expect(listing).to_contain_text("RCPT-LIST-1", timeout=TIMEOUT)
+
+        page.locator(".refundkit-refunds-export").click()
+        with page.expect_download(timeout=TIMEOUT) as got:
+            page.get_by_role("link", name="Download CSV").click()
+        text = Path(got.value.path()).read_text(encoding="utf-8-sig")
+        assert "RCPT-LIST-1" in text and "7.25" in text and "RCPT-TEAM-1" not in text
+        with page.expect_download(timeout=TIMEOUT) as got:
+            page.get_by_role("link", name="Download XLSX").click()
+        assert Path(got.value.path()).read_bytes()[:2] == b"PK"
+
+        listing.locator(".refundkit-reverse-row").first.click()
+        panel = page.locator(".refundkit-refunds-reverse")
+        expect(panel).to_contain_text("RCPT-LIST-1", timeout=TIMEOUT)
+        panel.get_by_label("Reversal reason").fill("refunded twice by mistake")
+        panel.get_by_role("button", name="Reverse refund").click()
+        expect(page.get_by_text("RCPT-LIST-1 on order")).to_contain_text("reversed", timeout=TIMEOUT)
+        expect(listing).to_contain_text("BRL -7.25")
+    finally:
+        page.context.close()
+    entries = team_desk.entries(order)
+    assert [(e.kind, e.recorded_by) for e in entries] == [("refund", "ana"), ("reversal", "ana")]

@@ -29,9 +29,9 @@ def downloads(html: str) -> dict[str, bytes]:
     }
 
 
-def test_the_desk_has_three_tabs_and_builds_the_report_when_opened(rk: refundkit.Session) -> None:
+def test_the_desk_has_four_tabs_and_builds_the_report_when_opened(rk: refundkit.Session) -> None:
     desk = RefundDesk(rk, tz="America/Sao_Paulo")
-    assert tuple(desk.tabs.titles) == TAB_TITLES == ("Record", "Import", "Report")
+    assert tuple(desk.tabs.titles) == TAB_TITLES == ("Record", "Import", "Report", "Refunds")
     assert desk.report is None, "the report is not built at start-up"
     desk.tabs.selected_index = 2
     assert isinstance(desk.report, ReportForm)
