@@ -23,6 +23,9 @@
                        start
 ``REFUNDKIT_STORE_TZ`` the store's time zone (IANA, such as ``America/Sao_Paulo``): what a refunded-at date without
                        a time means; default the zone VTEX gives on each order (``storePreferencesData.timeZone``)
+``REFUNDKIT_STORE_LOCALE`` the store's locale (such as ``pt-BR``, ``en-US``): how its people write dates, so how a
+                       CSV whose every date reads both ways (``01/02/2026``) is read by ``refundkit import``; default
+                       none (such a file is refused until ``--date-format`` says which)
 ``REFUNDKIT_PII_ARCHITECTURE`` ``on``: the account is on VTEX's PII data architecture, so orders are read through
                        ``GET /api/orders/pvt/document/{id}`` and ``POST /api/orders/extendsearch/orders``;
                        ``off`` (default): the classic OMS endpoints. ``refundkit doctor`` tells which one it is
@@ -214,6 +217,7 @@ class Settings:
     zero_decimal_amounts: str = "cents"
     check_gateway: bool = True
     store_tz: str | None = None
+    store_locale: str | None = None
     note_lease_s: float = 120.0
     pii_architecture: bool = False
     desk_token: Secret | None = field(default=None, repr=True)
@@ -346,6 +350,11 @@ def load_settings(env: dict[str, str] | None = None, env_file: Path | bool | Non
             raise ConfigError(
                 f"REFUNDKIT_STORE_TZ {store_tz!r} is not a time zone: use an IANA name such as America/Sao_Paulo"
             ) from None
+    store_locale = get("REFUNDKIT_STORE_LOCALE")
+    if store_locale and not re.fullmatch(r"[A-Za-z]{2,3}(?:[-_](?:[A-Za-z]{2}|\d{3}))?", store_locale.strip()):
+        raise ConfigError(
+            f"REFUNDKIT_STORE_LOCALE {store_locale[:40]!r} is not a locale: use a language and region such as pt-BR"
+        )
     try:
         default_user = getpass.getuser()
     except Exception:  # no user database entry (containers)
@@ -391,6 +400,7 @@ def load_settings(env: dict[str, str] | None = None, env_file: Path | bool | Non
         zero_decimal_amounts=(get("REFUNDKIT_ZERO_DECIMAL_AMOUNTS") or "cents").lower(),
         check_gateway=gateway == "check",
         store_tz=store_tz,
+        store_locale=store_locale.strip() if store_locale else None,
         note_lease_s=_lease(get("REFUNDKIT_NOTE_LEASE_S")),
         pii_architecture=pii == "on",
         desk_token=Secret(desk_token) if (desk_token := get("REFUNDKIT_APP_TOKEN")) else None,

@@ -35,8 +35,10 @@ from typing import Any
 
 from ..errors import InputError, NotFound, RefundkitError, VtexError
 from ..money import Money
+from ..textsafety import neutralise_formula
 from ..vtex.models import Order
 from ..vtex.oms import check_order_id
+from .csvdialect import CsvDialect, decode_csv, read_amounts, read_dates
 from .duplicates import DuplicateCheck, duplicate_window_days, likely_duplicates
 from .model import LedgerEntry, NoteStatus, OrderLedger, Pending, RefundConflict, RefundRefused, refund_id
 from .recording import Ledger
@@ -50,6 +52,7 @@ __all__ = [
     "ImportRow",
     "import_refunds",
     "read_refund_csv",
+    "result_csv",
 ]
 
 REQUIRED_COLUMNS = ("order_id", "amount", "refunded_at", "source", "external_ref", "reason")
@@ -99,6 +102,7 @@ class ImportRow:
     entry_id: str | None = None
     pending: tuple[Pending, ...] = ()
     likely_duplicate_of: tuple[str, ...] = ()  # the earlier entries this row likely duplicates
+    refunded_at: str = ""  # as typed in the file
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -106,6 +110,7 @@ class ImportRow:
             "order_id": self.order_id,
             "amount": self.amount,
             "currency": self.money.currency if self.money is not None else None,
+            "refunded_at": self.refunded_at,
             "source": self.source,
             "external_ref": self.external_ref,
             "outcome": self.outcome,
@@ -122,6 +127,7 @@ class ImportReport:
     rows: list[ImportRow] = field(default_factory=list)
     dry_run: bool = False
     warnings: list[str] = field(default_factory=list)
+    dialect: CsvDialect = field(default_factory=CsvDialect)  # how the file was written: its result is written so
 
     def count(self, outcome: ImportOutcome) -> int:
         return sum(1 for r in self.rows if r.outcome == outcome)
@@ -182,32 +188,35 @@ class ImportReport:
         }
 
 
-def _decode(data: bytes, name: str) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(
-            f"{name} is not UTF-8 text (byte {exc.start}): save it as 'CSV UTF-8' and import again"
-        ) from None
-
-
 def read_refund_csv(
     source: str | Path | bytes, name: str | None = None
 ) -> tuple[list[tuple[int, dict[str, str]]], list[str]]:
-    """Parse the file into (line number, row) pairs. File-level problems raise :class:`InputError`."""
+    """Parse the file into (line number, row) pairs, each value as typed. File-level problems raise
+    :class:`InputError`."""
+    rows, warnings, _ = _read_csv(source, name)
+    return rows, warnings
+
+
+def _read_csv(
+    source: str | Path | bytes, name: str | None = None
+) -> tuple[list[tuple[int, dict[str, str]]], list[str], CsvDialect]:
+    """The rows as typed, the warnings, and the file's encoding and separator (its decimal mark and date order are
+    read by :func:`_read_dialect`)."""
     if isinstance(source, bytes):
-        text, name = _decode(source, name or "the file"), name or "the file"
+        name = name or "the file"
+        text, encoding, bom = decode_csv(source, name)
     else:
         path = Path(source)
         name = name or str(path)
         try:
-            text = _decode(path.read_bytes(), name)
+            data = path.read_bytes()
         except FileNotFoundError:
             raise InputError(f"{name}: no such file") from None
         except IsADirectoryError:
             raise InputError(f"{name} is a folder, not a CSV file") from None
         except OSError as exc:
             raise InputError(f"{name} cannot be read: {exc.strerror}") from None
+        text, encoding, bom = decode_csv(data, name)
     lines = text.splitlines()
     first = next((ln for ln in lines if ln.strip()), None)
     if first is None:
@@ -256,7 +265,43 @@ def read_refund_csv(
         raise InputError(f"{name}: line {reader.line_num} is not valid CSV ({exc})") from None
     if header is None or not rows:
         raise InputError(f"{name} has a header but no rows")
-    return rows, warnings
+    return rows, warnings, CsvDialect(delimiter=delimiter, encoding=encoding, bom=bom)
+
+
+def _read_dialect(
+    rows: list[tuple[int, dict[str, str]]],
+    dialect: CsvDialect,
+    name: str,
+    *,
+    date_format: str | None,
+    locale: str | None,
+) -> tuple[list[tuple[int, dict[str, str]]], CsvDialect, str | None]:
+    """The rows with their amounts read in the file's decimal mark (as ``1234.56``) and their dates in its order
+    (as ISO), the values as typed kept under ``__typed_amount__`` and ``__typed_date__``; a value that cannot be read
+    so refuses its row (``__refused__``). Also the whole dialect, and a warning or None. See
+    :mod:`refundkit.ledger.csvdialect`."""
+    good = [(line, row) for line, row in rows if "__error__" not in row]
+    mark, amounts, amount_problems = read_amounts([row.get("amount", "") for _, row in good], dialect.delimiter)
+    order, dates, date_problems, warning = read_dates(
+        [(line, row.get("refunded_at", "")) for line, row in good], name, date_format=date_format, locale=locale
+    )
+    read: dict[int, dict[str, str]] = {}
+    for (line, row), amount, a_problem, day, d_problem in zip(
+        good, amounts, amount_problems, dates, date_problems, strict=True
+    ):
+        new = {**row, "__typed_amount__": row.get("amount", ""), "__typed_date__": row.get("refunded_at", "")}
+        problems = [p for p in (a_problem, d_problem) if p]
+        if problems:
+            new["__refused__"] = "; ".join(problems)
+        new["amount"], new["refunded_at"] = amount or "", day or ""
+        read[line] = new
+    out = [(line, read.get(line, row)) for line, row in rows]
+    default_mark = "," if dialect.delimiter == ";" else "."
+    return (
+        out,
+        CsvDialect(dialect.delimiter, mark or default_mark, order, dialect.encoding, dialect.bom),
+        warning,
+    )
 
 
 def import_refunds(
@@ -269,15 +314,23 @@ def import_refunds(
     progress: Callable[[int, int], None] | None = None,
     allow_likely_duplicates: bool = False,
     duplicate_days: int | None = None,
+    date_format: str | None = None,
+    locale: str | None = None,
 ) -> ImportReport:
     """Validate every row, then record the good ones concurrently. See the module docstring.
 
     ``allow_likely_duplicates`` records rows that look like a refund already recorded instead of holding them back;
-    ``duplicate_days`` is the window (default ``REFUNDKIT_DUPLICATE_DAYS``, else 7; 0 turns the check off)."""
+    ``duplicate_days`` is the window (default ``REFUNDKIT_DUPLICATE_DAYS``, else 7; 0 turns the check off).
+    ``date_format`` (``dd/mm/yyyy`` or ``mm/dd/yyyy``) says how the file writes dates when its dates do not;
+    ``locale`` is the store's (default ``REFUNDKIT_STORE_LOCALE``), the date order when neither says."""
     days = duplicate_window_days() if duplicate_days is None else duplicate_days
-    parsed, warnings = read_refund_csv(source, name)
+    file = name or (str(source) if not isinstance(source, bytes) else "the file")
+    parsed, warnings, dialect = _read_csv(source, name)
+    if locale is None:
+        locale = getattr(ledger.client.settings, "store_locale", None)
+    parsed, dialect, warning = _read_dialect(parsed, dialect, file, date_format=date_format, locale=locale)
     report = ImportReport(
-        file=name or (str(source) if not isinstance(source, bytes) else "the file"), dry_run=dry_run, warnings=warnings
+        file=file, dry_run=dry_run, warnings=warnings + ([warning] if warning else []), dialect=dialect
     )
     now = ledger.clock()
     items: list[tuple[ImportRow, RefundInput | None, dict[str, Any]]] = []
@@ -285,10 +338,19 @@ def import_refunds(
     live: list[tuple[ImportRow, RefundInput, dict[str, Any], str]] = []
     for line, row in parsed:
         r = ImportRow(
-            line, row.get("order_id", ""), row.get("amount", ""), row.get("source", ""), row.get("external_ref", "")
+            line,
+            row.get("order_id", ""),
+            row.get("__typed_amount__", row.get("amount", "")),
+            row.get("source", ""),
+            row.get("external_ref", ""),
+            refunded_at=row.get("__typed_date__", row.get("refunded_at", "")),
         )
         if "__error__" in row:
             r.outcome, r.message = REFUSED, f"line {line} {row['__error__']}"
+            items.append((r, None, {}))
+            continue
+        if "__refused__" in row:
+            r.outcome, r.message = REFUSED, row["__refused__"]
             items.append((r, None, {}))
             continue
         raw = RefundInput(
@@ -357,18 +419,25 @@ def import_refunds(
             named = other_currency(raw, order.currency)
             proposed, _ = (None, None) if named else parse_refund_amount(raw, order.currency)
             if named:
-                r.outcome, r.message = REFUSED, f"same refund as line {first.line}, but in {named}: check the row"
+                r.outcome, r.message = (
+                    REFUSED,
+                    f"repeats line {first.line} (same order, source and reference) but in {named}: check the row",
+                )
             elif proposed is not None and proposed != amount:
                 r.outcome, r.message = (
                     REFUSED,
                     (
-                        f"same order, source and reference as line {first.line} but a "
-                        f"different amount ({proposed} vs {amount})"
+                        f"repeats line {first.line}'s order, source and reference with a different amount "
+                        f"({proposed} vs {amount}): check the row"
                     ),
                 )
             else:
-                r.outcome, r.message = ALREADY, f"duplicate of line {first.line}"
-                r.entry_id, r.money = first.entry_id, first.money
+                r.outcome = REFUSED
+                r.message = (
+                    f"repeats line {first.line}: same order, amount, source and reference (only line {first.line} "
+                    "counts)"
+                )
+                r.money = first.money
             continue
         so_far = offline.get(r.order_id)
         if so_far is None:
@@ -419,7 +488,7 @@ def import_refunds(
     report.rows = [r for r, _, _ in items]
     _check_pending(ledger, existing_rows, workers)
     if dry_run or not accepted:
-        return report
+        return _no_ids_unwritten(report)
 
     # before the first write: refuse the whole file, writing nothing, where exactly-once cannot hold
     ledger.require_exactly_once()
@@ -452,7 +521,54 @@ def import_refunds(
 
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         list(pool.map(record_group, list(accepted)))
+    return _no_ids_unwritten(report)
+
+
+def _no_ids_unwritten(report: ImportReport) -> ImportReport:
+    """A row refused or held back was not written: it carries no entry id (its message names any entry it meets)."""
+    for r in report.rows:
+        if r.outcome in (REFUSED, HELD):
+            r.entry_id = None
     return report
+
+
+#: The columns of the result CSV, in order.
+RESULT_COLUMNS = (
+    "line",
+    "order_id",
+    "amount",
+    "currency",
+    "refunded_at",
+    "source",
+    "external_ref",
+    "outcome",
+    "message",
+    "entry_id",
+)
+
+
+def result_csv(report: ImportReport) -> bytes:
+    """The per-row result of an import (or of its check) as CSV in the upload's own dialect — its separator, decimal
+    mark, date format and encoding, with a byte-order mark where it had one — so it opens cleanly in the same
+    spreadsheet. Amounts read are written in the file's decimal mark; other values as typed, made inert for a
+    spreadsheet."""
+    dialect = report.dialect
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=dialect.delimiter, lineterminator="\r\n")
+    writer.writerow(RESULT_COLUMNS)
+    for r in report.rows:
+        d = r.as_dict()
+        if r.money is not None:
+            d["amount"] = dialect.amount(r.money)
+        writer.writerow([_cell(d[c]) for c in RESULT_COLUMNS])
+    return dialect.encode(out.getvalue())
+
+
+def _cell(value: Any) -> str | int:
+    """A CSV cell: the line number as a number, any text made inert for a spreadsheet."""
+    if isinstance(value, int):
+        return value
+    return neutralise_formula("" if value is None else str(value))
 
 
 #: A held row's message names at most this many of the earlier entries it likely duplicates.

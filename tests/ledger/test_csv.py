@@ -80,8 +80,10 @@ def test_a_line_with_the_wrong_number_of_fields_is_one_refused_row() -> None:
         (b"\n\n  \n", "is empty"),
         (b"order_id,amount\n", "lacks column(s)"),
         (HEADER.encode() + b"\n", "header but no rows"),
-        (b"\xff\xfeo\x00r\x00", "not UTF-8"),
-        ("order_id,amount,refunded_at,source,external_ref,reason\n1,2,3,4,5,é\n".encode("cp1252"), "not UTF-8"),
+        (b"\xff\xfeo\x00r\x00", "is UTF-16 text"),
+        (HEADER.encode() + b"\n1,2,3,4,5,\x81\x8d\n", "neither UTF-8 nor Windows-1252"),
+        (b"\xef\xbb\xbf" + HEADER.encode() + b"\n1,2,3,4,5,\xe9\n", "says it is UTF-8 but is not"),
+        (HEADER.encode() + b"\n1,2,3,4,5,\x00\n", "holds NUL bytes"),
         (HEADER.encode() + b",reason\n", "more than once"),
     ],
 )
@@ -89,6 +91,12 @@ def test_file_problems(data: bytes, words: str) -> None:
     with pytest.raises(InputError) as info:
         read_refund_csv(data, "f.csv")
     assert words in str(info.value) and "f.csv" in str(info.value)
+
+
+def test_a_windows_1252_file_is_read_as_excel_wrote_it() -> None:
+    data = "order_id;amount;refunded_at;source;external_ref;reason\r\n1-01;1.234,56;01/03/2026;cash;R-1;devolução\r\n"
+    got, _ = rows(data.encode("cp1252"))
+    assert got[0]["reason"] == "devolução" and got[0]["amount"] == "1.234,56"
 
 
 def test_the_missing_columns_are_named() -> None:
