@@ -30,6 +30,7 @@ from .cli_common import (
     Parser,
     Subcommands,
     UsageError,
+    check_output,
     inert_output,
 )
 
@@ -74,6 +75,7 @@ def _main(argv: Sequence[str] | None) -> int:
         parser.print_help()
         return EXIT_USAGE
     try:
+        check_output(args)
         return handler(args)
     except KeyboardInterrupt:
         print("refundkit: interrupted", file=sys.stderr)

@@ -52,10 +52,12 @@ __all__ = [
     "UsageError",
     "add_json_flag",
     "add_table_flags",
+    "check_output",
     "day",
     "inert_output",
     "nonneg_float",
     "number",
+    "output_format",
     "positive_int",
     "probability",
     "session",
@@ -100,8 +102,49 @@ def add_json_flag(p: argparse.ArgumentParser) -> None:
 
 def add_table_flags(p: argparse.ArgumentParser) -> None:
     """``--format csv|json|table|xlsx`` and ``-o FILE``, as :meth:`Output.table` reads them."""
-    p.add_argument("--format", choices=("csv", "json", "table", "xlsx"), default=None)
+    p.add_argument("--format", choices=TABLE_FORMATS, default=None)
     p.add_argument("-o", "--output", default=None, metavar="FILE")
+    p.set_defaults(output_formats=TABLE_FORMATS)
+
+
+#: The formats :meth:`Output.table` writes.
+TABLE_FORMATS = ("csv", "json", "table", "xlsx")
+#: The file name suffix of each format a command may write to ``-o FILE``.
+SUFFIXES = {"csv": ".csv", "json": ".json", "xlsx": ".xlsx", "parquet": ".parquet", "table": ".txt"}
+_NAMES = {"csv": "CSV", "json": "JSON", "xlsx": "XLSX", "parquet": "Parquet", "table": "a text table"}
+
+
+def output_format(output: str | None, fmt: str | None, formats: Sequence[str]) -> str | None:
+    """The format ``-o FILE`` is written in: ``--format`` when given, else the file's suffix (no suffix: the first
+    of ``formats``). A file the command cannot write — ``-o report.pdf``, or ``--format csv -o report.json`` — is
+    refused with one line that names the formats it can write (:class:`UsageError`), before anything is done."""
+    if not output:
+        return fmt
+    suffix = Path(output).suffix.lower()
+    writes = ", ".join(f"{_NAMES[f]} ({SUFFIXES[f]})" for f in formats if f in SUFFIXES)
+    known = {SUFFIXES[f]: f for f in formats if f in SUFFIXES}
+    if fmt:
+        other = known.get(suffix)
+        if other is not None and other != fmt:
+            raise UsageError(
+                f"-o {output} names {_NAMES[other]} but --format is {fmt}: give one of them; nothing written"
+            )
+        return fmt
+    if not suffix:
+        return formats[0]
+    if suffix in known:
+        return known[suffix]
+    raise UsageError(
+        f"cannot write {output}: this command writes {writes} only — name the file with one of those endings; "
+        "nothing written"
+    )
+
+
+def check_output(args: argparse.Namespace) -> None:
+    """Refuse, before the command runs, an ``-o FILE`` its command cannot write (see :func:`output_format`)."""
+    formats = getattr(args, "output_formats", None)
+    if formats:
+        output_format(getattr(args, "output", None), getattr(args, "format", None), formats)
 
 
 # -- the account --------------------------------------------------------------------------------------------------
@@ -158,12 +201,9 @@ class Output:
     def table(
         self, rows: Sequence[dict[str, Any]], columns: Sequence[str], *, numeric: Iterable[str] = (), what: str = "rows"
     ) -> None:
-        fmt = self.fmt
+        fmt = output_format(self.output, self.fmt, TABLE_FORMATS)
         if not fmt:
-            if self.output:
-                fmt = {".json": "json", ".xlsx": "xlsx"}.get(Path(self.output).suffix.lower(), "csv")
-            else:
-                fmt = "table" if sys.stdout.isatty() else "csv"
+            fmt = "table" if sys.stdout.isatty() else "csv"
         if fmt == "xlsx":
             if not self.output:
                 raise UsageError("an XLSX workbook goes to a file: add -o FILE.xlsx")

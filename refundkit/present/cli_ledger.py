@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 from ..argtypes import positive_int
 from ..doctor import save_scratch_schema
 from ..errors import InputError, RefundkitError
 from ..ledger import Ledger, ListedEntry, RefundQuery, import_refunds, list_all, list_entries
+from ..ledger.csvdialect import date_format_of
+from ..ledger.csvimport import result_csv
 from ..ledger.duplicates import find_likely_duplicates
 from ..ledger.model import KNOWN_SOURCES, NoteStatus, Quote, RecordResult
 from ..ledger.reconcile import RECONCILE_GRACE_S
@@ -97,8 +100,23 @@ def register(sub: Subcommands) -> None:
         action="store_true",
         help="record rows that look like a refund already recorded (same order and amount, another reference)",
     )
+    i.add_argument(
+        "--date-format",
+        type=_date_format,
+        default=None,
+        metavar="dd/mm/yyyy|mm/dd/yyyy",
+        help="how the file writes dates, when every date reads both ways (default: from the file's dates, else "
+        "REFUNDKIT_STORE_LOCALE)",
+    )
+    i.add_argument(
+        "-o",
+        "--output",
+        default=None,
+        metavar="FILE.csv",
+        help="write each row's outcome to this CSV, in the file's own separator, decimal mark and encoding",
+    )
     add_json_flag(i)
-    i.set_defaults(handler=cmd_import)
+    i.set_defaults(handler=cmd_import, output_formats=("csv",))
 
     f = sub.add_parser("refunds", help="list ledger entries, newest first")
     f.add_argument("--order", default=None)
@@ -264,6 +282,13 @@ def cmd_reverse(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _date_format(text: str) -> str:
+    try:
+        return date_format_of(text)
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def cmd_import(args: argparse.Namespace) -> int:
     progress = Progress("Recording")
     with session() as rk:
@@ -273,8 +298,15 @@ def cmd_import(args: argparse.Namespace) -> int:
             dry_run=args.dry_run,
             progress=lambda n, t: progress.update(f"{n:,} of {t:,} rows"),
             allow_likely_duplicates=args.yes,
+            date_format=args.date_format,
         )
     progress.done()
+    if args.output:
+        try:
+            Path(args.output).write_bytes(result_csv(report))
+        except OSError as exc:
+            raise UsageError(f"cannot write {args.output}: {exc.strerror or exc}") from None
+        Output.from_args(args).message(f"each row's outcome written to {args.output}")
     lines = [f"warning: {w}" for w in report.warnings]
     lines += [f"line {row.line:>5}  {row.order_id or '-':<20} {row.outcome:<17} {row.message}" for row in report.rows]
     lines.append(report.summary() + (" (dry run: nothing written)" if args.dry_run else ""))

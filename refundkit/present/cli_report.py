@@ -12,7 +12,7 @@ import sys
 from datetime import date
 from typing import Any, TextIO
 
-from .cli_common import Subcommands, UsageError, day, positive_int, session, time_zone
+from .cli_common import Subcommands, UsageError, day, output_format, positive_int, session, time_zone
 
 __all__ = ["register"]
 
@@ -41,6 +41,7 @@ def register(sub: Subcommands) -> None:
     r.add_argument("--currency", default=None, metavar="C", help="only this currency (such as BRL)")
     r.add_argument("--format", choices=_FORMATS, default=None, help="default: from -o's extension, else table/csv")
     r.add_argument("-o", "--output", default=None, metavar="FILE")
+    r.set_defaults(output_formats=("csv", "json", "xlsx", "parquet", "table"))
     r.add_argument("--detail", default=None, metavar="PERIOD", help="the orders and refunds behind one period")
     r.add_argument("--include-canceled", action="store_true", help="count canceled orders (cancel, canceled) in gross")
     r.add_argument(
@@ -116,14 +117,8 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
 
 def _format(args: argparse.Namespace) -> str:
-    if args.format:
-        return str(args.format)
-    if args.output:
-        for ext in ("csv", "json", "xlsx", "parquet"):
-            if args.output.lower().endswith("." + ext):
-                return ext
-        return "csv"
-    return "table" if sys.stdout.isatty() else "csv"
+    fmt = output_format(args.output, args.format, ("csv", "json", "xlsx", "parquet", "table"))
+    return fmt or ("table" if sys.stdout.isatty() else "csv")
 
 
 def cmd_report(args: argparse.Namespace) -> int:
