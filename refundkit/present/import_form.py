@@ -14,8 +14,6 @@ Uses :func:`refundkit.ledger.import_refunds`, so it behaves like ``refundkit imp
 from __future__ import annotations
 
 import base64
-import csv
-import io
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -23,10 +21,10 @@ from typing import Any
 import ipywidgets as w
 
 from ..ledger import ImportReport, Ledger, import_refunds
-from ..ledger.csvimport import ImportOutcome, ImportRow
+from ..ledger.csvdialect import AmbiguousDates
+from ..ledger.csvimport import ImportOutcome, ImportRow, result_csv
 from ..ledger.duplicates import duplicate_window_days
 from ..money import format_money
-from ..textsafety import neutralise_formula
 from .record_form import _Form, _guarded, _no_command_line, failure_text
 
 __all__ = ["UPLOAD_LIMIT_BYTES", "ImportForm", "download_link", "report_csv", "upload_limit_text"]
@@ -38,7 +36,11 @@ UPLOAD_LIMIT_BYTES = 50 * 1024 * 1024
 _RECORD, _RECORDING = "Record good rows", "Recording…"
 _CONFIRM_TEXT = "I confirm these refunds went back to the customers outside VTEX"
 _DUPLICATE_TEXT = "Yes, the rows held back are different refunds: record them too"
-_COLUMNS = ("line", "order_id", "amount", "currency", "source", "external_ref", "outcome", "message", "entry_id")
+_DATES = (
+    ("Dates: as the file shows them", None),
+    ("Dates: day first (dd/mm/yyyy)", "dd/mm/yyyy"),
+    ("Dates: month first (mm/dd/yyyy)", "mm/dd/yyyy"),
+)
 
 
 def upload_limit_text(size: int, name: str) -> str | None:
@@ -52,22 +54,10 @@ def upload_limit_text(size: int, name: str) -> str | None:
     )
 
 
-def _cell(value: Any) -> str | int:
-    """A CSV cell: the line number as a number, any text made inert for a spreadsheet."""
-    if isinstance(value, int):
-        return value
-    return neutralise_formula("" if value is None else str(value))
-
-
 def report_csv(report: ImportReport) -> bytes:
-    """The per-row result of an import (or of its check) as UTF-8 CSV with a byte-order mark (spreadsheets)."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(_COLUMNS)
-    for r in report.rows:
-        d = r.as_dict()
-        writer.writerow([_cell(d[c]) for c in _COLUMNS])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    """The per-row result of an import (or of its check) as CSV in the uploaded file's own separator, decimal mark,
+    encoding and byte-order mark (:func:`refundkit.ledger.csvimport.result_csv`)."""
+    return result_csv(report)
 
 
 def download_link(data: bytes, filename: str, label: str, mime: str) -> str:
@@ -126,6 +116,8 @@ class ImportForm(_Form):
         self._name = ""
         self.report: ImportReport | None = None
         self.upload = w.FileUpload(accept=".csv,text/csv", multiple=False, description="Choose CSV file")
+        #: how the file writes dates, for a file whose every date reads both ways (01/02/2026)
+        self.date_format = w.Dropdown(options=_DATES, value=None, layout=w.Layout(width="auto"))
         self.summary = w.HTML()
         self.rows = w.HTML()
         self.confirm = w.Checkbox(description=_CONFIRM_TEXT, indent=False, layout=w.Layout(width="auto"))
@@ -138,6 +130,7 @@ class ImportForm(_Form):
         self.download = w.HTML()
         for widget, css in (
             (self.upload, "refundkit-upload"),
+            (self.date_format, "refundkit-import-dates"),
             (self.summary, "refundkit-import-summary"),
             (self.rows, "refundkit-import-table"),
             (self.confirm, "refundkit-import-confirm"),
@@ -149,6 +142,7 @@ class ImportForm(_Form):
         ):
             widget.add_class(css)
         self.upload.observe(self._uploaded, names="value")
+        self.date_format.observe(self._dates_chosen, names="value")
         self.confirm.observe(self._sync, names="value")
         self.duplicate_confirm.observe(self._sync, names="value")
         self.record_button.on_click(self.record)
@@ -157,11 +151,13 @@ class ImportForm(_Form):
                 w.HTML(
                     "<h3>Import refunds from a CSV file</h3><p>Columns <code>order_id, amount, refunded_at, source, "
                     "external_ref, reason</code> (optional <code>currency, note</code>); comma or semicolon; a decimal "
-                    "point or comma. Every row is checked first and nothing is written until you record. A file "
-                    "imported twice records nothing new. Files up to "
+                    "point or comma; dates as 2026-03-01, 01/03/2026 or 03/01/2026, read as the file's own dates show. "
+                    "The result comes back written the same way. Every row is checked first and nothing is written "
+                    "until you record. A file imported twice records nothing new. Files up to "
                     f"{UPLOAD_LIMIT_BYTES // 2**20} MiB.</p>"
                 ),
                 self.upload,
+                self.date_format,
                 self.summary,
                 self.rows,
                 self.confirm,
@@ -199,6 +195,11 @@ class ImportForm(_Form):
             return
         self.load(bytes(f["content"]), name)
 
+    def _dates_chosen(self, _change: Any) -> None:
+        """Another date order chosen: check the file again, read so."""
+        if self._data is not None and not self._busy:
+            self.load(self._data, self._name)
+
     # -- actions -------------------------------------------------------------------------------------------------
     def load(self, source: bytes | str | Path, name: str | None = None) -> None:
         """Check a file (its bytes, or a path): every row validated, nothing written. Replaces what was shown."""
@@ -216,8 +217,20 @@ class ImportForm(_Form):
         self._data, self._name = source, name or "the file"
         try:
             report = import_refunds(
-                self.ledger, source, dry_run=True, name=self._name, duplicate_days=self.duplicate_days
+                self.ledger,
+                source,
+                dry_run=True,
+                name=self._name,
+                duplicate_days=self.duplicate_days,
+                date_format=self.date_format.value,
             )
+        except AmbiguousDates as exc:  # kept, so that choosing the date order checks it again
+            self.summary.value = (
+                f"<div class='refundkit-refused'><b>{escape(self._name)}</b>: every date in it reads both as "
+                f"day/month and as month/day (such as {escape(exc.example)} on line {exc.line}), so nothing was "
+                "read. Choose how the file writes dates above: day first or month first.</div>"
+            )
+            return
         except Exception as exc:
             self._data = None
             self.summary.value = (
@@ -285,6 +298,7 @@ class ImportForm(_Form):
                 progress=progress,
                 allow_likely_duplicates=self.duplicate_confirm.value,
                 duplicate_days=self.duplicate_days,
+                date_format=self.date_format.value,
             )
         except Exception as exc:
             self.result.value = f"<div class='refundkit-refused'>{escape(failure_text(exc))}</div>"

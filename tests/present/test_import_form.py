@@ -107,7 +107,7 @@ def test_an_amount_shows_as_money_once_read_and_as_typed_when_it_cannot_be_read(
 def test_a_file_that_is_not_a_refund_csv_says_what_to_fix(rk: refundkit.Session, tmp_path) -> None:
     form = ImportForm(rk.ledger)
     form.load(b"\xff\xfe\x00garbage", "export.csv")
-    assert "not UTF-8" in text(form.summary.value) and form.rows.value == ""
+    assert "save it as 'CSV UTF-8'" in text(form.summary.value) and form.rows.value == ""
     form.load(tmp_path / "missing.csv")
     assert "Cannot read" in text(form.summary.value)
     assert form.record_button.disabled
