@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 
 import pytest
 from cli_harness import Cli, eligible
@@ -88,3 +89,19 @@ def test_a_format_and_a_file_name_that_disagree_are_refused(cli: Cli) -> None:
     out = cli.home / "entries.json"
     r = cli.run("refunds", "--format", "csv", "-o", str(out))
     assert r.code == 2 and "names JSON but --format is csv" in r.err and not out.exists()
+
+
+def test_the_store_locale_reads_dates_that_read_both_ways_and_a_bad_locale_is_one_line(cli: Cli) -> None:
+    a = cli.order(early)
+    path = cli.home / "locale.csv"
+    path.write_text(
+        f"order_id;amount;refunded_at;source;external_ref;reason\n{a.order_id};3,00;02/04/2026;cash;LOC-1;\n",
+        encoding="utf-8",
+    )
+    r = cli.run("import", str(path), "--dry-run", "--json", env={**cli.env(), "REFUNDKIT_STORE_LOCALE": "pt-BR"})
+    assert r.code == 0, r.err
+    report = json.loads(r.out)
+    assert report["counts"]["would record"] == 1 and report["dialect"]["date_format"] == "dd/mm/yyyy"
+    assert any("pt-BR" in w for w in report["warnings"])
+    r = cli.run("import", str(path), "--dry-run", env={**cli.env(), "REFUNDKIT_STORE_LOCALE": "Brazil please"})
+    assert r.code == 2 and "REFUNDKIT_STORE_LOCALE" in r.err and len(r.err.strip().splitlines()) == 1

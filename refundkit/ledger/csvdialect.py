@@ -11,10 +11,12 @@ import's result CSV is written back the same way (:class:`CsvDialect`).
   shows one (every amount whole, or like ``1.234``), the separator's convention — a ``;`` file writes a decimal
   comma, a ``,`` file a decimal point. The other mark then groups thousands. When the amounts show both marks, an
   amount that reads both ways (``1.234``) is refused rather than guessed.
-* **Dates** written ``dd/mm/yyyy`` or ``mm/dd/yyyy`` (``/``, ``.`` or ``-``) are read in the order the file's own
-  dates allow (a day above 12 settles it); when every date reads both ways, the order comes from ``--date-format``,
-  else from the store's locale (``REFUNDKIT_STORE_LOCALE``), else the file is refused, saying so. ISO dates
-  (``2026-03-01``) are always read as they are.
+* **Dates** written ``dd/mm/yyyy`` or ``mm/dd/yyyy`` (``/``, ``.`` or ``-``) are read in the order ``--date-format``
+  names; without it, in the order the file's own dates allow (a day above 12 settles it; a file whose dates show
+  both orders is refused); when every date reads both ways, in the store's locale's order
+  (``REFUNDKIT_STORE_LOCALE``, with a warning), else the file is refused, naming ``--date-format``. A date with a
+  time of day but no zone, or a two-digit year, refuses its row. ISO dates (``2026-03-01``) are always read as
+  they are.
 """
 
 from __future__ import annotations

@@ -1,13 +1,18 @@
 """Bulk import of offline refunds from a CSV file (a third party's export, a spreadsheet).
 
-Columns ``order_id, amount, refunded_at, source, external_ref, reason``; optional ``currency, note``. UTF-8 with or
-without a byte-order mark; comma or semicolon separated; amounts with a decimal point or a decimal comma.
+Columns ``order_id, amount, refunded_at, source, external_ref, reason``; optional ``currency, note``. The file is read
+as the spreadsheet that saved it wrote it (:mod:`refundkit.ledger.csvdialect`): UTF-8 with or without a byte-order
+mark, or Windows-1252; comma or semicolon separated; amounts in the file's decimal mark with its thousands separator
+(``1.234,56`` in a pt-BR Excel's ``;`` file); dates ISO, or ``dd/mm/yyyy`` / ``mm/dd/yyyy`` in the order
+``date_format`` names, else the one the file's own dates show, else the store's locale (else the file is refused,
+saying so). The per-row result (:func:`result_csv`) is written back in the same dialect.
 
 Every row is validated before anything is written — against the order, its ledger and the rows above it in the
-same file — and each row ends as *recorded*, *already recorded*, *refused* (with the reason; nothing written),
-*likely duplicate* (held back, nothing written) or *failed* (VTEX failed or could not be reached: the row may or may
-not be recorded, and importing the file again finishes it, never twice). Good rows are recorded concurrently (rows
-of one order in file order, orders in parallel).
+same file (a row repeating one above is refused, naming that line) — and each row ends as *recorded*, *already
+recorded*, *refused* (with the reason; nothing written, no entry id), *likely duplicate* (held back, nothing
+written) or *failed* (VTEX failed or could not be reached: the row may or may not be recorded, and importing the
+file again finishes it, never twice). Good rows are recorded concurrently (rows of one order in file order, orders
+in parallel).
 
 A row is a **likely duplicate** by the rule ``record`` uses (:mod:`refundkit.ledger.duplicates`): its order already
 has a refund of the same amount under another reference, not reversed, within ``REFUNDKIT_DUPLICATE_DAYS`` (7 days)
@@ -180,6 +185,13 @@ class ImportReport:
             "dry_run": self.dry_run,
             "summary": self.summary(),
             "warnings": self.warnings,
+            "dialect": {
+                "delimiter": self.dialect.delimiter,
+                "decimal": self.dialect.decimal,
+                "date_format": self.dialect.date_format,
+                "encoding": self.dialect.encoding,
+                "bom": self.dialect.bom,
+            },
             "counts": {
                 **{k: self.count(k) for k in (RECORDED, ALREADY, REFUSED, FAILED, WOULD, HELD)},
                 "pending": self.pending,
