@@ -161,10 +161,11 @@ def read_amounts(values: list[str], delimiter: str) -> tuple[str | None, list[st
         use = own or mark
         if use is None:
             out.append(None)
+            whole = re.sub(r"[.,]", "", v.strip())
             problems.append(
                 f"amount {v.strip()} reads both as a whole number and with decimals, and this file writes amounts "
-                "both with a decimal point and with a decimal comma: write it with its decimals (such as "
-                f"{v.strip()},00 or {v.strip()}.00)"
+                f"both with a decimal point and with a decimal comma: write it with its decimals (such as {whole},00 "
+                f"or {whole}.00 for {whole})"
             )
             continue
         normal = _normal(v, use)
