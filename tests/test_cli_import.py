@@ -63,6 +63,9 @@ def test_import_refuses_a_bad_date_format_and_a_result_file_it_cannot_write(cli:
     assert r.code == 2 and "dd/mm/yyyy or mm/dd/yyyy" in r.err
     r = cli.run("import", str(path), "-o", str(cli.home / "result.xlsx"))
     assert r.code == 2 and "CSV (.csv) only" in r.err and not (cli.home / "result.xlsx").exists()
+    before = path.read_bytes()
+    r = cli.run("import", str(path), "-o", str(path))
+    assert r.code == 2 and "is the file being imported" in r.err and path.read_bytes() == before
 
 
 @pytest.mark.parametrize(

@@ -290,6 +290,8 @@ def _date_format(text: str) -> str:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
+    if args.output and Path(args.output).resolve() == Path(args.file).resolve():
+        raise UsageError(f"-o {args.output} is the file being imported: name another file for the result")
     progress = Progress("Recording")
     with session() as rk:
         report = import_refunds(
