@@ -23,7 +23,7 @@ def text(html: str) -> str:
 
 def downloaded(explorer: RevenueExplorer, extension: str) -> tuple[str, bytes]:
     """What clicking a download link saves: its file name and bytes."""
-    for name, payload in re.findall(r'download="([^"]+)" href="data:[^;]+;base64,([^"]+)"', explorer.downloads.value):
+    for name, payload in re.findall(r"download='([^']+)' href='data:[^;]+;base64,([^']+)'", explorer.downloads.value):
         if name.endswith(extension):
             return name, base64.b64decode(payload)
     raise AssertionError(f"no {extension} link in {explorer.downloads.value[:200]}")
@@ -40,8 +40,9 @@ def test_the_explorer_syncs_its_range_and_shows_the_whole_table_in_money(explore
     assert report is not None and report.sync is not None  # opening it synced what the store lacked
     assert "synced" in text(explorer.message.value)
     table = text(explorer.table.value)
-    assert table.count("BRL ") >= 4 * report.rows.filter(report.rows["currency"] == "BRL").height
-    assert f"{report.rows.height} rows" in table  # every row, none elided
+    brl = report.rows.filter(report.rows["currency"] == "BRL").height
+    assert f"{brl} rows" in table and "USD" not in table  # every row of the currency shown, none elided
+    assert table.count("BRL ") >= 4 * brl
     assert "_minor" not in explorer.table.value
     assert explorer.figure.layout.title.text.startswith("Gross vs net revenue, BRL")
 
