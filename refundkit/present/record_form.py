@@ -33,7 +33,7 @@ from typing import Any
 import ipywidgets as w
 
 from ..ledger import KNOWN_SOURCES, Ledger, RefundConflict, RefundRefused, make_reference
-from ..ledger.duplicates import duplicate_window_days, likely_duplicates
+from ..ledger.duplicates import duplicate_window_days, duplicates_of
 from ..ledger.model import LedgerEntry, Quote, RecordResult
 from ..timeutil import Instant, utc_now, zone
 from .formkit import (
@@ -399,15 +399,14 @@ class RecordForm(Form):
             self.result.value = refused_html(list(quote.problems))
             return
         assert quote.proposed is not None
-        matches = likely_duplicates(
-            quote.entries,
-            order_id=quote.order_id,
-            amount=quote.proposed,
+        matches = duplicates_of(
+            quote,
             source=self.source.value,
             external_ref=self.reference.value,
-            refunded_at=_around(inputs["refunded_at"], self.tz),
+            refunded_at=inputs["refunded_at"],
+            now=self.ledger.clock(),
             window_days=self.duplicate_days,
-        )
+        ).matches
         if matches and not self.duplicate_confirm.value:
             self.duplicate_confirm.layout.display = ""
             lines = [
@@ -519,12 +518,8 @@ class RecordForm(Form):
         if entry is None:
             return
         self._clear_result()
-        reason = self.reverse_reason.value
-        if not reason.strip():
-            self.result.value = refused_html(["a reversal needs a reason: say why the refund is undone"], "reversed")
-            return
-        try:
-            result = self.ledger.reverse(entry.entry_id, reason, order_id=entry.order_id)
+        try:  # the ledger checks the reason (a reversal needs one), as it does on the command line
+            result = self.ledger.reverse(entry.entry_id, self.reverse_reason.value, order_id=entry.order_id)
         except RefundRefused as exc:
             self.result.value = refused_html(exc.problems, "reversed")
             return
@@ -533,12 +528,3 @@ class RecordForm(Form):
             return
         self._close_reversal()
         self._recorded(result)
-
-
-def _around(day: Instant | date | None, tz: str) -> Instant:
-    """An instant on ``day`` (noon in ``tz``; now when None), for the likely-duplicate window, which is days wide."""
-    if day is None:
-        return utc_now()
-    if isinstance(day, Instant):
-        return day
-    return Instant.from_datetime(datetime.combine(day, time(12, 0), tzinfo=zone(tz)))
