@@ -13,6 +13,7 @@ import pytest
 
 import refundkit
 from refundkit.analytics.export import export_csv
+from refundkit.analytics.report import gross_vs_net_report
 from refundkit.errors import InputError
 from refundkit.present.explorer import RevenueExplorer
 
@@ -110,3 +111,21 @@ def test_a_failing_report_in_a_kernel_is_the_same_message(small_session: refundk
     failing = RevenueExplorer(small_session, first=date(2026, 3, 1), last=date(2026, 3, 2), report=refuses)
     assert text(failing.message.value) == "VTEX serves two years only"
     assert failing.report is None and failing.downloads.value == "" and failing.progress.outputs == ()
+
+
+def test_in_the_desk_nothing_is_read_until_show_report_is_pressed(small_session: refundkit.Session) -> None:
+    calls: list[dict[str, Any]] = []
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        calls.append(kwargs)
+        return gross_vs_net_report(*args, **kwargs)
+
+    form = RevenueExplorer(small_session, first=date(2026, 3, 1), last=date(2026, 3, 31), live=False, report=counting)
+    form.period.value = "month"
+    form.first_day.value = date(2026, 3, 2)
+    assert calls == [] and form.report is None, "the desk's tab reads nothing until asked"
+    form.show_button.click()
+    assert [c["sync"] for c in calls] == [True] and [c["by"] for c in calls] == ["month"]
+    assert form.report is not None and form.chart.outputs and not form.show_button.disabled
+    form.scale.value = "log"
+    assert len(calls) == 1 and form.figure.layout.yaxis.type == "log", "the scale only redraws"
