@@ -203,12 +203,13 @@ class ReversalPanel:
         """Enable the button when a refund is open and a reason typed, and the form is not busy."""
         self.button.disabled = self.form._busy or self.entry is None or not self.reason.value.strip()
 
-    def open(self, entry: LedgerEntry, question: str) -> None:
-        """Show ``question`` about ``entry``, with an empty reason (ignored while the form is busy)."""
+    def open(self, entry: LedgerEntry, tz: str, *, order: bool = False) -> None:
+        """Ask about reversing ``entry`` (its times in ``tz``; its order named when ``order``), with an empty reason
+        (ignored while the form is busy)."""
         if self.form._busy:
             return
         self.entry = entry
-        self.text.value = question
+        self.text.value = reversal_question(entry, tz, order=order)
         self.reason.value = ""
         self.box.layout.display = ""
         self.sync()

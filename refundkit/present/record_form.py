@@ -44,7 +44,6 @@ from .formkit import (
     local_time,
     money,
     refused_html,
-    reversal_question,
     time_zone_picker,
 )
 
@@ -504,7 +503,7 @@ class RecordForm(Form):
     def _open_reversal(self, entry: LedgerEntry) -> None:
         if not self._busy:
             self._clear_result()
-            self.reversal.open(entry, reversal_question(entry, self.tz))
+            self.reversal.open(entry, self.tz)
 
     def _close_reversal(self) -> None:
         self.reversal.close()

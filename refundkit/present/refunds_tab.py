@@ -26,7 +26,6 @@ from .formkit import (
     local_time,
     money,
     refused_html,
-    reversal_question,
 )
 from .tables import ENTRY_COLUMNS, entry_row, rows_csv, rows_xlsx
 
@@ -208,7 +207,7 @@ class RefundsTab(Form):
     def _open_reversal(self, x: ListedEntry) -> None:
         if not self._busy:
             self.message.value = ""
-            self.reversal.open(x.entry, reversal_question(x.entry, self.tz, order=True))
+            self.reversal.open(x.entry, self.tz, order=True)
 
     def reverse(self) -> None:
         """The panel's "Reverse refund" button (enabled once a reason is typed): the ledger's reversal, as the
