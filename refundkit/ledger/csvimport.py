@@ -42,12 +42,11 @@ from ..errors import InputError, NotFound, RefundkitError, VtexError
 from ..money import Money
 from ..textsafety import neutralise_formula
 from ..vtex.models import Order
-from ..vtex.oms import check_order_id
 from .csvdialect import CsvDialect, decode_csv, read_amounts, read_dates
 from .duplicates import DuplicateCheck, duplicate_window_days, likely_duplicates
 from .model import LedgerEntry, NoteStatus, OrderLedger, Pending, RefundConflict, RefundRefused, refund_id
 from .recording import Ledger
-from .rules import RefundInput, build_quote, check_input, entry_from, other_currency, parse_refund_amount
+from .rules import RefundInput, build_quote, check_refund, entry_from, other_currency, parse_refund_amount
 
 __all__ = [
     "OPTIONAL_COLUMNS",
@@ -375,15 +374,10 @@ def import_refunds(
             refunded_at=row.get("refunded_at") or None,
             currency=row.get("currency") or None,
         )
-        if not row.get("refunded_at"):
-            r.outcome, r.message = REFUSED, "refunded_at is empty: give the date the money went back (2026-03-01)"
-            items.append((r, None, {}))
-            continue
-        clean, problems = check_input(raw, now=now, extra_sources=ledger.extra_sources, store_tz=ledger.store_tz)
-        try:
-            r.order_id = check_order_id(raw.order_id)
-        except RefundkitError as exc:
-            problems.insert(0, str(exc))
+        oid, clean, problems = check_refund(
+            raw, now=now, extra_sources=ledger.extra_sources, store_tz=ledger.store_tz, date_required=True
+        )
+        r.order_id = oid or r.order_id
         if problems:
             r.outcome, r.message = REFUSED, "; ".join(problems)
         else:

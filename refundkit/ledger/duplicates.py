@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import ConfigError
 from ..money import Money
 from ..timeutil import Instant, parse_instant
-from .model import LedgerEntry, refund_id
+from .model import LedgerEntry, Quote, refund_id
 
 if TYPE_CHECKING:
     from . import Ledger
@@ -32,6 +32,7 @@ __all__ = [
     "DEFAULT_WINDOW_DAYS",
     "DuplicateCheck",
     "duplicate_window_days",
+    "duplicates_of",
     "find_likely_duplicates",
     "likely_duplicates",
 ]
@@ -138,11 +139,28 @@ def find_likely_duplicates(
     that when recording.
     """
     days = duplicate_window_days() if window_days is None else window_days
-    when = _instant(refunded_at)
-    if when is None and refunded_at is not None and str(refunded_at).strip():
+    if _instant(refunded_at) is None and refunded_at is not None and str(refunded_at).strip():
         return DuplicateCheck((), days)  # not a date: the ledger refuses the refund and says why
     quote = ledger.quote(order_id, amount, source, external_ref or "quote", refunded_at=refunded_at)
-    if quote.proposed is None or days <= 0:
+    return duplicates_of(
+        quote, source=source, external_ref=external_ref, refunded_at=refunded_at, now=ledger.clock(), window_days=days
+    )
+
+
+def duplicates_of(
+    quote: Quote,
+    *,
+    source: str,
+    external_ref: str,
+    refunded_at: str | Instant | date | None,
+    now: Instant,
+    window_days: int | None = None,
+) -> DuplicateCheck:
+    """The likely duplicates of the refund ``quote`` proposes (none when it proposes none), among the order's entries
+    the quote read. ``refunded_at`` as the person gave it: a day means that day, nothing means ``now``."""
+    days = duplicate_window_days() if window_days is None else window_days
+    when = _instant(refunded_at)
+    if quote.proposed is None or days <= 0 or (when is None and refunded_at is not None and str(refunded_at).strip()):
         return DuplicateCheck((), days)
     matches = likely_duplicates(
         quote.entries,
@@ -150,7 +168,7 @@ def find_likely_duplicates(
         amount=quote.proposed,
         source=source,
         external_ref=external_ref,
-        refunded_at=when or ledger.clock(),
+        refunded_at=when or now,
         window_days=days,
     )
     return DuplicateCheck(tuple(matches), days)

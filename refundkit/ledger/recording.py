@@ -107,10 +107,11 @@ from .rules import (
     TEXT_CONTROLS_ALLOWED,
     RefundInput,
     build_quote,
-    check_input,
+    check_refund,
     clean_text,
     entry_from,
     other_currency,
+    require_order_id,
     text_problem,
 )
 from .schemas import ENTRY_SCHEMA, HEAD_SCHEMA, SCHEMA_NAME, head_document, same_schema
@@ -261,17 +262,15 @@ class Ledger:
         reason: str = "",
         note: str = "",
     ) -> Quote:
-        """The order's refundable balance and, for a proposed refund (``amount`` given), every problem with it."""
-        try:
-            oid = check_order_id(order_id)
-        except RefundkitError as exc:
-            raise RefundRefused([str(exc)]) from None
-        order = self._order(oid)
-        ledger = self.order_ledger(oid)
+        """The order's refundable balance and, for a proposed refund (``amount`` given), every problem with it.
+
+        Raises :class:`RefundRefused` when the order cannot be read (not an order id, or none on this account),
+        listing the proposal's other problems too, as :meth:`record` does."""
         if amount is None:
-            return build_quote(order, ledger)
+            known = require_order_id(order_id)
+            return build_quote(self._order(known), self.order_ledger(known))
         raw = RefundInput(
-            oid,
+            order_id,
             amount,
             source,
             external_ref,
@@ -282,7 +281,16 @@ class Ledger:
             allow_over_refund=allow_over_refund,
             over_refund_reason=over_refund_reason,
         )
-        clean, problems = check_input(raw, now=self.clock(), extra_sources=self.extra_sources, store_tz=self.store_tz)
+        oid, clean, problems = check_refund(
+            raw, now=self.clock(), extra_sources=self.extra_sources, store_tz=self.store_tz
+        )
+        if oid is None:
+            raise RefundRefused(problems)
+        try:
+            order = self._order(oid)
+        except RefundRefused as exc:
+            raise RefundRefused(exc.problems + problems) from None
+        ledger = self.order_ledger(oid)
         return build_quote(order, ledger, raw, clean, problems)
 
     # -- recording ----------------------------------------------------------------------------------------------
@@ -324,11 +332,9 @@ class Ledger:
         self, raw: RefundInput, *, order: Order | None = None, ledger: OrderLedger | None = None
     ) -> RecordResult:
         now = self.clock()
-        clean, problems = check_input(raw, now=now, extra_sources=self.extra_sources, store_tz=self.store_tz)
-        try:
-            oid = check_order_id(raw.order_id)
-        except RefundkitError as exc:
-            raise RefundRefused([str(exc), *problems]) from None
+        oid, clean, problems = check_refund(raw, now=now, extra_sources=self.extra_sources, store_tz=self.store_tz)
+        if oid is None:
+            raise RefundRefused(problems)
         if order is None:
             try:
                 order = self._order(oid)

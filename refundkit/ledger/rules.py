@@ -1,4 +1,10 @@
-"""Validation rules for a proposed refund. Pure functions: every problem is collected, each says what to fix."""
+"""Validation rules for a proposed refund. Pure functions: every problem is collected, each says what to fix.
+
+This is the one place refund input is checked, wherever it comes from (the desk's forms, a CSV import, the command
+line, a notebook): :func:`check_refund` checks everything that needs no order (the order id, source, reference,
+texts, date, currency), :func:`build_quote` the rest against the order and its ledger; :func:`require_order_id` is
+the order-id rule alone, refusing as a refund is refused.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +14,15 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from ..errors import RefundkitError
 from ..money import AmountError, Money, parse_amount
 from ..statuses import refund_refusal
 from ..storetime import day_instant, order_time_zone
 from ..textsafety import clip, control_problem
 from ..timeutil import Instant, parse_instant
 from ..vtex.models import Order
-from .model import KNOWN_SOURCES, EntryKind, LedgerEntry, OrderLedger, Quote, strip_format
+from ..vtex.oms import check_order_id
+from .model import KNOWN_SOURCES, EntryKind, LedgerEntry, OrderLedger, Quote, RefundRefused, strip_format
 
 __all__ = [
     "CLOCK_SKEW",
@@ -27,7 +35,10 @@ __all__ = [
     "boleto_return_rule",
     "build_quote",
     "check_input",
+    "check_refund",
     "clean_text",
+    "order_id_problem",
+    "require_order_id",
     "text_problem",
 ]
 
@@ -190,6 +201,48 @@ def check_input(
     if raw.currency is not None and raw.currency.strip() and not re.fullmatch(r"[A-Za-z]{3}", raw.currency.strip()):
         problems.append(f"currency {clip(raw.currency)} is not a three-letter code such as BRL")
     return clean, problems
+
+
+def order_id_problem(order_id: str) -> tuple[str | None, str | None]:
+    """(the order id, trimmed; or None and the problem with it)."""
+    try:
+        return check_order_id(order_id), None
+    except RefundkitError as exc:
+        return None, str(exc)
+
+
+def require_order_id(order_id: str) -> str:
+    """The order id, trimmed; :class:`RefundRefused` (nothing written) when it is not one."""
+    oid, problem = order_id_problem(order_id)
+    if problem is not None:
+        raise RefundRefused([problem])
+    assert oid is not None
+    return oid
+
+
+#: What a CSV row without a refunded-at is told (a file says when each refund was made; a form or a command means now).
+DATE_REQUIRED = "refunded_at is empty: give the date the money went back (2026-03-01)"
+
+
+def check_refund(
+    raw: RefundInput,
+    *,
+    now: Instant,
+    extra_sources: Iterable[str] = (),
+    store_tz: str | None = None,
+    date_required: bool = False,
+) -> tuple[str | None, dict[str, Any], list[str]]:
+    """Every check of a refund that needs no order: (the order id or None, the clean input, every problem).
+
+    The order id's problem comes first; then :func:`check_input`'s. ``date_required`` (a CSV row) refuses an empty
+    refunded-at instead of reading it as now, and says only that, as a row without its date is not checked further.
+    """
+    oid, problem = order_id_problem(raw.order_id)
+    empty = raw.refunded_at is None or (isinstance(raw.refunded_at, str) and not raw.refunded_at.strip())
+    if date_required and empty:
+        return oid, {}, [DATE_REQUIRED]
+    clean, problems = check_input(raw, now=now, extra_sources=extra_sources, store_tz=store_tz)
+    return oid, clean, ([problem] if problem else []) + problems
 
 
 def other_currency(raw: RefundInput, currency: str) -> str | None:

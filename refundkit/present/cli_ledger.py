@@ -8,15 +8,15 @@ from typing import Any
 
 from ..argtypes import positive_int
 from ..doctor import save_scratch_schema
-from ..errors import InputError, RefundkitError
+from ..errors import InputError
 from ..ledger import Ledger, ListedEntry, RefundQuery, import_refunds, list_all, list_entries
 from ..ledger.csvdialect import date_format_of
 from ..ledger.csvimport import result_csv
 from ..ledger.duplicates import find_likely_duplicates
 from ..ledger.model import KNOWN_SOURCES, NoteStatus, Quote, RecordResult
 from ..ledger.reconcile import RECONCILE_GRACE_S
+from ..ledger.rules import require_order_id
 from ..timeutil import local_day_bounds
-from ..vtex.oms import check_order_id
 from .cli_common import (
     EXIT_OK,
     EXIT_REFUSED,
@@ -36,19 +36,10 @@ from .tables import ENTRY_COLUMNS, entry_row
 __all__ = ["register"]
 
 
-class BadOrderId(RefundkitError):
-    """An order id that is not one: refused by validation (exit 1) in every command, as `record` and `quote` do."""
-
-
-def _order_id(value: str) -> str:
-    try:
-        return check_order_id(value)
-    except InputError as exc:
-        raise BadOrderId(str(exc)) from None
-
-
 def _order_ids(values: list[str] | None) -> list[str] | None:
-    return None if values is None else [_order_id(v) for v in values]
+    """Every ``--order`` checked by the ledger's rule: one that is not an order id is refused (exit 1), as in
+    ``record`` and ``quote``."""
+    return None if values is None else [require_order_id(v) for v in values]
 
 
 def register(sub: Subcommands) -> None:
@@ -339,7 +330,7 @@ def cmd_refunds(args: argparse.Namespace) -> int:
             source=args.source,
             reversed=args.reversed,
             search=args.search,
-            order_id=None if args.order is None else _order_id(args.order),
+            order_id=None if args.order is None else require_order_id(args.order),
         )
     except InputError as exc:
         raise UsageError(str(exc)) from None

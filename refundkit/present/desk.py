@@ -26,8 +26,9 @@ from ..session import connect
 from ..timeutil import zone
 from .audit import AUDIT_VARIABLE, audited
 from .desk_users import can_record
+from .formkit import Form, failure_text
 from .import_form import ImportForm
-from .record_form import RecordForm, _Form, failure_text
+from .record_form import RecordForm
 from .refunds_tab import RefundsTab
 
 __all__ = ["TAB_TITLES", "DeskPerson", "RefundDesk", "serve_desk"]
@@ -49,9 +50,10 @@ _CSS = """
 """
 
 
-class RefundDesk(_Form):
+class RefundDesk(Form):
     """The four tabs over one session (``refundkit.connect()``). ``report_factory`` builds the Report tab's form
-    the first time the tab is opened (collecting revenue reads many orders, so it is not done at start-up)."""
+    (a :class:`~refundkit.present.explorer.RevenueExplorer` read on its "Show report" button) the first time the tab
+    is opened (collecting revenue reads many orders, so it is not done at start-up)."""
 
     def __init__(
         self,
@@ -104,9 +106,9 @@ class RefundDesk(_Form):
 
 
 def _default_report(session: Any, tz: str) -> Any:
-    from .report_form import ReportForm  # noqa: PLC0415  (the report's analytics load when the tab is first opened)
+    from .explorer import RevenueExplorer  # noqa: PLC0415  (the report's analytics load when the tab is first opened)
 
-    return ReportForm(session, tz=tz)
+    return RevenueExplorer(session, tz=tz, live=False)
 
 
 @dataclass(frozen=True)

@@ -1,48 +1,64 @@
-"""The gross-versus-net explorer of notebook 02 (and the web app's Report tab): pick any range, the period, the view
-and the currency; what the store lacks is synced first, with the store's progress bar; the chart, the whole table
-in money, and buttons that download the table as CSV or XLSX follow.
+"""Gross versus net revenue for any range, as a chart, a table in money and downloads: notebook 02's explorer and
+the desk's Report tab are this one widget.
+
+Pick the range (local days, both included), the period, how refunds are attributed (by refund date: the cash view;
+by order date: the cohort view), the time zone, the currency and the chart's scale. What the store lacks is synced
+first, with the store's progress bars under the controls (the first report of a range reads every order, minutes on
+a large store). The chart and the table show one currency (never adding two); the downloads hold every currency.
+
+In a notebook it redraws as the controls change (``live=True``, the default): a new range or time zone syncs what
+the store lacks, a new period or view re-reads the store, a new currency or scale only redraws. In the desk
+(``live=False``) nothing is read until "Show report" is pressed; the button is there in a notebook too, to read the
+range again. Driven without a browser like the other forms (``explorer.first_day.value = date(...)``).
 
 It holds no business rules: the figures are :func:`refundkit.analytics.report.gross_vs_net_report`'s, the files
-:mod:`refundkit.analytics.export`'s, the chart :func:`refundkit.present.charts.gross_vs_net_chart`. Driven without a
-browser like the other forms (``explorer.first_day.value = date(...)`` redraws).
+:mod:`refundkit.analytics.export`'s, the chart :func:`refundkit.present.charts.gross_vs_net_chart`'s; the calls to
+analytics are in :meth:`RevenueExplorer._read` and :func:`_files` only.
 """
 
 from __future__ import annotations
 
 import io
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import date, timedelta
 from html import escape
 from typing import Any
 
 import ipywidgets as w
+import polars as pl
 
+from ..analytics import PERIODS
 from ..analytics.export import export_csv, export_xlsx
 from ..analytics.report import Report, gross_vs_net_report
-from ..analytics.revenue import PERIODS
-from ..errors import RefundkitError
 from ..timeutil import utc_now, zone
 from .capture import run_with_bars
 from .charts import gross_vs_net_chart
-from .htmltable import download_link, money_table
+from .formkit import CSV, XLSX, Form, download_link, failure_text, no_command_line, time_zone_picker
+from .htmltable import money_table
 
 __all__ = ["RevenueExplorer"]
 
 ReportFn = Callable[..., Report]
 
-_XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+_SHOW, _SHOWING = "Show report", "Reading…"
+_TABLE_COLUMNS = (
+    "period",
+    "currency",
+    "orders",
+    "gross_minor",
+    "native_refunds_minor",
+    "offline_refunds_minor",
+    "net_minor",
+)
 
 
-# -- the explorer --------------------------------------------------------------------------------------------------
-class RevenueExplorer:
-    """Gross versus net over any range. Child widgets: ``first_day``, ``last_day``, ``period``, ``attribution``,
-    ``currency``, ``scale``, ``message``, ``progress`` (the sync's bar), ``chart``, ``table``, ``downloads``.
-    ``report`` (the :class:`~refundkit.analytics.report.Report` shown), ``figure`` and ``csv_bytes`` /
-    ``xlsx_bytes`` are the latest.
-
-    Changing the range syncs what the store lacks (VTEX is asked only for what changed); changing the period or
-    the view re-reads the store; changing the currency or the scale only redraws.
+class RevenueExplorer(Form):
+    """Gross versus net over any range. Controls ``first_day``, ``last_day``, ``period``, ``attribution``,
+    ``tz_picker``, ``currency``, ``scale``, ``show_button``; outputs ``message``, ``progress`` (the sync's bars,
+    while it runs), ``chart``, ``table``, ``downloads``. ``report`` (the
+    :class:`~refundkit.analytics.report.Report` shown), ``rows``, ``figure`` and ``csv_bytes`` / ``xlsx_bytes`` are
+    the latest. ``source`` is a session (``refundkit.connect()``); ``report`` replaces the report's function (tests).
     """
 
     def __init__(
@@ -54,35 +70,41 @@ class RevenueExplorer:
         tz: str = "UTC",
         period: str = "week",
         attribution: str = "refund_date",
-        report: ReportFn = gross_vs_net_report,
+        live: bool = True,
+        report: ReportFn | None = None,
     ) -> None:
         zone(tz)
         self.source = source
-        self.tz = tz
+        self.live = live
         self._report_fn = report
-        self.report: Report | None = None
+        self._busy = False
         self._quiet = False
+        self.report: Report | None = None
         self.figure: Any = None
         self.csv_bytes = b""
         self.xlsx_bytes = b""
-        today = utc_now().in_zone(tz).to_datetime().date()
-        last = last or today
+        last = last or utc_now().in_zone(tz).to_datetime().date()
         first = first or last - timedelta(days=90)
-        wide = {"description_width": "initial"}
-        self.first_day = w.DatePicker(description="From", value=first, style=wide)
-        self.last_day = w.DatePicker(description="To (inclusive)", value=last, style=wide)
-        self.period = w.Dropdown(options=list(PERIODS), value=period, description="Period")
-        self.attribution = w.ToggleButtons(
-            options=[("By refund date (cash)", "refund_date"), ("By order date (cohort)", "order_date")],
+        style = {"description_width": "8em"}
+        self.first_day = w.DatePicker(description="From", value=first, style=style)
+        self.last_day = w.DatePicker(description="To (included)", value=last, style=style)
+        self.period = w.Dropdown(options=list(PERIODS), value=period, description="Period", style=style)
+        self.attribution = w.Dropdown(
+            options=[("By refund date (cash view)", "refund_date"), ("By order date (cohort view)", "order_date")],
             value=attribution,
-            description="Refunds",
+            description="Attribution",
+            style=style,
+            layout=w.Layout(width="24em"),
         )
-        self.currency = w.Dropdown(options=["—"], value="—", description="Currency")
+        self.tz_picker = time_zone_picker(tz, style)
+        self.currency = w.Dropdown(options=[], description="Currency", style=style)
         self.scale = w.Dropdown(
             options=[("clip days far above the rest", "clip"), ("logarithmic", "log"), ("linear", "linear")],
             value="clip",
             description="Scale",
+            style=style,
         )
+        self.show_button = w.Button(description=_SHOW, button_style="primary")
         self.message = w.HTML()
         self.progress = w.Output()
         self.chart = w.Output()
@@ -95,143 +117,158 @@ class RevenueExplorer:
             (self.attribution, "refundkit-attribution"),
             (self.currency, "refundkit-currency"),
             (self.scale, "refundkit-scale"),
-            (self.message, "refundkit-explorer-message"),
-            (self.progress, "refundkit-progress"),
-            (self.chart, "refundkit-chart"),
-            (self.table, "refundkit-report-table"),
-            (self.downloads, "refundkit-downloads"),
+            (self.show_button, "refundkit-report-show"),
+            (self.message, "refundkit-report-message"),
+            (self.progress, "refundkit-report-progress"),
+            (self.chart, "refundkit-report-chart"),
+            (self.table, "refundkit-report-rows"),
+            (self.downloads, "refundkit-report-downloads"),
         ):
             widget.add_class(css)
-        self.first_day.observe(self._range_changed, names="value")
-        self.last_day.observe(self._range_changed, names="value")
+        self.show_button.on_click(self.show)
+        for control in (self.first_day, self.last_day, self.tz_picker):
+            control.observe(self._range_changed, names="value")
         self.period.observe(self._view_changed, names="value")
         self.attribution.observe(self._view_changed, names="value")
         self.currency.observe(self._redraw, names="value")
         self.scale.observe(self._redraw, names="value")
         self.widget = w.VBox(
             [
+                w.HTML(
+                    "<h3>Gross versus net revenue</h3><p>Gross: orders created in the range (canceled, "
+                    "payment-pending and never-a-sale orders left out; an order whose status refundkit does not know "
+                    "is counted and named below). Net: gross minus VTEX refunds (return invoices) and offline "
+                    "refunds, net of reversals. One currency at a time; the downloads hold every currency.</p>"
+                ),
                 w.HBox([self.first_day, self.last_day]),
-                w.HBox([self.period, self.currency, self.scale]),
-                self.attribution,
-                self.progress,
+                w.HBox([self.period, self.attribution]),
+                w.HBox([self.tz_picker, self.currency, self.scale]),
+                self.show_button,
                 self.message,
+                self.progress,
                 self.chart,
-                self.downloads,
                 self.table,
+                self.downloads,
             ]
         )
+        self.widget.add_class("refundkit-report-form")
         self.widget.add_class("refundkit-revenue-explorer")
-        self.refresh(sync=True)
+        if live:
+            self.refresh(sync=True)
 
-    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return self.widget._repr_mimebundle_(**kwargs)
+    @property
+    def tz(self) -> str:
+        return str(self.tz_picker.value)
 
-    # -- reacting to the controls ------------------------------------------------------------------------------
+    @property
+    def rows(self) -> pl.DataFrame | None:
+        return None if self.report is None else self.report.rows
+
+    # -- reacting to the controls ----------------------------------------------------------------------------------
+    def _sync(self, _change: Any = None) -> None:
+        self.show_button.disabled = False
+
     def _range_changed(self, _change: Any = None) -> None:
-        self.refresh(sync=True)
+        if self.live:
+            self.refresh(sync=True)
 
     def _view_changed(self, _change: Any = None) -> None:
-        self.refresh(sync=False)
+        if self.live:
+            self.refresh(sync=False)
+
+    def show(self, _button: Any = None) -> None:
+        """The "Show report" button: sync the range and show the report (a second click meanwhile is ignored)."""
+        self.guarded(self.show_button, _SHOWING, lambda: self.refresh(sync=True))
 
     def refresh(self, *, sync: bool = True) -> None:
         """Make the report for the current controls (syncing the range first when ``sync``) and show it."""
-        first, last = self.first_day.value, self.last_day.value
+        first: date | None = self.first_day.value
+        last: date | None = self.last_day.value
         if first is None or last is None or first > last:
-            self.message.value = _note("Pick a first day on or before the last day.", error=True)
+            self.message.value = "<div class='refundkit-refused'>Pick a first day on or before the last day.</div>"
             return
-        self.message.value = _note(f"Reading {first} to {last}…")
+        self.message.value = f"<div>Reading the orders and refunds from {first} to {last}…</div>"
         try:
-            report = run_with_bars(  # the store's tqdm bars show while it syncs
-                self.progress,
-                lambda: self._report_fn(
-                    self.source,
-                    first,
-                    last,
-                    by=self.period.value,
-                    attribution=self.attribution.value,
-                    tz=self.tz,
-                    sync=sync,
-                ),
-            )
-        except RefundkitError as exc:
-            self.message.value = _note(str(exc), error=True)
-            return
+            report = run_with_bars(self.progress, lambda: self._read(first, last, sync))  # the store's bars show
+            csv_bytes, xlsx_bytes = _files(report)
         except Exception as exc:
-            self.message.value = _note(f"Unexpected error ({type(exc).__name__}: {exc}). Please report it.", error=True)
+            self.message.value = f"<div class='refundkit-refused'>{escape(failure_text(exc))}</div>"
             return
-        self.report = report
-        self._files()
-        currencies = report.currencies or ["—"]
-        keep = self.currency.value if self.currency.value in currencies else currencies[0]
-        self._quiet = True  # the currency list changes: redraw once, below
+        self.report, self.csv_bytes, self.xlsx_bytes = report, csv_bytes, xlsx_bytes
+        stem = (
+            f"refundkit-gross-vs-net-{first}-{last}-by-{self.period.value}-"
+            f"{str(self.attribution.value).replace('_', '-')}"
+        )
+        self.downloads.value = download_link(
+            csv_bytes, filename=f"{stem}.csv", label="Download CSV", mime=CSV
+        ) + download_link(xlsx_bytes, filename=f"{stem}.xlsx", label="Download XLSX", mime=XLSX)
+        currencies = list(report.currencies)
+        keep = self.currency.value if self.currency.value in currencies else (currencies[0] if currencies else None)
+        self._quiet = True  # the currency list changes: draw once, below
         try:
-            if list(self.currency.options) != currencies:
+            with self.currency.hold_sync():  # options and choice reach the browser together
                 self.currency.options = currencies
-            self.currency.value = keep
+                self.currency.value = keep
         finally:
             self._quiet = False
-        notes = list(report.warnings)
+        notes = [no_command_line(x) for x in report.warnings]
         if report.sync is not None:
             notes.append(report.sync.summary())
-        self.message.value = "".join(_note(n) for n in notes)
+        self.message.value = (
+            "<ul class='refundkit-warnings'>" + "".join(f"<li>{escape(x)}</li>" for x in notes) + "</ul>"
+            if notes
+            else ""
+        )
+        if not currencies:
+            self.message.value += f"<div>No orders or refunds from {first} to {last} ({escape(self.tz)}).</div>"
+            self.chart.outputs = ()
+            self.table.value = ""
+            return
         self._redraw()
 
-    def _files(self) -> None:
-        assert self.report is not None
-        stem = (
-            f"refundkit-gross-vs-net-{self.first_day.value}-{self.last_day.value}-by-{self.period.value}-"
-            f"{self.attribution.value.replace('_', '-')}"
-        )
-        text = export_csv(self.report)
-        self.csv_bytes = (text or "").encode("utf-8")
-        buffer = io.BytesIO()
-        export_xlsx(self.report, buffer)
-        self.xlsx_bytes = buffer.getvalue()
-        self.downloads.value = download_link(self.csv_bytes, f"{stem}.csv", "text/csv", "Download CSV") + download_link(
-            self.xlsx_bytes, f"{stem}.xlsx", _XLSX, "Download XLSX"
+    def _read(self, first: date, last: date, sync: bool) -> Report:
+        """The report for the controls: the one call to analytics that reads."""
+        fn = self._report_fn or gross_vs_net_report
+        return fn(
+            self.source,
+            first,
+            last,
+            by=self.period.value,
+            attribution=self.attribution.value,
+            tz=self.tz,
+            sync=sync,
+            progress=True,
         )
 
     def _redraw(self, _change: Any = None) -> None:
-        if self.report is None or self._quiet:
+        if self.report is None or self._quiet or not self.currency.value:
             return
-        rows = self.report.rows
-        currency = self.currency.value
+        rows, currency = self.report.rows, str(self.currency.value)
         self.figure = gross_vs_net_chart(
-            rows, currency, attribution=self.attribution.value, tz=self.tz, scale=self.scale.value
+            rows, currency, attribution=str(self.attribution.value), tz=self.tz, scale=self.scale.value
         )
-        self.table.value = money_table(
-            rows.select(_TABLE_COLUMNS),
-            caption=f"Every row of the report ({', '.join(self.report.currencies) or 'no currency'}; "
-            "currencies never added); the downloads hold exactly these rows.",
-        ).html
-        # Replace the Output's content in one state update: no blank moment, and the
-        # same code works with or without a kernel.
+        # replaced in one state update: no blank moment, and the same code works with or without a kernel
         self.chart.outputs = (_display_data(self.figure),)
+        self.table.value = money_table(
+            rows.filter(pl.col("currency") == currency).sort("period").select(_TABLE_COLUMNS),
+            caption=f"The report in {currency}; the downloads hold every currency (never added together).",
+        ).html
 
 
-_TABLE_COLUMNS: Sequence[str] = (
-    "period",
-    "currency",
-    "orders",
-    "gross_minor",
-    "native_refunds_minor",
-    "offline_refunds_minor",
-    "net_minor",
-)
-
-
-def _note(text: str, *, error: bool = False) -> str:
-    color = "#b00020" if error else "#333"
-    return f'<div style="color:{color}">{escape(text)}</div>'
+def _files(report: Report) -> tuple[bytes, bytes]:
+    """The report as CSV and XLSX bytes: what the download links carry."""
+    buffer = io.BytesIO()
+    export_xlsx(report, buffer)
+    return (export_csv(report) or "").encode("utf-8"), buffer.getvalue()
 
 
 def _display_data(figure: Any) -> dict[str, Any]:
-    title = figure.layout.title.text or "plotly figure"
+    """A plotly figure as an Output widget's content (rendered by JupyterLab and Voilà without a kernel round trip)."""
     return {
         "output_type": "display_data",
         "metadata": {},
         "data": {
-            "application/vnd.plotly.v1+json": {**json.loads(figure.to_json()), "config": {}},
-            "text/plain": f"<Figure: {title}>",
+            "application/vnd.plotly.v1+json": {**json.loads(figure.to_json()), "config": {"displaylogo": False}},
+            "text/plain": f"<Figure: {figure.layout.title.text or 'gross versus net chart'}>",
         },
     }

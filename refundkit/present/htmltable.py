@@ -1,15 +1,14 @@
-"""Frames shown whole as HTML tables with money as money, and download links that need no server."""
+"""Frames shown whole as HTML tables with money as money (their download links: ``formkit.download_link``)."""
 
 from __future__ import annotations
 
-import base64
 from html import escape
 
 import polars as pl
 
 from ..money import format_money
 
-__all__ = ["MoneyTable", "download_link", "money_table"]
+__all__ = ["MoneyTable", "money_table"]
 
 _HEADERS = {
     "gross_minor": "gross",
@@ -92,14 +91,3 @@ class MoneyTable:
 def money_table(df: pl.DataFrame, *, max_height: str = "32em", caption: str = "") -> MoneyTable:
     """``df`` shown whole, amounts as money: ``money_table(report.rows)`` in a notebook cell."""
     return MoneyTable(df, max_height=max_height, caption=caption)
-
-
-def download_link(data: bytes, filename: str, mime: str, label: str) -> str:
-    """An HTML link that downloads ``data`` as ``filename`` when clicked (a data URI: no server, so it works in
-    JupyterLab, Voilà and a saved notebook alike), styled as a button."""
-    encoded = base64.b64encode(data).decode("ascii")
-    return (
-        f'<a class="refundkit-download" download="{escape(filename)}" href="data:{mime};base64,{encoded}" '
-        'style="display:inline-block;padding:4px 12px;margin-right:8px;border:1px solid #1976d2;border-radius:3px;'
-        f'color:#1976d2;text-decoration:none">⬇ {escape(label)}</a>'
-    )

@@ -13,7 +13,6 @@ Uses :func:`refundkit.ledger.import_refunds`, so it behaves like ``refundkit imp
 
 from __future__ import annotations
 
-import base64
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -25,9 +24,9 @@ from ..ledger.csvdialect import AmbiguousDates
 from ..ledger.csvimport import ImportOutcome, ImportRow, result_csv
 from ..ledger.duplicates import duplicate_window_days
 from ..money import format_money
-from .record_form import _Form, _guarded, _no_command_line, failure_text
+from .formkit import CSV, Form, download_link, failure_text, no_command_line
 
-__all__ = ["UPLOAD_LIMIT_BYTES", "ImportForm", "download_link", "report_csv", "upload_limit_text"]
+__all__ = ["UPLOAD_LIMIT_BYTES", "ImportForm", "report_csv", "upload_limit_text"]
 
 #: The largest file the Import tab checks (the desk's server takes messages up to four times this, so a bigger file
 #: still arrives and is refused with a message instead of cutting the page's connection).
@@ -60,16 +59,6 @@ def report_csv(report: ImportReport) -> bytes:
     return result_csv(report)
 
 
-def download_link(data: bytes, filename: str, label: str, mime: str) -> str:
-    """An HTML link that downloads ``data`` as ``filename`` (works in JupyterLab and Voilà: no server round trip)."""
-    b64 = base64.b64encode(data).decode("ascii")
-    return (
-        f"<a class='refundkit-download' download='{escape(filename)}' href='data:{mime};base64,{b64}' "
-        f"style='padding:0.3em 0.8em;border:1px solid #888;border-radius:3px;text-decoration:none'>"
-        f"{escape(label)}</a>"
-    )
-
-
 def _amount(r: ImportRow) -> str:
     """Money as money once the row's amount was read in its order's currency; as typed when it could not be read."""
     return format_money(r.money.minor, r.money.currency) if r.money is not None else r.amount
@@ -96,13 +85,13 @@ def _rows_html(report: ImportReport) -> str:
         + "".join(f"<td style='padding-right:1em'>{escape(str(v))}</td>" for v in (r.source, r.external_ref))
         + f"<td style='white-space:nowrap;color:{colour.get(str(r.outcome or ''), '#000')}'>"
         + f"<b>{escape(str(r.outcome or ''))}</b></td>"
-        + f"<td>{escape(_no_command_line(r.message))}</td></tr>"
+        + f"<td>{escape(no_command_line(r.message))}</td></tr>"
         for r in report.rows
     )
     return f"<table class='refundkit-import-rows'><tr>{head}</tr>{body}</table>"
 
 
-class ImportForm(_Form):
+class ImportForm(Form):
     """Upload, check, record and download. Child widgets: ``upload``, ``summary``, ``rows``, ``confirm``,
     ``duplicate_confirm`` (shown when rows are held back as likely duplicates), ``record_button``, ``progress``,
     ``result``, ``download``; ``report`` is the latest check or import. ``duplicate_days`` is the likely-duplicate
@@ -263,7 +252,7 @@ class ImportForm(_Form):
         self.summary.value = html
         self.rows.value = _rows_html(report)
         self.download.value = download_link(
-            report_csv(report), _result_name(self._name, "check"), "Download the check (CSV)", "text/csv"
+            report_csv(report), filename=_result_name(self._name, "check"), label="Download the check (CSV)", mime=CSV
         )
         self._sync()
 
@@ -277,7 +266,7 @@ class ImportForm(_Form):
 
     def record(self, _button: Any = None) -> None:
         """Record the good rows of the checked file, showing progress; then the per-row result."""
-        _guarded(self, self.record_button, _RECORDING, self._record)
+        self.guarded(self.record_button, _RECORDING, self._record)
 
     def _record(self) -> None:
         self.result.value = ""
@@ -316,7 +305,7 @@ class ImportForm(_Form):
             "(refused and held rows were not written).</div>"
         )
         self.download.value = download_link(
-            report_csv(report), _result_name(self._name, "result"), "Download the result (CSV)", "text/csv"
+            report_csv(report), filename=_result_name(self._name, "result"), label="Download the result (CSV)", mime=CSV
         )
 
 

@@ -26,96 +26,35 @@ Driven without a browser the same way a person uses it::
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
 from datetime import date, datetime, time
 from html import escape
 from typing import Any
 
 import ipywidgets as w
 
-from ..errors import ForbiddenEndpoint, RefundkitError, VtexError
 from ..ledger import KNOWN_SOURCES, Ledger, RefundConflict, RefundRefused, make_reference
-from ..ledger.duplicates import duplicate_window_days, likely_duplicates
+from ..ledger.duplicates import duplicate_window_days, duplicates_of
 from ..ledger.model import LedgerEntry, Quote, RecordResult
-from ..money import Money, format_money
 from ..timeutil import Instant, utc_now, zone
-
-__all__ = ["TIME_ZONES", "RecordForm", "failure_text", "local_time", "money"]
-
-#: Time zones offered in the forms (the configured one is added when missing).
-TIME_ZONES = (
-    "UTC",
-    "America/Sao_Paulo",
-    "America/Mexico_City",
-    "America/Bogota",
-    "America/Argentina/Buenos_Aires",
-    "America/Santiago",
-    "America/Lima",
-    "America/New_York",
-    "Europe/Lisbon",
-    "Europe/Madrid",
+from .formkit import (
+    Form,
+    ReversalPanel,
+    failure_text,
+    list_html,
+    local_time,
+    money,
+    refused_html,
+    time_zone_picker,
 )
+
+__all__ = ["RecordForm"]
+
 _RECORD, _RECORDING = "Record refund", "Recording…"
-_REVERSE, _REVERSING = "Reverse refund", "Reversing…"
+_REVERSING = "Reversing…"
 _WIDE = w.Layout(width="34em")
 _STYLE = {"description_width": "11em"}
 _CONFIRM_TEXT = "I confirm this money went back to the customer outside VTEX"
 _DUPLICATE_TEXT = "Yes, this is a different refund: record it too"
-
-
-# -- display helpers -------------------------------------------------------------------------------------------------
-def local_time(i: Instant | None, tz: str) -> str:
-    """``2026-03-01 14:30`` in ``tz`` (the zone is named next to the dates, not on each one)."""
-    return "" if i is None else f"{i.in_zone(tz).to_datetime():%Y-%m-%d %H:%M}"
-
-
-def money(m: Money) -> str:
-    """Money for people: ``BRL 1,234.56``."""
-    return format_money(m.minor, m.currency)
-
-
-_CLI_CLAUSE = re.compile(r"\s*[;:(]\s*[^;:()]*`refundkit [^`]*`[^;)]*\)?")
-_CLI_COMMAND = re.compile(r"`refundkit [^`]*`")
-
-
-def _no_command_line(text: str) -> str:
-    """Drop a "run `refundkit …`" clause from a lower layer's message: the person here has no command line."""
-    out = _CLI_COMMAND.sub("this desk", _CLI_CLAUSE.sub("", text)).strip()
-    return out + ")" * (out.count("(") - out.count(")"))
-
-
-def failure_text(exc: BaseException) -> str:
-    """What a form shows for an error instead of a traceback."""
-    if isinstance(exc, ForbiddenEndpoint):  # refused here, before anything was sent: say why, not "VTEX failed"
-        return _no_command_line(str(exc))
-    if isinstance(exc, VtexError):
-        return (
-            f"VTEX did not answer as expected ({_no_command_line(str(exc))}). Nothing is lost: try again in a "
-            "moment; the same refund is never recorded twice."
-        )
-    if isinstance(exc, RefundkitError):
-        return _no_command_line(str(exc))
-    return f"Something unexpected went wrong ({type(exc).__name__}). Try again; if it repeats, tell your administrator."
-
-
-def reversal_question(entry: LedgerEntry, tz: str, *, order: bool = False) -> str:
-    """What the reversal panel asks before a refund is reversed (the Record form and the Refunds tab)."""
-    on = f" on order {escape(entry.order_id)}" if order else ""
-    return (
-        f"<b>Reverse the refund of {escape(money(entry.amount))}</b>{on} via {escape(entry.source)}, reference "
-        f"{escape(entry.external_ref)}, refunded {local_time(entry.refunded_at, tz)} ({escape(tz)})? "
-        "The ledger keeps both entries and the order's balance goes back up. Say why:"
-    )
-
-
-def _list_html(heading: str, items: list[str], css: str) -> str:
-    lis = "".join(f"<li>{escape(_no_command_line(i))}</li>" for i in items)
-    return f"<div class='{css}'><b>{escape(heading)}</b><ul>{lis}</ul></div>"
-
-
-def _refused_html(problems: list[str], what: str = "recorded") -> str:
-    return _list_html(f"Refused — nothing was {what}:", problems, "refundkit-refused")
 
 
 def _pending_text(result: RecordResult) -> str:
@@ -132,32 +71,7 @@ def _pending_text(result: RecordResult) -> str:
     )
 
 
-class _Form:
-    widget: w.Box
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return self.widget._repr_mimebundle_(**kwargs)
-
-
-def _guarded(form: Any, button: w.Button, busy: str, action: Callable[[], None]) -> None:
-    """Run ``action`` with ``button`` disabled and relabelled. A click that arrives while it runs, or that was sent
-    before the browser saw the button disabled (it is handled after the first one finishes), finds the button
-    disabled or the form busy and is ignored, silently."""
-    if form._busy or button.disabled:
-        return
-    form._busy = True
-    idle = button.description
-    button.disabled = True
-    button.description = busy
-    try:
-        action()
-    finally:
-        form._busy = False
-        button.description = idle
-        form._sync()
-
-
-class RecordForm(_Form):
+class RecordForm(Form):
     """Look up an order, record an offline refund on it, reverse one from its ledger.
 
     Child widgets (attributes): ``order_id``, ``lookup_button``, ``order_view``, ``ledger_view``, ``amount``,
@@ -182,27 +96,21 @@ class RecordForm(_Form):
         self._busy = False
         self.quote: Quote | None = None  # the order looked up
         self.last_result: RecordResult | None = None
-        self._to_reverse: LedgerEntry | None = None
         options = tuple(sources or (*KNOWN_SOURCES, *getattr(ledger, "extra_sources", ())))
 
         def text(label: str, placeholder: str = "", **kw: Any) -> w.Text:
             return w.Text(description=label, placeholder=placeholder, layout=_WIDE, style=_STYLE, **kw)
 
-        zones = TIME_ZONES if tz in TIME_ZONES else (tz, *TIME_ZONES)
-        self.tz_picker = w.Dropdown(options=zones, value=tz, description="Time zone", style=_STYLE)
+        self.tz_picker = time_zone_picker(tz, _STYLE)
         # value syncs on Enter (or on leaving the field): Enter looks the order up
         self.order_id = text("Order ID", "such as 1306331686122-01", continuous_update=False)
         self.lookup_button = w.Button(description="Look up", tooltip="Show the order, its balance and its ledger")
         self.order_view = w.HTML()
         self.ledger_view = w.VBox(layout=w.Layout(margin="0 0 1em 0"))
-        self.reverse_text = w.HTML()
-        self.reverse_reason = text("Reason for reversing", "why this refund is undone")
-        self.reverse_button = w.Button(description=_REVERSE, button_style="warning", disabled=True)
-        self.cancel_reverse = w.Button(description="Cancel")
-        self.reverse_panel = w.VBox(
-            [self.reverse_text, self.reverse_reason, w.HBox([self.reverse_button, self.cancel_reverse])],
-            layout=w.Layout(display="none", border="1px solid #d9a400", padding="0.5em", margin="0.5em 0"),
-        )
+        self.reversal = ReversalPanel(self, self.reverse, label="Reason for reversing", style=_STYLE, layout=_WIDE)
+        self.reverse_text, self.reverse_reason = self.reversal.text, self.reversal.reason
+        self.reverse_button, self.cancel_reverse = self.reversal.button, self.reversal.cancel
+        self.reverse_panel = self.reversal.box
         self.amount = text("Amount", "12.34")
         self.currency_label = w.HTML()
         self.source = w.Dropdown(
@@ -253,11 +161,8 @@ class RecordForm(_Form):
         self.lookup_button.on_click(self.look_up)
         self.generate_button.on_click(self.generate_reference)
         self.record_button.on_click(self.record)
-        self.reverse_button.on_click(self.reverse)
-        self.cancel_reverse.on_click(lambda _b: self._close_reversal())
         self.finish_button.on_click(self.finish_pending)
         self.confirm.observe(self._sync, names="value")
-        self.reverse_reason.observe(self._sync, names="value")
         self.over_refund.observe(self._over_refund_toggled, names="value")
         self.tz_picker.observe(lambda _c: self._show_order(), names="value")
         for field in (self.amount, self.source, self.reference, self.refunded_on, self.refunded_time):
@@ -302,7 +207,7 @@ class RecordForm(_Form):
     def _sync(self, _change: Any = None) -> None:
         if not self._busy:
             self.record_button.disabled = not self.confirm.value
-            self.reverse_button.disabled = self._to_reverse is None or not self.reverse_reason.value.strip()
+            self.reversal.sync()
 
     def _proposal_changed(self, _change: Any = None) -> None:
         """A new amount, source, reference or date is another proposal: a duplicate confirmation does not carry."""
@@ -345,13 +250,13 @@ class RecordForm(_Form):
         if not typed:
             self.quote = None
             self._show_order()
-            self.result.value = _refused_html(["type the order ID first (such as 1306331686122-01)"], "looked up")
+            self.result.value = refused_html(["type the order ID first (such as 1306331686122-01)"], "looked up")
             return
         try:
             self.quote = self.ledger.quote(typed)
         except RefundRefused as exc:
             self.quote = None
-            self.result.value = _list_html("Cannot look up this order:", exc.problems, "refundkit-refused")
+            self.result.value = list_html("Cannot look up this order:", exc.problems, "refundkit-refused")
         except Exception as exc:
             self.quote = None
             self.result.value = f"<div class='refundkit-refused'>{escape(failure_text(exc))}</div>"
@@ -388,7 +293,7 @@ class RecordForm(_Form):
                 f"{escape(blocked)}.</div>"
             )
         if q.warnings:
-            html += _list_html("Warnings:", list(q.warnings), "refundkit-warnings")
+            html += list_html("Warnings:", list(q.warnings), "refundkit-warnings")
         self.order_view.value = html
         self.currency_label.value = f"<span style='padding-left:0.5em'>{escape(q.currency)}</span>"
         self._show_ledger(q)
@@ -471,37 +376,36 @@ class RecordForm(_Form):
 
     def record(self, _button: Any = None) -> None:
         """The "Record refund" button: check, warn about a likely duplicate, record once, show the outcome."""
-        _guarded(self, self.record_button, _RECORDING, self._record)
+        self.guarded(self.record_button, _RECORDING, self._record)
 
     def _record(self) -> None:
         self._clear_result()
         self._close_reversal()
         if not self.confirm.value:  # Button.click() runs even on a disabled button: check again
-            self.result.value = _refused_html([f"tick '{_CONFIRM_TEXT}' to record"])
+            self.result.value = refused_html([f"tick '{_CONFIRM_TEXT}' to record"])
             return
         args = (self.order_id.value, self.amount.value, self.source.value, self.reference.value)
         inputs = self._inputs()
         try:
             quote = self.ledger.quote(*args, **inputs)
         except RefundRefused as exc:
-            self.result.value = _refused_html(exc.problems)
+            self.result.value = refused_html(exc.problems)
             return
         except Exception as exc:
-            self.result.value = _refused_html([failure_text(exc)])
+            self.result.value = refused_html([failure_text(exc)])
             return
         if quote.problems:
-            self.result.value = _refused_html(list(quote.problems))
+            self.result.value = refused_html(list(quote.problems))
             return
         assert quote.proposed is not None
-        matches = likely_duplicates(
-            quote.entries,
-            order_id=quote.order_id,
-            amount=quote.proposed,
+        matches = duplicates_of(
+            quote,
             source=self.source.value,
             external_ref=self.reference.value,
-            refunded_at=_around(inputs["refunded_at"], self.tz),
+            refunded_at=inputs["refunded_at"],
+            now=self.ledger.clock(),
             window_days=self.duplicate_days,
-        )
+        ).matches
         if matches and not self.duplicate_confirm.value:
             self.duplicate_confirm.layout.display = ""
             lines = [
@@ -509,7 +413,7 @@ class RecordForm(_Form):
                 f"refunded {local_time(e.refunded_at, self.tz)} ({self.tz}), recorded by {e.recorded_by}"
                 for e in matches
             ]
-            self.result.value = _list_html(
+            self.result.value = list_html(
                 f"Likely duplicate — nothing was recorded yet. Order {quote.order_id} already has a refund of "
                 f"{money(quote.proposed)} within {self.duplicate_days} days under another reference:",
                 lines,
@@ -522,11 +426,11 @@ class RecordForm(_Form):
         try:
             result = self.ledger.record(*args, **inputs)
         except RefundRefused as exc:
-            self.result.value = _refused_html(exc.problems)
+            self.result.value = refused_html(exc.problems)
             return
         except RefundConflict as exc:
             e = exc.existing
-            self.result.value = _refused_html(
+            self.result.value = refused_html(
                 [
                     (
                         f"this order already has a refund via {e.source} with reference {e.external_ref}, "
@@ -538,7 +442,7 @@ class RecordForm(_Form):
             )
             return
         except Exception as exc:
-            self.result.value = _refused_html([failure_text(exc)])
+            self.result.value = refused_html([failure_text(exc)])
             return
         self._recorded(result)
         self.confirm.value = False  # the next refund needs a fresh confirmation (and the button is disabled now)
@@ -577,11 +481,11 @@ class RecordForm(_Form):
         try:
             report = self.ledger.reconcile(order_ids=[oid])
         except Exception as exc:
-            self.result.value = _refused_html([failure_text(exc)], "finished")
+            self.result.value = refused_html([failure_text(exc)], "finished")
             return
         left = [*report.failed, *report.in_progress]
         if left:
-            self.result.value = _list_html(
+            self.result.value = list_html(
                 f"Not finished yet on order {oid} (VTEX did not answer); press Finish pending again in a minute:",
                 left,
                 "refundkit-warnings",
@@ -597,50 +501,29 @@ class RecordForm(_Form):
 
     # -- reverse -------------------------------------------------------------------------------------------------
     def _open_reversal(self, entry: LedgerEntry) -> None:
-        if self._busy:
-            return
-        self._clear_result()
-        self._to_reverse = entry
-        self.reverse_text.value = reversal_question(entry, self.tz)
-        self.reverse_reason.value = ""
-        self.reverse_panel.layout.display = ""
-        self._sync()
+        if not self._busy:
+            self._clear_result()
+            self.reversal.open(entry, self.tz)
 
     def _close_reversal(self) -> None:
-        self._to_reverse = None
-        self.reverse_panel.layout.display = "none"
-        self.reverse_reason.value = ""
-        self._sync()
+        self.reversal.close()
 
     def reverse(self, _button: Any = None) -> None:
         """The reversal panel's "Reverse refund" button (enabled once a reason is typed)."""
-        _guarded(self, self.reverse_button, _REVERSING, self._reverse)
+        self.guarded(self.reverse_button, _REVERSING, self._reverse)
 
     def _reverse(self) -> None:
-        entry = self._to_reverse
+        entry = self.reversal.entry
         if entry is None:
             return
         self._clear_result()
-        reason = self.reverse_reason.value
-        if not reason.strip():
-            self.result.value = _refused_html(["a reversal needs a reason: say why the refund is undone"], "reversed")
-            return
-        try:
-            result = self.ledger.reverse(entry.entry_id, reason, order_id=entry.order_id)
+        try:  # the ledger checks the reason (a reversal needs one), as it does on the command line
+            result = self.ledger.reverse(entry.entry_id, self.reverse_reason.value, order_id=entry.order_id)
         except RefundRefused as exc:
-            self.result.value = _refused_html(exc.problems, "reversed")
+            self.result.value = refused_html(exc.problems, "reversed")
             return
         except Exception as exc:
-            self.result.value = _refused_html([failure_text(exc)], "reversed")
+            self.result.value = refused_html([failure_text(exc)], "reversed")
             return
         self._close_reversal()
         self._recorded(result)
-
-
-def _around(day: Instant | date | None, tz: str) -> Instant:
-    """An instant on ``day`` (noon in ``tz``; now when None), for the likely-duplicate window, which is days wide."""
-    if day is None:
-        return utc_now()
-    if isinstance(day, Instant):
-        return day
-    return Instant.from_datetime(datetime.combine(day, time(12, 0), tzinfo=zone(tz)))

@@ -16,8 +16,17 @@ from ..errors import RefundkitError
 from ..ledger import KNOWN_SOURCES, ListedEntry, RefundPage, RefundQuery, RefundRefused, list_all, list_entries
 from ..ledger.model import REFUND
 from ..timeutil import local_day_bounds
-from .import_form import download_link
-from .record_form import _Form, _guarded, _refused_html, failure_text, local_time, money, reversal_question
+from .formkit import (
+    CSV,
+    XLSX,
+    Form,
+    ReversalPanel,
+    download_link,
+    failure_text,
+    local_time,
+    money,
+    refused_html,
+)
 from .tables import ENTRY_COLUMNS, entry_row, rows_csv, rows_xlsx
 
 __all__ = ["RefundsTab"]
@@ -30,7 +39,7 @@ _HEAD = ("When", "Order", "Amount", "Source", "Reference", "Reason", "Recorder",
 _GRID = "9.5em 10.5em 8em 7.5em 9.5em minmax(10em, 1fr) 5em 6em 7em"
 
 
-class RefundsTab(_Form):
+class RefundsTab(Form):
     """The list and its filters. ``read_only`` (why this person writes nothing, or None) hides the reverse buttons;
     the server refuses a reversal from a viewer anyway.
 
@@ -45,7 +54,6 @@ class RefundsTab(_Form):
         self._busy = False
         self.page_number = 1
         self.page: RefundPage | None = None
-        self._to_reverse: ListedEntry | None = None
         self.first_day = w.DatePicker(description="Since")
         self.last_day = w.DatePicker(description="Until")
         self.recorder = w.Text(description="Recorder", placeholder="anyone")
@@ -61,16 +69,10 @@ class RefundsTab(_Form):
         self.grid = w.GridBox([], layout=w.Layout(grid_template_columns=_GRID, grid_gap="0.1em 0.6em"))
         self.export_button = w.Button(description="Export CSV and XLSX", layout=w.Layout(width="13em"))
         self.downloads = w.HTML()
-        self.reverse_text = w.HTML()
-        self.reverse_reason = w.Text(
-            description="Reversal reason", placeholder="why this refund is undone", style={"description_width": "8em"}
-        )
-        self.reverse_button = w.Button(description="Reverse refund", button_style="warning", disabled=True)
-        self.cancel_reverse = w.Button(description="Cancel")
-        self.reverse_panel = w.VBox(
-            [self.reverse_text, self.reverse_reason, w.HBox([self.reverse_button, self.cancel_reverse])],
-            layout=w.Layout(display="none", border="1px solid #e0a000", padding="0.4em"),
-        )
+        self.reversal = ReversalPanel(self, self.reverse, label="Reversal reason", style={"description_width": "8em"})
+        self.reverse_text, self.reverse_reason = self.reversal.text, self.reversal.reason
+        self.reverse_button, self.cancel_reverse = self.reversal.button, self.reversal.cancel
+        self.reverse_panel = self.reversal.box
         for widget, css in (
             (self.show_button, "refundkit-refunds-show"),
             (self.export_button, "refundkit-refunds-export"),
@@ -84,9 +86,6 @@ class RefundsTab(_Form):
         self.previous_button.on_click(lambda _b: self.show(self.page_number - 1))
         self.next_button.on_click(lambda _b: self.show(self.page_number + 1))
         self.export_button.on_click(lambda _b: self.export())
-        self.reverse_button.on_click(lambda _b: self.reverse())
-        self.cancel_reverse.on_click(lambda _b: self._close_reversal())
-        self.reverse_reason.observe(self._sync, names="value")
         self.widget = w.VBox(
             [
                 w.HBox([self.first_day, self.last_day, self.reversed]),
@@ -102,7 +101,7 @@ class RefundsTab(_Form):
         self.widget.add_class("refundkit-refunds")
 
     def _sync(self, _change: Any = None) -> None:
-        self.reverse_button.disabled = self._busy or self._to_reverse is None or not self.reverse_reason.value.strip()
+        self.reversal.sync()
 
     # -- the query -----------------------------------------------------------------------------------------------
     def query(self) -> RefundQuery:
@@ -131,12 +130,12 @@ class RefundsTab(_Form):
         self.downloads.value = ""
         first, last = self.first_day.value, self.last_day.value
         if first is not None and last is not None and last < first:
-            self.message.value = _refused_html(["the 'Until' day is before the 'Since' day: swap them"], "listed")
+            self.message.value = refused_html(["the 'Until' day is before the 'Since' day: swap them"], "listed")
             return
         try:
             result = list_entries(self.ledger, self.query(), page=max(page, 1), size=PAGE_SIZE)
         except RefundkitError as exc:
-            self.message.value = _refused_html([failure_text(exc)], "listed")
+            self.message.value = refused_html([failure_text(exc)], "listed")
             return
         self.page_number = result.page
         self.page = result
@@ -188,61 +187,49 @@ class RefundsTab(_Form):
         try:
             listed = list_all(self.ledger, self.query(), most=EXPORT_MAX)
         except RefundkitError as exc:
-            self.message.value = _refused_html([failure_text(exc)], "exported")
+            self.message.value = refused_html([failure_text(exc)], "exported")
             return
         rows = [entry_row(x.entry, self.tz, x.reversed) for x in listed]
         stem = "refunds"
         self.downloads.value = (
             f"<p>{len(rows):,} entries: "
-            + download_link(rows_csv(rows, ENTRY_COLUMNS, {"amount"}), f"{stem}.csv", "Download CSV", "text/csv")
+            + download_link(
+                rows_csv(rows, ENTRY_COLUMNS, {"amount"}), filename=f"{stem}.csv", label="Download CSV", mime=CSV
+            )
             + " "
             + download_link(
-                rows_xlsx(rows, ENTRY_COLUMNS, {"amount"}),
-                f"{stem}.xlsx",
-                "Download XLSX",
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                rows_xlsx(rows, ENTRY_COLUMNS, {"amount"}), filename=f"{stem}.xlsx", label="Download XLSX", mime=XLSX
             )
             + "</p>"
         )
 
     # -- reverse -------------------------------------------------------------------------------------------------
     def _open_reversal(self, x: ListedEntry) -> None:
-        if self._busy:
-            return
-        self._to_reverse = x
-        self.message.value = ""
-        self.reverse_text.value = reversal_question(x.entry, self.tz, order=True)
-        self.reverse_reason.value = ""
-        self.reverse_panel.layout.display = ""
-        self._sync()
-
-    def _close_reversal(self) -> None:
-        self._to_reverse = None
-        self.reverse_panel.layout.display = "none"
-        self.reverse_reason.value = ""
-        self._sync()
+        if not self._busy:
+            self.message.value = ""
+            self.reversal.open(x.entry, self.tz, order=True)
 
     def reverse(self) -> None:
         """The panel's "Reverse refund" button (enabled once a reason is typed): the ledger's reversal, as the
         signed-in person, then the list again."""
-        _guarded(self, self.reverse_button, "Reversing…", self._reverse)
+        self.guarded(self.reverse_button, "Reversing…", self._reverse)
 
     def _reverse(self) -> None:
-        x = self._to_reverse
-        if x is None:
+        e = self.reversal.entry
+        if e is None:
             return
         try:
-            result = self.ledger.reverse(x.entry.entry_id, self.reverse_reason.value, order_id=x.entry.order_id)
+            result = self.ledger.reverse(e.entry_id, self.reverse_reason.value, order_id=e.order_id)
         except RefundRefused as exc:
-            self.message.value = _refused_html(exc.problems, "reversed")
+            self.message.value = refused_html(exc.problems, "reversed")
             return
         except Exception as exc:
-            self.message.value = _refused_html([failure_text(exc)], "reversed")
+            self.message.value = refused_html([failure_text(exc)], "reversed")
             return
-        self._close_reversal()
+        self.reversal.close()
         self.show(self.page_number)
         what = "reversed" if result.recorded_now else "was already reversed"
         self.message.value = (
-            f"<p class='refundkit-done'>Refund {escape(x.entry.external_ref)} on order {escape(x.entry.order_id)} "
-            f"{what} ({escape(money(x.entry.amount))}).</p>"
+            f"<p class='refundkit-done'>Refund {escape(e.external_ref)} on order {escape(e.order_id)} "
+            f"{what} ({escape(money(e.amount))}).</p>"
         )

@@ -123,9 +123,8 @@ def test_the_desk_report_tab_and_the_notebook_explorer_name_the_unknown_status(s
     from html import unescape
 
     from refundkit.present.explorer import RevenueExplorer
-    from refundkit.present.report_form import ReportForm
 
-    form = ReportForm(session, tz="UTC")
+    form = RevenueExplorer(session, tz="UTC", live=False)
     form.first_day.value, form.last_day.value = date(2026, 2, 20), date(2026, 4, 30)
     form.show_button.click()
     shown = unescape(form.message.value)

@@ -14,7 +14,7 @@ import pytest
 
 import refundkit
 from refundkit.present.desk import TAB_TITLES, RefundDesk
-from refundkit.present.report_form import ReportForm
+from refundkit.present.explorer import RevenueExplorer
 
 
 @pytest.fixture(scope="module")
@@ -34,17 +34,17 @@ def test_the_desk_has_four_tabs_and_builds_the_report_when_opened(rk: refundkit.
     assert tuple(desk.tabs.titles) == TAB_TITLES == ("Record", "Import", "Report", "Refunds")
     assert desk.report is None, "the report is not built at start-up"
     desk.tabs.selected_index = 2
-    assert isinstance(desk.report, ReportForm)
+    assert isinstance(desk.report, RevenueExplorer) and not desk.report.live
     assert desk.tabs.children[2].children == (desk.report.widget,)
     assert desk.record.tz == "America/Sao_Paulo"
 
 
 def test_the_report_shows_one_currency_and_downloads_every_currency(rk: refundkit.Session) -> None:
-    form = ReportForm(rk, tz="UTC")
+    form = RevenueExplorer(rk, tz="UTC", live=False)
     form.first_day.value, form.last_day.value = date(2026, 3, 1), date(2026, 3, 31)
     form.period.value = "month"
     form.show_button.click()
-    assert form.message.value == ""
+    assert "refundkit-refused" not in form.message.value and "Reading" not in form.message.value
     assert list(form.currency.options) == ["BRL", "USD"] and form.currency.value == "BRL"
     [bundle] = form.chart.outputs
     assert "application/vnd.plotly.v1+json" in bundle["data"]
@@ -52,11 +52,11 @@ def test_the_report_shows_one_currency_and_downloads_every_currency(rk: refundki
     assert "2026-03-01" in table and "BRL " in table and "USD" not in table
     files = downloads(form.downloads.value)
     assert sorted(files) == [
-        "gross-vs-net-2026-03-01-2026-03-31-month.csv",
-        "gross-vs-net-2026-03-01-2026-03-31-month.xlsx",
+        "refundkit-gross-vs-net-2026-03-01-2026-03-31-by-month-refund-date.csv",
+        "refundkit-gross-vs-net-2026-03-01-2026-03-31-by-month-refund-date.xlsx",
     ]
-    body = files["gross-vs-net-2026-03-01-2026-03-31-month.csv"]
-    assert files["gross-vs-net-2026-03-01-2026-03-31-month.xlsx"][:2] == b"PK", "an XLSX is a zip"
+    body = files["refundkit-gross-vs-net-2026-03-01-2026-03-31-by-month-refund-date.csv"]
+    assert files["refundkit-gross-vs-net-2026-03-01-2026-03-31-by-month-refund-date.xlsx"][:2] == b"PK", "a zip"
     rows = list(csv.DictReader(io.StringIO(body.decode("utf-8-sig"))))
     assert {r["currency"] for r in rows} == {"BRL", "USD"}
     brl = next(r for r in rows if r["currency"] == "BRL")
@@ -67,14 +67,14 @@ def test_the_report_shows_one_currency_and_downloads_every_currency(rk: refundki
 
 
 def test_a_reversed_range_says_what_to_fix(rk: refundkit.Session) -> None:
-    form = ReportForm(rk)
+    form = RevenueExplorer(rk, live=False)
     form.first_day.value, form.last_day.value = date(2026, 3, 31), date(2026, 3, 1)
     form.show_button.click()
     assert "first day on or before the last day" in form.message.value
 
 
 def test_the_currency_list_shows_its_choice_in_the_browser(rk: refundkit.Session) -> None:
-    form = ReportForm(rk)
+    form = RevenueExplorer(rk, live=False)
     form.first_day.value, form.last_day.value = date(2026, 3, 1), date(2026, 3, 31)
     form.show_button.click()
     state = form.currency.get_state()
@@ -86,7 +86,7 @@ def test_reading_a_range_says_so_and_shows_the_stores_bars_until_the_report_is_r
 ) -> None:
     from refundkit.analytics import sync
 
-    form = ReportForm(rk, tz="UTC")
+    form = RevenueExplorer(rk, tz="UTC", live=False)
     form.first_day.value, form.last_day.value = date(2026, 4, 1), date(2026, 4, 30)  # a range no other test here syncs
     seen: list[tuple[str, bool | None, str]] = []
     real_bar = sync._bar
@@ -100,21 +100,17 @@ def test_reading_a_range_says_so_and_shows_the_stores_bars_until_the_report_is_r
     assert seen, "the range was synced"
     assert all(enabled is True for _, enabled, _ in seen), "the bars are shown, not left to tqdm's terminal check"
     assert all(msg == "Reading the orders and refunds from 2026-04-01 to 2026-04-30…" for _, _, msg in seen)
-    assert form.progress.outputs == () and form.message.value == "", "bars and message are gone with the report"
+    assert form.progress.outputs == () and "Reading" not in form.message.value, "bars and message are gone"
     assert form.chart.outputs
 
 
-def test_a_report_that_fails_in_a_kernel_says_why_in_one_line(
-    rk: refundkit.Session, monkeypatch: pytest.MonkeyPatch, in_ipython: None
-) -> None:
+def test_a_report_that_fails_in_a_kernel_says_why_in_one_line(rk: refundkit.Session, in_ipython: None) -> None:
     from refundkit.errors import VtexError
-    from refundkit.present import report_form
 
     def failing(*_args: object, **_kwargs: object) -> None:
         raise VtexError("VTEX answered 503 for GET /api/oms/pvt/orders; try again in a minute")
 
-    monkeypatch.setattr(report_form, "gross_vs_net_report", failing)
-    form = ReportForm(rk, tz="UTC")
+    form = RevenueExplorer(rk, tz="UTC", live=False, report=failing)
     form.first_day.value, form.last_day.value = date(2026, 3, 1), date(2026, 3, 31)
     form.show_button.click()
     shown = re.sub(r"<[^>]+>", "", form.message.value)

@@ -13,6 +13,7 @@ import pytest
 
 import refundkit
 from refundkit.analytics.export import export_csv
+from refundkit.analytics.report import gross_vs_net_report
 from refundkit.errors import InputError
 from refundkit.present.explorer import RevenueExplorer
 
@@ -23,7 +24,7 @@ def text(html: str) -> str:
 
 def downloaded(explorer: RevenueExplorer, extension: str) -> tuple[str, bytes]:
     """What clicking a download link saves: its file name and bytes."""
-    for name, payload in re.findall(r'download="([^"]+)" href="data:[^;]+;base64,([^"]+)"', explorer.downloads.value):
+    for name, payload in re.findall(r"download='([^']+)' href='data:[^;]+;base64,([^']+)'", explorer.downloads.value):
         if name.endswith(extension):
             return name, base64.b64decode(payload)
     raise AssertionError(f"no {extension} link in {explorer.downloads.value[:200]}")
@@ -40,8 +41,9 @@ def test_the_explorer_syncs_its_range_and_shows_the_whole_table_in_money(explore
     assert report is not None and report.sync is not None  # opening it synced what the store lacked
     assert "synced" in text(explorer.message.value)
     table = text(explorer.table.value)
-    assert table.count("BRL ") >= 4 * report.rows.filter(report.rows["currency"] == "BRL").height
-    assert f"{report.rows.height} rows" in table  # every row, none elided
+    brl = report.rows.filter(report.rows["currency"] == "BRL").height
+    assert f"{brl} rows" in table and "USD" not in table  # every row of the currency shown, none elided
+    assert table.count("BRL ") >= 4 * brl
     assert "_minor" not in explorer.table.value
     assert explorer.figure.layout.title.text.startswith("Gross vs net revenue, BRL")
 
@@ -109,3 +111,21 @@ def test_a_failing_report_in_a_kernel_is_the_same_message(small_session: refundk
     failing = RevenueExplorer(small_session, first=date(2026, 3, 1), last=date(2026, 3, 2), report=refuses)
     assert text(failing.message.value) == "VTEX serves two years only"
     assert failing.report is None and failing.downloads.value == "" and failing.progress.outputs == ()
+
+
+def test_in_the_desk_nothing_is_read_until_show_report_is_pressed(small_session: refundkit.Session) -> None:
+    calls: list[dict[str, Any]] = []
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        calls.append(kwargs)
+        return gross_vs_net_report(*args, **kwargs)
+
+    form = RevenueExplorer(small_session, first=date(2026, 3, 1), last=date(2026, 3, 31), live=False, report=counting)
+    form.period.value = "month"
+    form.first_day.value = date(2026, 3, 2)
+    assert calls == [] and form.report is None, "the desk's tab reads nothing until asked"
+    form.show_button.click()
+    assert [c["sync"] for c in calls] == [True] and [c["by"] for c in calls] == ["month"]
+    assert form.report is not None and form.chart.outputs and not form.show_button.disabled
+    form.scale.value = "log"
+    assert len(calls) == 1 and form.figure.layout.yaxis.type == "log", "the scale only redraws"

@@ -1,14 +1,12 @@
-"""Tables shown whole with money as money, and download links that carry the file itself."""
+"""Tables shown whole with money as money."""
 
 from __future__ import annotations
 
-import base64
-import re
 from datetime import date
 
 import polars as pl
 
-from refundkit.present.htmltable import download_link, money_table
+from refundkit.present.htmltable import money_table
 
 
 def test_a_money_table_shows_every_row_and_amounts_as_money_never_cents() -> None:
@@ -29,11 +27,3 @@ def test_a_money_table_shows_every_row_and_amounts_as_money_never_cents() -> Non
     assert rows[-1] == ["2026-03-30", "JPY", "1,234", "JPY 1,500", "—"]
     html = table.html
     assert html.count("<tr>") == 31 and "123456789" not in html and "30 rows" in html
-
-
-def test_a_download_link_carries_the_file_as_a_data_uri() -> None:
-    link = download_link(b"period,currency\n2026-03-01,BRL\n", "report.csv", "text/csv", "Download CSV")
-    assert 'download="report.csv"' in link and "Download CSV" in link
-    payload = re.search(r'href="data:text/csv;base64,([^"]+)"', link)
-    assert payload is not None
-    assert base64.b64decode(payload.group(1)) == b"period,currency\n2026-03-01,BRL\n"

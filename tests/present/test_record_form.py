@@ -13,7 +13,8 @@ import pytest
 
 import refundkit
 from refundkit.errors import NetworkError
-from refundkit.present.record_form import RecordForm, failure_text
+from refundkit.present.formkit import failure_text
+from refundkit.present.record_form import RecordForm
 from refundkit.timeutil import parse_instant
 from tests.conftest import SMALL_END as END
 from tests.conftest import SMALL_START as START
@@ -241,18 +242,18 @@ def test_vtex_failures_never_point_to_a_command_line() -> None:
 
 
 def test_lower_layer_messages_lose_their_command_line_hints() -> None:
-    from refundkit.present.record_form import _no_command_line
+    from refundkit.present.formkit import no_command_line
 
-    assert _no_command_line("its order note is not posted yet; run `refundkit reconcile` to post it") == (
+    assert no_command_line("its order note is not posted yet; run `refundkit reconcile` to post it") == (
         "its order note is not posted yet"
     )
-    assert _no_command_line("the store has never been synced: run `refundkit sync` first") == (
+    assert no_command_line("the store has never been synced: run `refundkit sync` first") == (
         "the store has never been synced"
     )
-    assert _no_command_line("not a refund id (ids look like rf-…; list them with `refundkit refunds`)") == (
+    assert no_command_line("not a refund id (ids look like rf-…; list them with `refundkit refunds`)") == (
         "not a refund id (ids look like rf-…)"
     )
-    assert _no_command_line("plain (kept)") == "plain (kept)"
+    assert no_command_line("plain (kept)") == "plain (kept)"
 
 
 def test_every_problem_is_listed_together_and_nothing_is_written(rk: refundkit.Session, order_id: str) -> None:
