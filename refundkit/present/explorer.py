@@ -18,6 +18,7 @@ from typing import Any
 
 import ipywidgets as w
 
+from ..analytics.engine import REVENUE_SCHEMA
 from ..analytics.export import export_csv, export_xlsx
 from ..analytics.report import Report, gross_vs_net_report
 from ..analytics.revenue import PERIODS
@@ -209,15 +210,7 @@ class RevenueExplorer:
         self.chart.outputs = (_display_data(self.figure),)
 
 
-_TABLE_COLUMNS: Sequence[str] = (
-    "period",
-    "currency",
-    "orders",
-    "gross_minor",
-    "native_refunds_minor",
-    "offline_refunds_minor",
-    "net_minor",
-)
+_TABLE_COLUMNS: Sequence[str] = tuple(REVENUE_SCHEMA)
 
 
 def _note(text: str, *, error: bool = False) -> str:

@@ -21,6 +21,7 @@ import polars as pl
 from ..analytics import PERIODS
 from ..analytics.export import export_csv, export_xlsx
 from ..analytics.report import Report, gross_vs_net_report
+from ..analytics.sources import REFUND_COLUMNS
 from ..money import format_money
 from ..timeutil import utc_now, zone
 from .capture import run_with_bars
@@ -31,12 +32,7 @@ from .record_form import TIME_ZONES, _Form, _guarded, _no_command_line, failure_
 __all__ = ["ReportForm"]
 
 _SHOW, _SHOWING = "Show report", "Reading…"
-_MONEY_COLUMNS = (
-    ("gross_minor", "gross"),
-    ("native_refunds_minor", "VTEX refunds"),
-    ("offline_refunds_minor", "offline refunds"),
-    ("net_minor", "net"),
-)
+_MONEY_COLUMNS = (("gross_minor", "gross"), *((c.name, c.label) for c in REFUND_COLUMNS), ("net_minor", "net"))
 
 
 def _table_html(table: pl.DataFrame, currency: str) -> str:
