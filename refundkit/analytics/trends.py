@@ -76,7 +76,7 @@ Breakdown = Literal["source", "reason", "sales_channel", "payment_method"]
 BREAKDOWNS: tuple[str, ...] = ("source", "reason", "sales_channel", "payment_method")
 
 #: The source a VTEX return invoice is shown under (offline refunds carry their own: cash, apace, ...).
-NATIVE_SOURCE = "VTEX return invoice"
+NATIVE_SOURCE = next(s.label for s in SOURCES if s.key == "return_invoice")
 #: The label of refunds whose order is not in the orders frame (created before it starts).
 NOT_LOADED = "(order not loaded)"
 #: The label of refunds whose payment method is not known because order details were not synced.
@@ -140,13 +140,18 @@ def refund_events(orders_df: pl.DataFrame, native_df: pl.DataFrame, offline_df: 
     """
     lines = net_of_reversals(refund_lines(orders_df, native_df, offline_df))
     kinds = {s.key: s.kind for s in SOURCES}
+    # what VTEX refunded shows under its source's label; the ledger's refunds under where the money went back
+    labels = {s.key: s.label for s in SOURCES if s.frame == "native"}
     native = pl.col("kind") == "return_invoice"
     reason = pl.col("reason").str.strip_chars().fill_null("")
     events = lines.with_columns(
         pl.col("refund_source").replace_strict(kinds, return_dtype=pl.String).alias("kind"),
         pl.when(pl.col("undated")).then(None).otherwise(pl.col("refunded_at")).alias("refunded_at"),
         pl.col("refunded_at").alias("dated_at"),
-        pl.when(native).then(pl.lit(NATIVE_SOURCE)).otherwise(pl.col("source")).alias("source"),
+        pl.when(native)
+        .then(pl.col("refund_source").replace_strict(labels, default=None, return_dtype=pl.String))
+        .otherwise(pl.col("source"))
+        .alias("source"),
         pl.when(native)
         .then(pl.lit(_NATIVE_REASON))
         .when(reason == "")
@@ -287,7 +292,8 @@ def refund_breakdown(
     (:data:`~refundkit.analytics.sources.REFUND_COLUMNS`), ``refunded_minor, share`` where ``share`` is the row's
     part of the currency's refunded value. Largest first within a currency.
 
-    * ``source``: where the money went back (cash, apace, ...); VTEX return invoices show as :data:`NATIVE_SOURCE`.
+    * ``source``: where the money went back (cash, apace, ...); VTEX return invoices show as :data:`NATIVE_SOURCE`,
+      other refunds VTEX made under their source's label (:mod:`refundkit.analytics.sources`).
     * ``reason``: as typed, compared ignoring case and spacing; none typed shows as ``(no reason given)``.
     * ``sales_channel`` and ``payment_method`` are the order's; a refund of an order not in ``orders_df`` shows as
       :data:`NOT_LOADED`, and without payment data (no ``payment_method`` nor ``payment_names`` column, or empty

@@ -283,9 +283,9 @@ def gross_vs_net_chart(
     """Gross and net revenue as lines in the top panel and VTEX and offline refunds as stacked bars in their own
     panel below (own axis: refunds stay visible however small next to gross), for one currency.
 
-    ``df`` is :func:`refundkit.analytics.gross_vs_net` output; pass the same ``attribution``, ``tz`` and status
-    options it was made with, since the title and subtitle state them. ``scale`` applies to both panels (each
-    clipped on its own: a flash sale's refunds in the cohort view do not flatten the other days' refunds).
+    ``df`` is a report's rows (:func:`refundkit.analytics.revenue_figures`); pass the same ``attribution``, ``tz``
+    and status options it was made with, since the title and subtitle state them. ``scale`` applies to both panels
+    (each clipped on its own: a flash sale's refunds in the cohort view do not flatten the other days' refunds).
     """
     _check_scale(scale)
     view = "refund date (cash view)" if attribution == "refund_date" else "order date (cohort view)"

@@ -19,7 +19,7 @@ from refundkit.analytics.frames import (
 )
 from refundkit.analytics.report import CSV_COLUMNS
 from refundkit.analytics.sources import REFUND_COLUMNS, SOURCES, RefundSource, refund_columns
-from refundkit.analytics.trends import NATIVE_VS_OFFLINE_SCHEMA, REFUND_RATE_SCHEMA
+from refundkit.analytics.trends import NATIVE_VS_OFFLINE_SCHEMA, REFUND_RATE_SCHEMA, refund_breakdown
 from refundkit.present.htmltable import money_table
 from tests.analytics.test_revenue import full, refund, reversal, rows, summary
 
@@ -75,6 +75,13 @@ def test_each_refund_line_names_its_source_and_adds_to_its_column() -> None:
     ]
     column_of = {src.key: src.column.removesuffix("_minor") for src in SOURCES}
     assert all(column_of[k] == c for k, c in rows(lines, "refund_source", "column"))
+    # trends show what VTEX refunded under its source's label, the ledger's refunds under where the money went
+    by_source = rows(refund_breakdown(orders, native, offline, "source"), "source", "refunds", "refunded_minor")
+    assert by_source == [
+        ("VTEX return invoice", 1, 1500),
+        ("VTEX refund on the payment (no return invoice)", 1, 300),
+        ("cash", 1, 250),
+    ]
     # net is gross changed by each refund column times its sign
     out = revenue_figures(orders, native, offline, period="month").rows
     assert rows(out, "gross_minor", "native_refunds_minor", "offline_refunds_minor", "net_minor") == [
