@@ -1,11 +1,22 @@
-"""Analytics (polars): frames of orders and refunds, the local order store, gross versus net revenue and its
-report and exports. Never imports presentation."""
+"""Analytics (polars): frames of orders and refunds, the local order store, the one engine of gross versus net
+revenue (:mod:`.engine`, over the registry of refund sources :mod:`.sources`), its report, trends and exports.
+Never imports presentation."""
 
 from typing import Any
 
 import polars as pl
 
 from ..timeutil import Instant
+from .engine import (
+    GROSS_SCHEMA,
+    REFUND_LINES_SCHEMA,
+    REVENUE_SCHEMA,
+    Figures,
+    gross_by_period,
+    orders_by_status,
+    refund_lines,
+    revenue_figures,
+)
 from .export import export_csv, export_json, export_parquet, export_xlsx, report_json
 from .frames import (
     NATIVE_REFUNDS_SCHEMA,
@@ -28,18 +39,14 @@ from .revenue import (
     ATTRIBUTIONS,
     CANCELED_STATUSES,
     DEFINITIONS,
-    GROSS_SCHEMA,
     PAYMENT_PENDING_STATUSES,
     PERIODS,
-    REVENUE_SCHEMA,
     RevenueData,
     collect_revenue,
     default_range,
     definitions_line,
-    gross_by_period,
-    gross_vs_net,
-    orders_by_status,
 )
+from .sources import REFUND_COLUMNS, SOURCES, RefundColumn, RefundSource
 from .store import STORE_ORDERS_SCHEMA, OrderStore
 from .sync import SyncResult, store_of, sync_orders
 
@@ -61,10 +68,16 @@ __all__ = [
     "PAYMENT_PENDING_STATUSES",
     "PERIODS",
     "REFUNDS_SCHEMA",
+    "REFUND_COLUMNS",
+    "REFUND_LINES_SCHEMA",
     "REPORT_RULES",
     "REVENUE_SCHEMA",
+    "SOURCES",
     "STORE_ORDERS_SCHEMA",
+    "Figures",
     "OrderStore",
+    "RefundColumn",
+    "RefundSource",
     "Report",
     "ReportDetail",
     "RevenueData",
@@ -77,15 +90,16 @@ __all__ = [
     "export_parquet",
     "export_xlsx",
     "gross_by_period",
-    "gross_vs_net",
     "gross_vs_net_report",
     "load_orders",
     "native_refunds_frame",
     "orders_by_status",
     "orders_frame",
+    "refund_lines",
     "refunds_frame",
     "report_detail",
     "report_json",
+    "revenue_figures",
     "store_of",
     "sync_orders",
     "with_major",

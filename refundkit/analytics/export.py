@@ -21,11 +21,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any
 
-import polars as pl
-
 from ..money import currency_exponent, format_minor
 from ..textsafety import neutralise_formula
 from .report import CSV_COLUMNS, Report, ReportDetail
+from .sources import REFUND_COLUMNS
+
+#: The amounts of a report row, as the stems of their ``*_minor`` columns: gross, each refund column, net.
+_AMOUNTS = ("gross", *(c.stem for c in REFUND_COLUMNS), "net")
 
 __all__ = [
     "DETAIL_COLUMNS",
@@ -142,7 +144,7 @@ def report_json(report: Report, *, detail: ReportDetail | None = None) -> dict[s
             {
                 **disp,
                 "decimals": currency_exponent(raw["currency"]),
-                **{f"{k}_minor": raw[f"{k}_minor"] for k in ("gross", "native_refunds", "offline_refunds", "net")},
+                **{f"{k}_minor": raw[f"{k}_minor"] for k in _AMOUNTS},
             }
         )
     body: dict[str, Any] = {
@@ -219,9 +221,9 @@ def export_xlsx(report: Report, target: str | Path | IO[bytes], *, detail: Repor
             ws.write_datetime(i, 0, _as_datetime(r["period"]), date_fmt)
             ws.write_string(i, 1, neutralise_formula(cur))
             ws.write_number(i, 2, r["orders"])
-            for j, k in enumerate(("gross", "native_refunds", "offline_refunds", "net"), start=3):
+            for j, k in enumerate(_AMOUNTS, start=3):
                 ws.write_number(i, j, _major_number(r[f"{k}_minor"], cur), money(cur))
-        _finish(ws, report.rows.height, len(CSV_COLUMNS), [12, 9, 9, 18, 18, 18, 18])
+        _finish(ws, report.rows.height, len(CSV_COLUMNS), [12, 9, 9, *(18 for _ in _AMOUNTS)])
 
         wd = wb.add_worksheet("Definitions")
         wd.write_row(0, 0, ["parameter", "value"], bold)
@@ -301,8 +303,3 @@ def _finish(ws: Any, rows: int, cols: int, widths: Sequence[int]) -> None:
     ws.autofilter(0, 0, max(rows, 1), cols - 1)
     for i, w in enumerate(widths):
         ws.set_column(i, i, w)
-
-
-def frame_of_rows(report: Report) -> pl.DataFrame:
-    """The report's display rows as a frame of text (what the CSV holds)."""
-    return pl.DataFrame(report.display_rows(), schema=dict.fromkeys(CSV_COLUMNS, pl.String()) | {"orders": pl.Int64()})

@@ -9,46 +9,40 @@ The definitions are :data:`~refundkit.analytics.revenue.DEFINITIONS` plus :data:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
 import polars as pl
 
 from ..errors import InputError
-from ..ledger.valueverdict import value_reading
-from ..money import format_minor, format_money
-from ..statuses import left_out as left_out_statuses
-from ..statuses import left_out_phrase, unknown_counts, unknown_statuses_line
+from ..money import format_minor
+from ..statuses import left_out
 from ..timeutil import Instant, local_day_bounds, utc_now, zone
 from ..version import __version__
-from .frames import UTC_NS, charged_totals
-from .revenue import (
-    DEFINITIONS,
-    REVENUE_SCHEMA,
-    _fill_gaps,
-    _period_expr,
+from .engine import (
+    DEFAULT_LOOKBACK_DAYS,
+    read_store,
+    revenue_figures,
+    sync_for_range,
+    value_reading_of,
 )
-from .store import OrderStore, StoreState, _ts
-from .sync import SyncResult, store_of, sync_orders
+from .revenue import DEFINITIONS
+from .sources import REFUND_COLUMNS
+from .store import OrderStore
+from .sync import SyncResult, store_of
 
 __all__ = [
     "CSV_COLUMNS",
-    "DEFAULT_LOOKBACK_DAYS",
-    "REFUND_LINES_SCHEMA",
     "REPORT_RULES",
     "Report",
     "ReportDetail",
     "gross_vs_net_report",
     "report_detail",
-    "report_from_frames",
 ]
 
-DEFAULT_LOOKBACK_DAYS = 180
-CSV_COLUMNS = ("period", "currency", "orders", "gross", "native_refunds", "offline_refunds", "net")
+#: The columns of the report's CSV: amounts in major units, one per refund column of the registry.
+CSV_COLUMNS = ("period", "currency", "orders", "gross", *(c.stem for c in REFUND_COLUMNS), "net")
 
 REPORT_RULES = """\
 Rules of the report (refundkit report)
@@ -71,24 +65,6 @@ Rules of the report (refundkit report)
   assumption when no verdict is saved) the value is taken as charged.
 """
 
-#: One row per refund behind a report: return invoices (VTEX), offline refunds and reversals (the ledger).
-REFUND_LINES_SCHEMA: dict[str, pl.DataType] = {
-    "kind": pl.String(),  # "return_invoice" | "refund" | "reversal"
-    "refund_id": pl.String(),  # invoice number, or ledger entry id
-    "order_id": pl.String(),
-    "order_created_at": UTC_NS,
-    "order_status": pl.String(),
-    "currency": pl.String(),
-    "amount_minor": pl.Int64(),  # what it adds to refunds: a reversal is negative
-    "refunded_at": UTC_NS,  # issuance date (a return invoice without one: its order's creation), refunded-at
-    "attributed_at": UTC_NS,  # the date that places it in a period in this report's view
-    "source": pl.String(),  # "vtex" for a return invoice; the ledger's source otherwise
-    "reference": pl.String(),  # the invoice number, or the external reference
-    "reason": pl.String(),
-    "reverses": pl.String(),
-    "column": pl.String(),  # "native_refunds" | "offline_refunds"
-}
-
 
 @dataclass
 class Report:
@@ -97,8 +73,8 @@ class Report:
 
     rows: pl.DataFrame
     orders: pl.DataFrame  # counted orders created in the range, with their ``period`` (in no particular order)
-    refunds: pl.DataFrame  # REFUND_LINES_SCHEMA + ``period``: the refunds counted
-    left_out: pl.DataFrame  # REFUND_LINES_SCHEMA: refunds of orders gross leaves out
+    refunds: pl.DataFrame  # engine.REFUND_LINES_SCHEMA + ``period``: the refunds counted
+    left_out: pl.DataFrame  # engine.REFUND_LINES_SCHEMA: refunds of orders gross leaves out
     parameters: dict[str, Any]
     definitions: str
     warnings: list[str] = field(default_factory=list)
@@ -119,8 +95,7 @@ class Report:
                     "currency": cur,
                     "orders": r["orders"],
                     "gross": format_minor(r["gross_minor"], cur),
-                    "native_refunds": format_minor(r["native_refunds_minor"], cur),
-                    "offline_refunds": format_minor(r["offline_refunds_minor"], cur),
+                    **{c.stem: format_minor(r[c.name], cur) for c in REFUND_COLUMNS},
                     "net": format_minor(r["net_minor"], cur),
                 }
             )
@@ -236,10 +211,12 @@ def gross_vs_net_report(
     sync_result: SyncResult | None = None
     calls_sync = sync and not isinstance(source, OrderStore)
     if calls_sync:
-        sync_result = _sync_for_report(source, st, earliest, hi, details=details, refresh=refresh, progress=progress)
+        sync_result = sync_for_range(source, st, earliest, hi, details=details, refresh=refresh, progress=progress)
         warnings += sync_result.warnings
     # one consistent reading of the store (no sync writes meanwhile); after a sync, damaged files are set aside
-    orders, returns_df, offline, state = st.repairing(lambda: _read_store(st, earliest, hi), repair=calls_sync)
+    orders, returns_df, offline, state = st.repairing(
+        lambda: read_store(st, earliest, hi, refunds_since=earliest), repair=calls_sync
+    )
     warnings += [n for n in st.notices if n not in warnings]
     if not calls_sync:
         gaps = state.gaps(earliest.ns, min(hi.ns, (state.synced_at or hi.ns)))
@@ -254,150 +231,20 @@ def gross_vs_net_report(
             )
 
     reading, reading_source = value_reading_of(source, st)
-    report = report_from_frames(
+    figures = revenue_figures(
         orders,
         returns_df,
         offline,
-        first,
-        last,
-        by=by,
+        period=by,
         attribution=view,
         tz=tz,
+        start=lo,
+        end=hi,
         currency=cur,
         include_canceled=include_canceled,
         include_payment_pending=include_payment_pending,
-        lookback_days=lookback_days,
         value_reading=reading,
     )
-    report.parameters.update(
-        value_reading_source=reading_source,
-        account=st.account,
-        data_as_of=None if state.synced_at is None else Instant(state.synced_at).isoformat(0),
-        synced_now=calls_sync,
-    )
-    report.warnings[:0] = warnings
-    report.sync = sync_result
-    return report
-
-
-def value_reading_of(source: Any, st: OrderStore) -> tuple[str, str]:
-    """How VTEX's order value reads after a return invoice on the store's account, and where that comes from: the
-    verdict `refundkit doctor` saved under the cache dir of ``source``'s settings (or the store's own), else kept."""
-    settings = getattr(getattr(source, "client", source), "settings", None)
-    cache_dir = Path(settings.cache_dir) if settings is not None else st.path.parent.parent
-    return value_reading(cache_dir, st.account)
-
-
-def _read_store(
-    st: OrderStore, earliest: Instant, hi: Instant
-) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, StoreState]:
-    """What the report needs from the store: orders created in ``[earliest, hi)`` and those older ones that offline
-    refunds name, their return invoices, the offline refunds since ``earliest``, and the state. Call it inside
-    ``st.reading()``."""
-    orders = st.orders(earliest, hi, columns=["order_id", "created_at", "status", "currency", "total_minor"])
-    # offline refunds dated since the look-back began (a reversal: or the refund it undoes); on orders the window
-    # does not hold (older), those orders are read by id. Joins build on the small side (refunded orders).
-    offline = st.offline_refunds().filter(
-        (pl.col("refunded_at") >= _ts(earliest)) | (pl.col("reversed_refunded_at") >= _ts(earliest))
-    )
-    refunded = offline.select("order_id").unique()
-    held = orders.join(refunded, on="order_id", how="semi").select("order_id")
-    missing = refunded.join(held, on="order_id", how="anti")["order_id"].to_list()
-    returns = st.scan("return_invoices").filter(
-        (pl.col("order_created_at") >= _ts(earliest)) & (pl.col("order_created_at") < _ts(hi))
-    )
-    if missing:
-        older = st.orders(order_ids=missing, columns=orders.columns)
-        orders = pl.concat([orders, older])
-        returns = pl.concat([returns, st.scan("return_invoices").filter(pl.col("order_id").is_in(missing))])
-    return orders, st.collect(returns, "return_invoices"), offline, st.state()
-
-
-def report_from_frames(
-    orders: pl.DataFrame,
-    return_invoices: pl.DataFrame,
-    offline_refunds: pl.DataFrame,
-    start: date | str,
-    end: date | str,
-    *,
-    by: str = "day",
-    attribution: str = "refund_date",
-    tz: str = "UTC",
-    currency: str | None = None,
-    include_canceled: bool = False,
-    include_payment_pending: bool = False,
-    lookback_days: int = DEFAULT_LOOKBACK_DAYS,
-    value_reading: str = "kept",
-) -> Report:
-    """The report's figures from frames, without the store: ``orders`` (at least ``order_id, created_at, status,
-    currency, total_minor``, every order the refunds name that is known), ``return_invoices``
-    (:data:`~refundkit.analytics.frames.NATIVE_REFUNDS_SCHEMA`) and ``offline_refunds``
-    (:data:`~refundkit.analytics.frames.REFUNDS_SCHEMA`). Same rules as :func:`gross_vs_net_report`.
-    ``value_reading``: how ``total_minor`` reads after a return invoice (see
-    :func:`~refundkit.analytics.frames.charged_totals`)."""
-    first, last = _day(start, "start"), _day(end, "end")
-    if last < first:
-        raise InputError(f"the end {last} is before the start {first}")
-    if by not in ("day", "week", "month"):
-        raise InputError(f"by {by!r} is not one of day, week, month")
-    view = _attribution(attribution)
-    try:
-        zone(tz)
-    except ValueError as exc:
-        raise InputError(str(exc)) from None
-    cur = currency.upper() if currency else None
-    lo, hi = local_day_bounds(first, last, tz)
-    warnings: list[str] = []
-    excluded = left_out_statuses(include_canceled, include_payment_pending)
-    orders = charged_totals(orders, return_invoices, value_reading)
-    lines = _refund_lines(orders, return_invoices, offline_refunds, view)
-    status_of_unknown = lines.filter(pl.col("order_status").is_null())
-    if status_of_unknown.height:
-        warnings.append(
-            f"{status_of_unknown.height:,} offline refunds are on orders the store does not hold (older than what "
-            "VTEX serves?): counted by their refund date only, their order's status unchecked"
-        )
-    left_out = lines.filter(pl.col("order_status").is_in(excluded))
-    lines = lines.filter(~pl.col("order_status").is_in(excluded) | pl.col("order_status").is_null())
-
-    counted = orders.filter(
-        ~pl.col("status").is_in(excluded) & (pl.col("created_at") >= _ts(lo)) & (pl.col("created_at") < _ts(hi))
-    )
-    if view == "refund_date":
-        in_range = lines.filter((pl.col("attributed_at") >= _ts(lo)) & (pl.col("attributed_at") < _ts(hi)))
-    else:
-        # the refunds of the counted orders: known, not left out (filtered above) and created in the range
-        in_range = lines.filter((pl.col("order_created_at") >= _ts(lo)) & (pl.col("order_created_at") < _ts(hi)))
-    if cur:
-        counted = counted.filter(pl.col("currency") == cur)
-        in_range = in_range.filter(pl.col("currency") == cur)
-        left_out = left_out.filter(pl.col("currency") == cur)
-    unknown = unknown_statuses_line(_status_counts(counted), "in this report")
-    if unknown:
-        warnings.append(unknown)
-    counted = counted.with_columns(_period_expr("created_at", by, tz).alias("period"))
-    in_range = in_range.with_columns(_period_expr("attributed_at", by, tz).alias("period"))
-    if view == "refund_date":
-        left_in_range = left_out.filter((pl.col("attributed_at") >= _ts(lo)) & (pl.col("attributed_at") < _ts(hi)))
-    else:
-        left_in_range = left_out.filter(
-            (pl.col("order_created_at") >= _ts(lo)) & (pl.col("order_created_at") < _ts(hi))
-        )
-    if left_in_range.height:
-        parts = [
-            f"{r['n']:,} for {format_money(r['minor'], r['currency'])}"
-            for r in left_in_range.group_by("currency")
-            .agg(pl.len().alias("n"), pl.col("amount_minor").sum().alias("minor"))
-            .sort("currency")
-            .iter_rows(named=True)
-        ]
-        warnings.append(
-            f"refunds of orders gross leaves out ({left_out_phrase(include_canceled, include_payment_pending)}) are "
-            "left out of both views: " + "; ".join(parts)
-        )
-
-    rows = _aggregate(counted, in_range, by=by, tz=tz, lo=lo, hi=hi)
-    version = _version()
     parameters: dict[str, Any] = {
         "from": first.isoformat(),
         "to": last.isoformat(),
@@ -405,158 +252,28 @@ def report_from_frames(
         "attribution": view.replace("_", "-"),
         "tz": tz,
         "currency": cur,
-        "account": None,
+        "account": st.account,
         "include_canceled": include_canceled,
         "include_payment_pending": include_payment_pending,
-        "left_out_statuses": excluded,
+        "left_out_statuses": left_out(include_canceled, include_payment_pending),
         "lookback_days": lookback_days,
-        "value_reading": value_reading,
-        "value_reading_source": "",
+        "value_reading": reading,
+        "value_reading_source": reading_source,
         "generated_at": utc_now().isoformat(0),
-        "data_as_of": None,
-        "synced_now": False,
-        "refundkit_version": version,
+        "data_as_of": None if state.synced_at is None else Instant(state.synced_at).isoformat(0),
+        "synced_now": calls_sync,
+        "refundkit_version": __version__,
     }
     return Report(
-        rows=rows,
-        orders=counted,
-        refunds=in_range.sort("attributed_at", "refund_id"),
-        left_out=left_in_range,
+        rows=figures.rows,
+        orders=figures.orders,
+        refunds=figures.refunds,
+        left_out=figures.left_out,
         parameters=parameters,
         definitions=DEFINITIONS + "\n" + REPORT_RULES,
-        warnings=warnings,
+        warnings=warnings + figures.warnings,
+        sync=sync_result,
     )
-
-
-def _status_counts(orders: pl.DataFrame) -> dict[str, int]:
-    """The orders of each status refundkit does not know (see :mod:`refundkit.statuses`)."""
-    counts = orders.group_by("status").agg(pl.len().alias("n"))
-    return unknown_counts(dict(zip(counts["status"].to_list(), counts["n"].to_list(), strict=True)))
-
-
-def _version() -> str:
-    return __version__
-
-
-def _sync_for_report(
-    source: Any, st: OrderStore, earliest: Instant, hi: Instant, *, details: bool, refresh: bool, progress: bool | None
-) -> SyncResult:
-    """Read the ledger's offline refunds since ``earliest`` into the store, then sync the orders they and the
-    report need."""
-    ledger = getattr(source, "ledger", None)
-    client = getattr(source, "client", source)
-    if ledger is None:
-        from ..ledger import Ledger
-
-        ledger = Ledger(client)
-
-    def read_ledger() -> list[Any]:
-        entries = list(ledger.entries(start=earliest))
-        known = {e.entry_id for e in entries}
-        for order_id in sorted({e.order_id for e in entries if e.reverses and e.reverses not in known}):
-            for e in ledger.entries(order_id=order_id):
-                if e.entry_id not in known:
-                    entries.append(e)
-                    known.add(e.entry_id)
-        return entries
-
-    # the ledger is read while the orders are checked: both are a few calls that wait on VTEX
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        reading = pool.submit(read_ledger)
-        result = sync_orders(
-            source,
-            earliest,
-            hi,
-            details=details,
-            refresh=refresh,
-            store=st,
-            progress=progress,
-            also_orders=lambda: {e.order_id for e in reading.result()},
-        )
-        entries = reading.result()
-    st.replace_offline_refunds(entries, since=earliest)
-    return result
-
-
-def _refund_lines(orders: pl.DataFrame, returns: pl.DataFrame, offline: pl.DataFrame, view: str) -> pl.DataFrame:
-    # only the orders that have refunds: a semi join against the (small) set of their ids is cheap on a big store
-    ids = pl.concat([returns.select("order_id"), offline.select("order_id")]).unique()
-    info = orders.join(ids, on="order_id", how="semi").select(
-        "order_id", pl.col("created_at").alias("order_created_at"), pl.col("status").alias("order_status")
-    )
-    native = returns.join(info.drop("order_created_at"), on="order_id", how="left").select(
-        pl.lit("return_invoice").alias("kind"),
-        pl.col("invoice_number").alias("refund_id"),
-        "order_id",
-        pl.col("order_created_at").cast(UTC_NS),
-        "order_status",
-        "currency",
-        pl.col("amount_minor"),
-        pl.coalesce("issued_at", "order_created_at").cast(UTC_NS).alias("refunded_at"),
-        pl.lit("vtex").alias("source"),
-        pl.col("invoice_number").alias("reference"),
-        pl.lit("").alias("reason"),
-        pl.lit(None, dtype=pl.String).alias("reverses"),
-        pl.lit("native_refunds").alias("column"),
-    )
-    ledger = offline.join(info, on="order_id", how="left").select(
-        "kind",
-        pl.col("entry_id").alias("refund_id"),
-        "order_id",
-        pl.col("order_created_at").cast(UTC_NS),
-        "order_status",
-        "currency",
-        pl.col("signed_minor").alias("amount_minor"),
-        pl.col("refunded_at").cast(UTC_NS),
-        "source",
-        pl.col("external_ref").alias("reference"),
-        "reason",
-        "reverses",
-        pl.lit("offline_refunds").alias("column"),
-        pl.coalesce("reversed_refunded_at", "refunded_at").cast(UTC_NS).alias("_cash_at"),
-    )
-    if view == "refund_date":
-        native = native.with_columns(pl.col("refunded_at").alias("attributed_at"))
-        ledger = ledger.with_columns(pl.col("_cash_at").alias("attributed_at"))
-    else:
-        native = native.with_columns(pl.col("order_created_at").alias("attributed_at"))
-        ledger = ledger.with_columns(pl.col("order_created_at").alias("attributed_at"))
-    ledger = ledger.drop("_cash_at")
-    cols = list(REFUND_LINES_SCHEMA)
-    out = pl.concat([native.select(cols), ledger.select(cols)])
-    return out.select([pl.col(c).cast(t) for c, t in REFUND_LINES_SCHEMA.items()])
-
-
-def _aggregate(
-    counted: pl.DataFrame, refunds: pl.DataFrame, *, by: str, tz: str, lo: Instant, hi: Instant
-) -> pl.DataFrame:
-    keys = ["period", "currency"]
-    gross = counted.group_by(keys).agg(
-        pl.len().cast(pl.Int64).alias("orders"), pl.col("total_minor").sum().cast(pl.Int64).alias("gross_minor")
-    )
-    ref = refunds.group_by(keys).agg(
-        pl.col("amount_minor")
-        .filter(pl.col("column") == "native_refunds")
-        .sum()
-        .cast(pl.Int64)
-        .alias("native_refunds_minor"),
-        pl.col("amount_minor")
-        .filter(pl.col("column") == "offline_refunds")
-        .sum()
-        .cast(pl.Int64)
-        .alias("offline_refunds_minor"),
-    )
-    out = gross.join(ref, on=keys, how="full", coalesce=True)
-    if out.height:
-        out = _fill_gaps(out, by, tz, lo, hi)
-    out = out.with_columns(
-        pl.col(c).fill_null(0) for c in ("orders", "gross_minor", "native_refunds_minor", "offline_refunds_minor")
-    ).with_columns(
-        (pl.col("gross_minor") - pl.col("native_refunds_minor") - pl.col("offline_refunds_minor")).alias("net_minor")
-    )
-    if not out.height:
-        return pl.DataFrame(schema=REVENUE_SCHEMA)
-    return out.select([pl.col(c).cast(t) for c, t in REVENUE_SCHEMA.items()]).sort("period", "currency")
 
 
 def report_detail(report: Report, period: date | str, currency: str | None = None) -> ReportDetail:
@@ -579,7 +296,3 @@ def report_detail(report: Report, period: date | str, currency: str | None = Non
         orders = orders.filter(pl.col("currency") == cur)
         refunds = refunds.filter(pl.col("currency") == cur)
     return ReportDetail(day, cur, orders, refunds)
-
-
-def periods_of(report: Report) -> Sequence[date]:
-    return sorted(set(report.rows["period"].to_list()))

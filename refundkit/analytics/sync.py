@@ -87,8 +87,6 @@ class SyncResult:
     read_in_full: int = 0
     changed: int = 0
     months_written: list[str] = field(default_factory=list)
-    #: the part of the range older than what VTEX serves and than the store holds, when there is one
-    beyond_reach: tuple[Instant, Instant] | None = None
     warnings: list[str] = field(default_factory=list)
     #: orders listed with a status refundkit does not know, by status (kept and counted; see refundkit.statuses)
     unknown_statuses: dict[str, int] = field(default_factory=dict)
@@ -295,7 +293,6 @@ def _sync_orders(
     if start.ns < horizon:
         gap = state.gaps(start.ns, min(end.ns, horizon))
         if gap:
-            result.beyond_reach = (Instant(gap[0][0]), Instant(gap[-1][1]))
             result.warnings.append(
                 f"orders created before {Instant(horizon).isoformat(0)} are older than the two years VTEX serves; "
                 f"the store holds none from {Instant(gap[0][0]).isoformat(0)} to {Instant(gap[-1][1]).isoformat(0)}"

@@ -20,8 +20,8 @@ import polars as pl
 from ..errors import InputError
 from ..statuses import unknown_statuses_line
 from ..timeutil import Instant, local_day_bounds, zone
+from .engine import DEFAULT_LOOKBACK_DAYS, read_store, status_counts, sync_for_range, value_reading_of
 from .frames import charged_totals
-from .report import DEFAULT_LOOKBACK_DAYS, _status_counts, _sync_for_report, value_reading_of
 from .sync import SyncResult, store_of
 from .trends import items_of
 
@@ -100,25 +100,20 @@ def trend_data(
     if sync:
         if details:
             # details only for the range itself; the look-back needs the list fields only
-            _sync_for_report(source, store, start, end, details=True, refresh=False, progress=progress)
-        result = _sync_for_report(source, store, earliest, end, details=False, refresh=False, progress=progress)
+            sync_for_range(source, store, start, end, details=True, refresh=False, progress=progress)
+        result = sync_for_range(source, store, earliest, end, details=False, refresh=False, progress=progress)
         warnings += result.warnings
 
-    def read() -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-        orders = store.orders(earliest, end)
-        offline = store.offline_refunds()
-        extra = set(offline.get_column("order_id").to_list()) - set(orders.get_column("order_id").to_list())
-        if extra:
-            orders = pl.concat([orders, store.orders(order_ids=extra).select(orders.columns)])
-        return orders, offline, store.return_invoices(orders.get_column("order_id").to_list())
-
-    # one consistent reading of the store (no sync writes meanwhile); after a sync, damaged files are set aside
-    orders, offline, native = store.repairing(read, repair=sync)
+    # one consistent reading of the store (no sync writes meanwhile); after a sync, damaged files are set aside;
+    # every column of the orders (channel, payment, items) and every offline refund (cohort rates count them all)
+    orders, native, offline, _state = store.repairing(
+        lambda: read_store(store, earliest, end, columns=None, refunds_since=None), repair=sync
+    )
     warnings += [n for n in store.notices if n not in warnings]
     # gross starts from what was charged: VTEX's value, plus the returns where it already excludes them
     orders = charged_totals(orders, native, value_reading_of(source, store)[0])
     in_range = orders.filter(pl.col("created_at").dt.epoch("ns").is_between(start.ns, end.ns - 1))
-    unknown = unknown_statuses_line(_status_counts(in_range), "created in the range")
+    unknown = unknown_statuses_line(status_counts(in_range), "created in the range")
     if unknown:
         warnings.append(unknown)
     return TrendData(

@@ -29,17 +29,23 @@ from typing import Literal
 import polars as pl
 
 from ..errors import InputError
-from ..statuses import left_out
 from ..timeutil import Instant
 from ..vtex.models import Order
-from .frames import UTC_NS
-from .revenue import (
-    _check,
-    _counted_orders,
-    _fill_gaps,
-    _in_range,
-    _period_expr,
+from .engine import (
+    check_options,
+    counted_orders,
+    in_gross,
+    in_range,
+    net_of_reversals,
+    period_expr,
+    refund_lines,
+    refund_sums,
 )
+from .engine import (
+    fill_gaps as fill_periods,
+)
+from .frames import UTC_NS
+from .sources import REFUND_COLUMNS, SOURCES
 
 __all__ = [
     "BREAKDOWNS",
@@ -70,7 +76,7 @@ Breakdown = Literal["source", "reason", "sales_channel", "payment_method"]
 BREAKDOWNS: tuple[str, ...] = ("source", "reason", "sales_channel", "payment_method")
 
 #: The source a VTEX return invoice is shown under (offline refunds carry their own: cash, apace, ...).
-NATIVE_SOURCE = "VTEX return invoice"
+NATIVE_SOURCE = next(s.label for s in SOURCES if s.key == "return_invoice")
 #: The label of refunds whose order is not in the orders frame (created before it starts).
 NOT_LOADED = "(order not loaded)"
 #: The label of refunds whose payment method is not known because order details were not synced.
@@ -92,6 +98,7 @@ REFUND_EVENTS_SCHEMA: dict[str, pl.DataType] = {
     "reason": pl.String(),
     "sales_channel": pl.String(),
     "payment_method": pl.String(),
+    "column": pl.String(),  # the refund column it adds to (sources.RefundColumn.stem)
 }
 
 ITEMS_SCHEMA: dict[str, pl.DataType] = {
@@ -125,60 +132,40 @@ def _cast(df: pl.DataFrame, schema: Mapping[str, pl.DataType]) -> pl.DataFrame:
 # -- the one frame of refunds everything below reads ---------------------------------------------------------------
 def refund_events(orders_df: pl.DataFrame, native_df: pl.DataFrame, offline_df: pl.DataFrame) -> pl.DataFrame:
     """One row per refund, native and offline together, with what the breakdowns need from its order
-    (:data:`REFUND_EVENTS_SCHEMA`). Reversals are netted out as the module docstring says.
+    (:data:`REFUND_EVENTS_SCHEMA`): the engine's refund lines (:func:`~refundkit.analytics.engine.refund_lines`)
+    net of reversals, as the module docstring says.
 
     ``payment_method`` comes from the orders frame's ``payment_method`` column (the order store with details) or,
     failing that, its ``payment_names`` (the names the order list gives); when neither is known it is null.
     """
-    native = native_df.select(
-        pl.col("invoice_number").alias("refund_id"),
-        "order_id",
-        pl.lit("native").alias("kind"),
-        "currency",
-        "amount_minor",
-        pl.col("issued_at").alias("refunded_at"),
-        pl.col("order_created_at").alias("native_order_created_at"),
-        pl.lit(NATIVE_SOURCE).alias("source"),
-        pl.lit(_NATIVE_REASON).alias("reason"),
-    )
-    reversed_ids = offline_df.filter(pl.col("kind") == "reversal").get_column("reverses").drop_nulls()
-    present_ids = offline_df.filter(pl.col("kind") == "refund").get_column("entry_id")
-    offline = offline_df.filter(
-        ((pl.col("kind") == "refund") & ~pl.col("entry_id").is_in(reversed_ids.implode()))
-        | ((pl.col("kind") == "reversal") & ~pl.col("reverses").is_in(present_ids.implode()))
-    ).select(
-        pl.col("entry_id").alias("refund_id"),
-        "order_id",
-        pl.lit("offline").alias("kind"),
-        "currency",
-        pl.col("signed_minor").alias("amount_minor"),
-        "refunded_at",
-        pl.lit(None, dtype=UTC_NS).alias("native_order_created_at"),
-        "source",
-        pl.when(pl.col("reason").str.strip_chars().fill_null("") == "")
+    lines = net_of_reversals(refund_lines(orders_df, native_df, offline_df))
+    kinds = {s.key: s.kind for s in SOURCES}
+    # what VTEX refunded shows under its source's label; the ledger's refunds under where the money went back
+    labels = {s.key: s.label for s in SOURCES if s.frame == "native"}
+    native = pl.col("kind") == "return_invoice"
+    reason = pl.col("reason").str.strip_chars().fill_null("")
+    events = lines.with_columns(
+        pl.col("refund_source").replace_strict(kinds, return_dtype=pl.String).alias("kind"),
+        pl.when(pl.col("undated")).then(None).otherwise(pl.col("refunded_at")).alias("refunded_at"),
+        pl.col("refunded_at").alias("dated_at"),
+        pl.when(native)
+        .then(pl.col("refund_source").replace_strict(labels, default=None, return_dtype=pl.String))
+        .otherwise(pl.col("source"))
+        .alias("source"),
+        pl.when(native)
+        .then(pl.lit(_NATIVE_REASON))
+        .when(reason == "")
         .then(pl.lit(_NO_REASON))
-        .otherwise(pl.col("reason").str.strip_chars().str.replace_all(r"\s+", " ").str.to_lowercase())
+        .otherwise(reason.str.replace_all(r"\s+", " ").str.to_lowercase())
         .alias("reason"),
     )
-    known = [pl.col(c).cast(pl.String) for c in ("payment_method", "payment_names") if c in orders_df.columns]
-    payment = pl.coalesce(*known) if known else pl.lit(None, dtype=pl.String)
-    order_info = orders_df.select(
-        "order_id",
-        pl.col("created_at").alias("listed_created_at"),
-        pl.col("status").alias("order_status"),
-        pl.col("sales_channel").cast(pl.String),
-        payment.cast(pl.String).alias("payment_method"),
-    ).unique("order_id", keep="first")
-    events = pl.concat([native, offline], how="vertical").join(order_info, on="order_id", how="left")
-    events = events.with_columns(
-        pl.coalesce("native_order_created_at", "listed_created_at").alias("order_created_at"),
-    ).with_columns(pl.coalesce("refunded_at", "order_created_at").alias("dated_at"))
     return _cast(events, REFUND_EVENTS_SCHEMA).sort("dated_at", "refund_id", nulls_last=True)
 
 
 def _counted_events(events: pl.DataFrame, include_canceled: bool, include_payment_pending: bool) -> pl.DataFrame:
-    excluded = left_out(include_canceled, include_payment_pending)
-    return events.filter(pl.col("order_status").is_null() | ~pl.col("order_status").is_in(excluded))
+    return events.filter(
+        in_gross("order_status", include_canceled=include_canceled, include_payment_pending=include_payment_pending)
+    )
 
 
 def left_out_refunds(
@@ -192,18 +179,25 @@ def left_out_refunds(
     """The refunds every trend leaves out because gross leaves their order out (a canceled order with a return
     invoice, say): the rows of :func:`refund_events` whose ``order_status`` is excluded."""
     events = refund_events(orders_df, native_df, offline_df)
-    return events.filter(pl.col("order_status").is_in(left_out(include_canceled, include_payment_pending)))
+    return events.filter(
+        ~in_gross("order_status", include_canceled=include_canceled, include_payment_pending=include_payment_pending)
+    )
 
 
 # -- refund rate ---------------------------------------------------------------------------------------------------
+#: One column per refund column of the registry (:mod:`refundkit.analytics.sources`), in minor units.
+_REFUND_AMOUNTS: dict[str, pl.DataType] = {c.name: pl.Int64() for c in REFUND_COLUMNS}
+_REFUND_NAMES = [c.name for c in REFUND_COLUMNS]
+#: Every refund column, summed: what was refunded in all.
+_REFUNDED = pl.sum_horizontal(*_REFUND_NAMES).cast(pl.Int64).alias("refunded_minor")
+
 REFUND_RATE_SCHEMA: dict[str, pl.DataType] = {
     "period": pl.Date(),
     "currency": pl.String(),
     "orders": pl.Int64(),
     "refunded_orders": pl.Int64(),
     "gross_minor": pl.Int64(),
-    "native_refunds_minor": pl.Int64(),
-    "offline_refunds_minor": pl.Int64(),
+    **_REFUND_AMOUNTS,
     "refunded_minor": pl.Int64(),
     "value_rate": pl.Float64(),  # refunded_minor / gross_minor (null when gross is 0)
     "order_rate": pl.Float64(),  # refunded_orders / orders (null when there are no orders)
@@ -232,37 +226,29 @@ def refund_rate(
     Orders counted are those gross counts (created in ``[start, end)``, without canceled and payment-pending ones
     unless included, and never those that were never a sale); only their refunds count.
     """
-    _check(period, tz=tz)
-    counted = _counted_orders(
+    check_options(period, tz=tz)
+    counted = counted_orders(
         orders_df,
         include_canceled=include_canceled,
         include_payment_pending=include_payment_pending,
         start=start,
         end=end,
-    ).with_columns(_period_expr("created_at", period, tz).alias("period"))
+    ).with_columns(period_expr("created_at", period, tz).alias("period"))
     events = refund_events(orders_df, native_df, offline_df)
-    per_order = (
-        events.group_by("order_id")
-        .agg(
-            pl.col("amount_minor").filter(pl.col("kind") == "native").sum().alias("native_refunds_minor"),
-            pl.col("amount_minor").filter(pl.col("kind") == "offline").sum().alias("offline_refunds_minor"),
-        )
-        .with_columns((pl.col("native_refunds_minor") + pl.col("offline_refunds_minor")).alias("refunded_minor"))
-    )
+    per_order = events.group_by("order_id").agg(refund_sums()).with_columns(_REFUNDED)
     joined = counted.join(per_order, on="order_id", how="left").with_columns(
-        pl.col("native_refunds_minor", "offline_refunds_minor", "refunded_minor").fill_null(0)
+        pl.col(*_REFUND_NAMES, "refunded_minor").fill_null(0)
     )
     out = joined.group_by("period", "currency").agg(
         pl.len().cast(pl.Int64).alias("orders"),
         (pl.col("refunded_minor") > 0).sum().cast(pl.Int64).alias("refunded_orders"),
         pl.col("total_minor").sum().cast(pl.Int64).alias("gross_minor"),
-        pl.col("native_refunds_minor").sum().cast(pl.Int64),
-        pl.col("offline_refunds_minor").sum().cast(pl.Int64),
+        *(pl.col(c).sum().cast(pl.Int64) for c in _REFUND_NAMES),
         pl.col("refunded_minor").sum().cast(pl.Int64),
     )
     if fill_gaps and out.height:
-        out = _fill_gaps(out, period, tz, start, end)
-    counts = ("orders", "refunded_orders", "gross_minor", "native_refunds_minor", "offline_refunds_minor")
+        out = fill_periods(out, period, tz, start, end)
+    counts = ("orders", "refunded_orders", "gross_minor", *_REFUND_NAMES)
     out = out.with_columns(pl.col(*counts, "refunded_minor").fill_null(0)).with_columns(
         _ratio("refunded_minor", "gross_minor").alias("value_rate"),
         _ratio("refunded_orders", "orders").alias("order_rate"),
@@ -287,7 +273,7 @@ def _dated_events(
     end: Instant | None,
 ) -> pl.DataFrame:
     events = _counted_events(refund_events(orders_df, native_df, offline_df), include_canceled, include_payment_pending)
-    return events.filter(_in_range("dated_at", start, end))
+    return events.filter(in_range("dated_at", start, end))
 
 
 def refund_breakdown(
@@ -302,10 +288,12 @@ def refund_breakdown(
     end: Instant | None = None,
 ) -> pl.DataFrame:
     """Refunds dated in ``[start, end)`` per currency and ``by`` (``source``, ``reason``, ``sales_channel`` or
-    ``payment_method``): ``currency, <by>, refunds, native_refunds_minor, offline_refunds_minor, refunded_minor,
-    share`` where ``share`` is the row's part of the currency's refunded value. Largest first within a currency.
+    ``payment_method``): ``currency, <by>, refunds``, one amount per refund column of the registry
+    (:data:`~refundkit.analytics.sources.REFUND_COLUMNS`), ``refunded_minor, share`` where ``share`` is the row's
+    part of the currency's refunded value. Largest first within a currency.
 
-    * ``source``: where the money went back (cash, apace, ...); VTEX return invoices show as :data:`NATIVE_SOURCE`.
+    * ``source``: where the money went back (cash, apace, ...); VTEX return invoices show as :data:`NATIVE_SOURCE`,
+      other refunds VTEX made under their source's label (:mod:`refundkit.analytics.sources`).
     * ``reason``: as typed, compared ignoring case and spacing; none typed shows as ``(no reason given)``.
     * ``sales_channel`` and ``payment_method`` are the order's; a refund of an order not in ``orders_df`` shows as
       :data:`NOT_LOADED`, and without payment data (no ``payment_method`` nor ``payment_names`` column, or empty
@@ -339,16 +327,7 @@ def refund_breakdown(
         .group_by("currency", by)
         .agg(
             pl.col("amount_minor").sign().sum().cast(pl.Int64).alias("refunds"),
-            pl.col("amount_minor")
-            .filter(pl.col("kind") == "native")
-            .sum()
-            .cast(pl.Int64)
-            .alias("native_refunds_minor"),
-            pl.col("amount_minor")
-            .filter(pl.col("kind") == "offline")
-            .sum()
-            .cast(pl.Int64)
-            .alias("offline_refunds_minor"),
+            *refund_sums(),
             pl.col("amount_minor").sum().cast(pl.Int64).alias("refunded_minor"),
         )
         .with_columns(pl.col("refunded_minor").sum().over("currency").alias("_total"))
@@ -360,8 +339,7 @@ def refund_breakdown(
         "currency": pl.String(),
         by: pl.String(),
         "refunds": pl.Int64(),
-        "native_refunds_minor": pl.Int64(),
-        "offline_refunds_minor": pl.Int64(),
+        **_REFUND_AMOUNTS,
         "refunded_minor": pl.Int64(),
         "share": pl.Float64(),
     }
@@ -507,12 +485,10 @@ def time_to_refund_distribution(measured: pl.DataFrame) -> pl.DataFrame:
 NATIVE_VS_OFFLINE_SCHEMA: dict[str, pl.DataType] = {
     "period": pl.Date(),
     "currency": pl.String(),
-    "native_refunds": pl.Int64(),
-    "offline_refunds": pl.Int64(),
-    "native_refunds_minor": pl.Int64(),
-    "offline_refunds_minor": pl.Int64(),
+    **{c.stem: pl.Int64() for c in REFUND_COLUMNS},  # how many refunds of each refund column
+    **_REFUND_AMOUNTS,
     "refunded_minor": pl.Int64(),
-    "offline_share": pl.Float64(),  # offline_refunds_minor / refunded_minor (null when nothing was refunded)
+    "offline_share": pl.Float64(),  # offline refund columns / refunded_minor (null when nothing was refunded)
 }
 
 
@@ -532,7 +508,7 @@ def native_vs_offline(
     """Per (period of the refund's date, currency): how many refunds and how much VTEX made (return invoices)
     and how much was refunded outside VTEX, and ``offline_share`` — the part of the refunded value VTEX's own
     reports do not show (:data:`NATIVE_VS_OFFLINE_SCHEMA`)."""
-    _check(period, tz=tz)
+    check_options(period, tz=tz)
     events = _dated_events(
         orders_df,
         native_df,
@@ -542,20 +518,21 @@ def native_vs_offline(
         start=start,
         end=end,
     )
-    native, offline = pl.col("kind") == "native", pl.col("kind") == "offline"
-    out = events.group_by(_period_expr("dated_at", period, tz).alias("period"), "currency").agg(
-        pl.col("amount_minor").filter(native).sign().sum().cast(pl.Int64).alias("native_refunds"),
-        pl.col("amount_minor").filter(offline).sign().sum().cast(pl.Int64).alias("offline_refunds"),
-        pl.col("amount_minor").filter(native).sum().cast(pl.Int64).alias("native_refunds_minor"),
-        pl.col("amount_minor").filter(offline).sum().cast(pl.Int64).alias("offline_refunds_minor"),
+    out = events.group_by(period_expr("dated_at", period, tz).alias("period"), "currency").agg(
+        *(
+            pl.col("amount_minor").filter(pl.col("column") == c.stem).sign().sum().cast(pl.Int64).alias(c.stem)
+            for c in REFUND_COLUMNS
+        ),
+        *refund_sums(),
     )
     if fill_gaps and out.height:
-        out = _fill_gaps(out, period, tz, start, end)
-    cols = ("native_refunds", "offline_refunds", "native_refunds_minor", "offline_refunds_minor")
+        out = fill_periods(out, period, tz, start, end)
+    cols = [c.stem for c in REFUND_COLUMNS] + _REFUND_NAMES
+    offline = pl.sum_horizontal(*(c.name for c in REFUND_COLUMNS if c.kind == "offline")).alias("_offline")
     out = (
         out.with_columns(pl.col(*cols).fill_null(0))
-        .with_columns((pl.col("native_refunds_minor") + pl.col("offline_refunds_minor")).alias("refunded_minor"))
-        .with_columns(_ratio("offline_refunds_minor", "refunded_minor").alias("offline_share"))
+        .with_columns(_REFUNDED, offline)
+        .with_columns(_ratio("_offline", "refunded_minor").alias("offline_share"))
     )
     return _cast(out, NATIVE_VS_OFFLINE_SCHEMA).sort("currency", "period")
 
@@ -627,7 +604,7 @@ def top_refunded_products(
     Pass a range whose orders were all synced with details: a sync also reads in full the orders that have a return
     invoice, and a sample mixing those in overstates every product's refunded share.
     """
-    counted = _counted_orders(
+    counted = counted_orders(
         orders_df,
         include_canceled=include_canceled,
         include_payment_pending=include_payment_pending,

@@ -27,7 +27,9 @@ import plotly.graph_objects as go
 import polars as pl
 from plotly.subplots import make_subplots
 
-from ..analytics.revenue import definitions_line, gross_by_period
+from ..analytics.engine import gross_by_period
+from ..analytics.revenue import definitions_line
+from ..analytics.sources import REFUND_COLUMNS
 from ..analytics.trends import TIME_BUCKETS
 from ..errors import RefundkitError
 from ..money import currency_exponent, format_money
@@ -50,7 +52,18 @@ __all__ = [
 Scale = Literal["clip", "log", "linear"]
 SCALES: tuple[str, ...] = ("clip", "log", "linear")
 
-_GROSS, _NET, _NATIVE, _OFFLINE = "#1f77b4", "#2ca02c", "#ff7f0e", "#d62728"
+_GROSS, _NET = "#1f77b4", "#2ca02c"
+#: One colour per kind of refund column (:mod:`refundkit.analytics.sources`); a third kind takes the next.
+_REFUND_COLORS = {"native": "#ff7f0e", "offline": "#d62728"}
+_MORE_COLORS = ("#e377c2", "#bcbd22", "#17becf")
+
+
+def _color(kind: str, i: int) -> str:
+    return _REFUND_COLORS.get(kind, _MORE_COLORS[i % len(_MORE_COLORS)])
+
+
+#: Each refund column with its colour, in the registry's order.
+_REFUNDS = tuple((c, _color(c.kind, i)) for i, c in enumerate(REFUND_COLUMNS))
 _VALUE_RATE, _ORDER_RATE = "#9467bd", "#8c564b"
 #: The mark of a point above a clipped axis (its amount follows it in the annotation).
 CLIP_MARK = "▲"
@@ -270,9 +283,9 @@ def gross_vs_net_chart(
     """Gross and net revenue as lines in the top panel and VTEX and offline refunds as stacked bars in their own
     panel below (own axis: refunds stay visible however small next to gross), for one currency.
 
-    ``df`` is :func:`refundkit.analytics.gross_vs_net` output; pass the same ``attribution``, ``tz`` and status
-    options it was made with, since the title and subtitle state them. ``scale`` applies to both panels (each
-    clipped on its own: a flash sale's refunds in the cohort view do not flatten the other days' refunds).
+    ``df`` is a report's rows (:func:`refundkit.analytics.revenue_figures`); pass the same ``attribution``, ``tz``
+    and status options it was made with, since the title and subtitle state them. ``scale`` applies to both panels
+    (each clipped on its own: a flash sale's refunds in the cohort view do not flatten the other days' refunds).
     """
     _check_scale(scale)
     view = "refund date (cash view)" if attribution == "refund_date" else "order date (cohort view)"
@@ -285,8 +298,7 @@ def gross_vs_net_chart(
         return _empty_figure(title, f"No orders or refunds in {currency} in this range")
     x = part.get_column("period").to_list()
     series = {
-        name: part.get_column(f"{name}_minor").to_list()
-        for name in ("gross", "native_refunds", "offline_refunds", "net")
+        name: part.get_column(f"{name}_minor").to_list() for name in ("gross", *(c.stem for c, _ in _REFUNDS), "net")
     }
     fig = make_subplots(
         rows=2,
@@ -296,10 +308,8 @@ def gross_vs_net_chart(
         vertical_spacing=0.1,
         subplot_titles=[f"Gross and net revenue ({currency})", f"Refunds ({currency}), on their own scale"],
     )
-    for name, label, color in (
-        ("native_refunds", "VTEX refunds", _NATIVE),
-        ("offline_refunds", "offline refunds", _OFFLINE),
-    ):
+    for c, color in _REFUNDS:
+        name, label = c.stem, c.label
         values = series[name]
         fig.add_trace(
             go.Bar(
@@ -333,7 +343,7 @@ def gross_vs_net_chart(
     fig.update_yaxes(title_text=f"refunds ({currency})", zeroline=True, row=2, col=1)
     unit = _unit_of(x)
     note = _apply_scale(fig, scale, x, series["gross"], currency, row=1, axis="y", unit=unit)
-    refunded = [a + b for a, b in zip(series["native_refunds"], series["offline_refunds"], strict=True)]
+    refunded = [sum(parts) for parts in zip(*(series[c.stem] for c, _ in _REFUNDS), strict=True)]
     refunds_note = _apply_scale(fig, scale, x, refunded, currency, row=2, axis="y2", unit=unit)
     note = note or refunds_note
     fig.update_layout(barmode="stack", height=560, hovermode="x unified")
@@ -424,10 +434,9 @@ def native_vs_offline_chart(df: pl.DataFrame, currency: str, *, tz: str = "UTC")
     x = part.get_column("period").to_list()
     share = part.get_column("offline_share").to_list()
     fig = go.Figure()
-    for column, count, label, color in (
-        ("native_refunds_minor", "native_refunds", "VTEX refunds (return invoices)", _NATIVE),
-        ("offline_refunds_minor", "offline_refunds", "offline refunds", _OFFLINE),
-    ):
+    for c, color in _REFUNDS:
+        column, count = c.name, c.stem
+        label = f"{c.label} (return invoices)" if c.kind == "native" else c.label  # VTEX's: what VTEX reports show
         values = part.get_column(column).to_list()
         counts = part.get_column(count).to_list()
         fig.add_trace(
@@ -470,17 +479,15 @@ def breakdown_chart(df: pl.DataFrame, by: str, currency: str, *, limit: int = 12
         other = tail.select(
             pl.lit(currency).alias("currency"),
             pl.lit(f"other ({tail.height})").alias(by),
-            *(pl.col(c).sum() for c in ("refunds", "native_refunds_minor", "offline_refunds_minor", "refunded_minor")),
+            *(pl.col(c).sum() for c in ("refunds", *(c.name for c, _ in _REFUNDS), "refunded_minor")),
             pl.col("share").sum(),
         )
         part = pl.concat([head, other.select(head.columns).cast(head.schema)])
     keys = list(reversed(part.get_column(by).to_list()))  # plotly draws the first category at the bottom
     total = int(part.get_column("refunded_minor").sum())
     fig = go.Figure()
-    for column, name, color in (
-        ("native_refunds_minor", "VTEX refunds", _NATIVE),
-        ("offline_refunds_minor", "offline refunds", _OFFLINE),
-    ):
+    for c, color in _REFUNDS:
+        column, name = c.name, c.label
         values = list(reversed(part.get_column(column).to_list()))
         rows = list(reversed(list(part.iter_rows(named=True))))
         fig.add_trace(

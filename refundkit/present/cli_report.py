@@ -235,10 +235,10 @@ def _table(report: Any, detail: Any, out: TextIO) -> None:
         + (" (assumed: run `refundkit doctor`)" if "assumed" in p.get("value_reading_source", "assumed") else "")
     )
     out.write(head + "\n\n")
-    money = ("gross", "native_refunds", "offline_refunds", "net")
     if detail is None:
         from ..analytics.report import CSV_COLUMNS
 
+        money = set(CSV_COLUMNS) - {"period", "currency", "orders"}  # gross, each refund column, net
         write_rows(out, report.display_rows(), list(CSV_COLUMNS), "table", numeric={"orders", *money})
         return
     tz = p["tz"]

@@ -29,6 +29,7 @@ import ipywidgets as w
 import polars as pl
 
 from ..analytics import PERIODS
+from ..analytics.engine import REVENUE_SCHEMA
 from ..analytics.export import export_csv, export_xlsx
 from ..analytics.report import Report, gross_vs_net_report
 from ..timeutil import utc_now, zone
@@ -42,15 +43,7 @@ __all__ = ["RevenueExplorer"]
 ReportFn = Callable[..., Report]
 
 _SHOW, _SHOWING = "Show report", "Reading…"
-_TABLE_COLUMNS = (
-    "period",
-    "currency",
-    "orders",
-    "gross_minor",
-    "native_refunds_minor",
-    "offline_refunds_minor",
-    "net_minor",
-)
+_TABLE_COLUMNS: tuple[str, ...] = tuple(REVENUE_SCHEMA)
 
 
 class RevenueExplorer(Form):

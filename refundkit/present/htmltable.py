@@ -6,18 +6,17 @@ from html import escape
 
 import polars as pl
 
+from ..analytics.sources import REFUND_COLUMNS
 from ..money import format_money
 
 __all__ = ["MoneyTable", "money_table"]
 
 _HEADERS = {
     "gross_minor": "gross",
-    "native_refunds_minor": "VTEX refunds",
-    "offline_refunds_minor": "offline refunds",
+    **{c.name: c.label for c in REFUND_COLUMNS},
     "net_minor": "net",
     "refunded_minor": "refunded",
-    "native_refunds": "VTEX refunds (count)",
-    "offline_refunds": "offline refunds (count)",
+    **{c.stem: f"{c.label} (count)" for c in REFUND_COLUMNS},
     "amount_minor": "amount",
     "total_minor": "total",
 }

@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 
 import refundkit
-from refundkit.analytics import DEFINITIONS, collect_revenue, default_range
+from refundkit.analytics import DEFINITIONS, collect_revenue, default_range, gross_vs_net_report
 from refundkit.errors import InputError
 from tests.conftest import SMALL_END as END
 from tests.conftest import SMALL_START as START
@@ -92,3 +92,24 @@ def test_collect_reads_only_orders_with_return_invoices_when_the_list_can_filter
     filtered = collect_revenue((client, rk.ledger), START, END)
     assert set(read) == with_returns
     assert filtered.native_refunds.equals(collect_revenue(rk, START, END).native_refunds)
+
+
+def test_the_live_loader_and_the_report_over_the_store_give_the_same_figures(rk: refundkit.Session) -> None:
+    """One engine: the figures read live from VTEX (collect_revenue) and those of the report over the synced store
+    (gross_vs_net_report) are the same, row for row, in both views, refunds of canceled orders included."""
+    invoiced = [o for o in rk.client.orders.list(START, END) if o.status == "invoiced"]
+    for order, reference in ((invoiced[-1], "CASH-ONE-1"), (invoiced[-2], "CASH-ONE-2")):
+        rk.ledger.record(order.order_id, "4.00", "cash", reference, refunded_at=order.created_at + timedelta(days=2))
+    mistake = rk.ledger.record(
+        invoiced[-3].order_id, "2.00", "cash", "CASH-ONE-3", refunded_at=invoiced[-3].created_at + timedelta(days=1)
+    )
+    if mistake.recorded_now:
+        rk.ledger.reverse(mistake.entry.entry_id, "typed on the wrong order")
+    first, last = START.to_datetime().date(), (END - timedelta(days=1)).to_datetime().date()
+    data = collect_revenue(rk, START, END)
+    assert data.native_refunds.height > 0 and data.offline_refunds.height > 0
+    for view in ("refund_date", "order_date"):
+        live = data.gross_vs_net(period="month", attribution=view)
+        stored = gross_vs_net_report(rk, first, last, by="month", attribution=view, progress=False)
+        assert live.equals(stored.rows), view
+        assert stored.rows.height > 0

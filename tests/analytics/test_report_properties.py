@@ -9,8 +9,8 @@ import polars as pl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from refundkit.analytics.engine import revenue_figures
 from refundkit.analytics.frames import NATIVE_REFUNDS_SCHEMA, REFUNDS_SCHEMA, UTC_NS
-from refundkit.analytics.report import report_from_frames
 from refundkit.timeutil import local_day_bounds
 
 FIRST, LAST = date(2026, 1, 1), date(2026, 3, 31)
@@ -89,7 +89,9 @@ def report(
     frames: tuple[pl.DataFrame, ...], by: str, tz: str = "UTC", attribution: str = "refund-date"
 ) -> pl.DataFrame:
     orders, native, offline = frames
-    return report_from_frames(orders, native, offline, FIRST, LAST, by=by, tz=tz, attribution=attribution).rows
+    start, end = local_day_bounds(FIRST, LAST, tz)  # the report's range: its local days, both included
+    view = attribution.replace("-", "_")
+    return revenue_figures(orders, native, offline, start=start, end=end, period=by, tz=tz, attribution=view).rows
 
 
 AMOUNTS = ["orders", "gross_minor", "native_refunds_minor", "offline_refunds_minor", "net_minor"]

@@ -15,11 +15,11 @@ from refundkit.analytics import (
     RevenueData,
     definitions_line,
     gross_by_period,
-    gross_vs_net,
     native_refunds_frame,
     orders_by_status,
     orders_frame,
     refunds_frame,
+    revenue_figures,
     with_major,
 )
 from refundkit.errors import InputError
@@ -96,6 +96,11 @@ def reversal(entry_id: str, of: LedgerEntry, when: str) -> LedgerEntry:
         recorded_at=at(when),
         reverses=of.entry_id,
     )
+
+
+def gross_vs_net(orders: pl.DataFrame, native: pl.DataFrame, offline: pl.DataFrame, **options) -> pl.DataFrame:
+    """The engine's rows: gross versus net per (period, currency)."""
+    return revenue_figures(orders, native, offline, **options).rows
 
 
 def rows(df: pl.DataFrame, *columns: str) -> list[tuple]:
@@ -250,10 +255,10 @@ def test_a_reversal_takes_its_refund_back_out_of_offline_refunds() -> None:
     assert rows(month, "offline_refunds_minor", "net_minor") == [(300, 9700)]
 
     # by default the reversal is netted on the mistaken refund's own day: no trace of the mistake
-    daily = gross_vs_net(orders_frame([s]), NO_REFUNDS, offline, fill_gaps=False)
+    daily = gross_vs_net(orders_frame([s]), NO_REFUNDS, offline, fill=False)
     assert rows(daily, "period", "offline_refunds_minor") == [(date(2026, 3, 1), 0), (date(2026, 3, 2), 300)]
     # or on the day it was recorded, leaving the days already reported as they were
-    daily = gross_vs_net(orders_frame([s]), NO_REFUNDS, offline, reversals="reversal_date", fill_gaps=False)
+    daily = gross_vs_net(orders_frame([s]), NO_REFUNDS, offline, reversals="reversal_date", fill=False)
     assert rows(daily, "period", "offline_refunds_minor") == [
         (date(2026, 3, 1), 0),
         (date(2026, 3, 2), 2300),
@@ -282,7 +287,9 @@ def test_refund_date_and_order_date_attribution_put_a_refund_in_different_period
         assert cash.get_column(column).sum() == cohort.get_column(column).sum()
 
 
-def test_order_date_view_leaves_out_refunds_of_orders_not_counted_in_gross() -> None:
+def test_both_views_leave_out_refunds_of_orders_not_counted_in_gross() -> None:
+    """One status rule for orders and their refunds: a refund of an order gross leaves out (canceled) is left out
+    of both views and named in the warnings; a refund of an order outside the data counts by its own date."""
     kept = summary("1-01", "2026-03-01T10:00:00Z", 10000)
     canceled = summary("2-01", "2026-03-01T11:00:00Z", 5000, status="canceled")
     offline = refunds_frame(
@@ -290,8 +297,14 @@ def test_order_date_view_leaves_out_refunds_of_orders_not_counted_in_gross() -> 
     )  # order outside the data
     cohort = gross_vs_net(orders_frame([kept, canceled]), NO_REFUNDS, offline, period="month", attribution="order_date")
     assert rows(cohort, "gross_minor", "offline_refunds_minor", "net_minor") == [(10000, 0, 10000)]
-    cash = gross_vs_net(orders_frame([kept, canceled]), NO_REFUNDS, offline, period="month")
-    assert rows(cash, "gross_minor", "offline_refunds_minor", "net_minor") == [(10000, 780, 9220)]
+    cash = revenue_figures(orders_frame([kept, canceled]), NO_REFUNDS, offline, period="month")
+    assert rows(cash.rows, "gross_minor", "offline_refunds_minor", "net_minor") == [(10000, 80, 9920)]
+    assert rows(cash.left_out, "refund_id", "amount_minor") == [("rf-1", 700)]
+    assert any("left out of both views: 1 for BRL 7.00" in w for w in cash.warnings), cash.warnings
+    with_canceled = gross_vs_net(
+        orders_frame([kept, canceled]), NO_REFUNDS, offline, period="month", include_canceled=True
+    )
+    assert rows(with_canceled, "gross_minor", "offline_refunds_minor", "net_minor") == [(15000, 780, 14220)]
 
 
 def test_a_return_invoice_without_issuance_date_counts_on_its_orders_date() -> None:
@@ -305,13 +318,13 @@ def test_periods_start_on_the_first_day_in_the_reports_time_zone() -> None:
     # 02:30 UTC on Monday 2026-03-02 is still Sunday 2026-03-01 in São Paulo (UTC−3)
     orders = orders_frame([summary("1-01", "2026-03-02T02:30:00Z", 100), summary("2-01", "2026-03-31T12:00:00Z", 20)])
     by = {
-        p: rows(gross_vs_net(orders, NO_REFUNDS, NO_OFFLINE, period=p, fill_gaps=False), "period", "gross_minor")
+        p: rows(gross_vs_net(orders, NO_REFUNDS, NO_OFFLINE, period=p, fill=False), "period", "gross_minor")
         for p in ("day", "week", "month")
     }
     assert by["day"] == [(date(2026, 3, 2), 100), (date(2026, 3, 31), 20)]
     assert by["week"] == [(date(2026, 3, 2), 100), (date(2026, 3, 30), 20)]
     assert by["month"] == [(date(2026, 3, 1), 120)]
-    sp = gross_vs_net(orders, NO_REFUNDS, NO_OFFLINE, period="week", tz="America/Sao_Paulo", fill_gaps=False)
+    sp = gross_vs_net(orders, NO_REFUNDS, NO_OFFLINE, period="week", tz="America/Sao_Paulo", fill=False)
     assert rows(sp, "period", "gross_minor") == [(date(2026, 2, 23), 100), (date(2026, 3, 30), 20)]
 
 

@@ -12,8 +12,8 @@ import plotly.graph_objects as go
 import polars as pl
 import pytest
 
+from refundkit.analytics.engine import revenue_figures
 from refundkit.analytics.frames import native_refunds_frame, orders_frame, refunds_frame
-from refundkit.analytics.revenue import gross_vs_net
 from refundkit.analytics.trends import (
     native_vs_offline,
     refund_breakdown,
@@ -71,6 +71,11 @@ def hover_texts(fig: go.Figure) -> list[str]:
         for value in trace.customdata if trace.customdata is not None else ():
             out.extend(str(v) for v in (value if isinstance(value, (list, tuple)) else [value]))
     return out
+
+
+def gross_vs_net(orders: pl.DataFrame, native: pl.DataFrame, offline: pl.DataFrame, **options) -> pl.DataFrame:
+    """The engine's rows: gross versus net per (period, currency)."""
+    return revenue_figures(orders, native, offline, **options).rows
 
 
 def subtitle(fig: go.Figure) -> str:

@@ -1,0 +1,585 @@
+"""The analytics engine: the one place that decides which orders count, how refunds are dated and attributed, and
+how periods and time zones cut them. Reports, trends, charts, the desk, the notebooks and the exports all read
+their figures from here.
+
+>>> fig = revenue_figures(orders, native, offline, period="month", start=lo, end=hi)   # doctest: +SKIP
+>>> fig.rows                  # one row per (period, currency): gross, each refund column, net (minor units)
+>>> fig.refunds               # the refund lines behind them, one per refund (refund_lines)
+
+* **Which orders count** (:func:`in_gross`): the one table of :mod:`refundkit.statuses`; canceled and
+  payment-pending orders are left out unless included, orders that were never a sale always; a refund of an order
+  gross leaves out is left out of every view too (and listed), a refund of an order not loaded counts.
+* **Refunds**: one line per refund of each source of the registry (:mod:`refundkit.analytics.sources`), built by
+  :func:`refund_lines` only. A return invoice is dated by its issuance (its order's creation when VTEX gives none),
+  an offline refund by its refunded-at date; a reversal is netted on the date of the refund it undoes (or, with
+  ``reversals="reversal_date"``, on its own date).
+* **Attribution**: ``"refund_date"`` (cash view) places a refund in the period of its date, ``"order_date"``
+  (cohort view) in its order's.
+* **Periods** (:func:`period_expr`): calendar days, ISO weeks (Monday) or months in the time zone asked, labelled
+  by their first day; ranges are half-open ``[start, end)``.
+* **Loading**: :func:`read_store` is the one reading of the local order store (orders, return invoices, offline
+  refunds); :func:`ledger_entries` the one reading of the ledger for a range; :func:`sync_for_range` syncs both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import polars as pl
+
+from ..errors import InputError
+from ..ledger.valueverdict import value_reading
+from ..money import format_money
+from ..statuses import STATUSES, Place, left_out, left_out_phrase, unknown_counts, unknown_statuses_line
+from ..timeutil import Instant, zone
+from .frames import UTC_NS, charged_totals
+from .sources import REFUND_COLUMNS, SOURCES
+from .store import OrderStore, StoreState
+from .sync import SyncResult, sync_orders
+
+if TYPE_CHECKING:
+    from ..ledger.model import LedgerEntry
+
+__all__ = [
+    "ATTRIBUTIONS",
+    "DEFAULT_LOOKBACK_DAYS",
+    "GROSS_SCHEMA",
+    "PERIODS",
+    "REFUND_LINES_SCHEMA",
+    "REPORT_ORDER_COLUMNS",
+    "REVENUE_SCHEMA",
+    "REVERSALS",
+    "Figures",
+    "check_options",
+    "counted_orders",
+    "fill_gaps",
+    "gross_by_period",
+    "in_gross",
+    "in_range",
+    "ledger_entries",
+    "net_expr",
+    "net_of_reversals",
+    "orders_by_status",
+    "period_expr",
+    "read_store",
+    "refund_lines",
+    "refund_sums",
+    "revenue_figures",
+    "status_counts",
+    "sync_for_range",
+    "value_reading_of",
+]
+
+Period = Literal["day", "week", "month"]
+
+PERIODS: tuple[str, ...] = ("day", "week", "month")
+ATTRIBUTIONS: tuple[str, ...] = ("refund_date", "order_date")
+REVERSALS: tuple[str, ...] = ("with_refund", "reversal_date")
+_INTERVALS = {"day": "1d", "week": "1w", "month": "1mo"}
+#: How far back a report looks for orders whose refunds fall in its range (refund-date view), by default.
+DEFAULT_LOOKBACK_DAYS = 180
+
+GROSS_SCHEMA: dict[str, pl.DataType] = {
+    "period": pl.Date(),
+    "currency": pl.String(),
+    "orders": pl.Int64(),
+    "gross_minor": pl.Int64(),
+}
+#: One row per (period, currency): gross, one column per refund column of the registry, net (all minor units).
+REVENUE_SCHEMA: dict[str, pl.DataType] = {
+    **GROSS_SCHEMA,
+    **{c.name: pl.Int64() for c in REFUND_COLUMNS},
+    "net_minor": pl.Int64(),
+}
+
+#: One line per refund of every source (:func:`refund_lines`).
+REFUND_LINES_SCHEMA: dict[str, pl.DataType] = {
+    "kind": pl.String(),  # "return_invoice" (anything VTEX refunded) | "refund" | "reversal" (the ledger's)
+    "refund_id": pl.String(),  # invoice number, or ledger entry id
+    "order_id": pl.String(),
+    "order_created_at": UTC_NS,  # null when the order is not loaded
+    "order_status": pl.String(),  # null when the order is not loaded
+    "currency": pl.String(),
+    "amount_minor": pl.Int64(),  # what it adds to its column: a reversal is negative
+    "refunded_at": UTC_NS,  # issuance date (a return invoice without one: its order's creation), refunded-at
+    "attributed_at": UTC_NS,  # the date that places it in a period in this view
+    "source": pl.String(),  # "vtex" for what VTEX refunded; the ledger's source otherwise
+    "reference": pl.String(),  # the invoice number, or the external reference
+    "reason": pl.String(),
+    "reverses": pl.String(),
+    "column": pl.String(),  # the refund column it adds to, without "_minor" (sources.RefundColumn.stem)
+    "refund_source": pl.String(),  # its key in the registry of refund sources
+    "undated": pl.Boolean(),  # no date of its own (a return invoice without issuance date)
+    "cash_at": UTC_NS,  # the date it counts on in the refund-date view (a reversal: per the reversals option)
+    "sales_channel": pl.String(),  # its order's, when the orders frame has it
+    "payment_method": pl.String(),  # its order's (details' payment method, else the list's names), when known
+}
+
+#: The order columns the report reads from the store.
+REPORT_ORDER_COLUMNS: tuple[str, ...] = ("order_id", "created_at", "status", "currency", "total_minor")
+
+
+# -- options, periods, ranges ------------------------------------------------------------------------------------
+def check_options(
+    period: str = "day", attribution: str = "refund_date", tz: str = "UTC", reversals: str = "with_refund"
+) -> None:
+    """Raise :class:`InputError` naming every option that is not one refundkit knows."""
+    problems = []
+    if period not in PERIODS:
+        problems.append(f"period {period!r} is not one of {', '.join(PERIODS)}")
+    if attribution not in ATTRIBUTIONS:
+        problems.append(f"attribution {attribution!r} is not one of {', '.join(ATTRIBUTIONS)}")
+    if reversals not in REVERSALS:
+        problems.append(f"reversals {reversals!r} is not one of {', '.join(REVERSALS)}")
+    try:
+        zone(tz)
+    except ValueError as exc:
+        problems.append(str(exc))
+    if problems:
+        raise InputError("; ".join(problems))
+
+
+def period_expr(column: str | pl.Expr, period: str, tz: str) -> pl.Expr:
+    """The first day of the period a UTC timestamp falls in, in time zone ``tz``."""
+    col = pl.col(column) if isinstance(column, str) else column
+    day = col.dt.convert_time_zone(tz).dt.date()
+    return day if period == "day" else day.dt.truncate(_INTERVALS[period])
+
+
+def _period_of(instant: Instant, period: str, tz: str) -> date:
+    day = instant.in_zone(tz).to_datetime().date()
+    if period == "week":
+        return day - timedelta(days=day.weekday())
+    if period == "month":
+        return day.replace(day=1)
+    return day
+
+
+def _at(instant: Instant) -> pl.Expr:
+    """An instant as a literal of the frames' timestamp type."""
+    return pl.lit(instant.ns, dtype=pl.Int64).cast(UTC_NS)
+
+
+def in_range(column: str | pl.Expr, start: Instant | None, end: Instant | None) -> pl.Expr:
+    """``start <= column < end`` (either bound may be ``None``: unbounded); null is never in range."""
+    col = pl.col(column) if isinstance(column, str) else column
+    if start is None and end is None:
+        return col.is_not_null()
+    lower = None if start is None else col >= _at(start)
+    upper = None if end is None else col < _at(end)
+    if lower is None:
+        assert upper is not None
+        return upper
+    return lower if upper is None else lower & upper
+
+
+def fill_gaps(df: pl.DataFrame, period: str, tz: str, start: Instant | None, end: Instant | None) -> pl.DataFrame:
+    """Every period from the first to the last (of ``[start, end)`` when given) for each currency of ``df``, its
+    other columns null where ``df`` has no row."""
+    grid = []
+    for currency in sorted(df.get_column("currency").unique().to_list()):
+        periods = df.filter(pl.col("currency") == currency).get_column("period")
+        first, last = periods.min(), periods.max()
+        assert isinstance(first, date)  # a Date column with rows
+        assert isinstance(last, date)
+        lo = min(_period_of(start, period, tz), first) if start is not None else first
+        hi = max(_period_of(Instant(end.ns - 1), period, tz), last) if end is not None else last
+        days = pl.date_range(lo, hi, _INTERVALS[period], eager=True)
+        grid.append(pl.DataFrame({"period": days, "currency": [currency] * len(days)}))
+    return pl.concat(grid).join(df, on=["period", "currency"], how="left")
+
+
+def _cast(df: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    return df.select([pl.col(c).cast(t) for c, t in schema.items()])
+
+
+# -- which orders count ------------------------------------------------------------------------------------------
+def in_gross(
+    column: str = "status", *, include_canceled: bool = False, include_payment_pending: bool = False
+) -> pl.Expr:
+    """The one status rule, on a status column: true where gross counts the order (:mod:`refundkit.statuses`).
+    A null status (a refund's order that is not loaded) counts: it is never silently dropped."""
+    col = pl.col(column)
+    return col.is_null() | ~col.is_in(left_out(include_canceled, include_payment_pending))
+
+
+def counted_orders(
+    orders: pl.DataFrame,
+    *,
+    include_canceled: bool = False,
+    include_payment_pending: bool = False,
+    start: Instant | None = None,
+    end: Instant | None = None,
+) -> pl.DataFrame:
+    """The orders gross counts: created in ``[start, end)`` with a status the rule counts."""
+    rule = in_gross(include_canceled=include_canceled, include_payment_pending=include_payment_pending)
+    return orders.filter(rule & in_range("created_at", start, end))
+
+
+def status_counts(orders: pl.DataFrame) -> dict[str, int]:
+    """The orders of each status refundkit does not know (see :mod:`refundkit.statuses`)."""
+    counts = orders.group_by("status").agg(pl.len().alias("n"))
+    return unknown_counts(dict(zip(counts["status"].to_list(), counts["n"].to_list(), strict=True)))
+
+
+def gross_by_period(
+    orders: pl.DataFrame,
+    *,
+    period: Period = "day",
+    tz: str = "UTC",
+    include_canceled: bool = False,
+    include_payment_pending: bool = False,
+    start: Instant | None = None,
+    end: Instant | None = None,
+) -> pl.DataFrame:
+    """Gross revenue per (period, currency): ``period, currency, orders, gross_minor`` (:data:`GROSS_SCHEMA`); only
+    periods with orders. Orders counted: :func:`counted_orders`."""
+    check_options(period, tz=tz)
+    counted = counted_orders(
+        orders,
+        include_canceled=include_canceled,
+        include_payment_pending=include_payment_pending,
+        start=start,
+        end=end,
+    )
+    out = counted.group_by(period_expr("created_at", period, tz).alias("period"), "currency").agg(
+        pl.len().cast(pl.Int64).alias("orders"), pl.col("total_minor").sum().cast(pl.Int64).alias("gross_minor")
+    )
+    return _cast(out, GROSS_SCHEMA).sort("period", "currency")
+
+
+def orders_by_status(
+    orders: pl.DataFrame, *, include_canceled: bool = False, include_payment_pending: bool = False
+) -> pl.DataFrame:
+    """How many orders, and for how much, per currency and status, whether gross revenue counts them, and the
+    status's place in gross (:mod:`refundkit.statuses`; ``unknown`` for a status refundkit does not know, which is
+    counted): ``currency, status, orders, total_minor, in_gross, place``; the most frequent statuses first."""
+    places = {s: r.place.value for s, r in STATUSES.items()}
+    return (
+        orders.group_by("currency", "status")
+        .agg(pl.len().cast(pl.Int64).alias("orders"), pl.col("total_minor").sum().cast(pl.Int64).alias("total_minor"))
+        .with_columns(
+            in_gross(include_canceled=include_canceled, include_payment_pending=include_payment_pending).alias(
+                "in_gross"
+            ),
+            pl.col("status").replace_strict(places, default=Place.UNKNOWN.value, return_dtype=pl.String).alias("place"),
+        )
+        .sort(["currency", "orders", "status"], descending=[False, True, False])
+    )
+
+
+# -- the one builder of refund lines -------------------------------------------------------------------------------
+def refund_lines(
+    orders: pl.DataFrame,
+    native: pl.DataFrame,
+    offline: pl.DataFrame,
+    *,
+    reversals: str = "with_refund",
+) -> pl.DataFrame:
+    """One line per refund of every source of the registry (:data:`REFUND_LINES_SCHEMA`), with what its order
+    says (creation, status, channel, payment) when ``orders`` holds it. ``native``: the refunds VTEX made
+    (:data:`~refundkit.analytics.frames.NATIVE_REFUNDS_SCHEMA`); ``offline``: the ledger's entries
+    (:data:`~refundkit.analytics.frames.REFUNDS_SCHEMA`). ``attributed_at`` is ``cash_at`` (the refund-date view);
+    :func:`revenue_figures` sets it per view."""
+    check_options(reversals=reversals)
+    # only the orders that have refunds: a semi join against the (small) set of their ids is cheap on a big store
+    ids = pl.concat([native.select("order_id"), offline.select("order_id")]).unique()
+    known = [pl.col(c).cast(pl.String) for c in ("payment_method", "payment_names") if c in orders.columns]
+    payment = pl.coalesce(*known) if known else pl.lit(None, dtype=pl.String)
+    channel = pl.col("sales_channel") if "sales_channel" in orders.columns else pl.lit(None, dtype=pl.String)
+    info = (
+        orders.join(ids, on="order_id", how="semi")
+        .select(
+            "order_id",
+            pl.col("created_at").alias("order_created_at"),
+            pl.col("status").alias("order_status"),
+            channel.cast(pl.String).alias("sales_channel"),
+            payment.cast(pl.String).alias("payment_method"),
+        )
+        .unique("order_id", keep="first", maintain_order=True)
+    )
+    parts = []
+    for src in SOURCES:
+        rows = native if src.frame == "native" else offline
+        if src.rows is not None:
+            rows = rows.filter(src.rows())
+        column = pl.lit(src.column.removesuffix("_minor")).alias("column")
+        if src.frame == "native":
+            part = rows.join(info.drop("order_created_at"), on="order_id", how="left").select(
+                pl.lit("return_invoice").alias("kind"),
+                pl.col("invoice_number").alias("refund_id"),
+                "order_id",
+                pl.col("order_created_at").cast(UTC_NS),
+                "order_status",
+                "currency",
+                pl.col("amount_minor"),
+                pl.coalesce("issued_at", "order_created_at").cast(UTC_NS).alias("refunded_at"),
+                pl.lit("vtex").alias("source"),
+                pl.col("invoice_number").alias("reference"),
+                pl.lit("").alias("reason"),
+                pl.lit(None, dtype=pl.String).alias("reverses"),
+                column,
+                pl.col("issued_at").is_null().alias("undated"),
+                "sales_channel",
+                "payment_method",
+            )
+            part = part.with_columns(pl.col("refunded_at").alias("cash_at"))
+        elif src.frame == "ledger":
+            cash = pl.col("refunded_at")
+            if reversals == "with_refund":
+                cash = pl.coalesce("reversed_refunded_at", "refunded_at")
+            part = rows.join(info, on="order_id", how="left").select(
+                "kind",
+                pl.col("entry_id").alias("refund_id"),
+                "order_id",
+                pl.col("order_created_at").cast(UTC_NS),
+                "order_status",
+                "currency",
+                pl.col("signed_minor").alias("amount_minor"),
+                pl.col("refunded_at").cast(UTC_NS),
+                "source",
+                pl.col("external_ref").alias("reference"),
+                "reason",
+                "reverses",
+                column,
+                pl.lit(False).alias("undated"),
+                "sales_channel",
+                "payment_method",
+                cash.cast(UTC_NS).alias("cash_at"),
+            )
+        else:
+            raise ValueError(f"refund source {src.key}: unknown frame {src.frame!r}")
+        parts.append(
+            part.with_columns(pl.col("cash_at").alias("attributed_at"), pl.lit(src.key).alias("refund_source"))
+        )
+    return pl.concat([_cast(p, REFUND_LINES_SCHEMA) for p in parts])
+
+
+def net_of_reversals(lines: pl.DataFrame) -> pl.DataFrame:
+    """The lines without each reversed refund and its reversal (they cancel out, on the refund's date: the
+    default ``reversals``); a reversal whose refund is not among the lines stays, a negative refund on its date."""
+    reversed_ids = lines.filter(pl.col("kind") == "reversal").get_column("reverses").drop_nulls()
+    present_ids = lines.filter(pl.col("kind") == "refund").get_column("refund_id")
+    return lines.filter(
+        ~((pl.col("kind") == "refund") & pl.col("refund_id").is_in(reversed_ids.implode()))
+        & ~((pl.col("kind") == "reversal") & pl.col("reverses").is_in(present_ids.implode()))
+    )
+
+
+def refund_sums(amount: str = "amount_minor") -> list[pl.Expr]:
+    """One aggregation per refund column of the registry: the sum of ``amount`` over the lines of that column."""
+    return [
+        pl.col(amount).filter(pl.col("column") == c.stem).sum().cast(pl.Int64).alias(c.name) for c in REFUND_COLUMNS
+    ]
+
+
+def net_expr(gross: str = "gross_minor") -> pl.Expr:
+    """Net revenue: gross changed by each refund column times its sign (:mod:`refundkit.analytics.sources`)."""
+    out = pl.col(gross)
+    for c in REFUND_COLUMNS:
+        out = out + c.sign * pl.col(c.name)
+    return out
+
+
+# -- gross versus net ----------------------------------------------------------------------------------------------
+@dataclass
+class Figures:
+    """What :func:`revenue_figures` found: ``rows`` (:data:`REVENUE_SCHEMA`), ``orders`` (the orders counted in
+    gross, with their ``period``), ``refunds`` (the refund lines counted, with their ``period``), ``left_out`` (the
+    refund lines of orders gross leaves out, in the range) and ``warnings``."""
+
+    rows: pl.DataFrame
+    orders: pl.DataFrame
+    refunds: pl.DataFrame
+    left_out: pl.DataFrame
+    warnings: list[str] = field(default_factory=list)
+
+
+def revenue_figures(
+    orders: pl.DataFrame,
+    native: pl.DataFrame,
+    offline: pl.DataFrame,
+    *,
+    period: str = "day",
+    attribution: str = "refund_date",
+    tz: str = "UTC",
+    start: Instant | None = None,
+    end: Instant | None = None,
+    currency: str | None = None,
+    include_canceled: bool = False,
+    include_payment_pending: bool = False,
+    reversals: str = "with_refund",
+    value_reading: str = "kept",
+    fill: bool = True,
+) -> Figures:
+    """Gross revenue, each refund column and net revenue per (period, currency), and what is behind them.
+
+    Inputs: ``orders`` (at least ``order_id, created_at, status, currency, total_minor``: every order created in
+    ``[start, end)`` and every order the refunds name that is known), ``native``
+    (:data:`~refundkit.analytics.frames.NATIVE_REFUNDS_SCHEMA`), ``offline``
+    (:data:`~refundkit.analytics.frames.REFUNDS_SCHEMA`). ``start``/``end``: the range (``None``: unbounded).
+    ``value_reading``: how ``total_minor`` reads after a return invoice
+    (:func:`~refundkit.analytics.frames.charged_totals`). ``fill``: every period of the range appears for each
+    currency, zeros where nothing happened. The rules are the module's.
+    """
+    check_options(period, attribution, tz, reversals)
+    cur = currency.upper() if currency else None
+    warnings: list[str] = []
+    orders = charged_totals(orders, native, value_reading)
+    lines = refund_lines(orders, native, offline, reversals=reversals)
+    not_loaded = lines.filter(pl.col("order_status").is_null())
+    if not_loaded.height:
+        warnings.append(
+            f"{not_loaded.height:,} offline refunds are on orders the store does not hold (older than what "
+            "VTEX serves?): counted by their refund date only, their order's status unchecked"
+        )
+    counts = in_gross(
+        "order_status", include_canceled=include_canceled, include_payment_pending=include_payment_pending
+    )
+    left = lines.filter(~counts)
+    lines = lines.filter(counts)
+    counted = counted_orders(
+        orders, include_canceled=include_canceled, include_payment_pending=include_payment_pending, start=start, end=end
+    )
+    if attribution == "order_date":
+        # the refunds of the counted orders: known, not left out (above) and created in the range
+        lines = lines.with_columns(pl.col("order_created_at").alias("attributed_at"))
+        left = left.with_columns(pl.col("order_created_at").alias("attributed_at"))
+    dated = lines.filter(in_range("attributed_at", start, end))
+    left = left.filter(in_range("attributed_at", start, end))
+    if cur:
+        counted = counted.filter(pl.col("currency") == cur)
+        dated = dated.filter(pl.col("currency") == cur)
+        left = left.filter(pl.col("currency") == cur)
+    unknown = unknown_statuses_line(status_counts(counted), "in this report")
+    if unknown:
+        warnings.append(unknown)
+    if left.height:
+        parts = [
+            f"{r['n']:,} for {format_money(r['minor'], r['currency'])}"
+            for r in left.group_by("currency")
+            .agg(pl.len().alias("n"), pl.col("amount_minor").sum().alias("minor"))
+            .sort("currency")
+            .iter_rows(named=True)
+        ]
+        warnings.append(
+            f"refunds of orders gross leaves out ({left_out_phrase(include_canceled, include_payment_pending)}) are "
+            "left out of both views: " + "; ".join(parts)
+        )
+    counted = counted.with_columns(period_expr("created_at", period, tz).alias("period"))
+    dated = dated.with_columns(period_expr("attributed_at", period, tz).alias("period"))
+    rows = _aggregate(counted, dated, period=period, tz=tz, start=start, end=end, fill=fill)
+    return Figures(rows, counted, dated.sort("attributed_at", "refund_id"), left, warnings)
+
+
+def _aggregate(
+    counted: pl.DataFrame,
+    refunds: pl.DataFrame,
+    *,
+    period: str,
+    tz: str,
+    start: Instant | None,
+    end: Instant | None,
+    fill: bool,
+) -> pl.DataFrame:
+    keys = ["period", "currency"]
+    gross = counted.group_by(keys).agg(
+        pl.len().cast(pl.Int64).alias("orders"), pl.col("total_minor").sum().cast(pl.Int64).alias("gross_minor")
+    )
+    out = gross.join(refunds.group_by(keys).agg(refund_sums()), on=keys, how="full", coalesce=True)
+    if not out.height:
+        return pl.DataFrame(schema=REVENUE_SCHEMA)
+    if fill:
+        out = fill_gaps(out, period, tz, start, end)
+    amounts = ["orders", "gross_minor", *(c.name for c in REFUND_COLUMNS)]
+    out = out.with_columns(pl.col(c).fill_null(0) for c in amounts).with_columns(net_expr().alias("net_minor"))
+    return _cast(out, REVENUE_SCHEMA).sort("period", "currency")
+
+
+# -- loading -------------------------------------------------------------------------------------------------------
+def ledger_entries(ledger: Any, since: Instant) -> list[LedgerEntry]:
+    """The ledger's entries refunded at or after ``since`` plus, for reversals of earlier refunds, those refunds
+    (so a reversal can be netted on its refund's date)."""
+    entries = list(ledger.entries(start=since))
+    known = {e.entry_id for e in entries}
+    for order_id in sorted({e.order_id for e in entries if e.reverses and e.reverses not in known}):
+        for e in ledger.entries(order_id=order_id):
+            if e.entry_id not in known:
+                entries.append(e)
+                known.add(e.entry_id)
+    return entries
+
+
+def read_store(
+    st: OrderStore,
+    earliest: Instant,
+    hi: Instant,
+    *,
+    columns: Sequence[str] | None = REPORT_ORDER_COLUMNS,
+    refunds_since: Instant | None = None,
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, StoreState]:
+    """The one reading of the store for figures: orders created in ``[earliest, hi)`` and the older ones that
+    offline refunds name (``columns`` of them; ``None``: all), their return invoices, the offline refunds (dated
+    since ``refunds_since``, a reversal: or the refund it undoes; ``None``: all), and the state. Call it inside
+    ``st.repairing()`` for one consistent reading."""
+    orders = st.orders(earliest, hi, columns=list(columns) if columns is not None else None)
+    offline = st.offline_refunds()
+    if refunds_since is not None:
+        offline = offline.filter(
+            (pl.col("refunded_at") >= _at(refunds_since)) | (pl.col("reversed_refunded_at") >= _at(refunds_since))
+        )
+    # on orders the window does not hold (older), those orders are read by id. Joins build on the small side.
+    refunded = offline.select("order_id").unique()
+    held = orders.join(refunded, on="order_id", how="semi").select("order_id")
+    missing = refunded.join(held, on="order_id", how="anti")["order_id"].to_list()
+    returns = st.scan("return_invoices").filter(
+        (pl.col("order_created_at") >= _at(earliest)) & (pl.col("order_created_at") < _at(hi))
+    )
+    if missing:
+        older = st.orders(order_ids=missing, columns=orders.columns)
+        orders = pl.concat([orders, older.select(orders.columns)])
+        returns = pl.concat([returns, st.scan("return_invoices").filter(pl.col("order_id").is_in(missing))])
+    return orders, st.collect(returns, "return_invoices"), offline, st.state()
+
+
+def value_reading_of(source: Any, st: OrderStore) -> tuple[str, str]:
+    """How VTEX's order value reads after a return invoice on the store's account, and where that comes from: the
+    verdict `refundkit doctor` saved under the cache dir of ``source``'s settings (or the store's own), else kept."""
+    settings = getattr(getattr(source, "client", source), "settings", None)
+    cache_dir = Path(settings.cache_dir) if settings is not None else st.path.parent.parent
+    return value_reading(cache_dir, st.account)
+
+
+def sync_for_range(
+    source: Any, st: OrderStore, earliest: Instant, hi: Instant, *, details: bool, refresh: bool, progress: bool | None
+) -> SyncResult:
+    """Read the ledger's offline refunds since ``earliest`` into the store, then sync the orders they and the
+    range need."""
+    ledger = getattr(source, "ledger", None)
+    client = getattr(source, "client", source)
+    if ledger is None:
+        from ..ledger import Ledger  # noqa: PLC0415  (only a client without a session needs it: loads when used)
+
+        ledger = Ledger(client)
+
+    # the ledger is read while the orders are checked: both are a few calls that wait on VTEX
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        reading = pool.submit(ledger_entries, ledger, earliest)
+        result = sync_orders(
+            source,
+            earliest,
+            hi,
+            details=details,
+            refresh=refresh,
+            store=st,
+            progress=progress,
+            also_orders=lambda: {e.order_id for e in reading.result()},
+        )
+        entries = reading.result()
+    st.replace_offline_refunds(entries, since=earliest)
+    return result
