@@ -33,11 +33,12 @@ from dataclasses import dataclass, field
 
 from ..errors import BadResponse, InputError, LedgerError
 from ..timeutil import Instant
+from ..vtex.masterdata import MasterData
 from .model import ENTRY_FIELD_NAMES, REFUND, REVERSAL, LedgerEntry
 from .recording import Ledger
 from .schemas import SCHEMA_NAME
 
-__all__ = ["LAG_NOTE", "ListedEntry", "RefundPage", "RefundQuery", "list_all", "list_entries"]
+__all__ = ["LAG_NOTE", "ListedEntry", "RefundPage", "RefundQuery", "list_all", "list_entries", "search_count"]
 
 #: What a listing says about its freshness, besides when it was read.
 LAG_NOTE = (
@@ -180,9 +181,9 @@ class _Search:
     is read whole and put in entry-id order here; ``REST-Content-Range``'s total may be missing or wrong, so no
     position is ever taken from it unchecked (:meth:`count`)."""
 
-    def __init__(self, ledger: Ledger, where: str) -> None:
-        self.md = ledger.client.masterdata
-        self.entity = ledger.entity
+    def __init__(self, md: MasterData, entity: str, where: str) -> None:
+        self.md = md
+        self.entity = entity
         self.where = where
         self.total: int | None = None  # as REST-Content-Range says it for ``where`` (None: it said nothing)
         self.total_read = False
@@ -348,9 +349,9 @@ def list_entries(ledger: Ledger, query: RefundQuery | None = None, *, page: int 
         listed = [ListedEntry(e, e.entry_id in undone) for e in ledger._with_note_status(chunk)]
         return RefundPage(listed, page, size, len(hits), len(hits) > page * size, read_at)
     notes = []
-    search = _Search(ledger, query.where())
+    search = _Search(ledger.client.masterdata, ledger.entity, query.where())
     if query.search and not _wildcards_work(search):
-        search = _Search(ledger, query.where(wildcards=False))
+        search = _Search(ledger.client.masterdata, ledger.entity, query.where(wildcards=False))
         notes.append(
             "Master Data search on this account takes no '*' wildcard, so the search finds only an order id or "
             "reference that is exactly what was typed"
@@ -417,6 +418,14 @@ def _total(search: _Search, offset: int, shown: int, more: bool) -> tuple[int | 
     if n < _DEPTH:
         return n, "exact"
     return (said, "about") if said is not None and said >= _DEPTH else (_DEPTH, "at least")
+
+
+def search_count(md: MasterData, entity: str, where: str) -> tuple[int | None, int]:
+    """What ``REST-Content-Range`` says of how many entry documents match ``where`` (None: nothing), and how many
+    do, counted as the listing counts (up to 10,000: 10,000 means that many or more)."""
+    search = _Search(md, entity, where)
+    counted = search.count(where)
+    return search.total, counted
 
 
 def _wildcards_work(search: _Search) -> bool:

@@ -8,32 +8,11 @@ from collections.abc import Callable
 import pytest
 
 from refundkit.ledger import Ledger, RefundQuery, list_entries
-from refundkit.ledger.model import REFUND, LedgerEntry
-from refundkit.money import Money
-from refundkit.timeutil import Instant
 
 from .helpers import Env
+from .helpers import put_entries as _put
 
 MS = 1_780_000_000_000
-
-
-def _put(ledger: Ledger, n: int, *, ms: Callable[[int], int], ref: Callable[[int], str] = lambda k: f"C-{k}") -> None:
-    """``n`` entry documents written as the ledger writes them (the listing reads only these)."""
-    for k in range(n):
-        e = LedgerEntry(
-            entry_id=f"rf-{(k * 7919) % 1000:04d}-{k:04d}",  # ids in no relation to the write order
-            order_id=f"{1_000_000_000_000 + k}-01",
-            kind=REFUND,
-            amount=Money(100 + k, "BRL"),
-            refunded_at=Instant(ms(k) * 1_000_000),
-            source="cash",
-            external_ref=ref(k),
-            reason="",
-            note="",
-            recorded_by="ana",
-            recorded_at=Instant(ms(k) * 1_000_000),
-        )
-        ledger.client.masterdata.put(ledger.entity, e.entry_id, e.to_document())
 
 
 def _pages(ledger: Ledger, size: int, query: RefundQuery | None = None) -> list[str]:
