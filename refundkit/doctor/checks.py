@@ -45,6 +45,7 @@ from ..vtex.notes import MAX_NOTES_PER_ORDER
 from ..vtex.oms import check_order_id
 from ..vtex.orderapi import CLASSIC, PII, order_api
 from .report import Check, DoctorReport, Status
+from .searchvalues import SEARCH_ROWS, search_answers
 from .vtexvalues import LATER_ROWS, gateway_dates, value_after_return
 
 __all__ = [
@@ -210,6 +211,8 @@ class Doctor:
         report.add(_read_your_writes(ryw, self._scratch_schema_missing(admin)))
         self._conditional_writes(report, ryw.ok)
         report.add(self._search_lag(opts, md_read.ok and ryw.ok))
+        for row in search_answers(self.client, self.entity):
+            report.add(row)
         report.add(_listing(listing))
         report.add(_clock(dates.earliest_ns, ours))
         report.add(
@@ -631,6 +634,7 @@ _LATER = [
     ("cw.missing", "Conditional writes: _where on a missing document"),
     ("exactly-once", "Exactly once on this account"),
     ("search-lag", "Master Data search lag"),
+    *SEARCH_ROWS,
     ("oms-list", "OMS order list"),
     ("clock", "This computer's clock against VTEX's"),
     ("orders-api", "Orders API: classic or PII data architecture"),

@@ -16,6 +16,9 @@ What is added, each in one place:
 - :class:`DeskIdentityProvider` compares tokens in constant time, never lets a token change into a password, and
   takes the token out of the request once it signed the visitor in (the kernel sees the URL and the query);
 - :class:`CappedKernelManager` starts at most ``max_kernels`` kernels; past that the newcomer gets a page saying so;
+- :class:`DeskPageHandler` puts :data:`UPLOAD_GUARD` in the page: a file past the Import tab's limit is never read
+  or sent by the browser (one bigger than the websocket's largest message would cut the page's connection), only
+  its name and size, so the tab says what the limit is, whatever the size, and the page stays connected;
 - every log line has the token replaced by ``[secret]``.
 """
 
@@ -388,10 +391,45 @@ class CappedKernelManager(AsyncMappingKernelManager):
                 self.sessions_of.pop(kernel_id, None)
 
 
+#: The page's own script (inline, served by the desk: nothing is fetched from elsewhere). ipywidgets' upload button
+#: reads every chosen file whole and sends it as one websocket message; a file past the Import tab's limit is
+#: handed to it as an empty file that keeps its name and its real size, so the form refuses it by its size and
+#: names the limit. The file input is made by ``document.createElement`` and never put in the page, so the guard is
+#: attached where inputs are made, before the widget's own listener.
+UPLOAD_GUARD = """<script>(function () {
+  var limit = LIMIT, make = Document.prototype.createElement;
+  function guard(event) {
+    var input = event.currentTarget, chosen = input.files ? Array.from(input.files) : [];
+    if (input.type !== "file" || !chosen.some(function (f) { return f.size > limit; })) return;
+    var sent = chosen.map(function (f) {
+      if (f.size <= limit) return f;
+      var empty = new File([], f.name, {type: f.type, lastModified: f.lastModified});
+      Object.defineProperty(empty, "size", {value: f.size});
+      return empty;
+    });
+    Object.defineProperty(input, "files", {value: sent, configurable: true});
+    setTimeout(function () { delete input.files; }, 0);
+  }
+  Document.prototype.createElement = function (tag) {
+    var made = make.apply(this, arguments);
+    if (String(tag).toLowerCase() === "input") made.addEventListener("change", guard, true);
+    return made;
+  };
+})();</script>""".replace("LIMIT", str(UPLOAD_LIMIT_BYTES))
+
+
 class DeskPageHandler(TornadoVoilaHandler):  # type: ignore[misc]  # Voilà has no type information
-    """The desk's page; when no kernel can be started for it, a page that says why and what to do."""
+    """The desk's page, with :data:`UPLOAD_GUARD` first in its head; when no kernel can be started for it, a page
+    that says why and what to do."""
 
     max_sessions: ClassVar[int] = 0
+    _guarded = False
+
+    def write(self, chunk: str | bytes | dict[str, Any]) -> None:
+        if not self._guarded and isinstance(chunk, str) and "<head>" in chunk:
+            chunk = chunk.replace("<head>", "<head>" + UPLOAD_GUARD, 1)
+            self._guarded = True
+        super().write(chunk)
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         if status_code != 503:
@@ -458,7 +496,8 @@ def desk_config(launch: dict[str, Any]) -> Config:
         "allow_remote_access": False,
         "local_hostnames": hosts,
         "desk_hosts": frozenset(hosts),
-        # an upload arrives as one message: room for four times the Import tab's limit, which then says what it is
+        # an upload arrives as one message; the page sends none past the Import tab's limit (UPLOAD_GUARD), and
+        # this leaves room for a page that did not run the guard
         "websocket_max_message_size": 4 * UPLOAD_LIMIT_BYTES,
         "log_function": log_request,
     }

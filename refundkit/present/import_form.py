@@ -28,8 +28,8 @@ from .formkit import CSV, Form, download_link, failure_text, no_command_line
 
 __all__ = ["UPLOAD_LIMIT_BYTES", "ImportForm", "report_csv", "upload_limit_text"]
 
-#: The largest file the Import tab checks (the desk's server takes messages up to four times this, so a bigger file
-#: still arrives and is refused with a message instead of cutting the page's connection).
+#: The largest file the Import tab checks. The desk's page sends a bigger file empty with its real size (a file past
+#: the websocket's largest message would cut the page's connection), and the tab refuses it by that size.
 UPLOAD_LIMIT_BYTES = 50 * 1024 * 1024
 
 _RECORD, _RECORDING = "Record good rows", "Recording…"
@@ -177,7 +177,8 @@ class ImportForm(Form):
             return
         f = files[0]
         name = str(f.get("name") or "the file")
-        too_big = upload_limit_text(len(f["content"]), name)
+        # the desk's page sends a file past the limit empty, with its real size (desk_server.UPLOAD_GUARD)
+        too_big = upload_limit_text(max(len(f["content"]), int(f.get("size") or 0)), name)
         if too_big is not None:
             self._reset()
             self.summary.value = f"<div class='refundkit-refused'>{escape(too_big)}</div>"

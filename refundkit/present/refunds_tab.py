@@ -147,7 +147,7 @@ class RefundsTab(Form):
             return
         first = (p.page - 1) * p.size + 1
         shown = f"{first:,}–{first + len(p.entries) - 1:,}" if p.entries else "none"
-        total = f" of {p.total:,}" if p.total is not None else ""
+        total = f" of {p.total_text}" if p.total_text else ""
         self.status.value = (
             f"<p>Entries {shown}{total} (page {p.page}), newest first; times in {escape(self.tz)}. "
             f"<span style='color:#555'>{escape(p.freshness)}</span></p>"

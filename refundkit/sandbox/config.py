@@ -59,6 +59,17 @@ ListDates = Literal["exact", "seconds"]
 #: What list rows carry as ``invoiceInput`` (not in the ListOrders schema): ``present`` the return invoice numbers
 #: (null when none), ``absent`` no such key, ``null`` always null, ``empty`` always ``[]``.
 ListInvoiceInput = Literal["present", "absent", "null", "empty"]
+#: How Master Data search orders documents whose ``_sort`` field is equal (VTEX does not say): ``by-id`` in one
+#: fixed order (id ascending), ``any`` in an order of each request's own, so that two pages may disagree about ties.
+SortTies = Literal["by-id", "any"]
+#: What search's ``REST-Content-Range`` says of the total (the spec: "Total number of documents that match"; a known
+#: issue: stuck at about 300 when a custom index answers): ``exact``; ``missing`` (no header); ``capped`` (never more
+#: than 300); ``rounded`` (to two significant digits, as an estimate).
+SearchTotal = Literal["exact", "missing", "capped", "rounded"]
+#: What a ``*`` in a search's ``_where`` value does (the spec shows ``*value*`` but says nothing of letters' case):
+#: ``case-sensitive`` a wildcard matching letters as written; ``case-insensitive`` one ignoring case; ``literal``
+#: no wildcard (``*`` is a character: such a search finds nothing); ``refused`` answered 400.
+Wildcards = Literal["case-sensitive", "case-insensitive", "literal", "refused"]
 #: Plausible answers to a write whose ``_where`` fails (VTEX does not document it); 200 and 204 apply nothing.
 CONDITION_STATUSES: tuple[int, ...] = (304, 400, 409, 412, 200, 204)
 #: Plausible answers of the classic order endpoints on an account on the PII data architecture (VTEX does not say);
@@ -98,6 +109,9 @@ class SandboxConfig:
     md_failed_condition_status: int = 304  # the answer to a write whose _where fails (nothing is written)
     md_missing_document: MissingDocumentMode = "created"  # a _where on an id with no document
     md_conditions_honoured: bool = True  # False: _where is ignored and every write is applied
+    md_sort_ties: SortTies = "by-id"  # the order of search hits whose _sort field is equal
+    md_search_total: SearchTotal = "exact"  # what REST-Content-Range says of the total
+    md_wildcards: Wildcards = "case-sensitive"  # what a * in a search's _where does
     # VTEX's refunds beyond return invoices (refundkit.sandbox.payments): seed a handful of orders with order
     # changes, gateway-only refunds and restitutions; and whether the app key may read payment transactions.
     other_refunds: bool = False
@@ -155,6 +169,9 @@ class SandboxConfig:
                 f"md_missing_document must be one of {', '.join(get_args(MissingDocumentMode))}, "
                 f"got {self.md_missing_document!r}"
             )
+        for name, kind in (("md_sort_ties", SortTies), ("md_search_total", SearchTotal), ("md_wildcards", Wildcards)):
+            if getattr(self, name) not in get_args(kind):
+                raise ValueError(f"{name} must be one of {', '.join(get_args(kind))}, got {getattr(self, name)!r}")
         if self.value_after_return not in get_args(ValueAfterReturn):
             raise ValueError(
                 f"value_after_return must be one of {', '.join(get_args(ValueAfterReturn))}, "
@@ -196,6 +213,32 @@ def add_masterdata_flags(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="Master Data ignores _where on writes (refundkit then refuses to record, saying why)",
     )
+    for name, kind, text in (
+        (
+            "md_sort_ties",
+            SortTies,
+            "the order of search hits with an equal _sort field: by-id (one fixed order) or any (each request its own)",
+        ),
+        (
+            "md_search_total",
+            SearchTotal,
+            (
+                "what search's REST-Content-Range says of the total: exact, missing (no "
+                "header), capped (at most 300) or rounded (two significant digits)"
+            ),
+        ),
+        (
+            "md_wildcards",
+            Wildcards,
+            (
+                "what a * in a search's _where does: case-sensitive, case-insensitive, literal "
+                "(no wildcard) or refused (400)"
+            ),
+        ),
+    ):
+        default = getattr(SandboxConfig, name)
+        flag = "--" + name.replace("_", "-")
+        parser.add_argument(flag, choices=get_args(kind), default=default, help=f"{text} (default {default})")
 
 
 def masterdata_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -204,6 +247,9 @@ def masterdata_options(args: argparse.Namespace) -> dict[str, Any]:
         "md_failed_condition_status": args.md_failed_condition_status,
         "md_missing_document": args.md_missing_document,
         "md_conditions_honoured": not args.md_conditions_ignored,
+        "md_sort_ties": args.md_sort_ties,
+        "md_search_total": args.md_search_total,
+        "md_wildcards": args.md_wildcards,
     }
 
 

@@ -19,6 +19,10 @@ Faithful where a client can get hurt:
   is not (VTEX known issue): every spelling of an id that was written shows up as its own search hit.
 * Search needs ``REST-Range`` (at most 100 per request, 10,000 deep); without ``_sort`` the order is unspecified and
   changes after every write to the entity, as VTEX warns, so paging without ``_sort`` can repeat or skip documents.
+  Where VTEX is silent the sandbox plays each plausible answer: documents with an equal ``_sort`` field in one order
+  or in each request's own (``md_sort_ties``); ``REST-Content-Range``'s total exact, missing, capped at 300 or
+  rounded (``md_search_total``); a ``*`` in a value matching with or without letters' case, as a plain character,
+  or refused (``md_wildcards``).
 * Scroll: ``_size`` up to 1000, tokens die after ``scroll_ttl_s`` unused, at most ``max_scrolls`` live per account.
 * ``GET /schemas`` answers a bare schema object (no list, no name) when the entity has exactly one schema, as the
   spec says VTEX does.
@@ -154,6 +158,7 @@ class MasterData:
         self.scrolls: dict[str, _Scroll] = {}
         self._log = log
         self._clock = clock
+        self._requests = 0  # searches answered: seeds the tie order of md_sort_ties="any"
         self.account_id = str(uuid.uuid5(uuid.NAMESPACE_DNS, f"{config.account}.vtexcommercestable.com.br"))
 
     # -- helpers ---------------------------------------------------------------------------------------------------
@@ -471,11 +476,12 @@ class MasterData:
         nodes: list[Node] = []
         raw_where = req.query.get("_where")
         try:
+            wildcards = self.config.md_wildcards
             if raw_where:
-                nodes.append(parse_where(raw_where))
+                nodes.append(parse_where(raw_where, wildcards))
             for k, v in req.query.items():
                 if k not in _RESERVED_PARAMS and not k.startswith("_"):
-                    nodes.append(simple_filter(k, v))
+                    nodes.append(simple_filter(k, v, wildcards))
             sort = parse_sort(req.query["_sort"]) if req.query.get("_sort") else None
         except WhereError as exc:
             return md_error(400, str(exc))
@@ -508,7 +514,11 @@ class MasterData:
                 spellings = [s for s, t in rec.spellings.items() if t <= cutoff] or [rec.id]
                 for spelling in spellings:  # the indexer keeps one entry per spelling of the id
                     hits.append(doc if spelling == doc["id"] else {**doc, "id": spelling})
-            if sort:
+            if sort and self.config.md_sort_ties == "any":  # ties in an order of this request's own
+                self._requests += 1
+                seed = f"{self._requests}:"
+                hits = sort_documents(hits, *sort, ties=lambda i: hashlib.blake2b((seed + i).encode()).digest())
+            elif sort:
                 hits = sort_documents(hits, *sort)
             else:
                 gen = ent.generation
@@ -544,7 +554,9 @@ class MasterData:
             return result
         rows, total = result
         page = rows[first:end]
-        return json_response(200, page, {"REST-Content-Range": f"resources {first}-{first + len(page)}/{total}"})
+        said = _said_total(total, self.config.md_search_total)
+        headers = {} if said is None else {"REST-Content-Range": f"resources {first}-{first + len(page)}/{said}"}
+        return json_response(200, page, headers)
 
     def scroll(self, req: Request, entity: str) -> Response:
         now = self._clock()
@@ -601,6 +613,18 @@ class MasterData:
                 self._apply_schema(ent, record["name"], record["schema"])
             elif record["op"] == "document":
                 self._write(ent, record["id"], record["doc"], at=float("-inf"), log=False)
+
+
+def _said_total(total: int, mode: str) -> int | None:
+    """The total as ``REST-Content-Range`` says it (refundkit.sandbox.config.SearchTotal); None: no header."""
+    if mode == "missing":
+        return None
+    if mode == "capped":
+        return min(total, 300)
+    if mode == "rounded" and total >= 100:
+        digits = len(str(total)) - 2
+        return round(total, -digits)
+    return total
 
 
 def _where_without_its_schema(where: Node, ent: _Entity, schema: str | None) -> Response | None:

@@ -99,6 +99,7 @@ def _tokenize(text: str) -> list[_Token]:
 class Literal:
     text: str
     quoted: bool
+    wildcards: str = "case-sensitive"  # what a ``*`` in it does (refundkit.sandbox.config.Wildcards)
 
     @property
     def number(self) -> float | int | None:
@@ -204,8 +205,9 @@ def _any_value(v: Any, test: Callable[[Any], bool]) -> bool:
     return bool(test(v))
 
 
-def _wildcard(pattern: str) -> re.Pattern[str]:
-    return re.compile("^" + ".*".join(re.escape(part) for part in pattern.split("*")) + "$", re.DOTALL)
+def _wildcard(pattern: str, ignore_case: bool) -> re.Pattern[str]:
+    flags = re.DOTALL | (re.IGNORECASE if ignore_case else 0)
+    return re.compile("^" + ".*".join(re.escape(part) for part in pattern.split("*")) + "$", flags)
 
 
 def _compare(v: Any, op: str, lit: Literal) -> bool:
@@ -222,8 +224,8 @@ def _compare(v: Any, op: str, lit: Literal) -> bool:
             return False
         a, b = v, num
     elif isinstance(v, str):
-        if op == "=" and "*" in lit.text:
-            return bool(_wildcard(lit.text).match(v))
+        if op == "=" and "*" in lit.text and lit.wildcards != "literal":
+            return bool(_wildcard(lit.text, lit.wildcards == "case-insensitive").match(v))
         a, b = v, lit.text
     else:
         return False
@@ -241,7 +243,8 @@ def _compare(v: Any, op: str, lit: Literal) -> bool:
 
 
 class _Parser:
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, wildcards: str = "case-sensitive") -> None:
+        self.wildcards = wildcards
         self.text = text
         self.tokens = _tokenize(text)
         self.i = 0
@@ -300,12 +303,14 @@ class _Parser:
 
     def value(self) -> Literal:
         t = self.take()
+        if t.kind in ("string", "word") and "*" in t.text and self.wildcards == "refused":
+            raise WhereError(f"wildcard searches are not available: {t.text!r} at position {t.pos}")
         if t.kind == "string":
-            return Literal(t.text, True)
+            return Literal(t.text, True, self.wildcards)
         if t.kind == "word":
             if t.text.lower() == "null":
                 raise WhereError(f"compare with null using 'is null' or 'is not null' (position {t.pos})")
-            return Literal(t.text, False)
+            return Literal(t.text, False, self.wildcards)
         raise WhereError(f"expected a value, found {t.describe()}")
 
     def predicate(self) -> Node:
@@ -334,16 +339,19 @@ class _Parser:
         )
 
 
-def parse_where(text: str) -> Node:
-    """Parse a ``_where`` expression; :class:`WhereError` names what is wrong."""
-    return _Parser(text).parse()
+def parse_where(text: str, wildcards: str = "case-sensitive") -> Node:
+    """Parse a ``_where`` expression; :class:`WhereError` names what is wrong. ``wildcards``: what a ``*`` in a
+    value does (refundkit.sandbox.config.Wildcards)."""
+    return _Parser(text, wildcards).parse()
 
 
-def simple_filter(field: str, value: str) -> Node:
-    """``?field=value`` on a search: an equality (wildcards allowed)."""
+def simple_filter(field: str, value: str, wildcards: str = "case-sensitive") -> Node:
+    """``?field=value`` on a search: an equality (wildcards as ``wildcards`` says)."""
     if not _FIELD_RE.match(field):
         raise WhereError(f"{field!r} is not a field name")
-    return Compare(field, "=", Literal(value, True))
+    if "*" in value and wildcards == "refused":
+        raise WhereError(f"wildcard searches are not available: {value!r}")
+    return Compare(field, "=", Literal(value, True, wildcards))
 
 
 def parse_sort(text: str) -> tuple[str, bool]:
@@ -371,9 +379,11 @@ def _sort_key(v: Any) -> tuple[Any, ...]:
     return (3, str(v))
 
 
-def sort_documents(docs: list[dict[str, Any]], field: str, descending: bool) -> list[dict[str, Any]]:
-    """Sorted by ``field`` (documents without it last), ties by id ascending."""
-    by_id = sorted(docs, key=lambda d: str(d.get("id", "")))
+def sort_documents(
+    docs: list[dict[str, Any]], field: str, descending: bool, ties: Callable[[str], Any] | None = None
+) -> list[dict[str, Any]]:
+    """Sorted by ``field`` (documents without it last), ties by id ascending, or by ``ties(id)`` when given."""
+    by_id = sorted(docs, key=lambda d: str(d.get("id", "")) if ties is None else ties(str(d.get("id", ""))))
     present = [d for d in by_id if get_field(d, field) not in (MISSING, None)]
     absent = [d for d in by_id if get_field(d, field) in (MISSING, None)]
     present.sort(key=lambda d: _sort_key(get_field(d, field)), reverse=descending)

@@ -3,12 +3,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
 from refundkit.config import load_settings
 from refundkit.ledger import Ledger
+from refundkit.ledger.model import REFUND, LedgerEntry
+from refundkit.money import Money
 from refundkit.sandbox import FaultRule, Sandbox, SandboxServer
 from refundkit.testing import (  # re-exported: the ledger tests import them from here
     OrderPicker,
@@ -18,6 +21,7 @@ from refundkit.testing import (  # re-exported: the ledger tests import them fro
     stored_doc,
     writes,
 )
+from refundkit.timeutil import Instant
 from refundkit.vtex import VtexClient
 from refundkit.vtex.transport import RetryPolicy
 
@@ -87,3 +91,24 @@ class Env:
 
     def writes(self) -> list[tuple[str, str]]:
         return writes(self.sb)
+
+
+def put_entries(
+    ledger: Ledger, n: int, *, ms: Callable[[int], int], ref: Callable[[int], str] = lambda k: f"C-{k}"
+) -> None:
+    """``n`` entry documents written as the ledger writes them (the listing reads only these)."""
+    for k in range(n):
+        e = LedgerEntry(
+            entry_id=f"rf-{(k * 7919) % 1000:04d}-{k:04d}",  # ids in no relation to the write order
+            order_id=f"{1_000_000_000_000 + k}-01",
+            kind=REFUND,
+            amount=Money(100 + k, "BRL"),
+            refunded_at=Instant(ms(k) * 1_000_000),
+            source="cash",
+            external_ref=ref(k),
+            reason="",
+            note="",
+            recorded_by="ana",
+            recorded_at=Instant(ms(k) * 1_000_000),
+        )
+        ledger.client.masterdata.put(ledger.entity, e.entry_id, e.to_document())

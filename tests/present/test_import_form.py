@@ -169,3 +169,13 @@ def test_a_file_over_the_upload_limit_is_refused_with_the_limit_named(rk: refund
     assert "Nothing was checked or recorded" in shown
     assert form.report is None and form.record_button.disabled
     assert "Files up to 50 MiB" in text(form.widget.children[0].value)
+
+
+def test_a_file_the_page_sent_empty_with_its_size_is_refused_by_its_size(rk: refundkit.Session) -> None:
+    form = ImportForm(rk.ledger)
+    form.load(b"order_id,amount,refunded_at,source,external_ref,reason\n", "earlier.csv")
+    upload = {"name": "huge.csv", "type": "text/csv", "size": 201 * 2**20, "content": memoryview(b"")}
+    upload["last_modified"] = datetime.datetime.now(datetime.UTC)
+    form.upload.value = (upload,)
+    assert "huge.csv is 201.0 MiB; the desk takes files up to 50 MiB" in text(form.summary.value)
+    assert form.report is None and form.record_button.disabled
