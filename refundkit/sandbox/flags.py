@@ -31,7 +31,7 @@ def status_text(text: str) -> str:
 
 
 def add_sandbox_flags(p: argparse.ArgumentParser) -> None:
-    d = SandboxConfig()
+    d = SandboxConfig  # the defaults, without making a config (that reads the clock)
     p.add_argument(
         "--port",
         type=positive_int,
@@ -136,7 +136,7 @@ def config_from_args(args: argparse.Namespace, *, cache_dir: Path) -> SandboxCon
     """The :class:`SandboxConfig` the flags of :func:`add_sandbox_flags` describe; by default the state is kept in
     ``cache_dir / "sandbox"``."""
     state_dir = None if args.memory else (args.state_dir or cache_dir / "sandbox")
-    d = SandboxConfig()
+    d = SandboxConfig  # the defaults, without making a config (that reads the clock)
     fields: dict[str, Any] = {
         "seed": args.seed,
         "orders": args.orders,

@@ -22,7 +22,7 @@ from refundkit.config import load_settings
 from refundkit.errors import ConfigError
 from refundkit.sandbox import SandboxConfig, Store
 from refundkit.sandbox.flags import add_sandbox_flags, config_from_args
-from refundkit.testing import DEMO_TODAY, serve
+from refundkit.testing import DEMO_TODAY, run_cli, serve
 from refundkit.timeutil import CLOCK_SHIFT_VARIABLE, Instant, clock_shift, utc_now
 
 from .conftest import auth_headers
@@ -161,3 +161,12 @@ def test_the_sandbox_command_takes_the_day_the_store_runs_up_to(tmp_path: Path) 
     assert (current.end, current.follows_clock) == (today().isoformat(), True)
     explicit = config_from_args(parser.parse_args(["--start", "2026-01-01", "--end", "2026-01-31"]), cache_dir=tmp_path)
     assert (explicit.start, explicit.end, explicit.follows_clock) == ("2026-01-01", "2026-01-31", False)
+
+
+def test_a_bad_clock_shift_is_one_line_on_the_command_line(tmp_path: Path) -> None:
+    env = {"REFUNDKIT_CACHE_DIR": str(tmp_path / "cache"), CLOCK_SHIFT_VARIABLE: "two months"}
+    result = run_cli(["sandbox", "--memory", "--port", "0"], env=env, cwd=tmp_path)  # stops before serving
+    assert result.code != 0
+    assert result.err.strip().splitlines() == [
+        f"refundkit: {CLOCK_SHIFT_VARIABLE} must be a whole number of days, such as 60; got 'two months'"
+    ]
