@@ -20,7 +20,7 @@ import refundkit
 from refundkit.analytics import default_range
 from refundkit.config import load_settings
 from refundkit.errors import ConfigError
-from refundkit.sandbox import SandboxConfig, Store
+from refundkit.sandbox import Sandbox, SandboxConfig, Store
 from refundkit.sandbox.flags import add_sandbox_flags, config_from_args
 from refundkit.testing import DEMO_TODAY, run_cli, serve
 from refundkit.timeutil import CLOCK_SHIFT_VARIABLE, Instant, clock_shift, utc_now
@@ -170,3 +170,26 @@ def test_a_bad_clock_shift_is_one_line_on_the_command_line(tmp_path: Path) -> No
     assert result.err.strip().splitlines() == [
         f"refundkit: {CLOCK_SHIFT_VARIABLE} must be a whole number of days, such as 60; got 'two months'"
     ]
+
+
+@pytest.mark.parametrize("days", [0, 400])
+def test_every_store_shaping_variant_builds_on_a_store_that_follows_the_clock(
+    days: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(CLOCK_SHIFT_VARIABLE, str(days))
+    variants = {
+        "other_refunds": True,
+        "order_groups": 6,
+        "foreign_payments": 3,
+        "installment_interest": True,
+        "rare_statuses": 1,
+        "unknown_statuses": 2,
+        "flash_sale_hours": 2.0,
+        "value_after_return": "reduced",
+    }
+    sb = Sandbox(SandboxConfig(**SMALLER, **variants))
+    store, now = sb.store, utc_now()
+    assert store.config.end == today().isoformat()
+    assert not [(what, at) for what, at in events(store) if at > now]
+    assert store.adjustments and len(store.groups) >= 3
+    assert sum(o.status == "awaiting-review" for o in store.orders) == 2
