@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from .config import Secret, Settings, load_settings
 from .errors import ConfigError
 from .ledger import Ledger
+from .timeutil import CLOCK_SHIFT_VARIABLE, clock_shift
 from .vtex import VtexClient
 
 if TYPE_CHECKING:
@@ -99,6 +100,12 @@ def connect(
         )
     client = VtexClient(settings, **transport_options)
     served_sandbox = sandbox is None and client.transport.is_sandbox()
+    if sandbox is None and not served_sandbox and clock_shift():
+        client.close()
+        raise ConfigError(
+            f"{CLOCK_SHIFT_VARIABLE} is set: it moves the clock to try the sandbox later, and must not date what is "
+            f"recorded on account {settings.account}; unset it"
+        )
     if demo is True and sandbox is None and not served_sandbox:
         client.close()
         raise ConfigError(

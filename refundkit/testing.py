@@ -26,6 +26,7 @@ from .sandbox import Sandbox, SandboxConfig, SandboxServer
 from .sandbox.store import OrderSummary
 
 __all__ = [
+    "DEMO_TODAY",
     "SMALL_STORE",
     "CliResult",
     "ManualClock",
@@ -40,6 +41,10 @@ __all__ = [
     "stored_doc",
     "writes",
 ]
+
+#: The day the suite pins the demo store to (``SandboxConfig(today=DEMO_TODAY)``): its orders then run from 2025-10-01
+#: to 2026-10-31, as every figure the tests check was computed on. Unpinned, the demo store runs up to today.
+DEMO_TODAY = "2026-10-31"
 
 #: A small store for tests that need real orders but not thousands of them (builds in milliseconds).
 SMALL_STORE: dict[str, Any] = {"orders": 300, "flash_sale_orders": 0, "start": "2026-02-20", "end": "2026-04-30"}

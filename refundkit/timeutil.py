@@ -8,13 +8,26 @@ written with, converts to ``datetime`` only on request, and orders and hashes by
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import overload
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-__all__ = ["CLOCK_SKEW_WARN", "Instant", "clock_skew", "local_day_bounds", "parse_instant", "utc_now", "zone"]
+from .errors import ConfigError
+
+__all__ = [
+    "CLOCK_SHIFT_VARIABLE",
+    "CLOCK_SKEW_WARN",
+    "Instant",
+    "clock_shift",
+    "clock_skew",
+    "local_day_bounds",
+    "parse_instant",
+    "utc_now",
+    "zone",
+]
 
 _NS = 1_000_000_000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -157,8 +170,31 @@ def local_day_bounds(first: date, last: date, tz: str = "UTC") -> tuple[Instant,
     return Instant.from_datetime(start).to_utc(), Instant.from_datetime(end).to_utc()
 
 
+#: Moves refundkit's clock (and so the sandbox's: its store, its dates, its Date header) this many whole days ahead,
+#: to try the demo as it will run later (the notebooks' tests run at +60 and +400 days). For the sandbox only: a
+#: session refuses a real account while it is set.
+CLOCK_SHIFT_VARIABLE = "REFUNDKIT_SANDBOX_CLOCK_SHIFT_DAYS"
+
+
+def clock_shift() -> timedelta:
+    """How far :data:`CLOCK_SHIFT_VARIABLE` moves the clock (zero when unset). The one place it is read."""
+    raw = os.environ.get(CLOCK_SHIFT_VARIABLE, "").strip()
+    if not raw:
+        return timedelta(0)
+    try:
+        days = int(raw)
+    except ValueError:
+        raise ConfigError(
+            f"{CLOCK_SHIFT_VARIABLE} must be a whole number of days, such as 60; got {raw[:20]!r}"
+        ) from None
+    if abs(days) > 36_500:
+        raise ConfigError(f"{CLOCK_SHIFT_VARIABLE} must be at most 36500 days either way; got {days}")
+    return timedelta(days=days)
+
+
 def utc_now() -> Instant:
-    return Instant.from_datetime(datetime.now(UTC))
+    """Now, in UTC: this computer's clock, moved by :func:`clock_shift` when the sandbox's clock is shifted."""
+    return Instant.from_datetime(datetime.now(UTC) + clock_shift())
 
 
 #: This computer's clock this far from VTEX's (the ``Date`` of its answers) is reported (sync warnings, doctor).

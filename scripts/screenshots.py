@@ -34,6 +34,7 @@ from refundkit.present.cli_app import free_port, start_app, stop_app
 from refundkit.present.desk_users import add_user
 from refundkit.sandbox import Sandbox, SandboxConfig
 from refundkit.session import connect
+from refundkit.testing import DEMO_TODAY
 from refundkit.timeutil import Instant, local_day_bounds
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -205,7 +206,8 @@ def main() -> int:
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
-    sandbox = Sandbox(SandboxConfig(state_dir=None))
+    # the store the pictures were composed on (their dates are fixed), not the demo store that runs up to today
+    sandbox = Sandbox(SandboxConfig(state_dir=None, today=DEMO_TODAY))
     with sandbox.serve(port=0) as server, tempfile.TemporaryDirectory() as cache:
         cfg = sandbox.config
         env = {

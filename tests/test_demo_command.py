@@ -13,6 +13,7 @@ import sys
 import time
 import urllib.parse
 import urllib.request
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -46,6 +47,8 @@ def test_demo_prints_every_address_and_the_variables_and_stops_on_ctrl_c(tmp_pat
                 break
         out = "\n".join(lines)
         assert "Press Ctrl-C" in out, out
+        # the demo store runs up to today (UTC), whatever day the demo is started
+        assert f"up to today, {datetime.now(UTC).date().isoformat()})" in out, out
         for name in ("VTEX_BASE_URL", "VTEX_ACCOUNT_NAME", "VTEX_APP_KEY", "VTEX_APP_TOKEN"):
             assert re.search(rf"^  export {name}=\S+$", out, re.M), name
         urls = set(re.findall(r"(http://127\.0\.0\.1:\d+[^\s;]*)", out))

@@ -19,7 +19,12 @@ from refundkit.sandbox import Sandbox, SandboxConfig
 from refundkit.testing import check_nothing_moved
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
-RECORDING = ["01_record_offline_refunds.ipynb", "04_import_refunds.ipynb"]
+RECORDING = [
+    "01_record_offline_refunds.ipynb",
+    "02_gross_vs_net.ipynb",
+    "03_refund_trends.ipynb",
+    "04_import_refunds.ipynb",
+]
 
 
 def ledger_writes(sb: Sandbox) -> list[str]:

@@ -157,7 +157,8 @@ def run_demo(
         # connect() saves the ledger's schemas on a loopback sandbox, so the notebooks and the app find them
         with connect(settings=load_settings(env=run_env, env_file=False)):
             pass
-        _say(f"Sandbox (a synthetic VTEX store) at {server.base_url}; what you record is kept in")
+        period = f"{len(sandbox.store):,} orders from {sandbox.config.start} up to today, {sandbox.config.end}"
+        _say(f"Sandbox (a synthetic VTEX store: {period}) at {server.base_url}; what you record is kept in")
         _say(f"  {settings.cache_dir / 'sandbox'}")
         _say("To use it from a shell, a script or your own notebook, export:")
         for name, value in variables.items():

@@ -1,7 +1,7 @@
 """Settings of the sandbox and the faults it can inject.
 
 :class:`SandboxConfig` is a plain mutable dataclass: the store-shaping fields (``seed``, ``orders``,
-``flash_sale_orders``, ``start``, ``end``, ``flash_sale_day``, ``flash_sale_hours``) are read once when the
+``flash_sale_orders``, ``start``, ``end``, ``today``, ``flash_sale_day``, ``flash_sale_hours``) are read once when the
 synthetic store is built; every other field is read on each request, so a test can change ``sb.config.latency_ms``
 while the server runs.
 """
@@ -13,10 +13,12 @@ import contextlib
 import re
 import threading
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal, get_args
 
 from ..argtypes import number
+from ..timeutil import utc_now
 
 __all__ = [
     "CONDITION_STATUSES",
@@ -79,13 +81,21 @@ PII_CLASSIC_STATUSES: tuple[int, ...] = (403, 404, 400, 302)
 
 @dataclass
 class SandboxConfig:
-    """Everything the sandbox can be told. Defaults give the demo store (about 9,300 orders over 13 months)."""
+    """Everything the sandbox can be told. Defaults give the demo store (about 9,300 orders over 13 months up to
+    today)."""
 
     seed: int = 7
     orders: int = 6000
     flash_sale_orders: int = 3200
-    start: str = "2025-10-01"
-    end: str = "2026-10-31"
+    # The store's first and last UTC days. Left empty, they follow ``today``: from the first day of the month a year
+    # before it (13 months: that month, twelve more, and ``today``'s own up to ``today``), up to ``today``.
+    start: str = ""
+    end: str = ""
+    # The day the demo store runs up to, such as "2026-10-31" (tests pin it, so their figures stay exact). None:
+    # today by refundkit's clock (refundkit.timeutil.utc_now, which REFUNDKIT_SANDBOX_CLOCK_SHIFT_DAYS moves), and
+    # then the store holds only what has happened by now: an order placed later today, or a payment, invoice,
+    # cancellation or return invoice due after now, is not there yet (the order shows its earlier status).
+    today: str | None = None
     latency_ms: float = 0
     rate_limit: float | None = None
     error_rate: float = 0.0
@@ -150,7 +160,17 @@ class SandboxConfig:
     # answers: each list row's clientName and totalValue, and the order's clientProfileData.firstName and value.
     echo_headers: bool = False
 
+    #: Whether the store follows the clock (neither ``today`` nor ``end`` given): set when the config is made.
+    follows_clock: bool = field(init=False, repr=False, compare=False, default=False)
+
     def __post_init__(self) -> None:
+        self.follows_clock = self.today is None and not self.end
+        if self.today is not None:
+            self.today = _iso_day("today", self.today)
+        if not self.end:
+            self.end = self.today or utc_now().to_datetime().date().isoformat()
+        if not self.start:
+            self.start = year_before(date.fromisoformat(_iso_day("end", self.end))).isoformat()
         if self.list_dates not in get_args(ListDates):
             raise ValueError(f"list_dates must be one of {', '.join(get_args(ListDates))}, got {self.list_dates!r}")
         if self.list_invoice_input not in get_args(ListInvoiceInput):
@@ -190,6 +210,18 @@ class SandboxConfig:
             raise ValueError(
                 f"md_failed_condition_status must be a 2xx, 3xx or 4xx, got {self.md_failed_condition_status}"
             )
+
+
+def year_before(last: date) -> date:
+    """The first day of the month a year before ``last``'s: where a store running up to ``last`` starts."""
+    return date(last.year - 1, last.month, 1)
+
+
+def _iso_day(name: str, text: str) -> str:
+    try:
+        return date.fromisoformat(text).isoformat()
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a day such as 2026-10-31, got {text!r}") from None
 
 
 def add_masterdata_flags(parser: argparse.ArgumentParser) -> None:

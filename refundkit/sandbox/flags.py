@@ -31,7 +31,7 @@ def status_text(text: str) -> str:
 
 
 def add_sandbox_flags(p: argparse.ArgumentParser) -> None:
-    d = SandboxConfig()
+    d = SandboxConfig  # the defaults, without making a config (that reads the clock)
     p.add_argument(
         "--port",
         type=positive_int,
@@ -46,8 +46,20 @@ def add_sandbox_flags(p: argparse.ArgumentParser) -> None:
         default=d.flash_sale_orders,
         help=f"orders on the flash-sale day (default {d.flash_sale_orders:,})",
     )
-    p.add_argument("--start", type=day_text, default=d.start, help=f"first UTC day of the store (default {d.start})")
-    p.add_argument("--end", type=day_text, default=d.end, help=f"last UTC day of the store (default {d.end})")
+    p.add_argument(
+        "--today",
+        type=day_text,
+        default=None,
+        metavar="DAY",
+        help="the day the store runs up to, as if it were today (default: today, so the store is always current)",
+    )
+    p.add_argument(
+        "--start",
+        type=day_text,
+        default=None,
+        help="first UTC day of the store (default: the first day of the month a year before --today's)",
+    )
+    p.add_argument("--end", type=day_text, default=None, help="last UTC day of the store (default: --today)")
     p.add_argument("--latency-ms", type=nonneg_float, default=d.latency_ms, help="added to every answer (default 0)")
     p.add_argument("--rate-limit", type=nonneg_float, default=None, help="calls per second (default: unlimited)")
     p.add_argument("--error-rate", type=probability, default=d.error_rate, help="share of requests answered 5xx")
@@ -124,13 +136,14 @@ def config_from_args(args: argparse.Namespace, *, cache_dir: Path) -> SandboxCon
     """The :class:`SandboxConfig` the flags of :func:`add_sandbox_flags` describe; by default the state is kept in
     ``cache_dir / "sandbox"``."""
     state_dir = None if args.memory else (args.state_dir or cache_dir / "sandbox")
-    d = SandboxConfig()
+    d = SandboxConfig  # the defaults, without making a config (that reads the clock)
     fields: dict[str, Any] = {
         "seed": args.seed,
         "orders": args.orders,
         "flash_sale_orders": args.flash_sale_orders,
-        "start": args.start,
-        "end": args.end,
+        "start": args.start or "",
+        "end": args.end or "",
+        "today": args.today,
         "latency_ms": args.latency_ms,
         "rate_limit": args.rate_limit or None,
         "error_rate": args.error_rate,

@@ -293,7 +293,7 @@ def apply_group(body: dict[str, Any], store: Store, o: OrderSummary) -> dict[str
 
 def add_payments_flags(p: argparse.ArgumentParser) -> None:
     """The sandbox's flags for payment transactions and the order value (one definition for every entry point)."""
-    d = SandboxConfig()
+    d = SandboxConfig  # the defaults, without making a config (that reads the clock)
     p.add_argument(
         "--order-groups",
         type=positive_int,
@@ -327,7 +327,7 @@ def add_payments_flags(p: argparse.ArgumentParser) -> None:
 
 def payments_options(args: argparse.Namespace) -> dict[str, Any]:
     """The :class:`SandboxConfig` fields the flags of :func:`add_payments_flags` set."""
-    d = SandboxConfig()
+    d = SandboxConfig  # the defaults, without making a config (that reads the clock)
     return {
         "order_groups": getattr(args, "order_groups", d.order_groups),
         "installment_interest": bool(getattr(args, "installment_interest", False)),

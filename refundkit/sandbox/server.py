@@ -27,6 +27,7 @@ from typing import Any, TextIO
 from urllib.parse import parse_qsl, unquote
 
 from ..config import SANDBOX_HEADER
+from ..timeutil import clock_shift
 from . import oms, payments, piiorders
 from .config import FaultRule, FaultRules, SandboxConfig
 from .http import JSON_TYPE, Request, Response, json_response, oms_error
@@ -302,8 +303,9 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def date_time_string(self, timestamp: float | None = None) -> str:
-        """The Date header: the sandbox's wall clock, ``clock_offset_s`` away from this computer's."""
-        now = time.time() if timestamp is None else timestamp
+        """The Date header: the sandbox's wall clock, ``clock_offset_s`` away from this computer's (moved as
+        refundkit's own clock is, by :func:`~refundkit.timeutil.clock_shift`)."""
+        now = time.time() + clock_shift().total_seconds() if timestamp is None else timestamp
         return super().date_time_string(now + self.server.sandbox.config.clock_offset_s)
 
     def send_header(self, keyword: str, value: str) -> None:

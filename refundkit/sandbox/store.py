@@ -20,6 +20,7 @@ What the data contains on purpose:
 from __future__ import annotations
 
 import bisect
+import contextlib
 import dataclasses
 import random
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, NamedTuple
 
 from refundkit.statuses import DOCUMENTED, Place, place_of
-from refundkit.timeutil import Instant
+from refundkit.timeutil import Instant, utc_now
 
 from .config import SandboxConfig
 from .payments import Adjustment, Change, transaction_id_for
@@ -392,6 +393,9 @@ class Store:
                     seen_ids.add(oid)
                     break
             drafts.append(_draft(rng, index, oid, ns, end_refunds))
+        if cfg.follows_clock:
+            now = utc_now().ns
+            drafts = [_as_of(d, now) for d in drafts if d["created"] <= now]
         drafts.sort(key=lambda d: (d["created"], d["order_id"]))
         self.orders: list[OrderSummary] = [
             OrderSummary(sequence=500_001 + i, **{**d, "created": Instant(d["created"])}) for i, d in enumerate(drafts)
@@ -547,9 +551,13 @@ class Store:
         return self._by_id.get(oid) if oid else None
 
     def _pick_day(self, preferred: str, fraction: float) -> date:
+        """``preferred`` when the store holds it, else the same day of another year it holds (a store that follows
+        the clock keeps its flash sale in June), else the day ``fraction`` of the way through."""
         d = _day(preferred)
-        if self.first_day <= d <= self.last_day:
-            return d
+        for year in (d.year, self.first_day.year, self.last_day.year):
+            with contextlib.suppress(ValueError):  # 29 February in a year without it
+                if self.first_day <= (same := d.replace(year=year)) <= self.last_day:
+                    return same
         return self.first_day + timedelta(days=int(((self.last_day - self.first_day).days) * fraction))
 
     # -- lookups -------------------------------------------------------------------------------------------------
@@ -643,7 +651,23 @@ class Store:
 
 
 def _now() -> Instant:
-    return Instant.from_datetime(datetime.now(UTC)).to_utc()
+    return utc_now().to_utc()
+
+
+def _as_of(draft: dict[str, Any], now: int) -> dict[str, Any]:
+    """The order of ``draft`` as it stands at ``now`` (ns): what is due later has not happened yet. A payment not
+    yet approved leaves it payment-pending, an invoice not yet issued leaves it handling, a cancellation not yet made
+    leaves it in its window to cancel; a return invoice not yet issued is not there."""
+    authorized, invoiced, canceled = draft["authorized"], draft["invoiced"], draft["canceled"]
+    if authorized is not None and authorized.ns > now:
+        return {**draft, "status": "payment-pending", "authorized": None, "invoiced": None, "canceled": None}
+    if invoiced is not None and invoiced.ns > now:
+        return {**draft, "status": "handling", "invoiced": None, "output_invoice": None, "input_invoices": ()}
+    if canceled is not None and canceled.ns > now:
+        status = "window-to-cancel" if authorized is not None else "payment-pending"
+        return {**draft, "status": status, "canceled": None}
+    kept = tuple(inv for inv in draft["input_invoices"] if inv.issued.ns <= now)
+    return draft if len(kept) == len(draft["input_invoices"]) else {**draft, "input_invoices": kept}
 
 
 def _season(d: date) -> float:

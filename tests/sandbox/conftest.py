@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from refundkit.sandbox import Sandbox, SandboxConfig, SandboxServer
-from refundkit.testing import ManualClock, check_nothing_moved, small_config
+from refundkit.testing import DEMO_TODAY, ManualClock, check_nothing_moved, small_config
 
 __all__ = ["auth_headers", "served", "small_config"]
 
@@ -24,15 +24,17 @@ def served(
 ) -> Iterator[tuple[Sandbox, SandboxServer, httpx.Client]]:
     """A sandbox, its running server and a client with the right keys; everything closed on exit. ``clock``
     (a :class:`refundkit.testing.ManualClock`) replaces the monotonic clock: the test advances it, never sleeps."""
-    sb = Sandbox(config or SandboxConfig()) if clock is None else Sandbox(config or SandboxConfig(), clock=clock)
+    config = config or SandboxConfig(today=DEMO_TODAY)
+    sb = Sandbox(config) if clock is None else Sandbox(config, clock=clock)
     with sb.serve(port=0) as srv, httpx.Client(base_url=srv.base_url, headers=auth_headers(sb), timeout=10) as c:
         yield sb, srv, c
 
 
 @pytest.fixture(scope="session")
 def demo() -> Iterator[tuple[Sandbox, SandboxServer]]:
-    """The default demo store, served once for the session. Tests must not change its config or write to it."""
-    sb = Sandbox(SandboxConfig())
+    """The default demo store (pinned to :data:`~refundkit.testing.DEMO_TODAY`), served once for the session. Tests
+    must not change its config or write to it."""
+    sb = Sandbox(SandboxConfig(today=DEMO_TODAY))
     with sb.serve(port=0) as srv:
         yield sb, srv
     check_nothing_moved(sb)
