@@ -1,6 +1,7 @@
 """``refundkit.connect()``: the one call a notebook or script makes to get a working client and ledger.
 
-With an account configured (environment or ``.env``) it talks to that account. Without one, ``demo=True`` (the
+With an account configured (environment, ``.env`` or ``refundkit.toml``: ``connect(account="br")``) it talks to
+that account. Without one, ``demo=True`` (the
 default in notebooks) starts the embedded sandbox in this process, so every notebook runs on a fresh machine with no
 VTEX account; ``demo=False`` raises :class:`~refundkit.errors.ConfigError` with the how-to.
 """
@@ -70,6 +71,7 @@ class Session:
 
 def connect(
     *,
+    account: str | None = None,
     demo: bool | None = None,
     settings: Settings | None = None,
     sandbox_options: dict[str, Any] | None = None,
@@ -78,12 +80,13 @@ def connect(
 ) -> Session:
     """Connect to the configured VTEX account, or (``demo``) to an embedded sandbox when none is configured.
 
-    ``demo=None`` means: use the sandbox only when no account is configured.
+    ``demo=None`` means: use the sandbox only when no account is configured. ``account`` names an account of
+    ``refundkit.toml`` (``connect(account="br")``); default ``REFUNDKIT_ACCOUNT``, else the one configured.
     """
-    settings = settings or load_settings()
+    settings = settings or load_settings(account=account)
     sandbox = server = None
     if not settings.configured:
-        if demo is False:
+        if demo is False or settings.name or settings.choices:  # an account was meant: say what is missing
             settings.require_account()
         from .sandbox import Sandbox, SandboxConfig  # noqa: PLC0415 - imported lazily: only demos need it
 
