@@ -9,11 +9,12 @@ VTEX account; ``demo=False`` raises :class:`~refundkit.errors.ConfigError` with 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from .config import Secret, Settings, load_settings
+from .config import Secret, Settings, load_accounts, load_settings
 from .errors import ConfigError
 from .ledger import Ledger
 from .vtex import VtexClient
@@ -21,7 +22,7 @@ from .vtex import VtexClient
 if TYPE_CHECKING:
     from .sandbox import Sandbox, SandboxServer
 
-__all__ = ["Session", "connect"]
+__all__ = ["Session", "connect", "connect_accounts"]
 
 log = logging.getLogger("refundkit")
 
@@ -114,3 +115,21 @@ def connect(
     if setup and (sandbox is not None or served_sandbox):
         ledger.setup()  # saving the schemas is idempotent; on a real account run `refundkit setup` once instead
     return Session(settings, client, ledger, sandbox, server)
+
+
+def connect_accounts(names: Sequence[str] | None = None, **options: Any) -> dict[str, Session]:
+    """A session per account of ``refundkit.toml`` (``names``, default all of them, in the file's order), for a
+    report across accounts (:func:`refundkit.analytics.accounts_report`). Never the embedded sandbox. If one cannot
+    be opened, those opened already are closed and its error raised."""
+    chosen = list(names) if names is not None else list(load_accounts())
+    if not chosen:
+        raise ConfigError("no refundkit.toml names any account: write one ([accounts.NAME] tables), see README")
+    sessions: dict[str, Session] = {}
+    try:
+        for name in chosen:
+            sessions[name] = connect(account=name, demo=False, **options)
+    except BaseException:
+        for opened in sessions.values():
+            opened.close()
+        raise
+    return sessions

@@ -6,6 +6,7 @@ from typing import Any
 import polars as pl
 
 from ..timeutil import Instant
+from .accounts import AccountsReport, accounts_report
 from .export import export_csv, export_json, export_parquet, export_xlsx, report_json
 from .frames import (
     NATIVE_REFUNDS_SCHEMA,
@@ -64,11 +65,13 @@ __all__ = [
     "REPORT_RULES",
     "REVENUE_SCHEMA",
     "STORE_ORDERS_SCHEMA",
+    "AccountsReport",
     "OrderStore",
     "Report",
     "ReportDetail",
     "RevenueData",
     "SyncResult",
+    "accounts_report",
     "collect_revenue",
     "default_range",
     "definitions_line",

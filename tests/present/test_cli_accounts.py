@@ -11,9 +11,14 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+import polars as pl
 import pytest
 
+import refundkit
+from refundkit.analytics import accounts_report, gross_vs_net_report
+from refundkit.errors import ConfigError
 from refundkit.present import cli
+from refundkit.present.cli_common import desk_environment, selected_accounts
 from refundkit.sandbox.server import ServedAccounts, serve_accounts
 from refundkit.sandbox.store import OrderSummary
 from refundkit.testing import CliResult, check_nothing_moved, run_cli, small_config
@@ -181,3 +186,53 @@ def test_two_accounts_in_one_report_each_with_its_own_rows(two: ServedAccounts, 
     assert "Totals per account and currency" in table.stdout
     refused = run(two, tmp_path, "report", *span[:-2], "--all-accounts", "--format", "xlsx", "-o", "x.xlsx")
     assert refused.returncode == 2 and "one account" in refused.stderr
+
+
+# -- notebooks and the desk's launcher -----------------------------------------------------------------------------
+def test_notebooks_connect_by_name_and_the_analytics_api_takes_several_accounts(
+    two: ServedAccounts, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for k in [k for k in os.environ if k.startswith(("VTEX_", "REFUNDKIT_"))]:
+        monkeypatch.delenv(k)
+    for k, v in env_of(two, tmp_path).items():
+        monkeypatch.setenv(k, v)
+    with refundkit.connect(account="outlet") as outlet:
+        assert outlet.settings.account == two.served[1][2].account and outlet.sandbox is None
+    sessions = refundkit.connect_accounts()
+    try:
+        assert list(sessions) == ["main", "outlet"]
+        stacked = accounts_report(sessions, "2026-03-01", "2026-03-20", by="week")
+        for name, session in sessions.items():
+            own = gross_vs_net_report(session, "2026-03-01", "2026-03-20", by="week")
+            mine = stacked.rows.filter(pl.col("account") == name).drop("account")
+            assert mine.equals(own.rows)
+    finally:
+        for s in sessions.values():
+            s.close()
+    monkeypatch.setenv("OUTLET_VTEX_TOKEN", "")
+    with pytest.raises(ConfigError, match="OUTLET_VTEX_TOKEN is not set"):
+        refundkit.connect(account="outlet")  # never the embedded sandbox in its place
+    with pytest.raises(ConfigError, match="OUTLET_VTEX_TOKEN is not set"):
+        refundkit.connect_accounts()
+
+
+def test_a_refused_token_names_the_variable_of_the_account(two: ServedAccounts, tmp_path: Path) -> None:
+    order = only_in(two, 1)
+    r = run(two, tmp_path, "quote", order.order_id, "--account", "outlet", OUTLET_VTEX_TOKEN="WRONG-TOKEN-4471")
+    assert r.returncode == 3 and "OUTLET_VTEX_TOKEN" in r.stderr and "[accounts.outlet]" in r.stderr
+    assert "WRONG-TOKEN-4471" not in r.stderr
+
+
+def test_the_desk_opens_on_the_account_chosen_and_finds_the_file_from_any_folder(
+    two: ServedAccounts, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for k, v in env_of(two, tmp_path).items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.delenv("REFUNDKIT_CONFIG")
+    monkeypatch.chdir(Path(two.variables["REFUNDKIT_CONFIG"]).parent)  # refundkit.toml in the current folder
+    with selected_accounts(["outlet"]):
+        env, settings = desk_environment()
+    assert env["REFUNDKIT_ACCOUNT"] == "outlet" and settings.name == "outlet"
+    assert Path(env["REFUNDKIT_CONFIG"]).is_absolute() and Path(env["REFUNDKIT_CONFIG"]).is_file()
+    env, settings = desk_environment()  # none chosen among two: the file's first
+    assert env["REFUNDKIT_ACCOUNT"] == "main" and settings.name == "main"
