@@ -4,7 +4,8 @@ import confirmations name the account they write to."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import os
+from collections.abc import Callable, Mapping, Sequence
 from html import escape
 from typing import Any
 
@@ -17,9 +18,20 @@ from .record_form import failure_text
 __all__ = ["AccountPicker", "configured_accounts", "name_account"]
 
 
-def configured_accounts() -> list[str]:
-    """The names of ``refundkit.toml``'s accounts, in the file's order (none: no file, environment only)."""
-    return list(load_accounts())
+def configured_accounts(env: Mapping[str, str] | None = None) -> tuple[list[str], str | None]:
+    """The names of ``refundkit.toml``'s accounts (in the file's order; none: environment only) and the one to open
+    first: ``REFUNDKIT_ACCOUNT``, else the one ``VTEX_ACCOUNT_NAME`` names (as the commands choose), else the
+    file's first; None when the environment's account is not in the file (it is opened alone)."""
+    values = dict(os.environ if env is None else env)
+    entries = load_accounts(values)
+    names = list(entries)
+    chosen = values.get("REFUNDKIT_ACCOUNT", "").strip()
+    if chosen or not names:
+        return names, chosen or None
+    env_account = values.get("VTEX_ACCOUNT_NAME", "").strip()
+    if env_account:
+        return names, next((n for n, e in entries.items() if e.account == env_account), None)
+    return names, names[0]
 
 
 class AccountPicker:

@@ -186,8 +186,7 @@ def serve_desk() -> Any:
     tz = os.environ.get("REFUNDKIT_APP_TZ", "").strip() or "UTC"
     person = DeskPerson.from_environ(os.environ)
     try:
-        names = configured_accounts()
-        default = os.environ.get("REFUNDKIT_ACCOUNT", "").strip() or (names[0] if names else None)
+        names, default = configured_accounts()
 
         def open_account(name: str | None) -> Any:
             settings = load_settings(account=name)

@@ -12,6 +12,7 @@ import pytest
 
 import refundkit
 from refundkit.config import load_settings
+from refundkit.present.account_picker import configured_accounts
 from refundkit.present.desk import RefundDesk, serve_desk
 from refundkit.sandbox.server import ServedAccounts, serve_accounts
 from refundkit.testing import check_nothing_moved, small_config
@@ -106,3 +107,12 @@ def test_the_app_page_opens_on_the_first_account_and_offers_the_others(
         assert desk.session.settings.name == "main"
     finally:
         desk.session.close()
+
+
+def test_the_desk_opens_on_the_account_the_commands_would_choose(two: tuple[ServedAccounts, dict[str, str]]) -> None:
+    served, env = two
+    outlet_account = served.served[1][2].account
+    assert configured_accounts(env) == (["main", "outlet"], "main")
+    assert configured_accounts({**env, "REFUNDKIT_ACCOUNT": "outlet"}) == (["main", "outlet"], "outlet")
+    assert configured_accounts({**env, "VTEX_ACCOUNT_NAME": outlet_account}) == (["main", "outlet"], "outlet")
+    assert configured_accounts({**env, "VTEX_ACCOUNT_NAME": "elsewhere"}) == (["main", "outlet"], None)
