@@ -53,9 +53,14 @@ class Session:
         where = (
             "the embedded sandbox (no VTEX account needed)"
             if self.sandbox is not None
-            else (f"account {self.settings.account} at {self.client.transport.base_url}")
+            else (f"account {self._name()} at {self.client.transport.base_url}")
         )
         return f"refundkit connected to {where}; ledger entity {self.ledger.entity}; recording as {self.ledger.user}"
+
+    def _name(self) -> str:
+        """``lojabr``, or ``br (lojabr)`` for an account of refundkit.toml named otherwise."""
+        name, account = self.settings.name, self.settings.account
+        return f"{name} ({account})" if name and name != account else str(account)
 
     def close(self) -> None:
         self.client.close()

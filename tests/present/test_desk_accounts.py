@@ -57,7 +57,7 @@ def test_a_picker_on_every_tab_switches_the_whole_desk_and_the_confirmations_nam
         assert desk.refunds.ledger.client.settings.account == served.served[1][2].account
         assert desk.record.confirm.description.endswith("(account outlet)")
         assert desk.imports.confirm.description.endswith("(account outlet)")
-        assert "refundkitdemo-outlet" in desk.header.value
+        assert "outlet (refundkitdemo-outlet)" in desk.header.value
         for tab in desk.tabs.children:
             assert tab.children[0] is desk.picker.widget
         desk.picker.dropdown.value = "main"  # back: the session opened first is used again
