@@ -16,8 +16,10 @@ import pytest
 
 import refundkit
 from refundkit.analytics import accounts_report, gross_vs_net_report
+from refundkit.config import load_settings
 from refundkit.errors import ConfigError
 from refundkit.present import cli
+from refundkit.present.audit import audited
 from refundkit.present.cli_common import desk_environment, selected_accounts
 from refundkit.sandbox.server import ServedAccounts, serve_accounts
 from refundkit.sandbox.store import OrderSummary
@@ -236,3 +238,18 @@ def test_the_desk_opens_on_the_account_chosen_and_finds_the_file_from_any_folder
     assert Path(env["REFUNDKIT_CONFIG"]).is_absolute() and Path(env["REFUNDKIT_CONFIG"]).is_file()
     env, settings = desk_environment()  # none chosen among two: the file's first
     assert env["REFUNDKIT_ACCOUNT"] == "main" and settings.name == "main"
+
+
+def test_the_audit_trail_names_the_account_of_each_write_and_audit_account_shows_one(
+    two: ServedAccounts, tmp_path: Path
+) -> None:
+    trail = tmp_path / "audit.jsonl"
+    env = env_of(two, tmp_path)
+    for index, name in enumerate(("main", "outlet")):
+        with refundkit.connect(settings=load_settings(env=env, env_file=False, account=name)) as rk:
+            audited(rk.ledger, trail, "ana")
+            rk.ledger.record(only_in(two, index).order_id, "3.00", "cash", f"AUD-{name}")
+    every = run(two, tmp_path, "audit", "--file", str(trail), "--format", "csv")
+    assert [r["account"] for r in _csv(every.stdout)] == [two.served[0][2].account, two.served[1][2].account]
+    outlet = run(two, tmp_path, "audit", "--file", str(trail), "--format", "csv", "--account", "outlet")
+    assert [r["external_ref"] for r in _csv(outlet.stdout)] == ["AUD-outlet"]
