@@ -87,6 +87,7 @@ def test_a_token_in_the_file_is_refused_in_one_line_that_never_shows_it(tmp_path
         load_settings(env={"REFUNDKIT_CONFIG": str(path)}, env_file=False, account="br")
     message = str(err.value)
     assert "[accounts.ar]" in message and "\n" not in message
+    assert ("never the token itself" if line.startswith("app_token_env") else "holds a token") in message
     assert TOKEN not in message and TOKEN.upper().replace("-", "") not in message
     env = {"PATH": os.environ.get("PATH", ""), "REFUNDKIT_CONFIG": str(path), "REFUNDKIT_ACCOUNT": "br"}
     result = run_cli(["quote", "1234567890123-01"], env, tmp_path)
