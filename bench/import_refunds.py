@@ -28,6 +28,7 @@ from pathlib import Path
 from refundkit.config import load_settings
 from refundkit.ledger import Ledger, import_refunds
 from refundkit.sandbox import Sandbox, SandboxConfig
+from refundkit.sandbox.variables import sandbox_variables
 from refundkit.statuses import refund_refusal
 from refundkit.vtex import VtexClient
 
@@ -111,10 +112,7 @@ def main(argv: list[str] | None = None) -> int:
         cfg = sb.config
         settings = load_settings(
             env={
-                "VTEX_BASE_URL": srv.base_url,
-                "VTEX_ACCOUNT_NAME": cfg.account,
-                "VTEX_APP_KEY": cfg.app_key,
-                "VTEX_APP_TOKEN": cfg.app_token,
+                **sandbox_variables(srv.base_url, cfg),
                 "REFUNDKIT_CACHE_DIR": tmp,
                 "REFUNDKIT_USER": "bench",
             },

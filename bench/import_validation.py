@@ -22,6 +22,7 @@ from pathlib import Path
 from refundkit.config import load_settings
 from refundkit.ledger import Ledger, import_refunds
 from refundkit.sandbox import Sandbox, SandboxConfig
+from refundkit.sandbox.variables import sandbox_variables
 from refundkit.statuses import refund_refusal
 from refundkit.vtex import VtexClient
 
@@ -52,10 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     with sb.serve(port=0) as srv, tempfile.TemporaryDirectory() as tmp:
         cfg = sb.config
         env = {
-            "VTEX_BASE_URL": srv.base_url,
-            "VTEX_ACCOUNT_NAME": cfg.account,
-            "VTEX_APP_KEY": cfg.app_key,
-            "VTEX_APP_TOKEN": cfg.app_token,
+            **sandbox_variables(srv.base_url, cfg),
             "REFUNDKIT_CACHE_DIR": str(Path(tmp) / "cache"),
         }
         with VtexClient(load_settings(env=env, env_file=False)) as client:

@@ -9,6 +9,7 @@ Start with :func:`connect`::
     import refundkit
     rk = refundkit.connect()            # your account from the environment / .env, or the embedded sandbox
     rk.ledger.quote("1306331686122-01")
+    br = refundkit.connect(account="br")  # an account of refundkit.toml, by its name
 """
 
 from .config import Settings, load_settings
@@ -29,7 +30,7 @@ from .errors import (
 )
 from .ledger import Ledger, RefundConflict, RefundRefused
 from .money import Money
-from .session import Session, connect
+from .session import Session, connect, connect_accounts
 from .timeutil import Instant, parse_instant
 from .version import __version__
 from .vtex import VtexClient
@@ -58,6 +59,7 @@ __all__ = [
     "VtexError",
     "__version__",
     "connect",
+    "connect_accounts",
     "load_settings",
     "parse_instant",
 ]

@@ -26,6 +26,8 @@
 ``REFUNDKIT_STORE_LOCALE`` the store's locale (such as ``pt-BR``, ``en-US``): how its people write dates, so how a
                        CSV whose every date reads both ways (``01/02/2026``) is read by ``refundkit import``; default
                        none (such a file is refused until ``--date-format`` says which)
+``REFUNDKIT_ACCOUNT``  which account of ``refundkit.toml`` to use when none is named (``--account NAME``)
+``REFUNDKIT_CONFIG``   the ``refundkit.toml`` to read, instead of looking for one (below)
 ``REFUNDKIT_PII_ARCHITECTURE`` ``on``: the account is on VTEX's PII data architecture, so orders are read through
                        ``GET /api/orders/pvt/document/{id}`` and ``POST /api/orders/extendsearch/orders``;
                        ``off`` (default): the classic OMS endpoints. ``refundkit doctor`` tells which one it is
@@ -36,6 +38,24 @@ before any call is made (refundkit appends its own paths, and a path prefix coul
 
 Environment variables win over the ``.env`` file, which is read (with python-dotenv's parser) from the current folder
 or the nearest parent.
+
+Several accounts (one per country, a marketplace and its franchises) are named in ``refundkit.toml``, found in the
+current folder, else in the user's config folder (``platformdirs``)::
+
+    [accounts.br]
+    account = "lojabr"
+    app_key = "vtexappkey-lojabr-ABCDEF"
+    app_token_env = "LOJABR_VTEX_TOKEN"   # the token itself is never in the file
+    base_url = "https://lojabr.vtexcommercestable.com.br"   # optional, as VTEX_BASE_URL
+    environment = "vtexcommercestable"                       # optional, as VTEX_ENVIRONMENT
+    entity = "RF"                                            # optional, as REFUNDKIT_ENTITY
+    tz = "America/Sao_Paulo"                                 # optional, as REFUNDKIT_STORE_TZ
+
+An account is chosen by name (``--account br``, ``connect(account="br")``, ``REFUNDKIT_ACCOUNT``); its settings come
+from its entry, and the ``VTEX_*`` variables are not read for it. With no name: ``VTEX_ACCOUNT_NAME`` in the
+environment wins, exactly as without a file; else a file with one account means that account. Each account's local
+files (order store, verdicts, journal) are kept under the cache dir by its VTEX account name, where a single
+account's always were, so the file names each VTEX account once.
 """
 
 from __future__ import annotations
@@ -44,6 +64,7 @@ import getpass
 import ipaddress
 import os
 import re
+import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -55,7 +76,22 @@ from .errors import ConfigError
 from .textsafety import control_problem
 from .timeutil import zone
 
-__all__ = ["SANDBOX_HEADER", "SANDBOX_HINT", "Secret", "Settings", "check_base_url", "load_settings", "read_env_file"]
+__all__ = [
+    "CONFIG_FILE",
+    "SANDBOX_HEADER",
+    "SANDBOX_HINT",
+    "AccountEntry",
+    "Secret",
+    "Settings",
+    "check_base_url",
+    "config_file",
+    "load_settings",
+    "read_accounts",
+    "read_env_file",
+]
+
+#: The file that names several accounts: in the current folder, else in the user's config folder.
+CONFIG_FILE = "refundkit.toml"
 
 #: The header refundkit's sandbox sends with every answer. A server on this machine that sends it is the sandbox,
 #: not a proxy in front of a real account, so the client's pacing may start fast (refundkit.vtex.limiter).
@@ -221,6 +257,12 @@ class Settings:
     note_lease_s: float = 120.0
     pii_architecture: bool = False
     desk_token: Secret | None = field(default=None, repr=True)
+    #: the account's name in ``refundkit.toml`` (``br``); None when configured by the ``VTEX_*`` variables
+    name: str | None = None
+    #: the variable that holds the app token (an account's ``app_token_env``), named in messages
+    token_env: str = "VTEX_APP_TOKEN"  # noqa: S105 - a variable's name, not a password
+    #: the names ``refundkit.toml`` offers when none was chosen and the file has several (nothing is configured)
+    choices: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.base_url is not None:
@@ -228,7 +270,7 @@ class Settings:
         if self.environment and not _ACCOUNT_RE.match(self.environment):
             raise ConfigError(f"VTEX_ENVIRONMENT {self.environment[:40]!r}: letters, digits and dashes only")
         _check_header_value(self.app_key, "VTEX_APP_KEY", show=True)
-        _check_header_value(self.app_token.reveal() if self.app_token else None, "VTEX_APP_TOKEN", show=False)
+        _check_header_value(self.app_token.reveal() if self.app_token else None, self.token_env, show=False)
         if self.zero_decimal_amounts not in ZERO_DECIMAL_MODES:
             raise ConfigError(
                 f"REFUNDKIT_ZERO_DECIMAL_AMOUNTS {self.zero_decimal_amounts!r}: use 'cents' (VTEX sends CLP 1.500 as "
@@ -247,12 +289,22 @@ class Settings:
 
     def require_account(self) -> Settings:
         """Raise :class:`ConfigError` with the how-to unless an account and credentials are set."""
+        if self.choices and not self.configured:
+            raise ConfigError(
+                f"{CONFIG_FILE} names {len(self.choices)} accounts ({', '.join(self.choices)}): choose one with "
+                "--account NAME (or REFUNDKIT_ACCOUNT=NAME)"
+            )
+        if self.name is not None and self.app_token is None:
+            raise ConfigError(
+                f"account {self.name}: {self.token_env} is not set; export it with the account's app token "
+                f"({CONFIG_FILE} names the variable, never the token)"
+            )
         missing = [
             n
             for n, v in (
                 ("VTEX_ACCOUNT_NAME", self.account),
                 ("VTEX_APP_KEY", self.app_key),
-                ("VTEX_APP_TOKEN", self.app_token),
+                (self.token_env, self.app_token),
             )
             if not v
         ]
@@ -313,10 +365,157 @@ def _find_env_file(start: Path) -> Path | None:
     return None
 
 
-def load_settings(env: dict[str, str] | None = None, env_file: Path | bool | None = True) -> Settings:
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")
+_ENTRY_KEYS = ("account", "app_key", "app_token_env", "base_url", "environment", "entity", "tz")
+_TOKEN_KEYS = ("app_token", "token", "vtex_app_token", "apptoken")
+
+
+@dataclass(frozen=True)
+class AccountEntry:
+    """One ``[accounts.NAME]`` table of ``refundkit.toml``: where the account is and which variable holds its token."""
+
+    name: str
+    account: str
+    app_key: str
+    app_token_env: str
+    base_url: str | None = None
+    environment: str | None = None
+    entity: str | None = None
+    tz: str | None = None
+
+    def token_present(self, env: dict[str, str] | None = None) -> bool:
+        """Whether the token's variable is set (its value is never looked at beyond that)."""
+        return bool((os.environ if env is None else env).get(self.app_token_env, "").strip())
+
+
+def config_file(env: dict[str, str] | None = None, cwd: Path | None = None) -> Path | None:
+    """The ``refundkit.toml`` in use: ``REFUNDKIT_CONFIG``, else the current folder's, else the user config folder's."""
+    values = os.environ if env is None else env
+    named = values.get("REFUNDKIT_CONFIG", "").strip()
+    if named:
+        path = Path(named).expanduser()
+        if not path.is_file():
+            raise ConfigError(f"REFUNDKIT_CONFIG names {named[:200]!r}, which is not a file")
+        return path
+    here = (cwd or Path.cwd()) / CONFIG_FILE
+    if here.is_file():
+        return here
+    from platformdirs import user_config_path  # noqa: PLC0415 - only when no file is in the current folder
+
+    home = user_config_path("refundkit") / CONFIG_FILE
+    return home if home.is_file() else None
+
+
+def read_accounts(path: Path) -> dict[str, AccountEntry]:
+    """The accounts of ``path``, by name, or :class:`ConfigError` in one line naming the file and what to fix.
+
+    A token written into the file is refused, and the line saying so never shows it."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:  # its message gives the line and column, never the value
+        raise ConfigError(f"{path}: not TOML: {str(exc)[:200]}") from None
+    unknown = sorted(set(data) - {"accounts"})
+    if unknown:
+        raise ConfigError(f"{path}: unknown table or key {unknown[0][:40]!r}; accounts go in [accounts.NAME] tables")
+    tables = data.get("accounts", {})
+    if not isinstance(tables, dict):
+        raise ConfigError(f"{path}: accounts must be tables, such as [accounts.br]")
+    out: dict[str, AccountEntry] = {}
+    by_account: dict[str, str] = {}
+    for name, table in tables.items():
+        where = f"{path}: [accounts.{name[:40]}]"
+        if not _NAME_RE.match(name):
+            raise ConfigError(f"{where}: an account's name is letters, digits, _ and dashes (such as br)")
+        if not isinstance(table, dict):
+            raise ConfigError(f"{where} must be a table of account, app_key and app_token_env")
+        for key in table:
+            if key.lower() in _TOKEN_KEYS:  # the value is not shown: it is a token
+                raise ConfigError(
+                    f"{where} holds a token ({key[:40]}): remove it and name the variable that holds it instead, "
+                    'such as app_token_env = "' + name.upper().replace("-", "_") + '_VTEX_TOKEN"'
+                )
+        extra = [k for k in table if k not in _ENTRY_KEYS]
+        if extra:
+            raise ConfigError(f"{where}: unknown key {extra[0][:40]!r}; known keys: {', '.join(_ENTRY_KEYS)}")
+        values: dict[str, str] = {}
+        for key, value in table.items():
+            if not isinstance(value, str) or not value.strip():
+                shown = "" if key == "app_token_env" else f" (got {str(value)[:40]!r})"
+                raise ConfigError(f"{where}: {key} must be a non-empty text in quotes{shown}")
+            values[key] = value.strip()
+        missing = [k for k in ("account", "app_key", "app_token_env") if k not in values]
+        if missing:
+            raise ConfigError(f"{where}: {', '.join(missing)} missing")
+        token_env = values["app_token_env"]
+        if len(token_env) > 64 or not _KEY_RE.fullmatch(token_env):  # not shown: it may be a pasted token
+            raise ConfigError(
+                f"{where}: app_token_env names the environment variable that holds the token (such as "
+                f"{name.upper().replace('-', '_')}_VTEX_TOKEN), never the token itself"
+            )
+        if not _ACCOUNT_RE.match(values["account"]):
+            raise ConfigError(f"{where}: account {values['account'][:40]!r}: letters, digits and dashes only")
+        if values["account"] in by_account:
+            raise ConfigError(
+                f"{where} names VTEX account {values['account']!r}, as [accounts.{by_account[values['account']]}] "
+                "does: an account's store, verdicts and journal are kept by its VTEX name, so name each account once"
+            )
+        by_account[values["account"]] = name
+        try:
+            entry = AccountEntry(
+                name=name,
+                account=values["account"],
+                app_key=values["app_key"],
+                app_token_env=token_env,
+                base_url=check_base_url(values["base_url"], "base_url") if "base_url" in values else None,
+                environment=values.get("environment"),
+                entity=values.get("entity"),
+                tz=values.get("tz"),
+            )
+            _check_entry(entry)
+        except ConfigError as exc:
+            raise ConfigError(f"{where}: {exc}") from None
+        out[name] = entry
+    return out
+
+
+def _check_entry(entry: AccountEntry) -> None:
+    if entry.environment and not _ACCOUNT_RE.match(entry.environment):
+        raise ConfigError(f"environment {entry.environment[:40]!r}: letters, digits and dashes only")
+    if entry.entity and not _ENTITY_RE.match(entry.entity):
+        raise ConfigError(f"entity {entry.entity[:60]!r}: use 3-60 letters, digits or _, starting with a letter")
+    if entry.tz:
+        try:
+            zone(entry.tz)
+        except ValueError:
+            raise ConfigError(
+                f"tz {entry.tz[:60]!r} is not a time zone: use an IANA name such as America/Sao_Paulo"
+            ) from None
+    _check_header_value(entry.app_key, "app_key", show=True)
+
+
+def load_accounts(env: dict[str, str] | None = None, path: Path | bool | None = True) -> dict[str, AccountEntry]:
+    """The accounts ``refundkit.toml`` names (``path=True``: the file :func:`config_file` finds), by name; {} when
+    there is no file."""
+    found = config_file(env) if path is True else (Path(path) if path else None)
+    return read_accounts(found) if found else {}
+
+
+def load_settings(
+    env: dict[str, str] | None = None,
+    env_file: Path | bool | None = True,
+    *,
+    account: str | None = None,
+    accounts_file: Path | bool | None = True,
+) -> Settings:
     """Build :class:`Settings` from ``env`` (default ``os.environ``) over the ``.env`` file.
 
     ``env_file=True`` looks for ``.env`` from the current folder upwards; a path reads that file; ``False`` none.
+    ``account`` names an account of ``refundkit.toml`` (default ``REFUNDKIT_ACCOUNT``); ``accounts_file`` is that
+    file (``True``: the one :func:`config_file` finds; ``False``: none).
     """
     values: dict[str, str] = {}
     if env_file is True:
@@ -326,6 +525,21 @@ def load_settings(env: dict[str, str] | None = None, env_file: Path | bool | Non
     elif env_file:
         values.update(read_env_file(Path(env_file)))
     values.update(os.environ if env is None else env)
+    entry, choices = _chosen_account(values, account, accounts_file)
+    if entry is not None:  # the file's account: its entry, not the VTEX_* variables, says where and who it is
+        for name in ("VTEX_ACCOUNT_NAME", "VTEX_APP_KEY", "VTEX_APP_TOKEN", "VTEX_BASE_URL", "VTEX_ENVIRONMENT"):
+            values.pop(name, None)
+        values.update(
+            VTEX_ACCOUNT_NAME=entry.account,
+            VTEX_APP_KEY=entry.app_key,
+            VTEX_APP_TOKEN=values.get(entry.app_token_env, ""),
+            VTEX_BASE_URL=entry.base_url or "",
+            VTEX_ENVIRONMENT=entry.environment or "",
+        )
+        if entry.entity:
+            values["REFUNDKIT_ENTITY"] = entry.entity
+        if entry.tz:
+            values["REFUNDKIT_STORE_TZ"] = entry.tz
 
     def get(name: str) -> str | None:
         v = values.get(name, "").strip()
@@ -404,7 +618,41 @@ def load_settings(env: dict[str, str] | None = None, env_file: Path | bool | Non
         note_lease_s=_lease(get("REFUNDKIT_NOTE_LEASE_S")),
         pii_architecture=pii == "on",
         desk_token=Secret(desk_token) if (desk_token := get("REFUNDKIT_APP_TOKEN")) else None,
+        name=entry.name if entry else None,
+        token_env=entry.app_token_env if entry else "VTEX_APP_TOKEN",
+        choices=choices,
     )
+
+
+def _chosen_account(
+    values: dict[str, str], account: str | None, accounts_file: Path | bool | None
+) -> tuple[AccountEntry | None, tuple[str, ...]]:
+    """The file's account to use, and the names to choose from when none is chosen among several.
+
+    Without a name, ``VTEX_ACCOUNT_NAME`` wins (the file is not read: environment-only configuration is unchanged);
+    else a file with one account means it. A name the file lacks is refused, unless there is no file and the name
+    is ``VTEX_ACCOUNT_NAME``'s (``--account`` with environment-only configuration)."""
+    name = (account or values.get("REFUNDKIT_ACCOUNT", "")).strip() or None
+    env_account = values.get("VTEX_ACCOUNT_NAME", "").strip()
+    if name is None and env_account:
+        return None, ()
+    entries = load_accounts(values, accounts_file)
+    if name is None:
+        if len(entries) == 1:
+            return next(iter(entries.values())), ()
+        return None, tuple(entries)
+    if name in entries:
+        return entries[name], ()
+    if not entries and name == env_account:
+        return None, ()
+    if not entries:
+        raise ConfigError(
+            f"account {name[:40]!r}: no {CONFIG_FILE} names it (none in this folder or the user config folder), "
+            f"and VTEX_ACCOUNT_NAME is {env_account[:40]!r}"
+            if env_account
+            else f"account {name[:40]!r}: no {CONFIG_FILE} found here or in the user config folder to name it"
+        )
+    raise ConfigError(f"account {name[:40]!r} is not in {CONFIG_FILE}; its accounts: {', '.join(sorted(entries))}")
 
 
 def _lease(raw: str | None) -> float:

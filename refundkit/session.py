@@ -1,6 +1,7 @@
 """``refundkit.connect()``: the one call a notebook or script makes to get a working client and ledger.
 
-With an account configured (environment or ``.env``) it talks to that account. Without one, ``demo=True`` (the
+With an account configured (environment, ``.env`` or ``refundkit.toml``: ``connect(account="br")``) it talks to
+that account. Without one, ``demo=True`` (the
 default in notebooks) starts the embedded sandbox in this process, so every notebook runs on a fresh machine with no
 VTEX account; ``demo=False`` raises :class:`~refundkit.errors.ConfigError` with the how-to.
 """
@@ -8,11 +9,12 @@ VTEX account; ``demo=False`` raises :class:`~refundkit.errors.ConfigError` with 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from .config import Secret, Settings, load_settings
+from .config import Secret, Settings, load_accounts, load_settings
 from .errors import ConfigError
 from .ledger import Ledger
 from .timeutil import CLOCK_SHIFT_VARIABLE, clock_shift
@@ -21,7 +23,7 @@ from .vtex import VtexClient
 if TYPE_CHECKING:
     from .sandbox import Sandbox, SandboxServer
 
-__all__ = ["Session", "connect"]
+__all__ = ["Session", "connect", "connect_accounts"]
 
 log = logging.getLogger("refundkit")
 
@@ -52,9 +54,14 @@ class Session:
         where = (
             "the embedded sandbox (no VTEX account needed)"
             if self.sandbox is not None
-            else (f"account {self.settings.account} at {self.client.transport.base_url}")
+            else (f"account {self._name()} at {self.client.transport.base_url}")
         )
         return f"refundkit connected to {where}; ledger entity {self.ledger.entity}; recording as {self.ledger.user}"
+
+    def _name(self) -> str:
+        """``lojabr``, or ``br (lojabr)`` for an account of refundkit.toml named otherwise."""
+        name, account = self.settings.name, self.settings.account
+        return f"{name} ({account})" if name and name != account else str(account)
 
     def close(self) -> None:
         self.client.close()
@@ -71,6 +78,7 @@ class Session:
 
 def connect(
     *,
+    account: str | None = None,
     demo: bool | None = None,
     settings: Settings | None = None,
     sandbox_options: dict[str, Any] | None = None,
@@ -79,12 +87,13 @@ def connect(
 ) -> Session:
     """Connect to the configured VTEX account, or (``demo``) to an embedded sandbox when none is configured.
 
-    ``demo=None`` means: use the sandbox only when no account is configured.
+    ``demo=None`` means: use the sandbox only when no account is configured. ``account`` names an account of
+    ``refundkit.toml`` (``connect(account="br")``); default ``REFUNDKIT_ACCOUNT``, else the one configured.
     """
-    settings = settings or load_settings()
+    settings = settings or load_settings(account=account)
     sandbox = server = None
     if not settings.configured:
-        if demo is False:
+        if demo is False or settings.name or settings.choices:  # an account was meant: say what is missing
             settings.require_account()
         from .sandbox import Sandbox, SandboxConfig  # noqa: PLC0415 - imported lazily: only demos need it
 
@@ -118,3 +127,21 @@ def connect(
     if setup and (sandbox is not None or served_sandbox):
         ledger.setup()  # saving the schemas is idempotent; on a real account run `refundkit setup` once instead
     return Session(settings, client, ledger, sandbox, server)
+
+
+def connect_accounts(names: Sequence[str] | None = None, **options: Any) -> dict[str, Session]:
+    """A session per account of ``refundkit.toml`` (``names``, default all of them, in the file's order), for a
+    report across accounts (:func:`refundkit.analytics.accounts_report`). Never the embedded sandbox. If one cannot
+    be opened, those opened already are closed and its error raised."""
+    chosen = list(names) if names is not None else list(load_accounts())
+    if not chosen:
+        raise ConfigError("no refundkit.toml names any account: write one ([accounts.NAME] tables), see README")
+    sessions: dict[str, Session] = {}
+    try:
+        for name in chosen:
+            sessions[name] = connect(account=name, demo=False, **options)
+    except BaseException:
+        for opened in sessions.values():
+            opened.close()
+        raise
+    return sessions

@@ -24,6 +24,7 @@ from typing import Any
 from .config import Secret, Settings, load_settings
 from .sandbox import Sandbox, SandboxConfig, SandboxServer
 from .sandbox.store import OrderSummary
+from .sandbox.variables import sandbox_variables
 
 __all__ = [
     "DEMO_TODAY",
@@ -87,15 +88,10 @@ class ServedSandbox:
 
     def env(self, **extra: str) -> dict[str, str]:
         """The variables that point refundkit at this sandbox (what ``refundkit sandbox`` prints)."""
-        cfg = self.sb.config
         return {
-            "VTEX_BASE_URL": self.srv.base_url,
-            "VTEX_ACCOUNT_NAME": cfg.account,
-            "VTEX_APP_KEY": cfg.app_key,
-            "VTEX_APP_TOKEN": cfg.app_token,
+            **sandbox_variables(self.srv.base_url, self.sb.config),
             "REFUNDKIT_CACHE_DIR": str(self.cache_dir),
             "REFUNDKIT_USER": "tester",
-            **({"REFUNDKIT_PII_ARCHITECTURE": "on"} if cfg.pii_architecture else {}),
             **extra,
         }
 

@@ -33,6 +33,7 @@ from refundkit.present.charts import gross_vs_net_chart, save_png
 from refundkit.present.cli_app import free_port, start_app, stop_app
 from refundkit.present.desk_users import add_user
 from refundkit.sandbox import Sandbox, SandboxConfig
+from refundkit.sandbox.variables import sandbox_variables
 from refundkit.session import connect
 from refundkit.testing import DEMO_TODAY
 from refundkit.timeutil import Instant, local_day_bounds
@@ -212,10 +213,7 @@ def main() -> int:
         cfg = sandbox.config
         env = {
             **{k: v for k, v in os.environ.items() if not k.startswith(("VTEX_", "REFUNDKIT_"))},
-            "VTEX_BASE_URL": server.base_url,
-            "VTEX_ACCOUNT_NAME": cfg.account,
-            "VTEX_APP_KEY": cfg.app_key,
-            "VTEX_APP_TOKEN": cfg.app_token,
+            **sandbox_variables(server.base_url, cfg),
             "REFUNDKIT_CACHE_DIR": cache,
             "REFUNDKIT_USER": "ana",
         }

@@ -18,6 +18,7 @@ import pytest
 
 from refundkit.sandbox import Sandbox, SandboxConfig, SandboxServer
 from refundkit.sandbox.store import OrderSummary
+from refundkit.sandbox.variables import sandbox_variables
 from refundkit.testing import check_nothing_moved, run_cli
 
 WRITES = ("POST", "PUT", "PATCH", "DELETE")
@@ -50,10 +51,7 @@ class Cli:
         keep = {k: v for k, v in os.environ.items() if k in ("PATH", "SYSTEMROOT", "LANG", "LC_ALL", "TMPDIR")}
         return {
             **keep,
-            "VTEX_BASE_URL": self.srv.base_url,
-            "VTEX_ACCOUNT_NAME": cfg.account,
-            "VTEX_APP_KEY": cfg.app_key,
-            "VTEX_APP_TOKEN": cfg.app_token,
+            **sandbox_variables(self.srv.base_url, cfg),
             "REFUNDKIT_CACHE_DIR": str(self.home / "cache"),
             "REFUNDKIT_USER": "clerk-cli",
             "REFUNDKIT_NOTE_LEASE_S": "0",  # reconcile right after a failed note (the lease has its own tests)

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from refundkit.sandbox import Sandbox, SandboxConfig
+from refundkit.sandbox.variables import sandbox_variables
 from refundkit.testing import CliResult, run_cli
 
 
@@ -15,10 +16,7 @@ def test_record_warns_about_a_likely_duplicate_and_needs_yes(tmp_path: Path) -> 
         cfg = sb.config
         env = {
             "PATH": os.environ.get("PATH", ""),
-            "VTEX_BASE_URL": srv.base_url,
-            "VTEX_ACCOUNT_NAME": cfg.account,
-            "VTEX_APP_KEY": cfg.app_key,
-            "VTEX_APP_TOKEN": cfg.app_token,
+            **sandbox_variables(srv.base_url, cfg),
             "REFUNDKIT_CACHE_DIR": str(tmp_path),
             "PYTHONIOENCODING": "utf-8",
         }

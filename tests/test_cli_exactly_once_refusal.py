@@ -12,6 +12,7 @@ import pytest
 from refundkit.ledger import MasterDataVerdict, load_verdict, save_verdict
 from refundkit.present.cli import main
 from refundkit.sandbox import Sandbox, SandboxConfig, SandboxServer
+from refundkit.sandbox.variables import sandbox_variables
 from refundkit.testing import check_nothing_moved
 
 LEDGER_ENTITIES = ("/offlineRefund/", "/offlineRefundOrder/")
@@ -23,10 +24,7 @@ def account(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[S
     with sb.serve(port=0) as srv:
         cfg = sb.config
         for k, v in {
-            "VTEX_BASE_URL": srv.base_url,
-            "VTEX_ACCOUNT_NAME": cfg.account,
-            "VTEX_APP_KEY": cfg.app_key,
-            "VTEX_APP_TOKEN": cfg.app_token,
+            **sandbox_variables(srv.base_url, cfg),
             "REFUNDKIT_CACHE_DIR": str(tmp_path / "cache"),
             "REFUNDKIT_USER": "clerk",
         }.items():

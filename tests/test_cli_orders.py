@@ -17,6 +17,7 @@ import pytest
 
 from refundkit.money import format_minor
 from refundkit.sandbox import Sandbox, SandboxConfig
+from refundkit.sandbox.variables import sandbox_variables
 from refundkit.testing import CliResult, check_nothing_moved, run_cli
 from refundkit.timeutil import local_day_bounds
 
@@ -42,13 +43,7 @@ def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
 @pytest.fixture
 def env(sandbox: tuple[Sandbox, str], tmp_path: Path) -> dict[str, str]:
     sb, base_url = sandbox
-    return clean_env(
-        tmp_path,
-        VTEX_BASE_URL=base_url,
-        VTEX_ACCOUNT_NAME=sb.config.account,
-        VTEX_APP_KEY=sb.config.app_key,
-        VTEX_APP_TOKEN=sb.config.app_token,
-    )
+    return clean_env(tmp_path, **sandbox_variables(base_url, sb.config))
 
 
 def run(args: list[str], env: dict[str, str], cwd: Path) -> CliResult:

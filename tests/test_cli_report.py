@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from refundkit.sandbox import Sandbox, SandboxConfig
+from refundkit.sandbox.variables import sandbox_variables
 from refundkit.testing import CliResult, check_nothing_moved, run_cli
 
 COLUMNS = ["period", "currency", "orders", "gross", "native_refunds", "offline_refunds", "net"]
@@ -31,13 +32,7 @@ def sandbox() -> Iterator[tuple[Sandbox, str]]:
 def env(sandbox: tuple[Sandbox, str], tmp_path: Path) -> dict[str, str]:
     sb, base_url = sandbox
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VTEX_", "REFUNDKIT_"))}
-    env.update(
-        REFUNDKIT_CACHE_DIR=str(tmp_path / "cache"),
-        VTEX_BASE_URL=base_url,
-        VTEX_ACCOUNT_NAME=sb.config.account,
-        VTEX_APP_KEY=sb.config.app_key,
-        VTEX_APP_TOKEN=sb.config.app_token,
-    )
+    env.update(sandbox_variables(base_url, sb.config), REFUNDKIT_CACHE_DIR=str(tmp_path / "cache"))
     return env
 
 

@@ -7,6 +7,7 @@ from typing import Any
 import polars as pl
 
 from ..timeutil import Instant
+from .accounts import AccountsReport, accounts_report
 from .engine import (
     GROSS_SCHEMA,
     REFUND_LINES_SCHEMA,
@@ -74,6 +75,7 @@ __all__ = [
     "REVENUE_SCHEMA",
     "SOURCES",
     "STORE_ORDERS_SCHEMA",
+    "AccountsReport",
     "Figures",
     "OrderStore",
     "RefundColumn",
@@ -82,6 +84,7 @@ __all__ = [
     "ReportDetail",
     "RevenueData",
     "SyncResult",
+    "accounts_report",
     "collect_revenue",
     "default_range",
     "definitions_line",

@@ -68,10 +68,13 @@ def audited(ledger: Any, path: Path, who: str) -> Any:
     """``ledger`` with each of its writing methods reporting its outcome to the trail at ``path`` as ``who``.
     (``Ledger.record`` goes through ``record_input``; an import's rows do too.)"""
 
+    account = getattr(getattr(getattr(ledger, "client", None), "settings", None), "account", None)
+
     def wrap(action: str, method: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(method)
         def call(*args: Any, **kwargs: Any) -> Any:
-            with _reported(path, action, who, _target(action, args, kwargs)) as report:
+            # the VTEX account written to: a desk may switch between the accounts of refundkit.toml
+            with _reported(path, action, who, {"account": account, **_target(action, args, kwargs)}) as report:
                 result = method(*args, **kwargs)
                 report(result)
                 return result

@@ -19,7 +19,17 @@ from collections.abc import Callable, Sequence
 
 from ..errors import ConfigError, InputError, LedgerError, RefundkitError, VtexError
 from ..ledger import RefundConflict, RefundRefused
-from . import cli_app, cli_audit, cli_doctor, cli_ledger, cli_orders, cli_report, cli_sandbox, cli_users
+from . import (
+    cli_accounts,
+    cli_app,
+    cli_audit,
+    cli_doctor,
+    cli_ledger,
+    cli_orders,
+    cli_report,
+    cli_sandbox,
+    cli_users,
+)
 from .cli_common import (
     EXIT_INTERRUPTED,
     EXIT_OK,
@@ -30,8 +40,10 @@ from .cli_common import (
     Parser,
     Subcommands,
     UsageError,
+    add_account_flag,
     check_output,
     inert_output,
+    selected_accounts,
 )
 
 __all__ = ["COMMANDS", "build_parser", "main"]
@@ -46,6 +58,7 @@ COMMANDS: tuple[Callable[[Subcommands], None], ...] = (
     cli_app.register,
     cli_users.register,
     cli_audit.register,
+    cli_accounts.register,
 )
 
 
@@ -58,7 +71,19 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for register in COMMANDS:
         register(sub)
+    _give_account_flag(sub)
     return p
+
+
+def _give_account_flag(sub: argparse._SubParsersAction[Parser]) -> None:
+    """``--account NAME`` on every command (the innermost ones where a command has actions), unless it has its own."""
+    for parser in sub.choices.values():
+        nested = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        if nested:
+            for inner in nested:
+                _give_account_flag(inner)
+        elif not any("--account" in a.option_strings for a in parser._actions):
+            add_account_flag(parser)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -74,9 +99,18 @@ def _main(argv: Sequence[str] | None) -> int:
     if handler is None:
         parser.print_help()
         return EXIT_USAGE
+    names = tuple(getattr(args, "account", None) or ())
+    if len(names) > 1 and not getattr(args, "several_accounts", False):
+        print(
+            f"refundkit: {args.command} works on one account; --account is given {len(names)} times "
+            "(only refundkit report takes several)",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     try:
         check_output(args)
-        return handler(args)
+        with selected_accounts(names):
+            return handler(args)
     except KeyboardInterrupt:
         print("refundkit: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED

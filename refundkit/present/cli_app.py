@@ -34,10 +34,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..config import load_settings
 from ..errors import ConfigError
 from .audit import AUDIT_VARIABLE, audit_path
-from .cli_common import Subcommands, UsageError, positive_int, time_zone
+from .cli_common import Subcommands, UsageError, desk_environment, positive_int, time_zone
 from .desk_users import load_users
 
 __all__ = [
@@ -355,14 +354,14 @@ def cmd_app(args: argparse.Namespace) -> int:
     check_serving(args)
     if args.users:
         load_users(args.users)  # a missing or unsafe users file: one line now, not a desk nobody can enter
-    settings = load_settings()
+    env, settings = desk_environment()
     settings.require_account()  # the page connects to this account: say what is missing here, not there
     token = settings.desk_token.reveal() if settings.desk_token else None
     stop_on_terminate()  # before Voilà starts: a stop that comes at any moment after stops it too
     print(f"Starting the refund desk on port {args.port} …", flush=True)
     proc, url = start_app(
         args.port,
-        dict(os.environ),
+        env,
         tz=args.tz,
         log=sys.stderr,
         token=token,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ..config import load_settings
 from .audit import audit_path, read_events
-from .cli_common import EXIT_OK, Output, Subcommands, add_table_flags
+from .cli_common import EXIT_OK, Output, Subcommands, add_table_flags, chosen_accounts
 
 __all__ = ["AUDIT_COLUMNS", "register"]
 
@@ -18,6 +18,7 @@ AUDIT_COLUMNS = (
     "address",
     "method",
     "outcome",
+    "account",
     "order_id",
     "entry_id",
     "amount",
@@ -40,6 +41,9 @@ def register(sub: Subcommands) -> None:
 def cmd_audit(args: argparse.Namespace) -> int:
     path = args.file or audit_path(load_settings())
     rows = [e for e in read_events(path) if args.user is None or e.get("user") == args.user]
+    if chosen_accounts():  # --account: only the writes made to that account
+        account = load_settings(account=chosen_accounts()[0]).account
+        rows = [e for e in rows if e.get("account") == account]
     table = [{c: "" if e.get(c) is None else str(e.get(c)) for c in AUDIT_COLUMNS} for e in rows]
     Output.from_args(args).table(table, AUDIT_COLUMNS, what="events")
     return EXIT_OK

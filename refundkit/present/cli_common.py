@@ -24,14 +24,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, TypeAlias, cast
 
 from ..argtypes import day, nonneg_float, number, positive_int, probability
+from ..config import Settings, config_file, load_settings
 from ..errors import RefundkitError
 from ..session import Session, connect
 from ..textsafety import inert
@@ -50,16 +53,21 @@ __all__ = [
     "Progress",
     "Subcommands",
     "UsageError",
+    "account_settings",
+    "add_account_flag",
     "add_json_flag",
     "add_table_flags",
     "check_output",
+    "chosen_accounts",
     "day",
+    "desk_environment",
     "inert_output",
     "nonneg_float",
     "number",
     "output_format",
     "positive_int",
     "probability",
+    "selected_accounts",
     "session",
     "time_zone",
 ]
@@ -148,14 +156,71 @@ def check_output(args: argparse.Namespace) -> None:
 
 
 # -- the account --------------------------------------------------------------------------------------------------
+#: the accounts ``--account`` named for the command being run (``main`` sets it; empty: the configured default)
+_ACCOUNTS: ContextVar[tuple[str, ...]] = ContextVar("refundkit_cli_accounts", default=())
+
+
+def add_account_flag(p: argparse.ArgumentParser) -> None:
+    """``--account NAME``: which account of ``refundkit.toml`` the command works on (``REFUNDKIT_ACCOUNT`` sets the
+    default). Only a command that sets ``several_accounts=True`` takes it more than once."""
+    p.add_argument(
+        "--account",
+        action="append",
+        default=None,
+        metavar="NAME",
+        help="the account of refundkit.toml to use (default REFUNDKIT_ACCOUNT, else the one configured)",
+    )
+
+
 @contextmanager
-def session(**transport_options: Any) -> Iterator[Session]:
-    """The configured account (environment or ``.env``) as a :class:`~refundkit.Session`, closed afterwards.
+def selected_accounts(names: Sequence[str]) -> Iterator[None]:
+    """While it lasts, :func:`session` and :func:`account_settings` open the first of ``names``."""
+    token = _ACCOUNTS.set(tuple(names))
+    try:
+        yield
+    finally:
+        _ACCOUNTS.reset(token)
+
+
+def chosen_accounts() -> tuple[str, ...]:
+    """The names ``--account`` gave (empty: none)."""
+    return _ACCOUNTS.get()
+
+
+def account_settings() -> Settings:
+    """The settings of the chosen account (``--account``, else the default), for commands that read only local
+    files (the store, the audit trail) or need no account at all (the cache folder)."""
+    names = _ACCOUNTS.get()
+    return load_settings(account=names[0] if names else None)
+
+
+def desk_environment() -> tuple[dict[str, str], Settings]:
+    """The environment ``refundkit app`` gives the desk, and the settings of the account it opens on: ``--account``'s,
+    else the default, else (several in refundkit.toml, none chosen) the file's first; the desk offers the others.
+    The file is named by its full path, so the desk's pages find it from any folder."""
+    env = dict(os.environ)
+    settings = account_settings()
+    if settings.choices:
+        settings = load_settings(account=settings.choices[0])
+    if settings.name:
+        env["REFUNDKIT_ACCOUNT"] = settings.name
+    path = config_file()
+    if path is not None:
+        env["REFUNDKIT_CONFIG"] = str(path.resolve())
+    return env, settings
+
+
+@contextmanager
+def session(account: str | None = None, **transport_options: Any) -> Iterator[Session]:
+    """The chosen account (``account``, else ``--account``, else the one configured in the environment, ``.env`` or
+    ``refundkit.toml``) as a :class:`~refundkit.Session`, closed afterwards.
 
     Never the embedded sandbox: without an account this raises :class:`~refundkit.errors.ConfigError` with the
     how-to. Nothing is set up on the account (that is ``refundkit setup``'s job).
     """
-    with connect(demo=False, setup=False, **transport_options) as rk:
+    names = _ACCOUNTS.get()
+    account = account or (names[0] if names else None)
+    with connect(account=account, demo=False, setup=False, **transport_options) as rk:
         yield rk
 
 

@@ -15,6 +15,7 @@ import textwrap
 from typing import TextIO
 
 from ..doctor import Doctor, DoctorOptions, DoctorReport, Status
+from ..doctor.outcome import save_doctor_outcome
 from ..errors import InputError
 from ..vtex.oms import check_order_id
 from .cli_common import EXIT_OK, EXIT_REFUSED, EXIT_VTEX, Subcommands, add_json_flag, session
@@ -98,6 +99,13 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         if sys.stderr.isatty():
             print(f"Checking account {rk.settings.account} (up to a minute)...", file=sys.stderr, flush=True)
         report = Doctor(rk.client).run(options)
+        if not report.unreachable and rk.settings.account:  # `refundkit accounts` shows whether doctor has passed
+            try:
+                save_doctor_outcome(
+                    rk.settings.cache_dir, rk.settings.account, ok=report.ok, checked_at=report.started_at.isoformat(0)
+                )
+            except OSError as exc:
+                print(f"refundkit: warning: doctor's outcome not kept: {exc.strerror or exc}", file=sys.stderr)
     if args.json:
         print(json.dumps(report.as_dict(), indent=2))
     else:

@@ -12,7 +12,18 @@ import sys
 from datetime import date
 from typing import Any, TextIO
 
-from .cli_common import Subcommands, UsageError, day, output_format, positive_int, session, time_zone
+from .cli_common import (
+    Subcommands,
+    UsageError,
+    account_settings,
+    add_account_flag,
+    chosen_accounts,
+    day,
+    output_format,
+    positive_int,
+    session,
+    time_zone,
+)
 
 __all__ = ["register"]
 
@@ -59,15 +70,19 @@ def register(sub: Subcommands) -> None:
     r.add_argument("--refresh", action="store_true", help="list the whole range from VTEX again first")
     r.add_argument("--details", action="store_true", help="sync items, totals breakdown and payments too")
     r.add_argument("--no-sync", action="store_true", help="report from the store as it is: no VTEX call")
-    r.set_defaults(handler=cmd_report)
+    add_account_flag(r)  # several --account: one table with a leading account column
+    r.add_argument("--all-accounts", action="store_true", help="every account of refundkit.toml, in one table")
+    r.set_defaults(handler=cmd_report, several_accounts=True)
 
 
-def _store() -> Any:
+def _store(account: str | None = None) -> Any:
     from ..analytics.store import OrderStore
     from ..config import load_settings
     from ..errors import ConfigError
 
-    settings = load_settings()
+    settings = load_settings(account=account) if account else account_settings()
+    if settings.choices:
+        settings.require_account()  # several accounts in refundkit.toml and none chosen: says to choose
     if not settings.account:
         raise ConfigError("VTEX_ACCOUNT_NAME is not set: the store is kept per account")
     return OrderStore.for_settings(settings)
@@ -136,18 +151,13 @@ def cmd_report(args: argparse.Namespace) -> int:
         raise _usage("--detail is written as table, csv, json or xlsx, not parquet")
     if args.output:
         _check_writable(args.output)
+    names = _report_accounts(args)
+    if len(names) > 1:
+        return _report_accounts_table(args, names, fmt)
 
     from ..analytics.report import gross_vs_net_report, report_detail
 
-    options: dict[str, Any] = {
-        "by": args.by,
-        "attribution": args.attribution,
-        "tz": args.tz,
-        "currency": args.currency,
-        "include_canceled": args.include_canceled,
-        "include_payment_pending": args.include_payment_pending,
-        "lookback_days": args.lookback_days,
-    }
+    options = _options(args)
     if args.no_sync:
         report = gross_vs_net_report(_store(), args.start, args.end, sync=False, **options)
     else:
@@ -162,6 +172,98 @@ def cmd_report(args: argparse.Namespace) -> int:
     if args.output:
         what = "drill-down" if detail is not None else f"report ({report.rows.height:,} rows)"
         print(f"{what} written to {args.output}", file=sys.stderr)
+    return 0
+
+
+def _options(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "by": args.by,
+        "attribution": args.attribution,
+        "tz": args.tz,
+        "currency": args.currency,
+        "include_canceled": args.include_canceled,
+        "include_payment_pending": args.include_payment_pending,
+        "lookback_days": args.lookback_days,
+    }
+
+
+def _report_accounts(args: argparse.Namespace) -> tuple[str, ...]:
+    """The accounts the report covers: ``--all-accounts``' (every one of refundkit.toml), else ``--account``'s."""
+    names = chosen_accounts()
+    if not args.all_accounts:
+        return names
+    from ..config import load_accounts
+    from ..errors import ConfigError
+
+    if names:
+        raise _usage("--all-accounts and --account: give one or the other")
+    entries = load_accounts()
+    if not entries:
+        raise ConfigError("--all-accounts: no refundkit.toml names any account (see `refundkit accounts`)")
+    return tuple(entries)
+
+
+def _report_accounts_table(args: argparse.Namespace, names: tuple[str, ...], fmt: str) -> int:
+    """One table across accounts: each account's own report, stacked with a leading ``account`` column, then the
+    totals per account and currency."""
+    from ..analytics.accounts import ACCOUNTS_COLUMNS, TOTALS_COLUMNS, AccountsReport
+    from ..analytics.report import gross_vs_net_report
+    from .tables import write_rows
+
+    if len(set(names)) != len(names):
+        raise _usage("an account is named twice with --account")
+    if fmt in _BINARY or args.detail is not None:
+        raise _usage(
+            "a report of several accounts is written as table, csv or json (xlsx, parquet and --detail "
+            "take one account: add a single --account)"
+        )
+    options = _options(args)
+    reports = {}
+    for name in names:  # each account's own report, as `refundkit report --account NAME` makes it
+        if args.no_sync:
+            reports[name] = gross_vs_net_report(_store(name), args.start, args.end, sync=False, **options)
+        else:
+            with session(name) as rk:
+                reports[name] = gross_vs_net_report(
+                    rk, args.start, args.end, refresh=args.refresh, details=args.details, **options
+                )
+    stacked = AccountsReport(reports)
+    for w in stacked.warnings:
+        print(f"refundkit: warning: {w}", file=sys.stderr)
+    money = {"orders", "gross", "native_refunds", "offline_refunds", "net"}
+
+    def write(out: TextIO) -> None:
+        if fmt == "json":
+            first = next(iter(reports.values())).parameters
+            payload = {
+                "accounts": list(names),
+                "parameters": {
+                    k: first[k] for k in ("from", "to", "by", "tz", "attribution", "currency") if k in first
+                },
+                "rows": stacked.display_rows(),
+                "totals": stacked.totals(),
+            }
+            out.write(json.dumps(payload, indent=2, default=str) + "\n")
+        elif fmt == "csv":
+            write_rows(out, stacked.display_rows(), list(ACCOUNTS_COLUMNS), "csv", numeric=money)
+        else:
+            out.write(
+                f"Gross vs net across {len(names)} accounts ({', '.join(names)}), {args.start} to {args.end} "
+                f"by {args.by} in {args.tz}; currencies are never converted or added\n\n"
+            )
+            write_rows(out, stacked.display_rows(), list(ACCOUNTS_COLUMNS), "table", numeric=money)
+            out.write("\nTotals per account and currency\n")
+            write_rows(out, stacked.totals(), list(TOTALS_COLUMNS), "table", numeric=money)
+
+    if not args.output:
+        write(sys.stdout)
+        return 0
+    try:
+        with open(args.output, "w", encoding="utf-8", newline="") as out:
+            write(out)
+    except OSError as exc:
+        raise _cannot_write(args.output, exc) from None
+    print(f"report of {len(names)} accounts ({stacked.rows.height:,} rows) written to {args.output}", file=sys.stderr)
     return 0
 
 

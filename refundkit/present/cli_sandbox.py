@@ -8,6 +8,7 @@ from pathlib import Path
 from ..config import load_settings
 from ..ledger.verdict import forget_verdict
 from ..sandbox.flags import add_sandbox_flags, config_from_args
+from ..sandbox.variables import second_account
 from .cli_common import EXIT_OK, Subcommands, UsageError, positive_int
 from .demo import run_demo
 
@@ -24,6 +25,9 @@ def register(sub: Subcommands) -> None:
     d.add_argument("--lab-port", type=positive_int, default=8888)
     d.add_argument("--app-port", type=positive_int, default=8866)
     d.add_argument("--no-lab", action="store_true", help="only the sandbox, with the environment printed")
+    d.add_argument(
+        "--accounts", type=int, choices=(1, 2), default=2, help="stores to serve (default 2: two accounts, one report)"
+    )
     d.set_defaults(handler=cmd_demo)
 
 
@@ -35,8 +39,9 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
         config = config_from_args(args, cache_dir=cache_dir)
     except ValueError as exc:  # a SandboxConfig the flags describe but the store cannot build (end before start)
         raise UsageError(str(exc)) from None
-    forget_verdict(cache_dir, config.account)  # this sandbox may answer conditional writes differently
-    run_forever(config, port=args.port)
+    for served in [config] + ([second_account(config)] if args.accounts > 1 else []):
+        forget_verdict(cache_dir, served.account)  # this sandbox may answer conditional writes differently
+    run_forever(config, port=args.port, accounts=args.accounts)
     return EXIT_OK
 
 
@@ -49,5 +54,10 @@ def _notebooks_dir() -> Path:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(
-        port=args.port, lab_port=args.lab_port, app_port=args.app_port, no_lab=args.no_lab, notebooks=_notebooks_dir()
+        port=args.port,
+        lab_port=args.lab_port,
+        app_port=args.app_port,
+        no_lab=args.no_lab,
+        notebooks=_notebooks_dir(),
+        accounts=args.accounts,
     )

@@ -29,7 +29,7 @@ from ..ledger.verdict import forget_verdict
 from ..session import connect
 from .cli_app import new_token, start_app, stop_app, stop_on_terminate, stop_server, write_private
 
-__all__ = ["demo_variables", "lab_command", "run_demo", "working_copies", "write_lab_config"]
+__all__ = ["lab_command", "run_demo", "working_copies", "write_lab_config"]
 
 WORK_FOLDER = ".demo"
 _STAMPS = ".copied-from.json"
@@ -60,16 +60,6 @@ def working_copies(notebooks: Path, work: Path) -> list[Path]:
         copies.append(target)
     stamps_path.write_text(json.dumps(stamps, indent=1), encoding="utf-8")
     return copies
-
-
-def demo_variables(base_url: str, config: Any) -> dict[str, str]:
-    """The four variables that point refundkit (a shell, a script, a notebook) at the sandbox."""
-    return {
-        "VTEX_BASE_URL": base_url,
-        "VTEX_ACCOUNT_NAME": config.account,
-        "VTEX_APP_KEY": config.app_key,
-        "VTEX_APP_TOKEN": config.app_token,  # the sandbox's public demo token, not a real account's
-    }
 
 
 def lab_command(root: Path, port: int, config_file: Path) -> list[str]:
@@ -141,28 +131,39 @@ def run_demo(
     no_lab: bool,
     notebooks: Path,
     env: Mapping[str, str] | None = None,
+    accounts: int = 2,
 ) -> int:
-    """Serve the sandbox; unless ``no_lab``, start the app and JupyterLab on working copies; print every address."""
-    from ..sandbox import Sandbox, SandboxConfig  # noqa: PLC0415 - only the demo loads the sandbox
+    """Serve the sandbox (``accounts`` stores: two by default, so the desk, the notebooks and ``refundkit report
+    --all-accounts`` show several accounts); unless ``no_lab``, start the app and JupyterLab on working copies;
+    print every address."""
+    from ..sandbox import SandboxConfig  # noqa: PLC0415 - only the demo loads the sandbox
+    from ..sandbox.server import serve_accounts  # noqa: PLC0415 - as above
 
     stop_on_terminate()
     base_env = dict(os.environ if env is None else env)
-    settings = load_settings(env={k: v for k, v in base_env.items() if not k.startswith("VTEX_")})
-    sandbox = Sandbox(SandboxConfig(search_lag_s=2.0, state_dir=settings.cache_dir / "sandbox"))
-    # an earlier `refundkit sandbox` may have played other Master Data answers under the same account: probe again
-    forget_verdict(settings.cache_dir, sandbox.config.account)
-    with sandbox.serve(port=port) as server:
-        variables = demo_variables(server.base_url, sandbox.config)
-        run_env = {**base_env, **variables}
-        # connect() saves the ledger's schemas on a loopback sandbox, so the notebooks and the app find them
-        with connect(settings=load_settings(env=run_env, env_file=False)):
-            pass
-        period = f"{len(sandbox.store):,} orders from {sandbox.config.start} up to today, {sandbox.config.end}"
-        _say(f"Sandbox (a synthetic VTEX store: {period}) at {server.base_url}; what you record is kept in")
-        _say(f"  {settings.cache_dir / 'sandbox'}")
+    settings = load_settings(
+        env={k: v for k, v in base_env.items() if not k.startswith("VTEX_") and k != "REFUNDKIT_ACCOUNT"},
+        accounts_file=False,
+    )
+    config = SandboxConfig(search_lag_s=2.0, state_dir=settings.cache_dir / "sandbox")
+    with serve_accounts(config, port, accounts) as served:
+        variables = served.variables
+        run_env = {**{k: v for k, v in base_env.items() if k != "REFUNDKIT_ACCOUNT"}, **variables}
+        for sandbox, (name, url, cfg) in zip(served.sandboxes, served.served, strict=True):
+            # an earlier `refundkit sandbox` may have played other Master Data answers under this account: probe again
+            forget_verdict(settings.cache_dir, cfg.account)
+            # connect() saves the ledger's schemas on a loopback sandbox, so the notebooks and the app find them
+            chosen = name if served.toml_path is not None else None
+            with connect(settings=load_settings(env=run_env, env_file=False, account=chosen)):
+                pass
+            period = f"{len(sandbox.store):,} orders from {sandbox.config.start} up to today, {sandbox.config.end}"
+            _say(f"Sandbox (a synthetic VTEX store: {period}), account {name} ({cfg.account}), at {url}")
+        _say(f"What you record is kept in {settings.cache_dir / 'sandbox'}")
         _say("To use it from a shell, a script or your own notebook, export:")
         for name, value in variables.items():
             _say(f"  export {name}={value}")
+        if served.toml_path is not None:
+            _say("  (VTEX_* reach the account main; --account outlet the other; report --all-accounts both)")
         if no_lab:
             _say("Sandbox running; press Ctrl-C to stop.")
             threading.Event().wait()

@@ -12,7 +12,7 @@ The same desk works in a notebook: ``RefundDesk(refundkit.connect())``.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
@@ -24,6 +24,7 @@ from ..config import load_settings
 from ..errors import RefundkitError
 from ..session import connect
 from ..timeutil import zone
+from .account_picker import AccountPicker, configured_accounts, name_account
 from .audit import AUDIT_VARIABLE, audited
 from .desk_users import can_record
 from .formkit import Form, failure_text
@@ -62,27 +63,55 @@ class RefundDesk(Form):
         tz: str = "UTC",
         report_factory: Callable[[Any, str], Any] | None = None,
         person: DeskPerson | None = None,
+        accounts: Sequence[str] = (),
+        open_account: Callable[[str], Any] | None = None,
     ) -> None:
         zone(tz)
-        self.session = session
         self.tz = tz
-        self.record = RecordForm(session.ledger, tz=tz)
-        self.imports = ImportForm(session.ledger)
-        self.report: Any = None
         self._report_factory = report_factory or _default_report
-        self._report_box = w.VBox([w.HTML("<p>Open this tab to build the report.</p>")])
         self.person = person
-        self.refunds = RefundsTab(session.ledger, tz=tz, read_only=person.read_only if person else None)
-        self.tabs = w.Tab(children=[self.record.widget, self.imports.widget, self._report_box, self.refunds.widget])
+        # several accounts (refundkit.toml): a picker on every tab; a session is opened when first chosen
+        current = getattr(getattr(session, "settings", None), "name", None)
+        self._sessions: dict[str, Any] = {current: session} if current else {}
+        self._open_account = open_account or (lambda name: connect(account=name, demo=False))
+        self.picker = AccountPicker(accounts, current, self.switch_account) if current and len(accounts) > 1 else None
+        self.tabs = w.Tab()
+        self.header = w.HTML()
+        self._show(session)
         self.tabs.titles = TAB_TITLES
         self.tabs.observe(self._tab_changed, names="selected_index")
+        self.widget = w.VBox([self.header, self.tabs])
+        self.widget.add_class("refundkit-desk")
+
+    def _show(self, session: Any) -> None:
+        """Build the four tabs over ``session`` (at start, and when another account is picked)."""
+        person = self.person
+        self.session = session
+        self.record = RecordForm(session.ledger, tz=self.tz)
+        self.imports = ImportForm(session.ledger)
+        self.report: Any = None
+        self._report_box = w.VBox([w.HTML("<p>Open this tab to build the report.</p>")])
+        self.refunds = RefundsTab(session.ledger, tz=self.tz, read_only=person.read_only if person else None)
+        tabs = [self.record.widget, self.imports.widget, self._report_box, self.refunds.widget]
+        if self.picker is not None:
+            name = session.settings.name
+            name_account(self.record.confirm, name)
+            name_account(self.imports.confirm, name)
+            tabs = [self.picker.on_top_of(tab) for tab in tabs]
+        self.tabs.children = tabs
         where = escape(session.describe()) if hasattr(session, "describe") else ""
-        self.header = w.HTML(
+        self.header.value = (
             f"{_CSS}<h2 style='margin-bottom:0'>refundkit — refund desk</h2>"
             f"<p style='color:#555;margin-top:0.2em'>{where}</p>{person.header_html() if person else ''}"
         )
-        self.widget = w.VBox([self.header, self.tabs])
-        self.widget.add_class("refundkit-desk")
+
+    def switch_account(self, name: str) -> None:
+        """Show the desk of the account ``name`` of refundkit.toml (opened the first time it is picked)."""
+        if name not in self._sessions:
+            self._sessions[name] = self._open_account(name)
+        self._show(self._sessions[name])
+        if self.tabs.selected_index == 3:
+            self.refunds.show()
 
     def _tab_changed(self, change: Any) -> None:
         if change["new"] == 2:
@@ -91,7 +120,7 @@ class RefundDesk(Form):
             self.refunds.show()  # read when first opened, not at start-up
 
     def open_report(self) -> Any:
-        """Build the Report tab's form (once)."""
+        """Build the Report tab's form (once per account)."""
         if self.report is None:
             self._report_box.children = (w.HTML("<p>Reading orders and refunds for the report…</p>"),)
             try:
@@ -159,13 +188,18 @@ def serve_desk() -> Any:
     tz = os.environ.get("REFUNDKIT_APP_TZ", "").strip() or "UTC"
     person = DeskPerson.from_environ(os.environ)
     try:
-        settings = load_settings()
-        if person.name:
-            settings = settings.with_(user=person.name)
-        session = connect(demo=False, settings=settings, setup=person.read_only is None, read_only=person.read_only)
-        trail = os.environ.get(AUDIT_VARIABLE)
-        if trail:
-            audited(session.ledger, Path(trail), settings.user)  # its writing methods report to the trail
-        return RefundDesk(session, tz=tz, person=person)
+        names, default = configured_accounts()
+
+        def open_account(name: str | None) -> Any:
+            settings = load_settings(account=name)
+            if person.name:
+                settings = settings.with_(user=person.name)
+            session = connect(demo=False, settings=settings, setup=person.read_only is None, read_only=person.read_only)
+            trail = os.environ.get(AUDIT_VARIABLE)
+            if trail:
+                audited(session.ledger, Path(trail), settings.user)  # its writing methods report to the trail
+            return session
+
+        return RefundDesk(open_account(default), tz=tz, person=person, accounts=names, open_account=open_account)
     except RefundkitError as exc:
         return w.HTML(f"<h2>refundkit</h2><p class='refundkit-refused'>{escape(failure_text(exc))}</p>")

@@ -24,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"python -m refundkit.sandbox: {exc}", file=sys.stderr)
         return 2
     try:
-        run_forever(cfg, port=a.port)
+        run_forever(cfg, port=a.port, accounts=a.accounts)
     except OSError as exc:
         print(f"cannot serve on port {a.port}: {exc.strerror or exc}; pick another with --port", file=sys.stderr)
         return 1

@@ -38,6 +38,14 @@ def add_sandbox_flags(p: argparse.ArgumentParser) -> None:
         default=DEFAULT_PORT,
         help=f"port on 127.0.0.1 (0: any free one; default {DEFAULT_PORT})",
     )
+    p.add_argument(
+        "--accounts",
+        type=int,
+        choices=(1, 2),
+        default=1,
+        help="stores to serve at once (2: a second account with its own orders and Master Data, on a free port, "
+        "and a refundkit.toml for both)",
+    )
     p.add_argument("--seed", type=positive_int, default=d.seed, help=f"the synthetic store's seed (default {d.seed})")
     p.add_argument("--orders", type=positive_int, default=d.orders, help=f"regular orders (default {d.orders:,})")
     p.add_argument(

@@ -20,9 +20,10 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import parse_qsl, unquote
 
@@ -36,8 +37,9 @@ from .notes import Notes
 from .permissions import check_permission, ip_blocked_response
 from .persistence import StateLog
 from .store import Store
+from .variables import SECOND_ACCOUNT, accounts_toml, sandbox_variables, second_account
 
-__all__ = ["DROP", "RequestRecord", "Sandbox", "SandboxServer", "run_forever"]
+__all__ = ["DROP", "RequestRecord", "Sandbox", "SandboxServer", "ServedAccounts", "run_forever", "serve_accounts"]
 
 
 def _address(server: socketserver.BaseServer) -> tuple[str, int]:
@@ -453,27 +455,70 @@ class SandboxServer:
         self.stop()
 
 
-def run_forever(config: SandboxConfig, port: int = 8765, out: TextIO | None = None) -> None:
+@dataclass
+class ServedAccounts:
+    """Sandboxes served at once, one per account: ``served`` is ``(name in refundkit.toml, base URL, config)``;
+    ``variables`` point refundkit at them (the first through ``VTEX_*``; with several, ``REFUNDKIT_CONFIG`` names
+    the ``refundkit.toml`` of them all, and its token variables are set)."""
+
+    sandboxes: list[Sandbox]
+    served: list[tuple[str, str, SandboxConfig]]
+    variables: dict[str, str]
+    toml: str | None = None
+    toml_path: Path | None = None
+
+
+@contextlib.contextmanager
+def serve_accounts(
+    config: SandboxConfig, port: int = 0, accounts: int = 1, toml_dir: Path | None = None
+) -> Iterator[ServedAccounts]:
+    """Serve ``config`` on ``port`` and, with ``accounts=2``, :func:`~refundkit.sandbox.variables.second_account`
+    beside it (on any free port: the variables say which). The ``refundkit.toml`` of several is written in ``toml_dir``
+    (default the first one's state folder; none: only :attr:`ServedAccounts.toml` holds it)."""
+    configs = [config] + ([second_account(config)] if accounts > 1 else [])
+    with contextlib.ExitStack() as stack:
+        sandboxes, served = [], []
+        for i, cfg in enumerate(configs):
+            sandbox = Sandbox(cfg)
+            srv = stack.enter_context(sandbox.serve(port=port if i == 0 else 0))
+            sandboxes.append(sandbox)
+            served.append(("main" if i == 0 else SECOND_ACCOUNT, srv.base_url, cfg))
+        variables = sandbox_variables(served[0][1], config)
+        result = ServedAccounts(sandboxes, served, variables)
+        if len(served) > 1:
+            text, tokens = accounts_toml(served)
+            result.toml = text
+            folder = toml_dir or (Path(config.state_dir) if config.state_dir else None)
+            if folder is not None:
+                folder.mkdir(parents=True, exist_ok=True)
+                result.toml_path = folder / "refundkit.toml"
+                result.toml_path.write_text(text, encoding="utf-8")
+                variables["REFUNDKIT_CONFIG"] = str(result.toml_path)
+            variables.update(tokens)
+        yield result
+
+
+def run_forever(config: SandboxConfig, port: int = 8765, out: TextIO | None = None, accounts: int = 1) -> None:
     """Serve until Ctrl-C, after printing the base URL and the environment lines a client needs.
 
+    ``accounts=2`` serves a second store beside the first (see :func:`serve_accounts`) and prints how to reach both.
     ``out`` defaults to the current ``sys.stdout``.
     """
     out = out if out is not None else sys.stdout
-    sandbox = Sandbox(config)
-    with sandbox.serve(port=port) as srv:
-        print(
-            f"VTEX sandbox for account {config.account!r} at {srv.base_url} "
-            f"({len(sandbox.store)} orders, seed {config.seed})",
-            file=out,
-        )
+    with serve_accounts(config, port, accounts) as served:
+        for sandbox, (_, url, cfg) in zip(served.sandboxes, served.served, strict=True):
+            print(
+                f"VTEX sandbox for account {cfg.account!r} at {url} ({len(sandbox.store)} orders, seed {cfg.seed})",
+                file=out,
+            )
         print("Point refundkit at it with:", file=out)
-        print(f"export VTEX_BASE_URL={srv.base_url}", file=out)
-        print(f"export VTEX_ACCOUNT_NAME={config.account}", file=out)
-        print(f"export VTEX_APP_KEY={config.app_key}", file=out)
-        # The demo token is a public constant of the sandbox (it opens nothing else), so printing it is fine.
-        print(f"export VTEX_APP_TOKEN={config.app_token}", file=out)
-        if config.pii_architecture:  # it plays an account on VTEX's PII data architecture
-            print("export REFUNDKIT_PII_ARCHITECTURE=on", file=out)
+        for name, value in served.variables.items():
+            print(f"export {name}={value}", file=out)
+        if served.toml is not None:
+            names = " and ".join(name for name, _, _ in served.served)
+            print(f"The accounts {names}: refundkit --account NAME ..., refundkit report --all-accounts", file=out)
+            if served.toml_path is None:
+                print(f"Save this as refundkit.toml:\n{served.toml}", file=out)
         print("Ctrl-C stops it.", file=out, flush=True)
         try:
             _wait_forever()

@@ -616,7 +616,7 @@ class Transport:
         detail = f": {detail}" if detail else ""
         if status == 401:
             return AuthenticationError(
-                f"VTEX refused the credentials (401) for {what}: check VTEX_APP_KEY and VTEX_APP_TOKEN",
+                f"VTEX refused the credentials (401) for {what}: check {_credentials(self.settings)}",
                 status=status,
                 request=what,
             )
@@ -653,3 +653,10 @@ class Transport:
                 status=response.status_code,
                 request=f"{method} {path}",
             ) from None
+
+
+def _credentials(settings: Settings) -> str:
+    """Where the credentials come from, for a 401: the VTEX_* variables, or an account of refundkit.toml."""
+    if settings.name:
+        return f"app_key of [accounts.{settings.name}] in refundkit.toml and {settings.token_env}"
+    return "VTEX_APP_KEY and VTEX_APP_TOKEN"

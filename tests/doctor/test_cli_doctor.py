@@ -17,6 +17,7 @@ import pytest
 
 from refundkit.sandbox import Sandbox, SandboxConfig, SandboxServer
 from refundkit.sandbox import permissions as lm
+from refundkit.sandbox.variables import sandbox_variables
 from refundkit.testing import check_nothing_moved, run_cli
 
 SMALL = {"orders": 300, "flash_sale_orders": 0, "start": "2026-02-20", "end": "2026-04-30"}
@@ -42,10 +43,7 @@ def _env(sb: Sandbox, base_url: str, home: Path, **changes: str) -> dict[str, st
     cfg = sb.config
     return {
         **keep,
-        "VTEX_BASE_URL": base_url,
-        "VTEX_ACCOUNT_NAME": cfg.account,
-        "VTEX_APP_KEY": cfg.app_key,
-        "VTEX_APP_TOKEN": cfg.app_token,
+        **sandbox_variables(base_url, cfg),
         "REFUNDKIT_CACHE_DIR": str(home / "cache"),
         "PYTHONIOENCODING": "utf-8",
         "COLUMNS": "200",

@@ -22,6 +22,7 @@ from refundkit.ledger.verdict import load_verdict, verdict_path
 from refundkit.sandbox import Sandbox, SandboxConfig
 from refundkit.sandbox import permissions as lm
 from refundkit.sandbox.server import RequestRecord
+from refundkit.sandbox.variables import sandbox_variables
 from refundkit.testing import check_nothing_moved
 from refundkit.vtex import VtexClient
 from refundkit.vtex.transport import RetryPolicy
@@ -95,10 +96,7 @@ def doctor(tmp_path: Path) -> Iterator[Callable[..., Run]]:
             srv = stack.enter_context(sb.serve(port=0))
             cfg = sb.config
             env = {
-                "VTEX_BASE_URL": srv.base_url,
-                "VTEX_ACCOUNT_NAME": cfg.account,
-                "VTEX_APP_KEY": cfg.app_key,
-                "VTEX_APP_TOKEN": cfg.app_token,
+                **sandbox_variables(srv.base_url, cfg),
                 "REFUNDKIT_CACHE_DIR": str(tmp_path / f"cache{len(made)}"),
             }
             if setup:
@@ -115,6 +113,7 @@ def doctor(tmp_path: Path) -> Iterator[Callable[..., Run]]:
                 notes_order = _order(sb)
             if token is not None:
                 env["VTEX_APP_TOKEN"] = token
+            env.pop("REFUNDKIT_PII_ARCHITECTURE", None)  # an account's setting is what the test says, not the sandbox's
             if pii_setting is not None:
                 env["REFUNDKIT_PII_ARCHITECTURE"] = pii_setting
             with VtexClient(load_settings(env=env, env_file=False), retry=RetryPolicy.fast()) as client:

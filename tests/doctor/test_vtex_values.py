@@ -17,6 +17,7 @@ from refundkit.doctor import Status
 from refundkit.doctor.vtexvalues import value_after_return
 from refundkit.ledger.valueverdict import load_value_verdict
 from refundkit.sandbox import Sandbox
+from refundkit.sandbox.variables import sandbox_variables
 from refundkit.timeutil import Instant, parse_instant, utc_now
 
 from .test_doctor import Run, doctor  # noqa: F401 - the fixture, shared with the doctor's own tests
@@ -58,10 +59,7 @@ def test_doctor_checks_the_zone_of_the_gateways_dates(
 def _session(sb: Sandbox, base_url: str, cache: Path) -> refundkit.Session:
     cfg = sb.config
     env = {
-        "VTEX_BASE_URL": base_url,
-        "VTEX_ACCOUNT_NAME": cfg.account,
-        "VTEX_APP_KEY": cfg.app_key,
-        "VTEX_APP_TOKEN": cfg.app_token,
+        **sandbox_variables(base_url, cfg),
         "REFUNDKIT_CACHE_DIR": str(cache),
         "REFUNDKIT_USER": "tester",
     }

@@ -13,6 +13,7 @@ from refundkit.ledger import Ledger
 from refundkit.ledger.model import REFUND, LedgerEntry
 from refundkit.money import Money
 from refundkit.sandbox import FaultRule, Sandbox, SandboxServer
+from refundkit.sandbox.variables import sandbox_variables
 from refundkit.testing import (  # re-exported: the ledger tests import them from here
     OrderPicker,
     notes_marked,
@@ -64,10 +65,7 @@ class Env:
     def env(self) -> dict[str, str]:
         cfg = self.sb.config
         return {
-            "VTEX_BASE_URL": self.srv.base_url,
-            "VTEX_ACCOUNT_NAME": cfg.account,
-            "VTEX_APP_KEY": cfg.app_key,
-            "VTEX_APP_TOKEN": cfg.app_token,
+            **sandbox_variables(self.srv.base_url, cfg),
             "REFUNDKIT_CACHE_DIR": str(self.tmp / "cache"),
             "REFUNDKIT_USER": "tester",
         }

@@ -30,6 +30,7 @@ from refundkit.money import Money
 from refundkit.sandbox import FaultRule, Sandbox, SandboxServer
 from refundkit.sandbox.config import CONDITION_STATUSES
 from refundkit.sandbox.store import OrderSummary
+from refundkit.sandbox.variables import sandbox_variables
 from refundkit.testing import OrderPicker, check_nothing_moved
 from refundkit.vtex import VtexClient
 from refundkit.vtex.limiter import AdaptiveLimiter
@@ -75,10 +76,7 @@ class Account:
         if self._client is None:
             cfg = self.sb.config
             env = {
-                "VTEX_BASE_URL": self.srv.base_url,
-                "VTEX_ACCOUNT_NAME": cfg.account,
-                "VTEX_APP_KEY": cfg.app_key,
-                "VTEX_APP_TOKEN": cfg.app_token,
+                **sandbox_variables(self.srv.base_url, cfg),
                 "REFUNDKIT_CACHE_DIR": str(self.cache),
             }
             self._client = VtexClient(

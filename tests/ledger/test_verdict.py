@@ -30,6 +30,7 @@ from refundkit.ledger.verdict import (
 )
 from refundkit.sandbox import Sandbox, SandboxServer
 from refundkit.sandbox.config import CONDITION_STATUSES
+from refundkit.sandbox.variables import sandbox_variables
 from refundkit.testing import check_nothing_moved
 from refundkit.vtex import VtexClient
 from refundkit.vtex.transport import RetryPolicy
@@ -72,10 +73,7 @@ def http(served: tuple[Sandbox, SandboxServer]) -> Iterator[tuple[Sandbox, httpx
 def client(served: tuple[Sandbox, SandboxServer], tmp_path: Path) -> Iterator[VtexClient]:
     sb, srv = served
     env = {
-        "VTEX_BASE_URL": srv.base_url,
-        "VTEX_ACCOUNT_NAME": sb.config.account,
-        "VTEX_APP_KEY": sb.config.app_key,
-        "VTEX_APP_TOKEN": sb.config.app_token,
+        **sandbox_variables(srv.base_url, sb.config),
         "REFUNDKIT_CACHE_DIR": str(tmp_path / "cache"),
     }
     with VtexClient(load_settings(env=env, env_file=False), retry=RetryPolicy.fast()) as c:

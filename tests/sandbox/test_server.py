@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import io
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -323,3 +324,26 @@ def test_every_answer_says_it_comes_from_the_sandbox():
     with sb.serve() as srv, httpx.Client(base_url=srv.base_url, headers=auth_headers(sb)) as client:
         assert client.get(ORDERS).headers[SANDBOX_HEADER] == "1"
         assert client.get("/api/oms/pvt/orders/no-such-order").headers[SANDBOX_HEADER] == "1"
+
+
+def test_run_forever_serves_two_accounts_each_with_its_own_orders_and_a_file_for_both(monkeypatch, tmp_path):
+    out = io.StringIO()
+    seen: dict[str, object] = {}
+
+    def fake_wait() -> None:
+        lines = dict(line.split("=", 1) for line in out.getvalue().splitlines() if line.startswith("export "))
+        toml = Path(lines["export REFUNDKIT_CONFIG"]).read_text(encoding="utf-8")
+        seen["tokens_in_file"] = any(lines[k] in toml for k in lines if k.endswith("_TOKEN"))
+        urls = re.findall(r'base_url = "(\S+)"', toml)
+        tokens = [lines["export MAIN_VTEX_TOKEN"], lines["export OUTLET_VTEX_TOKEN"]]
+        keys = re.findall(r'app_key = "(\S+)"', toml)
+        firsts = []
+        for url, key, token in zip(urls, keys, tokens, strict=True):
+            r = httpx.get(url + ORDERS, headers={"X-VTEX-API-AppKey": key, "X-VTEX-API-AppToken": token})
+            firsts.append(r.json()["list"][0]["orderId"])
+        seen["distinct"] = len(set(urls)) == 2 and firsts[0] != firsts[1]
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(server_module, "_wait_forever", fake_wait)
+    server_module.run_forever(small_config(state_dir=tmp_path / "state"), port=0, out=out, accounts=2)
+    assert seen == {"tokens_in_file": False, "distinct": True}

@@ -15,6 +15,7 @@ import pytest
 
 from refundkit.errors import NetworkError, NotFound
 from refundkit.sandbox import FaultRule
+from refundkit.sandbox.variables import sandbox_variables
 from refundkit.testing import ManualClock
 from refundkit.timeutil import Instant, local_day_bounds
 from refundkit.vtex import RetryPolicy
@@ -328,10 +329,7 @@ def test_list_can_keep_only_orders_with_return_invoices(tmp_path) -> None:
     with sb.serve(port=0) as srv:
         cfg = sb.config
         env = {
-            "VTEX_BASE_URL": srv.base_url,
-            "VTEX_ACCOUNT_NAME": cfg.account,
-            "VTEX_APP_KEY": cfg.app_key,
-            "VTEX_APP_TOKEN": cfg.app_token,
+            **sandbox_variables(srv.base_url, cfg),
             "REFUNDKIT_CACHE_DIR": str(tmp_path),
         }
         with VtexClient(load_settings(env=env, env_file=False), retry=RetryPolicy.fast()) as client:
