@@ -16,12 +16,13 @@ import polars as pl
 
 from ..money import format_minor
 from .report import CSV_COLUMNS, Report, gross_vs_net_report
+from .sources import REFUND_COLUMNS
 
 __all__ = ["ACCOUNTS_COLUMNS", "TOTALS_COLUMNS", "AccountsReport", "accounts_report"]
 
 ACCOUNTS_COLUMNS = ("account", *CSV_COLUMNS)
-TOTALS_COLUMNS = ("account", "currency", "orders", "gross", "native_refunds", "offline_refunds", "net")
-_MINOR = ("gross_minor", "native_refunds_minor", "offline_refunds_minor", "net_minor")
+_MINOR = ("gross_minor", *(c.name for c in REFUND_COLUMNS), "net_minor")
+TOTALS_COLUMNS = ("account", "currency", "orders", *(c.removesuffix("_minor") for c in _MINOR))
 
 
 @dataclass
