@@ -22,9 +22,10 @@ from typing import Any
 
 from refundkit.timeutil import Instant, parse_instant
 
+from .adjustments import transaction_id_for
 from .config import SandboxConfig
 from .http import Request, Response, json_response, oms_error
-from .payments import apply_group, apply_to_detail, apply_to_row, transaction_id_for
+from .payments import apply_group, apply_to_detail, apply_to_row
 from .store import PAYMENT_SYSTEMS, STATUS_DESCRIPTIONS, OrderSummary, Store, catalog_entry, cities
 
 __all__ = [
