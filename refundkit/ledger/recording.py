@@ -171,9 +171,9 @@ class Ledger:
             journal=Journal(path),
             verdict_dir=self.verdict_dir,
         )
-        #: how VTEX's order value reads after a return invoice on this account (its saved verdict, else "kept"),
-        #: and where that comes from; the client's order reads follow it
-        self.value_reading, self.value_reading_source = apply_value_verdict(client, self.verdict_dir)
+        #: how VTEX's order value reads after a return invoice on this account (its saved verdict, else "kept");
+        #: the client's order reads follow it, and the revenue figures read it here
+        self.value_reading, _source = apply_value_verdict(client, self.verdict_dir)
         self._rng = random.Random()
         self._sleep = sleep
 
