@@ -4,6 +4,7 @@ sandbox uses only the base. docs/layers.py draws the picture docs/architecture.m
 from __future__ import annotations
 
 import importlib.util
+import re
 from pathlib import Path
 from types import ModuleType
 
@@ -61,6 +62,27 @@ def test_no_modules_import_each_other(layers: ModuleType) -> None:
     assert layers.cycles() == []
 
 
+def test_no_modules_import_each_other_even_behind_type_checking(layers: ModuleType) -> None:
+    """A loop that only type checkers see is still two modules that need each other."""
+    assert layers.cycles(type_checking=True) == []
+
+
+def test_an_import_cycle_behind_type_checking_is_reported(
+    layers: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The shape ledger/reconcile.py and ledger/recording.py once had."""
+    pkg = tmp_path / "refundkit" / "ledger"
+    pkg.mkdir(parents=True)
+    (pkg / "__init__.py").write_text("", encoding="utf-8")
+    (pkg / "recording.py").write_text("from .reconcile import reconcile\n", encoding="utf-8")
+    (pkg / "reconcile.py").write_text(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from .recording import Ledger\n", encoding="utf-8"
+    )
+    monkeypatch.setattr(layers, "PACKAGE", pkg.parent)
+    assert layers.cycles() == []
+    assert layers.cycles(type_checking=True) == [["ledger.reconcile", "ledger.recording"]]
+
+
 def test_an_import_cycle_is_reported_even_through_a_lazy_import(
     layers: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -72,3 +94,19 @@ def test_an_import_cycle_is_reported_even_through_a_lazy_import(
     (pkg / "store.py").write_text("def detail():\n    from .oms import order_detail\n", encoding="utf-8")
     monkeypatch.setattr(layers, "PACKAGE", pkg.parent)
     assert layers.cycles() == [["sandbox.oms", "sandbox.store"]]
+
+
+def test_every_module_has_its_line_in_the_architecture_docs_module_table(layers: ModuleType) -> None:
+    doc = (SCRIPT.parent / "architecture.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| `([\w/]+\.py)` \| (\w+) \|", doc, flags=re.MULTILINE)
+    listed = dict(rows)
+    assert len(listed) == len(rows), "a module has two lines in the module table of docs/architecture.md"
+    package = layers.PACKAGE
+    modules = {p.relative_to(package).as_posix() for p in package.rglob("*.py")}
+    missing = sorted(modules - set(listed))
+    gone = sorted(set(listed) - modules)
+    assert not missing, f"add a line for {', '.join(missing)} to the module table in docs/architecture.md"
+    assert not gone, f"remove the line for {', '.join(gone)} from the module table in docs/architecture.md"
+    for path, layer in listed.items():
+        module = layers._module_name(package / path, package)
+        assert layers.layer_of(module) == layer, f"{path} is in layer {layers.layer_of(module)}, not {layer}"
