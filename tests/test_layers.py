@@ -67,18 +67,22 @@ def test_no_modules_import_each_other_even_behind_type_checking(layers: ModuleTy
     assert layers.cycles(type_checking=True) == []
 
 
+def _package(root: Path, files: dict[str, str]) -> Path:
+    """A fake refundkit under ``root`` holding ``files`` (path in the package: source); returns the package."""
+    pkg = root / "refundkit"
+    for name, source in files.items():
+        (pkg / name).parent.mkdir(parents=True, exist_ok=True)
+        (pkg / name).write_text(source, encoding="utf-8")
+    return pkg
+
+
 def test_an_import_cycle_behind_type_checking_is_reported(
     layers: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The shape ledger/reconcile.py and ledger/recording.py once had."""
-    pkg = tmp_path / "refundkit" / "ledger"
-    pkg.mkdir(parents=True)
-    (pkg / "__init__.py").write_text("", encoding="utf-8")
-    (pkg / "recording.py").write_text("from .reconcile import reconcile\n", encoding="utf-8")
-    (pkg / "reconcile.py").write_text(
-        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from .recording import Ledger\n", encoding="utf-8"
-    )
-    monkeypatch.setattr(layers, "PACKAGE", pkg.parent)
+    hidden = "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from .recording import Ledger\n"
+    files = {"ledger/__init__.py": "", "ledger/recording.py": "from .reconcile import reconcile\n"}
+    monkeypatch.setattr(layers, "PACKAGE", _package(tmp_path, {**files, "ledger/reconcile.py": hidden}))
     assert layers.cycles() == []
     assert layers.cycles(type_checking=True) == [["ledger.reconcile", "ledger.recording"]]
 
@@ -87,12 +91,9 @@ def test_an_import_cycle_is_reported_even_through_a_lazy_import(
     layers: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The shape sandbox/oms.py and sandbox/store.py once had: a top-level import one way, a lazy one back."""
-    pkg = tmp_path / "refundkit" / "sandbox"
-    pkg.mkdir(parents=True)
-    (pkg / "__init__.py").write_text("", encoding="utf-8")
-    (pkg / "oms.py").write_text("from .store import Store\n", encoding="utf-8")
-    (pkg / "store.py").write_text("def detail():\n    from .oms import order_detail\n", encoding="utf-8")
-    monkeypatch.setattr(layers, "PACKAGE", pkg.parent)
+    lazy = "def detail():\n    from .oms import order_detail\n"
+    files = {"sandbox/__init__.py": "", "sandbox/oms.py": "from .store import Store\n", "sandbox/store.py": lazy}
+    monkeypatch.setattr(layers, "PACKAGE", _package(tmp_path, files))
     assert layers.cycles() == [["sandbox.oms", "sandbox.store"]]
 
 
