@@ -87,18 +87,19 @@ def _type_checking_lines(tree: ast.Module) -> set[int]:
     return lines
 
 
-def imports() -> list[tuple[str, str, str]]:
-    """(importing module, imported module, where) for every run-time import within refundkit."""
-    return list(_imports(PACKAGE))
+def imports(*, type_checking: bool = False) -> list[tuple[str, str, str]]:
+    """(importing module, imported module, where) for every run-time import within refundkit; with
+    ``type_checking``, the imports inside ``if TYPE_CHECKING:`` blocks too."""
+    return list(_imports(PACKAGE, type_checking))
 
 
 @functools.cache
-def _imports(package: Path) -> tuple[tuple[str, str, str], ...]:
+def _imports(package: Path, type_checking: bool = False) -> tuple[tuple[str, str, str], ...]:
     out = []
     for path in sorted(package.rglob("*.py")):
         module = _module_name(path, package)
         tree = ast.parse(path.read_text(encoding="utf-8"))
-        skip = _type_checking_lines(tree)
+        skip = set() if type_checking else _type_checking_lines(tree)
         for node in ast.walk(tree):
             if getattr(node, "lineno", None) in skip:
                 continue
@@ -132,12 +133,13 @@ def violations() -> list[str]:
     return found
 
 
-def cycles() -> list[list[str]]:
-    """Groups of modules that import each other, directly or round a loop (run-time imports, lazy ones included).
+def cycles(*, type_checking: bool = False) -> list[list[str]]:
+    """Groups of modules that import each other, directly or round a loop (run-time imports, lazy ones included;
+    with ``type_checking``, the imports only type checkers see too, a loop that merely hides from the interpreter).
     A package importing its own submodules (``__init__`` re-exports) is not a loop unless a submodule imports the
     package back."""
     graph: dict[str, set[str]] = {}
-    for module, target, _ in imports():
+    for module, target, _ in imports(type_checking=type_checking):
         graph.setdefault(module, set()).add(target)
     index: dict[str, int] = {}
     low: dict[str, int] = {}
@@ -191,7 +193,8 @@ def _rank(layer: str) -> int:
 def main(argv: list[str]) -> int:
     if "--check" not in argv:
         print(picture())
-    bad = violations() + [f"import cycle: {' <-> '.join(group)}" for group in cycles()]
+    loops = cycles(type_checking=True)  # a loop behind `if TYPE_CHECKING:` is a loop all the same
+    bad = violations() + [f"import cycle: {' <-> '.join(group)}" for group in loops]
     for line in bad:
         print(line, file=sys.stderr)
     return 1 if bad else 0

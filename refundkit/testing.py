@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .config import Secret, Settings, load_settings
+from .config import Settings, load_settings
 from .sandbox import Sandbox, SandboxConfig, SandboxServer
 from .sandbox.store import OrderSummary
 from .sandbox.variables import sandbox_variables
@@ -108,14 +108,6 @@ def serve(config: SandboxConfig | None = None, *, cache_dir: Path, check: bool =
         yield ServedSandbox(sb, srv, cache_dir)
     if check:
         check_nothing_moved(sb)
-
-
-def settings_for(sb: Sandbox, base_url: str, **changes: Any) -> Settings:
-    """Settings that reach ``sb`` at ``base_url`` without reading the environment."""
-    cfg = sb.config
-    return Settings(
-        account=cfg.account, app_key=cfg.app_key, app_token=Secret(cfg.app_token), base_url=base_url, **changes
-    )
 
 
 class ManualClock:

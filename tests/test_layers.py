@@ -4,6 +4,7 @@ sandbox uses only the base. docs/layers.py draws the picture docs/architecture.m
 from __future__ import annotations
 
 import importlib.util
+import re
 from pathlib import Path
 from types import ModuleType
 
@@ -61,14 +62,52 @@ def test_no_modules_import_each_other(layers: ModuleType) -> None:
     assert layers.cycles() == []
 
 
+def test_no_modules_import_each_other_even_behind_type_checking(layers: ModuleType) -> None:
+    """A loop that only type checkers see is still two modules that need each other."""
+    assert layers.cycles(type_checking=True) == []
+
+
+def _package(root: Path, files: dict[str, str]) -> Path:
+    """A fake refundkit under ``root`` holding ``files`` (path in the package: source); returns the package."""
+    pkg = root / "refundkit"
+    for name, source in files.items():
+        (pkg / name).parent.mkdir(parents=True, exist_ok=True)
+        (pkg / name).write_text(source, encoding="utf-8")
+    return pkg
+
+
+def test_an_import_cycle_behind_type_checking_is_reported(
+    layers: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The shape ledger/reconcile.py and ledger/recording.py once had."""
+    hidden = "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from .recording import Ledger\n"
+    files = {"ledger/__init__.py": "", "ledger/recording.py": "from .reconcile import reconcile\n"}
+    monkeypatch.setattr(layers, "PACKAGE", _package(tmp_path, {**files, "ledger/reconcile.py": hidden}))
+    assert layers.cycles() == []
+    assert layers.cycles(type_checking=True) == [["ledger.reconcile", "ledger.recording"]]
+
+
 def test_an_import_cycle_is_reported_even_through_a_lazy_import(
     layers: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The shape sandbox/oms.py and sandbox/store.py once had: a top-level import one way, a lazy one back."""
-    pkg = tmp_path / "refundkit" / "sandbox"
-    pkg.mkdir(parents=True)
-    (pkg / "__init__.py").write_text("", encoding="utf-8")
-    (pkg / "oms.py").write_text("from .store import Store\n", encoding="utf-8")
-    (pkg / "store.py").write_text("def detail():\n    from .oms import order_detail\n", encoding="utf-8")
-    monkeypatch.setattr(layers, "PACKAGE", pkg.parent)
+    lazy = "def detail():\n    from .oms import order_detail\n"
+    files = {"sandbox/__init__.py": "", "sandbox/oms.py": "from .store import Store\n", "sandbox/store.py": lazy}
+    monkeypatch.setattr(layers, "PACKAGE", _package(tmp_path, files))
     assert layers.cycles() == [["sandbox.oms", "sandbox.store"]]
+
+
+def test_every_module_has_its_line_in_the_architecture_docs_module_table(layers: ModuleType) -> None:
+    doc = (SCRIPT.parent / "architecture.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| `([\w/]+\.py)` \| (\w+) \|", doc, flags=re.MULTILINE)
+    listed = dict(rows)
+    assert len(listed) == len(rows), "a module has two lines in the module table of docs/architecture.md"
+    package = layers.PACKAGE
+    modules = {p.relative_to(package).as_posix() for p in package.rglob("*.py")}
+    missing = sorted(modules - set(listed))
+    gone = sorted(set(listed) - modules)
+    assert not missing, f"add a line for {', '.join(missing)} to the module table in docs/architecture.md"
+    assert not gone, f"remove the line for {', '.join(gone)} from the module table in docs/architecture.md"
+    for path, layer in listed.items():
+        module = layers._module_name(package / path, package)
+        assert layers.layer_of(module) == layer, f"{path} is in layer {layers.layer_of(module)}, not {layer}"

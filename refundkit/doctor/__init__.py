@@ -1,8 +1,9 @@
 """``refundkit doctor`` (domain layer): prove on the merchant's own account each VTEX behaviour refundkit relies on."""
 
 from ..ledger.verdict import SCRATCH_ENTITY
-from .checks import MONEY_MOVING_RESOURCES, Doctor, DoctorOptions, save_scratch_schema
+from .probes import Doctor, DoctorOptions, save_scratch_schema
 from .report import Check, DoctorReport, Status
+from .verdicts import MONEY_MOVING_RESOURCES
 
 __all__ = [
     "MONEY_MOVING_RESOURCES",

@@ -18,15 +18,13 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..errors import ConfigError
 from ..money import Money
 from ..timeutil import Instant, parse_instant
 from .model import LedgerEntry, Quote, refund_id
-
-if TYPE_CHECKING:
-    from . import Ledger
+from .recording import Ledger
 
 __all__ = [
     "DEFAULT_WINDOW_DAYS",

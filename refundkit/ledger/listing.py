@@ -324,7 +324,7 @@ def _recent(ledger: Ledger) -> list[LedgerEntry]:
     orders = sorted(set(ledger.journal.recent().values()))[:200]
     out: list[LedgerEntry] = []
     for oid in orders:
-        head = ledger._order_ledger_or_none(oid)
+        head = ledger.store.order_ledger_or_none(oid)
         out += list(head.entries) if head else []
     return out
 
@@ -346,7 +346,7 @@ def list_entries(ledger: Ledger, query: RefundQuery | None = None, *, page: int 
         undone = {e.reverses for e in all_entries if e.kind == REVERSAL and e.reverses}
         hits = sorted((e for e in all_entries if query.matches(e, undone)), key=_newest_first)
         chunk = hits[(page - 1) * size : page * size]
-        listed = [ListedEntry(e, e.entry_id in undone) for e in ledger._with_note_status(chunk)]
+        listed = [ListedEntry(e, e.entry_id in undone) for e in ledger.store.with_note_status(chunk)]
         return RefundPage(listed, page, size, len(hits), len(hits) > page * size, read_at)
     notes = []
     search = _Search(ledger.client.masterdata, ledger.entity, query.where())
@@ -392,7 +392,7 @@ def list_entries(ledger: Ledger, query: RefundQuery | None = None, *, page: int 
         shown = {e.entry_id for e in recent}
         missing = shown - _visible(search, shown)
         extra = [e for e in recent if e.entry_id in missing and query.matches(e, undone)]
-        extra = ledger._with_note_status(extra)
+        extra = ledger.store.with_note_status(extra)
         unsearchable = len(extra)
         listed = sorted(
             listed + [ListedEntry(e, e.entry_id in undone, searchable=False) for e in extra],

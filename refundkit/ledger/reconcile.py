@@ -22,20 +22,18 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 from ..errors import NetworkError, NoteLimitReached, RefundkitError, ServerError, VtexError
 from ..timeutil import Instant
+from ..vtex.client import VtexClient
 from ..vtex.models import Note
 from ..vtex.notes import MAX_NOTES_PER_ORDER
 from ..vtex.oms import check_order_id
-from .model import LedgerEntry, NoteStatus, OrderLedger, Quote, head_id
+from .model import LedgerEntry, NoteStatus, OrderLedger, Quote
 from .notetext import note_text
 from .rules import build_quote
-from .schemas import SCHEMA_NAME, head_document
-
-if TYPE_CHECKING:
-    from .recording import Ledger
+from .store import LedgerStore
 
 __all__ = ["NOTE_CLAIM_LEASE_S", "RECONCILE_GRACE_S", "ReconcileReport", "reconcile"]
 
@@ -77,19 +75,39 @@ class ReconcileReport:
         }
 
 
+@dataclass(frozen=True)
+class _Job:
+    """What one reconcile run works with: the ledger's store, the account's client (orders and notes), the clock,
+    the grace left to recorders and the lease of a claim on a note."""
+
+    store: LedgerStore
+    client: VtexClient
+    clock: Callable[[], Instant]
+    grace_s: float
+    lease_s: float
+
+
 def reconcile(
-    ledger: Ledger, *, order_ids: Iterable[str] | None = None, progress: Callable[[int, int], None] | None = None
+    store: LedgerStore,
+    client: VtexClient,
+    *,
+    clock: Callable[[], Instant],
+    grace_s: float = RECONCILE_GRACE_S,
+    lease_s: float = NOTE_CLAIM_LEASE_S,
+    order_ids: Iterable[str] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ReconcileReport:
     """Finish what failed half-way: write missing entry documents, post missing notes (claimed first, so never
     twice), record notes VTEX will not take, and report orders refunded beyond their total."""
+    job = _Job(store, client, clock, grace_s, lease_s)
     report = ReconcileReport()
-    md = ledger.client.masterdata
+    md = store.masterdata
     # claims are conditional writes on the orders' ledger documents: where Master Data gives no safe way to make
     # them, reconcile posts nothing (it could post a note twice) and says why
-    ledger.require_exactly_once()
+    job.store.require_exactly_once()
     if order_ids is None:
-        orders = {str(d["orderId"]) for d in md.scroll(ledger.head_entity, fields=["orderId"]) if d.get("orderId")}
-        orders |= set(ledger.journal.recent().values())
+        orders = {str(d["orderId"]) for d in md.scroll(job.store.head_entity, fields=["orderId"]) if d.get("orderId")}
+        orders |= set(job.store.journal.recent().values())
     else:
         orders = {check_order_id(o) for o in order_ids}
     ordered = sorted(orders)
@@ -97,7 +115,7 @@ def reconcile(
     for n, oid in enumerate(ordered, 1):
         report.orders_checked += 1
         try:
-            _reconcile_order(ledger, oid, report, run)
+            _reconcile_order(job, oid, report, run)
         except RefundkitError as exc:
             report.failed.append(f"{oid}: {exc}")
         if progress:
@@ -105,29 +123,25 @@ def reconcile(
     return report
 
 
-def _lease_s(ledger: Ledger) -> float:
-    return float(getattr(ledger, "note_claim_lease_s", NOTE_CLAIM_LEASE_S))
-
-
 def _within(since: Instant | None, now: Instant, seconds: float) -> bool:
     return since is not None and now.ns - since.ns < seconds * 1e9
 
 
-def _reconcile_order(ledger: Ledger, oid: str, report: ReconcileReport, run: str) -> None:
-    current = ledger.order_ledger(oid)
+def _reconcile_order(job: _Job, oid: str, report: ReconcileReport, run: str) -> None:
+    current = job.store.order_ledger(oid)
     if not current.entries:
         return
-    client = ledger.client
+    client = job.client
     order = client.orders.get(oid)
     quote = build_quote(order, current)
-    now = ledger.clock()
-    lease = _lease_s(ledger)
+    now = job.clock()
+    lease = job.lease_s
     docs: dict[str, dict[str, Any] | None] = {}
     todo: list[LedgerEntry] = []
     settled: dict[str, LedgerEntry] = {}  # entries whose note is settled in the ledger document but lack a document
     known: dict[str, LedgerEntry] = {}  # settled in the entry document only: the ledger document is told too
     for entry in current.entries:
-        doc = docs[entry.entry_id] = client.masterdata.get(ledger.entity, entry.entry_id)
+        doc = docs[entry.entry_id] = job.store.masterdata.get(job.store.entity, entry.entry_id)
         status = NoteStatus(doc["noteStatus"]) if doc and doc.get("noteStatus") else None
         if doc is not None and status in (NoteStatus.POSTED, NoteStatus.IMPOSSIBLE):
             if entry.note_status != status:
@@ -144,7 +158,7 @@ def _reconcile_order(ledger: Ledger, oid: str, report: ReconcileReport, run: str
         attempt = entry.note_attempt_at
         if doc and doc.get("noteAttemptAt"):
             attempt = LedgerEntry.from_document(doc).note_attempt_at
-        if doc is None and _within(entry.recorded_at, now, ledger.reconcile_grace_s):
+        if doc is None and _within(entry.recorded_at, now, job.grace_s):
             # its recorder may be posting the note right now; posting here too could leave two notes
             report.in_progress.append(entry.entry_id)
         elif (entry.note_claim and entry.note_claim != run and _within(entry.note_claimed_at, now, lease)) or (
@@ -155,20 +169,18 @@ def _reconcile_order(ledger: Ledger, oid: str, report: ReconcileReport, run: str
             todo.append(entry)
 
     for entry in settled.values():  # write the missing entry document from what the ledger document says
-        _write_document(ledger, entry, docs[entry.entry_id] is None, report)
+        _write_document(job, entry, docs[entry.entry_id] is None, report)
 
     if known and not todo:
-        _settle(ledger, current, known)
+        _settle(job, current, known)
     if todo:
-        claimed, current = _claim(ledger, current, [e.entry_id for e in todo], run, now)
+        claimed, current = _claim(job, current, [e.entry_id for e in todo], run, now)
         report.in_progress.extend(e.entry_id for e in todo if e.entry_id not in claimed)
         if claimed:
-            outcomes = _post_claimed(ledger, current, claimed, quote, report)
+            outcomes = _post_claimed(job, current, claimed, quote, report)
             for entry in outcomes:
-                _write_document(ledger, entry, docs[entry.entry_id] is None, report)
-            _settle(
-                ledger, current, {**known, **{e.entry_id: e for e in outcomes if e.note_status != NoteStatus.PENDING}}
-            )
+                _write_document(job, entry, docs[entry.entry_id] is None, report)
+            _settle(job, current, {**known, **{e.entry_id: e for e in outcomes if e.note_status != NoteStatus.PENDING}})
 
     if quote.refundable.minor < 0:
         report.over_refunded.append(
@@ -183,36 +195,12 @@ def _reconcile_order(ledger: Ledger, oid: str, report: ReconcileReport, run: str
         )
 
 
-def _conditional_update(
-    ledger: Ledger, current: OrderLedger, change: Callable[[LedgerEntry], LedgerEntry]
-) -> tuple[bool, OrderLedger]:
-    """Write ``current`` with ``change`` applied to its entries as version ``v + 1``, only if the stored document is
-    still at version ``v``; then read it back by id (the status of an unmet condition is not trusted). Returns
-    (whether the change reads back, the ledger as read back)."""
-    new = OrderLedger(current.order_id, current.version + 1, tuple(change(e) for e in current.entries))
-    ledger.client.masterdata.put_if(  # any answer a failed condition may get is accepted: the read-back decides
-        ledger.head_entity,
-        head_id(current.order_id),
-        head_document(new),
-        schema=SCHEMA_NAME,
-        where=f"version={current.version}",
-    )
-    back = ledger.order_ledger(current.order_id)
-    wanted = {e.entry_id: e for e in new.entries}
-    landed = back.version == new.version and all(
-        (w := wanted.get(e.entry_id)) is not None
-        and (e.note_claim, e.note_status, e.note_id) == (w.note_claim, w.note_status, w.note_id)
-        for e in back.entries
-    )
-    return landed and len(back.entries) == len(new.entries), back
-
-
 def _claim(
-    ledger: Ledger, current: OrderLedger, entry_ids: list[str], run: str, now: Instant
+    job: _Job, current: OrderLedger, entry_ids: list[str], run: str, now: Instant
 ) -> tuple[set[str], OrderLedger]:
     """Claim the notes of ``entry_ids`` for this run. Returns the ids whose claim reads back as this run's."""
     wanted = set(entry_ids)
-    lease = _lease_s(ledger)
+    lease = job.lease_s
     for _ in range(_CLAIM_ATTEMPTS):
 
         def mark(e: LedgerEntry) -> LedgerEntry:
@@ -223,7 +211,7 @@ def _claim(
 
         if not any(mark(e) is not e for e in current.entries):
             return set(), current  # someone else holds every one of them
-        _, current = _conditional_update(ledger, current, mark)
+        _, current = job.store.conditional_update(current, mark)
         mine = {e.entry_id for e in current.entries if e.entry_id in wanted and e.note_claim == run}
         if mine:
             return mine, current
@@ -232,12 +220,12 @@ def _claim(
 
 
 def _post_claimed(
-    ledger: Ledger, current: OrderLedger, claimed: set[str], quote: Quote, report: ReconcileReport
+    job: _Job, current: OrderLedger, claimed: set[str], quote: Quote, report: ReconcileReport
 ) -> list[LedgerEntry]:
     """Post the notes this run claimed, once each: look for each marker first; an order at VTEX's limit records
     the note as impossible. Returns the entries with their note settled (or still pending after a failure)."""
     oid = current.order_id
-    client = ledger.client
+    client = job.client
     notes: list[Note] = client.notes.list(oid)
     out: list[LedgerEntry] = []
     for entry in current.entries:
@@ -259,9 +247,9 @@ def _post_claimed(
             # again now could leave two notes; the claim keeps everyone off it until the list can be trusted.
             report.failed.append(
                 f"{entry.entry_id}: the note's answer was lost ({exc}); it is checked again after "
-                f"{int(_lease_s(ledger))} s, never posted twice"
+                f"{int(job.lease_s)} s, never posted twice"
             )
-            out.append(replace(entry, note_attempt_at=ledger.clock()))
+            out.append(replace(entry, note_attempt_at=job.clock()))
             continue
         except NoteLimitReached as exc:
             out.append(_impossible(entry, f"{LIMIT_REASON} (VTEX: {exc})", report))
@@ -286,10 +274,10 @@ def _impossible(entry: LedgerEntry, reason: str, report: ReconcileReport) -> Led
     return replace(entry, note_status=NoteStatus.IMPOSSIBLE, note_problem=reason)
 
 
-def _write_document(ledger: Ledger, entry: LedgerEntry, missing: bool, report: ReconcileReport) -> None:
+def _write_document(job: _Job, entry: LedgerEntry, missing: bool, report: ReconcileReport) -> None:
     """Write the entry document (the searchable copy listings read) with the note's status."""
     try:
-        ledger.client.masterdata.put(ledger.entity, entry.entry_id, entry.to_document(), schema=SCHEMA_NAME)
+        job.store.put_entry(entry)
     except RefundkitError as exc:
         report.failed.append(f"{entry.entry_id}: its entry document could not be written: {exc}")
         return
@@ -297,7 +285,7 @@ def _write_document(ledger: Ledger, entry: LedgerEntry, missing: bool, report: R
         report.documents_repaired.append(entry.entry_id)
 
 
-def _settle(ledger: Ledger, current: OrderLedger, settled: dict[str, LedgerEntry]) -> None:
+def _settle(job: _Job, current: OrderLedger, settled: dict[str, LedgerEntry]) -> None:
     """Keep the notes' outcome in the order's ledger document too (listings fall back on it when an entry document
     is missing). Best effort: the entry documents already say it."""
     if not settled:
@@ -311,7 +299,7 @@ def _settle(ledger: Ledger, current: OrderLedger, settled: dict[str, LedgerEntry
             return replace(e, note_status=s.note_status, note_id=s.note_id, note_problem=s.note_problem)
 
         try:
-            landed, current = _conditional_update(ledger, current, apply)
+            landed, current = job.store.conditional_update(current, apply)
         except RefundkitError:
             return
         if landed or all(

@@ -8,7 +8,8 @@ without *View Payment Data*. A boleto order's return invoices are not in ``total
 pay boleto money back, the merchant does it by hand. Every POST to a Payments path stays a tripwire (see
 :mod:`refundkit.sandbox.server`).
 
-:class:`Adjustment` is how a test (or :meth:`Store.adjust`) gives one order such a history:
+:class:`~refundkit.sandbox.adjustments.Adjustment` is how a test (or :meth:`Store.adjust`) gives one order such a
+history:
 
 - ``changes``: order modifications; VTEX lowers the order's ``value`` (list ``totalValue`` too) by
   ``discount − increment`` and shows them in ``changesAttachment``. With ``change_settled=True`` the payment was
@@ -43,59 +44,27 @@ import argparse
 import copy
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, get_args
+from typing import Any, get_args
 
 from refundkit.argtypes import number, positive_int
 from refundkit.timeutil import Instant
 
+from .adjustments import Adjustment, transaction_id_for
 from .config import SandboxConfig, ValueAfterReturn
 from .http import Request, Response, json_response, oms_error
-
-if TYPE_CHECKING:
-    from .store import OrderSummary, Store
+from .store import OrderSummary, Store
 
 __all__ = [
-    "Adjustment",
-    "Change",
     "add_payments_flags",
     "get_order_group",
     "get_transaction",
     "interest_of",
     "payments_options",
-    "transaction_id_for",
 ]
 
 #: Interest a month beyond the first installment, in hundredths of a percent (1.99 %).
 INTEREST_BP_PER_MONTH = 199
-
-
-@dataclass(frozen=True)
-class Change:
-    reason: str
-    discount: int  # cents
-    increment: int = 0
-    at: Instant | None = None
-
-
-@dataclass
-class Adjustment:
-    changes: list[Change] = field(default_factory=list)
-    change_settled: bool = False
-    gateway_refund: int = 0
-    gateway_refund_at: Instant | None = None
-    restitutions: dict[str, int] = field(default_factory=dict)
-    patch: Callable[[dict[str, Any]], None] | None = None
-
-    @property
-    def reduction(self) -> int:
-        return sum(c.discount - c.increment for c in self.changes)
-
-
-def transaction_id_for(account: str, order_id: str) -> str:
-    """The order's payment transaction id: stable, so the Payments endpoint can find the order again."""
-    return uuid.uuid5(uuid.NAMESPACE_URL, f"vtexpayments:{account}:{order_id}").hex.upper()
 
 
 def current_value(o: OrderSummary, adj: Adjustment | None) -> int:

@@ -30,8 +30,8 @@ from typing import Any, NamedTuple
 from refundkit.statuses import DOCUMENTED, Place, place_of
 from refundkit.timeutil import Instant, utc_now
 
+from .adjustments import Adjustment, Change, transaction_id_for
 from .config import SandboxConfig
-from .payments import Adjustment, Change, transaction_id_for
 
 __all__ = ["RARE_STATUSES", "STATUS_DESCRIPTIONS", "InputInvoice", "ItemLine", "OrderSummary", "Payment", "Store"]
 

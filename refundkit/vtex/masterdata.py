@@ -135,21 +135,6 @@ class MasterData:
         status = response.status_code
         return ConditionalAnswer(status, self._t.error_for(response) if status >= 400 else None)
 
-    def patch(
-        self, entity: str, doc_id: str, fields: dict[str, Any], *, schema: str | None = None, where: str | None = None
-    ) -> int:
-        """Update some fields (creating the document if absent). Same conditional semantics as :meth:`put`."""
-        params = self._conditional(where, schema)
-        response = self._t.request(
-            "PATCH",
-            f"{self._base(entity)}/documents/{quote(_check_id(doc_id))}",
-            json=fields,
-            params=params or None,
-            idempotent=True,
-            ok=(200, 201, 204, 304),
-        )
-        return _answered(response).status_code
-
     # -- search and scroll --------------------------------------------------------------------------------------
     def search(
         self,

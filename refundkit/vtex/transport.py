@@ -97,7 +97,6 @@ ALLOWED: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("PUT", rf"^/api/dataentities/{_SEG}/indices$"),
         ("GET", rf"^/api/dataentities/{_SEG}/documents/{_SEG}$"),
         ("PUT", rf"^/api/dataentities/{_SEG}/documents/{_SEG}$"),
-        ("PATCH", rf"^/api/dataentities/{_SEG}/documents/{_SEG}$"),
         ("GET", rf"^/api/dataentities/{_SEG}/search$"),
         ("GET", rf"^/api/dataentities/{_SEG}/scroll$"),
         # Payments Gateway: reading a transaction (its totalRefunds) needs View Payment Data and moves nothing.

@@ -241,7 +241,7 @@ def test_a_range_older_than_vtex_and_the_store_is_said(session: refundkit.Sessio
 
 
 def test_malformed_orders_are_set_aside_counted_and_restitutions_counted_once(session: refundkit.Session) -> None:
-    from refundkit.sandbox.payments import Adjustment
+    from refundkit.sandbox.adjustments import Adjustment
 
     assert session.sandbox is not None
     sb = session.sandbox.store

@@ -309,7 +309,7 @@ def test_a_reversal_is_refused_too_once_the_verdict_says_exactly_once_cannot_hol
     r = account.ledger().record(o.order_id, "1.00", "cash", "R-1")
     account.sb.config.md_conditions_honoured = False
     later = account.ledger()
-    assert not later.master_data_verdict(probe_again=True).conditions_honoured  # as `refundkit doctor` would find
+    assert not later.store.master_data_verdict(probe_again=True).conditions_honoured  # as `refundkit doctor` would find
     before = account.head(o.order_id)
     with pytest.raises(ExactlyOnceUnavailable, match="ignores _where conditions"):
         later.reverse(r.entry.entry_id, "recorded on the wrong order")

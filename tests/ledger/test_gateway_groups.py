@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from refundkit.analytics.frames import GATEWAY_REFUND, native_refunds_frame
-from refundkit.sandbox.payments import Adjustment, Change, transaction_json
+from refundkit.sandbox.adjustments import Adjustment, Change
+from refundkit.sandbox.payments import transaction_json
 from refundkit.sandbox.store import OrderSummary
 from refundkit.vtex.payments import DENIED_AFTER, NO_PERMISSION
 

@@ -3,6 +3,7 @@ entries read without reading them all."""
 
 from __future__ import annotations
 
+import copy
 import re
 from datetime import date
 from typing import Any
@@ -156,18 +157,13 @@ class CountingMasterData:
         return docs, max(0, hi - lo)
 
 
-class _Client:
-    def __init__(self, md: CountingMasterData, settings: Any) -> None:
-        self.masterdata = md
-        self.settings = settings
-
-
 def test_a_page_deep_in_100000_entries_reads_a_few_hundred_documents(env: Env) -> None:
     real = env.ledger(journal=False)
     md = CountingMasterData(100_000)
     ledger = Ledger.__new__(Ledger)
     ledger.__dict__.update(real.__dict__)
-    ledger.client = _Client(md, real.client.settings)  # type: ignore[assignment]  # search only, counted
+    ledger.store = copy.copy(real.store)
+    ledger.store.masterdata = md  # type: ignore[assignment]  # search only, counted
     first = list_entries(ledger, size=100)
     assert first.total == 100_000 and first.more
     assert first.total_text == "about 100,000"  # past 10,000 the figure is Master Data's, and cannot be checked

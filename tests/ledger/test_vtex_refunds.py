@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from refundkit.ledger import RefundRefused
-from refundkit.sandbox.payments import Adjustment, Change
+from refundkit.sandbox.adjustments import Adjustment, Change
 from refundkit.testing import run_cli
 
 from .helpers import Env, money

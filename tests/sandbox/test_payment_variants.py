@@ -10,9 +10,10 @@ import httpx
 import pytest
 
 from refundkit.sandbox import Sandbox
+from refundkit.sandbox.adjustments import transaction_id_for
 from refundkit.sandbox.flags import add_sandbox_flags, config_from_args
 from refundkit.sandbox.oms import order_json
-from refundkit.sandbox.payments import transaction_id_for, transaction_json
+from refundkit.sandbox.payments import transaction_json
 from refundkit.testing import small_config
 
 

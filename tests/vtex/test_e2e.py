@@ -230,11 +230,11 @@ def _master_data_round_trip(clock: ManualClock, lag: float, sb, _srv, client) ->
     assert searched == [] and scrolled == []
     # an update is visible by id at once, in search only later
     clock.advance(0.02)  # the first writes are searchable now
-    assert md.patch(entity, "rf-001", {"amount": 5}) == 204
+    assert md.put(entity, "rf-001", {**docs["rf-001"], "amount": 5}, schema="t1") == 204
     assert md.get(entity, "rf-001")["amount"] == 5  # type: ignore[index]  # the document was just written
-    assert md.get(entity, "rf-001")["source"] == "pix"  # type: ignore[index]  # a patch keeps other fields
+    assert md.get(entity, "rf-001")["source"] == "pix"  # type: ignore[index]  # the whole document was written
     stale = {d["id"]: d for d in md.search(entity)}
-    assert stale["rf-001"]["amount"] == 1001  # search still shows the version before the patch
+    assert stale["rf-001"]["amount"] == 1001  # search still shows the version before the update
 
     def caught_up() -> list[dict] | None:
         rows = list(md.search(entity, where="source=pix", sort="createdIn ASC", schema="t1"))

@@ -127,6 +127,17 @@ def test_the_allowlist_checks_the_url_actually_sent() -> None:
     assert rec.requests == []
 
 
+@pytest.mark.parametrize("method", ["PATCH", "DELETE"])
+def test_no_patch_and_no_delete_reach_any_path(method: str) -> None:
+    """refundkit writes whole documents with PUT (conditional, read back by id) and never deletes: a partial update
+    or a delete of a ledger document cannot be sent, whatever the path."""
+    assert {m for m, _ in ALLOWED} == {"GET", "POST", "PUT"}
+    for path in ("/api/dataentities/offlineRefund/documents/rf-1", "/api/dataentities/offlineRefundOrder/documents/x"):
+        with pytest.raises(ForbiddenEndpoint):
+            check_allowed(method, path)
+        check_allowed("PUT", path)
+
+
 @pytest.mark.parametrize("path", ["/api/dataentities/../oms/pvt/orders/1-01/cancel", "/api/do/notes/.."])
 def test_dot_segments_are_refused(path: str) -> None:
     with pytest.raises(ForbiddenEndpoint):

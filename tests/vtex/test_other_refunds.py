@@ -12,7 +12,7 @@ import pytest
 from refundkit.config import Settings
 from refundkit.errors import AmountError, BadResponse, ConfigError
 from refundkit.money import Money, from_vtex_cents, to_vtex_cents
-from refundkit.sandbox.payments import Adjustment
+from refundkit.sandbox.adjustments import Adjustment
 from refundkit.timeutil import Instant, parse_instant
 from refundkit.vtex.models import GatewayTransaction, Order, OrderSummary
 from refundkit.vtex.oms import ListReport

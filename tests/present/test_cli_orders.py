@@ -229,7 +229,7 @@ def test_a_dot_env_in_the_working_folder_configures_the_command(sandbox, tmp_pat
 
 
 def test_a_malformed_order_is_set_aside_and_counted(sandbox: tuple[Sandbox, str], env, tmp_path: Path) -> None:
-    from refundkit.sandbox.payments import Adjustment
+    from refundkit.sandbox.adjustments import Adjustment
 
     sb, _ = sandbox
     bad = next(o for o in sb.store.orders if o.created.isoformat(0).startswith("2026-03-03"))
