@@ -349,9 +349,9 @@ def list_entries(ledger: Ledger, query: RefundQuery | None = None, *, page: int 
         listed = [ListedEntry(e, e.entry_id in undone) for e in ledger.store.with_note_status(chunk)]
         return RefundPage(listed, page, size, len(hits), len(hits) > page * size, read_at)
     notes = []
-    search = _Search(ledger.client.masterdata, ledger.entity, query.where())
+    search = _Search(ledger.store.masterdata, ledger.entity, query.where())
     if query.search and not _wildcards_work(search):
-        search = _Search(ledger.client.masterdata, ledger.entity, query.where(wildcards=False))
+        search = _Search(ledger.store.masterdata, ledger.entity, query.where(wildcards=False))
         notes.append(
             "Master Data search on this account takes no '*' wildcard, so the search finds only an order id or "
             "reference that is exactly what was typed"
