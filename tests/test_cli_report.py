@@ -74,7 +74,7 @@ def test_report_json_and_xlsx_carry_definitions_and_parameters(env: dict[str, st
     with zipfile.ZipFile(out) as z:
         names = z.namelist()
         sheets = [n for n in names if n.startswith("xl/worksheets/sheet")]
-        assert len(sheets) == 4  # report, definitions, detail orders, detail refunds
+        assert len(sheets) == 5  # report BRL, report USD, definitions, detail orders, detail refunds
         report_sheet = z.read("xl/worksheets/sheet1.xml").decode()
         assert "<autoFilter" in report_sheet and 'state="frozen"' in report_sheet
         styles = z.read("xl/styles.xml").decode()

@@ -250,4 +250,4 @@ def test_download_an_xlsx_report(page: Any, desk: Desk) -> None:
     assert download.suggested_filename == "refundkit-gross-vs-net-2026-03-01-2026-03-31-by-week-refund-date.xlsx"
     with zipfile.ZipFile(download.path()) as book:
         workbook = book.read("xl/workbook.xml").decode()
-    assert 'name="Report"' in workbook and 'name="Definitions"' in workbook
+    assert 'name="Report BRL"' in workbook and 'name="Definitions"' in workbook

@@ -59,7 +59,7 @@ def test_the_download_buttons_carry_exactly_the_rows_shown(explorer: RevenueExpl
     _, xlsx = downloaded(explorer, ".xlsx")
     with zipfile.ZipFile(io.BytesIO(xlsx)) as book:
         workbook = book.read("xl/workbook.xml").decode("utf-8")
-    assert 'name="Report"' in workbook
+    assert 'name="Report BRL"' in workbook and 'name="Report USD"' in workbook  # a sheet per currency
 
 
 def test_picking_an_earlier_first_day_syncs_and_widens_the_report(explorer: RevenueExplorer) -> None:
