@@ -3,8 +3,8 @@
 * CSV: exactly the columns ``period,currency,orders,gross,native_refunds,offline_refunds,net`` (machine names, for
   scripts); amounts in major units with the currency's decimals, formatted from the integers. With
   ``with_totals``, one more row per currency whose period reads ``Total``.
-* JSON: the rows (amounts as exact decimal text and as integer minor units), the parameters, the definitions and
-  the warnings.
+* JSON: the rows and their totals per currency (amounts as exact decimal text and as integer minor units), the
+  parameters, the definitions and the warnings.
 * XLSX: one "Report BRL" sheet per currency (headers in words, money as numbers with the currency's format, header
   frozen, autofilter, a Total row of SUM formulas over exactly its rows), a "Definitions" sheet with the columns in
   words and the parameters, and with a drill-down "Detail orders" and "Detail refunds" sheets.
@@ -154,8 +154,8 @@ def export_csv(
 
 
 def report_json(report: Report, *, detail: ReportDetail | None = None) -> dict[str, Any]:
-    """The report as a JSON-ready dict: ``parameters``, ``definitions``, ``warnings``, ``columns``, ``rows`` and,
-    when given, ``detail``."""
+    """The report as a JSON-ready dict: ``parameters``, ``definitions``, ``warnings``, ``columns`` (and their
+    ``headers`` in words), ``rows``, ``totals`` (one per currency, period ``Total``) and, when given, ``detail``."""
     rows = []
     for disp, raw in zip(report.display_rows(), report.rows.iter_rows(named=True), strict=True):
         rows.append(
@@ -165,12 +165,20 @@ def report_json(report: Report, *, detail: ReportDetail | None = None) -> dict[s
                 **{f"{k}_minor": raw[f"{k}_minor"] for k in _AMOUNTS},
             }
         )
+    sums = [
+        {**disp, **{f"{k}_minor": raw[f"{k}_minor"] for k in _AMOUNTS}}
+        for disp, raw in zip(
+            display_totals(report.rows, CSV_COLUMNS), totals(report.rows).iter_rows(named=True), strict=True
+        )
+    ]
     body: dict[str, Any] = {
         "parameters": report.parameters,
         "definitions": report.definitions,
         "warnings": report.warnings,
         "columns": list(CSV_COLUMNS),
+        "headers": [header(c) for c in CSV_COLUMNS],
         "rows": rows,
+        "totals": sums,
     }
     if detail is not None:
         tz = report.parameters["tz"]
