@@ -85,22 +85,20 @@ class MoneyTable:
             f'<th style="text-align:{"right" if n else "left"}">{escape(h)}</th>'
             for h, n in zip(self.headers(), numeric, strict=True)
         )
-        body = "".join(
-            "<tr>"
-            + "".join(
-                f'<td style="text-align:{"right" if n else "left"};white-space:nowrap">{escape(c)}</td>'
-                for c, n in zip(cells, numeric, strict=True)
+
+        def tr(cells: list[str], opening: str = "<tr>") -> str:
+            return (
+                opening
+                + "".join(
+                    f'<td style="text-align:{"right" if n else "left"};white-space:nowrap">{escape(c)}</td>'
+                    for c, n in zip(cells, numeric, strict=True)
+                )
+                + "</tr>"
             )
-            + "</tr>"
-            for cells in self.rows()
-        )
+
+        body = "".join(tr(cells) for cells in self.rows())
         foot = "".join(
-            "<tr class='refundkit-total' style='font-weight:bold;border-top:2px solid #888'>"
-            + "".join(
-                f'<td style="text-align:{"right" if n else "left"};white-space:nowrap">{escape(c)}</td>'
-                for c, n in zip(cells, numeric, strict=True)
-            )
-            + "</tr>"
+            tr(cells, "<tr class='refundkit-total' style='font-weight:bold;border-top:2px solid #888'>")
             for cells in self.total_rows()
         )
         caption = f"<caption style='caption-side:top;text-align:left'>{escape(self.caption)}</caption>"
