@@ -20,6 +20,7 @@ import csv
 import io
 import json
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 from typing import IO, Any
 
@@ -358,7 +359,7 @@ def _cell(ws: Any, at: tuple[int, int], column: str, row: dict[str, Any], *, dat
     i, j = at
     cur = str(row["currency"])
     value = row.get(f"{column}_minor", row.get(column))
-    if column == "period":
+    if column == "period" and isinstance(value, date):
         ws.write_datetime(i, j, _as_datetime(value), date_fmt)
     elif value is None:
         ws.write_blank(i, j, None)

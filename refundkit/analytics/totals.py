@@ -4,10 +4,10 @@
     one row per currency (and per every other key column, such as an account): the sums of its rows
 
 :func:`totals` is the one rule every format's Total rows come from (the CLI table, the CSV with ``--totals``, the
-XLSX, the desk and the notebooks): the rows are grouped by every key column, that is every text column (currency,
-and account or any other when present); the integer columns (amounts in minor units, counts) are summed within each
-group; the period and anything that cannot be summed (a date, a percentage) is left out. A total therefore never
-adds two currencies.
+XLSX, the desk and the notebooks): the rows are grouped by every key column, that is every text column but the
+period's (currency, and account or any other when present); the integer columns (amounts in minor units,
+counts) are summed within each group; the period and anything that cannot be summed (a date, a percentage) is left
+out. A total therefore never adds two currencies.
 
 :data:`HEADERS` names the columns in words ("Gross", "VTEX refunds", "Offline refunds", "Net"); the refund columns'
 words come from the registry (:mod:`refundkit.analytics.sources`), so a new source gets its header for free.
@@ -98,8 +98,13 @@ def header(column: str) -> str:
 
 
 def key_columns(rows: pl.DataFrame) -> list[str]:
-    """The columns a total is kept apart by: every text column (currency, account...)."""
-    return [name for name, dtype in rows.schema.items() if dtype == pl.String()]
+    """The columns a total is kept apart by: every text column (currency, account...) except the period's own
+    (``period``, or a ``period_*`` label such as a running period's mark): a total spans the periods."""
+    return [
+        name
+        for name, dtype in rows.schema.items()
+        if dtype == pl.String() and name != "period" and not name.startswith("period_")
+    ]
 
 
 def summed_columns(rows: pl.DataFrame) -> list[str]:

@@ -50,6 +50,11 @@ def test_totals_group_by_every_key_column_and_never_add_two_currencies() -> None
     assert got.columns == ["account", "currency", "orders", "gross_minor"]  # no period, nothing that cannot be added
     assert got.rows() == [("a", "BRL", 3, 300), ("a", "USD", 3, 300), ("b", "BRL", 9, 900)]
     assert totals(rows.clear()).columns == ["account", "currency", "orders", "gross_minor"]
+    # a period written as text (a label, a running period's mark) is still the period: totals span it
+    labelled = rows.with_columns(
+        pl.col("period").cast(pl.String), period_label=pl.col("period").cast(pl.String) + " (to date)"
+    )
+    assert totals(labelled).rows() == got.rows()
     with pytest.raises(ValueError, match="currenc"):
         totals(rows.drop("currency", "account"))
 
