@@ -32,7 +32,6 @@ __all__ = [
     "header",
     "key_columns",
     "summed_columns",
-    "terms_text",
     "totals",
 ]
 
@@ -85,11 +84,6 @@ def _column_terms() -> list[tuple[str, str]]:
 
 #: Each header in words and what it means: the definitions sheet's first table, and the README's.
 TERMS: tuple[tuple[str, str], ...] = tuple(_column_terms())
-
-
-def terms_text() -> str:
-    """:data:`TERMS` as text: one ``* Word: meaning`` line each."""
-    return "Columns of the report\n\n" + "\n".join(f"* {word}: {meaning}" for word, meaning in TERMS) + "\n"
 
 
 def header(column: str) -> str:
