@@ -14,9 +14,9 @@ from typing import Any
 
 import polars as pl
 
-from ..money import format_minor
 from .report import CSV_COLUMNS, Report, gross_vs_net_report
 from .sources import REFUND_COLUMNS
+from .totals import display_totals
 
 __all__ = ["ACCOUNTS_COLUMNS", "TOTALS_COLUMNS", "AccountsReport", "accounts_report"]
 
@@ -48,23 +48,9 @@ class AccountsReport:
         return [{"account": name, **row} for name, r in self.reports.items() for row in r.display_rows()]
 
     def totals(self) -> list[dict[str, Any]]:
-        """One row per account and currency: the sums of its periods, shown as money."""
-        out = []
-        for name, r in self.reports.items():
-            if r.rows.is_empty():
-                continue
-            sums = r.rows.group_by("currency").agg(pl.col("orders").sum(), *(pl.col(c).sum() for c in _MINOR))
-            for t in sums.sort("currency").iter_rows(named=True):
-                cur = t["currency"]
-                out.append(
-                    {
-                        "account": name,
-                        "currency": cur,
-                        "orders": t["orders"],
-                        **{c.removesuffix("_minor"): format_minor(t[c], cur) for c in _MINOR},
-                    }
-                )
-        return out
+        """One row per account and currency: the sums of its periods, shown as money (:mod:`.totals`' one rule)."""
+        rows = self.rows
+        return [] if rows.is_empty() else display_totals(rows, TOTALS_COLUMNS)
 
 
 def accounts_report(sources: Mapping[str, Any], start: date | str, end: date | str, **options: Any) -> AccountsReport:

@@ -1,11 +1,13 @@
 """Exports of a :class:`~refundkit.analytics.report.Report`: CSV, JSON, XLSX and Parquet.
 
-* CSV: exactly the columns ``period,currency,orders,gross,native_refunds,offline_refunds,net``; amounts in major
-  units with the currency's decimals, formatted from the integers.
-* JSON: the rows (amounts as exact decimal text and as integer minor units), the parameters, the definitions and
-  the warnings.
-* XLSX: a "Report" sheet (money as numbers with the currency's format, header frozen, autofilter), a
-  "Definitions" sheet with the parameters, and with a drill-down "Detail orders" and "Detail refunds" sheets.
+* CSV: exactly the columns ``period,currency,orders,gross,native_refunds,offline_refunds,net`` (machine names, for
+  scripts); amounts in major units with the currency's decimals, formatted from the integers. With
+  ``with_totals``, one more row per currency whose period reads ``Total``.
+* JSON: the rows and their totals per currency (amounts as exact decimal text and as integer minor units), the
+  parameters, the definitions and the warnings.
+* XLSX: one "Report BRL" sheet per currency (headers in words, money as numbers with the currency's format, header
+  frozen, autofilter, a Total row of SUM formulas over exactly its rows), a "Definitions" sheet with the columns in
+  words and the parameters, and with a drill-down "Detail orders" and "Detail refunds" sheets.
 * Parquet: the rows with amounts in integer minor units, for further processing; parameters in the file's metadata.
 
 Text a spreadsheet would run as a formula (a reference or a reason starting with ``=``, ``+``, ``-`` or ``@``) is
@@ -18,13 +20,17 @@ import csv
 import io
 import json
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 from typing import IO, Any
+
+import polars as pl
 
 from ..money import currency_exponent, format_minor
 from ..textsafety import neutralise_formula
 from .report import CSV_COLUMNS, Report, ReportDetail
 from .sources import REFUND_COLUMNS
+from .totals import TERMS, TOTAL, display_totals, header, key_columns, summed_columns, totals
 
 #: The amounts of a report row, as the stems of their ``*_minor`` columns: gross, each refund column, net.
 _AMOUNTS = ("gross", *(c.stem for c in REFUND_COLUMNS), "net")
@@ -37,6 +43,9 @@ __all__ = [
     "export_xlsx",
     "report_json",
 ]
+
+#: The CSV's amount columns: numbers written as text, never neutralised (a negative amount stays a number).
+_TEXT_AMOUNTS = frozenset(_AMOUNTS)
 
 #: One CSV for a drill-down: its orders then its refunds.
 DETAIL_COLUMNS = (
@@ -111,17 +120,27 @@ def detail_rows(detail: ReportDetail, tz: str = "UTC") -> list[dict[str, Any]]:
 
 
 def export_csv(
-    report: Report, target: str | Path | IO[str] | None = None, *, detail: ReportDetail | None = None
+    report: Report,
+    target: str | Path | IO[str] | None = None,
+    *,
+    detail: ReportDetail | None = None,
+    with_totals: bool = False,
 ) -> str | None:
     """Write the report (or, with ``detail``, that drill-down) as CSV to a path or a text stream; with no
-    ``target``, return the text."""
+    ``target``, return the text. With ``with_totals``, the rows are followed by one row per currency whose period
+    reads ``Total`` (:func:`~refundkit.analytics.totals.totals`); without, the CSV is the rows only."""
     out, owned = _text_out(target)
     try:
         if detail is None:
             w = csv.DictWriter(out, fieldnames=list(CSV_COLUMNS), lineterminator="\n")
             w.writeheader()
-            for row in report.display_rows():
-                w.writerow({k: _safe(v) if k in ("period", "currency") else v for k, v in row.items()})
+            rows = report.display_rows()
+            if with_totals:
+                rows += display_totals(report.rows, CSV_COLUMNS)
+            for row in rows:
+                w.writerow(
+                    {k: _safe(v) if isinstance(v, str) and k not in _TEXT_AMOUNTS else v for k, v in row.items()}
+                )
         else:
             w = csv.DictWriter(out, fieldnames=list(DETAIL_COLUMNS), lineterminator="\n")
             w.writeheader()
@@ -136,8 +155,8 @@ def export_csv(
 
 
 def report_json(report: Report, *, detail: ReportDetail | None = None) -> dict[str, Any]:
-    """The report as a JSON-ready dict: ``parameters``, ``definitions``, ``warnings``, ``columns``, ``rows`` and,
-    when given, ``detail``."""
+    """The report as a JSON-ready dict: ``parameters``, ``definitions``, ``warnings``, ``columns`` (and their
+    ``headers`` in words), ``rows``, ``totals`` (one per currency, period ``Total``) and, when given, ``detail``."""
     rows = []
     for disp, raw in zip(report.display_rows(), report.rows.iter_rows(named=True), strict=True):
         rows.append(
@@ -147,12 +166,20 @@ def report_json(report: Report, *, detail: ReportDetail | None = None) -> dict[s
                 **{f"{k}_minor": raw[f"{k}_minor"] for k in _AMOUNTS},
             }
         )
+    sums = [
+        {**disp, **{f"{k}_minor": raw[f"{k}_minor"] for k in _AMOUNTS}}
+        for disp, raw in zip(
+            display_totals(report.rows, CSV_COLUMNS), totals(report.rows).iter_rows(named=True), strict=True
+        )
+    ]
     body: dict[str, Any] = {
         "parameters": report.parameters,
         "definitions": report.definitions,
         "warnings": report.warnings,
         "columns": list(CSV_COLUMNS),
+        "headers": [header(c) for c in CSV_COLUMNS],
         "rows": rows,
+        "totals": sums,
     }
     if detail is not None:
         tz = report.parameters["tz"]
@@ -197,7 +224,8 @@ def _major_number(minor: int, currency: str) -> float:
 
 
 def export_xlsx(report: Report, target: str | Path | IO[bytes], *, detail: ReportDetail | None = None) -> None:
-    """An Excel workbook: "Report", "Definitions" and, with ``detail``, "Detail orders" and "Detail refunds"."""
+    """An Excel workbook: "Report <currency>" per currency, "Definitions" and, with ``detail``, "Detail orders"
+    and "Detail refunds"."""
     import xlsxwriter  # imported here: only XLSX exports need it
 
     wb = xlsxwriter.Workbook(target, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False})
@@ -214,25 +242,21 @@ def export_xlsx(report: Report, target: str | Path | IO[bytes], *, detail: Repor
                 money_fmts[cur] = wb.add_format({"num_format": f'"{cur}" {pattern};"{cur}" -{pattern}'})
             return money_fmts[cur]
 
-        ws = wb.add_worksheet("Report")
-        _header(ws, list(CSV_COLUMNS), bold)
-        for i, r in enumerate(report.rows.iter_rows(named=True), start=1):
-            cur = r["currency"]
-            ws.write_datetime(i, 0, _as_datetime(r["period"]), date_fmt)
-            ws.write_string(i, 1, neutralise_formula(cur))
-            ws.write_number(i, 2, r["orders"])
-            for j, k in enumerate(_AMOUNTS, start=3):
-                ws.write_number(i, j, _major_number(r[f"{k}_minor"], cur), money(cur))
-        _finish(ws, report.rows.height, len(CSV_COLUMNS), [12, 9, 9, *(18 for _ in _AMOUNTS)])
+        _report_sheets(wb, report, bold, date_fmt, money)
 
         wd = wb.add_worksheet("Definitions")
-        wd.write_row(0, 0, ["parameter", "value"], bold)
+        wd.write_row(0, 0, ["Column", "What it means"], bold)
+        for i, (word, meaning) in enumerate(TERMS, start=1):
+            wd.write_string(i, 0, word)
+            wd.write_string(i, 1, meaning, wrap)
+        top = len(TERMS) + 2
+        wd.write_row(top, 0, ["parameter", "value"], bold)
         params = [(k, v) for k, v in report.parameters.items()]
-        for i, (k, v) in enumerate(params, start=1):
+        for i, (k, v) in enumerate(params, start=top + 1):
             text = ", ".join(map(str, v)) if isinstance(v, list) else "" if v is None else str(v)
             wd.write_string(i, 0, k)
             wd.write_string(i, 1, neutralise_formula(text))
-        row = len(params) + 2
+        row = top + len(params) + 2
         for w in report.warnings:
             wd.write_string(row, 0, "warning")
             wd.write_string(row, 1, neutralise_formula(w), wrap)
@@ -286,6 +310,76 @@ def export_xlsx(report: Report, target: str | Path | IO[bytes], *, detail: Repor
             _finish(wr, len(refunds), len(rcols), [14, 22, 20, 26, 14, 26, 9, 16, 16, 14, 22, 40])
     finally:
         wb.close()
+
+
+def _report_sheets(wb: Any, report: Report, bold: Any, date_fmt: Any, money: Any) -> None:
+    """One sheet per currency (and per account, or any other key column, when the rows have one): its rows under
+    headers in words, then a Total row of ``SUM`` formulas over exactly those rows (their value stored too, for
+    readers that do not calculate). No money column holds two currencies, so a SUM under it is always right."""
+    from xlsxwriter.utility import xl_range
+
+    columns = list(CSV_COLUMNS)
+    rows = report.rows
+    keys = key_columns(rows)
+    groups = totals(rows).select(keys).iter_rows(named=True) if rows.height else iter(())
+    total_fmt = wb.add_format({"bold": True, "top": 1})
+    names: set[str] = set()
+    written = False
+    for group in groups:
+        part = rows.filter(pl.all_horizontal([pl.col(k) == v for k, v in group.items()])).sort("period")
+        ws = wb.add_worksheet(_sheet_name(["Report", *(str(group[k]) for k in keys)], names))
+        _header(ws, [header(c) for c in columns], bold)
+        cur = str(group["currency"])
+        for i, r in enumerate(part.iter_rows(named=True), start=1):
+            for j, c in enumerate(columns):
+                _cell(ws, (i, j), c, r, date_fmt=date_fmt, money=money)
+        last = part.height  # the rows are 1..last; the Total row is the next one
+        [total] = totals(part).iter_rows(named=True)
+        ws.write_string(last + 1, 0, TOTAL, total_fmt)
+        for j, c in enumerate(columns[1:], start=1):
+            name = f"{c}_minor" if f"{c}_minor" in total else c
+            formula = f"=SUM({xl_range(1, j, last, j)})"
+            if name.endswith("_minor"):
+                ws.write_formula(last + 1, j, formula, money(cur), _major_number(total[name], cur))
+            elif name in summed_columns(part):
+                ws.write_formula(last + 1, j, formula, total_fmt, total[name])
+            elif name in total:
+                ws.write_string(last + 1, j, neutralise_formula(str(total[name])), total_fmt)
+        _finish(ws, last, len(columns), [12, 9, 9, *(18 for _ in columns[3:])])
+        written = True
+    if not written:
+        ws = wb.add_worksheet("Report")
+        _header(ws, [header(c) for c in columns], bold)
+        _finish(ws, 0, len(columns), [12, 9, 9, *(18 for _ in columns[3:])])
+
+
+def _cell(ws: Any, at: tuple[int, int], column: str, row: dict[str, Any], *, date_fmt: Any, money: Any) -> None:
+    """One cell of a report row: the period a date, an amount a number in its currency's format, a count a
+    number, text made inert."""
+    i, j = at
+    cur = str(row["currency"])
+    value = row.get(f"{column}_minor", row.get(column))
+    if column == "period" and isinstance(value, date):
+        ws.write_datetime(i, j, _as_datetime(value), date_fmt)
+    elif value is None:
+        ws.write_blank(i, j, None)
+    elif f"{column}_minor" in row:
+        ws.write_number(i, j, _major_number(value, cur), money(cur))
+    elif isinstance(value, (int, float)):
+        ws.write_number(i, j, value)
+    else:
+        ws.write_string(i, j, neutralise_formula(str(value)))
+
+
+def _sheet_name(parts: Sequence[str], taken: set[str]) -> str:
+    """A sheet name from ``parts``: at most 31 characters, none of ``[]:*?/\\``, unique in the workbook."""
+    base = "".join(ch for ch in " ".join(parts) if ch not in "[]:*?/\\")[:31]
+    name, n = base, 2
+    while name.lower() in taken:
+        suffix = f" ({n})"
+        name, n = base[: 31 - len(suffix)] + suffix, n + 1
+    taken.add(name.lower())
+    return name
 
 
 def _as_datetime(d: Any) -> Any:

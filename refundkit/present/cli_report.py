@@ -52,6 +52,11 @@ def register(sub: Subcommands) -> None:
     r.add_argument("--currency", default=None, metavar="C", help="only this currency (such as BRL)")
     r.add_argument("--format", choices=_FORMATS, default=None, help="default: from -o's extension, else table/csv")
     r.add_argument("-o", "--output", default=None, metavar="FILE")
+    r.add_argument(
+        "--totals",
+        action="store_true",
+        help="end the CSV with one Total row per currency (the table and XLSX always have them)",
+    )
     r.set_defaults(output_formats=("csv", "json", "xlsx", "parquet", "table"))
     r.add_argument("--detail", default=None, metavar="PERIOD", help="the orders and refunds behind one period")
     r.add_argument("--include-canceled", action="store_true", help="count canceled orders (cancel, canceled) in gross")
@@ -168,7 +173,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     detail = None if detail_day is None else report_detail(report, detail_day, args.currency)
     for w in report.warnings:
         print(f"refundkit: warning: {w}", file=sys.stderr)
-    _write(report, detail, fmt, args.output)
+    _write(report, detail, fmt, args.output, totals=args.totals)
     if args.output:
         what = "drill-down" if detail is not None else f"report ({report.rows.height:,} rows)"
         print(f"{what} written to {args.output}", file=sys.stderr)
@@ -230,7 +235,7 @@ def _report_accounts_table(args: argparse.Namespace, names: tuple[str, ...], fmt
     stacked = AccountsReport(reports)
     for w in stacked.warnings:
         print(f"refundkit: warning: {w}", file=sys.stderr)
-    money = {"orders", "gross", "native_refunds", "offline_refunds", "net"}
+    money = set(TOTALS_COLUMNS) - {"account", "currency"}
 
     def write(out: TextIO) -> None:
         if fmt == "json":
@@ -277,7 +282,7 @@ def _check_writable(path: str) -> None:
         raise _usage(f"cannot write {path}: it is a folder")
 
 
-def _write(report: Any, detail: Any, fmt: str, output: str | None) -> None:
+def _write(report: Any, detail: Any, fmt: str, output: str | None, *, totals: bool = False) -> None:
     from ..analytics import export
 
     if fmt in _BINARY:
@@ -301,11 +306,11 @@ def _write(report: Any, detail: Any, fmt: str, output: str | None) -> None:
             raise _cannot_write(output, exc) from None
         return
     if not output:
-        _write_text(report, detail, fmt, sys.stdout)
+        _write_text(report, detail, fmt, sys.stdout, totals=totals)
         return
     try:
         with open(output, "w", encoding="utf-8", newline="") as out:
-            _write_text(report, detail, fmt, out)
+            _write_text(report, detail, fmt, out, totals=totals)
     except OSError as exc:
         raise _cannot_write(output, exc) from None
 
@@ -314,11 +319,11 @@ def _cannot_write(output: str, exc: OSError) -> Exception:
     return _usage(f"cannot write {output}: {exc.strerror or exc}")
 
 
-def _write_text(report: Any, detail: Any, fmt: str, out: TextIO) -> None:
+def _write_text(report: Any, detail: Any, fmt: str, out: TextIO, *, totals: bool = False) -> None:
     from ..analytics import export
 
     if fmt == "csv":
-        export.export_csv(report, out, detail=detail)
+        export.export_csv(report, out, detail=detail, with_totals=totals)
     elif fmt == "json":
         export.export_json(report, out, detail=detail)
     else:
@@ -339,9 +344,18 @@ def _table(report: Any, detail: Any, out: TextIO) -> None:
     out.write(head + "\n\n")
     if detail is None:
         from ..analytics.report import CSV_COLUMNS
+        from ..analytics.totals import display_totals, header
 
         money = set(CSV_COLUMNS) - {"period", "currency", "orders"}  # gross, each refund column, net
-        write_rows(out, report.display_rows(), list(CSV_COLUMNS), "table", numeric={"orders", *money})
+        write_rows(
+            out,
+            report.display_rows(),
+            list(CSV_COLUMNS),
+            "table",
+            numeric={"orders", *money},
+            headers=[header(c) for c in CSV_COLUMNS],
+            totals=display_totals(report.rows, CSV_COLUMNS),
+        )
         return
     tz = p["tz"]
     label = f"{detail.period.isoformat()}" + (f" {detail.currency}" if detail.currency else "")

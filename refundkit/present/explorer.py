@@ -245,6 +245,7 @@ class RevenueExplorer(Form):
         self.table.value = money_table(
             rows.filter(pl.col("currency") == currency).sort("period").select(_TABLE_COLUMNS),
             caption=f"The report in {currency}; the downloads hold every currency (never added together).",
+            totals=True,
         ).html
 
 

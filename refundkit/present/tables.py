@@ -59,8 +59,17 @@ def entry_row(e: LedgerEntry, tz: str, reversed_: bool = False) -> dict[str, Any
 
 
 def write_rows(
-    out: TextIO, rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str, numeric: Iterable[str] = ()
+    out: TextIO,
+    rows: Sequence[dict[str, Any]],
+    columns: Sequence[str],
+    fmt: str,
+    numeric: Iterable[str] = (),
+    *,
+    headers: Sequence[str] | None = None,
+    totals: Sequence[dict[str, Any]] = (),
 ) -> None:
+    """``rows`` in ``fmt``. A table shows ``headers`` (words) over the columns when given, and ``totals`` under a
+    rule after the rows (the row count counts the rows only); CSV and JSON keep the column names."""
     numeric = set(numeric)
     if fmt == "csv":
         w = csv.writer(out, lineterminator="\n")
@@ -72,18 +81,28 @@ def write_rows(
         out.write(inert_json(text))  # the same JSON, with DEL and C1 controls escaped: safe on a terminal
         out.write("\n")
     elif fmt == "table":
-        cells = [[str(r.get(c) if r.get(c) is not None else "") for c in columns] for r in rows]
-        widths = [max([len(c)] + [len(row[i]) for row in cells]) for i, c in enumerate(columns)]
+
+        def as_text(r: dict[str, Any]) -> list[str]:
+            return [str(r.get(c) if r.get(c) is not None else "") for c in columns]
+
+        cells, under = [as_text(r) for r in rows], [as_text(r) for r in totals]
+        names = list(headers or columns)
+        widths = [max([len(h)] + [len(row[i]) for row in cells + under]) for i, h in enumerate(names)]
 
         def line(values: Sequence[str]) -> str:
             return "  ".join(
                 v.rjust(w) if c in numeric else v.ljust(w) for v, w, c in zip(values, widths, columns, strict=True)
             ).rstrip()
 
-        out.write(line(columns) + "\n")
-        out.write("  ".join("-" * w for w in widths) + "\n")
+        rule = "  ".join("-" * w for w in widths) + "\n"
+        out.write(line(names) + "\n")
+        out.write(rule)
         for row in cells:
             out.write(line(row) + "\n")
+        if under:
+            out.write(rule)
+            for row in under:
+                out.write(line(row) + "\n")
         out.write(f"({len(rows):,} row{'s' if len(rows) != 1 else ''})\n")
     else:  # pragma: no cover - argparse restricts the choices
         raise ValueError(f"unknown format {fmt!r}")

@@ -43,7 +43,7 @@ def test_every_figure_has_one_column_per_refund_column_of_the_registry() -> None
         assert c.name in REVENUE_SCHEMA and c.name in REFUND_RATE_SCHEMA and c.name in NATIVE_VS_OFFLINE_SCHEMA
         assert c.stem in CSV_COLUMNS and c.stem in NATIVE_VS_OFFLINE_SCHEMA
     frame = pl.DataFrame({"currency": ["BRL"], **{c.name: [1234] for c in REFUND_COLUMNS}})
-    assert money_table(frame).headers() == ["currency", *(c.label for c in REFUND_COLUMNS)]
+    assert money_table(frame).headers() == ["Currency", *(c.label[:1].upper() + c.label[1:] for c in REFUND_COLUMNS)]
     assert money_table(frame).rows() == [["BRL", *("BRL 12.34" for _ in REFUND_COLUMNS)]]
 
 

@@ -244,10 +244,13 @@ def test_download_an_xlsx_report(page: Any, desk: Desk) -> None:
     expect(page.locator(".refundkit-report-chart .js-plotly-plot")).to_be_visible(timeout=60_000)
     expect(page.locator(".refundkit-report-rows")).to_contain_text("2026-03")
     expect(page.locator(".refundkit-report-rows")).to_contain_text("BRL ")
+    expect(page.locator(".refundkit-report-rows th").nth(4)).to_have_text("VTEX refunds")  # headers in words
+    expect(page.locator(".refundkit-report-rows tr.refundkit-total")).to_have_count(1)  # one Total: BRL's
+    expect(page.locator(".refundkit-report-rows tr.refundkit-total td").first).to_have_text("Total")
     with page.expect_download() as info:
         page.get_by_text("Download XLSX").click()
     download = info.value
     assert download.suggested_filename == "refundkit-gross-vs-net-2026-03-01-2026-03-31-by-week-refund-date.xlsx"
     with zipfile.ZipFile(download.path()) as book:
         workbook = book.read("xl/workbook.xml").decode()
-    assert 'name="Report"' in workbook and 'name="Definitions"' in workbook
+    assert 'name="Report BRL"' in workbook and 'name="Definitions"' in workbook

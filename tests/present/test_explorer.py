@@ -15,6 +15,7 @@ import refundkit
 from refundkit.analytics.export import export_csv
 from refundkit.analytics.report import gross_vs_net_report
 from refundkit.errors import InputError
+from refundkit.money import format_money
 from refundkit.present.explorer import RevenueExplorer
 
 
@@ -45,6 +46,15 @@ def test_the_explorer_syncs_its_range_and_shows_the_whole_table_in_money(explore
     assert f"{brl} rows" in table and "USD" not in table  # every row of the currency shown, none elided
     assert table.count("BRL ") >= 4 * brl
     assert "_minor" not in explorer.table.value
+    head = re.findall(r"<th[^>]*>([^<]*)</th>", explorer.table.value)
+    assert head == ["Period", "Currency", "Orders", "Gross", "VTEX refunds", "Offline refunds", "Net"]
+    # one Total row, equal to the sums of the currency's rows added up here from the report's integers
+    [total] = re.findall(r"<tr class='refundkit-total'[^>]*>(.*?)</tr>", explorer.table.value)
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", total)
+    brl_rows = report.rows.filter(report.rows["currency"] == "BRL")
+    sums = [sum(brl_rows[c].to_list()) for c in ("orders", "gross_minor", "net_minor")]
+    assert cells[:3] == ["Total", "BRL", f"{sums[0]:,}"]
+    assert cells[3] == format_money(sums[1], "BRL") and cells[-1] == format_money(sums[2], "BRL")
     assert explorer.figure.layout.title.text.startswith("Gross vs net revenue, BRL")
 
 
@@ -59,7 +69,7 @@ def test_the_download_buttons_carry_exactly_the_rows_shown(explorer: RevenueExpl
     _, xlsx = downloaded(explorer, ".xlsx")
     with zipfile.ZipFile(io.BytesIO(xlsx)) as book:
         workbook = book.read("xl/workbook.xml").decode("utf-8")
-    assert 'name="Report"' in workbook
+    assert 'name="Report BRL"' in workbook and 'name="Report USD"' in workbook  # a sheet per currency
 
 
 def test_picking_an_earlier_first_day_syncs_and_widens_the_report(explorer: RevenueExplorer) -> None:
