@@ -33,10 +33,12 @@ from typing import TYPE_CHECKING, Any, TextIO, TypeAlias, cast
 
 from ..argtypes import day, nonneg_float, number, positive_int, probability
 from ..errors import RefundkitError
-from ..session import Session, connect
 from ..textsafety import inert
 from ..timeutil import zone
 from .tables import rows_xlsx, write_rows
+
+if TYPE_CHECKING:
+    from ..session import Session
 
 __all__ = [
     "EXIT_INTERRUPTED",
@@ -112,6 +114,8 @@ def session(**transport_options: Any) -> Iterator[Session]:
     Never the embedded sandbox: without an account this raises :class:`~refundkit.errors.ConfigError` with the
     how-to. Nothing is set up on the account (that is ``refundkit setup``'s job).
     """
+    from ..session import connect  # noqa: PLC0415 - a report from the store loads no HTTP client
+
     with connect(demo=False, setup=False, **transport_options) as rk:
         yield rk
 
