@@ -96,7 +96,9 @@ class Report:
     explain it: parameters, definitions, warnings, and the orders and refunds behind each row (for drill-down)."""
 
     rows: pl.DataFrame
-    orders: pl.DataFrame  # counted orders created in the range, with their ``period`` (in no particular order)
+    #: counted orders created in the range, with their ``period`` (in no particular order); ``None`` for a report
+    #: made with ``keep_orders=False`` (its rows computed from the store without holding every order)
+    orders: pl.DataFrame | None
     refunds: pl.DataFrame  # REFUND_LINES_SCHEMA + ``period``: the refunds counted
     left_out: pl.DataFrame  # REFUND_LINES_SCHEMA: refunds of orders gross leaves out
     parameters: dict[str, Any]
@@ -207,12 +209,16 @@ def gross_vs_net_report(
     details: bool = False,
     store: OrderStore | None = None,
     progress: bool | None = None,
+    keep_orders: bool = True,
 ) -> Report:
     """Gross versus net per (period, currency) for the local days ``start`` to ``end`` (both included) in ``tz``.
 
     ``source`` is a session (:func:`refundkit.connect`) or a client: the store is synced first (see
     :func:`~refundkit.analytics.sync.sync_orders`) and the ledger's offline refunds are read. With ``sync=False``,
     or an :class:`OrderStore` as ``source``, the report reads the store as it is and calls nobody.
+
+    ``keep_orders=False``: the same rows and warnings, computed from the store without holding every order in
+    memory (faster on a big store); :attr:`Report.orders` is then ``None`` and :func:`report_detail` refuses.
     """
     first, last = _day(start, "start"), _day(end, "end")
     if last < first:
@@ -238,8 +244,13 @@ def gross_vs_net_report(
     if calls_sync:
         sync_result = _sync_for_report(source, st, earliest, hi, details=details, refresh=refresh, progress=progress)
         warnings += sync_result.warnings
+    reading, reading_source = value_reading_of(source, st)
+    # totals straight from the store's files unless the orders are kept, or gross adds return invoices back to them
+    totals_by = None if keep_orders or reading != "kept" else (by, tz, lo)
     # one consistent reading of the store (no sync writes meanwhile); after a sync, damaged files are set aside
-    orders, returns_df, offline, state = st.repairing(lambda: _read_store(st, earliest, hi), repair=calls_sync)
+    orders, returns_df, offline, state, totals = st.repairing(
+        lambda: _read_store(st, earliest, hi, totals_by), repair=calls_sync
+    )
     warnings += [n for n in st.notices if n not in warnings]
     if not calls_sync:
         gaps = state.gaps(earliest.ns, min(hi.ns, (state.synced_at or hi.ns)))
@@ -253,7 +264,6 @@ def gross_vs_net_report(
                 + ": the report lacks them"
             )
 
-    reading, reading_source = value_reading_of(source, st)
     report = report_from_frames(
         orders,
         returns_df,
@@ -268,6 +278,7 @@ def gross_vs_net_report(
         include_payment_pending=include_payment_pending,
         lookback_days=lookback_days,
         value_reading=reading,
+        order_totals=totals,
     )
     report.parameters.update(
         value_reading_source=reading_source,
@@ -288,29 +299,56 @@ def value_reading_of(source: Any, st: OrderStore) -> tuple[str, str]:
     return value_reading(cache_dir, st.account)
 
 
+_ORDER_COLUMNS = ["order_id", "created_at", "status", "currency", "total_minor"]
+
+
 def _read_store(
-    st: OrderStore, earliest: Instant, hi: Instant
-) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, StoreState]:
+    st: OrderStore, earliest: Instant, hi: Instant, totals_by: tuple[str, str, Instant] | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, StoreState, pl.DataFrame | None]:
     """What the report needs from the store: orders created in ``[earliest, hi)`` and those older ones that offline
     refunds name, their return invoices, the offline refunds since ``earliest``, and the state. Call it inside
-    ``st.reading()``."""
-    orders = st.orders(earliest, hi, columns=["order_id", "created_at", "status", "currency", "total_minor"])
+    ``st.reading()``.
+
+    With ``totals_by`` (``by, tz, lo``): the orders are only those the refunds name, and the last item is
+    :func:`_order_totals` of the orders created in ``[lo, hi)``, computed from the files in one pass."""
     # offline refunds dated since the look-back began (a reversal: or the refund it undoes); on orders the window
     # does not hold (older), those orders are read by id. Joins build on the small side (refunded orders).
     offline = st.offline_refunds().filter(
         (pl.col("refunded_at") >= _ts(earliest)) | (pl.col("reversed_refunded_at") >= _ts(earliest))
     )
     refunded = offline.select("order_id").unique()
+    returns_lf = st.scan("return_invoices", start=earliest, end=hi)
+    window = st.scan("orders", _ORDER_COLUMNS, start=earliest, end=hi)
+    totals = None
+    if totals_by is None:
+        orders = st.collect(window, "orders")
+        returns = st.collect(returns_lf, "return_invoices")
+    else:
+        by, tz, lo = totals_by
+        returns = st.collect(returns_lf, "return_invoices")
+        named = pl.concat([returns.select("order_id"), refunded]).unique()
+        orders, totals = st.collect_all(
+            [
+                window.join(named.lazy(), on="order_id", how="semi"),
+                _order_totals(window.filter(pl.col("created_at") >= _ts(lo)), _period_expr("created_at", by, tz)),
+            ],
+            "orders",
+        )
     held = orders.join(refunded, on="order_id", how="semi").select("order_id")
     missing = refunded.join(held, on="order_id", how="anti")["order_id"].to_list()
-    returns = st.scan("return_invoices").filter(
-        (pl.col("order_created_at") >= _ts(earliest)) & (pl.col("order_created_at") < _ts(hi))
-    )
     if missing:
         older = st.orders(order_ids=missing, columns=orders.columns)
         orders = pl.concat([orders, older])
-        returns = pl.concat([returns, st.scan("return_invoices").filter(pl.col("order_id").is_in(missing))])
-    return orders, st.collect(returns, "return_invoices"), offline, st.state()
+        older_returns = st.scan("return_invoices").filter(pl.col("order_id").is_in(missing))
+        returns = pl.concat([returns, st.collect(older_returns, "return_invoices")])
+    return orders, returns, offline, st.state(), totals
+
+
+def _order_totals(orders: pl.LazyFrame, period: pl.Expr) -> pl.LazyFrame:
+    """Orders and their totals per (period, currency, status): what gross is summed from."""
+    return orders.group_by(period.alias("period"), "currency", "status").agg(
+        pl.len().cast(pl.Int64).alias("orders"), pl.col("total_minor").sum().cast(pl.Int64).alias("gross_minor")
+    )
 
 
 def report_from_frames(
@@ -328,13 +366,18 @@ def report_from_frames(
     include_payment_pending: bool = False,
     lookback_days: int = DEFAULT_LOOKBACK_DAYS,
     value_reading: str = "kept",
+    order_totals: pl.DataFrame | None = None,
 ) -> Report:
     """The report's figures from frames, without the store: ``orders`` (at least ``order_id, created_at, status,
     currency, total_minor``, every order the refunds name that is known), ``return_invoices``
     (:data:`~refundkit.analytics.frames.NATIVE_REFUNDS_SCHEMA`) and ``offline_refunds``
     (:data:`~refundkit.analytics.frames.REFUNDS_SCHEMA`). Same rules as :func:`gross_vs_net_report`.
     ``value_reading``: how ``total_minor`` reads after a return invoice (see
-    :func:`~refundkit.analytics.frames.charged_totals`)."""
+    :func:`~refundkit.analytics.frames.charged_totals`).
+
+    ``order_totals``: gross already summed per (period, currency, status) over the orders created in the range
+    (:func:`_order_totals`, as charged); ``orders`` then need only hold the orders the refunds name, and the
+    report keeps no orders (:attr:`Report.orders` is ``None``)."""
     first, last = _day(start, "start"), _day(end, "end")
     if last < first:
         raise InputError(f"the end {last} is before the start {first}")
@@ -363,6 +406,11 @@ def report_from_frames(
     counted = orders.filter(
         ~pl.col("status").is_in(excluded) & (pl.col("created_at") >= _ts(lo)) & (pl.col("created_at") < _ts(hi))
     )
+    if order_totals is None:
+        counted = counted.with_columns(_period_expr("created_at", by, tz).alias("period"))
+        totals = _order_totals(counted.lazy(), pl.col("period")).collect()
+    else:
+        totals = order_totals.filter(~pl.col("status").is_in(excluded))
     if view == "refund_date":
         in_range = lines.filter((pl.col("attributed_at") >= _ts(lo)) & (pl.col("attributed_at") < _ts(hi)))
     else:
@@ -370,12 +418,12 @@ def report_from_frames(
         in_range = lines.filter((pl.col("order_created_at") >= _ts(lo)) & (pl.col("order_created_at") < _ts(hi)))
     if cur:
         counted = counted.filter(pl.col("currency") == cur)
+        totals = totals.filter(pl.col("currency") == cur)
         in_range = in_range.filter(pl.col("currency") == cur)
         left_out = left_out.filter(pl.col("currency") == cur)
-    unknown = unknown_statuses_line(_status_counts(counted), "in this report")
+    unknown = unknown_statuses_line(_status_counts(totals), "in this report")
     if unknown:
         warnings.append(unknown)
-    counted = counted.with_columns(_period_expr("created_at", by, tz).alias("period"))
     in_range = in_range.with_columns(_period_expr("attributed_at", by, tz).alias("period"))
     if view == "refund_date":
         left_in_range = left_out.filter((pl.col("attributed_at") >= _ts(lo)) & (pl.col("attributed_at") < _ts(hi)))
@@ -396,7 +444,7 @@ def report_from_frames(
             "left out of both views: " + "; ".join(parts)
         )
 
-    rows = _aggregate(counted, in_range, by=by, tz=tz, lo=lo, hi=hi)
+    rows = _aggregate(totals, in_range, by=by, tz=tz, lo=lo, hi=hi)
     version = _version()
     parameters: dict[str, Any] = {
         "from": first.isoformat(),
@@ -419,7 +467,7 @@ def report_from_frames(
     }
     return Report(
         rows=rows,
-        orders=counted,
+        orders=counted if order_totals is None else None,
         refunds=in_range.sort("attributed_at", "refund_id"),
         left_out=left_in_range,
         parameters=parameters,
@@ -429,8 +477,10 @@ def report_from_frames(
 
 
 def _status_counts(orders: pl.DataFrame) -> dict[str, int]:
-    """The orders of each status refundkit does not know (see :mod:`refundkit.statuses`)."""
-    counts = orders.group_by("status").agg(pl.len().alias("n"))
+    """The orders of each status refundkit does not know (see :mod:`refundkit.statuses`); ``orders`` has one row
+    per order, or is :func:`_order_totals` (a count of orders per row)."""
+    n = pl.col("orders").sum() if "orders" in orders.columns else pl.len()
+    counts = orders.group_by("status").agg(n.alias("n"))
     return unknown_counts(dict(zip(counts["status"].to_list(), counts["n"].to_list(), strict=True)))
 
 
@@ -528,11 +578,12 @@ def _refund_lines(orders: pl.DataFrame, returns: pl.DataFrame, offline: pl.DataF
 
 
 def _aggregate(
-    counted: pl.DataFrame, refunds: pl.DataFrame, *, by: str, tz: str, lo: Instant, hi: Instant
+    totals: pl.DataFrame, refunds: pl.DataFrame, *, by: str, tz: str, lo: Instant, hi: Instant
 ) -> pl.DataFrame:
     keys = ["period", "currency"]
-    gross = counted.group_by(keys).agg(
-        pl.len().cast(pl.Int64).alias("orders"), pl.col("total_minor").sum().cast(pl.Int64).alias("gross_minor")
+    gross = totals.group_by(keys).agg(
+        pl.col("orders").sum().cast(pl.Int64).alias("orders"),
+        pl.col("gross_minor").sum().cast(pl.Int64).alias("gross_minor"),
     )
     ref = refunds.group_by(keys).agg(
         pl.col("amount_minor")
@@ -573,6 +624,8 @@ def report_detail(report: Report, period: date | str, currency: str | None = Non
     cur = currency.upper() if currency else None
     if cur is not None and cur not in report.currencies:
         raise InputError(f"this report has no {cur}; its currencies are {', '.join(report.currencies) or 'none'}")
+    if report.orders is None:
+        raise InputError("this report was made without its orders (keep_orders=False): make it again to see a period")
     orders = report.orders.filter(pl.col("period") == day).sort("created_at", "order_id")
     refunds = report.refunds.filter(pl.col("period") == day)
     if cur is not None:

@@ -152,6 +152,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         "include_canceled": args.include_canceled,
         "include_payment_pending": args.include_payment_pending,
         "lookback_days": args.lookback_days,
+        "keep_orders": detail_day is not None,  # only a drill-down shows orders: the rows are summed from the files
     }
     if args.no_sync:
         report = gross_vs_net_report(_store(), args.start, args.end, sync=False, **options)
