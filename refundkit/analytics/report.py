@@ -32,7 +32,7 @@ from .revenue import (
     _fill_gaps,
     _period_expr,
 )
-from .store import OrderStore, StoreState, _ts
+from .store import OrderStore, StoreState, _ts, with_ids
 from .sync import SyncResult, store_of, sync_orders
 
 __all__ = [
@@ -99,7 +99,7 @@ class Report:
     #: counted orders created in the range, with their ``period`` (in no particular order); ``None`` for a report
     #: made with ``keep_orders=False`` (its rows computed from the store without holding every order)
     orders: pl.DataFrame | None
-    refunds: pl.DataFrame  # REFUND_LINES_SCHEMA + ``period``: the refunds counted
+    refunds: pl.DataFrame  # REFUND_LINES_SCHEMA + ``period``: the refunds counted (unsorted without orders)
     left_out: pl.DataFrame  # REFUND_LINES_SCHEMA: refunds of orders gross leaves out
     parameters: dict[str, Any]
     definitions: str
@@ -326,10 +326,10 @@ def _read_store(
     else:
         by, tz, lo = totals_by
         returns = st.collect(returns_lf, "return_invoices")
-        named = pl.concat([returns.select("order_id"), refunded]).unique()
+        named = pl.concat([returns["order_id"], refunded["order_id"]])
         orders, totals = st.collect_all(
             [
-                window.join(named.lazy(), on="order_id", how="semi"),
+                with_ids(window, named),
                 _order_totals(window.filter(pl.col("created_at") >= _ts(lo)), _period_expr("created_at", by, tz)),
             ],
             "orders",
@@ -468,7 +468,7 @@ def report_from_frames(
     return Report(
         rows=rows,
         orders=counted if order_totals is None else None,
-        refunds=in_range.sort("attributed_at", "refund_id"),
+        refunds=in_range.sort("attributed_at", "refund_id") if order_totals is None else in_range,
         left_out=left_in_range,
         parameters=parameters,
         definitions=DEFINITIONS + "\n" + REPORT_RULES,
@@ -530,8 +530,11 @@ def _sync_for_report(
 
 def _refund_lines(orders: pl.DataFrame, returns: pl.DataFrame, offline: pl.DataFrame, view: str) -> pl.DataFrame:
     # only the orders that have refunds: a semi join against the (small) set of their ids is cheap on a big store
-    ids = pl.concat([returns.select("order_id"), offline.select("order_id")]).unique()
-    info = orders.join(ids, on="order_id", how="semi").select(
+    # (and pointless when the orders are no more than the refunds, such as those a lean report read by id)
+    if orders.height > returns.height + offline.height:
+        ids = pl.concat([returns.select("order_id"), offline.select("order_id")]).unique()
+        orders = orders.join(ids, on="order_id", how="semi")
+    info = orders.select(
         "order_id", pl.col("created_at").alias("order_created_at"), pl.col("status").alias("order_status")
     )
     native = returns.join(info.drop("order_created_at"), on="order_id", how="left").select(
