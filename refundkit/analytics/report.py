@@ -288,6 +288,8 @@ def gross_vs_net_report(
     )
     report.warnings[:0] = warnings
     report.sync = sync_result
+    if not keep_orders:
+        report.orders = None  # also where gross needed them (value_reading "reduced"): one behaviour to rely on
     return report
 
 

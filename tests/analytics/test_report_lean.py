@@ -76,3 +76,24 @@ def test_a_report_opens_only_the_months_its_range_can_need(tmp_path: Path) -> No
         gross_vs_net_report(st, "2025-06-01", "2026-03-31", by="month", tz=TZ, lookback_days=60)
     with pytest.raises(StoreDamaged):
         st.orders(columns=["order_id"])  # every month: June too
+
+
+@pytest.mark.parametrize("reading", ["kept", "reduced"])
+def test_a_lean_report_reads_the_order_value_as_the_doctor_found(tmp_path: Path, reading: str) -> None:
+    from datetime import UTC, datetime
+
+    from refundkit.analytics.store import orders_rows_frame
+    from refundkit.ledger.valueverdict import ValueVerdict, save_value_verdict
+
+    st = build_store(tmp_path / "store")
+    if reading == "reduced":  # VTEX's value already lowered by the return invoice: gross adds it back
+        st.upsert_orders(orders_rows_frame([_order("F", "2026-03-20T12:00:00Z", "invoiced", "BRL", 4500)]))
+    save_value_verdict(
+        tmp_path, ValueVerdict("handmade", datetime(2026, 4, 1, tzinfo=UTC), reading, "F", 4500, 7000, 2500)
+    )
+    lean = gross_vs_net_report(st, "2026-03-01", "2026-03-31", by="month", tz=TZ, keep_orders=False)
+    full = gross_vs_net_report(st, "2026-03-01", "2026-03-31", by="month", tz=TZ)
+    assert lean.parameters["value_reading"] == reading
+    assert table(lean) == table(full)
+    assert [r for r in table(lean) if r[1] == "BRL"] == [("2026-03-01", "BRL", 3, "230.00", "25.00", "35.00", "170.00")]
+    assert lean.orders is None
