@@ -19,7 +19,10 @@ PACKAGE = Path(__file__).resolve().parents[1] / "refundkit"
 #: (layer, module prefixes), lowest first. A layer may import only the layers listed before it, except the two
 #: outside the stack: the sandbox (VTEX's stand-in, which may use only the base) and the composition root.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("base", ("money", "timeutil", "config", "errors", "textsafety", "storetime", "argtypes", "version", "statuses")),
+    (
+        "base",
+        ("money", "timeutil", "config", "errors", "textsafety", "storetime", "argtypes", "version", "statuses", "lazy"),
+    ),
     ("transport", ("vtex.transport", "vtex.limiter")),
     ("vtex", ("vtex",)),
     ("domain", ("ledger", "doctor")),

@@ -537,9 +537,7 @@ def read_store(
     refunded = offline.select("order_id").unique()
     held = orders.join(refunded, on="order_id", how="semi").select("order_id")
     missing = refunded.join(held, on="order_id", how="anti")["order_id"].to_list()
-    returns = st.scan("return_invoices").filter(
-        (pl.col("order_created_at") >= _at(earliest)) & (pl.col("order_created_at") < _at(hi))
-    )
+    returns = st.scan("return_invoices", start=earliest, end=hi)  # only the month files the window can need
     if missing:
         older = st.orders(order_ids=missing, columns=orders.columns)
         orders = pl.concat([orders, older.select(orders.columns)])

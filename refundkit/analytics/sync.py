@@ -49,7 +49,6 @@ from ..errors import InputError
 from ..statuses import LEFT_OUT_GROUPS
 from ..timeutil import Instant, clock_skew, utc_now
 from ..vtex.models import Order, OrderSummary
-from ..vtex.oms import ListReport
 from .store import OrderStore, StoreState, order_row, orders_rows_frame, return_invoices_frame, summary_row
 
 __all__ = [
@@ -304,6 +303,8 @@ def _sync_orders(
     view = _View(stored, set(stored_numbers))
     to_read: set[str] = set()
     lock = threading.RLock()  # the checks run in threads: the view and to_read change under it
+    from ..vtex.oms import ListReport  # here: a report from the store loads no HTTP client
+
     listing = ListReport()  # orders VTEX sent in a shape refundkit cannot read, set aside and counted
 
     def needs_full_read(o: OrderSummary) -> bool:

@@ -1,30 +1,80 @@
-"""The offline-refund ledger (domain layer): quote, record exactly once, reverse, list, reconcile, import."""
+"""The offline-refund ledger (domain layer): quote, record exactly once, reverse, list, reconcile, import.
 
-from .csvimport import ImportOutcome, ImportReport, ImportRow, import_refunds, read_refund_csv
-from .listing import ListedEntry, RefundPage, RefundQuery, list_all, list_entries
-from .model import (
-    KNOWN_SOURCES,
-    EntryKind,
-    ExactlyOnceUnavailable,
-    LedgerEntry,
-    NoteStatus,
-    OrderLedger,
-    Outcome,
-    Pending,
-    Quote,
-    RecordResult,
-    RefundConflict,
-    RefundRefused,
-    make_reference,
-    refund_id,
-    reversal_id,
+Names are imported when first used: reading :mod:`refundkit.ledger.model` loads no VTEX client.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..lazy import lazy_names
+
+if TYPE_CHECKING:
+    from .csvimport import ImportOutcome, ImportReport, ImportRow, import_refunds, read_refund_csv
+    from .listing import ListedEntry, RefundPage, RefundQuery, list_all, list_entries
+    from .model import (
+        KNOWN_SOURCES,
+        EntryKind,
+        ExactlyOnceUnavailable,
+        LedgerEntry,
+        NoteStatus,
+        OrderLedger,
+        Outcome,
+        Pending,
+        Quote,
+        RecordResult,
+        RefundConflict,
+        RefundRefused,
+        make_reference,
+        refund_id,
+        reversal_id,
+    )
+    from .notetext import note_text
+    from .reconcile import ReconcileReport
+    from .recording import Ledger
+    from .rules import RefundInput
+    from .schemas import SCHEMA_NAME
+    from .verdict import MasterDataVerdict, load_verdict, probe_master_data, save_verdict
+
+__getattr__ = lazy_names(
+    __name__,
+    {
+        "ImportOutcome": ".csvimport",
+        "ImportReport": ".csvimport",
+        "ImportRow": ".csvimport",
+        "import_refunds": ".csvimport",
+        "read_refund_csv": ".csvimport",
+        "ListedEntry": ".listing",
+        "RefundPage": ".listing",
+        "RefundQuery": ".listing",
+        "list_all": ".listing",
+        "list_entries": ".listing",
+        "KNOWN_SOURCES": ".model",
+        "EntryKind": ".model",
+        "ExactlyOnceUnavailable": ".model",
+        "LedgerEntry": ".model",
+        "NoteStatus": ".model",
+        "OrderLedger": ".model",
+        "Outcome": ".model",
+        "Pending": ".model",
+        "Quote": ".model",
+        "RecordResult": ".model",
+        "RefundConflict": ".model",
+        "RefundRefused": ".model",
+        "make_reference": ".model",
+        "refund_id": ".model",
+        "reversal_id": ".model",
+        "note_text": ".notetext",
+        "ReconcileReport": ".reconcile",
+        "Ledger": ".recording",
+        "RefundInput": ".rules",
+        "SCHEMA_NAME": ".schemas",
+        "MasterDataVerdict": ".verdict",
+        "load_verdict": ".verdict",
+        "probe_master_data": ".verdict",
+        "save_verdict": ".verdict",
+    },
 )
-from .notetext import note_text
-from .reconcile import ReconcileReport
-from .recording import Ledger
-from .rules import RefundInput
-from .schemas import SCHEMA_NAME
-from .verdict import MasterDataVerdict, load_verdict, probe_master_data, save_verdict
 
 __all__ = [
     "KNOWN_SOURCES",

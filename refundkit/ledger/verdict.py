@@ -35,11 +35,13 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Final, Literal, get_args
+from typing import TYPE_CHECKING, Any, Final, Literal, get_args
 
 from ..errors import LedgerError, PermissionDenied
-from ..vtex.masterdata import MasterData
 from .schemas import HEAD_SCHEMA
+
+if TYPE_CHECKING:
+    from ..vtex.masterdata import MasterData
 
 __all__ = [
     "SCRATCH_ENTITY",

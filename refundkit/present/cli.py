@@ -8,28 +8,20 @@ has rows that failed and are to be retried; 130 interrupted. Errors a user can c
 never a traceback.
 
 Each command lives in its own module exposing ``register(sub)`` (see :mod:`refundkit.present.cli_common`); to add
-one, import its ``register`` here and list it in :data:`COMMANDS`.
+one, list its module and the commands it registers in :data:`COMMANDS`. Only the module of the command being run is
+imported (all of them for ``refundkit --help`` or a name no module registers), so that a command starts without
+loading what other commands need: ``refundkit report --no-sync`` loads no HTTP client, sandbox or widgets.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from ..errors import ConfigError, InputError, LedgerError, RefundkitError, VtexError
-from ..ledger import RefundConflict, RefundRefused
-from . import (
-    cli_accounts,
-    cli_app,
-    cli_audit,
-    cli_doctor,
-    cli_ledger,
-    cli_orders,
-    cli_report,
-    cli_sandbox,
-    cli_users,
-)
+from ..ledger.model import RefundConflict, RefundRefused
 from .cli_common import (
     EXIT_INTERRUPTED,
     EXIT_OK,
@@ -38,7 +30,6 @@ from .cli_common import (
     EXIT_VTEX,
     Handler,
     Parser,
-    Subcommands,
     UsageError,
     add_account_flag,
     check_output,
@@ -48,29 +39,32 @@ from .cli_common import (
 
 __all__ = ["COMMANDS", "build_parser", "main"]
 
-#: The modules' ``register`` functions, in the order ``refundkit --help`` lists their commands.
-COMMANDS: tuple[Callable[[Subcommands], None], ...] = (
-    cli_sandbox.register,
-    cli_orders.register,
-    cli_ledger.register,
-    cli_doctor.register,
-    cli_report.register,
-    cli_app.register,
-    cli_users.register,
-    cli_audit.register,
-    cli_accounts.register,
+#: Each command module (in :mod:`refundkit.present`) and the commands its ``register`` adds, in the order
+#: ``refundkit --help`` lists them.
+COMMANDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("cli_sandbox", ("sandbox", "demo")),
+    ("cli_orders", ("orders",)),
+    ("cli_ledger", ("setup", "quote", "record", "reverse", "import", "refunds", "reconcile")),
+    ("cli_doctor", ("doctor",)),
+    ("cli_report", ("sync", "report")),
+    ("cli_app", ("app",)),
+    ("cli_users", ("users",)),
+    ("cli_audit", ("audit",)),
+    ("cli_accounts", ("accounts",)),
 )
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The command-line parser: with only the module that registers ``command`` when one does, else with all."""
     p = Parser(
         prog="refundkit",
         description="Record offline refunds on VTEX orders exactly once, and report "
         "gross versus net revenue. refundkit moves no money: it never refunds, cancels or invoices.",
     )
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
-    for register in COMMANDS:
-        register(sub)
+    modules = [m for m, names in COMMANDS if command in names] or [m for m, _ in COMMANDS]
+    for module in modules:
+        importlib.import_module(f"{__package__}.{module}").register(sub)
     _give_account_flag(sub)
     return p
 
@@ -93,8 +87,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: Sequence[str] | None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(words[0] if words else None)
+    args = parser.parse_args(words)
     handler: Handler | None = getattr(args, "handler", None)
     if handler is None:
         parser.print_help()

@@ -36,10 +36,12 @@ from typing import TYPE_CHECKING, Any, TextIO, TypeAlias, cast
 from ..argtypes import day, nonneg_float, number, positive_int, probability
 from ..config import Settings, config_file, load_settings
 from ..errors import RefundkitError
-from ..session import Session, connect
 from ..textsafety import inert
 from ..timeutil import zone
 from .tables import rows_xlsx, write_rows
+
+if TYPE_CHECKING:
+    from ..session import Session
 
 __all__ = [
     "EXIT_INTERRUPTED",
@@ -218,6 +220,8 @@ def session(account: str | None = None, **transport_options: Any) -> Iterator[Se
     Never the embedded sandbox: without an account this raises :class:`~refundkit.errors.ConfigError` with the
     how-to. Nothing is set up on the account (that is ``refundkit setup``'s job).
     """
+    from ..session import connect  # noqa: PLC0415 - a report from the store loads no HTTP client
+
     names = _ACCOUNTS.get()
     account = account or (names[0] if names else None)
     with connect(account=account, demo=False, setup=False, **transport_options) as rk:
