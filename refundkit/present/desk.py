@@ -30,6 +30,7 @@ from .formkit import Form, failure_text
 from .import_form import ImportForm
 from .record_form import RecordForm
 from .refunds_tab import RefundsTab
+from .upload_guard import show_upload_guard
 
 __all__ = ["TAB_TITLES", "DeskPerson", "RefundDesk", "serve_desk"]
 
@@ -155,7 +156,9 @@ class DeskPerson:
 def serve_desk() -> Any:
     """What the app's page runs: connect to the account configured in the environment, as the signed-in person
     (:class:`DeskPerson`), and show the desk (or, when that fails, what to fix). ``REFUNDKIT_APP_TZ`` is the time
-    zone dates are shown in (``--tz``). A viewer's connection refuses every write before it is sent."""
+    zone dates are shown in (``--tz``). A viewer's connection refuses every write before it is sent. The page's upload
+    guard is shown first, so it is in the page whatever server serves it (a JupyterHub user's server too)."""
+    show_upload_guard()
     tz = os.environ.get("REFUNDKIT_APP_TZ", "").strip() or "UTC"
     person = DeskPerson.from_environ(os.environ)
     try:
