@@ -22,6 +22,7 @@ from .formkit import (
     Form,
     ReversalPanel,
     download_link,
+    entry_amount,
     failure_text,
     local_time,
     money,
@@ -161,7 +162,7 @@ class RefundsTab(Form):
             texts = (
                 local_time(e.refunded_at, self.tz),
                 e.order_id,
-                money(e.signed),
+                entry_amount(e),
                 e.source,
                 e.external_ref,
                 e.reason,

@@ -124,8 +124,9 @@ def test_reverse_a_refund_from_its_ledger_row(page: Any, desk: Desk) -> None:
     expect(page.locator(".refundkit-reverse-panel")).to_contain_text("Reverse the refund of BRL 7.50")
     page.get_by_label("Reason for reversing").fill("recorded on the wrong order")
     page.get_by_role("button", name="Reverse refund").click()
-    expect(result(page)).to_contain_text("Recorded: the reversal of the refund of BRL 7.50", timeout=TIMEOUT)
+    expect(result(page)).to_contain_text(f"Recorded: a reversal of BRL -7.50 on order {order}", timeout=TIMEOUT)
     expect(page.locator(".refundkit-ledger")).to_contain_text("reversed")
+    expect(page.locator(".refundkit-ledger")).to_contain_text("BRL -7.50")
     kinds = sorted(e.kind for e in desk.entries(order))
     assert kinds == ["refund", "reversal"]
 
