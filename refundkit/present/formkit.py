@@ -37,6 +37,7 @@ __all__ = [
     "no_command_line",
     "refused_html",
     "reversal_question",
+    "store_zone",
     "time_zone_picker",
 ]
 
@@ -159,6 +160,12 @@ class Form:
 
 
 # -- controls every tab shares -------------------------------------------------------------------------------------
+def store_zone(ledger: Any, tz: str | None = None) -> str:
+    """The zone a form shows times in: ``tz`` when given; else the store's (``REFUNDKIT_STORE_TZ``, which the ledger
+    reads dates without a time in); else UTC."""
+    return tz or getattr(ledger, "store_tz", None) or "UTC"
+
+
 def time_zone_picker(tz: str, style: dict[str, str] | None = None) -> w.Dropdown:
     """The "Time zone" control: :data:`TIME_ZONES`, with ``tz`` first when it is not among them."""
     zones = TIME_ZONES if tz in TIME_ZONES else (tz, *TIME_ZONES)

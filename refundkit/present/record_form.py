@@ -45,6 +45,7 @@ from .formkit import (
     local_time,
     money,
     refused_html,
+    store_zone,
     time_zone_picker,
 )
 
@@ -86,11 +87,12 @@ class RecordForm(Form):
         self,
         ledger: Ledger,
         *,
-        tz: str = "UTC",
+        tz: str | None = None,
         sources: tuple[str, ...] | None = None,
         source: str = "cash",
         duplicate_days: int | None = None,
     ) -> None:
+        tz = store_zone(ledger, tz)
         zone(tz)
         self.ledger = ledger
         self.duplicate_days = duplicate_window_days() if duplicate_days is None else duplicate_days

@@ -14,6 +14,7 @@ import pytest
 
 import refundkit
 from refundkit.errors import NetworkError
+from refundkit.ledger import Ledger
 from refundkit.present.formkit import failure_text
 from refundkit.present.record_form import RecordForm
 from refundkit.timeutil import parse_instant
@@ -64,6 +65,18 @@ def ledger_rows(form: RecordForm) -> list[str]:
             out.append(" | ".join(row))
             row = []
     return out
+
+
+def recorded_and_reversing(rk: refundkit.Session, order_id: str, reference: str) -> tuple[RecordForm, Any]:
+    """A form that recorded a refund of BRL 12.34 and has its reversal panel open; and the order's list of refunds."""
+    form = RecordForm(rk.ledger)
+    fill(form, order_id, reference=reference)
+    form.confirm.value = True
+    form.record_button.click()
+    grid = form.ledger_view.children[1]
+    [button] = [c for c in grid.children if hasattr(c, "on_click") and c.description == "Reverse"]
+    button.click()
+    return form, grid
 
 
 def test_enter_looks_up_and_recording_shows_recorded_with_money_as_money(rk: refundkit.Session, order_id: str) -> None:
@@ -216,13 +229,7 @@ def test_an_unknown_order_says_what_to_fix(rk: refundkit.Session) -> None:
 
 
 def test_reverse_from_a_ledger_row_asks_for_a_reason(rk: refundkit.Session, order_id: str) -> None:
-    form = RecordForm(rk.ledger)
-    fill(form, order_id, reference="CASH-T-8")
-    form.confirm.value = True
-    form.record_button.click()
-    grid = form.ledger_view.children[1]
-    [button] = [c for c in grid.children if hasattr(c, "on_click") and c.description == "Reverse"]
-    button.click()
+    form, _grid = recorded_and_reversing(rk, order_id, "CASH-T-8")
     assert form.reverse_panel.layout.display == "" and form.reverse_button.disabled, "a reason comes first"
     assert "BRL 12.34" in text(form.reverse_text.value)
     form.reverse_button.click()
@@ -319,14 +326,16 @@ def test_vtex_failures_are_shown_as_text_and_the_button_comes_back(rk: refundkit
     assert "VTEX did not answer" in text(form.result.value)
 
 
+def test_the_time_zone_picker_starts_at_the_stores_zone(rk: refundkit.Session) -> None:
+    store = Ledger(rk.client, journal_dir=False, verdict_dir=False, store_tz="America/Sao_Paulo")
+    form = RecordForm(store)
+    assert form.tz_picker.value == "America/Sao_Paulo", "the store's zone, not UTC"
+    assert RecordForm(store, tz="Europe/Lisbon").tz == "Europe/Lisbon", "a zone asked for wins"
+    assert RecordForm(Ledger(rk.client, journal_dir=False, verdict_dir=False)).tz == "UTC", "no store zone: UTC"
+
+
 def test_what_the_record_tab_shows_is_in_plain_words(rk: refundkit.Session, order_id: str) -> None:
-    form = RecordForm(rk.ledger)
-    fill(form, order_id, reference="CASH-T-PLAIN")
-    form.confirm.value = True
-    form.record_button.click()
-    grid = form.ledger_view.children[1]
-    [button] = [c for c in grid.children if hasattr(c, "on_click") and c.description == "Reverse"]
-    button.click()
+    form, grid = recorded_and_reversing(rk, order_id, "CASH-T-PLAIN")
     shown = " ".join(
         text(c.value)
         for c in (form.order_view, form.result, form.reverse_text, *form.ledger_view.children[:1], *grid.children)
