@@ -68,7 +68,12 @@ _APP_SOURCE = "from refundkit.present.desk import serve_desk\n\nserve_desk()"
 def register(sub: Subcommands) -> None:
     a = sub.add_parser("app", help="serve the refund desk (Record, Import, Report) as a web app on 127.0.0.1")
     a.add_argument("--port", type=positive_int, default=8866, help="default 8866")
-    a.add_argument("--tz", type=time_zone, default="UTC", help="time zone dates are shown in (default UTC)")
+    a.add_argument(
+        "--tz",
+        type=time_zone,
+        default=None,
+        help="time zone dates are shown in (default the store's, REFUNDKIT_STORE_TZ; else UTC)",
+    )
     a.add_argument(
         "--max-sessions",
         type=positive_int,
@@ -201,7 +206,7 @@ def start_app(
     port: int,
     env: Mapping[str, str],
     *,
-    tz: str = "UTC",
+    tz: str | None = None,
     log: Any = None,
     token: str | None = None,
     max_sessions: int = DEFAULT_MAX_SESSIONS,
@@ -237,7 +242,7 @@ def start_app(
         app_command(launch, port),
         env={
             **{k: v for k, v in env.items() if not _withheld(k)},
-            "REFUNDKIT_APP_TZ": tz,
+            "REFUNDKIT_APP_TZ": tz or "",  # empty: the store's zone (refundkit.present.desk.serve_desk)
             **({AUDIT_VARIABLE: str(audit_log)} if audit_log else {}),
         },
         cwd=folder,
@@ -358,6 +363,7 @@ def cmd_app(args: argparse.Namespace) -> int:
     settings.require_account()  # the page connects to this account: say what is missing here, not there
     token = settings.desk_token.reveal() if settings.desk_token else None
     stop_on_terminate()  # before Voilà starts: a stop that comes at any moment after stops it too
+    tz = args.tz or settings.store_tz or "UTC"
     print(f"Starting the refund desk on port {args.port} …", flush=True)
     proc, url = start_app(
         args.port,
@@ -373,7 +379,7 @@ def cmd_app(args: argparse.Namespace) -> int:
         audit_log=audit_path(settings),
     )
     try:  # from here any stop, even one that comes while the line below is printed, stops Voilà too
-        print(f"refund desk at {url} (dates in {args.tz}); press Ctrl-C to stop.", flush=True)
+        print(f"refund desk at {url} (dates in {tz}); press Ctrl-C to stop.", flush=True)
         return proc.wait()
     except KeyboardInterrupt:
         return 0

@@ -27,10 +27,11 @@ from ..timeutil import zone
 from .account_picker import AccountPicker, configured_accounts, name_account
 from .audit import AUDIT_VARIABLE, audited
 from .desk_users import can_record
-from .formkit import Form, failure_text
+from .formkit import Form, failure_text, store_zone
 from .import_form import ImportForm
 from .record_form import RecordForm
 from .refunds_tab import RefundsTab
+from .upload_guard import show_upload_guard
 
 __all__ = ["TAB_TITLES", "DeskPerson", "RefundDesk", "serve_desk"]
 
@@ -60,12 +61,13 @@ class RefundDesk(Form):
         self,
         session: Any,
         *,
-        tz: str = "UTC",
+        tz: str | None = None,
         report_factory: Callable[[Any, str], Any] | None = None,
         person: DeskPerson | None = None,
         accounts: Sequence[str] = (),
         open_account: Callable[[str], Any] | None = None,
     ) -> None:
+        tz = store_zone(session.ledger, tz)
         zone(tz)
         self.tz = tz
         self._report_factory = report_factory or _default_report
@@ -184,8 +186,11 @@ class DeskPerson:
 def serve_desk() -> Any:
     """What the app's page runs: connect to the account configured in the environment, as the signed-in person
     (:class:`DeskPerson`), and show the desk (or, when that fails, what to fix). ``REFUNDKIT_APP_TZ`` is the time
-    zone dates are shown in (``--tz``). A viewer's connection refuses every write before it is sent."""
-    tz = os.environ.get("REFUNDKIT_APP_TZ", "").strip() or "UTC"
+    zone dates are shown in (``--tz``; else the store's, ``REFUNDKIT_STORE_TZ``; else UTC). A viewer's connection
+    refuses every write before it is sent. The page's upload guard is shown first, so it is in the page whatever
+    server serves it (a JupyterHub user's server too)."""
+    show_upload_guard()
+    tz = os.environ.get("REFUNDKIT_APP_TZ", "").strip() or None  # None: the store's (REFUNDKIT_STORE_TZ)
     person = DeskPerson.from_environ(os.environ)
     try:
         names, default = configured_accounts()

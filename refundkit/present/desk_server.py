@@ -54,7 +54,7 @@ from voila.voila_identity_provider import VoilaLoginHandler
 
 from .audit import append_event
 from .desk_users import FailureLimiter, TeamUser, check_password, hash_password, load_users
-from .import_form import UPLOAD_LIMIT_BYTES
+from .upload_guard import UPLOAD_GUARD, WEBSOCKET_MESSAGE_LIMIT
 
 __all__ = [
     "LOOPBACK_HOSTS",
@@ -391,33 +391,6 @@ class CappedKernelManager(AsyncMappingKernelManager):
                 self.sessions_of.pop(kernel_id, None)
 
 
-#: The page's own script (inline, served by the desk: nothing is fetched from elsewhere). ipywidgets' upload button
-#: reads every chosen file whole and sends it as one websocket message; a file past the Import tab's limit is
-#: handed to it as an empty file that keeps its name and its real size, so the form refuses it by its size and
-#: names the limit. The file input is made by ``document.createElement`` and never put in the page, so the guard is
-#: attached where inputs are made, before the widget's own listener.
-UPLOAD_GUARD = """<script>(function () {
-  var limit = LIMIT, make = Document.prototype.createElement;
-  function guard(event) {
-    var input = event.currentTarget, chosen = input.files ? Array.from(input.files) : [];
-    if (input.type !== "file" || !chosen.some(function (f) { return f.size > limit; })) return;
-    var sent = chosen.map(function (f) {
-      if (f.size <= limit) return f;
-      var empty = new File([], f.name, {type: f.type, lastModified: f.lastModified});
-      Object.defineProperty(empty, "size", {value: f.size});
-      return empty;
-    });
-    Object.defineProperty(input, "files", {value: sent, configurable: true});
-    setTimeout(function () { delete input.files; }, 0);
-  }
-  Document.prototype.createElement = function (tag) {
-    var made = make.apply(this, arguments);
-    if (String(tag).toLowerCase() === "input") made.addEventListener("change", guard, true);
-    return made;
-  };
-})();</script>""".replace("LIMIT", str(UPLOAD_LIMIT_BYTES))
-
-
 class DeskPageHandler(TornadoVoilaHandler):  # type: ignore[misc]  # Voilà has no type information
     """The desk's page, with :data:`UPLOAD_GUARD` first in its head; when no kernel can be started for it, a page
     that says why and what to do."""
@@ -496,9 +469,7 @@ def desk_config(launch: dict[str, Any]) -> Config:
         "allow_remote_access": False,
         "local_hostnames": hosts,
         "desk_hosts": frozenset(hosts),
-        # an upload arrives as one message; the page sends none past the Import tab's limit (UPLOAD_GUARD), and
-        # this leaves room for a page that did not run the guard
-        "websocket_max_message_size": 4 * UPLOAD_LIMIT_BYTES,
+        "websocket_max_message_size": WEBSOCKET_MESSAGE_LIMIT,
         "log_function": log_request,
     }
     c.IdentityProvider.cookie_options = {"samesite": "Lax", "expires_days": 7}

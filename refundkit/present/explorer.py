@@ -35,7 +35,16 @@ from ..analytics.report import Report, gross_vs_net_report
 from ..timeutil import utc_now, zone
 from .capture import run_with_bars
 from .charts import gross_vs_net_chart
-from .formkit import CSV, XLSX, Form, download_link, failure_text, no_command_line, time_zone_picker
+from .formkit import (
+    CSV,
+    XLSX,
+    Form,
+    download_link,
+    failure_text,
+    no_command_line,
+    store_zone,
+    time_zone_picker,
+)
 from .htmltable import money_table
 
 __all__ = ["RevenueExplorer"]
@@ -60,12 +69,13 @@ class RevenueExplorer(Form):
         *,
         first: date | None = None,
         last: date | None = None,
-        tz: str = "UTC",
+        tz: str | None = None,
         period: str = "week",
         attribution: str = "refund_date",
         live: bool = True,
         report: ReportFn | None = None,
     ) -> None:
+        tz = store_zone(getattr(source, "ledger", None), tz)  # None: the store's zone
         zone(tz)
         self.source = source
         self.live = live

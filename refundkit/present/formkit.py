@@ -29,6 +29,7 @@ __all__ = [
     "Form",
     "ReversalPanel",
     "download_link",
+    "entry_amount",
     "failure_text",
     "list_html",
     "local_time",
@@ -36,6 +37,7 @@ __all__ = [
     "no_command_line",
     "refused_html",
     "reversal_question",
+    "store_zone",
     "time_zone_picker",
 ]
 
@@ -63,6 +65,12 @@ def local_time(i: Instant | None, tz: str) -> str:
 def money(m: Money) -> str:
     """Money for people: ``BRL 1,234.56``."""
     return format_money(m.minor, m.currency)
+
+
+def entry_amount(e: LedgerEntry) -> str:
+    """A refund's or a reversal's amount as every list shows it: a reversal takes money back, so it is negative
+    (``BRL -12.50``, as :func:`refundkit.money.format_money` writes a negative amount)."""
+    return money(e.signed)
 
 
 _CLI_CLAUSE = re.compile(r"\s*[;:(]\s*[^;:()]*`refundkit [^`]*`[^;)]*\)?")
@@ -152,6 +160,12 @@ class Form:
 
 
 # -- controls every tab shares -------------------------------------------------------------------------------------
+def store_zone(ledger: Any, tz: str | None = None) -> str:
+    """The zone a form shows times in: ``tz`` when given; else the store's (``REFUNDKIT_STORE_TZ``, which the ledger
+    reads dates without a time in); else UTC."""
+    return tz or getattr(ledger, "store_tz", None) or "UTC"
+
+
 def time_zone_picker(tz: str, style: dict[str, str] | None = None) -> w.Dropdown:
     """The "Time zone" control: :data:`TIME_ZONES`, with ``tz`` first when it is not among them."""
     zones = TIME_ZONES if tz in TIME_ZONES else (tz, *TIME_ZONES)
@@ -164,7 +178,7 @@ def reversal_question(entry: LedgerEntry, tz: str, *, order: bool = False) -> st
     return (
         f"<b>Reverse the refund of {escape(money(entry.amount))}</b>{on} via {escape(entry.source)}, reference "
         f"{escape(entry.external_ref)}, refunded {local_time(entry.refunded_at, tz)} ({escape(tz)})? "
-        "The ledger keeps both entries and the order's balance goes back up. Say why:"
+        "Both stay on record (nothing is deleted) and the order's refundable balance goes back up. Say why:"
     )
 
 

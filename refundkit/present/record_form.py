@@ -39,11 +39,13 @@ from ..timeutil import Instant, utc_now, zone
 from .formkit import (
     Form,
     ReversalPanel,
+    entry_amount,
     failure_text,
     list_html,
     local_time,
     money,
     refused_html,
+    store_zone,
     time_zone_picker,
 )
 
@@ -85,11 +87,12 @@ class RecordForm(Form):
         self,
         ledger: Ledger,
         *,
-        tz: str = "UTC",
+        tz: str | None = None,
         sources: tuple[str, ...] | None = None,
         source: str = "cash",
         duplicate_days: int | None = None,
     ) -> None:
+        tz = store_zone(ledger, tz)
         zone(tz)
         self.ledger = ledger
         self.duplicate_days = duplicate_window_days() if duplicate_days is None else duplicate_days
@@ -104,7 +107,9 @@ class RecordForm(Form):
         self.tz_picker = time_zone_picker(tz, _STYLE)
         # value syncs on Enter (or on leaving the field): Enter looks the order up
         self.order_id = text("Order ID", "such as 1306331686122-01", continuous_update=False)
-        self.lookup_button = w.Button(description="Look up", tooltip="Show the order, its balance and its ledger")
+        self.lookup_button = w.Button(
+            description="Look up", tooltip="Show the order, its balance and the refunds recorded on it"
+        )
         self.order_view = w.HTML()
         self.ledger_view = w.VBox(layout=w.Layout(margin="0 0 1em 0"))
         self.reversal = ReversalPanel(self, self.reverse, label="Reason for reversing", style=_STYLE, layout=_WIDE)
@@ -177,8 +182,6 @@ class RecordForm(Form):
                 self.tz_picker,
                 w.HBox([self.order_id, self.lookup_button]),
                 self.order_view,
-                self.ledger_view,
-                self.reverse_panel,
                 w.HBox([self.amount, self.currency_label]),
                 self.source,
                 w.HBox([self.reference, self.generate_button]),
@@ -189,9 +192,14 @@ class RecordForm(Form):
                 self.over_refund_reason,
                 self.confirm,
                 self.duplicate_confirm,
-                self.record_button,
-                self.result,
-                self.finish_button,
+                # the outcome is shown beside the button that asked for it, whatever the page's scroll; the order's
+                # refunds are listed below them, so a new row moves neither
+                w.HBox(
+                    [self.record_button, w.VBox([self.result, self.finish_button], layout=w.Layout(flex="1"))],
+                    layout=w.Layout(align_items="flex-start", grid_gap="1em"),
+                ),
+                self.reverse_panel,
+                self.ledger_view,
             ]
         )
         self.widget.add_class("refundkit-record-form")
@@ -304,14 +312,14 @@ class RecordForm(Form):
             self.ledger_view.children = (w.HTML("<p>No offline refunds recorded on this order yet.</p>"),)
             return
         reversed_ids = {e.reverses for e in q.entries if e.kind == "reversal"}
-        heads = ("Refunded at", "Entry", "Amount", "Source", "Reference", "Reason", "Recorded by", "")
+        heads = ("Refunded at", "What", "Amount", "Source", "Reference", "Reason", "Recorded by", "")
         cells: list[w.Widget] = [w.HTML(f"<b>{escape(h)}</b>") for h in heads]
         for e in q.entries:
             kind = "refund" if e.kind == "refund" else "reversal of a refund"
             for value in (
                 local_time(e.refunded_at, tz),
                 kind,
-                money(e.amount),
+                entry_amount(e),
                 e.source,
                 e.external_ref,
                 e.reason,
@@ -332,7 +340,13 @@ class RecordForm(Form):
             ),
         )
         grid.add_class("refundkit-ledger-table")
-        self.ledger_view.children = (w.HTML(f"<b>Ledger of this order</b> (times in {escape(tz)})"), grid)
+        self.ledger_view.children = (
+            w.HTML(
+                f"<b>Refunds recorded on this order</b> (times in {escape(tz)}). A reversal takes a refund back: it "
+                "shows as a negative amount, and both stay on record."
+            ),
+            grid,
+        )
 
     def look_up_quietly(self) -> None:
         """Refresh the order and ledger shown, keeping the result."""
@@ -435,8 +449,8 @@ class RecordForm(Form):
                     (
                         f"this order already has a refund via {e.source} with reference {e.external_ref}, "
                         f"of {money(e.amount)}: "
-                        "a reference names one refund. If that one is wrong, reverse it in the ledger above and record "
-                        "the right one; if this is another refund, give it its own reference"
+                        "a reference names one refund. If that one is wrong, reverse it in the list of this order's "
+                        "refunds below and record the right one; if this is another refund, give it its own reference"
                     )
                 ]
             )
@@ -452,7 +466,10 @@ class RecordForm(Form):
         self.last_result = result
         e, tz = result.entry, self.tz
         if e.kind == "reversal":
-            what = f"the reversal of the refund of {money(e.amount)} via {e.source}, reference {e.external_ref}"
+            what = (
+                f"a reversal of {entry_amount(e)} on order {e.order_id}, taking back the refund via {e.source}, "
+                f"reference {e.external_ref}"
+            )
         else:
             what = (
                 f"a refund of {money(e.amount)} via {e.source}, reference {e.external_ref}, on order {e.order_id}, "
@@ -494,7 +511,7 @@ class RecordForm(Form):
         self.finish_button.layout.display = "none"
         done = len(report.notes_posted) + len(report.documents_repaired)
         self.result.value = (
-            f"<div class='refundkit-done'><b>Finished</b>: order {escape(oid)} has every note and entry written "
+            f"<div class='refundkit-done'><b>Finished</b>: order {escape(oid)} has everything written "
             f"({done} written now).</div>"
         )
         self.look_up_quietly()

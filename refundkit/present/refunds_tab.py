@@ -22,10 +22,12 @@ from .formkit import (
     Form,
     ReversalPanel,
     download_link,
+    entry_amount,
     failure_text,
     local_time,
     money,
     refused_html,
+    store_zone,
 )
 from .tables import ENTRY_COLUMNS, entry_row, rows_csv, rows_xlsx
 
@@ -47,9 +49,9 @@ class RefundsTab(Form):
     ``previous_button``, ``next_button``, ``status``, ``grid``, ``export_button``, ``downloads``, ``message``; the
     reversal panel: ``reverse_text``, ``reverse_reason``, ``reverse_button``, ``cancel_reverse``."""
 
-    def __init__(self, ledger: Any, *, tz: str = "UTC", read_only: str | None = None) -> None:
+    def __init__(self, ledger: Any, *, tz: str | None = None, read_only: str | None = None) -> None:
         self.ledger = ledger
-        self.tz = tz
+        self.tz = store_zone(ledger, tz)
         self.read_only = read_only
         self._busy = False
         self.page_number = 1
@@ -161,7 +163,7 @@ class RefundsTab(Form):
             texts = (
                 local_time(e.refunded_at, self.tz),
                 e.order_id,
-                money(e.signed),
+                entry_amount(e),
                 e.source,
                 e.external_ref,
                 e.reason,

@@ -124,8 +124,9 @@ def test_reverse_a_refund_from_its_ledger_row(page: Any, desk: Desk) -> None:
     expect(page.locator(".refundkit-reverse-panel")).to_contain_text("Reverse the refund of BRL 7.50")
     page.get_by_label("Reason for reversing").fill("recorded on the wrong order")
     page.get_by_role("button", name="Reverse refund").click()
-    expect(result(page)).to_contain_text("Recorded: the reversal of the refund of BRL 7.50", timeout=TIMEOUT)
+    expect(result(page)).to_contain_text(f"Recorded: a reversal of BRL -7.50 on order {order}", timeout=TIMEOUT)
     expect(page.locator(".refundkit-ledger")).to_contain_text("reversed")
+    expect(page.locator(".refundkit-ledger")).to_contain_text("BRL -7.50")
     kinds = sorted(e.kind for e in desk.entries(order))
     assert kinds == ["refund", "reversal"]
 
@@ -206,14 +207,28 @@ def _upload(page: Any, path: Any) -> None:
     chooser.value.set_files(str(path))
 
 
+def write_sparse_csv(path: Any, size: int) -> None:
+    """A CSV header and then ``size`` bytes in all, sparse: no disk is used for it."""
+    with path.open("wb") as f:
+        f.write(b"order_id,amount,refunded_at,source,external_ref,reason\n")
+        f.truncate(size)
+
+
+def write_padded_csv(path: Any, rows: str, size: int) -> None:
+    """``rows`` and then blank lines the importer skips, ``size`` bytes in all."""
+    with path.open("w", encoding="utf-8") as f:
+        f.write(rows)
+        f.write((" " * 1023 + "\n") * ((size - len(rows)) // 1024))
+        f.write(" " * ((size - len(rows)) % 1024))
+    assert path.stat().st_size == size
+
+
 def test_a_file_of_any_size_past_the_limit_is_told_the_limit_and_one_at_the_limit_still_uploads(
     page: Any, desk: Desk, tmp_path: Any
 ) -> None:
     # past 200 MiB a file is bigger than the largest message the page's connection carries: it is refused by its size
     huge = tmp_path / "huge-export.csv"
-    with huge.open("wb") as f:
-        f.write(b"order_id,amount,refunded_at,source,external_ref,reason\n")
-        f.truncate(201 * 2**20)  # sparse: no disk is used for it
+    write_sparse_csv(huge, 201 * 2**20)
     _upload(page, huge)
     summary = page.locator(".refundkit-import-summary")
     expect(summary).to_contain_text("huge-export.csv is 201.0 MiB; the desk takes files up to 50 MiB", timeout=TIMEOUT)
@@ -221,12 +236,7 @@ def test_a_file_of_any_size_past_the_limit_is_told_the_limit_and_one_at_the_limi
     order = desk.order()
     path = tmp_path / "big-export.csv"
     rows = f"order_id,amount,refunded_at,source,external_ref,reason\n{order},2.00,2026-05-10,cash,RCPT-BIG-1,big\n"
-    with path.open("w", encoding="utf-8") as f:
-        f.write(rows)
-        blank = " " * 1023 + "\n"  # blank lines the importer skips
-        f.write(blank * ((50 * 2**20 - len(rows)) // 1024))
-        f.write(" " * ((50 * 2**20 - len(rows)) % 1024))
-    assert path.stat().st_size == 50 * 2**20
+    write_padded_csv(path, rows, 50 * 2**20)
     _upload(page, path)
     big = 180_000  # 50 MiB read by the browser, sent over the websocket and checked, on a loaded machine
     expect(summary).to_contain_text("1 would be recorded", timeout=big)

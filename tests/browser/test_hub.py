@@ -24,9 +24,10 @@ from refundkit.testing import serve, small_config
 from refundkit.vtex import VtexClient
 
 from .conftest import Desk
-from .test_app import fill_refund, look_up, result
+from .test_app import _upload, fill_refund, look_up, result, write_padded_csv, write_sparse_csv
 
 TIMEOUT = 60_000
+REPOSITORY = Path(__file__).resolve().parents[2]
 HUB_USER = "carla"
 
 
@@ -43,6 +44,8 @@ def hub_user_server(home: Path) -> Iterator[tuple[Desk, str]]:
             "JUPYTER_TOKEN": token,  # the server's token, from its environment: no command line carries it
             "JUPYTER_CONFIG_DIR": str(home / "config"),
             "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
+            # where installing refundkit puts its server configuration ({sys.prefix}/etc/jupyter): the checkout's copy
+            "JUPYTER_CONFIG_PATH": str(REPOSITORY / "jupyter-config"),
         }
         with VtexClient(served.settings()) as client:
             Ledger(client, journal_dir=False).setup()
@@ -92,3 +95,39 @@ def test_under_jupyterhub_the_hubs_user_records_and_the_refund_names_them(browse
     [note] = [n for n in desk.notes(order) if f"[refundkit:{entry.entry_id}]" in n["description"]]
     assert f"recorded by {HUB_USER}" in note["description"]
     assert "os-user-not-a-person" not in note["description"] and "mallory" not in note["description"]
+
+
+def test_under_jupyterhub_a_file_past_the_limit_is_told_the_limit_and_one_past_10_mib_uploads(
+    browser: Any, hub: tuple[Desk, str], tmp_path: Path
+) -> None:
+    """jupyter_server's websocket carries at most 10 MiB a message unless configured: the server extension refundkit
+    installs raises it past the Import tab's limit, and the page the hub's server serves has the desk's upload guard
+    (from the desk's notebook), so a file of any size past the limit is told the limit and the page stays connected."""
+    desk, url = hub
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    try:
+        page.goto(url)
+        expect(page.get_by_label("Order ID")).to_be_visible(timeout=TIMEOUT)
+        huge = tmp_path / "huge-export.csv"
+        write_sparse_csv(huge, 201 * 2**20)
+        _upload(page, huge)
+        summary = page.locator(".refundkit-import-summary")
+        expect(summary).to_contain_text(
+            "huge-export.csv is 201.0 MiB; the desk takes files up to 50 MiB", timeout=TIMEOUT
+        )
+        order = desk.order()
+        path = tmp_path / "big-export.csv"
+        rows = (
+            f"order_id,amount,refunded_at,source,external_ref,reason\n{order},2.00,2026-05-10,cash,RCPT-HUB-BIG,big\n"
+        )
+        write_padded_csv(path, rows, 12 * 2**20)  # past the 10 MiB a jupyter_server websocket message holds by default
+        _upload(page, path)
+        big = 120_000  # 12 MiB read by the browser, sent over the websocket and checked, on a loaded machine
+        expect(summary).to_contain_text("1 would be recorded", timeout=big)
+        page.locator(".refundkit-import-form").get_by_label("I confirm").check()
+        page.get_by_role("button", name="Record good rows").click()
+        expect(page.locator(".refundkit-import-result")).to_contain_text("1 recorded", timeout=big)
+    finally:
+        context.close()
+    assert len(desk.entries(order)) == 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import csv
+import dataclasses
 import io
 import os
 import re
@@ -13,6 +14,7 @@ from typing import Any
 import pytest
 
 import refundkit
+from refundkit.ledger import Ledger
 from refundkit.present.desk import TAB_TITLES, RefundDesk
 from refundkit.present.explorer import RevenueExplorer
 
@@ -196,3 +198,14 @@ def test_every_write_through_the_desk_goes_to_the_audit_trail_with_its_outcome(
     ]
     assert {e["user"] for e in events} == {"ana"} and events[2]["external_ref"] == "RCPT-AUD-2"
     assert "refundable balance" in events[2]["detail"]
+
+
+def test_every_time_zone_picker_of_the_desk_starts_at_the_stores_zone(rk: refundkit.Session) -> None:
+    store = dataclasses.replace(
+        rk, ledger=Ledger(rk.client, journal_dir=False, verdict_dir=False, store_tz="America/Sao_Paulo")
+    )
+    desk = RefundDesk(store)
+    desk.tabs.selected_index = 2
+    assert desk.record.tz_picker.value == desk.report.tz_picker.value == "America/Sao_Paulo", "not UTC"
+    assert desk.refunds.tz == "America/Sao_Paulo"
+    assert RefundDesk(store, tz="Europe/Lisbon").record.tz == "Europe/Lisbon", "--tz wins"

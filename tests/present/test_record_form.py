@@ -9,10 +9,12 @@ import re
 from datetime import date, time, timedelta
 from typing import Any
 
+import ipywidgets as w
 import pytest
 
 import refundkit
 from refundkit.errors import NetworkError
+from refundkit.ledger import Ledger
 from refundkit.present.formkit import failure_text
 from refundkit.present.record_form import RecordForm
 from refundkit.timeutil import parse_instant
@@ -63,6 +65,18 @@ def ledger_rows(form: RecordForm) -> list[str]:
             out.append(" | ".join(row))
             row = []
     return out
+
+
+def recorded_and_reversing(rk: refundkit.Session, order_id: str, reference: str) -> tuple[RecordForm, Any]:
+    """A form that recorded a refund of BRL 12.34 and has its reversal panel open; and the order's list of refunds."""
+    form = RecordForm(rk.ledger)
+    fill(form, order_id, reference=reference)
+    form.confirm.value = True
+    form.record_button.click()
+    grid = form.ledger_view.children[1]
+    [button] = [c for c in grid.children if hasattr(c, "on_click") and c.description == "Reverse"]
+    button.click()
+    return form, grid
 
 
 def test_enter_looks_up_and_recording_shows_recorded_with_money_as_money(rk: refundkit.Session, order_id: str) -> None:
@@ -215,13 +229,7 @@ def test_an_unknown_order_says_what_to_fix(rk: refundkit.Session) -> None:
 
 
 def test_reverse_from_a_ledger_row_asks_for_a_reason(rk: refundkit.Session, order_id: str) -> None:
-    form = RecordForm(rk.ledger)
-    fill(form, order_id, reference="CASH-T-8")
-    form.confirm.value = True
-    form.record_button.click()
-    grid = form.ledger_view.children[1]
-    [button] = [c for c in grid.children if hasattr(c, "on_click") and c.description == "Reverse"]
-    button.click()
+    form, _grid = recorded_and_reversing(rk, order_id, "CASH-T-8")
     assert form.reverse_panel.layout.display == "" and form.reverse_button.disabled, "a reason comes first"
     assert "BRL 12.34" in text(form.reverse_text.value)
     form.reverse_button.click()
@@ -229,11 +237,14 @@ def test_reverse_from_a_ledger_row_asks_for_a_reason(rk: refundkit.Session, orde
     form.reverse_reason.value = "typed on the wrong order"
     form.reverse_button.click()
     shown = text(form.result.value)
-    assert shown.startswith("Recorded: the reversal of the refund of BRL 12.34"), shown
+    assert shown.startswith(
+        f"Recorded: a reversal of BRL -12.34 on order {order_id}, taking back the refund via cash"
+    ), shown
     assert form.reverse_panel.layout.display == "none"
     assert sorted(e.kind for e in rk.ledger.entries(order_id=order_id)) == ["refund", "reversal"]
     rows = ledger_rows(form)
-    assert rows[0].endswith("reversed") and "reversal" in rows[1]
+    assert rows[0].endswith("reversed") and "| refund | BRL 12.34 |" in rows[0]
+    assert "| reversal of a refund | BRL -12.34 |" in rows[1], "a reversal takes money back: its amount is negative"
 
 
 def test_vtex_failures_never_point_to_a_command_line() -> None:
@@ -313,3 +324,24 @@ def test_vtex_failures_are_shown_as_text_and_the_button_comes_back(rk: refundkit
     assert form.record_button.description == "Record refund" and not form.record_button.disabled
     form.look_up()
     assert "VTEX did not answer" in text(form.result.value)
+
+
+def test_the_time_zone_picker_starts_at_the_stores_zone(rk: refundkit.Session) -> None:
+    store = Ledger(rk.client, journal_dir=False, verdict_dir=False, store_tz="America/Sao_Paulo")
+    form = RecordForm(store)
+    assert form.tz_picker.value == "America/Sao_Paulo", "the store's zone, not UTC"
+    assert RecordForm(store, tz="Europe/Lisbon").tz == "Europe/Lisbon", "a zone asked for wins"
+    assert RecordForm(Ledger(rk.client, journal_dir=False, verdict_dir=False)).tz == "UTC", "no store zone: UTC"
+
+
+def test_what_the_record_tab_shows_is_in_plain_words(rk: refundkit.Session, order_id: str) -> None:
+    form, grid = recorded_and_reversing(rk, order_id, "CASH-T-PLAIN")
+    shown = " ".join(
+        text(c.value)
+        for c in (form.order_view, form.result, form.reverse_text, *form.ledger_view.children[:1], *grid.children)
+        if hasattr(c, "value") and isinstance(c.value, str)
+    )
+    shown += " " + " ".join(text(h.value) for h in form.widget.children if isinstance(h, w.HTML))
+    assert "BRL 12.34" in shown and "Refunds recorded on this order" in shown
+    for jargon in ("entry", "entries", "idempotent", "ledger", "attribution"):
+        assert not re.search(rf"\b{jargon}\b", shown, re.IGNORECASE), jargon
