@@ -28,6 +28,8 @@ from .sources import REFUND_COLUMNS
 
 #: The amounts of a report row, as the stems of their ``*_minor`` columns: gross, each refund column, net.
 _AMOUNTS = ("gross", *(c.stem for c in REFUND_COLUMNS), "net")
+#: A comparison's amounts in integer minor units, in JSON beside their text.
+_COMPARE_RAW = ("compare_gross_minor", "gross_change_minor", "compare_net_minor", "net_change_minor")
 
 __all__ = [
     "DETAIL_COLUMNS",
@@ -118,10 +120,10 @@ def export_csv(
     out, owned = _text_out(target)
     try:
         if detail is None:
-            w = csv.DictWriter(out, fieldnames=list(CSV_COLUMNS), lineterminator="\n")
+            w = csv.DictWriter(out, fieldnames=report.columns, lineterminator="\n")
             w.writeheader()
             for row in report.display_rows():
-                w.writerow({k: _safe(v) if k in ("period", "currency") else v for k, v in row.items()})
+                w.writerow({k: _safe(v) if k in ("period", "currency") else _cell(v) for k, v in row.items()})
         else:
             w = csv.DictWriter(out, fieldnames=list(DETAIL_COLUMNS), lineterminator="\n")
             w.writeheader()
@@ -135,6 +137,11 @@ def export_csv(
             out.close()
 
 
+def _cell(value: Any) -> Any:
+    """A CSV cell: a yes/no as ``true``/``false``."""
+    return ("true" if value else "false") if isinstance(value, bool) else value
+
+
 def report_json(report: Report, *, detail: ReportDetail | None = None) -> dict[str, Any]:
     """The report as a JSON-ready dict: ``parameters``, ``definitions``, ``warnings``, ``columns``, ``rows`` and,
     when given, ``detail``."""
@@ -145,13 +152,14 @@ def report_json(report: Report, *, detail: ReportDetail | None = None) -> dict[s
                 **disp,
                 "decimals": currency_exponent(raw["currency"]),
                 **{f"{k}_minor": raw[f"{k}_minor"] for k in _AMOUNTS},
+                **{k: raw[k] for k in _COMPARE_RAW if k in raw},
             }
         )
     body: dict[str, Any] = {
         "parameters": report.parameters,
         "definitions": report.definitions,
         "warnings": report.warnings,
-        "columns": list(CSV_COLUMNS),
+        "columns": report.columns,
         "rows": rows,
     }
     if detail is not None:
@@ -215,7 +223,8 @@ def export_xlsx(report: Report, target: str | Path | IO[bytes], *, detail: Repor
             return money_fmts[cur]
 
         ws = wb.add_worksheet("Report")
-        _header(ws, list(CSV_COLUMNS), bold)
+        columns = report.columns
+        _header(ws, columns, bold)
         for i, r in enumerate(report.rows.iter_rows(named=True), start=1):
             cur = r["currency"]
             ws.write_datetime(i, 0, _as_datetime(r["period"]), date_fmt)
@@ -223,7 +232,9 @@ def export_xlsx(report: Report, target: str | Path | IO[bytes], *, detail: Repor
             ws.write_number(i, 2, r["orders"])
             for j, k in enumerate(_AMOUNTS, start=3):
                 ws.write_number(i, j, _major_number(r[f"{k}_minor"], cur), money(cur))
-        _finish(ws, report.rows.height, len(CSV_COLUMNS), [12, 9, 9, *(18 for _ in _AMOUNTS)])
+            _extra_cells(ws, i, len(CSV_COLUMNS), columns[len(CSV_COLUMNS) :], r, fmt=money(cur), day=date_fmt)
+        widths = [12, 9, 9, *(18 for _ in _AMOUNTS), *(14 for _ in columns[len(CSV_COLUMNS) :])]
+        _finish(ws, report.rows.height, len(columns), widths)
 
         wd = wb.add_worksheet("Definitions")
         wd.write_row(0, 0, ["parameter", "value"], bold)
@@ -286,6 +297,25 @@ def export_xlsx(report: Report, target: str | Path | IO[bytes], *, detail: Repor
             _finish(wr, len(refunds), len(rcols), [14, 22, 20, 26, 14, 26, 9, 16, 16, 14, 22, 40])
     finally:
         wb.close()
+
+
+def _extra_cells(
+    ws: Any, row: int, first: int, columns: Sequence[str], r: dict[str, Any], *, fmt: Any, day: Any
+) -> None:
+    """The cells after the amounts: ``partial`` a boolean, a comparison's period a date, its amounts money in the
+    row's currency, its percents numbers; blank where there is no value."""
+    for j, name in enumerate(columns, start=first):
+        value = r.get(f"{name}_minor", r.get(name))
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            ws.write_boolean(row, j, value)
+        elif name == "compare_period":
+            ws.write_datetime(row, j, _as_datetime(value), day)
+        elif f"{name}_minor" in r:
+            ws.write_number(row, j, _major_number(value, r["currency"]), fmt)
+        else:
+            ws.write_number(row, j, value)
 
 
 def _as_datetime(d: Any) -> Any:
