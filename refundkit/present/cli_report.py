@@ -51,7 +51,12 @@ def register(sub: Subcommands) -> None:
     )
     r.add_argument("--by", choices=("day", "week", "month"), default="day", help="the length of each row's period")
     r.add_argument("--attribution", choices=("refund-date", "order-date"), default="refund-date")
-    r.add_argument("--tz", type=tz, default="UTC", help="time zone of the dates and periods (default UTC)")
+    r.add_argument(
+        "--tz",
+        type=tz,
+        default=None,
+        help="time zone of the dates, periods and --period (default: REFUNDKIT_STORE_TZ when set, else UTC)",
+    )
     r.add_argument("--currency", default=None, metavar="C", help="only this currency (such as BRL)")
     r.add_argument("--format", choices=_FORMATS, default=None, help="default: from -o's extension, else table/csv")
     r.add_argument("-o", "--output", default=None, metavar="FILE")
@@ -145,8 +150,17 @@ def _check_report_range(args: argparse.Namespace) -> None:
         _check_range(args)
 
 
+def _report_zone() -> str:
+    """The report's zone when --tz is not given: the store's (REFUNDKIT_STORE_TZ), else UTC."""
+    from ..config import load_settings
+
+    return load_settings().store_tz or "UTC"
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     _check_report_range(args)
+    if args.tz is None:
+        args.tz = _report_zone()
     fmt = _format(args)
     if fmt in _BINARY and not args.output and sys.stdout.isatty():
         raise _usage(f"--format {fmt} writes a binary file: add -o FILE")

@@ -104,3 +104,19 @@ def test_period_and_dates_are_one_or_the_other(env: dict[str, str], tmp_path: Pa
     assert neither.returncode == 2 and "give --from and --to, or --period" in neither.stderr
     wrong = run(["--period", "last-week"], env, tmp_path)
     assert wrong.returncode == 2 and "last-month" in wrong.stderr
+
+
+def test_without_tz_a_named_range_is_taken_in_the_store_zone(
+    env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 02:00 UTC on 1 March is still 28 February in São Paulo
+    monkeypatch.setattr(report_module, "utc_now", lambda: parse_instant("2026-03-01T02:00:00Z"))
+    store_zone = run_cli(
+        ["report", "--period", "this-month", "--format", "json", "--no-sync"],
+        {**env, "REFUNDKIT_STORE_TZ": TZ},
+        tmp_path,
+    )
+    assert store_zone.returncode == 0, store_zone.stderr
+    assert '"from": "2026-02-01"' in store_zone.stdout and '"tz": "America/Sao_Paulo"' in store_zone.stdout
+    utc = run_cli(["report", "--period", "this-month", "--format", "json", "--no-sync"], env, tmp_path)
+    assert '"from": "2026-03-01"' in utc.stdout and '"tz": "UTC"' in utc.stdout
