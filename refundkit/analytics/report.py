@@ -104,7 +104,7 @@ class Report:
     """A gross-versus-net report: :attr:`rows` (``REVENUE_SCHEMA``, amounts in minor units) plus what is needed to
     explain it: parameters, definitions, warnings, and the orders and refunds behind each row (for drill-down)."""
 
-    rows: pl.DataFrame
+    rows: pl.DataFrame  # + ``partial`` when a period is under way, + COMPARE_COLUMNS' data with a comparison
     orders: pl.DataFrame  # counted orders created in the range, with their ``period`` (in no particular order)
     refunds: pl.DataFrame  # engine.REFUND_LINES_SCHEMA + ``period``: the refunds counted
     left_out: pl.DataFrame  # engine.REFUND_LINES_SCHEMA: refunds of orders gross leaves out
@@ -124,8 +124,8 @@ class Report:
 
     @property
     def running(self) -> bool:
-        """Whether a row is of the period still under way (its ``partial`` is true)."""
-        return PARTIAL_COLUMN in self.rows.columns and bool(self.rows[PARTIAL_COLUMN].any())
+        """Whether a row is of the period still under way: then the rows have a ``partial`` column, true on it."""
+        return PARTIAL_COLUMN in self.rows.columns
 
     @property
     def columns(self) -> list[str]:
@@ -368,7 +368,9 @@ def gross_vs_net_report(
         base = revenue_figures(orders, returns_df, offline, start=base_lo, end=base_hi, **options)
         rows = compare_rows(rows, base.rows, period_labels(first, last, by), period_labels(*base_days, by))
         extra = [f"comparison range {base_days[0]} to {base_days[1]}: {x}" for x in base.warnings]
-    rows = rows.with_columns(running_expr(by, tz, now).alias(PARTIAL_COLUMN))
+    partial = rows.select(running_expr(by, tz, now)).to_series()
+    if partial.any():  # a report of past periods keeps exactly its columns
+        rows = rows.with_columns(partial.alias(PARTIAL_COLUMN))
     parameters: dict[str, Any] = {
         "from": first.isoformat(),
         "to": last.isoformat(),
