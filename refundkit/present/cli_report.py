@@ -41,7 +41,7 @@ def register(sub: Subcommands) -> None:
         "--period",
         choices=_PRESETS,
         default=None,
-        help="a named range instead of --from/--to, in --tz on today's date (this-month and ytd: to date)",
+        help="a named range instead of --from/--to, in --tz (this-month, ytd and last-12-months end today)",
     )
     r.add_argument(
         "--compare",
