@@ -25,6 +25,9 @@ _.daemon_threads
 _.request_queue_size
 
 # -- read by tornado, jupyter_server and Voilà by name, or traitlets they configure (present/desk_server.py) ----------
+_._jupyter_server_extension_points  # jupyter_server finds upload_guard's extension by these names
+_._link_jupyter_server_extension
+_._load_jupyter_server_extension
 _.initialize
 _.prepare
 _.check_xsrf_cookie

@@ -17,6 +17,8 @@ their figures from here.
   (cohort view) in its order's.
 * **Periods** (:func:`period_expr`): calendar days, ISO weeks (Monday) or months in the time zone asked, labelled
   by their first day; ranges are half-open ``[start, end)``.
+* **Ranges** (:func:`preset_days`, :func:`comparison_days`): a named range (``last-month``…) as local days from the
+  clock, and the range a report is compared with; :func:`running_expr` marks the period still under way.
 * **Loading**: :func:`read_store` is the one reading of the local order store (orders, return invoices, offline
   refunds); :func:`ledger_entries` the one reading of the ledger for a range; :func:`sync_for_range` syncs both.
 """
@@ -47,15 +49,18 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ATTRIBUTIONS",
+    "COMPARISONS",
     "DEFAULT_LOOKBACK_DAYS",
     "GROSS_SCHEMA",
     "PERIODS",
+    "PRESETS",
     "REFUND_LINES_SCHEMA",
     "REPORT_ORDER_COLUMNS",
     "REVENUE_SCHEMA",
     "REVERSALS",
     "Figures",
     "check_options",
+    "comparison_days",
     "counted_orders",
     "fill_gaps",
     "gross_by_period",
@@ -66,12 +71,16 @@ __all__ = [
     "net_of_reversals",
     "orders_by_status",
     "period_expr",
+    "period_labels",
+    "preset_days",
     "read_store",
     "refund_lines",
     "refund_sums",
     "revenue_figures",
+    "running_expr",
     "status_counts",
     "sync_for_range",
+    "today_in",
     "value_reading_of",
 ]
 
@@ -80,6 +89,10 @@ Period = Literal["day", "week", "month"]
 PERIODS: tuple[str, ...] = ("day", "week", "month")
 ATTRIBUTIONS: tuple[str, ...] = ("refund_date", "order_date")
 REVERSALS: tuple[str, ...] = ("with_refund", "reversal_date")
+#: The named ranges of a report, in local days of its time zone, from the clock (:func:`preset_days`).
+PRESETS: tuple[str, ...] = ("this-month", "last-month", "last-quarter", "ytd", "last-12-months")
+#: What a report can be compared with (:func:`comparison_days`).
+COMPARISONS: tuple[str, ...] = ("previous", "last-year")
 _INTERVALS = {"day": "1d", "week": "1w", "month": "1mo"}
 #: How far back a report looks for orders whose refunds fall in its range (refund-date view), by default.
 DEFAULT_LOOKBACK_DAYS = 180
@@ -158,6 +171,87 @@ def _period_of(instant: Instant, period: str, tz: str) -> date:
     if period == "month":
         return day.replace(day=1)
     return day
+
+
+def _next_period(label: date, period: str) -> date:
+    if period == "month":
+        return _add_months(label, 1)
+    return label + timedelta(days=7 if period == "week" else 1)
+
+
+def period_labels(first: date, last: date, period: str) -> list[date]:
+    """The labels (first days) of the periods that the local days ``first`` to ``last`` touch, in order."""
+    label = first - timedelta(days=first.weekday()) if period == "week" else first
+    label = label.replace(day=1) if period == "month" else label
+    out = []
+    while label <= last:
+        out.append(label)
+        label = _next_period(label, period)
+    return out
+
+
+def today_in(tz: str, now: Instant) -> date:
+    """The local day of ``now`` in ``tz``."""
+    return now.in_zone(tz).to_datetime().date()
+
+
+def running_expr(period: str, tz: str, now: Instant, column: str = "period") -> pl.Expr:
+    """True on a period label whose period is still under way at ``now`` (its first local day is today or before,
+    its last one today or after)."""
+    label = _period_of(now, period, tz)
+    return pl.col(column) == pl.lit(label, dtype=pl.Date)
+
+
+def _add_months(day: date, months: int, *, keep_month_end: bool = False) -> date:
+    """``day`` moved by ``months`` calendar months, clamped to the month's last day (31 Jan + 1 = 28/29 Feb); with
+    ``keep_month_end``, a month's last day stays one (28 Feb 2025 - 12 = 29 Feb 2024)."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    last = _month_end(date(year, month + 1, 1)).day
+    at_end = keep_month_end and day == _month_end(day)
+    return date(year, month + 1, last if at_end else min(day.day, last))
+
+
+def _month_end(day: date) -> date:
+    following = date(day.year + day.month // 12, day.month % 12 + 1, 1)
+    return following - timedelta(days=1)
+
+
+def preset_days(name: str, today: date) -> tuple[date, date]:
+    """The local days (first, last; both included) of the named range :data:`PRESETS` on ``today``:
+    ``this-month`` (month to date), ``last-month``, ``last-quarter`` (the last whole calendar quarter), ``ytd`` (year
+    to date), ``last-12-months`` (the eleven whole months before this one, and this one to date)."""
+    if name == "this-month":
+        return today.replace(day=1), today
+    if name == "last-month":
+        first = _add_months(today.replace(day=1), -1)
+        return first, _month_end(first)
+    if name == "last-quarter":
+        this_quarter = date(today.year, (today.month - 1) // 3 * 3 + 1, 1)
+        first = _add_months(this_quarter, -3)
+        return first, this_quarter - timedelta(days=1)
+    if name == "ytd":
+        return date(today.year, 1, 1), today
+    if name == "last-12-months":
+        return _add_months(today.replace(day=1), -11), today
+    raise InputError(f"range {name!r} is not one of {', '.join(PRESETS)}")
+
+
+def comparison_days(first: date, last: date, compare: str) -> tuple[date, date]:
+    """The range a report of the local days ``first`` to ``last`` is compared with (:data:`COMPARISONS`).
+
+    ``previous``: the range of the same length just before; a range starting on a month's first day is shifted by
+    whole calendar months (October against September, 1–3 December against 1–3 November), any other by its number of
+    days. ``last-year``: the same days a year earlier (29 February: the 28th; a month's last day stays one)."""
+    if compare == "last-year":
+        return _add_months(first, -12), _add_months(last, -12, keep_month_end=True)
+    if compare != "previous":
+        raise InputError(f"compare {compare!r} is not one of {', '.join(COMPARISONS)}")
+    if first.day == 1:
+        months = (last.year - first.year) * 12 + last.month - first.month + 1
+        return _add_months(first, -months), _add_months(last, -months, keep_month_end=True)
+    days = (last - first).days + 1
+    return first - timedelta(days=days), first - timedelta(days=1)
 
 
 def _at(instant: Instant) -> pl.Expr:

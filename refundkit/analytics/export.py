@@ -28,12 +28,14 @@ import polars as pl
 
 from ..money import currency_exponent, format_minor
 from ..textsafety import neutralise_formula
-from .report import CSV_COLUMNS, Report, ReportDetail
+from .report import Report, ReportDetail
 from .sources import REFUND_COLUMNS
 from .totals import TERMS, TOTAL, display_totals, header, key_columns, summed_columns, totals
 
 #: The amounts of a report row, as the stems of their ``*_minor`` columns: gross, each refund column, net.
 _AMOUNTS = ("gross", *(c.stem for c in REFUND_COLUMNS), "net")
+#: A comparison's amounts in integer minor units, in JSON beside their text.
+_COMPARE_RAW = ("compare_gross_minor", "gross_change_minor", "compare_net_minor", "net_change_minor")
 
 __all__ = [
     "DETAIL_COLUMNS",
@@ -132,15 +134,13 @@ def export_csv(
     out, owned = _text_out(target)
     try:
         if detail is None:
-            w = csv.DictWriter(out, fieldnames=list(CSV_COLUMNS), lineterminator="\n")
+            w = csv.DictWriter(out, fieldnames=report.columns, lineterminator="\n")
             w.writeheader()
             rows = report.display_rows()
             if with_totals:
-                rows += display_totals(report.rows, CSV_COLUMNS)
+                rows += display_totals(report.rows, report.columns)
             for row in rows:
-                w.writerow(
-                    {k: _safe(v) if isinstance(v, str) and k not in _TEXT_AMOUNTS else v for k, v in row.items()}
-                )
+                w.writerow({k: _safe(v) if k in ("period", "currency") else _csv_cell(v) for k, v in row.items()})
         else:
             w = csv.DictWriter(out, fieldnames=list(DETAIL_COLUMNS), lineterminator="\n")
             w.writeheader()
@@ -154,6 +154,11 @@ def export_csv(
             out.close()
 
 
+def _csv_cell(value: Any) -> Any:
+    """A CSV cell: a yes/no as ``true``/``false``."""
+    return ("true" if value else "false") if isinstance(value, bool) else value
+
+
 def report_json(report: Report, *, detail: ReportDetail | None = None) -> dict[str, Any]:
     """The report as a JSON-ready dict: ``parameters``, ``definitions``, ``warnings``, ``columns`` (and their
     ``headers`` in words), ``rows``, ``totals`` (one per currency, period ``Total``) and, when given, ``detail``."""
@@ -164,20 +169,21 @@ def report_json(report: Report, *, detail: ReportDetail | None = None) -> dict[s
                 **disp,
                 "decimals": currency_exponent(raw["currency"]),
                 **{f"{k}_minor": raw[f"{k}_minor"] for k in _AMOUNTS},
+                **{k: raw[k] for k in _COMPARE_RAW if k in raw},
             }
         )
     sums = [
         {**disp, **{f"{k}_minor": raw[f"{k}_minor"] for k in _AMOUNTS}}
         for disp, raw in zip(
-            display_totals(report.rows, CSV_COLUMNS), totals(report.rows).iter_rows(named=True), strict=True
+            display_totals(report.rows, report.columns), totals(report.rows).iter_rows(named=True), strict=True
         )
     ]
     body: dict[str, Any] = {
         "parameters": report.parameters,
         "definitions": report.definitions,
         "warnings": report.warnings,
-        "columns": list(CSV_COLUMNS),
-        "headers": [header(c) for c in CSV_COLUMNS],
+        "columns": report.columns,
+        "headers": [header(c) for c in report.columns],
         "rows": rows,
         "totals": sums,
     }
@@ -318,7 +324,7 @@ def _report_sheets(wb: Any, report: Report, bold: Any, date_fmt: Any, money: Any
     readers that do not calculate). No money column holds two currencies, so a SUM under it is always right."""
     from xlsxwriter.utility import xl_range
 
-    columns = list(CSV_COLUMNS)
+    columns = list(report.columns)
     rows = report.rows
     keys = key_columns(rows)
     groups = totals(rows).select(keys).iter_rows(named=True) if rows.height else iter(())
@@ -359,10 +365,12 @@ def _cell(ws: Any, at: tuple[int, int], column: str, row: dict[str, Any], *, dat
     i, j = at
     cur = str(row["currency"])
     value = row.get(f"{column}_minor", row.get(column))
-    if column == "period" and isinstance(value, date):
+    if isinstance(value, date):  # the period, a comparison's period
         ws.write_datetime(i, j, _as_datetime(value), date_fmt)
     elif value is None:
         ws.write_blank(i, j, None)
+    elif isinstance(value, bool):  # a period still under way
+        ws.write_boolean(i, j, value)
     elif f"{column}_minor" in row:
         ws.write_number(i, j, _major_number(value, cur), money(cur))
     elif isinstance(value, (int, float)):

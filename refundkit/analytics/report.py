@@ -22,9 +22,15 @@ from ..timeutil import Instant, local_day_bounds, utc_now, zone
 from ..version import __version__
 from .engine import (
     DEFAULT_LOOKBACK_DAYS,
+    REVENUE_SCHEMA,
+    comparison_days,
+    period_labels,
+    preset_days,
     read_store,
     revenue_figures,
+    running_expr,
     sync_for_range,
+    today_in,
     value_reading_of,
 )
 from .revenue import DEFINITIONS
@@ -33,6 +39,7 @@ from .store import OrderStore
 from .sync import SyncResult, store_of
 
 __all__ = [
+    "COMPARE_COLUMNS",
     "CSV_COLUMNS",
     "REPORT_RULES",
     "Report",
@@ -43,6 +50,21 @@ __all__ = [
 
 #: The columns of the report's CSV: amounts in major units, one per refund column of the registry.
 CSV_COLUMNS = ("period", "currency", "orders", "gross", *(c.stem for c in REFUND_COLUMNS), "net")
+#: The column after them: true on the period still under way (its figures are to date).
+PARTIAL_COLUMN = "partial"
+#: The columns a comparison (``compare=``) adds: the matching period of the comparison range, its figures, and the
+#: change (absolute, and in percent of the comparison figure: blank where that is zero).
+COMPARE_COLUMNS = (
+    "compare_period",
+    "compare_orders",
+    "compare_gross",
+    "gross_change",
+    "gross_change_pct",
+    "compare_net",
+    "net_change",
+    "net_change_pct",
+)
+_COMPARED = ("orders", "gross_minor", "net_minor")
 
 REPORT_RULES = """\
 Rules of the report (refundkit report)
@@ -63,6 +85,17 @@ Rules of the report (refundkit report)
   excludes the returned amount (parameter value_reading "reduced"), gross adds the order's return invoices back to
   that value, so each return is subtracted once, as a VTEX refund; otherwise (value_reading "kept", also the
   assumption when no verdict is saved) the value is taken as charged.
+* partial is true on the period still under way when the report is made (the current day, week or month in the
+  report's time zone): its figures are to date. The column is there when the report holds such a period.
+* A named range (range: this-month, last-month, last-quarter, ytd, last-12-months) is taken in the report's time
+  zone on the day the report is made; this-month, ytd and last-12-months end today.
+* A comparison (compare: previous, last-year) reads the comparison range (compare_from to compare_to) with the same
+  rules and puts beside each row the figures of the period in the same position of that range, in the same
+  currency: compare_period, compare_orders, compare_gross, compare_net, and the changes gross_change and net_change
+  (this period minus the comparison's) and gross_change_pct and net_change_pct (the change in percent of the
+  comparison's absolute value, one decimal; blank where the comparison's figure is zero). previous is the range of
+  the same length just before (whole calendar months when the range starts on a month's first day); last-year the
+  same days a year earlier. A period without a counterpart has blank comparison columns.
 """
 
 
@@ -71,7 +104,7 @@ class Report:
     """A gross-versus-net report: :attr:`rows` (``REVENUE_SCHEMA``, amounts in minor units) plus what is needed to
     explain it: parameters, definitions, warnings, and the orders and refunds behind each row (for drill-down)."""
 
-    rows: pl.DataFrame
+    rows: pl.DataFrame  # + ``partial`` when a period is under way, + COMPARE_COLUMNS' data with a comparison
     orders: pl.DataFrame  # counted orders created in the range, with their ``period`` (in no particular order)
     refunds: pl.DataFrame  # engine.REFUND_LINES_SCHEMA + ``period``: the refunds counted
     left_out: pl.DataFrame  # engine.REFUND_LINES_SCHEMA: refunds of orders gross leaves out
@@ -84,9 +117,26 @@ class Report:
     def currencies(self) -> list[str]:
         return sorted(set(self.rows["currency"].to_list()))
 
+    @property
+    def compared(self) -> bool:
+        """Whether the rows carry a comparison (:data:`COMPARE_COLUMNS`)."""
+        return "compare_gross_minor" in self.rows.columns
+
+    @property
+    def running(self) -> bool:
+        """Whether a row is of the period still under way: then the rows have a ``partial`` column, true on it."""
+        return PARTIAL_COLUMN in self.rows.columns
+
+    @property
+    def columns(self) -> list[str]:
+        """The columns of :meth:`display_rows` (and of the CSV): :data:`CSV_COLUMNS`; ``partial`` when a period is
+        still under way (a report of past periods keeps exactly the machine columns); with a comparison,
+        :data:`COMPARE_COLUMNS`."""
+        return [*CSV_COLUMNS, *((PARTIAL_COLUMN,) if self.running else ()), *(COMPARE_COLUMNS if self.compared else ())]
+
     def display_rows(self) -> list[dict[str, Any]]:
-        """The rows as the CSV has them: ``period`` ISO text, amounts as exact major-unit text."""
-        out = []
+        """The rows as the CSV has them (:attr:`columns`): ``period`` ISO text, amounts as exact major-unit text."""
+        out, running = [], self.running
         for r in self.rows.iter_rows(named=True):
             cur = r["currency"]
             out.append(
@@ -97,6 +147,8 @@ class Report:
                     "gross": format_minor(r["gross_minor"], cur),
                     **{c.stem: format_minor(r[c.name], cur) for c in REFUND_COLUMNS},
                     "net": format_minor(r["net_minor"], cur),
+                    **({PARTIAL_COLUMN: bool(r[PARTIAL_COLUMN])} if running else {}),
+                    **(_compare_display(r) if self.compared else {}),
                 }
             )
         return out
@@ -143,6 +195,60 @@ class ReportDetail:
         ]
 
 
+def _compare_display(r: dict[str, Any]) -> dict[str, Any]:
+    cur = r["currency"]
+
+    def money(name: str) -> str:
+        return "" if r[name] is None else format_minor(r[name], cur)
+
+    def pct(name: str) -> str:
+        return "" if r[name] is None else f"{r[name]:.1f}"
+
+    return {
+        "compare_period": "" if r["compare_period"] is None else r["compare_period"].isoformat(),
+        "compare_orders": r["compare_orders"],
+        "compare_gross": money("compare_gross_minor"),
+        "gross_change": money("gross_change_minor"),
+        "gross_change_pct": pct("gross_change_pct"),
+        "compare_net": money("compare_net_minor"),
+        "net_change": money("net_change_minor"),
+        "net_change_pct": pct("net_change_pct"),
+    }
+
+
+def compare_rows(rows: pl.DataFrame, base: pl.DataFrame, labels: list[date], base_labels: list[date]) -> pl.DataFrame:
+    """``rows`` with the comparison columns: each period gets the figures of ``base`` (the comparison range's rows)
+    for the period in the same position (``labels`` and ``base_labels``: the periods of each range, in order), in
+    its currency, and the changes. A currency only one of the two has counts zero in the other."""
+    n = min(len(labels), len(base_labels))
+    pairs = pl.DataFrame(
+        {"period": labels, "compare_period": base_labels[:n] + [None] * (len(labels) - n)},
+        schema={"period": pl.Date(), "compare_period": pl.Date()},
+    )
+    theirs = base.join(pairs, left_on="period", right_on="compare_period", how="inner", suffix="_ours").select(
+        pl.col("period_ours").alias("period"), "currency", *(pl.col(c).alias(f"compare_{c}") for c in _COMPARED)
+    )
+    keys = ["period", "currency"]
+    out = rows.join(theirs, on=keys, how="full", coalesce=True).join(pairs, on="period", how="left")
+    mine = [c for c in REVENUE_SCHEMA if c not in keys]
+    has_base = pl.col("compare_period").is_not_null()
+    out = out.with_columns(
+        *(pl.col(c).fill_null(0) for c in mine),
+        *(pl.when(has_base).then(pl.col(f"compare_{c}").fill_null(0)).alias(f"compare_{c}") for c in _COMPARED),
+    )
+    changes = []
+    for stem in ("gross", "net"):
+        change = pl.col(f"{stem}_minor") - pl.col(f"compare_{stem}_minor")
+        base_abs = pl.col(f"compare_{stem}_minor").abs()
+        changes += [
+            change.alias(f"{stem}_change_minor"),
+            pl.when(base_abs != 0)
+            .then((change.cast(pl.Float64) * 100 / base_abs.cast(pl.Float64)).round(1))
+            .alias(f"{stem}_change_pct"),
+        ]
+    return out.with_columns(changes).sort(keys)
+
+
 def _local(value: Any, tz: str) -> str:
     if value is None:
         return ""
@@ -167,9 +273,12 @@ def _attribution(value: str) -> str:
 
 def gross_vs_net_report(
     source: Any,
-    start: date | str,
-    end: date | str,
+    start: date | str | None = None,
+    end: date | str | None = None,
     *,
+    preset: str | None = None,
+    compare: str | None = None,
+    now: Instant | None = None,
     by: str = "day",
     attribution: str = "refund_date",
     tz: str = "UTC",
@@ -183,15 +292,15 @@ def gross_vs_net_report(
     store: OrderStore | None = None,
     progress: bool | None = None,
 ) -> Report:
-    """Gross versus net per (period, currency) for the local days ``start`` to ``end`` (both included) in ``tz``.
+    """Gross versus net per (period, currency) for the local days ``start`` to ``end`` (both included) in ``tz``, or
+    for the named range ``preset`` (:data:`~refundkit.analytics.engine.PRESETS`, taken on the day of ``now``, the
+    clock by default). ``compare`` (``previous`` or ``last-year``) adds each period's figures in the comparison range
+    and the change (:data:`COMPARE_COLUMNS`); the ``partial`` column marks the period under way at ``now``.
 
-    ``source`` is a session (:func:`refundkit.connect`) or a client: the store is synced first (see
-    :func:`~refundkit.analytics.sync.sync_orders`) and the ledger's offline refunds are read. With ``sync=False``,
-    or an :class:`OrderStore` as ``source``, the report reads the store as it is and calls nobody.
+        ``source`` is a session (:func:`refundkit.connect`) or a client: the store is synced first (see
+        :func:`~refundkit.analytics.sync.sync_orders`) and the ledger's offline refunds are read. With ``sync=False``,
+        or an :class:`OrderStore` as ``source``, the report reads the store as it is and calls nobody.
     """
-    first, last = _day(start, "start"), _day(end, "end")
-    if last < first:
-        raise InputError(f"the end {last} is before the start {first}")
     if by not in ("day", "week", "month"):
         raise InputError(f"by {by!r} is not one of day, week, month")
     view = _attribution(attribution)
@@ -199,13 +308,26 @@ def gross_vs_net_report(
         zone(tz)
     except ValueError as exc:
         raise InputError(str(exc)) from None
+    now = now or utc_now()
+    if preset is not None:
+        if start is not None or end is not None:
+            raise InputError(f"give either the range {preset!r} or a start and an end, not both")
+        first, last = preset_days(preset, today_in(tz, now))
+    elif start is None or end is None:
+        raise InputError("give a start and an end, or a named range such as last-month")
+    else:
+        first, last = _day(start, "start"), _day(end, "end")
+    if last < first:
+        raise InputError(f"the end {last} is before the start {first}")
+    base_days = None if compare is None else comparison_days(first, last, compare)
     if currency is not None and (len(currency) != 3 or not currency.isalpha()):
         raise InputError(f"currency {currency!r} is not a three-letter code such as BRL")
     cur = currency.upper() if currency else None
     if lookback_days < 0:
         raise InputError("lookback_days cannot be negative")
     lo, hi = local_day_bounds(first, last, tz)
-    earliest = lo - timedelta(days=lookback_days)
+    base_lo, base_hi = (lo, hi) if base_days is None else local_day_bounds(*base_days, tz)
+    earliest = min(lo, base_lo) - timedelta(days=lookback_days)
     st = store_of(source, store)
     warnings: list[str] = []
     sync_result: SyncResult | None = None
@@ -231,23 +353,31 @@ def gross_vs_net_report(
             )
 
     reading, reading_source = value_reading_of(source, st)
-    figures = revenue_figures(
-        orders,
-        returns_df,
-        offline,
-        period=by,
-        attribution=view,
-        tz=tz,
-        start=lo,
-        end=hi,
-        currency=cur,
-        include_canceled=include_canceled,
-        include_payment_pending=include_payment_pending,
-        value_reading=reading,
-    )
+    options: dict[str, Any] = {
+        "period": by,
+        "attribution": view,
+        "tz": tz,
+        "currency": cur,
+        "include_canceled": include_canceled,
+        "include_payment_pending": include_payment_pending,
+        "value_reading": reading,
+    }
+    figures = revenue_figures(orders, returns_df, offline, start=lo, end=hi, **options)
+    rows, extra = figures.rows, []
+    if base_days is not None:
+        base = revenue_figures(orders, returns_df, offline, start=base_lo, end=base_hi, **options)
+        rows = compare_rows(rows, base.rows, period_labels(first, last, by), period_labels(*base_days, by))
+        extra = [f"comparison range {base_days[0]} to {base_days[1]}: {x}" for x in base.warnings]
+    partial = rows.select(running_expr(by, tz, now)).to_series()
+    if partial.any():  # a report of past periods keeps exactly its columns
+        rows = rows.with_columns(partial.alias(PARTIAL_COLUMN))
     parameters: dict[str, Any] = {
         "from": first.isoformat(),
         "to": last.isoformat(),
+        "range": preset,
+        "compare": compare,
+        "compare_from": None if base_days is None else base_days[0].isoformat(),
+        "compare_to": None if base_days is None else base_days[1].isoformat(),
         "by": by,
         "attribution": view.replace("_", "-"),
         "tz": tz,
@@ -259,19 +389,19 @@ def gross_vs_net_report(
         "lookback_days": lookback_days,
         "value_reading": reading,
         "value_reading_source": reading_source,
-        "generated_at": utc_now().isoformat(0),
+        "generated_at": now.isoformat(0),
         "data_as_of": None if state.synced_at is None else Instant(state.synced_at).isoformat(0),
         "synced_now": calls_sync,
         "refundkit_version": __version__,
     }
     return Report(
-        rows=figures.rows,
+        rows=rows,
         orders=figures.orders,
         refunds=figures.refunds,
         left_out=figures.left_out,
         parameters=parameters,
         definitions=DEFINITIONS + "\n" + REPORT_RULES,
-        warnings=warnings + figures.warnings,
+        warnings=warnings + figures.warnings + extra,
         sync=sync_result,
     )
 

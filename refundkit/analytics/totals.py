@@ -55,6 +55,20 @@ HEADERS: dict[str, str] = {
     **{c.stem: _capital(c.label) for c in REFUND_COLUMNS},
     "net_minor": "Net",
     "net": "Net",
+    # a period still under way, and a comparison with another range (``--period``, ``--compare``)
+    "partial": "Under way",
+    "compare_period": "Compared period",
+    "compare_orders": "Orders, compared",
+    "compare_gross": "Gross, compared",
+    "compare_gross_minor": "Gross, compared",
+    "gross_change": "Gross change",
+    "gross_change_minor": "Gross change",
+    "gross_change_pct": "Gross change %",
+    "compare_net": "Net, compared",
+    "compare_net_minor": "Net, compared",
+    "net_change": "Net change",
+    "net_change_minor": "Net change",
+    "net_change_pct": "Net change %",
 }
 
 

@@ -38,6 +38,7 @@ from ..statuses import left_out_phrase
 __all__ = [
     "CLIP_MARK",
     "OUTLIER_FACTOR",
+    "TO_DATE",
     "breakdown_chart",
     "daily_gross",
     "gross_vs_net_chart",
@@ -308,6 +309,7 @@ def gross_vs_net_chart(
         vertical_spacing=0.1,
         subplot_titles=[f"Gross and net revenue ({currency})", f"Refunds ({currency}), on their own scale"],
     )
+    partial = part.get_column("partial").to_list() if "partial" in part.columns else [False] * len(x)
     for c, color in _REFUNDS:
         name, label = c.stem, c.label
         values = series[name]
@@ -316,7 +318,7 @@ def gross_vs_net_chart(
                 x=x,
                 y=_major(values, currency),
                 name=label,
-                marker_color=color,
+                marker={"color": color, "pattern": {"shape": ["/" if p else "" for p in partial]}},
                 customdata=_money(values, currency),
                 hovertemplate=f"%{{x|%Y-%m-%d}}<br>{label} %{{customdata}}<extra></extra>",
             ),
@@ -329,7 +331,7 @@ def gross_vs_net_chart(
         fig.add_trace(
             go.Scatter(
                 x=x,
-                y=_major(values, currency),
+                y=_major([None if p else v for v, p in zip(values, partial, strict=True)], currency),
                 name=label,
                 mode="lines" if many else "lines+markers",
                 line={"color": color, "width": width},
@@ -339,6 +341,9 @@ def gross_vs_net_chart(
             row=1,
             col=1,
         )
+    _to_date(fig, x, series, partial, currency)
+    if "compare_gross_minor" in part.columns:
+        _compared(fig, part, currency)
     fig.update_yaxes(title_text=f"revenue ({currency})", row=1, col=1)
     fig.update_yaxes(title_text=f"refunds ({currency})", zeroline=True, row=2, col=1)
     unit = _unit_of(x)
@@ -348,6 +353,58 @@ def gross_vs_net_chart(
     note = note or refunds_note
     fig.update_layout(barmode="stack", height=560, hovermode="x unified")
     return _titled(fig, title, " ".join(s for s in (subtitle, note) if s), legend_below=True)
+
+
+#: The legend's name of the period still under way: dashed lines, hatched bars.
+TO_DATE = "period under way (to date)"
+
+
+def _to_date(fig: go.Figure, x: Sequence[Any], series: dict[str, list[int]], partial: list[bool], cur: str) -> None:
+    """The period still under way: gross and net dashed from the period before, its refund bars hatched (drawn by
+    the caller), one legend entry for both."""
+    if not any(partial):
+        return
+    near = [p or (i + 1 < len(partial) and partial[i + 1]) for i, p in enumerate(partial)]
+    for name, color in (("gross", _GROSS), ("net", _NET)):
+        values = [v if n else None for v, n in zip(series[name], near, strict=True)]
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=_major(values, cur),
+                name=TO_DATE,
+                legendgroup="to-date",
+                showlegend=name == "gross",
+                mode="lines+markers",
+                line={"color": color, "dash": "dash", "width": 2},
+                marker={"symbol": "circle-open"},
+                customdata=[m + (" (to date)" if p else "") for m, p in zip(_money(values, cur), partial, strict=True)],
+                hovertemplate=f"%{{x|%Y-%m-%d}}<br>{name} %{{customdata}}<extra></extra>",
+            ),
+            row=1,
+            col=1,
+        )
+
+
+def _compared(fig: go.Figure, part: pl.DataFrame, cur: str) -> None:
+    """A comparison's gross and net, dotted over each period they are compared with."""
+    x = part.get_column("period").to_list()
+    then = [d.isoformat() if d is not None else "" for d in part.get_column("compare_period").to_list()]
+    for name, color in (("gross", _GROSS), ("net", _NET)):
+        values = part.get_column(f"compare_{name}_minor").to_list()
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=_major(values, cur),
+                name=f"{name}, compared period",
+                mode="lines",
+                line={"color": color, "dash": "dot", "width": 1.5},
+                opacity=0.6,
+                customdata=[[m, t] for m, t in zip(_money(values, cur), then, strict=True)],
+                hovertemplate=f"{name} of %{{customdata[1]}}: %{{customdata[0]}}<extra></extra>",
+            ),
+            row=1,
+            col=1,
+        )
 
 
 def _unit_of(x: Sequence[Any]) -> str:

@@ -29,6 +29,8 @@ __all__ = ["register"]
 
 _FORMATS = ("table", "csv", "json", "xlsx", "parquet")
 _BINARY = ("xlsx", "parquet")
+#: analytics.engine.PRESETS (not imported: the CLI starts without polars)
+_PRESETS = ("this-month", "last-month", "last-quarter", "ytd", "last-12-months")
 
 
 def register(sub: Subcommands) -> None:
@@ -44,11 +46,28 @@ def register(sub: Subcommands) -> None:
     s.set_defaults(handler=cmd_sync)
 
     r = sub.add_parser("report", help="gross versus net revenue per period and currency, from the local store")
-    r.add_argument("--from", dest="start", type=day, required=True, metavar="YYYY-MM-DD")
-    r.add_argument("--to", dest="end", type=day, required=True, metavar="YYYY-MM-DD")
-    r.add_argument("--by", choices=("day", "week", "month"), default="day")
+    r.add_argument("--from", dest="start", type=day, default=None, metavar="YYYY-MM-DD")
+    r.add_argument("--to", dest="end", type=day, default=None, metavar="YYYY-MM-DD")
+    r.add_argument(
+        "--period",
+        choices=_PRESETS,
+        default=None,
+        help="a named range instead of --from/--to, in --tz (this-month, ytd and last-12-months end today)",
+    )
+    r.add_argument(
+        "--compare",
+        choices=("previous", "last-year"),
+        default=None,
+        help="beside each row: the same period of the range just before, or a year earlier, and the change",
+    )
+    r.add_argument("--by", choices=("day", "week", "month"), default="day", help="the length of each row's period")
     r.add_argument("--attribution", choices=("refund-date", "order-date"), default="refund-date")
-    r.add_argument("--tz", type=tz, default="UTC", help="time zone of the dates and periods (default UTC)")
+    r.add_argument(
+        "--tz",
+        type=tz,
+        default=None,
+        help="time zone of the dates, periods and --period (default: REFUNDKIT_STORE_TZ when set, else UTC)",
+    )
     r.add_argument("--currency", default=None, metavar="C", help="only this currency (such as BRL)")
     r.add_argument("--format", choices=_FORMATS, default=None, help="default: from -o's extension, else table/csv")
     r.add_argument("-o", "--output", default=None, metavar="FILE")
@@ -141,8 +160,27 @@ def _format(args: argparse.Namespace) -> str:
     return fmt or ("table" if sys.stdout.isatty() else "csv")
 
 
+def _check_report_range(args: argparse.Namespace) -> None:
+    given = [f for f, v in (("--from", args.start), ("--to", args.end)) if v is not None]
+    if args.period is not None and given:
+        raise _usage(f"--period {args.period} is a whole range: drop {' and '.join(given)}")
+    if args.period is None and len(given) < 2:
+        raise _usage("give --from and --to, or --period (such as --period last-month)")
+    if args.period is None:
+        _check_range(args)
+
+
+def _report_zone() -> str:
+    """The report's zone when --tz is not given: the store's (REFUNDKIT_STORE_TZ), else UTC."""
+    from ..config import load_settings
+
+    return load_settings().store_tz or "UTC"
+
+
 def cmd_report(args: argparse.Namespace) -> int:
-    _check_range(args)
+    _check_report_range(args)
+    if args.tz is None:
+        args.tz = _report_zone()
     fmt = _format(args)
     if fmt in _BINARY and not args.output and sys.stdout.isatty():
         raise _usage(f"--format {fmt} writes a binary file: add -o FILE")
@@ -182,6 +220,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def _options(args: argparse.Namespace) -> dict[str, Any]:
     return {
+        "preset": args.period,
+        "compare": args.compare,
         "by": args.by,
         "attribution": args.attribution,
         "tz": args.tz,
@@ -341,20 +381,24 @@ def _table(report: Any, detail: Any, out: TextIO) -> None:
         + f"; order value read as {p.get('value_reading', 'kept')} after a return invoice"
         + (" (assumed: run `refundkit doctor`)" if "assumed" in p.get("value_reading_source", "assumed") else "")
     )
+    if p.get("range"):
+        head = f"{p['range']}: " + head
+    if p.get("compare"):
+        head += f"; compared with {p['compare_from']} to {p['compare_to']} ({p['compare']})"
     out.write(head + "\n\n")
     if detail is None:
-        from ..analytics.report import CSV_COLUMNS
         from ..analytics.totals import display_totals, header
 
-        money = set(CSV_COLUMNS) - {"period", "currency", "orders"}  # gross, each refund column, net
+        columns = [c for c in report.columns if c != "partial"]  # the table marks the period instead
+        numeric = set(columns) - {"period", "currency", "compare_period"}  # counts, amounts, changes
         write_rows(
             out,
-            report.display_rows(),
-            list(CSV_COLUMNS),
+            _table_rows(report),
+            columns,
             "table",
-            numeric={"orders", *money},
-            headers=[header(c) for c in CSV_COLUMNS],
-            totals=display_totals(report.rows, CSV_COLUMNS),
+            numeric=numeric,
+            headers=[header(c) for c in columns],
+            totals=display_totals(report.rows, columns),
         )
         return
     tz = p["tz"]
@@ -386,3 +430,17 @@ def _table(report: Any, detail: Any, out: TextIO) -> None:
         "table",
         numeric={"amount"},
     )
+
+
+def _table_rows(report: Any) -> list[dict[str, Any]]:
+    """The rows as the table shows them: the period under way marked "(to date)", a percent of zero "n/a"."""
+    rows = []
+    for r in report.display_rows():
+        row = dict(r)
+        if row.pop("partial", False):
+            row["period"] += " (to date)"
+        for k in ("gross_change_pct", "net_change_pct"):
+            if k in row:
+                row[k] = f"{row[k]}%" if row[k] else "n/a"
+        rows.append(row)
+    return rows

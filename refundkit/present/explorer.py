@@ -29,10 +29,10 @@ import ipywidgets as w
 import polars as pl
 
 from ..analytics import PERIODS
-from ..analytics.engine import REVENUE_SCHEMA
+from ..analytics.engine import COMPARISONS, PRESETS, REVENUE_SCHEMA, preset_days, today_in
 from ..analytics.export import export_csv, export_xlsx
 from ..analytics.report import Report, gross_vs_net_report
-from ..timeutil import utc_now, zone
+from ..timeutil import Instant, utc_now, zone
 from .capture import run_with_bars
 from .charts import gross_vs_net_chart
 from .formkit import (
@@ -53,14 +53,36 @@ ReportFn = Callable[..., Report]
 
 _SHOW, _SHOWING = "Show report", "Reading…"
 _TABLE_COLUMNS: tuple[str, ...] = tuple(REVENUE_SCHEMA)
+_COMPARE_TABLE = (
+    "compare_period",
+    "compare_orders",
+    "compare_gross_minor",
+    "gross_change_minor",
+    "gross_change_pct",
+    "compare_net_minor",
+    "net_change_minor",
+    "net_change_pct",
+)
+_CUSTOM = "custom"
+#: The "Range" control: the dates as picked, or a named range (analytics.engine.PRESETS).
+_RANGE_LABELS = {
+    "this-month": "This month (to date)",
+    "last-month": "Last month",
+    "last-quarter": "Last quarter",
+    "ytd": "Year to date",
+    "last-12-months": "Last 12 months",
+}
+_COMPARE_LABELS = {"previous": "The period before", "last-year": "The same period last year"}
 
 
 class RevenueExplorer(Form):
-    """Gross versus net over any range. Controls ``first_day``, ``last_day``, ``period``, ``attribution``,
-    ``tz_picker``, ``currency``, ``scale``, ``show_button``; outputs ``message``, ``progress`` (the sync's bars,
+    """Gross versus net over any range. Controls ``range_preset`` (a named range, which sets the two days),
+    ``first_day``, ``last_day``, ``period``, ``attribution``, ``compare``, ``tz_picker``, ``currency``, ``scale``,
+    ``show_button``; outputs ``message``, ``progress`` (the sync's bars,
     while it runs), ``chart``, ``table``, ``downloads``. ``report`` (the
     :class:`~refundkit.analytics.report.Report` shown), ``rows``, ``figure`` and ``csv_bytes`` / ``xlsx_bytes`` are
-    the latest. ``source`` is a session (``refundkit.connect()``); ``report`` replaces the report's function (tests).
+    the latest. ``source`` is a session (``refundkit.connect()``); ``report`` replaces the report's function (tests);
+    ``clock`` gives "now" (named ranges and the period under way; tests pin it).
     """
 
     def __init__(
@@ -74,19 +96,22 @@ class RevenueExplorer(Form):
         attribution: str = "refund_date",
         live: bool = True,
         report: ReportFn | None = None,
+        clock: Callable[[], Instant] = utc_now,
     ) -> None:
         tz = store_zone(getattr(source, "ledger", None), tz)  # None: the store's zone
         zone(tz)
+        self.clock = clock
         self.source = source
         self.live = live
         self._report_fn = report
         self._busy = False
         self._quiet = False
+        self._setting_days = False  # a named range is setting both days: one reading, not two
         self.report: Report | None = None
         self.figure: Any = None
         self.csv_bytes = b""
         self.xlsx_bytes = b""
-        last = last or utc_now().in_zone(tz).to_datetime().date()
+        last = last or today_in(tz, clock())
         first = first or last - timedelta(days=90)
         style = {"description_width": "8em"}
         self.first_day = w.DatePicker(description="From", value=first, style=style)
@@ -96,6 +121,19 @@ class RevenueExplorer(Form):
             options=[("By refund date (cash view)", "refund_date"), ("By order date (cohort view)", "order_date")],
             value=attribution,
             description="Attribution",
+            style=style,
+            layout=w.Layout(width="24em"),
+        )
+        self.range_preset = w.Dropdown(
+            options=[("Dates as picked", _CUSTOM), *((_RANGE_LABELS.get(p, p), p) for p in PRESETS)],
+            value=_CUSTOM,
+            description="Range",
+            style=style,
+        )
+        self.compare = w.Dropdown(
+            options=[("No comparison", None), *((_COMPARE_LABELS.get(c, c), c) for c in COMPARISONS)],
+            value=None,
+            description="Compare with",
             style=style,
             layout=w.Layout(width="24em"),
         )
@@ -117,6 +155,8 @@ class RevenueExplorer(Form):
             (self.first_day, "refundkit-first-day"),
             (self.last_day, "refundkit-last-day"),
             (self.period, "refundkit-period"),
+            (self.range_preset, "refundkit-range"),
+            (self.compare, "refundkit-compare"),
             (self.attribution, "refundkit-attribution"),
             (self.currency, "refundkit-currency"),
             (self.scale, "refundkit-scale"),
@@ -129,8 +169,11 @@ class RevenueExplorer(Form):
         ):
             widget.add_class(css)
         self.show_button.on_click(self.show)
-        for control in (self.first_day, self.last_day, self.tz_picker):
-            control.observe(self._range_changed, names="value")
+        for control in (self.first_day, self.last_day):
+            control.observe(self._days_changed, names="value")
+        self.tz_picker.observe(self._zone_changed, names="value")
+        self.range_preset.observe(self._preset_changed, names="value")
+        self.compare.observe(self._range_changed, names="value")
         self.period.observe(self._view_changed, names="value")
         self.attribution.observe(self._view_changed, names="value")
         self.currency.observe(self._redraw, names="value")
@@ -143,8 +186,9 @@ class RevenueExplorer(Form):
                     "is counted and named below). Net: gross minus VTEX refunds (return invoices) and offline "
                     "refunds, net of reversals. One currency at a time; the downloads hold every currency.</p>"
                 ),
-                w.HBox([self.first_day, self.last_day]),
+                w.HBox([self.range_preset, self.first_day, self.last_day]),
                 w.HBox([self.period, self.attribution]),
+                self.compare,
                 w.HBox([self.tz_picker, self.currency, self.scale]),
                 self.show_button,
                 self.message,
@@ -172,8 +216,38 @@ class RevenueExplorer(Form):
         self.show_button.disabled = False
 
     def _range_changed(self, _change: Any = None) -> None:
-        if self.live:
+        if self.live and not self._setting_days:
             self.refresh(sync=True)
+
+    def _days_changed(self, _change: Any = None) -> None:
+        """A day picked by hand: the range is the dates as picked."""
+        if not self._setting_days and self.range_preset.value != _CUSTOM:
+            self._setting_days = True
+            try:
+                self.range_preset.value = _CUSTOM
+            finally:
+                self._setting_days = False
+        self._range_changed()
+
+    def _zone_changed(self, _change: Any = None) -> None:
+        """A named range is taken in the time zone: a new zone can move its days (and a day's figures)."""
+        if self.range_preset.value != _CUSTOM:
+            self._preset_changed()
+        else:
+            self._range_changed()
+
+    def _preset_changed(self, _change: Any = None) -> None:
+        """A named range sets both days (one reading, not two)."""
+        name = str(self.range_preset.value)
+        if self._setting_days or name == _CUSTOM:
+            return
+        first, last = preset_days(name, today_in(self.tz, self.clock()))
+        self._setting_days = True
+        try:
+            self.first_day.value, self.last_day.value = first, last
+        finally:
+            self._setting_days = False
+        self._range_changed()
 
     def _view_changed(self, _change: Any = None) -> None:
         if self.live:
@@ -239,6 +313,8 @@ class RevenueExplorer(Form):
             by=self.period.value,
             attribution=self.attribution.value,
             tz=self.tz,
+            compare=self.compare.value,
+            now=self.clock(),
             sync=sync,
             progress=True,
         )
@@ -252,11 +328,32 @@ class RevenueExplorer(Form):
         )
         # replaced in one state update: no blank moment, and the same code works with or without a kernel
         self.chart.outputs = (_display_data(self.figure),)
+        caption = f"The report in {currency}; the downloads hold every currency (never added together)."
+        if self.report.running:
+            caption += " A period marked (to date) is still under way."
+        if self.report.compared:
+            p = self.report.parameters
+            caption += (
+                f" Compared with {p['compare_from']} to {p['compare_to']}, period by period; a change in percent of"
+                " zero is n/a."
+            )
         self.table.value = money_table(
-            rows.filter(pl.col("currency") == currency).sort("period").select(_TABLE_COLUMNS),
-            caption=f"The report in {currency}; the downloads hold every currency (never added together).",
+            _table_frame(rows.filter(pl.col("currency") == currency).sort("period")),
+            caption=caption,
             totals=True,
         ).html
+
+
+def _table_frame(rows: pl.DataFrame) -> pl.DataFrame:
+    """The rows as the table shows them: the period under way marked "(to date)", a comparison's columns after
+    the figures with a percent of zero as n/a."""
+    period = pl.col("period").cast(pl.String)
+    if "partial" in rows.columns:
+        period = pl.when(pl.col("partial")).then(period + " (to date)").otherwise(period)
+    extra = [c for c in _COMPARE_TABLE if c in rows.columns]
+    return rows.select(period.alias("period"), *_TABLE_COLUMNS[1:], *extra).with_columns(
+        (pl.col(c).round(1).cast(pl.String) + "%").fill_null("n/a").alias(c) for c in extra if c.endswith("_pct")
+    )
 
 
 def _files(report: Report) -> tuple[bytes, bytes]:
