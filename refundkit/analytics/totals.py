@@ -111,7 +111,10 @@ def key_columns(rows: pl.DataFrame) -> list[str]:
     return [
         name
         for name, dtype in rows.schema.items()
-        if dtype == pl.String() and name != "period" and not name.startswith("period_")
+        if dtype == pl.String()
+        and name != "period"
+        and not name.startswith("period_")
+        and not name.endswith("_pct")  # a change in percent shown as text ("12.5%", "n/a") is a figure, not a key
     ]
 
 

@@ -126,3 +126,18 @@ def test_an_empty_report_still_has_a_report_sheet_under_headers_in_words(store: 
     book = read_xlsx(buf.getvalue())
     assert [c.value if c else None for c in grid(book["Report"])[0]] == WORDS
     assert export_csv(rep, with_totals=True) == ",".join(CSV_COLUMNS) + "\n"
+
+
+def test_a_change_in_percent_shown_as_text_is_no_key_of_the_totals() -> None:
+    """The explorer shows a comparison's percent as text ("12.5%", "n/a"): the rows of one currency still end in
+    one Total, whatever their percents."""
+    rows = pl.DataFrame(
+        {
+            "period": ["2026-01-01", "2026-02-01", "2026-01-01"],
+            "currency": ["BRL", "BRL", "USD"],
+            "gross_minor": [1000, 2000, 500],
+            "gross_change_pct": ["10.0%", "n/a", "5.0%"],
+        }
+    )
+    out = totals(rows)
+    assert out.select("currency", "gross_minor").rows() == [("BRL", 3000), ("USD", 500)]

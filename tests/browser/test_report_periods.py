@@ -19,8 +19,8 @@ def test_compare_a_month_with_the_one_before(page: Any) -> None:
     form.get_by_role("button", name="Show report").click()
     rows = page.locator(".refundkit-report-rows")
     expect(rows).to_contain_text("Compared with 2026-02-01 to 2026-02-28", timeout=TIMEOUT)
-    expect(rows).to_contain_text("compare gross")
-    expect(rows).to_contain_text("gross change")
+    expect(rows).to_contain_text("Gross, compared")
+    expect(rows).to_contain_text("Gross change")
     expect(page.locator(".refundkit-report-chart .js-plotly-plot")).to_be_visible(timeout=TIMEOUT)
     expect(page.locator(".refundkit-report-chart")).to_contain_text("gross, compared period")
     options = [t.replace("\xa0", " ") for t in form.get_by_label("Range").locator("option").all_inner_texts()]
