@@ -26,6 +26,7 @@ _.request_queue_size
 
 # -- read by tornado, jupyter_server and Voilà by name, or traitlets they configure (present/desk_server.py) ----------
 _._jupyter_server_extension_points  # jupyter_server finds upload_guard's extension by these names
+_.allow_template_override  # a Voilà trait: the desk's page keeps its own template whatever the URL asks
 _._link_jupyter_server_extension
 _._load_jupyter_server_extension
 _.initialize

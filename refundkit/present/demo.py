@@ -83,11 +83,22 @@ def lab_command(root: Path, port: int, config_file: Path) -> list[str]:
     return cmd
 
 
+#: JupyterLab settings the demo overrides: widget state is saved in the notebook with its outputs, so a notebook
+#: reopened after its kernel is gone (a reload after a restart of the demo) shows its widgets as they were, instead of
+#: "Error displaying widget: model not found" (and the same error in the browser's console) for each of them.
+LAB_OVERRIDES = {"@jupyter-widgets/jupyterlab-manager:plugin": {"saveState": True}}
+
+
 def write_lab_config(folder: Path, token: str) -> Path:
-    """JupyterLab's configuration with its login token, in a file only this user can read (replaced at each start)."""
+    """JupyterLab's configuration with its login token, in a file only this user can read (replaced at each start),
+    and the settings overrides (:data:`LAB_OVERRIDES`) in ``folder/lab-settings``."""
+    settings = folder / "lab-settings"
+    settings.mkdir(parents=True, exist_ok=True)
+    (settings / "overrides.json").write_text(json.dumps(LAB_OVERRIDES, indent=1), encoding="utf-8")
     path = folder / "jupyterlab-config.json"
     path.unlink(missing_ok=True)
-    write_private(path, json.dumps({"IdentityProvider": {"token": token}}))
+    config = {"IdentityProvider": {"token": token}, "LabApp": {"app_settings_dir": str(settings)}}
+    write_private(path, json.dumps(config))
     return path
 
 

@@ -53,6 +53,7 @@ from voila.tornado.handler import TornadoVoilaHandler
 from voila.voila_identity_provider import VoilaLoginHandler
 
 from .audit import append_event
+from .desk_page import LocalAssets, SetsXsrfCookie
 from .desk_users import FailureLimiter, TeamUser, check_password, hash_password, load_users
 from .upload_guard import UPLOAD_GUARD, WEBSOCKET_MESSAGE_LIMIT
 
@@ -391,7 +392,7 @@ class CappedKernelManager(AsyncMappingKernelManager):
                 self.sessions_of.pop(kernel_id, None)
 
 
-class DeskPageHandler(TornadoVoilaHandler):  # type: ignore[misc]  # Voilà has no type information
+class DeskPageHandler(SetsXsrfCookie, TornadoVoilaHandler):  # type: ignore[misc]  # Voilà has no type information
     """The desk's page, with :data:`UPLOAD_GUARD` first in its head; when no kernel can be started for it, a page
     that says why and what to do."""
 
@@ -420,7 +421,7 @@ class DeskPageHandler(TornadoVoilaHandler):  # type: ignore[misc]  # Voilà has 
         )
 
 
-class DeskVoila(Voila):  # type: ignore[misc]  # Voilà has no type information
+class DeskVoila(LocalAssets, Voila):  # type: ignore[misc]  # Voilà has no type information
     """Voilà with the desk's application, page handler and log lines (the token never printed). It reads no
     configuration file: a ``voila.json`` in some folder cannot loosen what is set here."""
 
