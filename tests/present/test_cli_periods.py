@@ -13,6 +13,7 @@ import pytest
 
 import refundkit.analytics.report as report_module
 from refundkit.sandbox import Sandbox, SandboxConfig
+from refundkit.sandbox.variables import sandbox_variables
 from refundkit.testing import CliResult, check_nothing_moved, run_cli
 from refundkit.timeutil import parse_instant
 
@@ -33,13 +34,7 @@ def env(sandbox: tuple[Sandbox, str], tmp_path: Path, monkeypatch: pytest.Monkey
     monkeypatch.setattr(report_module, "utc_now", lambda: NOW)
     sb, base_url = sandbox
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VTEX_", "REFUNDKIT_"))}
-    env.update(
-        REFUNDKIT_CACHE_DIR=str(tmp_path / "cache"),
-        VTEX_BASE_URL=base_url,
-        VTEX_ACCOUNT_NAME=sb.config.account,
-        VTEX_APP_KEY=sb.config.app_key,
-        VTEX_APP_TOKEN=sb.config.app_token,
-    )
+    env.update(sandbox_variables(base_url, sb.config), REFUNDKIT_CACHE_DIR=str(tmp_path / "cache"))
     return env
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from refundkit.sandbox import Sandbox, SandboxConfig
+from refundkit.sandbox.variables import sandbox_variables
 from refundkit.testing import CliResult, OrderPicker, check_nothing_moved, run_cli
 
 STORE = {"orders": 400, "flash_sale_orders": 0, "start": "2026-03-01", "end": "2026-03-20", "seed": 5}
@@ -36,15 +37,9 @@ def accounts() -> Iterator[dict[str, tuple[Sandbox, str]]]:
 
 def env_for(sb: Sandbox, base_url: str, cache: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VTEX_", "REFUNDKIT_"))}
-    env.update(
-        REFUNDKIT_CACHE_DIR=str(cache),
-        REFUNDKIT_USER="tester",
-        VTEX_BASE_URL=base_url,
-        VTEX_ACCOUNT_NAME=sb.config.account,
-        VTEX_APP_KEY=sb.config.app_key,
-        VTEX_APP_TOKEN=sb.config.app_token,
-        **extra,
-    )
+    env.update(sandbox_variables(base_url, sb.config))
+    env.pop("REFUNDKIT_PII_ARCHITECTURE", None)  # each test says whether the account is read as PII (``extra``)
+    env.update(REFUNDKIT_CACHE_DIR=str(cache), REFUNDKIT_USER="tester", **extra)
     return env
 
 
