@@ -200,7 +200,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     from ..analytics.report import gross_vs_net_report, report_detail
 
-    options = _options(args)
+    options = {**_options(args), "keep_orders": detail_day is not None}  # only a drill-down shows the orders
     if args.no_sync:
         report = gross_vs_net_report(_store(), args.start, args.end, sync=False, **options)
     else:
