@@ -200,7 +200,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     from ..analytics.report import gross_vs_net_report, report_detail
 
-    options = {**_options(args), "keep_orders": detail_day is not None}  # only a drill-down shows the orders
+    options = _options(args)
     if args.no_sync:
         report = gross_vs_net_report(_store(), args.start, args.end, sync=False, **options)
     else:
@@ -229,6 +229,7 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
         "include_canceled": args.include_canceled,
         "include_payment_pending": args.include_payment_pending,
         "lookback_days": args.lookback_days,
+        "keep_orders": args.detail is not None,  # only a drill-down shows them: without, the rows are summed
     }
 
 
