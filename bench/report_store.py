@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import shutil
 import statistics
@@ -263,7 +264,13 @@ def store_for(cache: Path, n: int) -> Path:
     shutil.rmtree(folder, ignore_errors=True)
     r, f = (n * k // 1_000_000 for k in PER_MILLION)
     t = time.perf_counter()
-    build(folder / "store", n, r, f)
+    # in a process of its own: a child inherits its parent's peak memory at exec (Linux counts the larger of the
+    # two in ru_maxrss), so a parent that had held a big store would show that peak for every command measured
+    builder = multiprocessing.get_context("spawn").Process(target=build, args=(folder / "store", n, r, f))
+    builder.start()
+    builder.join()
+    if builder.exitcode != 0:
+        sys.exit(f"writing the store of {n:,} orders failed ({builder.exitcode})")
     marker.write_text(json.dumps(want))
     size = sum(p.stat().st_size for p in (folder / "store").rglob("*.parquet"))
     print(f"  (store of {n:,} orders written in {time.perf_counter() - t:.0f} s: {size / 1e6:.0f} MB of Parquet)")

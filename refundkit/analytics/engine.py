@@ -41,7 +41,7 @@ from ..statuses import STATUSES, Place, left_out, left_out_phrase, unknown_count
 from ..timeutil import Instant, zone
 from .frames import UTC_NS, charged_totals
 from .sources import REFUND_COLUMNS, SOURCES
-from .store import OrderStore, StoreState
+from .store import OrderStore, StoreState, with_ids
 from .sync import SyncResult, sync_orders
 
 if TYPE_CHECKING:
@@ -69,6 +69,7 @@ __all__ = [
     "ledger_entries",
     "net_expr",
     "net_of_reversals",
+    "order_totals",
     "orders_by_status",
     "period_expr",
     "period_labels",
@@ -316,9 +317,23 @@ def counted_orders(
 
 
 def status_counts(orders: pl.DataFrame) -> dict[str, int]:
-    """The orders of each status refundkit does not know (see :mod:`refundkit.statuses`)."""
-    counts = orders.group_by("status").agg(pl.len().alias("n"))
+    """The orders of each status refundkit does not know (see :mod:`refundkit.statuses`); ``orders`` has one row
+    per order, or is :func:`order_totals` (a number of orders per row)."""
+    n = pl.col("orders").sum() if "orders" in orders.columns else pl.len()
+    counts = orders.group_by("status").agg(n.alias("n"))
     return unknown_counts(dict(zip(counts["status"].to_list(), counts["n"].to_list(), strict=True)))
+
+
+def order_totals(orders: pl.LazyFrame, period: str, tz: str) -> pl.LazyFrame:
+    """Orders and their totals per (period, currency, status) (``period, currency, status, orders, gross_minor``),
+    from one row per order (``created_at, status, currency, total_minor``; its ``period`` when it has one): what
+    gross is summed from, whether the orders are held (:func:`revenue_figures`) or read in one pass
+    (:func:`read_store`'s ``totals``)."""
+    if "period" not in orders.collect_schema().names():
+        orders = orders.with_columns(period_expr("created_at", period, tz).alias("period"))
+    return orders.group_by("period", "currency", "status").agg(
+        pl.len().cast(pl.Int64).alias("orders"), pl.col("total_minor").sum().cast(pl.Int64).alias("gross_minor")
+    )
 
 
 def gross_by_period(
@@ -341,10 +356,14 @@ def gross_by_period(
         start=start,
         end=end,
     )
-    out = counted.group_by(period_expr("created_at", period, tz).alias("period"), "currency").agg(
-        pl.len().cast(pl.Int64).alias("orders"), pl.col("total_minor").sum().cast(pl.Int64).alias("gross_minor")
+    return _cast(_gross(order_totals(counted.lazy(), period, tz).collect()), GROSS_SCHEMA).sort("period", "currency")
+
+
+def _gross(totals: pl.DataFrame) -> pl.DataFrame:
+    """Gross per (period, currency) from :func:`order_totals`."""
+    return totals.group_by("period", "currency").agg(
+        pl.col("orders").sum().cast(pl.Int64), pl.col("gross_minor").sum().cast(pl.Int64)
     )
-    return _cast(out, GROSS_SCHEMA).sort("period", "currency")
 
 
 def orders_by_status(
@@ -381,22 +400,21 @@ def refund_lines(
     (:data:`~refundkit.analytics.frames.REFUNDS_SCHEMA`). ``attributed_at`` is ``cash_at`` (the refund-date view);
     :func:`revenue_figures` sets it per view."""
     check_options(reversals=reversals)
-    # only the orders that have refunds: a semi join against the (small) set of their ids is cheap on a big store
-    ids = pl.concat([native.select("order_id"), offline.select("order_id")]).unique()
+    # only the orders that have refunds: a semi join against the (small) set of their ids is cheap on a big store,
+    # and pointless when the orders are no more than the refunds (such as those read by id, see read_store)
+    if orders.height > native.height + offline.height:
+        ids = pl.concat([native.select("order_id"), offline.select("order_id")]).unique()
+        orders = orders.join(ids, on="order_id", how="semi")
     known = [pl.col(c).cast(pl.String) for c in ("payment_method", "payment_names") if c in orders.columns]
     payment = pl.coalesce(*known) if known else pl.lit(None, dtype=pl.String)
     channel = pl.col("sales_channel") if "sales_channel" in orders.columns else pl.lit(None, dtype=pl.String)
-    info = (
-        orders.join(ids, on="order_id", how="semi")
-        .select(
-            "order_id",
-            pl.col("created_at").alias("order_created_at"),
-            pl.col("status").alias("order_status"),
-            channel.cast(pl.String).alias("sales_channel"),
-            payment.cast(pl.String).alias("payment_method"),
-        )
-        .unique("order_id", keep="first", maintain_order=True)
-    )
+    info = orders.select(
+        "order_id",
+        pl.col("created_at").alias("order_created_at"),
+        pl.col("status").alias("order_status"),
+        channel.cast(pl.String).alias("sales_channel"),
+        payment.cast(pl.String).alias("payment_method"),
+    ).unique("order_id", keep="first", maintain_order=True)
     parts = []
     for src in SOURCES:
         rows = native if src.frame == "native" else offline
@@ -484,11 +502,12 @@ def net_expr(gross: str = "gross_minor") -> pl.Expr:
 @dataclass
 class Figures:
     """What :func:`revenue_figures` found: ``rows`` (:data:`REVENUE_SCHEMA`), ``orders`` (the orders counted in
-    gross, with their ``period``), ``refunds`` (the refund lines counted, with their ``period``), ``left_out`` (the
-    refund lines of orders gross leaves out, in the range) and ``warnings``."""
+    gross, with their ``period``; ``None`` when the figures were summed from ``totals``), ``refunds`` (the refund
+    lines counted, with their ``period``), ``left_out`` (the refund lines of orders gross leaves out, in the range)
+    and ``warnings``."""
 
     rows: pl.DataFrame
-    orders: pl.DataFrame
+    orders: pl.DataFrame | None
     refunds: pl.DataFrame
     left_out: pl.DataFrame
     warnings: list[str] = field(default_factory=list)
@@ -510,6 +529,7 @@ def revenue_figures(
     reversals: str = "with_refund",
     value_reading: str = "kept",
     fill: bool = True,
+    totals: pl.DataFrame | None = None,
 ) -> Figures:
     """Gross revenue, each refund column and net revenue per (period, currency), and what is behind them.
 
@@ -520,6 +540,10 @@ def revenue_figures(
     ``value_reading``: how ``total_minor`` reads after a return invoice
     (:func:`~refundkit.analytics.frames.charged_totals`). ``fill``: every period of the range appears for each
     currency, zeros where nothing happened. The rules are the module's.
+
+    ``totals``: :func:`order_totals` of every order created in ``[start, end)`` (read from the store in one pass,
+    :func:`read_store`), with ``value_reading`` ``kept``; ``orders`` then need only hold the orders the refunds
+    name, gross is summed from the totals (the same figures), and :attr:`Figures.orders` is ``None``.
     """
     check_options(period, attribution, tz, reversals)
     cur = currency.upper() if currency else None
@@ -537,9 +561,18 @@ def revenue_figures(
     )
     left = lines.filter(~counts)
     lines = lines.filter(counts)
-    counted = counted_orders(
-        orders, include_canceled=include_canceled, include_payment_pending=include_payment_pending, start=start, end=end
-    )
+    if totals is not None and value_reading != "kept":
+        raise ValueError("order totals read from the store are as VTEX gives them: value_reading must be kept")
+    counted = None
+    if totals is None:
+        rule = {"include_canceled": include_canceled, "include_payment_pending": include_payment_pending}
+        counted = counted_orders(orders, start=start, end=end, **rule)
+        counted = counted.with_columns(period_expr("created_at", period, tz).alias("period"))
+        totals = order_totals(counted.lazy(), period, tz).collect()
+    else:
+        totals = totals.filter(
+            in_gross(include_canceled=include_canceled, include_payment_pending=include_payment_pending)
+        )
     if attribution == "order_date":
         # the refunds of the counted orders: known, not left out (above) and created in the range
         lines = lines.with_columns(pl.col("order_created_at").alias("attributed_at"))
@@ -547,10 +580,11 @@ def revenue_figures(
     dated = lines.filter(in_range("attributed_at", start, end))
     left = left.filter(in_range("attributed_at", start, end))
     if cur:
-        counted = counted.filter(pl.col("currency") == cur)
+        totals = totals.filter(pl.col("currency") == cur)
+        counted = None if counted is None else counted.filter(pl.col("currency") == cur)
         dated = dated.filter(pl.col("currency") == cur)
         left = left.filter(pl.col("currency") == cur)
-    unknown = unknown_statuses_line(status_counts(counted), "in this report")
+    unknown = unknown_statuses_line(status_counts(totals), "in this report")
     if unknown:
         warnings.append(unknown)
     if left.height:
@@ -565,14 +599,13 @@ def revenue_figures(
             f"refunds of orders gross leaves out ({left_out_phrase(include_canceled, include_payment_pending)}) are "
             "left out of both views: " + "; ".join(parts)
         )
-    counted = counted.with_columns(period_expr("created_at", period, tz).alias("period"))
     dated = dated.with_columns(period_expr("attributed_at", period, tz).alias("period"))
-    rows = _aggregate(counted, dated, period=period, tz=tz, start=start, end=end, fill=fill)
+    rows = _aggregate(totals, dated, period=period, tz=tz, start=start, end=end, fill=fill)
     return Figures(rows, counted, dated.sort("attributed_at", "refund_id"), left, warnings)
 
 
 def _aggregate(
-    counted: pl.DataFrame,
+    totals: pl.DataFrame,
     refunds: pl.DataFrame,
     *,
     period: str,
@@ -582,10 +615,7 @@ def _aggregate(
     fill: bool,
 ) -> pl.DataFrame:
     keys = ["period", "currency"]
-    gross = counted.group_by(keys).agg(
-        pl.len().cast(pl.Int64).alias("orders"), pl.col("total_minor").sum().cast(pl.Int64).alias("gross_minor")
-    )
-    out = gross.join(refunds.group_by(keys).agg(refund_sums()), on=keys, how="full", coalesce=True)
+    out = _gross(totals).join(refunds.group_by(keys).agg(refund_sums()), on=keys, how="full", coalesce=True)
     if not out.height:
         return pl.DataFrame(schema=REVENUE_SCHEMA)
     if fill:
@@ -616,27 +646,44 @@ def read_store(
     *,
     columns: Sequence[str] | None = REPORT_ORDER_COLUMNS,
     refunds_since: Instant | None = None,
-) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, StoreState]:
+    totals: Sequence[tuple[Instant, Instant]] = (),
+    period: str = "day",
+    tz: str = "UTC",
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, StoreState, list[pl.DataFrame]]:
     """The one reading of the store for figures: orders created in ``[earliest, hi)`` and the older ones that
     offline refunds name (``columns`` of them; ``None``: all), their return invoices, the offline refunds (dated
-    since ``refunds_since``, a reversal: or the refund it undoes; ``None``: all), and the state. Call it inside
-    ``st.repairing()`` for one consistent reading."""
-    orders = st.orders(earliest, hi, columns=list(columns) if columns is not None else None)
+    since ``refunds_since``, a reversal: or the refund it undoes; ``None``: all), the state, and one
+    :func:`order_totals` (by ``period`` in ``tz``) per range of ``totals``. Call it inside ``st.repairing()`` for
+    one consistent reading.
+
+    With ``totals`` (ranges within ``[earliest, hi)``), the orders are only those the refunds name, and the totals
+    are summed from the files in the same pass: no order is held that no refund names (see
+    :func:`revenue_figures`)."""
     offline = st.offline_refunds()
     if refunds_since is not None:
         offline = offline.filter(
             (pl.col("refunded_at") >= _at(refunds_since)) | (pl.col("reversed_refunded_at") >= _at(refunds_since))
         )
-    # on orders the window does not hold (older), those orders are read by id. Joins build on the small side.
     refunded = offline.select("order_id").unique()
+    # only the month files the window can need
+    returns = st.collect(st.scan("return_invoices", start=earliest, end=hi), "return_invoices")
+    window = st.scan("orders", list(columns) if columns is not None else None, start=earliest, end=hi)
+    sums: list[pl.DataFrame] = []
+    if not totals:
+        orders = st.collect(window, "orders")
+    else:
+        named = pl.concat([returns.get_column("order_id"), refunded.get_column("order_id")])
+        sums_lf = [order_totals(window.filter(in_range("created_at", a, b)), period, tz) for a, b in totals]
+        orders, *sums = st.collect_all([with_ids(window, named), *sums_lf], "orders")
+    # on orders the window does not hold (older), those orders are read by id. Joins build on the small side.
     held = orders.join(refunded, on="order_id", how="semi").select("order_id")
     missing = refunded.join(held, on="order_id", how="anti")["order_id"].to_list()
-    returns = st.scan("return_invoices", start=earliest, end=hi)  # only the month files the window can need
     if missing:
         older = st.orders(order_ids=missing, columns=orders.columns)
         orders = pl.concat([orders, older.select(orders.columns)])
-        returns = pl.concat([returns, st.scan("return_invoices").filter(pl.col("order_id").is_in(missing))])
-    return orders, st.collect(returns, "return_invoices"), offline, st.state()
+        older_returns = st.scan("return_invoices").filter(pl.col("order_id").is_in(missing))
+        returns = pl.concat([returns, st.collect(older_returns, "return_invoices")])
+    return orders, returns, offline, st.state(), sums
 
 
 def value_reading_of(source: Any, st: OrderStore) -> tuple[str, str]:

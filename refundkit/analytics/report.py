@@ -105,7 +105,9 @@ class Report:
     explain it: parameters, definitions, warnings, and the orders and refunds behind each row (for drill-down)."""
 
     rows: pl.DataFrame  # + ``partial`` when a period is under way, + COMPARE_COLUMNS' data with a comparison
-    orders: pl.DataFrame  # counted orders created in the range, with their ``period`` (in no particular order)
+    #: counted orders created in the range, with their ``period`` (in no particular order); ``None`` for a report
+    #: made with ``keep_orders=False`` (its rows summed from the store without holding every order)
+    orders: pl.DataFrame | None
     refunds: pl.DataFrame  # engine.REFUND_LINES_SCHEMA + ``period``: the refunds counted
     left_out: pl.DataFrame  # engine.REFUND_LINES_SCHEMA: refunds of orders gross leaves out
     parameters: dict[str, Any]
@@ -291,6 +293,7 @@ def gross_vs_net_report(
     details: bool = False,
     store: OrderStore | None = None,
     progress: bool | None = None,
+    keep_orders: bool = True,
 ) -> Report:
     """Gross versus net per (period, currency) for the local days ``start`` to ``end`` (both included) in ``tz``, or
     for the named range ``preset`` (:data:`~refundkit.analytics.engine.PRESETS`, taken on the day of ``now``, the
@@ -300,6 +303,9 @@ def gross_vs_net_report(
         ``source`` is a session (:func:`refundkit.connect`) or a client: the store is synced first (see
         :func:`~refundkit.analytics.sync.sync_orders`) and the ledger's offline refunds are read. With ``sync=False``,
         or an :class:`OrderStore` as ``source``, the report reads the store as it is and calls nobody.
+
+    ``keep_orders=False``: the same rows and warnings, without holding every order of the range in memory (faster
+    on a big store); :attr:`Report.orders` is then ``None`` and :func:`report_detail` refuses the report.
     """
     if by not in ("day", "week", "month"):
         raise InputError(f"by {by!r} is not one of day, week, month")
@@ -335,9 +341,15 @@ def gross_vs_net_report(
     if calls_sync:
         sync_result = sync_for_range(source, st, earliest, hi, details=details, refresh=refresh, progress=progress)
         warnings += sync_result.warnings
+    reading, reading_source = value_reading_of(source, st)
+    # without the orders, gross is summed from the files per range (unless it adds return invoices back to them)
+    ranges = (
+        [] if keep_orders or reading != "kept" else [(lo, hi), *([] if base_days is None else [(base_lo, base_hi)])]
+    )
     # one consistent reading of the store (no sync writes meanwhile); after a sync, damaged files are set aside
-    orders, returns_df, offline, state = st.repairing(
-        lambda: read_store(st, earliest, hi, refunds_since=earliest), repair=calls_sync
+    orders, returns_df, offline, state, totals = st.repairing(
+        lambda: read_store(st, earliest, hi, refunds_since=earliest, totals=ranges, period=by, tz=tz),
+        repair=calls_sync,
     )
     warnings += [n for n in st.notices if n not in warnings]
     if not calls_sync:
@@ -352,7 +364,6 @@ def gross_vs_net_report(
                 + ": the report lacks them"
             )
 
-    reading, reading_source = value_reading_of(source, st)
     options: dict[str, Any] = {
         "period": by,
         "attribution": view,
@@ -362,10 +373,12 @@ def gross_vs_net_report(
         "include_payment_pending": include_payment_pending,
         "value_reading": reading,
     }
-    figures = revenue_figures(orders, returns_df, offline, start=lo, end=hi, **options)
+    figures = revenue_figures(orders, returns_df, offline, start=lo, end=hi, totals=_first(totals), **options)
     rows, extra = figures.rows, []
     if base_days is not None:
-        base = revenue_figures(orders, returns_df, offline, start=base_lo, end=base_hi, **options)
+        base = revenue_figures(
+            orders, returns_df, offline, start=base_lo, end=base_hi, totals=_first(totals[1:]), **options
+        )
         rows = compare_rows(rows, base.rows, period_labels(first, last, by), period_labels(*base_days, by))
         extra = [f"comparison range {base_days[0]} to {base_days[1]}: {x}" for x in base.warnings]
     partial = rows.select(running_expr(by, tz, now)).to_series()
@@ -396,7 +409,7 @@ def gross_vs_net_report(
     }
     return Report(
         rows=rows,
-        orders=figures.orders,
+        orders=figures.orders if keep_orders else None,  # also where gross needed them: one behaviour
         refunds=figures.refunds,
         left_out=figures.left_out,
         parameters=parameters,
@@ -404,6 +417,10 @@ def gross_vs_net_report(
         warnings=warnings + figures.warnings + extra,
         sync=sync_result,
     )
+
+
+def _first(frames: list[pl.DataFrame]) -> pl.DataFrame | None:
+    return frames[0] if frames else None
 
 
 def report_detail(report: Report, period: date | str, currency: str | None = None) -> ReportDetail:
@@ -420,6 +437,8 @@ def report_detail(report: Report, period: date | str, currency: str | None = Non
     cur = currency.upper() if currency else None
     if cur is not None and cur not in report.currencies:
         raise InputError(f"this report has no {cur}; its currencies are {', '.join(report.currencies) or 'none'}")
+    if report.orders is None:
+        raise InputError("this report was made without its orders: make it again with them to see a period")
     orders = report.orders.filter(pl.col("period") == day).sort("created_at", "order_id")
     refunds = report.refunds.filter(pl.col("period") == day)
     if cur is not None:

@@ -106,7 +106,7 @@ def trend_data(
 
     # one consistent reading of the store (no sync writes meanwhile); after a sync, damaged files are set aside;
     # every column of the orders (channel, payment, items) and every offline refund (cohort rates count them all)
-    orders, native, offline, _state = store.repairing(
+    orders, native, offline, _state, _ = store.repairing(
         lambda: read_store(store, earliest, end, columns=None, refunds_since=None), repair=sync
     )
     warnings += [n for n in store.notices if n not in warnings]

@@ -229,6 +229,7 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
         "include_canceled": args.include_canceled,
         "include_payment_pending": args.include_payment_pending,
         "lookback_days": args.lookback_days,
+        "keep_orders": args.detail is not None,  # only a drill-down shows them: without, the rows are summed
     }
 
 
