@@ -5,7 +5,8 @@ this process; the sync runs in a child process (``sync_orders`` with a ``VtexCli
 a temporary folder outside the repository, deleted afterwards), so that the child's peak memory (its maximum
 resident set, from ``os.wait4``) is the sync's alone and not the sandbox's. For each size it prints the orders
 listed and written, the calls, the wall time, the time per 1,000 orders and the child's peak memory: time should
-grow in step with the orders and memory should not.
+grow in step with the orders and memory should not. Most calls are not pages of the listing (100 orders each) but
+orders read in full, one call each: those with a return invoice (about one in twenty in the sandbox's store).
 
 The baseline, measured in the same run, is the floor the sandbox's pacing allows: the calls the sync made, divided
 by the rate a client allows itself against the sandbox (``refundkit.vtex.limiter.SANDBOX_RATE`` calls a second),
@@ -62,7 +63,8 @@ with VtexClient(settings) as client:
     began = time.monotonic()
     result = sync_orders(client, start, end, store=store, progress=False, say=lambda line: None)
     seconds = time.monotonic() - began
-print(json.dumps({"seconds": seconds, "calls": result.calls, "listed": result.listed, "warnings": result.warnings}))
+print(json.dumps({"seconds": seconds, "calls": result.calls, "listed": result.listed,
+                  "full": result.read_in_full, "warnings": result.warnings}))
 """
 
 
@@ -71,6 +73,7 @@ class Row:
     size: int
     held: int
     listed: int
+    read_in_full: int
     written: int
     calls: int
     seconds: float
@@ -121,6 +124,7 @@ def run_size(size: int, seed: int, tmp: Path) -> Row:
         size,
         held,
         got["listed"],
+        got["full"],
         written,
         got["calls"],
         got["seconds"],
@@ -142,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"sandbox on loopback, orders from {START} to {END}, a tenth on one flash-sale day; sync in a child process")
     print(f"floor: the sync's calls / {SANDBOX_RATE:g} calls per second (the pace a client allows itself here)")
     print(
-        f"{'orders':>10} {'listed':>10} {'written':>10} {'calls':>7} {'sync s':>8} {'floor s':>8} "
+        f"{'orders':>10} {'listed':>10} {'in full':>8} {'written':>10} {'calls':>7} {'sync s':>8} {'floor s':>8} "
         f"{'x floor':>7} {'ms/1k':>7} {'child s':>8} {'peak MB':>8}"
     )
     rows: list[Row] = []
@@ -152,8 +156,9 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(r)
             floor = r.calls / SANDBOX_RATE
             print(
-                f"{r.held:>10,} {r.listed:>10,} {r.written:>10,} {r.calls:>7,} {r.seconds:>8.1f} {floor:>8.1f} "
-                f"{r.seconds / floor:>7.2f} {1e6 * r.seconds / r.held:>7.0f} {r.wall:>8.1f} {r.peak_mb:>8.0f}",
+                f"{r.held:>10,} {r.listed:>10,} {r.read_in_full:>8,} {r.written:>10,} {r.calls:>7,} "
+                f"{r.seconds:>8.1f} {floor:>8.1f} {r.seconds / floor:>7.2f} "
+                f"{1e6 * r.seconds / r.held:>7.0f} {r.wall:>8.1f} {r.peak_mb:>8.0f}",
                 flush=True,
             )
             for w in r.warnings:
