@@ -15,14 +15,9 @@ from typing import Any
 import polars as pl
 
 from .report import CSV_COLUMNS, Report, gross_vs_net_report
-from .sources import REFUND_COLUMNS
 from .totals import display_totals
 
-__all__ = ["ACCOUNTS_COLUMNS", "TOTALS_COLUMNS", "AccountsReport", "accounts_report"]
-
-ACCOUNTS_COLUMNS = ("account", *CSV_COLUMNS)
-_MINOR = ("gross_minor", *(c.name for c in REFUND_COLUMNS), "net_minor")
-TOTALS_COLUMNS = ("account", "currency", "orders", *(c.removesuffix("_minor") for c in _MINOR))
+__all__ = ["AccountsReport", "accounts_report"]
 
 
 @dataclass
@@ -40,6 +35,17 @@ class AccountsReport:
         )
 
     @property
+    def columns(self) -> list[str]:
+        """``account``, then the columns of the reports (a comparison's and the period under way's included)."""
+        first = next(iter(self.reports.values()), None)
+        return ["account", *(first.columns if first is not None else CSV_COLUMNS)]
+
+    @property
+    def totals_columns(self) -> list[str]:
+        """The columns of :meth:`totals`: those of the rows but the period's own."""
+        return [c for c in self.columns if c not in ("period", "partial", "compare_period")]
+
+    @property
     def warnings(self) -> list[str]:
         return [f"{name}: {w}" for name, r in self.reports.items() for w in r.warnings]
 
@@ -50,7 +56,7 @@ class AccountsReport:
     def totals(self) -> list[dict[str, Any]]:
         """One row per account and currency: the sums of its periods, shown as money (:mod:`.totals`' one rule)."""
         rows = self.rows
-        return [] if rows.is_empty() else display_totals(rows, TOTALS_COLUMNS)
+        return [] if rows.is_empty() else display_totals(rows, self.totals_columns)
 
 
 def accounts_report(sources: Mapping[str, Any], start: date | str, end: date | str, **options: Any) -> AccountsReport:

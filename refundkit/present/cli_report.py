@@ -252,7 +252,7 @@ def _report_accounts(args: argparse.Namespace) -> tuple[str, ...]:
 def _report_accounts_table(args: argparse.Namespace, names: tuple[str, ...], fmt: str) -> int:
     """One table across accounts: each account's own report, stacked with a leading ``account`` column, then the
     totals per account and currency."""
-    from ..analytics.accounts import ACCOUNTS_COLUMNS, TOTALS_COLUMNS, AccountsReport
+    from ..analytics.accounts import AccountsReport
     from ..analytics.report import gross_vs_net_report
     from .tables import write_rows
 
@@ -276,11 +276,12 @@ def _report_accounts_table(args: argparse.Namespace, names: tuple[str, ...], fmt
     stacked = AccountsReport(reports)
     for w in stacked.warnings:
         print(f"refundkit: warning: {w}", file=sys.stderr)
-    money = set(TOTALS_COLUMNS) - {"account", "currency"}
+    columns = stacked.columns
+    money = set(columns) - {"account", "period", "currency", "partial", "compare_period"}  # counts, amounts, changes
+    first = next(iter(reports.values())).parameters
 
     def write(out: TextIO) -> None:
         if fmt == "json":
-            first = next(iter(reports.values())).parameters
             payload = {
                 "accounts": list(names),
                 "parameters": {
@@ -291,15 +292,15 @@ def _report_accounts_table(args: argparse.Namespace, names: tuple[str, ...], fmt
             }
             out.write(json.dumps(payload, indent=2, default=str) + "\n")
         elif fmt == "csv":
-            write_rows(out, stacked.display_rows(), list(ACCOUNTS_COLUMNS), "csv", numeric=money)
+            write_rows(out, stacked.display_rows(), columns, "csv", numeric=money)
         else:
             out.write(
-                f"Gross vs net across {len(names)} accounts ({', '.join(names)}), {args.start} to {args.end} "
-                f"by {args.by} in {args.tz}; currencies are never converted or added\n\n"
+                f"Gross vs net across {len(names)} accounts ({', '.join(names)}), {first.get('from')} to "
+                f"{first.get('to')} by {args.by} in {first.get('tz')}; currencies are never converted or added\n\n"
             )
-            write_rows(out, stacked.display_rows(), list(ACCOUNTS_COLUMNS), "table", numeric=money)
+            write_rows(out, stacked.display_rows(), columns, "table", numeric=money)
             out.write("\nTotals per account and currency\n")
-            write_rows(out, stacked.totals(), list(TOTALS_COLUMNS), "table", numeric=money)
+            write_rows(out, stacked.totals(), stacked.totals_columns, "table", numeric=money)
 
     if not args.output:
         write(sys.stdout)

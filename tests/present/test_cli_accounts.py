@@ -187,6 +187,24 @@ def test_two_accounts_in_one_report_each_with_its_own_rows(two: ServedAccounts, 
     assert refused.returncode == 2 and "one account" in refused.stderr
 
 
+def test_a_comparison_across_accounts_keeps_its_columns(two: ServedAccounts, tmp_path: Path) -> None:
+    """--compare beside several accounts: each account's rows carry the comparison, as its own report does."""
+    span = ("--from", "2026-03-11", "--to", "2026-03-20", "--by", "week", "--compare", "previous", "--no-sync")
+    run(two, tmp_path, "report", "--from", "2026-03-01", "--to", "2026-03-20", "--all-accounts")  # fill the stores
+    own = {
+        name: _csv(run(two, tmp_path, "report", *span, "--format", "csv", "--account", name).stdout)
+        for name in ("main", "outlet")
+    }
+    both = run(two, tmp_path, "report", *span, "--format", "csv", "--all-accounts")
+    assert both.returncode == 0, both.stderr
+    rows = _csv(both.stdout)
+    assert "compare_gross" in rows[0] and "gross_change" in rows[0]
+    for name in ("main", "outlet"):
+        assert [{k: v for k, v in r.items() if k != "account"} for r in rows if r["account"] == name] == own[name]
+    table = run(two, tmp_path, "report", *span, "--format", "table", "--all-accounts")
+    assert "2026-03-11 to 2026-03-20" in table.stdout, table.stdout
+
+
 # -- notebooks and the desk's launcher -----------------------------------------------------------------------------
 def test_notebooks_connect_by_name_and_the_analytics_api_takes_several_accounts(
     two: ServedAccounts, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
