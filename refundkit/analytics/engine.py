@@ -41,6 +41,15 @@ from ..statuses import STATUSES, Place, left_out, left_out_phrase, unknown_count
 from ..timeutil import Instant, zone
 from .frames import UTC_NS, charged_totals
 from .sources import REFUND_COLUMNS, SOURCES
+from .split import (
+    ORDER_INPUTS,
+    SPLIT_COLUMNS,
+    SUMMED_ORDER_COLUMNS,
+    order_parts,
+    refund_part_sums,
+    split_lines,
+    unknown_totals_line,
+)
 from .store import OrderStore, StoreState, with_ids
 from .sync import SyncResult, sync_orders
 
@@ -104,11 +113,13 @@ GROSS_SCHEMA: dict[str, pl.DataType] = {
     "orders": pl.Int64(),
     "gross_minor": pl.Int64(),
 }
-#: One row per (period, currency): gross, one column per refund column of the registry, net (all minor units).
+#: One row per (period, currency): gross, one column per refund column of the registry, net (all minor units), then
+#: gross and refunds split by component (:mod:`refundkit.analytics.split`: the parts sum to gross, and to the refunds).
 REVENUE_SCHEMA: dict[str, pl.DataType] = {
     **GROSS_SCHEMA,
     **{c.name: pl.Int64() for c in REFUND_COLUMNS},
     "net_minor": pl.Int64(),
+    **{c: pl.Int64() for c in SPLIT_COLUMNS},
 }
 
 #: One line per refund of every source (:func:`refund_lines`).
@@ -132,10 +143,12 @@ REFUND_LINES_SCHEMA: dict[str, pl.DataType] = {
     "cash_at": UTC_NS,  # the date it counts on in the refund-date view (a reversal: per the reversals option)
     "sales_channel": pl.String(),  # its order's, when the orders frame has it
     "payment_method": pl.String(),  # its order's (details' payment method, else the list's names), when known
+    "part_items_minor": pl.Int64(),  # what of amount_minor was for items, when the refund says (else null)
+    "part_shipping_minor": pl.Int64(),  # what of it was for shipping, when the refund says (else null)
 }
 
-#: The order columns the report reads from the store.
-REPORT_ORDER_COLUMNS: tuple[str, ...] = ("order_id", "created_at", "status", "currency", "total_minor")
+#: The order columns the report reads from the store: those of gross, and those its split reads.
+REPORT_ORDER_COLUMNS: tuple[str, ...] = ("order_id", "created_at", "status", "currency", "total_minor", *ORDER_INPUTS)
 
 
 # -- options, periods, ranges ------------------------------------------------------------------------------------
@@ -325,14 +338,22 @@ def status_counts(orders: pl.DataFrame) -> dict[str, int]:
 
 
 def order_totals(orders: pl.LazyFrame, period: str, tz: str) -> pl.LazyFrame:
-    """Orders and their totals per (period, currency, status) (``period, currency, status, orders, gross_minor``),
-    from one row per order (``created_at, status, currency, total_minor``; its ``period`` when it has one): what
-    gross is summed from, whether the orders are held (:func:`revenue_figures`) or read in one pass
-    (:func:`read_store`'s ``totals``)."""
-    if "period" not in orders.collect_schema().names():
+    """Orders and their totals per (period, currency, status) (``period, currency, status, orders, gross_minor``
+    and gross split, :data:`~refundkit.analytics.split.SUMMED_ORDER_COLUMNS`), from one row per order
+    (``created_at, status, currency, total_minor``, the split's :data:`~refundkit.analytics.split.ORDER_INPUTS` when
+    known; its ``period`` when it has one): what gross is summed from, whether the orders are held
+    (:func:`revenue_figures`) or read in one pass (:func:`read_store`'s ``totals``)."""
+    names = orders.collect_schema().names()
+    if "period" not in names:
         orders = orders.with_columns(period_expr("created_at", period, tz).alias("period"))
-    return orders.group_by("period", "currency", "status").agg(
-        pl.len().cast(pl.Int64).alias("orders"), pl.col("total_minor").sum().cast(pl.Int64).alias("gross_minor")
+    return (
+        orders.with_columns(order_parts(names))
+        .group_by("period", "currency", "status")
+        .agg(
+            pl.len().cast(pl.Int64).alias("orders"),
+            pl.col("total_minor").sum().cast(pl.Int64).alias("gross_minor"),
+            *(pl.col(c).sum().cast(pl.Int64) for c in SUMMED_ORDER_COLUMNS),
+        )
     )
 
 
@@ -360,9 +381,9 @@ def gross_by_period(
 
 
 def _gross(totals: pl.DataFrame) -> pl.DataFrame:
-    """Gross per (period, currency) from :func:`order_totals`."""
+    """Gross per (period, currency) from :func:`order_totals`, its split included."""
     return totals.group_by("period", "currency").agg(
-        pl.col("orders").sum().cast(pl.Int64), pl.col("gross_minor").sum().cast(pl.Int64)
+        pl.col(c).sum().cast(pl.Int64) for c in ("orders", "gross_minor", *SUMMED_ORDER_COLUMNS)
     )
 
 
@@ -439,6 +460,8 @@ def refund_lines(
                 pl.col("issued_at").is_null().alias("undated"),
                 "sales_channel",
                 "payment_method",
+                _column_or_null(rows, "part_items_minor"),
+                pl.lit(None, dtype=pl.Int64).alias("part_shipping_minor"),
             )
             part = part.with_columns(pl.col("refunded_at").alias("cash_at"))
         elif src.frame == "ledger":
@@ -463,6 +486,9 @@ def refund_lines(
                 "sales_channel",
                 "payment_method",
                 cash.cast(UTC_NS).alias("cash_at"),
+                # offline refunds say nothing yet of what they were for: the hook for their lines by item
+                pl.lit(None, dtype=pl.Int64).alias("part_items_minor"),
+                pl.lit(None, dtype=pl.Int64).alias("part_shipping_minor"),
             )
         else:
             raise ValueError(f"refund source {src.key}: unknown frame {src.frame!r}")
@@ -470,6 +496,11 @@ def refund_lines(
             part.with_columns(pl.col("cash_at").alias("attributed_at"), pl.lit(src.key).alias("refund_source"))
         )
     return pl.concat([_cast(p, REFUND_LINES_SCHEMA) for p in parts])
+
+
+def _column_or_null(frame: pl.DataFrame, column: str) -> pl.Expr:
+    """``column`` of ``frame``, or null where a frame made before it existed lacks it."""
+    return pl.col(column) if column in frame.columns else pl.lit(None, dtype=pl.Int64).alias(column)
 
 
 def net_of_reversals(lines: pl.DataFrame) -> pl.DataFrame:
@@ -601,6 +632,7 @@ def revenue_figures(
         )
     dated = dated.with_columns(period_expr("attributed_at", period, tz).alias("period"))
     rows = _aggregate(totals, dated, period=period, tz=tz, start=start, end=end, fill=fill)
+    warnings += [w for w in (split_lines(rows), None if counted is None else unknown_totals_line(counted)) if w]
     return Figures(rows, counted, dated.sort("attributed_at", "refund_id"), left, warnings)
 
 
@@ -615,12 +647,13 @@ def _aggregate(
     fill: bool,
 ) -> pl.DataFrame:
     keys = ["period", "currency"]
-    out = _gross(totals).join(refunds.group_by(keys).agg(refund_sums()), on=keys, how="full", coalesce=True)
+    sums = refunds.group_by(keys).agg(*refund_sums(), *refund_part_sums())
+    out = _gross(totals).join(sums, on=keys, how="full", coalesce=True)
     if not out.height:
         return pl.DataFrame(schema=REVENUE_SCHEMA)
     if fill:
         out = fill_gaps(out, period, tz, start, end)
-    amounts = ["orders", "gross_minor", *(c.name for c in REFUND_COLUMNS)]
+    amounts = ["orders", "gross_minor", *(c.name for c in REFUND_COLUMNS), *SPLIT_COLUMNS]
     out = out.with_columns(pl.col(c).fill_null(0) for c in amounts).with_columns(net_expr().alias("net_minor"))
     return _cast(out, REVENUE_SCHEMA).sort("period", "currency")
 

@@ -1,8 +1,9 @@
 """Exports of a :class:`~refundkit.analytics.report.Report`: CSV, JSON, XLSX and Parquet.
 
-* CSV: exactly the columns ``period,currency,orders,gross,native_refunds,offline_refunds,net`` (machine names, for
-  scripts); amounts in major units with the currency's decimals, formatted from the integers. With
-  ``with_totals``, one more row per currency whose period reads ``Total``.
+* CSV: exactly the columns ``period,currency,orders,gross,native_refunds,offline_refunds,net`` then the split's
+  (:data:`~refundkit.analytics.report.SPLIT_CSV_COLUMNS`), machine names, for scripts; amounts in major units with
+  the currency's decimals, formatted from the integers. With ``with_totals``, one more row per currency whose period
+  reads ``Total``.
 * JSON: the rows and their totals per currency (amounts as exact decimal text and as integer minor units), the
   parameters, the definitions and the warnings.
 * XLSX: one "Report BRL" sheet per currency (headers in words, money as numbers with the currency's format, header
@@ -30,10 +31,11 @@ from ..money import currency_exponent, format_minor
 from ..textsafety import neutralise_formula
 from .report import Report, ReportDetail
 from .sources import REFUND_COLUMNS
+from .split import SPLIT_COLUMNS
 from .totals import TERMS, TOTAL, display_totals, header, key_columns, summed_columns, totals
 
-#: The amounts of a report row, as the stems of their ``*_minor`` columns: gross, each refund column, net.
-_AMOUNTS = ("gross", *(c.stem for c in REFUND_COLUMNS), "net")
+#: The amounts of a report row, as the stems of their ``*_minor`` columns: gross, each refund column, net, the split.
+_AMOUNTS = ("gross", *(c.stem for c in REFUND_COLUMNS), "net", *(c[:-6] for c in SPLIT_COLUMNS if c.endswith("_minor")))
 #: A comparison's amounts in integer minor units, in JSON beside their text.
 _COMPARE_RAW = ("compare_gross_minor", "gross_change_minor", "compare_net_minor", "net_change_minor")
 

@@ -71,6 +71,9 @@ NATIVE_REFUNDS_SCHEMA: dict[str, pl.DataType] = {
     "currency": pl.String(),
     "issued_at": UTC_NS,  # may be null: VTEX does not require an issuance date
     "order_created_at": UTC_NS,
+    # what of the amount was for items, when VTEX says (a return invoice whose restitution lists items without
+    # freight: all of it); null when it does not: the refund is then not split (refundkit.analytics.split)
+    "part_items_minor": pl.Int64(),
 }
 
 
@@ -163,6 +166,7 @@ def native_rows(orders: Iterable[Order]) -> list[dict[str, Any]]:
                     "currency": inv.refunded.currency,
                     "issued_at": None if inv.issued_at is None else inv.issued_at.ns,
                     "order_created_at": o.created_at.ns,
+                    "part_items_minor": inv.refunded.minor if inv.items_only else None,
                 }
             )
         gateway = o.gateway_share
@@ -176,6 +180,7 @@ def native_rows(orders: Iterable[Order]) -> list[dict[str, Any]]:
                     "currency": gateway.currency,
                     "issued_at": None if when is None else when.ns,
                     "order_created_at": o.created_at.ns,
+                    "part_items_minor": None,
                 }
             )
     return rows
@@ -183,7 +188,7 @@ def native_rows(orders: Iterable[Order]) -> list[dict[str, Any]]:
 
 def native_refunds_frame(orders: Mapping[str, Order] | Iterable[Order]) -> pl.DataFrame:
     """One row per refund VTEX itself made on the given full orders (:func:`native_rows`):
-    ``order_id, invoice_number, amount_minor, currency, issued_at, order_created_at``."""
+    ``order_id, invoice_number, amount_minor, currency, issued_at, order_created_at, part_items_minor``."""
     values = orders.values() if isinstance(orders, Mapping) else orders
     rows = native_rows(values)
     return _frame({name: [r[name] for r in rows] for name in NATIVE_REFUNDS_SCHEMA}, NATIVE_REFUNDS_SCHEMA)

@@ -31,6 +31,7 @@ from ..timeutil import Instant, local_day_bounds, utc_now
 from .engine import ATTRIBUTIONS, PERIODS, Figures, ledger_entries, revenue_figures
 from .frames import native_refunds_frame, orders_frame, refunds_frame
 from .sources import REFUND_COLUMNS
+from .split import with_totals
 
 if TYPE_CHECKING:
     from ..ledger import Ledger
@@ -204,7 +205,7 @@ def collect_revenue(
     # gross starts from what was charged: the engine adds the returns back where VTEX's value already excludes them
     reading = getattr(ledger, "value_reading", None) or client.orders.value_reading
     return RevenueData(
-        orders=orders_frame(listed),
+        orders=with_totals(orders_frame(listed), full),  # as the store keeps them: details of the orders read
         native_refunds=native_refunds_frame(full),
         offline_refunds=refunds_frame(entries),
         start=start,

@@ -57,6 +57,7 @@ from ..ledger.model import LedgerEntry
 from ..timeutil import Instant
 from ..vtex.models import Order, OrderSummary
 from .frames import NATIVE_REFUNDS_SCHEMA, REFUNDS_SCHEMA, UTC_NS, native_rows, refunds_frame
+from .split import totals_row
 
 
 def _ts(instant: Instant) -> pl.Expr:
@@ -103,12 +104,24 @@ STORE_ORDERS_SCHEMA: dict[str, pl.DataType] = {
     "discounts_minor": pl.Int64(),
     "shipping_minor": pl.Int64(),
     "tax_minor": pl.Int64(),
+    # the rest of VTEX's totals (details only; null in files written before they were kept): the ``Change`` total
+    # (order modifications), and the sum and the ids of every total refundkit does not know
+    "change_minor": pl.Int64(),
+    "other_totals_minor": pl.Int64(),
+    "other_totals_ids": pl.List(pl.String()),
     "payment_method": pl.String(),  # details only: the main payment's method (largest value)
     "items": pl.List(ITEM_TYPE),
     "payments": pl.List(PAYMENT_TYPE),
 }
 
 _STORE_REFUNDS_SCHEMA = {k: v for k, v in REFUNDS_SCHEMA.items() if k != "reversed_refunded_at"}
+
+#: Columns each table gained after its first files were written: a file without them reads them as null.
+ADDED_COLUMNS: dict[str, frozenset[str]] = {
+    "orders": frozenset({"change_minor", "other_totals_minor", "other_totals_ids"}),
+    "return_invoices": frozenset({"part_items_minor"}),
+    "offline_refunds": frozenset(),
+}
 
 
 #: The date each table's rows are filed by: the month folder a row is in is this date's month (UTC).
@@ -149,6 +162,9 @@ def summary_row(o: OrderSummary, read_at: Instant) -> dict[str, Any]:
         "discounts_minor": None,
         "shipping_minor": None,
         "tax_minor": None,
+        "change_minor": None,
+        "other_totals_minor": None,
+        "other_totals_ids": None,
         "payment_method": None,
         "items": None,
         "payments": None,
@@ -158,7 +174,6 @@ def summary_row(o: OrderSummary, read_at: Instant) -> dict[str, Any]:
 def order_row(o: Order, read_at: Instant) -> dict[str, Any]:
     """A store row from a full order, with its details."""
     main = max(o.payments, key=lambda p: p.value.minor, default=None)
-    totals = {k: v.minor for k, v in o.totals.items()}
     return {
         "order_id": o.order_id,
         "created_at": o.created_at.ns,
@@ -171,10 +186,7 @@ def order_row(o: Order, read_at: Instant) -> dict[str, Any]:
         "invoice_input": [inv.invoice_number for inv in o.return_invoices],
         "read_at": read_at.ns,
         "has_details": True,
-        "items_minor": totals.get("Items", 0),
-        "discounts_minor": totals.get("Discounts", 0),
-        "shipping_minor": totals.get("Shipping", 0),
-        "tax_minor": totals.get("Tax", 0),
+        **totals_row(o.totals),
         "payment_method": main.method if main else None,
         "items": [
             {"sku": i.sku, "name": i.name, "quantity": i.quantity, "unit_price_minor": i.unit_price.minor}
@@ -608,9 +620,10 @@ class OrderStore:
         except _CORRUPT as exc:
             return None, _why(exc)
         expected = self._schema(table)
-        if {c: df.schema.get(c) for c in expected} != expected:
+        added = ADDED_COLUMNS[table]
+        if any(df.schema.get(c) != t for c, t in expected.items() if c in df.columns or c not in added):
             return None, "its columns are not the store's"
-        return df, None
+        return df.with_columns(pl.lit(None, dtype=t).alias(c) for c, t in expected.items() if c not in df.columns), None
 
     def collect(self, lf: pl.LazyFrame, *tables: str) -> pl.DataFrame:
         """``lf.collect()`` for a frame that scans ``tables``; a damaged file raises :class:`StoreDamaged` naming
@@ -681,7 +694,12 @@ class OrderStore:
     def write_month(self, table: str, month: str, df: pl.DataFrame) -> None:
         """Replace one month's file atomically (an empty frame removes nothing: it writes an empty file)."""
         schema = self._schema(table)
-        df = df.select([pl.col(c).cast(t) for c, t in schema.items()])
+        added = [
+            pl.lit(None, dtype=t).alias(c)
+            for c, t in schema.items()
+            if c not in df.columns and c in ADDED_COLUMNS[table]
+        ]
+        df = df.with_columns(added).select([pl.col(c).cast(t) for c, t in schema.items()])
         with self.writing():
             _atomic_write(
                 self._file(table, month),
@@ -709,7 +727,11 @@ class OrderStore:
                 raise StoreDamaged([path], why)
         files = [str(f) for f in paths]
         schema = self._schema(table)
-        lf = pl.scan_parquet(files, hive_partitioning=False) if files else pl.LazyFrame(schema=schema)
+        lf = (
+            pl.scan_parquet(files, hive_partitioning=False, schema=schema, missing_columns="insert")
+            if files
+            else pl.LazyFrame(schema=schema)
+        )
         if start is not None:
             lf = lf.filter(pl.col(FILED_BY[table]) >= _ts(start))
         if end is not None:
@@ -859,6 +881,9 @@ def _keep_details(part: pl.DataFrame, old_details: pl.DataFrame) -> pl.DataFrame
         "discounts_minor",
         "shipping_minor",
         "tax_minor",
+        "change_minor",
+        "other_totals_minor",
+        "other_totals_ids",
         "payment_method",
         "items",
         "payments",

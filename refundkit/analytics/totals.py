@@ -23,6 +23,7 @@ import polars as pl
 
 from ..money import format_minor
 from .sources import REFUND_COLUMNS, SOURCES
+from .split import GROSS_NOT_SPLIT, GROSS_PARTS, ORDERS_NOT_SPLIT, REFUND_PARTS, REFUNDS_NOT_SPLIT, SPLIT_TERMS
 
 __all__ = [
     "HEADERS",
@@ -55,6 +56,14 @@ HEADERS: dict[str, str] = {
     **{c.stem: _capital(c.label) for c in REFUND_COLUMNS},
     "net_minor": "Net",
     "net": "Net",
+    # gross and refunds split by component (refundkit.analytics.split)
+    **{p.name: _capital(p.label) for p in (*GROSS_PARTS, *REFUND_PARTS)},
+    **{p.stem: _capital(p.label) for p in (*GROSS_PARTS, *REFUND_PARTS)},
+    GROSS_NOT_SPLIT: "Gross not split",
+    GROSS_NOT_SPLIT.removesuffix("_minor"): "Gross not split",
+    ORDERS_NOT_SPLIT: "Orders not split",
+    REFUNDS_NOT_SPLIT: "Refunds not split",
+    REFUNDS_NOT_SPLIT.removesuffix("_minor"): "Refunds not split",
     # a period still under way, and a comparison with another range (``--period``, ``--compare``)
     "partial": "Under way",
     "compare_period": "Compared period",
@@ -86,12 +95,13 @@ def _column_terms() -> list[tuple[str, str]]:
         (
             "Gross",
             (
-                "the sum of the order totals (items − discounts + shipping + tax) of the orders created in the "
-                "period and counted in gross."
+                "the sum of the order values (VTEX's totals: items + discounts, which are negative, + shipping + "
+                "tax, and order changes) of the orders created in the period and counted in gross."
             ),
         ),
         *refunds,
         ("Net", "Gross − " + " − ".join(_capital(c.label) for c in REFUND_COLUMNS) + "."),
+        *SPLIT_TERMS,
         (TOTAL, "the sum of the rows above it, for one currency: one Total per currency, never across currencies."),
     ]
 

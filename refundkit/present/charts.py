@@ -30,6 +30,7 @@ from plotly.subplots import make_subplots
 from ..analytics.engine import gross_by_period
 from ..analytics.revenue import definitions_line
 from ..analytics.sources import REFUND_COLUMNS
+from ..analytics.split import GROSS_NOT_SPLIT, GROSS_PARTS
 from ..analytics.trends import TIME_BUCKETS
 from ..errors import RefundkitError
 from ..money import currency_exponent, format_money
@@ -41,6 +42,7 @@ __all__ = [
     "TO_DATE",
     "breakdown_chart",
     "daily_gross",
+    "gross_split_chart",
     "gross_vs_net_chart",
     "native_vs_offline_chart",
     "outlier_cap",
@@ -128,6 +130,20 @@ def _empty_figure(title: str, message: str) -> go.Figure:
         annotations=[{"text": message, "showarrow": False, "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5}],
     )
     return _titled(fig, title)
+
+
+def _bar(
+    x: Sequence[Any], values: Sequence[int | None], label: str, color: str, *, partial: Sequence[bool], currency: str
+) -> go.Bar:
+    """Bars of amounts in ``currency``, those of a period still under way hatched."""
+    return go.Bar(
+        x=x,
+        y=_major(values, currency),
+        name=label,
+        marker={"color": color, "pattern": {"shape": ["/" if p else "" for p in partial]}},
+        customdata=_money(values, currency),
+        hovertemplate=f"%{{x|%Y-%m-%d}}<br>{label} %{{customdata}}<extra></extra>",
+    )
 
 
 def _check_scale(scale: str) -> None:
@@ -312,19 +328,7 @@ def gross_vs_net_chart(
     partial = part.get_column("partial").to_list() if "partial" in part.columns else [False] * len(x)
     for c, color in _REFUNDS:
         name, label = c.stem, c.label
-        values = series[name]
-        fig.add_trace(
-            go.Bar(
-                x=x,
-                y=_major(values, currency),
-                name=label,
-                marker={"color": color, "pattern": {"shape": ["/" if p else "" for p in partial]}},
-                customdata=_money(values, currency),
-                hovertemplate=f"%{{x|%Y-%m-%d}}<br>{label} %{{customdata}}<extra></extra>",
-            ),
-            row=2,
-            col=1,
-        )
+        fig.add_trace(_bar(x, series[name], label, color, partial=partial, currency=currency), row=2, col=1)
     many = len(x) > 60  # markers on hundreds of days only hide the lines
     for name, label, color, width in (("gross", "gross revenue", _GROSS, 3.5), ("net", "net revenue", _NET, 1.5)):
         values = series[name]
@@ -383,6 +387,55 @@ def _to_date(fig: go.Figure, x: Sequence[Any], series: dict[str, list[int]], par
             row=1,
             col=1,
         )
+
+
+#: The gross split's parts with their colours, and what is not split (grey), stacked in this order.
+_SPLIT_PARTS = (
+    *zip(
+        (p.name for p in GROSS_PARTS),
+        (p.label for p in GROSS_PARTS),
+        ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"),
+        strict=True,
+    ),
+    (GROSS_NOT_SPLIT, "not split", "#c7c7c7"),
+)
+
+
+def gross_split_chart(df: pl.DataFrame, currency: str, *, title: str | None = None) -> go.Figure:
+    """Gross by component (items, discounts, shipping, tax, order changes, other totals and what is not split) as
+    bars stacked per period, for one currency: the parts above zero stack up, discounts (and any part below zero)
+    hang below it, so each period's parts add up to its gross (the line). A period still under way is hatched.
+
+    ``df`` is a report's rows (:func:`refundkit.analytics.revenue_figures`), with the split's columns."""
+    title = title or f"Gross revenue by component, {currency}"
+    part = df.filter(pl.col("currency") == currency).sort("period")
+    if part.height == 0:
+        return _empty_figure(title, f"No orders in {currency} in this range")
+    x = part.get_column("period").to_list()
+    partial = part.get_column("partial").to_list() if "partial" in part.columns else [False] * len(x)
+    fig = go.Figure()
+    for column, label, color in _SPLIT_PARTS:
+        values = part.get_column(column).to_list()
+        if any(values):
+            fig.add_trace(_bar(x, values, label, color, partial=partial, currency=currency))
+    gross = part.get_column("gross_minor").to_list()
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=_major(gross, currency),
+            name="gross revenue",
+            mode="lines+markers",
+            line={"color": "#333333", "width": 1.5},
+            customdata=_money(gross, currency),
+            hovertemplate="%{x|%Y-%m-%d}<br>gross %{customdata}<extra></extra>",
+        )
+    )
+    fig.update_layout(barmode="relative", yaxis={"title": currency}, hovermode="x unified")
+    subtitle = (
+        "From VTEX's order totals of the orders synced with details whose totals add up to their value; the rest is "
+        "not split."
+    )
+    return _titled(fig, title, subtitle, legend_below=True)
 
 
 def _compared(fig: go.Figure, part: pl.DataFrame, cur: str) -> None:

@@ -76,6 +76,12 @@ def register(sub: Subcommands) -> None:
         action="store_true",
         help="end the CSV with one Total row per currency (the table and XLSX always have them)",
     )
+    r.add_argument(
+        "--split",
+        action="store_true",
+        help="the table also splits gross (items, discounts, shipping, tax...) and refunds; CSV, JSON and XLSX "
+        "always do (orders synced with --details split)",
+    )
     r.set_defaults(output_formats=("csv", "json", "xlsx", "parquet", "table"))
     r.add_argument("--detail", default=None, metavar="PERIOD", help="the orders and refunds behind one period")
     r.add_argument("--include-canceled", action="store_true", help="count canceled orders (cancel, canceled) in gross")
@@ -211,7 +217,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     detail = None if detail_day is None else report_detail(report, detail_day, args.currency)
     for w in report.warnings:
         print(f"refundkit: warning: {w}", file=sys.stderr)
-    _write(report, detail, fmt, args.output, totals=args.totals)
+    _write(report, detail, fmt, args.output, totals=args.totals, split=args.split)
     if args.output:
         what = "drill-down" if detail is not None else f"report ({report.rows.height:,} rows)"
         print(f"{what} written to {args.output}", file=sys.stderr)
@@ -298,9 +304,12 @@ def _report_accounts_table(args: argparse.Namespace, names: tuple[str, ...], fmt
                 f"Gross vs net across {len(names)} accounts ({', '.join(names)}), {first.get('from')} to "
                 f"{first.get('to')} by {args.by} in {first.get('tz')}; currencies are never converted or added\n\n"
             )
-            write_rows(out, stacked.display_rows(), columns, "table", numeric=money)
+            shown = _table_columns(columns, args.split)
+            write_rows(out, stacked.display_rows(), shown, "table", numeric=money)
             out.write("\nTotals per account and currency\n")
-            write_rows(out, stacked.totals(), stacked.totals_columns, "table", numeric=money)
+            write_rows(
+                out, stacked.totals(), _table_columns(stacked.totals_columns, args.split), "table", numeric=money
+            )
 
     if not args.output:
         write(sys.stdout)
@@ -324,7 +333,9 @@ def _check_writable(path: str) -> None:
         raise _usage(f"cannot write {path}: it is a folder")
 
 
-def _write(report: Any, detail: Any, fmt: str, output: str | None, *, totals: bool = False) -> None:
+def _write(
+    report: Any, detail: Any, fmt: str, output: str | None, *, totals: bool = False, split: bool = False
+) -> None:
     from ..analytics import export
 
     if fmt in _BINARY:
@@ -348,11 +359,11 @@ def _write(report: Any, detail: Any, fmt: str, output: str | None, *, totals: bo
             raise _cannot_write(output, exc) from None
         return
     if not output:
-        _write_text(report, detail, fmt, sys.stdout, totals=totals)
+        _write_text(report, detail, fmt, sys.stdout, totals=totals, split=split)
         return
     try:
         with open(output, "w", encoding="utf-8", newline="") as out:
-            _write_text(report, detail, fmt, out, totals=totals)
+            _write_text(report, detail, fmt, out, totals=totals, split=split)
     except OSError as exc:
         raise _cannot_write(output, exc) from None
 
@@ -361,7 +372,7 @@ def _cannot_write(output: str, exc: OSError) -> Exception:
     return _usage(f"cannot write {output}: {exc.strerror or exc}")
 
 
-def _write_text(report: Any, detail: Any, fmt: str, out: TextIO, *, totals: bool = False) -> None:
+def _write_text(report: Any, detail: Any, fmt: str, out: TextIO, *, totals: bool = False, split: bool = False) -> None:
     from ..analytics import export
 
     if fmt == "csv":
@@ -369,10 +380,18 @@ def _write_text(report: Any, detail: Any, fmt: str, out: TextIO, *, totals: bool
     elif fmt == "json":
         export.export_json(report, out, detail=detail)
     else:
-        _table(report, detail, out)
+        _table(report, detail, out, split=split)
 
 
-def _table(report: Any, detail: Any, out: TextIO) -> None:
+def _table_columns(columns: list[str], split: bool) -> list[str]:
+    """The table's columns: without ``split``, those of the gross and refund split are left out (too wide for a
+    terminal; CSV, JSON and XLSX always carry them)."""
+    from ..analytics.report import SPLIT_CSV_COLUMNS
+
+    return [c for c in columns if split or c not in SPLIT_CSV_COLUMNS]
+
+
+def _table(report: Any, detail: Any, out: TextIO, *, split: bool = False) -> None:
     from .tables import write_rows
 
     p = report.parameters
@@ -391,7 +410,7 @@ def _table(report: Any, detail: Any, out: TextIO) -> None:
     if detail is None:
         from ..analytics.totals import display_totals, header
 
-        columns = [c for c in report.columns if c != "partial"]  # the table marks the period instead
+        columns = _table_columns([c for c in report.columns if c != "partial"], split)  # the table marks the period
         numeric = set(columns) - {"period", "currency", "compare_period"}  # counts, amounts, changes
         write_rows(
             out,

@@ -32,9 +32,10 @@ from ..analytics import PERIODS
 from ..analytics.engine import COMPARISONS, PRESETS, REVENUE_SCHEMA, preset_days, today_in
 from ..analytics.export import export_csv, export_xlsx
 from ..analytics.report import Report, gross_vs_net_report
+from ..analytics.split import SPLIT_COLUMNS
 from ..timeutil import Instant, utc_now, zone
 from .capture import run_with_bars
-from .charts import gross_vs_net_chart
+from .charts import gross_split_chart, gross_vs_net_chart
 from .formkit import (
     CSV,
     XLSX,
@@ -52,7 +53,7 @@ __all__ = ["RevenueExplorer"]
 ReportFn = Callable[..., Report]
 
 _SHOW, _SHOWING = "Show report", "Reading…"
-_TABLE_COLUMNS: tuple[str, ...] = tuple(REVENUE_SCHEMA)
+_TABLE_COLUMNS: tuple[str, ...] = tuple(c for c in REVENUE_SCHEMA if c not in SPLIT_COLUMNS)
 _COMPARE_TABLE = (
     "compare_period",
     "compare_orders",
@@ -145,6 +146,12 @@ class RevenueExplorer(Form):
             description="Scale",
             style=style,
         )
+        self.split = w.Checkbox(
+            value=False,
+            description="Split gross and refunds (items, discounts, shipping, tax…)",
+            indent=False,
+            layout=w.Layout(width="30em"),
+        )
         self.show_button = w.Button(description=_SHOW, button_style="primary")
         self.message = w.HTML()
         self.progress = w.Output()
@@ -160,6 +167,7 @@ class RevenueExplorer(Form):
             (self.attribution, "refundkit-attribution"),
             (self.currency, "refundkit-currency"),
             (self.scale, "refundkit-scale"),
+            (self.split, "refundkit-split"),
             (self.show_button, "refundkit-report-show"),
             (self.message, "refundkit-report-message"),
             (self.progress, "refundkit-report-progress"),
@@ -178,6 +186,7 @@ class RevenueExplorer(Form):
         self.attribution.observe(self._view_changed, names="value")
         self.currency.observe(self._redraw, names="value")
         self.scale.observe(self._redraw, names="value")
+        self.split.observe(self._redraw, names="value")
         self.widget = w.VBox(
             [
                 w.HTML(
@@ -188,7 +197,7 @@ class RevenueExplorer(Form):
                 ),
                 w.HBox([self.range_preset, self.first_day, self.last_day]),
                 w.HBox([self.period, self.attribution]),
-                self.compare,
+                w.HBox([self.compare, self.split]),
                 w.HBox([self.tz_picker, self.currency, self.scale]),
                 self.show_button,
                 self.message,
@@ -327,7 +336,10 @@ class RevenueExplorer(Form):
             rows, currency, attribution=str(self.attribution.value), tz=self.tz, scale=self.scale.value
         )
         # replaced in one state update: no blank moment, and the same code works with or without a kernel
-        self.chart.outputs = (_display_data(self.figure),)
+        charts = [_display_data(self.figure)]
+        if self.split.value:
+            charts.append(_display_data(gross_split_chart(rows, currency)))
+        self.chart.outputs = tuple(charts)
         caption = f"The report in {currency}; the downloads hold every currency (never added together)."
         if self.report.running:
             caption += " A period marked (to date) is still under way."
@@ -337,21 +349,27 @@ class RevenueExplorer(Form):
                 f" Compared with {p['compare_from']} to {p['compare_to']}, period by period; a change in percent of"
                 " zero is n/a."
             )
+        if self.split.value:
+            caption += (
+                " Gross split by VTEX's order totals (orders synced with details whose totals add up; the rest is"
+                " under Gross not split) and refunds where VTEX says what they were for."
+            )
         self.table.value = money_table(
-            _table_frame(rows.filter(pl.col("currency") == currency).sort("period")),
+            _table_frame(rows.filter(pl.col("currency") == currency).sort("period"), split=bool(self.split.value)),
             caption=caption,
             totals=True,
         ).html
 
 
-def _table_frame(rows: pl.DataFrame) -> pl.DataFrame:
-    """The rows as the table shows them: the period under way marked "(to date)", a comparison's columns after
-    the figures with a percent of zero as n/a."""
+def _table_frame(rows: pl.DataFrame, *, split: bool = False) -> pl.DataFrame:
+    """The rows as the table shows them: the period under way marked "(to date)", with ``split`` gross and refunds
+    split by component, a comparison's columns after the figures with a percent of zero as n/a."""
     period = pl.col("period").cast(pl.String)
     if "partial" in rows.columns:
         period = pl.when(pl.col("partial")).then(period + " (to date)").otherwise(period)
     extra = [c for c in _COMPARE_TABLE if c in rows.columns]
-    return rows.select(period.alias("period"), *_TABLE_COLUMNS[1:], *extra).with_columns(
+    parts = list(SPLIT_COLUMNS) if split else []
+    return rows.select(period.alias("period"), *_TABLE_COLUMNS[1:], *parts, *extra).with_columns(
         (pl.col(c).round(1).cast(pl.String) + "%").fill_null("n/a").alias(c) for c in extra if c.endswith("_pct")
     )
 

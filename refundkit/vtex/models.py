@@ -164,10 +164,22 @@ class ReturnInvoice:
     value: Money
     issued_at: Instant | None
     restitution: Money | None = None
+    #: VTEX lists the returned items (``restitutions.Refund.items``), none a compensation, and says of each that the
+    #: refund includes no freight (``useFreight`` false): the whole refund is for items. False when it does not say.
+    items_only: bool = False
 
     @property
     def refunded(self) -> Money:
         return self.restitution if self.restitution is not None else self.value
+
+
+def _items_only(refund: Any) -> bool:
+    """Whether a restitution says its refund is for items only (see :attr:`ReturnInvoice.items_only`): items listed,
+    each ``useFreight`` false (not missing) and none a compensation."""
+    items = refund.get("items") if isinstance(refund, dict) else None
+    if not isinstance(items, list) or not items:
+        return False
+    return all(isinstance(i, dict) and i.get("useFreight") is False and not i.get("isCompensation") for i in items)
 
 
 @dataclass(frozen=True, slots=True)
@@ -451,6 +463,7 @@ class Order:
                             pkg.get("issuanceDate"), f"issuanceDate of a return invoice of {oid}", required=False
                         ),
                         restitution=restitution,
+                        items_only=_items_only(refund),
                     )
                 )
         changes = []

@@ -57,6 +57,11 @@ def stores(draw: st.DrawFn) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
         schema=["order_id", "invoice_number", "amount_minor", "currency", "issued_at", "order_created_at"],
         orient="row",
     ).with_columns(pl.col("issued_at", "order_created_at").cast(pl.Int64).cast(UTC_NS))
+    # a return invoice says it was for items only, or does not say (refundkit.analytics.split)
+    items_only = [draw(st.booleans()) for _ in range(native.height)]
+    native = native.with_columns(
+        pl.when(pl.Series(items_only, dtype=pl.Boolean)).then(pl.col("amount_minor")).alias("part_items_minor")
+    )
     native = native.select([pl.col(c).cast(t) for c, t in NATIVE_REFUNDS_SCHEMA.items()])
     offline = pl.DataFrame(
         offline_rows,

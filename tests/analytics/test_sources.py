@@ -57,6 +57,7 @@ def test_each_refund_line_names_its_source_and_adds_to_its_column() -> None:
             "currency": ["BRL"],
             "issued_at": [s.created_at.ns + 86_400 * 10**9],
             "order_created_at": [s.created_at.ns],
+            "part_items_minor": [None],
         }
     ).select([pl.col(c).cast(pl.Int64 if t == UTC_NS else t).cast(t) for c, t in NATIVE_REFUNDS_SCHEMA.items()])
     native = pl.concat([native_refunds_frame([full(s, ("R1", 1500, "2026-03-05T00:00:00Z"))]), gateway])

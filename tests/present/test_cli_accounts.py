@@ -173,7 +173,10 @@ def test_two_accounts_in_one_report_each_with_its_own_rows(two: ServedAccounts, 
     every = run(two, tmp_path, "report", *span[:-2], "--all-accounts", "--format", "json", "--no-sync")
     payload = json.loads(every.stdout)
     assert payload["accounts"] == ["main", "outlet"] and payload["rows"] == [
-        {"account": r["account"], **{k: (int(v) if k == "orders" else v) for k, v in r.items() if k != "account"}}
+        {
+            "account": r["account"],
+            **{k: (int(v) if k in ("orders", "orders_not_split") else v) for k, v in r.items() if k != "account"},
+        }
         for r in rows
     ]
     totals = {(t["account"], t["currency"]): t for t in payload["totals"]}

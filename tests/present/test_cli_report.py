@@ -19,7 +19,11 @@ from refundkit.sandbox.variables import sandbox_variables
 from refundkit.testing import CliResult, check_nothing_moved, run_cli
 from tests.xlsx_cells import grid, read_xlsx
 
-COLUMNS = ["period", "currency", "orders", "gross", "native_refunds", "offline_refunds", "net"]
+COLUMNS = [
+    *("period", "currency", "orders", "gross", "native_refunds", "offline_refunds", "net"),
+    *("gross_items", "gross_discounts", "gross_shipping", "gross_tax", "gross_changes", "gross_other"),
+    *("gross_not_split", "orders_not_split", "refunds_items", "refunds_shipping", "refunds_not_split"),
+]
 
 
 @pytest.fixture(scope="module")
@@ -49,9 +53,12 @@ def test_report_csv_has_exactly_the_columns(env: dict[str, str], tmp_path: Path)
     assert rows[0] == COLUMNS
     assert {r[0] for r in rows[1:]} == {"2026-02-23", "2026-03-02", "2026-03-09", "2026-03-16"}
     for r in rows[1:]:
-        gross, native, offline, net = (int(x.replace(".", "")) for x in r[3:])
+        gross, native, offline, net = (int(x.replace(".", "")) for x in r[3:7])
         assert net == gross - native - offline
-        assert all(len(x.split(".")[1]) == 2 for x in r[3:])  # BRL and USD: two decimals
+        money = [
+            x for c, x in zip(COLUMNS, r, strict=True) if c not in ("period", "currency", "orders", "orders_not_split")
+        ]
+        assert all(len(x.split(".")[1]) == 2 for x in money)  # BRL and USD: two decimals
     assert "Traceback" not in p.stderr
 
 
@@ -111,7 +118,11 @@ def test_sync_then_report_without_vtex(env: dict[str, str], tmp_path: Path) -> N
     assert p.stdout.splitlines()[0] == ",".join(COLUMNS)
 
 
-WORDS = ["Period", "Currency", "Orders", "Gross", "VTEX refunds", "Offline refunds", "Net"]
+WORDS = [
+    *("Period", "Currency", "Orders", "Gross", "VTEX refunds", "Offline refunds", "Net"),
+    *("Items", "Discounts", "Shipping", "Tax", "Order changes", "Other totals", "Gross not split", "Orders not split"),
+    *("Refunded items", "Refunded shipping", "Refunds not split"),
+]
 MARCH = ["report", "--from", "2026-03-01", "--to", "2026-03-20", "--by", "week"]
 
 
@@ -142,7 +153,7 @@ def test_report_csv_is_unchanged_without_totals_and_ends_in_a_total_per_currency
     for r in extra:
         assert [Decimal(x) for x in r[2:]] == sums[r[1]], r
     assert [t["period"] for t in body["totals"]] == ["Total", "Total"]
-    assert {t["currency"]: t["net"] for t in body["totals"]} == {r[1]: r[-1] for r in extra}
+    assert {t["currency"]: t["net"] for t in body["totals"]} == {r[1]: r[6] for r in extra}
     assert body["headers"] == WORDS
 
 
@@ -167,7 +178,7 @@ def test_report_table_has_headers_in_words_and_one_total_row_per_currency(env: d
     totals = [line.split() for line in table[rules[1] + 1 :] if line.startswith("Total")]
     assert [t[1] for t in totals] == ["BRL", "USD"]
     for t in totals:
-        assert [Decimal(x) for x in t[2:]] == sums[t[1]], t
+        assert [Decimal(x) for x in t[2:]] == sums[t[1]][:5], t  # the split is shown with --split only
     rows = len(table[rules[0] + 1 : rules[1]])
     assert table[-1] == f"({rows} rows)"  # the count is of the rows, not the totals
 
@@ -184,6 +195,8 @@ def test_report_xlsx_keeps_each_currency_in_its_own_money_columns(env: dict[str,
         assert [c.value if c else None for c in rows[0]] == WORDS
         currency = name.split()[-1]
         for j in range(3, len(WORDS)):  # every money column: one currency from top to Total
+            if WORDS[j] == "Orders not split":
+                continue
             cells = [r[j] for r in rows[1:]]
             assert all(c is not None and c.number_format.startswith(f'"{currency}"') for c in cells)
         assert {r[1].value for r in rows[1:] if r[1]} == {currency}

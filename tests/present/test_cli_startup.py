@@ -62,7 +62,9 @@ def test_a_report_from_the_store_loads_no_http_client_sandbox_or_widgets(tmp_pat
     assert p.returncode == 0, p.stderr
     result = json.loads(p.stdout.splitlines()[-1])
     assert result["code"] == 0, p.stderr
-    assert (tmp_path / "out.csv").read_text().splitlines()[1] == "2026-03-01,BRL,2,35.50,0.00,0.00,35.50"
+    assert (tmp_path / "out.csv").read_text().splitlines()[1] == (
+        "2026-03-01,BRL,2,35.50,0.00,0.00,35.50,0.00,0.00,0.00,0.00,0.00,0.00,35.50,2,0.00,0.00,0.00"
+    )
     loaded = [m for m in result["modules"] if any(m == h or m.startswith(h + ".") for h in HEAVY)]
     assert loaded == []
 
