@@ -32,6 +32,7 @@ __all__ = [
     "ListInvoiceInput",
     "MissingDocumentMode",
     "SandboxConfig",
+    "TotalsChange",
     "ValueAfterReturn",
     "add_listing_flags",
     "add_masterdata_flags",
@@ -55,6 +56,10 @@ MissingDocumentMode = Literal["created", "empty-document", "refused"]
 #: What VTEX's order ``value`` (and the list's ``totalValue``) may do once a return invoice is added: stay what was
 #: charged, or drop by the returned amount (VTEX's partial-invoice guide says the total is "updated").
 ValueAfterReturn = Literal["kept", "reduced"]
+#: Whether an order's ``totals`` show its order changes (VTEX's own example of an order's details lists a ``Change``
+#: total; the rest of the spec does not say): ``absent`` (the totals stay as at checkout, so they no longer add up to
+#: the lowered ``value``) or ``listed`` (a ``Change`` total of what the changes took off, negative).
+TotalsChange = Literal["absent", "listed"]
 #: How list rows write ``creationDate`` (VTEX's ListOrders example shows whole seconds, Get order 7 decimals; the
 #: filter compares the exact instant either way): ``exact`` with 7 fractional digits, ``seconds`` truncated.
 ListDates = Literal["exact", "seconds"]
@@ -133,6 +138,12 @@ class SandboxConfig:
     gateway_dates_offset_h: int = 0  # the gateway writes its zone-less dates at this UTC offset (0: in UTC)
     # VTEX's order value after a return invoice (undocumented): "kept" as charged, or "reduced" by the returned amount
     value_after_return: ValueAfterReturn = "kept"
+    # VTEX's order totals, where the spec leaves them open (refundkit.sandbox.payments): whether order changes show
+    # as a Change total, and this many orders whose totals carry an id nobody documents (unknown_total_id), holding
+    # part of their Items total (the value stays the sum of the totals).
+    totals_change: TotalsChange = "absent"
+    unknown_totals: int = 0
+    unknown_total_id: str = "Fees"
     # VTEX caches reads by id for entities whose schema does not set "v-cache": false (refundkit's schemas do): such
     # a read answers the document as it was up to this many seconds ago (0: no cache).
     md_read_cache_s: float = 0.0
@@ -197,6 +208,14 @@ class SandboxConfig:
                 f"value_after_return must be one of {', '.join(get_args(ValueAfterReturn))}, "
                 f"got {self.value_after_return!r}"
             )
+        if self.totals_change not in get_args(TotalsChange):
+            raise ValueError(
+                f"totals_change must be one of {', '.join(get_args(TotalsChange))}, got {self.totals_change!r}"
+            )
+        if self.unknown_totals < 0:
+            raise ValueError("unknown_totals cannot be negative")
+        if not self.unknown_total_id or self.unknown_total_id in ("Items", "Discounts", "Shipping", "Tax", "Change"):
+            raise ValueError(f"unknown_total_id must be an id VTEX does not document, got {self.unknown_total_id!r}")
         if self.order_groups < 0 or self.foreign_payments < 0:
             raise ValueError("order_groups and foreign_payments cannot be negative")
         if not -14 <= self.gateway_dates_offset_h <= 14:

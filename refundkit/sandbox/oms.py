@@ -24,7 +24,7 @@ from refundkit.timeutil import Instant, parse_instant
 from .config import SandboxConfig
 from .http import Request, Response, json_response, oms_error
 from .orderdetail import creation_date, order_detail, vtex_date
-from .payments import apply_group, apply_to_detail, apply_to_row
+from .payments import apply_group, apply_to_detail, apply_to_row, apply_totals
 from .store import STATUS_DESCRIPTIONS, OrderSummary, Store
 
 __all__ = [
@@ -462,7 +462,7 @@ def order_json(store: Store, order_id: str) -> dict[str, Any] | None:
     body = apply_to_detail(
         order_detail(summary, store.seed, store.account), summary, store.adjustments.get(summary.order_id)
     )
-    return apply_group(body, store, summary)
+    return apply_totals(apply_group(body, store, summary), store, summary)
 
 
 def get_order(store: Store, req: Request, order_id: str) -> Response:

@@ -35,7 +35,12 @@ What a real account's transactions may look like, each a :class:`SandboxConfig` 
   order's): reading it answers 403 while every other transaction answers;
 - ``gateway_dates_offset_h`` (``--gateway-dates-offset-h H``): the gateway's zone-less dates written at UTC+H;
 - ``value_after_return`` (``--value-after-return kept|reduced``): the order's ``value`` (and the list's
-  ``totalValue``) after a return invoice: what was charged (the default), or lowered by the returned amount.
+  ``totalValue``) after a return invoice: what was charged (the default), or lowered by the returned amount;
+- ``totals_change`` (``--totals-change absent|listed``): an order change shows in the order's ``totals`` as a
+  ``Change`` total (``listed``, as VTEX's own example of an order's details does), or the totals stay as at
+  checkout (``absent``, the default), no longer adding up to the lowered ``value``;
+- ``unknown_totals`` (``--unknown-totals N``): N invoiced orders whose ``totals`` carry an id nobody documents
+  (``unknown_total_id``, ``Fees``) holding a twentieth of their Items total; the value is unchanged.
 """
 
 from __future__ import annotations
@@ -51,12 +56,13 @@ from refundkit.argtypes import number, positive_int
 from refundkit.timeutil import Instant
 
 from .adjustments import Adjustment, transaction_id_for
-from .config import SandboxConfig, ValueAfterReturn
+from .config import SandboxConfig, TotalsChange, ValueAfterReturn
 from .http import Request, Response, json_response, oms_error
 from .store import OrderSummary, Store
 
 __all__ = [
     "add_payments_flags",
+    "apply_totals",
     "get_order_group",
     "get_transaction",
     "interest_of",
@@ -260,6 +266,39 @@ def apply_group(body: dict[str, Any], store: Store, o: OrderSummary) -> dict[str
     return body
 
 
+def apply_totals(body: dict[str, Any], store: Store, o: OrderSummary) -> dict[str, Any]:
+    """The order's ``totals`` as :attr:`SandboxConfig.totals_change` and :attr:`SandboxConfig.unknown_totals` say
+    (unchanged by default)."""
+    cfg = store.config
+    adj = store.adjustments.get(o.order_id)
+    change = cfg.totals_change == "listed" and adj is not None and bool(adj.changes)
+    unknown = cfg.unknown_totals > 0 and o.order_id in unknown_total_orders(store)
+    if not change and not unknown:
+        return body
+    body = copy.deepcopy(body)
+    totals = body.setdefault("totals", [])
+    if change and adj is not None:
+        totals.append({"id": "Change", "name": "Total das mudanças", "value": -adj.reduction})
+    if unknown:
+        items = next(t for t in totals if t.get("id") == "Items")
+        part = max(1, int(items["value"]) // 20)
+        items["value"] = int(items["value"]) - part
+        totals.append({"id": cfg.unknown_total_id, "name": "Taxas", "value": part})
+    return body
+
+
+def unknown_total_orders(store: Store) -> frozenset[str]:
+    """The orders whose totals carry :attr:`SandboxConfig.unknown_total_id`: ``unknown_totals`` invoiced orders
+    without another refund's history, every 37th from the third."""
+    cached = store.__dict__.get("_unknown_totals")
+    if cached is None or cached[0] != store.config.unknown_totals:
+        plain = [o.order_id for o in store.orders if o.status == "invoiced" and o.order_id not in store.adjustments]
+        cached = (store.config.unknown_totals, frozenset(plain[2::37][: store.config.unknown_totals]))
+        store.__dict__["_unknown_totals"] = cached
+    ids: frozenset[str] = cached[1]
+    return ids
+
+
 def add_payments_flags(p: argparse.ArgumentParser) -> None:
     """The sandbox's flags for payment transactions and the order value (one definition for every entry point)."""
     d = SandboxConfig  # the defaults, without making a config (that reads the clock)
@@ -292,6 +331,19 @@ def add_payments_flags(p: argparse.ArgumentParser) -> None:
         default=d.value_after_return,
         help="the order's value after a return invoice: kept as charged (default) or reduced by the returned amount",
     )
+    p.add_argument(
+        "--totals-change",
+        choices=get_args(TotalsChange),
+        default=d.totals_change,
+        help="an order change in the order's totals: absent (totals as at checkout; default) or listed (a Change "
+        "total)",
+    )
+    p.add_argument(
+        "--unknown-totals",
+        type=positive_int,
+        default=d.unknown_totals,
+        help="invoiced orders whose totals carry an id nobody documents (Fees), part of their Items (default 0)",
+    )
 
 
 def payments_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -303,4 +355,6 @@ def payments_options(args: argparse.Namespace) -> dict[str, Any]:
         "foreign_payments": getattr(args, "foreign_payments", d.foreign_payments),
         "gateway_dates_offset_h": getattr(args, "gateway_dates_offset_h", d.gateway_dates_offset_h),
         "value_after_return": getattr(args, "value_after_return", d.value_after_return),
+        "totals_change": getattr(args, "totals_change", d.totals_change),
+        "unknown_totals": getattr(args, "unknown_totals", d.unknown_totals),
     }

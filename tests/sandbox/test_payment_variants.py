@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -13,7 +14,7 @@ from refundkit.sandbox import Sandbox
 from refundkit.sandbox.adjustments import transaction_id_for
 from refundkit.sandbox.flags import add_sandbox_flags, config_from_args
 from refundkit.sandbox.oms import order_json
-from refundkit.sandbox.payments import transaction_json
+from refundkit.sandbox.payments import transaction_json, unknown_total_orders
 from refundkit.testing import small_config
 
 
@@ -118,3 +119,37 @@ def test_other_refunds_reach_order_groups_too() -> None:
     assert seconds[0] is not None and seconds[0].gateway_refund
     assert seconds[1] is not None and seconds[1].changes and seconds[1].change_settled
     assert seconds[2] is not None and seconds[2].changes and not seconds[2].change_settled
+
+
+def test_the_flags_set_the_order_totals_variants_and_each_is_served() -> None:
+    parser = argparse.ArgumentParser()
+    add_sandbox_flags(parser)
+    args = parser.parse_args(["--totals-change", "listed", "--unknown-totals", "3", "--memory"])
+    cfg = config_from_args(args, cache_dir=Path("/nonexistent"))
+    assert (cfg.totals_change, cfg.unknown_totals) == ("listed", 3)
+    defaults = config_from_args(parser.parse_args(["--memory"]), cache_dir=Path("/nonexistent"))
+    assert (defaults.totals_change, defaults.unknown_totals) == ("absent", 0)
+
+    def totals(store: Any, order_id: str) -> dict[str, int]:
+        body = order_json(store, order_id)
+        assert body is not None
+        return {t["id"]: t["value"] for t in body["totals"]} | {"value": body["value"]}
+
+    for change in ("absent", "listed"):
+        store = Sandbox(small_config(other_refunds=True, totals_change=change, unknown_totals=3)).store
+        changed = next(i for i, a in store.adjustments.items() if a.changes)
+        got = totals(store, changed)
+        parts = sum(v for k, v in got.items() if k != "value")
+        reduction = store.adjustments[changed].reduction
+        if change == "listed":  # a Change total of what the change took off: the totals add up to the value
+            assert got["Change"] == -reduction and parts == got["value"]
+        else:  # the totals as at checkout: above the lowered value by the change
+            assert "Change" not in got and parts == got["value"] + reduction
+        odd = sorted(unknown_total_orders(store))
+        assert len(odd) == 3
+        for order_id in odd:  # part of Items under an id nobody documents; the value unchanged
+            got = totals(store, order_id)
+            summary = store.order(order_id)
+            assert summary is not None and got["value"] == summary.total_cents
+            assert got["Fees"] > 0 and got["Items"] + got["Fees"] == summary.items_cents
+            assert sum(v for k, v in got.items() if k != "value") == got["value"]
