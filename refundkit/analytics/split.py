@@ -31,7 +31,7 @@ from typing import Any
 import polars as pl
 
 from ..money import Money, format_money
-from ..vtex.models import Order
+from ..vtex.models import KNOWN_TOTAL_IDS, Order
 
 __all__ = [
     "GROSS_NOT_SPLIT",
@@ -131,13 +131,13 @@ ORDER_INPUTS: tuple[str, ...] = ("has_details", *(p.source for p in GROSS_PARTS)
 #: VTEX's order totals by id, and the order column each is kept in (``Change``: order modifications, as VTEX's own
 #: example of an order's totals shows); every other id is summed into ``other_totals_minor`` and named in
 #: ``other_totals_ids``.
-KNOWN_TOTALS: dict[str, str] = {
-    "Items": "items_minor",
-    "Discounts": "discounts_minor",
-    "Shipping": "shipping_minor",
-    "Tax": "tax_minor",
-    "Change": "change_minor",
-}
+KNOWN_TOTALS: dict[str, str] = dict(
+    zip(
+        KNOWN_TOTAL_IDS,
+        ("items_minor", "discounts_minor", "shipping_minor", "tax_minor", "change_minor"),
+        strict=True,
+    )
+)
 TOTALS_SCHEMA: dict[str, pl.DataType] = {
     **{c: pl.Int64() for c in KNOWN_TOTALS.values()},
     "other_totals_minor": pl.Int64(),

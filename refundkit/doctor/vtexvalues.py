@@ -5,7 +5,9 @@
   the verdict is saved under the cache dir and followed by balances, reports and trends;
 * ``gateway-dates`` — the zone of the Payments Gateway's dates, which VTEX sends without one: a transaction's
   ``authorizationDate`` (read as UTC, as refundkit reads ``refundingDate``) against its order's ``authorizedDate``
-  (which carries an offset).
+  (which carries an offset);
+* ``order-totals`` — whether the newest order's ``totals`` add up to its ``value`` under ids refundkit knows, which
+  is what splits gross by component in reports (:mod:`refundkit.analytics.split`).
 """
 
 from __future__ import annotations
@@ -16,13 +18,13 @@ from typing import Any
 
 from ..errors import RefundkitError, VtexError
 from ..ledger.valueverdict import ValueVerdict, reading_of, save_value_verdict
-from ..money import AmountError
+from ..money import AmountError, format_money
 from ..timeutil import Instant, parse_instant
 from ..vtex import Order, VtexClient
-from ..vtex.models import GATEWAY_DATES_ZONE, GatewayTransaction
+from ..vtex.models import GATEWAY_DATES_ZONE, KNOWN_TOTAL_IDS, GatewayTransaction
 from .report import Check, Status
 
-__all__ = ["LATER_ROWS", "ORDERS_TO_READ", "gateway_dates", "value_after_return"]
+__all__ = ["LATER_ROWS", "ORDERS_TO_READ", "gateway_dates", "order_totals", "value_after_return"]
 
 #: Orders with a return invoice read, at most, to find one whose value tells the reading.
 ORDERS_TO_READ = 5
@@ -30,6 +32,7 @@ ORDERS_TO_READ = 5
 LATER_ROWS = [
     ("value-after-return", "Order value after a return invoice"),
     ("gateway-dates", "Time zone of the payment gateway's dates"),
+    ("order-totals", "Order totals that split gross"),
 ]
 _TOLERANCE_NS = 5 * 60 * 10**9  # authorization on the order and on the transaction: the same event, give or take
 
@@ -170,4 +173,51 @@ def gateway_dates(order_body: Any, client: VtexClient) -> Check:
         f"{assumed}: gateway refunds without an invoice may then fall {abs(hours):g} h off, in the day of the "
         "refund-date view; compare a refund's date in the VTEX Admin",
         figures,
+    )
+
+
+def order_totals(order_body: Any, client: VtexClient) -> Check:
+    """Whether an order's ``totals`` add up to its ``value`` under the ids refundkit knows: reports split gross by
+    them (orders synced with details), put any other id under Other totals and an order whose totals do not add up
+    under Gross not split."""
+    key, title = LATER_ROWS[2]
+    try:
+        order = Order.from_vtex(order_body, mode=client.settings.zero_decimal_amounts)
+    except (RefundkitError, AmountError, ValueError, AttributeError, TypeError):
+        order = None
+    if order is None or not order.totals:
+        return Check(key, title, Status.SKIPPED, "no order's totals to read", "run doctor again when orders exist")
+    cur = order.currency
+    added = sum(v.minor for v in order.totals.values())
+    unknown = sorted(set(order.totals) - set(KNOWN_TOTAL_IDS))
+    ids = ", ".join(order.totals)
+    figures = {"order_id": order.order_id, "ids": list(order.totals), "unknown": unknown, "added_minor": added}
+    if added != order.total.minor:
+        return Check(
+            key,
+            title,
+            Status.WARN,
+            f"order {order.order_id}: its totals ({ids}) add up to {format_money(added, cur)}, its value is "
+            f"{format_money(order.total.minor, cur)}",
+            "reports count such orders under Gross not split (gross stays right; its split covers the orders whose "
+            "totals add up); if most orders do this, tell refundkit's maintainers which totals the account sends",
+            figures,
+        )
+    if unknown:
+        return Check(
+            key,
+            title,
+            Status.WARN,
+            f"order {order.order_id}: totals refundkit does not know: {', '.join(unknown)}",
+            "reports put them under Other totals and name them in their warnings; tell refundkit's maintainers what "
+            "they hold if they should be a column of their own",
+            figures,
+        )
+    return Check(
+        key,
+        title,
+        Status.PASS,
+        f"order {order.order_id}: its totals ({ids}) add up to its value: reports split gross by them (orders "
+        "synced with --details)",
+        figures=figures,
     )

@@ -14,6 +14,7 @@ from ..timeutil import Instant, parse_instant
 
 __all__ = [
     "GATEWAY_DATES_ZONE",
+    "KNOWN_TOTAL_IDS",
     "ORDER_STATUSES",
     "VALUE_READINGS",
     "GatewayCheck",
@@ -30,6 +31,9 @@ __all__ = [
 #: Every order status VTEX documents (:data:`refundkit.statuses.DOCUMENTED`). An order with any other status is read
 #: all the same, and counted by the rule of :mod:`refundkit.statuses`.
 ORDER_STATUSES: frozenset[str] = DOCUMENTED
+#: The ids of an order's ``totals`` VTEX documents (``Change``: order modifications, in VTEX's own example of an
+#: order's details); an account may send others, which refundkit keeps apart and names.
+KNOWN_TOTAL_IDS: tuple[str, ...] = ("Items", "Discounts", "Shipping", "Tax", "Change")
 
 
 def _cents(raw: Any, currency: str, where: str, mode: str = "cents") -> Money:

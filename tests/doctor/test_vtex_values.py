@@ -17,6 +17,7 @@ from refundkit.doctor import Status
 from refundkit.doctor.vtexvalues import value_after_return
 from refundkit.ledger.valueverdict import load_value_verdict
 from refundkit.sandbox import Sandbox
+from refundkit.sandbox.adjustments import Adjustment
 from refundkit.sandbox.variables import sandbox_variables
 from refundkit.timeutil import Instant, parse_instant, utc_now
 
@@ -117,3 +118,44 @@ def _check_followed(sb: Sandbox, session: refundkit.Session, order_id: str, read
         rows = rep.rows.filter(rep.rows["currency"] == currency)
         got = tuple(int(rows[c].sum()) for c in ("gross_minor", "native_refunds_minor", "net_minor"))
         assert got == (gross, native, net), currency
+
+
+def _newest_order_totals(patch: Callable[[dict[str, Any]], None]) -> Callable[[Sandbox], None]:
+    """A ``before`` hook: the newest order (the one doctor reads) gets its totals changed by ``patch``."""
+
+    def before(sb: Sandbox) -> None:
+        newest = max(sb.store.orders, key=lambda o: o.created.ns)
+        sb.store.adjust(newest.order_id, Adjustment(patch=lambda body: patch(body) if "totals" in body else None))
+
+    return before
+
+
+def _add_fees(body: dict[str, Any]) -> None:
+    items = next(t for t in body["totals"] if t["id"] == "Items")
+    items["value"] -= 100
+    body["totals"].append({"id": "Fees", "name": "Taxas", "value": 100})
+
+
+def _drop_items(body: dict[str, Any]) -> None:
+    body["totals"] = [t for t in body["totals"] if t["id"] != "Items"]
+
+
+@pytest.mark.parametrize(
+    ("patch", "status", "said"),
+    [
+        (None, Status.PASS, "add up to its value"),
+        (_add_fees, Status.WARN, "totals refundkit does not know: Fees"),
+        (_drop_items, Status.WARN, "its value is"),
+    ],
+    ids=["documented", "unknown-id", "missing-component"],
+)
+def test_doctor_says_whether_order_totals_split_gross(
+    doctor: Callable[..., Run],  # noqa: F811 - the fixture imported above
+    patch: Callable[[dict[str, Any]], None] | None,
+    status: Status,
+    said: str,
+) -> None:
+    run = doctor(before=None if patch is None else _newest_order_totals(patch))
+    got, result, _ = run.row("order-totals")
+    assert got is status, result
+    assert said in result
