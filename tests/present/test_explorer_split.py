@@ -59,3 +59,16 @@ def test_the_split_toggle_shows_parts_that_add_up_to_gross_on_every_row_and_tota
     assert len(explorer.chart.outputs) == 2  # and the gross by component, stacked
     explorer.split.value = False
     assert "Items" not in shown(explorer)[0]
+
+
+def test_the_stacked_chart_of_gross_by_component_adds_up_to_gross(small_session: refundkit.Session) -> None:
+    from refundkit.present.charts import gross_split_chart
+
+    rep = with_details(small_session, date(2026, 3, 1), date(2026, 4, 30), by="month", progress=False)
+    fig = gross_split_chart(rep.rows, "BRL")
+    bars = [t for t in fig.data if t.type == "bar"]
+    [line] = [t for t in fig.data if t.type == "scatter"]
+    assert {t.name for t in bars} >= {"items", "discounts", "shipping"}
+    for i, gross in enumerate(line.y):
+        assert round(sum(t.y[i] for t in bars), 2) == round(gross, 2)
+    assert fig.layout.barmode == "relative"  # discounts hang below zero, the rest stacks above
