@@ -11,9 +11,15 @@ the store lacks, a new period or view re-reads the store, a new currency or scal
 (``live=False``) nothing is read until "Show report" is pressed; the button is there in a notebook too, to read the
 range again. Driven without a browser like the other forms (``explorer.first_day.value = date(...)``).
 
-It holds no business rules: the figures are :func:`refundkit.analytics.report.gross_vs_net_report`'s, the files
-:mod:`refundkit.analytics.export`'s, the chart :func:`refundkit.present.charts.gross_vs_net_chart`'s; the calls to
-analytics are in :meth:`RevenueExplorer._read` and :func:`_files` only.
+A click on a row of the table opens what makes up that period (:meth:`RevenueExplorer.open_detail`): its orders,
+each linked to its page in the VTEX Admin, and its refunds, the lines added up to the row's figures, with CSV and
+XLSX downloads (the list ``refundkit report --detail PERIOD`` gives). After an error, nothing of the previous report
+stays on screen: the message says what went wrong, and the chart, the table and the downloads are cleared.
+
+It holds no business rules: the figures are :func:`refundkit.analytics.report.gross_vs_net_report`'s (a period's
+lines :func:`~refundkit.analytics.report.report_detail`'s), the files :mod:`refundkit.analytics.export`'s and their
+names :mod:`refundkit.analytics.filenames`', the chart :func:`refundkit.present.charts.gross_vs_net_chart`'s; the
+calls to analytics are in :meth:`RevenueExplorer._read`, :meth:`RevenueExplorer.open_detail` and :func:`_files` only.
 """
 
 from __future__ import annotations
@@ -31,8 +37,13 @@ import polars as pl
 from ..analytics import PERIODS
 from ..analytics.engine import COMPARISONS, PRESETS, REVENUE_SCHEMA, preset_days, today_in
 from ..analytics.export import export_csv, export_xlsx
-from ..analytics.report import Report, gross_vs_net_report
+from ..analytics.filenames import detail_days, detail_file_name, report_file_name
+from ..analytics.report import Report, ReportDetail, gross_vs_net_report, report_detail
+from ..analytics.sources import REFUND_COLUMNS, SOURCES
+from ..analytics.totals import header
+from ..money import format_money
 from ..timeutil import Instant, utc_now, zone
+from ..vtex.oms import admin_order_url
 from .capture import run_with_bars
 from .charts import gross_vs_net_chart
 from .formkit import (
@@ -79,9 +90,11 @@ class RevenueExplorer(Form):
     """Gross versus net over any range. Controls ``range_preset`` (a named range, which sets the two days),
     ``first_day``, ``last_day``, ``period``, ``attribution``, ``compare``, ``tz_picker``, ``currency``, ``scale``,
     ``show_button``; outputs ``message``, ``progress`` (the sync's bars,
-    while it runs), ``chart``, ``table``, ``downloads``. ``report`` (the
-    :class:`~refundkit.analytics.report.Report` shown), ``rows``, ``figure`` and ``csv_bytes`` / ``xlsx_bytes`` are
-    the latest. ``source`` is a session (``refundkit.connect()``); ``report`` replaces the report's function (tests);
+    while it runs), ``chart``, ``table``, ``downloads``, ``detail`` (a period's orders and refunds, opened by a click
+    on its row). ``report`` (the :class:`~refundkit.analytics.report.Report` shown), ``rows``, ``figure`` and
+    ``csv_bytes`` / ``xlsx_bytes`` are the latest; ``opened`` is the period opened
+    (:class:`~refundkit.analytics.report.ReportDetail`).
+    ``source`` is a session (``refundkit.connect()``); ``report`` replaces the report's function (tests);
     ``clock`` gives "now" (named ranges and the period under way; tests pin it).
     """
 
@@ -111,6 +124,7 @@ class RevenueExplorer(Form):
         self.figure: Any = None
         self.csv_bytes = b""
         self.xlsx_bytes = b""
+        self.opened: ReportDetail | None = None
         last = last or today_in(tz, clock())
         first = first or last - timedelta(days=90)
         style = {"description_width": "8em"}
@@ -151,6 +165,9 @@ class RevenueExplorer(Form):
         self.chart = w.Output()
         self.table = w.HTML()
         self.downloads = w.HTML()
+        self.detail = w.HTML()
+        # a click on a row writes its period here (the row's own script): the page's one way to tell the kernel
+        self.row_click = w.Text(layout=w.Layout(display="none"))
         for widget, css in (
             (self.first_day, "refundkit-first-day"),
             (self.last_day, "refundkit-last-day"),
@@ -166,6 +183,8 @@ class RevenueExplorer(Form):
             (self.chart, "refundkit-report-chart"),
             (self.table, "refundkit-report-rows"),
             (self.downloads, "refundkit-report-downloads"),
+            (self.detail, "refundkit-report-detail"),
+            (self.row_click, _ROW_CLICK),
         ):
             widget.add_class(css)
         self.show_button.on_click(self.show)
@@ -177,6 +196,8 @@ class RevenueExplorer(Form):
         self.period.observe(self._view_changed, names="value")
         self.attribution.observe(self._view_changed, names="value")
         self.currency.observe(self._redraw, names="value")
+        self.currency.observe(self._close_detail, names="value")
+        self.row_click.observe(self._row_clicked, names="value")
         self.scale.observe(self._redraw, names="value")
         self.widget = w.VBox(
             [
@@ -196,6 +217,8 @@ class RevenueExplorer(Form):
                 self.chart,
                 self.table,
                 self.downloads,
+                self.detail,
+                self.row_click,
             ]
         )
         self.widget.add_class("refundkit-report-form")
@@ -262,23 +285,20 @@ class RevenueExplorer(Form):
         first: date | None = self.first_day.value
         last: date | None = self.last_day.value
         if first is None or last is None or first > last:
-            self.message.value = "<div class='refundkit-refused'>Pick a first day on or before the last day.</div>"
+            self._fail("Pick a first day on or before the last day.")
             return
         self.message.value = f"<div>Reading the orders and refunds from {first} to {last}…</div>"
         try:
             report = run_with_bars(self.progress, lambda: self._read(first, last, sync))  # the store's bars show
             csv_bytes, xlsx_bytes = _files(report)
         except Exception as exc:
-            self.message.value = f"<div class='refundkit-refused'>{escape(failure_text(exc))}</div>"
+            self._fail(failure_text(exc))
             return
         self.report, self.csv_bytes, self.xlsx_bytes = report, csv_bytes, xlsx_bytes
-        stem = (
-            f"refundkit-gross-vs-net-{first}-{last}-by-{self.period.value}-"
-            f"{str(self.attribution.value).replace('_', '-')}"
-        )
+        self._close_detail()
         self.downloads.value = download_link(
-            csv_bytes, filename=f"{stem}.csv", label="Download CSV", mime=CSV
-        ) + download_link(xlsx_bytes, filename=f"{stem}.xlsx", label="Download XLSX", mime=XLSX)
+            csv_bytes, filename=report_file_name(report, "csv"), label="Download CSV", mime=CSV
+        ) + download_link(xlsx_bytes, filename=report_file_name(report, "xlsx"), label="Download XLSX", mime=XLSX)
         currencies = list(report.currencies)
         keep = self.currency.value if self.currency.value in currencies else (currencies[0] if currencies else None)
         self._quiet = True  # the currency list changes: draw once, below
@@ -302,6 +322,15 @@ class RevenueExplorer(Form):
             self.table.value = ""
             return
         self._redraw()
+
+    def _fail(self, text: str) -> None:
+        """Say what went wrong, and clear the previous report: what stays on screen is never a report of other
+        controls than those shown."""
+        self.message.value = f"<div class='refundkit-refused'>{escape(text)}</div>"
+        self.report, self.figure, self.csv_bytes, self.xlsx_bytes = None, None, b"", b""
+        self.chart.outputs = ()
+        self.table.value = self.downloads.value = ""
+        self._close_detail()
 
     def _read(self, first: date, last: date, sync: bool) -> Report:
         """The report for the controls: the one call to analytics that reads."""
@@ -337,11 +366,42 @@ class RevenueExplorer(Form):
                 f" Compared with {p['compare_from']} to {p['compare_to']}, period by period; a change in percent of"
                 " zero is n/a."
             )
+        shown = rows.filter(pl.col("currency") == currency).sort("period")
+        caption += " Click a period to see its orders and refunds."
         self.table.value = money_table(
-            _table_frame(rows.filter(pl.col("currency") == currency).sort("period")),
-            caption=caption,
-            totals=True,
+            _table_frame(shown), caption=caption, totals=True, row_attributes=_row_attributes(shown)
         ).html
+
+    # -- a period's orders and refunds -----------------------------------------------------------------------------
+    def _row_clicked(self, change: Any) -> None:
+        period = str(change["new"] or "").split(" ")[0]
+        if period:
+            self.open_detail(period)
+
+    def open_detail(self, period: date | str) -> None:
+        """Show what makes up the row ``period`` (its first day) of the currency shown: its orders and refunds, and
+        their sums (the row's figures), with CSV and XLSX downloads. What a click on the row does."""
+        if self.report is None or not self.currency.value:
+            return
+        report = self.report
+        try:
+            detail = report_detail(report, period, str(self.currency.value))  # what `report --detail` reads
+            csv_bytes, xlsx_bytes = _files(report, detail)
+        except Exception as exc:
+            self._close_detail()
+            self.detail.value = f"<div class='refundkit-refused'>{escape(failure_text(exc))}</div>"
+            return
+        self.opened = detail
+        links = download_link(
+            csv_bytes, filename=detail_file_name(report, detail, "csv"), label="Download these (CSV)", mime=CSV
+        ) + download_link(
+            xlsx_bytes, filename=detail_file_name(report, detail, "xlsx"), label="Download these (XLSX)", mime=XLSX
+        )
+        self.detail.value = _detail_html(report, detail, links)
+
+    def _close_detail(self, _change: Any = None) -> None:
+        self.opened = None
+        self.detail.value = ""
 
 
 def _table_frame(rows: pl.DataFrame) -> pl.DataFrame:
@@ -356,11 +416,132 @@ def _table_frame(rows: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _files(report: Report) -> tuple[bytes, bytes]:
-    """The report as CSV and XLSX bytes: what the download links carry."""
+def _files(report: Report, detail: ReportDetail | None = None) -> tuple[bytes, bytes]:
+    """The report (with ``detail``: that period's lines) as CSV and XLSX bytes: what the download links carry, the
+    files ``refundkit report`` writes."""
     buffer = io.BytesIO()
-    export_xlsx(report, buffer)
-    return (export_csv(report) or "").encode("utf-8"), buffer.getvalue()
+    export_xlsx(report, buffer, detail=detail)
+    return (export_csv(report, detail=detail) or "").encode("utf-8"), buffer.getvalue()
+
+
+#: The hidden text box a row's click writes its period to.
+_ROW_CLICK = "refundkit-report-row-click"
+#: What a click (or Enter) on a row does in the page: write the row's period, and the moment, to that box.
+_ROW_SCRIPT = (
+    "var box=this.closest('.refundkit-revenue-explorer'),input=box&&box.querySelector('."
+    + _ROW_CLICK
+    + " input');if(input){input.value=this.dataset.period+' '+Date.now();"
+    "input.dispatchEvent(new Event('change',{bubbles:true}));}"
+)
+
+
+def _row_attributes(rows: pl.DataFrame) -> list[str]:
+    """Each row of the table clickable (and reachable with the keyboard): it opens its period."""
+    return [
+        f'class="refundkit-period-row" data-period="{d.isoformat()}" tabindex="0" style="cursor:pointer" '
+        f'title="Show the orders and refunds of {d.isoformat()}" onclick="{escape(_ROW_SCRIPT)}" '
+        "onkeydown=\"if(event.key==='Enter'){this.click();}\""
+        for d in rows["period"].to_list()
+    ]
+
+
+#: At most this many orders and refunds are listed on the page; the downloads hold every one.
+_SHOWN = 500
+_KINDS = {s.key: s.label for s in SOURCES}
+
+
+def _link(account: str | None, order_id: str) -> str:
+    url = admin_order_url(account, order_id)
+    if url is None:
+        return escape(order_id)
+    return (
+        f"<a class='refundkit-admin-link' href='{escape(url)}' target='_blank' rel='noopener noreferrer' "
+        f"title='Open order {escape(order_id)} in the VTEX Admin'>{escape(order_id)}</a>"
+    )
+
+
+def _html_table(heading: str, css: str, head: list[str], rows: list[list[str]], numeric: set[int]) -> str:
+    """A small table whose cells are markup already (links), under ``heading``; its first rows only, the count
+    said."""
+    ths = "".join(
+        f"<th style='text-align:{'right' if i in numeric else 'left'}'>{escape(h)}</th>" for i, h in enumerate(head)
+    )
+    body = "".join(
+        "<tr>"
+        + "".join(
+            f"<td style='text-align:{'right' if i in numeric else 'left'};white-space:nowrap'>{c}</td>"
+            for i, c in enumerate(cells)
+        )
+        + "</tr>"
+        for cells in rows[:_SHOWN]
+    )
+    more = f", the first {_SHOWN:,} shown (the downloads hold every one)" if len(rows) > _SHOWN else ""
+    return (
+        f"<h4 style='margin-bottom:0.2em'>{escape(heading)} ({len(rows):,}{more})</h4>"
+        f"<div class='{css}' style='max-height:24em;overflow:auto'>"
+        f"<table><thead><tr>{ths}</tr></thead><tbody>{body}</tbody></table></div>"
+    )
+
+
+def _detail_html(report: Report, detail: ReportDetail, links: str) -> str:
+    """A period's orders and refunds in words and money, their sums (the row's figures) first."""
+    p = report.parameters
+    tz, account = str(p["tz"]), p.get("account")
+    cur = detail.currency or ""
+    first, last = detail_days(report, detail)
+    days = first.isoformat() if first == last else f"{first.isoformat()} to {last.isoformat()}"
+    view = "refund date" if p["attribution"] == "refund-date" else "order date"
+    sums = detail.figures()
+    parts = []
+    for r in sums.iter_rows(named=True):
+        c = str(r["currency"])
+        figures = [f"{r['orders']:,} orders, gross {format_money(r['gross_minor'], c)}"]
+        figures += [f"{header(col.name).lower()} {format_money(r[col.name], c)}" for col in REFUND_COLUMNS]
+        parts.append(", ".join(figures) + f"; net {format_money(r['net_minor'], c)}")
+    sums_line = "; ".join(parts) or "no orders and no refunds"
+    orders = [
+        [
+            _link(account, str(o["order_id"])),
+            escape(local),
+            escape(str(o["status"])),
+            escape(format_money(o["total_minor"], o["currency"])),
+        ]
+        for o, local in zip(
+            detail.orders.iter_rows(named=True), (x["created_at"] for x in detail.display_orders(tz)), strict=True
+        )
+    ]
+    refunds = []
+    for r, shown in zip(detail.refunds.iter_rows(named=True), detail.display_refunds(tz), strict=True):
+        kind = "reversal of an offline refund" if r["kind"] == "reversal" else _KINDS.get(r["refund_source"], r["kind"])
+        refunds.append(
+            [
+                escape(shown["refunded_at"]),
+                _link(account, str(r["order_id"])),
+                escape(kind),
+                escape(header(f"{r['column']}_minor")),
+                escape(format_money(r["amount_minor"], r["currency"])),
+                escape(str(r["source"] or "")),
+                escape(str(r["reference"] or "")),
+                escape(str(r["reason"] or "")),
+            ]
+        )
+    return (
+        f"<div class='refundkit-detail-head'><h3 style='margin-bottom:0.2em'>What makes up {escape(days)}"
+        f"{' in ' + escape(cur) if cur else ''}</h3>"
+        f"<p style='margin-top:0'>By {view}, times in {escape(tz)}. Added up: "
+        f"<span class='refundkit-detail-sums'>{escape(sums_line)}</span> — the period's row above. Each order opens "
+        f"in the VTEX Admin{' of ' + escape(str(account)) if account else ''}.</p><p>{links}</p></div>"
+        + _html_table(
+            "Orders counted in gross", "refundkit-detail-orders", ["Order", "Created", "Status", "Total"], orders, {3}
+        )
+        + _html_table(
+            "Refunds counted",
+            "refundkit-detail-refunds",
+            ["Refunded", "Order", "What", "Counted in", "Amount", "Source", "Reference", "Reason"],
+            refunds,
+            {4},
+        )
+    )
 
 
 def _display_data(figure: Any) -> dict[str, Any]:

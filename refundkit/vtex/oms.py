@@ -54,7 +54,16 @@ from .transport import Transport
 if TYPE_CHECKING:
     from .payments import Payments
 
-__all__ = ["MAX_PAGES", "MAX_PER_PAGE", "PROVISIONAL", "ListProgress", "ListReport", "Orders", "in_range"]
+__all__ = [
+    "MAX_PAGES",
+    "MAX_PER_PAGE",
+    "PROVISIONAL",
+    "ListProgress",
+    "ListReport",
+    "Orders",
+    "admin_order_url",
+    "in_range",
+]
 
 log = logging.getLogger("refundkit.vtex")
 
@@ -81,6 +90,24 @@ def check_order_id(order_id: str) -> str:
     if not oid or len(oid) > 64 or not set(oid) <= _ORDER_ID_CHARS:
         raise InputError(f"{clip(order_id)} is not a VTEX order id (such as 1306331686122-01)")
     return oid
+
+
+#: The order's page in the account's VTEX Admin. VTEX documents no URL for it (the Do spec's example note names the
+#: older ``/admin/checkout/#/orders/…`` page); this is the address the Admin shows for an order's details page.
+ADMIN_ORDER_URL = "https://{account}.myvtex.com/admin/orders/{order_id}"
+_ACCOUNT_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-")
+
+
+def admin_order_url(account: str | None, order_id: str) -> str | None:
+    """The order's page in the VTEX Admin of ``account``; None when the account or the id cannot be part of an
+    address (a link is then left out, never guessed)."""
+    if not account or not set(account) <= _ACCOUNT_CHARS or account.startswith("-"):
+        return None
+    try:
+        oid = check_order_id(order_id)
+    except InputError:
+        return None
+    return ADMIN_ORDER_URL.format(account=account, order_id=oid)
 
 
 class Orders:
