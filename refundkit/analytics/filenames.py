@@ -5,7 +5,7 @@
 >>> detail_file_name(rep, detail, "csv")  # doctest: +SKIP
 'refunds-detail_2026-11-02_2026-11-08_BRL_refund-date_America-Sao_Paulo.csv'
 
-One place names every file: the desk's report downloads and its drill-down downloads.
+One place names every file: the desk's report downloads, its drill-down downloads and the Refunds tab's export.
 The days read ``2026-11`` for one whole calendar month, ``2026-11-05`` for one day, else the first and the last day
 (``2026-09-01_2026-11-30``). A name holds only letters, digits, ``-``, ``_``, ``+`` and ``.``: a zone's ``/``
 becomes ``-``, so the name is a valid file name on Windows, macOS and Linux.
@@ -19,7 +19,7 @@ from datetime import date, timedelta
 from .engine import period_labels
 from .report import Report, ReportDetail
 
-__all__ = ["detail_days", "detail_file_name", "file_name", "range_label", "report_file_name"]
+__all__ = ["detail_days", "detail_file_name", "file_name", "list_file_name", "range_label", "report_file_name"]
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_+.-]+")
 
@@ -49,6 +49,11 @@ def file_name(
         days = f"since-{first}" if first else f"until-{last}" if last else "all-dates"
     words = [what, days, *parts, attribution.replace("_", "-"), tz]
     return "_".join(_safe(w) for w in words if w) + "." + _safe(extension.lstrip("."))
+
+
+def list_file_name(first: date | None, last: date | None, tz: str, extension: str) -> str:
+    """The list of refunds recorded (the desk's Refunds tab): ``refunds-list_2026-03_America-Sao_Paulo.csv``."""
+    return file_name("refunds-list", first, last, tz=tz, extension=extension)
 
 
 def _days(report: Report) -> tuple[date, date]:
