@@ -5,10 +5,10 @@
 >>> detail_file_name(rep, detail, "csv")  # doctest: +SKIP
 'refunds-detail_2026-11-02_2026-11-08_BRL_refund-date_America-Sao_Paulo.csv'
 
-One place names every file: the desk's report downloads, its drill-down downloads and the Refunds tab's export.
-The days read ``2026-11`` for one whole calendar month, ``2026-11-05`` for one day, else the first and the last day
-(``2026-09-01_2026-11-30``). A name holds only letters, digits, ``-``, ``_``, ``+`` and ``.``: a zone's ``/``
-becomes ``-``, so the name is a valid file name on Windows, macOS and Linux.
+One place names every file: the desk's report downloads, its drill-down downloads, the Refunds tab's export and
+``refundkit report -o FOLDER``. The days read ``2026-11`` for one whole calendar month, ``2026-11-05`` for one day,
+else the first and the last day (``2026-09-01_2026-11-30``). A name holds only letters, digits, ``-``, ``_``, ``+``
+and ``.``: a zone's ``/`` becomes ``-``, so the name is a valid file name on Windows, macOS and Linux.
 """
 
 from __future__ import annotations
