@@ -83,6 +83,8 @@ _RANGE_LABELS = {
     "ytd": "Year to date",
     "last-12-months": "Last 12 months",
 }
+#: The "Compare with" control's first choice (a value of None would show as an empty box).
+_NO_COMPARISON = "none"
 _COMPARE_LABELS = {"previous": "The period before", "last-year": "The same period last year"}
 
 
@@ -145,8 +147,8 @@ class RevenueExplorer(Form):
             style=style,
         )
         self.compare = w.Dropdown(
-            options=[("No comparison", None), *((_COMPARE_LABELS.get(c, c), c) for c in COMPARISONS)],
-            value=None,
+            options=[("No comparison", _NO_COMPARISON), *((_COMPARE_LABELS.get(c, c), c) for c in COMPARISONS)],
+            value=_NO_COMPARISON,
             description="Compare with",
             style=style,
             layout=w.Layout(width="24em"),
@@ -342,7 +344,7 @@ class RevenueExplorer(Form):
             by=self.period.value,
             attribution=self.attribution.value,
             tz=self.tz,
-            compare=self.compare.value,
+            compare=None if self.compare.value == _NO_COMPARISON else self.compare.value,
             now=self.clock(),
             sync=sync,
             progress=True,
