@@ -52,6 +52,7 @@ from .formkit import (
     Form,
     download_link,
     failure_text,
+    local_time,
     no_command_line,
     store_zone,
     time_zone_picker,
@@ -449,7 +450,8 @@ def _row_attributes(rows: pl.DataFrame) -> list[str]:
 
 #: At most this many orders and refunds are listed on the page; the downloads hold every one.
 _SHOWN = 500
-_KINDS = {s.key: s.label for s in SOURCES}
+#: A refund line's kind in words: what VTEX refunded as the registry names it; an entry of the ledger plainly.
+_KINDS = {s.key: s.label if s.kind == "native" else "offline refund" for s in SOURCES}
 
 
 def _link(account: str | None, order_id: str) -> str:
@@ -458,8 +460,14 @@ def _link(account: str | None, order_id: str) -> str:
         return escape(order_id)
     return (
         f"<a class='refundkit-admin-link' href='{escape(url)}' target='_blank' rel='noopener noreferrer' "
-        f"title='Open order {escape(order_id)} in the VTEX Admin'>{escape(order_id)}</a>"
+        f"style='color:#1565c0;text-decoration:underline' title='Open order {escape(order_id)} in the VTEX Admin'>"
+        f"{escape(order_id)}</a>"
     )
+
+
+def _when(value: Any, tz: str) -> str:
+    """A line's time in the zone, to the minute (the zone is named once, above the tables)."""
+    return "" if value is None else local_time(Instant.from_datetime(value), tz)
 
 
 def _html_table(heading: str, css: str, head: list[str], rows: list[list[str]], numeric: set[int]) -> str:
@@ -493,31 +501,29 @@ def _detail_html(report: Report, detail: ReportDetail, links: str) -> str:
     first, last = detail_days(report, detail)
     days = first.isoformat() if first == last else f"{first.isoformat()} to {last.isoformat()}"
     view = "refund date" if p["attribution"] == "refund-date" else "order date"
-    sums = detail.figures()
     parts = []
-    for r in sums.iter_rows(named=True):
+    for r in detail.figures().iter_rows(named=True):  # one line per currency: never added together
         c = str(r["currency"])
-        figures = [f"{r['orders']:,} orders, gross {format_money(r['gross_minor'], c)}"]
-        figures += [f"{header(col.name).lower()} {format_money(r[col.name], c)}" for col in REFUND_COLUMNS]
-        parts.append(", ".join(figures) + f"; net {format_money(r['net_minor'], c)}")
+        line = f"{r['orders']:,} orders: gross {format_money(r['gross_minor'], c)}"
+        for col in REFUND_COLUMNS:
+            line += f" {'−' if col.sign < 0 else '+'} {col.label} {format_money(r[col.name], c)}"
+        parts.append(line + f" = net {format_money(r['net_minor'], c)}")
     sums_line = "; ".join(parts) or "no orders and no refunds"
     orders = [
         [
             _link(account, str(o["order_id"])),
-            escape(local),
+            escape(_when(o["created_at"], tz)),
             escape(str(o["status"])),
             escape(format_money(o["total_minor"], o["currency"])),
         ]
-        for o, local in zip(
-            detail.orders.iter_rows(named=True), (x["created_at"] for x in detail.display_orders(tz)), strict=True
-        )
+        for o in detail.orders.iter_rows(named=True)
     ]
     refunds = []
-    for r, shown in zip(detail.refunds.iter_rows(named=True), detail.display_refunds(tz), strict=True):
+    for r in detail.refunds.iter_rows(named=True):
         kind = "reversal of an offline refund" if r["kind"] == "reversal" else _KINDS.get(r["refund_source"], r["kind"])
         refunds.append(
             [
-                escape(shown["refunded_at"]),
+                escape(_when(r["refunded_at"], tz)),
                 _link(account, str(r["order_id"])),
                 escape(kind),
                 escape(header(f"{r['column']}_minor")),
@@ -530,9 +536,9 @@ def _detail_html(report: Report, detail: ReportDetail, links: str) -> str:
     return (
         f"<div class='refundkit-detail-head'><h3 style='margin-bottom:0.2em'>What makes up {escape(days)}"
         f"{' in ' + escape(cur) if cur else ''}</h3>"
-        f"<p style='margin-top:0'>By {view}, times in {escape(tz)}. Added up: "
-        f"<span class='refundkit-detail-sums'>{escape(sums_line)}</span> — the period's row above. Each order opens "
-        f"in the VTEX Admin{' of ' + escape(str(account)) if account else ''}.</p><p>{links}</p></div>"
+        f"<p style='margin-top:0'>By {view}, times in {escape(tz)}. Added up, the period's row: "
+        f"<b class='refundkit-detail-sums'>{escape(sums_line)}</b>. Each order opens in the VTEX Admin"
+        f"{' of ' + escape(str(account)) if account else ''}.</p><p>{links}</p></div>"
         + _html_table(
             "Orders counted in gross", "refundkit-detail-orders", ["Order", "Created", "Status", "Total"], orders, {3}
         )

@@ -44,7 +44,10 @@ def test_click_a_period_to_see_its_orders_and_download_them(page: Any, desk: Des
     # the row's figures, as the table shows them, are the sums the drill-down states
     cells = row.locator("td").all_inner_texts()
     sums = detail.locator(".refundkit-detail-sums").inner_text()
-    assert f"{cells[2]} orders, gross {cells[3]}" in sums and sums.endswith(f"net {cells[-1]}")
+    assert sums.startswith(
+        f"{cells[2]} orders: gross {cells[3]} − VTEX refunds {cells[4]} − offline refunds {cells[5]}"
+    )
+    assert sums.endswith(f"= net {cells[6]}")
 
     with page.expect_download() as info:
         detail.get_by_text("Download these (CSV)").click()
