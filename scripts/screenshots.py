@@ -1,5 +1,5 @@
-"""Make the README's pictures from the demo store: the refund desk's tabs, a team desk's sign-in page and the
-charts.
+"""Make the README's pictures from the demo store: the refund desk's tabs (the Report tab with its totals and a
+comparison, and one month opened to its orders and refunds), a team desk's sign-in page and the charts.
 
     .venv/bin/python scripts/screenshots.py            # or: ./dev pictures
     .venv/bin/python scripts/screenshots.py --out /tmp/pictures
@@ -43,6 +43,8 @@ SAMPLE = ROOT / "data" / "sample_refunds.csv"
 CHROMIUM = ("/usr/lib/chromium/chromium", "/usr/bin/chromium")
 TZ = "America/Sao_Paulo"
 REPORT_FROM, REPORT_TO = "2026-05-01", "2026-07-31"
+#: The month the drill-down picture opens (a row of the report by month).
+DETAIL_MONTH = "2026-05-01"
 
 
 def chromium() -> str:
@@ -122,6 +124,22 @@ def shoot(page: Any, path: Path) -> None:
     say(f"  wrote {path}")
 
 
+def shoot_between(page: Any, top: Any, bottom: Any, path: Path) -> None:
+    """The part of the desk from the top of ``top`` to the bottom of ``bottom`` (the page made tall enough first)."""
+    desk = page.locator(".refundkit-desk")
+    height = int(desk.evaluate("e => e.scrollHeight")) + 40
+    page.set_viewport_size({"width": 1200, "height": max(900, height)})
+    # a click scrolls what it clicked into view, sideways too: back to the left edge, so the picture starts there
+    page.evaluate("() => { for (const e of document.querySelectorAll('*')) e.scrollLeft = 0; window.scrollTo(0, 0); }")
+    page.wait_for_timeout(500)
+    a, b, whole = top.bounding_box(), bottom.bounding_box(), desk.bounding_box()
+    x = max(0.0, whole["x"] - 4)
+    clip = {"x": x, "y": a["y"] - 8, "width": whole["width"] + 8, "height": b["y"] + b["height"] - a["y"] + 16}
+    page.screenshot(path=str(path), clip=clip, full_page=True)
+    page.set_viewport_size({"width": 1200, "height": 1000})
+    say(f"  wrote {path}")
+
+
 def sign_in_picture(url: str, out: Path) -> None:
     """A team desk's sign-in page (refundkit app --users FILE), the name typed in."""
     with sync_playwright() as p:
@@ -167,14 +185,28 @@ def app_pictures(url: str, order: str, out: Path) -> None:
         expect(page.locator(".refundkit-import-summary")).to_contain_text("would be recorded", timeout=60_000)
         shoot(page, out / "app-import.png")
 
-        # Report: gross versus net by week, chart and table, with the downloads
+        # Report: gross versus net by month against the three months before, chart and table with its Total, with the
+        # downloads
         page.get_by_role("tab", name="Report").click()
-        page.get_by_label("From").fill(REPORT_FROM)
-        page.get_by_label("To (included)").fill(REPORT_TO)
-        page.get_by_role("button", name="Show report").click()
+        form = page.locator(".refundkit-revenue-explorer")
+        form.get_by_label("From").fill(REPORT_FROM)
+        form.get_by_label("To (included)").fill(REPORT_TO)
+        form.get_by_label("Period", exact=True).select_option("month")
+        form.get_by_label("Compare with").select_option(label="The period before")
+        form.get_by_role("button", name="Show report").click()
         expect(page.locator(".refundkit-report-chart .js-plotly-plot")).to_be_visible(timeout=180_000)
+        expect(page.locator(".refundkit-report-rows")).to_contain_text("Gross change", timeout=180_000)
+        # June's flash sale dwarfs the other months: a logarithmic scale keeps each month and its comparison apart
+        form.get_by_label("Scale", exact=True).select_option(label="logarithmic")
         page.wait_for_timeout(1500)  # plotly's transitions
         shoot(page, out / "app-report.png")
+
+        # Drill-down: a month's row clicked, its orders (linked to the VTEX Admin) and refunds, and their downloads
+        row = page.locator(f".refundkit-report-rows tr[data-period='{DETAIL_MONTH}']")
+        row.click()
+        detail = page.locator(".refundkit-report-detail")
+        expect(detail.locator(".refundkit-detail-orders a").first).to_be_visible(timeout=60_000)
+        shoot_between(page, page.locator(".refundkit-report-rows"), detail, out / "app-report-detail.png")
         browser.close()
 
 
