@@ -400,7 +400,8 @@ class RevenueExplorer(Form):
         ) + download_link(
             xlsx_bytes, filename=detail_file_name(report, detail, "xlsx"), label="Download these (XLSX)", mime=XLSX
         )
-        self.detail.value = _detail_html(report, detail, links)
+        admin = getattr(getattr(self.source, "settings", None), "admin_order_url", None)
+        self.detail.value = _detail_html(report, detail, links, admin)
 
     def _close_detail(self, _change: Any = None) -> None:
         self.opened = None
@@ -454,8 +455,8 @@ _SHOWN = 500
 _KINDS = {s.key: s.label if s.kind == "native" else "offline refund" for s in SOURCES}
 
 
-def _link(account: str | None, order_id: str) -> str:
-    url = admin_order_url(account, order_id)
+def _link(account: str | None, order_id: str, template: str | None) -> str:
+    url = admin_order_url(account, order_id, template)
     if url is None:
         return escape(order_id)
     return (
@@ -493,8 +494,9 @@ def _html_table(heading: str, css: str, head: list[str], rows: list[list[str]], 
     )
 
 
-def _detail_html(report: Report, detail: ReportDetail, links: str) -> str:
-    """A period's orders and refunds in words and money, their sums (the row's figures) first."""
+def _detail_html(report: Report, detail: ReportDetail, links: str, admin: str | None) -> str:
+    """A period's orders and refunds in words and money, their sums (the row's figures) first; each order linked to
+    its page in the VTEX Admin (``admin``: the address's form, when the settings give one)."""
     p = report.parameters
     tz, account = str(p["tz"]), p.get("account")
     cur = detail.currency or ""
@@ -511,7 +513,7 @@ def _detail_html(report: Report, detail: ReportDetail, links: str) -> str:
     sums_line = "; ".join(parts) or "no orders and no refunds"
     orders = [
         [
-            _link(account, str(o["order_id"])),
+            _link(account, str(o["order_id"]), admin),
             escape(_when(o["created_at"], tz)),
             escape(str(o["status"])),
             escape(format_money(o["total_minor"], o["currency"])),
@@ -524,7 +526,7 @@ def _detail_html(report: Report, detail: ReportDetail, links: str) -> str:
         refunds.append(
             [
                 escape(_when(r["refunded_at"], tz)),
-                _link(account, str(r["order_id"])),
+                _link(account, str(r["order_id"]), admin),
                 escape(kind),
                 escape(header(f"{r['column']}_minor")),
                 escape(format_money(r["amount_minor"], r["currency"])),

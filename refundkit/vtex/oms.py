@@ -34,6 +34,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from ..config import ADMIN_ORDER_URL
 from ..errors import (
     BadResponse,
     InputError,
@@ -92,22 +93,20 @@ def check_order_id(order_id: str) -> str:
     return oid
 
 
-#: The order's page in the account's VTEX Admin. VTEX documents no URL for it (the Do spec's example note names the
-#: older ``/admin/checkout/#/orders/…`` page); this is the address the Admin shows for an order's details page.
-ADMIN_ORDER_URL = "https://{account}.myvtex.com/admin/orders/{order_id}"
 _ACCOUNT_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-")
 
 
-def admin_order_url(account: str | None, order_id: str) -> str | None:
-    """The order's page in the VTEX Admin of ``account``; None when the account or the id cannot be part of an
-    address (a link is then left out, never guessed)."""
+def admin_order_url(account: str | None, order_id: str, template: str | None = None) -> str | None:
+    """The order's page in the VTEX Admin of ``account``: ``template`` (``REFUNDKIT_ADMIN_ORDER_URL``, checked by
+    :func:`refundkit.config.check_admin_order_url`) or :data:`refundkit.config.ADMIN_ORDER_URL` filled in; None when
+    the account or the id cannot be part of an address (a link is then left out, never guessed)."""
     if not account or not set(account) <= _ACCOUNT_CHARS or account.startswith("-"):
         return None
     try:
         oid = check_order_id(order_id)
     except InputError:
         return None
-    return ADMIN_ORDER_URL.format(account=account, order_id=oid)
+    return (template or ADMIN_ORDER_URL).replace("{account}", account).replace("{order_id}", oid)
 
 
 class Orders:

@@ -10,6 +10,7 @@ import io
 import re
 import zipfile
 from datetime import UTC, date, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import polars as pl
@@ -17,8 +18,9 @@ import pytest
 
 import refundkit
 from refundkit.analytics.export import export_csv
-from refundkit.analytics.report import report_detail
+from refundkit.analytics.report import gross_vs_net_report, report_detail
 from refundkit.analytics.sources import REFUND_COLUMNS
+from refundkit.config import load_settings
 from refundkit.errors import InputError
 from refundkit.money import format_money
 from refundkit.present.explorer import RevenueExplorer
@@ -178,3 +180,17 @@ def test_a_period_not_in_the_report_or_another_currency_closes_the_drill_down(ex
     assert explorer.opened is not None
     explorer.currency.value = "USD"  # the table now shows USD: a BRL list below it would mislead
     assert explorer.opened is None and explorer.detail.value == ""
+
+
+def test_the_links_follow_the_admin_address_the_settings_give(small_session: refundkit.Session) -> None:
+    template = "https://{account}.example.com/admin/checkout/#/orders/{order_id}"
+    settings = load_settings(env={"REFUNDKIT_ADMIN_ORDER_URL": template}, env_file=False)
+    source = SimpleNamespace(settings=settings, ledger=small_session.ledger)
+
+    def report(_source: Any, *args: Any, **kwargs: Any) -> Any:
+        return gross_vs_net_report(small_session, *args, **kwargs)
+
+    form = RevenueExplorer(source, first=FIRST, last=LAST, period="week", report=report)
+    click_row(form, date(2026, 3, 23))
+    hrefs = re.findall(r"class='refundkit-admin-link' href='([^']+)'", form.detail.value)
+    assert hrefs and all(h.startswith("https://refundkitdemo.example.com/admin/checkout/#/orders/") for h in hrefs)
