@@ -349,6 +349,7 @@ class RevenueExplorer(Form):
             now=self.clock(),
             sync=sync,
             progress=True,
+            keep_orders=True,  # a click on a period lists its orders
         )
 
     def _redraw(self, _change: Any = None) -> None:
