@@ -76,3 +76,8 @@ def test_click_a_period_to_see_its_orders_and_download_them(page: Any, desk: Des
     refunds = [c.value for (r, col), c in sorted(sheets["Detail refunds"].items()) if col == 1 and r > 0]
     assert in_sheet == shown
     assert refunds == [r["id"] for r in lines if r["line"] == "refund"] and refunds
+
+    # the keyboard reaches a row too: Enter on it opens its period
+    page.locator(".refundkit-report-rows tr[data-period='2026-03-16']").focus()
+    page.keyboard.press("Enter")
+    expect(detail).to_contain_text("What makes up 2026-03-16 to 2026-03-22 in BRL", timeout=TIMEOUT)
