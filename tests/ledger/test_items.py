@@ -1,0 +1,122 @@
+"""Refunds by item: units and the price paid, refused beyond what is left, given back by a reversal, recorded once."""
+
+from __future__ import annotations
+
+import pytest
+
+from refundkit.ledger import Ledger, RefundRefused
+from refundkit.ledger.items import ItemPick, describe_lines, parse_pick
+from refundkit.ledger.model import RefundConflict, RefundLine
+from refundkit.money import Money
+from refundkit.sandbox.store import OrderSummary
+
+from .helpers import Env, stored_doc
+
+
+def _multi(env: Env, *, qty: int = 2) -> OrderSummary:
+    """An invoiced BRL order whose first line has at least ``qty`` units and whose SKUs are on one line each."""
+    return env.orders.pick(
+        lambda o: (
+            o.status == "invoiced"
+            and o.currency == "BRL"
+            and not o.input_invoices
+            and o.items[0].quantity >= qty
+            and len({i.sku for i in o.items}) == len(o.items)
+        ),
+        f"order with {qty} units of a SKU",
+    )
+
+
+def test_parse_pick_reads_sku_and_quantity_and_refuses_bad_text() -> None:
+    assert parse_pick("346:2") == ItemPick("346", 2)
+    assert parse_pick("346") == ItemPick("346", 1)
+    assert parse_pick(" 346#2 : 3 ") == ItemPick("346#2", 3)
+    for bad in ("346:0", "346:x", "346:-1", ":2", ""):
+        with pytest.raises(RefundRefused) as exc:
+            parse_pick(bad)
+        assert "346:2" in str(exc.value)
+
+
+def test_the_lines_are_named_as_people_read_them() -> None:
+    lines = (
+        RefundLine("item", "346", "u1", "Caneca Azul", 2, Money(16390, "BRL")),
+        RefundLine("shipping", "", "", "shipping", 0, Money(1000, "BRL")),
+    )
+    assert describe_lines(lines) == "2 × Caneca Azul (SKU 346), shipping"
+
+
+def test_one_unit_is_refunded_at_the_price_paid_and_units_beyond_are_refused(env: Env, ledger: Ledger) -> None:
+    o = _multi(env, qty=2)
+    line = o.items[0]
+    result = ledger.record(o.order_id, None, "cash", "IT-1", items=[f"{line.sku}:1"])
+    assert result.recorded_now
+    paid = line.selling_price * line.quantity
+    assert result.entry.amount.minor == paid // line.quantity  # the first unit: an exact share, rounded down
+    assert [(x.sku, x.quantity) for x in result.entry.lines] == [(line.sku, 1)]
+    left = line.quantity - 1
+    with pytest.raises(RefundRefused) as exc:
+        ledger.record(o.order_id, None, "cash", "IT-2", items=[f"{line.sku}:{left + 1}"])
+    text = str(exc.value)
+    assert f"SKU {line.sku}" in text and f"{left} unit" in text and "left to refund" in text
+    rest = ledger.record(o.order_id, None, "cash", "IT-3", items=[f"{line.sku}:{left}"])
+    assert result.entry.amount.minor + rest.entry.amount.minor == paid  # the units add up to what the line paid
+    assert ledger.order_items(o.order_id).lines[0].refundable == 0
+
+
+def test_a_reversal_gives_the_units_back(env: Env, ledger: Ledger) -> None:
+    o = _multi(env, qty=1)
+    sku, qty = o.items[0].sku, o.items[0].quantity
+    first = ledger.record(o.order_id, None, "cash", "RV-1", items=[f"{sku}:{qty}"])
+    with pytest.raises(RefundRefused):
+        ledger.record(o.order_id, None, "cash", "RV-2", items=[f"{sku}:1"])
+    ledger.reverse(first.entry.entry_id, "typed the wrong order")
+    assert ledger.order_items(o.order_id).lines[0].refundable == qty
+    again = ledger.record(o.order_id, None, "cash", "RV-2", items=[f"{sku}:{qty}"])
+    assert again.recorded_now and again.entry.amount == first.entry.amount
+
+
+def test_the_same_refund_with_the_same_lines_is_recorded_once_and_with_other_lines_is_a_conflict(
+    env: Env, ledger: Ledger
+) -> None:
+    o = _multi(env, qty=2)
+    sku = o.items[0].sku
+    first = ledger.record(o.order_id, None, "cash", "EO-1", items=[f"{sku}:1"])
+    again = ledger.record(o.order_id, None, "cash", "EO-1", items=[f"{sku}:1"])
+    assert again.outcome.value == "already recorded" and again.entry.entry_id == first.entry.entry_id
+    with pytest.raises(RefundConflict) as exc:
+        ledger.record(o.order_id, first.entry.amount.decimal_str(), "cash", "EO-1", items=[f"{sku}:2"])
+    assert "already recorded" in str(exc.value) and "reverse" in str(exc.value)
+    assert len(ledger.order_ledger(o.order_id).entries) == 1
+
+
+def test_a_partial_amount_is_allowed_but_not_more_than_the_items(env: Env, ledger: Ledger) -> None:
+    o = _multi(env, qty=1)
+    line = o.items[0]
+    with pytest.raises(RefundRefused) as exc:
+        ledger.record(o.order_id, str(line.selling_price + 1), "cash", "PA-1", items=[f"{line.sku}:1"])
+    assert "at the price paid" in str(exc.value)
+    part = ledger.record(o.order_id, "1.00", "cash", "PA-2", items=[f"{line.sku}:1"])
+    assert part.entry.amount == Money(100, "BRL") and part.entry.lines[0].amount == Money(100, "BRL")
+    assert ledger.order_items(o.order_id).lines[0].refunded_offline == 1
+
+
+def test_the_entry_document_keeps_the_lines_and_restock(env: Env, ledger: Ledger) -> None:
+    o = _multi(env, qty=1)
+    line = o.items[0]
+    r = ledger.record(o.order_id, None, "cash", "DOC-1", items=[f"{line.sku}:1"], restock=True)
+    doc = stored_doc(env.sb, ledger.entity, r.entry.entry_id)
+    assert doc is not None and doc["restock"] is True
+    assert doc["lines"] == [
+        {
+            "kind": "item",
+            "sku": line.sku,
+            "uniqueId": r.entry.lines[0].unique_id,
+            "name": r.entry.lines[0].name,
+            "quantity": 1,
+            "amountMinor": r.entry.amount.minor,
+            "lineIndex": 0,
+        }
+    ]
+    assert r.entry.lines[0].unique_id and r.entry.lines[0].name
+    back = ledger.order_ledger(o.order_id).entries[0]
+    assert back.lines == r.entry.lines and back.restock is True
