@@ -194,6 +194,21 @@ class OrderPicker:
             "order refunded in full by a return invoice",
         )
 
+    def several_skus(self, units: int = 1) -> OrderSummary:
+        """An invoiced BRL order without return invoices, with shipping charged and two lines or more, each of its
+        own SKU, one of them of at least ``units`` units: an order to refund by item."""
+        return self.pick(
+            lambda o: (
+                o.status == "invoiced"
+                and o.currency == "BRL"
+                and not o.input_invoices
+                and o.shipping_cents > 0
+                and len({i.sku for i in o.items}) == len(o.items) >= 2
+                and any(i.quantity >= units for i in o.items)
+            ),
+            "order of several SKUs",
+        )
+
     def eligible(self, n: int) -> list[OrderSummary]:
         return [self.invoiced() for _ in range(n)]
 
