@@ -33,20 +33,22 @@ import csv
 import io
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from ..errors import InputError, NotFound, RefundkitError, VtexError
 from ..money import Money
-from ..textsafety import neutralise_formula
+from ..textsafety import clip, neutralise_formula
 from ..vtex.models import Order
 from .csvdialect import CsvDialect, decode_csv, read_amounts, read_dates
 from .duplicates import DuplicateCheck, duplicate_window_days, likely_duplicates
+from .items import describe_lines
 from .model import LedgerEntry, NoteStatus, OrderLedger, Pending, RefundConflict, RefundRefused, refund_id
 from .recording import Ledger
-from .rules import RefundInput, build_quote, check_refund, entry_from, other_currency, parse_refund_amount
+from .rules import RefundInput, build_quote, check_refund, check_source, entry_from, other_currency, parse_refund_amount
 
 __all__ = [
     "OPTIONAL_COLUMNS",
@@ -60,8 +62,17 @@ __all__ = [
 ]
 
 REQUIRED_COLUMNS = ("order_id", "amount", "refunded_at", "source", "external_ref", "reason")
-OPTIONAL_COLUMNS = ("currency", "note")
+#: ``sku``, ``quantity``, ``shipping`` and ``restock``: refunds by item (see the module's text).
+ITEM_COLUMNS = ("sku", "quantity", "shipping", "restock")
+OPTIONAL_COLUMNS = ("currency", "note", *ITEM_COLUMNS)
+#: What a ``shipping`` or ``restock`` cell says for yes and for no (in English, Portuguese and Spanish).
+_YES = frozenset({"yes", "y", "true", "x", "sim", "s", "si", "sí"})
+_NO = frozenset({"no", "n", "false", "não", "nao"})
 _ALIASES = {
+    "qty": "quantity",
+    "units": "quantity",
+    "sku_id": "sku",
+    "skuid": "sku",
     "external_reference": "external_ref",
     "reference": "external_ref",
     "ref": "external_ref",
@@ -107,6 +118,8 @@ class ImportRow:
     pending: tuple[Pending, ...] = ()
     likely_duplicate_of: tuple[str, ...] = ()  # the earlier entries this row likely duplicates
     refunded_at: str = ""  # as typed in the file
+    #: the first row of the refund this row is part of (rows naming items under one reference), else None
+    part_of: ImportRow | None = field(default=None, repr=False)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -292,19 +305,26 @@ def _read_dialect(
     so refuses its row (``__refused__``). Also the whole dialect, and a warning or None. See
     :mod:`refundkit.ledger.csvdialect`."""
     good = [(line, row) for line, row in rows if "__error__" not in row]
-    mark, amounts, amount_problems = read_amounts([row.get("amount", "") for _, row in good], dialect.delimiter)
+    # a shipping amount is an amount of the file too: read in the same decimal mark ("yes" has none: kept as typed)
+    mark, values, value_problems = read_amounts(
+        [row.get("amount", "") for _, row in good] + [row.get("shipping", "") for _, row in good], dialect.delimiter
+    )
+    amounts, amount_problems = values[: len(good)], value_problems[: len(good)]
+    shippings, shipping_problems = values[len(good) :], value_problems[len(good) :]
     order, dates, date_problems, warning = read_dates(
         [(line, row.get("refunded_at", "")) for line, row in good], name, date_format=date_format, locale=locale
     )
     read: dict[int, dict[str, str]] = {}
-    for (line, row), amount, a_problem, day, d_problem in zip(
-        good, amounts, amount_problems, dates, date_problems, strict=True
+    for (line, row), amount, a_problem, day, d_problem, shipping, s_problem in zip(
+        good, amounts, amount_problems, dates, date_problems, shippings, shipping_problems, strict=True
     ):
         new = {**row, "__typed_amount__": row.get("amount", ""), "__typed_date__": row.get("refunded_at", "")}
-        problems = [p for p in (a_problem, d_problem) if p]
+        problems = [p for p in (a_problem, d_problem, s_problem and f"shipping: {s_problem}") if p]
         if problems:
             new["__refused__"] = "; ".join(problems)
         new["amount"], new["refunded_at"] = amount or "", day or ""
+        if "shipping" in row:
+            new["shipping"] = shipping or ""
         read[line] = new
     out = [(line, read.get(line, row)) for line, row in rows]
     default_mark = "," if dialect.delimiter == ";" else "."
@@ -344,11 +364,8 @@ def import_refunds(
         file=file, dry_run=dry_run, warnings=warnings + ([warning] if warning else []), dialect=dialect
     )
     now = ledger.clock()
-    items: list[tuple[ImportRow, RefundInput | None, dict[str, Any]]] = []
-    # the rows that passed every check that needs no VTEX call, with their refund id
-    live: list[tuple[ImportRow, RefundInput, dict[str, Any], str]] = []
-    for line, row in parsed:
-        r = ImportRow(
+    rows = {
+        line: ImportRow(
             line,
             row.get("order_id", ""),
             row.get("__typed_amount__", row.get("amount", "")),
@@ -356,12 +373,23 @@ def import_refunds(
             row.get("external_ref", ""),
             refunded_at=row.get("__typed_date__", row.get("refunded_at", "")),
         )
-        if "__error__" in row:
-            r.outcome, r.message = REFUSED, f"line {line} {row['__error__']}"
+        for line, row in parsed
+    }
+    items: list[tuple[ImportRow, RefundInput | None, dict[str, Any]]] = []
+    # the rows that passed every check that needs no VTEX call, with their refund id
+    live: list[tuple[ImportRow, RefundInput, dict[str, Any], str]] = []
+    for group in _group_rows(parsed):
+        line, head_row = group[0]
+        r = rows[line]
+        for other, _ in group[1:]:
+            rows[other].part_of = r
+        if "__error__" in head_row:
+            r.outcome, r.message = REFUSED, f"line {line} {head_row['__error__']}"
             items.append((r, None, {}))
             continue
-        if "__refused__" in row:
-            r.outcome, r.message = REFUSED, row["__refused__"]
+        row, refused = _combine(group)
+        if refused:
+            r.outcome, r.message = REFUSED, "; ".join(refused)
             items.append((r, None, {}))
             continue
         raw = RefundInput(
@@ -373,6 +401,9 @@ def import_refunds(
             note=row.get("note", ""),
             refunded_at=row.get("refunded_at") or None,
             currency=row.get("currency") or None,
+            items=row["__items__"],
+            shipping=row["__shipping__"],
+            restock=row["__restock__"],
         )
         oid, clean, problems = check_refund(
             raw, now=now, extra_sources=ledger.extra_sources, store_tz=ledger.store_tz, date_required=True
@@ -398,9 +429,11 @@ def import_refunds(
         )
         orders = dict(zip(need, pool.map(_safe(ledger.client.orders.get), need), strict=True))
 
+    grouped = {r.part_of.line for r in rows.values() if r.part_of is not None}  # first rows of several-row refunds
     accepted: dict[str, list[tuple[ImportRow, RefundInput, dict[str, Any]]]] = {}
     seen: dict[str, tuple[ImportRow, Any]] = {}
     offline: dict[str, Money] = {}  # running offline total per order: the ledger's plus the rows accepted above
+    running: dict[str, OrderLedger] = {}  # each order's ledger with the rows accepted above
     # per order and amount: its refunds not reversed, then the rows accepted above (the likely-duplicate candidates)
     same_amount: dict[str, dict[Money, list[LedgerEntry]]] = {}
     existing_rows: list[tuple[ImportRow, LedgerEntry]] = []
@@ -448,13 +481,15 @@ def import_refunds(
         so_far = offline.get(r.order_id)
         if so_far is None:
             so_far = offline[r.order_id] = head.offline_refunded(order.currency)
-        quote = build_quote(order, head, raw, clean, offline=so_far)
+        # the order's ledger with the refunds accepted on rows above: their units are taken too
+        quote = build_quote(order, running.get(r.order_id, head), raw, clean, offline=so_far)
         if quote.problems:
             r.outcome, r.message = REFUSED, "; ".join(quote.problems)
             r.money = quote.proposed  # None when it could not be read, or the row named another currency
             continue
         entry = entry_from(raw, clean, quote, entry_id=entry_id, order_id=r.order_id, user=ledger.user, now=now)
-        r.amount, r.money = entry.amount.decimal_str(), entry.amount
+        if r.line not in grouped:  # a refund of several rows keeps each row's amount as typed; its message says all
+            r.amount, r.money = entry.amount.decimal_str(), entry.amount
         candidates = same_amount.get(r.order_id)
         if candidates is None:
             candidates = same_amount[r.order_id] = _refunds_by_amount(head)
@@ -484,14 +519,16 @@ def import_refunds(
                 continue
             flagged = f" (likely duplicate of {earlier}; recorded as confirmed)"
         offline[r.order_id] = so_far + entry.amount
+        now_head = running.get(r.order_id, head)
+        running[r.order_id] = replace(now_head, entries=(*now_head.entries, entry))
         seen[entry_id] = (r, quote.proposed)
         candidates.setdefault(entry.amount, []).append(entry)
         if dry_run:
-            r.outcome, r.message = WOULD, f"{entry.amount} via {entry.source}{flagged}"
+            r.outcome, r.message = WOULD, f"{entry.amount} via {entry.source}{_what(entry)}{flagged}"
         else:
             accepted.setdefault(r.order_id, []).append((r, raw, clean))
 
-    report.rows = [r for r, _, _ in items]
+    report.rows = list(rows.values())
     _check_pending(ledger, existing_rows, workers)
     if dry_run or not accepted:
         return _no_ids_unwritten(report)
@@ -511,7 +548,7 @@ def import_refunds(
                 r.outcome = RECORDED if result.recorded_now else ALREADY
                 r.entry_id = result.entry.entry_id
                 r.pending = result.pending
-                r.message = f"{result.entry.amount} via {result.entry.source}" + (
+                r.message = f"{result.entry.amount} via {result.entry.source}{_what(result.entry)}" + (
                     f" (pending: {', '.join(result.pending)}; run `refundkit reconcile`)" if result.pending else ""
                 )
                 if r.likely_duplicate_of and result.recorded_now:
@@ -531,11 +568,136 @@ def import_refunds(
 
 
 def _no_ids_unwritten(report: ImportReport) -> ImportReport:
-    """A row refused or held back was not written: it carries no entry id (its message names any entry it meets)."""
+    """A row refused or held back was not written: it carries no entry id (its message names any entry it meets).
+    A row that is part of a refund begun on a row above ends as that refund ends."""
+    parts: dict[int, list[int]] = {}
+    said = {r.line: r.message for r in report.rows}
     for r in report.rows:
+        if r.part_of is not None:
+            parts.setdefault(r.part_of.line, []).append(r.line)
+    for r in report.rows:
+        head = r.part_of
+        if head is not None:
+            r.outcome, r.entry_id, r.order_id = head.outcome, head.entry_id, head.order_id
+            r.pending, r.likely_duplicate_of = head.pending, head.likely_duplicate_of
+            r.message = f"one refund with line {head.line}: {said[head.line]}"
+        elif r.line in parts:
+            r.message += f" (one refund with line{'s' if len(parts[r.line]) > 1 else ''} " + (
+                ", ".join(str(n) for n in parts[r.line]) + ")"
+            )
         if r.outcome in (REFUSED, HELD):
             r.entry_id = None
     return report
+
+
+def _what(entry: LedgerEntry) -> str:
+    """``: 2 × Caneca Azul (SKU 346), shipping`` for a refund by item (the one wording), else nothing."""
+    return f": {describe_lines(entry.lines)}" if entry.lines else ""
+
+
+def _yes_no(text: str) -> bool | None:
+    """A yes/no cell: True, False, or None when it says neither (an empty cell is None too)."""
+    t = text.strip().lower()
+    return True if t in _YES else False if t in _NO else None
+
+
+def _group_rows(parsed: list[tuple[int, dict[str, str]]]) -> list[list[tuple[int, dict[str, str]]]]:
+    """The file's refunds, each a list of its rows in file order. Rows naming an item or shipping (``sku`` or
+    ``shipping``) with the same order, source and reference are one refund; every other row is one by itself (a
+    second such row without an item is refused later as repeating the first)."""
+    groups: list[list[tuple[int, dict[str, str]]]] = []
+    by_refund: dict[str, list[tuple[int, dict[str, str]]]] = {}
+    for line, row in parsed:
+        key = None
+        names = row.get("sku", "").strip() or _yes_no(row.get("shipping", "") or "no") is not False
+        if "__error__" not in row and names:
+            source = check_source(row.get("source", ""))[0] or row.get("source", "").strip().lower()
+            if row.get("external_ref", "").strip():
+                key = refund_id(row.get("order_id", ""), source, row.get("external_ref", ""))
+        if key is not None and key in by_refund:
+            by_refund[key].append((line, row))
+            continue
+        groups.append([(line, row)])
+        if key is not None:
+            by_refund[key] = groups[-1]
+    return groups
+
+
+#: Fields the rows of one refund share: given on its first row, and on the others the same or left empty.
+_SHARED = (("refunded_at", "__typed_date__"), ("currency", ""), ("reason", ""), ("note", ""), ("restock", ""))
+
+
+def _combine(group: list[tuple[int, dict[str, str]]]) -> tuple[dict[str, Any], list[str]]:
+    """One refund's rows as one row: its items (``SKU:QTY``, as ``--item`` takes them), its shipping (None: none;
+    True: what is left of the order's; else the amount as read), its restock flag, and its amount (the rows' amounts
+    added up, or empty for the price paid when no row gives one). Also every problem, each naming its line when
+    the refund has several."""
+    head_line, head = group[0]
+    several = len(group) > 1
+    row: dict[str, Any] = dict(head)
+    problems: list[str] = []
+    picks: list[str] = []
+    shipping: Any = None
+    shipping_line: int | None = None
+    amounts: list[str] = []
+    for line, r in group:
+        where = f"line {line}: " if several else ""
+        if "__error__" in r:
+            problems.append(f"line {line} {r['__error__']}")
+            continue
+        if "__refused__" in r:
+            problems.append(where + r["__refused__"])
+        sku, qty = r.get("sku", "").strip(), r.get("quantity", "").strip()
+        if qty and not sku:
+            problems.append(f"{where}quantity {clip(qty)} names no item: give the item's SKU in the sku column")
+        elif sku:
+            picks.append(f"{sku}:{qty}" if qty else sku)
+        cell = r.get("shipping", "").strip()
+        if cell and _yes_no(cell) is not False:
+            if shipping_line is not None:
+                problems.append(
+                    f"{where}shipping is given on line {shipping_line} already: give it on one row of the refund"
+                )
+            else:
+                shipping, shipping_line = (True if _yes_no(cell) else cell), line
+        restock = r.get("restock", "").strip()
+        if restock and _yes_no(restock) is None:
+            problems.append(f"{where}restock {clip(restock)} is not yes or no")
+        amounts.append(r.get("amount", "").strip())
+        for name, typed in _SHARED:
+            value = r.get(name, "").strip()
+            if not value or line == head_line:
+                continue
+            if not str(row.get(name, "")).strip():
+                row[name] = value
+            elif value != str(row[name]).strip():
+                shown = r.get(typed or name, value)
+                problems.append(
+                    f"line {line} gives {name} {clip(shown)} and line {head_line} another: the rows of one refund "
+                    f"(same order, source and reference) give the same {name}, or leave it empty after the first"
+                )
+    given = [a for a in amounts if a]
+    if given and len(given) != len(amounts):
+        problems.append(
+            "give an amount on every row of this refund or on none (none: the price paid for its items and shipping)"
+        )
+    elif len(given) > 1:
+        try:
+            row["amount"] = str(sum((Decimal(a) for a in given), Decimal(0)))
+        except ArithmeticError:  # an amount that is no number: the rules refuse it, naming it
+            row["amount"] = next(a for a in given if not _is_number(a))
+    row["__items__"] = tuple(picks)
+    row["__shipping__"] = shipping
+    row["__restock__"] = _yes_no(str(row.get("restock", ""))) if picks else None
+    return row, list(dict.fromkeys(problems))
+
+
+def _is_number(text: str) -> bool:
+    try:
+        Decimal(text)
+    except ArithmeticError:
+        return False
+    return True
 
 
 #: The columns of the result CSV, in order.
