@@ -1,0 +1,147 @@
+"""The Record form's item picker, driven without a browser against a real ledger on a sandbox served on loopback:
+the order's items with their refundable units and price paid, and its shipping; picking fills the amount, which may
+be lowered but not raised; nothing stale after a look-up or a recording."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import refundkit
+from refundkit.money import Money
+from refundkit.present.record_form import RecordForm
+from refundkit.testing import OrderPicker
+
+from .test_record_form import text
+
+
+@pytest.fixture
+def rk(served_sandbox: Any, tmp_path: Any) -> Any:
+    env = served_sandbox.env(REFUNDKIT_CACHE_DIR=str(tmp_path / "cache"))
+    with refundkit.connect(settings=refundkit.config.load_settings(env=env, env_file=False)) as session:
+        session.ledger.setup()
+        yield session
+
+
+@pytest.fixture
+def picker(served_sandbox: Any) -> OrderPicker:
+    return OrderPicker(served_sandbox.sb, set())
+
+
+def several_lines(picker: OrderPicker) -> str:
+    return picker.several_skus(units=2).order_id
+
+
+def fill(form: RecordForm, reference: str) -> None:
+    form.source.value = "cash"
+    form.reference.value = reference
+    form.reason.value = "arrived broken"
+    form.confirm.value = True
+
+
+def test_the_picker_shows_each_line_and_picking_fills_the_amount_at_the_price_paid(rk: Any, picker: Any) -> None:
+    oid = several_lines(picker)
+    form = RecordForm(rk.ledger)
+    form.order_id.value = oid
+    items = rk.ledger.order_items(oid)
+    assert len(form.items.units) == len(items.lines)
+    assert [b.max for b in form.items.units] == [x.refundable for x in items.lines]
+    shown = text(form.items.grid.children[len(form.items.grid.children) - 5 * len(items.lines) + 3].value)
+    assert shown.startswith("BRL "), "the price paid is money"
+    assert form.amount.value == ""
+
+    n = next(i for i, x in enumerate(items.lines) if x.bought > 1)
+    line = items.lines[n]
+    form.items.units[n].value = 2
+    assert form.amount.value == line.price_for(2).decimal_str()
+    assert f"2 × {line.label}" in text(form.items.summary.value)
+    assert form.items.restock.layout.display == "", "restock is asked once units are picked"
+    form.items.shipping.value = True
+    assert Money(int(form.amount.value.replace(".", "")), "BRL") == line.price_for(2) + items.shipping_refundable
+    form.items.shipping.value = False
+    form.items.units[n].value = 0
+    assert form.amount.value == "", "nothing picked: the amount the picks filled in goes"
+
+
+def test_a_lowered_amount_is_recorded_with_the_units_and_the_picker_starts_again(rk: Any, picker: Any) -> None:
+    oid = several_lines(picker)
+    form = RecordForm(rk.ledger)
+    form.order_id.value = oid
+    items = rk.ledger.order_items(oid)
+    n = next(i for i, x in enumerate(items.lines) if x.bought > 1)
+    line = items.lines[n]
+    form.items.units[n].value = 1
+    form.items.restock.value = True
+    lower = Money(line.price_for(1).minor - 1, "BRL")
+    form.amount.value = lower.decimal_str()
+    fill(form, "CASH-ITEM-1")
+    form.record_button.click()
+    assert text(form.result.value).startswith(f"Recorded: a refund of BRL {lower.decimal_str()}"), form.result.value
+    [entry] = rk.ledger.entries(order_id=oid)
+    assert entry.amount == lower and [(x.sku, x.quantity) for x in entry.lines] == [(line.sku, 1)]
+    assert entry.restock is True
+    # recorded: the picker shows the units left and nothing picked, and the amount for them is gone
+    assert form.amount.value == ""
+    assert form.items.units[n].max == line.refundable - 1 and all(b.value == 0 for b in form.items.units)
+    assert form.items.restock.value is False and form.items.summary.value == ""
+    assert f"1 × {line.label}" in text(form.ledger_view.children[1].children[9 + 3].value)
+
+
+def test_more_than_the_picked_units_allow_is_refused_and_nothing_is_written(rk: Any, picker: Any) -> None:
+    oid = several_lines(picker)
+    form = RecordForm(rk.ledger)
+    form.order_id.value = oid
+    line = rk.ledger.order_items(oid).lines[0]
+    form.items.units[0].value = 1
+    form.amount.value = (line.price_for(1) + Money(100, "BRL")).decimal_str()
+    fill(form, "CASH-ITEM-2")
+    form.record_button.click()
+    shown = text(form.result.value)
+    assert shown.startswith("Refused — nothing was recorded"), shown
+    assert rk.ledger.entries(order_id=oid) == []
+
+
+def test_picked_units_fill_in_and_record_with_the_amount_left_empty(rk: Any, picker: Any) -> None:
+    oid = several_lines(picker)
+    form = RecordForm(rk.ledger)
+    form.order_id.value = oid
+    items = rk.ledger.order_items(oid)
+    form.items.units[0].value = 1
+    form.items.shipping.value = True
+    fill(form, "CASH-ITEM-3")
+    form.record_button.click()
+    assert text(form.result.value).startswith("Recorded"), form.result.value
+    assert form.amount.value == "", "the amount was the price of what was picked: not a proposal any more"
+    [entry] = rk.ledger.entries(order_id=oid)
+    assert entry.amount == items.lines[0].price_for(1) + items.shipping_refundable
+    assert [x.kind for x in entry.lines] == ["item", "shipping"]
+    assert form.items.shipping.disabled, "no shipping is left to refund"
+
+
+def test_a_new_look_up_shows_the_new_orders_items_with_nothing_picked(rk: Any, picker: Any) -> None:
+    first, second = several_lines(picker), several_lines(picker)
+    form = RecordForm(rk.ledger)
+    form.order_id.value = first
+    form.items.units[0].value = 1
+    form.items.shipping.value = True
+    form.order_id.value = second
+    assert form.amount.value == "" and form.items.summary.value == ""
+    assert all(b.value == 0 for b in form.items.units) and form.items.shipping.value is False
+    assert [b.max for b in form.items.units] == [x.refundable for x in rk.ledger.order_items(second).lines]
+
+
+def test_the_same_units_under_another_reference_warn_of_a_likely_duplicate(rk: Any, picker: Any) -> None:
+    oid = several_lines(picker)
+    form = RecordForm(rk.ledger)
+    form.order_id.value = oid
+    n = next(i for i, x in enumerate(rk.ledger.order_items(oid).lines) if x.bought > 1)
+    form.items.units[n].value = 1
+    fill(form, "CASH-ITEM-4")
+    form.record_button.click()
+    assert text(form.result.value).startswith("Recorded")
+    form.items.units[n].value = 1
+    fill(form, "CASH-ITEM-5")
+    form.record_button.click()
+    assert text(form.result.value).startswith("Likely duplicate — nothing was recorded yet")
+    assert len(rk.ledger.entries(order_id=oid)) == 1
