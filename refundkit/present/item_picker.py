@@ -28,8 +28,8 @@ from .formkit import list_html, money
 
 __all__ = ["ItemPicker", "pick_selectors"]
 
-_GRID = "minmax(12em, 2fr) 7em 7em 9em 9em"
-_HEAD = ("Item", "Refundable", "Bought", "Price paid", "Units to refund")
+_GRID = "minmax(12em, 26em) 13em 13em 9em"
+_HEAD = ("Item", "Units left to refund", "Price paid (the line)", "Units to refund")
 _SHIPPING_TEXT = "Refund the shipping"
 _RESTOCK_TEXT = "The refunded items go back to stock (recorded only: refundkit moves no inventory)"
 
@@ -111,7 +111,7 @@ class ItemPicker:
             box.add_class("refundkit-item-units")
             box.observe(self._changed, names="value")
             self.units.append(box)
-            left = f"{line.refundable} of {line.bought}"
+            left = f"{line.refundable} of {line.bought} bought"
             gone = []
             if line.returned_on_vtex:
                 gone.append(f"{line.returned_on_vtex} returned on VTEX")
@@ -120,7 +120,6 @@ class ItemPicker:
             cells += [
                 w.HTML(escape(label)),
                 w.HTML(escape(left) + (f"<br><small>{escape(', '.join(gone))}</small>" if gone else "")),
-                w.HTML(str(line.bought)),
                 w.HTML(escape(money(line.paid))),
                 box,
             ]

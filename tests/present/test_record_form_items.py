@@ -47,8 +47,12 @@ def test_the_picker_shows_each_line_and_picking_fills_the_amount_at_the_price_pa
     items = rk.ledger.order_items(oid)
     assert len(form.items.units) == len(items.lines)
     assert [b.max for b in form.items.units] == [x.refundable for x in items.lines]
-    shown = text(form.items.grid.children[len(form.items.grid.children) - 5 * len(items.lines) + 3].value)
-    assert shown.startswith("BRL "), "the price paid is money"
+    rows = form.items.grid.children
+    assert [text(c.value) for c in rows[:3]] == ["Item", "Units left to refund", "Price paid (the line)"]
+    for i, x in enumerate(items.lines):
+        name, left, paid, box = rows[4 + 4 * i : 8 + 4 * i]
+        assert (text(name.value), text(left.value)) == (x.label, f"{x.refundable} of {x.bought} bought")
+        assert text(paid.value) == f"BRL {x.paid.decimal_str()}" and box is form.items.units[i], "money as money"
     assert form.amount.value == ""
 
     n = next(i for i, x in enumerate(items.lines) if x.bought > 1)
