@@ -45,7 +45,7 @@ from ..textsafety import clip, neutralise_formula
 from ..vtex.models import Order
 from .csvdialect import CsvDialect, decode_csv, read_amounts, read_dates
 from .duplicates import DuplicateCheck, duplicate_window_days, likely_duplicates
-from .items import describe_lines
+from .items import SHIPPING, describe_lines, parse_pick
 from .model import LedgerEntry, NoteStatus, OrderLedger, Pending, RefundConflict, RefundRefused, refund_id
 from .recording import Ledger
 from .rules import RefundInput, build_quote, check_refund, check_source, entry_from, other_currency, parse_refund_amount
@@ -445,7 +445,7 @@ def import_refunds(
         existing = index[r.order_id].get(entry_id)
         order = orders.get(r.order_id)
         if existing is not None:
-            _judge_existing(r, raw, existing)
+            _judge_existing(r, raw, existing, grouped)
             if r.outcome == ALREADY:
                 existing_rows.append((r, existing))
             continue
@@ -787,7 +787,9 @@ def _check_pending(ledger: Ledger, rows: list[tuple[ImportRow, LedgerEntry]], wo
             r.message += f"; still pending: {', '.join(r.pending)} (run `refundkit reconcile`)"
 
 
-def _judge_existing(r: ImportRow, raw: RefundInput, existing: LedgerEntry) -> None:
+def _judge_existing(r: ImportRow, raw: RefundInput, existing: LedgerEntry, grouped: set[int]) -> None:
+    """A row whose refund is in its order's ledger already: already recorded, or refused where the row says
+    another currency, amount or items."""
     currency = (raw.currency or "").strip().upper()
     if currency and currency != existing.amount.currency:
         r.outcome = REFUSED
@@ -803,9 +805,35 @@ def _judge_existing(r: ImportRow, raw: RefundInput, existing: LedgerEntry) -> No
             f"already recorded as {existing.entry_id} for {existing.amount}, not {amount}: reverse it and "
             "record the right amount with a new reference"
         )
+    elif raw.by_item and _named(raw, existing) != _named_lines(existing):
+        r.outcome = REFUSED
+        what = describe_lines(existing.lines) if existing.lines else "an amount, no items"
+        r.message = (
+            f"already recorded as {existing.entry_id} with {what}, not the items of this row: reverse it and "
+            "record the right items with a new reference"
+        )
     else:
-        r.outcome, r.message = ALREADY, f"already recorded as {existing.entry_id}"
-        r.money = existing.amount
+        r.outcome, r.message = ALREADY, f"already recorded as {existing.entry_id}{_what(existing)}"
+        if r.line not in grouped:  # a refund of several rows keeps each row's amount as typed
+            r.money = existing.amount
+
+
+def _named(raw: RefundInput, existing: LedgerEntry) -> list[tuple[str, int]]:
+    """The SKUs and units a refund's input names (a line's uniqueId or ``SKU#N`` read as its SKU), and ``shipping``
+    when it names the shipping, in order, to set beside an entry's lines."""
+    by_unique = {x.unique_id.lower(): x.sku for x in existing.lines if x.unique_id}
+    out = []
+    for pick in raw.items:
+        p = parse_pick(pick)
+        sel = p.selector.strip()
+        out.append((by_unique.get(sel.lower(), sel.partition("#")[0]), p.quantity))
+    if raw.shipping is not None and raw.shipping is not False:
+        out.append(("shipping", 0))
+    return sorted(out)
+
+
+def _named_lines(entry: LedgerEntry) -> list[tuple[str, int]]:
+    return sorted(("shipping", 0) if x.kind == SHIPPING else (x.sku, x.quantity) for x in entry.lines)
 
 
 def _safe(fn: Callable[[str], Any]) -> Callable[[str], Any]:

@@ -51,6 +51,11 @@ def test_rows_of_one_reference_are_one_refund_of_their_items_recorded_once(env: 
     before = env.writes()
     again = import_refunds(env.ledger(), write(env.tmp, lines))
     assert [r.outcome for r in again.rows] == ["already recorded"] * 2 and env.writes() == before
+    assert f"(SKU {first.sku})" in again.rows[0].message, "the refund's items are named"
+    edited = [lines[0], lines[1].replace(f",{first.sku},1,", f",{first.sku},2,"), lines[2]]
+    changed = import_refunds(env.ledger(), write(env.tmp, edited))
+    assert [r.outcome for r in changed.rows] == ["refused"] * 2 and env.writes() == before
+    assert "not the items of this row" in changed.rows[0].message
 
 
 def test_amounts_on_every_row_are_added_up_and_may_be_lower_than_the_price(env: Env, ledger: Ledger) -> None:
