@@ -380,18 +380,18 @@ class Ledger:
         (another recorder may be finishing them right now), so a missing one is reported, and left to that recorder
         or to ``refundkit reconcile`` — posting it from here could put a second note on the order."""
         proposed = quote.proposed
-        if existing.kind == REFUND and (proposed is None or proposed == existing.amount):
-            asked = tuple(line.key() for line in quote.lines)
-            if asked and asked != tuple(line.key() for line in existing.lines):
-                was = describe_lines(existing.lines) or "an amount only, no items"
-                now = describe_lines(quote.lines) or "an amount only, no items"
-                raise RefundConflict(
-                    f"refund {existing.entry_id} ({existing.source} {existing.external_ref!r}) is already recorded "
-                    f"on order {existing.order_id} for {existing.amount} as {was}, not as {now}; if that was "
-                    f"wrong, reverse it (refundkit reverse {existing.entry_id} --reason ...) and record the right one "
-                    "with a new reference",
-                    existing,
-                )
+        asked = tuple(line.key() for line in quote.lines)
+        if existing.kind == REFUND and asked and asked != tuple(line.key() for line in existing.lines):
+            was = describe_lines(existing.lines) or "an amount, no items"
+            now = describe_lines(quote.lines)
+            raise RefundConflict(
+                f"refund {existing.entry_id} ({existing.source} {existing.external_ref!r}) is already recorded on "
+                f"order {existing.order_id} as {was} for {existing.amount}, not as {now}"
+                + (f" for {proposed}" if proposed is not None else "")
+                + f"; if that was wrong, reverse it (refundkit reverse {existing.entry_id} --reason ...) and record "
+                "the right one with a new reference",
+                existing,
+            )
         if proposed is not None and proposed != existing.amount:
             raise RefundConflict(
                 f"refund {existing.entry_id} ({existing.source} {existing.external_ref!r}) is already recorded on "

@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from refundkit.ledger import Ledger, RefundRefused
 from refundkit.ledger.items import ItemPick, describe_lines, parse_pick
 from refundkit.ledger.model import RefundConflict, RefundLine
+from refundkit.ledger.notetext import MAX_ITEMS_CHARS, items_text, note_text
 from refundkit.money import Money
 from refundkit.sandbox.store import OrderSummary
 
-from .helpers import Env, stored_doc
+from .helpers import Env, notes_of, stored_doc
 
 
-def _multi(env: Env, *, qty: int = 2) -> OrderSummary:
-    """An invoiced BRL order whose first line has at least ``qty`` units and whose SKUs are on one line each."""
+def _multi(env: Env, *, qty: int = 2, shipping: bool = False) -> OrderSummary:
+    """An invoiced BRL order whose first line has at least ``qty`` units and whose SKUs are on one line each (and
+    that charged shipping, with ``shipping``)."""
     return env.orders.pick(
         lambda o: (
             o.status == "invoiced"
+            and (o.shipping_cents > 0 or not shipping)
             and o.currency == "BRL"
             and not o.input_invoices
             and o.items[0].quantity >= qty
@@ -120,3 +125,32 @@ def test_the_entry_document_keeps_the_lines_and_restock(env: Env, ledger: Ledger
     assert r.entry.lines[0].unique_id and r.entry.lines[0].name
     back = ledger.order_ledger(o.order_id).entries[0]
     assert back.lines == r.entry.lines and back.restock is True
+
+
+def _line(n: int, name: str = "Caneca Azul") -> RefundLine:
+    return RefundLine("item", str(300 + n), f"u{n}", name, 2, Money(16390, "BRL"), n)
+
+
+def test_the_note_names_the_items_and_stays_under_vtex_note_limit(env: Env, ledger: Ledger) -> None:
+    o = _multi(env, qty=2, shipping=True)
+    line = o.items[0]
+    r = ledger.record(o.order_id, None, "cash", "NOTE-1", items=[f"{line.sku}:2"], shipping=True, restock=False)
+    notes = notes_of(env.sb, o.order_id)
+    assert len(notes) == 1
+    text = notes[0]["description"]
+    name = r.entry.lines[0].name
+    assert f"Offline refund of {r.entry.amount} for 2 × {name} (SKU {line.sku}), shipping recorded by" in text
+    assert r.entry.amount.minor == line.selling_price * 2 + o.shipping_cents
+    assert "Goods not back to stock" in text and text.endswith(f"[refundkit:{r.entry.entry_id}]")
+    # many long names, a long reason and note: at most 2,000 characters, the items cut at a whole line, the id kept
+    long = replace(
+        r.entry,
+        lines=tuple(_line(n, "Caneca " + "Azul " * 30) for n in range(40)),
+        reason="r" * 500,
+        note="n" * 1000,
+        over_refund=True,
+        over_refund_reason="o" * 500,
+    )
+    cut = note_text(long, r.quote)
+    assert len(cut) <= 2000 and cut.endswith(f"[refundkit:{r.entry.entry_id}]")
+    assert "more lines" in cut and len(items_text(long.lines)) <= MAX_ITEMS_CHARS
