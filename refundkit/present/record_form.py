@@ -62,6 +62,11 @@ _CONFIRM_TEXT = "I confirm this money went back to the customer outside VTEX"
 _DUPLICATE_TEXT = "Yes, this is a different refund: record it too"
 
 
+def _of(e: LedgerEntry) -> str:
+    """`` for 2 × Caneca Azul (SKU 346), shipping`` when a refund names what it gave back, else nothing."""
+    return f" for {entry_items(e)}" if e.lines else ""
+
+
 def _pending_text(result: RecordResult) -> str:
     parts = []
     if "note" in result.pending:
@@ -461,7 +466,7 @@ class RecordForm(Form):
         if matches and not self.duplicate_confirm.value:
             self.duplicate_confirm.layout.display = ""
             lines = [
-                f"{money(e.amount)} via {e.source}, reference {e.external_ref}, "
+                f"{money(e.amount)}{_of(e)} via {e.source}, reference {e.external_ref}, "
                 f"refunded {local_time(e.refunded_at, self.tz)} ({self.tz}), recorded by {e.recorded_by}"
                 for e in matches
             ]
@@ -513,8 +518,8 @@ class RecordForm(Form):
             )
         else:
             what = (
-                f"a refund of {money(e.amount)} via {e.source}, reference {e.external_ref}, on order {e.order_id}, "
-                f"refunded {local_time(e.refunded_at, tz)} ({tz})"
+                f"a refund of {money(e.amount)}{_of(e)} via {e.source}, reference {e.external_ref}, on order "
+                f"{e.order_id}, refunded {local_time(e.refunded_at, tz)} ({tz})"
             )
         if result.recorded_now:
             html = f"<b>Recorded</b>: {escape(what)}."

@@ -81,7 +81,8 @@ def test_a_lowered_amount_is_recorded_with_the_units_and_the_picker_starts_again
     form.amount.value = lower.decimal_str()
     fill(form, "CASH-ITEM-1")
     form.record_button.click()
-    assert text(form.result.value).startswith(f"Recorded: a refund of BRL {lower.decimal_str()}"), form.result.value
+    shown = text(form.result.value)
+    assert shown.startswith(f"Recorded: a refund of BRL {lower.decimal_str()} for 1 × {line.label} via cash"), shown
     [entry] = rk.ledger.entries(order_id=oid)
     assert entry.amount == lower and [(x.sku, x.quantity) for x in entry.lines] == [(line.sku, 1)]
     assert entry.restock is True
@@ -147,5 +148,7 @@ def test_the_same_units_under_another_reference_warn_of_a_likely_duplicate(rk: A
     form.items.units[n].value = 1
     fill(form, "CASH-ITEM-5")
     form.record_button.click()
-    assert text(form.result.value).startswith("Likely duplicate — nothing was recorded yet")
+    shown = text(form.result.value)
+    assert shown.startswith("Likely duplicate — nothing was recorded yet"), shown
+    assert f"for 1 × {rk.ledger.order_items(oid).lines[n].label} via cash, reference CASH-ITEM-4" in shown
     assert len(rk.ledger.entries(order_id=oid)) == 1
