@@ -1,6 +1,7 @@
-"""The Record form's item picker, driven without a browser against a real ledger on a sandbox served on loopback:
-the order's items with their refundable units and price paid, and its shipping; picking fills the amount, which may
-be lowered but not raised; nothing stale after a look-up or a recording."""
+"""The Record form's item picker (and the Import tab's item columns), driven without a browser against a real
+ledger on a sandbox served on loopback: the order's items with their refundable units and price paid, and its
+shipping; picking fills the amount, which may be lowered but not raised; nothing stale after a look-up or a
+recording."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 
 import refundkit
 from refundkit.money import Money
+from refundkit.present.import_form import ImportForm
 from refundkit.present.record_form import RecordForm
 from refundkit.testing import OrderPicker
 
@@ -152,3 +154,26 @@ def test_the_same_units_under_another_reference_warn_of_a_likely_duplicate(rk: A
     assert shown.startswith("Likely duplicate — nothing was recorded yet"), shown
     assert f"for 1 × {rk.ledger.order_items(oid).lines[n].label} via cash, reference CASH-ITEM-4" in shown
     assert len(rk.ledger.entries(order_id=oid)) == 1
+
+
+def test_the_import_tab_checks_a_file_by_item_and_records_each_refund_once(rk: Any, picker: Any) -> None:
+    o = picker.several_skus()
+    first, second = o.items[0], o.items[1]
+    data = (
+        "order_id;amount;refunded_at;source;external_ref;reason;sku;quantity;shipping\n"
+        f"{o.order_id};;20/04/2026;cash;IMP-IT-1;devolução;{first.sku};1;\n"
+        f"{o.order_id};;20/04/2026;cash;IMP-IT-1;;{second.sku};1;sim\n"
+    ).encode("cp1252")
+    form = ImportForm(rk.ledger)
+    form.load(data, "reembolsos.csv")
+    assert "2 rows, 2 would be recorded" in text(form.summary.value)
+    table = text(form.rows.value)
+    assert f"1 × {rk.ledger.order_items(o.order_id).lines[0].label}" in table and "shipping" in table
+    assert "one refund with line 2" in table
+    form.confirm.value = True
+    form.record_button.click()
+    assert "2 recorded" in text(form.result.value)
+    [entry] = rk.ledger.entries(order_id=o.order_id)
+    assert [x.kind for x in entry.lines] == ["item", "item", "shipping"]
+    form.load(data, "reembolsos.csv")  # the same file again: nothing new
+    assert "0 would be recorded, 2 already recorded" in text(form.summary.value)
