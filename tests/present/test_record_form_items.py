@@ -10,8 +10,10 @@ from typing import Any
 import pytest
 
 import refundkit
+from refundkit.ledger.items import ItemBalance, OrderItems
 from refundkit.money import Money
 from refundkit.present.import_form import ImportForm
+from refundkit.present.item_picker import pick_selectors
 from refundkit.present.record_form import RecordForm
 from refundkit.testing import OrderPicker
 
@@ -177,3 +179,13 @@ def test_the_import_tab_checks_a_file_by_item_and_records_each_refund_once(rk: A
     assert [x.kind for x in entry.lines] == ["item", "item", "shipping"]
     form.load(data, "reembolsos.csv")  # the same file again: nothing new
     assert "0 would be recorded, 2 already recorded" in text(form.summary.value)
+
+
+def test_each_line_is_picked_by_the_selector_that_names_it_exactly() -> None:
+    def line(i: int, sku: str, unique_id: str = "") -> ItemBalance:
+        return ItemBalance(i, sku, unique_id, "Caneca", 2, 0, 0, 2, Money(1000, "BRL"))
+
+    lines = (line(0, "346"), line(1, "227"), line(2, "346"), line(3, "346", "AB12"), line(4, "9", "CD34"))
+    assert pick_selectors(lines) == ["346#1", "227", "346#2", "AB12", "CD34"]
+    items = OrderItems("1-01", lines, Money(0, "BRL"), Money(0, "BRL"))
+    assert [items.resolve(s).line_index for s in pick_selectors(lines)] == [0, 1, 2, 3, 4], "the ledger reads them so"
