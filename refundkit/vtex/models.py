@@ -546,7 +546,7 @@ class Order:
                 product_id=str(it.get("productId") or ""),
                 brand=str((it.get("additionalInfo") or {}).get("brandName") or ""),
                 category=_category(it.get("additionalInfo")),
-                paid=cents(paid[i], f"items[{i}] paid"),
+                paid=_lenient_cents(paid[i], currency, mode),  # derived: unreadable, it falls back to unit_price
                 is_gift=it.get("isGift") is True,
             )
             for i, it in enumerate(raw_items)
