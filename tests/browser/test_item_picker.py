@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 
 from refundkit.config import load_settings
 from refundkit.ledger import Ledger
+from refundkit.testing import OrderPicker
 from refundkit.vtex import VtexClient
 
 from .conftest import Desk
@@ -18,7 +19,7 @@ TIMEOUT = 60_000
 
 
 def test_pick_one_unit_record_and_the_refunds_list_names_the_item(page: Any, desk: Desk) -> None:
-    order = desk.order()
+    order = OrderPicker(desk.sb, desk.used).several_skus().order_id  # each SKU on one line: one box per label
     with VtexClient(load_settings(env=desk.env, env_file=False)) as client:
         line = Ledger(client, journal_dir=False).order_items(order).lines[0]
     look_up(page, order)

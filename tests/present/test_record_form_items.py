@@ -189,3 +189,24 @@ def test_each_line_is_picked_by_the_selector_that_names_it_exactly() -> None:
     assert pick_selectors(lines) == ["346#1", "227", "346#2", "AB12", "CD34"]
     items = OrderItems("1-01", lines, Money(0, "BRL"), Money(0, "BRL"))
     assert [items.resolve(s).line_index for s in pick_selectors(lines)] == [0, 1, 2, 3, 4], "the ledger reads them so"
+
+
+def test_a_sku_on_two_lines_is_two_rows_and_units_of_the_second_are_recorded_on_it(rk: Any, picker: Any) -> None:
+    oid = picker.repeated_sku().order_id
+    items = rk.ledger.order_items(oid)
+    sku = next(x.sku for x in items.lines if sum(1 for y in items.lines if y.sku == x.sku) > 1)
+    second = [i for i, x in enumerate(items.lines) if x.sku == sku][1]
+    form = RecordForm(rk.ledger)
+    form.order_id.value = oid
+    assert len(form.items.units) == len(items.lines)
+    form.items.units[second].value = 1
+    assert form.amount.value == items.lines[second].price_for(1).decimal_str()
+    fill(form, "CASH-ITEM-6")
+    form.record_button.click()
+    assert text(form.result.value).startswith("Recorded"), form.result.value
+    [entry] = rk.ledger.entries(order_id=oid)
+    assert [(x.sku, x.unique_id, x.quantity) for x in entry.lines] == [(sku, items.lines[second].unique_id, 1)]
+    left = rk.ledger.order_items(oid).lines
+    assert [x.refundable for x in left] == [
+        x.refundable - (1 if i == second else 0) for i, x in enumerate(items.lines)
+    ], "the units came off the second line, not the first"
