@@ -26,7 +26,7 @@ from ..ledger.items import ItemBalance, ItemPick, OrderItems, Plan, describe_lin
 from ..money import Money
 from .formkit import list_html, money
 
-__all__ = ["ItemPicker", "pick_selectors"]
+__all__ = ["ItemPicker", "line_labels", "pick_selectors"]
 
 _GRID = "minmax(12em, 26em) 13em 13em 9em"
 _HEAD = ("Item", "Units left to refund", "Price paid (the line)", "Units to refund")
@@ -48,6 +48,19 @@ def pick_selectors(lines: tuple[ItemBalance, ...]) -> list[str]:
             out.append(f"{line.sku}#{seen[line.sku]}")
         else:
             out.append(line.sku)
+    return out
+
+
+def line_labels(lines: tuple[ItemBalance, ...]) -> list[str]:
+    """Each line as the picker names it: its label, and for a SKU on several lines which of them (``Caneca Azul
+    (SKU 346), line 2 of 2``), so that no two rows (nor their boxes) read alike."""
+    many = Counter(line.sku for line in lines)
+    seen: Counter[str] = Counter()
+    out = []
+    for line in lines:
+        seen[line.sku] += 1
+        extra = f", line {seen[line.sku]} of {many[line.sku]}" if many[line.sku] > 1 else ""
+        out.append(line.label + extra)
     return out
 
 
@@ -97,8 +110,7 @@ class ItemPicker:
             return
         cells: list[w.Widget] = [w.HTML(f"<b>{escape(h)}</b>") for h in _HEAD]
         self.selectors = pick_selectors(items.lines)
-        for line in items.lines:
-            label = line.label
+        for line, label in zip(items.lines, line_labels(items.lines), strict=True):
             box = w.BoundedIntText(
                 value=0,
                 min=0,

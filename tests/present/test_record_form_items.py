@@ -199,6 +199,9 @@ def test_a_sku_on_two_lines_is_two_rows_and_units_of_the_second_are_recorded_on_
     form = RecordForm(rk.ledger)
     form.order_id.value = oid
     assert len(form.items.units) == len(items.lines)
+    labels = [b.description for b in form.items.units]
+    assert len(set(labels)) == len(labels), "no two rows read alike"
+    assert labels[second] == f"Units of {items.lines[second].label}, line 2 of 2"
     form.items.units[second].value = 1
     assert form.amount.value == items.lines[second].price_for(1).decimal_str()
     fill(form, "CASH-ITEM-6")
