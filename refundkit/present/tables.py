@@ -43,10 +43,11 @@ ENTRY_COLUMNS = [
 MACHINE_COLUMNS = ("lines",)
 
 
-def lines_json(lines: Sequence[RefundLine]) -> str:
+def lines_json(lines: Sequence[RefundLine], sign: int = 1) -> str:
     """An entry's lines for programs: a JSON array, one object a line, ``{"kind": "item" or "shipping", "sku",
     "unique_id", "name", "quantity" (0 for shipping), "amount"}``, the amount in the entry's currency as a decimal
-    (``"163.90"``, as the ``amount`` column writes it); ``""`` for an entry without lines (an amount only)."""
+    (``"163.90"``, as the ``amount`` column writes it, so ``sign`` -1 for a reversal, whose lines take back its
+    refund's); ``""`` for an entry without lines (an amount only)."""
     if not lines:
         return ""
     return json.dumps(
@@ -57,7 +58,7 @@ def lines_json(lines: Sequence[RefundLine]) -> str:
                 "unique_id": x.unique_id,
                 "name": x.name,
                 "quantity": x.quantity,
-                "amount": format_minor(x.amount.minor, x.amount.currency),
+                "amount": format_minor(sign * x.amount.minor, x.amount.currency),
             }
             for x in lines
         ],
@@ -88,7 +89,7 @@ def entry_row(e: LedgerEntry, tz: str, reversed_: bool = False) -> dict[str, Any
         "reversed": "yes" if reversed_ else ("no" if e.kind == "refund" else ""),
         "items": describe_lines(e.lines) if e.lines else "",
         "restock": "" if e.restock is None else ("yes" if e.restock else "no"),
-        "lines": lines_json(e.lines),
+        "lines": lines_json(e.lines, -1 if e.kind == "reversal" else 1),
     }
 
 

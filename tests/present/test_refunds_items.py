@@ -51,6 +51,15 @@ def test_refunds_name_the_items_in_words_and_give_the_lines_to_programs(cli: Cli
     ]
     assert (plain["items"], plain["restock"], plain["lines"]) == ("", "", ""), "an amount only names no items"
 
+    ledger_env = load_settings(env=cli.env(), env_file=False)
+    with VtexClient(ledger_env) as client:
+        Ledger(client, journal_dir=False, user="clerk").reverse(row["entry_id"], "typed on the wrong order")
+    listed = list(csv.DictReader(io.StringIO(cli.run("refunds", "--order", o.order_id, "--format", "csv").out)))
+    [back] = [x for x in listed if x["kind"] == "reversal"]
+    assert back["items"] == row["items"], "a reversal names what it takes back"
+    taken = json.loads(back["lines"])
+    assert sum(int(x["amount"].replace(".", "")) for x in taken) == int(back["amount"].replace(".", "")) < 0
+
     table = cli.run("refunds", "--order", o.order_id, "--format", "table").out
     header = table.splitlines()[0].split()
     assert "items" in header and "restock" in header and "lines" not in header
@@ -61,7 +70,7 @@ def test_refunds_name_the_items_in_words_and_give_the_lines_to_programs(cli: Cli
     [sheet] = read_xlsx(book.read_bytes()).values()
     cells = [[c.value if c else None for c in r] for r in grid(sheet)]
     head = cells[0]
-    [row_x] = [dict(zip(head, r, strict=False)) for r in cells[1:] if "R-IT-1" in r]
+    [row_x] = [dict(zip(head, r, strict=False)) for r in cells[1:] if "R-IT-1" in r and "refund" in r]
     assert json.loads(row_x["lines"])[0]["sku"] == sku and f"(SKU {sku})" in row_x["items"]
 
 
