@@ -220,3 +220,17 @@ def test_units_returned_on_a_vtex_return_invoice_are_not_refundable_offline(env:
     text = str(exc.value)
     assert f"SKU {line.sku}" in text and f"{q} returned on VTEX" in text
     assert f"{line.quantity - q} unit" in text
+
+
+def test_a_gift_paid_nothing_so_it_cannot_be_refunded_by_item(env: Env, ledger: Ledger) -> None:
+    o = env.orders.pick(
+        lambda x: x.status == "invoiced" and not x.input_invoices and item_shape(x).gift is not None,
+        "order with a gift",
+    )
+    gift = ledger.order_items(o.order_id).lines[-1]
+    assert gift.is_gift and gift.paid.minor == 0 and gift.bought == 1
+    for amount in (None, "1.00"):
+        with pytest.raises(RefundRefused) as exc:
+            ledger.record(o.order_id, amount, "cash", "GIFT-1", items=[gift.unique_id])
+        assert "paid nothing" in str(exc.value) or "at the price paid" in str(exc.value)
+    assert ledger.order_ledger(o.order_id).entries == ()
