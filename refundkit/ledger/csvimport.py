@@ -7,6 +7,17 @@ mark, or Windows-1252; comma or semicolon separated; amounts in the file's decim
 ``date_format`` names, else the one the file's own dates show, else the store's locale (else the file is refused,
 saying so). The per-row result (:func:`result_csv`) is written back in the same dialect.
 
+**Refunds by item.** Optional columns ``sku`` (the order's ``items[].id``, or ``SKU#N`` / a line's ``uniqueId``
+where the SKU is on several lines), ``quantity`` (units, default 1), ``shipping`` (an amount in the file's decimal
+mark, or yes/sim/si for what is left of the order's shipping; empty or no: none) and ``restock`` (yes or no). A row
+per item: rows naming an item or shipping with the same order, source and reference are one refund, its lines in
+file order (shipping last). Its amount is the rows' amounts added up, or, when no row gives one, the price paid for
+its units and shipping; an amount on some rows only is refused, and so are rows of one refund that give different
+dates, currencies, reasons, notes or restock. One bad row refuses its whole refund (nothing of it written). The
+refund is checked as one, by :func:`refundkit.ledger.rules.check_refund` and ``build_quote`` (units beyond what is
+left, counting the refunds accepted on rows above, are refused naming the SKU), and each of its rows ends as it
+does; a row of a refund of several rows keeps its amount as typed, and its message names the refund's first line.
+
 Every row is validated before anything is written — against the order, its ledger and the rows above it in the
 same file (a row repeating one above is refused, naming that line) — and each row ends as *recorded*, *already
 recorded*, *refused* (with the reason; nothing written, no entry id), *likely duplicate* (held back, nothing
