@@ -53,14 +53,14 @@ def pick_selectors(lines: tuple[ItemBalance, ...]) -> list[str]:
 
 def line_labels(lines: tuple[ItemBalance, ...]) -> list[str]:
     """Each line as the picker names it: its label, and for a SKU on several lines which of them (``Caneca Azul
-    (SKU 346), line 2 of 2``), so that no two rows (nor their boxes) read alike."""
+    (SKU 346), line 2 of 2``), so that no two rows (nor their boxes) read alike; a gift says so."""
     many = Counter(line.sku for line in lines)
     seen: Counter[str] = Counter()
     out = []
     for line in lines:
         seen[line.sku] += 1
         extra = f", line {seen[line.sku]} of {many[line.sku]}" if many[line.sku] > 1 else ""
-        out.append(line.label + extra)
+        out.append(line.label + extra + (", a gift" if line.is_gift else ""))
     return out
 
 

@@ -13,7 +13,7 @@ import refundkit
 from refundkit.ledger.items import ItemBalance, OrderItems
 from refundkit.money import Money
 from refundkit.present.import_form import ImportForm
-from refundkit.present.item_picker import pick_selectors
+from refundkit.present.item_picker import line_labels, pick_selectors
 from refundkit.present.record_form import RecordForm
 from refundkit.testing import OrderPicker
 
@@ -187,6 +187,15 @@ def test_each_line_is_picked_by_the_selector_that_names_it_exactly() -> None:
 
     lines = (line(0, "346"), line(1, "227"), line(2, "346"), line(3, "346", "AB12"), line(4, "9", "CD34"))
     assert pick_selectors(lines) == ["346#1", "227", "346#2", "AB12", "CD34"]
+    gift = ItemBalance(5, "9", "", "Brinde", 1, 0, 0, 1, Money(0, "BRL"), is_gift=True)
+    assert line_labels((*lines, gift)) == [
+        "Caneca (SKU 346), line 1 of 3",
+        "Caneca (SKU 227)",
+        "Caneca (SKU 346), line 2 of 3",
+        "Caneca (SKU 346), line 3 of 3",
+        "Caneca (SKU 9), line 1 of 2",
+        "Brinde (SKU 9), line 2 of 2, a gift",
+    ]
     items = OrderItems("1-01", lines, Money(0, "BRL"), Money(0, "BRL"))
     assert [items.resolve(s).line_index for s in pick_selectors(lines)] == [0, 1, 2, 3, 4], "the ledger reads them so"
 
