@@ -3,7 +3,7 @@ comparison, and one month opened to its orders and refunds), a team desk's sign-
 
     .venv/bin/python scripts/screenshots.py            # or: ./dev pictures
     .venv/bin/python scripts/screenshots.py --out /tmp/pictures
-    .venv/bin/python scripts/screenshots.py --only refunds   # just app-refunds.png (or: --only sign-in)
+    .venv/bin/python scripts/screenshots.py --only refunds   # just app-refunds.png (or: --only sign-in, items)
 
 It serves the demo sandbox (the synthetic store `refundkit demo` uses, kept in memory), records the refunds the
 pictures show through the ledger (the sample CSV, and two refunds on one order), starts `refundkit app` against it,
@@ -140,6 +140,68 @@ def shoot_between(page: Any, top: Any, bottom: Any, path: Path) -> None:
     say(f"  wrote {path}")
 
 
+def picker_order(env: dict[str, str]) -> str:
+    """A BRL order of several lines, one of them of several units, with shipping and no return invoice: the item
+    picker's picture."""
+    with connect(settings=load_settings(env=env, env_file=False)) as rk:
+        for o in rk.client.orders.list(*_bounds("2026-06-01", "2026-06-20"), statuses=["invoiced"]):
+            if o.currency != "BRL":
+                continue
+            full = rk.client.orders.get(o.order_id)
+            if (
+                full.return_invoices
+                or len(full.items) < 3
+                or rk.ledger.order_items(o.order_id).shipping_charged.minor <= 0
+            ):
+                continue
+            if any(i.quantity > 1 for i in full.items):
+                return o.order_id
+    raise SystemExit("the demo store has no order for the item picker's picture")
+
+
+def items_picture(url: str, order: str, out: Path) -> None:
+    """The Record tab's item picker: an order's lines with their units and price paid, two units and the shipping
+    picked, the amount filled with their price paid."""
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium(), headless=True)
+        # tall enough that nothing scrolls: the picture is cut from the page as it stands
+        page = browser.new_page(viewport={"width": 1200, "height": 1800}, device_scale_factor=1)
+        page.goto(url)
+        expect(page.get_by_label("Order ID")).to_be_visible(timeout=90_000)
+        page.get_by_label("Order ID").fill(order)
+        page.get_by_label("Order ID").press("Enter")
+        units = page.locator(".refundkit-item-units input")
+        expect(units.first).to_be_visible(timeout=30_000)
+        boxes = units.count()
+        for n in range(boxes):
+            if int(units.nth(n).get_attribute("max") or 0) > 1:
+                units.nth(n).fill("2")
+                units.nth(n).press("Tab")
+                break
+        page.locator(".refundkit-items-shipping input").check()
+        expect(page.locator(".refundkit-items-summary")).to_contain_text("shipping", timeout=30_000)
+        page.get_by_label("External reference").fill("APC-200311")
+        page.get_by_label("Reason", exact=True).fill("two arrived damaged")
+        page.wait_for_timeout(500)
+        form = page.locator(".refundkit-record-form")
+        top = page.locator(".refundkit-order").bounding_box()
+        bottom = page.get_by_label("Reason", exact=True).bounding_box()
+        box = form.bounding_box()
+        if top is None or bottom is None or box is None:
+            raise SystemExit("the Record tab did not show the order's items")
+        page.screenshot(
+            path=str(out / "app-item-picker.png"),
+            clip={
+                "x": box["x"],
+                "y": top["y"],
+                "width": box["width"],
+                "height": bottom["y"] + bottom["height"] - top["y"] + 5,
+            },
+        )
+        say(f"  wrote {out / 'app-item-picker.png'}")
+        browser.close()
+
+
 def sign_in_picture(url: str, out: Path) -> None:
     """A team desk's sign-in page (refundkit app --users FILE), the name typed in."""
     with sync_playwright() as p:
@@ -234,7 +296,7 @@ def refunds_picture(url: str, out: Path) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "pictures")
-    parser.add_argument("--only", choices=("refunds", "sign-in"), default=None, help="make just this picture")
+    parser.add_argument("--only", choices=("refunds", "sign-in", "items"), default=None, help="make just this picture")
     args = parser.parse_args()
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
@@ -254,13 +316,16 @@ def main() -> int:
         if args.only is None:
             say("charts")
             charts(env, out)
-        if args.only in (None, "refunds"):
+        if args.only in (None, "refunds", "items"):
             say("the app")
             proc, url = start_app(free_port(), env, tz=TZ)
             try:
                 if args.only is None:
                     app_pictures(url, order, out)
-                refunds_picture(url, out)
+                if args.only in (None, "items"):
+                    items_picture(url, picker_order(env), out)
+                if args.only in (None, "refunds"):
+                    refunds_picture(url, out)
             finally:
                 stop_app(proc)
         if args.only in (None, "sign-in"):

@@ -88,6 +88,8 @@ _.usd  # testing.OrderPicker
 _.partly_returned
 _.fully_returned
 _.eligible
+_.several_skus  # testing.OrderPicker: an order to refund by item
+_.repeated_sku
 _.fast  # vtex.transport.RetryPolicy.fast: retries without waiting, for tests
 _.clear_records  # sandbox.server.Sandbox.clear_records
 _.cancel_order  # sandbox.store.Store: a test changes an order as VTEX would

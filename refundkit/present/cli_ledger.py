@@ -32,7 +32,7 @@ from .cli_common import (
     session,
     time_zone,
 )
-from .tables import ENTRY_COLUMNS, entry_row
+from .tables import ENTRY_COLUMNS, MACHINE_COLUMNS, entry_row
 
 __all__ = ["register"]
 
@@ -433,7 +433,7 @@ def cmd_refunds(args: argparse.Namespace) -> int:
             for note in list_entries(rk.ledger, query, size=1).notes:
                 out.message(note)
     rows = [entry_row(x.entry, args.tz, x.reversed) for x in listed]
-    out.table(rows, ENTRY_COLUMNS, numeric={"amount"}, what="entries")
+    out.table(rows, ENTRY_COLUMNS, numeric={"amount"}, what="entries", machine=MACHINE_COLUMNS)
     return EXIT_OK
 
 

@@ -23,6 +23,7 @@ from .formkit import (
     ReversalPanel,
     download_link,
     entry_amount,
+    entry_items,
     failure_text,
     local_time,
     money,
@@ -37,8 +38,8 @@ PAGE_SIZE = 50
 #: The most entries one export holds (read a thousand at a time); a wider list asks for narrower filters.
 EXPORT_MAX = 50_000
 _ANY, _YES, _NO = "any", "reversed", "not reversed"
-_HEAD = ("When", "Order", "Amount", "Source", "Reference", "Reason", "Recorder", "Reversed", "")
-_GRID = "9.5em 10.5em 8em 7.5em 9.5em minmax(10em, 1fr) 5em 6em 7em"
+_HEAD = ("When", "Order", "Amount", "Items", "Source", "Reference", "Reason", "Recorder", "Reversed", "")
+_GRID = "9.5em 10.5em 8em minmax(8em, 1fr) 7.5em 9.5em minmax(8em, 1fr) 5em 6em 7em"
 
 
 class RefundsTab(Form):
@@ -174,6 +175,7 @@ class RefundsTab(Form):
                 local_time(e.refunded_at, self.tz),
                 e.order_id,
                 entry_amount(e),
+                entry_items(e),
                 e.source,
                 e.external_ref,
                 e.reason,
