@@ -26,6 +26,9 @@
 ``REFUNDKIT_STORE_LOCALE`` the store's locale (such as ``pt-BR``, ``en-US``): how its people write dates, so how a
                        CSV whose every date reads both ways (``01/02/2026``) is read by ``refundkit import``; default
                        none (such a file is refused until ``--date-format`` says which)
+``REFUNDKIT_ADMIN_ORDER_URL`` the address of an order's page in the account's VTEX Admin, which the desk's drill-down
+                       links each order to: ``{account}`` and ``{order_id}`` are filled in; default
+                       ``https://{account}.myvtex.com/admin/orders/{order_id}`` (VTEX documents no such address)
 ``REFUNDKIT_ACCOUNT``  which account of ``refundkit.toml`` to use when none is named (``--account NAME``)
 ``REFUNDKIT_CONFIG``   the ``refundkit.toml`` to read, instead of looking for one (below)
 ``REFUNDKIT_PII_ARCHITECTURE`` ``on``: the account is on VTEX's PII data architecture, so orders are read through
@@ -256,6 +259,8 @@ class Settings:
     store_locale: str | None = None
     note_lease_s: float = 120.0
     pii_architecture: bool = False
+    #: an order's page in the VTEX Admin (``REFUNDKIT_ADMIN_ORDER_URL``; None: :data:`ADMIN_ORDER_URL`)
+    admin_order_url: str | None = None
     desk_token: Secret | None = field(default=None, repr=True)
     #: the account's name in ``refundkit.toml`` (``br``); None when configured by the ``VTEX_*`` variables
     name: str | None = None
@@ -617,11 +622,32 @@ def load_settings(
         store_locale=store_locale.strip() if store_locale else None,
         note_lease_s=_lease(get("REFUNDKIT_NOTE_LEASE_S")),
         pii_architecture=pii == "on",
+        admin_order_url=check_admin_order_url(get("REFUNDKIT_ADMIN_ORDER_URL")),
         desk_token=Secret(desk_token) if (desk_token := get("REFUNDKIT_APP_TOKEN")) else None,
         name=entry.name if entry else None,
         token_env=entry.app_token_env if entry else "VTEX_APP_TOKEN",
         choices=choices,
     )
+
+
+#: An order's page in the VTEX Admin, unless ``REFUNDKIT_ADMIN_ORDER_URL`` says otherwise. VTEX documents no address
+#: for it (the Do spec's example note names the older ``/admin/checkout/#/orders/…`` page); this is the one its
+#: Admin shows for an order's details.
+ADMIN_ORDER_URL = "https://{account}.myvtex.com/admin/orders/{order_id}"
+
+
+def check_admin_order_url(template: str | None) -> str | None:
+    """``REFUNDKIT_ADMIN_ORDER_URL`` as given, or one line that says what to fix: an ``https://`` address with
+    ``{order_id}`` in it (and ``{account}`` where the account's name goes), nothing else between braces."""
+    if template is None:
+        return None
+    fields = set(re.findall(r"\{([^{}]*)\}", template))
+    if not template.startswith("https://") or "{order_id}" not in template or not fields <= {"account", "order_id"}:
+        raise ConfigError(
+            f"REFUNDKIT_ADMIN_ORDER_URL {template[:80]!r}: give an https:// address with {{order_id}} where the "
+            f"order's id goes (and {{account}} for the account's name), such as {ADMIN_ORDER_URL}"
+        )
+    return template
 
 
 def _chosen_account(

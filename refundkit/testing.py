@@ -23,6 +23,7 @@ from typing import Any
 
 from .config import Settings, load_settings
 from .sandbox import Sandbox, SandboxConfig, SandboxServer
+from .sandbox.orderdetail import item_shape
 from .sandbox.store import OrderSummary
 from .sandbox.variables import sandbox_variables
 
@@ -192,6 +193,35 @@ class OrderPicker:
         return self.pick(
             lambda o: o.status == "invoiced" and bool(o.input_invoices) and o.refunded_cents >= o.total_cents,
             "order refunded in full by a return invoice",
+        )
+
+    def several_skus(self, units: int = 1) -> OrderSummary:
+        """An invoiced BRL order without return invoices, with shipping charged and two lines or more, each of its
+        own SKU (on one line of ``items[]`` each), one of them of at least ``units`` units: an order to refund by
+        item."""
+        return self.pick(
+            lambda o: (
+                o.status == "invoiced"
+                and o.currency == "BRL"
+                and not o.input_invoices
+                and o.shipping_cents > 0
+                and len({i.sku for i in o.items}) == len(o.items) >= 2
+                and len(item_shape(o).lines) == len(o.items)
+                and any(i.quantity >= units for i in o.items)
+            ),
+            "order of several SKUs",
+        )
+
+    def repeated_sku(self) -> OrderSummary:
+        """An invoiced BRL order without return invoices whose ``items[]`` has one SKU on two lines."""
+        return self.pick(
+            lambda o: (
+                o.status == "invoiced"
+                and o.currency == "BRL"
+                and not o.input_invoices
+                and len(item_shape(o).lines) > len(o.items)
+            ),
+            "order with a SKU on two lines",
         )
 
     def eligible(self, n: int) -> list[OrderSummary]:

@@ -1,9 +1,9 @@
-"""Make the README's pictures from the demo store: the refund desk's tabs, a team desk's sign-in page and the
-charts.
+"""Make the README's pictures from the demo store: the refund desk's tabs (the Report tab with its totals and a
+comparison, and one month opened to its orders and refunds), a team desk's sign-in page and the charts.
 
     .venv/bin/python scripts/screenshots.py            # or: ./dev pictures
     .venv/bin/python scripts/screenshots.py --out /tmp/pictures
-    .venv/bin/python scripts/screenshots.py --only refunds   # just app-refunds.png (or: --only sign-in)
+    .venv/bin/python scripts/screenshots.py --only refunds   # just app-refunds.png (or: --only sign-in, items)
 
 It serves the demo sandbox (the synthetic store `refundkit demo` uses, kept in memory), records the refunds the
 pictures show through the ledger (the sample CSV, and two refunds on one order), starts `refundkit app` against it,
@@ -43,6 +43,8 @@ SAMPLE = ROOT / "data" / "sample_refunds.csv"
 CHROMIUM = ("/usr/lib/chromium/chromium", "/usr/bin/chromium")
 TZ = "America/Sao_Paulo"
 REPORT_FROM, REPORT_TO = "2026-05-01", "2026-07-31"
+#: The month the drill-down picture opens (a row of the report by month).
+DETAIL_MONTH = "2026-05-01"
 
 
 def chromium() -> str:
@@ -122,6 +124,84 @@ def shoot(page: Any, path: Path) -> None:
     say(f"  wrote {path}")
 
 
+def shoot_between(page: Any, top: Any, bottom: Any, path: Path) -> None:
+    """The part of the desk from the top of ``top`` to the bottom of ``bottom`` (the page made tall enough first)."""
+    desk = page.locator(".refundkit-desk")
+    height = int(desk.evaluate("e => e.scrollHeight")) + 40
+    page.set_viewport_size({"width": 1200, "height": max(900, height)})
+    # a click scrolls what it clicked into view, sideways too: back to the left edge, so the picture starts there
+    page.evaluate("() => { for (const e of document.querySelectorAll('*')) e.scrollLeft = 0; window.scrollTo(0, 0); }")
+    page.wait_for_timeout(500)
+    a, b, whole = top.bounding_box(), bottom.bounding_box(), desk.bounding_box()
+    x = max(0.0, whole["x"] - 4)
+    clip = {"x": x, "y": a["y"] - 8, "width": whole["width"] + 8, "height": b["y"] + b["height"] - a["y"] + 16}
+    page.screenshot(path=str(path), clip=clip, full_page=True)
+    page.set_viewport_size({"width": 1200, "height": 1000})
+    say(f"  wrote {path}")
+
+
+def picker_order(env: dict[str, str]) -> str:
+    """A BRL order of several lines, one of them of several units, with shipping and no return invoice: the item
+    picker's picture."""
+    with connect(settings=load_settings(env=env, env_file=False)) as rk:
+        for o in rk.client.orders.list(*_bounds("2026-06-01", "2026-06-20"), statuses=["invoiced"]):
+            if o.currency != "BRL":
+                continue
+            full = rk.client.orders.get(o.order_id)
+            if (
+                full.return_invoices
+                or len(full.items) < 3
+                or rk.ledger.order_items(o.order_id).shipping_charged.minor <= 0
+            ):
+                continue
+            if any(i.quantity > 1 for i in full.items):
+                return o.order_id
+    raise SystemExit("the demo store has no order for the item picker's picture")
+
+
+def items_picture(url: str, order: str, out: Path) -> None:
+    """The Record tab's item picker: an order's lines with their units and price paid, two units and the shipping
+    picked, the amount filled with their price paid."""
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium(), headless=True)
+        # tall enough that nothing scrolls: the picture is cut from the page as it stands
+        page = browser.new_page(viewport={"width": 1200, "height": 1800}, device_scale_factor=1)
+        page.goto(url)
+        expect(page.get_by_label("Order ID")).to_be_visible(timeout=90_000)
+        page.get_by_label("Order ID").fill(order)
+        page.get_by_label("Order ID").press("Enter")
+        units = page.locator(".refundkit-item-units input")
+        expect(units.first).to_be_visible(timeout=30_000)
+        boxes = units.count()
+        for n in range(boxes):
+            if int(units.nth(n).get_attribute("max") or 0) > 1:
+                units.nth(n).fill("2")
+                units.nth(n).press("Tab")
+                break
+        page.locator(".refundkit-items-shipping input").check()
+        expect(page.locator(".refundkit-items-summary")).to_contain_text("shipping", timeout=30_000)
+        page.get_by_label("External reference").fill("APC-200311")
+        page.get_by_label("Reason", exact=True).fill("two arrived damaged")
+        page.wait_for_timeout(500)
+        form = page.locator(".refundkit-record-form")
+        top = page.locator(".refundkit-order").bounding_box()
+        bottom = page.get_by_label("Reason", exact=True).bounding_box()
+        box = form.bounding_box()
+        if top is None or bottom is None or box is None:
+            raise SystemExit("the Record tab did not show the order's items")
+        page.screenshot(
+            path=str(out / "app-item-picker.png"),
+            clip={
+                "x": box["x"],
+                "y": top["y"],
+                "width": box["width"],
+                "height": bottom["y"] + bottom["height"] - top["y"] + 5,
+            },
+        )
+        say(f"  wrote {out / 'app-item-picker.png'}")
+        browser.close()
+
+
 def sign_in_picture(url: str, out: Path) -> None:
     """A team desk's sign-in page (refundkit app --users FILE), the name typed in."""
     with sync_playwright() as p:
@@ -167,14 +247,28 @@ def app_pictures(url: str, order: str, out: Path) -> None:
         expect(page.locator(".refundkit-import-summary")).to_contain_text("would be recorded", timeout=60_000)
         shoot(page, out / "app-import.png")
 
-        # Report: gross versus net by week, chart and table, with the downloads
+        # Report: gross versus net by month against the three months before, chart and table with its Total, with the
+        # downloads
         page.get_by_role("tab", name="Report").click()
-        page.get_by_label("From").fill(REPORT_FROM)
-        page.get_by_label("To (included)").fill(REPORT_TO)
-        page.get_by_role("button", name="Show report").click()
+        form = page.locator(".refundkit-revenue-explorer")
+        form.get_by_label("From").fill(REPORT_FROM)
+        form.get_by_label("To (included)").fill(REPORT_TO)
+        form.get_by_label("Period", exact=True).select_option("month")
+        form.get_by_label("Compare with").select_option(label="The period before")
+        form.get_by_role("button", name="Show report").click()
         expect(page.locator(".refundkit-report-chart .js-plotly-plot")).to_be_visible(timeout=180_000)
+        expect(page.locator(".refundkit-report-rows")).to_contain_text("Gross change", timeout=180_000)
+        # June's flash sale dwarfs the other months: a logarithmic scale keeps each month and its comparison apart
+        form.get_by_label("Scale", exact=True).select_option(label="logarithmic")
         page.wait_for_timeout(1500)  # plotly's transitions
         shoot(page, out / "app-report.png")
+
+        # Drill-down: a month's row clicked, its orders (linked to the VTEX Admin) and refunds, and their downloads
+        row = page.locator(f".refundkit-report-rows tr[data-period='{DETAIL_MONTH}']")
+        row.click()
+        detail = page.locator(".refundkit-report-detail")
+        expect(detail.locator(".refundkit-detail-orders a").first).to_be_visible(timeout=60_000)
+        shoot_between(page, page.locator(".refundkit-report-rows"), detail, out / "app-report-detail.png")
         browser.close()
 
 
@@ -202,7 +296,7 @@ def refunds_picture(url: str, out: Path) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "pictures")
-    parser.add_argument("--only", choices=("refunds", "sign-in"), default=None, help="make just this picture")
+    parser.add_argument("--only", choices=("refunds", "sign-in", "items"), default=None, help="make just this picture")
     args = parser.parse_args()
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
@@ -222,13 +316,16 @@ def main() -> int:
         if args.only is None:
             say("charts")
             charts(env, out)
-        if args.only in (None, "refunds"):
+        if args.only in (None, "refunds", "items"):
             say("the app")
             proc, url = start_app(free_port(), env, tz=TZ)
             try:
                 if args.only is None:
                     app_pictures(url, order, out)
-                refunds_picture(url, out)
+                if args.only in (None, "items"):
+                    items_picture(url, picker_order(env), out)
+                if args.only in (None, "refunds"):
+                    refunds_picture(url, out)
             finally:
                 stop_app(proc)
         if args.only in (None, "sign-in"):

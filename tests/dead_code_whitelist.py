@@ -88,6 +88,8 @@ _.usd  # testing.OrderPicker
 _.partly_returned
 _.fully_returned
 _.eligible
+_.several_skus  # testing.OrderPicker: an order to refund by item
+_.repeated_sku
 _.fast  # vtex.transport.RetryPolicy.fast: retries without waiting, for tests
 _.clear_records  # sandbox.server.Sandbox.clear_records
 _.cancel_order  # sandbox.store.Store: a test changes an order as VTEX would
@@ -98,3 +100,7 @@ _.add_return_invoice
 _.reverse_text  # RecordForm / RefundsTab: the reversal panel's question, read by people and by tests
 _.cancel_reverse  # RecordForm / RefundsTab: the reversal panel's Cancel button
 _.gross_vs_net  # RevenueData.gross_vs_net: the notebook call shown in analytics/revenue.py's docstring
+
+# -- refunds by item: read by name ---------------------------------------------------------------------------------
+_.lines_doc  # ledger.model.LedgerEntry.lines_doc: ENTRY_FIELDS names it as the "lines" field's attribute path
+_.product_id  # vtex.models.OrderItem.product_id: the store's item rows and `refundkit items --by product` read it

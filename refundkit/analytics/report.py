@@ -25,9 +25,11 @@ from .engine import (
     REVENUE_SCHEMA,
     comparison_days,
     in_gross,
+    net_expr,
     period_labels,
     preset_days,
     read_store,
+    refund_sums,
     revenue_figures,
     running_expr,
     sync_for_range,
@@ -214,6 +216,22 @@ class ReportDetail:
             }
             for r in self.refunds.iter_rows(named=True)
         ]
+
+    def figures(self) -> pl.DataFrame:
+        """Its lines added up per currency as the report adds them: ``currency, orders, gross_minor``, each refund
+        column, ``net_minor`` (minor units): the period's row, from the orders and refunds shown."""
+        keys = ["currency"]
+        gross = self.orders.group_by(keys).agg(
+            pl.len().cast(pl.Int64).alias("orders"), pl.col("total_minor").sum().cast(pl.Int64).alias("gross_minor")
+        )
+        out = gross.join(self.refunds.group_by(keys).agg(refund_sums()), on=keys, how="full", coalesce=True)
+        summed = ["orders", "gross_minor", *(c.name for c in REFUND_COLUMNS)]
+        return (
+            out.with_columns(pl.col(c).fill_null(0).cast(pl.Int64) for c in summed)
+            .with_columns(net_expr().alias("net_minor"))
+            .select(*keys, *summed, "net_minor")
+            .sort(keys)
+        )
 
 
 def _compare_display(r: dict[str, Any]) -> dict[str, Any]:

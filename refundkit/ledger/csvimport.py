@@ -7,6 +7,17 @@ mark, or Windows-1252; comma or semicolon separated; amounts in the file's decim
 ``date_format`` names, else the one the file's own dates show, else the store's locale (else the file is refused,
 saying so). The per-row result (:func:`result_csv`) is written back in the same dialect.
 
+**Refunds by item.** Optional columns ``sku`` (the order's ``items[].id``, or ``SKU#N`` / a line's ``uniqueId``
+where the SKU is on several lines), ``quantity`` (units, default 1), ``shipping`` (an amount in the file's decimal
+mark, or yes/sim/si for what is left of the order's shipping; empty or no: none) and ``restock`` (yes or no). A row
+per item: rows naming an item or shipping with the same order, source and reference are one refund, its lines in
+file order (shipping last). Its amount is the rows' amounts added up, or, when no row gives one, the price paid for
+its units and shipping; an amount on some rows only is refused, and so are rows of one refund that give different
+dates, currencies, reasons, notes or restock. One bad row refuses its whole refund (nothing of it written). The
+refund is checked as one, by :func:`refundkit.ledger.rules.check_refund` and ``build_quote`` (units beyond what is
+left, counting the refunds accepted on rows above, are refused naming the SKU), and each of its rows ends as it
+does; a row of a refund of several rows keeps its amount as typed, and its message names the refund's first line.
+
 Every row is validated before anything is written — against the order, its ledger and the rows above it in the
 same file (a row repeating one above is refused, naming that line) — and each row ends as *recorded*, *already
 recorded*, *refused* (with the reason; nothing written, no entry id), *likely duplicate* (held back, nothing
@@ -33,20 +44,22 @@ import csv
 import io
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from ..errors import InputError, NotFound, RefundkitError, VtexError
 from ..money import Money
-from ..textsafety import neutralise_formula
+from ..textsafety import clip, neutralise_formula
 from ..vtex.models import Order
 from .csvdialect import CsvDialect, decode_csv, read_amounts, read_dates
 from .duplicates import DuplicateCheck, duplicate_window_days, likely_duplicates
+from .items import SHIPPING, describe_lines, parse_pick
 from .model import LedgerEntry, NoteStatus, OrderLedger, Pending, RefundConflict, RefundRefused, refund_id
 from .recording import Ledger
-from .rules import RefundInput, build_quote, check_refund, entry_from, other_currency, parse_refund_amount
+from .rules import RefundInput, build_quote, check_refund, check_source, entry_from, other_currency, parse_refund_amount
 
 __all__ = [
     "OPTIONAL_COLUMNS",
@@ -60,8 +73,17 @@ __all__ = [
 ]
 
 REQUIRED_COLUMNS = ("order_id", "amount", "refunded_at", "source", "external_ref", "reason")
-OPTIONAL_COLUMNS = ("currency", "note")
+#: ``sku``, ``quantity``, ``shipping`` and ``restock``: refunds by item (see the module's text).
+ITEM_COLUMNS = ("sku", "quantity", "shipping", "restock")
+OPTIONAL_COLUMNS = ("currency", "note", *ITEM_COLUMNS)
+#: What a ``shipping`` or ``restock`` cell says for yes and for no (in English, Portuguese and Spanish).
+_YES = frozenset({"yes", "y", "true", "x", "sim", "s", "si", "sí"})
+_NO = frozenset({"no", "n", "false", "não", "nao"})
 _ALIASES = {
+    "qty": "quantity",
+    "units": "quantity",
+    "sku_id": "sku",
+    "skuid": "sku",
     "external_reference": "external_ref",
     "reference": "external_ref",
     "ref": "external_ref",
@@ -107,6 +129,8 @@ class ImportRow:
     pending: tuple[Pending, ...] = ()
     likely_duplicate_of: tuple[str, ...] = ()  # the earlier entries this row likely duplicates
     refunded_at: str = ""  # as typed in the file
+    #: the first row of the refund this row is part of (rows naming items under one reference), else None
+    part_of: ImportRow | None = field(default=None, repr=False)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -292,19 +316,26 @@ def _read_dialect(
     so refuses its row (``__refused__``). Also the whole dialect, and a warning or None. See
     :mod:`refundkit.ledger.csvdialect`."""
     good = [(line, row) for line, row in rows if "__error__" not in row]
-    mark, amounts, amount_problems = read_amounts([row.get("amount", "") for _, row in good], dialect.delimiter)
+    # a shipping amount is an amount of the file too: read in the same decimal mark ("yes" has none: kept as typed)
+    mark, values, value_problems = read_amounts(
+        [row.get("amount", "") for _, row in good] + [row.get("shipping", "") for _, row in good], dialect.delimiter
+    )
+    amounts, amount_problems = values[: len(good)], value_problems[: len(good)]
+    shippings, shipping_problems = values[len(good) :], value_problems[len(good) :]
     order, dates, date_problems, warning = read_dates(
         [(line, row.get("refunded_at", "")) for line, row in good], name, date_format=date_format, locale=locale
     )
     read: dict[int, dict[str, str]] = {}
-    for (line, row), amount, a_problem, day, d_problem in zip(
-        good, amounts, amount_problems, dates, date_problems, strict=True
+    for (line, row), amount, a_problem, day, d_problem, shipping, s_problem in zip(
+        good, amounts, amount_problems, dates, date_problems, shippings, shipping_problems, strict=True
     ):
         new = {**row, "__typed_amount__": row.get("amount", ""), "__typed_date__": row.get("refunded_at", "")}
-        problems = [p for p in (a_problem, d_problem) if p]
+        problems = [p for p in (a_problem, d_problem, s_problem and f"shipping: {s_problem}") if p]
         if problems:
             new["__refused__"] = "; ".join(problems)
         new["amount"], new["refunded_at"] = amount or "", day or ""
+        if "shipping" in row:
+            new["shipping"] = shipping or ""
         read[line] = new
     out = [(line, read.get(line, row)) for line, row in rows]
     default_mark = "," if dialect.delimiter == ";" else "."
@@ -344,11 +375,8 @@ def import_refunds(
         file=file, dry_run=dry_run, warnings=warnings + ([warning] if warning else []), dialect=dialect
     )
     now = ledger.clock()
-    items: list[tuple[ImportRow, RefundInput | None, dict[str, Any]]] = []
-    # the rows that passed every check that needs no VTEX call, with their refund id
-    live: list[tuple[ImportRow, RefundInput, dict[str, Any], str]] = []
-    for line, row in parsed:
-        r = ImportRow(
+    rows = {
+        line: ImportRow(
             line,
             row.get("order_id", ""),
             row.get("__typed_amount__", row.get("amount", "")),
@@ -356,12 +384,23 @@ def import_refunds(
             row.get("external_ref", ""),
             refunded_at=row.get("__typed_date__", row.get("refunded_at", "")),
         )
-        if "__error__" in row:
-            r.outcome, r.message = REFUSED, f"line {line} {row['__error__']}"
+        for line, row in parsed
+    }
+    items: list[tuple[ImportRow, RefundInput | None, dict[str, Any]]] = []
+    # the rows that passed every check that needs no VTEX call, with their refund id
+    live: list[tuple[ImportRow, RefundInput, dict[str, Any], str]] = []
+    for group in _group_rows(parsed):
+        line, head_row = group[0]
+        r = rows[line]
+        for other, _ in group[1:]:
+            rows[other].part_of = r
+        if "__error__" in head_row:
+            r.outcome, r.message = REFUSED, f"line {line} {head_row['__error__']}"
             items.append((r, None, {}))
             continue
-        if "__refused__" in row:
-            r.outcome, r.message = REFUSED, row["__refused__"]
+        row, refused = _combine(group)
+        if refused:
+            r.outcome, r.message = REFUSED, "; ".join(refused)
             items.append((r, None, {}))
             continue
         raw = RefundInput(
@@ -373,6 +412,9 @@ def import_refunds(
             note=row.get("note", ""),
             refunded_at=row.get("refunded_at") or None,
             currency=row.get("currency") or None,
+            items=row["__items__"],
+            shipping=row["__shipping__"],
+            restock=row["__restock__"],
         )
         oid, clean, problems = check_refund(
             raw, now=now, extra_sources=ledger.extra_sources, store_tz=ledger.store_tz, date_required=True
@@ -398,9 +440,11 @@ def import_refunds(
         )
         orders = dict(zip(need, pool.map(_safe(ledger.client.orders.get), need), strict=True))
 
+    grouped = {r.part_of.line for r in rows.values() if r.part_of is not None}  # first rows of several-row refunds
     accepted: dict[str, list[tuple[ImportRow, RefundInput, dict[str, Any]]]] = {}
     seen: dict[str, tuple[ImportRow, Any]] = {}
     offline: dict[str, Money] = {}  # running offline total per order: the ledger's plus the rows accepted above
+    running: dict[str, OrderLedger] = {}  # each order's ledger with the rows accepted above
     # per order and amount: its refunds not reversed, then the rows accepted above (the likely-duplicate candidates)
     same_amount: dict[str, dict[Money, list[LedgerEntry]]] = {}
     existing_rows: list[tuple[ImportRow, LedgerEntry]] = []
@@ -412,7 +456,7 @@ def import_refunds(
         existing = index[r.order_id].get(entry_id)
         order = orders.get(r.order_id)
         if existing is not None:
-            _judge_existing(r, raw, existing)
+            _judge_existing(r, raw, existing, grouped)
             if r.outcome == ALREADY:
                 existing_rows.append((r, existing))
             continue
@@ -448,13 +492,15 @@ def import_refunds(
         so_far = offline.get(r.order_id)
         if so_far is None:
             so_far = offline[r.order_id] = head.offline_refunded(order.currency)
-        quote = build_quote(order, head, raw, clean, offline=so_far)
+        # the order's ledger with the refunds accepted on rows above: their units are taken too
+        quote = build_quote(order, running.get(r.order_id, head), raw, clean, offline=so_far)
         if quote.problems:
             r.outcome, r.message = REFUSED, "; ".join(quote.problems)
             r.money = quote.proposed  # None when it could not be read, or the row named another currency
             continue
         entry = entry_from(raw, clean, quote, entry_id=entry_id, order_id=r.order_id, user=ledger.user, now=now)
-        r.amount, r.money = entry.amount.decimal_str(), entry.amount
+        if r.line not in grouped:  # a refund of several rows keeps each row's amount as typed; its message says all
+            r.amount, r.money = entry.amount.decimal_str(), entry.amount
         candidates = same_amount.get(r.order_id)
         if candidates is None:
             candidates = same_amount[r.order_id] = _refunds_by_amount(head)
@@ -484,14 +530,16 @@ def import_refunds(
                 continue
             flagged = f" (likely duplicate of {earlier}; recorded as confirmed)"
         offline[r.order_id] = so_far + entry.amount
+        now_head = running.get(r.order_id, head)
+        running[r.order_id] = replace(now_head, entries=(*now_head.entries, entry))
         seen[entry_id] = (r, quote.proposed)
         candidates.setdefault(entry.amount, []).append(entry)
         if dry_run:
-            r.outcome, r.message = WOULD, f"{entry.amount} via {entry.source}{flagged}"
+            r.outcome, r.message = WOULD, f"{entry.amount} via {entry.source}{_what(entry)}{flagged}"
         else:
             accepted.setdefault(r.order_id, []).append((r, raw, clean))
 
-    report.rows = [r for r, _, _ in items]
+    report.rows = list(rows.values())
     _check_pending(ledger, existing_rows, workers)
     if dry_run or not accepted:
         return _no_ids_unwritten(report)
@@ -511,7 +559,7 @@ def import_refunds(
                 r.outcome = RECORDED if result.recorded_now else ALREADY
                 r.entry_id = result.entry.entry_id
                 r.pending = result.pending
-                r.message = f"{result.entry.amount} via {result.entry.source}" + (
+                r.message = f"{result.entry.amount} via {result.entry.source}{_what(result.entry)}" + (
                     f" (pending: {', '.join(result.pending)}; run `refundkit reconcile`)" if result.pending else ""
                 )
                 if r.likely_duplicate_of and result.recorded_now:
@@ -531,11 +579,136 @@ def import_refunds(
 
 
 def _no_ids_unwritten(report: ImportReport) -> ImportReport:
-    """A row refused or held back was not written: it carries no entry id (its message names any entry it meets)."""
+    """A row refused or held back was not written: it carries no entry id (its message names any entry it meets).
+    A row that is part of a refund begun on a row above ends as that refund ends."""
+    parts: dict[int, list[int]] = {}
+    said = {r.line: r.message for r in report.rows}
     for r in report.rows:
+        if r.part_of is not None:
+            parts.setdefault(r.part_of.line, []).append(r.line)
+    for r in report.rows:
+        head = r.part_of
+        if head is not None:
+            r.outcome, r.entry_id, r.order_id = head.outcome, head.entry_id, head.order_id
+            r.pending, r.likely_duplicate_of = head.pending, head.likely_duplicate_of
+            r.message = f"one refund with line {head.line}: {said[head.line]}"
+        elif r.line in parts:
+            r.message += f" (one refund with line{'s' if len(parts[r.line]) > 1 else ''} " + (
+                ", ".join(str(n) for n in parts[r.line]) + ")"
+            )
         if r.outcome in (REFUSED, HELD):
             r.entry_id = None
     return report
+
+
+def _what(entry: LedgerEntry) -> str:
+    """``: 2 × Caneca Azul (SKU 346), shipping`` for a refund by item (the one wording), else nothing."""
+    return f": {describe_lines(entry.lines)}" if entry.lines else ""
+
+
+def _yes_no(text: str) -> bool | None:
+    """A yes/no cell: True, False, or None when it says neither (an empty cell is None too)."""
+    t = text.strip().lower()
+    return True if t in _YES else False if t in _NO else None
+
+
+def _group_rows(parsed: list[tuple[int, dict[str, str]]]) -> list[list[tuple[int, dict[str, str]]]]:
+    """The file's refunds, each a list of its rows in file order. Rows naming an item or shipping (``sku`` or
+    ``shipping``) with the same order, source and reference are one refund; every other row is one by itself (a
+    second such row without an item is refused later as repeating the first)."""
+    groups: list[list[tuple[int, dict[str, str]]]] = []
+    by_refund: dict[str, list[tuple[int, dict[str, str]]]] = {}
+    for line, row in parsed:
+        key = None
+        names = row.get("sku", "").strip() or _yes_no(row.get("shipping", "") or "no") is not False
+        if "__error__" not in row and names:
+            source = check_source(row.get("source", ""))[0] or row.get("source", "").strip().lower()
+            if row.get("external_ref", "").strip():
+                key = refund_id(row.get("order_id", ""), source, row.get("external_ref", ""))
+        if key is not None and key in by_refund:
+            by_refund[key].append((line, row))
+            continue
+        groups.append([(line, row)])
+        if key is not None:
+            by_refund[key] = groups[-1]
+    return groups
+
+
+#: Fields the rows of one refund share: given on its first row, and on the others the same or left empty.
+_SHARED = (("refunded_at", "__typed_date__"), ("currency", ""), ("reason", ""), ("note", ""), ("restock", ""))
+
+
+def _combine(group: list[tuple[int, dict[str, str]]]) -> tuple[dict[str, Any], list[str]]:
+    """One refund's rows as one row: its items (``SKU:QTY``, as ``--item`` takes them), its shipping (None: none;
+    True: what is left of the order's; else the amount as read), its restock flag, and its amount (the rows' amounts
+    added up, or empty for the price paid when no row gives one). Also every problem, each naming its line when
+    the refund has several."""
+    head_line, head = group[0]
+    several = len(group) > 1
+    row: dict[str, Any] = dict(head)
+    problems: list[str] = []
+    picks: list[str] = []
+    shipping: Any = None
+    shipping_line: int | None = None
+    amounts: list[str] = []
+    for line, r in group:
+        where = f"line {line}: " if several else ""
+        if "__error__" in r:
+            problems.append(f"line {line} {r['__error__']}")
+            continue
+        if "__refused__" in r:
+            problems.append(where + r["__refused__"])
+        sku, qty = r.get("sku", "").strip(), r.get("quantity", "").strip()
+        if qty and not sku:
+            problems.append(f"{where}quantity {clip(qty)} names no item: give the item's SKU in the sku column")
+        elif sku:
+            picks.append(f"{sku}:{qty}" if qty else sku)
+        cell = r.get("shipping", "").strip()
+        if cell and _yes_no(cell) is not False:
+            if shipping_line is not None:
+                problems.append(
+                    f"{where}shipping is given on line {shipping_line} already: give it on one row of the refund"
+                )
+            else:
+                shipping, shipping_line = (True if _yes_no(cell) else cell), line
+        restock = r.get("restock", "").strip()
+        if restock and _yes_no(restock) is None:
+            problems.append(f"{where}restock {clip(restock)} is not yes or no")
+        amounts.append(r.get("amount", "").strip())
+        for name, typed in _SHARED:
+            value = r.get(name, "").strip()
+            if not value or line == head_line:
+                continue
+            if not str(row.get(name, "")).strip():
+                row[name] = value
+            elif value != str(row[name]).strip():
+                shown = r.get(typed or name, value)
+                problems.append(
+                    f"line {line} gives {name} {clip(shown)} and line {head_line} another: the rows of one refund "
+                    f"(same order, source and reference) give the same {name}, or leave it empty after the first"
+                )
+    given = [a for a in amounts if a]
+    if given and len(given) != len(amounts):
+        problems.append(
+            "give an amount on every row of this refund or on none (none: the price paid for its items and shipping)"
+        )
+    elif len(given) > 1:
+        try:
+            row["amount"] = str(sum((Decimal(a) for a in given), Decimal(0)))
+        except ArithmeticError:  # an amount that is no number: the rules refuse it, naming it
+            row["amount"] = next(a for a in given if not _is_number(a))
+    row["__items__"] = tuple(picks)
+    row["__shipping__"] = shipping
+    row["__restock__"] = _yes_no(str(row.get("restock", ""))) if picks else None
+    return row, list(dict.fromkeys(problems))
+
+
+def _is_number(text: str) -> bool:
+    try:
+        Decimal(text)
+    except ArithmeticError:
+        return False
+    return True
 
 
 #: The columns of the result CSV, in order.
@@ -625,7 +798,9 @@ def _check_pending(ledger: Ledger, rows: list[tuple[ImportRow, LedgerEntry]], wo
             r.message += f"; still pending: {', '.join(r.pending)} (run `refundkit reconcile`)"
 
 
-def _judge_existing(r: ImportRow, raw: RefundInput, existing: LedgerEntry) -> None:
+def _judge_existing(r: ImportRow, raw: RefundInput, existing: LedgerEntry, grouped: set[int]) -> None:
+    """A row whose refund is in its order's ledger already: already recorded, or refused where the row says
+    another currency, amount or items."""
     currency = (raw.currency or "").strip().upper()
     if currency and currency != existing.amount.currency:
         r.outcome = REFUSED
@@ -641,9 +816,35 @@ def _judge_existing(r: ImportRow, raw: RefundInput, existing: LedgerEntry) -> No
             f"already recorded as {existing.entry_id} for {existing.amount}, not {amount}: reverse it and "
             "record the right amount with a new reference"
         )
+    elif raw.by_item and _named(raw, existing) != _named_lines(existing):
+        r.outcome = REFUSED
+        what = describe_lines(existing.lines) if existing.lines else "an amount, no items"
+        r.message = (
+            f"already recorded as {existing.entry_id} with {what}, not the items of this row: reverse it and "
+            "record the right items with a new reference"
+        )
     else:
-        r.outcome, r.message = ALREADY, f"already recorded as {existing.entry_id}"
-        r.money = existing.amount
+        r.outcome, r.message = ALREADY, f"already recorded as {existing.entry_id}{_what(existing)}"
+        if r.line not in grouped:  # a refund of several rows keeps each row's amount as typed
+            r.money = existing.amount
+
+
+def _named(raw: RefundInput, existing: LedgerEntry) -> list[tuple[str, int]]:
+    """The SKUs and units a refund's input names (a line's uniqueId or ``SKU#N`` read as its SKU), and ``shipping``
+    when it names the shipping, in order, to set beside an entry's lines."""
+    by_unique = {x.unique_id.lower(): x.sku for x in existing.lines if x.unique_id}
+    out = []
+    for pick in raw.items:
+        p = parse_pick(pick)
+        sel = p.selector.strip()
+        out.append((by_unique.get(sel.lower(), sel.partition("#")[0]), p.quantity))
+    if raw.shipping is not None and raw.shipping is not False:
+        out.append(("shipping", 0))
+    return sorted(out)
+
+
+def _named_lines(entry: LedgerEntry) -> list[tuple[str, int]]:
+    return sorted(("shipping", 0) if x.kind == SHIPPING else (x.sku, x.quantity) for x in entry.lines)
 
 
 def _safe(fn: Callable[[str], Any]) -> Callable[[str], Any]:

@@ -36,6 +36,7 @@ __all__ = [
     "Quote",
     "RecordResult",
     "RefundConflict",
+    "RefundLine",
     "RefundRefused",
     "head_id",
     "make_reference",
@@ -156,6 +157,61 @@ def make_reference(source: str, when: date | None = None) -> str:
 
 
 @dataclass(frozen=True)
+class RefundLine:
+    """One line of a refund by item: ``kind`` ``"item"`` (``quantity`` units of SKU ``sku``, the order line
+    ``unique_id``) or ``"shipping"`` (quantity 0); ``amount`` what went back for it. ``line_index`` is the line's
+    position in the order's ``items[]`` (kept for lines whose order gives no ``uniqueId``)."""
+
+    kind: str
+    sku: str
+    unique_id: str
+    name: str
+    quantity: int
+    amount: Money
+    line_index: int | None = None
+
+    def to_doc(self) -> dict[str, Any]:
+        """The line as the entry document keeps it."""
+        doc: dict[str, Any] = {
+            "kind": self.kind,
+            "sku": self.sku,
+            "uniqueId": self.unique_id,
+            "name": self.name,
+            "quantity": self.quantity,
+            "amountMinor": self.amount.minor,
+        }
+        if self.line_index is not None:
+            doc["lineIndex"] = self.line_index
+        return doc
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any], currency: str) -> RefundLine:
+        """A line of an entry document (its amount is in the entry's ``currency``); ValueError when damaged."""
+        if not isinstance(doc, dict):
+            raise ValueError("a line is not an object")
+        kind = str(doc.get("kind") or "item")
+        amount = doc.get("amountMinor")
+        qty = doc.get("quantity", 0)
+        index = doc.get("lineIndex")
+        for name, v in (("amountMinor", amount), ("quantity", qty)):
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or float(v) != int(v):
+                raise ValueError(f"line {name} {v!r} is not a whole number")
+        return cls(
+            kind=kind,
+            sku=str(doc.get("sku") or ""),
+            unique_id=str(doc.get("uniqueId") or ""),
+            name=str(doc.get("name") or ""),
+            quantity=int(qty),
+            amount=Money(int(amount), currency),  # type: ignore[arg-type]  # checked a number just above
+            line_index=int(index) if isinstance(index, int) and not isinstance(index, bool) else None,
+        )
+
+    def key(self) -> tuple[str, str, str, int, int]:
+        """What makes two lines the same refund (the name is for people, not identity)."""
+        return (self.kind, self.sku, self.unique_id, self.quantity, self.amount.minor)
+
+
+@dataclass(frozen=True)
 class EntryField:
     """One field of an entry document: its name in Master Data, where its value comes from on
     :class:`LedgerEntry` (a dotted attribute path), and what the saved schema says of it."""
@@ -217,6 +273,29 @@ ENTRY_FIELDS: Final[tuple[EntryField, ...]] = (
     #: When a note post was answered by nothing (a lost answer: it may be on the order, and VTEX's notes list may
     #: not show it yet): nobody posts it again before the notes list has had time to show it.
     EntryField("noteAttemptAt", "note_attempt_at", {"type": ["string", "null"], "format": "date-time"}),
+    # refunds by item: the lines (SKU, uniqueId, name, quantity, amount); absent from documents written before them
+    EntryField(
+        "lines",
+        "lines_doc",
+        {
+            "type": ["array", "null"],
+            "items": {
+                "type": "object",
+                "properties": {
+                    "kind": {"type": "string", "enum": ["item", "shipping"]},
+                    "sku": {"type": "string"},
+                    "uniqueId": {"type": "string"},
+                    "name": {"type": "string"},
+                    "quantity": {"type": "integer", "minimum": 0},
+                    "amountMinor": {"type": "integer", "minimum": 0},
+                    "lineIndex": {"type": "integer", "minimum": 0},
+                },
+                "required": ["kind", "sku", "quantity", "amountMinor"],
+            },
+        },
+    ),
+    # whether the goods go back to stock (recorded only: refundkit moves no inventory); null when not said
+    EntryField("restock", "restock", {"type": ["boolean", "null"]}),
 )
 ENTRY_FIELD_NAMES: Final[tuple[str, ...]] = tuple(f.name for f in ENTRY_FIELDS)
 _DOC_NAME: Final = {f.attr: f.name for f in ENTRY_FIELDS}
@@ -251,6 +330,15 @@ class LedgerEntry:
     #: Which write appended this entry to the order's ledger document (kept there only): tells a recorder whether
     #: the entry it reads back is its own or a concurrent recorder's of the same refund.
     write_id: str = field(default="", compare=False)
+    #: refunds by item: what the refund gave back, line by line (empty: an amount only, as before)
+    lines: tuple[RefundLine, ...] = ()
+    #: whether the goods went back to stock (a recorded flag; None: not said)
+    restock: bool | None = None
+
+    @property
+    def lines_doc(self) -> list[dict[str, Any]] | None:
+        """The lines as the entry document keeps them (None when the refund names none)."""
+        return [line.to_doc() for line in self.lines] if self.lines else None
 
     @property
     def refunded_at_ms(self) -> int:
@@ -281,11 +369,16 @@ class LedgerEntry:
             amount = need("amount.minor")
             if isinstance(amount, float) and amount.is_integer():
                 amount = int(amount)
+            currency = str(need("amount.currency"))
+            raw_lines = v["lines_doc"] or []
+            if not isinstance(raw_lines, list):
+                raise ValueError("lines is not a list")
+            restock = v["restock"]
             return cls(
                 entry_id=str(need("entry_id")),
                 order_id=str(need("order_id")),
                 kind=EntryKind(need("kind")),
-                amount=Money(amount, str(need("amount.currency"))),
+                amount=Money(amount, currency),
                 refunded_at=parse_instant(need("refunded_at")),
                 source=str(v["source"] or ""),
                 external_ref=str(v["external_ref"] or ""),
@@ -303,6 +396,8 @@ class LedgerEntry:
                 note_claim=str(doc.get("noteClaim") or ""),
                 note_claimed_at=parse_instant(doc["noteClaimedAt"]) if doc.get("noteClaimedAt") else None,
                 write_id=str(doc.get("writeId") or ""),
+                lines=tuple(RefundLine.from_doc(d, currency) for d in raw_lines),
+                restock=restock if isinstance(restock, bool) else None,
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise LedgerError(
@@ -329,6 +424,12 @@ class OrderLedger:
         for e in self.entries:
             total = total + e.signed  # raises CurrencyMismatch if an entry is in another currency
         return total
+
+    def without(self, entry_id: str) -> OrderLedger:
+        """The ledger as it was without entry ``entry_id`` (and its reversal): what a retry of it is checked
+        against."""
+        kept = tuple(e for e in self.entries if entry_id not in (e.entry_id, e.reverses))
+        return OrderLedger(self.order_id, self.version, kept)
 
     def reversal_of(self, refund: str) -> LedgerEntry | None:
         for e in self.entries:
@@ -381,6 +482,8 @@ class Quote:
     value_note: str = ""  # VTEX's value already excludes the return invoices: order_total is what was charged
     #: why the order cannot take an offline refund ("" when it can): its status's place (refundkit.statuses)
     blocked: str = ""
+    #: a refund by item: its lines at the price paid (scaled down to a lower amount given), in the order given
+    lines: tuple[RefundLine, ...] = ()
 
     @property
     def balance(self) -> Money:
@@ -452,6 +555,17 @@ class Quote:
                     "note_problem": e.note_problem,
                 }
                 for e in self.entries
+            ],
+            "lines": [
+                {
+                    "kind": line.kind,
+                    "sku": line.sku,
+                    "unique_id": line.unique_id,
+                    "name": line.name,
+                    "quantity": line.quantity,
+                    "amount": line.amount.decimal_str(),
+                }
+                for line in self.lines
             ],
             "return_invoices": [
                 {

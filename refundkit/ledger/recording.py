@@ -45,6 +45,10 @@ exactly-once cannot hold. At run time the read-back also catches what it can: a 
 create (refused on missing documents), and entries missing from the ledger after a lost race (conditions ignored).
 Both stop recording with the reason, writing nothing more.
 
+A refund by item carries its lines (SKU, uniqueId, units, amount) in its entry, so ``decide`` checks the order's
+units (:mod:`refundkit.ledger.items`) against the very ledger it checks the money against, and the conditional
+write covers both: a recorder that lost a race decides again with the winner's units counted.
+
 After the append: the Do note (marked with the entry id, so it is never posted twice) and then the entry document.
 If either fails the refund stays recorded — the ledger document has it — and is reported pending;
 ``refundkit reconcile`` finishes it. Such a refund can be reversed before that: ``reverse`` finds its order through
@@ -57,7 +61,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -77,6 +81,7 @@ from ..timeutil import Instant, utc_now
 from ..vtex.client import VtexClient
 from ..vtex.models import Order
 from ..vtex.oms import check_order_id
+from .items import ItemPick, OrderItems, describe_lines, order_items
 from .journal import Journal
 from .model import (
     REFUND,
@@ -214,6 +219,11 @@ class Ledger:
         """The order's entries, read by id (strongly consistent: includes every acknowledged write)."""
         return self.store.order_ledger(order_id)
 
+    def order_items(self, order_id: str) -> OrderItems:
+        """The order's lines with their refundable units and price paid, and its shipping left to refund."""
+        known = require_order_id(order_id)
+        return order_items(self._order(known), self.order_ledger(known))
+
     def _order(self, order_id: str) -> Order:
         try:
             return self.client.orders.get(order_id)
@@ -240,12 +250,15 @@ class Ledger:
         over_refund_reason: str = "",
         reason: str = "",
         note: str = "",
+        items: Sequence[ItemPick | str] = (),
+        shipping: Any = None,
+        restock: bool | None = None,
     ) -> Quote:
         """The order's refundable balance and, for a proposed refund (``amount`` given), every problem with it.
 
         Raises :class:`RefundRefused` when the order cannot be read (not an order id, or none on this account),
         listing the proposal's other problems too, as :meth:`record` does."""
-        if amount is None:
+        if amount is None and not items and (shipping is None or shipping is False):
             known = require_order_id(order_id)
             return build_quote(self._order(known), self.order_ledger(known))
         raw = RefundInput(
@@ -259,6 +272,9 @@ class Ledger:
             currency=currency,
             allow_over_refund=allow_over_refund,
             over_refund_reason=over_refund_reason,
+            items=items,
+            shipping=shipping,
+            restock=restock,
         )
         oid, clean, problems = check_refund(
             raw, now=self.clock(), extra_sources=self.extra_sources, store_tz=self.store_tz
@@ -286,12 +302,21 @@ class Ledger:
         currency: str | None = None,
         allow_over_refund: bool = False,
         over_refund_reason: str = "",
+        items: Sequence[ItemPick | str] = (),
+        shipping: Any = None,
+        restock: bool | None = None,
     ) -> RecordResult:
         """Record an offline refund exactly once. Nothing moves money: only documents and a note are written.
 
         Raises :class:`RefundRefused` (nothing written; ``.problems`` lists every reason) or
         :class:`RefundConflict` (the same refund exists with another amount). Returns a :class:`RecordResult`
         whose ``outcome`` is ``"recorded"`` or ``"already recorded"``.
+
+        A refund by item names ``items`` (``"346:2"``: two units of SKU 346; ``"346#2:1"`` the second line of SKU
+        346; or a line's uniqueId) and/or ``shipping`` (True: what is left of the order's shipping; an amount: that
+        much); ``amount`` may then be None (the price paid) or lower (a partial refund), never higher. Units beyond
+        what is left of a line are refused, naming the SKU and what is left (see :mod:`refundkit.ledger.items`).
+        ``restock`` is recorded as given (refundkit moves no inventory).
         """
         raw = RefundInput(
             order_id,
@@ -304,6 +329,9 @@ class Ledger:
             currency=currency,
             allow_over_refund=allow_over_refund,
             over_refund_reason=over_refund_reason,
+            items=items,
+            shipping=shipping,
+            restock=restock,
         )
         return self.record_input(raw)
 
@@ -328,8 +356,11 @@ class Ledger:
             ledger = self.order_ledger(oid)
 
         def decide(current: OrderLedger) -> tuple[Quote, LedgerEntry | None, LedgerEntry | None]:
-            quote = build_quote(order, current, raw, clean, problems)
             existing = current.entry(entry_id)
+            # a retry is checked against the ledger as it was before it (its own units are not used up twice)
+            quote = build_quote(
+                order, current.without(entry_id) if existing and raw.by_item else current, raw, clean, problems
+            )
             if existing is None and quote.problems:
                 raise RefundRefused(list(quote.problems), quote)
             named = other_currency(raw, order.currency)
@@ -353,6 +384,18 @@ class Ledger:
         (another recorder may be finishing them right now), so a missing one is reported, and left to that recorder
         or to ``refundkit reconcile`` — posting it from here could put a second note on the order."""
         proposed = quote.proposed
+        asked = tuple(line.key() for line in quote.lines)
+        if existing.kind == REFUND and asked and asked != tuple(line.key() for line in existing.lines):
+            was = describe_lines(existing.lines) or "an amount, no items"
+            now = describe_lines(quote.lines)
+            raise RefundConflict(
+                f"refund {existing.entry_id} ({existing.source} {existing.external_ref!r}) is already recorded on "
+                f"order {existing.order_id} as {was} for {existing.amount}, not as {now}"
+                + (f" for {proposed}" if proposed is not None else "")
+                + f"; if that was wrong, reverse it (refundkit reverse {existing.entry_id} --reason ...) and record "
+                "the right one with a new reference",
+                existing,
+            )
         if proposed is not None and proposed != existing.amount:
             raise RefundConflict(
                 f"refund {existing.entry_id} ({existing.source} {existing.external_ref!r}) is already recorded on "
@@ -476,6 +519,7 @@ class Ledger:
                     recorded_by=self.user,
                     recorded_at=now,
                     reverses=entry_id,
+                    lines=target.lines,
                 )
             )
             return build_quote(order, current), existing, entry

@@ -9,7 +9,7 @@ the order-id rule alone, refusing as a refund is refused.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -22,7 +22,17 @@ from ..textsafety import clip, control_problem
 from ..timeutil import Instant, parse_instant
 from ..vtex.models import Order
 from ..vtex.oms import check_order_id
-from .model import KNOWN_SOURCES, EntryKind, LedgerEntry, OrderLedger, Quote, RefundRefused, strip_format
+from .items import ItemPick, order_items, parse_pick, plan_lines
+from .model import (
+    KNOWN_SOURCES,
+    EntryKind,
+    LedgerEntry,
+    OrderLedger,
+    Quote,
+    RefundLine,
+    RefundRefused,
+    strip_format,
+)
 
 __all__ = [
     "CLOCK_SKEW",
@@ -64,11 +74,14 @@ class RefundInput:
         "amount",
         "currency",
         "external_ref",
+        "items",
         "note",
         "order_id",
         "over_refund_reason",
         "reason",
         "refunded_at",
+        "restock",
+        "shipping",
         "source",
     )
 
@@ -85,6 +98,9 @@ class RefundInput:
         currency: str | None = None,
         allow_over_refund: bool = False,
         over_refund_reason: str = "",
+        items: Sequence[ItemPick | str] = (),
+        shipping: Any = None,
+        restock: bool | None = None,
     ) -> None:
         self.order_id = order_id
         self.amount = amount
@@ -96,6 +112,16 @@ class RefundInput:
         self.currency = currency
         self.allow_over_refund = allow_over_refund
         self.over_refund_reason = over_refund_reason or ""
+        #: refunds by item: the units asked for (``346:2`` or :class:`ItemPick`), the shipping (None: none; True or
+        #: "": what is left of it; an amount: that much) and whether the goods go back to stock (None: not said)
+        self.items = tuple(items or ())
+        self.shipping = shipping
+        self.restock = restock
+
+    @property
+    def by_item(self) -> bool:
+        """Whether the refund names items or shipping (else it is an amount only, as before)."""
+        return bool(self.items) or (self.shipping is not None and self.shipping is not False)
 
     def __repr__(self) -> str:
         return (
@@ -200,6 +226,16 @@ def check_input(
         problems.append(p)
     if raw.currency is not None and raw.currency.strip() and not re.fullmatch(r"[A-Za-z]{3}", raw.currency.strip()):
         problems.append(f"currency {clip(raw.currency)} is not a three-letter code such as BRL")
+    picks: list[ItemPick] = []
+    for pick in raw.items:
+        try:
+            picks.append(parse_pick(pick))
+        except RefundRefused as exc:
+            problems.extend(exc.problems)
+    clean["picks"] = tuple(picks)
+    restock: object = raw.restock  # typed bool | None, but a notebook may pass anything
+    if restock is not None and not isinstance(restock, bool):
+        problems.append("restock must be yes or no (--restock or --no-restock)")
     return clean, problems
 
 
@@ -313,15 +349,20 @@ def build_quote(
     probs = list(problems)
     warnings: list[str] = []
     proposed: Money | None = None
+    lines: tuple[RefundLine, ...] = ()
     if raw is not None:
         named = other_currency(raw, currency)
         if named:
             probs.append(
                 f"currency {named} is not the order's currency {currency}; refunds are recorded in the order's currency"
             )
-        proposed, p = parse_refund_amount(raw, currency)  # read even so, to report every problem at once
-        if p:
-            probs.append(p)
+        if raw.by_item:
+            proposed, lines, item_problems = _item_amount(order, ledger, raw, clean, currency)
+            probs.extend(item_problems)
+        else:
+            proposed, p = parse_refund_amount(raw, currency)  # read even so, to report every problem at once
+            if p:
+                probs.append(p)
         if named:
             proposed = None  # an amount in another currency is not one in the order's: nothing is proposed
         if blocked:
@@ -387,7 +428,45 @@ def build_quote(
         gateway_group_note=order.gateway.note if order.gateway is not None else "",
         value_note=value_note(order),
         blocked=blocked or "",
+        lines=lines,
     )
+
+
+def _empty(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _item_amount(
+    order: Order, ledger: OrderLedger, raw: RefundInput, clean: dict[str, Any] | None, currency: str
+) -> tuple[Money | None, tuple[RefundLine, ...], list[str]]:
+    """A refund by item: (its amount, its lines, the problems) against the order's unit and shipping balances.
+
+    The amount, when given, may be lower than the lines at the price paid (a partial refund) but not higher; when
+    not given it is their price paid."""
+    problems: list[str] = []
+    amount: Money | None = None
+    if not _empty(raw.amount):
+        amount, p = parse_refund_amount(raw, currency)
+        if p:
+            return None, (), [p]
+    shipping: Any = raw.shipping
+    if shipping is True or (isinstance(shipping, str) and not shipping.strip()):
+        shipping = True
+    elif isinstance(shipping, Money):
+        if shipping.currency != currency:
+            problems.append(f"shipping is in {shipping.currency} but the order is in {currency}")
+    elif shipping is not None and shipping is not False:
+        try:
+            shipping = Money(parse_amount(shipping, currency), currency)
+        except AmountError as exc:
+            problems.append(f"shipping: {exc}")
+    if problems:
+        return None, (), problems
+    picks = (clean or {}).get("picks")
+    if picks is None:
+        picks = tuple(parse_pick(p) for p in raw.items)
+    plan = plan_lines(order_items(order, ledger), picks, shipping, amount)
+    return (plan.total if not plan.problems else None), plan.lines, list(plan.problems)
 
 
 def value_note(order: Order) -> str:
@@ -441,4 +520,6 @@ def entry_from(
         recorded_at=now,
         over_refund=bool(quote.warnings),
         over_refund_reason=raw.over_refund_reason.strip() if quote.warnings else "",
+        lines=quote.lines,
+        restock=raw.restock if isinstance(raw.restock, bool) else None,
     )

@@ -268,8 +268,16 @@ class Output:
             self.message(text)
 
     def table(
-        self, rows: Sequence[dict[str, Any]], columns: Sequence[str], *, numeric: Iterable[str] = (), what: str = "rows"
+        self,
+        rows: Sequence[dict[str, Any]],
+        columns: Sequence[str],
+        *,
+        numeric: Iterable[str] = (),
+        what: str = "rows",
+        machine: Iterable[str] = (),
     ) -> None:
+        """The rows on stdout or in ``-o FILE``, in the format asked (a text table leaves out the ``machine``
+        columns)."""
         fmt = output_format(self.output, self.fmt, TABLE_FORMATS)
         if not fmt:
             fmt = "table" if sys.stdout.isatty() else "csv"
@@ -283,11 +291,11 @@ class Output:
             self.message(f"{len(rows):,} {what} written to {self.output}")
             return
         if not self.output:
-            write_rows(sys.stdout, rows, columns, fmt, numeric=numeric)
+            write_rows(sys.stdout, rows, columns, fmt, numeric=numeric, machine=machine)
             return
         try:
             with open(self.output, "w", encoding="utf-8", newline="") as out:
-                write_rows(out, rows, columns, fmt, numeric=numeric)
+                write_rows(out, rows, columns, fmt, numeric=numeric, machine=machine)
         except OSError as exc:
             raise UsageError(f"cannot write {self.output}: {exc.strerror or exc}") from None
         self.message(f"{len(rows):,} {what} written to {self.output}")

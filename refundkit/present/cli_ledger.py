@@ -13,7 +13,8 @@ from ..ledger import Ledger, ListedEntry, RefundQuery, import_refunds, list_all,
 from ..ledger.csvdialect import date_format_of
 from ..ledger.csvimport import result_csv
 from ..ledger.duplicates import find_likely_duplicates
-from ..ledger.model import KNOWN_SOURCES, NoteStatus, Quote, RecordResult
+from ..ledger.items import OrderItems, describe_lines
+from ..ledger.model import KNOWN_SOURCES, NoteStatus, Quote, RecordResult, RefundLine
 from ..ledger.reconcile import RECONCILE_GRACE_S
 from ..ledger.rules import require_order_id
 from ..timeutil import local_day_bounds
@@ -31,7 +32,7 @@ from .cli_common import (
     session,
     time_zone,
 )
-from .tables import ENTRY_COLUMNS, entry_row
+from .tables import ENTRY_COLUMNS, MACHINE_COLUMNS, entry_row
 
 __all__ = ["register"]
 
@@ -53,7 +54,35 @@ def register(sub: Subcommands) -> None:
 
     r = sub.add_parser("record", help="record a refund you already paid back outside VTEX (moves no money)")
     r.add_argument("order_id")
-    r.add_argument("--amount", required=True, help="in major units, such as 12.34 (or 12,34)")
+    r.add_argument(
+        "--amount",
+        default=None,
+        help="in major units, such as 12.34 (or 12,34); with --item/--shipping: optional, at most what they paid "
+        "(a lower amount is a partial refund)",
+    )
+    r.add_argument(
+        "--item",
+        dest="items",
+        action="append",
+        default=[],
+        metavar="SKU[:QTY]",
+        help="units of one of the order's items, refunded at the price paid (repeatable; QTY defaults to 1). "
+        "A SKU on several lines: SKU#N for its N-th line, or the line's uniqueId",
+    )
+    r.add_argument(
+        "--shipping",
+        nargs="?",
+        const=True,
+        default=None,
+        metavar="AMOUNT",
+        help="refund the shipping: what is left of it, or AMOUNT",
+    )
+    r.add_argument(
+        "--restock",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="whether the goods go back to stock (recorded only: refundkit moves no inventory)",
+    )
     r.add_argument("--source", required=True, help=f"one of {', '.join(KNOWN_SOURCES)} or REFUNDKIT_EXTRA_SOURCES")
     r.add_argument("--ref", required=True, help="the third party's refund id or a receipt number")
     r.add_argument("--reason", default="")
@@ -158,6 +187,7 @@ def quote_lines(q: Quote) -> list[str]:
         lines.append(f"  cannot take an offline refund: {q.blocked}")
     if q.proposed is not None:
         lines.append(f"  proposed refund      {q.currency} {q.proposed.decimal_str():>12}")
+    lines += refund_line_rows(q.lines)
     lines += [f"  note: {n}" for n in q.notices]
     lines += [
         f"  order note impossible for {e.entry_id}: {e.note_problem or 'VTEX will not take it'}"
@@ -167,6 +197,11 @@ def quote_lines(q: Quote) -> list[str]:
     lines += [f"  warning: {w}" for w in q.warnings]
     lines += [f"  problem: {p}" for p in q.problems]
     return lines
+
+
+def refund_line_rows(lines: tuple[RefundLine, ...]) -> list[str]:
+    """A refund's lines, one a row: ``    2 × Caneca Azul (SKU 346)   BRL 163.90``."""
+    return [f"    {describe_lines((line,)):<40} {line.amount}" for line in lines]
 
 
 def _vtex_refunds_detail(q: Quote) -> str:
@@ -180,10 +215,47 @@ def _vtex_refunds_detail(q: Quote) -> str:
     return "; ".join(parts)
 
 
+def item_rows(items: OrderItems) -> list[str]:
+    """The order's lines as ``record --item`` names them, with what is left of each, and the shipping."""
+    rows = ["  items (name one with --item SKU[:QTY]; a SKU on several lines: SKU#N)"]
+    for b in items.lines:
+        same = [x for x in items.lines if x.sku == b.sku]
+        name = b.sku if len(same) == 1 else f"{b.sku}#{same.index(b) + 1}"
+        gift = ", a gift" if b.is_gift else ""
+        rows.append(f"    {name:<12} {b.name[:40]:<40} {b.left()}; paid {b.paid} for {b.bought}{gift}")
+    rows.append(
+        f"    {'shipping':<12} {'':<40} {items.shipping_refundable} left to refund (charged {items.shipping_charged})"
+    )
+    return rows
+
+
+def items_dict(items: OrderItems) -> dict[str, Any]:
+    return {
+        "lines": [
+            {
+                "sku": b.sku,
+                "unique_id": b.unique_id,
+                "name": b.name,
+                "bought": b.bought,
+                "returned_on_vtex": b.returned_on_vtex,
+                "refunded_offline": b.refunded_offline,
+                "refundable": b.refundable,
+                "paid": b.paid.decimal_str(),
+                "is_gift": b.is_gift,
+            }
+            for b in items.lines
+        ],
+        "shipping_charged": items.shipping_charged.decimal_str(),
+        "shipping_refunded": items.shipping_refunded.decimal_str(),
+        "shipping_refundable": items.shipping_refundable.decimal_str(),
+    }
+
+
 def cmd_quote(args: argparse.Namespace) -> int:
     with session() as rk:
         q = rk.ledger.quote(args.order_id)
-    Output.from_args(args).result(q.as_dict(), quote_lines(q))
+        items = rk.ledger.order_items(args.order_id)
+    Output.from_args(args).result({**q.as_dict(), "items": items_dict(items)}, [*quote_lines(q), *item_rows(items)])
     return EXIT_OK
 
 
@@ -200,9 +272,13 @@ def _result(out: Output, result: RecordResult, line: str, **ids: Any) -> None:
         "messages": list(result.messages),
         "refundable": result.quote.refundable.decimal_str(),
     }
+    if e.lines:
+        payload["lines"] = [{**x.to_doc(), "amount": x.amount.decimal_str()} for x in e.lines]
+    if e.restock is not None:
+        payload["restock"] = e.restock
     out.result(
         payload,
-        [f"{line}; refundable balance now {result.quote.refundable}"],
+        [f"{line}; refundable balance now {result.quote.refundable}", *refund_line_rows(e.lines)],
         notes=[f"  note: {m}" for m in result.messages],
     )
 
@@ -217,14 +293,24 @@ def cmd_record(args: argparse.Namespace) -> int:
         "currency": args.currency,
         "allow_over_refund": over is not None,
         "over_refund_reason": over or "",
+        "items": args.items,
+        "shipping": args.shipping,
+        "restock": args.restock,
     }
+    by_item = bool(args.items) or args.shipping is not None
+    if args.amount is None and not by_item:
+        raise UsageError("give --amount, or the items (--item SKU[:QTY]) or --shipping the refund gave back")
     with session() as rk:
         if args.dry_run:
             q = rk.ledger.quote(args.order_id, args.amount, args.source, args.ref, **kw)
             tail = "dry run: nothing written" + ("" if q.ok else "; this refund would be refused")
             out.result(q.as_dict(), [*quote_lines(q), tail])
             return EXIT_OK if q.ok else EXIT_REFUSED
-        if _likely_duplicate_stops(out, rk.ledger, args):
+        amount = args.amount
+        if by_item and amount is None:  # the duplicate check compares amounts: the items' price paid
+            q = rk.ledger.quote(args.order_id, None, args.source, args.ref, **kw)
+            amount = q.proposed.decimal_str() if q.proposed is not None else None
+        if amount is not None and _likely_duplicate_stops(out, rk.ledger, args, amount):
             return EXIT_REFUSED
         result = rk.ledger.record(args.order_id, args.amount, args.source, args.ref, **kw)
     e = result.entry
@@ -237,12 +323,10 @@ def cmd_record(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _likely_duplicate_stops(out: Output, ledger: Ledger, args: argparse.Namespace) -> bool:
+def _likely_duplicate_stops(out: Output, ledger: Ledger, args: argparse.Namespace, amount: str) -> bool:
     """Warn about a likely duplicate (same order and amount, another reference, within the window); True when the
     refund must not be recorded because ``--yes`` was not given."""
-    check = find_likely_duplicates(
-        ledger, args.order_id, args.amount, args.source, args.ref, refunded_at=args.refunded_at
-    )
+    check = find_likely_duplicates(ledger, args.order_id, amount, args.source, args.ref, refunded_at=args.refunded_at)
     if not check.found:
         return False
     out.message(
@@ -349,7 +433,7 @@ def cmd_refunds(args: argparse.Namespace) -> int:
             for note in list_entries(rk.ledger, query, size=1).notes:
                 out.message(note)
     rows = [entry_row(x.entry, args.tz, x.reversed) for x in listed]
-    out.table(rows, ENTRY_COLUMNS, numeric={"amount"}, what="entries")
+    out.table(rows, ENTRY_COLUMNS, numeric={"amount"}, what="entries", machine=MACHINE_COLUMNS)
     return EXIT_OK
 
 

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from datetime import date
 from typing import Any, TextIO
 
 from .cli_common import (
+    SUFFIXES,
     Subcommands,
     UsageError,
     account_settings,
@@ -70,7 +72,13 @@ def register(sub: Subcommands) -> None:
     )
     r.add_argument("--currency", default=None, metavar="C", help="only this currency (such as BRL)")
     r.add_argument("--format", choices=_FORMATS, default=None, help="default: from -o's extension, else table/csv")
-    r.add_argument("-o", "--output", default=None, metavar="FILE")
+    r.add_argument(
+        "-o",
+        "--output",
+        default=None,
+        metavar="FILE",
+        help="the file to write; a folder: a file in it named by what it holds (refunds-report_2026-11_…)",
+    )
     r.add_argument(
         "--totals",
         action="store_true",
@@ -198,10 +206,13 @@ def cmd_report(args: argparse.Namespace) -> int:
             raise _usage(f"--detail {args.detail!r} is not a date: use a period's first day, YYYY-MM-DD") from None
     if detail_day is not None and fmt == "parquet":
         raise _usage("--detail is written as table, csv, json or xlsx, not parquet")
-    if args.output:
+    folder = args.output if args.output and os.path.isdir(args.output) else None
+    if args.output and folder is None:
         _check_writable(args.output)
     names = _report_accounts(args)
     if len(names) > 1:
+        if folder is not None:
+            raise _usage(f"-o {folder} is a folder: a report of several accounts needs a file name")
         return _report_accounts_table(args, names, fmt)
 
     from ..analytics.report import gross_vs_net_report, report_detail
@@ -215,6 +226,12 @@ def cmd_report(args: argparse.Namespace) -> int:
                 rk, args.start, args.end, refresh=args.refresh, details=args.details, **options
             )
     detail = None if detail_day is None else report_detail(report, detail_day, args.currency)
+    if folder is not None:  # named by what it holds, as the desk names its downloads
+        from ..analytics.filenames import detail_file_name, report_file_name
+
+        ext = SUFFIXES[fmt].lstrip(".")
+        name = report_file_name(report, ext) if detail is None else detail_file_name(report, detail, ext)
+        args.output = os.path.join(folder, name)
     for w in report.warnings:
         print(f"refundkit: warning: {w}", file=sys.stderr)
     _write(report, detail, fmt, args.output, totals=args.totals, split=args.split)
@@ -324,13 +341,9 @@ def _report_accounts_table(args: argparse.Namespace, names: tuple[str, ...], fmt
 
 
 def _check_writable(path: str) -> None:
-    import os
-
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise _usage(f"cannot write {path}: the folder {folder} does not exist")
-    if os.path.isdir(path):
-        raise _usage(f"cannot write {path}: it is a folder")
 
 
 def _write(

@@ -18,6 +18,7 @@ from typing import Any
 import ipywidgets as w
 
 from ..errors import ForbiddenEndpoint, RefundkitError, VtexError
+from ..ledger.items import describe_lines
 from ..ledger.model import LedgerEntry
 from ..money import Money, format_money
 from ..timeutil import Instant
@@ -30,6 +31,7 @@ __all__ = [
     "ReversalPanel",
     "download_link",
     "entry_amount",
+    "entry_items",
     "failure_text",
     "list_html",
     "local_time",
@@ -65,6 +67,12 @@ def local_time(i: Instant | None, tz: str) -> str:
 def money(m: Money) -> str:
     """Money for people: ``BRL 1,234.56``."""
     return format_money(m.minor, m.currency)
+
+
+def entry_items(e: LedgerEntry) -> str:
+    """What a refund gave back, as every list names it ("2 × Caneca Azul (SKU 346), shipping": the one wording,
+    :func:`refundkit.ledger.items.describe_lines`); empty for a refund of an amount only."""
+    return describe_lines(e.lines) if e.lines else ""
 
 
 def entry_amount(e: LedgerEntry) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from html import escape
 from typing import Any
 
@@ -25,14 +26,24 @@ _HEADERS = {
 class MoneyTable:
     """A frame shown whole as an HTML table, headers in words, every ``*_minor`` amount as money (``BRL
     1,234.56``), rates as percentages; with ``totals``, one Total row per currency under the rows
-    (:func:`refundkit.analytics.totals.totals`, never adding two currencies). Rendered by JupyterLab, Voilà and
+    (:func:`refundkit.analytics.totals.totals`, never adding two currencies). ``row_attributes``: markup added to
+    each row's ``<tr>``, one per row of ``df`` (such as what a click on it does). Rendered by JupyterLab, Voilà and
     saved notebooks (``_repr_html_``)."""
 
-    def __init__(self, df: pl.DataFrame, *, max_height: str = "32em", caption: str = "", totals: bool = False) -> None:
+    def __init__(
+        self,
+        df: pl.DataFrame,
+        *,
+        max_height: str = "32em",
+        caption: str = "",
+        totals: bool = False,
+        row_attributes: Sequence[str] = (),
+    ) -> None:
         self.df = df
         self.max_height = max_height
         self.caption = caption
         self.with_totals = totals
+        self.row_attributes = list(row_attributes)
 
     def rows(self) -> list[list[str]]:
         """The cells as text, as the table shows them."""
@@ -96,7 +107,8 @@ class MoneyTable:
                 + "</tr>"
             )
 
-        body = "".join(tr(cells) for cells in self.rows())
+        extra = self.row_attributes or [""] * self.df.height
+        body = "".join(tr(cells, f"<tr {x}>" if x else "<tr>") for cells, x in zip(self.rows(), extra, strict=True))
         foot = "".join(
             tr(cells, "<tr class='refundkit-total' style='font-weight:bold;border-top:2px solid #888'>")
             for cells in self.total_rows()
@@ -117,7 +129,14 @@ class MoneyTable:
         return self._repr_html_()
 
 
-def money_table(df: pl.DataFrame, *, max_height: str = "32em", caption: str = "", totals: bool = False) -> MoneyTable:
+def money_table(
+    df: pl.DataFrame,
+    *,
+    max_height: str = "32em",
+    caption: str = "",
+    totals: bool = False,
+    row_attributes: Sequence[str] = (),
+) -> MoneyTable:
     """``df`` shown whole, amounts as money: ``money_table(report.rows)`` in a notebook cell; ``totals=True``
     adds one Total row per currency under the rows."""
-    return MoneyTable(df, max_height=max_height, caption=caption, totals=totals)
+    return MoneyTable(df, max_height=max_height, caption=caption, totals=totals, row_attributes=row_attributes)

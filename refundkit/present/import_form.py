@@ -139,7 +139,10 @@ class ImportForm(Form):
             [
                 w.HTML(
                     "<h3>Import refunds from a CSV file</h3><p>Columns <code>order_id, amount, refunded_at, source, "
-                    "external_ref, reason</code> (optional <code>currency, note</code>); comma or semicolon; a decimal "
+                    "external_ref, reason</code> (optional <code>currency, note</code>). To refund by item, add "
+                    "<code>sku, quantity</code> (and <code>shipping</code>: an amount, or yes for what is left; "
+                    "<code>restock</code>: yes or no), a row per item: rows with the same order, source and "
+                    "reference are one refund, and an empty amount is the price paid. Comma or semicolon; a decimal "
                     "point or comma; dates as 2026-03-01, 01/03/2026 or 03/01/2026, read as the file's own dates show. "
                     "The result comes back written the same way. Every row is checked first and nothing is written "
                     "until you record. A file imported twice records nothing new. Files up to "

@@ -35,11 +35,13 @@ import ipywidgets as w
 from ..ledger import KNOWN_SOURCES, Ledger, RefundConflict, RefundRefused, make_reference
 from ..ledger.duplicates import duplicate_window_days, duplicates_of
 from ..ledger.model import LedgerEntry, Quote, RecordResult
+from ..money import Money
 from ..timeutil import Instant, utc_now, zone
 from .formkit import (
     Form,
     ReversalPanel,
     entry_amount,
+    entry_items,
     failure_text,
     list_html,
     local_time,
@@ -48,6 +50,7 @@ from .formkit import (
     store_zone,
     time_zone_picker,
 )
+from .item_picker import ItemPicker
 
 __all__ = ["RecordForm"]
 
@@ -57,6 +60,11 @@ _WIDE = w.Layout(width="34em")
 _STYLE = {"description_width": "11em"}
 _CONFIRM_TEXT = "I confirm this money went back to the customer outside VTEX"
 _DUPLICATE_TEXT = "Yes, this is a different refund: record it too"
+
+
+def _of(e: LedgerEntry) -> str:
+    """`` for 2 × Caneca Azul (SKU 346), shipping`` when a refund names what it gave back, else nothing."""
+    return f" for {entry_items(e)}" if e.lines else ""
 
 
 def _pending_text(result: RecordResult) -> str:
@@ -111,6 +119,8 @@ class RecordForm(Form):
             description="Look up", tooltip="Show the order, its balance and the refunds recorded on it"
         )
         self.order_view = w.HTML()
+        self.items = ItemPicker(self._picked)
+        self._filled = ""  # the amount the picked items last filled in
         self.ledger_view = w.VBox(layout=w.Layout(margin="0 0 1em 0"))
         self.reversal = ReversalPanel(self, self.reverse, label="Reason for reversing", style=_STYLE, layout=_WIDE)
         self.reverse_text, self.reverse_reason = self.reversal.text, self.reversal.reason
@@ -182,6 +192,7 @@ class RecordForm(Form):
                 self.tz_picker,
                 w.HBox([self.order_id, self.lookup_button]),
                 self.order_view,
+                self.items.widget,
                 w.HBox([self.amount, self.currency_label]),
                 self.source,
                 w.HBox([self.reference, self.generate_button]),
@@ -225,7 +236,34 @@ class RecordForm(Form):
     def _over_refund_toggled(self, change: Any) -> None:
         self.over_refund_reason.layout.display = "" if change["new"] else "none"
 
+    def _picked(self, price: Money | None) -> None:
+        """Units or shipping picked: the amount becomes their price paid (nothing picked: an amount the picks
+        filled in is cleared; one typed is kept)."""
+        if price is not None:
+            self._filled = self.amount.value = price.decimal_str()
+        elif self.amount.value == self._filled:
+            self._filled = self.amount.value = ""
+
+    def _show_items(self) -> None:
+        """The picker for the order looked up: its items and shipping, nothing picked (so an amount the picks
+        filled in goes too)."""
+        if self._filled and self.amount.value == self._filled:
+            self.amount.value = ""
+        self._filled = ""
+        q = self.quote
+        if q is None or q.blocked:
+            self.items.show(None)
+            return
+        try:
+            self.items.show(self.ledger.order_items(q.order_id))
+        except Exception as exc:
+            self.items.show(
+                None, f"The order's items could not be read ({failure_text(exc)}); an amount can still be recorded."
+            )
+
     def _clear_proposal(self) -> None:
+        self.items.show(None)
+        self._filled = ""
         self.amount.value = ""
         self.reference.value = ""
         self.reason.value = ""
@@ -269,6 +307,7 @@ class RecordForm(Form):
             self.quote = None
             self.result.value = f"<div class='refundkit-refused'>{escape(failure_text(exc))}</div>"
         self._show_order()
+        self._show_items()
 
     def _show_order(self) -> None:
         q, tz = self.quote, self.tz
@@ -312,7 +351,7 @@ class RecordForm(Form):
             self.ledger_view.children = (w.HTML("<p>No offline refunds recorded on this order yet.</p>"),)
             return
         reversed_ids = {e.reverses for e in q.entries if e.kind == "reversal"}
-        heads = ("Refunded at", "What", "Amount", "Source", "Reference", "Reason", "Recorded by", "")
+        heads = ("Refunded at", "What", "Amount", "Items", "Source", "Reference", "Reason", "Recorded by", "")
         cells: list[w.Widget] = [w.HTML(f"<b>{escape(h)}</b>") for h in heads]
         for e in q.entries:
             kind = "refund" if e.kind == "refund" else "reversal of a refund"
@@ -320,6 +359,7 @@ class RecordForm(Form):
                 local_time(e.refunded_at, tz),
                 kind,
                 entry_amount(e),
+                entry_items(e),
                 e.source,
                 e.external_ref,
                 e.reason,
@@ -336,7 +376,7 @@ class RecordForm(Form):
         grid = w.GridBox(
             cells,
             layout=w.Layout(
-                grid_template_columns="repeat(7, max-content) auto", grid_gap="0.2em 1em", align_items="center"
+                grid_template_columns="repeat(8, max-content) auto", grid_gap="0.2em 1em", align_items="center"
             ),
         )
         grid.add_class("refundkit-ledger-table")
@@ -386,6 +426,9 @@ class RecordForm(Form):
             "refunded_at": self._refunded_at(),
             "allow_over_refund": over,
             "over_refund_reason": self.over_refund_reason.value if over else "",
+            "items": self.items.picks(),
+            "shipping": self.items.shipping_pick(),
+            "restock": self.items.restock_pick(),
         }
 
     def record(self, _button: Any = None) -> None:
@@ -423,7 +466,7 @@ class RecordForm(Form):
         if matches and not self.duplicate_confirm.value:
             self.duplicate_confirm.layout.display = ""
             lines = [
-                f"{money(e.amount)} via {e.source}, reference {e.external_ref}, "
+                f"{money(e.amount)}{_of(e)} via {e.source}, reference {e.external_ref}, "
                 f"refunded {local_time(e.refunded_at, self.tz)} ({self.tz}), recorded by {e.recorded_by}"
                 for e in matches
             ]
@@ -458,7 +501,10 @@ class RecordForm(Form):
         except Exception as exc:
             self.result.value = refused_html([failure_text(exc)])
             return
+        by_item = bool(inputs["items"] or inputs["shipping"])
         self._recorded(result)
+        if by_item:  # the amount was for the units picked, which are recorded now: it goes with them
+            self._filled = self.amount.value = ""
         self.confirm.value = False  # the next refund needs a fresh confirmation (and the button is disabled now)
         self._proposal_changed()
 
@@ -472,8 +518,8 @@ class RecordForm(Form):
             )
         else:
             what = (
-                f"a refund of {money(e.amount)} via {e.source}, reference {e.external_ref}, on order {e.order_id}, "
-                f"refunded {local_time(e.refunded_at, tz)} ({tz})"
+                f"a refund of {money(e.amount)}{_of(e)} via {e.source}, reference {e.external_ref}, on order "
+                f"{e.order_id}, refunded {local_time(e.refunded_at, tz)} ({tz})"
             )
         if result.recorded_now:
             html = f"<b>Recorded</b>: {escape(what)}."
@@ -489,6 +535,7 @@ class RecordForm(Form):
         self.finish_button.layout.display = "" if pending else "none"
         self.quote = result.quote
         self._show_order()
+        self._show_items()  # the units and shipping left now; nothing picked
 
     def finish_pending(self, _button: Any = None) -> None:
         """Write what VTEX did not take in time (the order note, the searchable copy) for the order shown."""

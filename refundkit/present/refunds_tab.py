@@ -23,6 +23,7 @@ from .formkit import (
     ReversalPanel,
     download_link,
     entry_amount,
+    entry_items,
     failure_text,
     local_time,
     money,
@@ -37,8 +38,8 @@ PAGE_SIZE = 50
 #: The most entries one export holds (read a thousand at a time); a wider list asks for narrower filters.
 EXPORT_MAX = 50_000
 _ANY, _YES, _NO = "any", "reversed", "not reversed"
-_HEAD = ("When", "Order", "Amount", "Source", "Reference", "Reason", "Recorder", "Reversed", "")
-_GRID = "9.5em 10.5em 8em 7.5em 9.5em minmax(10em, 1fr) 5em 6em 7em"
+_HEAD = ("When", "Order", "Amount", "Items", "Source", "Reference", "Reason", "Recorder", "Reversed", "")
+_GRID = "9.5em 10.5em 8em minmax(8em, 1fr) 7.5em 9.5em minmax(8em, 1fr) 5em 6em 7em"
 
 
 class RefundsTab(Form):
@@ -132,16 +133,26 @@ class RefundsTab(Form):
         self.downloads.value = ""
         first, last = self.first_day.value, self.last_day.value
         if first is not None and last is not None and last < first:
+            self._clear()
             self.message.value = refused_html(["the 'Until' day is before the 'Since' day: swap them"], "listed")
             return
         try:
             result = list_entries(self.ledger, self.query(), page=max(page, 1), size=PAGE_SIZE)
         except RefundkitError as exc:
+            self._clear()
             self.message.value = refused_html([failure_text(exc)], "listed")
             return
         self.page_number = result.page
         self.page = result
         self._render()
+
+    def _clear(self) -> None:
+        """No list on screen (after an error: the last list was of other filters than those shown)."""
+        self.page = None
+        self.status.value = ""
+        self.grid.children = ()
+        self.previous_button.disabled = self.next_button.disabled = True
+        self.reversal.close()
 
     def _render(self) -> None:
         p = self.page
@@ -164,6 +175,7 @@ class RefundsTab(Form):
                 local_time(e.refunded_at, self.tz),
                 e.order_id,
                 entry_amount(e),
+                entry_items(e),
                 e.source,
                 e.external_ref,
                 e.reason,
@@ -185,22 +197,25 @@ class RefundsTab(Form):
     # -- export --------------------------------------------------------------------------------------------------
     def export(self) -> None:
         """The whole filtered list (not just this page) as CSV and XLSX downloads."""
-        self.message.value = ""
+        self.message.value = self.downloads.value = ""  # an export of other filters never stays
         try:
             listed = list_all(self.ledger, self.query(), most=EXPORT_MAX)
         except RefundkitError as exc:
             self.message.value = refused_html([failure_text(exc)], "exported")
             return
+        from ..analytics.filenames import list_file_name  # noqa: PLC0415  (the desk starts without analytics)
+
         rows = [entry_row(x.entry, self.tz, x.reversed) for x in listed]
-        stem = "refunds"
+        first, last = self.first_day.value, self.last_day.value
+        csv_name, xlsx_name = (list_file_name(first, last, self.tz, x) for x in ("csv", "xlsx"))
         self.downloads.value = (
             f"<p>{len(rows):,} entries: "
             + download_link(
-                rows_csv(rows, ENTRY_COLUMNS, {"amount"}), filename=f"{stem}.csv", label="Download CSV", mime=CSV
+                rows_csv(rows, ENTRY_COLUMNS, {"amount"}), filename=csv_name, label="Download CSV", mime=CSV
             )
             + " "
             + download_link(
-                rows_xlsx(rows, ENTRY_COLUMNS, {"amount"}), filename=f"{stem}.xlsx", label="Download XLSX", mime=XLSX
+                rows_xlsx(rows, ENTRY_COLUMNS, {"amount"}), filename=xlsx_name, label="Download XLSX", mime=XLSX
             )
             + "</p>"
         )

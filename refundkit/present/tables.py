@@ -12,11 +12,12 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any, TextIO
 
+from ..ledger.items import RefundLine, describe_lines
 from ..ledger.model import LedgerEntry
 from ..money import format_minor
 from ..textsafety import inert_json, neutralise_formula
 
-__all__ = ["ENTRY_COLUMNS", "entry_row", "rows_csv", "rows_xlsx", "write_rows"]
+__all__ = ["ENTRY_COLUMNS", "MACHINE_COLUMNS", "entry_row", "lines_json", "rows_csv", "rows_xlsx", "write_rows"]
 
 
 ENTRY_COLUMNS = [
@@ -34,12 +35,43 @@ ENTRY_COLUMNS = [
     "reverses",
     "note_status",
     "reversed",
+    "items",
+    "restock",
+    "lines",
 ]
+#: Columns for programs, not people: left out of the text table (CSV, JSON and XLSX keep them).
+MACHINE_COLUMNS = ("lines",)
+
+
+def lines_json(lines: Sequence[RefundLine], sign: int = 1) -> str:
+    """An entry's lines for programs: a JSON array, one object a line, ``{"kind": "item" or "shipping", "sku",
+    "unique_id", "name", "quantity" (0 for shipping), "amount"}``, the amount in the entry's currency as a decimal
+    (``"163.90"``, as the ``amount`` column writes it, so ``sign`` -1 for a reversal, whose lines take back its
+    refund's); ``""`` for an entry without lines (an amount only)."""
+    if not lines:
+        return ""
+    return json.dumps(
+        [
+            {
+                "kind": x.kind,
+                "sku": x.sku,
+                "unique_id": x.unique_id,
+                "name": x.name,
+                "quantity": x.quantity,
+                "amount": format_minor(sign * x.amount.minor, x.amount.currency),
+            }
+            for x in lines
+        ],
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
 
 
 def entry_row(e: LedgerEntry, tz: str, reversed_: bool = False) -> dict[str, Any]:
     """A ledger entry as a row of ``refundkit refunds`` and the desk's Refunds exports: amounts signed (a reversal
-    is negative), times in ``tz``, ``reversed`` yes/no for a refund."""
+    is negative), times in ``tz``, ``reversed`` yes/no for a refund; ``items`` what was refunded in words
+    (:func:`refundkit.ledger.items.describe_lines`, empty for an amount only), ``restock`` yes/no (empty: not
+    said), ``lines`` the same lines for programs (:func:`lines_json`)."""
     return {
         "entry_id": e.entry_id,
         "order_id": e.order_id,
@@ -55,6 +87,9 @@ def entry_row(e: LedgerEntry, tz: str, reversed_: bool = False) -> dict[str, Any
         "reverses": e.reverses or "",
         "note_status": e.note_status,
         "reversed": "yes" if reversed_ else ("no" if e.kind == "refund" else ""),
+        "items": describe_lines(e.lines) if e.lines else "",
+        "restock": "" if e.restock is None else ("yes" if e.restock else "no"),
+        "lines": lines_json(e.lines, -1 if e.kind == "reversal" else 1),
     }
 
 
@@ -67,10 +102,16 @@ def write_rows(
     *,
     headers: Sequence[str] | None = None,
     totals: Sequence[dict[str, Any]] = (),
+    machine: Iterable[str] = (),
 ) -> None:
     """``rows`` in ``fmt``. A table shows ``headers`` (words) over the columns when given, and ``totals`` under a
-    rule after the rows (the row count counts the rows only); CSV and JSON keep the column names."""
+    rule after the rows (the row count counts the rows only), and leaves out the ``machine`` columns (for programs,
+    such as :data:`MACHINE_COLUMNS`); CSV and JSON keep the column names."""
     numeric = set(numeric)
+    if fmt == "table" and machine:
+        kept = [i for i, c in enumerate(columns) if c not in set(machine)]
+        columns = [columns[i] for i in kept]
+        headers = [headers[i] for i in kept] if headers else None
     if fmt == "csv":
         w = csv.writer(out, lineterminator="\n")
         w.writerow(columns)

@@ -28,6 +28,7 @@ __all__ = [
     "PII_CLASSIC_STATUSES",
     "FaultRule",
     "FaultRules",
+    "ItemPrices",
     "ListDates",
     "ListInvoiceInput",
     "MissingDocumentMode",
@@ -60,6 +61,11 @@ ValueAfterReturn = Literal["kept", "reduced"]
 #: total; the rest of the spec does not say): ``absent`` (the totals stay as at checkout, so they no longer add up to
 #: the lowered ``value``) or ``listed`` (a ``Change`` total of what the changes took off, negative).
 TotalsChange = Literal["absent", "listed"]
+#: Which price fields an order's items carry (VTEX does not say which carry an order-level promotion, and older
+#: orders lack some): ``full`` — ``priceDefinition`` and a ``sellingPrice`` after every discount; ``no-definition``
+#: — no ``priceDefinition``; ``before-promotions`` — no ``priceDefinition``, and an order-level promotion is in the
+#: lines' ``priceTags`` and the ``Discounts`` total only, not in ``sellingPrice``. What was paid is the same in all.
+ItemPrices = Literal["full", "no-definition", "before-promotions"]
 #: How list rows write ``creationDate`` (VTEX's ListOrders example shows whole seconds, Get order 7 decimals; the
 #: filter compares the exact instant either way): ``exact`` with 7 fractional digits, ``seconds`` truncated.
 ListDates = Literal["exact", "seconds"]
@@ -144,6 +150,8 @@ class SandboxConfig:
     totals_change: TotalsChange = "absent"
     unknown_totals: int = 0
     unknown_total_id: str = "Fees"
+    # Which price fields an order's items carry (ItemPrices): what refundkit reads as the price paid must not change
+    item_prices: ItemPrices = "full"
     # VTEX caches reads by id for entities whose schema does not set "v-cache": false (refundkit's schemas do): such
     # a read answers the document as it was up to this many seconds ago (0: no cache).
     md_read_cache_s: float = 0.0
@@ -216,6 +224,8 @@ class SandboxConfig:
             raise ValueError("unknown_totals cannot be negative")
         if not self.unknown_total_id or self.unknown_total_id in ("Items", "Discounts", "Shipping", "Tax", "Change"):
             raise ValueError(f"unknown_total_id must be an id VTEX does not document, got {self.unknown_total_id!r}")
+        if self.item_prices not in get_args(ItemPrices):
+            raise ValueError(f"item_prices must be one of {', '.join(get_args(ItemPrices))}, got {self.item_prices!r}")
         if self.order_groups < 0 or self.foreign_payments < 0:
             raise ValueError("order_groups and foreign_payments cannot be negative")
         if not -14 <= self.gateway_dates_offset_h <= 14:

@@ -16,6 +16,7 @@ __all__ = [
     "GATEWAY_DATES_ZONE",
     "KNOWN_TOTAL_IDS",
     "ORDER_STATUSES",
+    "PAID_READINGS",
     "VALUE_READINGS",
     "GatewayCheck",
     "GatewayTransaction",
@@ -26,6 +27,9 @@ __all__ = [
     "OrderSummary",
     "Payment",
     "ReturnInvoice",
+    "ReturnedItem",
+    "allocate",
+    "lines_paid",
 ]
 
 #: Every order status VTEX documents (:data:`refundkit.statuses.DOCUMENTED`). An order with any other status is read
@@ -137,10 +141,135 @@ def _invoice_numbers(row: dict[str, Any]) -> tuple[str, ...] | None:
 
 @dataclass(frozen=True, slots=True)
 class OrderItem:
+    """One line of ``items[]``. ``unit_price`` is the selling price of one unit; ``paid`` what the customer paid for
+    the whole line (see :func:`_line_paid`: it never exceeds the line's share of the order's items + discounts)."""
+
     sku: str
     name: str
     quantity: int
     unit_price: Money
+    unique_id: str = ""
+    line_index: int = 0
+    product_id: str = ""
+    brand: str = ""
+    category: str = ""
+    paid: Money | None = None
+    is_gift: bool = False
+
+    @property
+    def paid_total(self) -> Money:
+        """What was paid for the line (``unit_price`` × ``quantity`` where no ``paid`` was read)."""
+        return (
+            self.paid
+            if self.paid is not None
+            else Money(self.unit_price.minor * self.quantity, self.unit_price.currency)
+        )
+
+
+def allocate(total: int, weights: list[int]) -> list[int]:
+    """``total`` split in proportion to ``weights`` (non-negative integers), exactly: each part is rounded down and
+    the minor units left over go one each to the largest remainders (ties: the earlier part). All weights zero: in
+    equal parts. The parts always add up to ``total``."""
+    if not weights:
+        return []
+    if sum(weights) <= 0:
+        weights = [1] * len(weights)
+    whole = sum(weights)
+    sign = -1 if total < 0 else 1
+    amount = abs(total)
+    parts = [amount * w // whole for w in weights]
+    order = sorted(range(len(weights)), key=lambda i: (-(amount * weights[i] % whole), i))
+    for i in order[: amount - sum(parts)]:
+        parts[i] += 1
+    return [sign * p for p in parts]
+
+
+def _int_or_none(raw: Any) -> int | None:
+    if isinstance(raw, float) and raw.is_integer():
+        raw = int(raw)
+    return raw if isinstance(raw, int) and not isinstance(raw, bool) else None
+
+
+#: How :func:`lines_paid` read an order's lines: ``fields`` — ``priceDefinition.total`` / ``sellingPrice`` added up to
+#: the totals; ``priceTags`` — ``price`` less the lines' discount tags did; ``spread`` — nothing did, the difference
+#: was spread in proportion; ``no-totals`` — the order gives no ``Items``/``Discounts`` totals to check against.
+PAID_READINGS: tuple[str, ...] = ("fields", "priceTags", "spread", "no-totals")
+
+
+def lines_paid(lines: list[dict[str, Any]], totals: dict[str, int]) -> tuple[list[int], str]:
+    """:func:`_line_paid`, and which of :data:`PAID_READINGS` gave it (``refundkit doctor`` shows it)."""
+    how = [""]
+    paid = _line_paid(lines, totals, how)
+    return paid, how[0]
+
+
+def _line_paid(lines: list[dict[str, Any]], totals: dict[str, int], how: list[str] | None = None) -> list[int]:
+    """What the customer paid for each line of ``items[]``, in VTEX cents: the one rule.
+
+    VTEX does not say which of its item fields already carry an order-level discount (a promotion on the whole
+    cart, listed in the items' ``priceTags`` and in the ``Discounts`` total), and a field may be missing. So:
+
+    1. each line's candidate is ``priceDefinition.total`` when it is an integer, else ``sellingPrice`` × quantity,
+       else ``price`` × quantity (a gift, ``isGift``, is 0 whatever its fields say);
+    2. the order's ``Items`` + ``Discounts`` totals (when both are given) are what its lines paid together. When the
+       candidates add up to it, they stand. Otherwise, when ``price`` × quantity plus each line's negative
+       ``priceTags`` values (its discounts, order-level shares included) add up to it, those stand. Otherwise the
+       difference is spread over the non-gift lines in proportion to their candidates (:func:`allocate`);
+    3. no line is below zero.
+
+    So the lines always add up to what the order's items paid, whichever fields the account sends."""
+    cands: list[int] = []
+    tagged: list[int] = []
+    gifts: list[bool] = []
+    for it in lines:
+        qty = _int_or_none(it.get("quantity")) or 0
+        gift = it.get("isGift") is True
+        gifts.append(gift)
+        definition = it.get("priceDefinition")
+        total = _int_or_none(definition.get("total")) if isinstance(definition, dict) else None
+        selling = _int_or_none(it.get("sellingPrice"))
+        price = _int_or_none(it.get("price"))
+        if gift:
+            cand = 0
+        elif total is not None:
+            cand = total
+        elif selling is not None:
+            cand = selling * qty
+        else:
+            cand = (price or 0) * qty
+        cands.append(max(0, cand))
+        raw_tags = it.get("priceTags")
+        tags: list[Any] = raw_tags if isinstance(raw_tags, list) else []
+        values = [_int_or_none(t.get("value")) for t in tags if isinstance(t, dict)]
+        off = sum(v for v in values if v is not None and v < 0)
+        tagged.append(0 if gift else max(0, (price or 0) * qty + off))
+    said = how if how is not None else [""]
+    said[:] = ["no-totals"]
+    if "Items" not in totals or "Discounts" not in totals:
+        return cands
+    target = totals["Items"] + totals["Discounts"]
+    said[:] = ["fields"]
+    if sum(cands) == target or target < 0:
+        return cands
+    if sum(tagged) == target:
+        said[:] = ["priceTags"]
+        return tagged
+    paying = [i for i, g in enumerate(gifts) if not g]
+    if not paying:
+        return cands
+    said[:] = ["spread"]
+    spread = allocate(target - sum(cands), [cands[i] for i in paying])
+    out = list(cands)
+    for i, d in zip(paying, spread, strict=True):
+        out[i] = max(0, cands[i] + d)
+    return out
+
+
+def _category(info: Any) -> str:
+    """The last (most specific) of ``additionalInfo.categories[].name``, else ""."""
+    cats = info.get("categories") if isinstance(info, dict) else None
+    names = [str(c.get("name")) for c in cats or [] if isinstance(c, dict) and c.get("name")]
+    return names[-1] if names else ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +282,19 @@ class Payment:
     #: ``referenceValue``: the payment before installment interest (``value`` when VTEX sends none)
     reference_value: Money | None = None
     transaction_id: str = ""  # the payment transaction this payment belongs to
+
+
+@dataclass(frozen=True, slots=True)
+class ReturnedItem:
+    """Units a return invoice lists: the package's ``items[]`` (``itemIndex`` → ``line_index``), else its
+    restitution's items (by SKU ``id`` only; compensations, which return no units, are left out)."""
+
+    sku: str
+    quantity: int
+    unique_id: str = ""
+    amount: Money | None = None
+    #: the line of ``items[]`` these units came from; None when VTEX named only the SKU
+    line_index: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,6 +313,9 @@ class ReturnInvoice:
     #: VTEX lists the returned items (``restitutions.Refund.items``), none a compensation, and says of each that the
     #: refund includes no freight (``useFreight`` false): the whole refund is for items. False when it does not say.
     items_only: bool = False
+    items: tuple[ReturnedItem, ...] = ()
+    #: the restitution says the shipping went back too (an item with ``useFreight``)
+    freight: bool = False
 
     @property
     def refunded(self) -> Money:
@@ -419,15 +564,28 @@ class Order:
             for t in body.get("totals") or []
             if isinstance(t, dict) and t.get("id")
         }
+        raw_items = [it for it in body.get("items") or [] if isinstance(it, dict)]
+        raw_totals = {
+            str(t.get("id")): v
+            for t in body.get("totals") or []
+            if isinstance(t, dict) and (v := _int_or_none(t.get("value"))) is not None
+        }
+        paid = _line_paid(raw_items, raw_totals)
         items = tuple(
             OrderItem(
                 sku=str(it.get("id") or ""),
                 name=str(it.get("name") or ""),
                 quantity=int(it.get("quantity") or 0),
                 unit_price=cents(it.get("sellingPrice", it.get("price", 0)) or 0, f"items[{i}].sellingPrice"),
+                unique_id=str(it.get("uniqueId") or ""),
+                line_index=i,
+                product_id=str(it.get("productId") or ""),
+                brand=str((it.get("additionalInfo") or {}).get("brandName") or ""),
+                category=_category(it.get("additionalInfo")),
+                paid=_lenient_cents(paid[i], currency, mode),  # derived: unreadable, it falls back to unit_price
+                is_gift=it.get("isGift") is True,
             )
-            for i, it in enumerate(body.get("items") or [])
-            if isinstance(it, dict)
+            for i, it in enumerate(raw_items)
         )
         payments = []
         transaction_ids: list[str] = []
@@ -459,9 +617,12 @@ class Order:
                 restitution = None
                 if isinstance(refund, dict) and refund.get("value") is not None:
                     restitution = cents(refund.get("value"), f"restitution of return invoice {number}")
+                returned, freight = _returned_items(pkg, raw_items, currency, mode)
                 invoices.append(
                     ReturnInvoice(
                         invoice_number=number,
+                        items=returned,
+                        freight=freight,
                         value=cents(pkg.get("invoiceValue"), f"return invoice value {number}"),
                         issued_at=_instant(
                             pkg.get("issuanceDate"), f"issuanceDate of a return invoice of {oid}", required=False
@@ -505,6 +666,56 @@ class Order:
             order_group=str(body.get("orderGroup") or ""),
             value_reading=value_reading if value_reading in VALUE_READINGS else "kept",
         )
+
+
+def _returned_items(
+    pkg: dict[str, Any], lines: list[dict[str, Any]], currency: str, mode: str
+) -> tuple[tuple[ReturnedItem, ...], bool]:
+    """The units a return invoice lists, and whether its restitution gave the shipping back (``useFreight``).
+
+    The package's ``items[]`` name their line (``itemIndex``); when it lists none, the restitution's items name the
+    SKU (``id``) only. An entry without a usable quantity, or a compensation, returns no units and is left out."""
+    out: list[ReturnedItem] = []
+    for row in pkg.get("items") or []:
+        if not isinstance(row, dict):
+            continue
+        idx, qty = _int_or_none(row.get("itemIndex")), _int_or_none(row.get("quantity"))
+        if qty is None:  # unitMultiplier-style floats: whole units only
+            q = row.get("quantity")
+            qty = int(q) if isinstance(q, float) else None
+        if idx is None or not qty or qty <= 0 or not 0 <= idx < len(lines):
+            continue
+        line = lines[idx]
+        price = _int_or_none(row.get("price"))
+        out.append(
+            ReturnedItem(
+                sku=str(line.get("id") or ""),
+                quantity=qty,
+                unique_id=str(line.get("uniqueId") or ""),
+                amount=_lenient_cents(price * qty, currency, mode) if price is not None else None,
+                line_index=idx,
+            )
+        )
+    rest = pkg.get("restitutions") or {}
+    refund = (rest.get("Refund") or rest.get("refund")) if isinstance(rest, dict) else None
+    rows = refund.get("items") if isinstance(refund, dict) else None
+    freight = any(isinstance(r, dict) and r.get("useFreight") is True for r in rows or [])
+    if not out:
+        for row in rows or []:
+            if not isinstance(row, dict) or row.get("isCompensation") is True:
+                continue
+            qty = _int_or_none(row.get("quantity"))
+            if not qty or qty <= 0 or not row.get("id"):
+                continue
+            price = _int_or_none(row.get("price"))
+            out.append(
+                ReturnedItem(
+                    sku=str(row.get("id")),
+                    quantity=qty,
+                    amount=_lenient_cents(price * qty, currency, mode) if price is not None else None,
+                )
+            )
+    return tuple(out), freight
 
 
 @dataclass(frozen=True, slots=True)

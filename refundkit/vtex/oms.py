@@ -34,6 +34,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from ..config import ADMIN_ORDER_URL
 from ..errors import (
     BadResponse,
     InputError,
@@ -54,7 +55,16 @@ from .transport import Transport
 if TYPE_CHECKING:
     from .payments import Payments
 
-__all__ = ["MAX_PAGES", "MAX_PER_PAGE", "PROVISIONAL", "ListProgress", "ListReport", "Orders", "in_range"]
+__all__ = [
+    "MAX_PAGES",
+    "MAX_PER_PAGE",
+    "PROVISIONAL",
+    "ListProgress",
+    "ListReport",
+    "Orders",
+    "admin_order_url",
+    "in_range",
+]
 
 log = logging.getLogger("refundkit.vtex")
 
@@ -81,6 +91,22 @@ def check_order_id(order_id: str) -> str:
     if not oid or len(oid) > 64 or not set(oid) <= _ORDER_ID_CHARS:
         raise InputError(f"{clip(order_id)} is not a VTEX order id (such as 1306331686122-01)")
     return oid
+
+
+_ACCOUNT_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-")
+
+
+def admin_order_url(account: str | None, order_id: str, template: str | None = None) -> str | None:
+    """The order's page in the VTEX Admin of ``account``: ``template`` (``REFUNDKIT_ADMIN_ORDER_URL``, checked by
+    :func:`refundkit.config.check_admin_order_url`) or :data:`refundkit.config.ADMIN_ORDER_URL` filled in; None when
+    the account or the id cannot be part of an address (a link is then left out, never guessed)."""
+    if not account or not set(account) <= _ACCOUNT_CHARS or account.startswith("-"):
+        return None
+    try:
+        oid = check_order_id(order_id)
+    except InputError:
+        return None
+    return (template or ADMIN_ORDER_URL).replace("{account}", account).replace("{order_id}", oid)
 
 
 class Orders:

@@ -268,8 +268,9 @@ def test_report_to_a_path_that_cannot_be_written_gives_one_line(
     assert cli(served, tmp_path, "sync", *MARCH_ARGS).returncode == 0
     if where == "no such folder":
         out = f"/nonexistent/x.{fmt}"
-    elif where == "a folder":
-        out = str(tmp_path)
+    elif where == "a folder":  # -o FOLDER writes the file it names inside: here that name is taken by a folder
+        (tmp_path / "out" / f"refunds-report_2026-03_refund-date_UTC.{fmt}").mkdir(parents=True)
+        out = str(tmp_path / "out")
     elif where == "a full disk":
         out = "/dev/full"
     else:

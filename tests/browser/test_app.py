@@ -260,7 +260,7 @@ def test_download_an_xlsx_report(page: Any, desk: Desk) -> None:
     with page.expect_download() as info:
         page.get_by_text("Download XLSX").click()
     download = info.value
-    assert download.suggested_filename == "refundkit-gross-vs-net-2026-03-01-2026-03-31-by-week-refund-date.xlsx"
+    assert download.suggested_filename == "refunds-report_2026-03_refund-date_UTC.xlsx"
     with zipfile.ZipFile(download.path()) as book:
         workbook = book.read("xl/workbook.xml").decode()
     assert 'name="Report BRL"' in workbook and 'name="Definitions"' in workbook

@@ -139,7 +139,7 @@ def test_entry_document_round_trip() -> None:
 def test_the_entry_document_the_schema_and_its_default_fields_name_the_same_fields() -> None:
     doc = entry(100).to_document()
     assert list(doc) == list(ENTRY_SCHEMA["properties"]) == ENTRY_SCHEMA["v-default-fields"]
-    assert len(doc) == 20  # 18 + noteProblem and noteAttemptAt
+    assert len(doc) == 22  # 18 + noteProblem and noteAttemptAt + lines and restock (refunds by item)
     assert set(ENTRY_SCHEMA["required"]) <= set(doc) and set(ENTRY_SCHEMA["v-indexed"]) <= set(doc)
     assert ENTRY_SCHEMA["properties"]["kind"]["enum"] == ["refund", "reversal"]
     assert ENTRY_SCHEMA["properties"]["noteStatus"]["enum"] == ["pending", "posted", "impossible"]

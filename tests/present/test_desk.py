@@ -54,11 +54,11 @@ def test_the_report_shows_one_currency_and_downloads_every_currency(rk: refundki
     assert "2026-03-01" in table and "BRL " in table and "USD" not in table
     files = downloads(form.downloads.value)
     assert sorted(files) == [
-        "refundkit-gross-vs-net-2026-03-01-2026-03-31-by-month-refund-date.csv",
-        "refundkit-gross-vs-net-2026-03-01-2026-03-31-by-month-refund-date.xlsx",
+        "refunds-report_2026-03_refund-date_UTC.csv",
+        "refunds-report_2026-03_refund-date_UTC.xlsx",
     ]
-    body = files["refundkit-gross-vs-net-2026-03-01-2026-03-31-by-month-refund-date.csv"]
-    assert files["refundkit-gross-vs-net-2026-03-01-2026-03-31-by-month-refund-date.xlsx"][:2] == b"PK", "a zip"
+    body = files["refunds-report_2026-03_refund-date_UTC.csv"]
+    assert files["refunds-report_2026-03_refund-date_UTC.xlsx"][:2] == b"PK", "a zip"
     rows = list(csv.DictReader(io.StringIO(body.decode("utf-8-sig"))))
     assert {r["currency"] for r in rows} == {"BRL", "USD"}
     brl = next(r for r in rows if r["currency"] == "BRL")

@@ -60,7 +60,7 @@ def test_the_explorer_syncs_its_range_and_shows_the_whole_table_in_money(explore
 
 def test_the_download_buttons_carry_exactly_the_rows_shown(explorer: RevenueExplorer) -> None:
     name, csv_bytes = downloaded(explorer, ".csv")
-    assert name == "refundkit-gross-vs-net-2026-03-01-2026-03-31-by-week-refund-date.csv"
+    assert name == "refunds-report_2026-03_refund-date_UTC.csv"
     assert explorer.report is not None
     assert csv_bytes.decode("utf-8") == export_csv(explorer.report)
     lines = csv_bytes.decode("utf-8").splitlines()
@@ -78,7 +78,7 @@ def test_picking_an_earlier_first_day_syncs_and_widens_the_report(explorer: Reve
     assert explorer.report.parameters["from"] == "2026-02-20"
     assert min(explorer.report.rows["period"].to_list()) <= date(2026, 2, 20)
     name, _ = downloaded(explorer, ".csv")
-    assert "2026-02-20-2026-03-31" in name
+    assert "_2026-02-20_2026-03-31_" in name
 
 
 def test_the_view_and_period_reread_the_store_without_syncing(explorer: RevenueExplorer) -> None:
@@ -88,7 +88,7 @@ def test_the_view_and_period_reread_the_store_without_syncing(explorer: RevenueE
     explorer.period.value = "month"
     assert explorer.report is not None
     assert explorer.report.rows["period"].to_list()[0] == date(2026, 3, 1)
-    assert "by-month-order-date" in downloaded(explorer, ".csv")[0]
+    assert downloaded(explorer, ".csv")[0] == "refunds-report_2026-03_order-date_UTC.csv"
 
 
 def test_currency_and_scale_only_redraw(explorer: RevenueExplorer) -> None:

@@ -87,6 +87,7 @@ def test_compare_shows_the_matching_figures_and_the_change(small_session: refund
     assert "Compared with 2026-02-01 to 2026-02-28" in table
     assert "gross, compared period" in {t.name for t in ex.figure.data}
     assert "compare_gross" in ex.csv_bytes.decode().splitlines()[0]
-    ex.compare.value = None
+    assert ex.compare.options[0] == ("No comparison", "none")  # a choice shown in words, never an empty box
+    ex.compare.value = "none"
     assert ex.report is not None and not ex.report.compared
     assert "compare gross" not in text(ex.table.value)

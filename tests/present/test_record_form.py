@@ -59,9 +59,9 @@ def ledger_rows(form: RecordForm) -> list[str]:
         return []
     cells = form.ledger_view.children[1].children
     out, row = [], []
-    for cell in cells[8:]:
+    for cell in cells[9:]:
         row.append(cell.description if hasattr(cell, "on_click") else text(cell.value))
-        if len(row) == 8:
+        if len(row) == 9:
             out.append(" | ".join(row))
             row = []
     return out

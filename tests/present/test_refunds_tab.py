@@ -19,7 +19,7 @@ from refundkit.testing import OrderPicker
 def _texts(tab: RefundsTab) -> list[list[str]]:
     """The list's rows as the page shows them (the header row first)."""
     cells = [getattr(c, "value", getattr(c, "description", "")) for c in tab.grid.children]
-    return [[re.sub(r"<[^>]+>", "", str(v)) for v in cells[i : i + 9]] for i in range(0, len(cells), 9)]
+    return [[re.sub(r"<[^>]+>", "", str(v)) for v in cells[i : i + 10]] for i in range(0, len(cells), 10)]
 
 
 def _downloads(html: str) -> dict[str, bytes]:
@@ -45,18 +45,19 @@ def test_the_tab_lists_filters_exports_and_a_recorder_reverses(served_sandbox: A
         tab.search.value = "RK-TAB"
         tab.show_button.click()
         rows = _texts(tab)
-        assert rows[0][:8] == ["When", "Order", "Amount", "Source", "Reference", "Reason", "Recorder", "Reversed"]
-        assert [r[:8] for r in rows[1:]] == [
-            ["2026-06-05 12:00", b, "BRL 3.00", "apace", "RK-TAB-2", "damaged", "ana", "no"],
-            ["2026-06-01 12:00", a, "BRL 12.50", "cash", "RK-TAB-1", "returned", "ana", "no"],
+        head = ["When", "Order", "Amount", "Items", "Source", "Reference", "Reason", "Recorder", "Reversed"]
+        assert rows[0][:9] == head
+        assert [r[:9] for r in rows[1:]] == [
+            ["2026-06-05 12:00", b, "BRL 3.00", "", "apace", "RK-TAB-2", "damaged", "ana", "no"],
+            ["2026-06-01 12:00", a, "BRL 12.50", "", "cash", "RK-TAB-1", "returned", "ana", "no"],
         ]
         tab.source.value = "cash"
         tab.show_button.click()
-        assert [r[4] for r in _texts(tab)[1:]] == ["RK-TAB-1"]
+        assert [r[5] for r in _texts(tab)[1:]] == ["RK-TAB-1"]
         tab.source.value = ""
         tab.first_day.value, tab.last_day.value = date(2026, 6, 2), date(2026, 6, 30)
         tab.show_button.click()
-        assert [r[4] for r in _texts(tab)[1:]] == ["RK-TAB-2"]
+        assert [r[5] for r in _texts(tab)[1:]] == ["RK-TAB-2"]
         tab.first_day.value = tab.last_day.value = None
         tab.recorder.value = "bruno"
         tab.show_button.click()
@@ -67,29 +68,30 @@ def test_the_tab_lists_filters_exports_and_a_recorder_reverses(served_sandbox: A
         # export: the filtered list, as CSV and XLSX
         tab.export_button.click()
         files = _downloads(tab.downloads.value)
-        assert sorted(files) == ["refunds.csv", "refunds.xlsx"] and files["refunds.xlsx"][:2] == b"PK"
-        exported = list(csv.DictReader(io.StringIO(files["refunds.csv"].decode("utf-8-sig"))))
+        name = "refunds-list_all-dates_UTC"  # no day picked
+        assert sorted(files) == [f"{name}.csv", f"{name}.xlsx"] and files[f"{name}.xlsx"][:2] == b"PK"
+        exported = list(csv.DictReader(io.StringIO(files[f"{name}.csv"].decode("utf-8-sig"))))
         assert [(r["external_ref"], r["amount"], r["recorded_by"]) for r in exported] == [
             ("RK-TAB-2", "3.00", "ana"),
             ("RK-TAB-1", "12.50", "ana"),
         ]
 
         # reverse from the list: a reason, then the confirmation button
-        [button] = [c for c in tab.grid.children[9:18] if getattr(c, "description", "") == "Reverse…"]
+        [button] = [c for c in tab.grid.children[10:20] if getattr(c, "description", "") == "Reverse…"]
         button.click()
         assert "RK-TAB-2" in tab.reverse_text.value and tab.reverse_button.disabled
         tab.reverse_reason.value = "customer kept the item"
         tab.reverse_button.click()
         assert "reversed" in tab.message.value
         rows = _texts(tab)
-        assert rows[1][2] == "BRL -3.00" and rows[1][7].startswith("reversal") and rows[1][6] == "ana"
-        assert [r[7] for r in rows[2:]] == ["yes", "no"]
+        assert rows[1][2] == "BRL -3.00" and rows[1][8].startswith("reversal") and rows[1][7] == "ana"
+        assert [r[8] for r in rows[2:]] == ["yes", "no"]
         tab.reversed.value = "reversed"
         tab.show_button.click()
-        assert [(r[4], r[7][:8]) for r in _texts(tab)[1:]] == [("RK-TAB-2", "reversal"), ("RK-TAB-2", "yes")]
+        assert [(r[5], r[8][:8]) for r in _texts(tab)[1:]] == [("RK-TAB-2", "reversal"), ("RK-TAB-2", "yes")]
         tab.reversed.value = "not reversed"
         tab.show_button.click()
-        assert [r[4] for r in _texts(tab)[1:]] == ["RK-TAB-1"]
+        assert [r[5] for r in _texts(tab)[1:]] == ["RK-TAB-1"]
 
         # a viewer sees the same list, and no reverse button
         viewer = RefundsTab(rk.ledger, read_only="bruno is signed in as a viewer")
