@@ -88,5 +88,6 @@ def test_the_refunds_tab_names_the_items_and_exports_them(served_sandbox: Any, t
         assert cells[3] == "Items" and cells[10 + 3].startswith("1 × ") and f"(SKU {sku})" in cells[10 + 3]
         tab.export_button.click()
         data = dict(re.findall(r"download='([^']+)' href='data:[^;]+;base64,([A-Za-z0-9+/=]+)'", tab.downloads.value))
-        [row] = csv.DictReader(io.StringIO(base64.b64decode(data["refunds-list_all-dates_UTC.csv"]).decode("utf-8-sig")))
+        listed = base64.b64decode(data["refunds-list_all-dates_UTC.csv"]).decode("utf-8-sig")
+        [row] = csv.DictReader(io.StringIO(listed))
         assert row["items"] == cells[10 + 3] and json.loads(row["lines"])[0]["sku"] == sku
