@@ -356,6 +356,7 @@ def gross_vs_net_chart(
     refunds_note = _apply_scale(fig, scale, x, refunded, currency, row=2, axis="y2", unit=unit)
     note = note or refunds_note
     fig.update_layout(barmode="stack", height=560, hovermode="x unified")
+    _period_ticks(fig, x)
     return _titled(fig, title, " ".join(s for s in (subtitle, note) if s), legend_below=True)
 
 
@@ -431,6 +432,7 @@ def gross_split_chart(df: pl.DataFrame, currency: str, *, title: str | None = No
         )
     )
     fig.update_layout(barmode="relative", yaxis={"title": currency}, hovermode="x unified")
+    _period_ticks(fig, x)
     subtitle = (
         "From VTEX's order totals of the orders synced with details whose totals add up to their value; the rest is "
         "not split."
@@ -458,6 +460,13 @@ def _compared(fig: go.Figure, part: pl.DataFrame, cur: str) -> None:
             row=1,
             col=1,
         )
+
+
+def _period_ticks(fig: go.Figure, x: Sequence[Any]) -> None:
+    """Months are labelled by their names ("Jun 2026"), one tick under each bar: left to itself, a date axis picks
+    its ticks by days and labels June's bar "May 31"."""
+    if _unit_of(x) == "month":
+        fig.update_xaxes(tickmode="array", tickvals=list(x), ticktext=[d.strftime("%b %Y") for d in x])
 
 
 def _unit_of(x: Sequence[Any]) -> str:

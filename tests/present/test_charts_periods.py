@@ -72,3 +72,13 @@ def test_the_chart_of_a_comparison_saves_as_html(store: OrderStore, tmp_path: Pa
     out = tmp_path / "c.html"
     fig.write_html(out, include_plotlyjs=False)
     assert "compared period" in out.read_text() and TO_DATE in out.read_text()
+
+
+def test_each_month_is_labelled_by_its_own_name_under_its_bar(store: OrderStore) -> None:
+    names = ["Jan 2026", "Feb 2026", "Mar 2026"]
+    rep = gross_vs_net_report(store, "2026-01-01", "2026-03-31", by="month", tz=TZ, sync=False)
+    fig = gross_vs_net_chart(rep.rows, "BRL", tz=TZ)
+    periods = [str(d) for d in _traces(fig)["gross revenue"].x]
+    assert len(periods) == len(names)
+    for axis in (fig.layout.xaxis, fig.layout.xaxis2):
+        assert [str(v) for v in axis.tickvals] == periods and list(axis.ticktext) == names
