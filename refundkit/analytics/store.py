@@ -154,11 +154,11 @@ _STORE_REFUNDS_SCHEMA: dict[str, pl.DataType] = {
     **{k: v for k, v in REFUNDS_SCHEMA.items() if k != "reversed_refunded_at"},
     "lines": pl.List(LINE_TYPE),
 }
-#: Columns added to a table since the store's first files: such a file reads with them null.
-ADDED_COLUMNS: dict[str, tuple[str, ...]] = {
-    "orders": (),
-    "return_invoices": ("items",),
-    "offline_refunds": ("lines",),
+#: Columns each table gained after its first files were written: a file without them reads them as null.
+ADDED_COLUMNS: dict[str, frozenset[str]] = {
+    "orders": frozenset(),
+    "return_invoices": frozenset({"items"}),
+    "offline_refunds": frozenset({"lines"}),
 }
 
 
