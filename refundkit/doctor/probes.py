@@ -76,7 +76,7 @@ from .verdicts import (  # what each answer means: one row each
     _statuses_check,
     _write_permission,
 )
-from .vtexvalues import gateway_dates, value_after_return
+from .vtexvalues import gateway_dates, item_prices, value_after_return
 
 __all__ = [
     "SCRATCH_ENTITY",
@@ -220,6 +220,7 @@ class Doctor:
         report.add(_amounts(order, order_id, self.client.settings.zero_decimal_amounts))
         report.add(value_after_return(self.client, self.verdict_dir, self.now))
         report.add(gateway_dates(order.value if order.ok else None, self.client))
+        report.add(item_prices(self.client))
         report.add(self._notes(opts))
         return report
 

@@ -3,6 +3,9 @@
 * ``value-after-return`` — whether an order's ``value`` already excludes its return invoices
   (:func:`refundkit.ledger.valueverdict.reading_of` on up to :data:`ORDERS_TO_READ` orders the list shows with one);
   the verdict is saved under the cache dir and followed by balances, reports and trends;
+* ``item-prices`` — which of an order's item fields tell what each line paid (``priceDefinition.total``,
+  ``sellingPrice``, or ``price`` less the lines' ``priceTags``), on up to :data:`ORDERS_TO_READ` recent orders
+  (:func:`refundkit.vtex.models.lines_paid`; refunds by item default to that price);
 * ``gateway-dates`` — the zone of the Payments Gateway's dates, which VTEX sends without one: a transaction's
   ``authorizationDate`` (read as UTC, as refundkit reads ``refundingDate``) against its order's ``authorizedDate``
   (which carries an offset).
@@ -19,10 +22,10 @@ from ..ledger.valueverdict import ValueVerdict, reading_of, save_value_verdict
 from ..money import AmountError
 from ..timeutil import Instant, parse_instant
 from ..vtex import Order, VtexClient
-from ..vtex.models import GATEWAY_DATES_ZONE, GatewayTransaction
+from ..vtex.models import GATEWAY_DATES_ZONE, GatewayTransaction, lines_paid
 from .report import Check, Status
 
-__all__ = ["LATER_ROWS", "ORDERS_TO_READ", "gateway_dates", "value_after_return"]
+__all__ = ["LATER_ROWS", "ORDERS_TO_READ", "gateway_dates", "item_prices", "value_after_return"]
 
 #: Orders with a return invoice read, at most, to find one whose value tells the reading.
 ORDERS_TO_READ = 5
@@ -30,6 +33,7 @@ ORDERS_TO_READ = 5
 LATER_ROWS = [
     ("value-after-return", "Order value after a return invoice"),
     ("gateway-dates", "Time zone of the payment gateway's dates"),
+    ("item-prices", "Price paid per order line"),
 ]
 _TOLERANCE_NS = 5 * 60 * 10**9  # authorization on the order and on the transaction: the same event, give or take
 
@@ -171,3 +175,61 @@ def gateway_dates(order_body: Any, client: VtexClient) -> Check:
         "refund-date view; compare a refund's date in the VTEX Admin",
         figures,
     )
+
+
+_READING_WORDS = {
+    "fields": "priceDefinition.total (else sellingPrice × quantity) adds up to the order's Items + Discounts",
+    "priceTags": "sellingPrice leaves out a promotion that price less the lines' priceTags takes off",
+    "spread": "no item field adds up to the order's Items + Discounts",
+    "no-totals": "the order gives no Items and Discounts totals to check the lines against",
+}
+
+
+def item_prices(client: VtexClient) -> Check:
+    """Read a few recent orders and say which item fields tell what each line paid (:func:`lines_paid`)."""
+    key, title = LATER_ROWS[2]
+    try:
+        body = client.orders.api.list_page(
+            client.transport,
+            {"orderBy": "creationDate,desc", "page": "1", "per_page": str(ORDERS_TO_READ * 2)},
+        )
+    except VtexError as exc:
+        return Check(key, title, Status.SKIPPED, f"orders could not be listed: {exc}", "")
+    rows = body.get("list") if isinstance(body, dict) else None
+    ids = [r["orderId"] for r in rows or [] if isinstance(r, dict) and isinstance(r.get("orderId"), str)]
+    seen: dict[str, list[str]] = {}
+    for oid in ids:
+        if sum(len(v) for v in seen.values()) >= ORDERS_TO_READ:
+            break
+        try:
+            order: Order = client.orders.get(oid, gateway=False)
+        except (VtexError, RefundkitError, AmountError):
+            continue
+        raw = order.raw
+        items = [it for it in raw.get("items") or [] if isinstance(it, dict)]
+        if not items:
+            continue
+        totals: dict[str, int] = {
+            str(t.get("id")): v
+            for t in raw.get("totals") or []
+            if isinstance(t, dict) and isinstance(v := t.get("value"), int) and not isinstance(v, bool)
+        }
+        _paid, how = lines_paid(items, totals)
+        seen.setdefault(how, []).append(oid)
+    if not seen:
+        return Check(key, title, Status.SKIPPED, "no order with items to read", "run doctor again once there is one")
+    figures = {how: len(oids) for how, oids in seen.items()}
+    told = "; ".join(
+        f"{len(oids)} order(s) ({', '.join(oids[:2])}): {_READING_WORDS[how]}" for how, oids in seen.items()
+    )
+    if "spread" in seen or "no-totals" in seen:
+        return Check(
+            key,
+            title,
+            Status.WARN,
+            f"{told}. refundkit then spreads the order's Items + Discounts over its lines in proportion",
+            "a refund by item defaults to that price: compare one with the order in the VTEX Admin, and give the "
+            "amount (--amount) where it differs",
+            figures,
+        )
+    return Check(key, title, Status.PASS, f"{told}: a refund by item defaults to that price", figures=figures)

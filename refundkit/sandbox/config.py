@@ -28,6 +28,7 @@ __all__ = [
     "PII_CLASSIC_STATUSES",
     "FaultRule",
     "FaultRules",
+    "ItemPrices",
     "ListDates",
     "ListInvoiceInput",
     "MissingDocumentMode",
@@ -55,6 +56,11 @@ MissingDocumentMode = Literal["created", "empty-document", "refused"]
 #: What VTEX's order ``value`` (and the list's ``totalValue``) may do once a return invoice is added: stay what was
 #: charged, or drop by the returned amount (VTEX's partial-invoice guide says the total is "updated").
 ValueAfterReturn = Literal["kept", "reduced"]
+#: Which price fields an order's items carry (VTEX does not say which carry an order-level promotion, and older
+#: orders lack some): ``full`` — ``priceDefinition`` and a ``sellingPrice`` after every discount; ``no-definition``
+#: — no ``priceDefinition``; ``before-promotions`` — no ``priceDefinition``, and an order-level promotion is in the
+#: lines' ``priceTags`` and the ``Discounts`` total only, not in ``sellingPrice``. What was paid is the same in all.
+ItemPrices = Literal["full", "no-definition", "before-promotions"]
 #: How list rows write ``creationDate`` (VTEX's ListOrders example shows whole seconds, Get order 7 decimals; the
 #: filter compares the exact instant either way): ``exact`` with 7 fractional digits, ``seconds`` truncated.
 ListDates = Literal["exact", "seconds"]
@@ -133,6 +139,8 @@ class SandboxConfig:
     gateway_dates_offset_h: int = 0  # the gateway writes its zone-less dates at this UTC offset (0: in UTC)
     # VTEX's order value after a return invoice (undocumented): "kept" as charged, or "reduced" by the returned amount
     value_after_return: ValueAfterReturn = "kept"
+    # Which price fields an order's items carry (ItemPrices): what refundkit reads as the price paid must not change
+    item_prices: ItemPrices = "full"
     # VTEX caches reads by id for entities whose schema does not set "v-cache": false (refundkit's schemas do): such
     # a read answers the document as it was up to this many seconds ago (0: no cache).
     md_read_cache_s: float = 0.0
@@ -197,6 +205,8 @@ class SandboxConfig:
                 f"value_after_return must be one of {', '.join(get_args(ValueAfterReturn))}, "
                 f"got {self.value_after_return!r}"
             )
+        if self.item_prices not in get_args(ItemPrices):
+            raise ValueError(f"item_prices must be one of {', '.join(get_args(ItemPrices))}, got {self.item_prices!r}")
         if self.order_groups < 0 or self.foreign_payments < 0:
             raise ValueError("order_groups and foreign_payments cannot be negative")
         if not -14 <= self.gateway_dates_offset_h <= 14:

@@ -9,10 +9,17 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from ..argtypes import day_text, nonneg_float, positive_int, probability
-from .config import SandboxConfig, add_listing_flags, add_masterdata_flags, listing_options, masterdata_options
+from .config import (
+    ItemPrices,
+    SandboxConfig,
+    add_listing_flags,
+    add_masterdata_flags,
+    listing_options,
+    masterdata_options,
+)
 from .payments import add_payments_flags, payments_options
 from .permissions import access_options, add_access_flags
 from .piiorders import add_pii_flags, pii_options
@@ -126,6 +133,14 @@ def add_sandbox_flags(p: argparse.ArgumentParser) -> None:
         help=f"the undocumented status --unknown-statuses gives (default {d.unknown_status})",
     )
     p.add_argument(
+        "--item-prices",
+        choices=get_args(ItemPrices),
+        default=d.item_prices,
+        help="which price fields orders' items carry: full (priceDefinition, sellingPrice after every discount), "
+        "no-definition (no priceDefinition), before-promotions (no priceDefinition; an order-level promotion only "
+        "in priceTags and the totals); default full",
+    )
+    p.add_argument(
         "--echo-headers",
         action="store_true",
         help="answer orders with the request's headers (the app token included) in their fields, as a broken proxy "
@@ -165,6 +180,7 @@ def config_from_args(args: argparse.Namespace, *, cache_dir: Path) -> SandboxCon
         "unknown_statuses": getattr(args, "unknown_statuses", 0),
         "unknown_status": getattr(args, "unknown_status", d.unknown_status),
         "echo_headers": bool(getattr(args, "echo_headers", False)),
+        "item_prices": getattr(args, "item_prices", d.item_prices),
         "state_dir": state_dir,
         **payments_options(args),
         **masterdata_options(args),

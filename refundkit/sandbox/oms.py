@@ -460,7 +460,9 @@ def order_json(store: Store, order_id: str) -> dict[str, Any] | None:
     if summary is None:
         return None
     body = apply_to_detail(
-        order_detail(summary, store.seed, store.account), summary, store.adjustments.get(summary.order_id)
+        order_detail(summary, store.seed, store.account, store.config.item_prices),
+        summary,
+        store.adjustments.get(summary.order_id),
     )
     return apply_group(body, store, summary)
 

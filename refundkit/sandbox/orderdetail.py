@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import random
 import unicodedata
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, Final
 
 from refundkit.timeutil import Instant
 
 from .adjustments import transaction_id_for
 from .store import PAYMENT_SYSTEMS, STATUS_DESCRIPTIONS, OrderSummary, catalog_entry, cities
 
-__all__ = ["creation_date", "order_detail", "vtex_date"]
+__all__ = ["PROMOTION_SHARE", "SPLIT_SHARE", "Shape", "creation_date", "item_shape", "order_detail", "vtex_date"]
 
 
 def vtex_date(instant: Instant | None) -> str | None:
@@ -96,20 +97,66 @@ def _hex(rng: random.Random, n: int = 32) -> str:
     return f"{rng.getrandbits(4 * n):0{n}X}"
 
 
-def order_detail(o: OrderSummary, seed: int, account: str) -> dict[str, Any]:
+#: Share of orders whose lines of two units or more are split into two lines of the same SKU (as VTEX splits a
+#: line whose units got different prices), and share whose discounts are one order-level promotion in the lines'
+#: ``priceTags`` (one identifier on every discounted line). Drawn from a generator of their own, seeded by the order
+#: id, so the store's figures and every other field stay as they were.
+SPLIT_SHARE: Final = 0.25
+PROMOTION_SHARE: Final = 0.35
+
+
+@dataclass(frozen=True, slots=True)
+class Shape:
+    """How an order's ``items[]`` read: each JSON line's (summary line, units), and whether its discounts are an
+    order-level promotion."""
+
+    lines: tuple[tuple[int, int], ...]
+    promotion: bool
+
+
+def item_shape(o: OrderSummary) -> Shape:
+    """The JSON lines of ``o`` (see :data:`SPLIT_SHARE`): a summary line of q ≥ 2 units may read as two lines of the
+    same SKU; the units and the money are the summary's either way."""
+    shape = random.Random(f"item-shape:{o.order_id}")
+    lines: list[tuple[int, int]] = []
+    for i, line in enumerate(o.items):
+        if line.quantity >= 2 and shape.random() < SPLIT_SHARE:
+            first = shape.randrange(1, line.quantity)
+            lines += [(i, first), (i, line.quantity - first)]
+        else:
+            lines.append((i, line.quantity))
+    return Shape(tuple(lines), shape.random() < PROMOTION_SHARE)
+
+
+def _json_lines(shape: Shape, returned: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Units of summary lines ``(index, units)`` as units of the JSON lines (in order, each line up to its units)."""
+    out: list[tuple[int, int]] = []
+    for i, q in returned:
+        left = q
+        for j, (k, units) in enumerate(shape.lines):
+            if k == i and left > 0:
+                take = min(left, units)
+                out.append((j, take))
+                left -= take
+    return out
+
+
+def order_detail(o: OrderSummary, seed: int, account: str, item_prices: str = "full") -> dict[str, Any]:
     """The full order JSON (spec ``GetOrder``). Cosmetic fields come from a generator seeded by (seed, index); the
-    parts below draw from it in a fixed order, so an order reads the same on every call and in every version."""
+    parts below draw from it in a fixed order, so an order reads the same on every call and in every version.
+    ``item_prices`` is :attr:`SandboxConfig.item_prices`: which item price fields VTEX sends."""
     rng = random.Random(seed * 1_000_003 + o.index)
     group = o.order_id[:-3]
     country = "USA" if o.currency == "USD" else "BRA"
     address = _address(o, rng, country)
-    items = _items(o, rng, account, group)
+    shape = item_shape(o)
+    items = _items(o, rng, account, group, shape=shape, item_prices=item_prices)
     _hex(rng)  # the generator's draw stays, so every other cosmetic field is what it always was
     transaction_id = transaction_id_for(account, o.order_id)
     payments = _payments(o, rng)
-    packages = _packages(o, rng, account)
+    packages = _packages(o, rng, account, shape)
     cancellation = _cancellation(o, rng)
-    logistics = _logistics(o, address["addressId"], country)
+    logistics = _logistics(o, address["addressId"], country, len(shape.lines))
     profile_id = _hex(rng).lower()
     return {
         "orderId": o.order_id,
@@ -219,74 +266,109 @@ def _address(o: OrderSummary, rng: random.Random, country: str) -> dict[str, Any
     }
 
 
-def _items(o: OrderSummary, rng: random.Random, account: str, group: str) -> list[dict[str, Any]]:
+def _price_tags(o: OrderSummary, shape: Shape, index: int, units: int) -> list[dict[str, Any]]:
+    """The line's discounts as VTEX lists them: value in cents for the line's units, negative."""
+    line = o.items[index]
+    off = (line.price - line.selling_price) * units
+    if off <= 0:
+        return []
+    tag = random.Random(f"promotion:{o.order_id}:{'order' if shape.promotion else index}")
+    ident = f"{tag.getrandbits(128):032x}"
+    ident = f"{ident[:8]}-{ident[8:12]}-{ident[12:16]}-{ident[16:20]}-{ident[20:]}"
+    return [
+        {
+            "name": f"discount@price-{ident}#{ident[::-1]}",
+            "value": -off,
+            "isPercentual": False,
+            "identifier": ident,
+            "rawValue": -off / 100,
+            "rate": None,
+            "jurisCode": None,
+            "jurisType": None,
+            "jurisName": None,
+        }
+    ]
+
+
+def _items(
+    o: OrderSummary, rng: random.Random, account: str, group: str, *, shape: Shape, item_prices: str
+) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
-    for line in o.items:
+    extra = random.Random(f"item-ids:{o.order_id}")  # ids of split lines' second parts: off the main generator
+    seen: set[int] = set()
+    for index, units in shape.lines:
+        line = o.items[index]
         name, brand, category, _ = catalog_entry(line.product)
-        total = line.selling_price * line.quantity
-        items.append(
-            {
-                "uniqueId": _hex(rng),
-                "id": line.sku,
-                "productId": str(100 + line.product),
-                "ean": None,
-                "lockId": f"00-{group}-01",
-                "itemAttachment": {"content": {}, "name": None},
-                "attachments": [],
-                "quantity": line.quantity,
-                "seller": "1",
-                "name": name,
-                "refId": f"REF{line.sku}",
-                "price": line.price,
-                "listPrice": line.list_price,
-                "manualPrice": None,
-                "priceTags": [],
-                "imageUrl": f"https://{account}.vteximg.com.br/arquivos/ids/{line.sku}-55-55/img.jpg",
-                "detailUrl": f"/p{line.product}/p",
-                "components": [],
-                "bundleItems": [],
-                "params": [],
-                "offerings": [],
-                "attachmentOfferings": [],
-                "sellerSku": line.sku,
-                "priceValidUntil": None,
-                "commission": 0,
-                "tax": 0,
-                "preSaleDate": None,
-                "additionalInfo": {
-                    "brandName": brand,
-                    "brandId": str(2000000 + hash_small(brand)),
-                    "categoriesIds": "/1/",
-                    "categories": [{"id": 1, "name": category}],
-                    "productClusterId": "",
-                    "commercialConditionId": "1",
-                    "dimension": {"cubicweight": 1.0, "height": 10, "length": 20, "weight": 500, "width": 15},
-                    "offeringInfo": None,
-                    "offeringType": None,
-                    "offeringTypeId": None,
-                },
-                "measurementUnit": "un",
-                "unitMultiplier": 1,
-                "sellingPrice": line.selling_price,
-                "isGift": False,
-                "shippingPrice": None,
-                "rewardValue": 0,
-                "freightCommission": 0,
-                "priceDefinition": {
-                    "sellingPrices": [{"value": line.selling_price, "quantity": line.quantity}],
-                    "calculatedSellingPrice": line.selling_price,
-                    "total": total,
-                    "reason": None,
-                },
-                "taxCode": None,
-                "parentItemIndex": None,
-                "parentAssemblyBinding": None,
-                "callCenterOperator": None,
-                "serialNumbers": None,
-                "assemblies": [],
-                "costPrice": line.price * 6 // 10,
-            }
-        )
+        total = line.selling_price * units
+        unique = _hex(extra) if index in seen else _hex(rng)
+        seen.add(index)
+        tags = _price_tags(o, shape, index, units)
+        # "before-promotions": the order-level promotion is in priceTags and the totals only, not in sellingPrice
+        selling = line.price if item_prices == "before-promotions" and shape.promotion and tags else line.selling_price
+        item: dict[str, Any] = {
+            "uniqueId": unique,
+            "id": line.sku,
+            "productId": str(100 + line.product),
+            "ean": None,
+            "lockId": f"00-{group}-01",
+            "itemAttachment": {"content": {}, "name": None},
+            "attachments": [],
+            "quantity": units,
+            "seller": "1",
+            "name": name,
+            "refId": f"REF{line.sku}",
+            "price": line.price,
+            "listPrice": line.list_price,
+            "manualPrice": None,
+            "priceTags": tags,
+            "imageUrl": f"https://{account}.vteximg.com.br/arquivos/ids/{line.sku}-55-55/img.jpg",
+            "detailUrl": f"/p{line.product}/p",
+            "components": [],
+            "bundleItems": [],
+            "params": [],
+            "offerings": [],
+            "attachmentOfferings": [],
+            "sellerSku": line.sku,
+            "priceValidUntil": None,
+            "commission": 0,
+            "tax": 0,
+            "preSaleDate": None,
+            "additionalInfo": {
+                "brandName": brand,
+                "brandId": str(2000000 + hash_small(brand)),
+                "categoriesIds": "/1/",
+                "categories": [{"id": 1, "name": category}],
+                "productClusterId": "",
+                "commercialConditionId": "1",
+                "dimension": {"cubicweight": 1.0, "height": 10, "length": 20, "weight": 500, "width": 15},
+                "offeringInfo": None,
+                "offeringType": None,
+                "offeringTypeId": None,
+            },
+            "measurementUnit": "un",
+            "unitMultiplier": 1,
+            "sellingPrice": selling,
+            "isGift": False,
+            "shippingPrice": None,
+            "rewardValue": 0,
+            "freightCommission": 0,
+            "priceDefinition": {
+                "sellingPrices": [{"value": line.selling_price, "quantity": units}],
+                "calculatedSellingPrice": line.selling_price,
+                "total": total,
+                "reason": None,
+            },
+            "taxCode": None,
+            "parentItemIndex": None,
+            "parentAssemblyBinding": None,
+            "callCenterOperator": None,
+            "serialNumbers": None,
+            "assemblies": [],
+            "costPrice": line.price * 6 // 10,
+        }
+        if item_prices != "full":  # older orders, and some accounts: no priceDefinition
+            del item["priceDefinition"]
+        items.append(item)
     return items
 
 
@@ -340,7 +422,7 @@ def _payments(o: OrderSummary, rng: random.Random) -> list[dict[str, Any]]:
     return payments
 
 
-def _packages(o: OrderSummary, rng: random.Random, account: str) -> list[dict[str, Any]]:
+def _packages(o: OrderSummary, rng: random.Random, account: str, shape: Shape) -> list[dict[str, Any]]:
     packages: list[dict[str, Any]] = []
     if o.output_invoice is not None:
         packages.append(
@@ -350,9 +432,10 @@ def _packages(o: OrderSummary, rng: random.Random, account: str) -> list[dict[st
                 number=o.output_invoice,
                 value=o.total_cents,
                 issued=o.invoiced,
-                lines=[(i, line.quantity) for i, line in enumerate(o.items)],
+                lines=_json_lines(shape, [(i, line.quantity) for i, line in enumerate(o.items)]),
                 rng=rng,
                 account=account,
+                shape=shape,
             )
         )
     for inv in o.input_invoices:
@@ -362,9 +445,10 @@ def _packages(o: OrderSummary, rng: random.Random, account: str) -> list[dict[st
             number=inv.number,
             value=inv.value,
             issued=inv.issued,
-            lines=list(inv.items),
+            lines=_json_lines(shape, list(inv.items)),
             rng=rng,
             account=account,
+            shape=shape,
         )
         if inv.items:
             refund_items = [
@@ -410,8 +494,8 @@ def _cancellation(o: OrderSummary, rng: random.Random) -> dict[str, Any] | None:
     }
 
 
-def _logistics(o: OrderSummary, address_id: str, country: str) -> list[dict[str, Any]]:
-    shipping_per_item = [o.shipping_cents // len(o.items)] * len(o.items)
+def _logistics(o: OrderSummary, address_id: str, country: str, n_lines: int) -> list[dict[str, Any]]:
+    shipping_per_item = [o.shipping_cents // n_lines] * n_lines
     shipping_per_item[0] += o.shipping_cents - sum(shipping_per_item)
     return [
         {
@@ -438,7 +522,7 @@ def _logistics(o: OrderSummary, address_id: str, country: str) -> list[dict[str,
             "deliveryIds": [],
             "pickupStoreInfo": None,
         }
-        for i in range(len(o.items))
+        for i in range(n_lines)
     ]
 
 
@@ -527,13 +611,15 @@ def _package(
     lines: list[tuple[int, int]],
     rng: random.Random,
     account: str,
+    shape: Shape,
 ) -> dict[str, Any]:
+    """A package; ``lines`` are (JSON line, units)."""
     return {
         "items": [
             {
                 "itemIndex": i,
                 "quantity": q,
-                "price": o.items[i].selling_price,
+                "price": o.items[shape.lines[i][0]].selling_price,
                 "description": None,
                 "unitMultiplier": 1.0,
             }

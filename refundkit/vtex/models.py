@@ -15,6 +15,7 @@ from ..timeutil import Instant, parse_instant
 __all__ = [
     "GATEWAY_DATES_ZONE",
     "ORDER_STATUSES",
+    "PAID_READINGS",
     "VALUE_READINGS",
     "GatewayCheck",
     "GatewayTransaction",
@@ -27,6 +28,7 @@ __all__ = [
     "ReturnInvoice",
     "ReturnedItem",
     "allocate",
+    "lines_paid",
 ]
 
 #: Every order status VTEX documents (:data:`refundkit.statuses.DOCUMENTED`). An order with any other status is read
@@ -184,7 +186,20 @@ def _int_or_none(raw: Any) -> int | None:
     return raw if isinstance(raw, int) and not isinstance(raw, bool) else None
 
 
-def _line_paid(lines: list[dict[str, Any]], totals: dict[str, int]) -> list[int]:
+#: How :func:`lines_paid` read an order's lines: ``fields`` — ``priceDefinition.total`` / ``sellingPrice`` added up to
+#: the totals; ``priceTags`` — ``price`` less the lines' discount tags did; ``spread`` — nothing did, the difference
+#: was spread in proportion; ``no-totals`` — the order gives no ``Items``/``Discounts`` totals to check against.
+PAID_READINGS: tuple[str, ...] = ("fields", "priceTags", "spread", "no-totals")
+
+
+def lines_paid(lines: list[dict[str, Any]], totals: dict[str, int]) -> tuple[list[int], str]:
+    """:func:`_line_paid`, and which of :data:`PAID_READINGS` gave it (``refundkit doctor`` shows it)."""
+    how = [""]
+    paid = _line_paid(lines, totals, how)
+    return paid, how[0]
+
+
+def _line_paid(lines: list[dict[str, Any]], totals: dict[str, int], how: list[str] | None = None) -> list[int]:
     """What the customer paid for each line of ``items[]``, in VTEX cents: the one rule.
 
     VTEX does not say which of its item fields already carry an order-level discount (a promotion on the whole
@@ -224,16 +239,21 @@ def _line_paid(lines: list[dict[str, Any]], totals: dict[str, int]) -> list[int]
         values = [_int_or_none(t.get("value")) for t in tags if isinstance(t, dict)]
         off = sum(v for v in values if v is not None and v < 0)
         tagged.append(0 if gift else max(0, (price or 0) * qty + off))
+    said = how if how is not None else [""]
+    said[:] = ["no-totals"]
     if "Items" not in totals or "Discounts" not in totals:
         return cands
     target = totals["Items"] + totals["Discounts"]
+    said[:] = ["fields"]
     if sum(cands) == target or target < 0:
         return cands
     if sum(tagged) == target:
+        said[:] = ["priceTags"]
         return tagged
     paying = [i for i, g in enumerate(gifts) if not g]
     if not paying:
         return cands
+    said[:] = ["spread"]
     spread = allocate(target - sum(cands), [cands[i] for i in paying])
     out = list(cands)
     for i, d in zip(paying, spread, strict=True):
@@ -546,7 +566,7 @@ class Order:
                 product_id=str(it.get("productId") or ""),
                 brand=str((it.get("additionalInfo") or {}).get("brandName") or ""),
                 category=_category(it.get("additionalInfo")),
-                paid=cents(paid[i], f"items[{i}] paid"),
+                paid=_lenient_cents(paid[i], currency, mode),  # derived: unreadable, it falls back to unit_price
                 is_gift=it.get("isGift") is True,
             )
             for i, it in enumerate(raw_items)

@@ -20,7 +20,7 @@ from refundkit.sandbox import Sandbox
 from refundkit.sandbox.variables import sandbox_variables
 from refundkit.timeutil import Instant, parse_instant, utc_now
 
-from .test_doctor import Run, doctor  # noqa: F401 - the fixture, shared with the doctor's own tests
+from .test_doctor import Run, _rewrite, doctor  # noqa: F401 - the fixture, shared with the doctor's own tests
 
 SMALL = {"orders": 300, "flash_sale_orders": 0, "start": "2026-02-20", "end": "2026-04-30"}
 
@@ -117,3 +117,38 @@ def _check_followed(sb: Sandbox, session: refundkit.Session, order_id: str, read
         rows = rep.rows.filter(rep.rows["currency"] == currency)
         got = tuple(int(rows[c].sum()) for c in ("gross_minor", "native_refunds_minor", "net_minor"))
         assert got == (gross, native, net), currency
+
+
+@pytest.mark.parametrize("variant", ["full", "no-definition", "before-promotions"])
+def test_doctor_says_which_item_fields_tell_the_price_paid(
+    doctor: Callable[..., Run],  # noqa: F811 - the fixture imported above
+    variant: str,
+) -> None:
+    run = doctor(item_prices=variant)
+    status, result, _ = run.row("item-prices")
+    assert status is Status.PASS, result
+    figures = run.report.get("item-prices").figures
+    assert set(figures) <= {"fields", "priceTags"} and sum(figures.values()) >= 1
+    assert "a refund by item defaults to that price" in result
+
+
+def _items_disagree(body: Any) -> None:
+    """Items whose fields add up to less than the order's Items + Discounts, and no discount tags that explain it."""
+    for it in body.get("items") or []:
+        it.pop("priceDefinition", None)
+        it["priceTags"] = []
+        it["sellingPrice"] = max(0, it["sellingPrice"] - 1)
+
+
+def test_doctor_warns_when_no_item_field_adds_up_to_the_order_totals(
+    doctor: Callable[..., Run],  # noqa: F811 - the fixture imported above
+) -> None:
+    run = doctor(before=lambda sb: _rewrite_orders(sb, _items_disagree))
+    status, result, action = run.row("item-prices")
+    assert status is Status.WARN, result
+    assert "no item field adds up" in result and "in proportion" in result and "--amount" in action
+
+
+def _rewrite_orders(sb: Sandbox, change: Callable[[Any], None]) -> None:
+    """Every order the sandbox answers, changed by ``change``."""
+    _rewrite(sb, "GET", "/api/oms/pvt/orders/1-01", change)

@@ -11,6 +11,7 @@ from refundkit.ledger.items import ItemPick, describe_lines, parse_pick
 from refundkit.ledger.model import RefundConflict, RefundLine
 from refundkit.ledger.notetext import MAX_ITEMS_CHARS, items_text, note_text
 from refundkit.money import Money
+from refundkit.sandbox.orderdetail import item_shape
 from refundkit.sandbox.store import OrderSummary
 
 from .helpers import Env, notes_of, stored_doc
@@ -27,6 +28,7 @@ def _multi(env: Env, *, qty: int = 2, shipping: bool = False) -> OrderSummary:
             and not o.input_invoices
             and o.items[0].quantity >= qty
             and len({i.sku for i in o.items}) == len(o.items)
+            and len(item_shape(o).lines) == len(o.items)  # no line read as two lines of one SKU
         ),
         f"order with {qty} units of a SKU",
     )
@@ -154,3 +156,67 @@ def test_the_note_names_the_items_and_stays_under_vtex_note_limit(env: Env, ledg
     cut = note_text(long, r.quote)
     assert len(cut) <= 2000 and cut.endswith(f"[refundkit:{r.entry.entry_id}]")
     assert "more lines" in cut and len(items_text(long.lines)) <= MAX_ITEMS_CHARS
+
+
+def test_a_sku_on_several_lines_is_refused_naming_the_choices_and_each_line_can_be_named(
+    env: Env, ledger: Ledger
+) -> None:
+    o = env.orders.pick(
+        lambda x: (
+            x.status == "invoiced"
+            and x.currency == "BRL"
+            and not x.input_invoices
+            and len({i.sku for i in x.items}) == len(x.items)
+            and len(item_shape(x).lines) > len(x.items)
+        ),
+        "order with a SKU on two lines",
+    )
+    shape = item_shape(o)
+    split = next(i for i in range(len(o.items)) if sum(1 for k, _ in shape.lines if k == i) == 2)
+    sku = o.items[split].sku
+    before = len(env.writes())
+    with pytest.raises(RefundRefused) as exc:
+        ledger.record(o.order_id, None, "cash", "AMB-1", items=[f"{sku}:1"])
+    (problem,) = exc.value.problems
+    assert f"SKU {sku} is on 2 lines of order {o.order_id}" in problem
+    assert f"{sku}#1" in problem and f"{sku}#2" in problem and "uniqueId" in problem
+    assert len(env.writes()) == before
+    lines = [b for b in ledger.order_items(o.order_id).lines if b.sku == sku]
+    second_units = lines[1].bought
+    r = ledger.record(o.order_id, None, "cash", "AMB-2", items=[f"{sku}#2:{second_units}"])
+    assert [(x.unique_id, x.quantity) for x in r.entry.lines] == [(lines[1].unique_id, second_units)]
+    assert r.entry.amount.minor == o.items[split].selling_price * second_units
+    after = [b for b in ledger.order_items(o.order_id).lines if b.sku == sku]
+    assert (after[0].refundable, after[1].refundable) == (lines[0].bought, 0)
+    by_id = ledger.record(o.order_id, None, "cash", "AMB-3", items=[f"{lines[0].unique_id}:1"])
+    assert by_id.entry.lines[0].unique_id == lines[0].unique_id
+
+
+def test_units_returned_on_a_vtex_return_invoice_are_not_refundable_offline(env: Env, ledger: Ledger) -> None:
+    o = env.orders.pick(
+        lambda x: (
+            x.status == "invoiced"
+            and x.currency == "BRL"
+            and any(inv.items for inv in x.input_invoices)
+            and len(item_shape(x).lines) == len(x.items)
+            and len({i.sku for i in x.items}) == len(x.items)
+        ),
+        "order with a return invoice that lists items",
+    )
+    returned: dict[int, int] = {}
+    for inv in o.input_invoices:
+        for i, q in inv.items:
+            returned[i] = returned.get(i, 0) + q
+    i, q = next(iter(returned.items()))
+    line = o.items[i]
+    balance = ledger.order_items(o.order_id).lines[i]
+    assert (balance.bought, balance.returned_on_vtex, balance.refundable) == (
+        line.quantity,
+        q,
+        line.quantity - q,
+    )
+    with pytest.raises(RefundRefused) as exc:
+        ledger.record(o.order_id, None, "cash", "RET-1", items=[f"{line.sku}:{line.quantity - q + 1}"])
+    text = str(exc.value)
+    assert f"SKU {line.sku}" in text and f"{q} returned on VTEX" in text
+    assert f"{line.quantity - q} unit" in text

@@ -5,6 +5,7 @@ from __future__ import annotations
 from cli_harness import Cli
 
 from refundkit.ledger.model import refund_id
+from refundkit.sandbox.orderdetail import item_shape
 from refundkit.sandbox.store import OrderSummary
 
 
@@ -17,6 +18,7 @@ def _order(cli: Cli, qty: int = 2) -> OrderSummary:
             and o.shipping_cents > 0
             and o.items[0].quantity >= qty
             and len({i.sku for i in o.items}) == len(o.items)
+            and len(item_shape(o).lines) == len(o.items)
         )
     )
 
