@@ -574,11 +574,20 @@ def breakdown_chart(df: pl.DataFrame, by: str, currency: str, *, limit: int = 12
 
 
 # -- refunds by item ---------------------------------------------------------------------------------------------
+_ITEM_GROUPS = {
+    "sku": ("SKU", "SKUs"),
+    "product": ("product", "products"),
+    "category": ("category", "categories"),
+    "brand": ("brand", "brands"),
+}
+
+
 def items_chart(rows: pl.DataFrame, currency: str, *, by: str = "sku", limit: int = 12) -> go.Figure:
     """Units refunded per group (``rows`` is :attr:`refundkit.analytics.items.ItemFigures.rows`, grouped ``by``),
     for one currency, most refunded at the top: units refunded on VTEX and offline stacked, the refund rate and the
     amount in the hover; at most ``limit`` bars (the groups with the most units refunded)."""
-    title = f"Units refunded by {by}, {currency}"
+    one, many = _ITEM_GROUPS.get(by, (by, by))
+    title = f"Units refunded by {one}, {currency}"
     part = (
         rows.filter((pl.col("currency") == currency) & (pl.col("units_refunded") != 0))
         .sort(["units_refunded", "units_sold", "key"], descending=[True, True, False])
@@ -613,7 +622,7 @@ def items_chart(rows: pl.DataFrame, currency: str, *, by: str = "sku", limit: in
     )
     units, sold = int(part["units_refunded"].sum()), int(part["units_sold"].sum())
     subtitle = (
-        f"The {part.height} {by} groups with the most units refunded: {units:,} units refunded of {sold:,} sold; "
+        f"The {part.height} {many} with the most units refunded: {units:,} units refunded of {sold:,} sold; "
         "net of reversals. Refunds that name no items are not here."
     )
     return _titled(fig, title, subtitle, legend_below=True)

@@ -149,6 +149,11 @@ def _columns(reports: dict[str | None, Any]) -> list[str]:
     return (["account"] if len(reports) > 1 else []) + columns
 
 
+def _names(reports: dict[str | None, Any]) -> list[str]:
+    """The accounts as --account names them (the VTEX account's name when none was given)."""
+    return [name or rep.parameters["account"] for name, rep in reports.items()]
+
+
 def _notes(reports: dict[str | None, Any]) -> list[str]:
     several = len(reports) > 1
     return [f"{name}: {n}" if several else n for name, rep in reports.items() for n in rep.notes()]
@@ -169,12 +174,12 @@ def _write_text(reports: dict[str | None, Any], fmt: str, out: TextIO) -> None:
     if fmt == "json":
         payload = {
             "parameters": {k: v for k, v in p.items() if k != "account"},
-            "accounts": [r.parameters["account"] for r in reports.values()],
+            "accounts": _names(reports),
             "rows": _stacked(reports, "display_rows", money=False),
             "totals": _stacked(reports, "totals", money=False),
             "coverage": [
-                {**({"account": r.parameters["account"]} if len(reports) > 1 else {}), **c}
-                for r in reports.values()
+                {**({"account": name} if len(reports) > 1 else {}), **c}
+                for name, r in reports.items()
                 for c in r.coverage.iter_rows(named=True)
             ],
             "notes": _notes(reports),
@@ -188,7 +193,7 @@ def _write_text(reports: dict[str | None, Any], fmt: str, out: TextIO) -> None:
         for n in _notes(reports):  # the notes after the rows, one cell each: never silent
             notes.writerow([f"# {n}"])
         return
-    names = ", ".join(r.parameters["account"] for r in reports.values())
+    names = ", ".join(_names(reports))
     head = (
         f"Items by {p['by']}, {p['from']} to {p['to']} in {p['tz']}, {p['attribution']} view"
         + (f", {p['currency']} only" if p["currency"] else "")

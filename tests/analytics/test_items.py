@@ -21,6 +21,7 @@ from refundkit.analytics import OrderStore
 from refundkit.analytics.items import UNKNOWN, item_report, refund_drivers
 from refundkit.config import load_settings
 from refundkit.money import format_money
+from refundkit.sandbox.orderdetail import item_shape
 from refundkit.sandbox.store import catalog_entry
 from refundkit.sandbox.variables import sandbox_variables
 from refundkit.statuses import counts_in_gross
@@ -208,7 +209,8 @@ def item_order(s: refundkit.Session, currency: str, skip: set[str]) -> tuple[str
             continue
         if not LO <= o.created.ns < parse_instant("2026-03-15T00:00:00Z").ns:
             continue
-        skus = Counter(line.sku for line in o.items)
+        # the SKUs on one line of the order as VTEX sends it (the sandbox may split a line in two)
+        skus = Counter(o.items[i].sku for i, _ in item_shape(o).lines)
         line = max((x for x in o.items if skus[x.sku] == 1), key=lambda x: x.quantity, default=None)
         if line is not None and line.quantity >= 2:
             return o.order_id, line.sku, line.quantity
