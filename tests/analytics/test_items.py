@@ -276,3 +276,31 @@ def test_refund_drivers_are_exact_where_refunds_name_items_and_say_how_much_each
     plain_skus = {line.sku for o in session.sandbox.store.orders if o.order_id == plain for line in o.items}
     estimated = drivers.rows.filter(pl.col("sku").is_in(list(plain_skus)) & (pl.col("currency") == "BRL"))
     assert estimated["estimated_minor"].sum() >= 700
+
+
+@pytest.mark.parametrize("by", ["product", "category", "brand"])
+def test_items_without_catalog_information_are_counted_as_unknown(tmp_path: Path, by: str) -> None:
+    """An account whose orders' items carry no productId and no additionalInfo (sandbox item_info="none"): every
+    unit is counted, under "unknown"; the SKUs are still known."""
+    settings = load_settings(env={"REFUNDKIT_CACHE_DIR": str(tmp_path / "cache")}, env_file=False)
+    with refundkit.connect(settings=settings, sandbox_options={**STORE, "item_info": "none"}) as s:
+        rep = item_report(s, FIRST, LAST, by=by, details=True, progress=False)
+        want = expected(s, "sku")
+        by_sku = item_report(s, FIRST, LAST, by="sku", sync=False, progress=False)
+        sb = s.sandbox
+    assert sb is not None
+    check_nothing_moved(sb)
+    for cur in ("BRL", "USD"):
+        rows = rep.rows.filter(pl.col("currency") == cur)
+        assert rows["key"].to_list() == [UNKNOWN]
+        assert rows["units_sold"][0] == sum(v[0] for (_, c), v in want.items() if c == cur)
+        assert rows["units_refunded_vtex"][0] == sum(v[1] for (_, c), v in want.items() if c == cur)
+    assert figures_of(by_sku.rows) == want
+
+
+def figures_of(rows: pl.DataFrame) -> dict[tuple[str, str], list[int]]:
+    return {
+        (r["key"], r["currency"]): [r["units_sold"], r["units_refunded_vtex"]]
+        for r in rows.iter_rows(named=True)
+        if r["units_sold"] or r["units_refunded_vtex"]
+    }
