@@ -81,3 +81,18 @@ def test_the_workbook_has_the_rows_the_totals_and_the_notes(two: ServedAccounts,
         cur = t[header.index("currency")]
         assert t[sold] == sum(int(x["units_sold"]) for x in rows if x["currency"] == cur)
     assert any(isinstance(x[0], str) and x[0].startswith("Note: BRL:") for x in rest if x)
+
+
+def test_mistakes_get_one_line_and_nothing_is_written(two: ServedAccounts, tmp_path: Path) -> None:
+    cases = [
+        (["items", "--from", "2026-03-10", "--to", "2026-03-01", "--account", "main"], "before --from"),
+        (["items", *SPAN, "--by", "color", "--account", "main"], "invalid choice"),
+        (["items", *SPAN, "--currency", "REAL", "--no-sync", "--account", "main"], "three-letter code"),
+        (["items", *SPAN, "-o", str(tmp_path / "items.pdf"), "--account", "main"], "cannot write"),
+        (["items", *SPAN, "-o", "/nonexistent/items.csv", "--account", "main"], "does not exist"),
+    ]
+    for args, text in cases:
+        r = run(two, tmp_path, *args)
+        assert r.returncode == 2, (args, r.stderr)
+        assert text in r.stderr and len(r.stderr.strip().splitlines()) <= 3, r.stderr
+    assert not (tmp_path / "items.pdf").exists()
