@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "GROSS_VS_NET_EXAMPLES",
+    "ITEM_EXAMPLES",
     "SAMPLE_AGE",
     "TREND_EXAMPLES",
     "ExampleRefund",
@@ -49,6 +50,10 @@ class ExampleRefund:
     reference: str
     reason: str
     days_after_order: int
+    #: a refund by item: this many units of the order's first line that has them (0: an amount only); ``amount``
+    #: then is "" for the price paid, or lower (a partial refund)
+    units: int = 0
+    shipping: bool = False
 
 
 _SOURCES = ("cash", "apace", "bank-transfer", "store-credit")
@@ -59,6 +64,12 @@ TREND_EXAMPLES: tuple[ExampleRefund, ...] = tuple(
         f"{20 + 7 * (n % 5)}.00", _SOURCES[n % 4], f"DEMO-TREND-{n:02d}", _REASONS[(n * 3) % 4], 2 + 5 * (n % 6)
     )
     for n in range(12)
+)
+#: Refunds by item for the demo: a unit at the price paid, a unit refunded in part, a unit with the shipping.
+ITEM_EXAMPLES: tuple[ExampleRefund, ...] = (
+    ExampleRefund("", "cash", "DEMO-ITEM-01", "damaged item", 4, units=1),
+    ExampleRefund("5.00", "store-credit", "DEMO-ITEM-02", "scratched, customer kept it", 6, units=1),
+    ExampleRefund("", "apace", "DEMO-ITEM-03", "wrong size", 9, units=1, shipping=True),
 )
 #: Notebook 02's three.
 GROSS_VS_NET_EXAMPLES: tuple[ExampleRefund, ...] = (
@@ -91,6 +102,16 @@ def record_examples(
             if order.total.minor < _MIN_TOTAL:
                 continue
             try:
+                items: list[str] = []
+                if example.units:
+                    lines = [
+                        b
+                        for b in ledger.order_items(order.order_id).lines
+                        if b.bought >= example.units and b.paid.minor > 0 and b.unique_id
+                    ]
+                    if not lines:
+                        continue
+                    items = [f"{lines[0].unique_id}:{example.units}"]
                 result = ledger.record(
                     order.order_id,
                     example.amount,
@@ -98,6 +119,8 @@ def record_examples(
                     example.reference,
                     reason=example.reason,
                     refunded_at=order.created_at + timedelta(days=example.days_after_order),
+                    items=items,
+                    shipping=True if example.shipping else None,
                 )
             except RefundRefused:
                 continue

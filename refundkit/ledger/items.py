@@ -337,8 +337,8 @@ def plan_lines(
                 None,
                 (
                     (
-                        f"the customer paid nothing for {describe_lines(lines)} (a gift or a free item): "
-                        "give the amount that went back"
+                        f"the customer paid nothing for {describe_lines(lines)} (a gift or a free item), so "
+                        "nothing of it can be refunded: record the money that went back with --amount alone"
                     ),
                 ),
             )

@@ -13,7 +13,7 @@ from ..ledger import Ledger, ListedEntry, RefundQuery, import_refunds, list_all,
 from ..ledger.csvdialect import date_format_of
 from ..ledger.csvimport import result_csv
 from ..ledger.duplicates import find_likely_duplicates
-from ..ledger.items import describe_lines
+from ..ledger.items import OrderItems, describe_lines
 from ..ledger.model import KNOWN_SOURCES, NoteStatus, Quote, RecordResult, RefundLine
 from ..ledger.reconcile import RECONCILE_GRACE_S
 from ..ledger.rules import require_order_id
@@ -215,10 +215,47 @@ def _vtex_refunds_detail(q: Quote) -> str:
     return "; ".join(parts)
 
 
+def item_rows(items: OrderItems) -> list[str]:
+    """The order's lines as ``record --item`` names them, with what is left of each, and the shipping."""
+    rows = ["  items (name one with --item SKU[:QTY]; a SKU on several lines: SKU#N)"]
+    for b in items.lines:
+        same = [x for x in items.lines if x.sku == b.sku]
+        name = b.sku if len(same) == 1 else f"{b.sku}#{same.index(b) + 1}"
+        gift = ", a gift" if b.is_gift else ""
+        rows.append(f"    {name:<12} {b.name[:40]:<40} {b.left()}; paid {b.paid} for {b.bought}{gift}")
+    rows.append(
+        f"    {'shipping':<12} {'':<40} {items.shipping_refundable} left to refund (charged {items.shipping_charged})"
+    )
+    return rows
+
+
+def items_dict(items: OrderItems) -> dict[str, Any]:
+    return {
+        "lines": [
+            {
+                "sku": b.sku,
+                "unique_id": b.unique_id,
+                "name": b.name,
+                "bought": b.bought,
+                "returned_on_vtex": b.returned_on_vtex,
+                "refunded_offline": b.refunded_offline,
+                "refundable": b.refundable,
+                "paid": b.paid.decimal_str(),
+                "is_gift": b.is_gift,
+            }
+            for b in items.lines
+        ],
+        "shipping_charged": items.shipping_charged.decimal_str(),
+        "shipping_refunded": items.shipping_refunded.decimal_str(),
+        "shipping_refundable": items.shipping_refundable.decimal_str(),
+    }
+
+
 def cmd_quote(args: argparse.Namespace) -> int:
     with session() as rk:
         q = rk.ledger.quote(args.order_id)
-    Output.from_args(args).result(q.as_dict(), quote_lines(q))
+        items = rk.ledger.order_items(args.order_id)
+    Output.from_args(args).result({**q.as_dict(), "items": items_dict(items)}, [*quote_lines(q), *item_rows(items)])
     return EXIT_OK
 
 

@@ -18,9 +18,18 @@ from typing import Any, Final
 from refundkit.timeutil import Instant
 
 from .adjustments import transaction_id_for
-from .store import PAYMENT_SYSTEMS, STATUS_DESCRIPTIONS, OrderSummary, catalog_entry, cities
+from .store import PAYMENT_SYSTEMS, STATUS_DESCRIPTIONS, OrderSummary, catalog_entry, catalog_size, cities
 
-__all__ = ["PROMOTION_SHARE", "SPLIT_SHARE", "Shape", "creation_date", "item_shape", "order_detail", "vtex_date"]
+__all__ = [
+    "GIFT_SHARE",
+    "PROMOTION_SHARE",
+    "SPLIT_SHARE",
+    "Shape",
+    "creation_date",
+    "item_shape",
+    "order_detail",
+    "vtex_date",
+]
 
 
 def vtex_date(instant: Instant | None) -> str | None:
@@ -103,6 +112,9 @@ def _hex(rng: random.Random, n: int = 32) -> str:
 #: id, so the store's figures and every other field stay as they were.
 SPLIT_SHARE: Final = 0.25
 PROMOTION_SHARE: Final = 0.35
+#: Share of orders that carry a gift: one more line, ``isGift``, that the customer paid nothing for (price 0, so the
+#: order's totals are what they were).
+GIFT_SHARE: Final = 0.04
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +124,8 @@ class Shape:
 
     lines: tuple[tuple[int, int], ...]
     promotion: bool
+    #: the catalog product given as a gift (a last line, after the order's own), None when none
+    gift: int | None = None
 
 
 def item_shape(o: OrderSummary) -> Shape:
@@ -125,7 +139,9 @@ def item_shape(o: OrderSummary) -> Shape:
             lines += [(i, first), (i, line.quantity - first)]
         else:
             lines.append((i, line.quantity))
-    return Shape(tuple(lines), shape.random() < PROMOTION_SHARE)
+    promotion = shape.random() < PROMOTION_SHARE
+    gift = shape.randrange(catalog_size()) if shape.random() < GIFT_SHARE else None
+    return Shape(tuple(lines), promotion, gift)
 
 
 def _json_lines(shape: Shape, returned: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -156,7 +172,7 @@ def order_detail(o: OrderSummary, seed: int, account: str, item_prices: str = "f
     payments = _payments(o, rng)
     packages = _packages(o, rng, account, shape)
     cancellation = _cancellation(o, rng)
-    logistics = _logistics(o, address["addressId"], country, len(shape.lines))
+    logistics = _logistics(o, address["addressId"], country, len(shape.lines) + (shape.gift is not None))
     profile_id = _hex(rng).lower()
     return {
         "orderId": o.order_id,
@@ -333,18 +349,7 @@ def _items(
             "commission": 0,
             "tax": 0,
             "preSaleDate": None,
-            "additionalInfo": {
-                "brandName": brand,
-                "brandId": str(2000000 + hash_small(brand)),
-                "categoriesIds": "/1/",
-                "categories": [{"id": 1, "name": category}],
-                "productClusterId": "",
-                "commercialConditionId": "1",
-                "dimension": {"cubicweight": 1.0, "height": 10, "length": 20, "weight": 500, "width": 15},
-                "offeringInfo": None,
-                "offeringType": None,
-                "offeringTypeId": None,
-            },
+            "additionalInfo": _additional_info(brand, category),
             "measurementUnit": "un",
             "unitMultiplier": 1,
             "sellingPrice": selling,
@@ -369,7 +374,61 @@ def _items(
         if item_prices != "full":  # older orders, and some accounts: no priceDefinition
             del item["priceDefinition"]
         items.append(item)
+    if shape.gift is not None:
+        items.append(_gift(o, shape.gift, account, extra))
     return items
+
+
+def _additional_info(brand: str, category: str) -> dict[str, Any]:
+    """An item's ``additionalInfo``: its brand and category as VTEX's catalog gives them."""
+    return {
+        "brandName": brand,
+        "brandId": str(2000000 + hash_small(brand)),
+        "categoriesIds": "/1/",
+        "categories": [{"id": 1, "name": category}],
+        "productClusterId": "",
+        "commercialConditionId": "1",
+        "dimension": {"cubicweight": 1.0, "height": 10, "length": 20, "weight": 500, "width": 15},
+        "offeringInfo": None,
+        "offeringType": None,
+        "offeringTypeId": None,
+    }
+
+
+def _gift(o: OrderSummary, product: int, account: str, rng: random.Random) -> dict[str, Any]:
+    """A gift line: the customer paid nothing for it (price 0; its list price shows what it is worth)."""
+    name, brand, category, base = catalog_entry(product)
+    if o.currency == "USD":
+        base = base // 5 // 10 * 10 + 9
+    sku = str(1000 + product * 7 + 3)
+    return {
+        "uniqueId": _hex(rng),
+        "id": sku,
+        "productId": str(100 + product),
+        "ean": None,
+        "quantity": 1,
+        "seller": "1",
+        "name": name,
+        "refId": f"REF{sku}",
+        "price": 0,
+        "listPrice": base,
+        "manualPrice": None,
+        "priceTags": [],
+        "imageUrl": f"https://{account}.vteximg.com.br/arquivos/ids/{sku}-55-55/img.jpg",
+        "detailUrl": f"/p{product}/p",
+        "additionalInfo": _additional_info(brand, category),
+        "measurementUnit": "un",
+        "unitMultiplier": 1,
+        "sellingPrice": 0,
+        "isGift": True,
+        "priceDefinition": {
+            "sellingPrices": [{"value": 0, "quantity": 1}],
+            "calculatedSellingPrice": 0,
+            "total": 0,
+            "reason": None,
+        },
+        "parentItemIndex": None,
+    }
 
 
 def _payments(o: OrderSummary, rng: random.Random) -> list[dict[str, Any]]:

@@ -768,6 +768,11 @@ def _draft(rng: random.Random, index: int, order_id: str, created: int, end_refu
     }
 
 
+def catalog_size() -> int:
+    """How many products the synthetic catalog has."""
+    return len(_CATALOG)
+
+
 def catalog_entry(product: int) -> tuple[str, str, str, int]:
     return _CATALOG[product]
 

@@ -8,7 +8,13 @@ from pathlib import Path
 
 import refundkit
 from refundkit.analytics import default_range
-from refundkit.ledger.examples import SAMPLE_AGE, TREND_EXAMPLES, record_examples, sample_moved_to_today
+from refundkit.ledger.examples import (
+    ITEM_EXAMPLES,
+    SAMPLE_AGE,
+    TREND_EXAMPLES,
+    record_examples,
+    sample_moved_to_today,
+)
 from refundkit.timeutil import Instant
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample_refunds.csv"
@@ -49,3 +55,20 @@ def test_the_sample_export_is_moved_to_the_last_weeks(tmp_path: Path) -> None:
         assert len(n["refunded_at"]) == len(o["refunded_at"])
         assert date.fromisoformat(n["refunded_at"][:10]) - date.fromisoformat(o["refunded_at"][:10]) == shift
         assert n["refunded_at"][10:] == o["refunded_at"][10:]
+
+
+def test_the_item_examples_refund_units_one_in_part_and_a_rerun_records_nothing_new(
+    small_session: refundkit.Session,
+) -> None:
+    rk = small_session
+    start, end = default_range(rk)
+    first = record_examples(rk.ledger, start, end, ITEM_EXAMPLES)
+    assert [r.outcome for r in first] == ["recorded"] * len(ITEM_EXAMPLES)
+    whole, part, shipped = first
+    assert [(x.kind, x.quantity) for x in whole.entry.lines] == [("item", 1)]
+    assert whole.entry.amount == whole.entry.lines[0].amount
+    # a unit refunded in part: the unit counts as refunded, the amount is what went back
+    assert part.entry.amount.decimal_str() == "5.00" and part.entry.lines[0].quantity == 1
+    assert [x.kind for x in shipped.entry.lines] == ["item", "shipping"]
+    again = record_examples(rk.ledger, start, end, ITEM_EXAMPLES)
+    assert [r.outcome for r in again] == ["already recorded"] * len(first)

@@ -5,14 +5,17 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from refundkit.ledger import Ledger, RefundRefused
-from refundkit.ledger.items import ItemPick, describe_lines, parse_pick
-from refundkit.ledger.model import RefundConflict, RefundLine
+from refundkit.ledger.items import ItemBalance, ItemPick, describe_lines, order_items, parse_pick
+from refundkit.ledger.model import OrderLedger, RefundConflict, RefundLine
 from refundkit.ledger.notetext import MAX_ITEMS_CHARS, items_text, note_text
 from refundkit.money import Money
 from refundkit.sandbox.orderdetail import item_shape
 from refundkit.sandbox.store import OrderSummary
+from refundkit.vtex.models import Order
 
 from .helpers import Env, notes_of, stored_doc
 
@@ -220,3 +223,87 @@ def test_units_returned_on_a_vtex_return_invoice_are_not_refundable_offline(env:
     text = str(exc.value)
     assert f"SKU {line.sku}" in text and f"{q} returned on VTEX" in text
     assert f"{line.quantity - q} unit" in text
+
+
+def test_a_gift_paid_nothing_so_it_cannot_be_refunded_by_item(env: Env, ledger: Ledger) -> None:
+    o = env.orders.pick(
+        lambda x: x.status == "invoiced" and not x.input_invoices and item_shape(x).gift is not None,
+        "order with a gift",
+    )
+    gift = ledger.order_items(o.order_id).lines[-1]
+    assert gift.is_gift and gift.paid.minor == 0 and gift.bought == 1
+    for amount in (None, "1.00"):
+        with pytest.raises(RefundRefused) as exc:
+            ledger.record(o.order_id, amount, "cash", "GIFT-1", items=[gift.unique_id])
+        assert "paid nothing" in str(exc.value) or "at the price paid" in str(exc.value)
+    assert ledger.order_ledger(o.order_id).entries == ()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(1, 12), st.integers(0, 10**7), st.data())
+def test_units_refunded_in_any_steps_add_up_to_what_the_line_paid(bought: int, paid: int, data: st.DataObject) -> None:
+    left, total = bought, 0
+    while left:
+        units = data.draw(st.integers(1, left))
+        b = ItemBalance(0, "346", "u", "Caneca", bought, 0, bought - left, left, Money(paid, "BRL"))
+        price = b.price_for(units)
+        assert 0 <= price.minor <= paid
+        total += price.minor
+        left -= units
+    assert total == paid
+
+
+def test_shipping_defaults_to_what_is_left_and_is_refused_beyond_it(env: Env, ledger: Ledger) -> None:
+    o = _multi(env, qty=1, shipping=True)
+    ship = Money(o.shipping_cents, "BRL")
+    assert ledger.order_items(o.order_id).shipping_refundable == ship
+    part = ledger.record(o.order_id, None, "cash", "SH-1", shipping="1.00")
+    assert part.entry.amount == Money(100, "BRL") and part.entry.lines[0].kind == "shipping"
+    with pytest.raises(RefundRefused) as exc:
+        ledger.record(o.order_id, None, "cash", "SH-2", shipping=(ship - Money(99, "BRL")).decimal_str())
+    assert "more than the shipping left to refund" in str(exc.value) and str(ship - Money(100, "BRL")) in str(exc.value)
+    rest = ledger.record(o.order_id, None, "cash", "SH-3", shipping=True)
+    assert rest.entry.amount == ship - Money(100, "BRL")
+    with pytest.raises(RefundRefused) as exc:
+        ledger.record(o.order_id, None, "cash", "SH-4", shipping=True)
+    assert "no shipping left to refund" in str(exc.value)
+    ledger.reverse(rest.entry.entry_id, "wrong amount")
+    assert ledger.order_items(o.order_id).shipping_refundable == ship - Money(100, "BRL")
+
+
+def test_units_named_by_sku_only_on_a_return_invoice_fill_that_skus_lines_in_order() -> None:
+    body = {
+        "orderId": "1-01",
+        "creationDate": "2026-01-01T00:00:00Z",
+        "value": 3000,
+        "storePreferencesData": {"currencyCode": "BRL"},
+        "totals": [{"id": "Items", "value": 3000}, {"id": "Discounts", "value": 0}],
+        "items": [
+            {"uniqueId": "A", "id": "346", "name": "Caneca", "quantity": 1, "price": 1000, "sellingPrice": 1000},
+            {"uniqueId": "B", "id": "346", "name": "Caneca", "quantity": 2, "price": 1000, "sellingPrice": 1000},
+        ],
+        "packageAttachment": {
+            "packages": [
+                {
+                    "type": "Input",
+                    "invoiceNumber": "R1",
+                    "invoiceValue": 2000,
+                    "items": [],
+                    "restitutions": {
+                        "Refund": {
+                            "value": 2000,
+                            "items": [
+                                {"id": "346", "quantity": 2, "price": 1000, "isCompensation": False},
+                                {"id": "346", "quantity": 0, "isCompensation": True, "compensationValue": 50},
+                            ],
+                        }
+                    },
+                }
+            ]
+        },
+    }
+    order = Order.from_vtex(body)
+    (inv,) = order.return_invoices
+    assert [(r.sku, r.quantity, r.line_index) for r in inv.items] == [("346", 2, None)]
+    a, b = order_items(order, OrderLedger("1-01", 0)).lines
+    assert (a.returned_on_vtex, a.refundable, b.returned_on_vtex, b.refundable) == (1, 0, 1, 1)

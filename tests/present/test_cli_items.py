@@ -63,3 +63,14 @@ def test_bad_item_input_is_one_line_and_writes_nothing(cli: Cli) -> None:
         assert words in r.err, (args, r.err)
         assert len(r.err.strip().splitlines()) == 1, r.err
     assert cli.writes() == before
+
+
+def test_quote_lists_the_items_as_record_names_them(cli: Cli) -> None:
+    o = _order(cli, qty=1)
+    r = cli.run("quote", o.order_id)
+    assert r.code == 0, r.err
+    for line in o.items:
+        assert f"    {line.sku} " in r.out
+    assert f"{o.items[0].quantity} unit" in r.out and "left to refund" in r.out and "shipping" in r.out
+    j = cli.run("quote", o.order_id, "--json").json()
+    assert [x["sku"] for x in j["items"]["lines"]][: len(o.items)] == [i.sku for i in o.items]

@@ -14,6 +14,7 @@ from functools import cache
 import jsonschema
 import pytest
 
+from refundkit.sandbox.orderdetail import item_shape
 from tests.conftest import SPECS
 
 from .conftest import served, small_config
@@ -163,6 +164,11 @@ def test_get_order_matches_the_spec(full):
         "pending": next(o for o in orders if o.status == "payment-pending"),
         "usd": next(o for o in orders if o.currency == "USD"),
         "split payment": next(o for o in orders if len(o.payments) == 2),
+        "a SKU on two lines": next(o for o in orders if len(item_shape(o).lines) > len(o.items)),
+        "an order-level promotion": next(
+            o for o in orders if item_shape(o).promotion and any(i.price > i.selling_price for i in o.items)
+        ),
+        "a gift": next(o for o in orders if item_shape(o).gift is not None),
     }
     for o in [*picks.values(), *orders[::997]]:
         r = c.get(f"/api/oms/pvt/orders/{o.order_id}")

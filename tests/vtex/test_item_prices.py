@@ -33,16 +33,19 @@ def test_each_line_paid_its_units_after_every_discount_under_every_variant(
             o for o in orders if item_shape(o).promotion and sum(i.price > i.selling_price for i in o.items) >= 2
         ][:8]
         discounted = [o for o in orders if any(i.price > i.selling_price for i in o.items)][:8]
-        assert split and promoted and discounted
-        for o in [*split, *promoted, *discounted, *orders[::50]]:
+        gifted = [o for o in orders if item_shape(o).gift is not None][:4]
+        assert split and promoted and discounted and gifted
+        for o in [*split, *promoted, *discounted, *gifted, *orders[::50]]:
             order = client.orders.get(o.order_id)
             shape = item_shape(o)
+            gift = [0] if shape.gift is not None else []
             # independent: each JSON line's units at the summary's selling price (every discount taken off)
-            expected = [o.items[k].selling_price * units for k, units in shape.lines]
+            expected = [o.items[k].selling_price * units for k, units in shape.lines] + gift
             assert [it.paid_total.minor for it in order.items] == expected, o.order_id
             assert sum(expected) == o.items_cents + o.discounts_cents
-            assert [it.quantity for it in order.items] == [units for _, units in shape.lines]
-            assert [it.line_index for it in order.items] == list(range(len(shape.lines)))
+            assert [it.quantity for it in order.items] == [units for _, units in shape.lines] + [1] * len(gift)
+            assert [it.line_index for it in order.items] == list(range(len(expected)))
+            assert [it.is_gift for it in order.items] == [False] * len(shape.lines) + [True] * len(gift)
     finally:
         client.close()
 
