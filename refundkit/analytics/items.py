@@ -80,6 +80,7 @@ COVERAGE_SCHEMA: dict[str, pl.DataType] = {
     "orders_without_items": pl.Int64(),  # of them, those whose items the store does not hold (no --details)
     "gross_minor": pl.Int64(),
     "gross_without_items_minor": pl.Int64(),
+    "gift_units": pl.Int64(),  # units of gift lines (isGift: the customer paid nothing): not units sold
     "refunds": pl.Int64(),  # refunds counted in the range (net of reversals)
     "refunded_minor": pl.Int64(),
     "item_refunded_minor": pl.Int64(),  # the part of it for items (in the rows)
@@ -93,8 +94,10 @@ Rules of the analysis by item (refundkit items)
 
 * One row per group (SKU, product, category or brand) and currency; currencies are never added together.
 * Units sold: the units of the orders created in the range that gross counts (the report's status rule), read from
-  the orders' items. An order's items are in the store only when it was synced with --details; orders without them
-  are counted and named in the notes (how many, and their share of gross), never in the units.
+  the orders' items; a gift (isGift: the customer paid nothing for it) is not a unit sold, and the notes count
+  them (a store file written before refundkit kept isGift cannot tell a gift: it counts as sold). An order's items
+  are in the store only when it was synced with --details; orders without them are counted and named in the notes
+  (how many, and their share of gross), never in the units.
 * Units refunded on VTEX: the units the return invoices list. Units refunded offline: the item lines of the
   refunds recorded in the ledger. A reversal gives its refund's units back. Refunds are dated, attributed and
   counted as in `refundkit report` (refund-date or order-date view).
@@ -143,6 +146,7 @@ def _order_items(orders: pl.DataFrame) -> pl.DataFrame:
         "line": pl.Int64(),
         **{f: pl.Int64() if f in ("quantity", "unit_price_minor") else pl.String() for f in fields},
         "paid_minor": pl.Int64(),
+        "is_gift": pl.Boolean(),
     }
     if "items" not in orders.columns or not orders.height:
         return pl.DataFrame(schema=schema)
@@ -154,7 +158,7 @@ def _order_items(orders: pl.DataFrame) -> pl.DataFrame:
         .filter(pl.col("items").is_not_null())
         .unnest("items")
     )
-    for f in (*fields, "paid_minor"):
+    for f in (*fields, "paid_minor", "is_gift"):
         if f not in lines.columns:  # a frame built before the field existed
             lines = lines.with_columns(pl.lit(None, dtype=schema[f]).alias(f))
     return lines.select([pl.col(c).cast(t) for c, t in schema.items()])
@@ -207,10 +211,14 @@ def item_figures(
     if "items" not in counted.columns:
         counted = counted.with_columns(pl.lit(None, dtype=pl.List(ITEM_TYPE)).alias("items"))
     refunds = net_of_reversals(figures.refunds)
-    sold_lines = _order_items(counted)
+    lines = _order_items(counted)
+    gift = pl.col("is_gift").fill_null(False)
+    sold_lines, gifts = lines.filter(~gift), lines.filter(gift)
     refunded, amount_only, not_items = _refunded_items(refunds, orders, native, offline)
     rows = _rows(by, sold_lines, _attributes(refunded, orders))
-    coverage = _coverage(counted, refunds, refunded, amount_only, not_items)
+    coverage = _coverage(
+        counted, gifts, refunds=refunds, refunded=refunded, amount_only=amount_only, not_items=not_items
+    )
     return ItemFigures(by, rows, coverage, refunded, amount_only, orders, list(figures.warnings))
 
 
@@ -380,6 +388,8 @@ def _rows(by: str, sold_lines: pl.DataFrame, refunded: pl.DataFrame) -> pl.DataF
 
 def _coverage(
     counted: pl.DataFrame,
+    gifts: pl.DataFrame,
+    *,
     refunds: pl.DataFrame,
     refunded: pl.DataFrame,
     amount_only: pl.DataFrame,
@@ -394,6 +404,7 @@ def _coverage(
     )
     parts = [
         orders,
+        gifts.group_by("currency").agg(pl.col("quantity").sum().alias("gift_units")),
         refunds.group_by("currency").agg(
             pl.len().cast(pl.Int64).alias("refunds"), pl.col("amount_minor").sum().alias("refunded_minor")
         ),
@@ -425,7 +436,13 @@ def coverage_notes(coverage: pl.DataFrame) -> list[str]:
             f"{cur}: {c['orders_without_items']:,} of {c['orders']:,} orders counted "
             f"({_pct(c['gross_without_items_minor'], c['gross_minor'])} of gross, "
             f"{format_money(c['gross_without_items_minor'], cur)}) have no items in the store: their units are not "
-            "in the figures" + (" (sync the range with --details to read them)" if c["orders_without_items"] else "")
+            "in the figures"
+            + (" (sync the range with --details to read them)" if c["orders_without_items"] else "")
+            + (
+                f"; {c['gift_units']:,} units of gifts (the customer paid nothing for them) are not units sold"
+                if c["gift_units"]
+                else ""
+            )
         )
         notes.append(
             f"{cur}: {c['amount_only_refunds']:,} refunds for {format_money(c['amount_only_minor'], cur)} name no "

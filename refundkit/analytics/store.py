@@ -96,6 +96,7 @@ ADDED_ITEM_FIELDS: dict[str, pl.DataType] = {
     "brand": pl.String(),  # items[].additionalInfo.brandName
     "category": pl.String(),  # the last of items[].additionalInfo.categories[].name
     "paid_minor": pl.Int64(),  # what the customer paid for the whole line (OrderItem.paid_total)
+    "is_gift": pl.Boolean(),  # items[].isGift: the customer paid nothing for it
 }
 ITEM_TYPE = pl.Struct({**_FIRST_ITEM_FIELDS, **ADDED_ITEM_FIELDS})
 _FIRST_ITEM_TYPE = pl.Struct(_FIRST_ITEM_FIELDS)
@@ -238,6 +239,7 @@ def order_row(o: Order, read_at: Instant) -> dict[str, Any]:
                 "brand": i.brand,
                 "category": i.category,
                 "paid_minor": i.paid_total.minor,
+                "is_gift": i.is_gift,
             }
             for i in o.items
         ],
