@@ -45,6 +45,10 @@ exactly-once cannot hold. At run time the read-back also catches what it can: a 
 create (refused on missing documents), and entries missing from the ledger after a lost race (conditions ignored).
 Both stop recording with the reason, writing nothing more.
 
+A refund by item carries its lines (SKU, uniqueId, units, amount) in its entry, so ``decide`` checks the order's
+units (:mod:`refundkit.ledger.items`) against the very ledger it checks the money against, and the conditional
+write covers both: a recorder that lost a race decides again with the winner's units counted.
+
 After the append: the Do note (marked with the entry id, so it is never posted twice) and then the entry document.
 If either fails the refund stays recorded — the ledger document has it — and is reported pending;
 ``refundkit reconcile`` finishes it. Such a refund can be reversed before that: ``reverse`` finds its order through

@@ -307,3 +307,22 @@ def test_units_named_by_sku_only_on_a_return_invoice_fill_that_skus_lines_in_ord
     assert [(r.sku, r.quantity, r.line_index) for r in inv.items] == [("346", 2, None)]
     a, b = order_items(order, OrderLedger("1-01", 0)).lines
     assert (a.returned_on_vtex, a.refundable, b.returned_on_vtex, b.refundable) == (1, 0, 1, 1)
+
+
+def test_a_note_posted_later_by_reconcile_names_the_items_and_a_reversal_names_them_too(
+    env: Env, ledger: Ledger
+) -> None:
+    o = _multi(env, qty=1)
+    line = o.items[0]
+    env.fault("POST", "/api/do/notes", status=500, times=1)  # the note fails; the refund stays recorded
+    r = ledger.record(o.order_id, None, "cash", "LATE-1", items=[f"{line.sku}:1"])
+    assert r.pending == ("note",)
+    report = ledger.reconcile(order_ids=[o.order_id])
+    assert report.notes_posted == [r.entry.entry_id]
+    name = r.entry.lines[0].name
+    v = ledger.reverse(r.entry.entry_id, "wrong order")
+    texts = [n["description"] for n in notes_of(env.sb, o.order_id)]
+    assert f"Offline refund of {r.entry.amount} for 1 × {name} (SKU {line.sku})" in texts[0]
+    assert (
+        f"Reversal of offline refund {r.entry.entry_id} ({v.entry.amount} for 1 × {name} (SKU {line.sku})" in texts[1]
+    )

@@ -74,3 +74,16 @@ def test_quote_lists_the_items_as_record_names_them(cli: Cli) -> None:
     assert f"{o.items[0].quantity} unit" in r.out and "left to refund" in r.out and "shipping" in r.out
     j = cli.run("quote", o.order_id, "--json").json()
     assert [x["sku"] for x in j["items"]["lines"]][: len(o.items)] == [i.sku for i in o.items]
+
+
+def test_record_by_item_as_json_carries_the_lines(cli: Cli) -> None:
+    o = _order(cli, qty=1)
+    line = o.items[0]
+    r = cli.run(
+        "record", o.order_id, "--source", "cash", "--ref", "JS-1", "--item", line.sku, "--amount", "1.00", "--json"
+    )
+    assert r.code == 0, r.err
+    j = r.json()
+    assert j["amount"] == "1.00" and "restock" not in j
+    (x,) = j["lines"]
+    assert (x["kind"], x["sku"], x["quantity"], x["amount"]) == ("item", line.sku, 1, "1.00")
