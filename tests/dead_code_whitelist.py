@@ -104,3 +104,4 @@ _.gross_vs_net  # RevenueData.gross_vs_net: the notebook call shown in analytics
 # -- refunds by item: read by name ---------------------------------------------------------------------------------
 _.lines_doc  # ledger.model.LedgerEntry.lines_doc: ENTRY_FIELDS names it as the "lines" field's attribute path
 _.product_id  # vtex.models.OrderItem.product_id: the store's item rows and `refundkit items --by product` read it
+_.sentences  # analytics.items.RefundDrivers.sentences: notebook 03 prints them beside its table of refund drivers

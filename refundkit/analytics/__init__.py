@@ -28,6 +28,7 @@ from .frames import (
     refunds_frame,
     with_major,
 )
+from .items import BYS, ITEM_SCHEMA, ItemFigures, ItemReport, item_figures, item_report, refund_drivers
 from .report import (
     CSV_COLUMNS,
     REPORT_RULES,
@@ -60,10 +61,12 @@ def load_orders(source: Any, start: Instant | None = None, end: Instant | None =
 
 __all__ = [
     "ATTRIBUTIONS",
+    "BYS",
     "CANCELED_STATUSES",
     "CSV_COLUMNS",
     "DEFINITIONS",
     "GROSS_SCHEMA",
+    "ITEM_SCHEMA",
     "NATIVE_REFUNDS_SCHEMA",
     "ORDERS_SCHEMA",
     "PAYMENT_PENDING_STATUSES",
@@ -77,6 +80,8 @@ __all__ = [
     "STORE_ORDERS_SCHEMA",
     "AccountsReport",
     "Figures",
+    "ItemFigures",
+    "ItemReport",
     "OrderStore",
     "RefundColumn",
     "RefundSource",
@@ -94,10 +99,13 @@ __all__ = [
     "export_xlsx",
     "gross_by_period",
     "gross_vs_net_report",
+    "item_figures",
+    "item_report",
     "load_orders",
     "native_refunds_frame",
     "orders_by_status",
     "orders_frame",
+    "refund_drivers",
     "refund_lines",
     "refunds_frame",
     "report_detail",

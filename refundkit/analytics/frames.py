@@ -154,7 +154,10 @@ def native_rows(orders: Iterable[Order]) -> list[dict[str, Any]]:
     when the order's payment transaction was read, one row :data:`GATEWAY_REFUND` for what the gateway refunded that
     no return invoice or order change explains — the order's *share* when its order group shares the transaction,
     so the group's refund is never counted twice — dated by the transaction's last refund (``refundingDate``, read
-    as UTC). Order changes have no row: they already lowered the order's value, which is what gross counts."""
+    as UTC). Order changes have no row: they already lowered the order's value, which is what gross counts.
+
+    Each row also has ``items``: the units a return invoice lists (``sku, unique_id, quantity, amount_minor,
+    line_index``), which the order store keeps (not a column of :data:`NATIVE_REFUNDS_SCHEMA`)."""
     rows: list[dict[str, Any]] = []
     for o in orders:
         for inv in o.return_invoices:
@@ -167,6 +170,16 @@ def native_rows(orders: Iterable[Order]) -> list[dict[str, Any]]:
                     "issued_at": None if inv.issued_at is None else inv.issued_at.ns,
                     "order_created_at": o.created_at.ns,
                     "part_items_minor": inv.refunded.minor if inv.items_only else None,
+                    "items": [
+                        {
+                            "sku": i.sku,
+                            "unique_id": i.unique_id,
+                            "quantity": i.quantity,
+                            "amount_minor": None if i.amount is None else i.amount.minor,
+                            "line_index": i.line_index,
+                        }
+                        for i in inv.items
+                    ],
                 }
             )
         gateway = o.gateway_share
@@ -181,6 +194,7 @@ def native_rows(orders: Iterable[Order]) -> list[dict[str, Any]]:
                     "issued_at": None if when is None else when.ns,
                     "order_created_at": o.created_at.ns,
                     "part_items_minor": None,
+                    "items": [],  # a payment refund names no units
                 }
             )
     return rows

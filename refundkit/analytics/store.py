@@ -28,6 +28,9 @@ it, and only the columns asked for.
 
 Money is ``Int64`` minor units next to ``currency``; timestamps ``Datetime("ns", "UTC")`` (exact to VTEX's 100 ns).
 DuckDB, Spark or any Parquet reader reads the folders as they are (``hive_partitioning``).
+
+Files written before a column or an item field was added (:data:`ADDED_COLUMNS`, :data:`ADDED_ITEM_FIELDS`) read
+with it null: an old store keeps working, and the next sync of its months writes them in the new shape.
 """
 
 from __future__ import annotations
@@ -66,9 +69,13 @@ def _ts(instant: Instant) -> pl.Expr:
 
 
 __all__ = [
+    "ADDED_COLUMNS",
+    "ADDED_ITEM_FIELDS",
     "FILED_BY",
     "ITEM_TYPE",
+    "LINE_TYPE",
     "PAYMENT_TYPE",
+    "RETURNED_ITEM_TYPE",
     "STORE_ORDERS_SCHEMA",
     "OrderStore",
     "StoreDamaged",
@@ -82,7 +89,40 @@ _ACCOUNT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,79}$")
 _MONTH_RE = re.compile(r"^month=(\d{4}-\d{2})$")
 STATE_VERSION = 1
 
-ITEM_TYPE = pl.Struct({"sku": pl.String(), "name": pl.String(), "quantity": pl.Int64(), "unit_price_minor": pl.Int64()})
+_FIRST_ITEM_FIELDS = {"sku": pl.String(), "name": pl.String(), "quantity": pl.Int64(), "unit_price_minor": pl.Int64()}
+#: The item fields added since the store's first files (read as null from those files).
+ADDED_ITEM_FIELDS: dict[str, pl.DataType] = {
+    "unique_id": pl.String(),  # items[].uniqueId
+    "product_id": pl.String(),  # items[].productId
+    "brand": pl.String(),  # items[].additionalInfo.brandName
+    "category": pl.String(),  # the last of items[].additionalInfo.categories[].name
+    "paid_minor": pl.Int64(),  # what the customer paid for the whole line (OrderItem.paid_total)
+    "is_gift": pl.Boolean(),  # items[].isGift: the customer paid nothing for it
+}
+ITEM_TYPE = pl.Struct({**_FIRST_ITEM_FIELDS, **ADDED_ITEM_FIELDS})
+_FIRST_ITEM_TYPE = pl.Struct(_FIRST_ITEM_FIELDS)
+#: An offline refund's line (ledger ``RefundLine``): an item's units, or shipping (quantity 0).
+LINE_TYPE = pl.Struct(
+    {
+        "kind": pl.String(),
+        "sku": pl.String(),
+        "unique_id": pl.String(),
+        "name": pl.String(),
+        "quantity": pl.Int64(),
+        "amount_minor": pl.Int64(),
+        "line_index": pl.Int64(),  # the order line's position in items[] (null: not said)
+    }
+)
+#: Units a return invoice lists (``ReturnedItem``); ``amount_minor`` null when VTEX gives no amount for them.
+RETURNED_ITEM_TYPE = pl.Struct(
+    {
+        "sku": pl.String(),
+        "unique_id": pl.String(),
+        "quantity": pl.Int64(),
+        "amount_minor": pl.Int64(),
+        "line_index": pl.Int64(),  # the order line's position in items[] (null: VTEX named the SKU only)
+    }
+)
 PAYMENT_TYPE = pl.Struct(
     {"method": pl.String(), "group": pl.String(), "value_minor": pl.Int64(), "installments": pl.Int64()}
 )
@@ -114,13 +154,18 @@ STORE_ORDERS_SCHEMA: dict[str, pl.DataType] = {
     "payments": pl.List(PAYMENT_TYPE),
 }
 
-_STORE_REFUNDS_SCHEMA = {k: v for k, v in REFUNDS_SCHEMA.items() if k != "reversed_refunded_at"}
-
+#: Return invoices: the frames' columns, and the units each lists (``[]``: none listed; null: not read).
+_STORE_RETURNS_SCHEMA: dict[str, pl.DataType] = {**NATIVE_REFUNDS_SCHEMA, "items": pl.List(RETURNED_ITEM_TYPE)}
+#: Offline refunds: the frames' columns, and the entry's lines (``[]``: an amount only; null: written before lines).
+_STORE_REFUNDS_SCHEMA: dict[str, pl.DataType] = {
+    **{k: v for k, v in REFUNDS_SCHEMA.items() if k != "reversed_refunded_at"},
+    "lines": pl.List(LINE_TYPE),
+}
 #: Columns each table gained after its first files were written: a file without them reads them as null.
 ADDED_COLUMNS: dict[str, frozenset[str]] = {
     "orders": frozenset({"change_minor", "other_totals_minor", "other_totals_ids"}),
-    "return_invoices": frozenset({"part_items_minor"}),
-    "offline_refunds": frozenset(),
+    "return_invoices": frozenset({"part_items_minor", "items"}),
+    "offline_refunds": frozenset({"lines"}),
 }
 
 
@@ -189,7 +234,18 @@ def order_row(o: Order, read_at: Instant) -> dict[str, Any]:
         **totals_row(o.totals),
         "payment_method": main.method if main else None,
         "items": [
-            {"sku": i.sku, "name": i.name, "quantity": i.quantity, "unit_price_minor": i.unit_price.minor}
+            {
+                "sku": i.sku,
+                "name": i.name,
+                "quantity": i.quantity,
+                "unit_price_minor": i.unit_price.minor,
+                "unique_id": i.unique_id,
+                "product_id": i.product_id,
+                "brand": i.brand,
+                "category": i.category,
+                "paid_minor": i.paid_total.minor,
+                "is_gift": i.is_gift,
+            }
             for i in o.items
         ],
         "payments": [
@@ -215,8 +271,47 @@ def orders_rows_frame(rows: Sequence[dict[str, Any]]) -> pl.DataFrame:
 
 
 def return_invoices_frame(orders: Iterable[Order]) -> pl.DataFrame:
-    """VTEX's refunds of the given full orders, one row each (see :func:`refundkit.analytics.frames.native_rows`)."""
-    return _frame(native_rows(orders), NATIVE_REFUNDS_SCHEMA)
+    """VTEX's refunds of the given full orders, one row each (see :func:`refundkit.analytics.frames.native_rows`),
+    with the units each return invoice lists."""
+    return _frame(native_rows(orders), _STORE_RETURNS_SCHEMA)
+
+
+def _entry_lines(entry: LedgerEntry) -> list[dict[str, Any]]:
+    return [
+        {
+            "kind": line.kind,
+            "sku": line.sku,
+            "unique_id": line.unique_id,
+            "name": line.name,
+            "quantity": line.quantity,
+            "amount_minor": line.amount.minor,
+            "line_index": line.line_index,
+        }
+        for line in entry.lines
+    ]
+
+
+def _fits(table: str, found: pl.Schema | dict[str, pl.DataType], expected: dict[str, pl.DataType]) -> bool:
+    """Whether a file's columns are the store's, or those of an older store (without :data:`ADDED_COLUMNS`, or
+    with the first item fields only)."""
+    for name, dtype in expected.items():
+        have = found.get(name)
+        if have is None:
+            if name in ADDED_COLUMNS[table]:
+                continue
+            return False
+        if have != dtype and not (table == "orders" and name == "items" and have == pl.List(_FIRST_ITEM_TYPE)):
+            return False
+    return True
+
+
+def _upgraded(df: pl.DataFrame, expected: dict[str, pl.DataType]) -> pl.DataFrame:
+    """A file of an older store in the store's columns: what it lacks is null."""
+    if df.schema == expected:
+        return df
+    return df.select(
+        (pl.col(c).cast(t) if c in df.columns else pl.lit(None, dtype=t).alias(c)) for c, t in expected.items()
+    )
 
 
 # -- state ---------------------------------------------------------------------------------------------------------
@@ -419,6 +514,12 @@ def _why(exc: BaseException) -> str:
 
 
 _T = TypeVar("_T")
+#: How a scan reads a file of an older store: added columns and item fields null, unknown ones ignored.
+_EVOLVE: dict[str, Any] = {
+    "missing_columns": "insert",
+    "extra_columns": "ignore",
+    "cast_options": pl.ScanCastOptions(missing_struct_fields="insert"),
+}
 _HELD = threading.local()  # the store lock this thread holds, per store folder: {path: "read" | "write"}
 _CORRUPT: tuple[type[BaseException], ...] = (PolarsError, OSError, PanicException)
 
@@ -620,10 +721,9 @@ class OrderStore:
         except _CORRUPT as exc:
             return None, _why(exc)
         expected = self._schema(table)
-        added = ADDED_COLUMNS[table]
-        if any(df.schema.get(c) != t for c, t in expected.items() if c in df.columns or c not in added):
+        if not _fits(table, df.schema, expected):
             return None, "its columns are not the store's"
-        return df.with_columns(pl.lit(None, dtype=t).alias(c) for c, t in expected.items() if c not in df.columns), None
+        return _upgraded(df, expected), None
 
     def collect(self, lf: pl.LazyFrame, *tables: str) -> pl.DataFrame:
         """``lf.collect()`` for a frame that scans ``tables``; a damaged file raises :class:`StoreDamaged` naming
@@ -666,7 +766,7 @@ class OrderStore:
     def _schema(self, table: str) -> dict[str, pl.DataType]:
         return {
             "orders": STORE_ORDERS_SCHEMA,
-            "return_invoices": NATIVE_REFUNDS_SCHEMA,
+            "return_invoices": _STORE_RETURNS_SCHEMA,
             "offline_refunds": _STORE_REFUNDS_SCHEMA,
         }[table]
 
@@ -692,14 +792,12 @@ class OrderStore:
             return pl.DataFrame(schema=self._schema(table))
 
     def write_month(self, table: str, month: str, df: pl.DataFrame) -> None:
-        """Replace one month's file atomically (an empty frame removes nothing: it writes an empty file)."""
+        """Replace one month's file atomically (an empty frame removes nothing: it writes an empty file). A column
+        added since the store's first files (:data:`ADDED_COLUMNS`) that ``df`` lacks is written null."""
         schema = self._schema(table)
-        added = [
-            pl.lit(None, dtype=t).alias(c)
-            for c, t in schema.items()
-            if c not in df.columns and c in ADDED_COLUMNS[table]
-        ]
-        df = df.with_columns(added).select([pl.col(c).cast(t) for c, t in schema.items()])
+        added = [c for c in ADDED_COLUMNS[table] if c not in df.columns]
+        df = df.with_columns(pl.lit(None, dtype=schema[c]).alias(c) for c in added)
+        df = df.select([pl.col(c).cast(t) for c, t in schema.items()])
         with self.writing():
             _atomic_write(
                 self._file(table, month),
@@ -727,8 +825,9 @@ class OrderStore:
                 raise StoreDamaged([path], why)
         files = [str(f) for f in paths]
         schema = self._schema(table)
+        # files of an older store read with what they lack null (their shape is checked when a read fails)
         lf = (
-            pl.scan_parquet(files, hive_partitioning=False, schema=schema, missing_columns="insert")
+            pl.scan_parquet(files, hive_partitioning=False, schema=schema, **_EVOLVE)
             if files
             else pl.LazyFrame(schema=schema)
         )
@@ -781,7 +880,8 @@ class OrderStore:
             pl.col("entry_id").alias("reverses"), pl.col("refunded_at").alias("reversed_refunded_at")
         )
         out = df.join(dates, on="reverses", how="left")
-        return out.select([pl.col(c).cast(t) for c, t in REFUNDS_SCHEMA.items()])
+        schema = {**REFUNDS_SCHEMA, "lines": _STORE_REFUNDS_SCHEMA["lines"]}
+        return out.select([pl.col(c).cast(t) for c, t in schema.items()])
 
     # -- writing --------------------------------------------------------------------------------------------------
     def upsert_orders(self, rows: pl.DataFrame, returns: pl.DataFrame | None = None) -> list[str]:
@@ -817,7 +917,8 @@ class OrderStore:
     def replace_offline_refunds(self, entries: Sequence[LedgerEntry], since: Instant | None) -> list[str]:
         """Make the stored ledger entries refunded at or after ``since`` (all when ``None``) exactly ``entries``;
         entries of ``entries`` dated earlier (refunds that a reversal undoes) are added or replaced too."""
-        df = refunds_frame(entries).drop("reversed_refunded_at")
+        lines = pl.Series("lines", [_entry_lines(e) for e in entries], dtype=_STORE_REFUNDS_SCHEMA["lines"])
+        df = refunds_frame(entries).drop("reversed_refunded_at").with_columns(lines)
         new_ids = set(df["entry_id"].to_list())
         cut = None if since is None else _month_of(since.ns)
         by_month = {

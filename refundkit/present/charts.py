@@ -44,6 +44,7 @@ __all__ = [
     "daily_gross",
     "gross_split_chart",
     "gross_vs_net_chart",
+    "items_chart",
     "native_vs_offline_chart",
     "outlier_cap",
     "refund_rate_chart",
@@ -631,6 +632,61 @@ def breakdown_chart(df: pl.DataFrame, by: str, currency: str, *, limit: int = 12
         height=max(320, 60 + 34 * len(keys) + 120),
     )
     subtitle = f"Refunds dated in the range, {format_money(total, currency)} in all; net of reversals."
+    return _titled(fig, title, subtitle, legend_below=True)
+
+
+# -- refunds by item ---------------------------------------------------------------------------------------------
+_ITEM_GROUPS = {
+    "sku": ("SKU", "SKUs"),
+    "product": ("product", "products"),
+    "category": ("category", "categories"),
+    "brand": ("brand", "brands"),
+}
+
+
+def items_chart(rows: pl.DataFrame, currency: str, *, by: str = "sku", limit: int = 12) -> go.Figure:
+    """Units refunded per group (``rows`` is :attr:`refundkit.analytics.items.ItemFigures.rows`, grouped ``by``),
+    for one currency, most refunded at the top: units refunded on VTEX and offline stacked, the refund rate and the
+    amount in the hover; at most ``limit`` bars (the groups with the most units refunded)."""
+    one, many = _ITEM_GROUPS.get(by, (by, by))
+    title = f"Units refunded by {one}, {currency}"
+    part = (
+        rows.filter((pl.col("currency") == currency) & (pl.col("units_refunded") != 0))
+        .sort(["units_refunded", "units_sold", "key"], descending=[True, True, False])
+        .head(limit)
+    )
+    if part.height == 0:
+        return _empty_figure(title, f"No units refunded in {currency} in this range")
+    part = part.reverse()  # plotly draws the first category at the bottom
+    labels = [k if not n or by != "sku" else f"{n} ({k})" for k, n in zip(part["key"], part["name"], strict=True)]
+    fig = go.Figure()
+    for kind, name in (("vtex", "on VTEX (return invoices)"), ("offline", "offline (refundkit ledger)")):
+        fig.add_trace(
+            go.Bar(
+                y=labels,
+                x=part.get_column(f"units_refunded_{kind}").to_list(),
+                orientation="h",
+                name=f"units refunded {name}",
+                marker_color=_REFUND_COLORS["native" if kind == "vtex" else "offline"],
+                customdata=[
+                    [r["units_sold"], _percent(r["refund_rate"]), format_money(r[f"refunded_{kind}_minor"], currency)]
+                    for r in part.iter_rows(named=True)
+                ],
+                hovertemplate=f"%{{y}}<br>%{{x:,}} units refunded {name} (%{{customdata[2]}})<br>"
+                "%{customdata[0]:,} units sold; refund rate %{customdata[1]}<extra></extra>",
+            )
+        )
+    fig.update_layout(
+        barmode="stack",
+        xaxis={"title": {"text": "units refunded"}},
+        yaxis={"automargin": True},
+        height=max(320, 60 + 34 * part.height + 120),
+    )
+    units, sold = int(part["units_refunded"].sum()), int(part["units_sold"].sum())
+    subtitle = (
+        f"The {part.height} {many} with the most units refunded: {units:,} units refunded of {sold:,} sold; "
+        "net of reversals. Refunds that name no items are not here."
+    )
     return _titled(fig, title, subtitle, legend_below=True)
 
 

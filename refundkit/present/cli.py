@@ -47,6 +47,7 @@ COMMANDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("cli_ledger", ("setup", "quote", "record", "reverse", "import", "refunds", "reconcile")),
     ("cli_doctor", ("doctor",)),
     ("cli_report", ("sync", "report")),
+    ("cli_items", ("items",)),
     ("cli_app", ("app",)),
     ("cli_users", ("users",)),
     ("cli_audit", ("audit",)),

@@ -28,6 +28,7 @@ __all__ = [
     "PII_CLASSIC_STATUSES",
     "FaultRule",
     "FaultRules",
+    "ItemInfo",
     "ItemPrices",
     "ListDates",
     "ListInvoiceInput",
@@ -66,6 +67,10 @@ TotalsChange = Literal["absent", "listed"]
 #: — no ``priceDefinition``; ``before-promotions`` — no ``priceDefinition``, and an order-level promotion is in the
 #: lines' ``priceTags`` and the ``Discounts`` total only, not in ``sellingPrice``. What was paid is the same in all.
 ItemPrices = Literal["full", "no-definition", "before-promotions"]
+#: What an order's items say of their catalog (the spec marks nothing of ``additionalInfo`` as required): ``full`` —
+#: ``productId`` and ``additionalInfo`` (``brandName``, ``categories``); ``none`` — neither (an order of a seller
+#: whose catalog VTEX does not hold, say). Analyses by product, category or brand must still count every unit.
+ItemInfo = Literal["full", "none"]
 #: How list rows write ``creationDate`` (VTEX's ListOrders example shows whole seconds, Get order 7 decimals; the
 #: filter compares the exact instant either way): ``exact`` with 7 fractional digits, ``seconds`` truncated.
 ListDates = Literal["exact", "seconds"]
@@ -152,6 +157,8 @@ class SandboxConfig:
     unknown_total_id: str = "Fees"
     # Which price fields an order's items carry (ItemPrices): what refundkit reads as the price paid must not change
     item_prices: ItemPrices = "full"
+    # What an order's items say of their catalog (ItemInfo): "full", or "none" (no productId, no additionalInfo)
+    item_info: ItemInfo = "full"
     # VTEX caches reads by id for entities whose schema does not set "v-cache": false (refundkit's schemas do): such
     # a read answers the document as it was up to this many seconds ago (0: no cache).
     md_read_cache_s: float = 0.0
@@ -226,6 +233,8 @@ class SandboxConfig:
             raise ValueError(f"unknown_total_id must be an id VTEX does not document, got {self.unknown_total_id!r}")
         if self.item_prices not in get_args(ItemPrices):
             raise ValueError(f"item_prices must be one of {', '.join(get_args(ItemPrices))}, got {self.item_prices!r}")
+        if self.item_info not in get_args(ItemInfo):
+            raise ValueError(f"item_info must be one of {', '.join(get_args(ItemInfo))}, got {self.item_info!r}")
         if self.order_groups < 0 or self.foreign_payments < 0:
             raise ValueError("order_groups and foreign_payments cannot be negative")
         if not -14 <= self.gateway_dates_offset_h <= 14:

@@ -13,6 +13,7 @@ from typing import Any, get_args
 
 from ..argtypes import day_text, nonneg_float, positive_int, probability
 from .config import (
+    ItemInfo,
     ItemPrices,
     SandboxConfig,
     add_listing_flags,
@@ -141,6 +142,13 @@ def add_sandbox_flags(p: argparse.ArgumentParser) -> None:
         "in priceTags and the totals); default full",
     )
     p.add_argument(
+        "--item-info",
+        choices=get_args(ItemInfo),
+        default=d.item_info,
+        help="what orders' items say of their catalog: full (productId, brand and categories in additionalInfo) or "
+        "none (neither); default full",
+    )
+    p.add_argument(
         "--echo-headers",
         action="store_true",
         help="answer orders with the request's headers (the app token included) in their fields, as a broken proxy "
@@ -181,6 +189,7 @@ def config_from_args(args: argparse.Namespace, *, cache_dir: Path) -> SandboxCon
         "unknown_status": getattr(args, "unknown_status", d.unknown_status),
         "echo_headers": bool(getattr(args, "echo_headers", False)),
         "item_prices": getattr(args, "item_prices", d.item_prices),
+        "item_info": getattr(args, "item_info", d.item_info),
         "state_dir": state_dir,
         **payments_options(args),
         **masterdata_options(args),

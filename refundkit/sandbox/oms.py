@@ -464,6 +464,10 @@ def order_json(store: Store, order_id: str) -> dict[str, Any] | None:
         summary,
         store.adjustments.get(summary.order_id),
     )
+    if store.config.item_info == "none":  # items whose catalog VTEX does not hold
+        for item in body.get("items") or []:
+            item.pop("additionalInfo", None)
+            item.pop("productId", None)
     return apply_totals(apply_group(body, store, summary), store, summary)
 
 

@@ -1,0 +1,239 @@
+"""``refundkit items``: units sold and refunded, the refund rate and the refunded amount per SKU, product, category
+or brand, from the local store.
+
+Registered by :mod:`refundkit.present.cli`; errors, exit codes and interrupts are handled there like every other
+command's. polars is imported only when the command runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import sys
+from typing import Any, TextIO
+
+from .cli_common import Subcommands, UsageError, add_account_flag, day, output_format, positive_int, session, time_zone
+from .cli_report import _check_writable, _report_accounts, _report_zone, _store
+
+__all__ = ["register"]
+
+_FORMATS = ("table", "csv", "json", "xlsx")
+#: analytics.items.BYS (not imported: the CLI starts without polars)
+_BYS = ("sku", "product", "category", "brand")
+
+
+def register(sub: Subcommands) -> None:
+    """Add ``items``."""
+    p = sub.add_parser(
+        "items",
+        help="units sold and refunded (VTEX and offline), refund rate and refunded amount per SKU, product, "
+        "category or brand",
+    )
+    p.add_argument("--from", dest="start", type=day, required=True, metavar="YYYY-MM-DD")
+    p.add_argument("--to", dest="end", type=day, required=True, metavar="YYYY-MM-DD")
+    p.add_argument("--by", choices=_BYS, default="sku", help="what each row is (default sku)")
+    p.add_argument("--attribution", choices=("refund-date", "order-date"), default="refund-date")
+    p.add_argument(
+        "--tz",
+        type=time_zone,
+        default=None,
+        help="time zone of the dates (default: REFUNDKIT_STORE_TZ when set, else UTC)",
+    )
+    p.add_argument("--currency", default=None, metavar="C", help="only this currency (such as BRL)")
+    p.add_argument("--format", choices=_FORMATS, default=None, help="default: from -o's extension, else table/csv")
+    p.add_argument("-o", "--output", default=None, metavar="FILE")
+    p.set_defaults(output_formats=("csv", "json", "xlsx", "table"))
+    p.add_argument("--include-canceled", action="store_true", help="count canceled orders (cancel, canceled)")
+    p.add_argument(
+        "--include-payment-pending",
+        action="store_true",
+        help="count orders not paid yet (payment-pending and the steps before it)",
+    )
+    p.add_argument(
+        "--lookback-days",
+        type=positive_int,
+        default=180,
+        metavar="N",
+        help="how far before --from to look for orders refunded in the range (default 180)",
+    )
+    p.add_argument("--refresh", action="store_true", help="list the whole range from VTEX again first")
+    p.add_argument(
+        "--details",
+        action="store_true",
+        help="read every order of the range in full first (one call an order, once): items are known only then",
+    )
+    p.add_argument("--no-sync", action="store_true", help="from the store as it is: no VTEX call")
+    add_account_flag(p)  # several --account: one table with a leading account column
+    p.add_argument("--all-accounts", action="store_true", help="every account of refundkit.toml, in one table")
+    p.set_defaults(handler=cmd_items, several_accounts=True)
+
+
+def cmd_items(args: argparse.Namespace) -> int:
+    if args.end < args.start:
+        raise UsageError(f"--to {args.end} is before --from {args.start}")
+    if args.tz is None:
+        args.tz = _report_zone()
+    fmt = output_format(args.output, args.format, ("csv", "json", "xlsx", "table"))
+    fmt = fmt or ("table" if sys.stdout.isatty() else "csv")
+    if fmt == "xlsx" and not args.output and sys.stdout.isatty():
+        raise UsageError("--format xlsx writes a binary file: add -o FILE")
+    if args.output:
+        _check_writable(args.output)
+    names = _report_accounts(args) or (None,)
+    reports = {}
+    for name in names:  # each account's own analysis, as `refundkit items --account NAME` makes it
+        reports[name] = _item_report(args, name)
+    several = len(names) > 1
+    for name, rep in reports.items():
+        for w in rep.warnings:
+            print(f"refundkit: warning: {f'{name}: ' if several else ''}{w}", file=sys.stderr)
+    if fmt == "xlsx":
+        data = _xlsx(reports)
+        if not args.output:
+            sys.stdout.buffer.write(data)
+        else:
+            _save(args.output, data)
+    elif not args.output:
+        _write_text(reports, fmt, sys.stdout)
+    else:
+        buffer = io.StringIO()
+        _write_text(reports, fmt, buffer)
+        _save(args.output, buffer.getvalue().encode("utf-8"))
+    if args.output:
+        rows = sum(r.rows.height for r in reports.values())
+        print(f"items ({rows:,} rows) written to {args.output}", file=sys.stderr)
+    return 0
+
+
+def _item_report(args: argparse.Namespace, name: str | None) -> Any:
+    from ..analytics.items import item_report
+
+    options = {
+        "by": args.by,
+        "attribution": args.attribution,
+        "tz": args.tz,
+        "currency": args.currency,
+        "include_canceled": args.include_canceled,
+        "include_payment_pending": args.include_payment_pending,
+        "lookback_days": args.lookback_days,
+    }
+    if args.no_sync:
+        return item_report(_store(name), args.start, args.end, sync=False, **options)
+    with session(name) as rk:
+        return item_report(rk, args.start, args.end, refresh=args.refresh, details=args.details, **options)
+
+
+def _save(path: str, data: bytes) -> None:
+    """Write what was built in memory: a file the system refuses fails here, with one line."""
+    try:
+        with open(path, "wb") as out:
+            out.write(data)
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def _stacked(reports: dict[str | None, Any], method: str, *, money: bool) -> list[dict[str, Any]]:
+    several = len(reports) > 1
+    out = []
+    for name, rep in reports.items():
+        for row in getattr(rep, method)(money=money):
+            out.append({"account": name, **row} if several else row)
+    return out
+
+
+def _columns(reports: dict[str | None, Any]) -> list[str]:
+    first = next(iter(reports.values()))
+    columns: list[str] = first.columns
+    return (["account"] if len(reports) > 1 else []) + columns
+
+
+def _names(reports: dict[str | None, Any]) -> list[str]:
+    """The accounts as --account names them (the VTEX account's name when none was given)."""
+    return [name or rep.parameters["account"] for name, rep in reports.items()]
+
+
+def _notes(reports: dict[str | None, Any]) -> list[str]:
+    several = len(reports) > 1
+    return [f"{name}: {n}" if several else n for name, rep in reports.items() for n in rep.notes()]
+
+
+_COUNTS = {"units_sold", "units_refunded_vtex", "units_refunded_offline", "units_refunded"}
+
+
+def _write_text(reports: dict[str | None, Any], fmt: str, out: TextIO) -> None:
+    from ..analytics.items import ITEM_RULES
+    from ..analytics.totals import header
+    from .tables import write_rows
+
+    columns = _columns(reports)
+    numeric = {c for c in columns if c in _COUNTS or c.endswith("_minor") or c == "refund_rate"}
+    first = next(iter(reports.values()))
+    p = first.parameters
+    if fmt == "json":
+        payload = {
+            "parameters": {k: v for k, v in p.items() if k != "account"},
+            "accounts": _names(reports),
+            "rows": _stacked(reports, "display_rows", money=False),
+            "totals": _stacked(reports, "totals", money=False),
+            "coverage": [
+                {**({"account": name} if len(reports) > 1 else {}), **c}
+                for name, r in reports.items()
+                for c in r.coverage.iter_rows(named=True)
+            ],
+            "notes": _notes(reports),
+            "definitions": ITEM_RULES,
+        }
+        out.write(json.dumps(payload, indent=2, default=str, ensure_ascii=False) + "\n")
+        return
+    if fmt == "csv":
+        write_rows(out, _stacked(reports, "display_rows", money=False), columns, "csv", numeric=numeric)
+        notes = csv.writer(out, lineterminator="\n")
+        for n in _notes(reports):  # the notes after the rows, one cell each: never silent
+            notes.writerow([f"# {n}"])
+        return
+    names = ", ".join(_names(reports))
+    head = (
+        f"Items by {p['by']}, {p['from']} to {p['to']} in {p['tz']}, {p['attribution']} view"
+        + (f", {p['currency']} only" if p["currency"] else "")
+        + f"; account{'s' if len(reports) > 1 else ''} {names}"
+        + f"; data as of {p['data_as_of'] or 'never synced'}; currencies are never converted or added"
+    )
+    out.write(head + "\n\n")
+    shown = [c.removesuffix("_minor") for c in columns]
+    words = {
+        "units_refunded_vtex": "Units refunded on VTEX",
+        "units_refunded_offline": "Units refunded offline",
+        "refunded_vtex": "Refunded on VTEX",
+        "refunded_offline": "Refunded offline",
+        "refund_rate": "Refund rate",
+    }
+
+    def show(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [{c.removesuffix("_minor"): v for c, v in r.items()} for r in rows]
+
+    write_rows(
+        out,
+        show(_stacked(reports, "display_rows", money=True)),
+        shown,
+        "table",
+        numeric={c.removesuffix("_minor") for c in numeric},
+        headers=[words.get(c) or header(c) for c in shown],
+        totals=show(_stacked(reports, "totals", money=True)),
+    )
+    out.write("\n")
+    for n in _notes(reports):
+        out.write(f"Note: {n}\n")
+
+
+def _xlsx(reports: dict[str | None, Any]) -> bytes:
+    """One sheet of rows (amounts in minor units beside the currency, as the CSV), the totals, then the notes."""
+    from .tables import rows_xlsx
+
+    columns = _columns(reports)
+    numeric = {c for c in columns if c in _COUNTS or c.endswith("_minor") or c == "refund_rate"}
+    rows = _stacked(reports, "display_rows", money=False)
+    rows += [{}, *_stacked(reports, "totals", money=False), {}]
+    rows += [{columns[0]: f"Note: {n}"} for n in _notes(reports)]
+    return rows_xlsx(rows, columns, numeric)
