@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -42,6 +42,7 @@ from ..timeutil import Instant, zone
 from .frames import UTC_NS, charged_totals
 from .sources import REFUND_COLUMNS, SOURCES
 from .store import OrderStore, StoreState, with_ids
+from .summaries import COUNT, GRAIN_NS, ORDER_SUMS
 from .sync import SyncResult, sync_orders
 
 if TYPE_CHECKING:
@@ -325,15 +326,33 @@ def status_counts(orders: pl.DataFrame) -> dict[str, int]:
 
 
 def order_totals(orders: pl.LazyFrame, period: str, tz: str) -> pl.LazyFrame:
-    """Orders and their totals per (period, currency, status) (``period, currency, status, orders, gross_minor``),
-    from one row per order (``created_at, status, currency, total_minor``; its ``period`` when it has one): what
-    gross is summed from, whether the orders are held (:func:`revenue_figures`) or read in one pass
-    (:func:`read_store`'s ``totals``)."""
-    if "period" not in orders.collect_schema().names():
+    """Orders and their totals per (period, currency, status) (``period, currency, status, orders, gross_minor``
+    and each sum of :data:`~refundkit.analytics.summaries.ORDER_SUMS`), from one row per order (``created_at,
+    status, currency, total_minor``; its ``period`` when it has one) or from rows that stand for ``orders`` orders
+    each (a month summary's): what gross is summed from, whether the orders are held (:func:`revenue_figures`) or
+    read in one pass (:func:`read_store`'s ``totals``)."""
+    names = orders.collect_schema().names()
+    if "period" not in names:
         orders = orders.with_columns(period_expr("created_at", period, tz).alias("period"))
+    count = pl.col(COUNT).sum() if COUNT in names else pl.len()  # a summary row stands for several orders
     return orders.group_by("period", "currency", "status").agg(
-        pl.len().cast(pl.Int64).alias("orders"), pl.col("total_minor").sum().cast(pl.Int64).alias("gross_minor")
+        count.cast(pl.Int64).alias("orders"),
+        *(pl.col(column).sum().cast(pl.Int64).alias(name) for column, name in ORDER_SUMS.items()),
     )
+
+
+def _days_start_on_quarter_hours(start: Instant, end: Instant, tz: str) -> bool:
+    """Whether every local day of ``[start, end)`` in ``tz`` starts on a UTC quarter-hour: then so does every period
+    (day, week, month, quarter, year), no quarter-hour of a month summary straddles two periods, and the summaries
+    place each order exactly (an offset of other than whole quarter-hours, far in the past, makes it false)."""
+    z = zone(tz)
+    day, last = start.in_zone(tz).to_datetime().date(), end.in_zone(tz).to_datetime().date()
+    while day <= last:
+        offset = datetime.combine(day, time(0), tzinfo=z).utcoffset()
+        if offset is None or offset.total_seconds() % (GRAIN_NS // 10**9):
+            return False
+        day += timedelta(days=1)
+    return True
 
 
 def gross_by_period(
@@ -673,7 +692,11 @@ def read_store(
         orders = st.collect(window, "orders")
     else:
         named = pl.concat([returns.get_column("order_id"), refunded.get_column("order_id")])
-        sums_lf = [order_totals(window.filter(in_range("created_at", a, b)), period, tz) for a, b in totals]
+        # whole months from their summaries (where their quarter-hours fall within periods), edges from the orders
+        sums_lf = [
+            order_totals(st.order_rows(a, b, summaries=_days_start_on_quarter_hours(a, b, tz)), period, tz)
+            for a, b in totals
+        ]
         orders, *sums = st.collect_all([with_ids(window, named), *sums_lf], "orders")
     # on orders the window does not hold (older), those orders are read by id. Joins build on the small side.
     held = orders.join(refunded, on="order_id", how="semi").select("order_id")
