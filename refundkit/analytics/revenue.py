@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING, Any, Protocol
 import polars as pl
 
 from ..errors import InputError
-from ..ledger.model import LedgerEntry
 from ..statuses import STATUSES, Place, left_out_phrase
 from ..timeutil import Instant, local_day_bounds, utc_now
 from .engine import ATTRIBUTIONS, PERIODS, Figures, ledger_entries, revenue_figures
@@ -34,6 +33,7 @@ from .sources import REFUND_COLUMNS
 
 if TYPE_CHECKING:
     from ..ledger import Ledger
+    from ..ledger.model import LedgerEntry
     from ..vtex import VtexClient
 
 __all__ = [

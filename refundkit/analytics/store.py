@@ -48,18 +48,20 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import polars as pl
 from filelock import ReadWriteLock, Timeout
 from polars.exceptions import PanicException, PolarsError
 
 from ..errors import InputError, StoreError
-from ..ledger.model import LedgerEntry
 from ..timeutil import Instant
-from ..vtex.models import Order, OrderSummary
 from .frames import NATIVE_REFUNDS_SCHEMA, REFUNDS_SCHEMA, UTC_NS, native_rows, refunds_frame
 from .summaries import COUNT, GRAIN_NS, ORDER_SUMS, summarise, summary_meta, summary_path, valid_summary
+
+if TYPE_CHECKING:  # types only: a report from the store loads neither the ledger nor VTEX's models
+    from ..ledger.model import LedgerEntry
+    from ..vtex.models import Order, OrderSummary
 
 
 def _ts(instant: Instant) -> pl.Expr:

@@ -10,11 +10,13 @@ import csv
 import io
 import json
 from collections.abc import Iterable, Sequence
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from ..ledger.model import LedgerEntry
 from ..money import format_minor
 from ..textsafety import inert_json, neutralise_formula
+
+if TYPE_CHECKING:  # a type only: a command that shows no ledger entry does not load the ledger
+    from ..ledger.model import LedgerEntry
 
 __all__ = ["ENTRY_COLUMNS", "entry_row", "rows_csv", "rows_xlsx", "write_rows"]
 
