@@ -426,7 +426,7 @@ def _sync_orders(
                 to_read.update(o.order_id for o in with_returns if refresh or needs_full_read(o))
             del listed
             if len(view.updates) >= _WRITE_EVERY:
-                write({})  # part by part: memory stays flat however long the range
+                write({})  # part by part: what is listed is not held until the end
 
     # 2. the checks over the whole range (what was just listed included)
     def check(a: int, b: int, statuses: Sequence[str] | None, has_returns: bool | None) -> None:
@@ -548,7 +548,7 @@ def _ns(span: timedelta) -> int:
 _VIEW_COLUMNS = ["order_id", "created_at", "status", "invoice_input", "has_details"]
 _CHANGE_COLUMNS = ["order_id", "created_at", "status", "currency", "total_minor", "invoice_input", "has_details"]
 #: the sync lists at most about this many orders at once (a longer range is listed part by part), and writes what
-#: it has listed every this many orders: its memory does not grow with the range
+#: it has listed every this many orders, rather than holding a whole range until the end
 _LIST_AT_A_TIME = 20_000
 _WRITE_EVERY = 20_000
 
