@@ -15,8 +15,9 @@ the shared machine's load falls on all of them alike); the best and the median o
 the medians, refundkit to DuckDB. Then the same at 3,000,000 and 10,000,000 orders (the curve). Nothing is asserted
 on time.
 
-Stores are written once under ``--cache`` (default ``~/.cache/refundkit-bench``, outside the repository) and
-reused; ``--clean`` removes them afterwards.
+The store is written as a sync writes it, with the month summaries beside each orders month (whole months of the
+range are summed from them, the months at its edges from the orders). Stores are written once under ``--cache``
+(default ``~/.cache/refundkit-bench``, outside the repository) and reused; ``--clean`` removes them afterwards.
 
     .venv/bin/python bench/report_store.py            # 1M (5 runs each), then 1M/3M/10M (3 runs each)
     .venv/bin/python bench/report_store.py --quick    # 100,000 orders, then 100k/300k (a smoke run)
@@ -230,7 +231,7 @@ with open(out, "w") as f:
 #: the store's shape per million orders: return invoices, offline ledger entries
 PER_MILLION = (60_000, 40_000)
 #: bump when build() changes, so that stores cached by an older version are written again
-BUILD_VERSION = 1
+BUILD_VERSION = 2  # 2: with the month summaries the store writes beside each orders month
 
 
 @dataclass
@@ -314,6 +315,18 @@ def measure(cache: Path, n: int, runs: int, *, pandas: bool) -> dict[str, list[R
 REFUNDKIT = "`refundkit report`"
 
 
+def _cpu_model() -> str:
+    try:
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+    except OSError:
+        return "CPU model unknown"
+    return next((ln.split(":", 1)[1].strip() for ln in lines if ln.startswith("model name")), "CPU model unknown")
+
+
+def _memory_gb() -> float:
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="100,000 orders, then 100k/300k, 3 runs each")
@@ -359,7 +372,8 @@ def main() -> None:
                 f"{duck_c:.2f} s | {max(r.peak_mb for r in duck):.0f} MB | {ours_t / duck_t:.2f} |"
             )
         load = os.getloadavg()[0]
-        print(f"cpus: {os.cpu_count()}; load average {load:.1f} (a shared machine: figures vary with its load)")
+        print(f"cpus: {os.cpu_count()} ({_cpu_model()}), memory {_memory_gb():.0f} GB; load average {load:.1f}")
+        print("(a shared machine: figures vary with its load)")
     finally:
         if a.clean:
             for n in {first, *sizes}:

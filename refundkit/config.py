@@ -73,8 +73,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from dotenv.parser import parse_stream
-
 from .errors import ConfigError
 from .textsafety import control_problem
 from .timeutil import zone
@@ -348,6 +346,8 @@ def read_env_file(path: Path) -> dict[str, str]:
     Unlike python-dotenv's loaders, a line that is not ``KEY=value`` is an error naming the file and line (never
     echoing the line: it may be a pasted token), and nothing is interpolated.
     """
+    from dotenv.parser import parse_stream  # noqa: PLC0415  (only where a .env file is read: loads when used)
+
     out: dict[str, str] = {}
     with path.open(encoding="utf-8-sig") as stream:
         for binding in parse_stream(stream):

@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -45,12 +45,12 @@ from .split import (
     ORDER_INPUTS,
     SPLIT_COLUMNS,
     SUMMED_ORDER_COLUMNS,
-    order_parts,
     refund_part_sums,
     split_lines,
     unknown_totals_line,
 )
 from .store import OrderStore, StoreState, with_ids
+from .summaries import COUNT, GRAIN_NS, ORDER_SOURCES, ORDER_SUMS, order_sums
 from .sync import SyncResult, sync_orders
 
 if TYPE_CHECKING:
@@ -339,22 +339,37 @@ def status_counts(orders: pl.DataFrame) -> dict[str, int]:
 
 def order_totals(orders: pl.LazyFrame, period: str, tz: str) -> pl.LazyFrame:
     """Orders and their totals per (period, currency, status) (``period, currency, status, orders, gross_minor``
-    and gross split, :data:`~refundkit.analytics.split.SUMMED_ORDER_COLUMNS`), from one row per order
+    and each sum of :data:`~refundkit.analytics.summaries.ORDER_SUMS`: gross and its split), from one row per order
     (``created_at, status, currency, total_minor``, the split's :data:`~refundkit.analytics.split.ORDER_INPUTS` when
-    known; its ``period`` when it has one): what gross is summed from, whether the orders are held
-    (:func:`revenue_figures`) or read in one pass (:func:`read_store`'s ``totals``)."""
+    known; its ``period`` when it has one) or from rows that stand for ``orders`` orders each and carry the sums
+    already (a month summary's, :meth:`~refundkit.analytics.store.OrderStore.order_rows`): what gross is summed from,
+    whether the orders are held (:func:`revenue_figures`) or read in one pass (:func:`read_store`'s ``totals``)."""
     names = orders.collect_schema().names()
     if "period" not in names:
         orders = orders.with_columns(period_expr("created_at", period, tz).alias("period"))
-    return (
-        orders.with_columns(order_parts(names))
-        .group_by("period", "currency", "status")
-        .agg(
-            pl.len().cast(pl.Int64).alias("orders"),
-            pl.col("total_minor").sum().cast(pl.Int64).alias("gross_minor"),
-            *(pl.col(c).sum().cast(pl.Int64) for c in SUMMED_ORDER_COLUMNS),
-        )
+    if COUNT in names:  # rows that stand for several orders each, summed already
+        count = pl.col(COUNT).sum()
+    else:
+        count = pl.len()
+        orders = orders.with_columns(order_sums(names))
+    return orders.group_by("period", "currency", "status").agg(
+        count.cast(pl.Int64).alias("orders"),
+        *(pl.col(c).sum().cast(pl.Int64) for c in ORDER_SUMS),
     )
+
+
+def _days_start_on_quarter_hours(start: Instant, end: Instant, tz: str) -> bool:
+    """Whether every local day of ``[start, end)`` in ``tz`` starts on a UTC quarter-hour: then so does every period
+    (day, week, month, quarter, year), no quarter-hour of a month summary straddles two periods, and the summaries
+    place each order exactly (an offset of other than whole quarter-hours, far in the past, makes it false)."""
+    z = zone(tz)
+    day, last = start.in_zone(tz).to_datetime().date(), end.in_zone(tz).to_datetime().date()
+    while day <= last:
+        offset = datetime.combine(day, time(0), tzinfo=z).utcoffset()
+        if offset is None or offset.total_seconds() % (GRAIN_NS // 10**9):
+            return False
+        day += timedelta(days=1)
+    return True
 
 
 def gross_by_period(
@@ -700,13 +715,19 @@ def read_store(
     refunded = offline.select("order_id").unique()
     # only the month files the window can need
     returns = st.collect(st.scan("return_invoices", start=earliest, end=hi), "return_invoices")
+    if totals and columns is not None:  # gross is summed from the files: the orders held only name their refunds'
+        columns = [c for c in columns if c not in ("currency", *ORDER_SOURCES)]
     window = st.scan("orders", list(columns) if columns is not None else None, start=earliest, end=hi)
     sums: list[pl.DataFrame] = []
     if not totals:
         orders = st.collect(window, "orders")
     else:
         named = pl.concat([returns.get_column("order_id"), refunded.get_column("order_id")])
-        sums_lf = [order_totals(window.filter(in_range("created_at", a, b)), period, tz) for a, b in totals]
+        # whole months from their summaries (where their quarter-hours fall within periods), edges from the orders
+        sums_lf = [
+            order_totals(st.order_rows(a, b, summaries=_days_start_on_quarter_hours(a, b, tz)), period, tz)
+            for a, b in totals
+        ]
         orders, *sums = st.collect_all([with_ids(window, named), *sums_lf], "orders")
     # on orders the window does not hold (older), those orders are read by id. Joins build on the small side.
     held = orders.join(refunded, on="order_id", how="semi").select("order_id")

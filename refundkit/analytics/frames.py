@@ -9,14 +9,16 @@ from :attr:`Instant.ns <refundkit.timeutil.Instant.ns>`, so the 100 ns digits VT
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from ..ledger.model import EntryKind, LedgerEntry
 from ..money import format_minor
 from ..timeutil import Instant
-from ..vtex.models import Order, OrderSummary
+
+if TYPE_CHECKING:  # types only: a report from the store loads neither the ledger nor VTEX's models
+    from ..ledger.model import LedgerEntry
+    from ..vtex.models import Order, OrderSummary
 
 __all__ = [
     "GATEWAY_REFUND",
@@ -120,7 +122,7 @@ def refunds_frame(entries: Iterable[LedgerEntry]) -> pl.DataFrame:
     where it was made).
     """
     rows = list(entries)
-    refunded_at = {e.entry_id: e.refunded_at for e in rows if e.kind == EntryKind.REFUND}
+    refunded_at = {e.entry_id: e.refunded_at for e in rows if e.kind == "refund"}  # EntryKind.REFUND
     return _frame(
         {
             "entry_id": [e.entry_id for e in rows],

@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING, Any, Protocol
 import polars as pl
 
 from ..errors import InputError
-from ..ledger.model import LedgerEntry
 from ..statuses import STATUSES, Place, left_out_phrase
 from ..timeutil import Instant, local_day_bounds, utc_now
 from .engine import ATTRIBUTIONS, PERIODS, Figures, ledger_entries, revenue_figures
@@ -35,6 +34,7 @@ from .split import with_totals
 
 if TYPE_CHECKING:
     from ..ledger import Ledger
+    from ..ledger.model import LedgerEntry
     from ..vtex import VtexClient
 
 __all__ = [

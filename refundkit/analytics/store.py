@@ -24,7 +24,9 @@ line names the file and the way out; :meth:`OrderStore.set_aside` renames it ``*
 from the state's coverage, so the next sync lists that month again from VTEX (``sync_orders`` does it by itself).
 
 A read of a date range (:meth:`OrderStore.scan` with ``start``/``end``) opens only the month files that can hold
-it, and only the columns asked for.
+it, and only the columns asked for. Each orders month has a summary beside it (:mod:`refundkit.analytics.summaries`:
+orders counted and summed per UTC quarter-hour, currency and status), written right after the month under the same
+lock and ignored once the month file changes; :meth:`OrderStore.order_rows` gives whole months from them.
 
 Money is ``Int64`` minor units next to ``currency``; timestamps ``Datetime("ns", "UTC")`` (exact to VTEX's 100 ns).
 DuckDB, Spark or any Parquet reader reads the folders as they are (``hive_partitioning``).
@@ -49,18 +51,31 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import polars as pl
 from filelock import ReadWriteLock, Timeout
 from polars.exceptions import PanicException, PolarsError
 
 from ..errors import InputError, StoreError
-from ..ledger.model import LedgerEntry
 from ..timeutil import Instant
-from ..vtex.models import Order, OrderSummary
 from .frames import NATIVE_REFUNDS_SCHEMA, REFUNDS_SCHEMA, UTC_NS, native_rows, refunds_frame
 from .split import totals_row
+from .summaries import (
+    COUNT,
+    GRAIN_NS,
+    ORDER_SOURCES,
+    ORDER_SUMS,
+    order_sums,
+    summarise,
+    summary_meta,
+    summary_path,
+    valid_summary,
+)
+
+if TYPE_CHECKING:  # types only: a report from the store loads neither the ledger nor VTEX's models
+    from ..ledger.model import LedgerEntry
+    from ..vtex.models import Order, OrderSummary
 
 
 def _ts(instant: Instant) -> pl.Expr:
@@ -798,12 +813,76 @@ class OrderStore:
         added = [c for c in ADDED_COLUMNS[table] if c not in df.columns]
         df = df.with_columns(pl.lit(None, dtype=schema[c]).alias(c) for c in added)
         df = df.select([pl.col(c).cast(t) for c, t in schema.items()])
+        path = self._file(table, month)
         with self.writing():
-            _atomic_write(
-                self._file(table, month),
-                lambda f: df.write_parquet(f, compression="zstd", statistics=True),
-                checksum=True,
+            _atomic_write(path, lambda f: df.write_parquet(f, compression="zstd", statistics=True), checksum=True)
+            if table == "orders":  # after the month: a crash in between leaves a summary of another version
+                self._write_summary(path, summarise(df))
+
+    def _write_summary(self, path: Path, rows: pl.DataFrame) -> None:
+        meta = summary_meta(path)  # the month file as it is now on disk (under the write lock)
+        _atomic_write(summary_path(path), lambda f: rows.write_parquet(f, metadata=meta), checksum=True)
+
+    def summarise_months(self) -> list[str]:
+        """Write the summary of each orders month that has none valid (a store written before summaries were
+        kept, or a write interrupted between a month and its summary); returns those months."""
+        done = []
+        with self.writing():
+            for month in self.months("orders"):
+                path = self._file("orders", month)
+                if self._summary_of(path) is None and _checksum_problem(path) is None:
+                    df, why = self._load("orders", path)
+                    if df is not None and why is None:
+                        self._write_summary(path, summarise(df))
+                        done.append(month)
+        return done
+
+    @staticmethod
+    def _summary_of(path: Path) -> Path | None:
+        summary = valid_summary(path)
+        if summary is None or _checksum_problem(summary) is not None:
+            return None  # none, of another version, or damaged: the month is read raw
+        return summary
+
+    def order_rows(self, start: Instant, end: Instant, *, summaries: bool = True) -> pl.LazyFrame:
+        """The orders created in ``[start, end)`` as rows to sum: ``created_at, currency, status``, ``orders`` (how
+        many orders the row stands for), ``span`` (the nanoseconds from ``created_at`` its orders may be created in)
+        and each column of :data:`~refundkit.analytics.summaries.ORDER_SUMS` (summed). A month wholly inside the
+        range with a valid summary gives its summary rows (one per quarter-hour, currency and status); any other
+        month (at the range's edges, or without a summary; every month without ``summaries``) one row per order.
+        Collect it like :meth:`scan`."""
+        keys = ["created_at", "currency", "status", *ORDER_SUMS]
+        raw: list[str] = []
+        summed: list[str] = []
+        for month in self.months("orders"):
+            lo, hi = _month_bounds(month)
+            if not _overlaps((lo, hi), start.ns, end.ns):
+                continue
+            path = self._file("orders", month)
+            summary = self._summary_of(path) if summaries and start.ns <= lo and hi <= end.ns else None
+            if summary is not None:
+                summed.append(str(summary))
+                continue
+            if (why := _checksum_problem(path)) is not None:
+                raise StoreDamaged([path], why)
+            raw.append(str(path))
+        parts = []
+        if raw:
+            # files of an older store read what they lack as null, as in :meth:`scan`
+            sources = ["created_at", "currency", "status", *ORDER_SOURCES]
+            rows = pl.scan_parquet(raw, hive_partitioning=False, schema=self._schema("orders"), **_EVOLVE)
+            rows = rows.select(sources).filter((pl.col("created_at") >= _ts(start)) & (pl.col("created_at") < _ts(end)))
+            rows = rows.with_columns(order_sums(sources)).select(keys)
+            parts.append(
+                rows.with_columns(pl.lit(1, dtype=pl.Int64).alias(COUNT), pl.lit(1, dtype=pl.Int64).alias("span"))
             )
+        if summed:
+            rows = pl.scan_parquet(summed, hive_partitioning=False).select(*keys, COUNT)
+            parts.append(rows.with_columns(pl.lit(GRAIN_NS, dtype=pl.Int64).alias("span")))
+        if not parts:
+            empty = {c: self._schema("orders")[c] for c in keys[:3]} | {c: pl.Int64() for c in ORDER_SUMS}
+            return pl.LazyFrame(schema={**empty, COUNT: pl.Int64(), "span": pl.Int64()})
+        return pl.concat([p.select(*keys, COUNT, "span") for p in parts])
 
     def scan(
         self,

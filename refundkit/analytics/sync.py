@@ -49,7 +49,16 @@ from ..errors import InputError
 from ..statuses import LEFT_OUT_GROUPS
 from ..timeutil import Instant, clock_skew, utc_now
 from ..vtex.models import Order, OrderSummary
-from .store import OrderStore, StoreState, order_row, orders_rows_frame, return_invoices_frame, summary_row
+from .store import (
+    OrderStore,
+    StoreState,
+    _month_bounds,
+    _month_of,
+    order_row,
+    orders_rows_frame,
+    return_invoices_frame,
+    summary_row,
+)
 
 __all__ = [
     "INDEX_LAG",
@@ -132,7 +141,10 @@ class _View:
         self.returned_ids = returned_ids
         self.updates: dict[str, dict[str, Any]] = {}
         self._frame: pl.DataFrame | None = None
-        self._known: dict[str, tuple[int, list[str] | None]] | None = None
+        # what the store knows of the orders created in one month (the one last listed): rows are listed by creation
+        # date, so a month at a time is all a lookup needs, whatever the range's size
+        self._known: dict[str, tuple[int, list[str] | None]] = {}
+        self._known_for: tuple[int, int] | None = None
 
     def update(self, row: dict[str, Any]) -> None:
         self.updates[row["order_id"]] = row
@@ -147,17 +159,7 @@ class _View:
         if prev is not None:
             known: tuple[int, list[str] | None] | None = (prev["created_at"], prev["invoice_input"])
         else:
-            if self._known is None:
-                self._known = {
-                    oid: (ns, inv)
-                    for oid, ns, inv in zip(
-                        self.base["order_id"].to_list(),
-                        self.base["created_at"].dt.epoch("ns").to_list(),
-                        self.base["invoice_input"].to_list(),
-                        strict=True,
-                    )
-                }
-            known = self._known.get(o.order_id)
+            known = self._known_of(row["created_at"]).get(o.order_id)
         if known is not None:
             created, invoices = known
             if row["created_at"] % _S == 0 and created - created % _S == row["created_at"]:
@@ -165,6 +167,36 @@ class _View:
             if row["invoice_input"] is None:
                 row["invoice_input"] = invoices
         self.update(row)
+
+    def _known_of(self, ns: int) -> dict[str, tuple[int, list[str] | None]]:
+        """What the store knows of the orders created in the month of ``ns`` (and the second around its edges)."""
+        lo, hi = _month_bounds(_month_of(ns))
+        if self._known_for != (lo, hi):
+            near = self.base.filter(
+                (pl.col("created_at").dt.epoch("ns") >= lo - _S) & (pl.col("created_at").dt.epoch("ns") < hi + _S)
+            )
+            self._known = {
+                oid: (ns, inv)
+                for oid, ns, inv in zip(
+                    near["order_id"].to_list(),
+                    near["created_at"].dt.epoch("ns").to_list(),
+                    near["invoice_input"].to_list(),
+                    strict=True,
+                )
+            }
+            self._known_for = (lo, hi)
+        return self._known
+
+    def fold(self) -> pl.DataFrame:
+        """The updates as store rows, moved into the base (once written): the view keeps one compact row per order,
+        whatever the range's size. Returns them."""
+        rows = orders_rows_frame(list(self.updates.values()))
+        if rows.height:
+            ids = rows["order_id"].implode()
+            self.base = pl.concat([self.base.filter(~pl.col("order_id").is_in(ids)), rows.select(self.base.columns)])
+        self.updates.clear()
+        self._frame, self._known_for = None, None
+        return rows
 
     def frame(self) -> pl.DataFrame:
         if self._frame is None:
@@ -182,15 +214,16 @@ class _View:
             )
         return self._frame
 
-    def select(self, a: int, b: int, statuses: Sequence[str] | None, has_returns: bool | None) -> pl.DataFrame:
-        """Rows created in ``[a, b)`` (whole seconds, so that a date truncated to the second counts as the exact
-        one would) that match the filters: what :meth:`~refundkit.vtex.oms.Orders.probe` counts."""
+    def select(self, a: int, b: int, statuses: Sequence[str] | None, has_returns: bool | None) -> pl.Series:
+        """The ids of the rows created in ``[a, b)`` (whole seconds, so that a date truncated to the second counts as
+        the exact one would) that match the filters: what :meth:`~refundkit.vtex.oms.Orders.probe` counts (only the
+        ids are taken: the checks run at once over the whole range)."""
         cond = (pl.col("ns") >= a) & (pl.col("ns") < b)
         if statuses is not None:
             cond = cond & pl.col("status").is_in(list(statuses))
         if has_returns is not None:
             cond = cond & (pl.col("has_returns") == has_returns)
-        return self.frame().filter(cond)
+        return self.frame().lazy().filter(cond).select("order_id").collect().get_column("order_id")
 
 
 def sync_orders(
@@ -283,7 +316,7 @@ def _sync_orders(
     def snapshot() -> tuple[Any, pl.DataFrame, pl.DataFrame]:
         # one consistent reading of the store (damaged files are set aside and their months listed again)
         state = st.state()
-        stored = st.orders(Instant(min(start.ns, lo)), Instant(max(hi, lo + 1)))
+        stored = st.orders(Instant(min(start.ns, lo)), Instant(max(hi, lo + 1)), columns=_VIEW_COLUMNS)
         with_returns = stored.filter(pl.col("invoice_input").list.len() > 0)["order_id"].to_list()
         return state, stored, st.return_invoices(with_returns)
 
@@ -301,6 +334,35 @@ def _sync_orders(
     for oid, num in zip(returned["order_id"].to_list(), returned["invoice_number"].to_list(), strict=True):
         stored_numbers.setdefault(oid, set()).add(num)
     view = _View(stored, set(stored_numbers))
+    del stored
+
+    counted = [pl.Series("h", [], dtype=pl.UInt64)]  # the orders counted as new or changed (hashes of their ids)
+
+    def write(full: dict[str, Order]) -> None:
+        """Write the view's updates that differ from the store as it is now (which another process may have written
+        meanwhile), and the orders ``full`` read in full with their return invoices, under the store's write lock;
+        then keep them in the view as compact rows. The state claims nothing until the sync's end: what a sync
+        interrupted had written is listed again by the next one (each write is a merge: nothing is counted twice)."""
+        with st.writing():
+            rows = view.fold()
+            if not rows.height:
+                return
+            ids = rows["order_id"].to_list()
+            old = st.repairing(lambda: st.orders(order_ids=ids, columns=_CHANGE_COLUMNS))
+            changed = _changed(rows, old)
+            # an order written twice (listed, then read in full) counts once: its id's hash is kept (8 bytes)
+            hashes = changed["order_id"].hash()
+            first = hashes.filter(~hashes.is_in(counted[0].implode()))
+            result.changed += first.len()
+            counted[0] = pl.concat([counted[0], first])
+            if changed.height or full:
+                keep = changed["order_id"].to_list() + list(full)
+                note(f"writing {len(set(keep)):,} orders to the store")
+                months = st.upsert_orders(
+                    rows.filter(pl.col("order_id").is_in(keep)), return_invoices_frame(full.values())
+                )
+                result.months_written += [m for m in months if m not in result.months_written]
+
     to_read: set[str] = set()
     lock = threading.RLock()  # the checks run in threads: the view and to_read change under it
     from ..vtex.oms import ListReport  # here: a report from the store loads no HTTP client
@@ -312,6 +374,16 @@ def _sync_orders(
         if o.invoice_input is None:  # VTEX did not say which invoices: read those we do not know to have any
             return o.order_id not in stored_numbers
         return set(o.invoice_input) != known
+
+    def pieces(a: int, b: int) -> list[tuple[int, int]]:
+        """``[a, b)`` halved (on whole seconds) until VTEX counts at most :data:`_LIST_AT_A_TIME` orders in each
+        part: one call per part, so that the orders listed at once, and the memory they take, stay bounded."""
+        total, _first = client.orders.probe(Instant(a), Instant(b), report=listing)
+        if total <= _LIST_AT_A_TIME or b - a < 2 * _S:
+            return [(a, b)]
+        mid = a + (b - a) // 2
+        mid -= mid % _S
+        return pieces(a, mid) + pieces(mid, b)
 
     def take(rows: Iterable[OrderSummary], a: int, b: int) -> list[OrderSummary]:
         kept = []
@@ -327,7 +399,7 @@ def _sync_orders(
     if lo < hi:
         gaps = [(lo, hi)] if refresh else state.gaps(lo, hi)
         # creation dates that were too recent when last synced are listed again (VTEX lists orders late)
-        for a, b in gaps:
+        for a, b in [piece for gap in gaps for piece in pieces(*gap)]:
             bar = _bar(None, "Listing orders", progress)
             done = [0]
 
@@ -352,6 +424,9 @@ def _sync_orders(
             else:
                 with_returns = client.orders.list(Instant(a), Instant(b), has_return_invoice=True, report=listing)
                 to_read.update(o.order_id for o in with_returns if refresh or needs_full_read(o))
+            del listed
+            if len(view.updates) >= _WRITE_EVERY:
+                write({})  # part by part: what is listed is not held until the end
 
     # 2. the checks over the whole range (what was just listed included)
     def check(a: int, b: int, statuses: Sequence[str] | None, has_returns: bool | None) -> None:
@@ -362,7 +437,7 @@ def _sync_orders(
         )
         with lock:
             local = view.select(a, b, statuses, has_returns)
-        if total == local.height and (total > len(first) or {o.order_id for o in first} <= set(local["order_id"])):
+        if total == local.len() and (total > len(first) or {o.order_id for o in first} <= set(local.to_list())):
             return
         if total > _LIST_AT_MOST and b - a >= 2 * _S:
             mid = a + (b - a) // 2
@@ -378,7 +453,7 @@ def _sync_orders(
             )
         with lock:
             listed = take(rows, a, b)
-            gone = set(local["order_id"].to_list()) - {o.order_id for o in listed}
+            gone = set(local.to_list()) - {o.order_id for o in listed}
             to_read.update(gone)  # left the status (or lost its return invoices): read in full for what it is now
             if has_returns:
                 to_read.update(o.order_id for o in listed if needs_full_read(o))
@@ -422,16 +497,20 @@ def _sync_orders(
             for i in range(0, len(ids), 200):
                 chunk = ids[i : i + 200]
                 # gateway=False: the payment transactions are not read (one more call per order); see the module
-                full.update(client.orders.get_many(chunk, missing="skip", report=listing, gateway=False))
+                read = client.orders.get_many(chunk, missing="skip", report=listing, gateway=False)
+                full.update(read)
+                result.read_in_full += len(read)
+                for o in read.values():
+                    view.update(order_row(o, now))
                 bar.update(len(chunk))
+                if len(full) >= _WRITE_EVERY // 10:  # orders read in full are bigger: written in smaller batches
+                    write(full)
+                    full = {}
         finally:
             bar.close()
-        missing = len(ids) - len(full) - sum(1 for i in ids if i in listing.set_aside)
+        missing = len(ids) - result.read_in_full - sum(1 for i in ids if i in listing.set_aside)
         if missing:
             result.warnings.append(f"{missing:,} orders could not be read from VTEX (older than two years?)")
-    for o in full.values():
-        view.update(order_row(o, now))
-    result.read_in_full = len(full)
     result.warnings += listing.warnings(statuses=False)  # a report names the unknown statuses of its own orders
     result.unknown_statuses = listing.unknown_status_counts()
 
@@ -454,18 +533,8 @@ def _sync_orders(
 
     with st.writing():
         st.remove_leftovers()
-        if view.updates:
-            rows = orders_rows_frame(list(view.updates.values()))
-            ids = rows["order_id"].to_list()
-            old = st.repairing(lambda: st.orders(order_ids=ids))
-            changed = _changed(rows, old)
-            result.changed = changed.height
-            if changed.height or full:
-                keep = changed["order_id"].to_list() + list(full)
-                note(f"writing {len(set(keep)):,} orders to the store")
-                result.months_written = st.upsert_orders(
-                    rows.filter(pl.col("order_id").is_in(keep)), return_invoices_frame(full.values())
-                )
+        write(full)
+        st.summarise_months()  # months of a store older than summaries, or whose summary a crash cut short
         st.repairing(lambda: st.merge_state(claim))
     result.warnings += st.notices
     result.calls = client.transport.calls - calls0
@@ -476,9 +545,17 @@ def _ns(span: timedelta) -> int:
     return int(span.total_seconds()) * 1_000_000_000 + span.microseconds * 1_000
 
 
+_VIEW_COLUMNS = ["order_id", "created_at", "status", "invoice_input", "has_details"]
+_CHANGE_COLUMNS = ["order_id", "created_at", "status", "currency", "total_minor", "invoice_input", "has_details"]
+#: the sync lists at most about this many orders at once (a longer range is listed part by part), and writes what
+#: it has listed every this many orders, rather than holding a whole range until the end
+_LIST_AT_A_TIME = 20_000
+_WRITE_EVERY = 20_000
+
+
 def _changed(new: pl.DataFrame, old: pl.DataFrame) -> pl.DataFrame:
     """The rows of ``new`` that are not in ``old`` or differ in what VTEX says (not in when it was read)."""
-    cols = ["order_id", "created_at", "status", "currency", "total_minor", "invoice_input", "has_details"]
+    cols = _CHANGE_COLUMNS
     joined = new.join(old.select(cols), on="order_id", how="left", suffix="_old")
     differs = pl.col("status_old").is_null()
     for c in cols[1:]:

@@ -21,7 +21,6 @@ import sys
 from collections.abc import Sequence
 
 from ..errors import ConfigError, InputError, LedgerError, RefundkitError, VtexError
-from ..ledger.model import RefundConflict, RefundRefused
 from .cli_common import (
     EXIT_INTERRUPTED,
     EXIT_OK,
@@ -110,14 +109,17 @@ def _main(argv: Sequence[str] | None) -> int:
     except KeyboardInterrupt:
         print("refundkit: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except (RefundRefused, RefundConflict) as exc:
-        problems = getattr(exc, "problems", None) or [str(exc)]
-        print(f"refundkit: refused: {'; '.join(problems)} (nothing written)", file=sys.stderr)
-        return EXIT_REFUSED
+    except LedgerError as exc:
+        if _refused(exc):
+            problems = getattr(exc, "problems", None) or [str(exc)]
+            print(f"refundkit: refused: {'; '.join(problems)} (nothing written)", file=sys.stderr)
+            return EXIT_REFUSED
+        print(f"refundkit: {exc}", file=sys.stderr)
+        return EXIT_VTEX
     except (UsageError, InputError, ConfigError) as exc:
         print(f"refundkit: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except (VtexError, LedgerError) as exc:
+    except VtexError as exc:
         print(f"refundkit: {exc}", file=sys.stderr)
         return EXIT_VTEX
     except RefundkitError as exc:
@@ -125,6 +127,13 @@ def _main(argv: Sequence[str] | None) -> int:
         return EXIT_REFUSED
     except BrokenPipeError:
         return EXIT_OK
+
+
+def _refused(exc: LedgerError) -> bool:
+    """Whether ``exc`` is the ledger refusing a refund (or a conflict): then nothing was written. The ledger's model
+    is looked up, not imported: a command that never loaded it (a report from the store) cannot have raised them."""
+    model = sys.modules.get("refundkit.ledger.model")
+    return model is not None and isinstance(exc, (model.RefundRefused, model.RefundConflict))
 
 
 if __name__ == "__main__":  # pragma: no cover

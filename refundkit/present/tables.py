@@ -10,12 +10,14 @@ import csv
 import io
 import json
 from collections.abc import Iterable, Sequence
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from ..ledger.items import RefundLine, describe_lines
-from ..ledger.model import LedgerEntry
 from ..money import format_minor
 from ..textsafety import inert_json, neutralise_formula
+
+if TYPE_CHECKING:  # types only: a command that shows no ledger entry does not load the ledger
+    from ..ledger.items import RefundLine
+    from ..ledger.model import LedgerEntry
 
 __all__ = ["ENTRY_COLUMNS", "MACHINE_COLUMNS", "entry_row", "lines_json", "rows_csv", "rows_xlsx", "write_rows"]
 
@@ -67,6 +69,12 @@ def lines_json(lines: Sequence[RefundLine], sign: int = 1) -> str:
     )
 
 
+def _describe(lines: Sequence[RefundLine]) -> str:
+    from ..ledger.items import describe_lines  # noqa: PLC0415  (loads the ledger only where an entry is shown)
+
+    return describe_lines(lines)
+
+
 def entry_row(e: LedgerEntry, tz: str, reversed_: bool = False) -> dict[str, Any]:
     """A ledger entry as a row of ``refundkit refunds`` and the desk's Refunds exports: amounts signed (a reversal
     is negative), times in ``tz``, ``reversed`` yes/no for a refund; ``items`` what was refunded in words
@@ -87,7 +95,7 @@ def entry_row(e: LedgerEntry, tz: str, reversed_: bool = False) -> dict[str, Any
         "reverses": e.reverses or "",
         "note_status": e.note_status,
         "reversed": "yes" if reversed_ else ("no" if e.kind == "refund" else ""),
-        "items": describe_lines(e.lines) if e.lines else "",
+        "items": _describe(e.lines) if e.lines else "",
         "restock": "" if e.restock is None else ("yes" if e.restock else "no"),
         "lines": lines_json(e.lines, -1 if e.kind == "reversal" else 1),
     }

@@ -17,6 +17,7 @@ import pytest
 import refundkit
 from refundkit.analytics import OrderStore, gross_vs_net_report, sync_orders
 from refundkit.config import load_settings
+from refundkit.sandbox.variables import sandbox_variables
 from refundkit.testing import check_nothing_moved
 from refundkit.timeutil import Instant, parse_instant, utc_now
 
@@ -152,6 +153,7 @@ def test_a_killed_sync_leaves_the_previous_store_readable(session: refundkit.Ses
     sb = session.sandbox.store
     for o in [o for o in sb.orders if o.status == "invoiced"][:5]:
         sb.cancel_order(o.order_id)
+    variables = sandbox_variables(session.settings.base_url, session.sandbox.config)
     script = textwrap.dedent(
         f"""
         import os, signal
@@ -166,10 +168,7 @@ def test_a_killed_sync_leaves_the_previous_store_readable(session: refundkit.Ses
             f.flush()
             os.kill(os.getpid(), signal.SIGKILL)
         pl.DataFrame.write_parquet = dying
-        env = {{"REFUNDKIT_CACHE_DIR": {str(session.settings.cache_dir)!r},
-               "VTEX_ACCOUNT_NAME": {session.settings.account!r}, "VTEX_APP_KEY": {session.settings.app_key!r},
-               "VTEX_APP_TOKEN": {session.sandbox.config.app_token!r},
-               "VTEX_BASE_URL": {session.settings.base_url!r}}}
+        env = {{"REFUNDKIT_CACHE_DIR": {str(session.settings.cache_dir)!r}, **{variables!r}}}
         s = refundkit.connect(settings=load_settings(env=env, env_file=False), setup=False)
         sync_orders(s, parse_instant({START.isoformat()!r}), parse_instant({END.isoformat()!r}), progress=False)
         """
@@ -284,3 +283,54 @@ def test_months_older_than_vtex_serves_are_kept_and_reported(session: refundkit.
     rep = gross_vs_net_report(session, "2023-05-01", "2023-05-31", by="month", progress=False, lookback_days=0)
     assert [r["gross"] for r in rep.display_rows()] == ["123.45"]
     assert not any("holds none" in w for w in rep.warnings)
+
+
+def test_a_long_sync_writes_as_it_goes_and_stores_what_a_sync_in_one_write_does(
+    session: refundkit.Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sync writes what it has listed every so many orders (a month at a time at least), so that its memory does
+    not grow with the range; the store it leaves is the one a single write leaves, and a Ctrl-C half-way claims
+    nothing of what it had not finished (the next sync lists it again)."""
+    import refundkit.analytics.sync as sync_module
+
+    whole = sync_orders(session, START, END, progress=False)
+    one_write = OrderStore.for_settings(session.settings).orders().drop("read_at").sort("order_id")
+
+    batched = OrderStore(tmp_path / "batched", session.settings.account)
+    batches: list[int] = []
+    real = OrderStore.upsert_orders
+
+    def counted(self: OrderStore, rows: pl.DataFrame, returns: pl.DataFrame | None = None) -> list[str]:
+        batches.append(rows.height)
+        return real(self, rows, returns)
+
+    monkeypatch.setattr(OrderStore, "upsert_orders", counted)
+    monkeypatch.setattr(sync_module, "_LIST_AT_A_TIME", 60)
+    monkeypatch.setattr(sync_module, "_WRITE_EVERY", 100)
+    result = sync_orders(session, START, END, progress=False, store=batched)
+    assert len(batches) >= 4 and max(batches) < 100 + 60  # listed part by part, written every 100 orders or so
+    assert (result.listed, result.changed, result.read_in_full) == (whole.listed, whole.changed, whole.read_in_full)
+    assert sorted(result.months_written) == sorted(whole.months_written)
+    assert batched.orders().drop("read_at").sort("order_id").equals(one_write)
+    assert (
+        batched.return_invoices()
+        .sort("invoice_number")
+        .equals(OrderStore.for_settings(session.settings).return_invoices().sort("invoice_number"))
+    )
+
+    # interrupted after its first write: what it wrote is kept, and nothing is claimed as synced
+    fresh = OrderStore(tmp_path / "interrupted", session.settings.account)
+
+    def interrupted(self: OrderStore, rows: pl.DataFrame, returns: pl.DataFrame | None = None) -> list[str]:
+        real(self, rows, returns)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(OrderStore, "upsert_orders", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        sync_orders(session, START, END, progress=False, store=fresh)
+    assert 0 < fresh.orders().height < one_write.height
+    assert fresh.state().coverage == []
+    monkeypatch.setattr(OrderStore, "upsert_orders", real)
+    again = sync_orders(session, START, END, progress=False, store=fresh)
+    assert again.listed == whole.listed
+    assert fresh.orders().drop("read_at").sort("order_id").equals(one_write)

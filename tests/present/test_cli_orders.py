@@ -218,11 +218,8 @@ def test_no_account_says_how_to_configure_or_start_the_demo(tmp_path: Path) -> N
 
 def test_a_dot_env_in_the_working_folder_configures_the_command(sandbox, tmp_path: Path) -> None:
     sb, base_url = sandbox
-    (tmp_path / ".env").write_text(
-        f"VTEX_BASE_URL={base_url}\nVTEX_ACCOUNT_NAME={sb.config.account}\nVTEX_APP_KEY={sb.config.app_key}\n"
-        f"VTEX_APP_TOKEN={sb.config.app_token}\n",
-        encoding="utf-8",
-    )
+    variables = sandbox_variables(base_url, sb.config)
+    (tmp_path / ".env").write_text("".join(f"{k}={v}\n" for k, v in variables.items()), encoding="utf-8")
     proc = run(["orders", "--from", "2026-03-02", "--to", "2026-03-02"], clean_env(tmp_path), tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert len(proc.stdout.splitlines()) == 1 + len(store_rows(sb, date(2026, 3, 2), date(2026, 3, 2)))
