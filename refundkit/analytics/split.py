@@ -1,5 +1,5 @@
 """Gross split by component (items, discounts, shipping, tax, order changes, other totals), and refunds split the
-same way where VTEX says what they were for. Every figure's split columns come from here.
+same way where VTEX or an offline refund's lines say what they were for. Every figure's split columns come from here.
 
 An order's gross is split by VTEX's ``totals`` (their ids, never their localised names), as the local order store
 keeps them when synced with details (``refundkit sync --details``): ``Items``, ``Discounts`` (zero or less),
@@ -102,7 +102,7 @@ GROSS_PARTS: tuple[Part, ...] = (
 #: Gross of the orders whose totals do not split it exactly (whole orders), and how many they are.
 GROSS_NOT_SPLIT = "gross_not_split_minor"
 ORDERS_NOT_SPLIT = "orders_not_split"
-#: Refunds by component, where VTEX says (see the module); the rest is :data:`REFUNDS_NOT_SPLIT`.
+#: Refunds by component, where VTEX or the ledger says (see the module); the rest is :data:`REFUNDS_NOT_SPLIT`.
 REFUND_PARTS: tuple[Part, ...] = (
     Part(
         "refunds_items_minor",
