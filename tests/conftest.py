@@ -87,17 +87,22 @@ def served_sandbox(sandbox_factory: SandboxFactory) -> ServedSandbox:
     return sandbox_factory()
 
 
-@pytest.fixture(scope="module")
-def small_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[refundkit.Session]:
-    """``refundkit.connect()`` on an embedded sandbox with SMALL_STORE; checks no money moved and no sandbox bug."""
-    cache: Path = tmp_path_factory.mktemp("cache")
-    settings = load_settings(env={"REFUNDKIT_CACHE_DIR": str(cache), "REFUNDKIT_USER": "tester"}, env_file=False)
-    session = refundkit.connect(settings=settings, sandbox_options=SMALL_STORE)
+def connected(cache: Path, options: dict[str, Any], **env: str) -> Iterator[refundkit.Session]:
+    """``refundkit.connect()`` on an embedded sandbox with ``options``, its cache in ``cache``, for a fixture to
+    yield from; checks no money moved and no sandbox bug when closed."""
+    settings = load_settings(env={"REFUNDKIT_CACHE_DIR": str(cache), **env}, env_file=False)
+    session = refundkit.connect(settings=settings, sandbox_options=options)
     yield session
     sandbox = session.sandbox
     session.close()
     assert sandbox is not None
     check_nothing_moved(sandbox)
+
+
+@pytest.fixture(scope="module")
+def small_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[refundkit.Session]:
+    """``refundkit.connect()`` on an embedded sandbox with SMALL_STORE; checks no money moved and no sandbox bug."""
+    yield from connected(tmp_path_factory.mktemp("cache"), SMALL_STORE, REFUNDKIT_USER="tester")
 
 
 def command_lines() -> list[tuple[int, str]]:

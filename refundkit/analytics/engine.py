@@ -45,6 +45,7 @@ from .split import (
     ORDER_INPUTS,
     SPLIT_COLUMNS,
     SUMMED_ORDER_COLUMNS,
+    offline_parts,
     refund_part_sums,
     split_lines,
     unknown_totals_line,
@@ -501,9 +502,7 @@ def refund_lines(
                 "sales_channel",
                 "payment_method",
                 cash.cast(UTC_NS).alias("cash_at"),
-                # offline refunds say nothing yet of what they were for: the hook for their lines by item
-                pl.lit(None, dtype=pl.Int64).alias("part_items_minor"),
-                pl.lit(None, dtype=pl.Int64).alias("part_shipping_minor"),
+                *offline_parts(rows.columns),  # what the entry was for, by its lines
             )
         else:
             raise ValueError(f"refund source {src.key}: unknown frame {src.frame!r}")

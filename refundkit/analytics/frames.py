@@ -22,11 +22,13 @@ if TYPE_CHECKING:  # types only: a report from the store loads neither the ledge
 
 __all__ = [
     "GATEWAY_REFUND",
+    "LINE_TYPE",
     "NATIVE_REFUNDS_SCHEMA",
     "ORDERS_SCHEMA",
     "REFUNDS_SCHEMA",
     "UTC_NS",
     "charged_totals",
+    "entry_lines",
     "native_refunds_frame",
     "native_rows",
     "orders_frame",
@@ -47,6 +49,19 @@ ORDERS_SCHEMA: dict[str, pl.DataType] = {
     "payment_names": pl.String(),
 }
 
+#: An offline refund's line (ledger ``RefundLine``): an item's units, or shipping (quantity 0).
+LINE_TYPE = pl.Struct(
+    {
+        "kind": pl.String(),  # "item" | "shipping"
+        "sku": pl.String(),
+        "unique_id": pl.String(),
+        "name": pl.String(),
+        "quantity": pl.Int64(),
+        "amount_minor": pl.Int64(),
+        "line_index": pl.Int64(),  # the order line's position in items[] (null: not said)
+    }
+)
+
 REFUNDS_SCHEMA: dict[str, pl.DataType] = {
     "entry_id": pl.String(),
     "order_id": pl.String(),
@@ -64,6 +79,9 @@ REFUNDS_SCHEMA: dict[str, pl.DataType] = {
     "reversed_refunded_at": UTC_NS,  # a reversal: refunded_at of that refund, when it is in the same list
     "over_refund": pl.Boolean(),
     "note_status": pl.String(),  # a NoteStatus: "posted" | "pending" (the order note is not written yet)
+    # what the entry was for, by item and shipping (a reversal: its refund's lines); []: an amount only; null: read
+    # from a store file written before lines were kept. The report splits the entry by them (analytics.split)
+    "lines": pl.List(LINE_TYPE),
 }
 
 NATIVE_REFUNDS_SCHEMA: dict[str, pl.DataType] = {
@@ -141,9 +159,26 @@ def refunds_frame(entries: Iterable[LedgerEntry]) -> pl.DataFrame:
             "reversed_refunded_at": _instants(refunded_at.get(e.reverses) if e.reverses else None for e in rows),
             "over_refund": [e.over_refund for e in rows],
             "note_status": [str(e.note_status) for e in rows],
+            "lines": [entry_lines(e) for e in rows],
         },
         REFUNDS_SCHEMA,
     )
+
+
+def entry_lines(entry: LedgerEntry) -> list[dict[str, Any]]:
+    """A ledger entry's lines as values of :data:`LINE_TYPE`."""
+    return [
+        {
+            "kind": line.kind,
+            "sku": line.sku,
+            "unique_id": line.unique_id,
+            "name": line.name,
+            "quantity": line.quantity,
+            "amount_minor": line.amount.minor,
+            "line_index": line.line_index,
+        }
+        for line in entry.lines
+    ]
 
 
 #: ``invoice_number`` of the row that stands for refunds made on the payment without a return invoice.

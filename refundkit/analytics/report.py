@@ -110,9 +110,11 @@ Rules of the report (refundkit report)
   other order's gross is under gross_not_split and counted in orders_not_split. The parts and gross_not_split add up
   to gross on every row and every total.
 * Refunds split (refunds_items, refunds_shipping): the VTEX return invoices whose restitution lists the returned
-  items without freight are refunded items; every other refund (return invoices with freight, without items or that
-  do not say; refunds on the payment; every offline refund) is under refunds_not_split. They add up to
-  native_refunds + offline_refunds on every row.
+  items without freight are refunded items; offline refunds recorded by item and shipping are split by their lines
+  (item lines under refunds_items, the shipping line under refunds_shipping; a reversal takes the same back); every
+  other refund (return invoices with freight, without items or that do not say; refunds on the payment; offline
+  refunds recorded by amount only) is under refunds_not_split. They add up to native_refunds + offline_refunds on
+  every row.
 """
 
 

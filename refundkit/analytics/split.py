@@ -1,5 +1,5 @@
 """Gross split by component (items, discounts, shipping, tax, order changes, other totals), and refunds split the
-same way where VTEX says what they were for. Every figure's split columns come from here.
+same way where VTEX or an offline refund's lines say what they were for. Every figure's split columns come from here.
 
 An order's gross is split by VTEX's ``totals`` (their ids, never their localised names), as the local order store
 keeps them when synced with details (``refundkit sync --details``): ``Items``, ``Discounts`` (zero or less),
@@ -13,13 +13,15 @@ other id, summed under *other totals* and named in the report's warnings. The sp
   order change VTEX left out of the totals) its whole gross goes to *gross not split*, and the order is counted in
   *orders not split*. Nothing is dropped: each row's parts plus what is not split are its gross.
 
-Refunds are split where the data allows: a VTEX return invoice whose restitution lists the returned items, none a
+Refunds are split where the data allows. A VTEX return invoice whose restitution lists the returned items, none a
 compensation and each without freight (``useFreight`` false), is all *refunded items* (at the price paid, discounts
-and tax included). Anything else — a return invoice that includes freight, lists no items or does not say; a refund
-made on the payment without an invoice; every offline refund, as the ledger does not yet say what was refunded — is
-*refunds not split*. A refund line's ``part_items_minor`` and ``part_shipping_minor`` (null: unknown) are the hook:
-when offline refunds carry their lines by item and shipping, their refund lines fill these two and the report splits
-them with no other change.
+and tax included). An offline refund recorded by item or shipping (``refundkit record --item ... --shipping``) is
+split by its lines: its item lines are *refunded items*, its shipping line *refunded shipping* (a partial
+``--amount`` scales the lines to it exactly), provided its lines add up exactly to its amount; a reversal takes back
+the same parts as its refund. Anything else — a return invoice that includes freight, lists no items or does not
+say; a refund made on the payment without an invoice; an offline refund recorded by amount only, or kept in a local
+store file written before refunds by item — is *refunds not split*. A refund line's ``part_items_minor`` and
+``part_shipping_minor`` (null: unknown) carry the split: :func:`offline_parts` fills them for the ledger's entries.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ __all__ = [
     "SUMMED_ORDER_COLUMNS",
     "TOTALS_SCHEMA",
     "Part",
+    "offline_parts",
     "order_parts",
     "refund_part_sums",
     "split_lines",
@@ -99,19 +102,22 @@ GROSS_PARTS: tuple[Part, ...] = (
 #: Gross of the orders whose totals do not split it exactly (whole orders), and how many they are.
 GROSS_NOT_SPLIT = "gross_not_split_minor"
 ORDERS_NOT_SPLIT = "orders_not_split"
-#: Refunds by component, where VTEX says (see the module); the rest is :data:`REFUNDS_NOT_SPLIT`.
+#: Refunds by component, where VTEX or the ledger says (see the module); the rest is :data:`REFUNDS_NOT_SPLIT`.
 REFUND_PARTS: tuple[Part, ...] = (
     Part(
         "refunds_items_minor",
         "refunded items",
         "part_items_minor",
-        "refunds VTEX's return invoices state are for items only (restitution items, no freight), at the price paid.",
+        "refunds VTEX's return invoices state are for items only (restitution items, no freight), and the item lines "
+        "of offline refunds recorded by item, at the price paid (a refund of a lower amount scales its lines down to "
+        "it; a reversal takes its refund's back).",
     ),
     Part(
         "refunds_shipping_minor",
         "refunded shipping",
         "part_shipping_minor",
-        "refunds of shipping that a refund states apart. None yet: no source says so today.",
+        "the shipping lines of offline refunds recorded with shipping (a reversal takes its refund's back). A VTEX "
+        "return invoice that includes freight does not say how much of it was freight: it is under Refunds not split.",
     ),
 )
 REFUNDS_NOT_SPLIT = "refunds_not_split_minor"
@@ -213,6 +219,30 @@ def refund_part_sums(amount: str = "amount_minor") -> list[pl.Expr]:
     return [*(e.alias(p.name) for p, e in zip(REFUND_PARTS, parts, strict=True)), rest.alias(REFUNDS_NOT_SPLIT)]
 
 
+def offline_parts(columns: Collection[str]) -> list[pl.Expr]:
+    """Per ledger entry (a frame with ``columns``: ``amount_minor``, ``signed_minor`` and, when kept, ``lines``): its
+    ``part_items_minor`` and ``part_shipping_minor`` from its lines, with the entry's sign (a reversal takes back its
+    refund's lines). Both are null (the entry is not split) unless the entry has lines, each of kind ``item`` or
+    ``shipping``, whose amounts add up exactly to the entry's amount: an amount-only refund has none, an entry read
+    from a file written before lines were kept has null."""
+    if "lines" not in columns:
+        return [pl.lit(None, dtype=pl.Int64).alias(p.source) for p in REFUND_PARTS]
+    kinds = {"part_items_minor": "item", "part_shipping_minor": "shipping"}
+
+    def of_kind(kind: str | None) -> pl.Expr:
+        line = pl.element()
+        picked = line if kind is None else line.filter(line.struct.field("kind") == kind)
+        return pl.col("lines").list.eval(picked.struct.field("amount_minor")).list.sum().cast(pl.Int64)
+
+    sums = {p.source: of_kind(kinds[p.source]) for p in REFUND_PARTS}
+    stated = sums["part_items_minor"] + sums["part_shipping_minor"]
+    ok = (
+        (pl.col("lines").list.len().fill_null(0) > 0) & (stated == of_kind(None)) & (stated == pl.col("amount_minor"))
+    ).fill_null(False)
+    sign = pl.when(pl.col("signed_minor") < 0).then(-1).otherwise(1)
+    return [pl.when(ok).then(v * sign).otherwise(None).cast(pl.Int64).alias(k) for k, v in sums.items()]
+
+
 def unknown_totals_line(orders: pl.DataFrame) -> str | None:
     """One warning naming the order totals refundkit does not know, with how many orders carry each and their sum
     per currency; ``None`` when there are none. ``orders``: the counted orders (``currency``,
@@ -287,8 +317,10 @@ def _terms() -> Sequence[tuple[str, str]]:
             "Refunds not split",
             (
                 "the refunds whose parts no source states: VTEX return invoices that include freight, list no items or "
-                "do not say; VTEX refunds on the payment without a return invoice; and every offline refund (the "
-                "ledger does not yet record what was refunded). Discounts and tax are never split out of a refund: an "
+                "do not say; VTEX refunds on the payment without a return invoice; offline refunds recorded by amount "
+                "only (not by item or shipping), or whose lines do not add up to their amount, and their reversals; "
+                "and offline refunds read from a local store file written before refunds by item (a report run "
+                "without --no-sync reads its range's again). Discounts and tax are never split out of a refund: an "
                 "item refund is at the price paid. Refunded items + Refunded shipping + Refunds not split = VTEX "
                 "refunds + Offline refunds."
             ),

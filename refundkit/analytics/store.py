@@ -59,7 +59,7 @@ from polars.exceptions import PanicException, PolarsError
 
 from ..errors import InputError, StoreError
 from ..timeutil import Instant
-from .frames import NATIVE_REFUNDS_SCHEMA, REFUNDS_SCHEMA, UTC_NS, native_rows, refunds_frame
+from .frames import LINE_TYPE, NATIVE_REFUNDS_SCHEMA, REFUNDS_SCHEMA, UTC_NS, native_rows, refunds_frame
 from .split import totals_row
 from .summaries import (
     COUNT,
@@ -116,18 +116,6 @@ ADDED_ITEM_FIELDS: dict[str, pl.DataType] = {
 }
 ITEM_TYPE = pl.Struct({**_FIRST_ITEM_FIELDS, **ADDED_ITEM_FIELDS})
 _FIRST_ITEM_TYPE = pl.Struct(_FIRST_ITEM_FIELDS)
-#: An offline refund's line (ledger ``RefundLine``): an item's units, or shipping (quantity 0).
-LINE_TYPE = pl.Struct(
-    {
-        "kind": pl.String(),
-        "sku": pl.String(),
-        "unique_id": pl.String(),
-        "name": pl.String(),
-        "quantity": pl.Int64(),
-        "amount_minor": pl.Int64(),
-        "line_index": pl.Int64(),  # the order line's position in items[] (null: not said)
-    }
-)
 #: Units a return invoice lists (``ReturnedItem``); ``amount_minor`` null when VTEX gives no amount for them.
 RETURNED_ITEM_TYPE = pl.Struct(
     {
@@ -289,21 +277,6 @@ def return_invoices_frame(orders: Iterable[Order]) -> pl.DataFrame:
     """VTEX's refunds of the given full orders, one row each (see :func:`refundkit.analytics.frames.native_rows`),
     with the units each return invoice lists."""
     return _frame(native_rows(orders), _STORE_RETURNS_SCHEMA)
-
-
-def _entry_lines(entry: LedgerEntry) -> list[dict[str, Any]]:
-    return [
-        {
-            "kind": line.kind,
-            "sku": line.sku,
-            "unique_id": line.unique_id,
-            "name": line.name,
-            "quantity": line.quantity,
-            "amount_minor": line.amount.minor,
-            "line_index": line.line_index,
-        }
-        for line in entry.lines
-    ]
 
 
 def _fits(table: str, found: pl.Schema | dict[str, pl.DataType], expected: dict[str, pl.DataType]) -> bool:
@@ -996,8 +969,7 @@ class OrderStore:
     def replace_offline_refunds(self, entries: Sequence[LedgerEntry], since: Instant | None) -> list[str]:
         """Make the stored ledger entries refunded at or after ``since`` (all when ``None``) exactly ``entries``;
         entries of ``entries`` dated earlier (refunds that a reversal undoes) are added or replaced too."""
-        lines = pl.Series("lines", [_entry_lines(e) for e in entries], dtype=_STORE_REFUNDS_SCHEMA["lines"])
-        df = refunds_frame(entries).drop("reversed_refunded_at").with_columns(lines)
+        df = refunds_frame(entries).drop("reversed_refunded_at")
         new_ids = set(df["entry_id"].to_list())
         cut = None if since is None else _month_of(since.ns)
         by_month = {

@@ -385,7 +385,7 @@ class RevenueExplorer(Form):
         if self.split.value:
             caption += (
                 " Gross split by VTEX's order totals (orders synced with details whose totals add up; the rest is"
-                " under Gross not split) and refunds where VTEX says what they were for."
+                " under Gross not split) and refunds where VTEX or the refund's lines say what they were for."
             )
         shown = rows.filter(pl.col("currency") == currency).sort("period")
         caption += " Click a period to see its orders and refunds."

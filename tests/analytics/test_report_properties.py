@@ -86,6 +86,7 @@ def stores(draw: st.DrawFn) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
         pl.col("refunded_at").alias("recorded_at"),
         pl.lit(False).alias("over_refund"),
         pl.lit("posted").alias("note_status"),
+        pl.lit([], dtype=REFUNDS_SCHEMA["lines"]).alias("lines"),  # amounts only
     ).select([pl.col(c).cast(t) for c, t in REFUNDS_SCHEMA.items()])
     return orders, native, offline
 

@@ -143,7 +143,9 @@ def test_the_definitions_say_where_refunds_are_not_split() -> None:
     words = dict(TERMS)
     for column in (*SPLIT_COLUMNS,):
         assert header(column) in words, column
-    assert "every offline refund" in words["Refunds not split"]
+    assert "offline refunds recorded by amount only" in words["Refunds not split"]
+    assert "offline refunds recorded by item" in words["Refunded items"]
+    assert "offline refunds recorded with shipping" in words["Refunded shipping"]
     assert "Discounts and tax are never split out of a refund" in words["Refunds not split"]
     assert "--details" in words["Gross not split"]
 
