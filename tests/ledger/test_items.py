@@ -93,6 +93,8 @@ def test_the_same_refund_with_the_same_lines_is_recorded_once_and_with_other_lin
     first = ledger.record(o.order_id, None, "cash", "EO-1", items=[f"{sku}:1"])
     again = ledger.record(o.order_id, None, "cash", "EO-1", items=[f"{sku}:1"])
     assert again.outcome.value == "already recorded" and again.entry.entry_id == first.entry.entry_id
+    # the balance shown counts the refund once: not twice, and not zero times (as if it were not recorded)
+    assert again.quote.refundable == first.quote.refundable == ledger.quote(o.order_id).refundable
     with pytest.raises(RefundConflict) as exc:
         ledger.record(o.order_id, first.entry.amount.decimal_str(), "cash", "EO-1", items=[f"{sku}:2"])
     assert "already recorded" in str(exc.value) and "reverse" in str(exc.value)
