@@ -73,6 +73,14 @@ def test_one_unit_is_refunded_at_the_price_paid_and_units_beyond_are_refused(env
     assert ledger.order_items(o.order_id).lines[0].refundable == 0
 
 
+def test_an_unreadable_item_is_refused_for_what_it_is_not_as_if_no_item_were_named(env: Env, ledger: Ledger) -> None:
+    o = _multi(env, qty=1)
+    with pytest.raises(RefundRefused) as exc:
+        ledger.record(o.order_id, None, "cash", "BAD-1", items=[f"{o.items[0].sku}:0"])
+    assert len(exc.value.problems) == 1 and "whole number of units" in exc.value.problems[0]
+    assert ledger.order_ledger(o.order_id).entries == ()
+
+
 def test_a_reversal_gives_the_units_back(env: Env, ledger: Ledger) -> None:
     o = _multi(env, qty=1)
     sku, qty = o.items[0].sku, o.items[0].quantity
