@@ -620,7 +620,7 @@ def _group_rows(parsed: list[tuple[int, dict[str, str]]]) -> list[list[tuple[int
     by_refund: dict[str, list[tuple[int, dict[str, str]]]] = {}
     for line, row in parsed:
         key = None
-        names = row.get("sku", "").strip() or _yes_no(row.get("shipping", "") or "no") is not False
+        names = row.get("sku", "").strip() or _ships(row.get("shipping", ""))
         if "__error__" not in row and names:
             source = check_source(row.get("source", ""))[0] or row.get("source", "").strip().lower()
             if row.get("external_ref", "").strip():
@@ -664,7 +664,7 @@ def _combine(group: list[tuple[int, dict[str, str]]]) -> tuple[dict[str, Any], l
         elif sku:
             picks.append(f"{sku}:{qty}" if qty else sku)
         cell = r.get("shipping", "").strip()
-        if cell and _yes_no(cell) is not False:
+        if _ships(cell):
             if shipping_line is not None:
                 problems.append(
                     f"{where}shipping is given on line {shipping_line} already: give it on one row of the refund"
@@ -701,6 +701,15 @@ def _combine(group: list[tuple[int, dict[str, str]]]) -> tuple[dict[str, Any], l
     row["__shipping__"] = shipping
     row["__restock__"] = _yes_no(str(row.get("restock", ""))) if picks else None
     return row, list(dict.fromkeys(problems))
+
+
+def _ships(cell: str) -> bool:
+    """Whether a ``shipping`` cell (its amount already read as ``1234.56``) refunds shipping: not when it is empty,
+    says no, or is zero (a spreadsheet fills the column with 0 on the rows without shipping)."""
+    text = cell.strip()
+    if not text or _yes_no(text) is False:
+        return False
+    return not (_is_number(text) and Decimal(text) == 0)
 
 
 def _is_number(text: str) -> bool:

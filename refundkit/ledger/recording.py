@@ -363,6 +363,10 @@ class Ledger:
             )
             if existing is None and quote.problems:
                 raise RefundRefused(list(quote.problems), quote)
+            if existing is not None:  # what is shown is the balance with the refund in it, as recorded
+                quote = replace(
+                    quote, entries=current.entries, offline_refunded=current.offline_refunded(order.currency)
+                )
             named = other_currency(raw, order.currency)
             if existing is not None and named:
                 raise RefundConflict(

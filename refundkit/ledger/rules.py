@@ -465,6 +465,8 @@ def _item_amount(
     picks = (clean or {}).get("picks")
     if picks is None:
         picks = tuple(parse_pick(p) for p in raw.items)
+    if raw.items and not picks and (shipping is None or shipping is False):
+        return None, (), []  # every item named was unreadable: check_refund said why, naming each
     plan = plan_lines(order_items(order, ledger), picks, shipping, amount)
     return (plan.total if not plan.problems else None), plan.lines, list(plan.problems)
 

@@ -73,6 +73,22 @@ def test_amounts_on_every_row_are_added_up_and_may_be_lower_than_the_price(env: 
     assert entry.restock is None, "an empty restock cell says nothing"
 
 
+def test_a_zero_in_the_shipping_column_is_no_shipping(env: Env, ledger: Ledger) -> None:
+    o = two_skus(env)
+    first, second = o.items[0], o.items[1]
+    lines = [
+        "order_id;amount;refunded_at;source;external_ref;reason;sku;quantity;shipping",
+        f"{o.order_id};;20/04/2026;cash;R-ZERO-1;avaria;{first.sku};1;0",
+        f"{o.order_id};;20/04/2026;cash;R-ZERO-1;avaria;{second.sku};1;0,00",
+        f"{o.order_id};1,00;20/04/2026;cash;R-ZERO-2;avaria;;;0",
+    ]
+    report = import_refunds(ledger, write(env.tmp, lines))
+    assert [r.outcome for r in report.rows] == ["recorded"] * 3, [r.message for r in report.rows]
+    entries = {e.external_ref: e for e in ledger.entries(order_id=o.order_id)}
+    assert [x.kind for x in entries["R-ZERO-1"].lines] == ["item", "item"], "no shipping line"
+    assert entries["R-ZERO-2"].lines == () and entries["R-ZERO-2"].amount == Money(100, "BRL")
+
+
 def test_a_pt_br_file_of_items_is_read_in_its_dialect_and_answered_in_it(env: Env, ledger: Ledger) -> None:
     o = two_skus(env)
     first = o.items[0]

@@ -73,6 +73,14 @@ def test_one_unit_is_refunded_at_the_price_paid_and_units_beyond_are_refused(env
     assert ledger.order_items(o.order_id).lines[0].refundable == 0
 
 
+def test_an_unreadable_item_is_refused_for_what_it_is_not_as_if_no_item_were_named(env: Env, ledger: Ledger) -> None:
+    o = _multi(env, qty=1)
+    with pytest.raises(RefundRefused) as exc:
+        ledger.record(o.order_id, None, "cash", "BAD-1", items=[f"{o.items[0].sku}:0"])
+    assert len(exc.value.problems) == 1 and "whole number of units" in exc.value.problems[0]
+    assert ledger.order_ledger(o.order_id).entries == ()
+
+
 def test_a_reversal_gives_the_units_back(env: Env, ledger: Ledger) -> None:
     o = _multi(env, qty=1)
     sku, qty = o.items[0].sku, o.items[0].quantity
@@ -93,6 +101,8 @@ def test_the_same_refund_with_the_same_lines_is_recorded_once_and_with_other_lin
     first = ledger.record(o.order_id, None, "cash", "EO-1", items=[f"{sku}:1"])
     again = ledger.record(o.order_id, None, "cash", "EO-1", items=[f"{sku}:1"])
     assert again.outcome.value == "already recorded" and again.entry.entry_id == first.entry.entry_id
+    # the balance shown counts the refund once: not twice, and not zero times (as if it were not recorded)
+    assert again.quote.refundable == first.quote.refundable == ledger.quote(o.order_id).refundable
     with pytest.raises(RefundConflict) as exc:
         ledger.record(o.order_id, first.entry.amount.decimal_str(), "cash", "EO-1", items=[f"{sku}:2"])
     assert "already recorded" in str(exc.value) and "reverse" in str(exc.value)
