@@ -231,7 +231,7 @@ with open(out, "w") as f:
 #: the store's shape per million orders: return invoices, offline ledger entries
 PER_MILLION = (60_000, 40_000)
 #: bump when build() changes, so that stores cached by an older version are written again
-BUILD_VERSION = 2  # 2: with the month summaries the store writes beside each orders month
+BUILD_VERSION = 3  # 2: with the month summaries the store writes beside each orders month; 3: summing the gross split
 
 
 @dataclass
