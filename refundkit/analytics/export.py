@@ -231,6 +231,21 @@ def _major_number(minor: int, currency: str) -> float:
     return float(format_minor(minor, currency))
 
 
+def money_formats(wb: Any) -> Any:
+    """For a workbook, the cell format of a currency's amounts (``"BRL" #,##0.00``, with its decimals), made once
+    per currency."""
+    made: dict[str, Any] = {}
+
+    def money(cur: str) -> Any:
+        if cur not in made:
+            exp = currency_exponent(cur)
+            pattern = "#,##0" + ("." + "0" * exp if exp else "")
+            made[cur] = wb.add_format({"num_format": f'"{cur}" {pattern};"{cur}" -{pattern}'})
+        return made[cur]
+
+    return money
+
+
 def export_xlsx(report: Report, target: str | Path | IO[bytes], *, detail: ReportDetail | None = None) -> None:
     """An Excel workbook: "Report <currency>" per currency, "Definitions" and, with ``detail``, "Detail orders"
     and "Detail refunds"."""
@@ -241,14 +256,7 @@ def export_xlsx(report: Report, target: str | Path | IO[bytes], *, detail: Repor
         bold = wb.add_format({"bold": True, "bg_color": "#EEEEEE", "bottom": 1})
         wrap = wb.add_format({"text_wrap": True, "valign": "top"})
         date_fmt = wb.add_format({"num_format": "yyyy-mm-dd"})
-        money_fmts: dict[str, Any] = {}
-
-        def money(cur: str) -> Any:
-            if cur not in money_fmts:
-                exp = currency_exponent(cur)
-                pattern = "#,##0" + ("." + "0" * exp if exp else "")
-                money_fmts[cur] = wb.add_format({"num_format": f'"{cur}" {pattern};"{cur}" -{pattern}'})
-            return money_fmts[cur]
+        money = money_formats(wb)
 
         _report_sheets(wb, report, bold, date_fmt, money)
 

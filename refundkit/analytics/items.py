@@ -12,6 +12,7 @@ orders and refunds, broken down by item.
 
 from __future__ import annotations
 
+import io
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -20,29 +21,34 @@ from typing import Any
 import polars as pl
 
 from ..errors import InputError
-from ..money import format_minor, format_money
+from ..money import currency_exponent, format_minor, format_money
 from ..statuses import left_out
+from ..textsafety import neutralise_formula
 from ..timeutil import Instant, local_day_bounds, utc_now, zone
 from ..version import __version__
 from ..vtex.models import allocate
 from .engine import DEFAULT_LOOKBACK_DAYS, net_of_reversals, read_store, revenue_figures, sync_for_range
 from .engine import value_reading_of as _value_reading_of
+from .export import _finish, _header, _major_number, _sheet_name, money_formats
 from .report import _attribution, _day
 from .sources import SOURCES
 from .store import ITEM_TYPE, OrderStore
 from .sync import SyncResult, store_of
+from .totals import TOTAL, header, totals
 
 __all__ = [
     "BYS",
     "COVERAGE_SCHEMA",
     "DRIVERS_SCHEMA",
     "ITEM_COLUMNS",
+    "ITEM_HEADERS",
     "ITEM_RULES",
     "ITEM_SCHEMA",
     "UNKNOWN",
     "ItemFigures",
     "ItemReport",
     "item_figures",
+    "item_header",
     "item_report",
     "refund_drivers",
 ]
@@ -70,8 +76,31 @@ ITEM_SCHEMA: dict[str, pl.DataType] = {
     "refunded_offline_minor": pl.Int64(),
     "refunded_minor": pl.Int64(),
 }
-#: The columns of the CSV and JSON after the group's (amounts in minor units, beside ``currency``).
-ITEM_COLUMNS: tuple[str, ...] = tuple(c for c in ITEM_SCHEMA if c != "key")
+#: The columns of the CSV, JSON and table after the group's: an amount by its stem (``refunded`` for
+#: ``refunded_minor``), in major units with its currency's decimals.
+ITEM_COLUMNS: tuple[str, ...] = tuple(c.removesuffix("_minor") for c in ITEM_SCHEMA if c != "key")
+#: The amounts of a row, by their stem.
+_AMOUNTS: tuple[str, ...] = tuple(c.removesuffix("_minor") for c in ITEM_SCHEMA if c.endswith("_minor"))
+#: The counts of a row.
+_COUNTS: tuple[str, ...] = tuple(c for c, t in ITEM_SCHEMA.items() if t.is_integer() and not c.endswith("_minor"))
+#: The columns in words (the table's and the workbook's headers); the others as the report names them.
+ITEM_HEADERS: dict[str, str] = {
+    "sku": "SKU",
+    "units_sold": "Units sold",
+    "units_refunded_vtex": "Units refunded on VTEX",
+    "units_refunded_offline": "Units refunded offline",
+    "units_refunded": "Units refunded",
+    "refund_rate": "Refund rate",
+    "refunded_vtex": "Refunded on VTEX",
+    "refunded_offline": "Refunded offline",
+    "refunded": "Refunded",
+}
+
+
+def item_header(column: str) -> str:
+    """A column of the analysis by item in words."""
+    return ITEM_HEADERS.get(column) or header(column)
+
 
 #: Per currency: what the per-item figures cover, and what they leave out.
 COVERAGE_SCHEMA: dict[str, pl.DataType] = {
@@ -101,7 +130,9 @@ Rules of the analysis by item (refundkit items)
 * Units refunded on VTEX: the units the return invoices list. Units refunded offline: the item lines of the
   refunds recorded in the ledger. A reversal gives its refund's units back. Refunds are dated, attributed and
   counted as in `refundkit report` (refund-date or order-date view).
-* Refund rate: units refunded / units sold, in that group and currency.
+* Refund rate: units refunded / units sold, in that group and currency. It is given only where every order counted
+  in that currency has its items in the store: where some have not, their units sold are unknown while the orders
+  with a return invoice are read in full, so a rate would be too high; the rate is then n/a and the notes say why.
 * Refunded: the amounts of those units (a return invoice that gives no amount per item has its amount spread over
   its units by their price); a refund that names no item (an amount only), and the part of a refund that is not for
   items (shipping), are in the notes, not in the rows.
@@ -219,6 +250,11 @@ def item_figures(
     coverage = _coverage(
         counted, gifts, refunds=refunds, refunded=refunded, amount_only=amount_only, not_items=not_items
     )
+    partial = partial_currencies(coverage)
+    if partial:  # units sold are known for some orders only: a rate would be biased, so none is given
+        rows = rows.with_columns(
+            pl.when(pl.col("currency").is_in(partial)).then(None).otherwise(pl.col("refund_rate")).alias("refund_rate")
+        )
     return ItemFigures(by, rows, coverage, refunded, amount_only, orders, list(figures.warnings))
 
 
@@ -422,6 +458,11 @@ def _coverage(
     return out.select([pl.col(c).cast(t) for c, t in COVERAGE_SCHEMA.items()]).sort("currency")
 
 
+def partial_currencies(coverage: pl.DataFrame) -> list[str]:
+    """The currencies where some order counted has no items in the store: their refund rates are not given."""
+    return coverage.filter(pl.col("orders_without_items") > 0).get_column("currency").to_list()
+
+
 def _pct(part: int, whole: int) -> str:
     return "0%" if not whole else f"{100 * part / whole:.1f}%"
 
@@ -437,7 +478,13 @@ def coverage_notes(coverage: pl.DataFrame) -> list[str]:
             f"({_pct(c['gross_without_items_minor'], c['gross_minor'])} of gross, "
             f"{format_money(c['gross_without_items_minor'], cur)}) have no items in the store: their units are not "
             "in the figures"
-            + (" (sync the range with --details to read them)" if c["orders_without_items"] else "")
+            + (
+                "; so the refund rates are n/a, as the orders with a return invoice are read in full and the others "
+                "not, which would make a rate too high (sync the range with details: `refundkit items` does, "
+                "unless --no-details or --no-sync)"
+                if c["orders_without_items"]
+                else ""
+            )
             + (
                 f"; {c['gift_units']:,} units of gifts (the customer paid nothing for them) are not units sold"
                 if c["gift_units"]
@@ -487,41 +534,52 @@ class ItemReport:
         rest = [c for c in ITEM_COLUMNS if c != "name" or self.by in ("sku", "product")]
         return [self.by, *rest]
 
-    def display_rows(self, *, money: bool = False) -> list[dict[str, Any]]:
-        """The rows with the group named as ``by``; amounts in minor units beside ``currency`` (CSV, JSON), or with
-        ``money`` as exact major-unit text (the table); the rate as a number (CSV, JSON) or a percent (table)."""
+    def _display(self, raw: dict[str, Any], first: str, *, percent: bool) -> dict[str, Any]:
+        cur = raw["currency"]
+        row: dict[str, Any] = {self.by: first}
+        for c in self.columns[1:]:
+            if c in _AMOUNTS:
+                row[c] = format_minor(raw[f"{c}_minor"], cur)
+            elif c == "refund_rate":
+                v = raw.get(c)
+                row[c] = (
+                    ("n/a" if v is None else f"{100 * v:.1f}%") if percent else (None if v is None else round(v, 6))
+                )
+            else:
+                row[c] = raw.get(c, "")
+        return row
+
+    def display_rows(self, *, percent: bool = False) -> list[dict[str, Any]]:
+        """The rows with the group named as ``by``; amounts as exact major-unit text (``100.00`` for BRL 100.00,
+        the currency's decimals written from the integers); the rate a number (CSV, JSON), or with ``percent`` a
+        percent (the table); null or n/a where it is not known."""
+        return [self._display(r, r["key"], percent=percent) for r in self.rows.iter_rows(named=True)]
+
+    def total_rows(self) -> list[dict[str, Any]]:
+        """Per currency (never across currencies): the sums of the rows' counts and amounts (minor units) and the
+        rate of those sums (null where none were sold or the currency's rates are not given)."""
+        summed = ["currency", *(c for c, t in ITEM_SCHEMA.items() if t.is_integer())]
+        partial = set(partial_currencies(self.coverage))
         out = []
-        for r in self.rows.iter_rows(named=True):
-            cur = r["currency"]
-            row: dict[str, Any] = {self.by: r["key"]}
-            for c in self.columns[1:]:
-                v = r[c]
-                if money and c.endswith("_minor"):
-                    v = format_minor(v, cur)
-                elif c == "refund_rate":
-                    v = ("n/a" if v is None else f"{100 * v:.1f}%") if money else (None if v is None else round(v, 6))
-                row[c] = v
-            out.append(row)
+        for t in totals(self.rows.select(summed)).iter_rows(named=True):
+            known = t["units_sold"] and t["currency"] not in partial
+            out.append({**t, "refund_rate": t["units_refunded"] / t["units_sold"] if known else None})
         return out
 
-    def totals(self, *, money: bool = False) -> list[dict[str, Any]]:
-        """One Total row per currency (never across currencies), in the columns of :meth:`display_rows`."""
-        out = []
-        summed = [c for c, t in ITEM_SCHEMA.items() if t.is_integer()]
-        agg = self.rows.group_by("currency").agg(pl.col(c).sum() for c in summed).sort("currency")
-        for t in agg.iter_rows(named=True):
-            cur = t["currency"]
-            row: dict[str, Any] = {self.by: "Total", "currency": cur}
-            for c in self.columns[1:]:
-                if c in summed:
-                    row[c] = format_minor(t[c], cur) if money and c.endswith("_minor") else t[c]
-                elif c == "refund_rate":
-                    rate = t["units_refunded"] / t["units_sold"] if t["units_sold"] else None
-                    row[c] = ("n/a" if rate is None else f"{100 * rate:.1f}%") if money else rate
-                elif c != "currency":
-                    row[c] = ""
-            out.append(row)
-        return out
+    def totals(self, *, percent: bool = False) -> list[dict[str, Any]]:
+        """One Total row per currency, in the columns of :meth:`display_rows`."""
+        return [self._display(t, TOTAL, percent=percent) for t in self.total_rows()]
+
+    def json_rows(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """The rows and the totals as JSON gives them: as :meth:`display_rows` (amounts as exact decimal text) and,
+        as the report's JSON does, the currency's ``decimals`` and each amount in integer minor units."""
+
+        def raw(r: dict[str, Any]) -> dict[str, Any]:
+            return {"decimals": currency_exponent(r["currency"]), **{f"{a}_minor": r[f"{a}_minor"] for a in _AMOUNTS}}
+
+        rows = [{**d, **raw(r)} for d, r in zip(self.display_rows(), self.rows.iter_rows(named=True), strict=True)]
+        sums = [{**d, **raw(t)} for d, t in zip(self.totals(), self.total_rows(), strict=True)]
+        return rows, sums
 
 
 def item_report(
@@ -724,3 +782,99 @@ def refund_drivers(figures: ItemFigures, *, limit: int | None = 10) -> RefundDri
     if limit is not None:
         rows = rows.group_by("currency", maintain_order=True).head(limit)
     return RefundDrivers(rows, summary)
+
+
+# -- the workbook ------------------------------------------------------------------------------------------------------
+def items_xlsx(reports: dict[str, ItemReport]) -> bytes:
+    """A workbook of analyses by item (one per account name): one sheet per account and currency ("Items BRL", or
+    "Items main BRL" for several) with headers in words, amounts as numbers in the currency's format, the rate a
+    percent, and a Total row of ``SUM`` formulas over exactly its rows (no column holds two currencies); then a
+    "Notes" sheet: the notes, the coverage, the parameters and the definitions."""
+    import xlsxwriter  # noqa: PLC0415  (only XLSX exports need it)
+    from xlsxwriter.utility import xl_range  # noqa: PLC0415  (only XLSX exports need it)
+
+    buffer = io.BytesIO()
+    wb = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False})
+    bold = wb.add_format({"bold": True, "bg_color": "#EEEEEE", "bottom": 1})
+    total_fmt = wb.add_format({"bold": True, "top": 1})
+    rate_fmt = wb.add_format({"num_format": "0.0%"})
+    wrap = wb.add_format({"text_wrap": True, "valign": "top"})
+    money = money_formats(wb)
+    several = len(reports) > 1
+    taken: set[str] = set()
+
+    def cell(ws: Any, at: tuple[int, int], c: str, r: dict[str, Any], fmt: Any = None) -> None:
+        i, j = at
+        cur = r["currency"]
+        if c in _AMOUNTS:
+            ws.write_number(i, j, _major_number(r[f"{c}_minor"], cur), money(cur))
+        elif c == "refund_rate":
+            ws.write_number(i, j, r[c], rate_fmt) if r[c] is not None else ws.write_string(i, j, "n/a", fmt)
+        elif c in _COUNTS:
+            ws.write_number(i, j, r[c], fmt)
+        else:
+            ws.write_string(i, j, neutralise_formula(str(r.get(c) or "")), fmt)
+
+    for name, rep in reports.items():
+        columns = rep.columns
+        raw = [{**r, rep.by: r["key"]} for r in rep.rows.iter_rows(named=True)]
+        for total in rep.total_rows():
+            cur = total["currency"]
+            part = [r for r in raw if r["currency"] == cur]
+            ws = wb.add_worksheet(_sheet_name(["Items", *([name] if several else []), cur], taken))
+            _header(ws, [item_header(c) for c in columns], bold)
+            for i, r in enumerate(part, start=1):
+                for j, c in enumerate(columns):
+                    cell(ws, (i, j), c, r)
+            last = len(part) + 1
+            ws.write_string(last, 0, TOTAL, total_fmt)
+            for j, c in enumerate(columns[1:], start=1):
+                formula = f"=SUM({xl_range(1, j, last - 1, j)})"
+                if c in _AMOUNTS:
+                    ws.write_formula(last, j, formula, money(cur), _major_number(total[f"{c}_minor"], cur))
+                elif c in _COUNTS:
+                    ws.write_formula(last, j, formula, total_fmt, total[c])
+                elif c == "refund_rate":
+                    cell(ws, (last, j), c, total, total_fmt)
+                elif c == "currency":
+                    ws.write_string(last, j, cur, total_fmt)
+            _finish(ws, len(part), len(columns), [16, *(18 for _ in columns[1:])])
+    if not taken:  # nothing counted: the headers still say what the columns are
+        ws = wb.add_worksheet("Items")
+        first = next(iter(reports.values()))
+        _header(ws, [item_header(c) for c in first.columns], bold)
+        _finish(ws, 0, len(first.columns), [16, *(18 for _ in first.columns[1:])])
+    wn = wb.add_worksheet("Notes")
+    row = 0
+    for name, rep in reports.items():
+        for n in rep.notes():
+            wn.write_string(row, 0, neutralise_formula(f"{name}: {n}" if several else n), wrap)
+            row += 1
+    row += 1
+    cover = [*(["account"] if several else []), *COVERAGE_SCHEMA]
+    wn.write_row(row, 0, [item_header(c) for c in cover], bold)
+    for name, rep in reports.items():
+        for cov in rep.coverage.iter_rows(named=True):
+            row += 1
+            values = [*([name] if several else []), *cov.values()]
+            for j, (col, v) in enumerate(zip(cover, values, strict=True)):
+                if col.endswith("_minor"):
+                    wn.write_number(row, j, _major_number(v, cov["currency"]), money(cov["currency"]))
+                elif isinstance(v, int):
+                    wn.write_number(row, j, v)
+                else:
+                    wn.write_string(row, j, neutralise_formula(str(v)))
+    row += 2
+    for k, v in next(iter(reports.values())).parameters.items():
+        text = ", ".join(map(str, v)) if isinstance(v, list) else "" if v is None else str(v)
+        wn.write_string(row, 0, k)
+        wn.write_string(row, 1, neutralise_formula(text))
+        row += 1
+    row += 1
+    for line in ITEM_RULES.splitlines():
+        wn.write_string(row, 0, neutralise_formula(line))
+        row += 1
+    wn.set_column(0, 0, 100)
+    wn.set_column(1, len(cover), 18)
+    wb.close()
+    return buffer.getvalue()

@@ -61,8 +61,10 @@ def register(sub: Subcommands) -> None:
     p.add_argument("--refresh", action="store_true", help="list the whole range from VTEX again first")
     p.add_argument(
         "--details",
-        action="store_true",
-        help="read every order of the range in full first (one call an order, once): items are known only then",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="read every order of the range in full first (one call an order, once; the default): items are known "
+        "only then. With --no-details, orders not read in full have no items and the refund rates are n/a",
     )
     p.add_argument("--no-sync", action="store_true", help="from the store as it is: no VTEX call")
     add_account_flag(p)  # several --account: one table with a leading account column
@@ -134,13 +136,10 @@ def _save(path: str, data: bytes) -> None:
         raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
-def _stacked(reports: dict[str | None, Any], method: str, *, money: bool) -> list[dict[str, Any]]:
+def _stacked(reports: dict[str | None, Any], rows: Any) -> list[dict[str, Any]]:
+    """``rows(report)`` of each report, under a leading account column when there are several."""
     several = len(reports) > 1
-    out = []
-    for name, rep in reports.items():
-        for row in getattr(rep, method)(money=money):
-            out.append({"account": name, **row} if several else row)
-    return out
+    return [{"account": name, **row} if several else row for name, rep in reports.items() for row in rows(rep)]
 
 
 def _columns(reports: dict[str | None, Any]) -> list[str]:
@@ -159,24 +158,22 @@ def _notes(reports: dict[str | None, Any]) -> list[str]:
     return [f"{name}: {n}" if several else n for name, rep in reports.items() for n in rep.notes()]
 
 
-_COUNTS = {"units_sold", "units_refunded_vtex", "units_refunded_offline", "units_refunded"}
-
-
 def _write_text(reports: dict[str | None, Any], fmt: str, out: TextIO) -> None:
-    from ..analytics.items import ITEM_RULES
-    from ..analytics.totals import header
+    from ..analytics.items import ITEM_RULES, ITEM_SCHEMA, item_header
     from .tables import write_rows
 
     columns = _columns(reports)
-    numeric = {c for c in columns if c in _COUNTS or c.endswith("_minor") or c == "refund_rate"}
+    numeric = {c.removesuffix("_minor") for c, t in ITEM_SCHEMA.items() if t != ITEM_SCHEMA["key"]}
     first = next(iter(reports.values()))
     p = first.parameters
     if fmt == "json":
         payload = {
             "parameters": {k: v for k, v in p.items() if k != "account"},
             "accounts": _names(reports),
-            "rows": _stacked(reports, "display_rows", money=False),
-            "totals": _stacked(reports, "totals", money=False),
+            "columns": columns,
+            "headers": [item_header(c) for c in columns],
+            "rows": _stacked(reports, lambda r: r.json_rows()[0]),
+            "totals": _stacked(reports, lambda r: r.json_rows()[1]),
             "coverage": [
                 {**({"account": name} if len(reports) > 1 else {}), **c}
                 for name, r in reports.items()
@@ -188,7 +185,7 @@ def _write_text(reports: dict[str | None, Any], fmt: str, out: TextIO) -> None:
         out.write(json.dumps(payload, indent=2, default=str, ensure_ascii=False) + "\n")
         return
     if fmt == "csv":
-        write_rows(out, _stacked(reports, "display_rows", money=False), columns, "csv", numeric=numeric)
+        write_rows(out, _stacked(reports, lambda r: r.display_rows()), columns, "csv", numeric=numeric)
         notes = csv.writer(out, lineterminator="\n")
         for n in _notes(reports):  # the notes after the rows, one cell each: never silent
             notes.writerow([f"# {n}"])
@@ -201,26 +198,14 @@ def _write_text(reports: dict[str | None, Any], fmt: str, out: TextIO) -> None:
         + f"; data as of {p['data_as_of'] or 'never synced'}; currencies are never converted or added"
     )
     out.write(head + "\n\n")
-    shown = [c.removesuffix("_minor") for c in columns]
-    words = {
-        "units_refunded_vtex": "Units refunded on VTEX",
-        "units_refunded_offline": "Units refunded offline",
-        "refunded_vtex": "Refunded on VTEX",
-        "refunded_offline": "Refunded offline",
-        "refund_rate": "Refund rate",
-    }
-
-    def show(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        return [{c.removesuffix("_minor"): v for c, v in r.items()} for r in rows]
-
     write_rows(
         out,
-        show(_stacked(reports, "display_rows", money=True)),
-        shown,
+        _stacked(reports, lambda r: r.display_rows(percent=True)),
+        columns,
         "table",
-        numeric={c.removesuffix("_minor") for c in numeric},
-        headers=[words.get(c) or header(c) for c in shown],
-        totals=show(_stacked(reports, "totals", money=True)),
+        numeric=numeric,
+        headers=[item_header(c) for c in columns],
+        totals=_stacked(reports, lambda r: r.totals(percent=True)),
     )
     out.write("\n")
     for n in _notes(reports):
@@ -228,12 +213,7 @@ def _write_text(reports: dict[str | None, Any], fmt: str, out: TextIO) -> None:
 
 
 def _xlsx(reports: dict[str | None, Any]) -> bytes:
-    """One sheet of rows (amounts in minor units beside the currency, as the CSV), the totals, then the notes."""
-    from .tables import rows_xlsx
+    """One sheet per account and currency, then the notes (analytics.items.items_xlsx)."""
+    from ..analytics.items import items_xlsx
 
-    columns = _columns(reports)
-    numeric = {c for c in columns if c in _COUNTS or c.endswith("_minor") or c == "refund_rate"}
-    rows = _stacked(reports, "display_rows", money=False)
-    rows += [{}, *_stacked(reports, "totals", money=False), {}]
-    rows += [{columns[0]: f"Note: {n}"} for n in _notes(reports)]
-    return rows_xlsx(rows, columns, numeric)
+    return items_xlsx(dict(zip(_names(reports), reports.values(), strict=True)))

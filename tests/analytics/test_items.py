@@ -11,6 +11,7 @@ import json
 import os
 from collections import Counter, defaultdict
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
 import polars as pl
@@ -20,7 +21,7 @@ import refundkit
 from refundkit.analytics import OrderStore
 from refundkit.analytics.items import UNKNOWN, item_report, refund_drivers
 from refundkit.config import load_settings
-from refundkit.money import format_money
+from refundkit.money import format_minor, format_money
 from refundkit.sandbox.orderdetail import item_shape
 from refundkit.sandbox.store import catalog_entry
 from refundkit.sandbox.variables import sandbox_variables
@@ -108,7 +109,9 @@ def test_items_match_the_sandboxs_orders(session: refundkit.Session, tmp_path: P
         assert r["refund_rate"] == ("" if not sold else r["refund_rate"])
         if sold:
             assert float(r["refund_rate"]) == pytest.approx(back / sold, abs=1e-6)
-        assert int(r["refunded_minor"]) == int(r["refunded_vtex_minor"]) + int(r["refunded_offline_minor"])
+        # amounts in major units with the currency's two decimals, written from the integers
+        assert all(len(r[a].rpartition(".")[2]) == 2 for a in ("refunded", "refunded_vtex", "refunded_offline"))
+        assert Decimal(r["refunded"]) == Decimal(r["refunded_vtex"]) + Decimal(r["refunded_offline"])
     # every order of the range was read in full: none lacks items, and the notes say so
     assert any("0 of" in n and "BRL" in n for n in notes)
 
@@ -132,7 +135,7 @@ def test_every_refunded_amount_is_in_the_rows_or_the_notes(session: refundkit.Se
 
 def test_orders_without_items_are_counted_and_said(session: refundkit.Session, tmp_path: Path) -> None:
     env = env_of(session, tmp_path)
-    p = run_cli(["items", *RANGE, "--format", "json"], env, tmp_path)  # no --details: items of few orders only
+    p = run_cli(["items", *RANGE, "--no-details", "--format", "json"], env, tmp_path)  # items of few orders only
     assert p.returncode == 0, p.stderr
     body = json.loads(p.stdout)
     assert session.sandbox is not None
@@ -144,10 +147,37 @@ def test_orders_without_items_are_counted_and_said(session: refundkit.Session, t
         # only the orders with a return invoice are read in full without --details
         assert 0 < c["orders_without_items"] < c["orders"]
         assert 0 < c["gross_without_items_minor"] < c["gross_minor"]
-    assert any("have no items in the store" in n and "--details" in n for n in body["notes"])
+    assert any("have no items in the store" in n and "--no-details" in n for n in body["notes"])
+    # the orders with a return invoice are read in full, the others not: a rate would be too high, so none is given
+    sold = [r for r in body["rows"] if r["units_sold"]]
+    assert sold and all(r["refund_rate"] is None for r in sold)
+    assert all(t["refund_rate"] is None for t in body["totals"])
+    assert all(
+        any(n.startswith(f"{c['currency']}:") and "refund rates are n/a" in n for n in body["notes"])
+        for c in body["coverage"]
+    )
     p = run_cli(["items", *RANGE, "--no-sync", "--format", "table"], env, tmp_path)
     assert p.returncode == 0, p.stderr
     assert "Note: BRL:" in p.stdout and "have no items in the store" in p.stdout
+    assert "refund rates are n/a" in p.stdout and "%" not in p.stdout.split("Note:")[0].split("\n", 2)[2]
+
+
+def test_items_reads_the_range_in_full_by_default_and_gives_every_rate(
+    session: refundkit.Session, tmp_path: Path
+) -> None:
+    env = env_of(session, tmp_path)
+    p = run_cli(["items", *RANGE, "--format", "json"], env, tmp_path)  # no flag: the range is read with details
+    assert p.returncode == 0, p.stderr
+    body = json.loads(p.stdout)
+    assert body["coverage"] and all(c["orders_without_items"] == 0 for c in body["coverage"])
+    sold = [r for r in body["rows"] if r["units_sold"]]
+    assert sold and all(
+        r["refund_rate"] == pytest.approx(r["units_refunded"] / r["units_sold"], abs=1e-6) for r in sold
+    )
+    assert not any("n/a" in n for n in body["notes"])
+    # amounts as exact text and integer minor units, as the report's JSON gives them
+    for r in body["rows"]:
+        assert r["decimals"] == 2 and Decimal(r["refunded"]) * 100 == r["refunded_minor"]
     assert "BRL" in p.stdout and "Total" in p.stdout
 
 
@@ -246,7 +276,7 @@ def test_offline_units_come_from_item_refunds_and_a_reversal_gives_them_back(
     p = run_cli(["items", *RANGE, "--no-sync", "--format", "csv"], env, tmp_path)
     rows, _ = csv_rows(p.stdout)
     mine = next(r for r in rows if r["sku"] == brl_sku and r["currency"] == "BRL")
-    assert (mine["units_refunded_offline"], mine["refunded_offline_minor"]) == ("2", str(paid[brl_sku]))
+    assert (mine["units_refunded_offline"], mine["refunded_offline"]) == ("2", format_minor(paid[brl_sku], "BRL"))
 
     session.ledger.reverse(two.entry.entry_id, "recorded on the wrong order")
     rep = item_report(session, FIRST, LAST, progress=False)
