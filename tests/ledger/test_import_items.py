@@ -217,3 +217,27 @@ def test_an_ambiguous_sku_in_a_file_names_the_value_for_its_sku_column(env: Env,
     assert row.outcome == "refused" and "--item" not in row.message, row.message
     assert row.message.startswith(f"line 2: SKU {sku} is on 2 lines"), row.message
     assert f"write it in the sku column, such as {sku}#1" in row.message, row.message
+
+
+def test_a_row_with_an_item_and_the_shipping_shares_its_amount_between_them(env: Env, ledger: Ledger) -> None:
+    o = two_skus(env)
+    first, second = o.items[0], o.items[1]
+    price = {x.sku: x.price_for(1) for x in ledger.order_items(o.order_id).lines}
+    ship = Money(o.shipping_cents, "BRL")
+    cap = price[first.sku] + ship
+    lines = [
+        HEADER,
+        f"{o.order_id},{cap.decimal_str()},2026-04-20,cash,R-SHIP-1,,{first.sku},1,yes,",
+        f"{o.order_id},1.00,2026-04-20,cash,R-SHIP-1,,{second.sku},1,,",
+    ]
+    report = import_refunds(ledger, write(env.tmp, lines))
+    assert [r.outcome for r in report.rows] == ["recorded"] * 2, [r.message for r in report.rows]
+    [entry] = ledger.entries(order_id=o.order_id)
+    got = [(x.kind, x.amount) for x in entry.lines]
+    assert got == [("item", price[first.sku]), ("item", Money(100, "BRL")), ("shipping", ship)], got
+
+    over = [lines[0], lines[1].replace("R-SHIP-1", "R-SHIP-2").replace(cap.decimal_str(), "0.01"), lines[2]]
+    over[2] = over[2].replace("R-SHIP-1", "R-SHIP-2")
+    refused = import_refunds(env.ledger(), write(env.tmp, over))
+    assert [r.outcome for r in refused.rows] == ["refused"] * 2, [r.message for r in refused.rows]
+    assert "shipping" in refused.rows[0].message, "the shipping was refunded by the refund above"
