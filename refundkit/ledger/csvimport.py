@@ -11,8 +11,11 @@ saying so). The per-row result (:func:`result_csv`) is written back in the same 
 where the SKU is on several lines), ``quantity`` (units, default 1), ``shipping`` (an amount in the file's decimal
 mark, or yes/sim/si for what is left of the order's shipping; empty or no: none) and ``restock`` (yes or no). A row
 per item: rows naming an item or shipping with the same order, source and reference are one refund, its lines in
-file order (shipping last). Its amount is the rows' amounts added up, or, when no row gives one, the price paid for
-its units and shipping; an amount on some rows only is refused, and so are rows of one refund that give different
+file order (shipping last). When every row gives an amount, each line keeps its own row's amount (a row with the
+shipping and an item: the two share it by their prices; a row with the shipping only: the shipping's), and a row
+whose amount is above what its units (and shipping) cost is refused naming its line and SKU; the refund's amount is
+the rows' added up. When no row gives one, it is the price paid for its units and shipping; an amount on some rows
+only is refused, and so are rows of one refund that give different
 dates, currencies, reasons, notes or restock. One bad row refuses its whole refund (nothing of it written). The
 refund is checked as one, by :func:`refundkit.ledger.rules.check_refund` and ``build_quote`` (units beyond what is
 left, counting the refunds accepted on rows above, are refused naming the SKU), and each of its rows ends as it
@@ -56,7 +59,7 @@ from ..textsafety import clip, neutralise_formula
 from ..vtex.models import Order
 from .csvdialect import CsvDialect, decode_csv, read_amounts, read_dates
 from .duplicates import DuplicateCheck, duplicate_window_days, likely_duplicates
-from .items import SHIPPING, describe_lines, parse_pick
+from .items import SHIPPING, ItemPick, describe_lines, parse_pick
 from .model import LedgerEntry, NoteStatus, OrderLedger, Pending, RefundConflict, RefundRefused, refund_id
 from .recording import Ledger
 from .rules import RefundInput, build_quote, check_refund, check_source, entry_from, other_currency, parse_refund_amount
@@ -647,7 +650,7 @@ def _combine(group: list[tuple[int, dict[str, str]]]) -> tuple[dict[str, Any], l
     several = len(group) > 1
     row: dict[str, Any] = dict(head)
     problems: list[str] = []
-    picks: list[str] = []
+    picks: list[tuple[int, str, str]] = []  # (line, SKU[:QTY], its amount)
     shipping: Any = None
     shipping_line: int | None = None
     amounts: list[str] = []
@@ -662,7 +665,7 @@ def _combine(group: list[tuple[int, dict[str, str]]]) -> tuple[dict[str, Any], l
         if qty and not sku:
             problems.append(f"{where}quantity {clip(qty)} names no item: give the item's SKU in the sku column")
         elif sku:
-            picks.append(f"{sku}:{qty}" if qty else sku)
+            picks.append((line, f"{sku}:{qty}" if qty else sku, r.get("amount", "").strip()))
         cell = r.get("shipping", "").strip()
         if _ships(cell):
             if shipping_line is not None:
@@ -697,10 +700,39 @@ def _combine(group: list[tuple[int, dict[str, str]]]) -> tuple[dict[str, Any], l
             row["amount"] = str(sum((Decimal(a) for a in given), Decimal(0)))
         except ArithmeticError:  # an amount that is no number: the rules refuse it, naming it
             row["amount"] = next(a for a in given if not _is_number(a))
-    row["__items__"] = tuple(picks)
+        else:  # each row keeps its own amount: the item's on its line, the shipping's on its own
+            shipping = _own_shipping(group, shipping, shipping_line, problems)
+    own = several and len(given) == len(amounts)
+    row["__items__"] = tuple(
+        _pick(line, text, amount if own else None, line == shipping_line) for line, text, amount in picks
+    )
     row["__shipping__"] = shipping
     row["__restock__"] = _yes_no(str(row.get("restock", ""))) if picks else None
     return row, list(dict.fromkeys(problems))
+
+
+def _pick(line: int, text: str, amount: str | None, ships: bool) -> ItemPick | str:
+    """A row's item as a pick naming its line, with the row's own amount when each row keeps its own (and the
+    shipping's too when it is on that row); the text as typed when it is no pick (the rules refuse it, naming it)."""
+    try:
+        pick = parse_pick(text)
+    except RefundRefused:
+        return text
+    return replace(pick, amount=amount, where=f"line {line}", ships=ships and amount is not None)
+
+
+def _own_shipping(group: list[tuple[int, dict[str, str]]], shipping: Any, line: int | None, problems: list[str]) -> Any:
+    """The shipping of a refund whose rows each keep their amount: on a row without an item, that row's amount (at
+    most the amount its shipping cell gives); else as the cell says, its row's amount covering item and shipping."""
+    row = next((r for n, r in group if n == line), None)
+    if row is None or row.get("sku", "").strip():
+        return shipping
+    amount = row.get("amount", "").strip()
+    if shipping is not True and Decimal(amount) > Decimal(str(shipping)):
+        problems.append(
+            f"line {line}: amount {clip(amount)} is more than its shipping {clip(str(shipping))}: give at most that"
+        )
+    return amount
 
 
 def _ships(cell: str) -> bool:

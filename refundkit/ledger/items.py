@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Final
 
 from ..money import Money
@@ -51,10 +51,17 @@ _PICK = re.compile(r"^\s*(?P<sel>[^:\s][^:]*?)\s*(?::\s*(?P<qty>[^:]*?)\s*)?$")
 @dataclass(frozen=True)
 class ItemPick:
     """Units of one line asked for: ``selector`` is a SKU (``346``), the N-th line of a SKU (``346#2``) or a line's
-    ``uniqueId``; ``quantity`` is at least 1."""
+    ``uniqueId``; ``quantity`` is at least 1.
+
+    A pick from a file's row (``where``: ``line 3``) may carry that row's own ``amount`` (its text as typed, or a
+    :class:`Money`), the money that went back for its units, and for the refund's shipping too when ``ships`` (the
+    shipping is on that row): :func:`plan_lines` keeps it on the line instead of sharing one amount over the lines."""
 
     selector: str
     quantity: int = 1
+    amount: Money | str | None = None
+    where: str = ""
+    ships: bool = False
 
     def __str__(self) -> str:
         return f"{self.selector}:{self.quantity}"
@@ -178,14 +185,12 @@ class OrderItems:
                 + ")"
                 for choice, b in zip(self.choices(sku), same, strict=True)
             )
-            raise RefundRefused(
-                [
-                    (
-                        f"SKU {sku} is on {len(same)} lines of order {self.order_id}: say which with {options}, "
-                        f"such as --item {self.choices(sku)[0]}:{p.quantity}"
-                    )
-                ]
-            )
+            said = f"SKU {sku} is on {len(same)} lines of order {self.order_id}: say which with {options}"
+            if p.where:  # a file's row: the value to write in its sku column, not a command-line flag
+                said = f"{p.where}: {said}; write it in the sku column, such as {self.choices(sku)[0]}"
+            else:
+                said += f", such as --item {self.choices(sku)[0]}:{p.quantity}"
+            raise RefundRefused([said])
         return same[0]
 
 
@@ -283,12 +288,14 @@ def plan_lines(
 ) -> Plan:
     """The lines of a refund of ``picks`` (and ``shipping``: None none, True the shipping left, a Money that much)
     on the order, each at the price paid; with ``amount`` (lower than the lines' total: a partial refund) the lines
-    are scaled down to it exactly, in proportion (:func:`~refundkit.vtex.models.allocate`). Every problem is
-    collected: an unknown or ambiguous SKU, units beyond what is left, shipping beyond what is left, an amount above
-    what the lines allow."""
+    are scaled down to it exactly, in proportion (:func:`~refundkit.vtex.models.allocate`). Picks that carry their
+    own amount (a file's rows) keep it instead, each at most what its units (and the shipping, when it ``ships``)
+    cost, and ``amount`` is then their sum. Every problem is collected: an unknown or ambiguous SKU, units beyond
+    what is left, shipping beyond what is left, an amount above what the lines allow."""
     cur = available.shipping_charged.currency
     problems: list[str] = []
     wanted: dict[int, int] = {}
+    own: dict[int, list[ItemPick]] = {}  # the picks of each line, for their own amounts
     by_index = {b.line_index: b for b in available.lines}
     for pick in picks:
         try:
@@ -297,6 +304,7 @@ def plan_lines(
             problems.extend(exc.problems)
             continue
         wanted[b.line_index] = wanted.get(b.line_index, 0) + pick.quantity
+        own.setdefault(b.line_index, []).append(pick)
     lines: list[RefundLine] = []
     for idx, qty in wanted.items():
         b = by_index[idx]
@@ -327,6 +335,8 @@ def plan_lines(
             lines.append(RefundLine(SHIPPING, "", "", "shipping", 0, ship))
     if problems:
         return Plan((), None, tuple(problems))
+    if any(p.amount is not None for ps in own.values() for p in ps):
+        return _own_amounts(lines, own, amount, cur)
     full = Money(sum(line.amount.minor for line in lines), cur)
     if amount is None:
         if not lines:
@@ -362,6 +372,48 @@ def plan_lines(
         for line, p in zip(lines, parts, strict=True)
     )
     return Plan(scaled, amount)
+
+
+def _own_amounts(lines: list[RefundLine], own: dict[int, list[ItemPick]], amount: Money | None, cur: str) -> Plan:
+    """The lines of a refund whose picks carry their own amounts: each item line keeps its picks' amounts (with the
+    shipping, when a pick ``ships``, sharing that amount in proportion to their prices); the shipping otherwise keeps
+    its own. A pick's amount above what its units (and shipping) cost is refused naming its row and SKU."""
+    ship = next((x for x in lines if x.kind == SHIPPING), None)
+    problems: list[str] = []
+    out: list[RefundLine] = []
+    for line in lines:
+        if line.kind == SHIPPING or line.line_index is None:
+            continue
+        picks = own[line.line_index]
+        where = ", ".join(dict.fromkeys(p.where for p in picks if p.where))
+        head = f"{where}: " if where else ""
+        given = [p.amount for p in picks]
+        if not all(isinstance(a, Money) and a.currency == cur for a in given):
+            problems.append(f"{head}give an amount in {cur} for {describe_lines([line])}, as for the other items")
+            continue
+        mine = Money(sum(a.minor for a in given if isinstance(a, Money)), cur)
+        parts = [line, ship] if ship is not None and any(p.ships for p in picks) else [line]
+        cap = Money(sum(x.amount.minor for x in parts), cur)
+        if mine.minor <= 0:
+            problems.append(f"{head}amount {mine} for {describe_lines([line])} must be more than zero")
+        elif mine > cap:
+            problems.append(
+                f"{head}amount {mine} is more than {describe_lines(parts)} allow: {cap} at the price paid; "
+                "give at most that (a lower amount is a partial refund)"
+            )
+        else:
+            split = allocate(mine.minor, [x.amount.minor for x in parts])
+            out.append(replace(line, amount=Money(split[0], cur)))
+            if len(split) > 1 and ship is not None:
+                ship = replace(ship, amount=Money(split[1], cur))
+    if ship is not None:
+        out.append(ship)
+    total = Money(sum(x.amount.minor for x in out), cur)
+    if not problems and amount is not None and amount != total:
+        problems.append(f"amount {amount} is not the lines' own amounts added up: {total}")
+    if problems:
+        return Plan((), None, tuple(problems))
+    return Plan(tuple(out), total)
 
 
 def describe_lines(lines: Iterable[RefundLine]) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -467,6 +468,18 @@ def _item_amount(
         picks = tuple(parse_pick(p) for p in raw.items)
     if raw.items and not picks and (shipping is None or shipping is False):
         return None, (), []  # every item named was unreadable: check_refund said why, naming each
+    priced: list[ItemPick] = []
+    for pick in picks:  # a file's row's own amount, read in the order's currency
+        if not isinstance(pick.amount, str):
+            priced.append(pick)
+            continue
+        try:
+            priced.append(replace(pick, amount=Money(parse_amount(pick.amount, currency), currency)))
+        except AmountError as exc:
+            problems.append(f"{pick.where}: amount: {exc}" if pick.where else f"amount: {exc}")
+    if problems:
+        return None, (), problems
+    picks = tuple(priced)
     plan = plan_lines(order_items(order, ledger), picks, shipping, amount)
     return (plan.total if not plan.problems else None), plan.lines, list(plan.problems)
 

@@ -161,3 +161,83 @@ def test_a_second_row_without_an_item_still_repeats_the_first(env: Env, ledger: 
     report = import_refunds(ledger, write(env.tmp, lines))
     assert [r.outcome for r in report.rows] == ["recorded", "refused"]
     assert report.rows[1].message.startswith("repeats line 2")
+
+
+def test_each_row_keeps_its_own_amount_on_its_line(env: Env, ledger: Ledger) -> None:
+    o = two_skus(env)
+    first, second = o.items[0], o.items[1]
+    price = {x.sku: x.price_for(1) for x in ledger.order_items(o.order_id).lines}
+    assert price[second.sku] > Money(100, "BRL") and o.shipping_cents > 50
+    lines = [
+        HEADER,
+        f"{o.order_id},{price[first.sku].decimal_str()},2026-04-20,cash,R-OWN-1,,{first.sku},1,,",
+        f"{o.order_id},1.00,2026-04-20,cash,R-OWN-1,,{second.sku},1,,",
+        f"{o.order_id},0.50,2026-04-20,cash,R-OWN-1,,,,yes,",
+    ]
+    report = import_refunds(ledger, write(env.tmp, lines))
+    assert [r.outcome for r in report.rows] == ["recorded"] * 3, [r.message for r in report.rows]
+    [entry] = ledger.entries(order_id=o.order_id)
+    got = [(x.kind, x.sku, x.amount) for x in entry.lines]
+    assert got == [
+        ("item", first.sku, price[first.sku]),
+        ("item", second.sku, Money(100, "BRL")),
+        ("shipping", "", Money(50, "BRL")),
+    ], "each line keeps the amount typed on its row, not a share of the rows' total"
+    assert entry.amount == price[first.sku] + Money(150, "BRL")
+
+
+def test_a_row_above_its_items_price_is_refused_naming_it_though_the_total_fits(env: Env, ledger: Ledger) -> None:
+    o = two_skus(env)
+    first, second = o.items[0], o.items[1]
+    price = {x.sku: x.price_for(1) for x in ledger.order_items(o.order_id).lines}
+    assert price[first.sku] > Money(2, "BRL")
+    over = price[second.sku] + Money(1, "BRL")
+    lines = [
+        HEADER,
+        f"{o.order_id},0.01,2026-04-20,cash,R-OVER-1,,{first.sku},1,,",
+        f"{o.order_id},{over.decimal_str()},2026-04-20,cash,R-OVER-1,,{second.sku},1,,",
+    ]
+    before = env.writes()
+    report = import_refunds(ledger, write(env.tmp, lines))
+    assert [r.outcome for r in report.rows] == ["refused"] * 2, [r.message for r in report.rows]
+    message = report.rows[0].message
+    assert f"line 3: amount {over}" in message and f"(SKU {second.sku})" in message, message
+    assert f"{price[second.sku]} at the price paid" in message, message
+    assert all(r.entry_id is None for r in report.rows)
+    assert env.writes() == before and ledger.entries(order_id=o.order_id) == []
+
+
+def test_an_ambiguous_sku_in_a_file_names_the_value_for_its_sku_column(env: Env, ledger: Ledger) -> None:
+    o = env.orders.repeated_sku()
+    items = ledger.order_items(o.order_id).lines
+    sku = next(x.sku for x in items if sum(y.sku == x.sku for y in items) > 1)
+    lines = [HEADER, f"{o.order_id},,2026-04-20,cash,R-AMB-1,,{sku},1,,"]
+    report = import_refunds(ledger, write(env.tmp, lines))
+    [row] = report.rows
+    assert row.outcome == "refused" and "--item" not in row.message, row.message
+    assert row.message.startswith(f"line 2: SKU {sku} is on 2 lines"), row.message
+    assert f"write it in the sku column, such as {sku}#1" in row.message, row.message
+
+
+def test_a_row_with_an_item_and_the_shipping_shares_its_amount_between_them(env: Env, ledger: Ledger) -> None:
+    o = two_skus(env)
+    first, second = o.items[0], o.items[1]
+    price = {x.sku: x.price_for(1) for x in ledger.order_items(o.order_id).lines}
+    ship = Money(o.shipping_cents, "BRL")
+    cap = price[first.sku] + ship
+    lines = [
+        HEADER,
+        f"{o.order_id},{cap.decimal_str()},2026-04-20,cash,R-SHIP-1,,{first.sku},1,yes,",
+        f"{o.order_id},1.00,2026-04-20,cash,R-SHIP-1,,{second.sku},1,,",
+    ]
+    report = import_refunds(ledger, write(env.tmp, lines))
+    assert [r.outcome for r in report.rows] == ["recorded"] * 2, [r.message for r in report.rows]
+    [entry] = ledger.entries(order_id=o.order_id)
+    got = [(x.kind, x.amount) for x in entry.lines]
+    assert got == [("item", price[first.sku]), ("item", Money(100, "BRL")), ("shipping", ship)], got
+
+    over = [lines[0], lines[1].replace("R-SHIP-1", "R-SHIP-2").replace(cap.decimal_str(), "0.01"), lines[2]]
+    over[2] = over[2].replace("R-SHIP-1", "R-SHIP-2")
+    refused = import_refunds(env.ledger(), write(env.tmp, over))
+    assert [r.outcome for r in refused.rows] == ["refused"] * 2, [r.message for r in refused.rows]
+    assert "shipping" in refused.rows[0].message, "the shipping was refunded by the refund above"
