@@ -162,6 +162,26 @@ def check_output(args: argparse.Namespace) -> None:
 _ACCOUNTS: ContextVar[tuple[str, ...]] = ContextVar("refundkit_cli_accounts", default=())
 
 
+def add_counting_flags(p: argparse.ArgumentParser) -> None:
+    """The flags that choose which orders and refunds a report from the store counts, and how it syncs them first
+    (``report``, ``items``): ``--include-canceled``, ``--include-payment-pending``, ``--lookback-days``,
+    ``--refresh``."""
+    p.add_argument("--include-canceled", action="store_true", help="count canceled orders (cancel, canceled)")
+    p.add_argument(
+        "--include-payment-pending",
+        action="store_true",
+        help="count orders not paid yet (payment-pending and the steps before it)",
+    )
+    p.add_argument(
+        "--lookback-days",
+        type=positive_int,
+        default=180,
+        metavar="N",
+        help="how far before --from to look for orders refunded in the range (default 180)",
+    )
+    p.add_argument("--refresh", action="store_true", help="list the whole range from VTEX again first")
+
+
 def add_account_flag(p: argparse.ArgumentParser) -> None:
     """``--account NAME``: which account of ``refundkit.toml`` the command works on (``REFUNDKIT_ACCOUNT`` sets the
     default). Only a command that sets ``several_accounts=True`` takes it more than once."""

@@ -14,7 +14,16 @@ import json
 import sys
 from typing import Any, TextIO
 
-from .cli_common import Subcommands, UsageError, add_account_flag, day, output_format, positive_int, session, time_zone
+from .cli_common import (
+    Subcommands,
+    UsageError,
+    add_account_flag,
+    add_counting_flags,
+    day,
+    output_format,
+    session,
+    time_zone,
+)
 from .cli_report import _check_writable, _report_accounts, _report_zone, _store
 
 __all__ = ["register"]
@@ -45,20 +54,7 @@ def register(sub: Subcommands) -> None:
     p.add_argument("--format", choices=_FORMATS, default=None, help="default: from -o's extension, else table/csv")
     p.add_argument("-o", "--output", default=None, metavar="FILE")
     p.set_defaults(output_formats=("csv", "json", "xlsx", "table"))
-    p.add_argument("--include-canceled", action="store_true", help="count canceled orders (cancel, canceled)")
-    p.add_argument(
-        "--include-payment-pending",
-        action="store_true",
-        help="count orders not paid yet (payment-pending and the steps before it)",
-    )
-    p.add_argument(
-        "--lookback-days",
-        type=positive_int,
-        default=180,
-        metavar="N",
-        help="how far before --from to look for orders refunded in the range (default 180)",
-    )
-    p.add_argument("--refresh", action="store_true", help="list the whole range from VTEX again first")
+    add_counting_flags(p)
     p.add_argument(
         "--details",
         action=argparse.BooleanOptionalAction,

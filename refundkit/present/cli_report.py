@@ -19,10 +19,10 @@ from .cli_common import (
     UsageError,
     account_settings,
     add_account_flag,
+    add_counting_flags,
     chosen_accounts,
     day,
     output_format,
-    positive_int,
     session,
     time_zone,
 )
@@ -37,7 +37,7 @@ _PRESETS = ("this-month", "last-month", "last-quarter", "ytd", "last-12-months")
 
 def register(sub: Subcommands) -> None:
     """Add ``sync`` and ``report``."""
-    tz, count = time_zone, positive_int
+    tz = time_zone
     s = sub.add_parser("sync", help="keep the account's orders in the local store (Parquet) for reports")
     s.add_argument("--from", dest="start", type=day, required=True, metavar="YYYY-MM-DD")
     s.add_argument("--to", dest="end", type=day, required=True, metavar="YYYY-MM-DD")
@@ -92,20 +92,7 @@ def register(sub: Subcommands) -> None:
     )
     r.set_defaults(output_formats=("csv", "json", "xlsx", "parquet", "table"))
     r.add_argument("--detail", default=None, metavar="PERIOD", help="the orders and refunds behind one period")
-    r.add_argument("--include-canceled", action="store_true", help="count canceled orders (cancel, canceled) in gross")
-    r.add_argument(
-        "--include-payment-pending",
-        action="store_true",
-        help="count orders not paid yet (payment-pending and the steps before it) in gross",
-    )
-    r.add_argument(
-        "--lookback-days",
-        type=count,
-        default=180,
-        metavar="N",
-        help="how far before --from to look for orders refunded in the range (default 180)",
-    )
-    r.add_argument("--refresh", action="store_true", help="list the whole range from VTEX again first")
+    add_counting_flags(r)
     r.add_argument("--details", action="store_true", help="sync items, totals breakdown and payments too")
     r.add_argument("--no-sync", action="store_true", help="report from the store as it is: no VTEX call")
     add_account_flag(r)  # several --account: one table with a leading account column
