@@ -28,6 +28,7 @@ from refundkit.sandbox.variables import sandbox_variables
 from refundkit.statuses import counts_in_gross
 from refundkit.testing import check_nothing_moved, run_cli
 from refundkit.timeutil import parse_instant
+from tests.conftest import connected
 
 STORE = {"orders": 300, "flash_sale_orders": 0, "start": "2026-02-15", "end": "2026-03-31", "seed": 23}
 FIRST, LAST = "2026-03-01", "2026-03-31"
@@ -37,13 +38,7 @@ RANGE = ["--from", FIRST, "--to", LAST]
 
 @pytest.fixture
 def session(tmp_path: Path) -> Iterator[refundkit.Session]:
-    settings = load_settings(env={"REFUNDKIT_CACHE_DIR": str(tmp_path / "cache")}, env_file=False)
-    s = refundkit.connect(settings=settings, sandbox_options=STORE)
-    yield s
-    sb = s.sandbox
-    s.close()
-    assert sb is not None
-    check_nothing_moved(sb)
+    yield from connected(tmp_path / "cache", STORE)
 
 
 def env_of(s: refundkit.Session, tmp_path: Path) -> dict[str, str]:

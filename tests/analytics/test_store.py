@@ -16,10 +16,9 @@ import pytest
 
 import refundkit
 from refundkit.analytics import OrderStore, gross_vs_net_report, sync_orders
-from refundkit.config import load_settings
 from refundkit.sandbox.variables import sandbox_variables
-from refundkit.testing import check_nothing_moved
 from refundkit.timeutil import Instant, parse_instant, utc_now
+from tests.conftest import connected
 
 STORE = {"orders": 400, "flash_sale_orders": 0, "start": "2026-02-20", "end": "2026-04-30", "seed": 11}
 START, END = parse_instant("2026-02-20T00:00:00Z"), parse_instant("2026-05-01T00:00:00Z")
@@ -27,13 +26,7 @@ START, END = parse_instant("2026-02-20T00:00:00Z"), parse_instant("2026-05-01T00
 
 @pytest.fixture
 def session(tmp_path: Path) -> Iterator[refundkit.Session]:
-    settings = load_settings(env={"REFUNDKIT_CACHE_DIR": str(tmp_path / "cache")}, env_file=False)
-    s = refundkit.connect(settings=settings, sandbox_options=STORE)
-    yield s
-    sb = s.sandbox
-    s.close()
-    assert sb is not None
-    check_nothing_moved(sb)
+    yield from connected(tmp_path / "cache", STORE)
 
 
 def report(s: refundkit.Session, end: str = "2026-04-30", **kw) -> dict[tuple[str, str], dict]:
