@@ -436,25 +436,36 @@ def refund_lines(
     (:data:`~refundkit.analytics.frames.NATIVE_REFUNDS_SCHEMA`); ``offline``: the ledger's entries
     (:data:`~refundkit.analytics.frames.REFUNDS_SCHEMA`). ``attributed_at`` is ``cash_at`` (the refund-date view);
     :func:`revenue_figures` sets it per view."""
+    return _refund_lines(orders, native, offline, reversals=reversals).collect()
+
+
+def _refund_lines(
+    orders: pl.DataFrame, native: pl.DataFrame, offline: pl.DataFrame, *, reversals: str = "with_refund"
+) -> pl.LazyFrame:
+    """:func:`refund_lines` as one plan (collected by the caller, with what it derives from the lines)."""
     check_options(reversals=reversals)
+    order_lf = orders.lazy()
     # only the orders that have refunds: a semi join against the (small) set of their ids is cheap on a big store,
     # and pointless when the orders are no more than the refunds (such as those read by id, see read_store)
     if orders.height > native.height + offline.height:
-        ids = pl.concat([native.select("order_id"), offline.select("order_id")]).unique()
-        orders = orders.join(ids, on="order_id", how="semi")
+        ids = pl.concat([native.lazy().select("order_id"), offline.lazy().select("order_id")]).unique()
+        order_lf = order_lf.join(ids, on="order_id", how="semi")
     known = [pl.col(c).cast(pl.String) for c in ("payment_method", "payment_names") if c in orders.columns]
     payment = pl.coalesce(*known) if known else pl.lit(None, dtype=pl.String)
     channel = pl.col("sales_channel") if "sales_channel" in orders.columns else pl.lit(None, dtype=pl.String)
-    info = orders.select(
+    info = order_lf.select(
         "order_id",
         pl.col("created_at").alias("order_created_at"),
         pl.col("status").alias("order_status"),
         channel.cast(pl.String).alias("sales_channel"),
         payment.cast(pl.String).alias("payment_method"),
-    ).unique("order_id", keep="first", maintain_order=True)
+    )
+    # each source joins the orders' facts: read once, not once per source
+    info = info.unique("order_id", keep="first", maintain_order=True).collect(engine="in-memory").lazy()
     parts = []
     for src in SOURCES:
-        rows = native if src.frame == "native" else offline
+        frame = native if src.frame == "native" else offline
+        rows = frame.lazy()
         if src.rows is not None:
             rows = rows.filter(src.rows())
         column = pl.lit(src.column.removesuffix("_minor")).alias("column")
@@ -476,7 +487,7 @@ def refund_lines(
                 pl.col("issued_at").is_null().alias("undated"),
                 "sales_channel",
                 "payment_method",
-                _column_or_null(rows, "part_items_minor"),
+                _column_or_null(frame, "part_items_minor"),
                 pl.lit(None, dtype=pl.Int64).alias("part_shipping_minor"),
             )
             part = part.with_columns(pl.col("refunded_at").alias("cash_at"))
@@ -502,14 +513,13 @@ def refund_lines(
                 "sales_channel",
                 "payment_method",
                 cash.cast(UTC_NS).alias("cash_at"),
-                *offline_parts(rows.columns),  # what the entry was for, by its lines
+                *offline_parts(frame.columns),  # what the entry was for, by its lines
             )
         else:
             raise ValueError(f"refund source {src.key}: unknown frame {src.frame!r}")
-        parts.append(
-            part.with_columns(pl.col("cash_at").alias("attributed_at"), pl.lit(src.key).alias("refund_source"))
-        )
-    return pl.concat([_cast(p, REFUND_LINES_SCHEMA) for p in parts])
+        part = part.with_columns(pl.col("cash_at").alias("attributed_at"), pl.lit(src.key).alias("refund_source"))
+        parts.append(part.select([pl.col(c).cast(t) for c, t in REFUND_LINES_SCHEMA.items()]))
+    return pl.concat(parts)
 
 
 def _column_or_null(frame: pl.DataFrame, column: str) -> pl.Expr:
@@ -594,18 +604,9 @@ def revenue_figures(
     cur = currency.upper() if currency else None
     warnings: list[str] = []
     orders = charged_totals(orders, native, value_reading)
-    lines = refund_lines(orders, native, offline, reversals=reversals)
-    not_loaded = lines.filter(pl.col("order_status").is_null())
-    if not_loaded.height:
-        warnings.append(
-            f"{not_loaded.height:,} offline refunds are on orders the store does not hold (older than what "
-            "VTEX serves?): counted by their refund date only, their order's status unchecked"
-        )
     counts = in_gross(
         "order_status", include_canceled=include_canceled, include_payment_pending=include_payment_pending
     )
-    left = lines.filter(~counts)
-    lines = lines.filter(counts)
     if totals is not None and value_reading != "kept":
         raise ValueError("order totals read from the store are as VTEX gives them: value_reading must be kept")
     counted = None
@@ -618,41 +619,54 @@ def revenue_figures(
         totals = totals.filter(
             in_gross(include_canceled=include_canceled, include_payment_pending=include_payment_pending)
         )
-    if attribution == "order_date":
-        # the refunds of the counted orders: known, not left out (above) and created in the range
-        lines = lines.with_columns(pl.col("order_created_at").alias("attributed_at"))
-        left = left.with_columns(pl.col("order_created_at").alias("attributed_at"))
-    dated = lines.filter(in_range("attributed_at", start, end))
-    left = left.filter(in_range("attributed_at", start, end))
     if cur:
         totals = totals.filter(pl.col("currency") == cur)
         counted = None if counted is None else counted.filter(pl.col("currency") == cur)
-        dated = dated.filter(pl.col("currency") == cur)
-        left = left.filter(pl.col("currency") == cur)
+    # the lines are built once; what the figures take from them is then derived in one pass
+    lines = _refund_lines(orders, native, offline, reversals=reversals).collect(engine="in-memory").lazy()
+    if attribution == "order_date":
+        # the refunds of the counted orders: known, not left out (below) and created in the range
+        lines = lines.with_columns(pl.col("order_created_at").alias("attributed_at"))
+    in_view = in_range("attributed_at", start, end)
+    if cur:
+        in_view = in_view & (pl.col("currency") == cur)
+    dated_lf = lines.filter(counts & in_view).with_columns(period_expr("attributed_at", period, tz).alias("period"))
+    left_lf = lines.filter(~counts & in_view)
+    not_loaded_n, left, left_sums, dated, sums = pl.collect_all(
+        [
+            lines.filter(pl.col("order_status").is_null()).select(pl.len()),
+            left_lf,
+            left_lf.group_by("currency").agg(pl.len().alias("n"), pl.col("amount_minor").sum().alias("minor")),
+            dated_lf.sort("attributed_at", "refund_id"),
+            dated_lf.group_by("period", "currency").agg(*refund_sums(), *refund_part_sums()),
+        ],
+        engine="in-memory",  # frames in memory, of a few rows per refund: streaming them costs more than it saves
+    )
+    if n := not_loaded_n.item():
+        warnings.append(
+            f"{n:,} offline refunds are on orders the store does not hold (older than what "
+            "VTEX serves?): counted by their refund date only, their order's status unchecked"
+        )
     unknown = unknown_statuses_line(status_counts(totals), "in this report")
     if unknown:
         warnings.append(unknown)
     if left.height:
         parts = [
             f"{r['n']:,} for {format_money(r['minor'], r['currency'])}"
-            for r in left.group_by("currency")
-            .agg(pl.len().alias("n"), pl.col("amount_minor").sum().alias("minor"))
-            .sort("currency")
-            .iter_rows(named=True)
+            for r in left_sums.sort("currency").iter_rows(named=True)
         ]
         warnings.append(
             f"refunds of orders gross leaves out ({left_out_phrase(include_canceled, include_payment_pending)}) are "
             "left out of both views: " + "; ".join(parts)
         )
-    dated = dated.with_columns(period_expr("attributed_at", period, tz).alias("period"))
-    rows = _aggregate(totals, dated, period=period, tz=tz, start=start, end=end, fill=fill)
+    rows = _aggregate(totals, sums, period=period, tz=tz, start=start, end=end, fill=fill)
     warnings += [w for w in (split_lines(rows), None if counted is None else unknown_totals_line(counted)) if w]
-    return Figures(rows, counted, dated.sort("attributed_at", "refund_id"), left, warnings)
+    return Figures(rows, counted, dated, left, warnings)
 
 
 def _aggregate(
     totals: pl.DataFrame,
-    refunds: pl.DataFrame,
+    sums: pl.DataFrame,
     *,
     period: str,
     tz: str,
@@ -660,8 +674,8 @@ def _aggregate(
     end: Instant | None,
     fill: bool,
 ) -> pl.DataFrame:
+    """Gross (from ``totals``, :func:`order_totals`) beside the refund sums (per period and currency), and net."""
     keys = ["period", "currency"]
-    sums = refunds.group_by(keys).agg(*refund_sums(), *refund_part_sums())
     out = _gross(totals).join(sums, on=keys, how="full", coalesce=True)
     if not out.height:
         return pl.DataFrame(schema=REVENUE_SCHEMA)
@@ -696,41 +710,43 @@ def read_store(
     totals: Sequence[tuple[Instant, Instant]] = (),
     period: str = "day",
     tz: str = "UTC",
+    also: Sequence[pl.LazyFrame] = (),
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, StoreState, list[pl.DataFrame]]:
     """The one reading of the store for figures: orders created in ``[earliest, hi)`` and the older ones that
     offline refunds name (``columns`` of them; ``None``: all), their return invoices, the offline refunds (dated
-    since ``refunds_since``, a reversal: or the refund it undoes; ``None``: all), the state, and one
-    :func:`order_totals` (by ``period`` in ``tz``) per range of ``totals``. Call it inside ``st.repairing()`` for
-    one consistent reading.
+    since ``refunds_since``, a reversal: or the refund it undoes; ``None``: all), the state, and what was summed in
+    the same pass: one :func:`order_totals` (by ``period`` in ``tz``) per range of ``totals``, then ``also`` (lazy
+    frames over the store's orders, collected with the rest). Call it inside ``st.repairing()`` for one consistent
+    reading.
 
     With ``totals`` (ranges within ``[earliest, hi)``), the orders are only those the refunds name, and the totals
     are summed from the files in the same pass: no order is held that no refund names (see
     :func:`revenue_figures`)."""
-    offline = st.offline_refunds()
+    offline_lf = st.scan_offline_refunds()
     if refunds_since is not None:
-        offline = offline.filter(
+        offline_lf = offline_lf.filter(
             (pl.col("refunded_at") >= _at(refunds_since)) | (pl.col("reversed_refunded_at") >= _at(refunds_since))
         )
-    refunded = offline.select("order_id").unique()
     # only the month files the window can need
-    returns = st.collect(st.scan("return_invoices", start=earliest, end=hi), "return_invoices")
+    returns_lf = st.scan("return_invoices", start=earliest, end=hi)
     if totals and columns is not None:  # gross is summed from the files: the orders held only name their refunds'
         columns = [c for c in columns if c not in ("currency", *ORDER_SOURCES)]
     window = st.scan("orders", list(columns) if columns is not None else None, start=earliest, end=hi)
-    sums: list[pl.DataFrame] = []
+    tables = ("orders", "return_invoices", "offline_refunds")
     if not totals:
-        orders = st.collect(window, "orders")
+        orders, returns, offline, *sums = st.collect_all([window, returns_lf, offline_lf, *also], *tables)
     else:
-        named = pl.concat([returns.get_column("order_id"), refunded.get_column("order_id")])
+        # the refunds first (small), then in one pass: the orders they name, and the sums of every order
+        returns, offline = st.collect_all([returns_lf, offline_lf], *tables[1:])
+        named = pl.concat([returns.get_column("order_id"), offline.get_column("order_id")])
         # whole months from their summaries (where their quarter-hours fall within periods), edges from the orders
         sums_lf = [
             order_totals(st.order_rows(a, b, summaries=_days_start_on_quarter_hours(a, b, tz)), period, tz)
             for a, b in totals
         ]
-        orders, *sums = st.collect_all([with_ids(window, named), *sums_lf], "orders")
+        orders, *sums = st.collect_all([with_ids(window, named), *sums_lf, *also], "orders")
     # on orders the window does not hold (older), those orders are read by id. Joins build on the small side.
-    held = orders.join(refunded, on="order_id", how="semi").select("order_id")
-    missing = refunded.join(held, on="order_id", how="anti")["order_id"].to_list()
+    missing = offline.select("order_id").join(orders, on="order_id", how="anti").unique()["order_id"].to_list()
     if missing:
         older = st.orders(order_ids=missing, columns=orders.columns)
         orders = pl.concat([orders, older.select(orders.columns)])

@@ -39,7 +39,7 @@ from .engine import (
 from .revenue import DEFINITIONS
 from .sources import REFUND_COLUMNS
 from .split import SPLIT_COLUMNS, unknown_totals_line
-from .store import OrderStore
+from .store import OrderStore, StoreState
 from .sync import SyncResult, store_of
 
 __all__ = [
@@ -386,14 +386,17 @@ def gross_vs_net_report(
         [] if keep_orders or reading != "kept" else [(lo, hi), *([] if base_days is None else [(base_lo, base_hi)])]
     )
     # one consistent reading of the store (no sync writes meanwhile); after a sync, damaged files are set aside
-    orders, returns_df, offline, state, totals = st.repairing(
-        lambda: read_store(st, earliest, hi, refunds_since=earliest, totals=ranges, period=by, tz=tz),
-        repair=calls_sync,
-    )
-    if ranges:  # gross summed without holding the orders: the totals refundkit does not know are read apart
-        rule = in_gross(include_canceled=include_canceled, include_payment_pending=include_payment_pending)
-        odd = st.repairing(lambda: _odd_totals(st, lo, hi, rule, cur), repair=calls_sync)
-        warnings += [w for w in (unknown_totals_line(odd),) if w]
+    rule = in_gross(include_canceled=include_canceled, include_payment_pending=include_payment_pending)
+
+    def read() -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, StoreState, list[pl.DataFrame]]:
+        # without the orders, those carrying totals refundkit does not know are found in the same pass
+        odd = [_odd_totals(st, lo, hi, rule, cur)] if ranges else []
+        return read_store(st, earliest, hi, refunds_since=earliest, totals=ranges, period=by, tz=tz, also=odd)
+
+    orders, returns_df, offline, state, totals = st.repairing(read, repair=calls_sync)
+    if ranges:  # gross summed without holding the orders: the totals refundkit does not know, found apart
+        warnings += [w for w in (unknown_totals_line(totals[-1]),) if w]
+        totals = totals[:-1]
     warnings += [n for n in st.notices if n not in warnings]
     if not calls_sync:
         gaps = state.gaps(earliest.ns, min(hi.ns, (state.synced_at or hi.ns)))
@@ -462,13 +465,13 @@ def gross_vs_net_report(
     )
 
 
-def _odd_totals(st: OrderStore, lo: Instant, hi: Instant, rule: pl.Expr, currency: str | None) -> pl.DataFrame:
+def _odd_totals(st: OrderStore, lo: Instant, hi: Instant, rule: pl.Expr, currency: str | None) -> pl.LazyFrame:
     """The counted orders created in ``[lo, hi)`` that carry order totals refundkit does not know."""
     lf = st.scan("orders", ["status", "currency", "other_totals_ids", "other_totals_minor"], start=lo, end=hi)
     lf = lf.filter(rule & (pl.col("other_totals_ids").list.len().fill_null(0) > 0))
     if currency is not None:
         lf = lf.filter(pl.col("currency") == currency)
-    return st.collect(lf, "orders")
+    return lf
 
 
 def _first(frames: list[pl.DataFrame]) -> pl.DataFrame | None:

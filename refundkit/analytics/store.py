@@ -927,11 +927,15 @@ class OrderStore:
     def offline_refunds(self) -> pl.DataFrame:
         """The stored ledger entries, with ``reversed_refunded_at`` filled in from the refunds they reverse."""
         with self.reading():
-            df = self.collect(self.scan("offline_refunds"), "offline_refunds")
-        dates = df.filter(pl.col("kind") == "refund").select(
+            return self.collect(self.scan_offline_refunds(), "offline_refunds")
+
+    def scan_offline_refunds(self) -> pl.LazyFrame:
+        """:meth:`offline_refunds` as a lazy frame, to collect (like :meth:`scan`) with other reads in one pass."""
+        lf = self.scan("offline_refunds")
+        dates = lf.filter(pl.col("kind") == "refund").select(
             pl.col("entry_id").alias("reverses"), pl.col("refunded_at").alias("reversed_refunded_at")
         )
-        out = df.join(dates, on="reverses", how="left")
+        out = lf.join(dates, on="reverses", how="left")
         schema = {**REFUNDS_SCHEMA, "lines": _STORE_REFUNDS_SCHEMA["lines"]}
         return out.select([pl.col(c).cast(t) for c, t in schema.items()])
 
