@@ -15,21 +15,23 @@ from typing import Any, TextIO
 
 from .cli_common import (
     SUFFIXES,
+    TABLE_FORMATS,
     Subcommands,
     UsageError,
     account_settings,
     add_account_flag,
-    add_counting_flags,
+    add_day_range_flags,
+    add_report_flags,
+    add_zone_flag,
+    check_day_range,
     chosen_accounts,
-    day,
     output_format,
     session,
-    time_zone,
+    store_zone,
 )
 
 __all__ = ["register"]
 
-_FORMATS = ("table", "csv", "json", "xlsx", "parquet")
 _BINARY = ("xlsx", "parquet")
 #: analytics.engine.PRESETS (not imported: the CLI starts without polars)
 _PRESETS = ("this-month", "last-month", "last-quarter", "ytd", "last-12-months")
@@ -37,19 +39,22 @@ _PRESETS = ("this-month", "last-month", "last-quarter", "ytd", "last-12-months")
 
 def register(sub: Subcommands) -> None:
     """Add ``sync`` and ``report``."""
-    tz = time_zone
     s = sub.add_parser("sync", help="keep the account's orders in the local store (Parquet) for reports")
-    s.add_argument("--from", dest="start", type=day, required=True, metavar="YYYY-MM-DD")
-    s.add_argument("--to", dest="end", type=day, required=True, metavar="YYYY-MM-DD")
-    s.add_argument("--tz", type=tz, default="UTC", help="time zone of the dates (default UTC)")
+    add_day_range_flags(s)
+    add_zone_flag(s, utc=True)
     s.add_argument("--details", action="store_true", help="also items, totals breakdown and payments (1 call/order)")
     s.add_argument("--refresh", action="store_true", help="list the whole range again and re-read return invoices")
     s.add_argument("--json", action="store_true")
     s.set_defaults(handler=cmd_sync)
 
     r = sub.add_parser("report", help="gross versus net revenue per period and currency, from the local store")
-    r.add_argument("--from", dest="start", type=day, default=None, metavar="YYYY-MM-DD")
-    r.add_argument("--to", dest="end", type=day, default=None, metavar="YYYY-MM-DD")
+    add_report_flags(
+        r,
+        formats=(*TABLE_FORMATS, "parquet"),  # items writes no Parquet
+        range_required=False,  # or --period
+        output_help="the file to write (without it: printed); a folder: a file in it named by what it holds "
+        "(refunds-report_2026-11_…)",
+    )
     r.add_argument(
         "--period",
         choices=_PRESETS,
@@ -63,22 +68,6 @@ def register(sub: Subcommands) -> None:
         help="beside each row: the same period of the range just before, or a year earlier, and the change",
     )
     r.add_argument("--by", choices=("day", "week", "month"), default="day", help="the length of each row's period")
-    r.add_argument("--attribution", choices=("refund-date", "order-date"), default="refund-date")
-    r.add_argument(
-        "--tz",
-        type=tz,
-        default=None,
-        help="time zone of the dates, periods and --period (default: REFUNDKIT_STORE_TZ when set, else UTC)",
-    )
-    r.add_argument("--currency", default=None, metavar="C", help="only this currency (such as BRL)")
-    r.add_argument("--format", choices=_FORMATS, default=None, help="default: from -o's extension, else table/csv")
-    r.add_argument(
-        "-o",
-        "--output",
-        default=None,
-        metavar="FILE",
-        help="the file to write; a folder: a file in it named by what it holds (refunds-report_2026-11_…)",
-    )
     r.add_argument(
         "--totals",
         action="store_true",
@@ -90,9 +79,7 @@ def register(sub: Subcommands) -> None:
         help="the table also splits gross (items, discounts, shipping, tax...) and refunds; CSV, JSON and XLSX "
         "always do (orders synced with --details split)",
     )
-    r.set_defaults(output_formats=("csv", "json", "xlsx", "parquet", "table"))
     r.add_argument("--detail", default=None, metavar="PERIOD", help="the orders and refunds behind one period")
-    add_counting_flags(r)
     r.add_argument("--details", action="store_true", help="sync items, totals breakdown and payments too")
     r.add_argument("--no-sync", action="store_true", help="report from the store as it is: no VTEX call")
     add_account_flag(r)  # several --account: one table with a leading account column
@@ -117,17 +104,12 @@ def _usage(message: str) -> Exception:
     return UsageError(message)
 
 
-def _check_range(args: argparse.Namespace) -> None:
-    if args.end < args.start:
-        raise _usage(f"--to {args.end} is before --from {args.start}")
-
-
 def cmd_sync(args: argparse.Namespace) -> int:
     from ..analytics.sync import sync_orders
     from ..statuses import unknown_statuses_line
     from ..timeutil import local_day_bounds
 
-    _check_range(args)
+    check_day_range(args)
     start, end = local_day_bounds(args.start, args.end, args.tz)
     with session() as rk:
         result = sync_orders(rk, start, end, details=args.details, refresh=args.refresh)
@@ -157,7 +139,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
 
 def _format(args: argparse.Namespace) -> str:
-    fmt = output_format(args.output, args.format, ("csv", "json", "xlsx", "parquet", "table"))
+    fmt = output_format(args.output, args.format, args.output_formats)
     return fmt or ("table" if sys.stdout.isatty() else "csv")
 
 
@@ -167,21 +149,13 @@ def _check_report_range(args: argparse.Namespace) -> None:
         raise _usage(f"--period {args.period} is a whole range: drop {' and '.join(given)}")
     if args.period is None and len(given) < 2:
         raise _usage("give --from and --to, or --period (such as --period last-month)")
-    if args.period is None:
-        _check_range(args)
-
-
-def _report_zone() -> str:
-    """The report's zone when --tz is not given: the store's (REFUNDKIT_STORE_TZ), else UTC."""
-    from ..config import load_settings
-
-    return load_settings().store_tz or "UTC"
+    check_day_range(args)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
     _check_report_range(args)
     if args.tz is None:
-        args.tz = _report_zone()
+        args.tz = store_zone()
     fmt = _format(args)
     if fmt in _BINARY and not args.output and sys.stdout.isatty():
         raise _usage(f"--format {fmt} writes a binary file: add -o FILE")
