@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from datetime import date
 from typing import Any, TextIO
@@ -79,7 +80,13 @@ def register(sub: Subcommands) -> None:
         help="the table also splits gross (items, discounts, shipping, tax...) and refunds; CSV, JSON and XLSX "
         "always do (orders synced with --details split)",
     )
-    r.add_argument("--detail", default=None, metavar="PERIOD", help="the orders and refunds behind one period")
+    r.add_argument(
+        "--detail",
+        type=_detail_text,
+        default=None,
+        metavar="PERIOD",
+        help="the orders and refunds behind one period: any day in it (YYYY-MM-DD), or, by month, the month (YYYY-MM)",
+    )
     r.add_argument("--details", action="store_true", help="sync items, totals breakdown and payments too")
     r.add_argument("--no-sync", action="store_true", help="report from the store as it is: no VTEX call")
     add_account_flag(r)  # several --account: one table with a leading account column
@@ -159,12 +166,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     fmt = _format(args)
     if fmt in _BINARY and not args.output and sys.stdout.isatty():
         raise _usage(f"--format {fmt} writes a binary file: add -o FILE")
-    detail_day: date | None = None
-    if args.detail is not None:
-        try:
-            detail_day = date.fromisoformat(args.detail)
-        except ValueError:
-            raise _usage(f"--detail {args.detail!r} is not a date: use a period's first day, YYYY-MM-DD") from None
+    detail_day = None if args.detail is None else _detail_period(args.detail, args.by)
     if detail_day is not None and fmt == "parquet":
         raise _usage("--detail is written as table, csv, json or xlsx, not parquet")
     folder = args.output if args.output and os.path.isdir(args.output) else None
@@ -176,7 +178,7 @@ def cmd_report(args: argparse.Namespace) -> int:
             raise _usage(f"-o {folder} is a folder: a report of several accounts needs a file name")
         return _report_accounts_table(args, names, fmt)
 
-    from ..analytics.report import gross_vs_net_report, report_detail
+    from ..analytics.report import gross_vs_net_report
 
     options = _options(args)
     if args.no_sync:
@@ -186,7 +188,7 @@ def cmd_report(args: argparse.Namespace) -> int:
             report = gross_vs_net_report(
                 rk, args.start, args.end, refresh=args.refresh, details=args.details, **options
             )
-    detail = None if detail_day is None else report_detail(report, detail_day, args.currency)
+    detail = None if detail_day is None else _report_detail(report, args.detail, detail_day, args.by, args.currency)
     if folder is not None:  # named by what it holds, as the desk names its downloads
         from ..analytics.filenames import detail_file_name, report_file_name
 
@@ -200,6 +202,53 @@ def cmd_report(args: argparse.Namespace) -> int:
         what = "drill-down" if detail is not None else f"report ({report.rows.height:,} rows)"
         print(f"{what} written to {args.output}", file=sys.stderr)
     return 0
+
+
+_MONTH = re.compile(r"(\d{4})-(\d{2})")
+
+
+def _detail_text(text: str) -> str:
+    """``--detail`` as typed, once it reads as a day (YYYY-MM-DD) or a month (YYYY-MM); which period it names
+    depends on ``--by`` (:func:`_detail_period`)."""
+    month = _MONTH.fullmatch(text)
+    if month is not None and 1 <= int(month[2]) <= 12:
+        return text
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a day or a month: give a day of the period (YYYY-MM-DD), or by month the month (YYYY-MM)"
+        ) from None
+    return text
+
+
+def _detail_period(text: str, by: str) -> date:
+    """The label (first day) of the period ``--detail`` names in a report by ``by``: the period that holds the day it
+    gives; a month (YYYY-MM) names a period only in a report by month."""
+    month = _MONTH.fullmatch(text)
+    if month is not None:
+        if by != "month":
+            raise _usage(
+                f"--detail {text} is a month but the report is by {by}: give a day (YYYY-MM-DD), or add --by month"
+            )
+        return date(int(month[1]), int(month[2]), 1)
+    from ..analytics.engine import period_of_day
+
+    return period_of_day(date.fromisoformat(text), by)
+
+
+def _report_detail(report: Any, text: str, label: date, by: str, currency: str | None) -> Any:
+    """The drill-down of the period ``--detail`` named; a refusal says which period that was when the text typed was
+    not its label."""
+    from ..analytics.report import report_detail
+    from ..errors import InputError
+
+    try:
+        return report_detail(report, label, currency)
+    except InputError as exc:
+        if text == label.isoformat():
+            raise
+        raise InputError(f"--detail {text} is in the {by} of {label}: {exc}") from None
 
 
 def _options(args: argparse.Namespace) -> dict[str, Any]:

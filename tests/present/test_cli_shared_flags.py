@@ -1,6 +1,7 @@
 """The flags `refundkit report` and `refundkit items` share (--from, --to, --attribution, --tz, --currency, --format,
--o and the counting flags) as a person meets them: the same help, the same refusals, the same reading. Run in
-process (run_cli) against a sandbox served on loopback, synced once; each refusal is checked to ask VTEX nothing."""
+-o and the counting flags) as a person meets them: the same help, the same refusals, the same reading; and
+`report --detail` naming a period as a person thinks of it (a month, any day in it). Run in process (run_cli)
+against a sandbox served on loopback, synced once; each refusal is checked to ask VTEX nothing."""
 
 from __future__ import annotations
 
@@ -146,3 +147,57 @@ def test_report_and_items_read_the_shared_flags_alike(served: Served) -> None:
         rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
         currencies = {r["currency"] for r in rows if r["currency"] is not None}  # not the notes after the rows
         assert currencies == {"BRL"}, (command, currencies)
+
+
+# -- report --detail ----------------------------------------------------------------------------------------------
+FEB_MAR = ["report", "--from", "2026-02-01", "--to", "2026-03-20", "--currency", "BRL", "--no-sync"]
+
+
+def _detail(served: Served, by: str, period: str, fmt: str = "csv") -> str:
+    result = served.run(*FEB_MAR, "--by", by, "--detail", period, "--format", fmt)
+    assert result.returncode == 0, (by, period, result.stderr)
+    return result.stdout
+
+
+def test_detail_takes_a_month_for_a_report_by_month(served: Served) -> None:
+    first_day = _detail(served, "month", "2026-03-01")
+    rows = list(csv.DictReader(io.StringIO(first_day)))
+    assert rows and {r["line"] for r in rows} >= {"order"}  # the orders of March, at least
+    assert _detail(served, "month", "2026-03") == first_day
+    assert "period 2026-03-01 BRL" in _detail(served, "month", "2026-03", "table")
+    assert _detail(served, "month", "2026-02") != first_day
+
+
+def test_detail_takes_any_day_inside_the_period(served: Served) -> None:
+    assert _detail(served, "month", "2026-03-17") == _detail(served, "month", "2026-03-01")
+    assert _detail(served, "month", "2026-02-28") == _detail(served, "month", "2026-02")
+    monday = _detail(served, "week", "2026-03-09")
+    assert _detail(served, "week", "2026-03-11") == monday  # a Wednesday: its week
+    assert _detail(served, "week", "2026-03-15") == monday  # the Sunday that ends it
+    assert _detail(served, "week", "2026-03-16") != monday
+    assert "period 2026-03-09 BRL" in _detail(served, "week", "2026-03-13", "table")
+
+
+@pytest.mark.parametrize(
+    ("by", "period", "words"),
+    [
+        ("week", "2026-03", "--detail 2026-03 is a month but the report is by week: give a day (YYYY-MM-DD)"),
+        ("day", "2026-03", "--detail 2026-03 is a month but the report is by day: give a day (YYYY-MM-DD)"),
+        ("month", "2026-13", "'2026-13' is not a day or a month"),
+        ("month", "March", "'March' is not a day or a month: give a day of the period (YYYY-MM-DD)"),
+        ("month", "2026-3-1", "'2026-3-1' is not a day or a month"),
+    ],
+)
+def test_detail_refuses_what_names_no_period_before_calling_vtex(
+    served: Served, by: str, period: str, words: str
+) -> None:
+    line = served.refused(*[a for a in FEB_MAR if a != "--no-sync"], "--by", by, "--detail", period)
+    assert words in line, line
+
+
+def test_detail_of_a_day_outside_the_report_says_which_period_it_named(served: Served) -> None:
+    result = served.run(*FEB_MAR, "--by", "month", "--detail", "2026-05-04", "--format", "csv")
+    assert result.returncode == 2 and result.stdout == ""
+    line = result.stderr.strip()
+    assert len(line.splitlines()) == 1
+    assert "--detail 2026-05-04 is in the month of 2026-05-01" in line and "not a period of this report" in line
