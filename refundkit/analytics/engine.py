@@ -83,6 +83,7 @@ __all__ = [
     "orders_by_status",
     "period_expr",
     "period_labels",
+    "period_of_day",
     "preset_days",
     "read_store",
     "refund_lines",
@@ -180,7 +181,11 @@ def period_expr(column: str | pl.Expr, period: str, tz: str) -> pl.Expr:
 
 
 def _period_of(instant: Instant, period: str, tz: str) -> date:
-    day = instant.in_zone(tz).to_datetime().date()
+    return period_of_day(instant.in_zone(tz).to_datetime().date(), period)
+
+
+def period_of_day(day: date, period: str) -> date:
+    """The label (first day) of the period (``day``, ``week``, ``month``) that holds the local day ``day``."""
     if period == "week":
         return day - timedelta(days=day.weekday())
     if period == "month":
@@ -196,8 +201,7 @@ def _next_period(label: date, period: str) -> date:
 
 def period_labels(first: date, last: date, period: str) -> list[date]:
     """The labels (first days) of the periods that the local days ``first`` to ``last`` touch, in order."""
-    label = first - timedelta(days=first.weekday()) if period == "week" else first
-    label = label.replace(day=1) if period == "month" else label
+    label = period_of_day(first, period)
     out = []
     while label <= last:
         out.append(label)

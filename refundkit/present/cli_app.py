@@ -36,7 +36,7 @@ from typing import Any
 
 from ..errors import ConfigError
 from .audit import AUDIT_VARIABLE, audit_path
-from .cli_common import Subcommands, UsageError, desk_environment, positive_int, time_zone
+from .cli_common import Subcommands, UsageError, add_zone_flag, desk_environment, positive_int
 from .desk_users import load_users
 
 __all__ = [
@@ -68,12 +68,7 @@ _APP_SOURCE = "from refundkit.present.desk import serve_desk\n\nserve_desk()"
 def register(sub: Subcommands) -> None:
     a = sub.add_parser("app", help="serve the refund desk (Record, Import, Report) as a web app on 127.0.0.1")
     a.add_argument("--port", type=positive_int, default=8866, help="default 8866")
-    a.add_argument(
-        "--tz",
-        type=time_zone,
-        default=None,
-        help="time zone dates are shown in (default the store's, REFUNDKIT_STORE_TZ; else UTC)",
-    )
+    add_zone_flag(a, purpose="dates are shown in")
     a.add_argument(
         "--max-sessions",
         type=positive_int,

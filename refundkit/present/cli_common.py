@@ -44,11 +44,13 @@ if TYPE_CHECKING:
     from ..session import Session
 
 __all__ = [
+    "ATTRIBUTIONS",
     "EXIT_INTERRUPTED",
     "EXIT_OK",
     "EXIT_REFUSED",
     "EXIT_USAGE",
     "EXIT_VTEX",
+    "TABLE_FORMATS",
     "Handler",
     "Output",
     "Parser",
@@ -57,8 +59,13 @@ __all__ = [
     "UsageError",
     "account_settings",
     "add_account_flag",
+    "add_counting_flags",
+    "add_day_range_flags",
     "add_json_flag",
+    "add_report_flags",
     "add_table_flags",
+    "add_zone_flag",
+    "check_day_range",
     "check_output",
     "chosen_accounts",
     "day",
@@ -71,6 +78,7 @@ __all__ = [
     "probability",
     "selected_accounts",
     "session",
+    "store_zone",
     "time_zone",
 ]
 
@@ -110,15 +118,121 @@ def add_json_flag(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print the result as JSON")
 
 
-def add_table_flags(p: argparse.ArgumentParser) -> None:
-    """``--format csv|json|table|xlsx`` and ``-o FILE``, as :meth:`Output.table` reads them."""
-    p.add_argument("--format", choices=TABLE_FORMATS, default=None)
-    p.add_argument("-o", "--output", default=None, metavar="FILE")
-    p.set_defaults(output_formats=TABLE_FORMATS)
-
-
-#: The formats :meth:`Output.table` writes.
+#: The formats :meth:`Output.table` writes (a file named without an ending is written in the first).
 TABLE_FORMATS = ("csv", "json", "table", "xlsx")
+#: The two ways a report places a refund (analytics' ``refund_date`` and ``order_date``, as the command line
+#: spells them; not imported: the CLI starts without polars).
+ATTRIBUTIONS = ("refund-date", "order-date")
+
+
+def add_table_flags(
+    p: argparse.ArgumentParser,
+    formats: Sequence[str] = TABLE_FORMATS,
+    *,
+    output_help: str = "the file to write (without it: printed)",
+) -> None:
+    """``--format`` (one of ``formats``) and ``-o FILE``, as :meth:`Output.table` and :func:`check_output` read
+    them: ``-o``'s ending chooses the format when ``--format`` is not given, a file without an ending is written in
+    ``formats[0]``, and a file the command cannot write is refused before it runs. ``output_help``: what ``-o``
+    also takes, when a command takes more than a file (``report``: a folder)."""
+    p.add_argument(
+        "--format",
+        choices=formats,
+        default=None,
+        help="default: from -o's ending, else a table on a terminal and CSV in a pipe",
+    )
+    p.add_argument("-o", "--output", default=None, metavar="FILE", help=output_help)
+    p.set_defaults(output_formats=tuple(formats))
+
+
+def add_day_range_flags(p: argparse.ArgumentParser, *, required: bool = True) -> None:
+    """``--from`` and ``--to``: the first and the last local day of the range, both included, as ``args.start`` and
+    ``args.end``. ``required=False`` where the command has another way to give the range (``report --period``,
+    ``refunds`` without a range); :func:`check_day_range` refuses a ``--to`` before ``--from``."""
+    for flag, dest, which in (("--from", "start", "first"), ("--to", "end", "last")):
+        p.add_argument(
+            flag,
+            dest=dest,
+            type=day,
+            required=required,
+            default=None,
+            metavar="YYYY-MM-DD",
+            help=f"the {which} day of the range (included)",
+        )
+
+
+def check_day_range(args: argparse.Namespace) -> None:
+    """Refuse a ``--to`` before ``--from`` (:func:`add_day_range_flags`) with one line that says what to fix."""
+    if args.start is not None and args.end is not None and args.end < args.start:
+        raise UsageError(f"--to {args.end} is before --from {args.start}: swap them")
+
+
+def add_zone_flag(p: argparse.ArgumentParser, *, utc: bool = False, purpose: str = "the days are counted in") -> None:
+    """``--tz ZONE``, checked as it is read. Without it: the store's zone (``REFUNDKIT_STORE_TZ``, else UTC; the
+    command reads it with :func:`store_zone`), or UTC with ``utc=True`` (``sync``, ``orders``, ``refunds``)."""
+    default = "UTC" if utc else "REFUNDKIT_STORE_TZ when set, else UTC"
+    p.add_argument(
+        "--tz",
+        type=time_zone,
+        default="UTC" if utc else None,
+        metavar="ZONE",
+        help=f"the time zone {purpose}, such as America/Sao_Paulo (default: {default})",
+    )
+
+
+def store_zone() -> str:
+    """The zone a command of :func:`add_zone_flag` works in when ``--tz`` is not given: the store's
+    (``REFUNDKIT_STORE_TZ``), else UTC."""
+    return load_settings().store_tz or "UTC"
+
+
+def add_counting_flags(p: argparse.ArgumentParser) -> None:
+    """The flags that choose which orders and refunds a report from the store counts, and how it syncs them first
+    (``report``, ``items``): ``--include-canceled``, ``--include-payment-pending``, ``--lookback-days``,
+    ``--refresh``."""
+    p.add_argument("--include-canceled", action="store_true", help="count canceled orders (cancel, canceled)")
+    p.add_argument(
+        "--include-payment-pending",
+        action="store_true",
+        help="count orders not paid yet (payment-pending and the steps before it)",
+    )
+    p.add_argument(
+        "--lookback-days",
+        type=positive_int,
+        default=180,
+        metavar="N",
+        help="how far before --from to look for orders refunded in the range (default 180)",
+    )
+    p.add_argument("--refresh", action="store_true", help="list the whole range from VTEX again first")
+
+
+def add_report_flags(
+    p: argparse.ArgumentParser,
+    *,
+    formats: Sequence[str] = TABLE_FORMATS,
+    range_required: bool = True,
+    output_help: str = "the file to write (without it: printed)",
+) -> None:
+    """The flags of a report from the store (``report``, ``items``), each with the same meaning, help and checks in
+    both: ``--from``/``--to`` (:func:`add_day_range_flags`), ``--attribution``, ``--tz`` (default the store's
+    zone), ``--currency``, ``--format``/``-o`` (:func:`add_table_flags`) and the counting flags
+    (:func:`add_counting_flags`). Where the two differ, a parameter says how: ``formats`` (``report`` also writes
+    Parquet), ``range_required`` (``report`` also takes a named range, ``--period``, instead), ``output_help``
+    (``report``'s ``-o`` also takes a folder)."""
+    add_day_range_flags(p, required=range_required)
+    p.add_argument(
+        "--attribution",
+        choices=ATTRIBUTIONS,
+        default="refund-date",
+        help="refund-date: a refund counts where its own date falls (cash view; the default); order-date: where its "
+        "order's date falls (cohort view)",
+    )
+    add_zone_flag(p)
+    p.add_argument("--currency", default=None, metavar="CODE", help="only this currency (such as BRL)")
+    add_table_flags(p, formats, output_help=output_help)
+    add_counting_flags(p)
+
+
 #: The file name suffix of each format a command may write to ``-o FILE``.
 SUFFIXES = {"csv": ".csv", "json": ".json", "xlsx": ".xlsx", "parquet": ".parquet", "table": ".txt"}
 _NAMES = {"csv": "CSV", "json": "JSON", "xlsx": "XLSX", "parquet": "Parquet", "table": "a text table"}
@@ -160,26 +274,6 @@ def check_output(args: argparse.Namespace) -> None:
 # -- the account --------------------------------------------------------------------------------------------------
 #: the accounts ``--account`` named for the command being run (``main`` sets it; empty: the configured default)
 _ACCOUNTS: ContextVar[tuple[str, ...]] = ContextVar("refundkit_cli_accounts", default=())
-
-
-def add_counting_flags(p: argparse.ArgumentParser) -> None:
-    """The flags that choose which orders and refunds a report from the store counts, and how it syncs them first
-    (``report``, ``items``): ``--include-canceled``, ``--include-payment-pending``, ``--lookback-days``,
-    ``--refresh``."""
-    p.add_argument("--include-canceled", action="store_true", help="count canceled orders (cancel, canceled)")
-    p.add_argument(
-        "--include-payment-pending",
-        action="store_true",
-        help="count orders not paid yet (payment-pending and the steps before it)",
-    )
-    p.add_argument(
-        "--lookback-days",
-        type=positive_int,
-        default=180,
-        metavar="N",
-        help="how far before --from to look for orders refunded in the range (default 180)",
-    )
-    p.add_argument("--refresh", action="store_true", help="list the whole range from VTEX again first")
 
 
 def add_account_flag(p: argparse.ArgumentParser) -> None:

@@ -18,17 +18,16 @@ from .cli_common import (
     Subcommands,
     UsageError,
     add_account_flag,
-    add_counting_flags,
-    day,
+    add_report_flags,
+    check_day_range,
     output_format,
     session,
-    time_zone,
+    store_zone,
 )
-from .cli_report import _check_writable, _report_accounts, _report_zone, _store
+from .cli_report import _check_writable, _report_accounts, _store
 
 __all__ = ["register"]
 
-_FORMATS = ("table", "csv", "json", "xlsx")
 #: analytics.items.BYS (not imported: the CLI starts without polars)
 _BYS = ("sku", "product", "category", "brand")
 
@@ -40,21 +39,8 @@ def register(sub: Subcommands) -> None:
         help="units sold and refunded (VTEX and offline), refund rate and refunded amount per SKU, product, "
         "category or brand",
     )
-    p.add_argument("--from", dest="start", type=day, required=True, metavar="YYYY-MM-DD")
-    p.add_argument("--to", dest="end", type=day, required=True, metavar="YYYY-MM-DD")
+    add_report_flags(p)  # the report's, without Parquet and --period
     p.add_argument("--by", choices=_BYS, default="sku", help="what each row is (default sku)")
-    p.add_argument("--attribution", choices=("refund-date", "order-date"), default="refund-date")
-    p.add_argument(
-        "--tz",
-        type=time_zone,
-        default=None,
-        help="time zone of the dates (default: REFUNDKIT_STORE_TZ when set, else UTC)",
-    )
-    p.add_argument("--currency", default=None, metavar="C", help="only this currency (such as BRL)")
-    p.add_argument("--format", choices=_FORMATS, default=None, help="default: from -o's extension, else table/csv")
-    p.add_argument("-o", "--output", default=None, metavar="FILE")
-    p.set_defaults(output_formats=("csv", "json", "xlsx", "table"))
-    add_counting_flags(p)
     p.add_argument(
         "--details",
         action=argparse.BooleanOptionalAction,
@@ -69,11 +55,10 @@ def register(sub: Subcommands) -> None:
 
 
 def cmd_items(args: argparse.Namespace) -> int:
-    if args.end < args.start:
-        raise UsageError(f"--to {args.end} is before --from {args.start}")
+    check_day_range(args)
     if args.tz is None:
-        args.tz = _report_zone()
-    fmt = output_format(args.output, args.format, ("csv", "json", "xlsx", "table"))
+        args.tz = store_zone()
+    fmt = output_format(args.output, args.format, args.output_formats)
     fmt = fmt or ("table" if sys.stdout.isatty() else "csv")
     if fmt == "xlsx" and not args.output and sys.stdout.isatty():
         raise UsageError("--format xlsx writes a binary file: add -o FILE")

@@ -26,11 +26,12 @@ from .cli_common import (
     Progress,
     Subcommands,
     UsageError,
+    add_day_range_flags,
     add_json_flag,
     add_table_flags,
-    day,
+    add_zone_flag,
+    check_day_range,
     session,
-    time_zone,
 )
 from .tables import ENTRY_COLUMNS, MACHINE_COLUMNS, entry_row
 
@@ -140,9 +141,8 @@ def register(sub: Subcommands) -> None:
 
     f = sub.add_parser("refunds", help="list ledger entries, newest first")
     f.add_argument("--order", default=None)
-    f.add_argument("--from", dest="start", type=day, default=None, metavar="YYYY-MM-DD")
-    f.add_argument("--to", dest="end", type=day, default=None, metavar="YYYY-MM-DD")
-    f.add_argument("--tz", type=time_zone, default="UTC")
+    add_day_range_flags(f, required=False)
+    add_zone_flag(f, utc=True)
     f.add_argument("--recorder", default=None, metavar="NAME", help="only entries this person recorded")
     f.add_argument("--source", default=None, help="only entries of this source (cash, apace, ...)")
     rev = f.add_mutually_exclusive_group()
@@ -398,8 +398,7 @@ def cmd_refunds(args: argparse.Namespace) -> int:
         raise UsageError("give both --from and --to, or neither")
     bounds = None
     if args.start is not None:
-        if args.end < args.start:
-            raise UsageError(f"--to {args.end} is before --from {args.start}")
+        check_day_range(args)
         bounds = local_day_bounds(args.start, args.end, args.tz)
     if args.limit is not None and args.limit > 1000:
         raise UsageError("--limit is at most 1000 entries per page; use --page for the next ones")

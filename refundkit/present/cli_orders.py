@@ -16,11 +16,11 @@ from .cli_common import (
     Output,
     Progress,
     Subcommands,
-    UsageError,
+    add_day_range_flags,
     add_table_flags,
-    day,
+    add_zone_flag,
+    check_day_range,
     session,
-    time_zone,
 )
 
 __all__ = ["register"]
@@ -59,17 +59,15 @@ def _status_notes(statuses: list[str] | None) -> list[str]:
 
 def register(sub: Subcommands) -> None:
     o = sub.add_parser("orders", help="list every order created in a date range")
-    o.add_argument("--from", dest="start", type=day, required=True, metavar="YYYY-MM-DD")
-    o.add_argument("--to", dest="end", type=day, required=True, metavar="YYYY-MM-DD")
-    o.add_argument("--tz", type=time_zone, default="UTC", help="time zone of the dates (default UTC)")
+    add_day_range_flags(o)
+    add_zone_flag(o, utc=True)
     o.add_argument("--status", type=_statuses, default=None, metavar="S,...")
     add_table_flags(o)
     o.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.end < args.start:
-        raise UsageError(f"--to {args.end} is before --from {args.start}")
+    check_day_range(args)
     start, end = local_day_bounds(args.start, args.end, args.tz)
     out = Output.from_args(args)
     for note in _status_notes(args.status):

@@ -9,27 +9,30 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from datetime import date
 from typing import Any, TextIO
 
 from .cli_common import (
     SUFFIXES,
+    TABLE_FORMATS,
     Subcommands,
     UsageError,
     account_settings,
     add_account_flag,
-    add_counting_flags,
+    add_day_range_flags,
+    add_report_flags,
+    add_zone_flag,
+    check_day_range,
     chosen_accounts,
-    day,
     output_format,
     session,
-    time_zone,
+    store_zone,
 )
 
 __all__ = ["register"]
 
-_FORMATS = ("table", "csv", "json", "xlsx", "parquet")
 _BINARY = ("xlsx", "parquet")
 #: analytics.engine.PRESETS (not imported: the CLI starts without polars)
 _PRESETS = ("this-month", "last-month", "last-quarter", "ytd", "last-12-months")
@@ -37,19 +40,22 @@ _PRESETS = ("this-month", "last-month", "last-quarter", "ytd", "last-12-months")
 
 def register(sub: Subcommands) -> None:
     """Add ``sync`` and ``report``."""
-    tz = time_zone
     s = sub.add_parser("sync", help="keep the account's orders in the local store (Parquet) for reports")
-    s.add_argument("--from", dest="start", type=day, required=True, metavar="YYYY-MM-DD")
-    s.add_argument("--to", dest="end", type=day, required=True, metavar="YYYY-MM-DD")
-    s.add_argument("--tz", type=tz, default="UTC", help="time zone of the dates (default UTC)")
+    add_day_range_flags(s)
+    add_zone_flag(s, utc=True)
     s.add_argument("--details", action="store_true", help="also items, totals breakdown and payments (1 call/order)")
     s.add_argument("--refresh", action="store_true", help="list the whole range again and re-read return invoices")
     s.add_argument("--json", action="store_true")
     s.set_defaults(handler=cmd_sync)
 
     r = sub.add_parser("report", help="gross versus net revenue per period and currency, from the local store")
-    r.add_argument("--from", dest="start", type=day, default=None, metavar="YYYY-MM-DD")
-    r.add_argument("--to", dest="end", type=day, default=None, metavar="YYYY-MM-DD")
+    add_report_flags(
+        r,
+        formats=(*TABLE_FORMATS, "parquet"),  # items writes no Parquet
+        range_required=False,  # or --period
+        output_help="the file to write (without it: printed); a folder: a file in it named by what it holds "
+        "(refunds-report_2026-11_…)",
+    )
     r.add_argument(
         "--period",
         choices=_PRESETS,
@@ -63,22 +69,6 @@ def register(sub: Subcommands) -> None:
         help="beside each row: the same period of the range just before, or a year earlier, and the change",
     )
     r.add_argument("--by", choices=("day", "week", "month"), default="day", help="the length of each row's period")
-    r.add_argument("--attribution", choices=("refund-date", "order-date"), default="refund-date")
-    r.add_argument(
-        "--tz",
-        type=tz,
-        default=None,
-        help="time zone of the dates, periods and --period (default: REFUNDKIT_STORE_TZ when set, else UTC)",
-    )
-    r.add_argument("--currency", default=None, metavar="C", help="only this currency (such as BRL)")
-    r.add_argument("--format", choices=_FORMATS, default=None, help="default: from -o's extension, else table/csv")
-    r.add_argument(
-        "-o",
-        "--output",
-        default=None,
-        metavar="FILE",
-        help="the file to write; a folder: a file in it named by what it holds (refunds-report_2026-11_…)",
-    )
     r.add_argument(
         "--totals",
         action="store_true",
@@ -90,9 +80,13 @@ def register(sub: Subcommands) -> None:
         help="the table also splits gross (items, discounts, shipping, tax...) and refunds; CSV, JSON and XLSX "
         "always do (orders synced with --details split)",
     )
-    r.set_defaults(output_formats=("csv", "json", "xlsx", "parquet", "table"))
-    r.add_argument("--detail", default=None, metavar="PERIOD", help="the orders and refunds behind one period")
-    add_counting_flags(r)
+    r.add_argument(
+        "--detail",
+        type=_detail_text,
+        default=None,
+        metavar="PERIOD",
+        help="the orders and refunds behind one period: any day in it (YYYY-MM-DD), or, by month, the month (YYYY-MM)",
+    )
     r.add_argument("--details", action="store_true", help="sync items, totals breakdown and payments too")
     r.add_argument("--no-sync", action="store_true", help="report from the store as it is: no VTEX call")
     add_account_flag(r)  # several --account: one table with a leading account column
@@ -117,17 +111,12 @@ def _usage(message: str) -> Exception:
     return UsageError(message)
 
 
-def _check_range(args: argparse.Namespace) -> None:
-    if args.end < args.start:
-        raise _usage(f"--to {args.end} is before --from {args.start}")
-
-
 def cmd_sync(args: argparse.Namespace) -> int:
     from ..analytics.sync import sync_orders
     from ..statuses import unknown_statuses_line
     from ..timeutil import local_day_bounds
 
-    _check_range(args)
+    check_day_range(args)
     start, end = local_day_bounds(args.start, args.end, args.tz)
     with session() as rk:
         result = sync_orders(rk, start, end, details=args.details, refresh=args.refresh)
@@ -157,7 +146,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
 
 def _format(args: argparse.Namespace) -> str:
-    fmt = output_format(args.output, args.format, ("csv", "json", "xlsx", "parquet", "table"))
+    fmt = output_format(args.output, args.format, args.output_formats)
     return fmt or ("table" if sys.stdout.isatty() else "csv")
 
 
@@ -167,30 +156,17 @@ def _check_report_range(args: argparse.Namespace) -> None:
         raise _usage(f"--period {args.period} is a whole range: drop {' and '.join(given)}")
     if args.period is None and len(given) < 2:
         raise _usage("give --from and --to, or --period (such as --period last-month)")
-    if args.period is None:
-        _check_range(args)
-
-
-def _report_zone() -> str:
-    """The report's zone when --tz is not given: the store's (REFUNDKIT_STORE_TZ), else UTC."""
-    from ..config import load_settings
-
-    return load_settings().store_tz or "UTC"
+    check_day_range(args)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
     _check_report_range(args)
     if args.tz is None:
-        args.tz = _report_zone()
+        args.tz = store_zone()
     fmt = _format(args)
     if fmt in _BINARY and not args.output and sys.stdout.isatty():
         raise _usage(f"--format {fmt} writes a binary file: add -o FILE")
-    detail_day: date | None = None
-    if args.detail is not None:
-        try:
-            detail_day = date.fromisoformat(args.detail)
-        except ValueError:
-            raise _usage(f"--detail {args.detail!r} is not a date: use a period's first day, YYYY-MM-DD") from None
+    detail_day = None if args.detail is None else _detail_period(args.detail, args.by)
     if detail_day is not None and fmt == "parquet":
         raise _usage("--detail is written as table, csv, json or xlsx, not parquet")
     folder = args.output if args.output and os.path.isdir(args.output) else None
@@ -202,7 +178,7 @@ def cmd_report(args: argparse.Namespace) -> int:
             raise _usage(f"-o {folder} is a folder: a report of several accounts needs a file name")
         return _report_accounts_table(args, names, fmt)
 
-    from ..analytics.report import gross_vs_net_report, report_detail
+    from ..analytics.report import gross_vs_net_report
 
     options = _options(args)
     if args.no_sync:
@@ -212,7 +188,7 @@ def cmd_report(args: argparse.Namespace) -> int:
             report = gross_vs_net_report(
                 rk, args.start, args.end, refresh=args.refresh, details=args.details, **options
             )
-    detail = None if detail_day is None else report_detail(report, detail_day, args.currency)
+    detail = None if detail_day is None else _report_detail(report, args.detail, detail_day, args.by, args.currency)
     if folder is not None:  # named by what it holds, as the desk names its downloads
         from ..analytics.filenames import detail_file_name, report_file_name
 
@@ -226,6 +202,53 @@ def cmd_report(args: argparse.Namespace) -> int:
         what = "drill-down" if detail is not None else f"report ({report.rows.height:,} rows)"
         print(f"{what} written to {args.output}", file=sys.stderr)
     return 0
+
+
+_MONTH = re.compile(r"(\d{4})-(\d{2})")
+
+
+def _detail_text(text: str) -> str:
+    """``--detail`` as typed, once it reads as a day (YYYY-MM-DD) or a month (YYYY-MM); which period it names
+    depends on ``--by`` (:func:`_detail_period`)."""
+    month = _MONTH.fullmatch(text)
+    if month is not None and 1 <= int(month[2]) <= 12:
+        return text
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a day or a month: give a day of the period (YYYY-MM-DD), or by month the month (YYYY-MM)"
+        ) from None
+    return text
+
+
+def _detail_period(text: str, by: str) -> date:
+    """The label (first day) of the period ``--detail`` names in a report by ``by``: the period that holds the day it
+    gives; a month (YYYY-MM) names a period only in a report by month."""
+    month = _MONTH.fullmatch(text)
+    if month is not None:
+        if by != "month":
+            raise _usage(
+                f"--detail {text} is a month but the report is by {by}: give a day (YYYY-MM-DD), or add --by month"
+            )
+        return date(int(month[1]), int(month[2]), 1)
+    from ..analytics.engine import period_of_day
+
+    return period_of_day(date.fromisoformat(text), by)
+
+
+def _report_detail(report: Any, text: str, label: date, by: str, currency: str | None) -> Any:
+    """The drill-down of the period ``--detail`` named; a refusal says which period that was when the text typed was
+    not its label."""
+    from ..analytics.report import report_detail
+    from ..errors import InputError
+
+    try:
+        return report_detail(report, label, currency)
+    except InputError as exc:
+        if text == label.isoformat():
+            raise
+        raise InputError(f"--detail {text} is in the {by} of {label}: {exc}") from None
 
 
 def _options(args: argparse.Namespace) -> dict[str, Any]:

@@ -93,7 +93,7 @@ def test_report_errors_are_one_line_with_the_usual_exit_codes(env: dict[str, str
         (["report", "--from", "2026-03-01", "--to", "2026-03-10", "--by", "year"], 2, "invalid choice"),
         (["report", "--from", "2026-03-01", "--to", "2026-03-10", "--tz", "Mars/Base"], 2, "unknown time zone"),
         (
-            ["report", "--from", "2026-03-01", "--to", "2026-03-10", "--detail", "2026-03-05", "--by", "month"],
+            ["report", "--from", "2026-03-01", "--to", "2026-03-10", "--detail", "2026-04-05", "--by", "month"],
             2,
             "not a period",
         ),
