@@ -28,12 +28,15 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 from ..money import Money, format_money
-from ..vtex.models import KNOWN_TOTAL_IDS, Order
+from ..vtex.known import KNOWN_TOTAL_IDS
+
+if TYPE_CHECKING:
+    from ..vtex.models import Order
 
 __all__ = [
     "GROSS_NOT_SPLIT",

@@ -41,14 +41,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 from types import SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 from ..errors import InputError
 from ..statuses import LEFT_OUT_GROUPS
 from ..timeutil import Instant, clock_skew, utc_now
-from ..vtex.models import Order, OrderSummary
 from .store import (
     OrderStore,
     StoreState,
@@ -69,6 +68,9 @@ __all__ = [
     "store_of",
     "sync_orders",
 ]
+
+if TYPE_CHECKING:
+    from ..vtex.models import Order, OrderSummary
 
 #: VTEX's list and get serve orders created in the last two years only.
 VTEX_HISTORY = timedelta(days=730)

@@ -26,10 +26,13 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-from ..vtex.models import VALUE_READINGS, Order
+from ..vtex.known import VALUE_READINGS
 from .verdict import verdict_path, write_verdict
+
+if TYPE_CHECKING:
+    from ..vtex.models import Order
 
 __all__ = [
     "DEFAULT_READING",

@@ -11,6 +11,7 @@ from ..errors import BadResponse
 from ..money import AmountError, Money, from_vtex_cents
 from ..statuses import DOCUMENTED
 from ..timeutil import Instant, parse_instant
+from .known import KNOWN_TOTAL_IDS, VALUE_READINGS
 
 __all__ = [
     "GATEWAY_DATES_ZONE",
@@ -35,9 +36,6 @@ __all__ = [
 #: Every order status VTEX documents (:data:`refundkit.statuses.DOCUMENTED`). An order with any other status is read
 #: all the same, and counted by the rule of :mod:`refundkit.statuses`.
 ORDER_STATUSES: frozenset[str] = DOCUMENTED
-#: The ids of an order's ``totals`` VTEX documents (``Change``: order modifications, in VTEX's own example of an
-#: order's details); an account may send others, which refundkit keeps apart and names.
-KNOWN_TOTAL_IDS: tuple[str, ...] = ("Items", "Discounts", "Shipping", "Tax", "Change")
 
 
 def _cents(raw: Any, currency: str, where: str, mode: str = "cents") -> Money:
@@ -390,11 +388,6 @@ class GatewayTransaction:
 #: one (``2023-06-02T17:05:44``): refundkit reads them as UTC. ``refundkit doctor`` compares a transaction's
 #: ``authorizationDate`` with its order's ``authorizedDate`` (which carries an offset) and warns when they differ.
 GATEWAY_DATES_ZONE = "UTC"
-
-#: How VTEX's order ``value`` reads after a return invoice (undocumented; ``refundkit doctor`` finds out):
-#: ``kept`` — still what was charged, the return invoices subtract from it; ``reduced`` — already lowered by the
-#: returned amount, so what was charged is ``value`` + the return invoices.
-VALUE_READINGS: tuple[str, ...] = ("kept", "reduced")
 
 
 @dataclass(frozen=True, slots=True)

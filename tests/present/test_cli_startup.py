@@ -17,8 +17,10 @@ from refundkit.present.cli import COMMANDS, build_parser
 ACCOUNT = "startupstore"
 #: modules a report from the store has no use for (HTTP, the sandbox, VTEX's client, charts, widgets, notebooks)
 HEAVY = ("httpx", "plotly", "ipywidgets", "IPython", "refundkit.sandbox", "refundkit.vtex.client", "refundkit.session")
-#: nor the analytics it does not use (the package's names load on first use), the ledger's recording, the .env parser
+#: nor the analytics it does not use (the package's names load on first use), the ledger's recording, the parsing of
+#: VTEX's answers (the store holds them parsed), the .env parser
 UNUSED = (
+    "refundkit.vtex.models",
     "refundkit.analytics.accounts",
     "refundkit.analytics.trends",
     "refundkit.analytics.views",
