@@ -127,7 +127,7 @@ class Report:
     #: counted orders created in the range, with their ``period`` (in no particular order); ``None`` for a report
     #: made with ``keep_orders=False`` (its rows summed from the store without holding every order)
     orders: pl.DataFrame | None
-    refunds: pl.DataFrame  # engine.REFUND_LINES_SCHEMA + ``period``: the refunds counted
+    refunds: pl.DataFrame  # engine.REFUND_LINES_SCHEMA + ``period``: the refunds counted (in no particular order)
     left_out: pl.DataFrame  # engine.REFUND_LINES_SCHEMA: refunds of orders gross leaves out
     parameters: dict[str, Any]
     definitions: str
@@ -495,7 +495,7 @@ def report_detail(report: Report, period: date | str, currency: str | None = Non
     if report.orders is None:
         raise InputError("this report was made without its orders: make it again with them to see a period")
     orders = report.orders.filter(pl.col("period") == day).sort("created_at", "order_id")
-    refunds = report.refunds.filter(pl.col("period") == day)
+    refunds = report.refunds.filter(pl.col("period") == day).sort("attributed_at", "refund_id")
     if cur is not None:
         orders = orders.filter(pl.col("currency") == cur)
         refunds = refunds.filter(pl.col("currency") == cur)

@@ -197,6 +197,9 @@ def test_drill_down_shows_what_is_behind_a_row(store: OrderStore) -> None:
     assert sorted(d.orders["order_id"].to_list()) == ["A", "D", "F"]
     refunds = {r["refund_id"]: r for r in d.display_refunds(TZ)}
     assert set(refunds) == {"RF1", "rf-c", "rf-d1", "rv-d1", "rf-d2"}
+    # listed by date, then by id (the report's own lines are in no particular order)
+    shown = d.refunds.select("attributed_at", "refund_id").rows()
+    assert shown == sorted(shown)
     assert refunds["rv-d1"]["amount"] == "-10.00" and refunds["rv-d1"]["reason"] == "wrong order"
     assert refunds["RF1"]["source"] == "vtex" and refunds["RF1"]["column"] == "native_refunds"
     assert refunds["rf-c"]["order_created_at"] == "2026-01-15T09:00:00-03:00"
