@@ -459,13 +459,11 @@ def _refund_lines(
     channel = pl.col("sales_channel") if "sales_channel" in orders.columns else pl.lit(None, dtype=pl.String)
     info = order_lf.select(
         "order_id",
-        pl.col("created_at").alias("order_created_at"),
+        pl.col("created_at").alias("_order_created_at"),
         pl.col("status").alias("order_status"),
         channel.cast(pl.String).alias("sales_channel"),
         payment.cast(pl.String).alias("payment_method"),
-    )
-    # each source joins the orders' facts: read once, not once per source
-    info = info.unique("order_id", keep="first", maintain_order=True).collect(engine="in-memory").lazy()
+    ).unique("order_id", keep="first", maintain_order=True)
     parts = []
     for src in SOURCES:
         frame = native if src.frame == "native" else offline
@@ -474,12 +472,11 @@ def _refund_lines(
             rows = rows.filter(src.rows())
         column = pl.lit(src.column.removesuffix("_minor")).alias("column")
         if src.frame == "native":
-            part = rows.join(info.drop("order_created_at"), on="order_id", how="left").select(
+            part = rows.select(
                 pl.lit("return_invoice").alias("kind"),
                 pl.col("invoice_number").alias("refund_id"),
                 "order_id",
-                pl.col("order_created_at").cast(UTC_NS),
-                "order_status",
+                pl.col("order_created_at").cast(UTC_NS),  # the invoice's own: its order is known
                 "currency",
                 pl.col("amount_minor"),
                 pl.coalesce("issued_at", "order_created_at").cast(UTC_NS).alias("refunded_at"),
@@ -489,8 +486,6 @@ def _refund_lines(
                 pl.lit(None, dtype=pl.String).alias("reverses"),
                 column,
                 pl.col("issued_at").is_null().alias("undated"),
-                "sales_channel",
-                "payment_method",
                 _column_or_null(frame, "part_items_minor"),
                 pl.lit(None, dtype=pl.Int64).alias("part_shipping_minor"),
             )
@@ -499,12 +494,11 @@ def _refund_lines(
             cash = pl.col("refunded_at")
             if reversals == "with_refund":
                 cash = pl.coalesce("reversed_refunded_at", "refunded_at")
-            part = rows.join(info, on="order_id", how="left").select(
+            part = rows.select(
                 "kind",
                 pl.col("entry_id").alias("refund_id"),
                 "order_id",
-                pl.col("order_created_at").cast(UTC_NS),
-                "order_status",
+                pl.lit(None, dtype=UTC_NS).alias("order_created_at"),  # its order's, when the orders hold it
                 "currency",
                 pl.col("signed_minor").alias("amount_minor"),
                 pl.col("refunded_at").cast(UTC_NS),
@@ -514,16 +508,18 @@ def _refund_lines(
                 "reverses",
                 column,
                 pl.lit(False).alias("undated"),
-                "sales_channel",
-                "payment_method",
                 cash.cast(UTC_NS).alias("cash_at"),
                 *offline_parts(frame.columns),  # what the entry was for, by its lines
             )
         else:
             raise ValueError(f"refund source {src.key}: unknown frame {src.frame!r}")
-        part = part.with_columns(pl.col("cash_at").alias("attributed_at"), pl.lit(src.key).alias("refund_source"))
-        parts.append(part.select([pl.col(c).cast(t) for c, t in REFUND_LINES_SCHEMA.items()]))
-    return pl.concat(parts)
+        parts.append(part.with_columns(pl.lit(src.key).alias("refund_source")))
+    # every line takes what its order says in one join (one table of the orders, not one per source)
+    lines = pl.concat(parts, how="diagonal_relaxed").join(info, on="order_id", how="left", maintain_order="left")
+    return lines.with_columns(
+        pl.coalesce("order_created_at", "_order_created_at").alias("order_created_at"),
+        pl.col("cash_at").alias("attributed_at"),
+    ).select([pl.col(c).cast(t) for c, t in REFUND_LINES_SCHEMA.items()])
 
 
 def _column_or_null(frame: pl.DataFrame, column: str) -> pl.Expr:
