@@ -735,6 +735,8 @@ def read_store(
     tables = ("orders", "return_invoices", "offline_refunds")
     if not totals:
         orders, returns, offline, *sums = st.collect_all([window, returns_lf, offline_lf, *also], *tables)
+        # the offline refunds' orders the window does not hold (older). Joins build on the small side.
+        missing = offline.select("order_id").join(orders, on="order_id", how="anti").unique()["order_id"].to_list()
     else:
         # the refunds first (small), then in one pass: the orders they name, and the sums of every order
         returns, offline = st.collect_all([returns_lf, offline_lf], *tables[1:])
@@ -744,10 +746,12 @@ def read_store(
             order_totals(st.order_rows(a, b, summaries=_days_start_on_quarter_hours(a, b, tz)), period, tz)
             for a, b in totals
         ]
-        orders, *sums = st.collect_all([with_ids(window, named), *sums_lf, *also], "orders")
-    # on orders the window does not hold (older), those orders are read by id. Joins build on the small side.
-    missing = offline.select("order_id").join(orders, on="order_id", how="anti").unique()["order_id"].to_list()
-    if missing:
+        held = with_ids(window, named)
+        # the offline refunds' orders the window does not hold (older), found in the same pass
+        missing_lf = offline.lazy().select("order_id").join(held, on="order_id", how="anti").unique()
+        orders, missing_df, *sums = st.collect_all([held, missing_lf, *sums_lf, *also], *tables)
+        missing = missing_df["order_id"].to_list()
+    if missing:  # read by id
         older = st.orders(order_ids=missing, columns=orders.columns)
         orders = pl.concat([orders, older.select(orders.columns)])
         older_returns = st.scan("return_invoices").filter(pl.col("order_id").is_in(missing))

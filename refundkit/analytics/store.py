@@ -1022,8 +1022,8 @@ class OrderStore:
 def with_ids(lf: pl.LazyFrame, ids: pl.Series, column: str = "order_id") -> pl.LazyFrame:
     """The rows of ``lf`` whose ``column`` is one of ``ids``. Each row's id is first tested by a 64-bit hash (an
     integer lookup, much cheaper than a text one on millions of rows), then the few that pass by the id itself."""
-    wanted = ids.unique().rename(column).to_frame()
-    hashes = wanted[column].hash().implode()
+    wanted = ids.rename(column).to_frame()  # a semi join keeps each row once, however often its id is named
+    hashes = ids.hash().unique().implode()
     return lf.filter(pl.col(column).hash().is_in(hashes)).join(wanted.lazy(), on=column, how="semi")
 
 
