@@ -463,7 +463,7 @@ def _refund_lines(
         pl.col("status").alias("order_status"),
         channel.cast(pl.String).alias("sales_channel"),
         payment.cast(pl.String).alias("payment_method"),
-    ).unique("order_id", keep="first", maintain_order=True)
+    ).unique("order_id", keep="first")  # an order held twice takes its first row; the lines keep their order
     parts = []
     for src in SOURCES:
         frame = native if src.frame == "native" else offline
