@@ -12,9 +12,7 @@ The baseline, measured in the same run, is the floor the sandbox's pacing allows
 by the rate a client allows itself against the sandbox (``refundkit.vtex.limiter.SANDBOX_RATE`` calls a second),
 as in ``bench/list_orders.py``. Nothing is asserted on time.
 
-Reconcile is not measured here: ``Ledger.reconcile`` walks the ledger's Master Data documents, one order at a
-time, and a ledger of many entries can only be made by recording them (several calls each), which at these sizes
-takes longer than the sync it would be compared with.
+Reconcile is measured by ``bench/reconcile_scale.py``, on ledgers put straight into the sandbox's Master Data.
 
     .venv/bin/python bench/sync_scale.py                       # 100k, 300k, 1M orders
     .venv/bin/python bench/sync_scale.py --quick               # 10k, 30k (a smoke run)

@@ -6,6 +6,8 @@
 * :class:`OrderPicker` — orders of the synthetic store, chosen by what a test needs, each handed out once;
 * :func:`writes`, :func:`notes_of`, :func:`notes_marked`, :func:`stored_doc` — what the sandbox holds, read from
   its state rather than over HTTP;
+* :class:`SeedEntry`, :func:`seed_ledger` — a ledger of many entries put straight into the sandbox, in the shape
+  refundkit writes, each entry as far as its recording got (faster than recording them over HTTP);
 * :func:`run_cli` — the ``refundkit`` command run in this process, with its own environment, folder and captured
   output, as a subprocess would run it but without starting Python again.
 """
@@ -16,16 +18,23 @@ import contextlib
 import io
 import json
 import os
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from .config import Settings, load_settings
+from .ledger.model import LedgerEntry, NoteStatus, OrderLedger, head_entity
+from .ledger.notetext import note_text
+from .ledger.rules import build_quote
+from .ledger.schemas import head_document
 from .sandbox import Sandbox, SandboxConfig, SandboxServer
+from .sandbox.oms import order_json
 from .sandbox.orderdetail import item_shape
 from .sandbox.store import OrderSummary
 from .sandbox.variables import sandbox_variables
+from .vtex.models import Order
 
 __all__ = [
     "DEMO_TODAY",
@@ -33,11 +42,13 @@ __all__ = [
     "CliResult",
     "ManualClock",
     "OrderPicker",
+    "SeedEntry",
     "ServedSandbox",
     "check_nothing_moved",
     "notes_marked",
     "notes_of",
     "run_cli",
+    "seed_ledger",
     "serve",
     "small_config",
     "stored_doc",
@@ -148,6 +159,65 @@ def stored_doc(sb: Sandbox, entity: str, doc_id: str) -> dict[str, Any] | None:
         ent = sb.masterdata.entities.get(entity)
         rec = ent.docs.get(doc_id.lower()) if ent else None
         return dict(rec.current) if rec and rec.current else None
+
+
+@dataclass(frozen=True)
+class SeedEntry:
+    """One entry of a ledger put straight into the sandbox (:func:`seed_ledger`), and how far its recording got.
+
+    ``entry``: the entry as recorded (refund or reversal; its note fields are set by the seeding). ``note``: its
+    order note was posted. ``document``: its entry document was written (saying the note posted, or pending when
+    ``note`` is false). ``settled``: an earlier reconcile copied the note's outcome into the order's ledger document
+    (only where the note was posted and the document written)."""
+
+    entry: LedgerEntry
+    note: bool = True
+    document: bool = True
+    settled: bool = False
+
+
+def seed_ledger(sb: Sandbox, seeds: Iterable[SeedEntry], *, entity: str = Settings.entity) -> None:
+    """Put a ledger straight into the sandbox's Master Data and notes, as if recorded long ago (search sees it at
+    once), in the shape refundkit writes: each order's ledger document with its entries in the order given (as
+    appended: a write id each, the note pending unless ``settled``), each entry document as the recorder left it,
+    each posted note with its marker and the text a recorder posts. The orders must be in the sandbox's store.
+
+    Save the ledger's schemas first (``Ledger.setup()``), or after: saving a schema matches the documents again."""
+    by_order: dict[str, list[SeedEntry]] = {}
+    for seed in seeds:
+        by_order.setdefault(seed.entry.order_id, []).append(seed)
+    heads: list[dict[str, Any]] = []
+    documents: list[dict[str, Any]] = []
+    for oid, group in by_order.items():
+        body = order_json(sb.store, oid)
+        if body is None:
+            raise LookupError(f"order {oid} is not in the sandbox's store")
+        order = Order.from_vtex(body)
+        appended: list[LedgerEntry] = []
+        kept: list[LedgerEntry] = []
+        for n, seed in enumerate(group, 1):
+            entry = replace(
+                seed.entry,
+                note_status=NoteStatus.PENDING,
+                note_id=None,
+                note_problem="",
+                note_attempt_at=None,
+                note_claim="",
+                note_claimed_at=None,
+                write_id=uuid.uuid5(uuid.NAMESPACE_URL, seed.entry.entry_id).hex,
+            )
+            appended.append(entry)
+            if seed.note:
+                quote = build_quote(order, OrderLedger(oid, n, tuple(appended)))  # the balance the note states
+                note = sb.notes.seed(oid, note_text(entry, quote))
+                entry = replace(entry, note_status=NoteStatus.POSTED, note_id=str(note["id"]))
+            if seed.document:
+                documents.append(entry.to_document())
+            kept.append(entry if seed.settled and seed.note and seed.document else appended[-1])
+        settled = any(s.settled for s in group)
+        heads.append(head_document(OrderLedger(oid, len(group) + settled, tuple(kept))))
+    sb.masterdata.seed(head_entity(entity), heads)
+    sb.masterdata.seed(entity, documents)
 
 
 @dataclass

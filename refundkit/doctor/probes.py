@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ..errors import AuthenticationError, LedgerError, NetworkError, RefundkitError, VtexError
+from ..ledger.model import head_entity
 from ..ledger.reconcile import RECONCILE_GRACE_S
 from ..ledger.schemas import ENTRY_SCHEMA, HEAD_SCHEMA, SCHEMA_NAME
 from ..ledger.verdict import (
@@ -128,7 +129,7 @@ class Doctor:
             client.settings.cache_dir if verdict_dir is True else (Path(verdict_dir) if verdict_dir else None)
         )
         self.entity = entity or client.settings.entity
-        self.head_entity = self.entity + "Order"
+        self.head_entity = head_entity(self.entity)
         self.clock = clock
         self.sleep = sleep
         self.now = now

@@ -38,6 +38,7 @@ __all__ = [
     "RefundConflict",
     "RefundLine",
     "RefundRefused",
+    "head_entity",
     "head_id",
     "make_reference",
     "normalise_ref",
@@ -143,6 +144,11 @@ def reversal_id(refund: str) -> str:
 
 def head_id(order_id: str) -> str:
     return "order-" + order_id.strip().lower()
+
+
+def head_entity(entity: str) -> str:
+    """The entity of the orders' ledger documents, beside ``entity`` (the entry documents')."""
+    return entity + "Order"
 
 
 def make_reference(source: str, when: date | None = None) -> str:

@@ -29,6 +29,7 @@ from .model import (
     NoteStatus,
     OrderLedger,
     RefundRefused,
+    head_entity,
     head_id,
 )
 from .schemas import ENTRY_SCHEMA, HEAD_SCHEMA, SCHEMA_NAME, head_document, same_schema
@@ -49,7 +50,7 @@ class LedgerStore:
     ) -> None:
         self.masterdata = masterdata
         self.entity = entity
-        self.head_entity = entity + "Order"
+        self.head_entity = head_entity(entity)
         self.account = account
         self.journal = journal
         self.verdict_dir = verdict_dir

@@ -420,3 +420,28 @@ print("ok")
 """
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]
+
+
+def test_seeded_documents_are_found_at_once_as_if_written_long_ago():
+    """``MasterData.seed`` (for benchmarks and tests that need a large store): no request, search sees the documents
+    at once although it lags a minute behind writes, reads by id get the system fields, and a search under a schema
+    finds only those that comply."""
+    with served(small_config(search_lag_s=60), clock=ManualClock()) as (sb, _srv, c):
+        save_schema(c)
+        sb.clear_records()
+        ok = [{"id": f"d-{k}", "orderId": f"{k}-01", "amount": 100 + k, "currency": "BRL"} for k in range(3)]
+        bad = {"id": "d-bad", "orderId": "9-01", "amount": 0, "currency": "BRL"}  # below the schema's minimum
+        assert sb.masterdata.seed("offlineRefund", [*ok, bad]) == 4
+        assert sb.requests == []
+        doc = get_all(c, "d-1").json()
+        assert doc["amount"] == 101 and doc["dataEntityId"] == "offlineRefund"
+        assert doc["accountName"] == sb.config.account and doc["createdIn"]
+        hits = c.get(f"{E}/search", params={"_fields": "id", "_sort": "id ASC"}, headers=rng(0, 99)).json()
+        assert [h["id"] for h in hits] == ["d-0", "d-1", "d-2", "d-bad"]
+        under = c.get(f"{E}/search", params={"_fields": "id", "_schema": "v1", "_sort": "id ASC"}, headers=rng(0, 99))
+        assert [h["id"] for h in under.json()] == ["d-0", "d-1", "d-2"]
+        c.put(f"{E}/documents/d-0", json={**ok[0], "amount": 555})  # a write after the seed lags as any write does
+        hits = c.get(f"{E}/search", params={"_fields": "id,amount", "_where": "amount=100"}, headers=rng(0, 99))
+        assert [h["id"] for h in hits.json()] == ["d-0"]
+        with pytest.raises(ValueError, match="not a valid document id"):
+            sb.masterdata.seed("offlineRefund", [{"orderId": "no id"}])

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from refundkit.testing import ManualClock
+
+from .conftest import served, small_config
+
 NOTES = "/api/do/notes"
 
 
@@ -112,3 +116,23 @@ def test_the_target_url_is_one_of_the_two_forms_the_spec_allows(md, url: str, ok
     assert r.status_code == (200 if ok else 400)
     if not ok:
         assert "/orders/1-01" in r.json()["error"]["message"]
+
+
+def test_seeded_notes_are_listed_at_once_and_keep_the_limit():
+    """``Notes.seed`` (for benchmarks and tests that need many notes): no request, the list shows the note at once
+    although it lags behind posts, in the shape a post gets, and the 30-note limit holds."""
+    with served(small_config(notes_list_lag_s=30), clock=ManualClock()) as (sb, _srv, c):
+        order_id = sb.store.orders[0].order_id
+        seeded = sb.notes.seed(order_id, "Offline refund of BRL 1.00 recorded by refundkit [refundkit:rf-x]")
+        assert sb.requests == []
+        listed = c.get(NOTES, params={"target.id": order_id}).json()["items"]
+        assert listed == [seeded]
+        assert seeded["target"] == {"id": order_id, "type": "order", "url": f"/orders/{order_id}"}
+        posted = c.post(NOTES, json=note_body(order_id)).json()
+        assert set(posted) == set(seeded)
+        for k in range(28):
+            sb.notes.seed(order_id, f"note {k}")
+        with pytest.raises(ValueError, match="30 notes"):
+            sb.notes.seed(order_id, "one too many")
+        with pytest.raises(ValueError, match="2000"):
+            sb.notes.seed(sb.store.orders[1].order_id, "x" * 2001)
