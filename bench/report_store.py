@@ -2,7 +2,8 @@
 
 The store is written here (two years of orders; per 1,000,000 orders, 60,000 return invoices and 40,000 offline
 ledger entries, a tenth of them reversals) in the store's own format, and each command is timed from process start
-to exit, with its peak memory (the child's maximum resident set, from ``os.wait4``):
+to exit, with its CPU time and its own peak memory (the child's maximum resident set, from ``os.wait4`` in a small
+launcher, so that the bench's own memory is not counted as the command's):
 
     refundkit report --from 2025-01-01 --to 2026-11-30 --by month --no-sync --format csv -o out.csv
 
@@ -233,7 +234,8 @@ with open(out, "w") as f:
 #: the store's shape per million orders: return invoices, offline ledger entries
 PER_MILLION = (60_000, 40_000)
 #: bump when build() changes, so that stores cached by an older version are written again
-BUILD_VERSION = 3  # 2: with the month summaries the store writes beside each orders month; 3: summing the gross split
+BUILD_VERSION = 4  # 2: with the month summaries the store writes beside each orders month; 3: summing the gross split;
+# 4: summaries that count the orders carrying totals refundkit does not know
 
 
 @dataclass
@@ -243,18 +245,31 @@ class Run:
     cpu_s: float  # user + system time of the process and its threads
 
 
+#: Starts one command and reports its wall time, CPU time and peak memory. On Linux a child's ``ru_maxrss`` counts
+#: the resident set of the process that started it (at ``fork``, its pages are the parent's): started from this
+#: bench, which holds polars and numpy, every command would show the bench's memory as its own. Started from this
+#: small process instead, a command's peak is its own (or this launcher's, about 10 MB, if larger).
+LAUNCHER = r"""
+import json, os, subprocess, sys, time
+t = time.perf_counter()
+proc = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+err = proc.stderr.read()
+_, status, usage = os.wait4(proc.pid, 0)
+seconds = time.perf_counter() - t
+code = os.waitstatus_to_exitcode(status)
+print(json.dumps({"code": code, "err": err.decode(errors="replace")[-500:], "seconds": seconds,
+                  "peak_kb": usage.ru_maxrss, "cpu_s": usage.ru_utime + usage.ru_stime}))
+"""
+
+
 def run_once(cmd: list[str], env: dict[str, str]) -> Run:
-    """One whole process: wall time from start to exit, and its own peak resident memory (``os.wait4``)."""
-    t = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    assert proc.stderr is not None
-    err = proc.stderr.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - t
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        sys.exit(f"{cmd[0]} failed ({proc.returncode}): {err.decode(errors='replace').strip()[-500:]}")
-    return Run(seconds, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime)  # ru_maxrss: KiB on Linux
+    """One whole process: wall time from start to exit, its CPU time, and its own peak resident memory (see
+    :data:`LAUNCHER`)."""
+    out = subprocess.run([sys.executable, "-c", LAUNCHER, *cmd], env=env, capture_output=True, text=True, check=True)
+    r = json.loads(out.stdout)
+    if r["code"] != 0:
+        sys.exit(f"{cmd[0]} failed ({r['code']}): {r['err'].strip()}")
+    return Run(r["seconds"], r["peak_kb"] / 1024, r["cpu_s"])  # ru_maxrss: KiB on Linux
 
 
 def store_for(cache: Path, n: int) -> Path:

@@ -149,8 +149,17 @@ REFUND_LINES_SCHEMA: dict[str, pl.DataType] = {
     "part_shipping_minor": pl.Int64(),  # what of it was for shipping, when the refund says (else null)
 }
 
-#: The order columns the report reads from the store: those of gross, and those its split reads.
-REPORT_ORDER_COLUMNS: tuple[str, ...] = ("order_id", "created_at", "status", "currency", "total_minor", *ORDER_INPUTS)
+#: The order columns the report reads from the store: those of gross, those its split reads, and the ids of the
+#: totals refundkit does not know (named in a warning).
+REPORT_ORDER_COLUMNS: tuple[str, ...] = (
+    "order_id",
+    "created_at",
+    "status",
+    "currency",
+    "total_minor",
+    *ORDER_INPUTS,
+    "other_totals_ids",
+)
 
 
 # -- options, periods, ranges ------------------------------------------------------------------------------------
@@ -585,6 +594,7 @@ def revenue_figures(
     value_reading: str = "kept",
     fill: bool = True,
     totals: pl.DataFrame | None = None,
+    unknown_totals: pl.DataFrame | None = None,
 ) -> Figures:
     """Gross revenue, each refund column and net revenue per (period, currency), and what is behind them.
 
@@ -598,7 +608,9 @@ def revenue_figures(
 
     ``totals``: :func:`order_totals` of every order created in ``[start, end)`` (read from the store in one pass,
     :func:`read_store`), with ``value_reading`` ``kept``; ``orders`` then need only hold the orders the refunds
-    name, gross is summed from the totals (the same figures), and :attr:`Figures.orders` is ``None``.
+    name, gross is summed from the totals (the same figures), and :attr:`Figures.orders` is ``None``. Then
+    ``unknown_totals`` gives the orders of the range that carry order totals refundkit does not know (read apart,
+    :meth:`~refundkit.analytics.store.OrderStore.scan_unknown_totals`), for the warning that names them.
     """
     check_options(period, attribution, tz, reversals)
     cur = currency.upper() if currency else None
@@ -660,7 +672,11 @@ def revenue_figures(
             "left out of both views: " + "; ".join(parts)
         )
     rows = _aggregate(totals, sums, period=period, tz=tz, start=start, end=end, fill=fill)
-    warnings += [w for w in (split_lines(rows), None if counted is None else unknown_totals_line(counted)) if w]
+    odd = counted if counted is not None else unknown_totals
+    if odd is not None and counted is None:
+        odd = odd.filter(in_gross(include_canceled=include_canceled, include_payment_pending=include_payment_pending))
+        odd = odd if cur is None else odd.filter(pl.col("currency") == cur)
+    warnings += [w for w in (split_lines(rows), None if odd is None else unknown_totals_line(odd)) if w]
     return Figures(rows, counted, dated, left, warnings)
 
 
@@ -730,7 +746,7 @@ def read_store(
     # only the month files the window can need
     returns_lf = st.scan("return_invoices", start=earliest, end=hi)
     if totals and columns is not None:  # gross is summed from the files: the orders held only name their refunds'
-        columns = [c for c in columns if c not in ("currency", *ORDER_SOURCES)]
+        columns = [c for c in columns if c not in ("currency", "other_totals_ids", *ORDER_SOURCES)]
     window = st.scan("orders", list(columns) if columns is not None else None, start=earliest, end=hi)
     tables = ("orders", "return_invoices", "offline_refunds")
     if not totals:

@@ -24,7 +24,6 @@ from .engine import (
     DEFAULT_LOOKBACK_DAYS,
     REVENUE_SCHEMA,
     comparison_days,
-    in_gross,
     net_expr,
     period_labels,
     preset_days,
@@ -38,7 +37,7 @@ from .engine import (
 )
 from .revenue import DEFINITIONS
 from .sources import REFUND_COLUMNS
-from .split import SPLIT_COLUMNS, unknown_totals_line
+from .split import SPLIT_COLUMNS, UNKNOWN_TOTALS_COLUMNS
 from .store import OrderStore, StoreState
 from .sync import SyncResult, store_of
 
@@ -386,17 +385,16 @@ def gross_vs_net_report(
         [] if keep_orders or reading != "kept" else [(lo, hi), *([] if base_days is None else [(base_lo, base_hi)])]
     )
     # one consistent reading of the store (no sync writes meanwhile); after a sync, damaged files are set aside
-    rule = in_gross(include_canceled=include_canceled, include_payment_pending=include_payment_pending)
 
     def read() -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, StoreState, list[pl.DataFrame]]:
         # without the orders, those carrying totals refundkit does not know are found in the same pass
-        odd = [_odd_totals(st, lo, hi, rule, cur)] if ranges else []
+        odd = [st.scan_unknown_totals(lo, hi, UNKNOWN_TOTALS_COLUMNS)] if ranges else []
         return read_store(st, earliest, hi, refunds_since=earliest, totals=ranges, period=by, tz=tz, also=odd)
 
     orders, returns_df, offline, state, totals = st.repairing(read, repair=calls_sync)
+    odd = None
     if ranges:  # gross summed without holding the orders: the totals refundkit does not know, found apart
-        warnings += [w for w in (unknown_totals_line(totals[-1]),) if w]
-        totals = totals[:-1]
+        odd, totals = totals[-1], totals[:-1]
     warnings += [n for n in st.notices if n not in warnings]
     if not calls_sync:
         gaps = state.gaps(earliest.ns, min(hi.ns, (state.synced_at or hi.ns)))
@@ -419,7 +417,9 @@ def gross_vs_net_report(
         "include_payment_pending": include_payment_pending,
         "value_reading": reading,
     }
-    figures = revenue_figures(orders, returns_df, offline, start=lo, end=hi, totals=_first(totals), **options)
+    figures = revenue_figures(
+        orders, returns_df, offline, start=lo, end=hi, totals=_first(totals), unknown_totals=odd, **options
+    )
     rows, extra = figures.rows, []
     if base_days is not None:
         base = revenue_figures(
@@ -463,15 +463,6 @@ def gross_vs_net_report(
         warnings=warnings + figures.warnings + extra,
         sync=sync_result,
     )
-
-
-def _odd_totals(st: OrderStore, lo: Instant, hi: Instant, rule: pl.Expr, currency: str | None) -> pl.LazyFrame:
-    """The counted orders created in ``[lo, hi)`` that carry order totals refundkit does not know."""
-    lf = st.scan("orders", ["status", "currency", "other_totals_ids", "other_totals_minor"], start=lo, end=hi)
-    lf = lf.filter(rule & (pl.col("other_totals_ids").list.len().fill_null(0) > 0))
-    if currency is not None:
-        lf = lf.filter(pl.col("currency") == currency)
-    return lf
 
 
 def _first(frames: list[pl.DataFrame]) -> pl.DataFrame | None:

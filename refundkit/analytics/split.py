@@ -50,6 +50,7 @@ __all__ = [
     "SPLIT_TERMS",
     "SUMMED_ORDER_COLUMNS",
     "TOTALS_SCHEMA",
+    "UNKNOWN_TOTALS_COLUMNS",
     "Part",
     "offline_parts",
     "order_parts",
@@ -244,6 +245,10 @@ def offline_parts(columns: Collection[str]) -> list[pl.Expr]:
     ).fill_null(False)
     sign = pl.when(pl.col("signed_minor") < 0).then(-1).otherwise(1)
     return [pl.when(ok).then(v * sign).otherwise(None).cast(pl.Int64).alias(k) for k, v in sums.items()]
+
+
+#: The order columns :func:`unknown_totals_line` reads (with the status and currency that select the orders).
+UNKNOWN_TOTALS_COLUMNS: tuple[str, ...] = ("status", "currency", "other_totals_ids", "other_totals_minor")
 
 
 def unknown_totals_line(orders: pl.DataFrame) -> str | None:

@@ -68,9 +68,9 @@ from .summaries import (
     ORDER_SUMS,
     order_sums,
     summarise,
+    summary_data,
     summary_meta,
     summary_path,
-    valid_summary,
 )
 
 if TYPE_CHECKING:  # types only: a report from the store loads neither the ledger nor VTEX's models
@@ -790,10 +790,12 @@ class OrderStore:
         with self.writing():
             _atomic_write(path, lambda f: df.write_parquet(f, compression="zstd", statistics=True), checksum=True)
             if table == "orders":  # after the month: a crash in between leaves a summary of another version
-                self._write_summary(path, summarise(df))
+                self._write_summary(path, df)
 
-    def _write_summary(self, path: Path, rows: pl.DataFrame) -> None:
-        meta = summary_meta(path)  # the month file as it is now on disk (under the write lock)
+    def _write_summary(self, path: Path, orders: pl.DataFrame) -> None:
+        """The summary of the orders month ``path``, whose rows are ``orders``."""
+        rows = summarise(orders)
+        meta = summary_meta(path, orders)  # the month file as it is now on disk (under the write lock)
         _atomic_write(summary_path(path), lambda f: rows.write_parquet(f, metadata=meta), checksum=True)
 
     def summarise_months(self) -> list[str]:
@@ -806,16 +808,22 @@ class OrderStore:
                 if self._summary_of(path) is None and _checksum_problem(path) is None:
                     df, why = self._load("orders", path)
                     if df is not None and why is None:
-                        self._write_summary(path, summarise(df))
+                        self._write_summary(path, df)
                         done.append(month)
         return done
 
     @staticmethod
     def _summary_of(path: Path) -> Path | None:
-        summary = valid_summary(path)
-        if summary is None or _checksum_problem(summary) is not None:
-            return None  # none, of another version, or damaged: the month is read raw
-        return summary
+        return None if OrderStore._summary_facts(path) is None else summary_path(path)
+
+    @staticmethod
+    def _summary_facts(path: Path) -> dict[str, Any] | None:
+        """What the valid summary of the month file ``path`` records; ``None`` when there is none valid (none, of
+        another version, or damaged: the month is read raw)."""
+        data = summary_data(path)
+        if data is None or _checksum_problem(summary_path(path)) is not None:
+            return None
+        return data
 
     def order_rows(self, start: Instant, end: Instant, *, summaries: bool = True) -> pl.LazyFrame:
         """The orders created in ``[start, end)`` as rows to sum: ``created_at, currency, status``, ``orders`` (how
@@ -871,7 +879,29 @@ class OrderStore:
         With ``start`` and/or ``end``: only the rows whose filing date (:data:`FILED_BY`: an order's creation, a
         return invoice's order's creation, an offline refund's refunded-at) is in ``[start, end)``, and only the
         month files that can hold them are opened. Only ``columns`` are read from the files."""
-        paths = self._files(table, start, end)
+        return self._scan_files(table, self._files(table, start, end), columns, start, end)
+
+    def scan_unknown_totals(self, start: Instant, end: Instant, columns: Sequence[str]) -> pl.LazyFrame:
+        """:meth:`scan` of the orders created in ``[start, end)`` that carry order totals refundkit does not know
+        (``other_totals_ids`` not empty): a month wholly inside the range whose valid summary counts none of them
+        is not read."""
+        paths = []
+        for path in self._files("orders", start, end):
+            lo, hi = _month_bounds(path.parent.name.removeprefix("month="))
+            facts = self._summary_facts(path) if start.ns <= lo and hi <= end.ns else None
+            if facts is None or facts["odd_totals"] > 0:
+                paths.append(path)
+        lf = self._scan_files("orders", paths, None, start, end)
+        return lf.filter(pl.col("other_totals_ids").list.len().fill_null(0) > 0).select(list(columns))
+
+    def _scan_files(
+        self,
+        table: str,
+        paths: Sequence[Path],
+        columns: Sequence[str] | None,
+        start: Instant | None,
+        end: Instant | None,
+    ) -> pl.LazyFrame:
         for path in paths:  # each version of a file is checked once per process
             if (why := _checksum_problem(path)) is not None:
                 raise StoreDamaged([path], why)

@@ -8,7 +8,9 @@ does (an offset of another size, far in the past), the report notices it and sum
 
 The summary is ``month=YYYY-MM/.data.parquet.summary`` (hidden, and not ``*.parquet``, so that DuckDB, Spark or any
 Parquet reader of the folders passes over it). It records, in its Parquet metadata, the identity of the file it
-summarises (inode, size, modification time in nanoseconds) and the columns it sums: a summary whose month file has
+summarises (inode, size, modification time in nanoseconds), the columns it sums and how many of the month's orders
+carry order totals refundkit does not know (so that a report looks for them only in months that have some): a
+summary whose month file has
 been written since (a crash between writing the month and its summary, a copy of the store) or that lacks a column
 the figures now sum is passed over, and the month read raw. Only :meth:`refundkit.analytics.store.OrderStore
 .write_month` writes them, under the store's write lock, after the month file.
@@ -32,8 +34,10 @@ __all__ = [
     "ORDER_SUMS",
     "SUMMARY_KEYS",
     "fingerprint",
+    "odd_totals",
     "order_sums",
     "summarise",
+    "summary_data",
     "summary_meta",
     "summary_path",
     "valid_summary",
@@ -60,7 +64,7 @@ GRAIN_NS = 15 * 60 * 10**9
 #: The column a summary row gives the number of orders in (a raw row is one order).
 COUNT = "orders"
 _META_KEY = "refundkit.summary"
-_VERSION = 2
+_VERSION = 3  # 3: with the number of orders carrying totals refundkit does not know
 
 
 def summary_path(month_file: Path) -> Path:
@@ -89,15 +93,28 @@ def fingerprint(month_file: Path) -> list[int]:
     return [st.st_ino, st.st_size, st.st_mtime_ns]
 
 
-def summary_meta(month_file: Path) -> dict[str, str]:
-    """The Parquet metadata of the summary of ``month_file`` as it is now on disk."""
-    data = {"version": _VERSION, "of": fingerprint(month_file), "sums": sorted(ORDER_SUMS)}
+def odd_totals(orders: pl.DataFrame) -> int:
+    """How many of ``orders`` carry order totals refundkit does not know (``other_totals_ids`` not empty)."""
+    if "other_totals_ids" not in orders.columns:
+        return 0
+    return int(orders.select((pl.col("other_totals_ids").list.len().fill_null(0) > 0).sum()).item())
+
+
+def summary_meta(month_file: Path, orders: pl.DataFrame) -> dict[str, str]:
+    """The Parquet metadata of the summary of ``month_file`` (whose rows are ``orders``) as it is now on disk."""
+    data = {
+        "version": _VERSION,
+        "of": fingerprint(month_file),
+        "sums": sorted(ORDER_SUMS),
+        "odd_totals": odd_totals(orders),
+    }
     return {_META_KEY: json.dumps(data)}
 
 
-def valid_summary(month_file: Path) -> Path | None:
-    """The summary of ``month_file`` when it summarises that file as it is now and sums every column of
-    :data:`ORDER_SUMS`; ``None`` otherwise (none, another version's, unreadable): then the month is read raw."""
+def summary_data(month_file: Path) -> dict[str, Any] | None:
+    """What the summary of ``month_file`` records (``odd_totals``: how many of its orders carry totals refundkit
+    does not know), when it summarises that file as it is now and sums every column of :data:`ORDER_SUMS`; ``None``
+    otherwise (none, another version's, unreadable): then the month is read raw."""
     path = summary_path(month_file)
     try:
         meta: dict[str, Any] = pl.read_parquet_metadata(path)
@@ -107,6 +124,11 @@ def valid_summary(month_file: Path) -> Path | None:
         return None
     if not isinstance(data, dict) or data.get("version") != _VERSION or data.get("of") != now:
         return None
-    if not set(ORDER_SUMS) <= set(data.get("sums") or ()):
+    if not set(ORDER_SUMS) <= set(data.get("sums") or ()) or not isinstance(data.get("odd_totals"), int):
         return None
-    return path
+    return data
+
+
+def valid_summary(month_file: Path) -> Path | None:
+    """The summary of ``month_file`` when :func:`summary_data` finds it valid; ``None`` otherwise."""
+    return summary_path(month_file) if summary_data(month_file) is not None else None
